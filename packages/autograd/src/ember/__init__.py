@@ -1,0 +1,1 @@
+"""ember: PyTorch's API on Ember's CPU kernels."""

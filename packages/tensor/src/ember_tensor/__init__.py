@@ -1,0 +1,28 @@
+"""ember_tensor: Ember's n-dimensional array and its CPU kernels.
+
+Knows nothing of gradients; ``ember`` (the autograd package) builds on it.
+"""
+from . import _dtype
+from ._array import Array
+from ._creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+    ones_like, tensor, zeros, zeros_like,
+)
+from ._dtype import (
+    bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
+    int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8,
+)
+from ._random import (
+    Generator, bernoulli_, default_generator, initial_seed, manual_seed, normal_, rand, randint,
+    randn, randperm, seed, uniform_,
+)
+from ._shape_ops import cat, chunk, split, stack
+from ._size import Size
+from ._kernels.parallel import get_num_threads, openmp_enabled, set_num_threads
+
+__version__ = "0.1.0"
+
+from ._array import _install_operators  # noqa: E402
+
+_install_operators()
+del _install_operators

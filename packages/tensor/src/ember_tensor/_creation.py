@@ -1,0 +1,186 @@
+"""Creation functions: ``tensor``, ``zeros``, ``ones``, ``full``, ``empty``, ``arange``,
+``linspace``, ``eye``, the ``*_like`` forms and ``from_numpy``."""
+import builtins
+import math
+
+import numpy as np
+
+from . import _dtype as D
+from ._array import Array, _shape_arg
+
+
+def _check_sizes(shape):
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(shape)}"
+            )
+    return shape
+
+
+def _infer_dtype(data):
+    """torch.tensor's dtype inference: bool < int64 < default float over nested sequences."""
+    kind = None  # 0 bool, 1 int, 2 float
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Array):
+            d = x.dtype
+            k = 2 if d.is_floating_point else (0 if d is D.bool else 1)
+            if k == 2 and kind != 2:
+                kind = 2
+                explicit = d
+            kind = k if kind is None else max(kind, k)
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, (builtins.bool, np.bool_)):
+            kind = 0 if kind is None else kind
+        elif isinstance(x, (builtins.int, np.integer)):
+            kind = 1 if kind is None else max(kind, 1)
+        elif isinstance(x, (builtins.float, np.floating)):
+            kind = 2
+        elif isinstance(x, complex):
+            raise TypeError("Ember has no complex dtypes")
+        else:
+            raise TypeError(
+                f"Could not infer dtype of {type(x).__name__}"
+            )
+    if kind is None or kind == 2:
+        return D.get_default_dtype()
+    return D.int64 if kind == 1 else D.bool
+
+
+def _to_nested(data):
+    if isinstance(data, Array):
+        return data._np
+    if isinstance(data, (list, tuple)):
+        return [_to_nested(x) for x in data]
+    return data
+
+
+def tensor(data, dtype=None):
+    """Copy ``data`` (nested sequences, scalars, ndarrays or Arrays) into a new Array."""
+    dtype = D.as_dtype(dtype)
+    if isinstance(data, Array):
+        arr = data._np
+        return Array(np.array(arr, dtype=(dtype or data.dtype).np, copy=True))
+    if isinstance(data, np.ndarray):
+        src = D.from_numpy_dtype(data.dtype)
+        return Array(np.array(data, dtype=(dtype or src).np, copy=True))
+    if dtype is None:
+        dtype = _infer_dtype(data)
+    try:
+        arr = np.array(_to_nested(data), dtype=dtype.np)
+    except ValueError as err:
+        raise ValueError(f"expected sequence of equal-length lists: {err}") from None
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    if arr.dtype == object:
+        raise TypeError("could not build a tensor from ragged or mixed data")
+    return Array(np.ascontiguousarray(arr))
+
+
+def from_numpy(ndarray):
+    """Wrap ``ndarray`` without copying: writes through either are seen by both."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    return Array(ndarray)
+
+
+def as_tensor(data, dtype=None):
+    dtype = D.as_dtype(dtype)
+    if isinstance(data, Array):
+        return data if dtype in (None, data.dtype) else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        arr = from_numpy(data)
+        return arr if dtype in (None, arr.dtype) else arr.to(dtype)
+    return tensor(data, dtype=dtype)
+
+
+def _filled(shape, dtype, fill):
+    shape = _check_sizes(_shape_arg(shape))
+    dtype = D.as_dtype(dtype) or D.get_default_dtype()
+    if fill is None:
+        return Array(np.empty(shape, dtype=dtype.np))
+    return Array(np.full(shape, fill, dtype=dtype.np))
+
+
+def zeros(*size, dtype=None):
+    shape = _check_sizes(_shape_arg(size))
+    return Array(np.zeros(shape, dtype=(D.as_dtype(dtype) or D.get_default_dtype()).np))
+
+
+def ones(*size, dtype=None):
+    return _filled(size, dtype, 1)
+
+
+def empty(*size, dtype=None):
+    return _filled(size, dtype, None)
+
+
+def full(size, fill_value, dtype=None):
+    if dtype is None:
+        if isinstance(fill_value, (builtins.bool, np.bool_)):
+            dtype = D.bool
+        elif isinstance(fill_value, (builtins.int, np.integer)):
+            dtype = D.int64
+    return _filled((size,) if isinstance(size, builtins.int) else (tuple(size),), dtype, fill_value)
+
+
+def _like(a, dtype):
+    return (a.shape,), (D.as_dtype(dtype) or a.dtype)
+
+
+def zeros_like(a, dtype=None):
+    shape, dt = _like(a, dtype)
+    return zeros(*shape, dtype=dt)
+
+
+def ones_like(a, dtype=None):
+    shape, dt = _like(a, dtype)
+    return ones(*shape, dtype=dt)
+
+
+def empty_like(a, dtype=None):
+    shape, dt = _like(a, dtype)
+    return empty(*shape, dtype=dt)
+
+
+def full_like(a, fill_value, dtype=None):
+    return full(tuple(a.shape), fill_value, dtype=D.as_dtype(dtype) or a.dtype)
+
+
+def arange(start, end=None, step=1, dtype=None):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Array) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = D.get_default_dtype() if any(
+            isinstance(v, (builtins.float, np.floating)) for v in vals) else D.int64
+    dtype = D.as_dtype(dtype)
+    n = builtins.max(0, math.ceil((end - start) / step))
+    # computed in float64/int64 as torch does, then cast
+    if dtype.is_floating_point:
+        arr = start + np.arange(n, dtype=np.float64) * step
+    else:
+        arr = start + np.arange(n, dtype=np.int64) * step
+    return Array(arr.astype(dtype.np))
+
+
+def linspace(start, end, steps, dtype=None):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = D.as_dtype(dtype) or D.get_default_dtype()
+    return Array(np.linspace(start, end, steps, dtype=np.float64).astype(dtype.np))
+
+
+def eye(n, m=None, dtype=None):
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
+    dtype = D.as_dtype(dtype) or D.get_default_dtype()
+    return Array(np.eye(n, m, dtype=dtype.np))

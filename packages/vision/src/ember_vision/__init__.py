@@ -1,0 +1,1 @@
+"""ember_vision: torchvision's models, weights, transforms and datasets for Ember."""
