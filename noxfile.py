@@ -1,0 +1,83 @@
+"""The same sessions as tox.ini, for those who prefer nox: ``nox -l`` lists them.
+
+Every session reuses its virtualenv (``-r``) and forwards extra arguments to pytest or to
+the benchmark runner (``nox -s tests-3.12 -- -k printing``).
+"""
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "tensor", "autograd", "vision", "torch", "lint"]
+nox.options.error_on_missing_interpreters = True
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+TENSOR = "packages/tensor"
+AUTOGRAD = "packages/autograd"
+VISION = "packages/vision"
+PYTEST = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+ENV = {"OMP_NUM_THREADS": "2", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _install(session, *folders, extra=()):
+    session.install("pytest>=7", "hypothesis>=6", *extra)
+    session.install(*folders)
+
+
+@nox.session(python=PYTHONS)
+def tests(session):
+    """The whole suite with all three packages installed, on each supported Python."""
+    _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]")
+    session.run(*PYTEST, "tests", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def tensor(session):
+    """ember-tensor alone (numpy only): its own tests prove it needs nothing above it."""
+    _install(session, TENSOR)
+    session.run(*PYTEST, "tests/tensor", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def autograd(session):
+    """ember-tensor + ember-autograd, without the vision package."""
+    _install(session, TENSOR, AUTOGRAD)
+    session.run(*PYTEST, "tests/autograd", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def vision(session):
+    """All three packages, the vision and cross-package tests."""
+    _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]")
+    session.run(*PYTEST, "tests/vision", "tests/integration", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def torch(session):
+    """The torch-backed tests: torch 2.13.0 (CPU) as the oracle."""
+    _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]", extra=("torch==2.13.0",))
+    session.run(*PYTEST, "tests", "-m", "torch", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def bench(session):
+    """Benchmarks against torch in the same run; prints Ember time / torch time."""
+    _install(session, TENSOR, AUTOGRAD, VISION, extra=("torch==2.13.0",))
+    session.run("python", "benchmarks/run.py", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def boundscheck(session):
+    """The suite against a kernel build with Cython bounds checking switched on."""
+    session.install("pytest>=7", "hypothesis>=6")
+    session.install("--no-cache-dir", TENSOR, AUTOGRAD, VISION + "[digits]",
+                    env={"EMBER_BOUNDSCHECK": "1"})
+    session.run(*PYTEST, "tests", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def lint(session):
+    """ruff over Python sources, cython-lint over the kernels."""
+    session.install("ruff", "cython-lint")
+    session.run("ruff", "check", "packages", "tests", "tools", "benchmarks", "examples",
+                "noxfile.py", *session.posargs)
+    session.run("cython-lint", "--max-line-length", "100",
+                "packages/tensor/src/ember_tensor/_kernels")
