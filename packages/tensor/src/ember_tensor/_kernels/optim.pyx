@@ -1,0 +1,289 @@
+"""Fused optimizer updates (SGD, Adam/AdamW, RMSprop) over flat contiguous buffers.
+
+Each entry point takes NumPy arrays that ``ember_tensor.optim_update`` has already made
+contiguous and matched; it checks them again here anyway because the loops run without
+bounds checks. The arithmetic follows torch's single-tensor reference step by step (same
+order, same scalar precomputations in double, same rounding to the tensor's dtype), so
+float32 trajectories agree with torch's to rounding.
+"""
+cimport numpy as cnp
+from cython.parallel cimport prange
+
+from .parallel cimport omp_get_max_threads
+from .types cimport real
+
+from libc.math cimport sqrt, sqrtf, fabs
+
+import numpy as np
+
+cnp.import_array()
+
+# Elements a thread handles in one go: big enough that scheduling is noise, small enough
+# that 62 ResNet tensors still spread across threads.
+cdef Py_ssize_t BLOCK = 1 << 15
+# Below this many elements the update is a few microseconds; waking threads costs more.
+cdef Py_ssize_t PARALLEL_MIN = 1 << 17
+
+
+cdef inline real _sqrt(real x) noexcept nogil:
+    if real is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+
+cdef inline real _lerp(real a, real b, real w) noexcept nogil:
+    # torch's lerp: the branch keeps the result exact at both ends of the weight range
+    if fabs(w) < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1 - w)
+
+
+# ---- SGD ----------------------------------------------------------------------------------
+cdef void sgd_range(real* p, const real* g, real* buf, Py_ssize_t start, Py_ssize_t end,
+                    real lr, real momentum, real one_minus_dampening, real weight_decay,
+                    bint nesterov, bint maximize, bint first_step) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real d, b
+    for i in range(start, end):
+        d = -g[i] if maximize else g[i]
+        if weight_decay != 0:
+            d = d + weight_decay * p[i]
+        if buf != NULL:
+            if first_step:
+                b = d
+            else:
+                b = buf[i] * momentum + one_minus_dampening * d
+            buf[i] = b
+            d = d + momentum * b if nesterov else b
+        p[i] = p[i] - lr * d
+
+
+cdef void _sgd_run(real* p, const real* g, real* buf, Py_ssize_t n, int threads,
+                   real lr, real momentum, real one_minus_dampening, real weight_decay,
+                   bint nesterov, bint maximize, bint first_step) noexcept nogil:
+    cdef Py_ssize_t b, nblocks = (n + BLOCK - 1) // BLOCK
+    if threads <= 1:
+        sgd_range(p, g, buf, 0, n, lr, momentum, one_minus_dampening, weight_decay,
+                  nesterov, maximize, first_step)
+        return
+    for b in prange(nblocks, num_threads=threads, schedule="static"):
+        sgd_range(p, g, buf, b * BLOCK, min(n, (b + 1) * BLOCK), lr, momentum,
+                  one_minus_dampening, weight_decay, nesterov, maximize, first_step)
+
+
+# ---- Adam / AdamW -------------------------------------------------------------------------
+cdef void adam_range(real* p, const real* g, real* m, real* v, real* vmax,
+                     Py_ssize_t start, Py_ssize_t end,
+                     real neg_step_size, real one_minus_beta1, real beta2,
+                     real one_minus_beta2, real bc2_sqrt, real eps, real weight_decay,
+                     real decay_factor, bint decoupled, bint amsgrad,
+                     bint maximize) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real d, mi, vi, pi
+    for i in range(start, end):
+        d = -g[i] if maximize else g[i]
+        pi = p[i]
+        if weight_decay != 0:
+            if decoupled:
+                pi = pi * decay_factor
+            else:
+                d = d + weight_decay * pi
+        mi = _lerp(m[i], d, one_minus_beta1)
+        m[i] = mi
+        vi = v[i] * beta2 + one_minus_beta2 * d * d
+        v[i] = vi
+        if amsgrad:
+            if vmax[i] > vi or vmax[i] != vmax[i]:  # torch.maximum keeps NaN
+                vi = vmax[i]
+            vmax[i] = vi
+        p[i] = pi + neg_step_size * (mi / (_sqrt(vi) / bc2_sqrt + eps))
+
+
+cdef void _adam_run(real* p, const real* g, real* m, real* v, real* vmax, Py_ssize_t n,
+                    int threads, real neg_step_size, real one_minus_beta1, real beta2,
+                    real one_minus_beta2, real bc2_sqrt, real eps, real weight_decay,
+                    real decay_factor, bint decoupled, bint amsgrad,
+                    bint maximize) noexcept nogil:
+    cdef Py_ssize_t b, nblocks = (n + BLOCK - 1) // BLOCK
+    if threads <= 1:
+        adam_range(p, g, m, v, vmax, 0, n, neg_step_size, one_minus_beta1, beta2,
+                   one_minus_beta2, bc2_sqrt, eps, weight_decay, decay_factor, decoupled,
+                   amsgrad, maximize)
+        return
+    for b in prange(nblocks, num_threads=threads, schedule="static"):
+        adam_range(p, g, m, v, vmax, b * BLOCK, min(n, (b + 1) * BLOCK), neg_step_size,
+                   one_minus_beta1, beta2, one_minus_beta2, bc2_sqrt, eps, weight_decay,
+                   decay_factor, decoupled, amsgrad, maximize)
+
+
+# ---- RMSprop ------------------------------------------------------------------------------
+cdef void rmsprop_range(real* p, const real* g, real* sq, real* gavg, real* buf,
+                        Py_ssize_t start, Py_ssize_t end,
+                        real lr, real alpha, real one_minus_alpha, real eps,
+                        real weight_decay, real momentum, bint centered,
+                        bint maximize) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real d, s, ga, avg, b
+    for i in range(start, end):
+        d = -g[i] if maximize else g[i]
+        if weight_decay != 0:
+            d = d + weight_decay * p[i]
+        s = sq[i] * alpha + one_minus_alpha * d * d
+        sq[i] = s
+        if centered:
+            ga = _lerp(gavg[i], d, one_minus_alpha)
+            gavg[i] = ga
+            avg = _sqrt(s - ga * ga) + eps
+        else:
+            avg = _sqrt(s) + eps
+        if buf != NULL:
+            b = buf[i] * momentum + d / avg
+            buf[i] = b
+            p[i] = p[i] - lr * b
+        else:
+            p[i] = p[i] - lr * (d / avg)
+
+
+cdef void _rmsprop_run(real* p, const real* g, real* sq, real* gavg, real* buf, Py_ssize_t n,
+                       int threads, real lr, real alpha, real one_minus_alpha, real eps,
+                       real weight_decay, real momentum, bint centered,
+                       bint maximize) noexcept nogil:
+    cdef Py_ssize_t b, nblocks = (n + BLOCK - 1) // BLOCK
+    if threads <= 1:
+        rmsprop_range(p, g, sq, gavg, buf, 0, n, lr, alpha, one_minus_alpha, eps,
+                      weight_decay, momentum, centered, maximize)
+        return
+    for b in prange(nblocks, num_threads=threads, schedule="static"):
+        rmsprop_range(p, g, sq, gavg, buf, b * BLOCK, min(n, (b + 1) * BLOCK), lr, alpha,
+                      one_minus_alpha, eps, weight_decay, momentum, centered, maximize)
+
+
+# ---- checks shared by the entry points ----------------------------------------------------
+cdef int _threads(Py_ssize_t n) noexcept:
+    if n < PARALLEL_MIN:
+        return 1
+    return max(1, min(omp_get_max_threads(), <int>((n + BLOCK - 1) // BLOCK)))
+
+
+cdef object _check(str fn, cnp.ndarray param, dict others):
+    """Refuse anything the loops could overrun or misread; returns the common dtype."""
+    dt = param.dtype
+    if dt != np.float32 and dt != np.float64:
+        raise RuntimeError(f"{fn}: expected a float32 or float64 parameter, got {dt}")
+    if not param.flags.c_contiguous or not param.flags.writeable:
+        raise RuntimeError(f"{fn}: param must be contiguous and writeable")
+    for name, arr in others.items():
+        if arr is None:
+            raise RuntimeError(f"{fn}: {name} is required for these settings")
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"{fn}: {name} must be a numpy.ndarray, got {type(arr).__name__}")
+        if arr.dtype != dt:
+            raise RuntimeError(f"{fn}: {name} has dtype {arr.dtype} but param has dtype {dt}")
+        if arr.size != param.size:
+            raise RuntimeError(
+                f"{fn}: {name} has {arr.size} elements but param has {param.size}")
+        if not arr.flags.c_contiguous:
+            raise RuntimeError(f"{fn}: {name} must be contiguous")
+        if name != "grad" and not arr.flags.writeable:
+            raise RuntimeError(f"{fn}: {name} must be writeable")
+    return dt
+
+
+cdef inline void* _ptr(object arr):
+    if arr is None:
+        return NULL
+    return cnp.PyArray_DATA(<cnp.ndarray>arr)
+
+
+# ---- entry points -------------------------------------------------------------------------
+def sgd(cnp.ndarray param, grad, momentum_buffer, double lr, double momentum,
+        double dampening, double weight_decay, bint nesterov, bint maximize, bint first_step):
+    """One SGD step in place on ``param`` (and ``momentum_buffer`` unless it is None)."""
+    others = {"grad": grad}
+    if momentum != 0:
+        others["momentum_buffer"] = momentum_buffer
+    elif momentum_buffer is not None:
+        raise RuntimeError("sgd: momentum_buffer given but momentum is 0")
+    dt = _check("sgd", param, others)
+    cdef Py_ssize_t n = param.size
+    cdef int threads = _threads(n)
+    cdef void* pp = _ptr(param)
+    cdef void* gp = _ptr(grad)
+    cdef void* bp = _ptr(others.get("momentum_buffer"))
+    cdef double omd = 1.0 - dampening
+    if dt == np.float32:
+        with nogil:
+            _sgd_run(<float*>pp, <float*>gp, <float*>bp, n, threads, <float>lr,
+                     <float>momentum, <float>omd, <float>weight_decay, nesterov, maximize,
+                     first_step)
+    else:
+        with nogil:
+            _sgd_run(<double*>pp, <double*>gp, <double*>bp, n, threads, lr, momentum, omd,
+                     weight_decay, nesterov, maximize, first_step)
+
+
+def adam(cnp.ndarray param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double step,
+         double lr, double beta1, double beta2, double eps, double weight_decay,
+         bint amsgrad, bint maximize, bint decoupled_weight_decay):
+    """One Adam (or AdamW, when decoupled) step in place; ``step`` is already incremented."""
+    others = {"grad": grad, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+    if amsgrad:
+        others["max_exp_avg_sq"] = max_exp_avg_sq
+    dt = _check("adam", param, others)
+    if step < 1:
+        raise RuntimeError(f"adam: step must be at least 1, got {step}")
+    # scalar bookkeeping in double, as torch does it in Python floats
+    cdef double bc1 = 1 - beta1 ** step
+    cdef double bc2 = 1 - beta2 ** step
+    cdef double neg_step_size = -(lr / bc1)
+    cdef double bc2_sqrt = bc2 ** 0.5
+    cdef double decay = 1 - lr * weight_decay
+    cdef Py_ssize_t n = param.size
+    cdef int threads = _threads(n)
+    cdef void* pp = _ptr(param)
+    cdef void* gp = _ptr(grad)
+    cdef void* mp = _ptr(exp_avg)
+    cdef void* vp = _ptr(exp_avg_sq)
+    cdef void* xp = _ptr(others.get("max_exp_avg_sq"))
+    if dt == np.float32:
+        with nogil:
+            _adam_run(<float*>pp, <float*>gp, <float*>mp, <float*>vp, <float*>xp, n, threads,
+                      <float>neg_step_size, <float>(1 - beta1), <float>beta2,
+                      <float>(1 - beta2), <float>bc2_sqrt, <float>eps, <float>weight_decay,
+                      <float>decay, decoupled_weight_decay, amsgrad, maximize)
+    else:
+        with nogil:
+            _adam_run(<double*>pp, <double*>gp, <double*>mp, <double*>vp, <double*>xp, n,
+                      threads, neg_step_size, 1 - beta1, beta2, 1 - beta2, bc2_sqrt, eps,
+                      weight_decay, decay, decoupled_weight_decay, amsgrad, maximize)
+
+
+def rmsprop(cnp.ndarray param, grad, square_avg, grad_avg, momentum_buffer, double lr,
+            double alpha, double eps, double weight_decay, double momentum, bint centered,
+            bint maximize):
+    """One RMSprop step in place (``grad_avg`` when centered, ``momentum_buffer`` when
+    momentum > 0, else None)."""
+    others = {"grad": grad, "square_avg": square_avg}
+    if centered:
+        others["grad_avg"] = grad_avg
+    if momentum > 0:
+        others["momentum_buffer"] = momentum_buffer
+    dt = _check("rmsprop", param, others)
+    cdef Py_ssize_t n = param.size
+    cdef int threads = _threads(n)
+    cdef void* pp = _ptr(param)
+    cdef void* gp = _ptr(grad)
+    cdef void* sp = _ptr(square_avg)
+    cdef void* ap = _ptr(others.get("grad_avg"))
+    cdef void* bp = _ptr(others.get("momentum_buffer"))
+    if dt == np.float32:
+        with nogil:
+            _rmsprop_run(<float*>pp, <float*>gp, <float*>sp, <float*>ap, <float*>bp, n,
+                         threads, <float>lr, <float>alpha, <float>(1 - alpha), <float>eps,
+                         <float>weight_decay, <float>momentum, centered, maximize)
+    else:
+        with nogil:
+            _rmsprop_run(<double*>pp, <double*>gp, <double*>sp, <double*>ap, <double*>bp, n,
+                         threads, lr, alpha, 1 - alpha, eps, weight_decay, momentum,
+                         centered, maximize)
