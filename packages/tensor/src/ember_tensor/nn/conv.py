@@ -1,0 +1,257 @@
+"""2-D convolution (NCHW) as im2col + one GEMM per chunk of images, and its backward.
+
+Images are processed in chunks: a chunk's patches go into one ``(C*kh*kw, nb*OH*OW)`` column
+buffer and meet the weights in a single BLAS call. Small feature maps (late ResNet layers)
+batch several images per GEMM so the matrix stays wide enough for BLAS to reach its peak;
+large ones go one image at a time so the buffer stays small and the GEMM writes straight into
+the output. 1x1 stride-1 unpadded convolutions skip im2col: the input already is the column
+matrix.
+"""
+import math
+
+import numpy as np
+
+from .._kernels.im2col import col2im, im2col
+from ._util import BufferPool, nd, pair, scalar_name, size_str, wrap
+
+# Columns a GEMM should have before adding images to a chunk stops paying.
+_TARGET_COLUMNS = 2048
+# Upper bound for one chunk's column buffer.
+_COLUMN_BYTES = 64 << 20
+
+_pool = BufferPool()
+
+
+def _out_size(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _check_conv(x, w, b, stride, padding, dilation, groups):
+    """torch's argument checks for conv2d, in torch's order and words."""
+    if x.ndim not in (3, 4):
+        raise RuntimeError(
+            "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+            + size_str(x.shape)
+        )
+    if w.ndim != 4:
+        raise RuntimeError(
+            f"expected stride to be a single integer value or a list of {w.ndim - 2} values to "
+            f"match the convolution dimensions, but got stride={size_str(stride)}"
+        )
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got {size_str(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    cout = w.shape[0]
+    if cout < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+            f"but got weight of size {size_str(w.shape)} instead"
+        )
+    if cout % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
+            f"0, but got weight of size [{size_str(w.shape)}] instead"
+        )
+    if x.shape[1] != w.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {size_str(w.shape)}, expected input"
+            f"{size_str(x.shape)} to have {w.shape[1] * groups} channels, but got "
+            f"{x.shape[1]} channels instead"
+        )
+    if b is not None and (b.ndim != 1 or b.shape[0] != cout):
+        raise RuntimeError(
+            f"Given weight of size {size_str(w.shape)}, expected bias to be 1-dimensional with "
+            f"{cout} elements, but got bias of size {size_str(b.shape)} instead"
+        )
+    ph_in = x.shape[2] + 2 * padding[0]
+    pw_in = x.shape[3] + 2 * padding[1]
+    kh_eff = dilation[0] * (w.shape[2] - 1) + 1
+    kw_eff = dilation[1] * (w.shape[3] - 1) + 1
+    if ph_in < kh_eff or pw_in < kw_eff:
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({ph_in} x {pw_in}). Kernel size: "
+            f"({kh_eff} x {kw_eff}). Kernel size can't be greater than actual input size"
+        )
+    if x.dtype != w.dtype:
+        raise RuntimeError(
+            f"expected scalar type {scalar_name(x.dtype)} but found {scalar_name(w.dtype)}"
+        )
+    if b is not None and b.dtype != x.dtype:
+        raise RuntimeError(
+            f"Input type ({scalar_name(x.dtype).lower()}) and bias type "
+            f"({scalar_name(b.dtype).lower()}) should be the same"
+        )
+    if x.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(
+            f'"conv2d" not implemented for \'{scalar_name(x.dtype)}\''
+        )
+
+
+class _Geometry:
+    """Everything about one convolution's shapes, computed once per call."""
+
+    def __init__(self, x_shape, w_shape, stride, padding, dilation, groups):
+        self.N, self.C, self.H, self.W = x_shape
+        self.Cout, self.Cg, self.kh, self.kw = w_shape
+        self.sh, self.sw = stride
+        self.ph, self.pw = padding
+        self.dh, self.dw = dilation
+        self.G = groups
+        self.Cog = self.Cout // groups
+        self.OH = _out_size(self.H, self.kh, self.sh, self.ph, self.dh)
+        self.OW = _out_size(self.W, self.kw, self.sw, self.pw, self.dw)
+        self.P = self.OH * self.OW
+        self.K = self.C * self.kh * self.kw  # rows of a column buffer (all groups)
+        self.Kg = self.Cg * self.kh * self.kw
+        self.pointwise = (
+            self.kh == self.kw == 1 and self.sh == self.sw == 1 and self.ph == self.pw == 0
+        )
+        self.args = (self.kh, self.kw, self.sh, self.sw, self.ph, self.pw, self.dh, self.dw,
+                     self.OH, self.OW)
+
+    def chunk(self, itemsize):
+        """Images per GEMM: enough columns for BLAS, within the buffer budget."""
+        if self.P >= _TARGET_COLUMNS or self.N <= 1:
+            return 1
+        nb = min(self.N, math.ceil(_TARGET_COLUMNS / self.P))
+        per_image = max(1, self.P * self.K * itemsize)
+        return max(1, min(nb, _COLUMN_BYTES // per_image))
+
+
+def _prepare(x, weight, bias, stride, padding, dilation, groups):
+    xa, wa, ba = nd(x), nd(weight), nd(bias)
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(
+        dilation, "dilation")
+    groups = int(groups)
+    _check_conv(xa, wa, ba, stride, padding, dilation, groups)
+    return xa, wa, ba, stride, padding, dilation, groups
+
+
+def _gemm(w3, cols, out3):
+    """out3[g] = w3[g] @ cols[g]; plain 2-D matmul when there is a single group."""
+    if w3.shape[0] == 1:
+        np.matmul(w3[0], cols.reshape(cols.shape[-2:]) if cols.ndim == 3 else cols,
+                  out=out3[0])
+    else:
+        np.matmul(w3, cols, out=out3)
+
+
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """torch.nn.functional.conv2d on Arrays; a 3-D input is one unbatched image."""
+    xa, wa, ba, stride, padding, dilation, groups = _prepare(
+        x, weight, bias, stride, padding, dilation, groups)
+    unbatched = xa.ndim == 3
+    if unbatched:
+        xa = xa[None]
+    xa = np.ascontiguousarray(xa)
+    wa = np.ascontiguousarray(wa)
+    g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
+    out = np.empty((g.N, g.Cout, g.OH, g.OW), xa.dtype)
+    if out.size:
+        _forward(xa, wa, out, g)
+        if ba is not None:
+            out.reshape(g.N, g.Cout, g.P)[...] += ba.reshape(1, g.Cout, 1)
+    if unbatched:
+        out = out[0]
+    return wrap(out)
+
+
+def _forward(xa, wa, out, g):
+    w3 = wa.reshape(g.G, g.Cog, g.Kg)
+    if g.K == 0:
+        out[...] = 0
+        return
+    if g.pointwise:
+        np.matmul(w3, xa.reshape(g.N, g.G, g.Cg, g.P), out=out.reshape(g.N, g.G, g.Cog, g.P))
+        return
+    nb = g.chunk(xa.itemsize)
+    for n0 in range(0, g.N, nb):
+        n1 = min(g.N, n0 + nb)
+        cnt = n1 - n0
+        cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
+        im2col(xa[n0:n1], cols, g.args)
+        cols3 = cols.reshape(g.G, g.Kg, cnt * g.P)
+        if cnt == 1:
+            _gemm(w3, cols3, out[n0].reshape(g.G, g.Cog, g.P))
+        else:
+            tmp = _pool.get((g.Cout, cnt * g.P), xa.dtype, "gemm_out")
+            _gemm(w3, cols3, tmp.reshape(g.G, g.Cog, cnt * g.P))
+            out[n0:n1].reshape(cnt, g.Cout, g.P)[...] = (
+                tmp.reshape(g.Cout, cnt, g.P).transpose(1, 0, 2))
+
+
+def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                    groups=1, output_mask=(True, True, True)):
+    """Gradients of conv2d: ``(grad_input, grad_weight, grad_bias)``, None where the mask
+    says the gradient is not needed."""
+    xa, wa, _, stride, padding, dilation, groups = _prepare(
+        x, weight, None, stride, padding, dilation, groups)
+    go = nd(grad_out)
+    unbatched = xa.ndim == 3
+    if unbatched:
+        xa, go = xa[None], go[None]
+    g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
+    expected = (g.N, g.Cout, g.OH, g.OW)
+    if go.shape != expected:
+        raise RuntimeError(
+            f"conv2d_backward: expected grad_output of size {size_str(expected)}, but got "
+            f"{size_str(go.shape)}"
+        )
+    if go.dtype != xa.dtype:
+        raise RuntimeError(
+            f"expected scalar type {scalar_name(xa.dtype)} but found {scalar_name(go.dtype)}"
+        )
+    need_x, need_w, need_b = (bool(m) for m in output_mask)
+    xa = np.ascontiguousarray(xa)
+    wa = np.ascontiguousarray(wa)
+    go = np.ascontiguousarray(go)
+    gx = np.zeros(xa.shape, xa.dtype) if need_x else None
+    gw = np.zeros(wa.shape, wa.dtype) if need_w else None
+    gb = go.sum(axis=(0, 2, 3)) if need_b else None
+    if go.size and g.K and (need_x or need_w):
+        _backward(go, xa, wa, gx, gw, g)
+    if unbatched and gx is not None:
+        gx = gx[0]
+    return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
+
+
+def _backward(go, xa, wa, gx, gw, g):
+    w3 = wa.reshape(g.G, g.Cog, g.Kg)
+    w3t = w3.transpose(0, 2, 1)
+    if g.pointwise:
+        go4 = go.reshape(g.N, g.G, g.Cog, g.P)
+        x4 = xa.reshape(g.N, g.G, g.Cg, g.P)
+        if gx is not None:
+            np.matmul(w3t, go4, out=gx.reshape(g.N, g.G, g.Cg, g.P))
+        if gw is not None:
+            gw3 = gw.reshape(g.G, g.Cog, g.Cg)
+            for n in range(g.N):
+                gw3 += np.matmul(go4[n], x4[n].transpose(0, 2, 1))
+        return
+    nb = g.chunk(xa.itemsize)
+    gw3 = gw.reshape(g.G, g.Cog, g.Kg) if gw is not None else None
+    for n0 in range(0, g.N, nb):
+        n1 = min(g.N, n0 + nb)
+        cnt = n1 - n0
+        if cnt == 1:
+            go3 = go[n0].reshape(g.G, g.Cog, g.P)
+        else:
+            # (cnt, Cout, P) -> (Cout, cnt*P): the chunk's columns side by side, as in cols
+            go2 = _pool.get((g.Cout, cnt * g.P), go.dtype, "grad_cols_out")
+            go2.reshape(g.Cout, cnt, g.P)[...] = go[n0:n1].reshape(
+                cnt, g.Cout, g.P).transpose(1, 0, 2)
+            go3 = go2.reshape(g.G, g.Cog, cnt * g.P)
+        if gw3 is not None:
+            cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
+            im2col(xa[n0:n1], cols, g.args)
+            cols3 = cols.reshape(g.G, g.Kg, cnt * g.P)
+            gw3 += np.matmul(go3, cols3.transpose(0, 2, 1))
+        if gx is not None:
+            gcols = _pool.get((g.K, cnt * g.P), xa.dtype, "grad_cols")
+            np.matmul(w3t, go3, out=gcols.reshape(g.G, g.Kg, cnt * g.P))
+            col2im(gcols, gx[n0:n1], g.args)
