@@ -1,0 +1,160 @@
+"""``default_collate``: turn a list of samples into a batch, as torch does: tensors stacked,
+numpy arrays and numbers made tensors (Python floats as float64, ints as int64), strings kept
+as a list, and mappings/tuples/lists collated field by field."""
+import collections.abc
+import copy
+import re
+
+import numpy as np
+
+__all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_map"]
+
+_STR_OR_OBJECT = re.compile(r"[SaUO]")  # numpy dtype codes that cannot become a tensor
+_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        "found {}")
+
+
+def _ember():
+    # imported at call time: ember's own __init__ imports this package
+    import ember
+    return ember
+
+
+def collate_tensor_fn(batch, *, collate_fn_map=None):
+    return _ember().stack(list(batch), 0)
+
+
+def collate_numpy_array_fn(batch, *, collate_fn_map=None):
+    elem = batch[0]
+    if _STR_OR_OBJECT.search(elem.dtype.str) is not None:
+        raise TypeError(_ERR.format(elem.dtype))
+    ember = _ember()
+    return collate([ember.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+
+
+def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
+    return _ember().as_tensor(np.array(batch))
+
+
+def collate_float_fn(batch, *, collate_fn_map=None):
+    ember = _ember()
+    return ember.tensor(list(batch), dtype=ember.float64)
+
+
+def collate_int_fn(batch, *, collate_fn_map=None):
+    return _ember().tensor(list(batch))
+
+
+def collate_str_fn(batch, *, collate_fn_map=None):
+    return batch
+
+
+class _CollateMap(dict):
+    """torch's ``default_collate_fn_map``; ember.Tensor's entry is added on first use so this
+    module can load while ``ember`` itself is still importing."""
+
+    def _with_tensor(self):
+        if "_tensor_added" not in self.__dict__:
+            self.__dict__["_tensor_added"] = True
+            tensor_type = _ember().Tensor
+            if tensor_type not in self:
+                items = list(self.items())
+                self.clear()
+                self[tensor_type] = collate_tensor_fn  # first, as in torch's map
+                self.update(items)
+        return self
+
+
+default_collate_fn_map = _CollateMap()
+default_collate_fn_map[np.ndarray] = collate_numpy_array_fn
+default_collate_fn_map[(np.bool_, np.number, np.object_)] = collate_numpy_scalar_fn
+default_collate_fn_map[float] = collate_float_fn
+default_collate_fn_map[int] = collate_int_fn
+default_collate_fn_map[str] = collate_str_fn
+default_collate_fn_map[bytes] = collate_str_fn
+
+
+def collate(batch, *, collate_fn_map=None):
+    """Collate ``batch`` using ``collate_fn_map`` (type -> function) for the leaves."""
+    if isinstance(collate_fn_map, _CollateMap):
+        collate_fn_map._with_tensor()
+    elem = batch[0]
+    elem_type = type(elem)
+    if collate_fn_map is not None:
+        if elem_type in collate_fn_map:
+            return collate_fn_map[elem_type](batch, collate_fn_map=collate_fn_map)
+        for key, fn in collate_fn_map.items():
+            if isinstance(elem, key):
+                return fn(batch, collate_fn_map=collate_fn_map)
+    if isinstance(elem, collections.abc.Mapping):
+        fields = {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map)
+                  for key in elem}
+        try:
+            if isinstance(elem, collections.abc.MutableMapping):
+                clone = copy.copy(elem)
+                clone.update(fields)
+                return clone
+            return elem_type(fields)
+        except TypeError:
+            return fields
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return elem_type(*(collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if not all(len(e) == size for e in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        columns = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
+        if isinstance(elem, tuple):
+            return columns  # a list, as torch returns for tuples
+        try:
+            if isinstance(elem, collections.abc.MutableSequence):
+                clone = copy.copy(elem)
+                for i, col in enumerate(columns):
+                    clone[i] = col
+                return clone
+            return elem_type(columns)
+        except TypeError:
+            return columns
+    raise TypeError(_ERR.format(elem_type))
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch (see the module docstring for the rules)."""
+    return collate(batch, collate_fn_map=default_collate_fn_map)
+
+
+def default_convert(data):
+    """What a loader without batching does to each sample: numpy arrays and numpy scalars
+    become tensors, containers are converted element by element, the rest is left as is."""
+    ember = _ember()
+    if isinstance(data, ember.Tensor):
+        return data
+    if isinstance(data, np.ndarray) or isinstance(data, (np.bool_, np.number)):
+        if isinstance(data, np.ndarray) and _STR_OR_OBJECT.search(data.dtype.str):
+            return data
+        return ember.as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        fields = {key: default_convert(data[key]) for key in data}
+        try:
+            if isinstance(data, collections.abc.MutableMapping):
+                clone = copy.copy(data)
+                clone.update(fields)
+                return clone
+            return type(data)(fields)
+        except TypeError:
+            return fields
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                clone = copy.copy(data)
+                for i, d in enumerate(data):
+                    clone[i] = default_convert(d)
+                return clone
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
