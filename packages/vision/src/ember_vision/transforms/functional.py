@@ -148,7 +148,8 @@ def to_pil_image(pic, mode=None):
         raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
     if arr.shape[2] == 1:
         arr = arr[:, :, 0]
-    return Image.fromarray(np.ascontiguousarray(arr), mode=mode)
+    img = Image.fromarray(np.ascontiguousarray(arr))
+    return img if mode is None or img.mode == mode else img.convert(mode)
 
 
 _INT_MAX = {np.dtype(np.uint8): 255, np.dtype(np.int8): 127, np.dtype(np.int16): 32767,
@@ -274,7 +275,7 @@ def _resize_plane(plane, out_h, out_w, mode):
         rows = np.minimum((np.arange(out_h) * (h / out_h)).astype(np.int64), h - 1)
         cols = np.minimum((np.arange(out_w) * (w / out_w)).astype(np.int64), w - 1)
         return plane[rows][:, cols]
-    img = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
+    img = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32))  # -> mode "F"
     return np.asarray(img.resize((out_w, out_h), _PIL_FILTERS[mode]), dtype=np.float32)
 
 
