@@ -1,0 +1,309 @@
+"""Reduction kernels: sum, max/min with their indices, and variance/std.
+
+Every entry point takes a C-contiguous ``x`` of shape [outer, reduce, inner] and a
+C-contiguous ``out`` of shape [outer, inner] (``ember_tensor.reduction`` builds both). Work is
+split into tasks of (outer row, block of COL_BLOCK inner columns); tasks run in parallel when
+there is enough work. Floating sums and moments accumulate in double, so float32 results are
+the correctly rounded value and agree with torch's to float32 rounding.
+"""
+cimport numpy as cnp
+from cython.parallel cimport prange
+from libc.math cimport sqrt, NAN
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
+
+from .parallel cimport omp_get_max_threads
+from .types cimport real, numeric
+
+import numpy as np
+
+cnp.import_array()
+
+# Below this many input elements the reduction takes microseconds; waking threads costs more.
+cdef Py_ssize_t PARALLEL_MIN = 1 << 16
+# A long row is summed in chunks of this size and the chunk totals added afterwards: error
+# grows with chunk length plus the number of chunks, not with the row length.
+cdef Py_ssize_t CHUNK = 4096
+
+
+cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil:
+    cdef double total = 0.0
+    cdef double a0, a1, a2, a3, a4, a5, a6, a7
+    cdef Py_ssize_t start, end, k
+    start = 0
+    while start < n:
+        end = start + CHUNK if start + CHUNK < n else n
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        k = start
+        # eight independent accumulators: no loop-carried dependency on one add
+        while k + 8 <= end:
+            a0 += x[k]
+            a1 += x[k + 1]
+            a2 += x[k + 2]
+            a3 += x[k + 3]
+            a4 += x[k + 4]
+            a5 += x[k + 5]
+            a6 += x[k + 6]
+            a7 += x[k + 7]
+            k += 8
+        while k < end:
+            a0 += x[k]
+            k += 1
+        total += ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        start = end
+    return total
+
+
+cdef void sum_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
+                    Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil:
+    cdef double acc[COL_BLOCK]
+    cdef Py_ssize_t r, c
+    cdef const real* row
+    if inner == 1:
+        out[0] = <real>row_sum(x, R)
+        return
+    for c in range(ncols):
+        acc[c] = 0.0
+    for r in range(R):
+        row = x + r * inner + col0
+        for c in range(ncols):
+            acc[c] += row[c]
+    for c in range(ncols):
+        out[col0 + c] = <real>acc[c]
+
+
+cdef inline bint _better(numeric v, numeric best, bint want_max) noexcept nogil:
+    # NaN wins over everything and the first NaN stays (torch propagates NaN in max/min)
+    if numeric is float or numeric is double:
+        if best != best:
+            return False
+        if v != v:
+            return True
+    if want_max:
+        return v > best
+    return v < best
+
+
+cdef void extreme_block(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t R,
+                        Py_ssize_t inner, Py_ssize_t col0, Py_ssize_t ncols,
+                        bint want_max) noexcept nogil:
+    cdef numeric best[COL_BLOCK]
+    cdef int64_t where[COL_BLOCK]
+    cdef Py_ssize_t r, c
+    cdef const numeric* row
+    cdef numeric v
+    for c in range(ncols):
+        best[c] = x[col0 + c]
+        where[c] = 0
+    for r in range(1, R):
+        row = x + r * inner + col0
+        for c in range(ncols):
+            v = row[c]
+            if _better(v, best[c], want_max):
+                best[c] = v
+                where[c] = r
+    for c in range(ncols):
+        out[col0 + c] = best[c]
+        if idx != NULL:
+            idx[col0 + c] = where[c]
+
+
+cdef void moments_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
+                        Py_ssize_t col0, Py_ssize_t ncols, double correction,
+                        bint take_sqrt) noexcept nogil:
+    # two passes (mean, then squared deviations) in double: stable without Welford's divides
+    cdef double mean[COL_BLOCK]
+    cdef double m2[COL_BLOCK]
+    cdef double d, dof, v
+    cdef Py_ssize_t r, c
+    cdef const real* row
+    for c in range(ncols):
+        mean[c] = 0.0
+        m2[c] = 0.0
+    for r in range(R):
+        row = x + r * inner + col0
+        for c in range(ncols):
+            mean[c] += row[c]
+    for c in range(ncols):
+        mean[c] = mean[c] / R if R > 0 else NAN
+    for r in range(R):
+        row = x + r * inner + col0
+        for c in range(ncols):
+            d = row[c] - mean[c]
+            m2[c] += d * d
+    dof = R - correction
+    if dof < 0:
+        dof = 0
+    for c in range(ncols):
+        v = m2[c] / dof if R > 0 else NAN
+        out[col0 + c] = <real>(sqrt(v) if take_sqrt else v)
+
+
+# ---- argument checks ----------------------------------------------------------------------
+cdef _check(cnp.ndarray x, cnp.ndarray out, tuple extra=()):
+    if x.ndim != 3 or not x.flags.c_contiguous:
+        raise RuntimeError("reduction kernel: x must be a contiguous [outer, reduce, inner] array")
+    if out.ndim != 2 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise RuntimeError("reduction kernel: out must be a writable contiguous [outer, inner] array")
+    if out.shape[0] != x.shape[0] or out.shape[1] != x.shape[2]:
+        raise RuntimeError(
+            f"reduction kernel: out shape {(out.shape[0], out.shape[1])} does not match x shape "
+            f"{(x.shape[0], x.shape[1], x.shape[2])}"
+        )
+    for e in extra:
+        if e is not None and (e.shape[0] != out.shape[0] or e.shape[1] != out.shape[1]
+                              or not e.flags.c_contiguous or e.dtype != np.int64):
+            raise RuntimeError("reduction kernel: indices must be a contiguous int64 [outer, inner]")
+
+
+# ---- sum ----------------------------------------------------------------------------------
+cdef void _sum(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssize_t I) noexcept nogil:
+    cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
+    cdef Py_ssize_t ntasks = O * nblocks
+    cdef Py_ssize_t t, o, b, ncols, nthreads, nchunks, per, k, lo, hi
+    cdef bint par = O * R * I >= PARALLEL_MIN
+    cdef double* partial
+    cdef double total
+    nthreads = omp_get_max_threads()
+    if I == 1 and O < nthreads and par and nthreads > 1:
+        # few long rows: split each row across threads, add the per-thread totals in order
+        partial = <double*>malloc(nthreads * sizeof(double))
+        if partial == NULL:
+            return
+        per = (R + nthreads - 1) // nthreads
+        per = ((per + CHUNK - 1) // CHUNK) * CHUNK
+        for o in range(O):
+            for k in prange(nthreads, schedule="static", num_threads=nthreads):
+                lo = k * per
+                hi = lo + per
+                if hi > R:
+                    hi = R
+                partial[k] = row_sum(x + o * R + lo, hi - lo) if lo < R else 0.0
+            total = 0.0
+            for k in range(nthreads):
+                total += partial[k]
+            out[o] = <real>total
+        free(partial)
+        return
+    for t in prange(ntasks, schedule="static", use_threads_if=par):
+        o = t // nblocks
+        b = t - o * nblocks
+        ncols = I - b * COL_BLOCK
+        if ncols > COL_BLOCK:
+            ncols = COL_BLOCK
+        sum_block(x + o * R * I, out + o * I, R, I, b * COL_BLOCK, ncols)
+
+
+def sum_3d(cnp.ndarray x, cnp.ndarray out):
+    """out[o, i] = sum over r of x[o, r, i]; float32/float64, out has x's dtype."""
+    _check(x, out)
+    if x.dtype != out.dtype or x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"sum kernel: expected matching float dtypes, got {x.dtype} and {out.dtype}")
+    cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
+    if O == 0 or I == 0:
+        return out
+    if R == 0:
+        out.fill(0)
+        return out
+    if x.dtype == np.float32:
+        with nogil:
+            _sum(<const float*>cnp.PyArray_DATA(x), <float*>cnp.PyArray_DATA(out), O, R, I)
+    else:
+        with nogil:
+            _sum(<const double*>cnp.PyArray_DATA(x), <double*>cnp.PyArray_DATA(out), O, R, I)
+    return out
+
+
+# ---- max / min ----------------------------------------------------------------------------
+cdef void _extreme(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t O, Py_ssize_t R,
+                   Py_ssize_t I, bint want_max) noexcept nogil:
+    cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
+    cdef Py_ssize_t ntasks = O * nblocks
+    cdef Py_ssize_t t, o, b, ncols
+    cdef bint par = O * R * I >= PARALLEL_MIN and ntasks > 1
+    for t in prange(ntasks, schedule="static", use_threads_if=par):
+        o = t // nblocks
+        b = t - o * nblocks
+        ncols = I - b * COL_BLOCK
+        if ncols > COL_BLOCK:
+            ncols = COL_BLOCK
+        extreme_block(x + o * R * I, out + o * I, (idx + o * I) if idx != NULL else NULL,
+                      R, I, b * COL_BLOCK, ncols, want_max)
+
+
+cdef _extreme_typed(const numeric[:, :, ::1] x, numeric[:, ::1] out, cnp.ndarray idx, bint want_max):
+    cdef int64_t* ip = <int64_t*>cnp.PyArray_DATA(idx) if idx is not None else NULL
+    cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
+    with nogil:
+        _extreme(&x[0, 0, 0], &out[0, 0], ip, O, R, I, want_max)
+
+
+def extreme_3d(cnp.ndarray x, cnp.ndarray out, cnp.ndarray idx=None, bint want_max=True):
+    """out[o, i] = max (or min) over r of x[o, r, i], NaN-propagating; idx gets the first
+    position of that value (int64) when given. Needs reduce size >= 1."""
+    _check(x, out, (idx,))
+    if x.dtype != out.dtype:
+        raise RuntimeError(f"max/min kernel: dtype mismatch {x.dtype} vs {out.dtype}")
+    if x.shape[1] == 0:
+        raise RuntimeError("max/min kernel: cannot reduce over an empty dimension")
+    if x.shape[0] == 0 or x.shape[2] == 0:
+        return out
+    if x.dtype == np.bool_:
+        x, out_u8 = x.view(np.uint8), out.view(np.uint8)
+    else:
+        out_u8 = out
+    dt = x.dtype
+    if dt == np.float32:
+        _extreme_typed[float](x, out_u8, idx, want_max)
+    elif dt == np.float64:
+        _extreme_typed[double](x, out_u8, idx, want_max)
+    elif dt == np.int64:
+        _extreme_typed[int64_t](x, out_u8, idx, want_max)
+    elif dt == np.int32:
+        _extreme_typed[int32_t](x, out_u8, idx, want_max)
+    elif dt == np.int16:
+        _extreme_typed[int16_t](x, out_u8, idx, want_max)
+    elif dt == np.int8:
+        _extreme_typed[int8_t](x, out_u8, idx, want_max)
+    elif dt == np.uint8:
+        _extreme_typed[uint8_t](x, out_u8, idx, want_max)
+    else:
+        raise RuntimeError(f"max/min kernel: unsupported dtype {dt}")
+    return out
+
+
+# ---- var / std ----------------------------------------------------------------------------
+cdef void _moments(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssize_t I,
+                   double correction, bint take_sqrt) noexcept nogil:
+    cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
+    cdef Py_ssize_t ntasks = O * nblocks
+    cdef Py_ssize_t t, o, b, ncols
+    cdef bint par = O * R * I >= PARALLEL_MIN and ntasks > 1
+    for t in prange(ntasks, schedule="static", use_threads_if=par):
+        o = t // nblocks
+        b = t - o * nblocks
+        ncols = I - b * COL_BLOCK
+        if ncols > COL_BLOCK:
+            ncols = COL_BLOCK
+        moments_block(x + o * R * I, out + o * I, R, I, b * COL_BLOCK, ncols, correction,
+                      take_sqrt)
+
+
+def var_3d(cnp.ndarray x, cnp.ndarray out, double correction, bint take_sqrt=False):
+    """out[o, i] = variance (std when take_sqrt) over r of x[o, r, i] with ``correction``
+    (sum of squared deviations / max(0, N - correction)); float32/float64."""
+    _check(x, out)
+    if x.dtype != out.dtype or x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"var kernel: expected matching float dtypes, got {x.dtype} and {out.dtype}")
+    cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
+    if O == 0 or I == 0:
+        return out
+    if x.dtype == np.float32:
+        with nogil:
+            _moments(<const float*>cnp.PyArray_DATA(x), <float*>cnp.PyArray_DATA(out), O, R, I,
+                     correction, take_sqrt)
+    else:
+        with nogil:
+            _moments(<const double*>cnp.PyArray_DATA(x), <double*>cnp.PyArray_DATA(out), O, R,
+                     I, correction, take_sqrt)
+    return out
