@@ -1,0 +1,92 @@
+"""The ``ember-vision`` command (also ``python -m ember_vision``).
+
+Errors in the user's input print one line and exit with status 2; ``--debug`` shows the
+traceback instead.
+"""
+import argparse
+import sys
+
+from .datasets.folder import UnreadableImageError
+from .errors import UsageError
+
+PROG = "ember-vision"
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog=PROG, description="Finetune and run ResNet-18 on your "
+                                "images with Ember (PyTorch-compatible, CPU).")
+    sub = p.add_subparsers(dest="command", metavar="{finetune,predict}")
+
+    ft = sub.add_parser(
+        "finetune", help="train a new classifier on a pretrained ResNet-18",
+        description="Finetune ResNet-18 on a folder of images (one sub-folder per class) or, "
+        "by default, on scikit-learn's 8x8 digits upscaled to RGB.")
+    ft.add_argument("--data", metavar="DIR", help="image folder: DIR/<class>/<image> "
+                    "(default: the embedded digits)")
+    ft.add_argument("--weights", default="DEFAULT", metavar="DEFAULT|none|PATH",
+                    help="start from the ImageNet weights (downloaded once, then cached), "
+                    "random ones, or a .pth file (default: DEFAULT)")
+    ft.add_argument("--epochs", type=int, help="default: 15 with a frozen backbone, "
+                    "3 when training the whole network")
+    ft.add_argument("--batch-size", type=int, help="default: 64")
+    ft.add_argument("--lr", type=float, help="SGD learning rate, momentum 0.9 (default: 0.01)")
+    group = ft.add_mutually_exclusive_group()
+    group.add_argument("--freeze-backbone", dest="freeze", action="store_true", default=None,
+                       help="train only the new fc layer (default with pretrained weights)")
+    group.add_argument("--train-all", dest="freeze", action="store_false",
+                       help="train every layer (default with random weights)")
+    ft.add_argument("--image-size", type=int, help="images are resized and centre-cropped "
+                    "to this size (default: 32)")
+    ft.add_argument("--max-samples", type=int, help="use at most this many images")
+    ft.add_argument("--out", default="ember-vision-out", metavar="DIR",
+                    help="where model.pth, metrics.json and training.png go "
+                    "(default: ./ember-vision-out)")
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--no-progress", dest="progress", action="store_false",
+                    help="no progress bars")
+    ft.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    pr = sub.add_parser("predict", help="top-5 classes of images",
+                        description="Print the five most likely classes of each image.")
+    pr.add_argument("--model", required=True, metavar="DIR",
+                    help="a finetune --out folder, or DEFAULT for the ImageNet classifier")
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    pr.add_argument("--debug", action="store_true", help="show tracebacks")
+    return p
+
+
+def _run(args):
+    if args.command == "finetune":
+        from .finetune import finetune
+
+        finetune(data=args.data, weights=args.weights, epochs=args.epochs,
+                 batch_size=args.batch_size, lr=args.lr, freeze_backbone=args.freeze,
+                 image_size=args.image_size, out=args.out, seed=args.seed,
+                 max_samples=args.max_samples, progress=args.progress)
+    else:
+        from .predict import predict
+
+        predict(args.model, args.images)
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        _run(args)
+    except (UsageError, UnreadableImageError) as err:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

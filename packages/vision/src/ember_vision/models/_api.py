@@ -1,0 +1,176 @@
+"""Weights enums and the model registry: ``get_model``, ``get_model_weights``, ``get_weight``,
+``list_models``, with torchvision's names and behaviour."""
+import fnmatch
+import functools
+import inspect
+import sys
+import warnings
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights",
+           "get_weight", "list_models", "register_model"]
+
+
+@dataclass
+class Weights:
+    """One published checkpoint: where it lives, the preprocessing it expects, and facts."""
+
+    url: str
+    transforms: object
+    meta: dict
+
+
+class WeightsEnum(Enum):
+    """Base of ``ResNet18_Weights`` and friends; members are ``Weights``."""
+
+    @classmethod
+    def verify(cls, obj):
+        if obj is not None:
+            if isinstance(obj, str):
+                obj = cls[obj.replace(cls.__name__ + ".", "")]
+            elif not isinstance(obj, cls):
+                raise TypeError(
+                    f"Invalid Weight class provided; expected {cls.__name__} but received "
+                    f"{obj.__class__.__name__}.")
+        return obj
+
+    def get_state_dict(self, *args, **kwargs):
+        from ..hub import load_state_dict_from_url
+
+        return load_state_dict_from_url(self.url, *args, **kwargs)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}.{self._name_}"
+
+    @property
+    def url(self):
+        return self.value.url
+
+    @property
+    def transforms(self):
+        return self.value.transforms
+
+    @property
+    def meta(self):
+        return self.value.meta
+
+
+BUILTIN_MODELS = {}
+
+
+def register_model(name=None):
+    def wrapper(fn):
+        key = name if name is not None else fn.__name__
+        if key in BUILTIN_MODELS:
+            raise ValueError(f"An entry is already registered under the name '{key}'.")
+        BUILTIN_MODELS[key] = fn
+        return fn
+
+    return wrapper
+
+
+def list_models(module=None, include=None, exclude=None):
+    """Registered model names (optionally only those of ``module``), filtered by globs."""
+    models = {k for k, v in BUILTIN_MODELS.items()
+              if module is None or v.__module__.rsplit(".", 1)[0] == module.__name__
+              or v.__module__ == module.__name__}
+    if include:
+        include = [include] if isinstance(include, str) else include
+        models = {m for m in models if any(fnmatch.fnmatch(m, p) for p in include)}
+    if exclude:
+        exclude = [exclude] if isinstance(exclude, str) else exclude
+        models = {m for m in models if not any(fnmatch.fnmatch(m, p) for p in exclude)}
+    return sorted(models)
+
+
+def get_model_builder(name):
+    name = name.lower()
+    try:
+        return BUILTIN_MODELS[name]
+    except KeyError:
+        raise ValueError(f"Unknown model {name}") from None
+
+
+def get_model(name, **config):
+    """Build a registered model by name: ``get_model("resnet18", weights="DEFAULT")``."""
+    return get_model_builder(name)(**config)
+
+
+def get_model_weights(name):
+    """The weights enum class of a model, given its name or its builder."""
+    model = get_model_builder(name) if isinstance(name, str) else name
+    ann = inspect.signature(model).parameters["weights"].annotation
+    if isinstance(ann, type) and issubclass(ann, WeightsEnum):
+        return ann
+    raise ValueError(
+        f"The weight enum of {model.__name__} could not be found from its annotation.")
+
+
+def get_weight(name):
+    """``get_weight("ResNet50_Weights.IMAGENET1K_V2")`` -> that enum member."""
+    try:
+        enum_name, value_name = name.split(".")
+    except ValueError:
+        raise ValueError(f"Invalid weight name provided: '{name}'.") from None
+    from . import resnet
+
+    for module in (resnet, sys.modules[__name__.rsplit(".", 1)[0]]):
+        enum = getattr(module, enum_name, None)
+        if isinstance(enum, type) and issubclass(enum, WeightsEnum):
+            return enum[value_name]
+    raise ValueError(f"The weight enum '{enum_name}' for the specific method couldn't be "
+                     "retrieved.")
+
+
+def _ovewrite_named_param(kwargs, param, new_value):
+    if param in kwargs:
+        if kwargs[param] != new_value:
+            raise ValueError(
+                f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} "
+                "instead.")
+    else:
+        kwargs[param] = new_value
+
+
+def handle_legacy_interface(weights, default):
+    """Let a builder take the pre-0.13 ``pretrained=`` keyword, with torchvision's warnings.
+
+    ``pretrained=True`` means ``weights=default``, ``pretrained=False`` ``weights=None``;
+    a bool given as ``weights=`` is treated the same way.
+    """
+    weights_param, pretrained_param = weights
+
+    def outer(builder):
+        @functools.wraps(builder)
+        def inner(*args, **kwargs):
+            if args:
+                raise TypeError(
+                    f"{builder.__name__}() takes 0 positional arguments but {len(args)} "
+                    f"{'was' if len(args) == 1 else 'were'} given")
+            weights_arg = kwargs.get(weights_param, None)
+            legacy = pretrained_param in kwargs or (
+                weights_param in kwargs and isinstance(weights_arg, bool))
+            if legacy:
+                if pretrained_param in kwargs:
+                    pretrained = kwargs.pop(pretrained_param)
+                    warnings.warn(
+                        f"The parameter '{pretrained_param}' is deprecated since 0.13 and may "
+                        f"be removed in the future, please use '{weights_param}' instead.",
+                        UserWarning, stacklevel=2)
+                else:
+                    pretrained = kwargs[weights_param]
+                new_value = default if pretrained else None
+                msg = (f"Arguments other than a weight enum or `None` for '{weights_param}' are "
+                       "deprecated since 0.13 and may be removed in the future. The current "
+                       f"behavior is equivalent to passing `{weights_param}={new_value}`.")
+                if pretrained:
+                    msg += (f" You can also use `{weights_param}={type(new_value).__name__}"
+                            ".DEFAULT` to get the most up-to-date weights.")
+                warnings.warn(msg, UserWarning, stacklevel=2)
+                kwargs[weights_param] = new_value
+            return builder(**kwargs)
+
+        return inner
+
+    return outer
