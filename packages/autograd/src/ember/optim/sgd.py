@@ -1,0 +1,57 @@
+"""Stochastic gradient descent (with momentum, dampening, Nesterov and weight decay)."""
+from ember_tensor.optim_update import sgd_
+
+from .optimizer import Optimizer, bump_version, zeros_state
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD: same hyperparameters, defaults, checks, state and trajectory."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def _update_group(self, group):
+        momentum = group["momentum"]
+        for p, grad in self._with_grad(group):
+            buf = None
+            first = False
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    first = True
+                    buf = state["momentum_buffer"] = zeros_state(p)
+            sgd_(p._data, grad._data, None if buf is None else buf._data,
+                 lr=float(group["lr"]), momentum=momentum, dampening=group["dampening"],
+                 weight_decay=float(group["weight_decay"]), nesterov=group["nesterov"],
+                 maximize=group["maximize"], first_step=first)
+            bump_version(p)
