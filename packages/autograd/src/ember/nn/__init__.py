@@ -1,0 +1,7 @@
+"""``ember.nn``: layers, their functional forms, initialisers and utilities (torch.nn's API)."""
+from . import functional, init, utils
+from .modules import *  # noqa: F401,F403
+from .modules import __all__ as _modules_all
+from .parameter import Parameter
+
+__all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)

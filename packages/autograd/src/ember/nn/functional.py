@@ -1,0 +1,353 @@
+"""``ember.nn.functional``: torch.nn.functional's stateless ops, same names, defaults, errors.
+
+Ops with a fused kernel and backward (conv, pooling, norms, softmax, losses) live in
+``ember._ops.nn``; the rest are compositions of Tensor ops, so autograd names their grad_fn
+exactly as torch's composite implementations do (``l1_loss`` ends in ``MeanBackward0``...).
+"""
+import numbers
+import warnings
+
+import ember
+
+from .._ops import nn as _nn
+from .._tensor import Tensor
+
+__all__ = [
+    "linear", "conv2d", "relu", "relu_", "leaky_relu", "leaky_relu_", "gelu", "sigmoid", "tanh",
+    "softmax", "log_softmax", "max_pool2d", "max_pool2d_with_indices", "avg_pool2d",
+    "adaptive_avg_pool2d", "batch_norm", "layer_norm", "dropout", "embedding",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
+    "pad", "one_hot", "flatten", "silu", "hardtanh", "relu6",
+]
+
+
+def _check_tensor(x, fn, arg="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}"
+        )
+
+
+# ---- linear / conv -----------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``; 2-D input goes through ``addmm`` (one GEMM, as torch)."""
+    _check_tensor(input, "linear")
+    _check_tensor(weight, "linear", "weight", 2)
+    if input.dim() == 2:
+        if bias is None:
+            return input.matmul(weight.t())
+        return ember.addmm(bias, input, weight.t())
+    if input.dim() == 0 or weight.dim() != 2:
+        return _linear_fallback(input, weight, bias)
+    batch = tuple(input.shape[:-1])
+    flat = input.reshape(-1, input.shape[-1])
+    out = flat.matmul(weight.t()) if bias is None else ember.addmm(bias, flat, weight.t())
+    return out.view(*batch, weight.shape[0])
+
+
+def _linear_fallback(input, weight, bias):
+    out = input.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _check_tensor(input, "conv2d")
+    _check_tensor(weight, "conv2d", "weight", 2)
+    return _nn.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+# ---- activations -------------------------------------------------------------------------
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _nn.leaky_relu(input, negative_slope, inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _nn.leaky_relu(input, negative_slope, True)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return _nn.gelu(input, approximate)
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def silu(input, inplace=False):
+    return input * input.sigmoid()
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return input.clamp(min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _softmax_dim(ndim):
+    warnings.warn(
+        "Implicit dimension choice for softmax has been deprecated. Change the call to include "
+        "dim=X as an argument.", stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return _nn.softmax(input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return _nn.log_softmax(input, dim)
+
+
+# ---- pooling -----------------------------------------------------------------------------
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel_size
+    return _nn.max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    out, idx = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (out, idx) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel_size
+    return _nn.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _nn.adaptive_avg_pool2d(input, output_size)
+
+
+# ---- normalisation -----------------------------------------------------------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    if training:
+        size = input.shape
+        n = size[0]
+        for s in size[2:]:
+            n *= s
+        if n == 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {size}"
+            )
+    return _nn.batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                          eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    return _nn.layer_norm(input, tuple(normalized_shape), weight, bias, eps)
+
+
+# ---- dropout / embedding -----------------------------------------------------------------
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    return _nn.dropout(input, p, inplace)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        _nn.embedding_renorm_(weight, input, max_norm, norm_type)
+    return _nn.embedding(input, weight, padding_idx, scale_grad_by_freq)
+
+
+# ---- losses ------------------------------------------------------------------------------
+def _reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  f"reduction='{'mean' if reduce and size_average else 'sum' if reduce else 'none'}' "
+                  "instead.", stacklevel=3)
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(x, reduction):
+    if reduction == "mean":
+        return x.mean()
+    if reduction == "sum":
+        return x.sum()
+    return x
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _nn.nll_loss(input, target, weight, reduction, ignore_index)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
+        )
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = log_softmax(input, class_dim)
+    if target.is_floating_point():
+        return _cross_entropy_probs(logp, target, weight, reduction, label_smoothing, class_dim)
+    loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return loss
+    return _smooth_index_loss(logp, target, weight, ignore_index, reduction, label_smoothing,
+                              class_dim, loss)
+
+
+def _weight_shape(weight, logp, class_dim):
+    shape = [1] * logp.dim()
+    shape[class_dim] = weight.shape[0]
+    return weight.view(*shape)
+
+
+def _cross_entropy_probs(logp, target, weight, reduction, smoothing, class_dim):
+    if logp.shape != target.shape:
+        raise RuntimeError(
+            "Expected floating point type for target with class probabilities, got "
+            f"{target.dtype}" if not target.is_floating_point() else
+            f"Expected input batch_size ({logp.shape[0]}) to match target batch_size "
+            f"({target.shape[0]})."
+        )
+    n_classes = logp.shape[class_dim]
+    if smoothing > 0:
+        target = target * (1 - smoothing) + smoothing / n_classes
+    prod = logp * target
+    if weight is not None:
+        prod = prod * _weight_shape(weight, logp, class_dim)
+    loss = -prod.sum(class_dim)
+    if reduction == "mean":
+        n = logp.numel() // n_classes if logp.dim() > 1 else 1
+        return loss.sum() / n
+    return _reduce(loss, reduction)
+
+
+def _smooth_index_loss(logp, target, weight, ignore_index, reduction, smoothing, class_dim,
+                       nll):
+    n_classes = logp.shape[class_dim]
+    ignore = (target == ignore_index)
+    smooth = logp if weight is None else logp * _weight_shape(weight, logp, class_dim)
+    smooth = -smooth.sum(class_dim)
+    smooth = smooth.masked_fill(ignore, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            safe = target.masked_fill(ignore, 0)
+            denom = weight[safe.flatten()].view(*safe.shape).masked_fill(ignore, 0.0).sum()
+            smooth = smooth.sum() / denom
+        else:
+            smooth = smooth.sum() / (ignore.numel() - ignore.sum()).item()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - smoothing) * nll + smooth * (smoothing / n_classes)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=2,
+        )
+    return _nn.mse_loss(input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=2,
+        )
+    return _reduce((input - target).abs(), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    return _nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+# ---- shape helpers -----------------------------------------------------------------------
+def pad(input, pad, mode="constant", value=None):
+    if mode != "constant":
+        raise NotImplementedError(f"Ember's pad supports mode='constant' only, got '{mode}'")
+    if len(pad) % 2 != 0:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the "
+                           "input dimension but got padding length "
+                           f"{len(pad)} and input of dimension {input.dim()}")
+    return _nn.constant_pad_nd(input, tuple(int(p) for p in pad), 0.0 if value is None else value)
+
+
+def one_hot(tensor, num_classes=-1):
+    return _nn.one_hot(tensor, num_classes)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return input.flatten(start_dim, end_dim)
+

@@ -1,0 +1,23 @@
+"""Every layer class, importable as ``ember.nn.<Name>``."""
+from .activation import (
+    GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Tanh,
+)
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .container import ModuleDict, ModuleList, Sequential
+from .conv import Conv2d
+from .dropout import Dropout
+from .flatten import Flatten, Unflatten
+from .linear import Identity, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module
+from .normalization import LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
+
+__all__ = [
+    "Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Conv2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
+    "Softmax", "LogSoftmax", "SiLU", "ReLU6", "Hardtanh", "MaxPool2d", "AvgPool2d",
+    "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
+    "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss",
+]
