@@ -1,1 +1,78 @@
-"""ember: PyTorch's API on Ember's CPU kernels."""
+"""ember: PyTorch's API on Ember's CPU kernels. ``import ember as torch``."""
+import ember_tensor as _et
+from ember_tensor import (
+    Generator, Size, bool, default_generator, double, dtype, float, float16, float32, float64,
+    get_default_dtype, half, initial_seed, int, int8, int16, int32, int64, long,
+    manual_seed, promote_types, seed, set_default_dtype, short, uint8,
+)
+from ember_tensor import get_num_threads, set_num_threads
+
+from ._tensor import Tensor, is_tensor
+from . import _ops
+from . import autograd
+from .autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+)
+from ._creation import (
+    arange, as_tensor, asarray, device, empty, empty_like, eye, from_numpy, full, full_like,
+    linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, tensor, zeros, zeros_like,
+)
+from . import _creation
+
+_ops.install(Tensor)
+for _name, _fn in _creation.TENSOR_METHODS.items():
+    setattr(Tensor, _name, _fn)
+globals().update(_ops.functions())
+del _name, _fn
+
+strided = "torch.strided"
+float_ = float
+
+
+def result_type(tensor1, tensor2):
+    from ember_tensor._dtype import result_type as _rt
+
+    return _rt(*(getattr(x, "_data", x) for x in (tensor1, tensor2)))
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError(
+            "Boolean value of Tensor with more than one value is ambiguous"
+            if input.numel() > 1 else "Boolean value of Tensor with no values is ambiguous"
+        )
+    return builtins_bool(input.item())
+
+
+def builtins_bool(x):
+    import builtins
+
+    return builtins.bool(x)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    from ember_tensor import _printing
+
+    _printing.set_printoptions(precision=precision, threshold=threshold, edgeitems=edgeitems,
+                               linewidth=linewidth, profile=profile, sci_mode=sci_mode)
+
+
+def is_grad_enabled_():  # pragma: no cover - kept private
+    return is_grad_enabled()
+
+
+__version__ = "2.13.0+ember"
+
+# ---- coordinator: wire the higher layers below ----------------------------------------------
+# (from . import nn, optim, utils; save/load) -- added by the coordinator, not by helper E.

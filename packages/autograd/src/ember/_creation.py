@@ -1,0 +1,233 @@
+"""Tensor factories (``tensor``, ``zeros``, ``rand``, ...) with torch's keyword arguments
+(``dtype=``, ``device=``, ``requires_grad=``), built on ember_tensor's Array factories."""
+import numpy as np
+
+import ember_tensor as et
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+
+from ._tensor import _REQUIRES_GRAD_DTYPE, Tensor
+
+
+class device:
+    """``ember.device('cpu')``: Ember runs on the CPU only."""
+
+    __module__ = "ember"
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins_name(type)})")
+        if ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+def builtins_name(x):
+    return type(x).__name__
+
+
+def _check_device(dev):
+    if dev is None:
+        return
+    d = dev if isinstance(dev, device) else device(str(dev)) if not isinstance(dev, int) else None
+    if d is None or d.type != "cpu":
+        name = d.type if d is not None else "cuda"
+        if name == "cuda":
+            raise AssertionError("Torch not compiled with CUDA enabled")
+        raise RuntimeError(f"Ember runs on the CPU only; device '{dev}' is not available")
+
+
+def _finish(array, requires_grad, device=None):
+    _check_device(device)
+    t = Tensor._make(array)
+    if requires_grad:
+        if not array.dtype.is_floating_point:
+            raise RuntimeError(_REQUIRES_GRAD_DTYPE)
+        t._requires_grad = True
+    return t
+
+
+def _unwrap(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(x) for x in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    return _finish(et.tensor(_unwrap(data), dtype=dtype), requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        dtype = D.as_dtype(dtype)
+        return data if dtype in (None, data.dtype) else data.to(dtype)
+    return _finish(et.as_tensor(_unwrap(data), dtype=dtype), False, device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    t = as_tensor(obj, dtype=dtype, device=device) if not copy else tensor(obj, dtype=dtype)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def from_numpy(ndarray):
+    return Tensor._make(et.from_numpy(ndarray))
+
+
+def _sized(factory):
+    def fn(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False, memory_format=None, generator=None):
+        kwargs = {"dtype": dtype}
+        if generator is not None:
+            kwargs["generator"] = generator
+        return _finish(factory(*size, **kwargs), requires_grad, device)
+    fn.__name__ = factory.__name__
+    return fn
+
+
+zeros = _sized(et.zeros)
+ones = _sized(et.ones)
+empty = _sized(et.empty)
+rand = _sized(et.rand)
+randn = _sized(et.randn)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(et.full(size, fill_value, dtype=dtype), requires_grad, device)
+
+
+def _like(factory):
+    def fn(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+           memory_format=None):
+        return _finish(factory(input._data, dtype=dtype), requires_grad, device)
+    fn.__name__ = factory.__name__
+    return fn
+
+
+zeros_like = _like(et.zeros_like)
+ones_like = _like(et.ones_like)
+empty_like = _like(et.empty_like)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return _finish(et.full_like(input._data, fill_value, dtype=dtype), requires_grad, device)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    return _finish(et.randint(low, high, size, generator=generator, dtype=dtype), requires_grad,
+                   device)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return _finish(et.randperm(n, generator=generator, dtype=dtype), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    return _finish(et.arange(*vals, dtype=dtype), requires_grad, device)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    return _finish(et.linspace(start, end, steps, dtype=dtype), requires_grad, device)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _finish(et.eye(n, m, dtype=dtype), requires_grad, device)
+
+
+def _new_factory(factory):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        return factory(*size, dtype=dtype or self.dtype, device=device,
+                       requires_grad=requires_grad)
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    return tensor(data.detach() if isinstance(data, Tensor) else data,
+                  dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _inplace_random(kernel_fn):
+    def method(self, *args, generator=None, **kwargs):
+        self._check_inplace()
+        kernel_fn(self._data, *args, generator=generator, **kwargs)
+        self._version_counter[0] += 1
+        return self
+    return method
+
+
+def _random_method(self, from_=0, to=None, *, generator=None):
+    self._check_inplace()
+    if to is None:
+        from_, to = 0, from_
+    self._data._np[...] = et.randint(from_, to, tuple(self.shape), generator=generator)._np
+    self._version_counter[0] += 1
+    return self
+
+
+TENSOR_METHODS = {
+    "new_zeros": _new_factory(zeros), "new_ones": _new_factory(ones),
+    "new_empty": _new_factory(empty), "new_full": _new_full, "new_tensor": _new_tensor,
+    "uniform_": _inplace_random(et.uniform_), "normal_": _inplace_random(et.normal_),
+    "bernoulli_": _inplace_random(et.bernoulli_), "random_": _random_method,
+}
+np  # noqa: B018 - numpy kept for users of this module's namespace
+Array  # noqa: B018

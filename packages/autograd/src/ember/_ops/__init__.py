@@ -1,0 +1,65 @@
+"""Differentiable ops: each computes on Arrays and calls ``autograd.node.record``.
+
+Every module exports ``TENSOR_METHODS`` (method name -> function taking the tensor first)
+and ``FUNCTIONS`` (names for the top-level ``ember`` namespace); ``install`` attaches the
+methods to ``Tensor``.
+"""
+import importlib
+
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+
+_MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg")
+
+
+def kernel(module, name, fallback):
+    """``ember_tensor.<module>.<name>`` when that kernel exists, else ``fallback``.
+
+    The fallbacks are NumPy one-liners that keep the autograd layer usable while a kernel
+    module is missing; the kernels are preferred as soon as they are importable.
+    """
+    try:
+        mod = importlib.import_module(f"ember_tensor.{module}")
+    except ImportError:
+        return fallback
+    return getattr(mod, name, fallback)
+
+
+def arr(x):
+    """The Array of a Tensor, or ``x`` itself (a Python scalar or an Array)."""
+    data = getattr(x, "_data", None)
+    return data if data is not None else x
+
+
+def npv(x):
+    """The ndarray of a Tensor/Array, or a Python scalar unchanged."""
+    x = arr(x)
+    return x._np if isinstance(x, Array) else x
+
+
+def wrap_np(value, dtype=None):
+    value = np.asarray(value)
+    if dtype is not None and value.dtype != dtype.np:
+        value = value.astype(dtype.np)
+    return Array(value)
+
+
+def result_dtype(*xs):
+    return D.result_type(*(arr(x) for x in xs))
+
+
+def install(cls):
+    for name in _MODULES:
+        module = importlib.import_module(f"ember._ops.{name}")
+        for method, fn in module.TENSOR_METHODS.items():
+            setattr(cls, method, fn)
+
+
+def functions():
+    out = {}
+    for name in _MODULES:
+        module = importlib.import_module(f"ember._ops.{name}")
+        out.update(module.FUNCTIONS)
+    return out

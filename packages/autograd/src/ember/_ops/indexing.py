@@ -1,0 +1,292 @@
+"""Differentiable indexing: ``t[idx]``, ``t[idx] = v``, index_select, gather, masked_fill.
+
+Every backward here is a scatter-add of the gradient into zeros at the positions the forward
+read (``_scatter_add``), and its own backward is the matching read (``_take``); the two are
+adjoint, so second derivatives work too.
+"""
+import builtins
+
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+from ember_tensor._array import _wrap_dim
+from ember_tensor._indexing import _convert
+
+from ..autograd.node import Node, record
+from . import wrap_np
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _no_grad():
+    from ..autograd.grad_mode import no_grad
+
+    return no_grad()
+
+
+# ---- the adjoint pair ----------------------------------------------------------------------
+class IndexBackward0(Node):
+    def backward(self, g):
+        return (_scatter_add(g, self.shape, self.index),)
+
+
+class SliceBackward0(IndexBackward0):
+    pass
+
+
+class SelectBackward0(IndexBackward0):
+    pass
+
+
+class UnsqueezeBackward0(IndexBackward0):
+    pass
+
+
+class AliasBackward0(IndexBackward0):
+    pass
+
+
+class IndexPutBackwardBackward(Node):
+    """The scatter-add's backward: read the gradient back at the same positions."""
+
+    def backward(self, g):
+        return (_take(g, self.index),)
+
+
+def _take(x, index, node_cls=IndexBackward0):
+    res = Array(x._data._np[index])
+    return record(node_cls, res, (x,), shape=tuple(x.shape), index=index)
+
+
+def _scatter_add(g, shape, index):
+    z = np.zeros(shape, dtype=g._data._np.dtype)
+    if _is_basic(index):
+        z[index] = g._data._np
+    else:
+        np.add.at(z, index, g._data._np)
+    return record(IndexPutBackwardBackward, Array(z), (g,), index=index)
+
+
+def _embed(g, shape, index):
+    return _scatter_add(g, shape, index)
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return builtins.all(
+        i is None or i is Ellipsis or isinstance(i, (builtins.int, slice)) and not isinstance(
+            i, builtins.bool) for i in items)
+
+
+def _unwrap_index(index):
+    T = _T()
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, T) else i for i in index)
+    if isinstance(index, T):
+        return index._data
+    if isinstance(index, list) and builtins.any(isinstance(i, T) for i in index):
+        return tuple(i._data if isinstance(i, T) else i for i in index)
+    return index
+
+
+def getitem(input, index):
+    np_index = _convert(_unwrap_index(index), input._data._np.shape)
+    if _is_basic(np_index):
+        res = Array(input._data._np[np_index])
+        items = np_index
+        if builtins.any(isinstance(i, slice) for i in items):
+            cls = SliceBackward0
+        elif builtins.any(isinstance(i, builtins.int) for i in items):
+            cls = SelectBackward0
+        elif builtins.any(i is None for i in items):
+            cls = UnsqueezeBackward0
+        else:
+            cls = AliasBackward0
+        return record(cls, res, (input,), view_of=input, shape=tuple(input.shape),
+                      index=np_index)
+    res = Array(np.ascontiguousarray(input._data._np[np_index]))
+    return record(IndexBackward0, res, (input,), shape=tuple(input.shape), index=np_index)
+
+
+class CopySlices(Node):
+    def backward(self, g):
+        gs = gv = None
+        if self.needs_input_grad[0]:
+            gs = g * _T()._make(wrap_np(_mask(self.shape, self.index), g.dtype))
+        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
+            gv = _take(g, self.index)
+        return gs, gv
+
+
+def _mask(shape, index):
+    m = np.ones(shape, dtype=np.bool_)
+    m[index] = False
+    return m
+
+
+def setitem(input, index, value):
+    input._check_inplace()
+    np_index = _convert(_unwrap_index(index), input._data._np.shape)
+    T = _T()
+    v = value._data._np if isinstance(value, T) else value
+    dst = input._data._np
+    try:
+        if isinstance(v, np.ndarray) and v.dtype != dst.dtype:
+            v = v.astype(dst.dtype)
+        dst[np_index] = v
+    except ValueError as err:
+        target = dst[np_index].shape
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+            f"indexing result of shape {list(target)}"
+        ) from err
+    from ..autograd import grad_mode
+
+    needs = grad_mode._state.grad_enabled and (
+        input._requires_grad or (isinstance(value, T) and value._requires_grad))
+    if needs:
+        inputs = (input, value) if isinstance(value, T) else (input,)
+        record(CopySlices, input, inputs, shape=tuple(input.shape), index=np_index)
+    else:
+        input._version_counter[0] += 1
+
+
+# ---- index_select / gather / masked_fill / nonzero ------------------------------------------
+def _check_index(index, name):
+    if not isinstance(index, _T()):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+
+
+class IndexSelectBackward0(Node):
+    def backward(self, g):
+        return (_scatter_add(g, self.shape, self.index), None)
+
+
+def index_select(input, dim, index):
+    _check_index(index, "index_select")
+    d = _wrap_dim(dim, input.dim())
+    idx = index._data._np.reshape(-1).astype(np.int64)
+    size = input.shape[d] if input.dim() else 1
+    if idx.size and (idx.max() >= size or idx.min() < -size):
+        raise IndexError("index out of range in self")
+    np_index = (slice(None),) * d + (idx,)
+    res = Array(np.ascontiguousarray(input._data._np[np_index]))
+    return record(IndexSelectBackward0, res, (input, index), shape=tuple(input.shape),
+                  index=np_index)
+
+
+def _gather_index(shape_idx, idx, d):
+    mesh = list(np.indices(shape_idx, sparse=True))
+    mesh[d] = idx
+    return tuple(mesh)
+
+
+class GatherBackward0(Node):
+    def backward(self, g):
+        return (_scatter_add(g, self.shape, self.index), None)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    _check_index(index, "gather")
+    d = _wrap_dim(dim, input.dim())
+    idx = index._data._np.astype(np.int64)
+    if idx.ndim != input.dim():
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    size = input.shape[d]
+    if idx.size and (idx.max() >= size or idx.min() < -size):
+        raise RuntimeError(
+            f"index {int(idx.max() if idx.max() >= size else idx.min())} is out of bounds for "
+            f"dimension {d} with size {size}"
+        )
+    np_index = _gather_index(idx.shape, idx, d)
+    res = Array(input._data._np[np_index])
+    return record(GatherBackward0, res, (input, index), shape=tuple(input.shape),
+                  index=np_index)
+
+
+def take_along_dim(input, indices, dim):
+    return gather(input, dim, indices)
+
+
+def _scatter_grad(g, idx, shape, dim, keepdim):
+    """Gradient of max/min along ``dim``: ``g`` goes to the arg positions ``idx``."""
+    i = idx._data._np
+    if not keepdim and len(shape):
+        i = np.expand_dims(i, dim)
+        g = g.unsqueeze(dim)
+    if not len(shape):
+        return g.reshape(shape)
+    np_index = _gather_index(i.shape, i, dim)
+    return _scatter_add(g, shape, np_index)
+
+
+class MaskedFillBackward0(Node):
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        return (g * mask.logical_not(), None, None)
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, _T()) or mask.dtype is not D.bool:
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{mask.dtype if isinstance(mask, _T()) else type(mask).__name__}"
+        )
+    v = value._data._np if isinstance(value, _T()) else value
+    out = np.where(mask._data._np, np.asarray(v, dtype=input._data._np.dtype),
+                   input._data._np)
+    out = np.broadcast_to(out, input._data._np.shape) if out.shape != input.shape else out
+    return record(MaskedFillBackward0, Array(np.ascontiguousarray(out)), (input, mask, value),
+                  save=(mask,))
+
+
+def masked_fill_(input, mask, value):
+    from .elementwise import _inplace
+
+    return _inplace(masked_fill, "masked_fill")(input, mask, value)
+
+
+def masked_select(input, mask):
+    m = np.broadcast_to(mask._data._np, input.shape)
+    return getitem(input, _T()._make(Array(np.ascontiguousarray(m))))
+
+
+def nonzero(input, *, as_tuple=False):
+    nz = np.nonzero(input._data._np)
+    if as_tuple:
+        return tuple(_T()._make(Array(x.astype(np.int64))) for x in nz)
+    return _T()._make(Array(np.ascontiguousarray(np.stack(nz, axis=1).astype(np.int64))))
+
+
+class IndexAddBackward0(Node):
+    def backward(self, g):
+        return (g, None, _take(g, self.index) if self.needs_input_grad[2] else None)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = _wrap_dim(dim, input.dim())
+    idx = index._data._np.astype(np.int64)
+    np_index = (slice(None),) * d + (idx,)
+    z = input._data._np.copy()
+    np.add.at(z, np_index, source._data._np * alpha)
+    return record(IndexAddBackward0, Array(z), (input, index, source), index=np_index)
+
+
+TENSOR_METHODS = {
+    "__getitem__": getitem, "__setitem__": setitem, "index_select": index_select,
+    "gather": gather, "take_along_dim": take_along_dim, "masked_fill": masked_fill,
+    "masked_fill_": masked_fill_, "masked_select": masked_select, "nonzero": nonzero,
+    "index_add": index_add,
+}
+FUNCTIONS = {
+    "index_select": index_select, "gather": gather, "take_along_dim": take_along_dim,
+    "masked_fill": masked_fill, "masked_select": masked_select, "nonzero": nonzero,
+    "index_add": index_add,
+}

@@ -1,0 +1,302 @@
+"""Differentiable matrix products: matmul, mm, bmm, addmm, mv, dot, outer.
+
+Forward products go through ``ember_tensor.linalg`` (BLAS); the backward of each is again a
+product of Tensors, so ``create_graph`` works."""
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+
+from ..autograd.node import Node, record
+from . import kernel
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _np_matmul(a, b):
+    return Array(np.matmul(a._np, b._np))
+
+
+_k_mm = kernel("linalg", "mm", None)
+_k_bmm = kernel("linalg", "bmm", None)
+_k_addmm = kernel("linalg", "addmm", None)
+
+
+def _cap(dt):
+    from .elementwise import _cap as c
+
+    return c(dt)
+
+
+def _same_dtype(a, b, what="expected m1 and m2 to have the same dtype"):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{what}, but got: {a.dtype.name if False else _cap(a.dtype)} != "
+                           f"{_cap(b.dtype)}")
+
+
+def _check_tensor(x, name, pos, fn):
+    if not isinstance(x, _T()):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+class MmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = g.mm(b.t()) if self.needs_input_grad[0] else None
+        gb = a.t().mm(g) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def mm(input, mat2):
+    _check_tensor(input, "input", 1, "mm")
+    _check_tensor(mat2, "mat2", 2, "mm")
+    if input.dim() != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.dim() != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
+            f"{mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    _same_dtype(input, mat2, "expected m1 and m2 to have the same dtype")
+    res = (_k_mm or _np_matmul)(input._data, mat2._data)
+    return record(MmBackward0, res, (input, mat2),
+                  save=(input if mat2._requires_grad else None,
+                        mat2 if input._requires_grad else None))
+
+
+class BmmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = g.bmm(b.transpose(1, 2)) if self.needs_input_grad[0] else None
+        gb = a.transpose(1, 2).bmm(g) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def bmm(input, mat2):
+    if input.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.dim() != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    _same_dtype(input, mat2, "expected scalar type " + _cap(input.dtype) + " but found "
+                + _cap(mat2.dtype) if False else "expected m1 and m2 to have the same dtype")
+    res = (_k_bmm or _np_matmul)(input._data, mat2._data)
+    return record(BmmBackward0, res, (input, mat2),
+                  save=(input if mat2._requires_grad else None,
+                        mat2 if input._requires_grad else None))
+
+
+class AddmmBackward0(Node):
+    def backward(self, g):
+        m1, m2 = self.saved_tensors
+        gi = None
+        if self.needs_input_grad[0]:
+            gi = g if self.beta == 1 else g * self.beta
+        g1 = g2 = None
+        if self.needs_input_grad[1]:
+            g1 = g.mm(m2.t())
+            if self.alpha != 1:
+                g1 = g1 * self.alpha
+        if self.needs_input_grad[2]:
+            g2 = m1.t().mm(g)
+            if self.alpha != 1:
+                g2 = g2 * self.alpha
+        return gi, g1, g2
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts (a Linear's bias)."""
+    if mat1.dim() != 2:
+        raise RuntimeError("mat1 must be a matrix, got " + f"{mat1.dim()}-D tensor")
+    if mat2.dim() != 2:
+        raise RuntimeError("mat2 must be a matrix, got " + f"{mat2.dim()}-D tensor")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+            f"{mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    _same_dtype(mat1, mat2)
+    n, m = mat1.shape[0], mat2.shape[1]
+    try:
+        np.broadcast_shapes(tuple(input.shape), (n, m))
+    except ValueError:
+        raise RuntimeError(
+            f"The expanded size of the tensor ({m}) must match the existing size "
+            f"({input.shape[-1]}) at non-singleton dimension 1.  Target sizes: [{n}, {m}].  "
+            f"Tensor sizes: {list(input.shape)}"
+        ) from None
+    if _k_addmm is not None:
+        res = _k_addmm(input._data, mat1._data, mat2._data, beta=beta, alpha=alpha)
+    else:
+        prod = np.matmul(mat1._data._np, mat2._data._np)
+        if alpha != 1:
+            prod *= alpha
+        bias = input._data._np if beta == 1 else input._data._np * beta
+        res = Array((prod + bias).astype(prod.dtype, copy=False))
+    return record(AddmmBackward0, res, (input, mat1, mat2),
+                  save=(mat1 if mat2._requires_grad else None,
+                        mat2 if mat1._requires_grad else None), alpha=alpha, beta=beta)
+
+
+class MvBackward0(Node):
+    def backward(self, g):
+        a, v = self.saved_tensors
+        ga = g.unsqueeze(1) * v.unsqueeze(0) if self.needs_input_grad[0] else None
+        gv = a.t().mv(g) if self.needs_input_grad[1] else None
+        return ga, gv
+
+
+def mv(input, vec):
+    if input.dim() != 2 or vec.dim() != 1 or input.shape[1] != vec.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input.shape[0] if input.dim() else 0}), mat "
+            f"({'x'.join(str(s) for s in input.shape)}), vec ({vec.shape[0] if vec.dim() else 0})"
+        )
+    _same_dtype(input, vec)
+    res = Array(np.matmul(input._data._np, vec._data._np))
+    return record(MvBackward0, res, (input, vec), save=(input, vec))
+
+
+class DotBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return (g * b if self.needs_input_grad[0] else None,
+                g * a if self.needs_input_grad[1] else None)
+
+
+def dot(input, other):
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors"
+        )
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(
+            "inconsistent tensor size, expected tensor [" + str(input.shape[0]) + "] and src ["
+            + str(other.shape[0]) + "] to have the same number of elements, but got "
+            + f"{input.shape[0]} and {other.shape[0]} elements respectively"
+        )
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{_cap(input.dtype)} and {_cap(other.dtype)}"
+        )
+    res = Array(np.asarray(np.dot(input._data._np, other._data._np)))
+    return record(DotBackward0, res, (input, other), save=(input, other))
+
+
+def outer(input, vec2):
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
+def matmul(input, other):
+    """torch.matmul's dispatch: dot, mv, mm, or batched with broadcasting."""
+    _check_tensor(input, "input", 1, "matmul")
+    _check_tensor(other, "other", 2, "matmul")
+    da, db = input.dim(), other.dim()
+    if da == 0 or db == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"
+        )
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{input.dtype.name if False else _cap(input.dtype).lower()} != "
+            f"{_cap(other.dtype).lower()}"
+        )
+    if da == 1 and db == 1:
+        return dot(input, other)
+    if da == 2 and db == 1:
+        return mv(input, other)
+    if da == 1 and db == 2:
+        if input.shape[0] != other.shape[0]:
+            raise RuntimeError(
+                f"size mismatch, got input (1), mat (1x{input.shape[0]}), vec ({other.shape[0]})"
+                if False else
+                f"mat1 and mat2 shapes cannot be multiplied (1x{input.shape[0]} and "
+                f"{other.shape[0]}x{other.shape[1]})"
+            )
+        return mm(input.unsqueeze(0), other).squeeze(0)
+    if da == 2 and db == 2:
+        return mm(input, other)
+    if da >= 3 and db <= 2:
+        # fold the batch into rows: one GEMM, as torch does
+        a = input
+        shape = tuple(a.shape)
+        if db == 1:
+            if shape[-1] != other.shape[0]:
+                raise RuntimeError(
+                    f"mat1 and mat2 shapes cannot be multiplied "
+                    f"({int(np.prod(shape[:-1]))}x{shape[-1]} and {other.shape[0]}x1)"
+                )
+            out = mm(a.reshape(-1, shape[-1]), other.unsqueeze(1))
+            return _unsafe_view(out, shape[:-1])
+        if shape[-1] != other.shape[0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(shape[:-1]))}x"
+                f"{shape[-1]} and {other.shape[0]}x{other.shape[1]})"
+            )
+        out = mm(a.reshape(-1, shape[-1]), other)
+        return _unsafe_view(out, shape[:-1] + (other.shape[1],))
+    # general batched case: broadcast batch dims, then bmm
+    a = input.unsqueeze(0) if da == 1 else input
+    b = other.unsqueeze(-1) if db == 1 else other
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{int(np.prod(b.shape[:-2]))}, {a.shape[-1]}] but got: "
+            f"[{int(np.prod(b.shape[:-2]))}, {b.shape[-2]}]."
+        )
+    try:
+        batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b "
+            f"({b.shape[-3]}) at non-singleton dimension 0"
+        ) from None
+    n, k, m = a.shape[-2], a.shape[-1], b.shape[-1]
+    a3 = a.expand(batch + (n, k)).reshape(-1, n, k)
+    b3 = b.expand(batch + (k, m)).reshape(-1, k, m)
+    out = _unsafe_view(bmm(a3, b3), batch + (n, m))
+    if da == 1:
+        out = out.squeeze(-2)
+    if db == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+class UnsafeViewBackward0(Node):
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+def _unsafe_view(x, shape):
+    res = x._data.reshape(shape)
+    return record(UnsafeViewBackward0, res, (x,), shape=tuple(x.shape))
+
+
+def _rmatmul(self, other):
+    return matmul(other, self)
+
+
+TENSOR_METHODS = {
+    "matmul": matmul, "__matmul__": matmul, "__rmatmul__": _rmatmul, "mm": mm, "bmm": bmm,
+    "addmm": addmm, "mv": mv, "dot": dot, "outer": outer, "ger": outer,
+}
+FUNCTIONS = dict(TENSOR_METHODS)
+for _k in ("__matmul__", "__rmatmul__"):
+    del FUNCTIONS[_k]
+del D

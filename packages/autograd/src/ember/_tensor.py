@@ -1,0 +1,423 @@
+"""``ember.Tensor``: an ``ember_tensor.Array`` plus the autograd state torch users expect.
+
+Computation lives in ``ember._ops`` (installed as methods by ``_ops.install``); this module
+holds the state (``requires_grad``, ``grad``, ``grad_fn``, the version counter shared with
+views), conversions, hooks and ``backward``.
+"""
+import builtins
+import operator
+import warnings
+import weakref
+
+import numpy as np
+
+import ember_tensor as et
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+
+from .autograd import grad_mode
+from .autograd.node import RemovableHandle, _HookDict, check_inplace
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+_REQUIRES_GRAD_DTYPE = "Only Tensors of floating point and complex dtype can require gradients"
+
+
+def _tensor_new_args(args):
+    """torch.Tensor(...) legacy constructor: sizes, a sequence/ndarray, or a tensor."""
+    if not args:
+        return Array(np.empty((0,), dtype=D.get_default_dtype().np))
+    if len(args) == 1:
+        x = args[0]
+        if isinstance(x, Tensor):
+            return x._data
+        if isinstance(x, Array):
+            return x
+        if isinstance(x, (list, tuple)) and not isinstance(x, et.Size):
+            return et.tensor(_unwrap_nested(x), dtype=D.get_default_dtype())
+        if isinstance(x, np.ndarray):
+            return et.tensor(x, dtype=D.get_default_dtype())
+        if isinstance(x, et.Size):
+            return et.empty(*x)
+    if all(isinstance(a, (builtins.int, np.integer)) for a in args):
+        return et.empty(*args)
+    raise TypeError(
+        f"new() received an invalid combination of arguments - got "
+        f"({', '.join(type(a).__name__ for a in args)})"
+    )
+
+
+def _unwrap_nested(x):
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return [_unwrap_nested(v) for v in x]
+    return x
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations on it for differentiation."""
+
+    __module__ = "ember"
+    __slots__ = (
+        "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_output_nr",
+        "_hooks", "_accumulator", "_retains_grad", "_inference", "__dict__", "__weakref__",
+    )
+
+    def __init__(self, *args, **kwargs):
+        if kwargs:
+            bad = next(iter(kwargs))
+            raise TypeError(
+                f"new() received an invalid combination of arguments - got an unexpected "
+                f"keyword argument '{bad}'"
+            )
+        self._init(_tensor_new_args(args))
+
+    def _init(self, data, requires_grad=False):
+        self._data = data
+        self._requires_grad = requires_grad
+        self._grad = None
+        self.grad_fn = None
+        self._version_counter = [0]
+        self._output_nr = 0
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+        self._inference = grad_mode._state.inference
+
+    @classmethod
+    def _make(cls, array, requires_grad=False):
+        """Wrap an ``Array`` (no copy) as a tensor with no history."""
+        t = object.__new__(cls)
+        t._init(array, requires_grad)
+        return t
+
+    # ---- autograd state -------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = builtins.bool(flag)
+        if self.grad_fn is not None:
+            if flag:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if flag and not self._data.dtype.is_floating_point:
+            raise RuntimeError(_REQUIRES_GRAD_DTYPE)
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError("assigned grad has data of a different size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def _version(self):
+        return self._version_counter[0]
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self.grad_fn._retain_grad[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when the gradient of this tensor is computed; it may return a
+        replacement gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = _HookDict()
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+
+        if inputs is not None and isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        t = Tensor._make(self._data)
+        t._version_counter = self._version_counter
+        return t
+
+    def detach_(self):
+        if self.grad_fn is not None and self._data is not None:
+            pass
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    def is_inference(self):
+        return self._inference
+
+    # ---- metadata -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return et.Size(self._data._np.shape)
+
+    def size(self, dim=None):
+        return self._data.size(dim)
+
+    def dim(self):
+        return self._data._np.ndim
+
+    @property
+    def ndim(self):
+        return self._data._np.ndim
+
+    ndimension = dim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self):
+        from ._creation import device
+
+        return device("cpu")
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    def numel(self):
+        return self._data._np.size
+
+    nelement = numel
+
+    def stride(self, dim=None):
+        return self._data.stride(dim)
+
+    def storage_offset(self):
+        return self._data.storage_offset()
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.is_contiguous()
+
+    def element_size(self):
+        return self._data._np.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data._np.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data._np.nbytes
+
+    def data_ptr(self):
+        return self._data.data_ptr()
+
+    def is_floating_point(self):
+        return self._data.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def get_device(self):
+        return -1
+
+    def type(self, dtype=None):
+        from .autograd.node import _type_name
+
+        if dtype is None:
+            return "torch." + _type_name(self._data)[7:].split(" ")[0]
+        return self.to(dtype)
+
+    # ---- conversion -----------------------------------------------------------------------
+    def item(self):
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data._np
+
+    def _scalar(self):
+        if self._data._np.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data._np.reshape(()).item()
+
+    def __float__(self):
+        return builtins.float(self._scalar())
+
+    def __int__(self):
+        return builtins.int(self._scalar())
+
+    def __bool__(self):
+        return self._data.__bool__()
+
+    def __index__(self):
+        return self._data.__index__()
+
+    def __complex__(self):
+        return complex(self._scalar())
+
+    def __len__(self):
+        if self._data._np.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data._np.shape[0]
+
+    def __iter__(self):
+        if self._data._np.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._data._np
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __format__(self, spec):
+        if self._data._np.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(repr(self), spec) if spec else repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.array(self._data._np), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self).__new__(type(self))
+        Tensor._init(new, self._data.clone(), self._requires_grad)
+        for k, v in getattr(self, "__dict__", {}).items():
+            import copy
+
+            setattr(new, k, copy.deepcopy(v, memo))
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    # ---- printing -------------------------------------------------------------------------
+    def _repr_suffixes(self):
+        if self.grad_fn is not None:
+            return [f"grad_fn=<{self.grad_fn.name()}>"]
+        if self._requires_grad:
+            return ["requires_grad=True"]
+        return []
+
+    def __repr__(self, *, tensor_contents=None):
+        return _format(self._data, self._repr_suffixes())
+
+    __str__ = __repr__
+
+    # ---- in-place helpers used by ops -----------------------------------------------------
+    def _check_inplace(self):
+        check_inplace(self)
+        if self._inference and not grad_mode._state.inference:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You "
+                "can make a clone to get a normal tensor before doing inplace update.See "
+                "https://github.com/pytorch/rfcs/pull/17 for more details."
+            )
+
+
+def _format(array, suffixes):
+    try:
+        from ember_tensor._printing import format_tensor
+    except ImportError:  # printing not available yet: a plain fallback
+        body = np.array2string(array._np, separator=", ")
+        extra = "".join(", " + s for s in suffixes)
+        return f"tensor({body}{extra})"
+    return format_tensor(array, suffixes)
+
+
+def _rebuild(ndarray, requires_grad):
+    t = Tensor._make(Array(ndarray))
+    t._requires_grad = requires_grad
+    return t
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def _as_index(x):
+    return operator.index(x)

@@ -1,0 +1,301 @@
+"""The backward engine: walks the graph from the roots without recursion.
+
+Dependencies are counted first (how many edges point into each node), so a node runs only
+once every consumer has delivered its gradient; a heap on the creation sequence number makes
+the order deterministic (latest op first, as torch). Broadcast gradients are reduced to each
+input's shape here, in one place.
+"""
+import heapq
+
+from . import grad_mode
+from .node import AccumulateGrad, edge
+
+__all__ = ["run_backward"]
+
+
+def _sum_to_shape(grad, shape, create_graph):
+    if tuple(grad._data._np.shape) == shape:
+        return grad
+    if create_graph:
+        from .._ops.reduction import sum_to_size
+
+        return sum_to_size(grad, shape)
+    from .._tensor import Tensor
+
+    return Tensor._make(_array_sum_to_shape(grad._data, shape))
+
+
+def _array_sum_to_shape(a, shape):
+    try:
+        from ember_tensor.reduction import sum_to_shape
+    except ImportError:
+        sum_to_shape = None
+    if sum_to_shape is not None:
+        return sum_to_shape(a, shape)
+    from ember_tensor import Array
+
+    x = a._np
+    lead = x.ndim - len(shape)
+    if lead:
+        x = x.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and x.shape[i] != 1)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return Array(x.reshape(shape))
+
+
+def _add(a, b, create_graph):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if create_graph:
+        return a + b
+    from .._tensor import Tensor
+
+    return Tensor._make(type(a._data)(a._data._np + b._data._np))
+
+
+def _zeros(meta):
+    from .._tensor import Tensor
+    from ember_tensor import zeros
+
+    shape, dtype = meta
+    return Tensor._make(zeros(shape, dtype=dtype))
+
+
+def _call_tensor_hooks(hooks, grad):
+    for fn in list(hooks.values()):
+        new = fn(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def _graph(roots):
+    """Dependency counts of every node reachable from ``roots`` (iteratively)."""
+    deps = {}
+    seen = set()
+    stack = [n for n in roots if n is not None]
+    for n in stack:
+        seen.add(n)
+    parents = {}
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            parents.setdefault(nxt, []).append(node)
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen, parents
+
+
+def _needed(targets, parents):
+    """Nodes from which some target is reachable: only these need to run."""
+    needed = set(targets)
+    stack = list(targets)
+    while stack:
+        node = stack.pop()
+        for p in parents.get(node, ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
+                 accumulate=True, allow_unused=True):
+    """Backpropagate from ``tensors``; accumulate into leaves or return grads of ``inputs``.
+
+    With ``accumulate=False`` (``autograd.grad``) returns a tuple with the gradient for each
+    of ``inputs`` (None if unreached) and touches no ``.grad``.
+    """
+    from .._tensor import Tensor
+
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_edges = []
+    for i, t in enumerate(tensors):
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        root_edges.append(edge(t))
+    # where the captured gradients go: (node, output_nr) -> input index
+    capture = {}
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected Tensor in inputs, got {type(t).__name__}")
+            if not t._requires_grad:
+                if accumulate:
+                    raise RuntimeError("One of the differentiated Tensors does not require grad")
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            capture.setdefault(edge(t), []).append(i)
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+
+    with grad_mode.set_grad_enabled(create_graph):
+        _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, capture,
+                 captured, accumulate)
+    if not accumulate:
+        return tuple(captured)
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if t.grad_fn is not None and captured[i] is not None:
+                _accumulate_into(t, captured[i], create_graph)
+    return None
+
+
+def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, capture,
+             captured, accumulate):
+    root_nodes = [n for n, _ in root_edges]
+    deps, nodes, parents = _graph(root_nodes)
+    restrict = inputs is not None
+    needed = _needed([n for n, _ in capture], parents) if restrict else None
+
+    buffers = {}  # node -> list of grads per output
+    ready = []
+
+    def deliver(node, nr, grad):
+        buf = buffers.get(node)
+        if buf is None:
+            n_out = len(node._out_meta) if node._out_meta else 1
+            buf = buffers[node] = [None] * max(n_out, nr + 1)
+        buf[nr] = _add(buf[nr], grad, create_graph)
+
+    for (node, nr), g in zip(root_edges, grad_tensors):
+        deliver(node, nr, g)
+    for node in set(root_nodes):
+        if deps.get(node, 0) == 0:
+            heapq.heappush(ready, (-node._sequence_nr, id(node), node))
+
+    while ready:
+        _, _, node = heapq.heappop(ready)
+        grads = buffers.pop(node, None) or [None]
+        if restrict and node not in needed:
+            _release_and_continue(node, retain_graph)
+            continue
+        grads = _pre_hooks(node, grads, create_graph)
+        # a gradient captured for ``inputs``/``autograd.grad`` at this (node, output)
+        for nr, g in enumerate(grads):
+            for i in capture.get((node, nr), ()):
+                captured[i] = g if captured[i] is None else _add(captured[i], g, create_graph)
+        if isinstance(node, AccumulateGrad):
+            if not restrict or (node, 0) in capture:
+                if accumulate:
+                    _accumulate_leaf(node, grads[0], create_graph, run_hooks=False)
+            continue
+        if restrict and not _feeds_other_target(node, needed):
+            _release_and_continue(node, retain_graph)
+            for nxt, _ in node.next_functions:
+                if nxt is not None:
+                    deps[nxt] -= 1
+                    if deps[nxt] == 0:
+                        heapq.heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+            continue
+        if create_graph and node.once_differentiable:
+            raise RuntimeError(
+                f"{node.name()} is implemented with once_differentiable kernels: its backward "
+                "cannot be differentiated (create_graph=True passed through it)"
+            )
+        if node._out_meta:
+            grads = [g if g is not None else _zeros(node._out_meta[k]) for k, g in
+                     enumerate(grads)]
+        with grad_mode.set_grad_enabled(create_graph):
+            out = node.backward(*grads)
+        if not isinstance(out, tuple):
+            out = (out,)
+        for fn in list(node._hooks.values()):
+            new = fn(out, tuple(grads))
+            if new is not None:
+                out = tuple(new)
+        if not retain_graph:
+            node._release()
+        nexts = node.next_functions
+        if len(out) < len(nexts) and all(n is None for n, _ in nexts[len(out):]):
+            out = out + (None,) * (len(nexts) - len(out))
+        if len(out) != len(nexts):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(nexts)}, got {len(out)})"
+            )
+        for k, ((nxt, nr), g) in enumerate(zip(nexts, out)):
+            if nxt is None:
+                continue
+            if g is not None:
+                g = _fit(node, k, g, create_graph)
+                deliver(nxt, nr, g)
+            deps[nxt] -= 1
+            if deps[nxt] == 0:
+                heapq.heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+
+
+def _feeds_other_target(node, needed):
+    return any(nxt in needed for nxt, _ in node.next_functions if nxt is not None)
+
+
+def _release_and_continue(node, retain_graph):
+    if not retain_graph:
+        node._release()
+
+
+def _fit(node, k, g, create_graph):
+    """Reduce a broadcast gradient to the input's shape and cast it to the input's dtype."""
+    meta = node._input_meta[k] if k < len(node._input_meta) else None
+    if meta is None:
+        return g
+    shape, dtype = meta
+    if tuple(g._data._np.shape) != shape:
+        g = _sum_to_shape(g, shape, create_graph)
+    if g._data.dtype is not dtype:
+        if create_graph:
+            g = g.to(dtype)
+        else:
+            from .._tensor import Tensor
+
+            g = Tensor._make(g._data.to(dtype))
+    return g
+
+
+def _pre_hooks(node, grads, create_graph):
+    for nr, hooks in node._tensor_pre_hooks.items():
+        if hooks and nr < len(grads) and grads[nr] is not None:
+            grads[nr] = _call_tensor_hooks(hooks, grads[nr])
+    for nr, ref in node._retain_grad.items():
+        t = ref()
+        if t is not None and nr < len(grads) and grads[nr] is not None:
+            _accumulate_into(t, grads[nr], create_graph)
+    for fn in list(node._pre_hooks.values()):
+        new = fn(tuple(grads))
+        if new is not None:
+            grads = list(new)
+    if isinstance(node, AccumulateGrad) and grads[0] is not None:
+        hooks = node.variable._hooks
+        if hooks:
+            grads[0] = _call_tensor_hooks(hooks, grads[0])
+    return grads
+
+
+def _accumulate_leaf(node, grad, create_graph, run_hooks=True):
+    if grad is None:
+        return
+    _accumulate_into(node.variable, grad, create_graph)
+
+
+def _accumulate_into(t, grad, create_graph):
+    """First gradient: a fresh tensor; later ones: added in place (a new tensor under
+    create_graph so the sum stays differentiable)."""
+    from .._tensor import Tensor
+
+    if t._grad is None:
+        if create_graph:
+            t._grad = grad
+        else:
+            t._grad = Tensor._make(grad._data.clone())
+    elif create_graph or t._grad._requires_grad:
+        t._grad = t._grad + grad
+    else:
+        t._grad._data._np += grad._data._np

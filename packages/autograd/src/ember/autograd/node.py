@@ -1,0 +1,290 @@
+"""Graph nodes and ``record``, the one function every differentiable op calls.
+
+An op computes its result on Arrays, then calls ``record(NodeClass, outputs, inputs, ...)``:
+``record`` wraps the outputs as Tensors and, only when grad mode is on and some input
+requires grad, builds the node that knows how to send gradients back to the inputs.
+"""
+import itertools
+import re
+import weakref
+
+from . import grad_mode
+
+__all__ = ["Node", "AccumulateGrad", "record", "check_inplace", "RemovableHandle"]
+
+_sequence = itertools.count()
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict):
+        self._hooks = weakref.ref(hooks_dict) if _weakrefable(hooks_dict) else lambda: hooks_dict
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self):
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(dict):
+    """A dict that can be weakly referenced, so handles don't keep hooks alive."""
+
+
+def _weakrefable(obj):
+    try:
+        weakref.ref(obj)
+        return True
+    except TypeError:
+        return False
+
+
+def _type_name(data):
+    names = {
+        "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+        "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+        "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    }
+    return f"[torch.{names[data.dtype.name]} [{', '.join(str(s) for s in data.shape)}]]"
+
+
+class SavedTensor:
+    """One tensor a node keeps for its backward, with the version it had when saved."""
+
+    __slots__ = ("tensor", "data", "counter", "version", "output_nr", "is_output")
+
+    def __init__(self, tensor, output_nr=None, data=None, counter=None):
+        self.is_output = output_nr is not None
+        if self.is_output:
+            # an output would reference its own grad_fn: keep data only, rebuild on unpack
+            self.tensor = None
+            self.data = data
+            self.counter = counter
+            self.output_nr = output_nr
+        else:
+            self.tensor = tensor
+            self.data = tensor._data
+            self.counter = tensor._version_counter
+            self.output_nr = None
+        self.version = self.counter[0]
+
+    def unpack(self, node):
+        if self.counter[0] != self.version:
+            if self.is_output:
+                where = f", which is output {self.output_nr} of {_op_name(node)},"
+            elif self.tensor.grad_fn is not None:
+                where = (f", which is output {self.tensor._output_nr} of "
+                         f"{_op_name(self.tensor.grad_fn)},")
+            else:
+                where = ""
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {_type_name(self.data)}{where} is at version "
+                f"{self.counter[0]}; expected version {self.version} instead. Hint: enable "
+                "anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+            )
+        if not self.is_output:
+            return self.tensor
+        from .._tensor import Tensor
+
+        t = Tensor._make(self.data)
+        t._version_counter = self.counter
+        t._requires_grad = True
+        t.grad_fn = node
+        t._output_nr = self.output_nr
+        return t
+
+
+def _op_name(node):
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
+class Node:
+    """A step of the backward graph. Subclasses are named as torch's grad_fn classes.
+
+    ``backward(*grad_outputs)`` returns one gradient (Tensor or None) per input, written
+    with Tensor ops so that ``create_graph=True`` differentiates through it.
+    """
+
+    once_differentiable = False
+
+    def __init__(self):
+        self.next_functions = ()
+        self.needs_input_grad = ()
+        self._input_meta = ()
+        self._out_meta = ()
+        self._saved = ()
+        self._freed = False
+        self._tensor_pre_hooks = {}  # output_nr -> _HookDict of tensor hooks
+        self._retain_grad = {}  # output_nr -> weakref of a tensor that retains its grad
+        self._hooks = _HookDict()
+        self._pre_hooks = _HookDict()
+        self._sequence_nr = next(_sequence)
+        self.metadata = {}
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        return tuple(s.unpack(self) if s is not None else None for s in self._saved)
+
+    def _release(self):
+        if self._saved:
+            self._freed = True
+            self._saved = ()
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+    def __call__(self, *grad_outputs):
+        return self.backward(*grad_outputs)
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; may return new grad_inputs."""
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = fn
+        return handle
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node; may return new grad_outputs."""
+        handle = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[handle.id] = fn
+        return handle
+
+    def _add_tensor_hook(self, output_nr, fn):
+        hooks = self._tensor_pre_hooks.setdefault(output_nr, _HookDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+        self._input_meta = ((tuple(variable._data.shape), variable._data.dtype),)
+
+    def backward(self, grad):  # the engine accumulates; this is only for direct calls
+        return ()
+
+
+def _accumulator(tensor):
+    ref = tensor._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+def edge(tensor):
+    """The (node, output_nr) a gradient for ``tensor`` flows into, or (None, 0)."""
+    if not tensor._requires_grad:
+        return (None, 0)
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    return (_accumulator(tensor), 0)
+
+
+def check_inplace(tensor):
+    """Raise torch's error before an in-place op mutates a leaf that requires grad."""
+    if tensor._requires_grad and tensor.grad_fn is None and grad_mode._state.grad_enabled:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+
+
+def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=None, **attrs):
+    """Wrap already computed ``outputs`` as Tensors and, if needed, attach a ``node_cls``.
+
+    ``outputs``: an Array, a tuple of Arrays, or a Tensor that an in-place op modified.
+    ``inputs``: the op's inputs (Tensors, or anything else, which gets a None gradient).
+    ``save``: Tensors from ``inputs`` or Arrays from ``outputs`` the backward needs, in order.
+    ``non_differentiable``: output Arrays that never require grad (indices, masks).
+    ``view_of``: the input the outputs are views of; they share its version counter.
+    Returns a Tensor (or a tuple of Tensors when ``outputs`` is a tuple).
+    """
+    from .._tensor import Tensor
+
+    single = not isinstance(outputs, tuple)
+    outs = (outputs,) if single else outputs
+    needs = grad_mode._state.grad_enabled and any(
+        isinstance(x, Tensor) and x._requires_grad for x in inputs
+    )
+    node = None
+    if needs:
+        node = node_cls()
+        node.next_functions = tuple(
+            edge(x) if isinstance(x, Tensor) else (None, 0) for x in inputs
+        )
+        node.needs_input_grad = tuple(
+            isinstance(x, Tensor) and x._requires_grad for x in inputs
+        )
+        node._input_meta = tuple(
+            (tuple(x._data._np.shape), x._data.dtype) if isinstance(x, Tensor) else None
+            for x in inputs
+        )
+        for key, value in attrs.items():
+            setattr(node, key, value)
+    result = []
+    counter = view_of._version_counter if view_of is not None else None
+    for i, out in enumerate(outs):
+        if isinstance(out, Tensor):  # in-place: the tensor keeps its identity
+            t = out
+            t._version_counter[0] += 1
+        else:
+            t = Tensor._make(out)
+            if counter is not None:
+                t._version_counter = counter
+        if node is not None and t._data.dtype.is_floating_point and not any(
+            out is nd for nd in non_differentiable
+        ):
+            t._requires_grad = True
+            t.grad_fn = node
+            t._output_nr = i
+        result.append(t)
+    if node is not None:
+        node._out_meta = tuple((tuple(t._data._np.shape), t._data.dtype) for t in result)
+        saved = []
+        for s in save:
+            if s is None:
+                saved.append(None)
+            elif isinstance(s, Tensor):
+                saved.append(SavedTensor(s))
+            else:
+                for i, out in enumerate(outs):
+                    if out is s:
+                        t = result[i]
+                        saved.append(SavedTensor(None, output_nr=i, data=t._data,
+                                                 counter=t._version_counter))
+                        break
+                else:  # a helper Array that is neither input nor output: keep it as is
+                    saved.append(SavedTensor(Tensor._make(s)))
+        node._saved = tuple(saved)
+    return result[0] if single else tuple(result)
