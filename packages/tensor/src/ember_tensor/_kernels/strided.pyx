@@ -1,0 +1,264 @@
+"""Run a contiguous elementwise kernel over broadcast, strided operands without copying them.
+
+Operands arrive with the output's shape (broadcast dims have stride 0). Dims that can be walked
+as one are merged first, so same-shape contiguous operands become one flat run that is split
+between threads. Otherwise the last dim is the inner loop: inputs with unit stride are passed
+as they are, stride-0 inputs are filled into a block buffer once, other strides are gathered
+into it, and a strided output is scattered back from a buffer. Outer dims advance with an index
+counter, never a division per element.
+"""
+cimport numpy as cnp
+from cython.parallel cimport parallel, prange
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
+from .parallel cimport omp_get_max_threads
+from .strided cimport MAX_ARGS, MAX_DIMS, MAX_PARAMS, kernel_fn
+
+import numpy as np
+
+cnp.import_array()
+
+cdef enum:
+    # Elements a kernel call handles at most on the strided path: the buffers of all
+    # operands (8 bytes each) stay inside L1.
+    BLOCK = 1024
+    # Below this many elements a parallel region costs more than it saves.
+    PARALLEL_MIN = 32768
+
+
+cdef struct Plan:
+    kernel_fn f
+    int nargs
+    int ndim
+    Py_ssize_t shape[MAX_DIMS]
+    Py_ssize_t strides[MAX_ARGS][MAX_DIMS]   # bytes
+    char* base[MAX_ARGS]
+    Py_ssize_t itemsize[MAX_ARGS]
+    double params[MAX_PARAMS]
+
+
+cdef inline void _gather(char* dst, const char* src, Py_ssize_t stride, Py_ssize_t n,
+                         Py_ssize_t size) noexcept nogil:
+    cdef Py_ssize_t i
+    if size == 4:
+        for i in range(n):
+            (<uint32_t*>dst)[i] = (<const uint32_t*>(src + i * stride))[0]
+    elif size == 8:
+        for i in range(n):
+            (<uint64_t*>dst)[i] = (<const uint64_t*>(src + i * stride))[0]
+    elif size == 1:
+        for i in range(n):
+            (<uint8_t*>dst)[i] = (<const uint8_t*>(src + i * stride))[0]
+    else:
+        for i in range(n):
+            memcpy(dst + i * size, src + i * stride, size)
+
+
+cdef inline void _scatter(char* dst, Py_ssize_t stride, const char* src, Py_ssize_t n,
+                          Py_ssize_t size) noexcept nogil:
+    cdef Py_ssize_t i
+    if size == 4:
+        for i in range(n):
+            (<uint32_t*>(dst + i * stride))[0] = (<const uint32_t*>src)[i]
+    elif size == 8:
+        for i in range(n):
+            (<uint64_t*>(dst + i * stride))[0] = (<const uint64_t*>src)[i]
+    elif size == 1:
+        for i in range(n):
+            (<uint8_t*>(dst + i * stride))[0] = (<const uint8_t*>src)[i]
+    else:
+        for i in range(n):
+            memcpy(dst + i * stride, src + i * size, size)
+
+
+cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col0,
+               Py_ssize_t ncols, char* scratch) noexcept nogil:
+    """Columns [col0, col0+ncols) of rows [row0, row0+nrows) (rows: all dims but the last)."""
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef char* ptr[MAX_ARGS]
+    cdef char* call[MAX_ARGS]
+    cdef char* buf[MAX_ARGS]
+    cdef const char* filled[MAX_ARGS]
+    cdef int inner = pl.ndim - 1
+    cdef int k, d
+    cdef int err = 0
+    cdef Py_ssize_t r, rem = row0, s
+    for k in range(pl.nargs):
+        buf[k] = scratch + k * BLOCK * 8
+        filled[k] = NULL
+        ptr[k] = pl.base[k] + col0 * pl.strides[k][inner]
+    for d in range(inner - 1, -1, -1):
+        idx[d] = rem % pl.shape[d]
+        rem = rem // pl.shape[d]
+        for k in range(pl.nargs):
+            ptr[k] += idx[d] * pl.strides[k][d]
+    for r in range(nrows):
+        for k in range(1, pl.nargs):
+            s = pl.strides[k][inner]
+            if s == pl.itemsize[k]:
+                call[k] = ptr[k]
+            elif s == 0:
+                # a broadcast row is the same value throughout: fill once per source element
+                if filled[k] != ptr[k]:
+                    _gather(buf[k], ptr[k], 0, ncols, pl.itemsize[k])
+                    filled[k] = ptr[k]
+                call[k] = buf[k]
+            else:
+                _gather(buf[k], ptr[k], s, ncols, pl.itemsize[k])
+                call[k] = buf[k]
+        s = pl.strides[0][inner]
+        call[0] = ptr[0] if s == pl.itemsize[0] else buf[0]
+        err |= pl.f(call, ncols, pl.params)
+        if s != pl.itemsize[0]:
+            _scatter(ptr[0], s, buf[0], ncols, pl.itemsize[0])
+        for d in range(inner - 1, -1, -1):
+            idx[d] += 1
+            for k in range(pl.nargs):
+                ptr[k] += pl.strides[k][d]
+            if idx[d] < pl.shape[d]:
+                break
+            idx[d] = 0
+            for k in range(pl.nargs):
+                ptr[k] -= pl.strides[k][d] * pl.shape[d]
+    return err
+
+
+cdef int _flat_chunk(const Plan* pl, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
+    cdef char* p[MAX_ARGS]
+    cdef int k
+    for k in range(pl.nargs):
+        p[k] = pl.base[k] + start * pl.itemsize[k]
+    return pl.f(p, n, pl.params)
+
+
+cdef int _item(const Plan* pl, Py_ssize_t it, Py_ssize_t inner, Py_ssize_t nrows_total,
+               Py_ssize_t group, Py_ssize_t nblk, char* scratch) noexcept nogil:
+    cdef Py_ssize_t row0, col0
+    if nblk > 1:  # long rows: one item is one block of one row
+        row0 = it // nblk
+        col0 = (it % nblk) * BLOCK
+        return _rows(pl, row0, 1, col0, min(<Py_ssize_t>BLOCK, inner - col0), scratch)
+    row0 = it * group  # short rows: one item is a group of whole rows
+    return _rows(pl, row0, min(group, nrows_total - row0), 0, inner, scratch)
+
+
+cdef int _run(Plan* pl) noexcept nogil:
+    cdef Py_ssize_t n = 1, rows = 1, inner, nblk, group, items, it, chunk, nchunks, c
+    cdef int d, k, flat = pl.ndim == 1
+    cdef int err = 0
+    cdef int nthreads = omp_get_max_threads()
+    cdef char* scratch
+    for d in range(pl.ndim):
+        n *= pl.shape[d]
+    for k in range(pl.nargs):
+        if pl.strides[k][pl.ndim - 1] != pl.itemsize[k]:
+            flat = 0
+    if flat:
+        if nthreads <= 1 or n < PARALLEL_MIN:
+            return pl.f(pl.base, n, pl.params)
+        # one contiguous slab per thread, cut at 64-element boundaries to keep SIMD aligned
+        chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
+        nchunks = (n + chunk - 1) // chunk
+        for c in prange(nchunks, nogil=True, schedule="static", num_threads=nthreads):
+            err |= _flat_chunk(pl, c * chunk, min(chunk, n - c * chunk))
+        return err
+    inner = pl.shape[pl.ndim - 1]
+    rows = n // inner
+    nblk = (inner + BLOCK - 1) // BLOCK
+    group = max(1, BLOCK // inner) if nblk == 1 else 1
+    items = rows * nblk if nblk > 1 else (rows + group - 1) // group
+    if nthreads <= 1 or n < PARALLEL_MIN or items < 2:
+        scratch = <char*>malloc(MAX_ARGS * BLOCK * 8)
+        if scratch == NULL:
+            return -1
+        for it in range(items):
+            err |= _item(pl, it, inner, rows, group, nblk, scratch)
+        free(scratch)
+        return err
+    with parallel(num_threads=nthreads):
+        scratch = <char*>malloc(MAX_ARGS * BLOCK * 8)
+        for it in prange(items, schedule="static"):
+            if scratch == NULL:
+                err |= -1
+            else:
+                err |= _item(pl, it, inner, rows, group, nblk, scratch)
+        free(scratch)
+    return err
+
+
+cdef void _collapse(Plan* pl) noexcept nogil:
+    """Drop size-1 dims and merge neighbours every operand walks as one; keep at least 1 dim."""
+    cdef int d, k, out = 0, mergeable
+    for d in range(pl.ndim):
+        if pl.shape[d] == 1:
+            continue
+        if out > 0:
+            mergeable = 1
+            for k in range(pl.nargs):
+                if pl.strides[k][out - 1] != pl.strides[k][d] * pl.shape[d]:
+                    mergeable = 0
+                    break
+            if mergeable:
+                pl.shape[out - 1] *= pl.shape[d]
+                for k in range(pl.nargs):
+                    pl.strides[k][out - 1] = pl.strides[k][d]
+                continue
+        pl.shape[out] = pl.shape[d]
+        for k in range(pl.nargs):
+            pl.strides[k][out] = pl.strides[k][d]
+        out += 1
+    if out == 0:
+        pl.shape[0] = 1
+        for k in range(pl.nargs):
+            pl.strides[k][0] = pl.itemsize[k]
+        out = 1
+    pl.ndim = out
+
+
+def launch(tuple entry, cnp.ndarray out, tuple inputs, tuple params=()):
+    """Run kernel ``entry`` = (address, dtypes) writing ``out`` from ``inputs``.
+
+    Every operand must already have ``out``'s shape (broadcast with stride 0 where needed) and
+    exactly the dtype the kernel was registered for; this is checked here, before any loop,
+    because the loops run without bounds checks. Returns the kernel's error code (0 = fine).
+    """
+    cdef Plan pl
+    cdef int k, d, ndim = out.ndim
+    cdef cnp.ndarray arr
+    cdef int err
+    cdef tuple dtypes = entry[1]
+    pl.nargs = 1 + len(inputs)
+    if pl.nargs > MAX_ARGS or len(dtypes) != pl.nargs or len(params) > MAX_PARAMS:
+        raise ValueError("launch: kernel arity does not match its operands")
+    if not out.flags.writeable:
+        raise RuntimeError("output array is read-only")
+    operands = (out,) + inputs
+    for k in range(pl.nargs):
+        arr = operands[k]  # typed: a non-ndarray raises TypeError here
+        if arr.dtype != dtypes[k]:
+            raise RuntimeError(f"launch: operand {k} is {arr.dtype}, kernel wants {dtypes[k]}")
+        if arr.ndim != ndim:
+            raise RuntimeError(f"launch: operand {k} has {arr.ndim} dims, output {ndim}")
+        pl.base[k] = <char*>cnp.PyArray_DATA(arr)
+        pl.itemsize[k] = arr.itemsize
+        for d in range(ndim):
+            if cnp.PyArray_DIMS(arr)[d] != cnp.PyArray_DIMS(out)[d]:
+                raise RuntimeError(f"launch: operand {k} has shape {np.shape(arr)}, "
+                                   f"output {np.shape(out)}")
+            pl.strides[k][d] = cnp.PyArray_STRIDES(arr)[d]
+    for d in range(ndim):
+        pl.shape[d] = cnp.PyArray_DIMS(out)[d]
+        if pl.shape[d] == 0:
+            return 0
+    for k in range(len(params)):
+        pl.params[k] = params[k]
+    pl.ndim = ndim
+    pl.f = <kernel_fn><size_t>entry[0]
+    _collapse(&pl)
+    with nogil:
+        err = _run(&pl)
+    if err == -1:
+        raise MemoryError()
+    return err
