@@ -32,7 +32,8 @@ def nd(a):
 
 
 def wrap(a):
-    return Array(a)
+    # NumPy turns 0-d results into scalars; an Array needs the ndarray back
+    return Array(a if isinstance(a, np.ndarray) else np.asarray(a))
 
 
 def pair(v, name="value"):

@@ -33,6 +33,8 @@ def _check_conv(x, w, b, stride, padding, dilation, groups):
             "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
             + size_str(x.shape)
         )
+    if x.ndim == 3:
+        x = x[None]  # torch checks an unbatched input as a batch of one
     if w.ndim != 4:
         raise RuntimeError(
             f"expected stride to be a single integer value or a list of {w.ndim - 2} values to "

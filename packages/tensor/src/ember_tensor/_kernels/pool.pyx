@@ -1,0 +1,363 @@
+"""Max, average and adaptive-average pooling on ``(planes, H, W)`` contiguous arrays.
+
+The Python side (``ember_tensor.nn.pooling``) computes output sizes and checks arguments in
+torch's words; the ``def`` functions here re-check what memory safety depends on (shapes,
+dtypes, contiguity, index ranges) before any loop runs.
+"""
+from cython.parallel cimport prange
+from libc.math cimport INFINITY, isnan
+from libc.stdint cimport int64_t
+
+from .parallel cimport omp_get_max_threads
+from .types cimport real
+
+import numpy as np
+
+cdef enum:
+    # elements of work below which one thread is faster than a parallel region
+    PARALLEL_MIN_WORK = 32768
+
+
+cdef inline int _threads(Py_ssize_t planes, Py_ssize_t work) noexcept nogil:
+    if work < PARALLEL_MIN_WORK or planes < 2:
+        return 1
+    return omp_get_max_threads()
+
+
+cdef void max_pool_plane(const real* x, real* out, int64_t* idx, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                         Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                         Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    cdef Py_ssize_t oh, ow, ih, iw, ih0, ih1, iw0, iw1, best
+    cdef real v, m
+    for oh in range(OH):
+        ih0 = oh * sh - ph
+        ih1 = ih0 + (kh - 1) * dh + 1
+        if ih1 > H:
+            ih1 = H
+        while ih0 < 0:
+            ih0 += dh
+        for ow in range(OW):
+            iw0 = ow * sw - pw
+            iw1 = iw0 + (kw - 1) * dw + 1
+            if iw1 > W:
+                iw1 = W
+            while iw0 < 0:
+                iw0 += dw
+            # torch's rule: first maximum wins, and a NaN beats everything
+            best = ih0 * W + iw0
+            m = -INFINITY
+            ih = ih0
+            while ih < ih1:
+                iw = iw0
+                while iw < iw1:
+                    v = x[ih * W + iw]
+                    if v > m or isnan(v):
+                        m = v
+                        best = ih * W + iw
+                    iw += dw
+                ih += dh
+            out[oh * OW + ow] = m
+            idx[oh * OW + ow] = best
+
+
+cdef void _max_pool(const real* x, real* out, int64_t* idx, Py_ssize_t planes, Py_ssize_t H,
+                    Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                    Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                    Py_ssize_t dw, int nt) noexcept nogil:
+    cdef Py_ssize_t p
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        max_pool_plane(x + p * H * W, out + p * OH * OW, idx + p * OH * OW, H, W, OH, OW,
+                       kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+cdef void _max_pool_back(const real* go, const int64_t* idx, real* gx, Py_ssize_t planes,
+                         Py_ssize_t HW, Py_ssize_t OHW, int nt) noexcept nogil:
+    cdef Py_ssize_t p, o
+    cdef real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        plane = gx + p * HW
+        for o in range(OHW):
+            plane[idx[p * OHW + o]] += go[p * OHW + o]
+
+
+cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_t k,
+                             Py_ssize_t n, Py_ssize_t* lo, Py_ssize_t* hi,
+                             Py_ssize_t* span) noexcept nogil:
+    # window along one axis: [lo, hi) clipped to the input; span counts padding too
+    cdef Py_ssize_t a = o * s - p
+    cdef Py_ssize_t b = a + k
+    if b > n + p:
+        b = n + p
+    span[0] = b - a
+    if a < 0:
+        a = 0
+    if b > n:
+        b = n
+    lo[0] = a
+    hi[0] = b
+
+
+cdef void _avg_pool(const real* x, real* out, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+                    Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                    Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                    bint include_pad, Py_ssize_t divisor, int nt) noexcept nogil:
+    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
+    cdef double acc
+    cdef const real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        plane = x + p * H * W
+        for oh in range(OH):
+            _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
+            for ow in range(OW):
+                _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
+                if h0 >= h1 or w0 >= w1:
+                    out[(p * OH + oh) * OW + ow] = 0
+                    continue
+                acc = 0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        acc = acc + plane[ih * W + iw]
+                if divisor > 0:
+                    div = divisor
+                elif include_pad:
+                    div = hs * ws
+                else:
+                    div = (h1 - h0) * (w1 - w0)
+                out[(p * OH + oh) * OW + ow] = <real>(acc / div)
+
+
+cdef void _avg_pool_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t H,
+                         Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
+                         Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                         Py_ssize_t pw, bint include_pad, Py_ssize_t divisor,
+                         int nt) noexcept nogil:
+    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
+    cdef real g
+    cdef real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        plane = gx + p * H * W
+        for oh in range(OH):
+            _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
+            for ow in range(OW):
+                _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
+                if h0 >= h1 or w0 >= w1:
+                    continue
+                if divisor > 0:
+                    div = divisor
+                elif include_pad:
+                    div = hs * ws
+                else:
+                    div = (h1 - h0) * (w1 - w0)
+                g = go[(p * OH + oh) * OW + ow] / div
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        plane[ih * W + iw] += g
+
+
+cdef inline Py_ssize_t _start(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
+    return (o * n) // on
+
+
+cdef inline Py_ssize_t _end(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
+    return ((o + 1) * n + on - 1) // on
+
+
+cdef void _adaptive_avg(const real* x, real* out, Py_ssize_t planes, Py_ssize_t H,
+                        Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, int nt) noexcept nogil:
+    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1
+    cdef double acc
+    cdef const real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        plane = x + p * H * W
+        for oh in range(OH):
+            h0 = _start(oh, H, OH)
+            h1 = _end(oh, H, OH)
+            for ow in range(OW):
+                w0 = _start(ow, W, OW)
+                w1 = _end(ow, W, OW)
+                acc = 0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        acc = acc + plane[ih * W + iw]
+                out[(p * OH + oh) * OW + ow] = <real>(acc / ((h1 - h0) * (w1 - w0)))
+
+
+cdef void _adaptive_avg_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t H,
+                             Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, int nt) noexcept nogil:
+    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1
+    cdef real g
+    cdef real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        plane = gx + p * H * W
+        for oh in range(OH):
+            h0 = _start(oh, H, OH)
+            h1 = _end(oh, H, OH)
+            for ow in range(OW):
+                w0 = _start(ow, W, OW)
+                w1 = _end(ow, W, OW)
+                g = go[(p * OH + oh) * OW + ow] / ((h1 - h0) * (w1 - w0))
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        plane[ih * W + iw] += g
+
+
+# ---- checked entry points ---------------------------------------------------------------
+
+def _planes(a, name):
+    if a.ndim != 3 or not a.flags.c_contiguous:
+        raise RuntimeError(f"pool: {name} must be a contiguous (planes, H, W) array")
+    return a.shape
+
+
+def _same_float(*arrays):
+    dt = arrays[0].dtype
+    if dt not in (np.float32, np.float64) or any(a.dtype != dt for a in arrays):
+        raise RuntimeError("pool: arrays must share a float32/float64 dtype")
+    return dt == np.float32
+
+
+def _geometry_ok(args):
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    if min(kh, kw, sh, sw, dh, dw) <= 0 or min(ph, pw) < 0:
+        raise RuntimeError("pool: invalid pooling geometry")
+
+
+def max_pool2d(x, out, idx, args):
+    """``args`` = (kh, kw, sh, sw, ph, pw, dh, dw). Fills ``out`` and ``idx`` (int64)."""
+    P, H, W = _planes(x, "input")
+    P2, OH, OW = _planes(out, "output")
+    if P2 != P or idx.shape != out.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
+        raise RuntimeError("max_pool2d: output/indices do not match the input")
+    _geometry_ok(args)
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    if out.size == 0:
+        return
+    if H == 0 or W == 0:
+        raise RuntimeError("max_pool2d: empty input plane")
+    nt = _threads(P, x.size + out.size * kh * kw)
+    if _same_float(x, out):
+        _mp[float](x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
+    else:
+        _mp[double](x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
+
+
+cdef _mp(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx, Py_ssize_t kh,
+         Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+         Py_ssize_t dh, Py_ssize_t dw, int nt):
+    with nogil:
+        _max_pool(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], x.shape[1],
+                  x.shape[2], out.shape[1], out.shape[2], kh, kw, sh, sw, ph, pw, dh, dw, nt)
+
+
+def max_pool2d_backward(go, idx, gx):
+    """Accumulate ``go`` into ``gx`` (planes, H, W) at the flat per-plane ``idx``."""
+    P, H, W = _planes(gx, "grad_input")
+    P2, OH, OW = _planes(go, "grad_output")
+    if P2 != P or idx.shape != go.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
+        raise RuntimeError("max_pool2d_backward: grad_output/indices do not match")
+    if go.size == 0:
+        return
+    # the scatter runs unchecked, so every index must land inside its plane
+    if idx.min() < 0 or idx.max() >= H * W:
+        raise RuntimeError("max_pool2d_backward: index out of range of the input plane")
+    nt = _threads(P, go.size)
+    if _same_float(go, gx):
+        _mpb[float](go, idx, gx, nt)
+    else:
+        _mpb[double](go, idx, gx, nt)
+
+
+cdef _mpb(real[:, :, ::1] go, int64_t[:, :, ::1] idx, real[:, :, ::1] gx, int nt):
+    with nogil:
+        _max_pool_back(&go[0, 0, 0], &idx[0, 0, 0], &gx[0, 0, 0], gx.shape[0],
+                       gx.shape[1] * gx.shape[2], go.shape[1] * go.shape[2], nt)
+
+
+def avg_pool2d(x, out, args, bint count_include_pad, Py_ssize_t divisor):
+    """``args`` = (kh, kw, sh, sw, ph, pw); ``divisor`` 0 means none."""
+    P, H, W = _planes(x, "input")
+    P2, OH, OW = _planes(out, "output")
+    if P2 != P:
+        raise RuntimeError("avg_pool2d: output does not match the input")
+    kh, kw, sh, sw, ph, pw = args
+    _geometry_ok((kh, kw, sh, sw, ph, pw, 1, 1))
+    if out.size == 0:
+        return
+    nt = _threads(P, out.size * kh * kw)
+    if _same_float(x, out):
+        _ap[float](x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
+    else:
+        _ap[double](x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
+
+
+cdef _ap(real[:, :, ::1] x, real[:, :, ::1] out, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+         Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint inc, Py_ssize_t div, int nt):
+    with nogil:
+        _avg_pool(&x[0, 0, 0], &out[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+                  out.shape[1], out.shape[2], kh, kw, sh, sw, ph, pw, inc, div, nt)
+
+
+def avg_pool2d_backward(go, gx, args, bint count_include_pad, Py_ssize_t divisor):
+    P, H, W = _planes(gx, "grad_input")
+    P2, OH, OW = _planes(go, "grad_output")
+    if P2 != P:
+        raise RuntimeError("avg_pool2d_backward: grad_output does not match the input")
+    kh, kw, sh, sw, ph, pw = args
+    _geometry_ok((kh, kw, sh, sw, ph, pw, 1, 1))
+    if go.size == 0 or gx.size == 0:
+        return
+    nt = _threads(P, go.size * kh * kw)
+    if _same_float(go, gx):
+        _apb[float](go, gx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
+    else:
+        _apb[double](go, gx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
+
+
+cdef _apb(real[:, :, ::1] go, real[:, :, ::1] gx, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+          Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint inc, Py_ssize_t div, int nt):
+    with nogil:
+        _avg_pool_back(&go[0, 0, 0], &gx[0, 0, 0], gx.shape[0], gx.shape[1], gx.shape[2],
+                       go.shape[1], go.shape[2], kh, kw, sh, sw, ph, pw, inc, div, nt)
+
+
+def adaptive_avg_pool2d(x, out):
+    P, H, W = _planes(x, "input")
+    P2, OH, OW = _planes(out, "output")
+    if P2 != P:
+        raise RuntimeError("adaptive_avg_pool2d: output does not match the input")
+    if out.size == 0:
+        return
+    if H == 0 or W == 0:
+        raise RuntimeError("adaptive_avg_pool2d: empty input plane")
+    nt = _threads(P, x.size + out.size)
+    if _same_float(x, out):
+        _aap[float](x, out, nt)
+    else:
+        _aap[double](x, out, nt)
+
+
+cdef _aap(real[:, :, ::1] x, real[:, :, ::1] out, int nt):
+    with nogil:
+        _adaptive_avg(&x[0, 0, 0], &out[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+                      out.shape[1], out.shape[2], nt)
+
+
+def adaptive_avg_pool2d_backward(go, gx):
+    P, H, W = _planes(gx, "grad_input")
+    P2, OH, OW = _planes(go, "grad_output")
+    if P2 != P:
+        raise RuntimeError("adaptive_avg_pool2d_backward: grad_output does not match the input")
+    if go.size == 0 or gx.size == 0:
+        return
+    nt = _threads(P, gx.size + go.size)
+    if _same_float(go, gx):
+        _aapb[float](go, gx, nt)
+    else:
+        _aapb[double](go, gx, nt)
+
+
+cdef _aapb(real[:, :, ::1] go, real[:, :, ::1] gx, int nt):
+    with nogil:
+        _adaptive_avg_back(&go[0, 0, 0], &gx[0, 0, 0], gx.shape[0], gx.shape[1], gx.shape[2],
+                           go.shape[1], go.shape[2], nt)

@@ -1,0 +1,204 @@
+"""Batch and layer normalisation, forward and backward.
+
+``batch_norm`` returns ``(out, save_mean, save_invstd)``. In training these are the batch
+statistics; in eval they are the running mean and ``1/sqrt(running_var + eps)``, so
+``batch_norm_backward`` takes the same arguments in both modes.
+"""
+import math
+
+import numpy as np
+
+from .._kernels import norm as _k
+from .._size import Size
+from ._util import nd, scalar_name, size_str, wrap
+
+
+def _blocks(xa):
+    """(N, C, *) -> contiguous (N, C, L) view or copy."""
+    xa = np.ascontiguousarray(xa)
+    return xa.reshape(xa.shape[0], xa.shape[1], -1)
+
+
+def _check_bn(xa, weight, bias, running_mean, running_var):
+    if xa.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {xa.ndim}D input)")
+    C = xa.shape[1]
+    for name, v in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if v is not None and v.size != C:
+            raise RuntimeError(f"{name} should contain {C} elements not {v.size}")
+    if xa.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(
+            f'"batch_norm" not implemented for \'{scalar_name(xa.dtype)}\'')
+
+
+def _vec(v, C, default):
+    if v is None:
+        return np.full(C, default, np.float64)
+    return np.ascontiguousarray(v.reshape(C), dtype=np.float64)
+
+
+def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps,
+               relu=False):
+    """torch.native_batch_norm. ``momentum`` is the factor for the running-stat update
+    (a cumulative average is the caller's choice of factor). ``relu=True`` fuses a ReLU."""
+    xa = nd(x)
+    w, b, rm, rv = nd(weight), nd(bias), nd(running_mean), nd(running_var)
+    _check_bn(xa, w, b, rm, rv)
+    x3 = _blocks(xa)
+    N, C, L = x3.shape
+    if training:
+        if N * L <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                + repr(Size(xa.shape)).replace("ember.", "torch."))
+        mean = np.empty(C, np.float64)
+        var = np.empty(C, np.float64)
+        _k.channel_stats(x3, mean, var)
+        invstd = 1.0 / np.sqrt(var + eps)
+        if rm is not None:
+            rm *= 1.0 - momentum
+            rm += (momentum * mean).astype(rm.dtype)
+        if rv is not None:
+            n = N * L
+            rv *= 1.0 - momentum
+            rv += (momentum * var * (n / (n - 1))).astype(rv.dtype)
+    else:
+        if rm is None or rv is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean = _vec(rm, C, 0.0)
+        invstd = 1.0 / np.sqrt(_vec(rv, C, 1.0) + eps)
+    scale = invstd * _vec(w, C, 1.0)
+    shift = _vec(b, C, 0.0) - mean * scale
+    out = np.empty(xa.shape, xa.dtype)
+    _k.affine(x3, out.reshape(N, C, L), scale, shift, bool(relu))
+    return wrap(out), wrap(mean.astype(xa.dtype)), wrap(invstd.astype(xa.dtype))
+
+
+def batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
+                        output_mask=(True, True, True)):
+    """``(grad_input, grad_weight, grad_bias)`` of batch_norm, None where not asked for."""
+    xa, go = nd(x), nd(grad_out)
+    w = nd(weight)
+    if go.shape != xa.shape:
+        raise RuntimeError(
+            f"batch_norm_backward: expected grad_output of size {size_str(xa.shape)}, but got "
+            f"{size_str(go.shape)}")
+    if go.dtype != xa.dtype:
+        raise RuntimeError(
+            f"expected scalar type {scalar_name(xa.dtype)} but found {scalar_name(go.dtype)}")
+    _check_bn(xa, w, None, nd(save_mean), nd(save_invstd))
+    x3 = _blocks(xa)
+    g3 = _blocks(go)
+    N, C, L = x3.shape
+    mean = _vec(nd(save_mean), C, 0.0)
+    invstd = _vec(nd(save_invstd), C, 1.0)
+    wv = _vec(w, C, 1.0)
+    sum_go = np.empty(C, np.float64)
+    sum_dot = np.empty(C, np.float64)  # sum(go * (x - mean))
+    _k.grad_sums(g3, x3, mean, sum_go, sum_dot)
+    need_x, need_w, need_b = (bool(m) for m in output_mask)
+    gx = gw = gb = None
+    if need_x:
+        gx = np.empty(xa.shape, xa.dtype)
+        k = wv * invstd
+        if training:
+            M = N * L
+            c1 = sum_go / M
+            c2 = sum_dot * invstd * invstd / M
+        else:
+            c1 = np.zeros(C)
+            c2 = np.zeros(C)
+        _k.grad_input(g3, x3, gx.reshape(N, C, L), k, mean, c1, c2)
+        gx = wrap(gx)
+    if need_w:
+        gw = wrap((sum_dot * invstd).astype(xa.dtype))
+    if need_b:
+        gb = wrap(sum_go.astype(xa.dtype))
+    return gx, gw, gb
+
+
+def batch_norm_relu(x, weight, bias, running_mean, running_var, eps):
+    """Eval-mode batch_norm followed by ReLU in one pass over memory."""
+    return batch_norm(x, weight, bias, running_mean, running_var, False, 0.0, eps, relu=True)[0]
+
+
+# ---- layer norm -------------------------------------------------------------------------
+
+def _ln_shape(xa, normalized_shape, w, b):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at "
+            "least one element, but got normalized_shape = []")
+    for name, v in (("weight", w), ("bias", b)):
+        if v is not None and tuple(v.shape) != ns:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                f"shape {size_str(v.shape)} and normalized_shape = {size_str(ns)}")
+    if xa.ndim < k or tuple(xa.shape[xa.ndim - k:]) != ns:
+        raise RuntimeError(
+            f"Given normalized_shape={size_str(ns)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in ns)}], but got input of size{size_str(xa.shape)}")
+    if xa.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(
+            f'"LayerNormKernelImpl" not implemented for \'{scalar_name(xa.dtype)}\'')
+    return ns
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """torch.native_layer_norm: ``(out, mean, rstd)``; mean/rstd keep the normalised dims
+    as size 1."""
+    xa, w, b = nd(x), nd(weight), nd(bias)
+    ns = _ln_shape(xa, normalized_shape, w, b)
+    D = math.prod(ns)
+    lead = xa.shape[:xa.ndim - len(ns)]
+    x2 = xa.reshape(-1, D).astype(np.float64) if D else xa.reshape(-1, 0).astype(np.float64)
+    mean = x2.mean(axis=1, keepdims=True) if D else np.zeros((x2.shape[0], 1))
+    xc = x2 - mean
+    var = (xc * xc).mean(axis=1, keepdims=True) if D else np.zeros((x2.shape[0], 1))
+    rstd = 1.0 / np.sqrt(var + eps)
+    y = xc * rstd
+    if w is not None:
+        y *= w.reshape(1, D)
+    if b is not None:
+        y += b.reshape(1, D)
+    stat_shape = lead + (1,) * len(ns)
+    return (wrap(y.astype(xa.dtype).reshape(xa.shape)),
+            wrap(mean.astype(xa.dtype).reshape(stat_shape)),
+            wrap(rstd.astype(xa.dtype).reshape(stat_shape)))
+
+
+def layer_norm_backward(grad_out, x, normalized_shape, mean, rstd, weight=None, bias=None,
+                        output_mask=(True, True, True)):
+    """``(grad_input, grad_weight, grad_bias)`` of layer_norm."""
+    xa, go, w = nd(x), nd(grad_out), nd(weight)
+    ns = _ln_shape(xa, normalized_shape, w, nd(bias))
+    if go.shape != xa.shape:
+        raise RuntimeError(
+            f"layer_norm_backward: expected grad_output of size {size_str(xa.shape)}, but got "
+            f"{size_str(go.shape)}")
+    D = math.prod(ns)
+    g2 = go.reshape(-1, D).astype(np.float64)
+    x2 = xa.reshape(-1, D).astype(np.float64)
+    m = nd(mean).reshape(-1, 1).astype(np.float64)
+    r = nd(rstd).reshape(-1, 1).astype(np.float64)
+    xhat = (x2 - m) * r
+    need_x, need_w, need_b = (bool(v) for v in output_mask)
+    gx = gw = gb = None
+    if need_x:
+        gh = g2 * w.reshape(1, D) if w is not None else g2
+        if D:
+            gx2 = r * (gh - gh.mean(axis=1, keepdims=True)
+                       - xhat * (gh * xhat).mean(axis=1, keepdims=True))
+        else:
+            gx2 = gh
+        gx = wrap(gx2.astype(xa.dtype).reshape(xa.shape))
+    if need_w and w is not None:
+        gw = wrap((g2 * xhat).sum(axis=0).astype(xa.dtype).reshape(ns))
+    if need_b and nd(bias) is not None:
+        gb = wrap(g2.sum(axis=0).astype(xa.dtype).reshape(ns))
+    return gx, gw, gb
