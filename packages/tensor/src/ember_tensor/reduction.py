@@ -143,10 +143,15 @@ def prod(a, dim=None, keepdim=False, dtype=None):
 
 
 # ---- max / min ----------------------------------------------------------------------------
-def _extreme_np(x, dims, keepdim, want_max, name, with_index=False):
-    for d in dims:
-        if x.shape[d] == 0:
+def _check_nonempty(x, given, name):
+    """torch's IndexError for an empty reduced dim, naming the dim as the caller wrote it."""
+    for d in (given if isinstance(given, (tuple, list)) else (given,)):
+        if x.ndim and x.shape[_wrap_dim(d, x.ndim)] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _extreme_np(x, dims, keepdim, want_max, name, with_index=False):
+    _check_nonempty(x, dims, name)
     block = _as_block(x, dims)
     out = np.empty((block.shape[0], block.shape[2]), dtype=x.dtype)
     idx = np.empty(out.shape, dtype=np.int64) if with_index else None
@@ -162,13 +167,13 @@ def _amax_amin(a, dim, keepdim, want_max):
     name = "amax" if want_max else "amin"
     x = a._np
     dims = _dims(dim, x.ndim)
-    if x.size == 0 and not dim and dim != 0:
-        if x.ndim == 0 or not builtins.any(s == 0 for s in x.shape):
-            pass
-        else:
-            raise IndexError(
-                f"{name}(): Expected reduction dim {x.shape.index(0)} to have non-zero size."
-            )
+    every = dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+    if x.size == 0 and every and x.ndim:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    _check_nonempty(x, dim, name)
     out, _ = _extreme_np(x, dims, keepdim, want_max, name)
     return Array(np.asarray(out))
 
@@ -336,8 +341,20 @@ def norm(a, p=2, dim=None, keepdim=False):
     p = float(p)
     absx = np.abs(x)
     if p == math.inf or p == -math.inf:
-        if x.size == 0 and not builtins.all(x.shape[d] for d in dims) and p == -math.inf:
-            raise IndexError("linalg.vector_norm: cannot compute the -inf norm on an empty tensor")
+        # max/min have no identity: an empty reduced dim is an error, as in torch
+        kind = "inf" if p > 0 else "-inf"
+        if x.size == 0 and dim is None:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {kind} norm on an empty tensor because "
+                "the operation does not have an identity"
+            )
+        given = () if dim is None else dim if isinstance(dim, (tuple, list)) else (dim,)
+        for d in given:
+            if x.ndim and x.shape[_wrap_dim(d, x.ndim)] == 0:
+                raise RuntimeError(  # torch's message lacks the space before "because"
+                    f"linalg.vector_norm cannot compute the {kind} norm on the dimension {d}"
+                    "because this dimension is empty and the operation does not have an identity"
+                )
         if x.size == 0:
             out = np.zeros(_out_shape(x.shape, dims, keepdim), dtype=x.dtype)
         else:
