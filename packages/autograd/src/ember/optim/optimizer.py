@@ -72,9 +72,14 @@ def step_tensor():
 
 
 def bump_step(state):
-    arr = state["step"]._data._np
+    """Count this step in ``state['step']`` and return the new count. A step loaded as a
+    plain number (older checkpoints) becomes a tensor, as torch's ``__setstate__`` does."""
+    step = state["step"]
+    if not isinstance(step, Tensor):
+        state["step"] = step = Tensor._make(Array(np.array(float(step), dtype=np.float32)))
+    arr = step._data._np
     arr[...] = arr + 1
-    return float(arr)
+    return float(arr.reshape(-1)[0])
 
 
 def bump_version(p, times=1):
