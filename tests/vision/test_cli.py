@@ -1,0 +1,153 @@
+"""The ember-vision command: error paths (one line, status 2) and tiny end-to-end runs."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ember
+from ember_vision.cli import main
+from ember_vision.models import resnet18, resnet50
+
+
+def _colour_tree(root, classes=("blue", "red"), per_class=6, size=12):
+    """Classes that differ by colour, so even a tiny run can tell them apart."""
+    rng = np.random.default_rng(0)
+    base = {"blue": (20, 40, 220), "red": (220, 30, 20), "green": (30, 200, 40)}
+    for cls in classes:
+        (root / cls).mkdir(parents=True)
+        for k in range(per_class):
+            noise = rng.integers(-20, 20, (size, size, 3))
+            pix = np.clip(np.array(base[cls]) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(pix).save(root / cls / f"{k}.png")
+    return root
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("setup,expect", [
+    ("missing", "data folder not found"),
+    ("one_class", "found only one class ('only')"),
+    ("no_images", "Found no valid file for the classes"),
+])
+def test_bad_data_is_one_line_and_status_2(tmp_path, capsys, setup, expect):
+    data = tmp_path / "data"
+    if setup == "one_class":
+        _colour_tree(data, classes=("blue",), per_class=2)
+        (data / "blue").rename(data / "only")
+    elif setup == "no_images":
+        (data / "a").mkdir(parents=True)
+        (data / "b").mkdir()
+    code, out, err = _run(["finetune", "--data", str(data), "--out", str(tmp_path / "o")],
+                          capsys)
+    assert code == 2
+    assert err.startswith("ember-vision: error: ") and expect in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unreadable_image_names_the_file(tmp_path, capsys):
+    data = _colour_tree(tmp_path / "data", per_class=2)
+    (data / "red" / "zz_broken.jpg").write_bytes(b"garbage, not a jpeg")
+    code, _, err = _run(["finetune", "--data", str(data), "--weights", "none", "--epochs",
+                         "1", "--image-size", "8", "--no-progress",
+                         "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "zz_broken.jpg" in err and err.count("\n") == 1
+
+
+def test_wrong_architecture_weights(tmp_path, capsys):
+    data = _colour_tree(tmp_path / "data", per_class=2)
+    path = tmp_path / "r50.pth"
+    ember.save(resnet50().state_dict(), str(path))
+    code, _, err = _run(["finetune", "--data", str(data), "--weights", str(path),
+                         "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "does not hold ResNet-18 weights" in err and "r50.pth" in err
+    code, _, err = _run(["finetune", "--data", str(data), "--weights",
+                         str(tmp_path / "absent.pth"), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "weights file not found" in err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    base = [sys.executable, "-m", "ember_vision", "finetune", "--data", str(tmp_path / "nope")]
+    plain = subprocess.run(base, capture_output=True, text=True, env=env)
+    assert plain.returncode == 2
+    assert plain.stderr.strip().splitlines() == [
+        f"ember-vision: error: data folder not found: {tmp_path / 'nope'}"]
+    debug = subprocess.run(base + ["--debug"], capture_output=True, text=True, env=env)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_bad_numbers(tmp_path, capsys):
+    code, _, err = _run(["finetune", "--image-size", "4", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "--image-size must be at least 8" in err
+    code, _, err = _run(["finetune", "--lr", "-1", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "--lr must be positive" in err
+
+
+def test_finetune_train_all_then_predict(tmp_path, capsys):
+    data = _colour_tree(tmp_path / "data")
+    out = tmp_path / "run"
+    code, text, err = _run(["finetune", "--data", str(data), "--weights", "none",
+                            "--epochs", "1", "--image-size", "16", "--batch-size", "4",
+                            "--no-progress", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "training the whole network" in text and "epoch 1/1" in text
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == ["blue", "red"] and metrics["frozen_backbone"] is False
+    assert metrics["num_train"] + metrics["num_val"] == 12 and len(metrics["history"]) == 1
+    row = metrics["history"][0]
+    assert np.isfinite(row["train_loss"]) and 0 <= row["val_acc"] <= 1
+    state = ember.load(str(out / "model.pth"))
+    assert tuple(state["fc.weight"].shape) == (2, 512) and len(state) == 122
+
+    code, text, err = _run(["predict", "--model", str(out), str(data / "red" / "0.png")],
+                           capsys)
+    assert code == 0, err
+    lines = text.splitlines()
+    assert lines[0].endswith("0.png") and len(lines) == 3  # two classes: top-2
+    probs = [float(line.split("%")[0]) for line in lines[1:]]
+    assert abs(sum(probs) - 100) < 0.1 and probs[0] >= probs[1]
+    assert {line.split()[-1] for line in lines[1:]} == {"blue", "red"}
+
+
+def test_finetune_frozen_backbone_from_a_weights_file(tmp_path, capsys):
+    data = _colour_tree(tmp_path / "data", classes=("blue", "red", "green"))
+    ember.manual_seed(1)
+    start = resnet18()
+    ember.save(start.state_dict(), str(tmp_path / "start.pth"))
+    out = tmp_path / "run"
+    code, text, err = _run(["finetune", "--data", str(data), "--weights",
+                            str(tmp_path / "start.pth"), "--epochs", "20", "--lr", "0.05",
+                            "--image-size", "16", "--no-progress", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "backbone frozen" in text
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["frozen_backbone"] is True and len(metrics["history"]) == 20
+    assert metrics["history"][-1]["train_loss"] < metrics["history"][0]["train_loss"]
+    saved = ember.load(str(out / "model.pth"))
+    # the backbone is exactly the starting one; only fc changed
+    np.testing.assert_array_equal(saved["layer2.0.conv1.weight"].numpy(),
+                                  start.layer2[0].conv1.weight.detach().numpy())
+    np.testing.assert_array_equal(saved["bn1.running_mean"].numpy(),
+                                  start.bn1.running_mean.numpy())
+    assert tuple(saved["fc.weight"].shape) == (3, 512)
+
+
+def test_predict_errors(tmp_path, capsys):
+    code, _, err = _run(["predict", "--model", str(tmp_path / "none"), "x.png"], capsys)
+    assert code == 2 and "model folder not found" in err
+    code, _, err = _run(["predict", "--model", str(tmp_path), "x.png"], capsys)
+    assert code == 2 and "not a finetune output folder" in err
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "finetune" in capsys.readouterr().err
