@@ -19,7 +19,7 @@ __all__ = [
     "conv2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
     "layer_norm", "softmax", "log_softmax", "nll_loss", "dropout", "embedding",
     "embedding_renorm_", "mse_loss", "binary_cross_entropy_with_logits", "constant_pad_nd",
-    "one_hot", "leaky_relu", "gelu",
+    "one_hot", "leaky_relu", "gelu", "div_scalar",
 ]
 
 
@@ -82,6 +82,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                 f"Invalid padding string: '{padding}'" if padding else "Invalid padding string"
             )
     padding = _pair(padding, "padding")
+    if input.dim() == 3 and weight.dim() == 4:
+        # torch convolves an unbatched image as a batch of one, then squeezes (SqueezeBackward1)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
     out = K.conv2d(input._data, weight._data, None if bias is None else bias._data, stride,
                    padding, dilation, groups)
     return record(ConvolutionBackward0, out, (input, weight, bias), save=(input, weight),
@@ -635,6 +639,18 @@ def embedding_renorm_(weight, input, max_norm, norm_type):
     w[rows[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(w.dtype)
     _bump(weight)
     return weight
+
+
+class DivBackward1(Node):
+    """Division by a Python number, as torch's C++ losses do it (``DivBackward1``)."""
+
+    def backward(self, grad):
+        return (grad / self.other,)
+
+
+def div_scalar(input, other):
+    return record(DivBackward1, Array(np.asarray(_a(input) / other, dtype=_a(input).dtype)), (input,),
+                  other=other)
 
 
 # ---- padding / one_hot -------------------------------------------------------------------

@@ -37,11 +37,12 @@ def linear(input, weight, bias=None):
         if bias is None:
             return input.matmul(weight.t())
         return ember.addmm(bias, input, weight.t())
-    if input.dim() == 0 or weight.dim() != 2:
+    if bias is None or input.dim() == 0 or weight.dim() != 2:
+        # torch's no-bias path is a plain matmul (SqueezeBackward4 / UnsafeViewBackward0)
         return _linear_fallback(input, weight, bias)
     batch = tuple(input.shape[:-1])
     flat = input.reshape(-1, input.shape[-1])
-    out = flat.matmul(weight.t()) if bias is None else ember.addmm(bias, flat, weight.t())
+    out = ember.addmm(bias, flat, weight.t())
     return out.view(*batch, weight.shape[0])
 
 
@@ -167,7 +168,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                        f"of ints, not {type(normalized_shape).__name__}")
     return _nn.layer_norm(input, tuple(normalized_shape), weight, bias, eps)
 
 
@@ -273,7 +275,7 @@ def _cross_entropy_probs(logp, target, weight, reduction, smoothing, class_dim):
     loss = -prod.sum(class_dim)
     if reduction == "mean":
         n = logp.numel() // n_classes if logp.dim() > 1 else 1
-        return loss.sum() / n
+        return _nn.div_scalar(loss.sum(), n)
     return _reduce(loss, reduction)
 
 
