@@ -68,7 +68,7 @@ class MapLocation:
             location = location.decode("ascii", "replace")
         if not isinstance(location, str):
             raise CheckpointError(f"storage location must be a string, got {type(location).__name__}")
-        if self.to_cpu or _is_cpu(self.table.get(location, location)):
+        if self.fn is None and (self.to_cpu or _is_cpu(self.table.get(location, location))):
             return
         if self.fn is not None:
             marker = object()
