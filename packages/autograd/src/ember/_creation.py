@@ -84,7 +84,19 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             "To copy construct from a tensor, it is recommended to use "
             "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
             "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
-    return _finish(et.tensor(_unwrap(data), dtype=dtype), requires_grad, device)
+    data = _unwrap(data)
+    array = et.tensor(data, dtype=dtype)
+    if array._np.ndim and _is_scalar_data(data):  # a scalar makes a 0-d tensor
+        array = Array(array._np.reshape(()))
+    return _finish(array, requires_grad, device)
+
+
+def _is_scalar_data(data):
+    if isinstance(data, Array):
+        return data._np.ndim == 0
+    if isinstance(data, (list, tuple)):
+        return False
+    return np.ndim(data) == 0
 
 
 def as_tensor(data, dtype=None, device=None):

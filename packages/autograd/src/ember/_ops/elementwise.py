@@ -52,8 +52,16 @@ def _binary(kname, npfn, a, b):
     """Run kernel ``kname`` (or NumPy) with torch promotion; tensor or scalar operands."""
     k = _KERNELS.get(kname)
     if k is not None and _is_t(a):
-        return k(arr(a), arr(b))
+        return _fix_shape(k(arr(a), arr(b)), a, b)
     return _FALLBACK[kname](a, b)
+
+
+def _fix_shape(res, *operands):
+    """Guard: a kernel must return the broadcast shape (0-d stays 0-d)."""
+    shape = np.broadcast_shapes(*(np.shape(npv(x)) for x in operands))
+    if res._np.shape != shape:
+        return Array(res._np.reshape(shape))
+    return res
 
 
 _FALLBACK = {
@@ -182,7 +190,7 @@ def div(input, other, *, rounding_mode=None, out=None):
             rt = _float_result(input, other)
             k = kernel("elementwise", "div", None)
             if k is not None:
-                res = k(arr(input), arr(other))
+                res = _fix_shape(k(arr(input), arr(other)), input, other)
             else:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     res = wrap_np(np.true_divide(_cast(input, rt), _cast(other, rt)), rt)
@@ -320,7 +328,7 @@ def _unary(kname, npfn, x, float_only=True):
                         f"{type(x).__name__}")
     k = kernel("elementwise", kname, None)
     if k is not None:
-        return k(x._data)
+        return _fix_shape(k(x._data), x)
     return _unary_np(npfn, float_only)(x)
 
 

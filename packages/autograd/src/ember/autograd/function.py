@@ -133,7 +133,7 @@ class Function(metaclass=_FunctionMeta):
                 result.append(o)
                 continue
             if id(o) in dirty:
-                o._version_counter[0] += 1
+                pass  # the in-place op inside forward already bumped its version
             elif id(o) in input_ids:  # returned an input unchanged: a new alias, as torch
                 alias = Tensor._make(o._data)
                 alias._version_counter = o._version_counter
