@@ -63,16 +63,16 @@ def dot(a, b):
     """Inner product of two 1-D arrays -> 0-d Array."""
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a._np.dtype != b._np.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{scalar_name(a.dtype)} and {scalar_name(b.dtype)}"
+        )
     if a._np.shape[0] != b._np.shape[0]:
         n, m = a._np.shape[0], b._np.shape[0]
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
             f"number of elements, but got {n} and {m} elements respectively"
-        )
-    if a._np.dtype != b._np.dtype:
-        raise RuntimeError(
-            "dot : expected both vectors to have same dtype, but found "
-            f"{scalar_name(a.dtype)} and {scalar_name(b.dtype)}"
         )
     _no_bool("dot", a)
     return Array(np.asarray(np.dot(a._np, b._np), dtype=a._np.dtype))
@@ -92,7 +92,8 @@ def mv(mat, vec):
         raise RuntimeError(
             f"addmv input tensors must have the same dtype, but got {v}, {a}, and {v}"
         )
-    _no_bool("addmv_impl_cpu", mat)
+    if n and m:  # torch skips the kernel (and its Bool refusal) when there is no work
+        _no_bool("addmv_impl_cpu", mat)
     return Array(_product(mat._np, vec._np))
 
 
@@ -104,23 +105,28 @@ def mm(a, b):
         raise RuntimeError("mat2 must be a matrix")
     _check_mm_shapes(a._np.shape, b._np.shape)
     _check_mm_dtypes(a, b)
-    _no_bool("addmm_impl_cpu_", a)
+    if a._np.size and b._np.size:
+        _no_bool("addmm_impl_cpu_", a)
     return Array(_product(a._np, b._np))
 
 
 def _check_bmm(a_shape, b_shape, a_dtype, b_dtype):
-    batch, _, k = a_shape
+    """bmm's checks; returns False when the result is empty and torch skips the rest."""
+    batch, n, k = a_shape
     if b_shape[0] != batch or b_shape[1] != k:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {k}] "
             f"but got: [{b_shape[0]}, {b_shape[1]}]."
         )
+    if batch * n * b_shape[2] == 0:
+        return False
     if a_dtype != b_dtype:
         raise RuntimeError(
             f"expected scalar type {scalar_name(a_dtype)} but found {scalar_name(b_dtype)}"
         )
-    if a_dtype is D.bool:
+    if a_dtype is D.bool and k:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    return True
 
 
 def bmm(a, b):
@@ -129,7 +135,9 @@ def bmm(a, b):
         raise RuntimeError("batch1 must be a 3D tensor")
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    _check_bmm(a._np.shape, b._np.shape, a.dtype, b.dtype)
+    if not _check_bmm(a._np.shape, b._np.shape, a.dtype, b.dtype):
+        # torch's empty bmm skips its dtype check and takes batch2's dtype
+        return Array(np.zeros(a._np.shape[:2] + b._np.shape[2:], dtype=b._np.dtype))
     return Array(_product(a._np, b._np))
 
 
@@ -193,8 +201,10 @@ def matmul(a, b):
     xb = b._np[:, None] if db == 1 else b._np
     batch = _broadcast_batch(xa.shape[:-2], xb.shape[:-2])
     nbatch = int(np.prod(batch))
-    _check_bmm((nbatch,) + xa.shape[-2:], (nbatch,) + xb.shape[-2:], a.dtype, b.dtype)
-    out = _product(xa, xb)
+    if _check_bmm((nbatch,) + xa.shape[-2:], (nbatch,) + xb.shape[-2:], a.dtype, b.dtype):
+        out = _product(xa, xb)
+    else:
+        out = np.zeros(batch + xa.shape[-2:-1] + xb.shape[-1:], dtype=xb.dtype)
     if da == 1:
         out = out[..., 0, :]
     if db == 1:
