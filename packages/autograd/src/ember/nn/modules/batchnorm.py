@@ -2,9 +2,10 @@
 
 The repr follows the tutorial's text (``BatchNorm2d(64, eps=1e-05, momentum=0.1,
 affine=True, track_running_stats=True)``): recent torch also prints ``bias=True``; Ember
-prints ``bias=`` only when it is False, the one case where it tells the reader something.
+prints ``bias=`` only when there is no bias, the one case where it tells the reader something.
 """
-import ember_tensor
+import numpy as np
+from ember_tensor import Array
 
 from ..._tensor import Tensor
 from .. import functional as F
@@ -17,7 +18,8 @@ __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 def _long_scalar(value=0):
-    return Tensor._make(ember_tensor.tensor(value, dtype=ember_tensor.long))
+    # built from a 0-d ndarray directly: the count is a 0-d int64 tensor, as in torch
+    return Tensor._make(Array(np.array(value, dtype=np.int64)))
 
 
 class _NormBase(Module):
@@ -68,7 +70,7 @@ class _NormBase(Module):
         raise NotImplementedError
 
     def extra_repr(self):
-        bias = "" if self.bias is not None or not self.affine else "bias=False, "
+        bias = "" if self.bias is not None else "bias=False, "
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, {bias}track_running_stats={self.track_running_stats}")
 

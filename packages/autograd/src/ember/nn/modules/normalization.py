@@ -43,6 +43,6 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         s = f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
-        if self.elementwise_affine and self.bias is None:
+        if self.bias is None:
             s += ", bias=False"
         return s
