@@ -21,6 +21,7 @@ from ._kernels.strided import launch as _launch
 _KERNELS = {**_binary_kernels.KERNELS, **_unary_kernels.KERNELS}
 _UINT8 = np.dtype(np.uint8)
 _BOOL = np.dtype(np.bool_)
+_INT64 = np.dtype(np.int64)
 _SCALARS = (builtins.bool, builtins.int, builtins.float, np.generic)
 
 TORCH_NAMES = {
@@ -63,20 +64,21 @@ def broadcast_shapes(*shapes):
     return tuple(out)
 
 
-def _as_np(x, dtype, shape=None):
-    """``x`` (Array or scalar) as an ndarray of ``dtype`` (ember dtype), broadcast to ``shape``."""
-    if isinstance(x, Array):
-        arr = x._np
-        if arr.dtype != dtype.np:
-            arr = arr.astype(dtype.np)
-    else:
-        if isinstance(x, np.generic):
-            x = x.item()
-        # wrap like a C cast (int8 tensor + 300), which np.array(300, int8) refuses to do
-        arr = np.array(x).astype(dtype.np)
-    if shape is not None and arr.shape != shape:
-        arr = np.broadcast_to(arr, shape)
-    return arr
+def _scalar_np(x, dtype):
+    """A Python scalar as a 0-d ndarray of ``dtype``, wrapping like a C cast (int8 + 300)."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    return np.array(x).astype(dtype.np)
+
+
+def _wrap(arr):
+    """Array around a result ndarray we made ourselves (skips Array.__init__'s validation)."""
+    res = _new_array(Array)
+    res._np = arr
+    return res
+
+
+_new_array = object.__new__
 
 
 def _kview(arr):
@@ -155,8 +157,17 @@ def _run(name, compute, out_dtype, operands, shape, out=None, params=(), inplace
         _copy_into(out._np, res._np)
         return out
     entry = _kernel(name, compute)
-    ins = tuple(_kview(_as_np(x, compute if i or name != "where" else D.bool, shape))
-                for i, x in enumerate(operands))
+    ins = []
+    for i, x in enumerate(operands):
+        if isinstance(x, Array):
+            arr = x._np
+            want = _BOOL if (i == 0 and name == "where") else compute.np
+            if arr.dtype != want:
+                arr = arr.astype(want)
+        else:
+            arr = _scalar_np(x, compute)
+        ins.append(arr.view(_UINT8) if arr.dtype == _BOOL else arr)
+    ins = tuple(ins)
     if out is not None:
         _prepare_out(out, shape, out_dtype, inplace)
         if out.dtype is out_dtype:
@@ -169,7 +180,7 @@ def _run(name, compute, out_dtype, operands, shape, out=None, params=(), inplace
     if err:
         raise RuntimeError("ZeroDivisionError")
     if out is None:
-        return Array(target)
+        return _wrap(target)
     if target is not out._np:
         _copy_into(out._np, target)
     return out
@@ -184,6 +195,39 @@ def _copy_into(dst, src):
         np.copyto(dst, src)
         return
     _launch(_kernel("copy", d), _kview(dst), (_kview(src),))
+
+
+# Fast path for the common call: Arrays of one dtype (or an Array and a Python number its dtype
+# absorbs), no out=. Keyed by NumPy dtype; comparisons write bool directly.
+_FAST = {}
+for (_name, _dt), (_f, _dts) in _KERNELS.items():
+    if _name in ("add", "sub", "mul", "div", "maximum", "minimum"):
+        _FAST[_name, _dts[1]] = (_f, _dts)
+    elif _name in ("eq", "ne", "lt", "le"):
+        _FAST[_name, _dts[1]] = (_f, (_BOOL,) + _dts[1:])
+
+
+def _fast(name, a, b):
+    """The result of a plain same-dtype op, or None when promotion rules must be worked out."""
+    an = a._np
+    tb = type(b)
+    if tb is Array:
+        bn = b._np
+        if bn.dtype != an.dtype:
+            return None
+        shape = an.shape if an.shape == bn.shape else broadcast_shapes(an.shape, bn.shape)
+    elif (tb is builtins.float or tb is builtins.int) and an.dtype.kind == "f" or (
+            tb is builtins.int and an.dtype == _INT64):
+        bn = np.array(b, an.dtype)
+        shape = an.shape
+    else:
+        return None
+    entry = _FAST.get((name, an.dtype))
+    if entry is None:
+        return None
+    res = np.empty(shape, entry[1][0])
+    _launch(entry, res, (an, bn))
+    return _wrap(res)
 
 
 def _binary(name, a, b, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
@@ -221,12 +265,13 @@ def _scaled(b, alpha, result):
 
 
 def add(a, b, alpha=1, out=None, *, _inplace=False):
+    if out is None and alpha == 1 and type(a) is Array:
+        res = _fast("add", a, b)
+        if res is not None:
+            return res
     _check_operand(b, "add")
     if alpha != 1 or isinstance(alpha, builtins.bool):
         b = _scaled(b, alpha, D.result_type(a, b))
-    if out is None and type(a) is Array and type(b) is Array and a._np.dtype == b._np.dtype \
-            and a._np.shape == b._np.shape and a._np.dtype != _BOOL:
-        return _run("add", a.dtype, a.dtype, (a, b), a._np.shape)
     compute = D.result_type(a, b)
     name = "logical_or" if compute is D.bool else "add"
     return _binary(name, a, b, compute, compute, out, inplace=_inplace)
@@ -248,6 +293,10 @@ def _check_bool_sub(a, b):
 
 
 def sub(a, b, alpha=1, out=None, *, _inplace=False):
+    if out is None and alpha == 1 and type(a) is Array:
+        res = _fast("sub", a, b)
+        if res is not None:
+            return res
     _check_operand(b, "sub")
     _check_bool_sub(a, b)
     if alpha != 1:
@@ -263,6 +312,10 @@ def rsub(a, b, alpha=1):
 
 
 def mul(a, b, out=None, *, _inplace=False):
+    if out is None and type(a) is Array:
+        res = _fast("mul", a, b)
+        if res is not None:
+            return res
     _check_operand(b, "mul")
     compute = D.result_type(a, b)
     name = "logical_and" if compute is D.bool else "mul"
@@ -278,6 +331,10 @@ def _true_div_dtype(a, b):
 
 
 def div(a, b, rounding_mode=None, out=None, *, _inplace=False):
+    if out is None and rounding_mode is None and type(a) is Array and a._np.dtype.kind == "f":
+        res = _fast("div", a, b)
+        if res is not None:
+            return res
     _check_operand(b, "div")
     if rounding_mode is None:
         compute = _true_div_dtype(a, b)
@@ -355,10 +412,17 @@ def minimum(a, b, out=None):
 
 
 # ---- comparisons and logic ---------------------------------------------------------------------
-def _compare(name, a, b, out=None, swap=False):
+_SWAPPED = {"gt": "lt", "ge": "le"}
+
+
+def _compare(name, a, b, out=None):
+    kernel = _SWAPPED.get(name, name)
+    if out is None and type(a) is Array and kernel == name:
+        res = _fast(name, a, b)
+        if res is not None:
+            return res
     _check_operand(b, name)
     compute = D.result_type(a, b)
-    kernel = {"gt": "lt", "ge": "le"}.get(name, name)
     if kernel != name:
         a, b = b, a
     return _binary(kernel, a, b, compute, D.bool, out)
@@ -769,7 +833,7 @@ def fill_(a, value):
             )
         value = value.item()
     _check_writable_once(a)
-    a._np[...] = _as_np(value, a.dtype)
+    a._np[...] = _scalar_np(value, a.dtype)
     return a
 
 

@@ -149,7 +149,7 @@ cdef int _run(Plan* pl) noexcept nogil:
     cdef int d, k, flat = pl.ndim == 1
     cdef int err = 0
     cdef int nthreads = omp_get_max_threads()
-    cdef char* scratch
+    cdef char* scratch = NULL
     for d in range(pl.ndim):
         n *= pl.shape[d]
     for k in range(pl.nargs):
@@ -220,34 +220,44 @@ cdef void _collapse(Plan* pl) noexcept nogil:
 def launch(tuple entry, cnp.ndarray out, tuple inputs, tuple params=()):
     """Run kernel ``entry`` = (address, dtypes) writing ``out`` from ``inputs``.
 
-    Every operand must already have ``out``'s shape (broadcast with stride 0 where needed) and
-    exactly the dtype the kernel was registered for; this is checked here, before any loop,
-    because the loops run without bounds checks. Returns the kernel's error code (0 = fine).
+    Inputs broadcast to ``out``'s shape as torch does (aligned right, size-1 dims repeat with
+    stride 0, nothing copied); each operand must have exactly the dtype the kernel was
+    registered for. All of it is checked here, before any loop, because the loops run without
+    bounds checks. Returns the kernel's error code (0 = fine).
     """
     cdef Plan pl
-    cdef int k, d, ndim = out.ndim
+    cdef int k, d, dk, lead, ndim = cnp.PyArray_NDIM(out)
     cdef cnp.ndarray arr
+    cdef cnp.npy_intp size
     cdef int err
     cdef tuple dtypes = entry[1]
     pl.nargs = 1 + len(inputs)
     if pl.nargs > MAX_ARGS or len(dtypes) != pl.nargs or len(params) > MAX_PARAMS:
         raise ValueError("launch: kernel arity does not match its operands")
-    if not out.flags.writeable:
-        raise RuntimeError("output array is read-only")
-    operands = (out,) + inputs
+    if not cnp.PyArray_ISWRITEABLE(out):
+        raise RuntimeError("launch: output array is read-only")
     for k in range(pl.nargs):
-        arr = operands[k]  # typed: a non-ndarray raises TypeError here
-        if arr.dtype != dtypes[k]:
+        arr = out if k == 0 else inputs[k - 1]  # typed: a non-ndarray raises TypeError here
+        if <object>cnp.PyArray_DESCR(arr) is not dtypes[k] and arr.dtype != dtypes[k]:
             raise RuntimeError(f"launch: operand {k} is {arr.dtype}, kernel wants {dtypes[k]}")
-        if arr.ndim != ndim:
-            raise RuntimeError(f"launch: operand {k} has {arr.ndim} dims, output {ndim}")
+        lead = ndim - cnp.PyArray_NDIM(arr)
+        if lead < 0:
+            raise RuntimeError(f"launch: operand {k} has more dims than the output")
         pl.base[k] = <char*>cnp.PyArray_DATA(arr)
-        pl.itemsize[k] = arr.itemsize
+        pl.itemsize[k] = cnp.PyArray_ITEMSIZE(arr)
         for d in range(ndim):
-            if cnp.PyArray_DIMS(arr)[d] != cnp.PyArray_DIMS(out)[d]:
-                raise RuntimeError(f"launch: operand {k} has shape {np.shape(arr)}, "
-                                   f"output {np.shape(out)}")
-            pl.strides[k][d] = cnp.PyArray_STRIDES(arr)[d]
+            dk = d - lead
+            if dk < 0:
+                pl.strides[k][d] = 0
+                continue
+            size = cnp.PyArray_DIMS(arr)[dk]
+            if size == cnp.PyArray_DIMS(out)[d]:
+                pl.strides[k][d] = cnp.PyArray_STRIDES(arr)[dk]
+            elif size == 1:
+                pl.strides[k][d] = 0
+            else:
+                raise RuntimeError(f"launch: operand {k} of shape {np.shape(arr)} does not "
+                                   f"broadcast to {np.shape(out)}")
     for d in range(ndim):
         pl.shape[d] = cnp.PyArray_DIMS(out)[d]
         if pl.shape[d] == 0:
