@@ -175,8 +175,11 @@ def build_ndarray(storage, offset, size, stride, dtype=None):
         buf = buf.view(dtype.np)
     _view_bounds(buf.shape[0], offset, size, stride, f"tensor on storage {storage.key!r}")
     item = dtype.itemsize
-    return np.ndarray(size, dtype.np, buffer=buf, offset=offset * item,
-                      strides=tuple(st * item for st in stride))
+    try:
+        return np.ndarray(size, dtype.np, buffer=buf, offset=offset * item,
+                          strides=tuple(st * item for st in stride))
+    except (ValueError, OverflowError) as exc:  # e.g. more elements than an index can count
+        raise CheckpointError(f"tensor on storage {storage.key!r}: {exc}") from None
 
 
 # ---- rebuild functions (torch._utils names) -------------------------------------------------

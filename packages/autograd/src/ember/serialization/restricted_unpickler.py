@@ -12,6 +12,7 @@ out-of-band buffers.
 Reads are bounded by the region the caller hands in, so a length field can never make it
 allocate more than the file holds.
 """
+import _compat_pickle
 import codecs
 import collections
 import io
@@ -27,8 +28,14 @@ _UNPACK_H = struct.Struct("<H").unpack
 _UNPACK_Q = struct.Struct("<Q").unpack
 _UNPACK_D = struct.Struct(">d").unpack
 _MAX_LINE = 1 << 16
-# Python 2 spelled these modules differently; map them as pickle's fix_imports does
-_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg", "_codecs": "_codecs"}
+
+
+def _py3_name(module, name):
+    """Python 2 spelled some globals differently (``__builtin__.set``, ``commands.call``): read
+    them as pickle's fix_imports does, so the allowlist and error messages see one name."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
 class Source:
@@ -171,7 +178,7 @@ def _frame(u):
 def _global(u):
     module = u.src.readline().decode("utf-8", "replace")
     name = u.src.readline().decode("utf-8", "replace")
-    u.stack.append(rebuild.resolve_global(_PY2_MODULES.get(module, module), name))
+    u.stack.append(rebuild.resolve_global(*_py3_name(module, name)))
 
 
 def _stack_global(u):
@@ -179,7 +186,7 @@ def _stack_global(u):
     module = u.pop()
     if not isinstance(module, str) or not isinstance(name, str):
         raise refused("STACK_GLOBAL needs two strings")
-    u.stack.append(rebuild.resolve_global(_PY2_MODULES.get(module, module), name))
+    u.stack.append(rebuild.resolve_global(module, name))
 
 
 def _reduce(u):
