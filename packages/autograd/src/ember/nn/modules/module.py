@@ -109,10 +109,10 @@ class Module:
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_forward_pre_hooks", OrderedDict())
-        setattr_(self, "_forward_pre_hooks_with_kwargs", {})
+        setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         setattr_(self, "_forward_hooks", OrderedDict())
-        setattr_(self, "_forward_hooks_with_kwargs", {})
-        setattr_(self, "_forward_hooks_always_called", {})
+        setattr_(self, "_forward_hooks_with_kwargs", OrderedDict())
+        setattr_(self, "_forward_hooks_always_called", OrderedDict())
         setattr_(self, "_state_dict_hooks", OrderedDict())
         setattr_(self, "_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
@@ -302,9 +302,9 @@ class Module:
                               ("_load_state_dict_pre_hooks", OrderedDict),
                               ("_load_state_dict_post_hooks", OrderedDict),
                               ("_non_persistent_buffers_set", set),
-                              ("_forward_pre_hooks_with_kwargs", dict),
-                              ("_forward_hooks_with_kwargs", dict),
-                              ("_forward_hooks_always_called", dict)):
+                              ("_forward_pre_hooks_with_kwargs", OrderedDict),
+                              ("_forward_hooks_with_kwargs", OrderedDict),
+                              ("_forward_hooks_always_called", OrderedDict)):
             if attr not in self.__dict__:
                 self.__dict__[attr] = default()
 
