@@ -58,8 +58,16 @@ class IndexPutBackwardBackward(Node):
         return (_take(g, self.index),)
 
 
+def _index_np(v, index):
+    """``v[index]`` as an ndarray (a 0-d view, never a NumPy scalar, for all-int indices)."""
+    items = index if isinstance(index, tuple) else (index,)
+    if _is_basic(items) and Ellipsis not in items:
+        items = items + (Ellipsis,)
+    return np.asarray(v[items])
+
+
 def _take(x, index, node_cls=IndexBackward0):
-    res = Array(x._data._np[index])
+    res = Array(_index_np(x._data._np, index))
     return record(node_cls, res, (x,), shape=tuple(x.shape), index=index)
 
 
@@ -97,16 +105,17 @@ def _unwrap_index(index):
 def getitem(input, index):
     np_index = _convert(_unwrap_index(index), input._data._np.shape)
     if _is_basic(np_index):
-        res = Array(input._data._np[np_index])
-        items = np_index
-        if builtins.any(isinstance(i, slice) for i in items):
-            cls = SliceBackward0
-        elif builtins.any(isinstance(i, builtins.int) for i in items):
-            cls = SelectBackward0
-        elif builtins.any(i is None for i in items):
-            cls = UnsqueezeBackward0
-        else:
-            cls = AliasBackward0
+        res = Array(_index_np(input._data._np, np_index))
+        cls = AliasBackward0  # torch names the node after the last view op it applied
+        for i in (np_index if isinstance(np_index, tuple) else (np_index,)):
+            if isinstance(i, builtins.int):
+                cls = SelectBackward0
+            elif i is None:
+                cls = UnsqueezeBackward0
+            elif isinstance(i, slice) and i != slice(None):
+                cls = SliceBackward0
+            elif isinstance(i, slice) and cls is AliasBackward0:
+                cls = SliceBackward0
         return record(cls, res, (input,), view_of=input, shape=tuple(input.shape),
                       index=np_index)
     res = Array(np.ascontiguousarray(input._data._np[np_index]))
@@ -206,7 +215,7 @@ def gather(input, dim, index, *, sparse_grad=False):
             f"dimension {d} with size {size}"
         )
     np_index = _gather_index(idx.shape, idx, d)
-    res = Array(input._data._np[np_index])
+    res = Array(np.asarray(input._data._np[np_index]))
     return record(GatherBackward0, res, (input, index), shape=tuple(input.shape),
                   index=np_index)
 

@@ -125,7 +125,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         with np.errstate(invalid="ignore", divide="ignore"):
             res = wrap_np(np.mean(v, dtype=np.float64 if rt is D.float16 else rt.np), rt)
-        return record(MeanBackward0, res, (input,), shape=tuple(v.shape), n=max(v.size, 1)
+        return record(MeanBackward0, res, (input,), shape=tuple(v.shape), n=builtins.max(v.size, 1)
                       if v.size else 0)
     dims = _dims(dim, v.ndim)
     n = 1
