@@ -77,7 +77,8 @@ def tensor(data, dtype=None):
         raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
     if arr.dtype == object:
         raise TypeError("could not build a tensor from ragged or mixed data")
-    return Array(np.ascontiguousarray(arr))
+    # np.ascontiguousarray would turn a 0-d result into 1-d; np.array(order='C') keeps it
+    return Array(arr if arr.flags.c_contiguous else np.array(arr, order='C'))
 
 
 def from_numpy(ndarray):
