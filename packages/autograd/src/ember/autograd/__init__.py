@@ -126,3 +126,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+# Tools built on grad(): numerical checks, the functional API, the DAG drawing, anomaly mode.
+from . import functional, graph  # noqa: E402
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: E402
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
+
+__all__ += ["functional", "graph", "gradcheck", "gradgradcheck", "detect_anomaly",
+            "set_detect_anomaly", "is_anomaly_enabled"]

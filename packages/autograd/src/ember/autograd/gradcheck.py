@@ -123,9 +123,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_derivative(*args):
         xs, gos = args[:n], args[n:]
-        outs = [o for o in _tupled(func(*xs)) if isinstance(o, ember.Tensor) and o.requires_grad]
-        diff = [x for x in xs if isinstance(x, ember.Tensor) and x.requires_grad]
-        grads = ember.autograd.grad(outs, diff, gos, create_graph=True, allow_unused=True)
+        # the numerical pass runs under no_grad; the first derivative still needs a graph
+        with ember.enable_grad():
+            outs = [o for o in _tupled(func(*xs))
+                    if isinstance(o, ember.Tensor) and o.requires_grad]
+            diff = [x for x in xs if isinstance(x, ember.Tensor) and x.requires_grad]
+            grads = ember.autograd.grad(outs, diff, gos, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
