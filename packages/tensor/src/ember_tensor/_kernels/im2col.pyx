@@ -6,7 +6,6 @@ Layout of ``cols`` for a chunk of ``nb`` images: shape ``(C*kh*kw, nb*OH*OW)``; 
 forward is ``weight2d @ cols`` and the chunk's columns of all images share one GEMM.
 """
 from cython.parallel cimport prange
-from libc.string cimport memcpy, memset
 
 from .parallel cimport omp_get_max_threads
 from .types cimport real
@@ -56,22 +55,26 @@ cdef void im2col_plane(const real* plane, real* row, Py_ssize_t H, Py_ssize_t W,
     cdef real* dst
     _valid_range(OW, W, j, sw, pw, dw, &lo, &hi)
     iw0 = j * dw - pw
+    # plain loops, not memset/memcpy: late ResNet layers have rows of 7 or 14 floats, where
+    # a library call per row costs more than the copy
     for oh in range(OH):
         dst = row + oh * OW
         ih = oh * sh - ph + i * dh
         if ih < 0 or ih >= H or lo >= hi:
-            memset(dst, 0, OW * sizeof(real))
+            for ow in range(OW):
+                dst[ow] = 0
             continue
-        if lo > 0:
-            memset(dst, 0, lo * sizeof(real))
         src = plane + ih * W + iw0
+        for ow in range(lo):
+            dst[ow] = 0
         if sw == 1:
-            memcpy(dst + lo, src + lo, (hi - lo) * sizeof(real))
+            for ow in range(lo, hi):
+                dst[ow] = src[ow]
         else:
             for ow in range(lo, hi):
                 dst[ow] = src[ow * sw]
-        if hi < OW:
-            memset(dst + hi, 0, (OW - hi) * sizeof(real))
+        for ow in range(hi, OW):
+            dst[ow] = 0
 
 
 cdef void col2im_plane(const real* row, real* plane, Py_ssize_t H, Py_ssize_t W,
