@@ -11,6 +11,11 @@ cdef enum:
 
 cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil
 
+cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil
+
+cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx,
+                      bint want_max) noexcept nogil
+
 cdef void sum_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
                     Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil
 

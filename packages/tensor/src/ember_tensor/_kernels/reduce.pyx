@@ -54,6 +54,27 @@ cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil:
     return total
 
 
+cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil:
+    # sum of (x - mean)^2 with four accumulators: the add latency, not the data, is the limit
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, d0, d1, d2, d3
+    cdef Py_ssize_t k = 0
+    while k + 4 <= n:
+        d0 = x[k] - mean
+        d1 = x[k + 1] - mean
+        d2 = x[k + 2] - mean
+        d3 = x[k + 3] - mean
+        a0 += d0 * d0
+        a1 += d1 * d1
+        a2 += d2 * d2
+        a3 += d3 * d3
+        k += 4
+    while k < n:
+        d0 = x[k] - mean
+        a0 += d0 * d0
+        k += 1
+    return (a0 + a1) + (a2 + a3)
+
+
 cdef void sum_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
                     Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil:
     cdef double acc[COL_BLOCK]
@@ -84,6 +105,63 @@ cdef inline bint _better(numeric v, numeric best, bint want_max) noexcept nogil:
     return v < best
 
 
+cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx,
+                      bint want_max) noexcept nogil:
+    # One contiguous row (n >= 1). Pass 1 finds the value with four independent running
+    # extremes and a NaN flag (no data-dependent branch); pass 2 finds its first position and
+    # usually stops early. Far faster than one branchy pass that tracks the index.
+    cdef numeric b0 = x[0], b1 = x[0], b2 = x[0], b3 = x[0], v, best
+    cdef bint has_nan = False
+    cdef Py_ssize_t k = 0
+    if want_max:
+        while k + 4 <= n:
+            b0 = x[k] if x[k] > b0 else b0
+            b1 = x[k + 1] if x[k + 1] > b1 else b1
+            b2 = x[k + 2] if x[k + 2] > b2 else b2
+            b3 = x[k + 3] if x[k + 3] > b3 else b3
+            if numeric is float or numeric is double:
+                has_nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
+                           (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
+            k += 4
+        while k < n:
+            b0 = x[k] if x[k] > b0 else b0
+            if numeric is float or numeric is double:
+                has_nan |= x[k] != x[k]
+            k += 1
+        b0 = b1 if b1 > b0 else b0
+        b2 = b3 if b3 > b2 else b2
+        best = b2 if b2 > b0 else b0
+    else:
+        while k + 4 <= n:
+            b0 = x[k] if x[k] < b0 else b0
+            b1 = x[k + 1] if x[k + 1] < b1 else b1
+            b2 = x[k + 2] if x[k + 2] < b2 else b2
+            b3 = x[k + 3] if x[k + 3] < b3 else b3
+            if numeric is float or numeric is double:
+                has_nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
+                           (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
+            k += 4
+        while k < n:
+            b0 = x[k] if x[k] < b0 else b0
+            if numeric is float or numeric is double:
+                has_nan |= x[k] != x[k]
+            k += 1
+        b0 = b1 if b1 < b0 else b0
+        b2 = b3 if b3 < b2 else b2
+        best = b2 if b2 < b0 else b0
+    k = 0
+    if has_nan:
+        while x[k] == x[k]:
+            k += 1
+        best = x[k]
+    elif idx != NULL:
+        while x[k] != best:
+            k += 1
+    out[0] = best
+    if idx != NULL:
+        idx[0] = k
+
+
 cdef void extreme_block(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t R,
                         Py_ssize_t inner, Py_ssize_t col0, Py_ssize_t ncols,
                         bint want_max) noexcept nogil:
@@ -92,6 +170,9 @@ cdef void extreme_block(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t
     cdef Py_ssize_t r, c
     cdef const numeric* row
     cdef numeric v
+    if inner == 1:
+        row_extreme(x, R, out, idx, want_max)
+        return
     for c in range(ncols):
         best[c] = x[col0 + c]
         where[c] = 0
@@ -117,6 +198,14 @@ cdef void moments_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner
     cdef double d, dof, v
     cdef Py_ssize_t r, c
     cdef const real* row
+    if inner == 1:
+        ncols = 1
+        mean[0] = row_sum(x, R) / R if R > 0 else NAN
+        m2[0] = row_sqdev(x, R, mean[0])
+        dof = R - correction
+        v = m2[0] / (dof if dof > 0 else 0.0) if R > 0 else NAN
+        out[0] = <real>(sqrt(v) if take_sqrt else v)
+        return
     for c in range(ncols):
         mean[c] = 0.0
         m2[c] = 0.0
