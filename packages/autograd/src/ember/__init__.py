@@ -72,7 +72,8 @@ def is_grad_enabled_():  # pragma: no cover - kept private
     return is_grad_enabled()
 
 
-__version__ = "2.13.0+ember"
+__version__ = "0.1.0"
 
-# ---- coordinator: wire the higher layers below ----------------------------------------------
-# (from . import nn, optim, utils; save/load) -- added by the coordinator, not by helper E.
+# The layers built on the Tensor: modules, optimizers, data loading, checkpoints.
+from . import nn, optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402

@@ -7,7 +7,7 @@ input's shape here, in one place.
 """
 import heapq
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 from .node import AccumulateGrad, edge
 
 __all__ = ["run_backward"]
@@ -208,6 +208,7 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
             out = node.backward(*grads)
         if not isinstance(out, tuple):
             out = (out,)
+        anomaly_mode.check_gradients(node, out)
         for fn in list(node._hooks.values()):
             new = fn(out, tuple(grads))
             if new is not None:

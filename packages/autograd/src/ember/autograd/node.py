@@ -8,7 +8,7 @@ import itertools
 import re
 import weakref
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 
 __all__ = ["Node", "AccumulateGrad", "record", "check_inplace", "RemovableHandle"]
 
@@ -240,6 +240,8 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     node = None
     if needs:
         node = node_cls()
+        if anomaly_mode._local.__dict__.get("enabled"):
+            node._anomaly_trace = anomaly_mode.forward_trace()
         node.next_functions = tuple(
             edge(x) if isinstance(x, Tensor) else (None, 0) for x in inputs
         )
