@@ -260,6 +260,12 @@ def _bytearray(data=b""):
     return bytearray(data)
 
 
+def _bytes(data=b""):
+    if not isinstance(data, (bytes, bytearray, list, tuple)):  # bytes(10**12) is a bomb too
+        raise refused(f"bytes() from {type(data).__name__} is not allowed")
+    return bytes(data)
+
+
 def _set(items=()):
     if not isinstance(items, (list, tuple, set, frozenset)):
         raise refused(f"set() from {type(items).__name__} is not allowed")
@@ -304,6 +310,7 @@ def _build_allowlist():
         "torch.serialization._get_layout": Callable("torch.serialization._get_layout", _get_layout),
         "_codecs.encode": Callable("_codecs.encode", _encode),
         "builtins.bytearray": Callable("builtins.bytearray", _bytearray),
+        "builtins.bytes": Callable("builtins.bytes", _bytes),
         "builtins.set": Callable("builtins.set", _set),
         "builtins.frozenset": Callable("builtins.frozenset", _frozenset),
         "builtins.complex": Callable("builtins.complex", _complex),
