@@ -18,8 +18,9 @@ import numpy as np
 
 cnp.import_array()
 
-# Elements a thread handles in one go: big enough that scheduling is noise, small enough
-# that 62 ResNet tensors still spread across threads.
+# Elements a thread takes at a time. Blocks are handed out dynamically, not split evenly up
+# front: on a loaded machine a descheduled thread would otherwise hold every other thread at
+# the end-of-loop barrier until it got its share done.
 cdef Py_ssize_t BLOCK = 1 << 15
 # Below this many elements the update is a few microseconds; waking threads costs more.
 cdef Py_ssize_t PARALLEL_MIN = 1 << 17
@@ -67,7 +68,7 @@ cdef void _sgd_run(real* p, const real* g, real* buf, Py_ssize_t n, int threads,
         sgd_range(p, g, buf, 0, n, lr, momentum, one_minus_dampening, weight_decay,
                   nesterov, maximize, first_step)
         return
-    for b in prange(nblocks, num_threads=threads, schedule="static"):
+    for b in prange(nblocks, num_threads=threads, schedule="dynamic"):
         sgd_range(p, g, buf, b * BLOCK, min(n, (b + 1) * BLOCK), lr, momentum,
                   one_minus_dampening, weight_decay, nesterov, maximize, first_step)
 
@@ -111,7 +112,7 @@ cdef void _adam_run(real* p, const real* g, real* m, real* v, real* vmax, Py_ssi
                    one_minus_beta2, bc2_sqrt, eps, weight_decay, decay_factor, decoupled,
                    amsgrad, maximize)
         return
-    for b in prange(nblocks, num_threads=threads, schedule="static"):
+    for b in prange(nblocks, num_threads=threads, schedule="dynamic"):
         adam_range(p, g, m, v, vmax, b * BLOCK, min(n, (b + 1) * BLOCK), neg_step_size,
                    one_minus_beta1, beta2, one_minus_beta2, bc2_sqrt, eps, weight_decay,
                    decay_factor, decoupled, amsgrad, maximize)
@@ -154,7 +155,7 @@ cdef void _rmsprop_run(real* p, const real* g, real* sq, real* gavg, real* buf, 
         rmsprop_range(p, g, sq, gavg, buf, 0, n, lr, alpha, one_minus_alpha, eps,
                       weight_decay, momentum, centered, maximize)
         return
-    for b in prange(nblocks, num_threads=threads, schedule="static"):
+    for b in prange(nblocks, num_threads=threads, schedule="dynamic"):
         rmsprop_range(p, g, sq, gavg, buf, b * BLOCK, min(n, (b + 1) * BLOCK), lr, alpha,
                       one_minus_alpha, eps, weight_decay, momentum, centered, maximize)
 
