@@ -134,7 +134,7 @@ def test_finetune_frozen_backbone_from_a_weights_file(tmp_path, capsys):
     assert metrics["history"][-1]["train_loss"] < metrics["history"][0]["train_loss"]
     saved = ember.load(str(out / "model.pth"))
     # the backbone is exactly the starting one; only fc changed
-    np.testing.assert_array_equal(saved["layer2.0.conv1.weight"].numpy(),
+    np.testing.assert_array_equal(saved["layer2.0.conv1.weight"].detach().numpy(),
                                   start.layer2[0].conv1.weight.detach().numpy())
     np.testing.assert_array_equal(saved["bn1.running_mean"].numpy(),
                                   start.bn1.running_mean.numpy())

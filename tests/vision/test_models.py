@@ -195,9 +195,9 @@ def test_pretrained_true_warns_and_loads_the_cached_weights(cached_layout):
     state = ember.load(str(cached_layout), weights_only=True)
     assert len(state) == 102
     np.testing.assert_array_equal(model.conv1.weight.detach().numpy(),
-                                  state["conv1.weight"].numpy())
+                                  state["conv1.weight"].detach().numpy())
     np.testing.assert_array_equal(model.layer4[1].bn2.running_var.numpy(),
-                                  state["layer4.1.bn2.running_var"].numpy())
+                                  state["layer4.1.bn2.running_var"].detach().numpy())
     assert int(model.bn1.num_batches_tracked.item()) == 0
 
 
