@@ -203,7 +203,7 @@ _FAST = {}
 for (_name, _dt), (_f, _dts) in _KERNELS.items():
     if _name in ("add", "sub", "mul", "div", "maximum", "minimum"):
         _FAST[_name, _dts[1]] = (_f, _dts)
-    elif _name in ("eq", "ne", "lt", "le"):
+    elif _name in ("eq", "ne", "lt", "le", "gt", "ge"):
         _FAST[_name, _dts[1]] = (_f, (_BOOL,) + _dts[1:])
 
 
@@ -244,7 +244,17 @@ def _binary(name, a, b, dtype=None, out_dtype=None, out=None, params=(), inplace
     return _run(name, compute, out_dtype or compute, (a, b), shape, out, params, inplace)
 
 
+_FAST_UNARY = {(name, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
+               if dts[0] == dts[1]}
+
+
 def _unary(name, a, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
+    if out is None and out_dtype is None and type(a) is Array:
+        entry = _FAST_UNARY.get((name, a._np.dtype))
+        if entry is not None and (dtype is None or dtype.np == a._np.dtype):
+            res = np.empty(a._np.shape, entry[1][0])
+            _launch(entry, res, (a._np,), params)
+            return _wrap(res)
     if not isinstance(a, Array):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(a).__name__}")
     compute = dtype or a.dtype
@@ -261,7 +271,9 @@ def _scaled(b, alpha, result):
         )
     if isinstance(alpha, builtins.bool) and result is not D.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    return mul(b, alpha)
+    scaled = mul(b, alpha)
+    # alpha scales in the op's own dtype: it never promotes (bool + 2 * bool stays bool)
+    return _cast(scaled, result) if scaled.dtype is not result else scaled
 
 
 def add(a, b, alpha=1, out=None, *, _inplace=False):
@@ -412,20 +424,14 @@ def minimum(a, b, out=None):
 
 
 # ---- comparisons and logic ---------------------------------------------------------------------
-_SWAPPED = {"gt": "lt", "ge": "le"}
-
-
 def _compare(name, a, b, out=None):
-    kernel = _SWAPPED.get(name, name)
-    if out is None and type(a) is Array and kernel == name:
+    if out is None and type(a) is Array:
         res = _fast(name, a, b)
         if res is not None:
             return res
     _check_operand(b, name)
     compute = D.result_type(a, b)
-    if kernel != name:
-        a, b = b, a
-    return _binary(kernel, a, b, compute, D.bool, out)
+    return _binary(name, a, b, compute, D.bool, out)
 
 
 def eq(a, b, out=None):
@@ -504,12 +510,20 @@ def bitwise_xor(a, b, out=None):
 
 def bitwise_not(a, out=None):
     if a.dtype.is_floating_point:
-        raise TypeError(
-            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        raise NotImplementedError(
+            f"\"bitwise_not_cpu\" not implemented for '{TORCH_NAMES[a.dtype]}'"
         )
     if a.dtype is D.bool:
         return _unary("logical_not", a, out_dtype=D.bool, out=out)
     return _unary("bitwise_not", a, out=out)
+
+
+def _invert(a):
+    if a.dtype.is_floating_point:  # the operator words it differently from bitwise_not()
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
+    return bitwise_not(a)
 
 
 # ---- unary math --------------------------------------------------------------------------------
@@ -519,6 +533,12 @@ def _float_dtype(a):
 
 def _math(name):
     def op(a, out=None):
+        if out is None and type(a) is Array:
+            entry = _FAST_UNARY.get((name, a._np.dtype))  # float inputs only
+            if entry is not None:
+                res = np.empty(a._np.shape, entry[1][0])
+                _launch(entry, res, (a._np,))
+                return _wrap(res)
         if not isinstance(a, Array):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(a).__name__}")
         return _unary(name, a, _float_dtype(a), out=out)
@@ -535,6 +555,8 @@ sin, cos, tanh, sigmoid, erf = (_math(n) for n in ("sin", "cos", "tanh", "sigmoi
 
 def _rounding(name):
     def op(a, out=None):
+        if a.dtype is D.bool:
+            raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
         if not a.dtype.is_floating_point:  # integers are already whole: torch copies
             return _unary("copy", a, out=out)
         return _unary(name, a, out=out)
@@ -647,6 +669,8 @@ def clamp(a, min=None, max=None, out=None, *, _inplace=False):  # noqa: A002 - t
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Array) or isinstance(max, Array):
+        if D.result_type(a, *(v for v in (min, max) if v is not None)) is D.bool:
+            raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
         res = a
         if min is not None:
             res = maximum(res, min)
@@ -843,7 +867,10 @@ def zero_(a):
 
 # ---- conversions -------------------------------------------------------------------------------
 def _cast(a, dtype):
-    return a if a.dtype is dtype else Array(a._np.astype(dtype.np))
+    if a.dtype is dtype:
+        return a
+    with np.errstate(invalid="ignore", over="ignore"):  # nan -> int is silent in torch
+        return Array(a._np.astype(dtype.np))
 
 
 def _converter(dtype):
@@ -894,7 +921,7 @@ ARRAY_METHODS = {
     "__mod__": _operator(remainder), "__rmod__": _operator(remainder, True),
     "__imod__": _ioperator(remainder_),
     "__pow__": _operator(pow), "__rpow__": _operator(pow, True), "__ipow__": _ioperator(pow_),
-    "__neg__": neg, "__pos__": positive, "__abs__": abs, "__invert__": bitwise_not,
+    "__neg__": neg, "__pos__": positive, "__abs__": abs, "__invert__": _invert,
     "__eq__": _operator(eq), "__ne__": _operator(ne), "__lt__": _operator(lt),
     "__le__": _operator(le), "__gt__": _operator(gt), "__ge__": _operator(ge),
     "__and__": _operator(bitwise_and), "__rand__": _operator(bitwise_and, True),

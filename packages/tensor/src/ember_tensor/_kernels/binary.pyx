@@ -306,6 +306,26 @@ cdef int le_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
     return 0
 
 
+cdef int gt_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
+    cdef uint8_t* o = <uint8_t*>p[0]
+    cdef const numeric* a = p[1]
+    cdef const numeric* b = p[2]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = a[i] > b[i]
+    return 0
+
+
+cdef int ge_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
+    cdef uint8_t* o = <uint8_t*>p[0]
+    cdef const numeric* a = p[1]
+    cdef const numeric* b = p[2]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = a[i] >= b[i]
+    return 0
+
+
 cdef int logical_and_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
     cdef uint8_t* o = <uint8_t*>p[0]
     cdef const numeric* a = p[1]
@@ -512,6 +532,12 @@ _register("lt", _NUMERIC, (
 _register("le", _NUMERIC, (
     <size_t>le_k[float], <size_t>le_k[double], <size_t>le_k[int64_t], <size_t>le_k[int32_t],
     <size_t>le_k[int16_t], <size_t>le_k[int8_t], <size_t>le_k[uint8_t]), out="uint8")
+_register("gt", _NUMERIC, (
+    <size_t>gt_k[float], <size_t>gt_k[double], <size_t>gt_k[int64_t], <size_t>gt_k[int32_t],
+    <size_t>gt_k[int16_t], <size_t>gt_k[int8_t], <size_t>gt_k[uint8_t]), out="uint8")
+_register("ge", _NUMERIC, (
+    <size_t>ge_k[float], <size_t>ge_k[double], <size_t>ge_k[int64_t], <size_t>ge_k[int32_t],
+    <size_t>ge_k[int16_t], <size_t>ge_k[int8_t], <size_t>ge_k[uint8_t]), out="uint8")
 _register("logical_and", _NUMERIC, (
     <size_t>logical_and_k[float], <size_t>logical_and_k[double], <size_t>logical_and_k[int64_t],
     <size_t>logical_and_k[int32_t], <size_t>logical_and_k[int16_t],
