@@ -45,7 +45,8 @@ class LegacyCheckpoint:
         if not isinstance(root_key, str):
             raise refused(f"bad storage key {root_key!r}")
         if type(numel) is not int or numel < 0:
-            raise CheckpointError(f"{self.name}: storage {root_key!r} has a bad element count {numel!r}")
+            raise CheckpointError(f"{self.name}: storage {root_key!r} has a bad element "
+                f"count {numel!r}")
         self.locations.check(location)
         root = self.roots.get(root_key)
         if root is None:
@@ -61,7 +62,8 @@ class LegacyCheckpoint:
                                    np.zeros(numel, dtype=storage_type.dtype.np))
             self.roots[root_key] = root
         elif root.dtype is not storage_type.dtype or root.numel != numel:
-            raise CheckpointError(f"{self.name}: storage {root_key!r} is declared twice, differently")
+            raise CheckpointError(f"{self.name}: storage {root_key!r} is declared twice, "
+                f"differently")
         if view_metadata is None:
             return root
         if not (isinstance(view_metadata, tuple) and len(view_metadata) == 3):
@@ -108,9 +110,11 @@ class LegacyCheckpoint:
         arr = storage.array
         nbytes = arr.nbytes
         if nbytes > self.src.remaining():
-            raise TruncatedCheckpointError(f"{self.name} is truncated inside storage {storage.key!r}")
+            raise TruncatedCheckpointError(f"{self.name} is truncated inside storage "
+                f"{storage.key!r}")
         got = self.f.readinto(memoryview(arr).cast("B")) if nbytes else 0
         if got != nbytes:
-            raise TruncatedCheckpointError(f"{self.name} is truncated inside storage {storage.key!r}")
+            raise TruncatedCheckpointError(f"{self.name} is truncated inside storage "
+                f"{storage.key!r}")
         if not little and arr.itemsize > 1:
             arr.byteswap(inplace=True)

@@ -67,7 +67,8 @@ class MapLocation:
         if isinstance(location, bytes):
             location = location.decode("ascii", "replace")
         if not isinstance(location, str):
-            raise CheckpointError(f"storage location must be a string, got {type(location).__name__}")
+            raise CheckpointError(f"storage location must be a string, got "
+                f"{type(location).__name__}")
         if self.fn is None and (self.to_cpu or _is_cpu(self.table.get(location, location))):
             return
         if self.fn is not None:
@@ -87,7 +88,8 @@ def _open(f):
         path = os.fsdecode(f) if isinstance(f, bytes) else os.fspath(f)
         return open(path, "rb"), path, True, path
     if isinstance(f, (bytes, bytearray, memoryview)):
-        raise TypeError("ember.load expects a path or a binary file object; wrap bytes in io.BytesIO")
+        raise TypeError("ember.load expects a path or a binary file object; wrap bytes in "
+            "io.BytesIO")
     if not hasattr(f, "read") or not hasattr(f, "seek"):
         raise TypeError(
             f"ember.load expects a path or a seekable binary file object, got {type(f).__name__}"
@@ -110,7 +112,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             "containers) instead, and load it with weights_only=True."
         )
     if pickle_module is not None:
-        raise ValueError("ember.load uses its own restricted unpickler; pickle_module is not supported")
+        raise ValueError("ember.load uses its own restricted unpickler; pickle_module is "
+            "not supported")
     encoding = kwargs.pop("encoding", "utf-8")
     if kwargs:
         raise TypeError(f"ember.load got unexpected keyword arguments {sorted(kwargs)}")

@@ -216,7 +216,8 @@ def _parameter_new(data=None, requires_grad=True):
 def _rebuild_from_type_v2(func, new_type, args, state):
     """A tensor saved with Python attributes: rebuild it, keep the plain tensor."""
     if not isinstance(func, Callable) or func.fn not in _TENSOR_BUILDERS:
-        raise refused(f"_rebuild_from_type_v2 may only call a tensor rebuild function, got {func!r}")
+        raise refused(f"_rebuild_from_type_v2 may only call a tensor rebuild function, got "
+            f"{func!r}")
     if not isinstance(args, tuple):
         raise refused("_rebuild_from_type_v2 needs a tuple of arguments")
     result = func(*args)

@@ -481,7 +481,8 @@ def _persistent(u, pid):
             raise refused(f"Only persistent_load of storage is allowed, but got {tag!r}")
         pid = ("storage",) + pid[1:]
     elif not (u.plain_ids and isinstance(pid, (str, int)) and type(pid) is not bool):
-        raise refused(f"persistent_load id must be a ('storage', ...) tuple, got {type(pid).__name__}")
+        raise refused(f"persistent_load id must be a ('storage', ...) tuple, got "
+            f"{type(pid).__name__}")
     u.stack.append(u.persistent_load(pid))
 
 

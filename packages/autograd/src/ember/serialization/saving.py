@@ -86,10 +86,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         raise ValueError("ember.save writes its own pickle; pickle_module is not supported")
     if pickle_protocol != 2:
         raise ValueError(
-            f"ember.save writes pickle protocol 2 (what torch writes), got pickle_protocol={pickle_protocol}"
+            "ember.save writes pickle protocol 2 (what torch writes), "
+            f"got pickle_protocol={pickle_protocol}"
         )
     if not _use_new_zipfile_serialization:
-        raise ValueError("ember.save writes only the zip format (_use_new_zipfile_serialization=True)")
+        raise ValueError("ember.save writes only the zip format "
+            "(_use_new_zipfile_serialization=True)")
     if isinstance(f, (str, bytes, os.PathLike)):
         if isinstance(f, bytes):
             f = os.fsdecode(f)

@@ -48,7 +48,8 @@ class TarCheckpoint:
                         raise CheckpointError(f"{name}: tar member {key!r} is not a regular file")
                     self.data[key] = tar.extractfile(member).read()
         except tarfile.ReadError as exc:
-            raise TruncatedCheckpointError(f"{name} is truncated or not a valid tar checkpoint ({exc})") from None
+            raise TruncatedCheckpointError(f"{name} is truncated or not a valid tar "
+                f"checkpoint ({exc})") from None
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise TruncatedCheckpointError(f"{name} is truncated or corrupt ({exc})") from None
         self.objects = {}
@@ -67,7 +68,8 @@ class TarCheckpoint:
                 raise CheckpointError(f"{self.name}: bad storage record {record!r}")
             key, location, storage_type = record
             if not isinstance(storage_type, rebuild.StorageType) or storage_type.dtype is None:
-                raise refused(f"storage type must be a typed torch storage class, got {storage_type!r}")
+                raise refused(f"storage type must be a typed torch storage class, got "
+                    f"{storage_type!r}")
             self.locations.check(location)
             (numel,) = struct.unpack("<q", src.read(8))
             if numel < 0:
@@ -89,8 +91,10 @@ class TarCheckpoint:
                 raise CheckpointError(f"{self.name}: view of unknown storage {root_key!r}")
             if (type(offset) is not int or type(numel) is not int or offset < 0 or numel < 0
                     or offset + numel > root.numel):
-                raise CheckpointError(f"{self.name}: storage view {target!r} lies outside its storage")
-            self._put(target, rebuild.Storage(target, root.dtype, root.array[offset:offset + numel]))
+                raise CheckpointError(f"{self.name}: storage view {target!r} lies outside "
+                    f"its storage")
+            view = root.array[offset:offset + numel]
+            self._put(target, rebuild.Storage(target, root.dtype, view))
 
     def _put(self, key, obj):
         if type(key) is not int or key in self.objects:
@@ -109,7 +113,8 @@ class TarCheckpoint:
             key, storage_key, _tensor_type = record
             storage = self.objects.get(storage_key)
             if not isinstance(storage, rebuild.Storage):
-                raise CheckpointError(f"{self.name}: tensor {key!r} names unknown storage {storage_key!r}")
+                raise CheckpointError(f"{self.name}: tensor {key!r} names unknown storage "
+                    f"{storage_key!r}")
             (ndim,) = struct.unpack("<i", src.read(4))
             src.read(4)
             if not 0 <= ndim <= 64:
@@ -122,7 +127,8 @@ class TarCheckpoint:
 
     def _persistent(self, pid):
         if isinstance(pid, tuple):
-            raise refused("this tar checkpoint stores a whole module (class source), which Ember never loads")
+            raise refused("this tar checkpoint stores a whole module (class source), which "
+                "Ember never loads")
         try:
             key = int(pid)
         except ValueError:

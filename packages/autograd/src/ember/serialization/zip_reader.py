@@ -43,7 +43,8 @@ class ZipCheckpoint:
     def _validate_entries(self):
         infos = self.zf.infolist()
         if not infos:
-            raise CheckpointError(f"{self.name} is not a valid checkpoint: the zip archive is empty")
+            raise CheckpointError(f"{self.name} is not a valid checkpoint: the zip archive "
+                f"is empty")
         first = infos[0].filename
         if "/" not in first:
             raise CheckpointError(
@@ -102,7 +103,8 @@ class ZipCheckpoint:
             if info.file_size > _MAX_PICKLE_RATIO * max(info.compress_size, 1) + (1 << 20):
                 raise CheckpointError(f"{self.name}: record {rel} declares an implausible size")
         if limit is not None and info.file_size > limit:
-            raise CheckpointError(f"{self.name}: record {rel} is too large ({info.file_size} bytes)")
+            raise CheckpointError(f"{self.name}: record {rel} is too large "
+                f"({info.file_size} bytes)")
         try:
             return self.zf.read(info)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
@@ -125,7 +127,8 @@ class ZipCheckpoint:
             if existing.dtype is not storage_type.dtype:
                 raise CheckpointError(f"{self.name}: storage {key!r} is used with two dtypes")
             return existing
-        storage = rebuild.Storage(key, storage_type.dtype, self._read_storage(key, storage_type, numel))
+        array = self._read_storage(key, storage_type, numel)
+        storage = rebuild.Storage(key, storage_type.dtype, array)
         self.storages[key] = storage
         return storage
 
@@ -133,7 +136,8 @@ class ZipCheckpoint:
         rel = f"data/{key}"
         info = self.entries.get(rel)
         if info is None:
-            raise CheckpointError(f"{self.name} is not a valid checkpoint: storage record {rel} is missing")
+            raise CheckpointError(f"{self.name} is not a valid checkpoint: storage record "
+                f"{rel} is missing")
         nbytes = numel * storage_type.itemsize
         if info.file_size != nbytes:
             raise CheckpointError(
@@ -142,7 +146,8 @@ class ZipCheckpoint:
             )
         if info.compress_type != zipfile.ZIP_STORED:
             raise CheckpointError(
-                f"{self.name}: storage record {rel} is compressed; torch writes storages uncompressed"
+                f"{self.name}: storage record {rel} is compressed; "
+                "torch writes storages uncompressed"
             )
         start = self._data_offset(info)
         np_dtype = np.uint8 if storage_type.dtype is None else storage_type.dtype.np
@@ -181,7 +186,9 @@ class ZipCheckpoint:
             raise CheckpointError(
                 f"{self.name}: checkpoint format version {number} is not supported (1 to 10)"
             )
-        order = self.read_small("byteorder", limit=16).strip() if self.has("byteorder") else b"little"
+        order = b"little"
+        if self.has("byteorder"):
+            order = self.read_small("byteorder", limit=16).strip()
         if order not in (b"little", b"big"):
             raise CheckpointError(f"{self.name}: unknown byteorder {order!r}")
         self.byteswap = order == b"big"

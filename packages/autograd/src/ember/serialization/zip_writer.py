@@ -69,7 +69,9 @@ class ZipWriter:
                 fields += [size, size]
             if offset >= _U32:
                 fields.append(offset)
-            extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+            extra = b""
+            if fields:
+                extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields)
             small = _U32 if size >= _U32 else size
             self._write(_CENTRAL.pack(
                 b"PK\x01\x02", _VERSION, _VERSION if fields else 20, 0, 0, 0, 0x21, crc,
