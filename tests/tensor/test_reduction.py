@@ -139,13 +139,30 @@ def test_float16_sums_accumulate_in_float32():
 @pytest.mark.parametrize("x, out", [
     (np.zeros((2, 3), np.float32), np.zeros((2, 1), np.float32)),           # not 3-D
     (np.zeros((2, 3, 4), np.float32), np.zeros((2, 3), np.float32)),        # wrong out shape
-    (np.zeros((2, 3, 4), np.float32), np.zeros((2, 4), np.float64)),        # dtype mismatch
+    (np.zeros((2, 3, 4), np.float64), np.zeros((2, 4), np.float32)),        # narrowing out
     (np.zeros((2, 3, 4), np.float32)[:, :, ::2], np.zeros((2, 2), np.float32)),  # strided
     (np.zeros((2, 3, 4), np.int64), np.zeros((2, 4), np.int64)),            # not float
 ])
 def test_sum_kernel_checks(x, out):
     with pytest.raises(RuntimeError):
         K.sum_3d(x, out)
+
+
+def test_sum_kernel_float32_into_double_partials():
+    x = np.full((2, 3, 4), 0.1, np.float32)
+    out = K.sum_3d(x, np.empty((2, 4), np.float64))
+    np.testing.assert_array_equal(out, np.full((2, 4), 3 * float(np.float32(0.1))))
+
+
+@pytest.mark.parametrize("shape, dims", [((4, 5, 6, 7), (0, 2, 3)), ((4, 5, 6, 7), (0, 2)),
+                                         ((4, 5, 6, 7), (1, 3)), ((3, 4, 5), (0, 2))])
+def test_sum_over_non_adjacent_dims_is_staged_without_a_copy(shape, dims):
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    for keepdim in (False, True):
+        got = R.sum(Array(x), dims, keepdim)
+        want = x.astype(np.float64).sum(axis=dims, keepdims=keepdim)
+        assert got._np.dtype == np.float32
+        np.testing.assert_allclose(got._np, want, rtol=1e-6, atol=1e-6)
 
 
 def test_extreme_kernel_checks():

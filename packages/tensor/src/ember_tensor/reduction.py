@@ -85,8 +85,38 @@ def _wrap(result, dtype=None):
 
 
 # ---- sum / mean / prod --------------------------------------------------------------------
+def _runs(dims):
+    """Split sorted dims into runs of adjacent dims: (0, 2, 3) -> [(0, 0), (2, 3)]."""
+    runs = []
+    for d in dims:
+        if runs and runs[-1][1] == d - 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return runs
+
+
+def _staged_sum(x, dims, keepdim):
+    """Sum a contiguous array over non-adjacent dims one run at a time, last run first:
+    every stage is a free reshape, where moving the dims together would copy all of ``x``.
+    Partials stay in double so the result is rounded once."""
+    y = x
+    shape = list(x.shape)
+    for first, last in reversed(_runs(dims)):
+        outer = int(np.prod(shape[:first], dtype=np.int64))
+        n_red = int(np.prod(shape[first:last + 1], dtype=np.int64))
+        inner = int(np.prod(shape[last + 1:], dtype=np.int64))
+        out = np.empty((outer, inner), dtype=np.float64)
+        _k.sum_3d(y.reshape(outer, n_red, inner), out)
+        shape = shape[:first] + shape[last + 1:]
+        y = out
+    return y.astype(x.dtype).reshape(_out_shape(x.shape, dims, keepdim))
+
+
 def _sum_np(x, dims, keepdim):
     if x.dtype in _FLOAT_KERNEL:
+        if len(_runs(dims)) > 1 and x.flags.c_contiguous:
+            return _staged_sum(x, dims, keepdim)
         return _float_reduce(_k.sum_3d, x, dims, keepdim)
     if x.dtype == np.float16:
         # torch accumulates half in float; so do we, then round once

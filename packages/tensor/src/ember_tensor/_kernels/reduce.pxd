@@ -6,6 +6,11 @@ from libc.stdint cimport int64_t
 
 # Columns handled per task when inner > 1: the accumulators live on the stack and one row of
 # the block is one contiguous read.
+# Output type of a sum: a float32 sum taken in stages keeps its partials in double.
+ctypedef fused out_real:
+    float
+    double
+
 cdef enum:
     COL_BLOCK = 256
 
@@ -16,7 +21,7 @@ cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil
 cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx,
                       bint want_max) noexcept nogil
 
-cdef void sum_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
+cdef void sum_block(const real* x, out_real* out, Py_ssize_t R, Py_ssize_t inner,
                     Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil
 
 cdef void extreme_block(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t R,

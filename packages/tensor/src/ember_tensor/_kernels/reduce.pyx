@@ -75,13 +75,13 @@ cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil:
     return (a0 + a1) + (a2 + a3)
 
 
-cdef void sum_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
+cdef void sum_block(const real* x, out_real* out, Py_ssize_t R, Py_ssize_t inner,
                     Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil:
     cdef double acc[COL_BLOCK]
     cdef Py_ssize_t r, c
     cdef const real* row
     if inner == 1:
-        out[0] = <real>row_sum(x, R)
+        out[0] = <out_real>row_sum(x, R)
         return
     for c in range(ncols):
         acc[c] = 0.0
@@ -90,7 +90,7 @@ cdef void sum_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner,
         for c in range(ncols):
             acc[c] += row[c]
     for c in range(ncols):
-        out[col0 + c] = <real>acc[c]
+        out[col0 + c] = <out_real>acc[c]
 
 
 cdef inline bint _better(numeric v, numeric best, bint want_max) noexcept nogil:
@@ -246,7 +246,8 @@ cdef _check(cnp.ndarray x, cnp.ndarray out, tuple extra=()):
 
 
 # ---- sum ----------------------------------------------------------------------------------
-cdef void _sum(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssize_t I) noexcept nogil:
+cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
+               Py_ssize_t I) noexcept nogil:
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
     cdef Py_ssize_t t, o, b, ncols, nthreads, nchunks, per, k, lo, hi
@@ -271,7 +272,7 @@ cdef void _sum(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssize_t 
             total = 0.0
             for k in range(nthreads):
                 total += partial[k]
-            out[o] = <real>total
+            out[o] = <out_real>total
         free(partial)
         return
     for t in prange(ntasks, schedule="static", use_threads_if=par):
@@ -284,22 +285,29 @@ cdef void _sum(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssize_t 
 
 
 def sum_3d(cnp.ndarray x, cnp.ndarray out):
-    """out[o, i] = sum over r of x[o, r, i]; float32/float64, out has x's dtype."""
+    """out[o, i] = sum over r of x[o, r, i]. x is float32/float64; out has x's dtype, or is
+    float64 for float32 x (a partial sum that a later stage reduces further)."""
     _check(x, out)
-    if x.dtype != out.dtype or x.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"sum kernel: expected matching float dtypes, got {x.dtype} and {out.dtype}")
+    if x.dtype not in (np.float32, np.float64) or out.dtype not in (np.float32, np.float64) \
+            or (x.dtype == np.float64 and out.dtype == np.float32):
+        raise RuntimeError(f"sum kernel: unsupported dtypes {x.dtype} -> {out.dtype}")
     cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
     if O == 0 or I == 0:
         return out
     if R == 0:
         out.fill(0)
         return out
-    if x.dtype == np.float32:
+    cdef const float* xf = <const float*>cnp.PyArray_DATA(x)
+    cdef const double* xd = <const double*>cnp.PyArray_DATA(x)
+    if x.dtype == np.float64:
         with nogil:
-            _sum(<const float*>cnp.PyArray_DATA(x), <float*>cnp.PyArray_DATA(out), O, R, I)
+            _sum(xd, <double*>cnp.PyArray_DATA(out), O, R, I)
+    elif out.dtype == np.float64:
+        with nogil:
+            _sum(xf, <double*>cnp.PyArray_DATA(out), O, R, I)
     else:
         with nogil:
-            _sum(<const double*>cnp.PyArray_DATA(x), <double*>cnp.PyArray_DATA(out), O, R, I)
+            _sum(xf, <float*>cnp.PyArray_DATA(out), O, R, I)
     return out
 
 
