@@ -669,6 +669,21 @@ def clamp(a, min=None, max=None, out=None, *, _inplace=False):  # noqa: A002 - t
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Array) or isinstance(max, Array):
+        mixed = (min is not None and max is not None
+                 and not (isinstance(min, Array) and isinstance(max, Array)))
+        if mixed and all(not isinstance(v, Array) or v.ndim == 0 for v in (min, max)):
+            # torch's argument parser reads a 0-dim tensor as a Number
+            return clamp(a, min.item() if isinstance(min, Array) else min,
+                         max.item() if isinstance(max, Array) else max, out, _inplace=_inplace)
+        if mixed:
+            kinds = ", ".join("Tensor" if isinstance(v, Array) else type(v).__name__
+                              for v in (a, min, max))
+            raise TypeError(
+                f"clamp() received an invalid combination of arguments - got ({kinds}), but "
+                "expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, "
+                "Tensor out = None)\n * (Tensor input, Number min = None, Number max = None, *, "
+                "Tensor out = None)\n"
+            )
         if D.result_type(a, *(v for v in (min, max) if v is not None)) is D.bool:
             raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
         res = a
