@@ -9,7 +9,7 @@ import sys  # noqa: E402
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).parent))
 import ember  # noqa: E402
 from test_ops_cases import CASES, inputs_for  # noqa: E402
-from ember.testing import helper_test_exc  # noqa: E402
+from op_helpers import helper_test_exc  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
