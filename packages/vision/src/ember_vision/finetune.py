@@ -24,7 +24,7 @@ from .errors import UsageError
 from .models import resnet18
 
 DEFAULTS = {"image_size": 32, "batch_size": 64, "lr": 0.01, "val_fraction": 0.2,
-            "epochs_frozen": 15, "epochs_full": 3}
+            "epochs_frozen": 30, "epochs_full": 3}
 
 
 def _batches(dataset, indices, batch_size, desc, progress):
@@ -60,6 +60,13 @@ def _extract(model, dataset, indices, batch_size, progress, desc):
     return np.concatenate(feats), np.concatenate(labels)
 
 
+def _set_lr(optimizer, base_lr, epoch, epochs):
+    """Cosine decay from base_lr to 0 over the run: big steps first, a settled finish."""
+    lr = 0.5 * base_lr * (1 + math.cos(math.pi * (epoch - 1) / epochs))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def _step_stats(logits, target_np, loss):
     pred = io.to_numpy(logits).argmax(axis=1)
     return float(loss.item()) * len(target_np), int((pred == target_np).sum())
@@ -91,6 +98,7 @@ def _train_fc_on_features(model, feats, labels, split, cfg, run):
     bs = cfg["batch_size"]
     for epoch in range(1, run.epochs + 1):
         t0 = time.perf_counter()
+        _set_lr(optimizer, cfg["lr"], epoch, run.epochs)
         order = rng.permutation(len(ytr))
         loss_sum, correct = 0.0, 0
         bar = tqdm(range(0, len(order), bs), desc=f"epoch {epoch}/{run.epochs}",
@@ -134,6 +142,7 @@ def _train_network(model, dataset, split, cfg, run):
     rng = np.random.default_rng(cfg["seed"])
     for epoch in range(1, run.epochs + 1):
         t0 = time.perf_counter()
+        _set_lr(optimizer, cfg["lr"], epoch, run.epochs)
         model.train()
         order = [train_idx[i] for i in rng.permutation(len(train_idx))]
         loss_sum, correct, seen = 0.0, 0, 0
