@@ -26,53 +26,37 @@ cdef Py_ssize_t PARALLEL_MIN = 1 << 16
 cdef Py_ssize_t CHUNK = 4096
 
 
+cdef extern from "reduce_simd.h" nogil:
+    double ember_sum_f32(const float* x, Py_ssize_t n)
+    double ember_sum_f64(const double* x, Py_ssize_t n)
+    double ember_sqdev_f32(const float* x, Py_ssize_t n, double mean)
+    double ember_sqdev_f64(const double* x, Py_ssize_t n, double mean)
+
+
 cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil:
     cdef double total = 0.0
-    cdef double a0, a1, a2, a3, a4, a5, a6, a7
-    cdef Py_ssize_t start, end, k
-    start = 0
+    cdef Py_ssize_t start = 0, end
     while start < n:
         end = start + CHUNK if start + CHUNK < n else n
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        k = start
-        # eight independent accumulators: no loop-carried dependency on one add
-        while k + 8 <= end:
-            a0 += x[k]
-            a1 += x[k + 1]
-            a2 += x[k + 2]
-            a3 += x[k + 3]
-            a4 += x[k + 4]
-            a5 += x[k + 5]
-            a6 += x[k + 6]
-            a7 += x[k + 7]
-            k += 8
-        while k < end:
-            a0 += x[k]
-            k += 1
-        total += ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        if real is float:
+            total += ember_sum_f32(x + start, end - start)
+        else:
+            total += ember_sum_f64(x + start, end - start)
         start = end
     return total
 
 
 cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil:
-    # sum of (x - mean)^2 with four accumulators: the add latency, not the data, is the limit
-    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, d0, d1, d2, d3
-    cdef Py_ssize_t k = 0
-    while k + 4 <= n:
-        d0 = x[k] - mean
-        d1 = x[k + 1] - mean
-        d2 = x[k + 2] - mean
-        d3 = x[k + 3] - mean
-        a0 += d0 * d0
-        a1 += d1 * d1
-        a2 += d2 * d2
-        a3 += d3 * d3
-        k += 4
-    while k < n:
-        d0 = x[k] - mean
-        a0 += d0 * d0
-        k += 1
-    return (a0 + a1) + (a2 + a3)
+    cdef double total = 0.0
+    cdef Py_ssize_t start = 0, end
+    while start < n:
+        end = start + CHUNK if start + CHUNK < n else n
+        if real is float:
+            total += ember_sqdev_f32(x + start, end - start, mean)
+        else:
+            total += ember_sqdev_f64(x + start, end - start, mean)
+        start = end
+    return total
 
 
 cdef void sum_block(const real* x, out_real* out, Py_ssize_t R, Py_ssize_t inner,
