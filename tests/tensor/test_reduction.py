@@ -121,6 +121,17 @@ def test_var_warns_when_degrees_of_freedom_run_out():
     assert np.isnan(out.item())
 
 
+@pytest.mark.parametrize("dtype, arg, words", [
+    (np.int64, None, "Input dtype must be either a floating point or complex dtype. Got: Long"),
+    (np.float32, "int32", "Optional dtype must be either a floating point or complex dtype. "
+     "Got: Int"),
+])
+def test_mean_refuses_integer_results(dtype, arg, words):
+    with pytest.raises(RuntimeError) as info:
+        R.mean(Array(np.ones(3, dtype)), dtype=arg)
+    assert str(info.value) == "mean(): could not infer output dtype. " + words
+
+
 def test_max_with_other_array_is_elementwise():
     a = Array(np.array([1, 5, 3], np.int64))
     b = Array(np.array([4.0, 2.0, 3.5], np.float32))

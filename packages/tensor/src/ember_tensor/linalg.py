@@ -219,7 +219,8 @@ def outer(a, b):
     if b.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {b.ndim}-D")
     dt = D.promote_types(a.dtype, b.dtype)
-    return Array(np.multiply.outer(a._np.astype(dt.np, copy=False), b._np.astype(dt.np, copy=False)))
+    x, y = a._np.astype(dt.np, copy=False), b._np.astype(dt.np, copy=False)
+    return Array(np.multiply.outer(x, y))
 
 
 def _scalar_for(dtype, x):

@@ -141,11 +141,10 @@ def mean(a, dim=None, keepdim=False, dtype=None):
     """Mean over ``dim``; floating inputs only (or an explicit floating ``dtype``)."""
     target = D.as_dtype(dtype) if dtype is not None else a.dtype
     if not target.is_floating_point:
+        which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
-            "mean(): could not infer output dtype. "
-            + ("Input dtype must be either a floating point or complex dtype. "
-               if dtype is None else "Optional dtype must be either a floating point or complex dtype. ")
-            + f"Got: {scalar_name(target)}"
+            f"mean(): could not infer output dtype. {which} dtype must be either a floating "
+            f"point or complex dtype. Got: {scalar_name(target)}"
         )
     x = a._np.astype(target.np, copy=False)
     dims = _dims(dim, x.ndim)
