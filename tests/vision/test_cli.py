@@ -151,3 +151,25 @@ def test_predict_errors(tmp_path, capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "finetune" in capsys.readouterr().err
+
+
+def test_offline_without_cache_says_so_and_trains_everything(tmp_path, capsys, monkeypatch):
+    import urllib.error
+
+    import ember_vision.hub
+
+    def offline(url, *args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(ember_vision.hub, "load_state_dict_from_url", offline)
+    data = _colour_tree(tmp_path / "data", per_class=3)
+    code, text, err = _run(["finetune", "--data", str(data), "--epochs", "1",
+                            "--image-size", "8", "--no-progress",
+                            "--out", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    notice = [line for line in text.splitlines() if "could not be downloaded" in line]
+    assert len(notice) == 1
+    assert "starting from random weights and training the whole network" in notice[0]
+    assert any(line.startswith("ember-vision finetune:")
+               and line.endswith("training the whole network") for line in text.splitlines())
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["frozen_backbone"] is False
