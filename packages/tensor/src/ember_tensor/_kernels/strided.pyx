@@ -73,21 +73,38 @@ cdef inline void _scatter(char* dst, Py_ssize_t stride, const char* src, Py_ssiz
             memcpy(dst + i * stride, src + i * size, size)
 
 
+cdef struct Scratch:
+    # One per thread. A stride-0 (broadcast) operand is filled into its buffer once and reused
+    # while the same source element and at least as many columns are wanted: a scalar operand
+    # is filled once per thread, not once per block.
+    char buf[MAX_ARGS][BLOCK * 8]
+    const char* filled[MAX_ARGS]
+    Py_ssize_t filled_n[MAX_ARGS]
+
+
+cdef Scratch* _new_scratch() noexcept nogil:
+    cdef Scratch* s = <Scratch*>malloc(sizeof(Scratch))
+    cdef int k
+    if s != NULL:
+        for k in range(MAX_ARGS):
+            s.filled[k] = NULL
+            s.filled_n[k] = 0
+    return s
+
+
 cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col0,
-               Py_ssize_t ncols, char* scratch) noexcept nogil:
+               Py_ssize_t ncols, Scratch* scratch) noexcept nogil:
     """Columns [col0, col0+ncols) of rows [row0, row0+nrows) (rows: all dims but the last)."""
     cdef Py_ssize_t idx[MAX_DIMS]
     cdef char* ptr[MAX_ARGS]
     cdef char* call[MAX_ARGS]
     cdef char* buf[MAX_ARGS]
-    cdef const char* filled[MAX_ARGS]
     cdef int inner = pl.ndim - 1
     cdef int k, d
     cdef int err = 0
     cdef Py_ssize_t r, rem = row0, s
     for k in range(pl.nargs):
-        buf[k] = scratch + k * BLOCK * 8
-        filled[k] = NULL
+        buf[k] = scratch.buf[k]
         ptr[k] = pl.base[k] + col0 * pl.strides[k][inner]
     for d in range(inner - 1, -1, -1):
         idx[d] = rem % pl.shape[d]
@@ -101,12 +118,14 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
                 call[k] = ptr[k]
             elif s == 0:
                 # a broadcast row is the same value throughout: fill once per source element
-                if filled[k] != ptr[k]:
+                if scratch.filled[k] != ptr[k] or scratch.filled_n[k] < ncols:
                     _gather(buf[k], ptr[k], 0, ncols, pl.itemsize[k])
-                    filled[k] = ptr[k]
+                    scratch.filled[k] = ptr[k]
+                    scratch.filled_n[k] = ncols
                 call[k] = buf[k]
             else:
                 _gather(buf[k], ptr[k], s, ncols, pl.itemsize[k])
+                scratch.filled[k] = NULL
                 call[k] = buf[k]
         s = pl.strides[0][inner]
         call[0] = ptr[0] if s == pl.itemsize[0] else buf[0]
@@ -134,7 +153,7 @@ cdef int _flat_chunk(const Plan* pl, Py_ssize_t start, Py_ssize_t n) noexcept no
 
 
 cdef int _item(const Plan* pl, Py_ssize_t it, Py_ssize_t inner, Py_ssize_t nrows_total,
-               Py_ssize_t group, Py_ssize_t nblk, char* scratch) noexcept nogil:
+               Py_ssize_t group, Py_ssize_t nblk, Scratch* scratch) noexcept nogil:
     cdef Py_ssize_t row0, col0
     if nblk > 1:  # long rows: one item is one block of one row
         row0 = it // nblk
@@ -149,7 +168,7 @@ cdef int _run(Plan* pl) noexcept nogil:
     cdef int d, k, flat = pl.ndim == 1
     cdef int err = 0
     cdef int nthreads = omp_get_max_threads()
-    cdef char* scratch = NULL
+    cdef Scratch* scratch = NULL
     for d in range(pl.ndim):
         n *= pl.shape[d]
     for k in range(pl.nargs):
@@ -170,7 +189,7 @@ cdef int _run(Plan* pl) noexcept nogil:
     group = max(1, BLOCK // inner) if nblk == 1 else 1
     items = rows * nblk if nblk > 1 else (rows + group - 1) // group
     if nthreads <= 1 or n < PARALLEL_MIN or items < 2:
-        scratch = <char*>malloc(MAX_ARGS * BLOCK * 8)
+        scratch = _new_scratch()
         if scratch == NULL:
             return -1
         for it in range(items):
@@ -178,7 +197,7 @@ cdef int _run(Plan* pl) noexcept nogil:
         free(scratch)
         return err
     with parallel(num_threads=nthreads):
-        scratch = <char*>malloc(MAX_ARGS * BLOCK * 8)
+        scratch = _new_scratch()
         for it in prange(items, schedule="static"):
             if scratch == NULL:
                 err |= -1
