@@ -103,7 +103,7 @@ class RestrictedUnpickler:
                 raise pickle.UnpicklingError(
                     f"{self.src.name} is corrupt: bad pickle stack or memo reference ({exc!r})"
                 ) from None
-            except TypeError as exc:  # e.g. an unhashable dict key
+            except (TypeError, UnicodeDecodeError) as exc:  # unhashable key, bad UTF-8
                 raise pickle.UnpicklingError(f"{self.src.name} is corrupt: {exc}") from None
 
     # ---- helpers -----------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class ZipCheckpoint:
     # ---- raw entry access ------------------------------------------------------------------
     def _data_offset(self, info):
         """Offset of ``info``'s data in the file, checked against the file's length."""
-        if info.header_offset + _LOCAL.size > self.file_size:
+        if not 0 <= info.header_offset <= self.file_size - _LOCAL.size:
             raise TruncatedCheckpointError(f"{self.name} is truncated: {info.filename} is missing")
         self.f.seek(info.header_offset)
         header = self.f.read(_LOCAL.size)
@@ -107,7 +107,7 @@ class ZipCheckpoint:
                 f"({info.file_size} bytes)")
         try:
             return self.zf.read(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, UnicodeDecodeError) as exc:
             raise CheckpointError(f"{self.name} is corrupt: cannot read {rel} ({exc})") from None
 
     # ---- storages --------------------------------------------------------------------------
