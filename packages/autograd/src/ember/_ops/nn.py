@@ -1,16 +1,17 @@
 """Differentiable neural-network ops: convolution, pooling, normalisation, softmax, losses.
 
-Each forward computes on the inputs' arrays and hands the result to ``record`` with a node
-named as torch's grad_fn. These nodes compute their backward directly on arrays (one fused
-pass instead of a chain of Tensor ops), so they are ``once_differentiable``.
+Each forward runs ember_tensor's kernels (``nn``, ``elementwise``, ``reduction``) on the
+inputs' arrays and hands the result to ``record`` with a node named as torch's grad_fn. These
+nodes compute their backward with the matching backward kernels (one fused pass instead of a
+chain of Tensor ops), so they are ``once_differentiable``. NumPy appears here only to move
+memory (padding copies, index bookkeeping), never for the math.
 """
-import math
-
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ember_tensor import Array
+from ember_tensor import elementwise as E
 from ember_tensor import nn as K
+from ember_tensor import reduction as R
 
 from ..autograd.node import Node, record
 from .._tensor import Tensor
@@ -29,7 +30,14 @@ def _a(t):
 
 
 def _t(a):
-    return None if a is None else Tensor._make(Array(a))
+    """An Array (or None) as a Tensor that needs no grad."""
+    return None if a is None else Tensor._make(a)
+
+
+def _shape_only(shape, dtype):
+    """Stand-in for an input whose backward kernel reads only its shape and dtype: the node
+    need not keep the (large) input alive, and the stand-in costs no memory."""
+    return np.broadcast_to(np.zeros((), dtype), shape)
 
 
 def _pair(v, name):
@@ -101,6 +109,7 @@ def _pool_out(size, k, s, p, d, ceil):
 
 
 def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
+    """torch's argument checks for 2-D pooling, in the words F.max_pool2d/avg_pool2d use."""
     k, s = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
     if x.ndim not in (3, 4) or x.size == 0:
@@ -120,37 +129,37 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     return k, s, p, d, oh, ow
 
 
-def _windows(xp, k, s, d, oh, ow):
-    """(N, C, oh, ow, kh, kw) strided view of the padded input: no copy."""
-    sn, sc, sh, sw = xp.strides
-    return as_strided(xp, (xp.shape[0], xp.shape[1], oh, ow, k[0], k[1]),
-                      (sn, sc, sh * s[0], sw * s[1], sh * d[0], sw * d[1]), writeable=False)
-
-
-def _padded(x, p, k, s, d, oh, ow, fill):
-    """x with ``p`` border plus whatever extra rows/cols ceil_mode windows reach."""
-    N, C, H, W = x.shape
+def _int_max_pool(x, k, s, p, d, oh, ow):
+    """Max pooling of an integer image. ember_tensor's pool kernel covers float32/float64
+    only; torch also pools integers, so this path stays on NumPy's argmax until it does."""
+    x4 = x[None] if x.ndim == 3 else x
+    N, C, H, W = x4.shape
     need_h = (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1
     need_w = (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1
-    ph = max(need_h, H + 2 * p[0])
-    pw = max(need_w, W + 2 * p[1])
-    if ph == H and pw == W:
-        return np.ascontiguousarray(x)
-    xp = np.full((N, C, ph, pw), fill, dtype=x.dtype)
-    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x
-    return xp
+    xp = np.full((N, C, max(need_h, H + 2 * p[0]), max(need_w, W + 2 * p[1])),
+                 np.iinfo(x.dtype).min, dtype=x.dtype)
+    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x4
+    sn, sc, sh, sw = xp.strides
+    win = np.lib.stride_tricks.as_strided(
+        xp, (N, C, oh, ow, k[0], k[1]), (sn, sc, sh * s[0], sw * s[1], sh * d[0], sw * d[1]),
+        writeable=False).reshape(N, C, oh, ow, k[0] * k[1])
+    arg = win.argmax(axis=-1)
+    out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    ih = (np.arange(oh) * s[0] - p[0])[:, None] + (arg // k[1]) * d[0]
+    iw = (np.arange(ow) * s[1] - p[1])[None, :] + (arg % k[1]) * d[1]
+    idx = (ih * W + iw).astype(np.int64)
+    if x.ndim == 3:
+        out, idx = out[0], idx[0]
+    return Array(np.ascontiguousarray(out)), Array(np.ascontiguousarray(idx))
 
 
 class MaxPool2DWithIndicesBackward0(_FusedNode):
     def backward(self, grad, grad_indices=None):
-        g = _a(grad)
-        idx = self.indices
-        shape = self.in_shape
-        HW = shape[-1] * shape[-2]
-        nc = idx.size // max(1, idx.shape[-1] * idx.shape[-2])
-        flat = (idx.reshape(nc, -1) + (np.arange(nc) * HW)[:, None]).ravel()
-        gi = np.bincount(flat, weights=g.reshape(-1), minlength=nc * HW)
-        return (_t(gi.astype(g.dtype, copy=False).reshape(shape)),)
+        g = grad._data
+        if g._np.dtype.kind != "f":
+            raise RuntimeError("max_pool2d_backward: only floating point gradients exist")
+        return (_t(K.max_pool2d_backward(g, _shape_only(self.in_shape, g._np.dtype),
+                                         self.indices)),)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
@@ -159,40 +168,19 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     stride = kernel_size if stride is None else stride
     k, s, p, d, oh, ow = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode,
                                         "max_pool2d")
-    x4 = x[None] if x.ndim == 3 else x
-    N, C, H, W = x4.shape
-    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp = _padded(x4, p, k, s, d, oh, ow, lowest)
-    win = _windows(xp, k, s, d, oh, ow).reshape(N, C, oh, ow, k[0] * k[1])
-    arg = win.argmax(axis=-1)
-    out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-    # window position -> flat index into the unpadded H*W plane, as torch reports it
-    ih = (np.arange(oh) * s[0] - p[0])[:, None] + (arg // k[1]) * d[0]
-    iw = (np.arange(ow) * s[1] - p[1])[None, :] + (arg % k[1]) * d[1]
-    idx = (ih * W + iw).astype(np.int64)
-    if x.ndim == 3:
-        out, idx = out[0], idx[0]
-    out = np.ascontiguousarray(out)
-    idx_arr = Array(np.ascontiguousarray(idx))
-    out_arr = Array(out)
+    if x.dtype.kind == "f":
+        out_arr, idx_arr = K.max_pool2d_with_indices(input._data, k, s, p, d, ceil_mode)
+    else:
+        out_arr, idx_arr = _int_max_pool(x, k, s, p, d, oh, ow)
     return record(MaxPool2DWithIndicesBackward0, (out_arr, idx_arr), (input,),
-                  non_differentiable=(idx_arr,), indices=idx_arr._np, in_shape=x.shape)
+                  non_differentiable=(idx_arr,), indices=idx_arr, in_shape=x.shape)
 
 
 class AvgPool2DBackward0(_FusedNode):
     def backward(self, grad):
-        g = _a(grad)
-        k, s, p = self.k, self.s, self.p
-        g4 = g[None] if g.ndim == 3 else g
-        gs = g4 / self.divisor
-        gp = np.zeros(self.padded_shape, dtype=g.dtype)
-        oh, ow = g4.shape[-2:]
-        for i in range(k[0]):
-            for j in range(k[1]):
-                gp[:, :, i:i + s[0] * oh:s[0], j:j + s[1] * ow:s[1]] += gs
-        H, W = self.in_shape[-2:]
-        gi = gp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
-        return (_t(np.ascontiguousarray(gi.reshape(self.in_shape))),)
+        g = grad._data
+        return (_t(K.avg_pool2d_backward(g, _shape_only(self.in_shape, g._np.dtype),
+                                         *self.args)),)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -206,41 +194,16 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                                         "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    x4 = x[None] if x.ndim == 3 else x
-    N, C, H, W = x4.shape
-    xp = _padded(x4, p, k, s, d, oh, ow, 0)
-    total = _windows(xp, k, s, d, oh, ow).sum(axis=(-1, -2))
-    if divisor_override is not None:
-        divisor = np.array(divisor_override, dtype=x.dtype)
-    else:
-        h0 = np.arange(oh) * s[0] - p[0]
-        w0 = np.arange(ow) * s[1] - p[1]
-        h1 = np.minimum(h0 + k[0], H + p[0])
-        w1 = np.minimum(w0 + k[1], W + p[1])
-        if not count_include_pad:
-            h0, w0 = np.maximum(h0, 0), np.maximum(w0, 0)
-            h1, w1 = np.minimum(h1, H), np.minimum(w1, W)
-        divisor = ((h1 - h0)[:, None] * (w1 - w0)[None, :]).astype(x.dtype)
-    out = (total / divisor).astype(x.dtype, copy=False)
-    if x.ndim == 3:
-        out = out[0]
-    return record(AvgPool2DBackward0, Array(np.ascontiguousarray(out)), (input,),
-                  k=k, s=s, p=p, divisor=divisor, padded_shape=xp.shape, in_shape=x.shape)
+    args = (k, s, p, bool(ceil_mode), bool(count_include_pad), divisor_override)
+    out = K.avg_pool2d(input._data, *args)
+    return record(AvgPool2DBackward0, out, (input,), args=args, in_shape=x.shape)
 
 
 class AdaptiveAvgPool2DBackward0(_FusedNode):
     def backward(self, grad):
-        g = _a(grad)
-        gi = np.zeros(self.in_shape, dtype=g.dtype)
-        for i, (h0, h1) in enumerate(self.rows):
-            for j, (w0, w1) in enumerate(self.cols):
-                gi[..., h0:h1, w0:w1] += (g[..., i, j] / ((h1 - h0) * (w1 - w0)))[..., None,
-                                                                                    None]
-        return (_t(gi),)
-
-
-def _adaptive_ranges(size, out):
-    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+        g = grad._data
+        return (_t(K.adaptive_avg_pool2d_backward(g, _shape_only(self.in_shape,
+                                                                 g._np.dtype))),)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -257,39 +220,21 @@ def adaptive_avg_pool2d(input, output_size):
     ow = W if ow is None else int(ow)
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)  # torch does the same: MeanBackward1
-    rows, cols = _adaptive_ranges(H, oh), _adaptive_ranges(W, ow)
-    out = np.empty(x.shape[:-2] + (oh, ow), dtype=x.dtype)
-    for i, (h0, h1) in enumerate(rows):
-        for j, (w0, w1) in enumerate(cols):
-            out[..., i, j] = x[..., h0:h1, w0:w1].mean(axis=(-1, -2))
-    return record(AdaptiveAvgPool2DBackward0, Array(out), (input,), rows=rows, cols=cols,
-                  in_shape=x.shape)
+    out = K.adaptive_avg_pool2d(input._data, (oh, ow))
+    return record(AdaptiveAvgPool2DBackward0, out, (input,), in_shape=x.shape)
 
 
 # ---- normalisation -----------------------------------------------------------------------
+def _data(t):
+    return None if t is None else t._data
+
+
 class NativeBatchNormBackward0(_FusedNode):
     def backward(self, grad):
         x, w = self.saved_tensors
-        g, xa = _a(grad), _a(x)
-        axes, bshape = self.axes, self.bshape
-        mean, invstd = self.mean, self.invstd
-        xhat = (xa - mean.reshape(bshape)) * invstd.reshape(bshape)
-        need_x, need_w, need_b = self.needs_input_grad
-        sum_g = g.sum(axis=axes)
-        sum_gx = (g * xhat).sum(axis=axes)
-        scale = invstd if w is None else invstd * _a(w)
-        gx = None
-        if need_x:
-            if self.training:
-                m = xa.size // xa.shape[1]
-                gx = (g - (sum_g / m).reshape(bshape) - xhat * (sum_gx / m).reshape(bshape)) \
-                    * scale.reshape(bshape)
-            else:
-                gx = g * scale.reshape(bshape)
-            gx = gx.astype(xa.dtype, copy=False)
-        gw = sum_gx.astype(xa.dtype) if need_w else None
-        gb = sum_g.astype(xa.dtype) if need_b else None
-        return _t(gx), _t(gw), _t(gb)
+        return tuple(_t(a) for a in K.batch_norm_backward(
+            grad._data, x._data, _data(w), self.mean, self.invstd, self.training,
+            output_mask=self.needs_input_grad))
 
 
 def _check_channel_param(name, t, c):
@@ -306,58 +251,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):
         _check_channel_param(name, t, c)
-    axes = (0,) + tuple(range(2, x.ndim))
-    bshape = (1, c) + (1,) * (x.ndim - 2)
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    # the kernel updates the running statistics in place (training only)
+    y, mean, invstd = K.batch_norm(input._data, _data(weight), _data(bias),
+                                   _data(running_mean), _data(running_var), bool(training),
+                                   momentum, eps)
     if training:
-        mean = x.mean(axis=axes)
-        var = x.var(axis=axes)
-        n = x.size // c
-        if running_mean is not None:
-            rm = _a(running_mean)
-            rm *= 1 - momentum
-            rm += momentum * mean
-            _bump(running_mean)
-        if running_var is not None:
-            rv = _a(running_var)
-            rv *= 1 - momentum
-            rv += momentum * var * (n / max(n - 1, 1))
-            _bump(running_var)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        mean, var = _a(running_mean), _a(running_var)
-    invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    mean = mean.astype(x.dtype, copy=False)
-    y = (x - mean.reshape(bshape)) * invstd.reshape(bshape)
-    if weight is not None:
-        y *= _a(weight).reshape(bshape)
-    if bias is not None:
-        y += _a(bias).reshape(bshape)
-    return record(NativeBatchNormBackward0, Array(y.astype(x.dtype, copy=False)),
-                  (input, weight, bias), save=(input, weight), axes=axes, bshape=bshape,
-                  mean=mean.copy(), invstd=invstd, training=training)
+        for t in (running_mean, running_var):
+            if t is not None:
+                _bump(t)
+    return record(NativeBatchNormBackward0, y, (input, weight, bias), save=(input, weight),
+                  mean=mean, invstd=invstd, training=bool(training))
 
 
 class NativeLayerNormBackward0(_FusedNode):
     def backward(self, grad):
-        x, w = self.saved_tensors
-        g, xa = _a(grad), _a(x)
-        axes = self.axes
-        xhat = (xa - self.mean) * self.invstd
-        need_x, need_w, need_b = self.needs_input_grad
-        lead = tuple(range(xa.ndim - len(axes)))
-        gw = (g * xhat).sum(axis=lead).astype(xa.dtype) if need_w else None
-        gb = g.sum(axis=lead).astype(xa.dtype) if need_b else None
-        gx = None
-        if need_x:
-            gy = g * _a(w) if w is not None else g
-            m = 1
-            for a in axes:
-                m *= xa.shape[a]
-            gx = (gy - gy.mean(axis=axes, keepdims=True)
-                  - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) * self.invstd
-            gx = gx.astype(xa.dtype, copy=False)
-        return _t(gx), _t(gw), _t(gb)
+        x, w, b = self.saved_tensors
+        return tuple(_t(a) for a in K.layer_norm_backward(
+            grad._data, x._data, self.shape, self.mean, self.rstd, _data(w), _data(b),
+            output_mask=self.needs_input_grad))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -374,17 +287,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(
                 f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
                 f"shape {list(t.shape)} and normalized_shape = {list(shape)}")
-    axes = tuple(range(x.ndim - k, x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    invstd = (1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)).astype(x.dtype)
-    y = (x - mean) * invstd
-    if weight is not None:
-        y *= _a(weight)
-    if bias is not None:
-        y += _a(bias)
-    return record(NativeLayerNormBackward0, Array(y.astype(x.dtype, copy=False)),
-                  (input, weight, bias), save=(input, weight), axes=axes, mean=mean,
-                  invstd=invstd)
+    y, mean, rstd = K.layer_norm(input._data, shape, _data(weight), _data(bias), eps)
+    # bias is saved only so the kernel knows whether a bias gradient exists (it never reads it)
+    return record(NativeLayerNormBackward0, y, (input, weight, bias),
+                  save=(input, weight, bias), shape=shape, mean=mean, rstd=rstd)
 
 
 # ---- softmax -----------------------------------------------------------------------------
@@ -399,21 +305,13 @@ def _dim(dim, ndim):
 class SoftmaxBackward0(_FusedNode):
     def backward(self, grad):
         (y,) = self.saved_tensors
-        g, ya = _a(grad), _a(y)
-        return (_t(ya * (g - (g * ya).sum(axis=self.dim, keepdims=True))),)
+        return (_t(K.softmax_backward(grad._data, y._data, self.dim)),)
 
 
 class LogSoftmaxBackward0(_FusedNode):
     def backward(self, grad):
         (y,) = self.saved_tensors
-        g, ya = _a(grad), _a(y)
-        return (_t(g - np.exp(ya) * g.sum(axis=self.dim, keepdims=True)),)
-
-
-def _float_input(x, op):
-    if x.dtype.kind != "f":
-        raise RuntimeError(f'"{op}_lastdim_kernel_impl" not implemented for '
-                           f"'{_SCALAR.get(x.dtype.name, x.dtype.name)}'")
+        return (_t(K.log_softmax_backward(grad._data, y._data, self.dim)),)
 
 
 _SCALAR = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int16": "Short",
@@ -421,42 +319,24 @@ _SCALAR = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "in
 
 
 def softmax(input, dim):
-    x = _a(input)
-    _float_input(x, "softmax")
-    d = _dim(dim, x.ndim) if x.ndim else None
-    shifted = x - x.max(axis=d, keepdims=True)
-    e = np.exp(shifted)
-    y = Array(e / e.sum(axis=d, keepdims=True))
+    d = _dim(dim, input._data._np.ndim)
+    y = K.softmax(input._data, d)
     return record(SoftmaxBackward0, y, (input,), save=(y,), dim=d)
 
 
 def log_softmax(input, dim):
-    x = _a(input)
-    _float_input(x, "log_softmax")
-    d = _dim(dim, x.ndim) if x.ndim else None
-    shifted = x - x.max(axis=d, keepdims=True)
-    y = Array(shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True)))
+    d = _dim(dim, input._data._np.ndim)
+    y = K.log_softmax(input._data, d)
     return record(LogSoftmaxBackward0, y, (input,), save=(y,), dim=d)
 
 
 # ---- losses ------------------------------------------------------------------------------
 class NllLossBackward0(_FusedNode):
     def backward(self, grad, *_):
-        g = _a(grad)
-        gx = np.zeros(self.in_shape, dtype=g.dtype)
-        t, valid, w = self.target, self.valid, self.weights
-        if self.reduction == "none":
-            scale = -g * w
-        else:
-            scale = np.broadcast_to(-g * w / self.denom, t.shape) if self.reduction == "mean" \
-                else np.broadcast_to(-g * w, t.shape)
-        scale = np.where(valid, scale, 0).astype(g.dtype)
-        safe = np.where(valid, t, 0)
-        # class axis is 1 (0 for an unbatched input): put it last to scatter along it
-        cls_axis = 0 if len(self.in_shape) == 1 else 1
-        gx_m = np.moveaxis(gx, cls_axis, -1)
-        np.put_along_axis(gx_m, safe[..., None], scale[..., None], axis=-1)
-        return (_t(np.ascontiguousarray(np.moveaxis(gx_m, -1, cls_axis))), None, None)
+        gx = K.nll_loss_backward(grad._data, _shape_only(self.in_shape, grad._data._np.dtype),
+                                 self.target, self.weight, self.reduction, self.ignore_index,
+                                 self.total_weight)
+        return (_t(gx), None, None)
 
 
 class NllLoss2DBackward0(NllLossBackward0):
@@ -482,55 +362,43 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
-    t = t.astype(np.int64)
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= C))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-    safe = np.where(valid, t, 0)
-    xm = np.moveaxis(x, cls_axis, -1)
-    picked = np.take_along_axis(xm, safe[..., None], axis=-1)[..., 0]
-    wt = np.ones(C, dtype=x.dtype) if weight is None else _a(weight).astype(x.dtype)
-    w = np.where(valid, wt[safe], 0).astype(x.dtype)
-    losses = -picked * w
-    denom = None
-    if reduction == "none":
-        out = losses.astype(x.dtype)
-    elif reduction == "sum":
-        out = np.array(losses.sum(), dtype=x.dtype)
-    else:
-        denom = w.sum()
-        out = np.array(losses.sum() / denom if denom != 0 else np.nan, dtype=x.dtype)
+    # the kernel takes Long (or Byte) targets; other integer widths are widened, as a cast
+    ta = target._data if t.dtype in (np.int64, np.uint8) else Array(t.astype(np.int64))
+    wa = None if weight is None else weight._data
+    if wa is not None and wa._np.dtype != x.dtype:
+        wa = Array(wa._np.astype(x.dtype))
+    out, total = K.nll_loss(input._data, ta, wa, reduction, ignore_index)
     node = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(node, Array(out), (input, target, weight), target=t, valid=valid,
-                  weights=w, reduction=reduction, denom=denom, in_shape=x.shape)
+    return record(node, out, (input, target, weight), target=ta, weight=wa,
+                  reduction=reduction, ignore_index=ignore_index, total_weight=total,
+                  in_shape=x.shape)
+
+
+def _reduced(loss, reduction):
+    if reduction == "mean":
+        return R.mean(loss)
+    if reduction == "sum":
+        return R.sum(loss)
+    return loss
 
 
 class MseLossBackward0(_FusedNode):
     def backward(self, grad):
         x, y = self.saved_tensors
-        diff = _a(x) - _a(y)
-        scale = 2.0 / diff.size if self.reduction == "mean" else 2.0
-        g = (_a(grad) * scale * diff).astype(diff.dtype, copy=False)
-        return _t(g), _t(-g)
-
-
-def _reduced(loss, reduction, dtype):
-    if reduction == "mean":
-        return np.array(loss.mean(), dtype=dtype)
-    if reduction == "sum":
-        return np.array(loss.sum(), dtype=dtype)
-    return loss.astype(dtype, copy=False)
+        diff = E.sub(x._data, y._data)
+        scale = 2.0 / diff._np.size if self.reduction == "mean" else 2.0
+        g = E.mul(E.mul(diff, scale), grad._data)
+        return _t(g), _t(E.neg(g))
 
 
 def mse_loss(input, target, reduction="mean"):
     x, y = _a(input), _a(target)
     try:
-        diff = x - y
+        np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
         raise RuntimeError(_broadcast_msg(x.shape, y.shape)) from None
-    dtype = np.result_type(x.dtype, y.dtype)
-    return record(MseLossBackward0, Array(_reduced(diff * diff, reduction, dtype)),
+    diff = E.sub(input._data, target._data)
+    return record(MseLossBackward0, _reduced(E.mul(diff, diff), reduction),
                   (input, target), save=(input, target), reduction=reduction)
 
 
@@ -545,98 +413,97 @@ def _broadcast_msg(a, b):
 
 
 def _softplus_neg(x):
-    """log(1 + exp(-x)) without overflow."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    """log(1 + exp(-x)) without overflow: max(-x, 0) + log1p(exp(-|x|))."""
+    return E.add(E.clamp(E.neg(x), min=0.0), E.log1p(E.exp(E.neg(E.abs(x)))))
 
 
 class BinaryCrossEntropyWithLogitsBackward0(_FusedNode):
     def backward(self, grad):
         x, t, w, pw = self.saved_tensors
-        xa, ta = _a(x), _a(t)
-        g = _a(grad)
+        xa, ta = x._data, t._data
+        g = grad._data
         if self.reduction == "mean":
-            g = g / xa.size
-        sig = 1.0 / (1.0 + np.exp(-xa))
+            g = E.div(g, xa._np.size)
+        need_x, need_t = self.needs_input_grad[:2]
+        gx = gt = None
         if pw is None:
-            gx = sig - ta
-            gt = -xa
+            if need_x:
+                gx = E.sub(E.sigmoid(xa), ta)
+            if need_t:
+                gt = E.neg(xa)
         else:
-            pwa = _a(pw)
-            gx = (1 - ta) - ((pwa - 1) * ta + 1) * (1 - sig)
-            gt = -xa + (pwa - 1) * _softplus_neg(xa)
+            pwa = pw._data
+            if need_x:
+                # (1 - t) - ((pw - 1) t + 1)(1 - sigmoid(x))
+                lw = E.add(E.mul(E.sub(pwa, 1), ta), 1)
+                gx = E.sub(E.rsub(ta, 1), E.mul(lw, E.rsub(E.sigmoid(xa), 1)))
+            if need_t:
+                gt = E.sub(E.mul(E.sub(pwa, 1), _softplus_neg(xa)), xa)
         if w is not None:
-            gx, gt = gx * _a(w), gt * _a(w)
-        dtype = xa.dtype
-        return (_t((g * gx).astype(dtype, copy=False)),
-                _t((g * gt).astype(dtype, copy=False)), None, None)
+            gx = None if gx is None else E.mul(gx, w._data)
+            gt = None if gt is None else E.mul(gt, w._data)
+        return (None if gx is None else _t(E.mul(g, gx)),
+                None if gt is None else _t(E.mul(g, gt)), None, None)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
                                      reduction="mean"):
-    x, t = _a(input), _a(target)
+    x, t = input._data, target._data
     sp = _softplus_neg(x)
+    lin = E.mul(E.rsub(t, 1), x)  # (1 - t) * x
     if pos_weight is None:
-        loss = (1 - t) * x + sp
+        loss = E.add(lin, sp)
     else:
-        loss = (1 - t) * x + ((_a(pos_weight) - 1) * t + 1) * sp
+        lw = E.add(E.mul(E.sub(pos_weight._data, 1), t), 1)
+        loss = E.add(lin, E.mul(lw, sp))
     if weight is not None:
-        loss = loss * _a(weight)
-    return record(BinaryCrossEntropyWithLogitsBackward0,
-                  Array(_reduced(loss, reduction, x.dtype)),
+        loss = E.mul(loss, weight._data)
+    return record(BinaryCrossEntropyWithLogitsBackward0, _reduced(loss, reduction),
                   (input, target, weight, pos_weight),
                   save=(input, target, weight, pos_weight), reduction=reduction)
 
 
 # ---- dropout / embedding -----------------------------------------------------------------
 def dropout(input, p, inplace=False):
-    from ember_tensor._random import random_uniform_like
+    from .elementwise import MulBackward0
 
-    x = _a(input)
-    keep = random_uniform_like(x.shape, dtype=np.float64) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = Tensor._make(Array((keep * scale).astype(x.dtype)))
-    return input.mul_(mask) if inplace else input * mask
+    out, mask = K.dropout(input._data, p, True)
+    mask_t = Tensor._make(mask)
+    if inplace:
+        return input.mul_(mask_t)
+    # the kernel has already multiplied: record it as torch's composite does (x * mask)
+    return record(MulBackward0, out, (input, mask_t), save=(None, mask_t), other=None)
 
 
 class EmbeddingBackward0(_FusedNode):
     def backward(self, grad):
-        g = _a(grad)
-        idx = self.indices.reshape(-1)
-        gw = np.zeros(self.weight_shape, dtype=g.dtype)
-        g2 = g.reshape(-1, self.weight_shape[1])
+        g = grad._data
         if self.scale_grad_by_freq:
-            counts = np.bincount(idx, minlength=self.weight_shape[0])
-            g2 = g2 / counts[idx][:, None]
-        np.add.at(gw, idx, g2)
-        if self.padding_idx >= 0:
-            gw[self.padding_idx] = 0
-        return (_t(gw), None)
+            # the kernel has no scale_grad_by_freq: divide each row by its index's count first
+            idx = self.indices._np
+            counts = np.bincount(idx.reshape(-1), minlength=self.weight_shape[0])
+            per_row = Array(counts[idx][..., None].astype(g._np.dtype))
+            g = E.div(g, per_row)
+        pad = self.padding_idx if self.padding_idx >= 0 else None
+        return (_t(K.embedding_backward(g, self.indices, self.weight_shape[0], pad)), None)
 
 
 def embedding(input, weight, padding_idx=-1, scale_grad_by_freq=False):
-    idx = _a(input)
-    if idx.dtype not in (np.int64, np.int32):
-        name = {"float32": "FloatTensor", "float64": "DoubleTensor", "bool": "BoolTensor",
-                "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor"}
-        raise RuntimeError(
-            "Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got torch.{name.get(idx.dtype.name, 'Tensor')} instead "
-            "(while checking arguments for embedding)")
-    w = _a(weight)
-    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
-        raise IndexError("index out of range in self")
-    out = w[idx]
-    return record(EmbeddingBackward0, Array(out), (weight, input), indices=idx.astype(np.int64),
-                  weight_shape=w.shape, padding_idx=padding_idx,
+    out = K.embedding(weight._data, input._data)
+    return record(EmbeddingBackward0, out, (weight, input), indices=input._data,
+                  weight_shape=tuple(weight.shape), padding_idx=padding_idx,
                   scale_grad_by_freq=scale_grad_by_freq)
 
 
 def embedding_renorm_(weight, input, max_norm, norm_type):
     w = _a(weight)
     rows = np.unique(_a(input))
-    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
-    over = norms > max_norm
-    w[rows[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(w.dtype)
+    norms = R.norm(Array(w[rows]), norm_type, dim=1)
+    over = E.gt(norms, max_norm)._np
+    if over.any():
+        sel = rows[over]
+        scale = E.mul(E.reciprocal(E.add(Array(norms._np[over]), 1e-7)), max_norm)
+        w[sel] = E.mul(Array(w[sel]), Array(scale._np[:, None]))._np
     _bump(weight)
     return weight
 
@@ -649,8 +516,7 @@ class DivBackward1(Node):
 
 
 def div_scalar(input, other):
-    return record(DivBackward1, Array(np.asarray(_a(input) / other, dtype=_a(input).dtype)), (input,),
-                  other=other)
+    return record(DivBackward1, E.div(input._data, other), (input,), other=other)
 
 
 # ---- padding / one_hot -------------------------------------------------------------------
@@ -703,8 +569,7 @@ def one_hot(tensor, num_classes=-1):
 class LeakyReluBackward0(_FusedNode):
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return (_t(np.where(_a(x) > 0, _a(grad), _a(grad) * self.slope).astype(
-            _a(grad).dtype, copy=False)),)
+        return (_t(E.leaky_relu_backward(grad._data, x._data, self.slope)),)
 
 
 class LeakyReluBackward1(LeakyReluBackward0):
@@ -712,43 +577,22 @@ class LeakyReluBackward1(LeakyReluBackward0):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    x = _a(input)
     if inplace:
         from ..autograd.node import check_inplace
 
         check_inplace(input)
-        np.multiply(x, negative_slope, out=x, where=x < 0)
+        E.leaky_relu(input._data, negative_slope, out=input._data)
         return record(LeakyReluBackward1, input, (input,), save=(input,), slope=negative_slope)
-    out = np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
-    return record(LeakyReluBackward0, Array(out), (input,), save=(input,), slope=negative_slope)
-
-
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def _gelu_parts(x, approximate):
-    if approximate == "tanh":
-        c = math.sqrt(2.0 / math.pi)
-        inner = c * (x + 0.044715 * x ** 3)
-        th = np.tanh(inner)
-        y = 0.5 * x * (1 + th)
-        dy = 0.5 * (1 + th) + 0.5 * x * (1 - th ** 2) * c * (1 + 3 * 0.044715 * x ** 2)
-        return y, dy
-    cdf = 0.5 * (1.0 + _erf(x.astype(np.float64) / math.sqrt(2.0)).astype(np.float64))
-    pdf = np.exp(-0.5 * x.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
-    return x * cdf, cdf + x * pdf
+    out = E.leaky_relu(input._data, negative_slope)
+    return record(LeakyReluBackward0, out, (input,), save=(input,), slope=negative_slope)
 
 
 class GeluBackward0(_FusedNode):
     def backward(self, grad):
         (x,) = self.saved_tensors
-        xa = _a(x)
-        _, dy = _gelu_parts(xa, self.approximate)
-        return (_t((_a(grad) * dy).astype(xa.dtype, copy=False)),)
+        return (_t(E.gelu_backward(grad._data, x._data, self.approximate)),)
 
 
 def gelu(input, approximate="none"):
-    x = _a(input)
-    y, _ = _gelu_parts(x, approximate)
-    return record(GeluBackward0, Array(np.asarray(y).astype(x.dtype, copy=False)), (input,),
-                  save=(input,), approximate=approximate)
+    return record(GeluBackward0, E.gelu(input._data, approximate), (input,), save=(input,),
+                  approximate=approximate)
