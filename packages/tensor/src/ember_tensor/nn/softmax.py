@@ -1,8 +1,11 @@
 """Softmax and log-softmax along any dim, numerically stable (the max is subtracted first),
 and their backwards expressed through the forward's output."""
+import math
+
 import numpy as np
 
 from .._array import _wrap_dim
+from .._kernels import softmax as _k
 from ._util import nd, scalar_name, size_str, wrap
 
 
@@ -15,29 +18,28 @@ def _prep(x, dim, op):
     return xa, (d if xa.ndim else None)
 
 
-def _shifted(xa, d):
-    # as torch: a slice holding +inf (or only -inf) comes out all nan
-    with np.errstate(invalid="ignore"):
-        return xa - np.max(xa, axis=d, keepdims=True)
+def _blocks(a, d):
+    """Contiguous (outer, D, inner) view (or copy) of ``a`` with ``d`` in the middle."""
+    a = np.ascontiguousarray(a)
+    if d is None:
+        return a.reshape(1, 1, 1)
+    return a.reshape(math.prod(a.shape[:d]), a.shape[d], math.prod(a.shape[d + 1:]))
+
+
+def _forward(x, dim, op, log):
+    xa, d = _prep(x, dim, op)
+    out = np.empty(xa.shape, xa.dtype)
+    if xa.size:
+        _k.softmax_forward(_blocks(xa, d), _blocks(out, d), log)
+    return wrap(out)
 
 
 def softmax(x, dim):
-    xa, d = _prep(x, dim, "softmax")
-    if xa.size == 0:
-        return wrap(np.empty(xa.shape, xa.dtype))
-    e = np.exp(_shifted(xa, d))
-    with np.errstate(invalid="ignore"):
-        e /= np.sum(e, axis=d, keepdims=True)
-    return wrap(e)
+    return _forward(x, dim, "softmax", False)
 
 
 def log_softmax(x, dim):
-    xa, d = _prep(x, dim, "log_softmax")
-    if xa.size == 0:
-        return wrap(np.empty(xa.shape, xa.dtype))
-    s = _shifted(xa, d)
-    s -= np.log(np.sum(np.exp(s), axis=d, keepdims=True))
-    return wrap(s)
+    return _forward(x, dim, "log_softmax", True)
 
 
 def _check_backward(go, out):
@@ -49,19 +51,25 @@ def _check_backward(go, out):
             f"expected scalar type {scalar_name(out.dtype)} but found {scalar_name(go.dtype)}")
 
 
-def softmax_backward(grad_out, out, dim):
-    """d/dx of softmax given its output: ``out * (g - sum(g * out))``."""
+def _backward(grad_out, out, dim, log):
     go, y = nd(grad_out), nd(out)
     _check_backward(go, y)
     d = _wrap_dim(dim, y.ndim) if y.ndim else None
-    gy = go * y
-    gy -= y * np.sum(gy, axis=d, keepdims=True)
-    return wrap(gy)
+    if y.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(
+            f'"{"log_softmax" if log else "softmax"}_backward" not implemented for '
+            f"'{scalar_name(y.dtype)}'")
+    gx = np.empty(y.shape, y.dtype)
+    if y.size:
+        _k.softmax_backward(_blocks(go, d), _blocks(y, d), _blocks(gx, d), log)
+    return wrap(gx)
+
+
+def softmax_backward(grad_out, out, dim):
+    """d/dx of softmax given its output: ``out * (g - sum(g * out))``."""
+    return _backward(grad_out, out, dim, False)
 
 
 def log_softmax_backward(grad_out, out, dim):
     """d/dx of log_softmax given its output: ``g - exp(out) * sum(g)``."""
-    go, y = nd(grad_out), nd(out)
-    _check_backward(go, y)
-    d = _wrap_dim(dim, y.ndim) if y.ndim else None
-    return wrap(go - np.exp(y) * np.sum(go, axis=d, keepdims=True))
+    return _backward(grad_out, out, dim, True)
