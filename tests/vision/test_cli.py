@@ -173,3 +173,21 @@ def test_offline_without_cache_says_so_and_trains_everything(tmp_path, capsys, m
     assert any(line.startswith("ember-vision finetune:")
                and line.endswith("training the whole network") for line in text.splitlines())
     assert json.loads((tmp_path / "o" / "metrics.json").read_text())["frozen_backbone"] is False
+
+
+def test_predict_with_the_imagenet_weights(tmp_path, capsys, monkeypatch):
+    """--model DEFAULT: the published classifier (here: a self-made file in the cache)."""
+    ckpt = tmp_path / "home" / "hub" / "checkpoints"
+    ckpt.mkdir(parents=True)
+    ember.manual_seed(0)
+    ember.save(resnet18().state_dict(), str(ckpt / "resnet18-f37072fd.pth"))
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-cache"))
+    Image.new("RGB", (40, 30), (120, 60, 30)).save(tmp_path / "x.jpg")
+    code, text, err = _run(["predict", "--model", "DEFAULT", str(tmp_path / "x.jpg")], capsys)
+    assert code == 0, err
+    lines = text.splitlines()
+    assert len(lines) == 6
+    from ember_vision.models import ResNet18_Weights
+    categories = set(ResNet18_Weights.DEFAULT.meta["categories"])
+    assert all(line.split("%", 1)[1].strip() in categories for line in lines[1:])
