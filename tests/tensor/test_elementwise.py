@@ -337,3 +337,16 @@ def test_conversions():
     assert x.half().dtype is et.float16
     assert (x.half() + 1).dtype is et.float16
     assert et.tensor([1, 2]).float().dtype is et.float32
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_python_scalar_operands_round_like_the_tensor_dtype(dtype):
+    x = arr((50,), dtype)
+    t = et.from_numpy(x)
+    s = 0.1  # not representable: must be rounded to the tensor's dtype first, as torch does
+    np.testing.assert_array_equal((t + s).numpy(), x + dtype(s))
+    np.testing.assert_array_equal((t - s).numpy(), x - dtype(s))
+    np.testing.assert_array_equal((t * s).numpy(), x * dtype(s))
+    np.testing.assert_array_equal((t / s).numpy(), x / dtype(s))
+    np.testing.assert_array_equal((t * 3).numpy(), x * dtype(3))
+    assert (t * 3).dtype.np == np.dtype(dtype)

@@ -216,8 +216,15 @@ def _fast(name, a, b):
         if bn.dtype != an.dtype:
             return None
         shape = an.shape if an.shape == bn.shape else broadcast_shapes(an.shape, bn.shape)
-    elif (tb is builtins.float or tb is builtins.int) and an.dtype.kind == "f" or (
-            tb is builtins.int and an.dtype == _INT64):
+    elif (tb is builtins.float or tb is builtins.int) and an.dtype.kind == "f":
+        entry = _FAST_SCALAR.get((name, an.dtype))
+        if entry is not None:  # the scalar rides in the kernel's parameters
+            res = np.empty(an.shape, an.dtype)
+            _launch(entry, res, (an,), (b if name != "sub" else -b,))
+            return _wrap(res)
+        bn = np.array(b, an.dtype)
+        shape = an.shape
+    elif tb is builtins.int and an.dtype == _INT64:
         bn = np.array(b, an.dtype)
         shape = an.shape
     else:
@@ -228,6 +235,11 @@ def _fast(name, a, b):
     res = np.empty(shape, entry[1][0])
     _launch(entry, res, (an, bn))
     return _wrap(res)
+
+
+_FAST_SCALAR = {(op, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
+                for op in (("add", "sub") if name == "add_scalar" else (name[:-7],))
+                if name.endswith("_scalar")}
 
 
 def _binary(name, a, b, dtype=None, out_dtype=None, out=None, params=(), inplace=False):

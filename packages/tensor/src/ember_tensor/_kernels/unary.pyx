@@ -259,6 +259,38 @@ cdef int copy_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
     return 0
 
 
+# A Python scalar operand travels in prm[0], so `x * 2.0` runs as a flat one-input loop instead
+# of broadcasting a 0-dim operand through a block buffer (float dtypes only: a double holds them).
+cdef int add_scalar_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
+    cdef real* o = p[0]
+    cdef const real* a = p[1]
+    cdef real s = <real>prm[0]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = a[i] + s
+    return 0
+
+
+cdef int mul_scalar_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
+    cdef real* o = p[0]
+    cdef const real* a = p[1]
+    cdef real s = <real>prm[0]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = a[i] * s
+    return 0
+
+
+cdef int div_scalar_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
+    cdef real* o = p[0]
+    cdef const real* a = p[1]
+    cdef real s = <real>prm[0]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = a[i] / s
+    return 0
+
+
 cdef int neg_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
     cdef numeric* o = p[0]
     cdef const numeric* a = p[1]
@@ -472,6 +504,9 @@ _register("bitwise_not", _INTEGRAL, (
     <size_t>bitwise_not_k[int64_t], <size_t>bitwise_not_k[int32_t],
     <size_t>bitwise_not_k[int16_t], <size_t>bitwise_not_k[int8_t],
     <size_t>bitwise_not_k[uint8_t]))
+_register("add_scalar", _REAL, (<size_t>add_scalar_k[float], <size_t>add_scalar_k[double]))
+_register("mul_scalar", _REAL, (<size_t>mul_scalar_k[float], <size_t>mul_scalar_k[double]))
+_register("div_scalar", _REAL, (<size_t>div_scalar_k[float], <size_t>div_scalar_k[double]))
 _register("leaky_relu", _REAL, (<size_t>leaky_relu_k[float], <size_t>leaky_relu_k[double]))
 _register("gelu", _REAL, (<size_t>gelu_k[float], <size_t>gelu_k[double]))
 _register("isnan", _REAL, (<size_t>isnan_k[float], <size_t>isnan_k[double]), out="uint8")
