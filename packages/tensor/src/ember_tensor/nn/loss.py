@@ -4,6 +4,7 @@ import operator
 
 import numpy as np
 
+from .._kernels import nll_loss as _k
 from ._util import nd, scalar_name, size_str, wrap
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -47,69 +48,66 @@ def _check(lp, t, w, reduction):
 
 
 def _layout(lp, t):
-    """(N, C, L) log-probs and (N, L) targets for every accepted input rank."""
+    """(N, C, L) log-probs and contiguous int64 (N, L) targets for every accepted rank."""
     if lp.ndim == 1:
-        return lp.reshape(1, -1, 1), t.reshape(1, 1)
-    N, C = lp.shape[:2]
-    return lp.reshape(N, C, -1), t.reshape(N, -1)
+        lp3, t2 = lp.reshape(1, -1, 1), t.reshape(1, 1)
+    else:
+        N, C = lp.shape[:2]
+        lp3, t2 = lp.reshape(N, C, -1), t.reshape(N, -1)
+    return lp3, np.ascontiguousarray(t2, dtype=np.int64)
 
 
-def _targets(t3, C, ignore_index):
-    t3 = t3.astype(np.int64, copy=False)
-    keep = t3 != ignore_index
-    bad = keep & ((t3 < 0) | (t3 >= C))
-    if bad.any():
-        raise IndexError(f"Target {t3[bad].flat[0]} is out of bounds.")
-    return np.where(keep, t3, 0), keep
+def _weight(w):
+    return None if w is None else np.ascontiguousarray(w.reshape(-1), dtype=np.float64)
 
 
 def nll_loss(log_probs, target, weight=None, reduction="mean", ignore_index=-100):
     """torch.nn.functional.nll_loss: ``(loss, total_weight)``."""
     lp, t, w = nd(log_probs), nd(target), nd(weight)
-    C = _check(lp, t, w, reduction)
+    _check(lp, t, w, reduction)
     ignore_index = operator.index(ignore_index)
     lp3, t2 = _layout(lp, t)
-    safe, keep = _targets(t2, C, ignore_index)
-    picked = np.take_along_axis(lp3, safe[:, None, :], axis=1)[:, 0, :].astype(np.float64)
-    wt = (w.astype(np.float64)[safe] if w is not None else np.ones(safe.shape)) * keep
-    losses = -picked * wt
-    total = wt.sum()
     dt = lp.dtype
+    per_element = np.empty(t2.shape, dt) if reduction == "none" else None
+    total, weight_sum = _k.nll_forward(lp3, t2, _weight(w), ignore_index, per_element)
     if reduction == "none":
-        out = losses.reshape(t.shape).astype(dt)
+        out = per_element.reshape(t.shape)
     elif reduction == "sum":
-        out = np.array(losses.sum(), dt)
+        out = np.array(total, dt)
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.array(losses.sum() / total, dt)
-    return wrap(out), wrap(np.array(total, dt))
+            out = np.array(np.float64(total) / np.float64(weight_sum), dt)
+    return wrap(out), wrap(np.array(weight_sum, dt))
 
 
 def nll_loss_backward(grad_out, log_probs, target, weight=None, reduction="mean",
                       ignore_index=-100, total_weight=None):
-    """Gradient of nll_loss with respect to ``log_probs``."""
+    """Gradient of nll_loss with respect to ``log_probs`` (read for its shape and dtype
+    only)."""
     go, lp, t, w = nd(grad_out), nd(log_probs), nd(target), nd(weight)
-    C = _check(lp, t, w, reduction)
+    _check(lp, t, w, reduction)
     ignore_index = operator.index(ignore_index)
     lp3, t2 = _layout(lp, t)
-    safe, keep = _targets(t2, C, ignore_index)
-    wt = (w.astype(np.float64)[safe] if w is not None else np.ones(safe.shape)) * keep
+    wv = _weight(w)
+    gi = np.zeros(lp3.shape, lp.dtype)
     if reduction == "none":
         if go.shape != t.shape:
             raise RuntimeError(
                 f"Expected a tensor of size {size_str(t.shape)} for grad_output, but got "
                 f"{size_str(go.shape)}")
-        scale = -wt * go.reshape(wt.shape).astype(np.float64)
+        g2 = np.ascontiguousarray(go.reshape(t2.shape), dtype=lp.dtype)
+        _k.nll_backward(gi, t2, wv, ignore_index, g2)
     else:
         if go.size != 1:
             raise RuntimeError(
                 f"Expected a single element grad_output tensor, but got: {size_str(go.shape)}")
-        g = float(go.reshape(()))
+        g = np.float64(go.reshape(()))
         if reduction == "mean":
-            tw = float(nd(total_weight).reshape(())) if total_weight is not None else wt.sum()
-            g = g / tw if tw else g * np.nan
-        scale = -wt * g
-    gi = np.zeros(lp3.shape, lp.dtype)
-    np.put_along_axis(gi, safe[:, None, :], scale[:, None, :].astype(lp.dtype), axis=1)
-    # rows whose target was ignored picked class 0 as a placeholder: their scale is 0
+            if total_weight is not None:
+                tw = np.float64(nd(total_weight).reshape(()))
+            else:
+                tw = np.float64(_k.nll_forward(lp3, t2, wv, ignore_index)[1])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = g / tw
+        _k.nll_backward(gi, t2, wv, ignore_index, None, float(g))
     return wrap(gi.reshape(lp.shape))

@@ -1,0 +1,145 @@
+"""nll_loss kernels: log-probabilities ``(N, C, L)`` (any strides), targets ``(N, L)`` int64.
+
+Class weights come as a contiguous float64 vector of size C (None means all ones). Sums of
+losses and weights accumulate in double.
+"""
+from cython.parallel cimport prange
+from libc.stdint cimport int64_t
+
+from .parallel cimport omp_get_max_threads
+from .types cimport real
+
+import numpy as np
+
+cdef enum:
+    PARALLEL_MIN_WORK = 32768
+
+
+cdef Py_ssize_t first_bad_target(const int64_t* t, Py_ssize_t n, Py_ssize_t C,
+                                 int64_t ignore_index) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(n):
+        if t[k] != ignore_index and (t[k] < 0 or t[k] >= C):
+            return k
+    return -1
+
+
+cdef int _threads(Py_ssize_t work) noexcept nogil:
+    return omp_get_max_threads() if work >= PARALLEL_MIN_WORK else 1
+
+
+cdef _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double* w,
+              int64_t ignore_index, real[:, ::1] out, bint per_element, double* sums):
+    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, l
+    cdef int64_t c
+    cdef double wt, loss, total = 0, weight_sum = 0
+    cdef int nt = _threads(N * L)
+    with nogil:
+        for p in prange(N * L, schedule="static", num_threads=nt):
+            n = p // L
+            l = p % L
+            c = t[n, l]
+            if c == ignore_index:
+                wt = 0
+                loss = 0
+            else:
+                wt = w[c] if w != NULL else 1.0
+                loss = -wt * lp[n, c, l]
+            if per_element:
+                out[n, l] = <real>loss
+            total += loss
+            weight_sum += wt
+    sums[0] = total
+    sums[1] = weight_sum
+
+
+cdef _backward(real[:, :, ::1] gi, const int64_t[:, ::1] t, const double* w,
+               int64_t ignore_index, const real[:, ::1] go, double scale):
+    # gi is zero on entry; go is None for a reduced loss, whose gradient is `scale` everywhere
+    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, l
+    cdef int64_t c
+    cdef double g
+    cdef bint per_element = go is not None
+    cdef int nt = _threads(N * L)
+    with nogil:
+        for p in prange(N * L, schedule="static", num_threads=nt):
+            n = p // L
+            l = p % L
+            c = t[n, l]
+            if c == ignore_index:
+                continue
+            g = go[n, l] if per_element else scale
+            gi[n, c, l] = <real>(-(w[c] if w != NULL else 1.0) * g)
+
+
+# ---- checked entry points ----------------------------------------------------------------
+
+def _check(lp, t, w):
+    if not (isinstance(lp, np.ndarray) and lp.ndim == 3 and lp.dtype in (np.float32, np.float64)):
+        raise RuntimeError("nll_loss: log-probabilities must be a float (N, C, L) array")
+    if not (isinstance(t, np.ndarray) and t.dtype == np.int64 and t.flags.c_contiguous
+            and t.shape == (lp.shape[0], lp.shape[2])):
+        raise RuntimeError("nll_loss: targets must be contiguous int64 of shape (N, L)")
+    if w is not None and (w.dtype != np.float64 or w.shape != (lp.shape[1],)
+                          or not w.flags.c_contiguous):
+        raise RuntimeError("nll_loss: weight must be contiguous float64 of size C")
+
+
+def first_bad(t, Py_ssize_t C, int64_t ignore_index):
+    """Flat position of the first target outside ``[0, C)`` (ignored ones aside), or -1."""
+    if t.dtype != np.int64 or not t.flags.c_contiguous:
+        raise RuntimeError("nll_loss: targets must be contiguous int64")
+    cdef const int64_t[::1] flat = t.reshape(-1)
+    cdef Py_ssize_t k = -1
+    if flat.shape[0]:
+        with nogil:
+            k = first_bad_target(&flat[0], flat.shape[0], C, ignore_index)
+    return k
+
+
+def _valid_targets(t, Py_ssize_t C, int64_t ignore_index):
+    k = first_bad(t, C, ignore_index)
+    if k >= 0:
+        raise IndexError(f"Target {t.reshape(-1)[k]} is out of bounds.")
+
+
+def nll_forward(lp, t, w, int64_t ignore_index, out=None):
+    """``(sum of losses, sum of weights)`` over all targets; with ``out`` ((N, L), lp's
+    dtype, contiguous) also each element's loss."""
+    _check(lp, t, w)
+    _valid_targets(t, lp.shape[1], ignore_index)
+    if out is not None and (out.dtype != lp.dtype or out.shape != t.shape
+                            or not out.flags.c_contiguous):
+        raise RuntimeError("nll_loss: out must be contiguous (N, L) of the input's dtype")
+    cdef double sums[2]
+    sums[0] = sums[1] = 0
+    if t.size == 0:
+        return 0.0, 0.0
+    cdef double[::1] wv = w
+    cdef const double* wp = &wv[0] if w is not None else NULL
+    scratch = out if out is not None else np.empty((1, 1), lp.dtype)
+    if lp.dtype == np.float32:
+        _forward[float](lp, t, wp, ignore_index, scratch, out is not None, sums)
+    else:
+        _forward[double](lp, t, wp, ignore_index, scratch, out is not None, sums)
+    return sums[0], sums[1]
+
+
+def nll_backward(gi, t, w, int64_t ignore_index, go=None, double scale=0.0):
+    """Write ``-weight * grad`` at each kept target of ``gi`` ((N, C, L), contiguous, zero).
+    ``go`` ((N, L), gi's dtype) gives per-element grads; else every element gets ``scale``."""
+    _check(gi, t, w)
+    if not gi.flags.c_contiguous:
+        raise RuntimeError("nll_loss: grad_input must be contiguous")
+    if go is not None and (go.dtype != gi.dtype or go.shape != t.shape
+                           or not go.flags.c_contiguous):
+        raise RuntimeError("nll_loss: grad_output must be contiguous (N, L) of gi's dtype")
+    _valid_targets(t, gi.shape[1], ignore_index)
+    if t.size == 0:
+        return
+    cdef double[::1] wv = w
+    cdef const double* wp = &wv[0] if w is not None else NULL
+    if gi.dtype == np.float32:
+        _backward[float](gi, t, wp, ignore_index, go, scale)
+    else:
+        _backward[double](gi, t, wp, ignore_index, go, scale)
