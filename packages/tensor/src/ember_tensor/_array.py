@@ -39,6 +39,15 @@ def _wrap_dim(dim, ndim):
     return dim % n
 
 
+def _reshape_no_copy(a, shape):
+    try:
+        return np.reshape(a, shape, copy=False)
+    except TypeError:  # NumPy < 2.1 has no copy=; setting .shape refuses to copy there
+        out = a.view()
+        out.shape = shape
+        return out
+
+
 class Array:
     """A strided n-dimensional array. ``Array(ndarray)`` wraps without copying."""
 
@@ -213,10 +222,10 @@ class Array:
         if len(shape) == 1 and isinstance(shape[0], (D.dtype,)):
             raise NotImplementedError("view(dtype) is not supported by Ember")
         shape = self._infer_shape(_shape_arg(shape))
-        out = self._np.view()
         try:
-            out.shape = shape  # numpy refuses rather than copies: exactly torch's view rule
-        except AttributeError:
+            # copy=False makes NumPy refuse rather than copy: exactly torch's view rule
+            out = _reshape_no_copy(self._np, shape)
+        except (ValueError, AttributeError):
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
