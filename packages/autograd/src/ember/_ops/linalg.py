@@ -4,32 +4,11 @@ Forward products go through ``ember_tensor.linalg`` (BLAS); the backward of each
 product of Tensors, so ``create_graph`` works."""
 import numpy as np
 
-from ember_tensor import Array
-from ember_tensor import _dtype as D
+from ember_tensor import linalg as L
 
+from .._tensor import Tensor
 from ..autograd.node import Node, record
-from . import kernel
-
-
-def _T():
-    from .._tensor import Tensor
-
-    return Tensor
-
-
-def _np_matmul(a, b):
-    return Array(np.matmul(a._np, b._np))
-
-
-_k_mm = kernel("linalg", "mm", None)
-_k_bmm = kernel("linalg", "bmm", None)
-_k_addmm = kernel("linalg", "addmm", None)
-
-
-def _cap(dt):
-    from .elementwise import _cap as c
-
-    return c(dt)
+from ._common import cap as _cap
 
 
 def _same_dtype(a, b, what="expected m1 and m2 to have the same dtype"):
@@ -39,7 +18,7 @@ def _same_dtype(a, b, what="expected m1 and m2 to have the same dtype"):
 
 
 def _check_tensor(x, name, pos, fn):
-    if not isinstance(x, _T()):
+    if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
                         f"{type(x).__name__}")
 
@@ -65,7 +44,7 @@ def mm(input, mat2):
             f"{mat2.shape[0]}x{mat2.shape[1]})"
         )
     _same_dtype(input, mat2, "expected m1 and m2 to have the same dtype")
-    res = (_k_mm or _np_matmul)(input._data, mat2._data)
+    res = L.mm(input._data, mat2._data)
     return record(MmBackward0, res, (input, mat2),
                   save=(input if mat2._requires_grad else None,
                         mat2 if input._requires_grad else None))
@@ -91,7 +70,7 @@ def bmm(input, mat2):
         )
     _same_dtype(input, mat2, "expected scalar type " + _cap(input.dtype) + " but found "
                 + _cap(mat2.dtype) if False else "expected m1 and m2 to have the same dtype")
-    res = (_k_bmm or _np_matmul)(input._data, mat2._data)
+    res = L.bmm(input._data, mat2._data)
     return record(BmmBackward0, res, (input, mat2),
                   save=(input if mat2._requires_grad else None,
                         mat2 if input._requires_grad else None))
@@ -136,14 +115,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
             f"({input.shape[-1]}) at non-singleton dimension 1.  Target sizes: [{n}, {m}].  "
             f"Tensor sizes: {list(input.shape)}"
         ) from None
-    if _k_addmm is not None:
-        res = _k_addmm(input._data, mat1._data, mat2._data, beta=beta, alpha=alpha)
-    else:
-        prod = np.matmul(mat1._data._np, mat2._data._np)
-        if alpha != 1:
-            prod *= alpha
-        bias = input._data._np if beta == 1 else input._data._np * beta
-        res = Array((prod + bias).astype(prod.dtype, copy=False))
+    res = L.addmm(input._data, mat1._data, mat2._data, beta=beta, alpha=alpha)
     return record(AddmmBackward0, res, (input, mat1, mat2),
                   save=(mat1 if mat2._requires_grad else None,
                         mat2 if mat1._requires_grad else None), alpha=alpha, beta=beta)
@@ -164,7 +136,7 @@ def mv(input, vec):
             f"({'x'.join(str(s) for s in input.shape)}), vec ({vec.shape[0] if vec.dim() else 0})"
         )
     _same_dtype(input, vec)
-    res = Array(np.matmul(input._data._np, vec._data._np))
+    res = L.mv(input._data, vec._data)
     return record(MvBackward0, res, (input, vec), save=(input, vec))
 
 
@@ -191,7 +163,7 @@ def dot(input, other):
             "dot : expected both vectors to have same dtype, but found "
             f"{_cap(input.dtype)} and {_cap(other.dtype)}"
         )
-    res = Array(np.asarray(np.dot(input._data._np, other._data._np)))
+    res = L.dot(input._data, other._data)
     return record(DotBackward0, res, (input, other), save=(input, other))
 
 
@@ -229,7 +201,7 @@ def matmul(input, other):
                 f"mat1 and mat2 shapes cannot be multiplied (1x{input.shape[0]} and "
                 f"{other.shape[0]}x{other.shape[1]})"
             )
-        return mm(input.unsqueeze(0), other).squeeze(0)
+        return _squeeze_out(mm(input.unsqueeze(0), other), 0)
     if da == 2 and db == 2:
         return mm(input, other)
     if da >= 3 and db <= 2:
@@ -251,8 +223,7 @@ def matmul(input, other):
             )
         out = mm(a.reshape(-1, shape[-1]), other)
         return _unsafe_view(out, shape[:-1] + (other.shape[1],))
-    # general batched case: broadcast batch dims, then bmm
-    a = input.unsqueeze(0) if da == 1 else input
+    a = input
     b = other.unsqueeze(-1) if db == 1 else other
     if a.shape[-1] != b.shape[-2]:
         raise RuntimeError(
@@ -260,6 +231,10 @@ def matmul(input, other):
             f"[{int(np.prod(b.shape[:-2]))}, {a.shape[-1]}] but got: "
             f"[{int(np.prod(b.shape[:-2]))}, {b.shape[-2]}]."
         )
+    if da == 1:
+        # vector @ batch of matrices = (batch^T @ vector): the folded path above, as torch
+        return matmul(other.transpose(-1, -2), input)
+    # general batched case: broadcast batch dims, then bmm
     try:
         batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
     except ValueError:
@@ -271,11 +246,18 @@ def matmul(input, other):
     a3 = a.expand(batch + (n, k)).reshape(-1, n, k)
     b3 = b.expand(batch + (k, m)).reshape(-1, k, m)
     out = _unsafe_view(bmm(a3, b3), batch + (n, m))
-    if da == 1:
-        out = out.squeeze(-2)
-    if db == 1:
-        out = out.squeeze(-1)
-    return out
+    return _squeeze_out(out, -1) if db == 1 else out
+
+
+class SqueezeBackward4(Node):  # torch's in-place squeeze_ over a dims list
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+def _squeeze_out(x, dim):
+    """Drop the unit dim matmul added for a vector operand, recorded as torch does."""
+    res = x._data.squeeze(dim)
+    return record(SqueezeBackward4, res, (x,), shape=tuple(x.shape))
 
 
 class UnsafeViewBackward0(Node):
@@ -299,4 +281,3 @@ TENSOR_METHODS = {
 FUNCTIONS = dict(TENSOR_METHODS)
 for _k in ("__matmul__", "__rmatmul__"):
     del FUNCTIONS[_k]
-del D

@@ -1,0 +1,221 @@
+"""Differentiable binary arithmetic: add, sub, rsub, mul, div, remainder, fmod, pow.
+
+Forward values (dtype promotion, broadcasting, alpha scaling, errors) come from
+``ember_tensor.elementwise``; each backward is written with Tensor ops so it can itself be
+differentiated.
+"""
+import math
+
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+from ember_tensor import elementwise as E
+
+from ..autograd.node import Node, record
+from ._common import check_operand, data, is_t, make, out_, ones_like, zeros_like
+
+
+# ---- add / sub ------------------------------------------------------------------------------
+class AddBackward0(Node):
+    def backward(self, g):
+        alpha = self.alpha
+        return (g if self.needs_input_grad[0] else None,
+                (g if alpha == 1 else g * alpha) if self.needs_input_grad[1] else None)
+
+
+class SubBackward0(Node):
+    def backward(self, g):
+        alpha = self.alpha
+        return (g if self.needs_input_grad[0] else None,
+                (-g if alpha == 1 else g * -alpha) if self.needs_input_grad[1] else None)
+
+
+class RsubBackward1(Node):
+    def backward(self, g):
+        return (-g if self.alpha == 1 else g * -self.alpha,)
+
+
+def add(input, other, *, alpha=1, out=None):
+    other = check_operand(other)
+    if not is_t(input):  # Number + Tensor
+        if alpha != 1:
+            raise TypeError("add(): alpha requires a Tensor input")
+        input, other = other, input
+    res = E.add(input._data, data(other), alpha)
+    return out_(record(AddBackward0, res, (input, other), alpha=alpha), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    other = check_operand(other)
+    if not is_t(input):
+        return rsub(other, input, alpha=alpha)
+    res = E.sub(input._data, data(other), alpha)
+    return out_(record(SubBackward0, res, (input, other), alpha=alpha), out)
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``."""
+    if is_t(other):
+        return sub(other, input, alpha=alpha)
+    res = E.rsub(input._data, other, alpha)
+    return record(RsubBackward1, res, (input,), alpha=alpha)
+
+
+# ---- mul / div ------------------------------------------------------------------------------
+class MulBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        other = b if b is not None else self.other
+        ga = g * other if self.needs_input_grad[0] else None
+        gb = g * a if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _save_pair(input, other):
+    """What Mul/Div backward keep: ``input`` only if ``other`` needs a gradient."""
+    if is_t(other):
+        return (input if other._requires_grad else None, other), None
+    return (None, None), other
+
+
+def mul(input, other, *, out=None):
+    other = check_operand(other)
+    if not is_t(input):
+        input, other = other, input
+    res = E.mul(input._data, data(other))
+    save, scalar = _save_pair(input, other)
+    return out_(record(MulBackward0, res, (input, other), save=save, other=scalar), out)
+
+
+class DivBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        other = b if b is not None else self.other
+        ga = g / other if self.needs_input_grad[0] else None
+        gb = -g * a / (other * other) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class DivBackward2(Node):  # rounding_mode set: piecewise constant
+    def backward(self, g):
+        return (g * 0 if self.needs_input_grad[0] else None,
+                g * 0 if self.needs_input_grad[1] else None)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    other = check_operand(other)
+    if not is_t(input):
+        if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
+            from .unary import reciprocal
+
+            return mul(reciprocal(other), input)
+        input = make(_scalar_array(input))
+    res = E.div(input._data, data(other), rounding_mode)
+    if rounding_mode is not None:
+        return out_(record(DivBackward2, res, (input, other)), out)
+    save, scalar = _save_pair(input, other)
+    return out_(record(DivBackward0, res, (input, other), save=save, other=scalar), out)
+
+
+def _scalar_array(x):
+    return Array(np.asarray(x, dtype=D.result_type(x).np))
+
+
+true_divide = div
+
+
+def floor_divide(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+class RemainderBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = -g * a.div(b, rounding_mode="floor")
+        return (g if self.needs_input_grad[0] else None, gb)
+
+
+class FmodBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = -g * a.div(b, rounding_mode="trunc")
+        return (g if self.needs_input_grad[0] else None, gb)
+
+
+def _remainder_like(efn, node, input, other):
+    other = check_operand(other)
+    if not is_t(input):
+        input = make(_scalar_array(input))
+    res = efn(input._data, data(other))
+    needs_other = is_t(other) and other._requires_grad
+    return record(node, res, (input, other),
+                  save=(input if needs_other else None, other if needs_other else None))
+
+
+def remainder(input, other):
+    return _remainder_like(E.remainder, RemainderBackward0, input, other)
+
+
+def fmod(input, other):
+    return _remainder_like(E.fmod, FmodBackward0, input, other)
+
+
+# ---- pow ------------------------------------------------------------------------------------
+class PowBackward0(Node):  # tensor ** scalar
+    def backward(self, g):
+        (a,) = self.saved_tensors
+        e = self.exponent
+        if e == 0:
+            return (g * 0,)
+        return (g * e * a ** (e - 1),)
+
+
+class PowBackward1(Node):  # tensor ** tensor
+    def backward(self, g):
+        from .selection import where
+        from .unary import log
+
+        a, b, out = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = g * b * a ** (b - 1)
+        if self.needs_input_grad[1]:
+            safe = where(a == 0, ones_like(a), a)
+            gb = g * out * log(safe)
+            gb = where((a == 0) & (b >= 0), zeros_like(gb), gb)
+        return ga, gb
+
+
+class PowBackward2(Node):  # scalar ** tensor
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * out * math.log(self.base) if self.base > 0 else g * 0,)
+
+
+def pow(input, exponent, *, out=None):
+    exponent = check_operand(exponent, "exponent")
+    if not is_t(input):
+        res = E.pow(input, exponent._data)
+        return record(PowBackward2, res, (exponent,), save=(res,), base=input)
+    res = E.pow(input._data, data(exponent))
+    if is_t(exponent):
+        return out_(record(PowBackward1, res, (input, exponent), save=(input, exponent, res)),
+                    out)
+    return out_(record(PowBackward0, res, (input,), save=(input,), exponent=exponent), out)
+
+
+def square(input):
+    return pow(input, 2)
+
+
+FUNCTIONS = {
+    "add": add, "sub": sub, "subtract": sub, "rsub": rsub, "mul": mul, "multiply": mul,
+    "div": div, "divide": div, "true_divide": div, "floor_divide": floor_divide,
+    "remainder": remainder, "fmod": fmod, "pow": pow, "square": square,
+}
+TENSOR_METHODS = {k: v for k, v in FUNCTIONS.items() if k != "rsub"}

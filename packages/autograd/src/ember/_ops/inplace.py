@@ -1,0 +1,85 @@
+"""In-place forms (``x.add_(y)``, ``x += y``, ``fill_``, ``copy_``) on top of the out-of-place
+ops: compute the result, write it into the tensor's memory, bump its version and let the
+tensor take over the result's history."""
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import elementwise as E
+
+from ..autograd import grad_mode
+from ..autograd.node import Node, record
+from ._common import data, is_t, make, write
+
+
+def inplace(fn, name):
+    """``x.<name>_(...)``: compute out of place, then write into x and take over its history."""
+
+    def op(self, *args, **kwargs):
+        self._check_inplace()
+        if not grad_mode._state.grad_enabled or not (
+            self._requires_grad or any(is_t(a) and a._requires_grad for a in args)
+            or any(is_t(a) and a._requires_grad for a in kwargs.values())
+        ):
+            write(self, fn(self, *args, **kwargs))
+            self._version_counter[0] += 1
+            return self
+        # the op must see x as it was, with its history, under a separate identity
+        alias = make(self._data)
+        alias._version_counter = self._version_counter
+        alias._requires_grad = self._requires_grad
+        alias.grad_fn = self.grad_fn
+        alias._output_nr = self._output_nr
+        alias._accumulator = self._accumulator
+        r = fn(alias, *args, **kwargs)
+        write(self, r)
+        self._version_counter[0] += 1
+        self.grad_fn = r.grad_fn
+        self._output_nr = r._output_nr
+        self._requires_grad = r._requires_grad
+        return self
+
+    op.__name__ = op.__qualname__ = name + "_"
+    return op
+
+
+def fill_(self, value):
+    self._check_inplace()
+    E.fill_(self._data, data(value))
+    self._version_counter[0] += 1
+    return self
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+class CopyBackwards(Node):
+    def backward(self, g):
+        return (g * 0 if self.needs_input_grad[0] else None,
+                g if self.needs_input_grad[1] else None)
+
+
+def copy_(self, src, non_blocking=False):
+    self._check_inplace()
+    src_t = src if is_t(src) else make(Array(np.asarray(src)))
+    dst_shape, src_shape = self._data._np.shape, src_t._data._np.shape
+    if src_shape != dst_shape:
+        try:
+            fits = np.broadcast_shapes(dst_shape, src_shape) == dst_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"The size of tensor a ({dst_shape[-1] if dst_shape else 1}) must match the "
+                f"size of tensor b ({src_shape[-1] if src_shape else 1}) at non-singleton "
+                f"dimension {max(len(dst_shape) - 1, 0)}"
+            )
+    E.copy_(self._data, src_t._data)
+    if grad_mode._state.grad_enabled and (self._requires_grad or src_t._requires_grad):
+        record(CopyBackwards, self, (self, src_t))
+    else:
+        self._version_counter[0] += 1
+    return self
+
+
+TENSOR_METHODS = {"fill_": fill_, "zero_": zero_, "copy_": copy_}

@@ -1,0 +1,182 @@
+"""Differentiable unary math and activations: neg, exp, log*, sqrt, rsqrt, abs, sign, sin,
+cos, tanh, sigmoid, relu, reciprocal, erf and the rounding ops.
+
+Forward values come from ``ember_tensor.elementwise`` (integer inputs of float-only math give
+the default float dtype there, as in torch); the backward formulas are Tensor ops.
+"""
+import math
+
+from ember_tensor import elementwise as E
+
+from ..autograd.node import Node, record
+from ._common import require_tensor
+
+
+class NegBackward0(Node):
+    def backward(self, g):
+        return (-g,)
+
+
+class ExpBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * out,)
+
+
+class LogBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g / x,)
+
+
+class Log2Backward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g / (x * math.log(2.0)),)
+
+
+class Log1PBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g / (x + 1),)
+
+
+class Expm1Backward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * (out + 1),)
+
+
+class SqrtBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g / (2 * out),)
+
+
+class RsqrtBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * -0.5 * out ** 3,)
+
+
+class AbsBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * sign(x),)
+
+
+class SinBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * cos(x),)
+
+
+class CosBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * -sin(x),)
+
+
+class TanhBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * (1 - out * out),)
+
+
+class SigmoidBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * out * (1 - out),)
+
+
+class ReluBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (g * (out > 0),)
+
+
+class ReciprocalBackward0(Node):
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        return (-g * out * out,)
+
+
+class ErfBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * (2.0 / math.sqrt(math.pi)) * exp(-(x * x)),)
+
+
+def _zero_grad_node(name):
+    """Piecewise-constant ops (sign, floor, ...): the gradient is zero everywhere."""
+    return type(name, (Node,), {"backward": lambda self, g: (g * 0,)})
+
+
+SignBackward0 = _zero_grad_node("SignBackward0")
+FloorBackward0 = _zero_grad_node("FloorBackward0")
+CeilBackward0 = _zero_grad_node("CeilBackward0")
+RoundBackward0 = _zero_grad_node("RoundBackward0")
+RoundBackward1 = _zero_grad_node("RoundBackward1")
+TruncBackward0 = _zero_grad_node("TruncBackward0")
+
+_SAVE_NONE, _SAVE_INPUT, _SAVE_OUTPUT = 0, 1, 2
+
+
+def _op(name, kernel, node_cls, save):
+    def op(input):
+        require_tensor(input, name)
+        res = kernel(input._data)
+        if save == _SAVE_INPUT:
+            return record(node_cls, res, (input,), save=(input,))
+        if save == _SAVE_OUTPUT:
+            return record(node_cls, res, (input,), save=(res,))
+        return record(node_cls, res, (input,))
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+neg = _op("neg", E.neg, NegBackward0, _SAVE_NONE)
+exp = _op("exp", E.exp, ExpBackward0, _SAVE_OUTPUT)
+log = _op("log", E.log, LogBackward0, _SAVE_INPUT)
+log2 = _op("log2", E.log2, Log2Backward0, _SAVE_INPUT)
+log1p = _op("log1p", E.log1p, Log1PBackward0, _SAVE_INPUT)
+expm1 = _op("expm1", E.expm1, Expm1Backward0, _SAVE_OUTPUT)
+sqrt = _op("sqrt", E.sqrt, SqrtBackward0, _SAVE_OUTPUT)
+rsqrt = _op("rsqrt", E.rsqrt, RsqrtBackward0, _SAVE_OUTPUT)
+abs = _op("abs", E.abs, AbsBackward0, _SAVE_INPUT)  # noqa: A001 - torch's name
+sign = _op("sign", E.sign, SignBackward0, _SAVE_NONE)
+sin = _op("sin", E.sin, SinBackward0, _SAVE_INPUT)
+cos = _op("cos", E.cos, CosBackward0, _SAVE_INPUT)
+tanh = _op("tanh", E.tanh, TanhBackward0, _SAVE_OUTPUT)
+sigmoid = _op("sigmoid", E.sigmoid, SigmoidBackward0, _SAVE_OUTPUT)
+relu = _op("relu", E.relu, ReluBackward0, _SAVE_OUTPUT)
+reciprocal = _op("reciprocal", E.reciprocal, ReciprocalBackward0, _SAVE_OUTPUT)
+erf = _op("erf", E.erf, ErfBackward0, _SAVE_INPUT)
+floor = _op("floor", E.floor, FloorBackward0, _SAVE_NONE)
+ceil = _op("ceil", E.ceil, CeilBackward0, _SAVE_NONE)
+trunc = _op("trunc", E.trunc, TruncBackward0, _SAVE_NONE)
+_round0 = _op("round", E.round, RoundBackward0, _SAVE_NONE)
+
+
+def round(input, *, decimals=0):  # noqa: A001 - torch's name
+    if decimals == 0:
+        return _round0(input)
+    require_tensor(input, "round")
+    return record(RoundBackward1, E.round(input._data, decimals), (input,))
+
+
+def positive(input):
+    require_tensor(input, "positive")
+    E.positive(input._data)  # refuses bool as torch does
+    return input
+
+
+FUNCTIONS = {
+    "neg": neg, "negative": neg, "exp": exp, "log": log, "log2": log2, "log1p": log1p,
+    "expm1": expm1, "sqrt": sqrt, "rsqrt": rsqrt, "abs": abs, "absolute": abs, "sign": sign,
+    "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
+    "reciprocal": reciprocal, "erf": erf, "floor": floor, "ceil": ceil, "round": round,
+    "trunc": trunc, "positive": positive,
+}
+TENSOR_METHODS = dict(FUNCTIONS)
