@@ -37,7 +37,8 @@ def _parser():
     group.add_argument("--train-all", dest="freeze", action="store_false",
                        help="train every layer (default with random weights)")
     ft.add_argument("--image-size", type=int, help="images are resized and centre-cropped "
-                    "to this size (default: 32)")
+                    "to this size (default: 112 for --data; for the 8x8 digits 32, or 16 when "
+                    "training the whole network)")
     ft.add_argument("--max-samples", type=int, help="use at most this many images")
     ft.add_argument("--out", default="ember-vision-out", metavar="DIR",
                     help="where model.pth, metrics.json and training.png go "

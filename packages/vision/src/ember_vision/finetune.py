@@ -23,8 +23,12 @@ from ._weights_file import load_pretrained, load_user_weights
 from .errors import UsageError
 from .models import resnet18
 
-DEFAULTS = {"image_size": 32, "batch_size": 64, "lr": 0.01, "val_fraction": 0.2,
-            "epochs_frozen": 30, "epochs_full": 3}
+# Chosen so that the bare command (digits, 2-core CPU) ends well within 3 minutes: fc on
+# cached features is cheap (30 epochs), a whole-network epoch is not (2 epochs, 16 px: the
+# digits are 8x8 to begin with). Image folders get a size ImageNet features can work with.
+DEFAULTS = {"batch_size": 64, "lr": 0.01, "val_fraction": 0.2,
+            "epochs_frozen": 30, "epochs_full": 2,
+            "digits_size_frozen": 32, "digits_size_full": 16, "folder_size": 112}
 
 
 def _batches(dataset, indices, batch_size, desc, progress):
@@ -205,11 +209,10 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
              freeze_backbone=None, image_size=None, out="ember-vision-out", seed=0,
              val_fraction=None, max_samples=None, progress=True, log=print):
     """Finetune ResNet-18 on ``data`` (None: the embedded digits); returns the metrics dict."""
-    image_size = int(image_size or DEFAULTS["image_size"])
     batch_size = int(batch_size or DEFAULTS["batch_size"])
     lr = float(lr if lr is not None else DEFAULTS["lr"])
     val_fraction = float(val_fraction if val_fraction is not None else DEFAULTS["val_fraction"])
-    if image_size < 8:
+    if image_size is not None and int(image_size) < 8:
         raise UsageError(f"--image-size must be at least 8, got {image_size}")
     if batch_size < 1:
         raise UsageError(f"--batch-size must be positive, got {batch_size}")
@@ -221,12 +224,17 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
         raise UsageError(f"the validation fraction must be in (0, 1), got {val_fraction}")
 
     ember.manual_seed(seed)
+    if data is not None:  # a bad folder is reported before any weights are fetched
+        load_dataset(data, 8)
+    model, weights_desc, pretrained = _start_model(weights, progress, log)
+    frozen = pretrained if freeze_backbone is None else bool(freeze_backbone)
+    if image_size is None:
+        image_size = (DEFAULTS["folder_size"] if data is not None else
+                      DEFAULTS["digits_size_frozen" if frozen else "digits_size_full"])
+    image_size = int(image_size)
     dataset, data_desc = load_dataset(data, image_size)
     classes = list(dataset.classes)
     split = split_indices(dataset.targets, val_fraction, seed, max_samples)
-
-    model, weights_desc, pretrained = _start_model(weights, progress, log)
-    frozen = pretrained if freeze_backbone is None else bool(freeze_backbone)
     epochs = int(epochs or (DEFAULTS["epochs_frozen"] if frozen else DEFAULTS["epochs_full"]))
     for p in model.parameters():
         p.requires_grad = not frozen
