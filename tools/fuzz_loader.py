@@ -128,7 +128,7 @@ def record_boundaries(data):
         stream = io.BytesIO(data)
         for _ in range(5):  # the five legacy pickles
             try:
-                for _, _, end in pickletools.genops(stream):
+                for _ in pickletools.genops(stream):
                     pass
             except Exception:  # noqa: BLE001
                 break
