@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .._kernels import layer_norm as _ln
 from .._kernels import norm as _k
 from .._size import Size
 from ._util import nd, scalar_name, size_str, wrap
@@ -149,6 +150,10 @@ def _ln_shape(xa, normalized_shape, w, b):
     return ns
 
 
+def _ln_vec(v, D):
+    return None if v is None else np.ascontiguousarray(v.reshape(D), dtype=np.float64)
+
+
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """torch.native_layer_norm: ``(out, mean, rstd)``; mean/rstd keep the normalised dims
     as size 1."""
@@ -156,19 +161,15 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     ns = _ln_shape(xa, normalized_shape, w, b)
     D = math.prod(ns)
     lead = xa.shape[:xa.ndim - len(ns)]
-    x2 = xa.reshape(-1, D).astype(np.float64) if D else xa.reshape(-1, 0).astype(np.float64)
-    mean = x2.mean(axis=1, keepdims=True) if D else np.zeros((x2.shape[0], 1))
-    xc = x2 - mean
-    var = (xc * xc).mean(axis=1, keepdims=True) if D else np.zeros((x2.shape[0], 1))
-    rstd = 1.0 / np.sqrt(var + eps)
-    y = xc * rstd
-    if w is not None:
-        y *= w.reshape(1, D)
-    if b is not None:
-        y += b.reshape(1, D)
+    M = math.prod(lead)
     stat_shape = lead + (1,) * len(ns)
-    return (wrap(y.astype(xa.dtype).reshape(xa.shape)),
-            wrap(mean.astype(xa.dtype).reshape(stat_shape)),
+    mean = np.zeros(M)
+    rstd = np.full(M, 1.0 / math.sqrt(eps))  # what an empty row normalises with
+    y = np.empty(xa.shape, xa.dtype)
+    if D:
+        _ln.forward(np.ascontiguousarray(xa).reshape(M, D), y.reshape(M, D), _ln_vec(w, D),
+                    _ln_vec(b, D), float(eps), mean, rstd)
+    return (wrap(y), wrap(mean.astype(xa.dtype).reshape(stat_shape)),
             wrap(rstd.astype(xa.dtype).reshape(stat_shape)))
 
 
@@ -182,23 +183,20 @@ def layer_norm_backward(grad_out, x, normalized_shape, mean, rstd, weight=None, 
             f"layer_norm_backward: expected grad_output of size {size_str(xa.shape)}, but got "
             f"{size_str(go.shape)}")
     D = math.prod(ns)
-    g2 = go.reshape(-1, D).astype(np.float64)
-    x2 = xa.reshape(-1, D).astype(np.float64)
-    m = nd(mean).reshape(-1, 1).astype(np.float64)
-    r = nd(rstd).reshape(-1, 1).astype(np.float64)
-    xhat = (x2 - m) * r
+    M = xa.size // D if D else math.prod(xa.shape[:xa.ndim - len(ns)])
     need_x, need_w, need_b = (bool(v) for v in output_mask)
-    gx = gw = gb = None
-    if need_x:
-        gh = g2 * w.reshape(1, D) if w is not None else g2
-        if D:
-            gx2 = r * (gh - gh.mean(axis=1, keepdims=True)
-                       - xhat * (gh * xhat).mean(axis=1, keepdims=True))
-        else:
-            gx2 = gh
-        gx = wrap(gx2.astype(xa.dtype).reshape(xa.shape))
-    if need_w and w is not None:
-        gw = wrap((g2 * xhat).sum(axis=0).astype(xa.dtype).reshape(ns))
-    if need_b and nd(bias) is not None:
-        gb = wrap(g2.sum(axis=0).astype(xa.dtype).reshape(ns))
-    return gx, gw, gb
+    need_w = need_w and w is not None
+    need_b = need_b and nd(bias) is not None
+    gx = np.empty(xa.shape, xa.dtype) if need_x else None
+    if D:
+        gw, gb = _ln.backward(
+            np.ascontiguousarray(go, dtype=xa.dtype).reshape(M, D),
+            np.ascontiguousarray(xa).reshape(M, D),
+            np.ascontiguousarray(nd(mean).reshape(M), dtype=np.float64),
+            np.ascontiguousarray(nd(rstd).reshape(M), dtype=np.float64),
+            _ln_vec(w, D), None if gx is None else gx.reshape(M, D), need_w, need_b)
+    else:
+        gw = gb = np.zeros(0)
+    return (None if gx is None else wrap(gx),
+            wrap(gw.astype(xa.dtype).reshape(ns)) if need_w else None,
+            wrap(gb.astype(xa.dtype).reshape(ns)) if need_b else None)
