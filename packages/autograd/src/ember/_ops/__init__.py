@@ -9,22 +9,8 @@ import importlib
 import numpy as np
 
 from ember_tensor import Array
-from ember_tensor import _dtype as D
 
 _MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg")
-
-
-def kernel(module, name, fallback):
-    """``ember_tensor.<module>.<name>`` when that kernel exists, else ``fallback``.
-
-    The fallbacks are NumPy one-liners that keep the autograd layer usable while a kernel
-    module is missing; the kernels are preferred as soon as they are importable.
-    """
-    try:
-        mod = importlib.import_module(f"ember_tensor.{module}")
-    except ImportError:
-        return fallback
-    return getattr(mod, name, fallback)
 
 
 def arr(x):
@@ -44,10 +30,6 @@ def wrap_np(value, dtype=None):
     if dtype is not None and value.dtype != dtype.np:
         value = value.astype(dtype.np)
     return Array(value)
-
-
-def result_dtype(*xs):
-    return D.result_type(*(arr(x) for x in xs))
 
 
 def install(cls):

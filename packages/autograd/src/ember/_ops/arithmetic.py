@@ -129,40 +129,47 @@ def floor_divide(input, other):
     return div(input, other, rounding_mode="floor")
 
 
-class RemainderBackward0(Node):
+class RemainderBackward0(Node):  # Number divisor
+    def backward(self, g):
+        return (g,)
+
+
+class RemainderBackward1(Node):  # Tensor divisor
     def backward(self, g):
         a, b = self.saved_tensors
-        gb = None
-        if self.needs_input_grad[1]:
-            gb = -g * a.div(b, rounding_mode="floor")
+        gb = -g * a.div(b, rounding_mode="floor") if self.needs_input_grad[1] else None
         return (g if self.needs_input_grad[0] else None, gb)
 
 
-class FmodBackward0(Node):
+class FmodBackward0(RemainderBackward0):
+    pass
+
+
+class FmodBackward1(Node):
     def backward(self, g):
         a, b = self.saved_tensors
-        gb = None
-        if self.needs_input_grad[1]:
-            gb = -g * a.div(b, rounding_mode="trunc")
+        gb = -g * a.div(b, rounding_mode="trunc") if self.needs_input_grad[1] else None
         return (g if self.needs_input_grad[0] else None, gb)
 
 
-def _remainder_like(efn, node, input, other):
+def _remainder_like(efn, nodes, input, other):
     other = check_operand(other)
     if not is_t(input):
         input = make(_scalar_array(input))
     res = efn(input._data, data(other))
-    needs_other = is_t(other) and other._requires_grad
-    return record(node, res, (input, other),
+    if not is_t(other):
+        return record(nodes[0], res, (input,))
+    needs_other = other._requires_grad
+    return record(nodes[1], res, (input, other),
                   save=(input if needs_other else None, other if needs_other else None))
 
 
 def remainder(input, other):
-    return _remainder_like(E.remainder, RemainderBackward0, input, other)
+    return _remainder_like(E.remainder, (RemainderBackward0, RemainderBackward1), input, other)
 
 
 def fmod(input, other):
-    return _remainder_like(E.fmod, FmodBackward0, input, other)
+    return _remainder_like(E.fmod, (FmodBackward0, FmodBackward1), input, other)
 
 
 # ---- pow ------------------------------------------------------------------------------------

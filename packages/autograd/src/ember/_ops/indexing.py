@@ -10,6 +10,7 @@ import numpy as np
 
 from ember_tensor import Array
 from ember_tensor import _dtype as D
+from ember_tensor import elementwise as E
 from ember_tensor._array import _wrap_dim
 from ember_tensor._indexing import _convert
 
@@ -249,17 +250,17 @@ def masked_fill(input, mask, value):
             f"{mask.dtype if isinstance(mask, _T()) else type(mask).__name__}"
         )
     v = value._data._np if isinstance(value, _T()) else value
-    out = np.where(mask._data._np, np.asarray(v, dtype=input._data._np.dtype),
-                   input._data._np)
-    out = np.broadcast_to(out, input._data._np.shape) if out.shape != input.shape else out
-    return record(MaskedFillBackward0, Array(np.ascontiguousarray(out)), (input, mask, value),
-                  save=(mask,))
+    fill = Array(np.asarray(v, dtype=input._data._np.dtype))  # the result keeps input's dtype
+    out = E.where(mask._data, fill, input._data)
+    if out._np.shape != input._data._np.shape:
+        out = Array(np.ascontiguousarray(np.broadcast_to(out._np, input._data._np.shape)))
+    return record(MaskedFillBackward0, out, (input, mask, value), save=(mask,))
 
 
 def masked_fill_(input, mask, value):
-    from .elementwise import _inplace
+    from .inplace import inplace
 
-    return _inplace(masked_fill, "masked_fill")(input, mask, value)
+    return inplace(masked_fill, "masked_fill")(input, mask, value)
 
 
 def masked_select(input, mask):

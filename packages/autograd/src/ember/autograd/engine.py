@@ -26,22 +26,9 @@ def _sum_to_shape(grad, shape, create_graph):
 
 
 def _array_sum_to_shape(a, shape):
-    try:
-        from ember_tensor.reduction import sum_to_shape
-    except ImportError:
-        sum_to_shape = None
-    if sum_to_shape is not None:
-        return sum_to_shape(a, shape)
-    from ember_tensor import Array
+    from ember_tensor.reduction import sum_to_shape
 
-    x = a._np
-    lead = x.ndim - len(shape)
-    if lead:
-        x = x.sum(axis=tuple(range(lead)))
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and x.shape[i] != 1)
-    if axes:
-        x = x.sum(axis=axes, keepdims=True)
-    return Array(x.reshape(shape))
+    return sum_to_shape(a, shape)
 
 
 def _add(a, b, create_graph):
