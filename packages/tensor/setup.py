@@ -56,7 +56,8 @@ def _openmp_flags():
 
 def _extensions():
     compile_args, link_args = _openmp_flags()
-    compile_args = ["-O3"] + compile_args
+    # -fno-math-errno lets sqrt and friends vectorise; Ember never reads errno
+    compile_args = ["-O3", "-fno-math-errno"] + compile_args
     if not _flag("EMBER_PORTABLE") and sys.platform != "win32":
         compile_args.append("-march=native")
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
@@ -81,7 +82,14 @@ def _extensions():
         "cdivision": True,
         "embedsignature": True,
     }
-    return cythonize(exts, compiler_directives=directives, include_path=[str(HERE / "src")])
+    # Generated C depends on the Cython and NumPy of the building environment: keep one copy
+    # per (Python, NumPy, Cython), or a tox env would reuse C written against another NumPy.
+    import Cython
+
+    tag = (f"py{sys.version_info[0]}{sys.version_info[1]}-np{numpy.__version__}"
+           f"-cy{Cython.__version__}{'-checked' if checks else ''}")
+    return cythonize(exts, compiler_directives=directives, include_path=[str(HERE / "src")],
+                     build_dir=str(pathlib.Path("build") / f"cython-{tag}"), nthreads=2)
 
 
 setup(ext_modules=_extensions())
