@@ -54,7 +54,8 @@ def run_ops(rows):
                            budget=case.get("budget", 3.0))
             extra = ""
             if case.get("flops"):
-                extra = f"{case['flops'] / e / 1e9:.1f} GFLOP/s (torch {case['flops'] / t / 1e9:.1f})"
+                gf_e, gf_t = case["flops"] / e / 1e9, case["flops"] / t / 1e9
+                extra = f"{gf_e:.1f} GFLOP/s (torch {gf_t:.1f})"
             rows.append(("ops", case["name"], e, t, extra))
             _print_row(rows[-1])
         if hasattr(module, "sgemm_gflops"):

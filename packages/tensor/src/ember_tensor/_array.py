@@ -172,7 +172,7 @@ class Array:
     def __bool__(self):
         if self._np.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if self._np.size > 1 else "Boolean value of Tensor with no values is ambiguous"
             )
         return builtins.bool(self.item())

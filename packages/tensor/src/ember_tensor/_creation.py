@@ -27,9 +27,6 @@ def _infer_dtype(data):
         if isinstance(x, Array):
             d = x.dtype
             k = 2 if d.is_floating_point else (0 if d is D.bool else 1)
-            if k == 2 and kind != 2:
-                kind = 2
-                explicit = d
             kind = k if kind is None else max(kind, k)
         elif isinstance(x, (list, tuple)):
             stack.extend(x)

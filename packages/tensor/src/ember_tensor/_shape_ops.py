@@ -59,11 +59,13 @@ def split(a, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step < 0:
-            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={step}")
         if step == 0:
             if n != 0:
                 raise RuntimeError(
-                    f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+                    "split_size can only be 0 if dimension size is 0, but got dimension size "
+                    f"of {n}"
                 )
             return (a,)
         sizes = [min(step, n - s) for s in range(0, n, step)] or [0]

@@ -21,6 +21,10 @@ __all__ = [
 ]
 
 
+def _legacy_reduction(size_average, reduce):
+    return "mean" if reduce and size_average else "sum" if reduce else "none"
+
+
 def _check_tensor(x, fn, arg="input", pos=1):
     if not isinstance(x, Tensor):
         raise TypeError(
@@ -76,7 +80,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return _nn.gelu(input, approximate)
 
 
@@ -206,7 +210,7 @@ def _reduction(size_average, reduce, reduction):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     warnings.warn("size_average and reduce args will be deprecated, please use "
-                  f"reduction='{'mean' if reduce and size_average else 'sum' if reduce else 'none'}' "
+                  f"reduction='{_legacy_reduction(size_average, reduce)}' "
                   "instead.", stacklevel=3)
     if not reduce:
         return "none"

@@ -408,7 +408,7 @@ class Module:
     def _apply(self, fn):
         """Apply ``fn`` to every parameter, gradient and buffer, in place of the old tensor."""
         for module in self.modules():
-            for key, param in module._parameters.items():
+            for param in module._parameters.values():
                 if param is None:
                     continue
                 with no_grad():
