@@ -41,12 +41,12 @@ def ember_home(request, tmp_path_factory):
     return home
 
 
-def _run(script, home=None):
+def _run(script, home=None, args=()):
     env = dict(os.environ)
     if home is not None:
         env["EMBER_HOME"] = str(home)
         env["TORCH_HOME"] = str(home / "no-torch-cache")  # never read a real torch cache
-    proc = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True,
+    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True,
                           text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
@@ -138,3 +138,15 @@ def test_dag_exclusion():
     assert lines[2:] == ["Does `a` require gradients?: False",
                          "Does `b` require gradients?: True",
                          "Does `c` require gradients?: False"]
+
+
+def test_computational_graph(tmp_path):
+    out = _run("tutorial_computational_graph.py", args=[str(tmp_path)])
+    lines = out.splitlines()
+    assert lines[:6] == ["SubBackward0", "  MulBackward0", "    PowBackward0",
+                         "      AccumulateGrad", "  PowBackward0", "    AccumulateGrad"]
+    assert lines[-1] == "tensor([36., 81.]) tensor([-12.,  -8.])"
+    dot = (tmp_path / "autograd_graph.dot").read_text()
+    assert dot.startswith("digraph") and "lightblue" in dot and "SubBackward0" in dot
+    if shutil.which("dot"):
+        assert (tmp_path / "autograd_graph.svg").read_text().lstrip().startswith("<?xml")
