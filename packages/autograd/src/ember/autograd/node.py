@@ -220,6 +220,24 @@ def check_inplace(tensor):
         )
 
 
+_Tensor = None  # ember.Tensor, bound on first use (node.py is imported before _tensor.py)
+
+
+def _tensor_class():
+    global _Tensor
+    if _Tensor is None:
+        from .._tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
+
+
+def _wrap(array):
+    t = object.__new__(_Tensor)
+    t._init(array)
+    return t
+
+
 def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=None, **attrs):
     """Wrap already computed ``outputs`` as Tensors and, if needed, attach a ``node_cls``.
 
@@ -229,31 +247,54 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     ``non_differentiable``: output Arrays that never require grad (indices, masks).
     ``view_of``: the input the outputs are views of; they share its version counter.
     Returns a Tensor (or a tuple of Tensors when ``outputs`` is a tuple).
-    """
-    from .._tensor import Tensor
 
+    This runs once per op, so it is written for speed: plain loops, no generators.
+    """
+    Tensor = _Tensor or _tensor_class()
+    needs = False
+    if grad_mode._state.grad_enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x._requires_grad:
+                needs = True
+                break
     single = not isinstance(outputs, tuple)
+    if not needs and view_of is None:  # the no-graph path: just wrap
+        if single:
+            if isinstance(outputs, Tensor):
+                outputs._version_counter[0] += 1
+                return outputs
+            return _wrap(outputs)
+        result = []
+        for out in outputs:
+            if isinstance(out, Tensor):
+                out._version_counter[0] += 1
+                result.append(out)
+            else:
+                result.append(_wrap(out))
+        return tuple(result)
     outs = (outputs,) if single else outputs
-    needs = grad_mode._state.grad_enabled and any(
-        isinstance(x, Tensor) and x._requires_grad for x in inputs
-    )
     node = None
     if needs:
         node = node_cls()
         if anomaly_mode._local.__dict__.get("enabled"):
             node._anomaly_trace = anomaly_mode.forward_trace()
-        node.next_functions = tuple(
-            edge(x) if isinstance(x, Tensor) else (None, 0) for x in inputs
-        )
-        node.needs_input_grad = tuple(
-            isinstance(x, Tensor) and x._requires_grad for x in inputs
-        )
-        node._input_meta = tuple(
-            (tuple(x._data._np.shape), x._data.dtype) if isinstance(x, Tensor) else None
-            for x in inputs
-        )
-        for key, value in attrs.items():
-            setattr(node, key, value)
+        nexts = []
+        needs_grad = []
+        meta = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                nexts.append(edge(x))
+                needs_grad.append(x._requires_grad)
+                meta.append((x._data._np.shape, x._data.dtype))
+            else:
+                nexts.append((None, 0))
+                needs_grad.append(False)
+                meta.append(None)
+        node.next_functions = tuple(nexts)
+        node.needs_input_grad = tuple(needs_grad)
+        node._input_meta = tuple(meta)
+        if attrs:
+            node.__dict__.update(attrs)
     result = []
     counter = view_of._version_counter if view_of is not None else None
     for i, out in enumerate(outs):
@@ -261,32 +302,34 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
             t = out
             t._version_counter[0] += 1
         else:
-            t = Tensor._make(out)
+            t = _wrap(out)
             if counter is not None:
                 t._version_counter = counter
-        if node is not None and t._data.dtype.is_floating_point and not any(
-            out is nd for nd in non_differentiable
+        if node is not None and t._data._np.dtype.kind == "f" and not (
+            non_differentiable and any(out is nd for nd in non_differentiable)
         ):
             t._requires_grad = True
             t.grad_fn = node
             t._output_nr = i
         result.append(t)
     if node is not None:
-        node._out_meta = tuple((tuple(t._data._np.shape), t._data.dtype) for t in result)
-        saved = []
-        for s in save:
-            if s is None:
-                saved.append(None)
-            elif isinstance(s, Tensor):
-                saved.append(SavedTensor(s))
-            else:
-                for i, out in enumerate(outs):
-                    if out is s:
-                        t = result[i]
-                        saved.append(SavedTensor(None, output_nr=i, data=t._data,
-                                                 counter=t._version_counter))
-                        break
-                else:  # a helper Array that is neither input nor output: keep it as is
-                    saved.append(SavedTensor(Tensor._make(s)))
-        node._saved = tuple(saved)
+        if single:
+            node._out_meta = ((t._data._np.shape, t._data.dtype),)
+        else:
+            node._out_meta = tuple((t._data._np.shape, t._data.dtype) for t in result)
+        if save:
+            node._saved = tuple(_save(s, outs, result, Tensor) for s in save)
     return result[0] if single else tuple(result)
+
+
+def _save(s, outs, result, Tensor):
+    if s is None:
+        return None
+    if isinstance(s, Tensor):
+        return SavedTensor(s)
+    for i, out in enumerate(outs):
+        if out is s:
+            t = result[i]
+            return SavedTensor(None, output_nr=i, data=t._data, counter=t._version_counter)
+    # a helper Array that is neither input nor output: keep it as is
+    return SavedTensor(Tensor._make(s))
