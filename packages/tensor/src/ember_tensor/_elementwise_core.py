@@ -1,0 +1,328 @@
+"""The machinery every elementwise op runs on: operand checks, torch's broadcasting of shapes,
+``out=`` validation, casts and copies, and dispatch of a Cython loop from ``_kernels.binary`` /
+``_kernels.unary`` under ``_kernels.strided.launch``.
+
+An op resolves the result dtype with torch's promotion rules, casts the operands that need it,
+broadcasts them as stride-0 views (no copies) and runs the loop. Bool travels as uint8 (same
+bytes) and float16 is computed in float32.
+"""
+import builtins
+import warnings
+
+import numpy as np
+
+from . import _dtype as D
+from ._array import Array
+from ._kernels import binary as _binary_kernels
+from ._kernels import unary as _unary_kernels
+from ._kernels.strided import launch as _launch
+
+
+_KERNELS = {**_binary_kernels.KERNELS, **_unary_kernels.KERNELS}
+_UINT8 = np.dtype(np.uint8)
+_BOOL = np.dtype(np.bool_)
+_INT64 = np.dtype(np.int64)
+_SCALARS = (builtins.bool, builtins.int, builtins.float, np.generic)
+
+TORCH_NAMES = {
+    D.float32: "Float", D.float64: "Double", D.float16: "Half", D.int64: "Long",
+    D.int32: "Int", D.int16: "Short", D.int8: "Char", D.uint8: "Byte", D.bool: "Bool",
+}
+
+
+# ---- operands ----------------------------------------------------------------------------------
+def _is_scalar(x):
+    return isinstance(x, _SCALARS)
+
+
+def _check_operand(x, op):
+    if not isinstance(x, Array) and not _is_scalar(x):
+        raise TypeError(
+            f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}"
+        )
+
+
+def _shape(x):
+    return x._np.shape if isinstance(x, Array) else ()
+
+
+def broadcast_shapes(*shapes):
+    """torch's broadcast of shapes, with its error naming the clashing sizes."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        for i in range(1, len(s) + 1):
+            size = s[-i]
+            if size == out[-i] or size == 1:
+                continue
+            if out[-i] != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({out[-i]}) must match the size of tensor b ({size}) "
+                    f"at non-singleton dimension {ndim - i}"
+                )
+            out[-i] = size
+    return tuple(out)
+
+
+def _scalar_np(x, dtype):
+    """A Python scalar as a 0-d ndarray of ``dtype``, wrapping like a C cast (int8 + 300)."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    return np.array(x).astype(dtype.np)
+
+
+def _wrap(arr):
+    """Array around a result ndarray we made ourselves (skips Array.__init__'s validation)."""
+    res = _new_array(Array)
+    res._np = arr
+    return res
+
+
+_new_array = object.__new__
+
+
+def _kview(arr):
+    """The array a kernel sees: bool as uint8 (same bytes)."""
+    return arr.view(_UINT8) if arr.dtype == _BOOL else arr
+
+
+def _kernel(name, dtype):
+    key = name, ("uint8" if dtype is D.bool else dtype.np.name)
+    try:
+        return _KERNELS[key]
+    except KeyError:
+        raise NotImplementedError(
+            f'"{name}_cpu" not implemented for \'{TORCH_NAMES[dtype]}\''
+        ) from None
+
+
+def _check_writable_once(arr):
+    """torch refuses to write through an expanded (stride-0) dim: several elements, one cell."""
+    np_arr = arr._np
+    for size, stride in zip(np_arr.shape, np_arr.strides):
+        if stride == 0 and size > 1:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
+
+
+def can_cast(src, dst):
+    """torch.can_cast: no float -> integer, no non-bool -> bool."""
+    if src.is_floating_point and not dst.is_floating_point:
+        return False
+    if src is not D.bool and dst is D.bool:
+        return False
+    return True
+
+
+def _prepare_out(out, shape, result_dtype, inplace):
+    """Validate ``out`` for a result of ``shape``/``result_dtype``; resize like torch for out=."""
+    if not isinstance(out, Array):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if not can_cast(result_dtype, out.dtype):
+        raise RuntimeError(
+            f"result type {TORCH_NAMES[result_dtype]} can't be cast to the desired output type "
+            f"{TORCH_NAMES[out.dtype]}"
+        )
+    if out._np.shape != shape:
+        if inplace:
+            raise RuntimeError(
+                f"output with shape {list(out._np.shape)} doesn't match the broadcast shape "
+                f"{list(shape)}"
+            )
+        if out._np.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out._np.shape)}, which does not match the required output shape "
+                f"{list(shape)}. This behavior is deprecated, and in a future PyTorch release "
+                "outputs will not be resized unless they have zero elements. You can explicitly "
+                "reuse an out tensor t by resizing it, inplace, to zero elements with "
+                "t.resize_(0).", UserWarning, stacklevel=4,
+            )
+        out._np = np.empty(shape, dtype=out.dtype.np)
+    _check_writable_once(out)
+
+
+def _run(name, compute, out_dtype, operands, shape, out=None, params=(), inplace=False):
+    """Run kernel ``name`` for ``compute`` dtype over ``operands``; return the result Array."""
+    if compute is D.float16:  # no half kernels: compute in float32, round once at the end
+        res = _run(name, D.float32, D.float32 if out_dtype is D.float16 else out_dtype,
+                   operands, shape, None, params)
+        res = Array(res._np.astype(out_dtype.np))
+        if out is None:
+            return res
+        _prepare_out(out, shape, out_dtype, inplace)
+        _copy_into(out._np, res._np)
+        return out
+    entry = _kernel(name, compute)
+    ins = []
+    for i, x in enumerate(operands):
+        if isinstance(x, Array):
+            arr = x._np
+            want = _BOOL if (i == 0 and name == "where") else compute.np
+            if arr.dtype != want:
+                arr = arr.astype(want)
+        else:
+            arr = _scalar_np(x, compute)
+        ins.append(arr.view(_UINT8) if arr.dtype == _BOOL else arr)
+    ins = tuple(ins)
+    if out is not None:
+        _prepare_out(out, shape, out_dtype, inplace)
+        if out.dtype is out_dtype:
+            target = out._np
+        else:
+            target = np.empty(shape, dtype=out_dtype.np)
+    else:
+        target = np.empty(shape, dtype=out_dtype.np)
+    err = _launch(entry, _kview(target), ins, params)
+    if err:
+        raise RuntimeError("ZeroDivisionError")
+    if out is None:
+        return _wrap(target)
+    if target is not out._np:
+        _copy_into(out._np, target)
+    return out
+
+
+def _copy_into(dst, src):
+    """dst[...] = src (same shape), casting; through the copy kernel when dtypes agree."""
+    if src.dtype != dst.dtype:
+        src = src.astype(dst.dtype)
+    d = D.from_numpy_dtype(dst.dtype)
+    if d is D.float16:
+        np.copyto(dst, src)
+        return
+    _launch(_kernel("copy", d), _kview(dst), (_kview(src),))
+
+
+# Fast path for the common call: Arrays of one dtype (or an Array and a Python number its dtype
+# absorbs), no out=. Keyed by NumPy dtype; comparisons write bool directly.
+_FAST = {}
+for (_name, _dt), (_f, _dts) in _KERNELS.items():
+    if _name in ("add", "sub", "mul", "div", "maximum", "minimum"):
+        _FAST[_name, _dts[1]] = (_f, _dts)
+    elif _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        _FAST[_name, _dts[1]] = (_f, (_BOOL,) + _dts[1:])
+
+
+def _fast(name, a, b):
+    """The result of a plain same-dtype op, or None when promotion rules must be worked out."""
+    an = a._np
+    tb = type(b)
+    if tb is Array:
+        bn = b._np
+        if bn.dtype != an.dtype:
+            return None
+        shape = an.shape if an.shape == bn.shape else broadcast_shapes(an.shape, bn.shape)
+    elif (tb is builtins.float or tb is builtins.int) and an.dtype.kind == "f":
+        entry = _FAST_SCALAR.get((name, an.dtype))
+        if entry is not None:  # the scalar rides in the kernel's parameters
+            res = np.empty(an.shape, an.dtype)
+            _launch(entry, res, (an,), (b if name != "sub" else -b,))
+            return _wrap(res)
+        bn = np.array(b, an.dtype)
+        shape = an.shape
+    elif tb is builtins.int and an.dtype == _INT64:
+        bn = np.array(b, an.dtype)
+        shape = an.shape
+    else:
+        return None
+    entry = _FAST.get((name, an.dtype))
+    if entry is None:
+        return None
+    res = np.empty(shape, entry[1][0])
+    _launch(entry, res, (an, bn))
+    return _wrap(res)
+
+
+_FAST_SCALAR = {(op, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
+                for op in (("add", "sub") if name == "add_scalar" else (name[:-7],))
+                if name.endswith("_scalar")}
+
+
+def _binary(name, a, b, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
+    _check_operand(b, name)
+    _check_operand(a, name)
+    if (type(a) is Array and type(b) is Array and out is None and dtype is None
+            and a._np.dtype == b._np.dtype and a._np.shape == b._np.shape):
+        # the common case, kept short: same dtype and shape, nothing to promote or broadcast
+        compute = a.dtype
+        shape = a._np.shape
+    else:
+        compute = dtype or D.result_type(a, b)
+        shape = broadcast_shapes(_shape(a), _shape(b))
+    return _run(name, compute, out_dtype or compute, (a, b), shape, out, params, inplace)
+
+
+_FAST_UNARY = {(name, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
+               if dts[0] == dts[1]}
+
+
+def _unary(name, a, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
+    if out is None and out_dtype is None and type(a) is Array:
+        entry = _FAST_UNARY.get((name, a._np.dtype))
+        if entry is not None and (dtype is None or dtype.np == a._np.dtype):
+            res = np.empty(a._np.shape, entry[1][0])
+            _launch(entry, res, (a._np,), params)
+            return _wrap(res)
+    if not isinstance(a, Array):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(a).__name__}")
+    compute = dtype or a.dtype
+    return _run(name, compute, out_dtype or compute, (a,), a._np.shape, out, params, inplace)
+
+
+# ---- writing results into existing arrays -----------------------------------------------------
+def _cast(a, dtype):
+    if a.dtype is dtype:
+        return a
+    with np.errstate(invalid="ignore", over="ignore"):  # nan -> int is silent in torch
+        return Array(a._np.astype(dtype.np))
+
+
+def _assign_inplace(dst, res):
+    _prepare_out(dst, res._np.shape, res.dtype, True)
+    _copy_into(dst._np, res._np)
+    return dst
+
+
+def copy_(dst, src, non_blocking=False, *, _checked=False):
+    """Write ``src`` (broadcast to ``dst``'s shape, cast to its dtype) into ``dst``."""
+    if not isinstance(src, Array):
+        raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
+    shape = dst._np.shape
+    if src._np.shape != shape:
+        if broadcast_shapes(shape, src._np.shape) != shape:
+            raise RuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape "
+                f"{list(broadcast_shapes(shape, src._np.shape))}"
+            )
+    if not _checked:
+        _check_writable_once(dst)
+    if dst._np.size == 0:
+        return dst
+    s = src._np
+    if s.dtype != dst._np.dtype:
+        s = s.astype(dst._np.dtype)
+    if s.shape != shape:
+        s = np.broadcast_to(s, shape)
+    _copy_into(dst._np, s)
+    return dst
+
+
+def fill_(a, value):
+    if isinstance(value, Array):
+        if value.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        value = value.item()
+    _check_writable_once(a)
+    a._np[...] = _scalar_np(value, a.dtype)
+    return a
+
+
+def zero_(a):
+    return fill_(a, 0)

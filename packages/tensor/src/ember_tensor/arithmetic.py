@@ -1,0 +1,170 @@
+"""Arithmetic with torch's promotion and error words: add/sub (with ``alpha``), mul, the three
+divisions, remainder/fmod, pow, maximum/minimum."""
+import builtins
+
+import numpy as np
+
+from . import _dtype as D
+from ._array import Array
+from ._elementwise_core import _binary, _cast, _check_operand, _fast, _is_scalar, _unary
+
+
+def _scaled(b, alpha, result):
+    if alpha == 1 and not isinstance(alpha, builtins.bool):
+        return b
+    if isinstance(alpha, builtins.float) and not result.is_floating_point:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if isinstance(alpha, builtins.bool) and result is not D.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    scaled = mul(b, alpha)
+    # alpha scales in the op's own dtype: it never promotes (bool + 2 * bool stays bool)
+    return _cast(scaled, result) if scaled.dtype is not result else scaled
+
+
+def add(a, b, alpha=1, out=None, *, _inplace=False):
+    if out is None and alpha == 1 and type(a) is Array:
+        res = _fast("add", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "add")
+    if alpha != 1 or isinstance(alpha, builtins.bool):
+        b = _scaled(b, alpha, D.result_type(a, b))
+    compute = D.result_type(a, b)
+    name = "logical_or" if compute is D.bool else "add"
+    return _binary(name, a, b, compute, compute, out, inplace=_inplace)
+
+
+def _check_bool_sub(a, b):
+    a_bool = getattr(a, "dtype", None) is D.bool or isinstance(a, builtins.bool)
+    b_bool = getattr(b, "dtype", None) is D.bool or isinstance(b, builtins.bool)
+    if a_bool and b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if a_bool or b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def sub(a, b, alpha=1, out=None, *, _inplace=False):
+    if out is None and alpha == 1 and type(a) is Array:
+        res = _fast("sub", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "sub")
+    _check_bool_sub(a, b)
+    if alpha != 1:
+        b = _scaled(b, alpha, D.result_type(a, b))
+    return _binary("sub", a, b, out=out, inplace=_inplace)
+
+
+subtract = sub
+
+
+def rsub(a, b, alpha=1):
+    return sub(b, a, alpha=alpha)
+
+
+def mul(a, b, out=None, *, _inplace=False):
+    if out is None and type(a) is Array:
+        res = _fast("mul", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "mul")
+    compute = D.result_type(a, b)
+    name = "logical_and" if compute is D.bool else "mul"
+    return _binary(name, a, b, compute, compute, out, inplace=_inplace)
+
+
+multiply = mul
+
+
+def _true_div_dtype(a, b):
+    compute = D.result_type(a, b)
+    return compute if compute.is_floating_point else D.get_default_dtype()
+
+
+def div(a, b, rounding_mode=None, out=None, *, _inplace=False):
+    if out is None and rounding_mode is None and type(a) is Array and a._np.dtype.kind == "f":
+        res = _fast("div", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "div")
+    if rounding_mode is None:
+        compute = _true_div_dtype(a, b)
+        return _binary("div", a, b, compute, compute, out, inplace=_inplace)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    compute = D.result_type(a, b)
+    if compute is D.bool:
+        raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for 'Bool'")
+    return _binary("div_" + rounding_mode, a, b, compute, compute, out, inplace=_inplace)
+
+
+divide = div
+
+
+def true_divide(a, b, out=None):
+    return div(a, b, out=out)
+
+
+def floor_divide(a, b, out=None, *, _inplace=False):
+    return div(a, b, rounding_mode="floor", out=out, _inplace=_inplace)
+
+
+def remainder(a, b, out=None, *, _inplace=False):
+    _check_operand(b, "remainder")
+    compute = D.result_type(a, b)
+    if compute is D.bool:
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
+    return _binary("remainder", a, b, compute, compute, out, inplace=_inplace)
+
+
+def fmod(a, b, out=None):
+    """C's fmod: the remainder takes the sign of the dividend (unlike ``remainder``)."""
+    q = div(a, b, rounding_mode="trunc")
+    return sub(a, mul(q, b), out=out)
+
+
+def pow(a, b, out=None, *, _inplace=False):  # noqa: A001 - torch's name
+    _check_operand(b, "pow")
+    _check_operand(a, "pow")
+    compute = D.result_type(a, b)
+    if compute is D.bool:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if _is_scalar(b) and isinstance(a, Array):
+        value = b.item() if isinstance(b, np.generic) else b
+        if not compute.is_floating_point and value < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if out is None and compute is a.dtype:  # the cheap exponents torch special-cases too
+            if value == 2:
+                return _unary("square", a)
+            if value == 1:
+                return _unary("copy", a)
+            if value == 0.5 and compute.is_floating_point:
+                return _unary("sqrt", a)
+    name = "pow"
+    return _binary(name, a, b, compute, compute, out, inplace=_inplace)
+
+
+def float_power(a, b):
+    return pow(_cast(a, D.float64) if isinstance(a, Array) else a,
+               _cast(b, D.float64) if isinstance(b, Array) else builtins.float(b))
+
+
+def maximum(a, b, out=None):
+    compute = D.result_type(a, b)
+    return _binary("logical_or" if compute is D.bool else "maximum", a, b, compute, compute, out)
+
+
+def minimum(a, b, out=None):
+    compute = D.result_type(a, b)
+    return _binary("logical_and" if compute is D.bool else "minimum", a, b, compute, compute, out)
