@@ -31,7 +31,9 @@ cdef extern from *:
         union { float f; int32_t i; } s1, s2;
         float xc = x < -104.0f ? -104.0f : x;
         xc = xc > 88.7f ? 88.7f : xc;
-        float fn = floorf(xc * 1.44269504088896341f + 0.5f);
+        /* round to nearest by the 1.5*2^23 trick: floorf is a library call unless
+           -ffast-math, and a call per lane stops vectorisation */
+        float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
         float r = xc - fn * 0.693359375f;
         r = r + fn * 2.12194440e-4f;
         float p = 1.9875691500e-4f;
@@ -63,12 +65,10 @@ cdef extern from *:
         return m;
     }
 
-    /* y = exp(x - m), returning the sum of y in double */
-    static inline double ember_exp_sum_f32(const float* x, float* y, ptrdiff_t n, float m) {
-        double s = 0.0;
-        #pragma omp simd reduction(+:s)
-        for (ptrdiff_t k = 0; k < n; k++) { float e = ember_expf(x[k] - m); y[k] = e; s += e; }
-        return s;
+    /* y = exp(x - m). The sum is a separate pass: with a reduction in the same loop gcc
+       keeps the exp scalar (and branchy). */
+    static inline void ember_exp_sub_f32(const float* x, float* y, ptrdiff_t n, float m) {
+        for (ptrdiff_t k = 0; k < n; k++) y[k] = ember_expf(x[k] - m);
     }
 
     static inline double ember_dot_f32(const float* a, const float* b, ptrdiff_t n) {
@@ -95,8 +95,9 @@ cdef extern from *:
     /* one row of a column block: y = exp(x - m), s += y, column by column */
     static inline void ember_exp_cols_f32(const float* x, const float* m, float* y,
                                           double* s, ptrdiff_t n) {
-        #pragma omp simd
-        for (ptrdiff_t c = 0; c < n; c++) { float e = ember_expf(x[c] - m[c]); y[c] = e; s[c] += e; }
+        /* two loops: mixing the double accumulation into the exp loop keeps it scalar */
+        for (ptrdiff_t c = 0; c < n; c++) y[c] = ember_expf(x[c] - m[c]);
+        for (ptrdiff_t c = 0; c < n; c++) s[c] += y[c];
     }
 
     static inline void ember_lsm_bwd_cols_f32(const float* g, const float* y, float* gx,
@@ -108,7 +109,7 @@ cdef extern from *:
     float ember_expf(float x) nogil
     float ember_max_f32(const float* x, Py_ssize_t n) nogil
     double ember_max_f64(const double* x, Py_ssize_t n) nogil
-    double ember_exp_sum_f32(const float* x, float* y, Py_ssize_t n, float m) nogil
+    void ember_exp_sub_f32(const float* x, float* y, Py_ssize_t n, float m) nogil
     double ember_dot_f32(const float* a, const float* b, Py_ssize_t n) nogil
     double ember_dot_f64(const double* a, const double* b, Py_ssize_t n) nogil
     void ember_lsm_bwd_f32(const float* g, const float* y, float* gx, Py_ssize_t n,
@@ -136,7 +137,8 @@ cdef void softmax_row(const real* x, real* y, Py_ssize_t D, bint take_log) noexc
     cdef real c
     if real is float:
         m = ember_max_f32(x, D)
-        s = ember_exp_sum_f32(x, y, D, m)
+        ember_exp_sub_f32(x, y, D, m)
+        s = row_sum(y, D)
     else:
         m = ember_max_f64(x, D)
         s = 0
