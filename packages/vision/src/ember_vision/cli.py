@@ -26,11 +26,11 @@ def _parser():
     ft.add_argument("--weights", default="DEFAULT", metavar="DEFAULT|none|PATH",
                     help="start from the ImageNet weights (downloaded once, then cached), "
                     "random ones, or a .pth file (default: DEFAULT)")
-    ft.add_argument("--epochs", type=int, help="default: 30 with a frozen backbone, "
-                    "3 when training the whole network")
+    ft.add_argument("--epochs", type=int, help="default: 30 with a frozen backbone (cheap: "
+                    "its features are computed once), 2 when training the whole network")
     ft.add_argument("--batch-size", type=int, help="default: 64")
-    ft.add_argument("--lr", type=float, help="SGD learning rate (momentum 0.9, cosine decay over the "
-                    "epochs; default: 0.01)")
+    ft.add_argument("--lr", type=float, help="SGD learning rate (momentum 0.9, cosine decay "
+                    "over the epochs; default: 0.01)")
     group = ft.add_mutually_exclusive_group()
     group.add_argument("--freeze-backbone", dest="freeze", action="store_true", default=None,
                        help="train only the new fc layer (default with pretrained weights)")

@@ -186,7 +186,8 @@ def _resnet(block, layers, weights, progress, **kwargs):
 _COMMON_META = {"min_size": (1, 1), "categories": _IMAGENET_CATEGORIES}
 _RECIPE_V1 = "https://github.com/pytorch/vision/tree/main/references/classification#resnet"
 _RECIPE_V2 = "https://github.com/pytorch/vision/issues/3995#issuecomment-1013906621"
-_DOCS_V1 = "These weights reproduce closely the results of the paper using a simple training recipe."
+_DOCS_V1 = ("These weights reproduce closely the results of the paper using a simple training "
+            "recipe.")
 _DOCS_V2 = ("These weights improve upon the results of the original paper by using TorchVision's "
             "`new training recipe <https://pytorch.org/blog/"
             "how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.")

@@ -209,7 +209,7 @@ def normalize(tensor, mean, std, inplace=False):
             f"std evaluated to zero after conversion to {tensor.dtype}, leading to division by "
             "zero.")
     channels = tensor.shape[-3]
-    for name, v in (("mean", mean_a), ("std", std_a)):
+    for v in (mean_a, std_a):
         if v.size not in (1, channels):
             raise RuntimeError(
                 f"The size of tensor a ({channels}) must match the size of tensor b ({v.size}) "
