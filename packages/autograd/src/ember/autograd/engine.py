@@ -165,11 +165,15 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
         if restrict and node not in needed:
             _release_and_continue(node, retain_graph)
             continue
-        grads = _pre_hooks(node, grads, create_graph)
+        if (node._tensor_pre_hooks or node._retain_grad or node._pre_hooks
+                or isinstance(node, AccumulateGrad)):
+            grads = _pre_hooks(node, grads, create_graph)
         # a gradient captured for ``inputs``/``autograd.grad`` at this (node, output)
-        for nr, g in enumerate(grads):
-            for i in capture.get((node, nr), ()):
-                captured[i] = g if captured[i] is None else _add(captured[i], g, create_graph)
+        if capture:
+            for nr, g in enumerate(grads):
+                for i in capture.get((node, nr), ()):
+                    captured[i] = g if captured[i] is None else _add(captured[i], g,
+                                                                     create_graph)
         if isinstance(node, AccumulateGrad):
             if not restrict or (node, 0) in capture:
                 if accumulate:
