@@ -6,6 +6,8 @@ in float64 (values) and with torch's promotion rules (dtypes). Inputs torch refu
 raise torch's error type. Examples stay bounded (30 per property) so the suite stays fast;
 tests/reliability/test_torch_kernel_fuzz.py repeats the error cases against live torch.
 """
+import os
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,9 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 import ember  # noqa: E402
 import ember.nn.functional as F  # noqa: E402
 
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
+# tools/update_reliability.py raises the count through the environment for heavier runs
+EXAMPLES = int(os.environ.get("EMBER_FUZZ_EXAMPLES", "30"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 30)
 DTYPES = ["float32", "float64", "int32", "int64"]
 FLOATS = ["float32", "float64"]
 SHAPE = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)
@@ -57,11 +61,12 @@ def views(draw, shape=None, dtypes=DTYPES):
 
 def result_dtype(a, b, a_0d=False, b_0d=False):
     """torch's promotion of two tensors: floats beat ints, else the wider; a 0-d tensor only
-    decides the dtype when the other is 0-d too, or when it lifts ints to float (float32)."""
+    decides the dtype when the other is 0-d too, or when it is float and the other int (then
+    its own dtype wins: int32 tensor + 0-d float64 tensor is float64)."""
     if a_0d != b_0d:
         dim_dtype, zero_dtype = (b, a) if a_0d else (a, b)
         if zero_dtype.startswith("float") and not dim_dtype.startswith("float"):
-            return "float32"
+            return zero_dtype
         return dim_dtype
     floats = [d for d in (a, b) if d.startswith("float")]
     if floats:
