@@ -13,6 +13,7 @@ import pickle
 import re
 import subprocess
 import sys
+import textwrap
 import tracemalloc
 import zipfile
 
@@ -112,3 +113,36 @@ def test_committed_corpus_matches_its_generator(tmp_path):
     assert manifest == MANIFEST
     for stem in manifest["cases"]:
         assert (tmp_path / f"{stem}.pth").read_bytes() == (HOSTILE / f"{stem}.pth").read_bytes()
+
+
+BOMBS = ["storage_numel_huge", "size_huge_memory_bomb", "size_overflow_int64", "stride_huge",
+         "legacy_numel_huge", "tar_storage_numel_huge", "tar_tensor_count_lies",
+         "binunicode8_huge", "long4_huge", "zip_bomb_declared_size",
+         "zip_bomb_compressed_storage"]
+PEAK_RSS = textwrap.dedent("""
+    import resource, sys
+    import ember
+    def peak():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    try:
+        ember.load(sys.argv[1] + "/global_os_system.pth")
+    except Exception:
+        pass
+    before = peak()
+    for stem in sys.argv[2:]:
+        try:
+            ember.load(f"{sys.argv[1]}/{stem}.pth")
+        except Exception:
+            pass
+    print(peak() - before)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss is in kB on Linux")
+def test_memory_bombs_do_not_raise_peak_rss():
+    """The same promise as tracemalloc's, from the kernel's side, in a fresh process."""
+    assert set(BOMBS) <= set(MANIFEST["cases"])
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(HOSTILE), *BOMBS],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    grown_kb = int(out.split()[-1])
+    assert grown_kb < 8 * 1024, f"peak RSS rose by {grown_kb} kB while refusing memory bombs"
