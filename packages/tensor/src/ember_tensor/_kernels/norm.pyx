@@ -1,6 +1,9 @@
 """Batch-norm kernels over contiguous ``(N, C, L)`` arrays (``L`` = product of spatial dims).
 
 Per-channel vectors (mean, scale, shift, sums) are always float64, whatever ``real`` is.
+Every pass is one sweep over memory with SIMD inner loops; threads take channels (statistics)
+or ``(n, c)`` rows (elementwise passes) dynamically, so a thread the OS preempts on a busy
+machine does not hold the others at the barrier.
 """
 from cython.parallel cimport prange
 
@@ -9,8 +12,79 @@ from .types cimport real
 
 import numpy as np
 
+# `omp simd reduction` grants the reassociation C forbids, so float32 rows are summed several
+# double lanes at a time; without OpenMP the pragmas are ignored and the loops run scalar.
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #define EMBER_BN_ROWS(T, S)                                                              \\
+    static inline double bn_sum_##S(const T* x, ptrdiff_t n) {                              \\
+        double s = 0.0;                                                                     \\
+        _Pragma("omp simd reduction(+:s)")                                                  \\
+        for (ptrdiff_t k = 0; k < n; k++) s += (double)x[k];                                \\
+        return s;                                                                           \\
+    }                                                                                       \\
+    static inline double bn_sqdev_##S(const T* x, ptrdiff_t n, double m) {                  \\
+        double s = 0.0;                                                                     \\
+        _Pragma("omp simd reduction(+:s)")                                                  \\
+        for (ptrdiff_t k = 0; k < n; k++) { double d = (double)x[k] - m; s += d * d; }      \\
+        return s;                                                                           \\
+    }                                                                                       \\
+    static inline void bn_dots_##S(const T* g, const T* x, ptrdiff_t n, double m,           \\
+                                   double* s1, double* s2) {                                \\
+        double a = 0.0, b = 0.0;                                                            \\
+        _Pragma("omp simd reduction(+:a,b)")                                                \\
+        for (ptrdiff_t k = 0; k < n; k++) {                                                 \\
+            double gv = (double)g[k];                                                       \\
+            a += gv;                                                                        \\
+            b += gv * ((double)x[k] - m);                                                   \\
+        }                                                                                   \\
+        *s1 += a;                                                                           \\
+        *s2 += b;                                                                           \\
+    }                                                                                       \\
+    static inline void bn_axpb_##S(const T* x, T* out, ptrdiff_t n, T a, T b, int relu) {   \\
+        if (relu) {                                                                         \\
+            _Pragma("omp simd")                                                             \\
+            for (ptrdiff_t k = 0; k < n; k++) {                                             \\
+                T v = x[k] * a + b;                                                         \\
+                out[k] = v > (T)0 ? v : (T)0;                                               \\
+            }                                                                               \\
+        } else {                                                                            \\
+            _Pragma("omp simd")                                                             \\
+            for (ptrdiff_t k = 0; k < n; k++) out[k] = x[k] * a + b;                        \\
+        }                                                                                   \\
+    }                                                                                       \\
+    static inline void bn_gx_##S(const T* g, const T* x, T* gx, ptrdiff_t n, T a, T b,      \\
+                                 T d) {                                                     \\
+        _Pragma("omp simd")                                                                 \\
+        for (ptrdiff_t k = 0; k < n; k++) gx[k] = g[k] * a + x[k] * b + d;                  \\
+    }
+    EMBER_BN_ROWS(float, f)
+    EMBER_BN_ROWS(double, d)
+    """
+    double bn_sum_f(const float* x, Py_ssize_t n) noexcept nogil
+    double bn_sum_d(const double* x, Py_ssize_t n) noexcept nogil
+    double bn_sqdev_f(const float* x, Py_ssize_t n, double m) noexcept nogil
+    double bn_sqdev_d(const double* x, Py_ssize_t n, double m) noexcept nogil
+    void bn_dots_f(const float* g, const float* x, Py_ssize_t n, double m, double* s1,
+                   double* s2) noexcept nogil
+    void bn_dots_d(const double* g, const double* x, Py_ssize_t n, double m, double* s1,
+                   double* s2) noexcept nogil
+    void bn_axpb_f(const float* x, float* out, Py_ssize_t n, float a, float b,
+                   int relu) noexcept nogil
+    void bn_axpb_d(const double* x, double* out, Py_ssize_t n, double a, double b,
+                   int relu) noexcept nogil
+    void bn_gx_f(const float* g, const float* x, float* gx, Py_ssize_t n, float a, float b,
+                 float d) noexcept nogil
+    void bn_gx_d(const double* g, const double* x, double* gx, Py_ssize_t n, double a,
+                 double b, double d) noexcept nogil
+
 cdef enum:
     PARALLEL_MIN_WORK = 32768
+    # elements per statistics block: small enough that its second read hits L1
+    BLOCK = 2048
+    # elements a dynamically scheduled chunk of rows should hold at least
+    CHUNK_WORK = 8192
 
 
 cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
@@ -19,79 +93,104 @@ cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
     return omp_get_max_threads()
 
 
+cdef inline Py_ssize_t _rows_per_chunk(Py_ssize_t L) noexcept nogil:
+    if L >= CHUNK_WORK:
+        return 1
+    return CHUNK_WORK // (L if L > 0 else 1)
+
+
+cdef inline double _sum(const real* x, Py_ssize_t n) noexcept nogil:
+    if real is float:
+        return bn_sum_f(x, n)
+    else:
+        return bn_sum_d(x, n)
+
+
+cdef inline double _sqdev(const real* x, Py_ssize_t n, double m) noexcept nogil:
+    if real is float:
+        return bn_sqdev_f(x, n, m)
+    else:
+        return bn_sqdev_d(x, n, m)
+
+
+cdef void channel_moments(const real* x, Py_ssize_t N, Py_ssize_t stride, Py_ssize_t L,
+                          double* mean, double* m2) noexcept nogil:
+    # Chan et al.'s pairwise merge of block moments: as stable as two full passes, but the
+    # second read of each block comes from L1 instead of memory.
+    cdef Py_ssize_t n, l0, cnt
+    cdef double tot = 0, mu = 0, acc = 0, bm, bm2, delta, newtot
+    cdef const real* row
+    for n in range(N):
+        row = x + n * stride
+        l0 = 0
+        while l0 < L:
+            cnt = L - l0 if L - l0 < BLOCK else BLOCK
+            bm = _sum(row + l0, cnt) / cnt
+            bm2 = _sqdev(row + l0, cnt, bm)
+            newtot = tot + cnt
+            delta = bm - mu
+            mu = mu + delta * (cnt / newtot)
+            acc = acc + bm2 + delta * delta * (tot * cnt / newtot)
+            tot = newtot
+            l0 = l0 + cnt
+    mean[0] = mu
+    m2[0] = acc
+
+
 cdef void _stats(const real* x, double* mean, double* var, Py_ssize_t N, Py_ssize_t C,
                  Py_ssize_t L, int nt) noexcept nogil:
-    # two passes (mean, then squared deviations): one-pass E[x^2]-E[x]^2 cancels badly
-    cdef Py_ssize_t c, n, l
-    cdef double s, d, m
-    cdef const real* row
-    for c in prange(C, nogil=True, schedule="static", num_threads=nt):
-        s = 0
-        for n in range(N):
-            row = x + (n * C + c) * L
-            for l in range(L):
-                s = s + row[l]
-        m = s / (N * L)
-        s = 0
-        for n in range(N):
-            row = x + (n * C + c) * L
-            for l in range(L):
-                d = row[l] - m
-                s = s + d * d
-        mean[c] = m
-        var[c] = s / (N * L)
+    cdef Py_ssize_t c
+    for c in prange(C, nogil=True, schedule="dynamic", num_threads=nt):
+        channel_moments(x + c * L, N, C * L, L, &mean[c], &var[c])
+        var[c] = var[c] / (N * L)
 
 
 cdef void _affine(const real* x, real* out, const double* scale, const double* shift,
                   Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, bint relu, int nt) noexcept nogil:
-    cdef Py_ssize_t p, l
-    cdef real a, b, v
-    for p in prange(N * C, nogil=True, schedule="static", num_threads=nt):
-        a = <real>scale[p % C]
-        b = <real>shift[p % C]
-        if relu:
-            for l in range(L):
-                v = x[p * L + l] * a + b
-                out[p * L + l] = v if v > 0 else 0
+    cdef Py_ssize_t p
+    cdef Py_ssize_t chunk = _rows_per_chunk(L)
+    for p in prange(N * C, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
+        if real is float:
+            bn_axpb_f(x + p * L, out + p * L, L, <float>scale[p % C], <float>shift[p % C],
+                      relu)
         else:
-            for l in range(L):
-                out[p * L + l] = x[p * L + l] * a + b
+            bn_axpb_d(x + p * L, out + p * L, L, scale[p % C], shift[p % C], relu)
+
+
+cdef void _channel_dots(const real* go, const real* x, Py_ssize_t N, Py_ssize_t stride,
+                        Py_ssize_t L, double m, double* s1, double* s2) noexcept nogil:
+    cdef Py_ssize_t n
+    s1[0] = 0
+    s2[0] = 0
+    for n in range(N):
+        if real is float:
+            bn_dots_f(go + n * stride, x + n * stride, L, m, s1, s2)
+        else:
+            bn_dots_d(go + n * stride, x + n * stride, L, m, s1, s2)
 
 
 cdef void _grad_sums(const real* go, const real* x, const double* mean, double* sum_go,
                      double* sum_go_xc, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
                      int nt) noexcept nogil:
     # sum(go) and sum(go * (x - mean)) per channel
-    cdef Py_ssize_t c, n, l, off
-    cdef double s1, s2, m, g
-    for c in prange(C, nogil=True, schedule="static", num_threads=nt):
-        s1 = 0
-        s2 = 0
-        m = mean[c]
-        for n in range(N):
-            off = (n * C + c) * L
-            for l in range(L):
-                g = go[off + l]
-                s1 = s1 + g
-                s2 = s2 + g * (x[off + l] - m)
-        sum_go[c] = s1
-        sum_go_xc[c] = s2
+    cdef Py_ssize_t c
+    for c in prange(C, nogil=True, schedule="dynamic", num_threads=nt):
+        _channel_dots(go + c * L, x + c * L, N, C * L, L, mean[c], &sum_go[c], &sum_go_xc[c])
 
 
-cdef void _grad_input(const real* go, const real* x, real* gx, const double* k,
-                      const double* mean, const double* c1, const double* c2, Py_ssize_t N,
-                      Py_ssize_t C, Py_ssize_t L, int nt) noexcept nogil:
-    # gx = k * (go - c1 - (x - mean) * c2)
-    cdef Py_ssize_t p, l, c
-    cdef double kk, m, a, b
-    for p in prange(N * C, nogil=True, schedule="static", num_threads=nt):
-        c = p % C
-        kk = k[c]
-        m = mean[c]
-        a = c1[c]
-        b = c2[c]
-        for l in range(L):
-            gx[p * L + l] = <real>(kk * (go[p * L + l] - a - (x[p * L + l] - m) * b))
+cdef void _grad_input(const real* go, const real* x, real* gx, const double* a,
+                      const double* b, const double* d, Py_ssize_t N, Py_ssize_t C,
+                      Py_ssize_t L, int nt) noexcept nogil:
+    # gx = a * go + b * x + d: the per-channel constants fold mean and the two sums, so the
+    # sweep is one fused multiply-add pair per element in the storage type
+    cdef Py_ssize_t p
+    cdef Py_ssize_t chunk = _rows_per_chunk(L)
+    for p in prange(N * C, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
+        if real is float:
+            bn_gx_f(go + p * L, x + p * L, gx + p * L, L, <float>a[p % C], <float>b[p % C],
+                    <float>d[p % C])
+        else:
+            bn_gx_d(go + p * L, x + p * L, gx + p * L, L, a[p % C], b[p % C], d[p % C])
 
 
 # ---- checked entry points ---------------------------------------------------------------
@@ -156,6 +255,7 @@ cdef _af(real[:, :, ::1] x, real[:, :, ::1] out, double[::1] scale, double[::1] 
 
 
 def grad_sums(go, x, mean, sum_go, sum_go_xc):
+    """Per channel: ``sum_go = sum(go)``, ``sum_go_xc = sum(go * (x - mean))``."""
     (N, C, L), f32 = _blocks(go, x)
     _vectors(C, mean, sum_go, sum_go_xc)
     if C == 0:
@@ -179,20 +279,23 @@ cdef _gs(real[:, :, ::1] go, real[:, :, ::1] x, double[::1] mean, double[::1] s1
 
 
 def grad_input(go, x, gx, k, mean, c1, c2):
-    """``gx = k[c] * (go - c1[c] - (x - mean[c]) * c2[c])``."""
+    """``gx = k[c] * (go - c1[c] - (x - mean[c]) * c2[c])``; ``gx`` may alias ``go``."""
     (N, C, L), f32 = _blocks(go, x, gx)
     _vectors(C, k, mean, c1, c2)
     if x.size == 0:
         return
+    a = np.ascontiguousarray(k, dtype=np.float64)
+    b = -k * c2
+    d = k * (mean * c2 - c1)
     nt = _threads(N * C, x.size)
     if f32:
-        _gi[float](go, x, gx, k, mean, c1, c2, nt)
+        _gi[float](go, x, gx, a, b, d, nt)
     else:
-        _gi[double](go, x, gx, k, mean, c1, c2, nt)
+        _gi[double](go, x, gx, a, b, d, nt)
 
 
-cdef _gi(real[:, :, ::1] go, real[:, :, ::1] x, real[:, :, ::1] gx, double[::1] k,
-         double[::1] mean, double[::1] c1, double[::1] c2, int nt):
+cdef _gi(real[:, :, ::1] go, real[:, :, ::1] x, real[:, :, ::1] gx, double[::1] a,
+         double[::1] b, double[::1] d, int nt):
     with nogil:
-        _grad_input(&go[0, 0, 0], &x[0, 0, 0], &gx[0, 0, 0], &k[0], &mean[0], &c1[0], &c2[0],
+        _grad_input(&go[0, 0, 0], &x[0, 0, 0], &gx[0, 0, 0], &a[0], &b[0], &d[0],
                     x.shape[0], x.shape[1], x.shape[2], nt)
