@@ -4,7 +4,9 @@
 
 Seeds: the torch-made fixtures in tests/autograd/serialization/fixtures (zip and legacy), a
 file written by ``ember.save``, a small tar checkpoint built by tools/make_hostile_corpus.py
-and, when ../shared is present, its small legacy and tar weights. Mutations: bit flips, bytes
+and, when ../shared is present, its small legacy and tar weights; one case in five mutates a
+file of the hostile corpus instead (``--no-hostile`` turns that off), and a payload that
+runs after mutation counts as a failure. Mutations: bit flips, bytes
 set to boundary values, truncation at a record boundary (zip headers and data, legacy pickles
 and storage records, pickle opcodes inside data.pkl), shuffled zip entries, spliced pickles
 (the head of one data.pkl joined to the tail of another), deleted or inserted byte runs, and
@@ -39,7 +41,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "autograd" / "serialization" / "fixtures"
 SHARED = pathlib.Path(os.environ.get("EMBER_SHARED_DIR", ROOT.parent / "shared"))
 CLEAN = (RuntimeError, pickle.UnpicklingError)
-OUTCOMES = ("clean_error", "load_same", "load_changed", "unclean", "timeout", "crash")
+OUTCOMES = ("clean_error", "load_same", "load_changed", "unclean", "timeout", "crash",
+            "payload_ran")
 
 
 class CaseTimeout(BaseException):
@@ -55,8 +58,15 @@ def _corpus_tool():
     return tool
 
 
-def seeds(include_shared=True):
-    """[(name, bytes)] of valid checkpoints, in a fixed order."""
+def hostile_seeds():
+    """[(name, bytes)] of the committed hostile corpus: mutating refused files explores the
+    refusal paths (and a mutated payload must stay as dead as the original)."""
+    folder = ROOT / "tests" / "reliability" / "hostile"
+    return [(f"hostile/{p.name}", p.read_bytes()) for p in sorted(folder.glob("*.pth"))]
+
+
+def seeds(include_shared=True, include_hostile=False):
+    """[(name, bytes)] of valid checkpoints (then, if asked, hostile ones), in a fixed order."""
     import numpy as np
 
     import ember
@@ -76,6 +86,8 @@ def seeds(include_shared=True):
             path = SHARED / "weights" / name
             if path.is_file():
                 out.append((name, path.read_bytes()))
+    if include_hostile:
+        out += hostile_seeds()
     return out
 
 
@@ -116,11 +128,14 @@ def record_boundaries(data):
     """Byte offsets where a record starts or ends, for whichever format ``data`` is."""
     cuts = {0, len(data)}
     if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                cuts.add(info.header_offset)
-                start = info.header_offset + 30 + len(info.orig_filename.encode())
-                cuts.update((start, start + info.compress_size))
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for info in zf.infolist():
+                    cuts.add(info.header_offset)
+                    start = info.header_offset + 30 + len(info.orig_filename.encode())
+                    cuts.update((start, start + info.compress_size))
+        except (zipfile.BadZipFile, ValueError):  # a hostile seed zipfile cannot parse
+            pass
         cuts.add(data.rfind(b"PK\x01\x02"))
         cuts.add(data.rfind(b"PK\x05\x06"))
     elif data[:1] == b"\x80":
@@ -180,9 +195,14 @@ def _pkl_of(entries):
 
 
 def mutate(rng, pool):
-    """(description, mutated bytes) for one case drawn from ``pool``."""
-    name, data = pool[rng.randrange(len(pool))]
-    is_zip = data[:2] == b"PK"
+    """(description, mutated bytes) for one case drawn from ``pool``.
+
+    Valid seeds are drawn 4 times in 5 when the pool also holds hostile files."""
+    valid = [s for s in pool if not s[0].startswith("hostile/")]
+    hostile = [s for s in pool if s[0].startswith("hostile/")]
+    name, data = rng.choice(hostile if hostile and rng.random() < 0.2 else valid)
+    # structured (re-zipping) mutations need a zip that zipfile itself can read back
+    is_zip = data[:2] == b"PK" and not name.startswith("hostile/")
     kinds = ["flip", "flip_many", "set_bytes", "truncate_record", "truncate_any", "splice_bytes"]
     if is_zip:
         kinds += ["pkl_flip", "pkl_set", "pkl_truncate", "shuffle", "splice_pickles",
@@ -212,7 +232,7 @@ def mutate(rng, pool):
         gone = entries.pop(rng.randrange(len(entries)))[0]
         return f"{name}: drop entry {gone}", rezip(entries)
     if kind == "splice_pickles":
-        other_name, other = rng.choice([s for s in pool if s[1][:2] == b"PK"])
+        other_name, other = rng.choice([s for s in valid if s[1][:2] == b"PK"])
         other_entries = zip_entries(other)
         _, other_pkl = _pkl_of(other_entries)
         a = rng.choice(opcode_boundaries(pkl))
@@ -306,12 +326,13 @@ def generate(seed, start, stop, pool):
 
 def expected_signatures(pool):
     import ember
-    return {name: _signature(ember.load(io.BytesIO(data))) for name, data in pool}
+    return {name: _signature(ember.load(io.BytesIO(data))) for name, data in pool
+            if not name.startswith("hostile/")}
 
 
-def fuzz_in_process(cases, seed=0, include_shared=False, timeout=1.0):
+def fuzz_in_process(cases, seed=0, include_shared=False, timeout=1.0, include_hostile=False):
     """Run ``cases`` cases here (no crash isolation); returns (Counter, [bad cases])."""
-    pool = seeds(include_shared)
+    pool = seeds(include_shared, include_hostile)
     sigs = expected_signatures(pool)
     counts = collections.Counter()
     bad = []
@@ -324,14 +345,14 @@ def fuzz_in_process(cases, seed=0, include_shared=False, timeout=1.0):
 
 
 # ---- crash isolation: a worker process, restarted after a crash -----------------------------
-def _worker(seed, start, stop, include_shared, timeout):
+def _worker(seed, start, stop, include_shared, timeout, include_hostile=True):
     try:
         import resource
         limit = 4 << 30  # a memory bomb fails as MemoryError (unclean) instead of thrashing
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass
-    pool = seeds(include_shared)
+    pool = seeds(include_shared, include_hostile)
     sigs = expected_signatures(pool)
     out = sys.stdout
     for index, desc, data in generate(seed, start, stop, pool):
@@ -343,13 +364,17 @@ def _worker(seed, start, stop, include_shared, timeout):
         out.flush()
 
 
-def fuzz(cases, seed=0, include_shared=True, timeout=1.0, log=None):
+def fuzz(cases, seed=0, include_shared=True, timeout=1.0, log=None, include_hostile=True):
+    """Run ``cases`` cases in a worker process (restarted after a crash); returns
+    (Counter of outcomes, [bad cases]). A payload that ran is a bad case too."""
+    marker = pathlib.Path(_corpus_tool().MARKER)
+    marker.unlink(missing_ok=True)
     counts = collections.Counter()
     bad = []
     start = 0
     while start < cases:
         cmd = [sys.executable, __file__, "--worker", str(seed), str(start), str(cases),
-               str(int(include_shared)), str(timeout)]
+               str(int(include_shared)), str(timeout), str(int(include_hostile))]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         current = None
         for line in proc.stdout:
@@ -372,11 +397,15 @@ def fuzz(cases, seed=0, include_shared=True, timeout=1.0, log=None):
         counts["crash"] += 1
         bad.append((current, "(see --show)", "crash", f"worker died with status {code}"))
         start = current + 1
+    if marker.exists():
+        counts["payload_ran"] += 1
+        bad.append((-1, "a mutated hostile file", "payload_ran", f"{marker} was created"))
+        marker.unlink()
     return counts, bad
 
 
-def show(seed, index, include_shared=True):
-    pool = seeds(include_shared)
+def show(seed, index, include_shared=True, include_hostile=True):
+    pool = seeds(include_shared, include_hostile)
     (_, desc, data), = generate(seed, index, index + 1, pool)
     path = pathlib.Path(f"/tmp/ember-fuzz-case-{index}.pth")
     path.write_bytes(data)
@@ -386,22 +415,26 @@ def show(seed, index, include_shared=True):
 
 def main(argv=None):
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        seed, start, stop, shared, timeout = sys.argv[2:7]
-        _worker(int(seed), int(start), int(stop), bool(int(shared)), float(timeout))
+        seed, start, stop, shared, timeout, hostile = sys.argv[2:8]
+        _worker(int(seed), int(start), int(stop), bool(int(shared)), float(timeout),
+                bool(int(hostile)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=1.0, help="seconds per case")
     parser.add_argument("--no-shared", action="store_true", help="ignore ../shared seeds")
+    parser.add_argument("--no-hostile", action="store_true",
+                        help="mutate only valid checkpoints, not the hostile corpus")
     parser.add_argument("--show", type=int, metavar="N", help="replay case N and stop")
     parser.add_argument("--json", help="also write the counts to this file")
     args = parser.parse_args(argv)
     if args.show is not None:
-        show(args.seed, args.show, not args.no_shared)
+        show(args.seed, args.show, not args.no_shared, not args.no_hostile)
         return 0
     began = time.perf_counter()
-    counts, bad = fuzz(args.cases, args.seed, not args.no_shared, args.timeout, log=print)
+    counts, bad = fuzz(args.cases, args.seed, not args.no_shared, args.timeout, log=print,
+                       include_hostile=not args.no_hostile)
     elapsed = time.perf_counter() - began
     print(f"{args.cases} cases (seed {args.seed}) in {elapsed:.1f} s")
     for outcome in OUTCOMES:

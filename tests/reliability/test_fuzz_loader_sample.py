@@ -45,6 +45,15 @@ def test_seeded_sample_of_300_mutations_fails_cleanly(pool):
     assert counts["load_same"] + counts["load_changed"] > 10
 
 
+def test_mutated_hostile_files_stay_refused_and_dead():
+    marker = pathlib.Path("/tmp/ember-hostile-marker-pwned")
+    marker.unlink(missing_ok=True)
+    counts, bad = fuzz_loader.fuzz_in_process(150, seed=5, include_hostile=True)
+    assert not bad, bad[:5]
+    assert not marker.exists()
+    assert counts["clean_error"] > 100
+
+
 def test_cases_are_reproducible_one_by_one(pool):
     first = list(fuzz_loader.generate(7, 0, 20, pool))
     again = [next(fuzz_loader.generate(7, i, i + 1, pool)) for i in range(20)]
