@@ -191,3 +191,22 @@ def test_predict_with_the_imagenet_weights(tmp_path, capsys, monkeypatch):
     from ember_vision.models import ResNet18_Weights
     categories = set(ResNet18_Weights.DEFAULT.meta["categories"])
     assert all(line.split("%", 1)[1].strip() in categories for line in lines[1:])
+
+
+def test_fc_trained_on_standardised_features_folds_into_a_plain_linear():
+    from ember import nn
+
+    from ember_vision.finetune import _fold_standardiser, _standardiser
+
+    rng = np.random.default_rng(0)
+    feats = (rng.standard_normal((50, 8)) * [1, 10, 100, 1e3, 0.1, 5, 5, 0]
+             + rng.standard_normal(8) * 30).astype(np.float32)
+    mu, sigma = _standardiser(feats)
+    assert sigma[7] == 1.0  # a flat feature is left unscaled
+    fc = nn.Linear(8, 3)
+    with ember.no_grad():
+        want = fc(ember.from_numpy((feats - mu) / sigma)).numpy()
+    _fold_standardiser(fc, mu, sigma)
+    with ember.no_grad():
+        got = fc(ember.from_numpy(feats)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)

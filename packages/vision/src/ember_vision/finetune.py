@@ -91,9 +91,35 @@ class _Epochs:
                  f"val loss {val[0]:.4f} acc {val[1]:.3f} ({seconds:.1f}s)")
 
 
+def _standardiser(feats):
+    """Per-feature mean and scale of the training features (scale 1 where they are flat)."""
+    mu = feats.mean(axis=0)
+    sigma = feats.std(axis=0)
+    sigma[sigma < 1e-6 * max(float(sigma.max()), 1e-30)] = 1.0
+    return mu.astype(np.float32), sigma.astype(np.float32)
+
+
+def _fold_standardiser(fc, mu, sigma):
+    """fc(x) = W (x - mu) / sigma + b, rewritten as a plain Linear on the raw features."""
+    w = io.to_numpy(fc.weight.detach()).astype(np.float64)
+    b = io.to_numpy(fc.bias.detach()).astype(np.float64)
+    w_raw = w / sigma
+    b_raw = b - w_raw @ mu
+    with ember.no_grad():
+        fc.weight.copy_(io.from_numpy(w_raw.astype(np.float32)))
+        fc.bias.copy_(io.from_numpy(b_raw.astype(np.float32)))
+
+
 def _train_fc_on_features(model, feats, labels, split, cfg, run):
-    """Frozen backbone: epochs over cached features, updating only model.fc."""
+    """Frozen backbone: epochs over cached features, updating only model.fc.
+
+    The features are standardised while fc trains (their scale depends on the backbone's
+    weights, and a badly scaled input makes SGD diverge or crawl); the standardisation is
+    folded into fc's weight and bias at the end, so the saved model is a plain ResNet-18.
+    """
     train_idx, val_idx = split
+    mu, sigma = _standardiser(feats[train_idx])
+    feats = (feats - mu) / sigma
     optimizer = optim.SGD(model.fc.parameters(), lr=cfg["lr"], momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     rng = np.random.default_rng(cfg["seed"])
@@ -106,7 +132,7 @@ def _train_fc_on_features(model, feats, labels, split, cfg, run):
         order = rng.permutation(len(ytr))
         loss_sum, correct = 0.0, 0
         bar = tqdm(range(0, len(order), bs), desc=f"epoch {epoch}/{run.epochs}",
-                   unit="batch", disable=not run.progress)
+                   unit="batch", leave=False, disable=not run.progress)
         for start in bar:
             b = order[start:start + bs]
             logits = model.fc(io.from_numpy(ftr[b]))
@@ -123,6 +149,7 @@ def _train_fc_on_features(model, feats, labels, split, cfg, run):
         v_loss, v_ok = _step_stats(logits, yval, vloss)
         run.record(epoch, time.perf_counter() - t0, (loss_sum / len(ytr), correct / len(ytr)),
                    (v_loss / len(yval), v_ok / len(yval)))
+    _fold_standardiser(model.fc, mu, sigma)
 
 
 def _evaluate(model, dataset, indices, cfg, criterion, progress):
@@ -152,7 +179,8 @@ def _train_network(model, dataset, split, cfg, run):
         loss_sum, correct, seen = 0.0, 0, 0
         bar = tqdm(_batches(dataset, order, cfg["batch_size"], "loading", False),
                    total=math.ceil(len(order) / cfg["batch_size"]),
-                   desc=f"epoch {epoch}/{run.epochs}", unit="batch", disable=not run.progress)
+                   desc=f"epoch {epoch}/{run.epochs}", unit="batch", leave=False,
+                   disable=not run.progress)
         for images, targets in bar:
             logits = model(io.from_numpy(images))
             loss = criterion(logits, io.from_numpy(targets))
