@@ -174,6 +174,10 @@ def outer(input, vec2):
 ger = outer
 
 
+def _rows(shape):
+    return int(np.prod(shape[:-1], dtype=np.int64))
+
+
 def matmul(input, other):
     """torch.matmul's dispatch: dot, mv, mm, or batched with broadcasting."""
     _check_tensor(input, "input", 1, "matmul")
@@ -214,14 +218,15 @@ def matmul(input, other):
                     f"mat1 and mat2 shapes cannot be multiplied "
                     f"({int(np.prod(shape[:-1]))}x{shape[-1]} and {other.shape[0]}x1)"
                 )
-            out = mm(a.reshape(-1, shape[-1]), other.unsqueeze(1))
+            # an explicit row count: -1 is ambiguous when the inner size is 0
+            out = mm(a.reshape(_rows(shape), shape[-1]), other.unsqueeze(1))
             return _unsafe_view(out, shape[:-1])
         if shape[-1] != other.shape[0]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(shape[:-1]))}x"
                 f"{shape[-1]} and {other.shape[0]}x{other.shape[1]})"
             )
-        out = mm(a.reshape(-1, shape[-1]), other)
+        out = mm(a.reshape(_rows(shape), shape[-1]), other)
         return _unsafe_view(out, shape[:-1] + (other.shape[1],))
     a = input
     b = other.unsqueeze(-1) if db == 1 else other
@@ -243,8 +248,9 @@ def matmul(input, other):
             f"({b.shape[-3]}) at non-singleton dimension 0"
         ) from None
     n, k, m = a.shape[-2], a.shape[-1], b.shape[-1]
-    a3 = a.expand(batch + (n, k)).reshape(-1, n, k)
-    b3 = b.expand(batch + (k, m)).reshape(-1, k, m)
+    nb = int(np.prod(batch, dtype=np.int64))
+    a3 = a.expand(batch + (n, k)).reshape(nb, n, k)
+    b3 = b.expand(batch + (k, m)).reshape(nb, k, m)
     out = _unsafe_view(bmm(a3, b3), batch + (n, m))
     return _squeeze_out(out, -1) if db == 1 else out
 
