@@ -308,5 +308,5 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
            " (training.png skipped: matplotlib is not installed; "
            "pip install 'ember-vision[plot]')")
         + f" to {out}; validation accuracy {metrics['final_val_acc']:.3f} "
-        f"after {epochs} epochs ({seconds:.1f}s)")
+        f"after {epochs} epoch{'s' if epochs != 1 else ''} ({seconds:.1f}s)")
     return metrics

@@ -75,7 +75,10 @@ def pil_loader(path):
         with open(path, "rb") as f:
             img = Image.open(f)
             return img.convert("RGB")
-    except (UnidentifiedImageError, SyntaxError, ValueError) as err:
+    except UnidentifiedImageError as err:
+        raise UnreadableImageError(
+            f"cannot read image file '{path}': not an image format PIL can decode") from err
+    except (SyntaxError, ValueError) as err:
         raise UnreadableImageError(f"cannot read image file '{path}': {err}") from err
     except OSError as err:
         if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError)):
