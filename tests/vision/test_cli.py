@@ -146,6 +146,16 @@ def test_predict_errors(tmp_path, capsys):
     assert code == 2 and "model folder not found" in err
     code, _, err = _run(["predict", "--model", str(tmp_path), "x.png"], capsys)
     assert code == 2 and "not a finetune output folder" in err
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"classes": ["a", "b"], "image_size": 16}))
+    ember.save(resnet18(num_classes=2).state_dict(), str(run / "model.pth"))
+    (tmp_path / "junk.png").write_bytes(b"not a png")
+    code, _, err = _run(["predict", "--model", str(run), str(tmp_path / "junk.png")], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "junk.png" in err and "not an image format PIL can decode" in err
+    code, _, err = _run(["predict", "--model", str(run), str(tmp_path / "gone.png")], capsys)
+    assert code == 2 and "image not found" in err
 
 
 def test_no_command_prints_help(capsys):
