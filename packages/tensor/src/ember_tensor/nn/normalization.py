@@ -164,7 +164,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     M = math.prod(lead)
     stat_shape = lead + (1,) * len(ns)
     mean = np.zeros(M)
-    rstd = np.full(M, 1.0 / math.sqrt(eps))  # what an empty row normalises with
+    rstd = np.full(M, np.nan)  # an empty row's variance is 0/0, as torch reports
     y = np.empty(xa.shape, xa.dtype)
     if D:
         _ln.forward(np.ascontiguousarray(xa).reshape(M, D), y.reshape(M, D), _ln_vec(w, D),
