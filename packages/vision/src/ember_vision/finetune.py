@@ -2,9 +2,10 @@
 
 With the backbone frozen (the default when pretrained weights are available) the backbone
 runs in eval mode, so each image's 512 features are the same in every epoch: they are
-computed once, and the epochs train only ``fc`` on them. That gives exactly the result of
-running the frozen network every epoch, at a fraction of the cost. ``--train-all`` (and
-random starting weights) trains the whole network on the images, epoch after epoch.
+computed once, and the epochs train only ``fc`` on them: the same model as running the
+frozen network every epoch, at a fraction of the cost. (fc trains on standardised features;
+the scaling is folded into its weights at the end.) ``--train-all`` (and random starting
+weights) trains the whole network on the images, epoch after epoch.
 """
 import json
 import math
