@@ -43,7 +43,7 @@ cdef void _backward_row(const real* g, const real* x, real* gx, const double* w,
                         double r, Py_ssize_t D, double* gw_acc, double* gb_acc) noexcept nogil:
     # gx = r * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * w, xhat = (x - m) * r
     cdef Py_ssize_t j
-    cdef double gh, xh, s1 = 0, s2 = 0, c1, c2
+    cdef double gh, s1 = 0, s2 = 0, c1, c2
     if gx != NULL:
         for j in range(D):
             gh = g[j] * w[j] if w != NULL else <double>g[j]

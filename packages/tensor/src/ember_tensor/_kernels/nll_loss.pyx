@@ -30,23 +30,23 @@ cdef int _threads(Py_ssize_t work) noexcept nogil:
 
 cdef _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double* w,
               int64_t ignore_index, real[:, ::1] out, bint per_element, double* sums):
-    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, l
+    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, j
     cdef int64_t c
     cdef double wt, loss, total = 0, weight_sum = 0
     cdef int nt = _threads(N * L)
     with nogil:
         for p in prange(N * L, schedule="static", num_threads=nt):
             n = p // L
-            l = p % L
-            c = t[n, l]
+            j = p % L
+            c = t[n, j]
             if c == ignore_index:
                 wt = 0
                 loss = 0
             else:
                 wt = w[c] if w != NULL else 1.0
-                loss = -wt * lp[n, c, l]
+                loss = -wt * lp[n, c, j]
             if per_element:
-                out[n, l] = <real>loss
+                out[n, j] = <real>loss
             total += loss
             weight_sum += wt
     sums[0] = total
@@ -56,7 +56,7 @@ cdef _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double* w,
 cdef _backward(real[:, :, ::1] gi, const int64_t[:, ::1] t, const double* w,
                int64_t ignore_index, const real[:, ::1] go, double scale):
     # gi is zero on entry; go is None for a reduced loss, whose gradient is `scale` everywhere
-    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, l
+    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, j
     cdef int64_t c
     cdef double g
     cdef bint per_element = go is not None
@@ -64,12 +64,12 @@ cdef _backward(real[:, :, ::1] gi, const int64_t[:, ::1] t, const double* w,
     with nogil:
         for p in prange(N * L, schedule="static", num_threads=nt):
             n = p // L
-            l = p % L
-            c = t[n, l]
+            j = p % L
+            c = t[n, j]
             if c == ignore_index:
                 continue
-            g = go[n, l] if per_element else scale
-            gi[n, c, l] = <real>(-(w[c] if w != NULL else 1.0) * g)
+            g = go[n, j] if per_element else scale
+            gi[n, c, j] = <real>(-(w[c] if w != NULL else 1.0) * g)
 
 
 # ---- checked entry points ----------------------------------------------------------------
