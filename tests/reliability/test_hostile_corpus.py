@@ -31,10 +31,7 @@ ERRORS = {"UnpicklingError": pickle.UnpicklingError, "CheckpointError": Checkpoi
 # no refusal may allocate more than this (the largest file is ~50 kB)
 ALLOC_LIMIT = 2 << 20
 # cases ember.load gets wrong today: stem -> why (the test turns green when fixed)
-KNOWN_BUGS = {
-    "zip_overlapping_entries": "zip_reader does not refuse central records whose data "
-                               "overlaps, so a 50 kB file yields 3.2 MB of storages",
-}
+KNOWN_BUGS = {}
 
 
 def _cases():

@@ -6,6 +6,7 @@ names, no duplicates, every entry's data lies inside the file. Storage records a
 straight into freshly allocated NumPy buffers after their size has been checked against what
 the pickle declares, so a forged numel can never allocate more memory than the file holds.
 """
+import bisect
 import struct
 import zipfile
 import zlib
@@ -37,6 +38,7 @@ class ZipCheckpoint:
         except (OSError, ValueError, EOFError, struct.error) as exc:
             raise CheckpointError(f"{name} is not a valid checkpoint: {exc}") from None
         self.entries = self._validate_entries()
+        self._spans = []  # (start, end) byte ranges of the storage records read so far
         self.storages = {}
         self._mm = None
 
@@ -150,6 +152,16 @@ class ZipCheckpoint:
                 "torch writes storages uncompressed"
             )
         start = self._data_offset(info)
+        # Records whose bytes overlap would let a small file expand into many copies of
+        # the same data (quadratic in the file size); torch never writes them.
+        if nbytes:
+            # spans read so far are disjoint and sorted: only the neighbours can overlap
+            i = bisect.bisect_left(self._spans, (start, start + nbytes))
+            near = self._spans[max(i - 1, 0):i + 1]
+            if any(start < hi and lo < start + nbytes for lo, hi in near):
+                raise CheckpointError(
+                    f"{self.name} is corrupt: storage record {rel} overlaps another record")
+            self._spans.insert(i, (start, start + nbytes))
         np_dtype = np.uint8 if storage_type.dtype is None else storage_type.dtype.np
         if self.byteswap and np.dtype(np_dtype).itemsize > 1:
             np_dtype = np.dtype(np_dtype).newbyteorder(">")
