@@ -6,18 +6,30 @@ batch several images per GEMM so the matrix stays wide enough for BLAS to reach 
 large ones go one image at a time so the buffer stays small and the GEMM writes straight into
 the output. 1x1 stride-1 unpadded convolutions skip im2col: the input already is the column
 matrix.
+
+Threads: a convolution is split into tasks (chunks of images, or row blocks of one GEMM when
+the batch is a single image) that run on ``get_num_threads()`` threads, each
+doing im2col and its GEMM *serially* (OpenMP and BLAS held at one thread). Letting im2col's
+OpenMP team and OpenBLAS's own pool take turns on the same cores makes each pool's idle
+threads spin while the other works; on a 2-core machine that cost 3-8x at ResNet shapes.
+The pool and the thread pinning live in ``_conv_threads``.
 """
 import math
+import threading
 
 import numpy as np
 
 from .._kernels.im2col import col2im, im2col
+from ._conv_threads import can_split, run_tasks, serial_region
 from ._util import BufferPool, nd, pair, scalar_name, size_str, wrap
 
 # Columns a GEMM should have before adding images to a chunk stops paying.
 _TARGET_COLUMNS = 2048
 # Upper bound for one chunk's column buffer.
 _COLUMN_BYTES = 64 << 20
+# Below this many multiply-adds a convolution runs on the caller's thread alone: handing
+# tasks to another thread costs tens of microseconds.
+_SPLIT_MACS = 4_000_000
 
 _pool = BufferPool()
 
@@ -116,13 +128,35 @@ class _Geometry:
         self.args = (self.kh, self.kw, self.sh, self.sw, self.ph, self.pw, self.dh, self.dw,
                      self.OH, self.OW)
 
-    def chunk(self, itemsize):
-        """Images per GEMM: enough columns for BLAS, within the buffer budget."""
+        self.macs = self.N * self.Cout * self.P * self.Kg
+
+    def chunk(self, itemsize, threads=1):
+        """Images per GEMM: enough columns for BLAS, within the buffer budget, and few
+        enough that every thread gets a chunk."""
         if self.P >= _TARGET_COLUMNS or self.N <= 1:
             return 1
-        nb = min(self.N, math.ceil(_TARGET_COLUMNS / self.P))
+        nb = min(self.N, math.ceil(_TARGET_COLUMNS / self.P), math.ceil(self.N / threads))
         per_image = max(1, self.P * self.K * itemsize)
         return max(1, min(nb, _COLUMN_BYTES // per_image))
+
+    def threads(self, budget):
+        """Threads worth using: one for small convolutions."""
+        if budget <= 1 or self.macs < _SPLIT_MACS or not can_split():
+            return 1
+        return budget
+
+    def split_rows(self, threads):
+        """True when one image's GEMM rows, not images, should be divided among threads
+        (a single image; with more, images are the tasks, so no two write one row)."""
+        return threads > 1 and self.N == 1 and self.G == 1
+
+
+def _row_blocks(rows, threads):
+    """``threads`` contiguous row ranges covering ``range(rows)``, multiples of 8 where
+    possible so each block keeps BLAS's register tiles whole."""
+    per = -(-rows // threads)
+    step = max(8, (per + 7) // 8 * 8)
+    return [(r, min(rows, r + step)) for r in range(0, rows, step)]
 
 
 def _prepare(x, weight, bias, stride, padding, dilation, groups):
@@ -168,13 +202,30 @@ def _forward(xa, wa, out, g):
     if g.K == 0:
         out[...] = 0
         return
-    if g.pointwise:
-        np.matmul(w3, xa.reshape(g.N, g.G, g.Cg, g.P), out=out.reshape(g.N, g.G, g.Cog, g.P))
-        return
-    nb = g.chunk(xa.itemsize)
-    for n0 in range(0, g.N, nb):
-        n1 = min(g.N, n0 + nb)
+    with serial_region() as budget:
+        threads = g.threads(budget)
+        if g.split_rows(threads):
+            tasks = _forward_row_tasks(xa, w3, out, g, threads)
+        else:
+            tasks = [_forward_images(xa, w3, out, g, n0, n1)
+                     for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
+        run_tasks(tasks, threads)
+
+
+def _image_chunks(g, itemsize, threads):
+    nb = g.N if g.pointwise else g.chunk(itemsize, threads)
+    if g.pointwise and threads > 1:
+        nb = max(1, -(-g.N // threads))
+    return [(n0, min(g.N, n0 + nb)) for n0 in range(0, g.N, nb)]
+
+
+def _forward_images(xa, w3, out, g, n0, n1):
+    def task():
         cnt = n1 - n0
+        if g.pointwise:
+            np.matmul(w3, xa[n0:n1].reshape(cnt, g.G, g.Cg, g.P),
+                      out=out[n0:n1].reshape(cnt, g.G, g.Cog, g.P))
+            return
         cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
         im2col(xa[n0:n1], cols, g.args)
         cols3 = cols.reshape(g.G, g.Kg, cnt * g.P)
@@ -185,6 +236,25 @@ def _forward(xa, wa, out, g):
             _gemm(w3, cols3, tmp.reshape(g.G, g.Cog, cnt * g.P))
             out[n0:n1].reshape(cnt, g.Cout, g.P)[...] = (
                 tmp.reshape(g.Cout, cnt, g.P).transpose(1, 0, 2))
+    return task
+
+
+def _forward_row_tasks(xa, w3, out, g, threads):
+    """A single image: gather its columns once, then threads take blocks of output
+    channels."""
+    tasks = []
+    w2 = w3[0]
+    for n in range(g.N):
+        if g.pointwise:
+            cols = xa[n].reshape(g.K, g.P)
+        else:
+            cols = _pool.get((g.K, g.P), xa.dtype, f"cols{n}")
+            im2col(xa[n:n + 1], cols, g.args)
+        out2 = out[n].reshape(g.Cout, g.P)
+        for r0, r1 in _row_blocks(g.Cout, threads):
+            tasks.append(lambda r0=r0, r1=r1, cols=cols, out2=out2: np.matmul(
+                w2[r0:r1], cols, out=out2[r0:r1]))
+    return tasks
 
 
 def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
@@ -224,22 +294,38 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
 
 def _backward(go, xa, wa, gx, gw, g):
     w3 = wa.reshape(g.G, g.Cog, g.Kg)
+    with serial_region() as budget:
+        threads = g.threads(budget)
+        if g.split_rows(threads):
+            tasks, finish = _backward_row_tasks(go, xa, w3, gx, gw, g, threads)
+            run_tasks(tasks, threads)
+            finish()
+            return
+        gw_lock = threading.Lock()
+        tasks = [_backward_images(go, xa, w3, gx, gw, g, n0, n1, gw_lock)
+                 for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
+        run_tasks(tasks, threads)
+
+
+def _backward_images(go, xa, w3, gx, gw, g, n0, n1, gw_lock):
+    """One chunk's input gradient (its own slice of gx) and its share of the weight
+    gradient, added to gw under a lock (chunks finish at different times)."""
     w3t = w3.transpose(0, 2, 1)
-    if g.pointwise:
-        go4 = go.reshape(g.N, g.G, g.Cog, g.P)
-        x4 = xa.reshape(g.N, g.G, g.Cg, g.P)
-        if gx is not None:
-            np.matmul(w3t, go4, out=gx.reshape(g.N, g.G, g.Cg, g.P))
-        if gw is not None:
-            gw3 = gw.reshape(g.G, g.Cog, g.Cg)
-            for n in range(g.N):
-                gw3 += np.matmul(go4[n], x4[n].transpose(0, 2, 1))
-        return
-    nb = g.chunk(xa.itemsize)
-    gw3 = gw.reshape(g.G, g.Cog, g.Kg) if gw is not None else None
-    for n0 in range(0, g.N, nb):
-        n1 = min(g.N, n0 + nb)
+
+    def task():
         cnt = n1 - n0
+        if g.pointwise:
+            go4 = go[n0:n1].reshape(cnt, g.G, g.Cog, g.P)
+            x4 = xa[n0:n1].reshape(cnt, g.G, g.Cg, g.P)
+            if gx is not None:
+                np.matmul(w3t, go4, out=gx[n0:n1].reshape(cnt, g.G, g.Cg, g.P))
+            if gw is not None:
+                part = np.matmul(go4[0], x4[0].transpose(0, 2, 1))
+                for n in range(1, cnt):
+                    part += np.matmul(go4[n], x4[n].transpose(0, 2, 1))
+                with gw_lock:
+                    gw.reshape(g.G, g.Cog, g.Cg)[...] += part
+            return
         if cnt == 1:
             go3 = go[n0].reshape(g.G, g.Cog, g.P)
         else:
@@ -248,12 +334,47 @@ def _backward(go, xa, wa, gx, gw, g):
             go2.reshape(g.Cout, cnt, g.P)[...] = go[n0:n1].reshape(
                 cnt, g.Cout, g.P).transpose(1, 0, 2)
             go3 = go2.reshape(g.G, g.Cog, cnt * g.P)
-        if gw3 is not None:
+        if gw is not None:
             cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
             im2col(xa[n0:n1], cols, g.args)
-            cols3 = cols.reshape(g.G, g.Kg, cnt * g.P)
-            gw3 += np.matmul(go3, cols3.transpose(0, 2, 1))
+            part = np.matmul(go3, cols.reshape(g.G, g.Kg, cnt * g.P).transpose(0, 2, 1))
+            with gw_lock:
+                gw.reshape(g.G, g.Cog, g.Kg)[...] += part
         if gx is not None:
             gcols = _pool.get((g.K, cnt * g.P), xa.dtype, "grad_cols")
             np.matmul(w3t, go3, out=gcols.reshape(g.G, g.Kg, cnt * g.P))
             col2im(gcols, gx[n0:n1], g.args)
+    return task
+
+
+def _backward_row_tasks(go, xa, w3, gx, gw, g, threads):
+    """A single image: blocks of weight-gradient rows (output channels) and of
+    column-gradient rows (input taps) run side by side; col2im follows serially."""
+    tasks, scatters = [], []
+    w2t = w3[0].T
+    gw2 = gw.reshape(g.Cout, g.Kg) if gw is not None else None
+    for n in range(g.N):
+        go2 = go[n].reshape(g.Cout, g.P)
+        if gw2 is not None:
+            if g.pointwise:
+                cols = xa[n].reshape(g.K, g.P)
+            else:
+                cols = _pool.get((g.K, g.P), xa.dtype, f"cols{n}")
+                im2col(xa[n:n + 1], cols, g.args)
+            for r0, r1 in _row_blocks(g.Cout, threads):
+                tasks.append(lambda r0=r0, r1=r1, go2=go2, cols=cols: gw2[r0:r1].__iadd__(
+                    np.matmul(go2[r0:r1], cols.T)))
+        if gx is not None:
+            if g.pointwise:
+                gcols = gx[n].reshape(g.K, g.P)
+            else:
+                gcols = _pool.get((g.K, g.P), xa.dtype, f"grad_cols{n}")
+                scatters.append((gcols, n))
+            for r0, r1 in _row_blocks(g.K, threads):
+                tasks.append(lambda r0=r0, r1=r1, go2=go2, gcols=gcols: np.matmul(
+                    w2t[r0:r1], go2, out=gcols[r0:r1]))
+
+    def finish():
+        for gcols, n in scatters:
+            col2im(gcols, gx[n:n + 1], g.args)
+    return tasks, finish
