@@ -62,7 +62,7 @@ def assert_same(got, want):
 # torch lets the gradient through where the input is NaN (its masks are "not below"), ember
 # masks it out: ember/_ops/unary.py ReluBackward0 and ember/_ops/selection.py
 # MaximumBackward0 use ``x > 0`` / ``a > b`` where torch uses ``not (x <= 0)`` / ``not (a < b)``
-NAN_GRAD_BUGS = {"relu", "maximum"}
+NAN_GRAD_BUGS = set()
 
 
 def _case_param(case):

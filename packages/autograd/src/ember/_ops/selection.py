@@ -65,18 +65,21 @@ def clamp_max(input, max):  # noqa: A002
 
 
 # ---- maximum / minimum ----------------------------------------------------------------------
-def _pick_grad(g, chosen, tie):
-    """``g`` where ``chosen``, half of it on ties (torch splits the gradient evenly)."""
-    z = g * 0
-    return where(chosen, g, where(tie, g * 0.5, z))
+def _pick_grad(g, tie, loses):
+    """torch's rule: half of ``g`` on ties, none where this input loses, else all of it.
+
+    Written as "not losing" rather than "winning" so that a NaN (which neither wins nor
+    loses a comparison) passes its gradient, as in torch.
+    """
+    return where(loses, g * 0, where(tie, g * 0.5, g))
 
 
 class MaximumBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         tie = a == b
-        ga = _pick_grad(g, a > b, tie) if self.needs_input_grad[0] else None
-        gb = _pick_grad(g, b > a, tie) if self.needs_input_grad[1] else None
+        ga = _pick_grad(g, tie, a < b) if self.needs_input_grad[0] else None
+        gb = _pick_grad(g, tie, a > b) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -84,8 +87,8 @@ class MinimumBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         tie = a == b
-        ga = _pick_grad(g, a < b, tie) if self.needs_input_grad[0] else None
-        gb = _pick_grad(g, b < a, tie) if self.needs_input_grad[1] else None
+        ga = _pick_grad(g, tie, a > b) if self.needs_input_grad[0] else None
+        gb = _pick_grad(g, tie, a < b) if self.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -92,7 +92,8 @@ class SigmoidBackward0(Node):
 class ReluBackward0(Node):
     def backward(self, g):
         (out,) = self.saved_tensors
-        return (g * (out > 0),)
+        # torch's threshold_backward zeroes where out <= 0, so a NaN passes its gradient
+        return (g * (out <= 0).logical_not(),)
 
 
 class ReciprocalBackward0(Node):
