@@ -74,6 +74,15 @@ def boundscheck(session):
 
 
 @nox.session(python="3.11")
+def fuzz(session):
+    """Loader fuzzing (10,000 mutated checkpoints) and heavier kernel properties."""
+    _install(session, TENSOR, AUTOGRAD, VISION)
+    env = dict(ENV, EMBER_FUZZ_EXAMPLES="300")
+    session.run("python", "tools/fuzz_loader.py", "--cases", "10000", env=env)
+    session.run(*PYTEST, "tests/reliability", *session.posargs, env=env)
+
+
+@nox.session(python="3.11")
 def lint(session):
     """ruff over Python sources, cython-lint over the kernels."""
     session.install("ruff", "cython-lint")
