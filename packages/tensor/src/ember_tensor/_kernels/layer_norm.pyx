@@ -39,21 +39,55 @@ cdef void layer_norm_row(const real* x, real* y, const double* w, const double* 
             y[j] = <real>((x[j] - m) * r)
 
 
+cdef extern from *:
+    """
+    #include <stddef.h>
+    /* sum(g * w) and sum(g * w * (x - m)) of one row; `omp simd reduction` lets the compiler
+       reassociate these double sums into vector lanes (w == NULL: weight 1) */
+    #define EMBER_LN_SUMS(NAME, T)                                                        \
+    static inline void NAME(const T* g, const T* x, const double* w, ptrdiff_t n,      \
+                            double m, double* s1, double* s2) {                         \
+        double a = 0.0, b = 0.0;                                                        \
+        if (w) {                                                                        \
+            _Pragma("omp simd reduction(+:a,b)")                                        \
+            for (ptrdiff_t j = 0; j < n; j++) {                                         \
+                double gh = (double)g[j] * w[j]; a += gh; b += gh * ((double)x[j] - m); \
+            }                                                                           \
+        } else {                                                                        \
+            _Pragma("omp simd reduction(+:a,b)")                                        \
+            for (ptrdiff_t j = 0; j < n; j++) {                                         \
+                double gh = (double)g[j]; a += gh; b += gh * ((double)x[j] - m);        \
+            }                                                                           \
+        }                                                                               \
+        *s1 = a; *s2 = b;                                                               \
+    }
+    EMBER_LN_SUMS(ember_ln_sums_f32, float)
+    EMBER_LN_SUMS(ember_ln_sums_f64, double)
+    """
+    void ember_ln_sums_f32(const float* g, const float* x, const double* w, Py_ssize_t n,
+                           double m, double* s1, double* s2) nogil
+    void ember_ln_sums_f64(const double* g, const double* x, const double* w, Py_ssize_t n,
+                           double m, double* s1, double* s2) nogil
+
+
 cdef void _backward_row(const real* g, const real* x, real* gx, const double* w, double m,
                         double r, Py_ssize_t D, double* gw_acc, double* gb_acc) noexcept nogil:
     # gx = r * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * w, xhat = (x - m) * r
     cdef Py_ssize_t j
-    cdef double gh, s1 = 0, s2 = 0, c1, c2
+    cdef double s1, s2, c1, c2
     if gx != NULL:
-        for j in range(D):
-            gh = g[j] * w[j] if w != NULL else <double>g[j]
-            s1 += gh
-            s2 += gh * (x[j] - m)
+        if real is float:
+            ember_ln_sums_f32(g, x, w, D, m, &s1, &s2)
+        else:
+            ember_ln_sums_f64(g, x, w, D, m, &s1, &s2)
         c1 = s1 / D
         c2 = s2 * r * r / D
-        for j in range(D):
-            gh = g[j] * w[j] if w != NULL else <double>g[j]
-            gx[j] = <real>(r * (gh - c1 - (x[j] - m) * c2))
+        if w != NULL:
+            for j in range(D):
+                gx[j] = <real>(r * (g[j] * w[j] - c1 - (x[j] - m) * c2))
+        else:
+            for j in range(D):
+                gx[j] = <real>(r * (g[j] - c1 - (x[j] - m) * c2))
     if gw_acc != NULL:
         for j in range(D):
             gw_acc[j] += g[j] * ((x[j] - m) * r)
