@@ -5,9 +5,14 @@ Each loop has ``strided.kernel_fn``'s shape and is listed in ``KERNELS`` under
 Integer division returns error code 1 on a zero divisor instead of trapping the process.
 """
 from libc.math cimport (
-    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, erf, erff, exp, expf, floor, floorf, fmod, fmodf, pow, powf,
-    tanh, tanhf, trunc, truncf,
+    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, erf, erff, exp, floor, floorf, fmod, fmodf, pow, powf, tanh,
+    trunc, truncf,
 )
+
+cdef extern from "fast_math.h" nogil:
+    # straight-line float32 math the vectoriser can inline (libm's are one call per element)
+    float ember_fast_expf(float x)
+    float ember_fast_tanhf(float x)
 
 from .strided cimport int8_t, int16_t, int32_t, int64_t, integral, kernel_fn, uint8_t
 from .types cimport numeric, real
@@ -405,7 +410,7 @@ cdef int threshold_backward_k(real** p, Py_ssize_t n, const double* prm) noexcep
     cdef real t = <real>prm[0]
     cdef Py_ssize_t i
     for i in range(n):
-        o[i] = g[i] if x[i] > t else 0
+        o[i] = 0 if x[i] <= t else g[i]  # torch's mask: a NaN input lets the gradient through
     return 0
 
 
@@ -452,7 +457,7 @@ cdef int gelu_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept nog
             x = xs[i]
             if real is float:
                 cdf = 0.5 * (1 + erff(x * <float>M_SQRT1_2))
-                pdf = k_beta * expf(-0.5 * x * x)
+                pdf = k_beta * ember_fast_expf(-0.5 * x * x)
             else:
                 cdf = 0.5 * (1 + erf(x * M_SQRT1_2))
                 pdf = k_beta * exp(-0.5 * x * x)
@@ -463,7 +468,7 @@ cdef int gelu_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept nog
             x = xs[i]
             inner = k_beta * (x + k_kappa * x * x * x)
             if real is float:
-                t = tanhf(inner)
+                t = ember_fast_tanhf(inner)
             else:
                 t = tanh(inner)
             o[i] = g[i] * (0.5 * (1 + t)

@@ -5,10 +5,16 @@ Same contract as ``binary``: each loop has ``strided.kernel_fn``'s shape and is 
 Float math is instantiated for float32 and float64 only: integer inputs are cast first.
 """
 from libc.math cimport (
-    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, ceil, ceilf, cos, cosf, erf, erff, exp, expf, expm1, expm1f, fabs, fabsf,
-    floor, floorf, isinf, isnan, log, log1p, log1pf, log2, log2f, logf, nearbyint, nearbyintf,
-    sin, sinf, sqrt, sqrtf, tanh, tanhf, trunc, truncf,
+    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, ceil, ceilf, cos, cosf, erf, erff, exp, expm1, expm1f, fabs,
+    fabsf, floor, floorf, isinf, log, log1p, log1pf, log2, log2f, logf, nearbyint, nearbyintf,
+    sin, sinf, sqrt, sqrtf, tanh, trunc, truncf,
 )
+
+cdef extern from "fast_math.h" nogil:
+    # straight-line float32 math the vectoriser can inline (libm's are one call per element)
+    float ember_fast_expf(float x)
+    float ember_fast_sigmoidf(float x)
+    float ember_fast_tanhf(float x)
 
 from .strided cimport int8_t, int16_t, int32_t, int64_t, integral, kernel_fn, uint8_t
 from .types cimport numeric, real
@@ -36,7 +42,7 @@ cdef int exp_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     for i in range(n):
         x = a[i]
         if real is float:
-            o[i] = expf(x)
+            o[i] = ember_fast_expf(x)
         else:
             o[i] = exp(x)
     return 0
@@ -166,7 +172,7 @@ cdef int tanh_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     for i in range(n):
         x = a[i]
         if real is float:
-            o[i] = tanhf(x)
+            o[i] = ember_fast_tanhf(x)
         else:
             o[i] = tanh(x)
     return 0
@@ -179,7 +185,7 @@ cdef int sigmoid_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     for i in range(n):
         x = a[i]
         if real is float:
-            o[i] = 1 / (1 + expf(-x))
+            o[i] = ember_fast_sigmoidf(x)
         else:
             o[i] = 1 / (1 + exp(-x))
     return 0
@@ -339,7 +345,9 @@ cdef int relu_k(numeric** p, Py_ssize_t n, const double* prm) noexcept nogil:
     cdef const numeric* a = p[1]
     cdef Py_ssize_t i
     for i in range(n):
-        o[i] = a[i] if (a[i] > 0 or a[i] != a[i]) else 0  # NaN passes through, as torch
+        # one compare-and-select the vectoriser takes as is. As torch: only values below 0
+        # are replaced, so NaN and -0.0 pass through unchanged
+        o[i] = 0 if a[i] < 0 else a[i]
     return 0
 
 
@@ -389,21 +397,23 @@ cdef int leaky_relu_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
 
 
 cdef int gelu_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
-    # prm[0]: 0 exact (x * Phi(x)), 1 tanh approximation
+    # prm[0]: 0 exact (x * Phi(x)), 1 tanh approximation; one loop per mode so each vectorises
     cdef real* o = p[0]
     cdef const real* a = p[1]
     cdef real x, k_beta = M_SQRT2 * M_2_SQRTPI * 0.5, k_kappa = 0.044715
     cdef Py_ssize_t i
-    for i in range(n):
-        x = a[i]
-        if prm[0] == 0:
+    if prm[0] == 0:
+        for i in range(n):
+            x = a[i]
             if real is float:
                 o[i] = x * 0.5 * (1 + erff(x * <float>M_SQRT1_2))
             else:
                 o[i] = x * 0.5 * (1 + erf(x * M_SQRT1_2))
-        else:
+    else:
+        for i in range(n):
+            x = a[i]
             if real is float:
-                o[i] = 0.5 * x * (1 + tanhf(k_beta * (x + k_kappa * x * x * x)))
+                o[i] = 0.5 * x * (1 + ember_fast_tanhf(k_beta * (x + k_kappa * x * x * x)))
             else:
                 o[i] = 0.5 * x * (1 + tanh(k_beta * (x + k_kappa * x * x * x)))
     return 0
