@@ -80,7 +80,10 @@ cdef extern from *:
                  double b, double d) noexcept nogil
 
 cdef enum:
-    PARALLEL_MIN_WORK = 32768
+    # elements below which one thread wins: a single thread sweeps 1 MB in tens of
+    # microseconds, while waking a team costs microseconds on an idle machine and
+    # milliseconds on a busy one (a preempted team member holds the region's end barrier)
+    PARALLEL_MIN_WORK = 262144
     # elements per statistics block: small enough that its second read hits L1
     BLOCK = 2048
     # elements a dynamically scheduled chunk of rows should hold at least

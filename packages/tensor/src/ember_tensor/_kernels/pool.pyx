@@ -14,8 +14,9 @@ from .types cimport real
 import numpy as np
 
 cdef enum:
-    # elements of work below which one thread is faster than a parallel region
-    PARALLEL_MIN_WORK = 32768
+    # elements of work below which one thread is faster than a parallel region: waking a
+    # team costs microseconds on an idle machine and milliseconds on a busy one
+    PARALLEL_MIN_WORK = 262144
 
 
 cdef inline int _threads(Py_ssize_t planes, Py_ssize_t work) noexcept nogil:

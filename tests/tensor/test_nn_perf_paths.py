@@ -1,0 +1,347 @@
+"""The fast paths behind ResNet training speed, against float64 NumPy references.
+
+* batch-norm kernels (``_kernels/norm.pyx``): block-merged statistics, SIMD gradient sums,
+  the fused ``a*go + b*x + d`` input gradient, on both sides of the parallel threshold;
+* convolution's task split (``nn/conv.py`` + ``nn/_conv_threads.py``): images per thread,
+  GEMM rows per thread for a single image, the serial path, thread/BLAS settings restored,
+  errors re-raised, several caller threads at once, and a forked child;
+* pooling on both sides of its parallel threshold.
+"""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import ember_tensor
+from ember_tensor import from_numpy
+from ember_tensor._kernels import norm as K
+from ember_tensor.nn import (
+    batch_norm, batch_norm_backward, conv2d, conv2d_backward, max_pool2d_backward,
+    max_pool2d_with_indices,
+)
+from ember_tensor.nn import _conv_threads as CT
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    old = ember_tensor.get_num_threads()
+    ember_tensor.set_num_threads(request.param)
+    yield request.param
+    ember_tensor.set_num_threads(old)
+
+
+def _rel(a, b):
+    b = np.asarray(b, np.float64)
+    return float(np.abs(np.asarray(a, np.float64) - b).max() / max(np.abs(b).max(), 1e-30))
+
+
+# ---- batch-norm kernels -----------------------------------------------------------------
+
+# (N, C, L): tiny; L past one 2048-element block and not a multiple of it; above the
+# parallel threshold (262144 elements)
+BN_SHAPES = [(3, 5, 7), (2, 3, 4099), (1, 2, 1), (4, 8, 9000)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", BN_SHAPES)
+def test_channel_stats_match_float64(shape, dtype, threads):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    C = shape[1]
+    mean, var = np.empty(C), np.empty(C)
+    K.channel_stats(x, mean, var)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean((0, 2)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(var, x64.var((0, 2)), rtol=1e-10, atol=1e-12)
+
+
+def test_channel_stats_stable_with_large_mean(threads):
+    # E[x^2] - E[x]^2 in float32 or even float64 sums would lose the variance here
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((4, 2, 5000)) + 1e4).astype(np.float32)
+    mean, var = np.empty(2), np.empty(2)
+    K.channel_stats(x, mean, var)
+    ref = x.astype(np.float64).var((0, 2))
+    np.testing.assert_allclose(var, ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", BN_SHAPES)
+def test_grad_sums_and_grad_input_match_float64(shape, dtype, threads):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(dtype)
+    go = rng.standard_normal(shape).astype(dtype)
+    C = shape[1]
+    mean = rng.standard_normal(C)
+    s1, s2 = np.empty(C), np.empty(C)
+    K.grad_sums(go, x, mean, s1, s2)
+    g64, x64 = go.astype(np.float64), x.astype(np.float64)
+    np.testing.assert_allclose(s1, g64.sum((0, 2)), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(s2, (g64 * (x64 - mean[:, None])).sum((0, 2)), rtol=1e-10,
+                               atol=1e-10)
+    k, c1, c2 = rng.random(C), rng.standard_normal(C), rng.standard_normal(C)
+    gx = np.empty_like(x)
+    K.grad_input(go, x, gx, k, mean, c1, c2)
+    ref = k[:, None] * (g64 - c1[:, None] - (x64 - mean[:, None]) * c2[:, None])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert _rel(gx, ref) < tol
+    # in place over the incoming gradient, as autograd may do
+    K.grad_input(go, x, go, k, mean, c1, c2)
+    np.testing.assert_array_equal(go, gx)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("shape", BN_SHAPES)
+def test_affine_fused_relu_and_in_place(shape, relu, threads):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(np.float32)
+    C = shape[1]
+    scale, shift = rng.standard_normal(C), rng.standard_normal(C)
+    out = np.empty_like(x)
+    K.affine(x, out, scale, shift, relu)
+    ref = x.astype(np.float64) * scale[:, None] + shift[:, None]
+    if relu:
+        ref = np.maximum(ref, 0)
+        assert (out >= 0).all()
+    assert _rel(out, ref) < 1e-6
+    K.affine(x, x, scale, shift, relu)
+    np.testing.assert_array_equal(x, out)
+
+
+def test_norm_kernels_refuse_bad_blocks():
+    x = np.zeros((2, 3, 4), np.float32)
+    v = np.zeros(3)
+    with pytest.raises(RuntimeError, match="contiguous"):
+        K.channel_stats(x[:, :, ::2], v, v.copy())
+    with pytest.raises(RuntimeError, match="contiguous"):
+        K.channel_stats(x.reshape(6, 4), v, v.copy())
+    with pytest.raises(RuntimeError, match="float64 of size 3"):
+        K.channel_stats(x, np.zeros(2), np.zeros(3))
+    with pytest.raises(RuntimeError, match="float64 of size 3"):
+        K.channel_stats(x, np.zeros(3, np.float32), np.zeros(3))
+    with pytest.raises(RuntimeError, match="share a dtype"):
+        K.grad_sums(x, x.astype(np.float64), v, v.copy(), v.copy())
+    with pytest.raises(RuntimeError, match="float32/float64"):
+        K.affine(x.astype(np.int32), x.astype(np.int32), v, v)
+    with pytest.raises(RuntimeError, match="one shape"):
+        K.grad_input(x, x, np.zeros((2, 3, 5), np.float32), v, v, v, v)
+    with pytest.raises(RuntimeError, match="empty channel"):
+        K.channel_stats(np.zeros((0, 3, 4), np.float32), v, v.copy())
+
+
+def test_batch_norm_train_step_matches_float64_reference(threads):
+    # whole forward + backward through the kernels, large enough to run in parallel
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 16, 70, 70)).astype(np.float32)
+    go = rng.standard_normal(x.shape).astype(np.float32)
+    w = (rng.random(16) + 0.5).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    out, mean, invstd = batch_norm(from_numpy(x), from_numpy(w), from_numpy(b), None, None,
+                                   True, 0.1, 1e-5)
+    gx, gw, gb = batch_norm_backward(from_numpy(go), from_numpy(x), from_numpy(w), mean,
+                                     invstd, True)
+    x64, g64 = x.astype(np.float64), go.astype(np.float64)
+    m = x64.mean((0, 2, 3), keepdims=True)
+    inv = 1 / np.sqrt(x64.var((0, 2, 3), keepdims=True) + 1e-5)
+    xhat = (x64 - m) * inv
+    w4 = w.reshape(1, -1, 1, 1).astype(np.float64)
+    assert _rel(out._np, xhat * w4 + b.reshape(1, -1, 1, 1)) < 1e-5
+    ref_gb = g64.sum((0, 2, 3))
+    ref_gw = (g64 * xhat).sum((0, 2, 3))
+    M = x.size // 16
+    ref_gx = w4 * inv * (g64 - ref_gb.reshape(1, -1, 1, 1) / M
+                         - xhat * ref_gw.reshape(1, -1, 1, 1) / M)
+    assert _rel(gb._np, ref_gb) < 1e-5
+    assert _rel(gw._np, ref_gw) < 1e-5
+    assert _rel(gx._np, ref_gx) < 1e-4
+
+
+# ---- convolution task split ---------------------------------------------------------------
+
+def _taps(xp, i, j, s, d, OH, OW):
+    return xp[:, :, i * d:i * d + s * (OH - 1) + 1:s, j * d:j * d + s * (OW - 1) + 1:s]
+
+
+def _ref_conv(x, w, go, s, p, d, groups):
+    """float64 forward output and (gx, gw) for grad_output ``go``, tap by tap."""
+    x, w, go = (a.astype(np.float64) for a in (x, w, go))
+    N, C, H, W = x.shape
+    Cout, Cg, kh, kw = w.shape
+    G = groups
+    OH = (H + 2 * p - d * (kh - 1) - 1) // s + 1
+    OW = (W + 2 * p - d * (kw - 1) - 1) // s + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    wg = w.reshape(G, Cout // G, Cg, kh, kw)
+    gog = go.reshape(N, G, Cout // G, OH, OW)
+    out = np.zeros((N, G, Cout // G, OH, OW))
+    gxp = np.zeros_like(xp)
+    gw = np.zeros_like(wg)
+    for i in range(kh):
+        for j in range(kw):
+            patch = _taps(xp, i, j, s, d, OH, OW).reshape(N, G, Cg, OH, OW)
+            out += np.einsum("goc,ngchw->ngohw", wg[:, :, :, i, j], patch)
+            gw[:, :, :, i, j] = np.einsum("ngohw,ngchw->goc", gog, patch)
+            _taps(gxp, i, j, s, d, OH, OW)[...] += np.einsum(
+                "goc,ngohw->ngchw", wg[:, :, :, i, j], gog).reshape(N, C, OH, OW)
+    gx = gxp[:, :, p:p + H, p:p + W]
+    return out.reshape(N, Cout, OH, OW), gx, gw.reshape(w.shape)
+
+
+# (N, C, Cout, side, k, stride, pad, dilation, groups): which path each takes at 2 threads
+CONV_CASES = [
+    (1, 32, 64, 34, 3, 1, 1, 1, 1),    # single image, big: GEMM rows split
+    (1, 64, 64, 40, 1, 1, 0, 1, 1),    # single image pointwise: rows split, no im2col
+    (3, 16, 32, 36, 3, 2, 1, 1, 1),    # batch: images split, strided
+    (5, 64, 48, 24, 1, 1, 0, 1, 1),    # batch pointwise: images split
+    (6, 24, 24, 12, 3, 1, 2, 2, 1),    # small maps chunked several images per GEMM, dilated
+    (2, 16, 32, 48, 3, 1, 1, 1, 4),    # grouped, big enough to split images
+    (1, 32, 64, 40, 3, 1, 1, 1, 2),    # single image, grouped: one task, no row split
+    (2, 3, 4, 5, 3, 1, 1, 1, 1),       # tiny: caller's thread only
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "x".join(map(str, c)))
+def test_conv_paths_match_float64_reference(case, threads):
+    N, C, Cout, side, k, s, p, d, groups = case
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((N, C, side, side)).astype(np.float32)
+    w = (rng.standard_normal((Cout, C // groups, k, k)) * 0.1).astype(np.float32)
+    bias = rng.standard_normal(Cout).astype(np.float32)
+    out = conv2d(from_numpy(x), from_numpy(w), from_numpy(bias), s, p, d, groups)._np
+    go = rng.standard_normal(out.shape).astype(np.float32)
+    ref_out, ref_gx, ref_gw = _ref_conv(x, w, go, s, p, d, groups)
+    assert _rel(out, ref_out + bias.reshape(1, -1, 1, 1)) < 1e-5
+    gx, gw, gb = conv2d_backward(from_numpy(go), from_numpy(x), from_numpy(w), s, p, d,
+                                 groups)
+    assert _rel(gx._np, ref_gx) < 1e-5
+    assert _rel(gw._np, ref_gw) < 1e-5
+    assert _rel(gb._np, go.astype(np.float64).sum((0, 2, 3))) < 1e-5
+    # only what the mask asks for, the same numbers
+    gx2, gw2, gb2 = conv2d_backward(from_numpy(go), from_numpy(x), from_numpy(w), s, p, d,
+                                    groups, (False, True, False))
+    assert gx2 is None and gb2 is None
+    np.testing.assert_allclose(gw2._np, gw._np, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_split_decisions():
+    from ember_tensor.nn.conv import _Geometry, _row_blocks
+
+    big1 = _Geometry((1, 32, 34, 34), (64, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert big1.threads(2) == (2 if CT.can_split() else 1)
+    assert big1.split_rows(2) and not big1.split_rows(1)
+    batch = _Geometry((3, 16, 36, 36), (32, 16, 3, 3), (2, 2), (1, 1), (1, 1), 1)
+    assert not batch.split_rows(2)
+    tiny = _Geometry((2, 3, 5, 5), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert tiny.threads(2) == 1
+    # chunks leave every thread some images even for small maps
+    small = _Geometry((16, 512, 7, 7), (512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert small.chunk(4, 1) > small.chunk(4, 2) >= 1
+    assert -(-16 // small.chunk(4, 2)) >= 2
+    for rows, t in ((64, 2), (576, 2), (3, 2), (100, 3), (8, 4)):
+        blocks = _row_blocks(rows, t)
+        assert blocks[0][0] == 0 and blocks[-1][1] == rows
+        assert all(a1 == b0 for (_, a1), (b0, _) in zip(blocks, blocks[1:]))
+        assert len(blocks) <= t
+
+
+def test_conv_restores_thread_settings():
+    old = ember_tensor.get_num_threads()
+    try:
+        ember_tensor.set_num_threads(2)
+        x = from_numpy(np.ones((1, 32, 34, 34), np.float32))
+        w = from_numpy(np.ones((64, 32, 3, 3), np.float32))
+        conv2d(x, w, None, 1, 1)
+        assert ember_tensor.get_num_threads() == 2
+        with CT.serial_region() as budget:
+            assert budget == 2
+            assert ember_tensor.get_num_threads() == 1
+        assert ember_tensor.get_num_threads() == 2
+    finally:
+        ember_tensor.set_num_threads(old)
+
+
+def test_run_tasks_runs_each_once_and_reraises():
+    seen = []
+    lock = threading.Lock()
+
+    def make(i):
+        def task():
+            with lock:
+                seen.append(i)
+        return task
+
+    with CT.serial_region():
+        CT.run_tasks([make(i) for i in range(37)], 2)
+    assert sorted(seen) == list(range(37))
+
+    def boom():
+        raise ValueError("task failed")
+
+    with pytest.raises(ValueError, match="task failed"):
+        with CT.serial_region():
+            CT.run_tasks([make(100), boom, make(101)], 2)
+
+
+def test_conv_from_several_caller_threads(threads):
+    # scratch buffers are per thread: concurrent convolutions must not share columns
+    rng = np.random.default_rng(6)
+    w = (rng.standard_normal((32, 16, 3, 3)) * 0.1).astype(np.float32)
+    xs = [rng.standard_normal((2, 16, 30, 30)).astype(np.float32) for _ in range(3)]
+    expected = [conv2d(from_numpy(x), from_numpy(w), None, 1, 1)._np for x in xs]
+    results = [None] * len(xs)
+
+    def work(i):
+        for _ in range(3):
+            results[i] = conv2d(from_numpy(xs[i]), from_numpy(w), None, 1, 1)._np
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for got, exp in zip(results, expected):
+        np.testing.assert_array_equal(got, exp)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_conv_in_forked_child():
+    old = ember_tensor.get_num_threads()
+    ember_tensor.set_num_threads(2)
+    try:
+        x = from_numpy(np.ones((2, 32, 34, 34), np.float32))
+        w = from_numpy(np.ones((64, 32, 3, 3), np.float32))
+        expected = conv2d(x, w, None, 1, 1)._np  # starts the pool in the parent
+        pid = os.fork()
+        if pid == 0:  # child: the parent's workers do not exist here
+            ok = np.array_equal(conv2d(x, w, None, 1, 1)._np, expected)
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        ember_tensor.set_num_threads(old)
+
+
+# ---- pooling on both sides of the parallel threshold -------------------------------------
+
+@pytest.mark.parametrize("shape", [(1, 4, 9, 9), (2, 32, 64, 64)])
+def test_max_pool_forward_backward_match_numpy(shape, threads):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape).astype(np.float32)
+    out, idx = max_pool2d_with_indices(from_numpy(x), 3, 2, 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    OH = (shape[2] + 2 - 3) // 2 + 1
+    windows = np.stack([xp[:, :, i:i + 2 * (OH - 1) + 1:2, j:j + 2 * (OH - 1) + 1:2]
+                        for i in range(3) for j in range(3)])
+    np.testing.assert_array_equal(out._np, windows.max(0))
+    flat = x.reshape(shape[0], shape[1], -1)
+    np.testing.assert_array_equal(
+        np.take_along_axis(flat, idx._np.reshape(shape[0], shape[1], -1), 2),
+        out._np.reshape(shape[0], shape[1], -1))
+    go = rng.standard_normal(out.shape).astype(np.float32)
+    gx = max_pool2d_backward(from_numpy(go), from_numpy(x), idx)._np
+    ref = np.zeros(flat.shape, np.float64)
+    n_i, c_i = np.indices(idx._np.reshape(shape[0], shape[1], -1).shape)[:2]
+    np.add.at(ref, (n_i, c_i, idx._np.reshape(shape[0], shape[1], -1)),
+              go.reshape(shape[0], shape[1], -1))
+    assert _rel(gx.reshape(flat.shape), ref) < 1e-6
