@@ -5,7 +5,7 @@ Each loop has ``strided.kernel_fn``'s shape and is listed in ``KERNELS`` under
 Integer division returns error code 1 on a zero divisor instead of trapping the process.
 """
 from libc.math cimport (
-    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, erf, erff, exp, floor, floorf, fmod, fmodf, pow, powf, tanh,
+    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, erf, exp, floor, floorf, fmod, fmodf, pow, powf, tanh,
     trunc, truncf,
 )
 
@@ -13,6 +13,7 @@ cdef extern from "fast_math.h" nogil:
     # straight-line float32 math the vectoriser can inline (libm's are one call per element)
     float ember_fast_expf(float x)
     float ember_fast_tanhf(float x)
+    float ember_fast_erff(float x)
 
 from .strided cimport int8_t, int16_t, int32_t, int64_t, integral, kernel_fn, uint8_t
 from .types cimport numeric, real
@@ -456,7 +457,7 @@ cdef int gelu_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept nog
         for i in range(n):
             x = xs[i]
             if real is float:
-                cdf = 0.5 * (1 + erff(x * <float>M_SQRT1_2))
+                cdf = 0.5 * (1 + ember_fast_erff(x * <float>M_SQRT1_2))
                 pdf = k_beta * ember_fast_expf(-0.5 * x * x)
             else:
                 cdf = 0.5 * (1 + erf(x * M_SQRT1_2))

@@ -5,7 +5,7 @@ Same contract as ``binary``: each loop has ``strided.kernel_fn``'s shape and is 
 Float math is instantiated for float32 and float64 only: integer inputs are cast first.
 """
 from libc.math cimport (
-    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, ceil, ceilf, cos, cosf, erf, erff, exp, expm1, expm1f, fabs,
+    M_2_SQRTPI, M_SQRT1_2, M_SQRT2, ceil, ceilf, cos, cosf, erf, exp, expm1, expm1f, fabs,
     fabsf, floor, floorf, isinf, log, log1p, log1pf, log2, log2f, logf, nearbyint, nearbyintf,
     sin, sinf, sqrt, sqrtf, tanh, trunc, truncf,
 )
@@ -15,6 +15,7 @@ cdef extern from "fast_math.h" nogil:
     float ember_fast_expf(float x)
     float ember_fast_sigmoidf(float x)
     float ember_fast_tanhf(float x)
+    float ember_fast_erff(float x)
 
 from .strided cimport int8_t, int16_t, int32_t, int64_t, integral, kernel_fn, uint8_t
 from .types cimport numeric, real
@@ -198,7 +199,7 @@ cdef int erf_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     for i in range(n):
         x = a[i]
         if real is float:
-            o[i] = erff(x)
+            o[i] = ember_fast_erff(x)
         else:
             o[i] = erf(x)
     return 0
@@ -406,7 +407,7 @@ cdef int gelu_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
         for i in range(n):
             x = a[i]
             if real is float:
-                o[i] = x * 0.5 * (1 + erff(x * <float>M_SQRT1_2))
+                o[i] = x * 0.5 * (1 + ember_fast_erff(x * <float>M_SQRT1_2))
             else:
                 o[i] = x * 0.5 * (1 + erf(x * M_SQRT1_2))
     else:
