@@ -430,9 +430,10 @@ cdef int sigmoid_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept 
     cdef real* o = p[0]
     cdef const real* g = p[1]
     cdef const real* y = p[2]
+    cdef real one = 1  # typed: a bare 1 would be a C double and widen the float loop
     cdef Py_ssize_t i
     for i in range(n):
-        o[i] = g[i] * (1 - y[i]) * y[i]
+        o[i] = g[i] * (one - y[i]) * y[i]
     return 0
 
 
@@ -440,9 +441,10 @@ cdef int tanh_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept nog
     cdef real* o = p[0]
     cdef const real* g = p[1]
     cdef const real* y = p[2]
+    cdef real one = 1
     cdef Py_ssize_t i
     for i in range(n):
-        o[i] = g[i] * (1 - y[i] * y[i])
+        o[i] = g[i] * (one - y[i] * y[i])
     return 0
 
 
@@ -450,15 +452,15 @@ cdef int gelu_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept nog
     cdef real* o = p[0]
     cdef const real* g = p[1]
     cdef const real* xs = p[2]
-    cdef real x, cdf, pdf, inner, t, k_beta, k_kappa = 0.044715
+    cdef real x, cdf, pdf, inner, t, k_beta, k_kappa = 0.044715, half = 0.5, one = 1, three = 3
     cdef Py_ssize_t i
     if prm[0] == 0:  # exact: d/dx x*Phi(x) = Phi(x) + x*phi(x)
         k_beta = M_2_SQRTPI * M_SQRT1_2 * 0.5
         for i in range(n):
             x = xs[i]
             if real is float:
-                cdf = 0.5 * (1 + ember_fast_erff(x * <float>M_SQRT1_2))
-                pdf = k_beta * ember_fast_expf(-0.5 * x * x)
+                cdf = half * (one + ember_fast_erff(x * <float>M_SQRT1_2))
+                pdf = k_beta * ember_fast_expf(-half * x * x)
             else:
                 cdf = 0.5 * (1 + erf(x * M_SQRT1_2))
                 pdf = k_beta * exp(-0.5 * x * x)
@@ -472,8 +474,8 @@ cdef int gelu_backward_k(real** p, Py_ssize_t n, const double* prm) noexcept nog
                 t = ember_fast_tanhf(inner)
             else:
                 t = tanh(inner)
-            o[i] = g[i] * (0.5 * (1 + t)
-                           + 0.5 * x * (1 - t * t) * k_beta * (1 + 3 * k_kappa * x * x))
+            o[i] = g[i] * (half * (one + t)
+                           + half * x * (one - t * t) * k_beta * (one + three * k_kappa * x * x))
     return 0
 
 

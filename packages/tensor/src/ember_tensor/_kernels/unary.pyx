@@ -113,30 +113,28 @@ cdef int sqrt_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
             o[i] = sqrt(x)
     return 0
 
+# Constants in float kernels are typed `real`: a bare literal is a C double and would turn the
+# float loop into double arithmetic (half the SIMD lanes plus conversions).
 cdef int rsqrt_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     cdef real* o = p[0]
     cdef const real* a = p[1]
-    cdef real x
+    cdef real x, one = 1
     cdef Py_ssize_t i
     for i in range(n):
         x = a[i]
         if real is float:
-            o[i] = 1 / sqrtf(x)
+            o[i] = one / sqrtf(x)
         else:
-            o[i] = 1 / sqrt(x)
+            o[i] = one / sqrt(x)
     return 0
 
 cdef int reciprocal_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     cdef real* o = p[0]
     cdef const real* a = p[1]
-    cdef real x
+    cdef real one = 1
     cdef Py_ssize_t i
     for i in range(n):
-        x = a[i]
-        if real is float:
-            o[i] = 1 / x
-        else:
-            o[i] = 1 / x
+        o[i] = one / a[i]
     return 0
 
 cdef int sin_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
@@ -401,20 +399,20 @@ cdef int gelu_k(real** p, Py_ssize_t n, const double* prm) noexcept nogil:
     # prm[0]: 0 exact (x * Phi(x)), 1 tanh approximation; one loop per mode so each vectorises
     cdef real* o = p[0]
     cdef const real* a = p[1]
-    cdef real x, k_beta = M_SQRT2 * M_2_SQRTPI * 0.5, k_kappa = 0.044715
+    cdef real x, k_beta = M_SQRT2 * M_2_SQRTPI * 0.5, k_kappa = 0.044715, half = 0.5, one = 1
     cdef Py_ssize_t i
     if prm[0] == 0:
         for i in range(n):
             x = a[i]
             if real is float:
-                o[i] = x * 0.5 * (1 + ember_fast_erff(x * <float>M_SQRT1_2))
+                o[i] = x * half * (one + ember_fast_erff(x * <float>M_SQRT1_2))
             else:
                 o[i] = x * 0.5 * (1 + erf(x * M_SQRT1_2))
     else:
         for i in range(n):
             x = a[i]
             if real is float:
-                o[i] = 0.5 * x * (1 + ember_fast_tanhf(k_beta * (x + k_kappa * x * x * x)))
+                o[i] = half * x * (one + ember_fast_tanhf(k_beta * (x + k_kappa * x * x * x)))
             else:
                 o[i] = 0.5 * x * (1 + tanh(k_beta * (x + k_kappa * x * x * x)))
     return 0
