@@ -13,7 +13,6 @@ from ember_tensor import reduction as R
 from ember_tensor._array import _wrap_dim
 
 from ..autograd.node import Node, record
-from ._common import cap as _cap
 from ._common import is_t, make, require_tensor
 
 

@@ -8,6 +8,7 @@ import itertools
 import re
 import weakref
 
+from .._hooks import RemovableHandle  # noqa: F401 - tensor hooks use it from here
 from . import anomaly_mode, grad_mode
 
 __all__ = ["Node", "AccumulateGrad", "record", "check_inplace", "RemovableHandle"]
@@ -23,37 +24,8 @@ _FREED_MSG = (
 )
 
 
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self._hooks = weakref.ref(hooks_dict) if _weakrefable(hooks_dict) else lambda: hooks_dict
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self):
-        hooks = self._hooks()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 class _HookDict(dict):
     """A dict that can be weakly referenced, so handles don't keep hooks alive."""
-
-
-def _weakrefable(obj):
-    try:
-        weakref.ref(obj)
-        return True
-    except TypeError:
-        return False
 
 
 def _type_name(data):
