@@ -282,10 +282,17 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
     xa = np.ascontiguousarray(xa)
     wa = np.ascontiguousarray(wa)
     go = np.ascontiguousarray(go)
-    gx = np.zeros(xa.shape, xa.dtype) if need_x else None
-    gw = np.zeros(wa.shape, wa.dtype) if need_w else None
+    work = go.size and g.K and (need_x or need_w)
+    gx = gw = None
+    if need_x:
+        # col2im accumulates taps into gx; a pointwise GEMM writes every element itself
+        gx = (np.empty if work and g.pointwise else np.zeros)(xa.shape, xa.dtype)
+    if need_w:
+        # every path below writes gw in full (no zero fill, no read-modify-write pass over
+        # what can be megabytes of weights)
+        gw = (np.empty if work else np.zeros)(wa.shape, wa.dtype)
     gb = go.sum(axis=(0, 2, 3)) if need_b else None
-    if go.size and g.K and (need_x or need_w):
+    if work:
         _backward(go, xa, wa, gx, gw, g)
     if unbatched and gx is not None:
         gx = gx[0]
@@ -301,15 +308,33 @@ def _backward(go, xa, wa, gx, gw, g):
             run_tasks(tasks, threads)
             finish()
             return
-        gw_lock = threading.Lock()
-        tasks = [_backward_images(go, xa, w3, gx, gw, g, n0, n1, gw_lock)
+        gw_sum = _WeightGrad(gw) if gw is not None else None
+        tasks = [_backward_images(go, xa, w3, gx, gw_sum, g, n0, n1)
                  for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
         run_tasks(tasks, threads)
 
 
-def _backward_images(go, xa, w3, gx, gw, g, n0, n1, gw_lock):
+class _WeightGrad:
+    """Chunks' weight gradients summed into ``gw``: the first chunk to finish writes it,
+    later ones add under a lock (chunks finish in any order, on any thread)."""
+
+    def __init__(self, gw):
+        self.gw = gw
+        self.lock = threading.Lock()
+        self.written = False
+
+    def add(self, part):
+        with self.lock:
+            if self.written:
+                self.gw += part
+            else:
+                self.gw[...] = part
+                self.written = True
+
+
+def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
     """One chunk's input gradient (its own slice of gx) and its share of the weight
-    gradient, added to gw under a lock (chunks finish at different times)."""
+    gradient."""
     w3t = w3.transpose(0, 2, 1)
 
     def task():
@@ -319,12 +344,11 @@ def _backward_images(go, xa, w3, gx, gw, g, n0, n1, gw_lock):
             x4 = xa[n0:n1].reshape(cnt, g.G, g.Cg, g.P)
             if gx is not None:
                 np.matmul(w3t, go4, out=gx[n0:n1].reshape(cnt, g.G, g.Cg, g.P))
-            if gw is not None:
+            if gw_sum is not None:
                 part = np.matmul(go4[0], x4[0].transpose(0, 2, 1))
                 for n in range(1, cnt):
                     part += np.matmul(go4[n], x4[n].transpose(0, 2, 1))
-                with gw_lock:
-                    gw.reshape(g.G, g.Cog, g.Cg)[...] += part
+                gw_sum.add(part.reshape(gw_sum.gw.shape))
             return
         if cnt == 1:
             go3 = go[n0].reshape(g.G, g.Cog, g.P)
@@ -334,12 +358,11 @@ def _backward_images(go, xa, w3, gx, gw, g, n0, n1, gw_lock):
             go2.reshape(g.Cout, cnt, g.P)[...] = go[n0:n1].reshape(
                 cnt, g.Cout, g.P).transpose(1, 0, 2)
             go3 = go2.reshape(g.G, g.Cog, cnt * g.P)
-        if gw is not None:
+        if gw_sum is not None:
             cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
             im2col(xa[n0:n1], cols, g.args)
             part = np.matmul(go3, cols.reshape(g.G, g.Kg, cnt * g.P).transpose(0, 2, 1))
-            with gw_lock:
-                gw.reshape(g.G, g.Cog, g.Kg)[...] += part
+            gw_sum.add(part.reshape(gw_sum.gw.shape))
         if gx is not None:
             gcols = _pool.get((g.K, cnt * g.P), xa.dtype, "grad_cols")
             np.matmul(w3t, go3, out=gcols.reshape(g.G, g.Kg, cnt * g.P))
@@ -362,8 +385,8 @@ def _backward_row_tasks(go, xa, w3, gx, gw, g, threads):
                 cols = _pool.get((g.K, g.P), xa.dtype, f"cols{n}")
                 im2col(xa[n:n + 1], cols, g.args)
             for r0, r1 in _row_blocks(g.Cout, threads):
-                tasks.append(lambda r0=r0, r1=r1, go2=go2, cols=cols: gw2[r0:r1].__iadd__(
-                    np.matmul(go2[r0:r1], cols.T)))
+                tasks.append(lambda r0=r0, r1=r1, go2=go2, cols=cols: np.matmul(
+                    go2[r0:r1], cols.T, out=gw2[r0:r1]))
         if gx is not None:
             if g.pointwise:
                 gcols = gx[n].reshape(g.K, g.P)
