@@ -101,21 +101,26 @@ def _check_shapes(vs, refs, v_name, ref_name):
             )
 
 
+def _input_shaped_v(v, inputs, fn_name):
+    """The vector of a jvp/vhp: given, it must match the inputs; omitted, a single 1."""
+    if v is None:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided function "
+                "is a single Tensor with a single element."
+            )
+        return (ember.ones_like(inputs[0]),)
+    _, v = _as_tuple(v, "v", fn_name)
+    _check_shapes(v, inputs, "v", "inputs")
+    return v
+
+
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J·v), by differentiating a vjp with respect to its cotangent."""
     with ember.enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare_inputs(inputs, create_graph)
-        if v is None:
-            if len(inputs) != 1 or inputs[0].numel() != 1:
-                raise RuntimeError(
-                    "The vector v can only be None if the input to the user-provided function "
-                    "is a single Tensor with a single element."
-                )
-            v = (ember.ones_like(inputs[0]),)
-        else:
-            _, v = _as_tuple(v, "v", "jvp")
-            _check_shapes(v, inputs, "v", "inputs")
+        v = _input_shaped_v(v, inputs, "jvp")
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                        "jvp")
         # u is a dummy cotangent; g(u) = Jᵀu is linear in u, so d(g·v)/du = J v.
@@ -202,16 +207,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with ember.enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
         inputs = _prepare_inputs(inputs, create_graph)
-        if v is None:
-            if len(inputs) != 1 or inputs[0].numel() != 1:
-                raise RuntimeError(
-                    "The vector v can only be None if the input to the user-provided function "
-                    "is a single Tensor with a single element."
-                )
-            v = (ember.ones_like(inputs[0]),)
-        else:
-            _, v = _as_tuple(v, "v", "vhp")
-            _check_shapes(v, inputs, "v", "inputs")
+        v = _input_shaped_v(v, inputs, "vhp")
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                        "vhp")
         if out_tuple or outputs[0].numel() != 1:
