@@ -94,7 +94,7 @@ cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx
     # One contiguous row (n >= 1). Pass 1 finds the value with four independent running
     # extremes and a NaN flag (no data-dependent branch); pass 2 finds its first position and
     # usually stops early. Far faster than one branchy pass that tracks the index.
-    cdef numeric b0 = x[0], b1 = x[0], b2 = x[0], b3 = x[0], v, best
+    cdef numeric b0 = x[0], b1 = x[0], b2 = x[0], b3 = x[0], best
     cdef bint has_nan = False
     cdef Py_ssize_t k = 0
     if want_max:
@@ -217,7 +217,8 @@ cdef _check(cnp.ndarray x, cnp.ndarray out, tuple extra=()):
     if x.ndim != 3 or not x.flags.c_contiguous:
         raise RuntimeError("reduction kernel: x must be a contiguous [outer, reduce, inner] array")
     if out.ndim != 2 or not out.flags.c_contiguous or not out.flags.writeable:
-        raise RuntimeError("reduction kernel: out must be a writable contiguous [outer, inner] array")
+        raise RuntimeError(
+            "reduction kernel: out must be a writable contiguous [outer, inner] array")
     if out.shape[0] != x.shape[0] or out.shape[1] != x.shape[2]:
         raise RuntimeError(
             f"reduction kernel: out shape {(out.shape[0], out.shape[1])} does not match x shape "
@@ -226,7 +227,8 @@ cdef _check(cnp.ndarray x, cnp.ndarray out, tuple extra=()):
     for e in extra:
         if e is not None and (e.shape[0] != out.shape[0] or e.shape[1] != out.shape[1]
                               or not e.flags.c_contiguous or e.dtype != np.int64):
-            raise RuntimeError("reduction kernel: indices must be a contiguous int64 [outer, inner]")
+            raise RuntimeError(
+                "reduction kernel: indices must be a contiguous int64 [outer, inner]")
 
 
 # ---- sum ----------------------------------------------------------------------------------
@@ -234,7 +236,7 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
                Py_ssize_t I) noexcept nogil:
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
-    cdef Py_ssize_t t, o, b, ncols, nthreads, nchunks, per, k, lo, hi
+    cdef Py_ssize_t t, o, b, ncols, nthreads, per, k, lo, hi
     cdef bint par = O * R * I >= PARALLEL_MIN
     cdef double* partial
     cdef double total
@@ -312,7 +314,8 @@ cdef void _extreme(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t O, P
                       R, I, b * COL_BLOCK, ncols, want_max)
 
 
-cdef _extreme_typed(const numeric[:, :, ::1] x, numeric[:, ::1] out, cnp.ndarray idx, bint want_max):
+cdef _extreme_typed(const numeric[:, :, ::1] x, numeric[:, ::1] out, cnp.ndarray idx,
+                    bint want_max):
     cdef int64_t* ip = <int64_t*>cnp.PyArray_DATA(idx) if idx is not None else NULL
     cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
     with nogil:
@@ -375,7 +378,8 @@ def var_3d(cnp.ndarray x, cnp.ndarray out, double correction, bint take_sqrt=Fal
     (sum of squared deviations / max(0, N - correction)); float32/float64."""
     _check(x, out)
     if x.dtype != out.dtype or x.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"var kernel: expected matching float dtypes, got {x.dtype} and {out.dtype}")
+        raise RuntimeError(
+            f"var kernel: expected matching float dtypes, got {x.dtype} and {out.dtype}")
     cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
     if O == 0 or I == 0:
         return out

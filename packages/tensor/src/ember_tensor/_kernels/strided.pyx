@@ -9,7 +9,7 @@ counter, never a division per element.
 """
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -102,7 +102,7 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
     cdef int inner = pl.ndim - 1
     cdef int k, d
     cdef int err = 0
-    cdef Py_ssize_t r, rem = row0, s
+    cdef Py_ssize_t rem = row0, s
     for k in range(pl.nargs):
         buf[k] = scratch.buf[k]
         ptr[k] = pl.base[k] + col0 * pl.strides[k][inner]
@@ -111,7 +111,7 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
         rem = rem // pl.shape[d]
         for k in range(pl.nargs):
             ptr[k] += idx[d] * pl.strides[k][d]
-    for r in range(nrows):
+    for _ in range(nrows):
         for k in range(1, pl.nargs):
             s = pl.strides[k][inner]
             if s == pl.itemsize[k]:

@@ -17,7 +17,7 @@ cdef extern from "fast_math.h" nogil:
     float ember_fast_tanhf(float x)
     float ember_fast_erff(float x)
 
-from .strided cimport int8_t, int16_t, int32_t, int64_t, integral, kernel_fn, uint8_t
+from .strided cimport int8_t, int16_t, int32_t, int64_t, integral, uint8_t
 from .types cimport numeric, real
 
 import numpy as np
