@@ -191,13 +191,15 @@ def _ref_conv(x, w, go, s, p, d, groups):
 # (N, C, Cout, side, k, stride, pad, dilation, groups): which path each takes at 2 threads
 CONV_CASES = [
     (1, 32, 64, 34, 3, 1, 1, 1, 1),    # single image, big: GEMM rows split
-    (1, 64, 64, 40, 1, 1, 0, 1, 1),    # single image pointwise: rows split, no im2col
-    (3, 16, 32, 36, 3, 2, 1, 1, 1),    # batch: images split, strided
-    (5, 64, 48, 24, 1, 1, 0, 1, 1),    # batch pointwise: images split
-    (6, 24, 24, 12, 3, 1, 2, 2, 1),    # small maps chunked several images per GEMM, dilated
-    (2, 16, 32, 48, 3, 1, 1, 1, 4),    # grouped, big enough to split images
+    (1, 128, 96, 40, 1, 1, 0, 1, 1),   # single image pointwise: rows split, no im2col
+    (1, 256, 256, 3, 3, 1, 1, 1, 1),   # single image, few MACs but 2.4 MB of weights: split
+    (1, 16, 32, 20, 3, 1, 1, 1, 1),    # single image, small: rows path on one thread
+    (4, 32, 64, 36, 3, 2, 1, 1, 1),    # batch: images split, strided
+    (5, 96, 64, 24, 1, 1, 0, 1, 1),    # batch pointwise: images split
+    (6, 48, 48, 12, 3, 1, 2, 2, 1),    # small maps chunked several images per GEMM, dilated
+    (2, 64, 64, 40, 3, 1, 1, 1, 4),    # grouped, images split
     (1, 32, 64, 40, 3, 1, 1, 1, 2),    # single image, grouped: one task, no row split
-    (2, 3, 4, 5, 3, 1, 1, 1, 1),       # tiny: caller's thread only
+    (2, 3, 4, 5, 3, 1, 1, 1, 1),       # tiny batch: one chunk writes gw directly
 ]
 
 
@@ -227,13 +229,20 @@ def test_conv_paths_match_float64_reference(case, threads):
 def test_conv_split_decisions():
     from ember_tensor.nn.conv import _Geometry, _row_blocks
 
+    split = 2 if CT.can_split() else 1
     big1 = _Geometry((1, 32, 34, 34), (64, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1)
-    assert big1.threads(2) == (2 if CT.can_split() else 1)
-    assert big1.split_rows(2) and not big1.split_rows(1)
+    assert big1.threads(2) == split and big1.threads(1) == 1
+    assert big1.split_rows(2) and big1.split_rows(1)
     batch = _Geometry((3, 16, 36, 36), (32, 16, 3, 3), (2, 2), (1, 1), (1, 1), 1)
     assert not batch.split_rows(2)
     tiny = _Geometry((2, 3, 5, 5), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
-    assert tiny.threads(2) == 1
+    assert tiny.threads(2) == 1 and tiny.threads(2, passes=2) == 1
+    # 9.4M multiply-adds: one GEMM stays on one thread, the backward's two split
+    mid = _Geometry((1, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert mid.threads(2, passes=1) == 1 and mid.threads(2, passes=2) == split
+    # few multiply-adds but 9.4 MB of weights (ResNet-18 layer4 at 64 px): split
+    heavy = _Geometry((1, 512, 2, 2), (512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert heavy.macs < 16_000_000 and heavy.threads(2) == split
     # chunks leave every thread some images even for small maps
     small = _Geometry((16, 512, 7, 7), (512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
     assert small.chunk(4, 1) > small.chunk(4, 2) >= 1

@@ -27,9 +27,13 @@ from ._util import BufferPool, nd, pair, scalar_name, size_str, wrap
 _TARGET_COLUMNS = 2048
 # Upper bound for one chunk's column buffer.
 _COLUMN_BYTES = 64 << 20
-# Below this many multiply-adds a convolution runs on the caller's thread alone: handing
-# tasks to another thread costs tens of microseconds.
-_SPLIT_MACS = 4_000_000
+# Below this many multiply-adds (per GEMM pass) a convolution runs on the caller's thread
+# alone: waking a pool thread costs ~0.1 ms here, the time of ~8M multiply-adds on one core.
+# The backward runs two GEMMs, so it pays from half the size. Weight matrices of 2 MB or
+# more split anyway: a single image's GEMM is then bound by reading the weights, and two
+# cores read them faster (ResNet-18's layer4 at batch 1: 1.7x).
+_SPLIT_MACS = 16_000_000
+_SPLIT_WEIGHT_BYTES = 2 << 20
 
 _pool = BufferPool()
 
@@ -139,16 +143,21 @@ class _Geometry:
         per_image = max(1, self.P * self.K * itemsize)
         return max(1, min(nb, _COLUMN_BYTES // per_image))
 
-    def threads(self, budget):
-        """Threads worth using: one for small convolutions."""
-        if budget <= 1 or self.macs < _SPLIT_MACS or not can_split():
+    def threads(self, budget, passes=1, itemsize=4):
+        """Threads worth using for ``passes`` GEMMs over this geometry: one for small
+        convolutions."""
+        if budget <= 1 or not can_split():
+            return 1
+        heavy_weights = self.Cout * self.Kg * itemsize >= _SPLIT_WEIGHT_BYTES
+        if self.macs * passes < _SPLIT_MACS and not heavy_weights:
             return 1
         return budget
 
     def split_rows(self, threads):
-        """True when one image's GEMM rows, not images, should be divided among threads
-        (a single image; with more, images are the tasks, so no two write one row)."""
-        return threads > 1 and self.N == 1 and self.G == 1
+        """True when one image's GEMM rows, not images, are the tasks (a single image; with
+        more, images are the tasks, so no two write one row). Also taken on one thread:
+        the row path writes the weight gradient in place, with no partial to add."""
+        return self.N == 1 and self.G == 1
 
 
 def _row_blocks(rows, threads):
@@ -203,7 +212,7 @@ def _forward(xa, wa, out, g):
         out[...] = 0
         return
     with serial_region() as budget:
-        threads = g.threads(budget)
+        threads = g.threads(budget, 1, xa.itemsize)
         if g.split_rows(threads):
             tasks = _forward_row_tasks(xa, w3, out, g, threads)
         else:
@@ -302,7 +311,7 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
 def _backward(go, xa, wa, gx, gw, g):
     w3 = wa.reshape(g.G, g.Cog, g.Kg)
     with serial_region() as budget:
-        threads = g.threads(budget)
+        threads = g.threads(budget, int(gx is not None) + int(gw is not None), xa.itemsize)
         if g.split_rows(threads):
             tasks, finish = _backward_row_tasks(go, xa, w3, gx, gw, g, threads)
             run_tasks(tasks, threads)
@@ -323,7 +332,15 @@ class _WeightGrad:
         self.lock = threading.Lock()
         self.written = False
 
+    def target(self, whole_batch):
+        """Where a chunk may write its gradient directly: ``gw`` itself when the chunk is
+        the whole batch (no other chunk will add to it), else None."""
+        return self.gw if whole_batch else None
+
     def add(self, part):
+        if part is self.gw:
+            self.written = True
+            return
         with self.lock:
             if self.written:
                 self.gw += part
@@ -361,8 +378,10 @@ def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
         if gw_sum is not None:
             cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
             im2col(xa[n0:n1], cols, g.args)
-            part = np.matmul(go3, cols.reshape(g.G, g.Kg, cnt * g.P).transpose(0, 2, 1))
-            gw_sum.add(part.reshape(gw_sum.gw.shape))
+            direct = gw_sum.target(cnt == g.N)
+            part = np.matmul(go3, cols.reshape(g.G, g.Kg, cnt * g.P).transpose(0, 2, 1),
+                             out=None if direct is None else direct.reshape(g.G, g.Cog, g.Kg))
+            gw_sum.add(direct if direct is not None else part.reshape(gw_sum.gw.shape))
         if gx is not None:
             gcols = _pool.get((g.K, cnt * g.P), xa.dtype, "grad_cols")
             np.matmul(w3t, go3, out=gcols.reshape(g.G, g.Kg, cnt * g.P))
