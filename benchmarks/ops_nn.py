@@ -1,6 +1,8 @@
-"""Batch-norm and max-pool cases for ``benchmarks/run.py`` on ResNet-18 shapes, float32:
-batch norm in training (statistics + normalise, then the three gradients) and in eval, and
-the stem's 3x3/2 max pool with its backward, each against torch's native kernels."""
+"""Batch-norm, max-pool and conv-backward cases for ``benchmarks/run.py`` on ResNet-18
+shapes, float32: batch norm in training (statistics + normalise, then the three gradients)
+and in eval, the stem's 3x3/2 max pool with its backward, and the input + weight gradients
+of representative convolutions (``ops_conv.py`` times their forwards), each against torch's
+native kernels."""
 import numpy as np
 
 # (label, N, C, H) for the batch-norm layers that dominate a ResNet-18 step
@@ -10,6 +12,17 @@ BN_SHAPES = [
     ("layer3", 16, 256, 14),
 ]
 POOL_SHAPES = [(1, 64, 32), (16, 64, 112)]
+# (label, N, in, out, kernel, stride, padding, side): a 64 px step and a 16x224 step
+CONV_BACKWARD = [
+    ("conv1 (weights only)", 1, 3, 64, 7, 2, 3, 64),
+    ("layer1 3x3", 1, 64, 64, 3, 1, 1, 16),
+    ("layer4 3x3", 1, 512, 512, 3, 1, 1, 2),
+    ("conv1 (weights only)", 16, 3, 64, 7, 2, 3, 224),
+    ("layer1 3x3", 16, 64, 64, 3, 1, 1, 56),
+    ("layer3 3x3", 16, 256, 256, 3, 1, 1, 14),
+    ("layer4 3x3", 16, 512, 512, 3, 1, 1, 7),
+    ("layer3.0 downsample 1x1 s2", 16, 128, 256, 1, 2, 0, 28),
+]
 
 
 def _bn_cases(torch, rng):
@@ -91,8 +104,36 @@ def _pool_cases(torch, rng):
     return out
 
 
+def _conv_backward_cases(torch, rng):
+    from ember_tensor import from_numpy
+    from ember_tensor.nn import conv2d_backward
+
+    out = []
+    for label, n, cin, cout, k, s, p, side in CONV_BACKWARD:
+        oside = (side + 2 * p - k) // s + 1
+        x = rng.standard_normal((n, cin, side, side), dtype=np.float32)
+        w = rng.standard_normal((cout, cin, k, k), dtype=np.float32) * 0.05
+        g = rng.standard_normal((n, cout, oside, oside), dtype=np.float32)
+        ex, ew, eg = (from_numpy(a.copy()) for a in (x, w, g))
+        tx, tw, tg = (torch.from_numpy(a.copy()) for a in (x, w, g))
+        # the stem's input is the image: nobody asks for its gradient
+        mask = (not label.startswith("conv1"), True, False)
+        macs = n * cout * oside * oside * cin * k * k
+        out.append({
+            "name": f"conv2d backward {label} N={n} {cin}x{side}x{side}",
+            "ember": lambda eg=eg, ex=ex, ew=ew, s=s, p=p, mask=mask: conv2d_backward(
+                eg, ex, ew, s, p, 1, 1, mask),
+            "torch": lambda tg=tg, tx=tx, tw=tw, s=s, p=p, mask=mask:
+                torch.ops.aten.convolution_backward(tg, tx, tw, None, [s, s], [p, p], [1, 1],
+                                                    False, [0, 0], 1, list(mask)),
+            "flops": 2.0 * macs * sum(mask),
+            "repeat": 7 if n == 1 else 3,
+        })
+    return out
+
+
 def cases():
     import torch
 
     rng = np.random.default_rng(0)
-    return _bn_cases(torch, rng) + _pool_cases(torch, rng)
+    return _bn_cases(torch, rng) + _pool_cases(torch, rng) + _conv_backward_cases(torch, rng)
