@@ -97,8 +97,9 @@ def _pool_cases(torch, rng):
         out.append({
             "name": f"max_pool2d 3x3/2 pad 1 bwd {shape}",
             "ember": lambda eg=eg, ex=ex, eidx=eidx: max_pool2d_backward(eg, ex, eidx),
-            "torch": lambda tg=tg, tx=tx, tidx=tidx: torch.ops.aten.max_pool2d_with_indices_backward(
-                tg, tx, [3, 3], [2, 2], [1, 1], [1, 1], False, tidx),
+            "torch": lambda tg=tg, tx=tx, tidx=tidx: (
+                torch.ops.aten.max_pool2d_with_indices_backward(
+                    tg, tx, [3, 3], [2, 2], [1, 1], [1, 1], False, tidx)),
             "repeat": 9,
         })
     return out

@@ -227,7 +227,7 @@ def _geometry_ok(args):
 def max_pool2d(x, out, idx, args):
     """``args`` = (kh, kw, sh, sw, ph, pw, dh, dw). Fills ``out`` and ``idx`` (int64)."""
     P, H, W = _planes(x, "input")
-    P2, OH, OW = _planes(out, "output")
+    P2, _OH, _OW = _planes(out, "output")
     if P2 != P or idx.shape != out.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
         raise RuntimeError("max_pool2d: output/indices do not match the input")
     _geometry_ok(args)
@@ -254,7 +254,7 @@ cdef _mp(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx, Py_ssiz
 def max_pool2d_backward(go, idx, gx):
     """Accumulate ``go`` into ``gx`` (planes, H, W) at the flat per-plane ``idx``."""
     P, H, W = _planes(gx, "grad_input")
-    P2, OH, OW = _planes(go, "grad_output")
+    P2, _OH, _OW = _planes(go, "grad_output")
     if P2 != P or idx.shape != go.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
         raise RuntimeError("max_pool2d_backward: grad_output/indices do not match")
     if go.size == 0:
@@ -277,8 +277,8 @@ cdef _mpb(real[:, :, ::1] go, int64_t[:, :, ::1] idx, real[:, :, ::1] gx, int nt
 
 def avg_pool2d(x, out, args, bint count_include_pad, Py_ssize_t divisor):
     """``args`` = (kh, kw, sh, sw, ph, pw); ``divisor`` 0 means none."""
-    P, H, W = _planes(x, "input")
-    P2, OH, OW = _planes(out, "output")
+    P, _H, _W = _planes(x, "input")
+    P2, _OH, _OW = _planes(out, "output")
     if P2 != P:
         raise RuntimeError("avg_pool2d: output does not match the input")
     kh, kw, sh, sw, ph, pw = args
@@ -300,8 +300,8 @@ cdef _ap(real[:, :, ::1] x, real[:, :, ::1] out, Py_ssize_t kh, Py_ssize_t kw, P
 
 
 def avg_pool2d_backward(go, gx, args, bint count_include_pad, Py_ssize_t divisor):
-    P, H, W = _planes(gx, "grad_input")
-    P2, OH, OW = _planes(go, "grad_output")
+    P, _H, _W = _planes(gx, "grad_input")
+    P2, _OH, _OW = _planes(go, "grad_output")
     if P2 != P:
         raise RuntimeError("avg_pool2d_backward: grad_output does not match the input")
     kh, kw, sh, sw, ph, pw = args
@@ -324,7 +324,7 @@ cdef _apb(real[:, :, ::1] go, real[:, :, ::1] gx, Py_ssize_t kh, Py_ssize_t kw, 
 
 def adaptive_avg_pool2d(x, out):
     P, H, W = _planes(x, "input")
-    P2, OH, OW = _planes(out, "output")
+    P2, _OH, _OW = _planes(out, "output")
     if P2 != P:
         raise RuntimeError("adaptive_avg_pool2d: output does not match the input")
     if out.size == 0:
@@ -345,8 +345,8 @@ cdef _aap(real[:, :, ::1] x, real[:, :, ::1] out, int nt):
 
 
 def adaptive_avg_pool2d_backward(go, gx):
-    P, H, W = _planes(gx, "grad_input")
-    P2, OH, OW = _planes(go, "grad_output")
+    P, _H, _W = _planes(gx, "grad_input")
+    P2, _OH, _OW = _planes(go, "grad_output")
     if P2 != P:
         raise RuntimeError("adaptive_avg_pool2d_backward: grad_output does not match the input")
     if go.size == 0 or gx.size == 0:
