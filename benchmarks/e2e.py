@@ -151,7 +151,14 @@ _RSS_SNIPPET = textwrap.dedent("""
         opt.zero_grad()
         model(x).sum().backward()
         opt.step()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and
+    # exec, so a child of a big benchmark process would report the parent's peak.
+    with open("/proc/self/status") as f:
+        hwm = [line for line in f if line.startswith("VmHWM:")]
+    if hwm:
+        print(int(hwm[0].split()[1]) * 1024)
+    else:
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """)
 
 
