@@ -103,7 +103,12 @@ def write_results(rows, command):
         else:
             lines.append(f"| {suite} | {name} | {_fmt(name, e)} | {_fmt(name, t)} | "
                          f"{e / t:.2f} | {extra} |")
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    # the hand-written analysis below the marker survives a rewrite of the table
+    path = HERE / "RESULTS.md"
+    marker = "<!-- analysis -->"
+    old = path.read_text() if path.exists() else ""
+    tail = old[old.index(marker):] if marker in old else marker + "\n"
+    path.write_text("\n".join(lines) + "\n\n" + tail)
 
 
 def main(argv=None):
