@@ -8,6 +8,8 @@ forward is ``weight2d @ cols`` and the chunk's columns of all images share one G
 from cython.parallel cimport prange
 
 from .parallel cimport omp_get_max_threads
+from libc.stdlib cimport free, malloc
+
 from .types cimport real
 
 import numpy as np
@@ -15,6 +17,11 @@ import numpy as np
 # Below this many elements of work a parallel region costs more than it saves.
 cdef enum:
     PARALLEL_MIN_WORK = 32768
+    # offset-table path for small output planes: the table (taps x pixels) stays in L1 and
+    # is shared by every (channel, image) plane of the call
+    TABLE_MAX_ENTRIES = 2048
+    TABLE_MAX_OW = 8
+    TABLE_MIN_PLANES = 4
 
 
 cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
@@ -98,41 +105,143 @@ cdef void col2im_plane(const real* row, real* plane, Py_ssize_t H, Py_ssize_t W,
             dst[ow * sw] += src[ow]
 
 
+cdef void _tap_ranges(Py_ssize_t* lo, Py_ssize_t* hi, Py_ssize_t k, Py_ssize_t O,
+                      Py_ssize_t L, Py_ssize_t s, Py_ssize_t p, Py_ssize_t d) noexcept nogil:
+    # the valid output interval of each kernel tap along one axis; it does not depend on the
+    # channel or image, so it is computed once per call instead of once per row
+    cdef Py_ssize_t t
+    for t in range(k):
+        _valid_range(O, L, t, s, p, d, &lo[t], &hi[t])
+
+
+cdef void _gather_table(Py_ssize_t* table, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t H,
+                        Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t sh,
+                        Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                        Py_ssize_t dw) noexcept nogil:
+    # table[tap*P + p] = offset in the input plane read by output pixel p through that tap,
+    # or -1 where the tap lands in padding
+    cdef Py_ssize_t i, j, oh, ow, ih, iw
+    cdef Py_ssize_t* t = table
+    for i in range(kh):
+        for j in range(kw):
+            for oh in range(OH):
+                ih = oh * sh - ph + i * dh
+                for ow in range(OW):
+                    iw = ow * sw - pw + j * dw
+                    if ih < 0 or ih >= H or iw < 0 or iw >= W:
+                        t[0] = -1
+                    else:
+                        t[0] = ih * W + iw
+                    t += 1
+
+
+cdef void _im2col_rows(const real* plane, real* dst, Py_ssize_t ncols, Py_ssize_t kh,
+                       Py_ssize_t kw, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                       Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                       Py_ssize_t dh, Py_ssize_t dw, const Py_ssize_t* rlo,
+                       const Py_ssize_t* rhi, const Py_ssize_t* clo,
+                       const Py_ssize_t* chi) noexcept nogil:
+    # every tap of one (channel, image) plane; dst is the first tap's row, taps are ncols apart
+    cdef Py_ssize_t i, j, oh, ow, lo, hi, ih
+    cdef const real* src
+    cdef real* out
+    cdef real* row
+    for i in range(kh):
+        for j in range(kw):
+            row = dst + (i * kw + j) * ncols
+            lo = clo[j]
+            hi = chi[j]
+            for oh in range(OH):
+                out = row + oh * OW
+                if oh < rlo[i] or oh >= rhi[i] or lo >= hi:
+                    for ow in range(OW):
+                        out[ow] = 0
+                    continue
+                ih = oh * sh - ph + i * dh
+                src = plane + ih * W + j * dw - pw
+                # plain loops, not memset/memcpy: late ResNet rows are 7 or 14 floats long,
+                # where a library call costs more than the copy
+                for ow in range(lo):
+                    out[ow] = 0
+                if sw == 1:
+                    for ow in range(lo, hi):
+                        out[ow] = src[ow]
+                else:
+                    for ow in range(lo, hi):
+                        out[ow] = src[ow * sw]
+                for ow in range(hi, OW):
+                    out[ow] = 0
+
+
 cdef void _im2col(const real* x, real* cols, Py_ssize_t nb, Py_ssize_t C, Py_ssize_t H,
                   Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                   Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                  Py_ssize_t OH, Py_ssize_t OW, int nthreads) noexcept nogil:
-    cdef Py_ssize_t rows = C * kh * kw
+                  Py_ssize_t OH, Py_ssize_t OW, const Py_ssize_t* table,
+                  const Py_ssize_t* ranges, int nthreads) noexcept nogil:
+    cdef Py_ssize_t T = kh * kw
     cdef Py_ssize_t P = OH * OW
     cdef Py_ssize_t ncols = nb * P
-    cdef Py_ssize_t task, r, b, c, i, j
-    # one task per (row, image): each writes a disjoint stretch of cols
-    for task in prange(rows * nb, nogil=True, schedule="static", num_threads=nthreads):
-        r = task // nb
-        b = task - r * nb
-        c = r // (kh * kw)
-        i = (r // kw) % kh
-        j = r % kw
-        im2col_plane(x + (b * C + c) * H * W, cols + r * ncols + b * P,
-                     H, W, OH, OW, i, j, sh, sw, ph, pw, dh, dw)
+    cdef Py_ssize_t HW = H * W
+    cdef Py_ssize_t task, b, c, t, p, k
+    cdef const real* plane
+    cdef real* dst
+    cdef real* out
+    cdef const Py_ssize_t* idx
+    # one task per (channel, image) plane: it writes its own stretch of each of its T rows;
+    # channel-major order keeps consecutive tasks writing consecutive stretches of a row
+    for task in prange(C * nb, nogil=True, schedule="static", num_threads=nthreads):
+        c = task // nb
+        b = task - c * nb
+        plane = x + (b * C + c) * HW
+        dst = cols + c * T * ncols + b * P
+        if table != NULL:
+            # small output planes: rows are a handful of pixels, so walk a precomputed
+            # offset table rather than paying range logic per row
+            for t in range(T):
+                idx = table + t * P
+                out = dst + t * ncols
+                for p in range(P):
+                    k = idx[p]
+                    out[p] = plane[k] if k >= 0 else 0
+        else:
+            _im2col_rows(plane, dst, ncols, kh, kw, W, OH, OW, sh, sw, ph, pw, dh, dw,
+                         ranges, ranges + kh, ranges + 2 * kh, ranges + 2 * kh + kw)
 
 
 cdef void _col2im(const real* cols, real* gx, Py_ssize_t nb, Py_ssize_t C, Py_ssize_t H,
                   Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                   Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                  Py_ssize_t OH, Py_ssize_t OW, int nthreads) noexcept nogil:
+                  Py_ssize_t OH, Py_ssize_t OW, const Py_ssize_t* table,
+                  int nthreads) noexcept nogil:
+    cdef Py_ssize_t T = kh * kw
     cdef Py_ssize_t P = OH * OW
     cdef Py_ssize_t ncols = nb * P
-    cdef Py_ssize_t task, b, c, i, j, r
-    # one task per input plane: the taps of a plane all land in that plane only
+    cdef Py_ssize_t HW = H * W
+    cdef Py_ssize_t task, b, c, i, j, t, p, k
+    cdef const real* src
+    cdef const real* row
+    cdef real* plane
+    cdef const Py_ssize_t* idx
+    # one task per input plane: the taps of a plane all land in that plane only; taps and
+    # pixels are summed in the same order on both paths, so results do not depend on it
     for task in prange(nb * C, nogil=True, schedule="static", num_threads=nthreads):
         b = task // C
         c = task - b * C
-        for i in range(kh):
-            for j in range(kw):
-                r = (c * kh + i) * kw + j
-                col2im_plane(cols + r * ncols + b * P, gx + task * H * W,
-                             H, W, OH, OW, i, j, sh, sw, ph, pw, dh, dw)
+        plane = gx + task * HW
+        src = cols + c * T * ncols + b * P
+        if table != NULL:
+            for t in range(T):
+                idx = table + t * P
+                row = src + t * ncols
+                for p in range(P):
+                    k = idx[p]
+                    if k >= 0:
+                        plane[k] += row[p]
+        else:
+            for i in range(kh):
+                for j in range(kw):
+                    col2im_plane(src + (i * kw + j) * ncols, plane, H, W, OH, OW, i, j,
+                                 sh, sw, ph, pw, dh, dw)
 
 
 cdef int _threads(Py_ssize_t work) noexcept nogil:
@@ -189,6 +298,23 @@ def col2im(cols, x, geometry):
         _run_col2im[double](cols, x, nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
 
 
+cdef Py_ssize_t* _small_plane_table(Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t H,
+                                    Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                                    Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                                    Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                                    Py_ssize_t planes) except? NULL:
+    # NULL means "use the row loops": the plane is large enough that per-row range logic is
+    # amortised, or there are too few planes to repay building the table
+    cdef Py_ssize_t n = kh * kw * OH * OW
+    if n > TABLE_MAX_ENTRIES or OW > TABLE_MAX_OW or planes < TABLE_MIN_PLANES:
+        return NULL
+    cdef Py_ssize_t* table = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    if table == NULL:
+        raise MemoryError()
+    _gather_table(table, kh, kw, H, W, OH, OW, sh, sw, ph, pw, dh, dw)
+    return table
+
+
 cdef _run_im2col(real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t nb, Py_ssize_t C,
                  Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                  Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
@@ -196,9 +322,20 @@ cdef _run_im2col(real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t nb, Py_ssiz
     if cols.shape[0] == 0 or cols.shape[1] == 0:
         return
     cdef int nt = _threads(cols.shape[0] * cols.shape[1])
+    cdef Py_ssize_t* table = _small_plane_table(kh, kw, H, W, OH, OW, sh, sw, ph, pw, dh,
+                                                dw, nb * C)
+    cdef Py_ssize_t* ranges = NULL
+    if table == NULL:
+        ranges = <Py_ssize_t*> malloc(2 * (kh + kw) * sizeof(Py_ssize_t))
+        if ranges == NULL:
+            raise MemoryError()
+        _tap_ranges(ranges, ranges + kh, kh, OH, H, sh, ph, dh)
+        _tap_ranges(ranges + 2 * kh, ranges + 2 * kh + kw, kw, OW, W, sw, pw, dw)
     with nogil:
         _im2col(&x[0, 0, 0, 0], &cols[0, 0], nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                OH, OW, nt)
+                OH, OW, table, ranges, nt)
+    free(table)
+    free(ranges)
 
 
 cdef _run_col2im(real[:, ::1] cols, real[:, :, :, ::1] x, Py_ssize_t nb, Py_ssize_t C,
@@ -208,6 +345,9 @@ cdef _run_col2im(real[:, ::1] cols, real[:, :, :, ::1] x, Py_ssize_t nb, Py_ssiz
     if cols.shape[0] == 0 or cols.shape[1] == 0 or x.shape[0] * x.shape[1] == 0:
         return
     cdef int nt = _threads(cols.shape[0] * cols.shape[1])
+    cdef Py_ssize_t* table = _small_plane_table(kh, kw, H, W, OH, OW, sh, sw, ph, pw, dh,
+                                                dw, nb * C)
     with nogil:
         _col2im(&cols[0, 0], &x[0, 0, 0, 0], nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                OH, OW, nt)
+                OH, OW, table, nt)
+    free(table)
