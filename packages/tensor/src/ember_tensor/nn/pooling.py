@@ -109,7 +109,8 @@ def max_pool2d_backward(grad_out, x, indices):
     xa, go, idx = nd(x), nd(grad_out), nd(indices)
     _check_grad(go, idx.shape, xa.dtype, "max_pool2d_backward")
     if idx.dtype != np.int64:
-        raise RuntimeError(f"expected indices of scalar type Long but found {scalar_name(idx.dtype)}")
+        raise RuntimeError(
+            f"expected indices of scalar type Long but found {scalar_name(idx.dtype)}")
     if xa.shape[:-2] != go.shape[:-2]:
         raise RuntimeError(
             f"max_pool2d_backward: grad_output {size_str(go.shape)} does not match input "
