@@ -90,32 +90,27 @@ class _Mode:
         return False
 
 
-class no_grad(_Mode):
-    """Context manager / decorator that disables gradient recording."""
+class _ArglessMode(_Mode):
+    """A mode taking no argument, usable as ``@mode`` as well as ``@mode()`` (as torch)."""
 
     def __new__(cls, orig_func=None):
-        # torch accepts the bare ``@no_grad`` form as well as ``@no_grad()``
         if orig_func is not None:
             return cls()(orig_func)
         return super().__new__(cls)
 
     def __init__(self, orig_func=None):
         pass
+
+
+class no_grad(_ArglessMode):
+    """Context manager / decorator that disables gradient recording."""
 
     def _enter(self):
         _state.grad_enabled = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_ArglessMode):
     """Context manager / decorator that enables gradient recording."""
-
-    def __new__(cls, orig_func=None):
-        if orig_func is not None:
-            return cls()(orig_func)
-        return super().__new__(cls)
-
-    def __init__(self, orig_func=None):
-        pass
 
     def _enter(self):
         _state.grad_enabled = True

@@ -1,7 +1,7 @@
 """Adam (and, with ``decoupled_weight_decay=True``, AdamW's update)."""
 from ember_tensor.optim_update import adam_
 
-from .optimizer import Optimizer, bump_step, bump_version, step_tensor, zeros_state
+from .optimizer import _check_fused, Optimizer, bump_step, bump_version, step_tensor, zeros_state
 
 __all__ = ["Adam"]
 
@@ -29,11 +29,7 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable,
                     "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, differentiable, foreach)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ember_tensor import Array
 
+from .._hooks import RemovableHandle
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -41,25 +42,6 @@ def _typename(obj):
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
-class _Handle:
-    """What ``register_*_hook`` returns: ``remove()`` takes the hook out again."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks):
-        self._hooks = hooks
-        self.id = next(self._ids)
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 def zeros_state(p):
     """A zero buffer shaped and typed like ``p``, contiguous so the fused kernels take it as
     is, and never part of any graph."""
@@ -85,6 +67,15 @@ def bump_step(state):
 def bump_version(p, times=1):
     """The fused kernels write ``p``'s memory directly; count the writes torch would."""
     p._version_counter[0] += times
+
+
+def _check_fused(fused, differentiable, foreach):
+    """torch's refusals for ``fused=True`` (which Ember accepts: its updates are fused)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 class Optimizer:
@@ -227,12 +218,12 @@ class Optimizer:
                 yield p, p.grad
 
     def register_step_pre_hook(self, hook):
-        handle = _Handle(self._optimizer_step_pre_hooks)
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[handle.id] = hook
         return handle
 
     def register_step_post_hook(self, hook):
-        handle = _Handle(self._optimizer_step_post_hooks)
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
 

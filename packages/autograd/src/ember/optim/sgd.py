@@ -1,7 +1,7 @@
 """Stochastic gradient descent (with momentum, dampening, Nesterov and weight decay)."""
 from ember_tensor.optim_update import sgd_
 
-from .optimizer import Optimizer, bump_version, zeros_state
+from .optimizer import _check_fused, Optimizer, bump_version, zeros_state
 
 __all__ = ["SGD"]
 
@@ -24,11 +24,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, differentiable, foreach)
 
     def __setstate__(self, state):
         super().__setstate__(state)
