@@ -120,10 +120,6 @@ class Array:
             expected *= size
         return True
 
-    @property
-    def is_floating_point_type(self):
-        return self.dtype.is_floating_point
-
     def is_floating_point(self):
         return self.dtype.is_floating_point
 
@@ -155,18 +151,10 @@ class Array:
             raise TypeError("iteration over a 0-d tensor")
         return (Array(self._np[i]) for i in range(self._np.shape[0]))
 
-    def _scalar_check(self, kind):
-        if self._np.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._np.size} elements cannot be converted to Scalar"
-            )
-
     def __float__(self):
-        self._scalar_check("float")
-        return builtins.float(self.item())
+        return builtins.float(self.item())  # item() refuses more than one element
 
     def __int__(self):
-        self._scalar_check("int")
         return builtins.int(self.item())
 
     def __bool__(self):
