@@ -34,12 +34,50 @@ def test_integer_max_pool_matches_reference_and_indices_point_at_the_max():
     np.testing.assert_array_equal(picked.reshape(out.shape), out.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="ember_tensor.nn.max_pool2d_with_indices covers float "
-                   "dtypes only; torch also pools integers (ember._ops.nn falls back to NumPy)")
 def test_pool_kernel_accepts_integer_input():
     x = np.arange(16, dtype=np.int64).reshape(1, 1, 4, 4)
     out, _ = K.max_pool2d_with_indices(Array(x), 2, 2)
     np.testing.assert_array_equal(out._np, [[[[5, 7], [13, 15]]]])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.int8, np.uint8, np.float16])
+@pytest.mark.parametrize("geometry", [(3, 2, 1, 1, False), (2, 1, 0, 2, True), (3, 3, 1, 1, True)])
+def test_integer_and_half_max_pool_match_the_float64_path(dtype, geometry):
+    k, s, p, d, ceil = geometry
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    lo, hi = (info.min, info.max) if info else (-100, 100)
+    # extremes included: the seed must be a real element, not a sentinel like -inf
+    x = rng.integers(lo, hi, size=(2, 3, 7, 6), endpoint=True).astype(dtype)
+    out, idx = F.max_pool2d(ember.tensor(x), k, s, p, d, ceil, return_indices=True)
+    ref, ref_idx = F.max_pool2d(ember.tensor(x.astype(np.float64)), k, s, p, d, ceil,
+                                return_indices=True)
+    assert out.dtype == ember.tensor(x).dtype
+    np.testing.assert_array_equal(out.numpy().astype(np.float64), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
+
+
+def test_integer_max_pool_of_all_minimum_values_points_at_the_first_element():
+    x = np.full((1, 1, 4, 4), np.iinfo(np.int64).min, dtype=np.int64)
+    out, idx = F.max_pool2d(ember.tensor(x), 2, 2, return_indices=True)
+    assert (out.numpy() == np.iinfo(np.int64).min).all()
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[0, 2], [8, 10]])
+
+
+def test_bool_max_pool_is_not_implemented_as_in_torch():
+    x = ember.tensor(np.ones((1, 1, 2, 2), dtype=bool))
+    with pytest.raises(NotImplementedError, match="\"max_pool2d\" not implemented for 'Bool'"):
+        F.max_pool2d(x, 2)
+
+
+def test_pool_kernel_refuses_a_window_entirely_in_the_padding():
+    from ember_tensor._kernels import pool as raw
+    x = np.zeros((1, 4, 4), np.int32)
+    out = np.empty((1, 3, 3), np.int32)
+    idx = np.empty((1, 3, 3), np.int64)
+    # padding 3 with a 2-wide kernel: the first window never reaches the input
+    with pytest.raises(RuntimeError, match="entirely in the padding"):
+        raw.max_pool2d(x, out, idx, (2, 2, 1, 1, 3, 3, 1, 1))
 
 
 def test_max_pool_backward_scatters_to_the_argmax_with_shape_only_input():

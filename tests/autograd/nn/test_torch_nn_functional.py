@@ -45,6 +45,7 @@ ERRORS = [
     ("maxpool_pad", lambda T, F: F.max_pool2d(T.zeros(1, 1, 8, 8), 3, padding=2)),
     ("maxpool_2d_input", lambda T, F: F.max_pool2d(T.zeros(8, 8), 3)),
     ("maxpool_too_small", lambda T, F: F.max_pool2d(T.zeros(1, 1, 2, 2), 3)),
+    ("maxpool_bool", lambda T, F: F.max_pool2d(T.zeros(1, 1, 4, 4, dtype=T.bool), 2)),
     ("nll_batch", lambda T, F: F.nll_loss(T.zeros(3, 4), T.tensor([0, 1]))),
     ("nll_bounds", lambda T, F: F.nll_loss(T.zeros(3, 4), T.tensor([0, 1, 5]))),
     ("nll_float_target", lambda T, F: F.nll_loss(T.zeros(3, 4), T.tensor([0., 1, 2]))),
@@ -93,3 +94,14 @@ def test_dropout_scales_kept_values_and_masks_the_gradient():
     np.testing.assert_allclose(x.grad.numpy(), y.detach().numpy())
     assert EF.dropout(x, 0.0) is x
     assert (EF.dropout(x, 1.0).detach().numpy() == 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "float16"])
+def test_max_pool_of_integers_and_half_matches_torch(dtype):
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 50, size=(2, 3, 9, 8)).astype(dtype)  # ties on purpose
+    t_out, t_idx = TF.max_pool2d(torch.from_numpy(x), 3, 2, 1, return_indices=True)
+    e_out, e_idx = EF.max_pool2d(ember.from_numpy(x), 3, 2, 1, return_indices=True)
+    assert str(e_out.dtype) == str(t_out.dtype).replace("torch.", "ember.")
+    np.testing.assert_array_equal(e_out.numpy(), t_out.numpy())
+    np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy())

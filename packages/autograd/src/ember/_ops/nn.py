@@ -129,30 +129,6 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     return k, s, p, d, oh, ow
 
 
-def _int_max_pool(x, k, s, p, d, oh, ow):
-    """Max pooling of an integer image. ember_tensor's pool kernel covers float32/float64
-    only; torch also pools integers, so this path stays on NumPy's argmax until it does."""
-    x4 = x[None] if x.ndim == 3 else x
-    N, C, H, W = x4.shape
-    need_h = (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1
-    need_w = (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1
-    xp = np.full((N, C, max(need_h, H + 2 * p[0]), max(need_w, W + 2 * p[1])),
-                 np.iinfo(x.dtype).min, dtype=x.dtype)
-    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x4
-    sn, sc, sh, sw = xp.strides
-    win = np.lib.stride_tricks.as_strided(
-        xp, (N, C, oh, ow, k[0], k[1]), (sn, sc, sh * s[0], sw * s[1], sh * d[0], sw * d[1]),
-        writeable=False).reshape(N, C, oh, ow, k[0] * k[1])
-    arg = win.argmax(axis=-1)
-    out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-    ih = (np.arange(oh) * s[0] - p[0])[:, None] + (arg // k[1]) * d[0]
-    iw = (np.arange(ow) * s[1] - p[1])[None, :] + (arg % k[1]) * d[1]
-    idx = (ih * W + iw).astype(np.int64)
-    if x.ndim == 3:
-        out, idx = out[0], idx[0]
-    return Array(np.ascontiguousarray(out)), Array(np.ascontiguousarray(idx))
-
-
 class MaxPool2DWithIndicesBackward0(_FusedNode):
     def backward(self, grad, grad_indices=None):
         g = grad._data
@@ -168,10 +144,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     stride = kernel_size if stride is None else stride
     k, s, p, d, oh, ow = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode,
                                         "max_pool2d")
-    if x.dtype.kind == "f":
-        out_arr, idx_arr = K.max_pool2d_with_indices(input._data, k, s, p, d, ceil_mode)
-    else:
-        out_arr, idx_arr = _int_max_pool(x, k, s, p, d, oh, ow)
+    out_arr, idx_arr = K.max_pool2d_with_indices(input._data, k, s, p, d, ceil_mode)
     return record(MaxPool2DWithIndicesBackward0, (out_arr, idx_arr), (input,),
                   non_differentiable=(idx_arr,), indices=idx_arr, in_shape=x.shape)
 

@@ -5,11 +5,11 @@ torch's words; the ``def`` functions here re-check what memory safety depends on
 dtypes, contiguity, index ranges) before any loop runs.
 """
 from cython.parallel cimport prange
-from libc.math cimport INFINITY, isnan
-from libc.stdint cimport int64_t
+from libc.math cimport isnan
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
 
 from .parallel cimport omp_get_max_threads
-from .types cimport real
+from .types cimport numeric, real
 
 import numpy as np
 
@@ -25,35 +25,47 @@ cdef inline int _threads(Py_ssize_t planes, Py_ssize_t work) noexcept nogil:
     return omp_get_max_threads()
 
 
-cdef void max_pool_plane(const real* x, real* out, int64_t* idx, Py_ssize_t H, Py_ssize_t W,
-                         Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
-                         Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                         Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+cdef inline bint _beats(numeric v, numeric m) noexcept nogil:
+    # torch's rule: first maximum wins, and a NaN beats everything
+    if numeric is float or numeric is double:
+        return v > m or isnan(v)
+    else:
+        return v > m
+
+
+cdef inline Py_ssize_t _span(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_t k,
+                             Py_ssize_t d, Py_ssize_t n, Py_ssize_t* end) noexcept nogil:
+    # first in-range tap of output o's dilated window along one axis; *end is one past
+    # the last (first >= *end means the window lies wholly in the padding)
+    cdef Py_ssize_t i0 = o * s - p
+    end[0] = i0 + (k - 1) * d + 1
+    if end[0] > n:
+        end[0] = n
+    while i0 < 0:
+        i0 += d
+    return i0
+
+
+cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t H,
+                         Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
+                         Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                         Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
     cdef Py_ssize_t oh, ow, ih, iw, ih0, ih1, iw0, iw1, best
-    cdef real v, m
+    cdef numeric v, m
     for oh in range(OH):
-        ih0 = oh * sh - ph
-        ih1 = ih0 + (kh - 1) * dh + 1
-        if ih1 > H:
-            ih1 = H
-        while ih0 < 0:
-            ih0 += dh
+        ih0 = _span(oh, sh, ph, kh, dh, H, &ih1)
         for ow in range(OW):
-            iw0 = ow * sw - pw
-            iw1 = iw0 + (kw - 1) * dw + 1
-            if iw1 > W:
-                iw1 = W
-            while iw0 < 0:
-                iw0 += dw
-            # torch's rule: first maximum wins, and a NaN beats everything
+            iw0 = _span(ow, sw, pw, kw, dw, W, &iw1)
+            # the window's first element seeds the maximum (integers have no -inf); the
+            # padding rule (pad <= half the kernel) guarantees every window has one
             best = ih0 * W + iw0
-            m = -INFINITY
+            m = x[best]
             ih = ih0
             while ih < ih1:
                 iw = iw0
                 while iw < iw1:
                     v = x[ih * W + iw]
-                    if v > m or isnan(v):
+                    if _beats(v, m):
                         m = v
                         best = ih * W + iw
                     iw += dw
@@ -62,7 +74,8 @@ cdef void max_pool_plane(const real* x, real* out, int64_t* idx, Py_ssize_t H, P
             idx[oh * OW + ow] = best
 
 
-cdef void _max_pool(const real* x, real* out, int64_t* idx, Py_ssize_t planes, Py_ssize_t H,
+cdef void _max_pool(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t planes,
+                    Py_ssize_t H,
                     Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
                     Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
                     Py_ssize_t dw, int nt) noexcept nogil:
@@ -224,10 +237,21 @@ def _geometry_ok(args):
         raise RuntimeError("pool: invalid pooling geometry")
 
 
+cdef bint _windows_hit(Py_ssize_t n, Py_ssize_t on, Py_ssize_t k, Py_ssize_t s,
+                       Py_ssize_t p, Py_ssize_t d) noexcept:
+    # max_pool_plane seeds each window's maximum with its first in-range element, so every
+    # output window along this axis must hold at least one
+    cdef Py_ssize_t o, i1
+    for o in range(on):
+        if _span(o, s, p, k, d, n, &i1) >= i1:
+            return False
+    return True
+
+
 def max_pool2d(x, out, idx, args):
     """``args`` = (kh, kw, sh, sw, ph, pw, dh, dw). Fills ``out`` and ``idx`` (int64)."""
     P, H, W = _planes(x, "input")
-    P2, _OH, _OW = _planes(out, "output")
+    P2, OH, OW = _planes(out, "output")
     if P2 != P or idx.shape != out.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
         raise RuntimeError("max_pool2d: output/indices do not match the input")
     _geometry_ok(args)
@@ -236,19 +260,39 @@ def max_pool2d(x, out, idx, args):
         return
     if H == 0 or W == 0:
         raise RuntimeError("max_pool2d: empty input plane")
+    if not (_windows_hit(H, OH, kh, sh, ph, dh) and _windows_hit(W, OW, kw, sw, pw, dw)):
+        raise RuntimeError("max_pool2d: a pooling window lies entirely in the padding")
+    if x.dtype != out.dtype or x.dtype not in _MAX_POOL_DTYPES:
+        raise RuntimeError("max_pool2d: input and output must share a float32/float64 or "
+                           "integer dtype")
     nt = _threads(P, x.size + out.size * kh * kw)
-    if _same_float(x, out):
-        _mp[float](x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
-    else:
-        _mp[double](x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
+    _MAX_POOL_DTYPES[x.dtype](x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
 
 
-cdef _mp(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx, Py_ssize_t kh,
+cdef _mp(numeric[:, :, ::1] x, numeric[:, :, ::1] out, int64_t[:, :, ::1] idx, Py_ssize_t kh,
          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
          Py_ssize_t dh, Py_ssize_t dw, int nt):
     with nogil:
         _max_pool(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], x.shape[1],
                   x.shape[2], out.shape[1], out.shape[2], kh, kw, sh, sw, ph, pw, dh, dw, nt)
+
+
+def _mp_entry(fn):
+    # a def-level callable per dtype, so dispatch is one dict lookup
+    def call(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt):
+        fn(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
+    return call
+
+
+_MAX_POOL_DTYPES = {
+    np.dtype(np.float32): _mp_entry(_mp[float]),
+    np.dtype(np.float64): _mp_entry(_mp[double]),
+    np.dtype(np.int64): _mp_entry(_mp[int64_t]),
+    np.dtype(np.int32): _mp_entry(_mp[int32_t]),
+    np.dtype(np.int16): _mp_entry(_mp[int16_t]),
+    np.dtype(np.int8): _mp_entry(_mp[int8_t]),
+    np.dtype(np.uint8): _mp_entry(_mp[uint8_t]),
+}
 
 
 def max_pool2d_backward(go, idx, gx):

@@ -95,13 +95,17 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, dilation=1,
     xa = nd(x)
     kh, kw, sh, sw, ph, pw, dh, dw, OH, OW = _params(
         xa, kernel_size, stride, padding, dilation, ceil_mode, dilated_pad_rule=True)
-    _float_only(xa, "max_pool2d")
+    if xa.dtype.kind not in "fiu":
+        raise NotImplementedError(
+            f'"max_pool2d" not implemented for \'{scalar_name(xa.dtype)}\'')
+    # the maximum of float16 values is exact in float32, so half pools through it
+    work = xa.astype(np.float32) if xa.dtype == np.float16 else xa
     shape = xa.shape[:-2] + (OH, OW)
-    out = np.empty(shape, xa.dtype)
+    out = np.empty(shape, work.dtype)
     idx = np.empty(shape, np.int64)
-    _k.max_pool2d(_as_planes(xa), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW),
+    _k.max_pool2d(_as_planes(work), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW),
                   (kh, kw, sh, sw, ph, pw, dh, dw))
-    return wrap(out), wrap(idx)
+    return wrap(out.astype(xa.dtype, copy=False)), wrap(idx)
 
 
 def max_pool2d_backward(grad_out, x, indices):
