@@ -105,3 +105,29 @@ def test_max_pool_of_integers_and_half_matches_torch(dtype):
     assert str(e_out.dtype) == str(t_out.dtype).replace("torch.", "ember.")
     np.testing.assert_array_equal(e_out.numpy(), t_out.numpy())
     np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_max_pool_values_and_indices_match_torch_with_ties_and_nans(seed):
+    # the kernel sweeps interior outputs row by row and clipped ones window by window; both
+    # must pick torch's index: the first maximum in row-major order, or the last NaN
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+        dh, dw = (int(v) for v in rng.integers(1, 3, 2))
+        sh, sw = (int(v) for v in rng.integers(1, 4, 2))
+        ph = int(rng.integers(0, (dh * (kh - 1) + 1) // 2 + 1))
+        pw = int(rng.integers(0, (dw * (kw - 1) + 1) // 2 + 1))
+        ceil = bool(rng.integers(0, 2))
+        h, w = (int(v) for v in rng.integers(dh * (kh - 1) + 1, 12, 2))
+        x = rng.integers(0, 4, size=(2, 2, h, w)).astype(np.float32)  # many ties
+        if seed % 2:
+            x[rng.random(x.shape) < 0.1] = np.nan
+        args = ((kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil)
+        try:
+            t_out, t_idx = TF.max_pool2d(torch.from_numpy(x), *args, return_indices=True)
+        except RuntimeError:
+            continue  # output too small: the error tables cover it
+        e_out, e_idx = EF.max_pool2d(ember.from_numpy(x), *args, return_indices=True)
+        np.testing.assert_array_equal(e_out.numpy(), t_out.numpy(), err_msg=str(args))
+        np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy(), err_msg=str(args))
