@@ -88,6 +88,8 @@ cdef enum:
     BLOCK = 2048
     # elements a dynamically scheduled chunk of rows should hold at least
     CHUNK_WORK = 8192
+    # rows shorter than this skip the block merge in channel_moments
+    SHORT_ROW = 64
 
 
 cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
@@ -143,9 +145,42 @@ cdef void channel_moments(const real* x, Py_ssize_t N, Py_ssize_t stride, Py_ssi
 cdef void _stats(const real* x, double* mean, double* var, Py_ssize_t N, Py_ssize_t C,
                  Py_ssize_t L, int nt) noexcept nogil:
     cdef Py_ssize_t c
+    if L < SHORT_ROW:
+        _stats_short_rows(x, mean, var, N, C, L)
+        return
     for c in prange(C, nogil=True, schedule="dynamic", num_threads=nt):
         channel_moments(x + c * L, N, C * L, L, &mean[c], &var[c])
         var[c] = var[c] / (N * L)
+
+
+cdef void _stats_short_rows(const real* x, double* mean, double* var, Py_ssize_t N,
+                            Py_ssize_t C, Py_ssize_t L) noexcept nogil:
+    # Late layers' planes (2x2, 4x4): one channel at a time is a chain of dependent adds a
+    # few elements long per row, so sweep the tensor in memory order with one accumulator
+    # per channel instead. Two exact passes (mean, then squared deviations); the tensor is
+    # small enough to be read twice from cache.
+    cdef Py_ssize_t n, c, l
+    cdef const real* row
+    cdef double m, d
+    for c in range(C):
+        mean[c] = 0
+        var[c] = 0
+    for n in range(N):
+        for c in range(C):
+            row = x + (n * C + c) * L
+            for l in range(L):
+                mean[c] += row[l]
+    for c in range(C):
+        mean[c] /= N * L
+    for n in range(N):
+        for c in range(C):
+            row = x + (n * C + c) * L
+            m = mean[c]
+            for l in range(L):
+                d = row[l] - m
+                var[c] += d * d
+    for c in range(C):
+        var[c] /= N * L
 
 
 cdef void _affine(const real* x, real* out, const double* scale, const double* shift,
