@@ -5,7 +5,8 @@ buffer and meet the weights in a single BLAS call. Small feature maps (late ResN
 batch several images per GEMM so the matrix stays wide enough for BLAS to reach its peak;
 large ones go one image at a time so the buffer stays small and the GEMM writes straight into
 the output. 1x1 stride-1 unpadded convolutions skip im2col: the input already is the column
-matrix.
+matrix. Float32 3x3 stride-1 padding-1 convolutions (most of a ResNet) and their input
+gradients take Winograd F(2x2, 3x3) instead where it measures faster (``winograd.py``).
 
 Threads: a convolution is split into tasks (chunks of images, or row blocks of one GEMM when
 the batch is a single image) that run on ``get_num_threads()`` threads, each
@@ -22,6 +23,8 @@ import numpy as np
 from .._kernels.im2col import col2im, im2col
 from ._conv_threads import can_split, run_tasks, serial_region
 from ._util import BufferPool, nd, pair, scalar_name, size_str, wrap
+from .winograd import conv3x3 as _winograd_conv3x3
+from .winograd import use_winograd as _winograd_fits
 
 # Columns a GEMM should have before adding images to a chunk stops paying.
 _TARGET_COLUMNS = 2048
@@ -177,6 +180,16 @@ def _prepare(x, weight, bias, stride, padding, dilation, groups):
     return xa, wa, ba, stride, padding, dilation, groups
 
 
+def _use_winograd(g, dtype, x_channels=None, w_channels=None):
+    """3x3 stride-1 padding-1 convolutions of sizes where Winograd beats im2col
+    (``nn/winograd.py``). The channel arguments describe the input-gradient convolution:
+    ``x_channels`` input planes, weights ``(w_channels, x_channels, 3, 3)``."""
+    x_channels = g.C if x_channels is None else x_channels
+    w_channels = g.Cout if w_channels is None else w_channels
+    return _winograd_fits((g.N, x_channels, g.H, g.W), (w_channels, x_channels, g.kh, g.kw),
+                          dtype, (g.sh, g.sw), (g.ph, g.pw), (g.dh, g.dw), g.G)
+
+
 def _gemm(w3, cols, out3):
     """out3[g] = w3[g] @ cols[g]; plain 2-D matmul when there is a single group."""
     if w3.shape[0] == 1:
@@ -197,7 +210,9 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     wa = np.ascontiguousarray(wa)
     g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
     out = np.empty((g.N, g.Cout, g.OH, g.OW), xa.dtype)
-    if out.size:
+    if out.size and _use_winograd(g, xa.dtype):
+        _winograd_conv3x3(xa, wa, out, None if ba is None else np.ascontiguousarray(ba))
+    elif out.size:
         _forward(xa, wa, out, g)
         if ba is not None:
             out.reshape(g.N, g.Cout, g.P)[...] += ba.reshape(1, g.Cout, 1)
@@ -293,15 +308,23 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
     go = np.ascontiguousarray(go)
     work = go.size and g.K and (need_x or need_w)
     gx = gw = None
+    winograd_x = bool(work and need_x and _use_winograd(g, xa.dtype, g.Cout, g.C))
     if need_x:
-        # col2im accumulates taps into gx; a pointwise GEMM writes every element itself
-        gx = (np.empty if work and g.pointwise else np.zeros)(xa.shape, xa.dtype)
+        # col2im accumulates taps into gx; a pointwise GEMM or Winograd writes every element
+        gx = (np.empty if work and (g.pointwise or winograd_x) else np.zeros)(
+            xa.shape, xa.dtype)
     if need_w:
         # every path below writes gw in full (no zero fill, no read-modify-write pass over
         # what can be megabytes of weights)
         gw = (np.empty if work else np.zeros)(wa.shape, wa.dtype)
     gb = go.sum(axis=(0, 2, 3)) if need_b else None
-    if work:
+    if winograd_x:
+        # the input gradient is a 3x3 padding-1 convolution of grad_out with the rotated,
+        # channel-swapped weights
+        _winograd_conv3x3(go, wa, gx, flipped=True)
+        if need_w:
+            _backward(go, xa, wa, None, gw, g)
+    elif work:
         _backward(go, xa, wa, gx, gw, g)
     if unbatched and gx is not None:
         gx = gx[0]

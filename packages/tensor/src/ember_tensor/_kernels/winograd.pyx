@@ -1,0 +1,366 @@
+"""Winograd F(2x2, 3x3) transforms for 3x3, stride-1, padding-1 convolutions (NCHW).
+
+A 3x3 correlation over a 4x4 input tile ``d`` (stride 2 between tiles) gives a 2x2 output
+tile ``A^T [(G g G^T) * (B^T d B)] A``: 16 multiplies instead of 36, so 2.25x fewer than a
+direct (im2col) convolution. Summed over input channels, the 16 elementwise products
+become 16 GEMMs ``M[k] = U[k] @ V[k]`` (``U``: transformed filters ``(16, Cout, Cin)``,
+``V``: transformed input tiles ``(16, Cin, T)``), which the caller runs with BLAS; this
+module has the three transforms around them.
+
+Tiles: tile row ``r = n*TH + th`` (``TH = ceil(H/2)``, ``TW = ceil(W/2)``) covers output
+rows ``2th, 2th+1`` of image ``n``; column ``(r - row0)*TW + tw`` of a block's ``V``/``M``
+is tile ``tw`` of tile row ``r``. Padding is one pixel of zeros on every side; reads
+outside the image come from a zero row or zeroed scratch columns, never from ``x``, and
+the last tile of an odd-sized plane writes only the outputs that exist.
+"""
+from libc.stdlib cimport free, malloc
+
+from .types cimport real
+
+import numpy as np
+
+
+cdef enum:
+    # filters per block of the filter transform: their 3x3 taps are first gathered into
+    # nine contiguous rows so the arithmetic runs over contiguous data
+    FILTER_BLOCK = 64
+
+
+cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssize_t Cin,
+                                Py_ssize_t ks, Py_ssize_t r0, Py_ssize_t r1,
+                                bint flipped) noexcept nogil:
+    # U[k] is an R x S matrix at U + k*ks: (Cout, Cin) from w, or with ``flipped`` (Cin,
+    # Cout) from the channel-swapped, 180-degree-rotated w that the input gradient uses
+    cdef Py_ssize_t S = Cout if flipped else Cin
+    cdef Py_ssize_t a, b0, nb, bb, i
+    cdef const real* src
+    cdef real g[9 * FILTER_BLOCK]
+    cdef real* d
+    cdef real g0, g1, g2, g3, g4, g5, g6, g7, g8
+    cdef real h0, h1, h2, q0, q1, q2
+    cdef real half = 0.5
+    for a in range(r0, r1):
+        b0 = 0
+        while b0 < S:
+            nb = S - b0 if S - b0 < FILTER_BLOCK else FILTER_BLOCK
+            if flipped:
+                for bb in range(nb):
+                    src = w + ((b0 + bb) * Cin + a) * 9
+                    for i in range(9):
+                        g[i * FILTER_BLOCK + bb] = src[8 - i]
+            else:
+                src = w + (a * Cin + b0) * 9
+                for bb in range(nb):
+                    for i in range(9):
+                        g[i * FILTER_BLOCK + bb] = src[bb * 9 + i]
+            d = U + a * S + b0
+            for bb in range(nb):
+                g0 = g[bb]
+                g1 = g[FILTER_BLOCK + bb]
+                g2 = g[2 * FILTER_BLOCK + bb]
+                g3 = g[3 * FILTER_BLOCK + bb]
+                g4 = g[4 * FILTER_BLOCK + bb]
+                g5 = g[5 * FILTER_BLOCK + bb]
+                g6 = g[6 * FILTER_BLOCK + bb]
+                g7 = g[7 * FILTER_BLOCK + bb]
+                g8 = g[8 * FILTER_BLOCK + bb]
+                # rows of G g: (g0 g1 g2), h = (r0+r1+r2)/2, q = (r0-r1+r2)/2, (g6 g7 g8)
+                h0 = (g0 + g3 + g6) * half
+                h1 = (g1 + g4 + g7) * half
+                h2 = (g2 + g5 + g8) * half
+                q0 = (g0 - g3 + g6) * half
+                q1 = (g1 - g4 + g7) * half
+                q2 = (g2 - g5 + g8) * half
+                # each row times G^T
+                d[bb] = g0
+                d[ks + bb] = (g0 + g1 + g2) * half
+                d[2 * ks + bb] = (g0 - g1 + g2) * half
+                d[3 * ks + bb] = g2
+                d[4 * ks + bb] = h0
+                d[5 * ks + bb] = (h0 + h1 + h2) * half
+                d[6 * ks + bb] = (h0 - h1 + h2) * half
+                d[7 * ks + bb] = h2
+                d[8 * ks + bb] = q0
+                d[9 * ks + bb] = (q0 + q1 + q2) * half
+                d[10 * ks + bb] = (q0 - q1 + q2) * half
+                d[11 * ks + bb] = q2
+                d[12 * ks + bb] = g6
+                d[13 * ks + bb] = (g6 + g7 + g8) * half
+                d[14 * ks + bb] = (g6 - g7 + g8) * half
+                d[15 * ks + bb] = g8
+            b0 += FILTER_BLOCK
+
+
+cdef inline void _row_tiles(const real* t, real* o0, real* o1, real* o2, real* o3,
+                            Py_ssize_t TW) noexcept nogil:
+    # the horizontal half of B^T d B for one tile row: tile tw reads t[2tw .. 2tw+3]
+    cdef Py_ssize_t tw
+    cdef real d0, d1, d2, d3
+    for tw in range(TW):
+        d0 = t[2 * tw]
+        d1 = t[2 * tw + 1]
+        d2 = t[2 * tw + 2]
+        d3 = t[2 * tw + 3]
+        o0[tw] = d0 - d2
+        o1[tw] = d1 + d2
+        o2[tw] = d2 - d1
+        o3[tw] = d1 - d3
+
+
+cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
+                               Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
+                               real* scratch) noexcept nogil:
+    # scratch: 4*(2*TW + 2) + W entries. The vertical half of the transform runs over whole
+    # contiguous input rows (it vectorises); entry j+1 of a scratch row is input column j,
+    # entries 0 and W+1.. are the left/right padding.
+    cdef Py_ssize_t TH = (H + 1) // 2
+    cdef Py_ssize_t TW = (W + 1) // 2
+    cdef Py_ssize_t L = 2 * TW + 2
+    cdef Py_ssize_t Tb = (row1 - row0) * TW
+    cdef Py_ssize_t sk = ks
+    cdef real* t0 = scratch
+    cdef real* t1 = scratch + L
+    cdef real* t2 = scratch + 2 * L
+    cdef real* t3 = scratch + 3 * L
+    cdef real* zero = scratch + 4 * L
+    cdef Py_ssize_t c, r, n, th, ih, j
+    cdef const real* plane
+    cdef const real* p0
+    cdef const real* p1
+    cdef const real* p2
+    cdef const real* p3
+    cdef real a0, a1, a2, a3
+    cdef real* v
+    for j in range(W):
+        zero[j] = 0
+    for j in range(4 * L):
+        scratch[j] = 0
+    for c in range(C):
+        for r in range(row0, row1):
+            n = r // TH
+            th = r - n * TH
+            plane = x + (n * C + c) * H * W
+            ih = 2 * th - 1
+            # rows ih+1 = 2th < H always; ih < H too, so only the edges need the zero row
+            p0 = plane + ih * W if ih >= 0 else zero
+            p1 = plane + (ih + 1) * W
+            p2 = plane + (ih + 2) * W if ih + 2 < H else zero
+            p3 = plane + (ih + 3) * W if ih + 3 < H else zero
+            for j in range(W):
+                a0 = p0[j]
+                a1 = p1[j]
+                a2 = p2[j]
+                a3 = p3[j]
+                t0[j + 1] = a0 - a2
+                t1[j + 1] = a1 + a2
+                t2[j + 1] = a2 - a1
+                t3[j + 1] = a1 - a3
+            v = V + c * Tb + (r - row0) * TW
+            _row_tiles(t0, v, v + sk, v + 2 * sk, v + 3 * sk, TW)
+            _row_tiles(t1, v + 4 * sk, v + 5 * sk, v + 6 * sk, v + 7 * sk, TW)
+            _row_tiles(t2, v + 8 * sk, v + 9 * sk, v + 10 * sk, v + 11 * sk, TW)
+            _row_tiles(t3, v + 12 * sk, v + 13 * sk, v + 14 * sk, v + 15 * sk, TW)
+
+
+cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const real* bias,
+                                Py_ssize_t Cout, Py_ssize_t H, Py_ssize_t W,
+                                Py_ssize_t row0, Py_ssize_t row1,
+                                real* scratch) noexcept nogil:
+    # scratch: W entries, where the second row of a tile goes when the plane has an odd
+    # height (one loop body for every tile row, no branch per tile)
+    cdef Py_ssize_t TH = (H + 1) // 2
+    cdef Py_ssize_t TW = (W + 1) // 2
+    cdef Py_ssize_t Tb = (row1 - row0) * TW
+    cdef Py_ssize_t sk = ks
+    cdef Py_ssize_t half = W // 2
+    cdef Py_ssize_t co, r, n, th, tw
+    cdef const real* m
+    cdef real* y0
+    cdef real* y1
+    cdef real b
+    cdef real s00, s01, s02, s03, s10, s11, s12, s13
+    for co in range(Cout):
+        b = bias[co] if bias != NULL else 0
+        for r in range(row0, row1):
+            n = r // TH
+            th = r - n * TH
+            y0 = y + ((n * Cout + co) * H + 2 * th) * W
+            y1 = y0 + W if 2 * th + 1 < H else scratch
+            m = M + co * Tb + (r - row0) * TW
+            for tw in range(half):
+                s00 = m[tw] + m[4 * sk + tw] + m[8 * sk + tw]
+                s01 = m[sk + tw] + m[5 * sk + tw] + m[9 * sk + tw]
+                s02 = m[2 * sk + tw] + m[6 * sk + tw] + m[10 * sk + tw]
+                s03 = m[3 * sk + tw] + m[7 * sk + tw] + m[11 * sk + tw]
+                s10 = m[4 * sk + tw] - m[8 * sk + tw] - m[12 * sk + tw]
+                s11 = m[5 * sk + tw] - m[9 * sk + tw] - m[13 * sk + tw]
+                s12 = m[6 * sk + tw] - m[10 * sk + tw] - m[14 * sk + tw]
+                s13 = m[7 * sk + tw] - m[11 * sk + tw] - m[15 * sk + tw]
+                y0[2 * tw] = s00 + s01 + s02 + b
+                y0[2 * tw + 1] = s01 - s02 - s03 + b
+                y1[2 * tw] = s10 + s11 + s12 + b
+                y1[2 * tw + 1] = s11 - s12 - s13 + b
+            if W & 1:
+                tw = half
+                s00 = m[tw] + m[4 * sk + tw] + m[8 * sk + tw]
+                s01 = m[sk + tw] + m[5 * sk + tw] + m[9 * sk + tw]
+                s02 = m[2 * sk + tw] + m[6 * sk + tw] + m[10 * sk + tw]
+                s10 = m[4 * sk + tw] - m[8 * sk + tw] - m[12 * sk + tw]
+                s11 = m[5 * sk + tw] - m[9 * sk + tw] - m[13 * sk + tw]
+                s12 = m[6 * sk + tw] - m[10 * sk + tw] - m[14 * sk + tw]
+                y0[2 * tw] = s00 + s01 + s02 + b
+                y1[2 * tw] = s10 + s11 + s12 + b
+
+
+# ---------------------------------------------------------------------------------------
+# Python entry points: every shape and stride is checked here, so the loops above cannot
+# run past an array.
+#
+# U, V and M are (16, rows, cols) arrays whose last two dimensions are C-contiguous; the 16
+# matrices may be further apart than rows*cols elements. Callers pad that distance so the
+# 16 streams a transform reads or writes do not sit a multiple of 4 KiB apart, where they
+# would all fall into one L1 cache set.
+
+def _float_arrays(name, *arrays):
+    dtype = arrays[0].dtype
+    for a in arrays:
+        if not isinstance(a, np.ndarray):
+            raise RuntimeError(f"winograd {name}: expected ndarrays")
+        if a.dtype != dtype:
+            raise RuntimeError(f"winograd {name}: arrays must share one dtype")
+    if dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"winograd {name}: expected float32 or float64 arrays")
+
+
+def _contiguous(name, *arrays):
+    for a in arrays:
+        if not a.flags.c_contiguous:
+            raise RuntimeError(f"winograd {name}: arrays must be C-contiguous")
+
+
+def _stacked(name, a, label, rows, cols):
+    """Check that ``a`` is 16 row-major (rows, cols) matrices; their distance in elements."""
+    expected = (16, rows, cols)
+    if a.ndim != 3 or a.shape != expected:
+        raise RuntimeError(
+            f"winograd {name}: {label} of shape {tuple(a.shape)}, expected {expected}")
+    item = a.itemsize
+    if (a.strides[2] != item or a.strides[1] != cols * item or a.strides[0] % item
+            or a.strides[0] < rows * cols * item):
+        raise RuntimeError(
+            f"winograd {name}: {label} must hold 16 C-contiguous matrices, one after another")
+    return a.strides[0] // item
+
+
+def _row_range(name, row0, row1, rows):
+    row0, row1 = int(row0), int(row1)
+    if not 0 <= row0 <= row1 <= rows:
+        raise ValueError(f"winograd {name}: tile rows [{row0}, {row1}) outside [0, {rows})")
+    return row0, row1
+
+
+def tiles(H, W):
+    """``(TH, TW)``: tile rows per image and tiles per tile row for an ``H x W`` plane."""
+    return (H + 1) // 2, (W + 1) // 2
+
+
+def filter_transform(w, U, r0=0, r1=None, flipped=False):
+    """Rows ``[r0, r1)`` (dimension 1) of ``U = G w G^T``.
+
+    ``w``: ``(Cout, Cin, 3, 3)``, contiguous. ``U``: ``(16, Cout, Cin)``, or with
+    ``flipped`` ``(16, Cin, Cout)`` holding the transform of
+    ``w.transpose(0, 1).flip(2, 3)``.
+    """
+    _float_arrays("filter_transform", w, U)
+    _contiguous("filter_transform", w)
+    if w.ndim != 4 or w.shape[2:] != (3, 3):
+        raise RuntimeError("winograd filter_transform: expected a (Cout, Cin, 3, 3) weight")
+    Cout, Cin = w.shape[0], w.shape[1]
+    R, S = (Cin, Cout) if flipped else (Cout, Cin)
+    _stacked("filter_transform", U, "U", R, S)
+    r0, r1 = _row_range("filter_transform", r0, R if r1 is None else r1, R)
+    if r0 == r1 or S == 0:
+        return
+    if w.dtype == np.float32:
+        _run_filter[float](w, U, Cout, Cin, r0, r1, bool(flipped))
+    else:
+        _run_filter[double](w, U, Cout, Cin, r0, r1, bool(flipped))
+
+
+def input_transform(x, V, row0, row1):
+    """``V = B^T d B`` for every tile of tile rows ``[row0, row1)`` of ``x`` (``(N, C, H,
+    W)``, contiguous, padding 1). ``V``: ``(16, C, (row1 - row0) * TW)``."""
+    _float_arrays("input_transform", x, V)
+    _contiguous("input_transform", x)
+    if x.ndim != 4:
+        raise RuntimeError("winograd input_transform: expected a 4-D input")
+    N, C, H, W = x.shape
+    TH, TW = tiles(H, W)
+    row0, row1 = _row_range("input_transform", row0, row1, N * TH)
+    _stacked("input_transform", V, "V", C, (row1 - row0) * TW)
+    if row0 == row1 or C == 0 or W == 0:
+        return
+    if x.dtype == np.float32:
+        _run_input[float](x, V, row0, row1)
+    else:
+        _run_input[double](x, V, row0, row1)
+
+
+def output_transform(M, y, bias, row0, row1):
+    """Write ``A^T m A`` (+ ``bias``) for tile rows ``[row0, row1)`` into ``y`` (``(N, Cout,
+    H, W)``, contiguous), clipping edge tiles. ``M``: ``(16, Cout, (row1 - row0) * TW)``."""
+    arrays = (M, y) if bias is None else (M, y, bias)
+    _float_arrays("output_transform", *arrays)
+    _contiguous("output_transform", *arrays[1:])
+    if y.ndim != 4:
+        raise RuntimeError("winograd output_transform: expected a 4-D output")
+    N, Cout, H, W = y.shape
+    TH, TW = tiles(H, W)
+    if bias is not None and bias.shape != (Cout,):
+        raise RuntimeError(
+            f"winograd output_transform: bias of shape {tuple(bias.shape)}, expected ({Cout},)")
+    row0, row1 = _row_range("output_transform", row0, row1, N * TH)
+    _stacked("output_transform", M, "M", Cout, (row1 - row0) * TW)
+    if row0 == row1 or Cout == 0 or W == 0:
+        return
+    if M.dtype == np.float32:
+        _run_output[float](M, y, bias, row0, row1)
+    else:
+        _run_output[double](M, y, bias, row0, row1)
+
+
+cdef _run_filter(real[:, :, :, ::1] w, real[:, :, :] U, Py_ssize_t Cout, Py_ssize_t Cin,
+                 Py_ssize_t r0, Py_ssize_t r1, bint flipped):
+    cdef Py_ssize_t ks = U.strides[0] // sizeof(real)
+    with nogil:
+        filter_transform_rows(&w[0, 0, 0, 0], &U[0, 0, 0], Cout, Cin, ks, r0, r1, flipped)
+
+
+cdef _run_input(real[:, :, :, ::1] x, real[:, :, :] V, Py_ssize_t row0, Py_ssize_t row1):
+    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t TW = (W + 1) // 2
+    cdef Py_ssize_t ks = V.strides[0] // sizeof(real)
+    cdef real* scratch = <real*> malloc((4 * (2 * TW + 2) + W) * sizeof(real))
+    if scratch == NULL:
+        raise MemoryError()
+    with nogil:
+        input_transform_rows(&x[0, 0, 0, 0], &V[0, 0, 0], ks, C, H, W, row0, row1, scratch)
+    free(scratch)
+
+
+cdef _run_output(real[:, :, :] M, real[:, :, :, ::1] y, bias, Py_ssize_t row0,
+                 Py_ssize_t row1):
+    cdef Py_ssize_t Cout = y.shape[1], H = y.shape[2], W = y.shape[3]
+    cdef Py_ssize_t ks = M.strides[0] // sizeof(real)
+    cdef real[::1] b
+    cdef const real* bp = NULL
+    if bias is not None:
+        b = bias
+        bp = &b[0]
+    cdef real* scratch = <real*> malloc(W * sizeof(real))
+    if scratch == NULL:
+        raise MemoryError()
+    with nogil:
+        output_transform_rows(&M[0, 0, 0], ks, &y[0, 0, 0, 0], bp, Cout, H, W, row0, row1,
+                              scratch)
+    free(scratch)

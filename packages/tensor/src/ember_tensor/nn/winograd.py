@@ -1,0 +1,117 @@
+"""3x3, stride-1, padding-1 convolutions by Winograd F(2x2, 3x3), and their input gradient.
+
+Each 2x2 block of outputs is computed from a 4x4 input tile with 16 multiplies per
+(input, output) channel pair instead of 36: the filters and the tiles are transformed
+(``_kernels.winograd``), the 16 transformed positions become 16 GEMMs
+``M[k] = U[k] @ V[k]`` run as one stacked ``np.matmul``, and the output transform turns
+``M`` back into output pixels (adding the bias on the way). Work is split into blocks of
+tile rows small enough that a block's ``V`` and ``M`` stay in cache between the transforms
+and the GEMMs; blocks are the tasks of ``_conv_threads.run_tasks``.
+
+The filter transform ``U`` is recomputed on every call: weights may change in place between
+calls (an optimizer step), and at the shapes where Winograd is used it costs a few percent
+of the convolution.
+
+The input gradient of such a convolution is the same kind of convolution of the output
+gradient with the channel-swapped, rotated filters, so it runs through the same path
+(``flipped=True`` transforms the filters that way without a copy).
+
+``conv.py`` decides when to come here (``use_winograd``). ``EMBER_WINOGRAD=0`` in the
+environment turns the path off (read at each call, so benchmarks and tests can compare).
+F(2x2, 3x3) in float32 stays within ~1e-5 relative (to the largest output) of a float64
+reference; the transforms only add, subtract and halve.
+"""
+import os
+
+import numpy as np
+
+from .._kernels.winograd import filter_transform, input_transform, output_transform, tiles
+from ._conv_threads import can_split, run_tasks, serial_region
+from ._util import BufferPool
+
+# Tiles per block: V (16*Cin*T) and M (16*Cout*T) of a block should stay in L2 between the
+# input transform, the GEMMs and the output transform, while T stays wide enough for BLAS.
+_TARGET_TILES = 256
+# Below this many multiply-adds the convolution stays on the caller's thread (see conv.py).
+_SPLIT_MACS = 16_000_000
+
+# Extra elements between the 16 matrices of U, V and M (see _padded).
+_PAD = 16
+
+_pool = BufferPool()
+
+
+def _padded(tag, rows, cols, most_cols, dtype):
+    """16 (rows, cols) matrices in a pooled buffer sized for ``most_cols`` columns, a cache
+    line further apart than their size: 16 streams exactly 4 KiB-multiples apart (64x64
+    floats is 16 KiB) would share one L1 set and evict each other."""
+    ks = rows * most_cols + _PAD
+    buf = _pool.get((16 * ks,), dtype, tag)
+    item = buf.itemsize
+    return np.ndarray((16, rows, cols), dtype, buffer=buf,
+                      strides=(ks * item, cols * item, item))
+
+
+def enabled():
+    return os.environ.get("EMBER_WINOGRAD", "1").strip() not in ("0", "false", "False", "")
+
+
+def use_winograd(x_shape, w_shape, dtype, stride, padding, dilation, groups):
+    """True when a convolution of these shapes should take the Winograd path: float32,
+    3x3, stride 1, padding 1, dilation 1, one group, and big enough to beat im2col."""
+    if (tuple(w_shape[2:]) != (3, 3) or tuple(stride) != (1, 1) or tuple(padding) != (1, 1)
+            or tuple(dilation) != (1, 1) or groups != 1 or np.dtype(dtype) != np.float32):
+        return False
+    if not enabled():
+        return False
+    N, C, H, W = x_shape
+    Cout = w_shape[0]
+    TH, TW = tiles(H, W)
+    return min(C, Cout) >= 32 and N * TH * TW >= 64 and H >= 4 and W >= 4
+
+
+def _blocks(rows, TW, threads):
+    """Tile-row ranges of about ``_TARGET_TILES`` tiles, at least one per thread."""
+    per = max(1, _TARGET_TILES // max(TW, 1))
+    per = min(per, -(-rows // threads))
+    return [(r, min(rows, r + per)) for r in range(0, rows, per)]
+
+
+def conv3x3(xa, wa, out, bias=None, flipped=False):
+    """``out = conv2d(xa, wa, bias, padding=1)``; with ``flipped`` the filters are
+    ``wa.transpose(0, 1).flip(2, 3)`` (the input gradient). All contiguous ndarrays of one
+    dtype; ``out`` is ``(N, Cout', H, W)``."""
+    N, C, H, W = xa.shape
+    Cout = out.shape[1]
+    TH, TW = tiles(H, W)
+    rows = N * TH
+    if out.size == 0:
+        return out
+    if C == 0:
+        out[...] = 0 if bias is None else bias.reshape(1, Cout, 1, 1)
+        return out
+    U = _padded("U", Cout, C, C, xa.dtype)
+    with serial_region() as budget:
+        macs = N * Cout * C * 16 * TH * TW
+        threads = budget if budget > 1 and can_split() and macs >= _SPLIT_MACS else 1
+        parts = _blocks(Cout, 1, threads) if threads > 1 else [(0, Cout)]
+        run_tasks([lambda r0=r0, r1=r1: filter_transform(wa, U, r0, r1, flipped)
+                   for r0, r1 in parts], threads)
+        blocks = _blocks(rows, TW, threads)
+        most = max(r1 - r0 for r0, r1 in blocks) * TW
+        tasks = [_block_task(xa, U, out, bias, r0, r1, TW, most) for r0, r1 in blocks]
+        run_tasks(tasks, threads)
+    return out
+
+
+def _block_task(xa, U, out, bias, row0, row1, TW, most):
+    def task():
+        # one buffer per thread sized for the largest block; a shorter block uses a prefix
+        T = (row1 - row0) * TW
+        C, Cout = xa.shape[1], out.shape[1]
+        V = _padded("V", C, T, most, xa.dtype)
+        M = _padded("M", Cout, T, most, xa.dtype)
+        input_transform(xa, V, row0, row1)
+        np.matmul(U, V, out=M)
+        output_transform(M, out, bias, row0, row1)
+    return task
