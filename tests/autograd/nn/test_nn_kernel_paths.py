@@ -167,3 +167,25 @@ def test_fused_nodes_refuse_create_graph():
     y = F.avg_pool2d(x, 2).sum()
     with pytest.raises(RuntimeError):
         ember.autograd.grad(y, x, create_graph=True)
+
+
+def test_inplace_relu_without_a_graph_rectifies_the_memory_and_bumps_the_version():
+    base = ember.tensor(np.arange(-8.0, 8.0, dtype=np.float32).reshape(4, 4))
+    view = base[:, ::2]  # strided: the kernel must write through, not into a copy
+    out = F.relu(view, inplace=True)
+    assert out is view
+    expected = np.arange(-8.0, 8.0).reshape(4, 4)
+    expected[:, ::2] = np.maximum(expected[:, ::2], 0)
+    np.testing.assert_array_equal(base.numpy(), expected)
+    assert base._version == 1 and view._version == 1
+
+
+def test_inplace_relu_with_a_graph_still_records_relu_backward():
+    a = ember.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 2
+    F.relu(b, inplace=True)
+    assert type(b.grad_fn).__name__ == "ReluBackward0"
+    b.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 2.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu(a, inplace=True)

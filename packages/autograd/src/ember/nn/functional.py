@@ -63,11 +63,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 # ---- activations -------------------------------------------------------------------------
 def relu(input, inplace=False):
-    return input.relu_() if inplace else input.relu()
+    return _nn.relu_(input) if inplace else input.relu()
 
 
 def relu_(input):
-    return input.relu_()
+    return _nn.relu_(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
