@@ -7,7 +7,6 @@ views), conversions, hooks and ``backward``.
 import builtins
 import operator
 import warnings
-import weakref
 
 import numpy as np
 
@@ -168,7 +167,7 @@ class Tensor:
         if self.grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        self.grad_fn._retain_grad[self._output_nr] = weakref.ref(self)
+        self.grad_fn._add_retain_grad(self._output_nr, self)
 
     def register_hook(self, hook):
         """``hook(grad)`` runs when the gradient of this tensor is computed; it may return a

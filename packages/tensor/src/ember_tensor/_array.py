@@ -13,6 +13,8 @@ import numpy as np
 from . import _dtype as D
 from ._size import Size
 
+_BY_NP = D._BY_NP
+
 
 def _shape_arg(shape):
     """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)``; return a tuple of ints."""
@@ -56,7 +58,8 @@ class Array:
     def __init__(self, data):
         if not isinstance(data, np.ndarray):
             raise TypeError(f"Array wraps a numpy.ndarray, got {type(data).__name__}")
-        D.from_numpy_dtype(data.dtype)  # refuse dtypes Ember has no name for
+        if data.dtype not in _BY_NP:
+            D.from_numpy_dtype(data.dtype)  # refuse dtypes Ember has no name for
         self._np = data
 
     # ---- metadata -------------------------------------------------------------------------
@@ -71,7 +74,11 @@ class Array:
 
     @property
     def dtype(self):
-        return D.from_numpy_dtype(self._np.dtype)
+        # read on every op: a plain dict lookup, the checked conversion only for a miss
+        try:
+            return _BY_NP[self._np.dtype]
+        except KeyError:
+            return D.from_numpy_dtype(self._np.dtype)
 
     @property
     def ndim(self):

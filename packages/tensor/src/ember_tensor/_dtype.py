@@ -80,6 +80,9 @@ def set_default_dtype(d):
 
 
 def from_numpy_dtype(np_dtype):
+    d = _BY_NP.get(np_dtype) if isinstance(np_dtype, np.dtype) else None
+    if d is not None:  # the usual call: an array's own dtype
+        return d
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:

@@ -201,7 +201,7 @@ def _copy_into(dst, src):
 # absorbs), no out=. Keyed by NumPy dtype; comparisons write bool directly.
 _FAST = {}
 for (_name, _dt), (_f, _dts) in _KERNELS.items():
-    if _name in ("add", "sub", "mul", "div", "maximum", "minimum"):
+    if _name in ("add", "sub", "mul", "div", "maximum", "minimum", "pow"):
         _FAST[_name, _dts[1]] = (_f, _dts)
     elif _name in ("eq", "ne", "lt", "le", "gt", "ge"):
         _FAST[_name, _dts[1]] = (_f, (_BOOL,) + _dts[1:])

@@ -135,6 +135,20 @@ def fmod(a, b, out=None):
 
 
 def pow(a, b, out=None, *, _inplace=False):  # noqa: A001 - torch's name
+    if out is None and type(a) is Array and a._np.dtype.kind == "f":
+        # float tensor ** Python number or same-dtype tensor: nothing to promote; the same
+        # kernels as below (square/copy/sqrt for torch's special exponents)
+        tb = type(b)
+        if tb is builtins.float or tb is builtins.int:
+            if b == 2:
+                return _unary("square", a)
+            if b == 1:
+                return _unary("copy", a)
+            if b == 0.5:
+                return _unary("sqrt", a)
+        res = _fast("pow", a, b)
+        if res is not None:
+            return res
     _check_operand(b, "pow")
     _check_operand(a, "pow")
     compute = D.result_type(a, b)

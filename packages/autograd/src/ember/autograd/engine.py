@@ -7,6 +7,11 @@ input's shape here, in one place.
 """
 import heapq
 
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+
 from . import anomaly_mode, grad_mode
 from .node import AccumulateGrad, edge
 
@@ -14,7 +19,7 @@ __all__ = ["run_backward"]
 
 
 def _sum_to_shape(grad, shape, create_graph):
-    if tuple(grad._data._np.shape) == shape:
+    if grad._data._np.shape == shape:
         return grad
     if create_graph:
         from .._ops.reduction import sum_to_size
@@ -45,10 +50,11 @@ def _add(a, b, create_graph):
 
 def _zeros(meta):
     from .._tensor import Tensor
-    from ember_tensor import zeros
 
-    shape, dtype = meta
-    return Tensor._make(zeros(shape, dtype=dtype))
+    shape, np_dtype = meta
+    if np_dtype is None:
+        np_dtype = D.get_default_dtype().np
+    return Tensor._make(Array(np.zeros(shape, dtype=np_dtype)))
 
 
 def _call_tensor_hooks(hooks, grad):
@@ -59,25 +65,28 @@ def _call_tensor_hooks(hooks, grad):
     return grad
 
 
-def _graph(roots):
-    """Dependency counts of every node reachable from ``roots`` (iteratively)."""
+def _graph(roots, want_parents):
+    """Dependency counts of every node reachable from ``roots`` (iteratively), and the
+    reverse edges when ``want_parents``."""
     deps = {}
-    seen = set()
     stack = [n for n in roots if n is not None]
-    for n in stack:
-        seen.add(n)
-    parents = {}
+    root_set = set(stack)
+    parents = {} if want_parents else None
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            parents.setdefault(nxt, []).append(node)
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return deps, seen, parents
+            count = deps.get(nxt)
+            if count is None:
+                deps[nxt] = 1
+                if nxt not in root_set:  # first edge into it: walk it once
+                    stack.append(nxt)
+            else:
+                deps[nxt] = count + 1
+            if want_parents:
+                parents.setdefault(nxt, []).append(node)
+    return deps, parents
 
 
 def _needed(targets, parents):
@@ -124,9 +133,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             capture.setdefault(edge(t), []).append(i)
     captured = [None] * (len(inputs) if inputs is not None else 0)
 
-    with grad_mode.set_grad_enabled(create_graph):
+    state = grad_mode._state
+    saved = state.grad_enabled, state.inference
+    state.grad_enabled = create_graph = bool(create_graph)
+    try:
         _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, capture,
                  captured, accumulate)
+    finally:
+        state.grad_enabled, state.inference = saved
     if not accumulate:
         return tuple(captured)
     if inputs is not None:
@@ -136,37 +150,47 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return None
 
 
+def _deliver(buffers, node, nr, grad, create_graph):
+    buf = buffers.get(node)
+    if buf is None:
+        n_out = len(node._out_meta) if node._out_meta else 1
+        buf = buffers[node] = [None] * max(n_out, nr + 1)
+    old = buf[nr]
+    buf[nr] = grad if old is None else _add(old, grad, create_graph)
+
+
 def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, capture,
              captured, accumulate):
+    """Run the graph's nodes in dependency order, latest op first.
+
+    Written for the many small graphs of eager code: the per-node path tests each rare
+    feature (hooks, capture, anomaly mode, broadcast/dtype fitting) with one cheap check.
+    """
     root_nodes = [n for n, _ in root_edges]
-    deps, nodes, parents = _graph(root_nodes)
     restrict = inputs is not None
+    deps, parents = _graph(root_nodes, restrict)
     needed = _needed([n for n, _ in capture], parents) if restrict else None
+    grad_state = grad_mode._state
+    anomaly = anomaly_mode._local.__dict__
+    heappush = heapq.heappush
 
     buffers = {}  # node -> list of grads per output
     ready = []
-
-    def deliver(node, nr, grad):
-        buf = buffers.get(node)
-        if buf is None:
-            n_out = len(node._out_meta) if node._out_meta else 1
-            buf = buffers[node] = [None] * max(n_out, nr + 1)
-        buf[nr] = _add(buf[nr], grad, create_graph)
-
     for (node, nr), g in zip(root_edges, grad_tensors):
-        deliver(node, nr, g)
+        _deliver(buffers, node, nr, g, create_graph)
     for node in set(root_nodes):
         if deps.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._sequence_nr, id(node), node))
+            heappush(ready, (-node._sequence_nr, id(node), node))
 
     while ready:
-        _, _, node = heapq.heappop(ready)
+        node = heapq.heappop(ready)[2]
         grads = buffers.pop(node, None) or [None]
         if restrict and node not in needed:
             _release_and_continue(node, retain_graph)
             continue
+        is_leaf = isinstance(node, AccumulateGrad)
         if (node._tensor_pre_hooks or node._retain_grad or node._pre_hooks
-                or isinstance(node, AccumulateGrad)):
+                or (is_leaf and node.variable._hooks)):
             grads = _pre_hooks(node, grads, create_graph)
         # a gradient captured for ``inputs``/``autograd.grad`` at this (node, output)
         if capture:
@@ -174,7 +198,7 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
                 for i in capture.get((node, nr), ()):
                     captured[i] = g if captured[i] is None else _add(captured[i], g,
                                                                      create_graph)
-        if isinstance(node, AccumulateGrad):
+        if is_leaf:
             if not restrict or (node, 0) in capture:
                 if accumulate:
                     _accumulate_leaf(node, grads[0], create_graph, run_hooks=False)
@@ -185,44 +209,64 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
                 if nxt is not None:
                     deps[nxt] -= 1
                     if deps[nxt] == 0:
-                        heapq.heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+                        heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
             continue
         if create_graph and node.once_differentiable:
             raise RuntimeError(
                 f"{node.name()} is implemented with once_differentiable kernels: its backward "
                 "cannot be differentiated (create_graph=True passed through it)"
             )
-        if node._out_meta:
-            grads = [g if g is not None else _zeros(node._out_meta[k]) for k, g in
+        out_meta = node._out_meta
+        if out_meta and (len(grads) != 1 or grads[0] is None):
+            grads = [g if g is not None else _zeros(out_meta[k]) for k, g in
                      enumerate(grads)]
-        with grad_mode.set_grad_enabled(create_graph):
+        if grad_state.grad_enabled == create_graph:
             out = node.backward(*grads)
+        else:  # a hook switched grad mode: run the formula in the backward's own mode
+            with grad_mode.set_grad_enabled(create_graph):
+                out = node.backward(*grads)
         if not isinstance(out, tuple):
             out = (out,)
-        anomaly_mode.check_gradients(node, out)
-        for fn in list(node._hooks.values()):
-            new = fn(out, tuple(grads))
-            if new is not None:
-                out = tuple(new)
+        if anomaly.get("enabled"):
+            anomaly_mode.check_gradients(node, out)
+        if node._hooks:
+            for fn in list(node._hooks.values()):
+                new = fn(out, tuple(grads))
+                if new is not None:
+                    out = tuple(new)
         if not retain_graph:
             node._release()
         nexts = node.next_functions
-        if len(out) < len(nexts) and all(n is None for n, _ in nexts[len(out):]):
-            out = out + (None,) * (len(nexts) - len(out))
         if len(out) != len(nexts):
-            raise RuntimeError(
-                f"function {node.name()} returned an incorrect number of gradients "
-                f"(expected {len(nexts)}, got {len(out)})"
-            )
-        for k, ((nxt, nr), g) in enumerate(zip(nexts, out)):
+            if len(out) < len(nexts) and all(n is None for n, _ in nexts[len(out):]):
+                out = out + (None,) * (len(nexts) - len(out))
+            else:
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(nexts)}, got {len(out)})"
+                )
+        meta = node._input_meta
+        n_meta = len(meta)
+        for k in range(len(nexts)):
+            nxt, nr = nexts[k]
             if nxt is None:
                 continue
+            g = out[k]
             if g is not None:
-                g = _fit(node, k, g, create_graph)
-                deliver(nxt, nr, g)
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
-                heapq.heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+                m = meta[k] if k < n_meta else None
+                if m is not None:
+                    arr = g._data._np
+                    if arr.shape != m[0] or (arr.dtype is not m[1] and arr.dtype != m[1]):
+                        g = _fit(m, g, create_graph)
+                buf = buffers.get(nxt)
+                if buf is None and nr == 0 and len(nxt._out_meta) <= 1:
+                    buffers[nxt] = [g]
+                else:
+                    _deliver(buffers, nxt, nr, g, create_graph)
+            count = deps[nxt] - 1
+            deps[nxt] = count
+            if count == 0:
+                heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
 
 
 def _feeds_other_target(node, needed):
@@ -234,15 +278,13 @@ def _release_and_continue(node, retain_graph):
         node._release()
 
 
-def _fit(node, k, g, create_graph):
+def _fit(meta, g, create_graph):
     """Reduce a broadcast gradient to the input's shape and cast it to the input's dtype."""
-    meta = node._input_meta[k] if k < len(node._input_meta) else None
-    if meta is None:
-        return g
-    shape, dtype = meta
-    if tuple(g._data._np.shape) != shape:
+    shape, np_dtype = meta
+    if g._data._np.shape != shape:
         g = _sum_to_shape(g, shape, create_graph)
-    if g._data.dtype is not dtype:
+    if g._data._np.dtype != np_dtype:
+        dtype = D.from_numpy_dtype(np_dtype)
         if create_graph:
             g = g.to(dtype)
         else:

@@ -125,7 +125,8 @@ class Function(metaclass=_FunctionMeta):
             ctx.next_functions = tuple(edge(t) if t is not None else (None, 0)
                                        for t in tensor_args)
             ctx._input_meta = tuple(
-                (tuple(t.shape), t.dtype) if t is not None else None for t in tensor_args)
+                (t._data._np.shape, t._data._np.dtype) if t is not None else None
+                for t in tensor_args)
         input_ids = {id(t) for t in tensor_args if t is not None}
         result = []
         for i, o in enumerate(outs):
@@ -146,8 +147,8 @@ class Function(metaclass=_FunctionMeta):
                 o._output_nr = i
             result.append(o)
         if needs:
-            ctx._out_meta = tuple((tuple(o.shape), o.dtype) if isinstance(o, Tensor) else
-                                  ((), None) for o in result)
+            ctx._out_meta = tuple((o._data._np.shape, o._data._np.dtype)
+                                  if isinstance(o, Tensor) else ((), None) for o in result)
             saved = []
             out_pos = {id(o): k for k, o in enumerate(outs) if isinstance(o, Tensor)}
             for t in ctx.to_save:

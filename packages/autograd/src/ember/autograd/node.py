@@ -7,6 +7,7 @@ requires grad, builds the node that knows how to send gradients back to the inpu
 import itertools
 import re
 import weakref
+from types import MappingProxyType
 
 from .._hooks import RemovableHandle  # noqa: F401 - tensor hooks use it from here
 from . import anomaly_mode, grad_mode
@@ -43,19 +44,20 @@ class SavedTensor:
     __slots__ = ("tensor", "data", "counter", "version", "output_nr", "is_output")
 
     def __init__(self, tensor, output_nr=None, data=None, counter=None):
-        self.is_output = output_nr is not None
-        if self.is_output:
+        if output_nr is None:
+            self.tensor = tensor
+            self.data = tensor._data
+            self.counter = counter = tensor._version_counter
+            self.output_nr = None
+            self.is_output = False
+        else:
             # an output would reference its own grad_fn: keep data only, rebuild on unpack
             self.tensor = None
             self.data = data
             self.counter = counter
             self.output_nr = output_nr
-        else:
-            self.tensor = tensor
-            self.data = tensor._data
-            self.counter = tensor._version_counter
-            self.output_nr = None
-        self.version = self.counter[0]
+            self.is_output = True
+        self.version = counter[0]
 
     def unpack(self, node):
         if self.counter[0] != self.version:
@@ -89,28 +91,41 @@ def _op_name(node):
     return re.sub(r"Backward\d*$", "", node.name())
 
 
+_NO_HOOKS = MappingProxyType({})  # what a node without hooks shows: empty, read-only
+
+
 class Node:
     """A step of the backward graph. Subclasses are named as torch's grad_fn classes.
 
     ``backward(*grad_outputs)`` returns one gradient (Tensor or None) per input, written
     with Tensor ops so that ``create_graph=True`` differentiates through it.
+
+    A node is made for every recorded op, so its construction sets one attribute; the rest
+    start as class-level defaults (immutable), and hook tables appear on first registration.
+    ``_input_meta``/``_out_meta`` hold ``(shape, numpy dtype)`` per input/output.
     """
 
     once_differentiable = False
+    next_functions = ()
+    needs_input_grad = ()
+    _input_meta = ()
+    _out_meta = ()
+    _saved = ()
+    _freed = False
+    _tensor_pre_hooks = _NO_HOOKS  # output_nr -> _HookDict of tensor hooks
+    _retain_grad = _NO_HOOKS  # output_nr -> weakref of a tensor that retains its grad
+    _hooks = _NO_HOOKS
+    _pre_hooks = _NO_HOOKS
 
     def __init__(self):
-        self.next_functions = ()
-        self.needs_input_grad = ()
-        self._input_meta = ()
-        self._out_meta = ()
-        self._saved = ()
-        self._freed = False
-        self._tensor_pre_hooks = {}  # output_nr -> _HookDict of tensor hooks
-        self._retain_grad = {}  # output_nr -> weakref of a tensor that retains its grad
-        self._hooks = _HookDict()
-        self._pre_hooks = _HookDict()
         self._sequence_nr = next(_sequence)
-        self.metadata = {}
+
+    @property
+    def metadata(self):
+        meta = self.__dict__.get("_metadata")
+        if meta is None:
+            meta = self._metadata = {}
+        return meta
 
     def name(self):
         return type(self).__name__
@@ -135,23 +150,36 @@ class Node:
     def __call__(self, *grad_outputs):
         return self.backward(*grad_outputs)
 
+    def _own(self, name):
+        """This node's own (writable) hook table ``name``, made on first use."""
+        table = self.__dict__.get(name)
+        if table is None:
+            table = _HookDict() if name != "_retain_grad" else {}
+            setattr(self, name, table)
+        return table
+
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node; may return new grad_inputs."""
-        handle = RemovableHandle(self._hooks)
-        self._hooks[handle.id] = fn
+        hooks = self._own("_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
         return handle
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node; may return new grad_outputs."""
-        handle = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[handle.id] = fn
-        return handle
-
-    def _add_tensor_hook(self, output_nr, fn):
-        hooks = self._tensor_pre_hooks.setdefault(output_nr, _HookDict())
+        hooks = self._own("_pre_hooks")
         handle = RemovableHandle(hooks)
         hooks[handle.id] = fn
         return handle
+
+    def _add_tensor_hook(self, output_nr, fn):
+        hooks = self._own("_tensor_pre_hooks").setdefault(output_nr, _HookDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
+
+    def _add_retain_grad(self, output_nr, tensor):
+        self._own("_retain_grad")[output_nr] = weakref.ref(tensor)
 
 
 class AccumulateGrad(Node):
@@ -160,7 +188,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         super().__init__()
         self.variable = variable
-        self._input_meta = ((tuple(variable._data.shape), variable._data.dtype),)
+        self._input_meta = ((variable._data._np.shape, variable._data._np.dtype),)
 
     def backward(self, grad):  # the engine accumulates; this is only for direct calls
         return ()
@@ -204,8 +232,14 @@ def _tensor_class():
     return _Tensor
 
 
+_new = object.__new__
+_NO_EDGE = (None, 0)
+_grad_state = grad_mode._state
+_anomaly_local = anomaly_mode._local
+
+
 def _wrap(array):
-    t = object.__new__(_Tensor)
+    t = _new(_Tensor)
     t._init(array)
     return t
 
@@ -220,46 +254,56 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     ``view_of``: the input the outputs are views of; they share its version counter.
     Returns a Tensor (or a tuple of Tensors when ``outputs`` is a tuple).
 
-    This runs once per op, so it is written for speed: plain loops, no generators.
+    This runs once per op, so it is written for speed: plain loops, no generators, and a
+    short path for the usual single output.
     """
     Tensor = _Tensor or _tensor_class()
     needs = False
-    if grad_mode._state.grad_enabled:
+    if _grad_state.grad_enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x._requires_grad:
                 needs = True
                 break
-    single = not isinstance(outputs, tuple)
-    if not needs and view_of is None:  # the no-graph path: just wrap
-        if single:
-            if isinstance(outputs, Tensor):
-                outputs._version_counter[0] += 1
-                return outputs
-            return _wrap(outputs)
-        result = []
-        for out in outputs:
-            if isinstance(out, Tensor):
-                out._version_counter[0] += 1
-                result.append(out)
-            else:
-                result.append(_wrap(out))
-        return tuple(result)
-    outs = (outputs,) if single else outputs
-    node = None
-    if needs:
+    single = type(outputs) is not tuple
+    if not needs:
+        if view_of is None:  # the no-graph path: just wrap
+            if single:
+                if isinstance(outputs, Tensor):
+                    outputs._version_counter[0] += 1
+                    return outputs
+                t = _new(Tensor)
+                t._init(outputs)
+                return t
+            result = []
+            for out in outputs:
+                if isinstance(out, Tensor):
+                    out._version_counter[0] += 1
+                    result.append(out)
+                else:
+                    result.append(_wrap(out))
+            return tuple(result)
+        node = None
+    else:
         node = node_cls()
-        if anomaly_mode._local.__dict__.get("enabled"):
+        if _anomaly_local.__dict__.get("enabled"):
             node._anomaly_trace = anomaly_mode.forward_trace()
         nexts = []
         needs_grad = []
         meta = []
         for x in inputs:
             if isinstance(x, Tensor):
-                nexts.append(edge(x))
-                needs_grad.append(x._requires_grad)
-                meta.append((x._data._np.shape, x._data.dtype))
+                if x._requires_grad:
+                    fn = x.grad_fn
+                    nexts.append((fn, x._output_nr) if fn is not None else
+                                 (_accumulator(x), 0))
+                    needs_grad.append(True)
+                else:
+                    nexts.append(_NO_EDGE)
+                    needs_grad.append(False)
+                arr = x._data._np
+                meta.append((arr.shape, arr.dtype))
             else:
-                nexts.append((None, 0))
+                nexts.append(_NO_EDGE)
                 needs_grad.append(False)
                 meta.append(None)
         node.next_functions = tuple(nexts)
@@ -267,6 +311,19 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
         node._input_meta = tuple(meta)
         if attrs:
             node.__dict__.update(attrs)
+    if single and view_of is None and not non_differentiable and not isinstance(outputs,
+                                                                                Tensor):
+        t = _new(Tensor)
+        t._init(outputs)
+        arr = outputs._np
+        if arr.dtype.kind == "f":
+            t._requires_grad = True
+            t.grad_fn = node
+        node._out_meta = ((arr.shape, arr.dtype),)
+        if save:
+            node._saved = tuple([_save(s, (outputs,), (t,), Tensor) for s in save])
+        return t
+    outs = (outputs,) if single else outputs
     result = []
     counter = view_of._version_counter if view_of is not None else None
     for i, out in enumerate(outs):
@@ -285,12 +342,9 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
             t._output_nr = i
         result.append(t)
     if node is not None:
-        if single:
-            node._out_meta = ((t._data._np.shape, t._data.dtype),)
-        else:
-            node._out_meta = tuple((t._data._np.shape, t._data.dtype) for t in result)
+        node._out_meta = tuple([(t._data._np.shape, t._data._np.dtype) for t in result])
         if save:
-            node._saved = tuple(_save(s, outs, result, Tensor) for s in save)
+            node._saved = tuple([_save(s, outs, result, Tensor) for s in save])
     return result[0] if single else tuple(result)
 
 
