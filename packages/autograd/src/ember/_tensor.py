@@ -6,6 +6,7 @@ views), conversions, hooks and ``backward``.
 """
 import builtins
 import operator
+import sys
 import warnings
 
 import numpy as np
@@ -58,6 +59,10 @@ def _unwrap_nested(x):
     if isinstance(x, (list, tuple)):
         return [_unwrap_nested(v) for v in x]
     return x
+
+
+def _autograd():
+    return sys.modules["ember.autograd"]  # imported with ember, after this module
 
 
 class Tensor:
@@ -183,11 +188,9 @@ class Tensor:
         return handle
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-
         if inputs is not None and isinstance(inputs, Tensor):
             inputs = (inputs,)
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = Tensor._make(self._data)

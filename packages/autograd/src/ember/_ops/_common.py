@@ -34,6 +34,9 @@ def make(array):
 
 
 def check_operand(x, name="other"):
+    tx = type(x)
+    if tx is Tensor or tx is float or tx is int:  # the usual operands, before the ABC check
+        return x
     if isinstance(x, (Tensor,) + SCALARS):
         return x
     if isinstance(x, Array):

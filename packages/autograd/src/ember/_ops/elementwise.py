@@ -7,6 +7,7 @@ module re-exports them under their public names and builds the method/operator t
 from . import arithmetic, comparison, inplace as _inplace_mod, selection, unary
 from ._common import SCALARS as _SCALARS
 from ._common import cap as _cap  # noqa: F401 - used by sibling modules
+from ._common import Tensor as _Tensor
 from ._common import is_t as _is_t
 from .arithmetic import (add, div, floor_divide, mul, pow, remainder, rsub,  # noqa: F401
                          square, sub)
@@ -32,17 +33,21 @@ for _module in (arithmetic, unary, selection, comparison, _inplace_mod):
 # ---- Python's operators -----------------------------------------------------------------------
 def _fwd(fn):
     def op(self, other):
-        if not (_is_t(other) or isinstance(other, _SCALARS)):
-            return NotImplemented
-        return fn(self, other)
+        tx = type(other)  # exact types first: isinstance against numbers.Number is slow (ABC)
+        if tx is _Tensor or tx is float or tx is int or _is_t(other) or isinstance(other,
+                                                                                   _SCALARS):
+            return fn(self, other)
+        return NotImplemented
     return op
 
 
 def _reflect(fn):
     def op(self, other):
-        if not (_is_t(other) or isinstance(other, _SCALARS)):
-            return NotImplemented
-        return fn(other, self)
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or _is_t(other) or isinstance(other,
+                                                                                   _SCALARS):
+            return fn(other, self)
+        return NotImplemented
     return op
 
 

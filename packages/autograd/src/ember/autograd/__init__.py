@@ -25,11 +25,12 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grads):
-    from .._creation import ones_like
-
     result = []
+    Tensor = _t.Tensor
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
+            from .._creation import ones_like
+
             if out._requires_grad and out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not out.dtype.is_floating_point:
@@ -39,11 +40,11 @@ def _make_grads(outputs, grads):
                 )
             g = ones_like(out)
         else:
-            if not isinstance(g, _t.Tensor):
+            if not isinstance(g, Tensor):
                 raise TypeError(
                     f"gradients can be either Tensors or None, but got {type(g).__name__}"
                 )
-            if tuple(g.shape) != tuple(out.shape):
+            if g._data._np.shape != out._data._np.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and "
                     f"output[{i}] has a shape of {out.shape!r}."

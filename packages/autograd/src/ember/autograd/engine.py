@@ -13,7 +13,7 @@ from ember_tensor import Array
 from ember_tensor import _dtype as D
 
 from . import anomaly_mode, grad_mode
-from .node import AccumulateGrad, edge
+from .node import AccumulateGrad, _tensor_class, edge, make_tensor
 
 __all__ = ["run_backward"]
 
@@ -25,9 +25,7 @@ def _sum_to_shape(grad, shape, create_graph):
         from .._ops.reduction import sum_to_size
 
         return sum_to_size(grad, shape)
-    from .._tensor import Tensor
-
-    return Tensor._make(_array_sum_to_shape(grad._data, shape))
+    return make_tensor(_array_sum_to_shape(grad._data, shape))
 
 
 def _array_sum_to_shape(a, shape):
@@ -43,18 +41,14 @@ def _add(a, b, create_graph):
         return a
     if create_graph:
         return a + b
-    from .._tensor import Tensor
-
-    return Tensor._make(type(a._data)(a._data._np + b._data._np))
+    return make_tensor(type(a._data)(a._data._np + b._data._np))
 
 
 def _zeros(meta):
-    from .._tensor import Tensor
-
     shape, np_dtype = meta
     if np_dtype is None:
         np_dtype = D.get_default_dtype().np
-    return Tensor._make(Array(np.zeros(shape, dtype=np_dtype)))
+    return make_tensor(Array(np.zeros(shape, dtype=np_dtype)))
 
 
 def _call_tensor_hooks(hooks, grad):
@@ -109,8 +103,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     With ``accumulate=False`` (``autograd.grad``) returns a tuple with the gradient for each
     of ``inputs`` (None if unreached) and touches no ``.grad``.
     """
-    from .._tensor import Tensor
-
+    Tensor = _tensor_class()
     if retain_graph is None:
         retain_graph = create_graph
     root_edges = []
@@ -288,9 +281,7 @@ def _fit(meta, g, create_graph):
         if create_graph:
             g = g.to(dtype)
         else:
-            from .._tensor import Tensor
-
-            g = Tensor._make(g._data.to(dtype))
+            g = make_tensor(g._data.to(dtype))
     return g
 
 
@@ -322,13 +313,11 @@ def _accumulate_leaf(node, grad, create_graph, run_hooks=True):
 def _accumulate_into(t, grad, create_graph):
     """First gradient: a fresh tensor; later ones: added in place (a new tensor under
     create_graph so the sum stays differentiable)."""
-    from .._tensor import Tensor
-
     if t._grad is None:
         if create_graph:
             t._grad = grad
         else:
-            t._grad = Tensor._make(grad._data.clone())
+            t._grad = make_tensor(grad._data.clone())
     elif create_graph or t._grad._requires_grad:
         t._grad = t._grad + grad
     else:

@@ -137,7 +137,7 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MSG)
-        return tuple(s.unpack(self) if s is not None else None for s in self._saved)
+        return tuple([s.unpack(self) if s is not None else None for s in self._saved])
 
     def _release(self):
         if self._saved:
@@ -240,6 +240,13 @@ _anomaly_local = anomaly_mode._local
 
 def _wrap(array):
     t = _new(_Tensor)
+    t._init(array)
+    return t
+
+
+def make_tensor(array):
+    """A Tensor with no history around ``array`` (usable before any op has run)."""
+    t = _new(_Tensor or _tensor_class())
     t._init(array)
     return t
 
