@@ -19,6 +19,68 @@ from .types cimport real
 
 import numpy as np
 
+# The innermost loops, in C for one reason: ``restrict``. Each loop touches 5-16 arrays;
+# without the promise that they do not overlap, gcc would need more runtime overlap checks
+# than it is willing to emit (10) and leaves the loop scalar.
+cdef extern from *:
+    """
+    #define EMBER_WG_LOOPS(T) \\
+    /* vertical half of B^T d B over whole input rows */ \\
+    static inline void wg_columns_##T(const T* restrict p0, const T* restrict p1, \\
+            const T* restrict p2, const T* restrict p3, T* restrict t0, T* restrict t1, \\
+            T* restrict t2, T* restrict t3, Py_ssize_t W) { \\
+        for (Py_ssize_t j = 0; j < W; j++) { \\
+            T a0 = p0[j], a1 = p1[j], a2 = p2[j], a3 = p3[j]; \\
+            t0[j] = a0 - a2; t1[j] = a1 + a2; t2[j] = a2 - a1; t3[j] = a1 - a3; \\
+        } \\
+    } \\
+    /* horizontal half for one tile row: tile tw reads t[2tw .. 2tw+3] */ \\
+    static inline void wg_tiles_##T(const T* restrict t, T* restrict o0, T* restrict o1, \\
+            T* restrict o2, T* restrict o3, Py_ssize_t TW) { \\
+        for (Py_ssize_t tw = 0; tw < TW; tw++) { \\
+            T d0 = t[2 * tw], d1 = t[2 * tw + 1], d2 = t[2 * tw + 2], d3 = t[2 * tw + 3]; \\
+            o0[tw] = d0 - d2; o1[tw] = d1 + d2; o2[tw] = d2 - d1; o3[tw] = d1 - d3; \\
+        } \\
+    } \\
+    /* A^T m A for the n2 whole (2x2) tiles of one tile row; m[k*sk + tw] is position k */ \\
+    static inline void wg_outputs_##T(const T* restrict m, Py_ssize_t sk, \\
+            T* restrict y0, T* restrict y1, T b, Py_ssize_t n2) { \\
+        const T* restrict m4 = m + 4 * sk; \\
+        const T* restrict m8 = m + 8 * sk; \\
+        const T* restrict m12 = m + 12 * sk; \\
+        for (Py_ssize_t tw = 0; tw < n2; tw++) { \\
+            T s00 = m[tw] + m4[tw] + m8[tw]; \\
+            T s01 = m[sk + tw] + m4[sk + tw] + m8[sk + tw]; \\
+            T s02 = m[2 * sk + tw] + m4[2 * sk + tw] + m8[2 * sk + tw]; \\
+            T s03 = m[3 * sk + tw] + m4[3 * sk + tw] + m8[3 * sk + tw]; \\
+            T s10 = m4[tw] - m8[tw] - m12[tw]; \\
+            T s11 = m4[sk + tw] - m8[sk + tw] - m12[sk + tw]; \\
+            T s12 = m4[2 * sk + tw] - m8[2 * sk + tw] - m12[2 * sk + tw]; \\
+            T s13 = m4[3 * sk + tw] - m8[3 * sk + tw] - m12[3 * sk + tw]; \\
+            y0[2 * tw] = s00 + s01 + s02 + b; \\
+            y0[2 * tw + 1] = s01 - s02 - s03 + b; \\
+            y1[2 * tw] = s10 + s11 + s12 + b; \\
+            y1[2 * tw + 1] = s11 - s12 - s13 + b; \\
+        } \\
+    }
+    EMBER_WG_LOOPS(float)
+    EMBER_WG_LOOPS(double)
+    """
+    void wg_columns_float(const float* p0, const float* p1, const float* p2,
+                          const float* p3, float* t0, float* t1, float* t2, float* t3,
+                          Py_ssize_t W) noexcept nogil
+    void wg_columns_double(const double* p0, const double* p1, const double* p2,
+                           const double* p3, double* t0, double* t1, double* t2, double* t3,
+                           Py_ssize_t W) noexcept nogil
+    void wg_tiles_float(const float* t, float* o0, float* o1, float* o2, float* o3,
+                        Py_ssize_t TW) noexcept nogil
+    void wg_tiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
+                         Py_ssize_t TW) noexcept nogil
+    void wg_outputs_float(const float* m, Py_ssize_t sk, float* y0, float* y1, float b,
+                          Py_ssize_t n2) noexcept nogil
+    void wg_outputs_double(const double* m, Py_ssize_t sk, double* y0, double* y1,
+                           double b, Py_ssize_t n2) noexcept nogil
+
 
 cdef enum:
     # filters per block of the filter transform: their 3x3 taps are first gathered into
@@ -93,18 +155,10 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
 
 cdef inline void _row_tiles(const real* t, real* o0, real* o1, real* o2, real* o3,
                             Py_ssize_t TW) noexcept nogil:
-    # the horizontal half of B^T d B for one tile row: tile tw reads t[2tw .. 2tw+3]
-    cdef Py_ssize_t tw
-    cdef real d0, d1, d2, d3
-    for tw in range(TW):
-        d0 = t[2 * tw]
-        d1 = t[2 * tw + 1]
-        d2 = t[2 * tw + 2]
-        d3 = t[2 * tw + 3]
-        o0[tw] = d0 - d2
-        o1[tw] = d1 + d2
-        o2[tw] = d2 - d1
-        o3[tw] = d1 - d3
+    if real is float:
+        wg_tiles_float(t, o0, o1, o2, o3, TW)
+    else:
+        wg_tiles_double(t, o0, o1, o2, o3, TW)
 
 
 cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
@@ -129,7 +183,6 @@ cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t
     cdef const real* p1
     cdef const real* p2
     cdef const real* p3
-    cdef real a0, a1, a2, a3
     cdef real* v
     for j in range(W):
         zero[j] = 0
@@ -146,15 +199,10 @@ cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t
             p1 = plane + (ih + 1) * W
             p2 = plane + (ih + 2) * W if ih + 2 < H else zero
             p3 = plane + (ih + 3) * W if ih + 3 < H else zero
-            for j in range(W):
-                a0 = p0[j]
-                a1 = p1[j]
-                a2 = p2[j]
-                a3 = p3[j]
-                t0[j + 1] = a0 - a2
-                t1[j + 1] = a1 + a2
-                t2[j + 1] = a2 - a1
-                t3[j + 1] = a1 - a3
+            if real is float:
+                wg_columns_float(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
+            else:
+                wg_columns_double(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
             v = V + c * Tb + (r - row0) * TW
             _row_tiles(t0, v, v + sk, v + 2 * sk, v + 3 * sk, TW)
             _row_tiles(t1, v + 4 * sk, v + 5 * sk, v + 6 * sk, v + 7 * sk, TW)
@@ -178,7 +226,7 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
     cdef real* y0
     cdef real* y1
     cdef real b
-    cdef real s00, s01, s02, s03, s10, s11, s12, s13
+    cdef real s00, s01, s02, s10, s11, s12
     for co in range(Cout):
         b = bias[co] if bias != NULL else 0
         for r in range(row0, row1):
@@ -187,19 +235,10 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
             y0 = y + ((n * Cout + co) * H + 2 * th) * W
             y1 = y0 + W if 2 * th + 1 < H else scratch
             m = M + co * Tb + (r - row0) * TW
-            for tw in range(half):
-                s00 = m[tw] + m[4 * sk + tw] + m[8 * sk + tw]
-                s01 = m[sk + tw] + m[5 * sk + tw] + m[9 * sk + tw]
-                s02 = m[2 * sk + tw] + m[6 * sk + tw] + m[10 * sk + tw]
-                s03 = m[3 * sk + tw] + m[7 * sk + tw] + m[11 * sk + tw]
-                s10 = m[4 * sk + tw] - m[8 * sk + tw] - m[12 * sk + tw]
-                s11 = m[5 * sk + tw] - m[9 * sk + tw] - m[13 * sk + tw]
-                s12 = m[6 * sk + tw] - m[10 * sk + tw] - m[14 * sk + tw]
-                s13 = m[7 * sk + tw] - m[11 * sk + tw] - m[15 * sk + tw]
-                y0[2 * tw] = s00 + s01 + s02 + b
-                y0[2 * tw + 1] = s01 - s02 - s03 + b
-                y1[2 * tw] = s10 + s11 + s12 + b
-                y1[2 * tw + 1] = s11 - s12 - s13 + b
+            if real is float:
+                wg_outputs_float(m, sk, y0, y1, b, half)
+            else:
+                wg_outputs_double(m, sk, y0, y1, b, half)
             if W & 1:
                 tw = half
                 s00 = m[tw] + m[4 * sk + tw] + m[8 * sk + tw]

@@ -21,6 +21,7 @@ environment turns the path off (read at each call, so benchmarks and tests can c
 F(2x2, 3x3) in float32 stays within ~1e-5 relative (to the largest output) of a float64
 reference; the transforms only add, subtract and halve.
 """
+import math
 import os
 
 import numpy as np
@@ -31,7 +32,9 @@ from ._util import BufferPool
 
 # Tiles per block: V (16*Cin*T) and M (16*Cout*T) of a block should stay in L2 between the
 # input transform, the GEMMs and the output transform, while T stays wide enough for BLAS.
-_TARGET_TILES = 256
+_TARGET_TILES = 160
+# Fewer channels than this stay on im2col (not measured below 16).
+_MIN_CHANNELS = 16
 # Below this many multiply-adds the convolution stays on the caller's thread (see conv.py).
 _SPLIT_MACS = 16_000_000
 
@@ -67,7 +70,10 @@ def use_winograd(x_shape, w_shape, dtype, stride, padding, dilation, groups):
     N, C, H, W = x_shape
     Cout = w_shape[0]
     TH, TW = tiles(H, W)
-    return min(C, Cout) >= 32 and N * TH * TW >= 64 and H >= 4 and W >= 4
+    # Few tiles leave the GEMMs bound by reading U, which is 16/9 the size of the weights,
+    # and the filter transform unpaid for; the break-even grows with the weights (measured:
+    # 32 tiles at 64-128 channels, ~64 at 256, ~100 at 512).
+    return min(C, Cout) >= _MIN_CHANNELS and N * TH * TW >= max(32, math.sqrt(C * Cout) / 4)
 
 
 def _blocks(rows, TW, threads):
