@@ -153,6 +153,13 @@ def test_conv2d_dispatches_and_matches_gemm_path(shape, calls, monkeypatch):
     assert _rel_err(out, _reference(x, w, b)) < REL_TOL
 
 
+def test_conv2d_float64_dispatches(calls, monkeypatch):
+    x, w, b = _data((2, 32, 24, 10, 9), 13, np.float64)
+    out = conv.conv2d(from_numpy(x), from_numpy(w), from_numpy(b), 1, 1)._np
+    assert calls == [False]
+    assert _rel_err(out, _reference(x, w, b)) < 1e-13
+
+
 def test_conv2d_non_contiguous_inputs(calls):
     x, w, b = _data((2, 32, 32, 12, 14), 8)
     xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # same values
@@ -195,15 +202,18 @@ def test_backward_input_gradient(shape, calls, monkeypatch):
 def test_other_geometries_keep_gemm_path(kwargs, calls):
     x, w, _ = _data((2, 32, 32, 16, 16), 12)
     conv.conv2d(from_numpy(x), from_numpy(w), None, **kwargs)
-    conv.conv2d(from_numpy(x.astype(np.float64)), from_numpy(w.astype(np.float64)), None,
-                1, 1)
+    conv.conv2d(from_numpy(x[:, :8]), from_numpy(w[:8, :8]), None, 1, 1)  # few channels
+    conv.conv2d(from_numpy(x[:1, :, :4, :4]), from_numpy(w), None, 1, 1)  # few tiles
     assert calls == []
 
 
 def test_use_winograd_rules(monkeypatch):
     fits = winograd.use_winograd
     assert fits((16, 64, 56, 56), (64, 64, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 1)
-    assert not fits((16, 64, 56, 56), (64, 64, 3, 3), np.float64, (1, 1), (1, 1), (1, 1), 1)
+    assert fits((16, 64, 56, 56), (64, 64, 3, 3), np.float64, (1, 1), (1, 1), (1, 1), 1)
+    assert not fits((16, 64, 56, 56), (64, 64, 3, 3), np.float16, (1, 1), (1, 1), (1, 1), 1)
+    assert not fits((1, 512, 7, 7), (512, 512, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 1)
+    assert fits((1, 64, 16, 16), (64, 64, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 1)
     assert not fits((16, 64, 56, 56), (64, 32, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 2)
     assert not fits((16, 64, 56, 56), (64, 64, 5, 5), np.float32, (1, 1), (2, 2), (1, 1), 1)
     monkeypatch.setenv("EMBER_WINOGRAD", "0")
