@@ -68,15 +68,30 @@ def _finish(array, requires_grad, device=None):
     return t
 
 
+_PLAIN_SCALARS = frozenset((bool, int, float))
+
+
+def _flat_plain(data):
+    """True for a list/tuple of Python bools/ints/floats only (the usual literal)."""
+    return (type(data) is list or type(data) is tuple) and _PLAIN_SCALARS.issuperset(
+        map(type, data))
+
+
 def _unwrap(data):
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)):
+        if _flat_plain(data):  # numbers only: nothing to unwrap
+            return data
         return [_unwrap(x) for x in data]
     return data
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    if dtype is None and device is None and _flat_plain(data) and data:
+        fast = _flat_float_tensor(data, requires_grad)
+        if fast is not None:
+            return fast
     if isinstance(data, Tensor):
         import warnings
 
@@ -89,6 +104,25 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if array._np.ndim and _is_scalar_data(data):  # a scalar makes a 0-d tensor
         array = Array(array._np.reshape(()))
     return _finish(array, requires_grad, device)
+
+
+def _flat_float_tensor(data, requires_grad):
+    """``tensor([2., 3.])``, the most common literal, without the general inference; None
+    sends anything unusual (ints only, overflow) down the general path and its errors."""
+    if float not in set(map(type, data)):
+        return None
+    try:
+        arr = np.array(data, dtype=D.get_default_dtype().np)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    array = _new(Array)
+    array._np = arr
+    t = _new(Tensor)
+    t._init(array, requires_grad)
+    return t
+
+
+_new = object.__new__
 
 
 def _is_scalar_data(data):

@@ -18,8 +18,22 @@ def _check_sizes(shape):
     return shape
 
 
+_PLAIN_SCALARS = frozenset((builtins.bool, builtins.int, builtins.float))
+
+
+def _flat_plain(data):
+    """True for a list/tuple of Python bools/ints/floats only (the usual literal)."""
+    return (type(data) is list or type(data) is tuple) and _PLAIN_SCALARS.issuperset(
+        map(type, data))
+
+
 def _infer_dtype(data):
     """torch.tensor's dtype inference: bool < int64 < default float over nested sequences."""
+    if _flat_plain(data) and data:
+        kinds = set(map(type, data))
+        if builtins.float in kinds:
+            return D.get_default_dtype()
+        return D.int64 if builtins.int in kinds else D.bool
     kind = None  # 0 bool, 1 int, 2 float
     stack = [data]
     while stack:
@@ -51,6 +65,8 @@ def _to_nested(data):
     if isinstance(data, Array):
         return data._np
     if isinstance(data, (list, tuple)):
+        if _flat_plain(data):
+            return data
         return [_to_nested(x) for x in data]
     return data
 

@@ -6,6 +6,7 @@ the order deterministic (latest op first, as torch). Broadcast gradients are red
 input's shape here, in one place.
 """
 import heapq
+import sys
 
 import numpy as np
 
@@ -166,6 +167,7 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
     grad_state = grad_mode._state
     anomaly = anomaly_mode._local.__dict__
     heappush = heapq.heappush
+    heappop = heapq.heappop
 
     buffers = {}  # node -> list of grads per output
     ready = []
@@ -174,9 +176,12 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
     for node in set(root_nodes):
         if deps.get(node, 0) == 0:
             heappush(ready, (-node._sequence_nr, id(node), node))
+    # Locals that could still point at a gradient are cleared after use, so that when a leaf
+    # is reached its ``grads`` list is the engine's only reference (see ``_adoptable``).
+    g = out = new = None
 
     while ready:
-        node = heapq.heappop(ready)[2]
+        node = heappop(ready)[2]
         grads = buffers.pop(node, None) or [None]
         if restrict and node not in needed:
             _release_and_continue(node, retain_graph)
@@ -191,10 +196,14 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
                 for i in capture.get((node, nr), ()):
                     captured[i] = g if captured[i] is None else _add(captured[i], g,
                                                                      create_graph)
+            g = None
         if is_leaf:
-            if not restrict or (node, 0) in capture:
-                if accumulate:
-                    _accumulate_leaf(node, grads[0], create_graph, run_hooks=False)
+            if accumulate and grads[0] is not None and (not restrict or (node, 0) in capture):
+                variable = node.variable
+                if variable._grad is None and not create_graph and _adoptable(grads):
+                    variable._grad = make_tensor(grads[0]._data)
+                else:
+                    _accumulate_into(variable, grads[0], create_graph)
             continue
         if restrict and not _feeds_other_target(node, needed):
             _release_and_continue(node, retain_graph)
@@ -218,8 +227,8 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
         else:  # a hook switched grad mode: run the formula in the backward's own mode
             with grad_mode.set_grad_enabled(create_graph):
                 out = node.backward(*grads)
-        if not isinstance(out, tuple):
-            out = (out,)
+        if type(out) is not tuple:
+            out = tuple(out) if isinstance(out, tuple) else (out,)
         if anomaly.get("enabled"):
             anomaly_mode.check_gradients(node, out)
         if node._hooks:
@@ -227,20 +236,22 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
                 new = fn(out, tuple(grads))
                 if new is not None:
                     out = tuple(new)
-        if not retain_graph:
+            new = None
+        if not retain_graph and node._saved:
             node._release()
         nexts = node.next_functions
-        if len(out) != len(nexts):
-            if len(out) < len(nexts) and all(n is None for n, _ in nexts[len(out):]):
-                out = out + (None,) * (len(nexts) - len(out))
+        n_next = len(nexts)
+        if len(out) != n_next:
+            if len(out) < n_next and all(n is None for n, _ in nexts[len(out):]):
+                out = out + (None,) * (n_next - len(out))
             else:
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(nexts)}, got {len(out)})"
+                    f"(expected {n_next}, got {len(out)})"
                 )
         meta = node._input_meta
         n_meta = len(meta)
-        for k in range(len(nexts)):
+        for k in range(n_next):
             nxt, nr = nexts[k]
             if nxt is None:
                 continue
@@ -248,11 +259,11 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
             if g is not None:
                 m = meta[k] if k < n_meta else None
                 if m is not None:
-                    arr = g._data._np
-                    if arr.shape != m[0] or (arr.dtype is not m[1] and arr.dtype != m[1]):
+                    shape = g._data._np.shape
+                    dt = g._data._np.dtype
+                    if shape != m[0] or (dt is not m[1] and dt != m[1]):
                         g = _fit(m, g, create_graph)
-                buf = buffers.get(nxt)
-                if buf is None and nr == 0 and len(nxt._out_meta) <= 1:
+                if nr == 0 and nxt not in buffers and len(nxt._out_meta) <= 1:
                     buffers[nxt] = [g]
                 else:
                     _deliver(buffers, nxt, nr, g, create_graph)
@@ -260,6 +271,7 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
             deps[nxt] = count
             if count == 0:
                 heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+        g = out = None
 
 
 def _feeds_other_target(node, needed):
@@ -308,6 +320,44 @@ def _accumulate_leaf(node, grad, create_graph, run_hooks=True):
     if grad is None:
         return
     _accumulate_into(node.variable, grad, create_graph)
+
+
+def _ref_counts(holder):
+    """References to holder[0] (a Tensor), to its Array and to that Array's ndarray, as
+    ``sys.getrefcount`` sees them from here (each expression adds one temporary)."""
+    return (_getrefcount(holder[0]), _getrefcount(holder[0]._data),
+            _getrefcount(holder[0]._data._np))
+
+
+def _sole_counts():
+    """What ``_ref_counts`` reports for a gradient nobody else holds: measured, not assumed,
+    so that interpreter differences in counting temporaries cannot make it unsafe."""
+    if _getrefcount is None or not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None  # no exact reference counts: never adopt
+    holder = [make_tensor(Array(np.empty(2, dtype=np.float32)))]
+    return _ref_counts(holder)
+
+
+def _adoptable(holder):
+    """True when the gradient Tensor in ``holder`` (a one-owner list) may become a leaf's
+    ``.grad`` without the copy: as torch does when nothing else references the incoming
+    gradient. That needs the engine's list to be the only reference to the Tensor (not the
+    user's ``gradient=``, not another leaf's pending gradient, not a hook's or a node's
+    stash), the Tensor the only one on its Array, and the Array the only holder of an
+    ndarray that owns its memory (no view of something else, no views of it), laid out as
+    the copy would be (C order) and writable (later gradients are added in place)."""
+    global _SOLE
+    if _SOLE is False:
+        _SOLE = _sole_counts()
+    if _SOLE is None or _ref_counts(holder) != _SOLE:
+        return False
+    arr = holder[0]._data._np
+    return (type(arr) is np.ndarray and arr.base is None and arr.flags.c_contiguous
+            and arr.flags.writeable)
+
+
+_getrefcount = getattr(sys, "getrefcount", None)
+_SOLE = False  # measured on first use
 
 
 def _accumulate_into(t, grad, create_graph):

@@ -186,9 +186,13 @@ class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
     def __init__(self, variable):
-        super().__init__()
+        self._sequence_nr = next(_sequence)
         self.variable = variable
-        self._input_meta = ((variable._data._np.shape, variable._data._np.dtype),)
+
+    @property
+    def _input_meta(self):
+        arr = self.variable._data._np
+        return ((arr.shape, arr.dtype),)
 
     def backward(self, grad):  # the engine accumulates; this is only for direct calls
         return ()
@@ -294,28 +298,16 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
         node = node_cls()
         if _anomaly_local.__dict__.get("enabled"):
             node._anomaly_trace = anomaly_mode.forward_trace()
-        nexts = []
-        needs_grad = []
-        meta = []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                if x._requires_grad:
-                    fn = x.grad_fn
-                    nexts.append((fn, x._output_nr) if fn is not None else
-                                 (_accumulator(x), 0))
-                    needs_grad.append(True)
-                else:
-                    nexts.append(_NO_EDGE)
-                    needs_grad.append(False)
-                arr = x._data._np
-                meta.append((arr.shape, arr.dtype))
-            else:
-                nexts.append(_NO_EDGE)
-                needs_grad.append(False)
-                meta.append(None)
-        node.next_functions = tuple(nexts)
-        node.needs_input_grad = tuple(needs_grad)
-        node._input_meta = tuple(meta)
+        if len(inputs) == 1:
+            x = inputs[0]  # requires grad, or needs would be False
+            arr = x._data._np
+            fn = x.grad_fn
+            node.next_functions = ((fn, x._output_nr) if fn is not None else
+                                   (_accumulator(x), 0),)
+            node.needs_input_grad = _NEEDS_ONE
+            node._input_meta = ((arr.shape, arr.dtype),)
+        else:
+            _link(node, inputs, Tensor)
         if attrs:
             node.__dict__.update(attrs)
     if single and view_of is None and not non_differentiable and not isinstance(outputs,
@@ -328,7 +320,17 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
             t.grad_fn = node
         node._out_meta = ((arr.shape, arr.dtype),)
         if save:
-            node._saved = tuple([_save(s, (outputs,), (t,), Tensor) for s in save])
+            saved = []
+            for x in save:
+                if x is None:
+                    saved.append(None)
+                elif x is outputs:
+                    saved.append(SavedTensor(None, 0, outputs, t._version_counter))
+                elif isinstance(x, Tensor):
+                    saved.append(SavedTensor(x))
+                else:
+                    saved.append(_save(x, (outputs,), (t,), Tensor))
+            node._saved = tuple(saved)
         return t
     outs = (outputs,) if single else outputs
     result = []
@@ -353,6 +355,34 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
         if save:
             node._saved = tuple([_save(s, outs, result, Tensor) for s in save])
     return result[0] if single else tuple(result)
+
+
+_NEEDS_ONE = (True,)
+
+
+def _link(node, inputs, Tensor):
+    """Set the node's edges, needs_input_grad and input meta for several inputs."""
+    nexts = []
+    needs_grad = []
+    meta = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if x._requires_grad:
+                fn = x.grad_fn
+                nexts.append((fn, x._output_nr) if fn is not None else (_accumulator(x), 0))
+                needs_grad.append(True)
+            else:
+                nexts.append(_NO_EDGE)
+                needs_grad.append(False)
+            arr = x._data._np
+            meta.append((arr.shape, arr.dtype))
+        else:
+            nexts.append(_NO_EDGE)
+            needs_grad.append(False)
+            meta.append(None)
+    node.next_functions = tuple(nexts)
+    node.needs_input_grad = tuple(needs_grad)
+    node._input_meta = tuple(meta)
 
 
 def _save(s, outs, result, Tensor):
