@@ -189,9 +189,9 @@ cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t
     for j in range(4 * L):
         scratch[j] = 0
     for c in range(C):
+        n = row0 // TH
+        th = row0 - n * TH
         for r in range(row0, row1):
-            n = r // TH
-            th = r - n * TH
             plane = x + (n * C + c) * H * W
             ih = 2 * th - 1
             # rows ih+1 = 2th < H always; ih < H too, so only the edges need the zero row
@@ -208,6 +208,10 @@ cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t
             _row_tiles(t1, v + 4 * sk, v + 5 * sk, v + 6 * sk, v + 7 * sk, TW)
             _row_tiles(t2, v + 8 * sk, v + 9 * sk, v + 10 * sk, v + 11 * sk, TW)
             _row_tiles(t3, v + 12 * sk, v + 13 * sk, v + 14 * sk, v + 15 * sk, TW)
+            th += 1
+            if th == TH:
+                th = 0
+                n += 1
 
 
 cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const real* bias,
@@ -229,9 +233,9 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
     cdef real s00, s01, s02, s10, s11, s12
     for co in range(Cout):
         b = bias[co] if bias != NULL else 0
+        n = row0 // TH
+        th = row0 - n * TH
         for r in range(row0, row1):
-            n = r // TH
-            th = r - n * TH
             y0 = y + ((n * Cout + co) * H + 2 * th) * W
             y1 = y0 + W if 2 * th + 1 < H else scratch
             m = M + co * Tb + (r - row0) * TW
@@ -249,6 +253,10 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
                 s12 = m[6 * sk + tw] - m[10 * sk + tw] - m[14 * sk + tw]
                 y0[2 * tw] = s00 + s01 + s02 + b
                 y1[2 * tw] = s10 + s11 + s12 + b
+            th += 1
+            if th == TH:
+                th = 0
+                n += 1
 
 
 # ---------------------------------------------------------------------------------------
