@@ -290,6 +290,16 @@ def test_output_transform_rejects_bad_input():
         kernels.output_transform(_stack(4, 3), y[0], None, 0, 1)
 
 
+def test_conv3x3_rejects_mismatched_shapes():
+    x = np.zeros((2, 3, 5, 6), np.float32)
+    w = np.zeros((4, 3, 3, 3), np.float32)
+    for out in (np.empty((2, 4, 6, 6), np.float32), np.empty((2, 3, 5, 6), np.float32)):
+        with pytest.raises(RuntimeError, match="do not match"):
+            winograd.conv3x3(x, w, out)
+    with pytest.raises(RuntimeError, match="do not match"):
+        winograd.conv3x3(x, w, np.empty((2, 4, 5, 6), np.float32), flipped=True)
+
+
 def test_transforms_round_trip_on_one_tile():
     # the three transforms with an identity "GEMM" (one channel, weight = centre tap) must
     # give back the input

@@ -18,8 +18,9 @@ gradient with the channel-swapped, rotated filters, so it runs through the same 
 
 ``conv.py`` decides when to come here (``use_winograd``). ``EMBER_WINOGRAD=0`` in the
 environment turns the path off (read at each call, so benchmarks and tests can compare).
-F(2x2, 3x3) in float32 stays within ~1e-5 relative (to the largest output) of a float64
-reference; the transforms only add, subtract and halve.
+Accuracy: the transforms only add, subtract and halve. Against a float64 reference, float32
+results measured within 4e-7 of the largest output magnitude (the tests assert 1e-5), and
+float64 within 1e-15.
 """
 import math
 import os
@@ -61,9 +62,11 @@ def enabled():
 
 def use_winograd(x_shape, w_shape, dtype, stride, padding, dilation, groups):
     """True when a convolution of these shapes should take the Winograd path: float32 or
-    float64 (1.4-2.2x faster than im2col in both), 3x3, stride 1, padding 1, dilation 1, one group, and big enough to beat im2col."""
+    float64 (1.4-2.7x faster than im2col in both at ResNet shapes), 3x3, stride 1, padding
+    1, dilation 1, one group, and big enough to beat im2col."""
     if (tuple(w_shape[2:]) != (3, 3) or tuple(stride) != (1, 1) or tuple(padding) != (1, 1)
-            or tuple(dilation) != (1, 1) or groups != 1 or np.dtype(dtype) not in (np.float32, np.float64)):
+            or tuple(dilation) != (1, 1) or groups != 1
+            or np.dtype(dtype) not in (np.float32, np.float64)):
         return False
     if not enabled():
         return False
@@ -89,6 +92,11 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
     dtype; ``out`` is ``(N, Cout', H, W)``."""
     N, C, H, W = xa.shape
     Cout = out.shape[1]
+    w_shape = (C, Cout, 3, 3) if flipped else (Cout, C, 3, 3)
+    if wa.shape != w_shape or out.shape != (N, Cout, H, W):
+        raise RuntimeError(
+            f"winograd conv3x3: input {xa.shape}, weight {wa.shape} and output {out.shape} "
+            "do not match")
     TH, TW = tiles(H, W)
     rows = N * TH
     if out.size == 0:
@@ -100,7 +108,7 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
     with serial_region() as budget:
         macs = N * Cout * C * 16 * TH * TW
         threads = budget if budget > 1 and can_split() and macs >= _SPLIT_MACS else 1
-        parts = _blocks(Cout, 1, threads) if threads > 1 else [(0, Cout)]
+        parts = [(i * Cout // threads, (i + 1) * Cout // threads) for i in range(threads)]
         run_tasks([lambda r0=r0, r1=r1: filter_transform(wa, U, r0, r1, flipped)
                    for r0, r1 in parts], threads)
         blocks = _blocks(rows, TW, threads)
