@@ -210,31 +210,36 @@ for (_name, _dt), (_f, _dts) in _KERNELS.items():
 def _fast(name, a, b):
     """The result of a plain same-dtype op, or None when promotion rules must be worked out."""
     an = a._np
+    dt = an.dtype
     tb = type(b)
     if tb is Array:
         bn = b._np
-        if bn.dtype != an.dtype:
+        if bn.dtype != dt:
             return None
         shape = an.shape if an.shape == bn.shape else broadcast_shapes(an.shape, bn.shape)
-    elif (tb is builtins.float or tb is builtins.int) and an.dtype.kind == "f":
-        entry = _FAST_SCALAR.get((name, an.dtype))
+    elif (tb is builtins.float or tb is builtins.int) and dt.kind == "f":
+        entry = _FAST_SCALAR.get((name, dt))
         if entry is not None:  # the scalar rides in the kernel's parameters
-            res = np.empty(an.shape, an.dtype)
+            res = np.empty(an.shape, dt)
             _launch(entry, res, (an,), (b if name != "sub" else -b,))
-            return _wrap(res)
-        bn = np.array(b, an.dtype)
+            out = _new_array(Array)
+            out._np = res
+            return out
+        bn = np.array(b, dt)
         shape = an.shape
-    elif tb is builtins.int and an.dtype == _INT64:
-        bn = np.array(b, an.dtype)
+    elif tb is builtins.int and dt == _INT64:
+        bn = np.array(b, dt)
         shape = an.shape
     else:
         return None
-    entry = _FAST.get((name, an.dtype))
+    entry = _FAST.get((name, dt))
     if entry is None:
         return None
     res = np.empty(shape, entry[1][0])
     _launch(entry, res, (an, bn))
-    return _wrap(res)
+    out = _new_array(Array)
+    out._np = res
+    return out
 
 
 _FAST_SCALAR = {(op, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()

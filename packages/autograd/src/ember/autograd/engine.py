@@ -179,9 +179,16 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
     # Locals that could still point at a gradient are cleared after use, so that when a leaf
     # is reached its ``grads`` list is the engine's only reference (see ``_adoptable``).
     g = out = new = None
+    follow = None  # the one node a step made ready, when it would be popped next anyway
 
-    while ready:
-        node = heappop(ready)[2]
+    while True:
+        if follow is not None:
+            node = follow
+            follow = None
+        elif ready:
+            node = heappop(ready)[2]
+        else:
+            break
         grads = buffers.pop(node, None) or [None]
         if restrict and node not in needed:
             _release_and_continue(node, retain_graph)
@@ -270,8 +277,13 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
             count = deps[nxt] - 1
             deps[nxt] = count
             if count == 0:
-                heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+                if follow is not None:
+                    heappush(ready, (-follow._sequence_nr, id(follow), follow))
+                follow = nxt
         g = out = None
+        if follow is not None and ready and ready[0][0] < -follow._sequence_nr:
+            heappush(ready, (-follow._sequence_nr, id(follow), follow))  # not next in order
+            follow = None
 
 
 def _feeds_other_target(node, needed):

@@ -137,7 +137,15 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MSG)
-        return tuple([s.unpack(self) if s is not None else None for s in self._saved])
+        result = []
+        for s in self._saved:
+            if s is None:
+                result.append(None)
+            elif s.tensor is not None and s.counter[0] == s.version:  # the usual case
+                result.append(s.tensor)
+            else:
+                result.append(s.unpack(self))
+        return tuple(result)
 
     def _release(self):
         if self._saved:
