@@ -173,13 +173,17 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
     ready = []
     for (node, nr), g in zip(root_edges, grad_tensors):
         _deliver(buffers, node, nr, g, create_graph)
-    for node in set(root_nodes):
-        if deps.get(node, 0) == 0:
-            heappush(ready, (-node._sequence_nr, id(node), node))
+    follow = None  # the one node a step made ready, when it would be popped next anyway
+    if len(root_nodes) == 1:
+        if root_nodes[0] not in deps:
+            follow = root_nodes[0]
+    else:
+        for node in set(root_nodes):
+            if deps.get(node, 0) == 0:
+                heappush(ready, (-node._sequence_nr, id(node), node))
     # Locals that could still point at a gradient are cleared after use, so that when a leaf
     # is reached its ``grads`` list is the engine's only reference (see ``_adoptable``).
-    g = out = new = None
-    follow = None  # the one node a step made ready, when it would be popped next anyway
+    g = out = new = node = None
 
     while True:
         if follow is not None:

@@ -368,8 +368,27 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
 _NEEDS_ONE = (True,)
 
 
+def _input_link(x, Tensor):
+    """(edge, needs grad, meta) of one input of a binary op."""
+    if isinstance(x, Tensor):
+        arr = x._data._np
+        if x._requires_grad:
+            fn = x.grad_fn
+            return ((fn, x._output_nr) if fn is not None else (_accumulator(x), 0), True,
+                    (arr.shape, arr.dtype))
+        return _NO_EDGE, False, (arr.shape, arr.dtype)
+    return _NO_EDGE, False, None
+
+
 def _link(node, inputs, Tensor):
     """Set the node's edges, needs_input_grad and input meta for several inputs."""
+    if len(inputs) == 2:  # binary ops: no lists to grow
+        e0, n0, m0 = _input_link(inputs[0], Tensor)
+        e1, n1, m1 = _input_link(inputs[1], Tensor)
+        node.next_functions = (e0, e1)
+        node.needs_input_grad = (n0, n1)
+        node._input_meta = (m0, m1)
+        return
     nexts = []
     needs_grad = []
     meta = []
