@@ -88,7 +88,7 @@ def _unwrap(data):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    if dtype is None and device is None and _flat_plain(data) and data:
+    if dtype is None and device is None and (type(data) is list or type(data) is tuple):
         fast = _flat_float_tensor(data, requires_grad)
         if fast is not None:
             return fast
@@ -108,8 +108,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def _flat_float_tensor(data, requires_grad):
     """``tensor([2., 3.])``, the most common literal, without the general inference; None
-    sends anything unusual (ints only, overflow) down the general path and its errors."""
-    if float not in set(map(type, data)):
+    sends anything else (nesting, ints only, overflow) down the general path and its errors."""
+    kinds = set(map(type, data))
+    if float not in kinds or not kinds <= _PLAIN_SCALARS:
         return None
     try:
         arr = np.array(data, dtype=D.get_default_dtype().np)

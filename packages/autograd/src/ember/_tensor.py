@@ -61,6 +61,9 @@ def _unwrap_nested(x):
     return x
 
 
+_grad_state = grad_mode._state  # thread-local flags, read by every tensor's construction
+
+
 def _autograd():
     return sys.modules["ember.autograd"]  # imported with ember, after this module
 
@@ -93,7 +96,7 @@ class Tensor:
         self._hooks = None
         self._accumulator = None
         self._retains_grad = False
-        self._inference = grad_mode._state.inference
+        self._inference = _grad_state.inference
 
     @classmethod
     def _make(cls, array, requires_grad=False):
