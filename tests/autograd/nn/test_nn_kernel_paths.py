@@ -189,3 +189,11 @@ def test_inplace_relu_with_a_graph_still_records_relu_backward():
     np.testing.assert_array_equal(a.grad.numpy(), [0.0, 2.0, 2.0])
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         F.relu(a, inplace=True)
+
+
+def test_relu_backward_selects_like_torchs_threshold_backward():
+    # a NaN output passes its gradient; a NaN gradient stops at a dead unit (a mask
+    # multiply would turn it into NaN there)
+    a = ember.tensor([float("nan"), -1.0, 0.0, 5.0], requires_grad=True)
+    ember.relu(a).backward(ember.tensor([1.0, float("nan"), 2.0, 3.0]))
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 0.0, 3.0])

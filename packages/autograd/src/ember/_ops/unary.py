@@ -7,9 +7,11 @@ the default float dtype there, as in torch); the backward formulas are Tensor op
 import math
 
 from ember_tensor import elementwise as E
+from ember_tensor.activation import threshold_backward
 
+from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.node import Node, record
-from ._common import require_tensor
+from ._common import make, require_tensor
 
 
 class NegBackward0(Node):
@@ -92,7 +94,11 @@ class SigmoidBackward0(Node):
 class ReluBackward0(Node):
     def backward(self, g):
         (out,) = self.saved_tensors
-        # torch's threshold_backward zeroes where out <= 0, so a NaN passes its gradient
+        if not _grad_state.grad_enabled:
+            # torch's threshold_backward in one pass: selects (a NaN output passes its
+            # gradient, and a NaN gradient stops at a dead unit), no mask temporaries
+            return (make(threshold_backward(g._data, out._data, 0.0)),)
+        # differentiable form for create_graph; zeroes where out <= 0, as above
         return (g * (out <= 0).logical_not(),)
 
 
