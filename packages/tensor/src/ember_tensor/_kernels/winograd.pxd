@@ -17,3 +17,10 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
                                 Py_ssize_t Cout, Py_ssize_t H, Py_ssize_t W,
                                 Py_ssize_t row0, Py_ssize_t row1,
                                 real* scratch) noexcept nogil
+
+cdef void grad_output_transform_rows(const real* g, real* Z, Py_ssize_t ks, Py_ssize_t Cout,
+                                     Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
+                                     Py_ssize_t row1, real* scratch) noexcept nogil
+
+cdef void filter_grad_transform_rows(const real* dU, Py_ssize_t ks, real* gw, Py_ssize_t Cout,
+                                     Py_ssize_t Cin, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil

@@ -5,7 +5,9 @@ tile ``A^T [(G g G^T) * (B^T d B)] A``: 16 multiplies instead of 36, so 2.25x fe
 direct (im2col) convolution. Summed over input channels, the 16 elementwise products
 become 16 GEMMs ``M[k] = U[k] @ V[k]`` (``U``: transformed filters ``(16, Cout, Cin)``,
 ``V``: transformed input tiles ``(16, Cin, T)``), which the caller runs with BLAS; this
-module has the three transforms around them.
+module has the three transforms around them, and for the weight gradient the transform of
+the output gradient (``Z = A g A^T``) and the way back from transformed-filter gradients
+to 3x3 filters (``G^T dU G``).
 
 Tiles: tile row ``r = n*TH + th`` (``TH = ceil(H/2)``, ``TW = ceil(W/2)``) covers output
 rows ``2th, 2th+1`` of image ``n``; column ``(r - row0)*TW + tw`` of a block's ``V``/``M``
@@ -65,6 +67,25 @@ cdef extern from *:
     }
     EMBER_WG_LOOPS(float)
     EMBER_WG_LOOPS(double)
+    #define EMBER_WG_GRAD_LOOPS(T) \\
+    /* vertical half of A g A^T (g: a 2x2 grad-output tile) over whole rows */ \\
+    static inline void wg_gcolumns_##T(const T* restrict g0, const T* restrict g1, \\
+            T* restrict t0, T* restrict t1, T* restrict t2, T* restrict t3, Py_ssize_t W) { \\
+        for (Py_ssize_t j = 0; j < W; j++) { \\
+            T a = g0[j], b = g1[j]; \\
+            t0[j] = a; t1[j] = a + b; t2[j] = a - b; t3[j] = -b; \\
+        } \\
+    } \\
+    /* horizontal half for one tile row: tile tw reads t[2tw], t[2tw+1] */ \\
+    static inline void wg_gtiles_##T(const T* restrict t, T* restrict o0, T* restrict o1, \\
+            T* restrict o2, T* restrict o3, Py_ssize_t TW) { \\
+        for (Py_ssize_t tw = 0; tw < TW; tw++) { \\
+            T a = t[2 * tw], b = t[2 * tw + 1]; \\
+            o0[tw] = a; o1[tw] = a + b; o2[tw] = a - b; o3[tw] = -b; \\
+        } \\
+    }
+    EMBER_WG_GRAD_LOOPS(float)
+    EMBER_WG_GRAD_LOOPS(double)
     """
     void wg_columns_float(const float* p0, const float* p1, const float* p2,
                           const float* p3, float* t0, float* t1, float* t2, float* t3,
@@ -80,6 +101,14 @@ cdef extern from *:
                           Py_ssize_t n2) noexcept nogil
     void wg_outputs_double(const double* m, Py_ssize_t sk, double* y0, double* y1,
                            double b, Py_ssize_t n2) noexcept nogil
+    void wg_gcolumns_float(const float* g0, const float* g1, float* t0, float* t1,
+                           float* t2, float* t3, Py_ssize_t W) noexcept nogil
+    void wg_gcolumns_double(const double* g0, const double* g1, double* t0, double* t1,
+                            double* t2, double* t3, Py_ssize_t W) noexcept nogil
+    void wg_gtiles_float(const float* t, float* o0, float* o1, float* o2, float* o3,
+                         Py_ssize_t TW) noexcept nogil
+    void wg_gtiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
+                          Py_ssize_t TW) noexcept nogil
 
 
 cdef enum:
@@ -259,6 +288,115 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
                 n += 1
 
 
+cdef void grad_output_transform_rows(const real* g, real* Z, Py_ssize_t ks, Py_ssize_t Cout,
+                                     Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
+                                     Py_ssize_t row1, real* scratch) noexcept nogil:
+    # Z = A g A^T for every 2x2 grad-output tile: the gradient of the 16 products of each
+    # tile. scratch: 4*(2*TW) + W entries; outputs past an odd-sized plane's edge read as
+    # zeros (scratch entry W of each row, never written, and the zero row).
+    cdef Py_ssize_t TH = (H + 1) // 2
+    cdef Py_ssize_t TW = (W + 1) // 2
+    cdef Py_ssize_t L = 2 * TW
+    cdef Py_ssize_t Tb = (row1 - row0) * TW
+    cdef Py_ssize_t sk = ks
+    cdef real* t0 = scratch
+    cdef real* t1 = scratch + L
+    cdef real* t2 = scratch + 2 * L
+    cdef real* t3 = scratch + 3 * L
+    cdef real* zero = scratch + 4 * L
+    cdef Py_ssize_t c, r, n, th, j
+    cdef const real* plane
+    cdef const real* g0
+    cdef const real* g1
+    cdef real* z
+    for j in range(W):
+        zero[j] = 0
+    for j in range(4 * L):
+        scratch[j] = 0
+    for c in range(Cout):
+        n = row0 // TH
+        th = row0 - n * TH
+        for r in range(row0, row1):
+            plane = g + (n * Cout + c) * H * W
+            g0 = plane + 2 * th * W
+            g1 = g0 + W if 2 * th + 1 < H else zero
+            if real is float:
+                wg_gcolumns_float(g0, g1, t0, t1, t2, t3, W)
+            else:
+                wg_gcolumns_double(g0, g1, t0, t1, t2, t3, W)
+            z = Z + c * Tb + (r - row0) * TW
+            if real is float:
+                wg_gtiles_float(t0, z, z + sk, z + 2 * sk, z + 3 * sk, TW)
+                wg_gtiles_float(t1, z + 4 * sk, z + 5 * sk, z + 6 * sk, z + 7 * sk, TW)
+                wg_gtiles_float(t2, z + 8 * sk, z + 9 * sk, z + 10 * sk, z + 11 * sk, TW)
+                wg_gtiles_float(t3, z + 12 * sk, z + 13 * sk, z + 14 * sk, z + 15 * sk, TW)
+            else:
+                wg_gtiles_double(t0, z, z + sk, z + 2 * sk, z + 3 * sk, TW)
+                wg_gtiles_double(t1, z + 4 * sk, z + 5 * sk, z + 6 * sk, z + 7 * sk, TW)
+                wg_gtiles_double(t2, z + 8 * sk, z + 9 * sk, z + 10 * sk, z + 11 * sk, TW)
+                wg_gtiles_double(t3, z + 12 * sk, z + 13 * sk, z + 14 * sk, z + 15 * sk, TW)
+            th += 1
+            if th == TH:
+                th = 0
+                n += 1
+
+
+cdef void filter_grad_transform_rows(const real* dU, Py_ssize_t ks, real* gw, Py_ssize_t Cout,
+                                     Py_ssize_t Cin, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
+    # gw = G^T dU G, the gradient of the 3x3 filters through U = G w G^T, for output
+    # channels [r0, r1)
+    cdef Py_ssize_t a, b, o
+    cdef const real* d
+    cdef real* out
+    cdef real u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15
+    cdef real e0, e1, e2, e3, f0, f1, f2, f3, h0, h1, h2, h3
+    cdef real half = 0.5
+    for a in range(r0, r1):
+        d = dU + a * Cin
+        out = gw + a * Cin * 9
+        for b in range(Cin):
+            u0 = d[b]
+            u1 = d[ks + b]
+            u2 = d[2 * ks + b]
+            u3 = d[3 * ks + b]
+            u4 = d[4 * ks + b]
+            u5 = d[5 * ks + b]
+            u6 = d[6 * ks + b]
+            u7 = d[7 * ks + b]
+            u8 = d[8 * ks + b]
+            u9 = d[9 * ks + b]
+            u10 = d[10 * ks + b]
+            u11 = d[11 * ks + b]
+            u12 = d[12 * ks + b]
+            u13 = d[13 * ks + b]
+            u14 = d[14 * ks + b]
+            u15 = d[15 * ks + b]
+            # rows of G^T dU: row0 + (row1 + row2)/2, (row1 - row2)/2, (row1 + row2)/2 + row3
+            e0 = u0 + (u4 + u8) * half
+            e1 = u1 + (u5 + u9) * half
+            e2 = u2 + (u6 + u10) * half
+            e3 = u3 + (u7 + u11) * half
+            f0 = (u4 - u8) * half
+            f1 = (u5 - u9) * half
+            f2 = (u6 - u10) * half
+            f3 = (u7 - u11) * half
+            h0 = (u4 + u8) * half + u12
+            h1 = (u5 + u9) * half + u13
+            h2 = (u6 + u10) * half + u14
+            h3 = (u7 + u11) * half + u15
+            # each row times G, the same combination of columns
+            o = 9 * b
+            out[o] = e0 + (e1 + e2) * half
+            out[o + 1] = (e1 - e2) * half
+            out[o + 2] = (e1 + e2) * half + e3
+            out[o + 3] = f0 + (f1 + f2) * half
+            out[o + 4] = (f1 - f2) * half
+            out[o + 5] = (f1 + f2) * half + f3
+            out[o + 6] = h0 + (h1 + h2) * half
+            out[o + 7] = (h1 - h2) * half
+            out[o + 8] = (h1 + h2) * half + h3
+
+
 # ---------------------------------------------------------------------------------------
 # Python entry points: every shape and stride is checked here, so the loops above cannot
 # run past an array.
@@ -374,6 +512,67 @@ def output_transform(M, y, bias, row0, row1):
         _run_output[float](M, y, bias, row0, row1)
     else:
         _run_output[double](M, y, bias, row0, row1)
+
+
+def grad_output_transform(g, Z, row0, row1):
+    """``Z = A g A^T`` for every 2x2 tile of tile rows ``[row0, row1)`` of the output
+    gradient ``g`` (``(N, Cout, H, W)``, contiguous; positions past an odd-sized edge count
+    as zeros). ``Z``: ``(16, Cout, (row1 - row0) * TW)``."""
+    _float_arrays("grad_output_transform", g, Z)
+    _contiguous("grad_output_transform", g)
+    if g.ndim != 4:
+        raise RuntimeError("winograd grad_output_transform: expected a 4-D output gradient")
+    N, Cout, H, W = g.shape
+    TH, TW = tiles(H, W)
+    row0, row1 = _row_range("grad_output_transform", row0, row1, N * TH)
+    _stacked("grad_output_transform", Z, "Z", Cout, (row1 - row0) * TW)
+    if row0 == row1 or Cout == 0 or W == 0:
+        return
+    if g.dtype == np.float32:
+        _run_grad_output[float](g, Z, row0, row1)
+    else:
+        _run_grad_output[double](g, Z, row0, row1)
+
+
+def filter_grad_transform(dU, gw, r0=0, r1=None):
+    """Output channels ``[r0, r1)`` of ``gw = G^T dU G``: the weight gradient (``(Cout,
+    Cin, 3, 3)``, contiguous) from the gradient ``dU`` (``(16, Cout, Cin)``) of the
+    transformed filters."""
+    _float_arrays("filter_grad_transform", dU, gw)
+    _contiguous("filter_grad_transform", gw)
+    if gw.ndim != 4 or gw.shape[2:] != (3, 3):
+        raise RuntimeError(
+            "winograd filter_grad_transform: expected a (Cout, Cin, 3, 3) weight gradient")
+    Cout, Cin = gw.shape[0], gw.shape[1]
+    _stacked("filter_grad_transform", dU, "dU", Cout, Cin)
+    r0, r1 = _row_range("filter_grad_transform", r0, Cout if r1 is None else r1, Cout)
+    if r0 == r1 or Cin == 0:
+        return
+    if gw.dtype == np.float32:
+        _run_filter_grad[float](dU, gw, r0, r1)
+    else:
+        _run_filter_grad[double](dU, gw, r0, r1)
+
+
+cdef _run_grad_output(real[:, :, :, ::1] g, real[:, :, :] Z, Py_ssize_t row0,
+                      Py_ssize_t row1):
+    cdef Py_ssize_t Cout = g.shape[1], H = g.shape[2], W = g.shape[3]
+    cdef Py_ssize_t TW = (W + 1) // 2
+    cdef Py_ssize_t ks = Z.strides[0] // sizeof(real)
+    cdef real* scratch = <real*> malloc((4 * 2 * TW + W) * sizeof(real))
+    if scratch == NULL:
+        raise MemoryError()
+    with nogil:
+        grad_output_transform_rows(&g[0, 0, 0, 0], &Z[0, 0, 0], ks, Cout, H, W, row0, row1,
+                                   scratch)
+    free(scratch)
+
+
+cdef _run_filter_grad(real[:, :, :] dU, real[:, :, :, ::1] gw, Py_ssize_t r0, Py_ssize_t r1):
+    cdef Py_ssize_t ks = dU.strides[0] // sizeof(real)
+    with nogil:
+        filter_grad_transform_rows(&dU[0, 0, 0], ks, &gw[0, 0, 0, 0], gw.shape[0],
+                                   gw.shape[1], r0, r1)
 
 
 cdef _run_filter(real[:, :, :, ::1] w, real[:, :, :] U, Py_ssize_t Cout, Py_ssize_t Cin,

@@ -6,7 +6,8 @@ batch several images per GEMM so the matrix stays wide enough for BLAS to reach 
 large ones go one image at a time so the buffer stays small and the GEMM writes straight into
 the output. 1x1 stride-1 unpadded convolutions skip im2col: the input already is the column
 matrix. Float32 3x3 stride-1 padding-1 convolutions (most of a ResNet) and their input
-gradients take Winograd F(2x2, 3x3) instead where it measures faster (``winograd.py``).
+and weight gradients take Winograd F(2x2, 3x3) instead where it measures faster
+(``winograd.py``).
 
 Threads: a convolution is split into tasks (chunks of images, or row blocks of one GEMM when
 the batch is a single image) that run on ``get_num_threads()`` threads, each
@@ -24,6 +25,7 @@ from .._kernels.im2col import col2im, im2col
 from ._conv_threads import can_split, run_tasks, serial_region
 from ._util import BufferPool, nd, pair, scalar_name, size_str, wrap
 from .winograd import conv3x3 as _winograd_conv3x3
+from .winograd import conv3x3_grad_weight as _winograd_grad_weight
 from .winograd import use_winograd as _winograd_fits
 
 # Columns a GEMM should have before adding images to a chunk stops paying.
@@ -318,14 +320,18 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
         # what can be megabytes of weights)
         gw = (np.empty if work else np.zeros)(wa.shape, wa.dtype)
     gb = go.sum(axis=(0, 2, 3)) if need_b else None
+    # the forward's size rule also measured right for the weight gradient
+    winograd_w = bool(work and need_w and _use_winograd(g, xa.dtype))
     if winograd_x:
         # the input gradient is a 3x3 padding-1 convolution of grad_out with the rotated,
         # channel-swapped weights
         _winograd_conv3x3(go, wa, gx, flipped=True)
-        if need_w:
-            _backward(go, xa, wa, None, gw, g)
-    elif work:
-        _backward(go, xa, wa, gx, gw, g)
+    if winograd_w:
+        _winograd_grad_weight(xa, go, gw)
+    rest_x = None if winograd_x else gx
+    rest_w = None if winograd_w else gw
+    if work and (rest_x is not None or rest_w is not None):
+        _backward(go, xa, wa, rest_x, rest_w, g)
     if unbatched and gx is not None:
         gx = gx[0]
     return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
