@@ -70,14 +70,22 @@ def test_bool_max_pool_is_not_implemented_as_in_torch():
         F.max_pool2d(x, 2)
 
 
-def test_pool_kernel_refuses_a_window_entirely_in_the_padding():
-    from ember_tensor._kernels import pool as raw
-    x = np.zeros((1, 4, 4), np.int32)
-    out = np.empty((1, 3, 3), np.int32)
-    idx = np.empty((1, 3, 3), np.int64)
-    # padding 3 with a 2-wide kernel: the first window never reaches the input
-    with pytest.raises(RuntimeError, match="entirely in the padding"):
-        raw.max_pool2d(x, out, idx, (2, 2, 1, 1, 3, 3, 1, 1))
+@pytest.mark.parametrize("dtype,lowest", [(np.float32, -np.inf), (np.int64, np.iinfo(np.int64).min),
+                                          (np.int8, -128), (np.uint8, 0)])
+def test_a_dilated_window_that_misses_the_input_gives_torchs_lowest_value(dtype, lowest):
+    # kernel 2, dilation 2, padding 1 on a 1x1 plane: the taps land at -1 and +1. torch
+    # answers the type's lowest value and the index of the first tap past the padding
+    x = ember.tensor(np.full((1, 1, 1, 1), 7, dtype=dtype))
+    out, idx = F.max_pool2d(x, 2, 1, 1, 2, return_indices=True)
+    assert out.numpy().reshape(-1)[0] == lowest
+    assert idx.numpy().reshape(-1)[0] == 2
+
+
+def test_backward_through_a_window_that_missed_the_input_raises_not_crashes():
+    x = ember.tensor(np.zeros((1, 1, 1, 1), np.float32), requires_grad=True)
+    y = F.max_pool2d(x, 2, 1, 1, 2)
+    with pytest.raises(RuntimeError, match="index out of range"):
+        y.sum().backward()
 
 
 def test_max_pool_backward_scatters_to_the_argmax_with_shape_only_input():

@@ -131,3 +131,14 @@ def test_max_pool_values_and_indices_match_torch_with_ties_and_nans(seed):
         e_out, e_idx = EF.max_pool2d(ember.from_numpy(x), *args, return_indices=True)
         np.testing.assert_array_equal(e_out.numpy(), t_out.numpy(), err_msg=str(args))
         np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy(), err_msg=str(args))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int16", "uint8"])
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_max_pool_windows_that_miss_the_input_match_torch(dtype, size):
+    # dilation 2 with padding 1 lets some windows fall between or beyond the pixels
+    x = (np.arange(size * size).reshape(1, 1, size, size) + 3).astype(dtype)
+    t_out, t_idx = TF.max_pool2d(torch.from_numpy(x), 2, 1, 1, 2, return_indices=True)
+    e_out, e_idx = EF.max_pool2d(ember.from_numpy(x), 2, 1, 1, 2, return_indices=True)
+    np.testing.assert_array_equal(e_out.numpy(), t_out.numpy())
+    np.testing.assert_array_equal(e_idx.numpy(), t_idx.numpy())

@@ -5,8 +5,9 @@ torch's words; the ``def`` functions here re-check what memory safety depends on
 dtypes, contiguity, index ranges) before any loop runs.
 """
 from cython.parallel cimport prange
-from libc.math cimport isnan
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
+from libc.math cimport INFINITY, isnan
+from libc.stdint cimport (INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN, int8_t, int16_t, int32_t,
+                          int64_t, uint8_t)
 
 from .parallel cimport omp_get_max_threads
 from .types cimport numeric, real
@@ -46,14 +47,36 @@ cdef inline Py_ssize_t _span(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_
     return i0
 
 
+cdef inline numeric _lowest(numeric like) noexcept nogil:
+    # what torch's max-pool starts from; `like` only selects the type
+    if numeric is float or numeric is double:
+        return -INFINITY
+    elif numeric is int64_t:
+        return INT64_MIN
+    elif numeric is int32_t:
+        return INT32_MIN
+    elif numeric is int16_t:
+        return INT16_MIN
+    elif numeric is int8_t:
+        return INT8_MIN
+    else:
+        return 0
+
+
 cdef inline void _max_window(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t W,
                              Py_ssize_t ih0, Py_ssize_t ih1, Py_ssize_t dh, Py_ssize_t iw0,
                              Py_ssize_t iw1, Py_ssize_t dw) noexcept nogil:
     # one window in torch's row-major order; used where the window is clipped by the edge
     cdef Py_ssize_t ih, iw, best = ih0 * W + iw0
-    # the window's first element seeds the maximum (integers have no -inf); the checked
-    # entry point guarantees every window has one
-    cdef numeric v, m = x[best]
+    cdef numeric v, m
+    if ih0 >= ih1 or iw0 >= iw1:
+        # a dilated window can miss the input entirely; torch then gives the lowest value
+        # and this (out-of-plane) index, which the backward's range check refuses
+        out[0] = _lowest(x[0])
+        idx[0] = best
+        return
+    # the window's first element seeds the maximum (integers have no -inf)
+    m = x[best]
     ih = ih0
     while ih < ih1:
         iw = iw0
@@ -72,7 +95,7 @@ cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_
                          Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
                          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
                          Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    cdef Py_ssize_t oh, ow, ih, ih0, ih1, iw0, iw1, j, pos, off, a, b
+    cdef Py_ssize_t oh, ow, ih, ih0, ih1, iw0, iw1, j, pos, off, a0, b0, a, b
     cdef numeric v
     cdef numeric* orow
     cdef int64_t* irow
@@ -80,16 +103,19 @@ cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_
     # outputs a..b-1 have every column tap inside the row; they run as whole-row sweeps,
     # tap by tap in the same row-major order, with selects instead of branches (a branch
     # on "v beats the max" mispredicts on real data and cost ~4x)
-    a = (pw + sw - 1) // sw
-    b = (W - 1 + pw - (kw - 1) * dw) // sw + 1 if W - 1 + pw >= (kw - 1) * dw else 0
-    if b > OW:
-        b = OW
-    if a > b:
-        a = b
+    a0 = (pw + sw - 1) // sw
+    b0 = (W - 1 + pw - (kw - 1) * dw) // sw + 1 if W - 1 + pw >= (kw - 1) * dw else 0
+    if b0 > OW:
+        b0 = OW
+    if a0 > b0:
+        a0 = b0
     for oh in range(OH):
         ih0 = _span(oh, sh, ph, kh, dh, H, &ih1)
         orow = out + oh * OW
         irow = idx + oh * OW
+        a, b = a0, b0
+        if ih0 >= ih1:
+            a = b = 0  # no row of this window is in range: every output goes the slow way
         # (iw0 is computed first: C leaves the order of argument evaluation open)
         for ow in range(a):
             iw0 = _span(ow, sw, pw, kw, dw, W, &iw1)
@@ -277,21 +303,10 @@ def _geometry_ok(args):
         raise RuntimeError("pool: invalid pooling geometry")
 
 
-cdef bint _windows_hit(Py_ssize_t n, Py_ssize_t on, Py_ssize_t k, Py_ssize_t s,
-                       Py_ssize_t p, Py_ssize_t d) noexcept:
-    # max_pool_plane seeds each window's maximum with its first in-range element, so every
-    # output window along this axis must hold at least one
-    cdef Py_ssize_t o, i1
-    for o in range(on):
-        if _span(o, s, p, k, d, n, &i1) >= i1:
-            return False
-    return True
-
-
 def max_pool2d(x, out, idx, args):
     """``args`` = (kh, kw, sh, sw, ph, pw, dh, dw). Fills ``out`` and ``idx`` (int64)."""
     P, H, W = _planes(x, "input")
-    P2, OH, OW = _planes(out, "output")
+    P2, _OH, _OW = _planes(out, "output")
     if P2 != P or idx.shape != out.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
         raise RuntimeError("max_pool2d: output/indices do not match the input")
     _geometry_ok(args)
@@ -300,8 +315,6 @@ def max_pool2d(x, out, idx, args):
         return
     if H == 0 or W == 0:
         raise RuntimeError("max_pool2d: empty input plane")
-    if not (_windows_hit(H, OH, kh, sh, ph, dh) and _windows_hit(W, OW, kw, sw, pw, dw)):
-        raise RuntimeError("max_pool2d: a pooling window lies entirely in the padding")
     if x.dtype != out.dtype or x.dtype not in _MAX_POOL_DTYPES:
         raise RuntimeError("max_pool2d: input and output must share a float32/float64 or "
                            "integer dtype")
