@@ -444,6 +444,20 @@ def _row_range(name, row0, row1, rows):
     return row0, row1
 
 
+def _tiled_rows(name, a, what, stack, label, row0, row1):
+    """Check the 4-D ``a`` (``(N, C, H, W)``) against ``stack``, the 16 matrices holding the
+    tiles of its tile rows ``[row0, row1)``; those rows, or None when there is nothing to do."""
+    if a.ndim != 4:
+        raise RuntimeError(f"winograd {name}: expected a 4-D {what}")
+    N, C, H, W = a.shape
+    TH, TW = tiles(H, W)
+    row0, row1 = _row_range(name, row0, row1, N * TH)
+    _stacked(name, stack, label, C, (row1 - row0) * TW)
+    if row0 == row1 or C == 0 or W == 0:
+        return None
+    return row0, row1
+
+
 def tiles(H, W):
     """``(TH, TW)``: tile rows per image and tiles per tile row for an ``H x W`` plane."""
     return (H + 1) // 2, (W + 1) // 2
@@ -477,14 +491,10 @@ def input_transform(x, V, row0, row1):
     W)``, contiguous, padding 1). ``V``: ``(16, C, (row1 - row0) * TW)``."""
     _float_arrays("input_transform", x, V)
     _contiguous("input_transform", x)
-    if x.ndim != 4:
-        raise RuntimeError("winograd input_transform: expected a 4-D input")
-    N, C, H, W = x.shape
-    TH, TW = tiles(H, W)
-    row0, row1 = _row_range("input_transform", row0, row1, N * TH)
-    _stacked("input_transform", V, "V", C, (row1 - row0) * TW)
-    if row0 == row1 or C == 0 or W == 0:
+    rows = _tiled_rows("input_transform", x, "input", V, "V", row0, row1)
+    if rows is None:
         return
+    row0, row1 = rows
     if x.dtype == np.float32:
         _run_input[float](x, V, row0, row1)
     else:
@@ -497,17 +507,14 @@ def output_transform(M, y, bias, row0, row1):
     arrays = (M, y) if bias is None else (M, y, bias)
     _float_arrays("output_transform", *arrays)
     _contiguous("output_transform", *arrays[1:])
-    if y.ndim != 4:
-        raise RuntimeError("winograd output_transform: expected a 4-D output")
-    N, Cout, H, W = y.shape
-    TH, TW = tiles(H, W)
+    rows = _tiled_rows("output_transform", y, "output", M, "M", row0, row1)
+    Cout = y.shape[1]
     if bias is not None and bias.shape != (Cout,):
         raise RuntimeError(
             f"winograd output_transform: bias of shape {tuple(bias.shape)}, expected ({Cout},)")
-    row0, row1 = _row_range("output_transform", row0, row1, N * TH)
-    _stacked("output_transform", M, "M", Cout, (row1 - row0) * TW)
-    if row0 == row1 or Cout == 0 or W == 0:
+    if rows is None:
         return
+    row0, row1 = rows
     if M.dtype == np.float32:
         _run_output[float](M, y, bias, row0, row1)
     else:
@@ -520,14 +527,10 @@ def grad_output_transform(g, Z, row0, row1):
     as zeros). ``Z``: ``(16, Cout, (row1 - row0) * TW)``."""
     _float_arrays("grad_output_transform", g, Z)
     _contiguous("grad_output_transform", g)
-    if g.ndim != 4:
-        raise RuntimeError("winograd grad_output_transform: expected a 4-D output gradient")
-    N, Cout, H, W = g.shape
-    TH, TW = tiles(H, W)
-    row0, row1 = _row_range("grad_output_transform", row0, row1, N * TH)
-    _stacked("grad_output_transform", Z, "Z", Cout, (row1 - row0) * TW)
-    if row0 == row1 or Cout == 0 or W == 0:
+    rows = _tiled_rows("grad_output_transform", g, "output gradient", Z, "Z", row0, row1)
+    if rows is None:
         return
+    row0, row1 = rows
     if g.dtype == np.float32:
         _run_grad_output[float](g, Z, row0, row1)
     else:
