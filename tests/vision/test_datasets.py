@@ -1,10 +1,13 @@
 """ImageFolder on generated trees (including corrupt files) and the embedded digits."""
+import hashlib
+
 import numpy as np
 import pytest
 from PIL import Image
 
 import ember_vision.transforms as T
 from ember_vision.datasets import ImageFolder, UnreadableImageError, load_digits_dataset
+from ember_vision.datasets.digits import load_digits_arrays
 
 
 def _tree(root, spec):
@@ -88,7 +91,6 @@ def test_is_valid_file_overrides_extensions(tmp_path):
 
 
 def test_digits_are_rgb_images_of_ten_classes():
-    pytest.importorskip("sklearn")
     ds = load_digits_dataset(image_size=16)
     assert len(ds) == 1797 and ds.classes == [str(d) for d in range(10)]
     assert sorted(set(ds.targets)) == list(range(10))
@@ -98,3 +100,42 @@ def test_digits_are_rgb_images_of_ten_classes():
     assert arr.max() > 150 and arr.min() == 0  # the 0..16 grey levels were scaled to 0..255
     with pytest.raises(ValueError, match="image_size"):
         load_digits_dataset(image_size=4)
+
+
+# Taken once from scikit-learn 1.9.1's load_digits() (images cast to uint8, target to uint8),
+# so this test needs no scikit-learn and still fails if one pixel or label differs.
+SKLEARN_IMAGES_SHA256 = "8f26b2bd9d135c256808f68f14fdabddde6d9c7f869ae419704b051f0f14b3b3"
+SKLEARN_TARGET_SHA256 = "8ba4f891220f5e4c9c819638d1602d74b83618f167043c6da52a2a247841ddf0"
+
+
+def test_embedded_digits_equal_scikit_learns():
+    images, targets = load_digits_arrays()
+    assert images.shape == (1797, 8, 8) and images.dtype == np.uint8
+    assert targets.shape == (1797,) and targets.dtype == np.int64
+    assert hashlib.sha256(images.tobytes()).hexdigest() == SKLEARN_IMAGES_SHA256
+    assert hashlib.sha256(targets.astype(np.uint8).tobytes()).hexdigest() == \
+        SKLEARN_TARGET_SHA256
+    # a few values read off sklearn's arrays, readable when a checksum fails
+    assert images[0, 1].tolist() == [0, 0, 13, 15, 10, 15, 5, 0]
+    assert images[1796, 6].tolist() == [0, 8, 16, 10, 8, 16, 8, 0]
+    assert int(images.astype(np.int64).sum()) == 561718 and images.max() == 16
+    assert targets[:12].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert targets[-5:].tolist() == [9, 0, 8, 9, 8]
+    assert np.bincount(targets).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+def test_digits_need_no_scikit_learn(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # any import of it now fails
+    assert len(load_digits_dataset(image_size=8)) == 1797
+
+
+def test_digits_licence_note_ships_beside_the_data():
+    from importlib import resources
+
+    data = resources.files("ember_vision").joinpath("data")
+    assert data.joinpath("digits.csv.gz").is_file()
+    note = data.joinpath("DIGITS-LICENSE.txt").read_text(encoding="utf-8")
+    for must in ("Alpaydin", "Kaynak", "UCI Machine Learning Repository", "CC BY 4.0"):
+        assert must in note

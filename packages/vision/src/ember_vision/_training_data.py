@@ -23,10 +23,7 @@ def load_dataset(data, image_size):
     """``data`` None -> the embedded digits; else an ImageFolder tree, checked up front."""
     transform = eval_transform(image_size)
     if data is None:
-        try:
-            return Digits(image_size, transform=transform), "digits (scikit-learn, 8x8 upscaled)"
-        except ImportError as err:
-            raise UsageError(f"{err}; or pass --data DIR with one sub-folder per class") from None
+        return Digits(image_size, transform=transform), "digits (UCI 8x8, upscaled)"
     if not os.path.exists(data):
         raise UsageError(f"data folder not found: {data}")
     if not os.path.isdir(data):

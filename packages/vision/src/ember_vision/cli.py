@@ -20,7 +20,7 @@ def _parser():
     ft = sub.add_parser(
         "finetune", help="train a new classifier on a pretrained ResNet-18",
         description="Finetune ResNet-18 on a folder of images (one sub-folder per class) or, "
-        "by default, on scikit-learn's 8x8 digits upscaled to RGB.")
+        "by default, on the embedded 8x8 handwritten digits (UCI) upscaled to RGB.")
     ft.add_argument("--data", metavar="DIR", help="image folder: DIR/<class>/<image> "
                     "(default: the embedded digits)")
     ft.add_argument("--weights", default="DEFAULT", metavar="DEFAULT|none|PATH",
