@@ -1,6 +1,7 @@
 """The ember-vision command: error paths (one line, status 2) and tiny end-to-end runs."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -164,6 +165,39 @@ def test_predict_errors(tmp_path, capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "finetune" in capsys.readouterr().err
+
+
+def test_version_flag(capsys):
+    import ember_vision
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"ember-vision {ember_vision.__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", ember_vision.__version__)
+
+
+def test_python_m_version_matches_the_installed_distribution():
+    from importlib import metadata
+
+    proc = subprocess.run([sys.executable, "-m", "ember_vision", "--version"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout == f"ember-vision {metadata.version('ember-vision')}\n"
+
+
+def test_version_falls_back_to_the_package_when_not_installed(monkeypatch):
+    from importlib import metadata
+
+    import ember_vision
+    from ember_vision import cli
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    monkeypatch.setattr(ember_vision, "__version__", "9.8.7")
+    assert cli.version() == "9.8.7"
 
 
 def test_offline_without_cache_says_so_and_trains_everything(tmp_path, capsys, monkeypatch):

@@ -10,11 +10,25 @@ from .datasets.folder import UnreadableImageError
 from .errors import UsageError
 
 PROG = "ember-vision"
+DISTRIBUTION = "ember-vision"
+
+
+def version():
+    """The installed distribution's version; the package's own when it is not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # e.g. run from a source tree on sys.path
+        from . import __version__
+
+        return __version__
 
 
 def _parser():
     p = argparse.ArgumentParser(prog=PROG, description="Finetune and run ResNet-18 on your "
                                 "images with Ember (PyTorch-compatible, CPU).")
+    p.add_argument("--version", action="version", version=f"{PROG} {version()}")
     sub = p.add_subparsers(dest="command", metavar="{finetune,predict}")
 
     ft = sub.add_parser(
