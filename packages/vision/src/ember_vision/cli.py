@@ -1,16 +1,21 @@
 """The ``ember-vision`` command (also ``python -m ember_vision``).
 
-Errors in the user's input print one line and exit with status 2; ``--debug`` shows the
-traceback instead.
+Errors print one line on stderr: status 2 for the user's input (argparse's own errors
+included), status 1 for a run that failed (training diverged, a model with non-finite
+outputs, a file that could not be written); ``--debug`` shows the traceback instead.
 """
 import argparse
 import sys
+import warnings
 
 from .datasets.folder import UnreadableImageError
-from .errors import UsageError
+from .errors import RunFailure, UsageError
 
 PROG = "ember-vision"
 DISTRIBUTION = "ember-vision"
+# NumPy's warnings when a kernel meets NaN or overflows (torch computes on silently); the
+# command checks for non-finite losses and outputs itself and says what happened
+NUMPY_FLOAT_WARNINGS = r"(invalid value|overflow|divide by zero) encountered"
 
 
 def version():
@@ -85,6 +90,13 @@ def _run(args):
         predict(args.model, args.images)
 
 
+def _fail(args, err, status):
+    if args.debug:
+        raise err
+    print(f"{PROG}: error: {err}", file=sys.stderr)
+    return status
+
+
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
@@ -92,12 +104,14 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return 2
     try:
-        _run(args)
+        with warnings.catch_warnings():
+            if not args.debug:  # non-finite numbers are reported in one line of our own
+                warnings.filterwarnings("ignore", NUMPY_FLOAT_WARNINGS, RuntimeWarning)
+            _run(args)
     except (UsageError, UnreadableImageError) as err:
-        if args.debug:
-            raise
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(args, err, 2)
+    except (RunFailure, OSError) as err:  # e.g. diverged, or --out not writable
+        return _fail(args, err, 1)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -6,6 +6,11 @@ computed once, and the epochs train only ``fc`` on them: the same model as runni
 frozen network every epoch, at a fraction of the cost. (fc trains on standardised features;
 the scaling is folded into its weights at the end.) ``--train-all`` (and random starting
 weights) trains the whole network on the images, epoch after epoch.
+
+A run whose loss or weights stop being finite stops there with the weights from before the
+failing step (whose validation outputs overflow: with those of the last epoch that
+validated), records where and why in metrics.json, and raises ``TrainingDiverged``
+(``_divergence.py``).
 """
 import json
 import math
@@ -18,10 +23,12 @@ from tqdm import tqdm
 import ember
 from ember import nn, optim
 
+from . import _divergence
 from . import _interop as io
+from ._divergence import Diverged, DivergenceGuard
 from ._training_data import IMAGENET_MEAN, IMAGENET_STD, load_dataset, split_indices
 from ._weights_file import load_pretrained, load_user_weights
-from .errors import UsageError
+from .errors import TrainingDiverged, UsageError
 from .models import resnet18
 
 # Chosen so that the bare command (digits, 2-core CPU) ends well within 3 minutes: fc on
@@ -32,12 +39,28 @@ DEFAULTS = {"batch_size": 64, "lr": 0.01, "val_fraction": 0.2,
             "digits_size_frozen": 32, "digits_size_full": 16, "folder_size": 112}
 
 
+def _batch_slices(n, batch_size):
+    """(start, stop) of ceil(n / batch_size) batches of near-equal size covering range(n).
+
+    Train-mode BatchNorm takes its statistics over one batch, so a short last batch (10
+    images in batches of 4 ending with 2) is a badly conditioned statistic; equal sizes
+    avoid it (3, 3, 4). Two or more images never give a batch of one: BatchNorm cannot
+    normalise a single value per channel (ResNet-18's layer4 is 1x1 at up to 32 px).
+    """
+    if n == 0:
+        return []
+    count = max(1, math.ceil(n / batch_size))
+    if n >= 2:
+        count = min(count, n // 2)
+    return [(k * n // count, (k + 1) * n // count) for k in range(count)]
+
+
 def _batches(dataset, indices, batch_size, desc, progress):
     """(images ndarray (B, 3, S, S), targets ndarray (B,)) in the order of ``indices``."""
     bar = tqdm(total=len(indices), desc=desc, unit="img", disable=not progress, leave=False)
     try:
-        for start in range(0, len(indices), batch_size):
-            chunk = indices[start:start + batch_size]
+        for start, stop in _batch_slices(len(indices), batch_size):
+            chunk = indices[start:stop]
             images, targets = [], []
             for i in chunk:
                 x, y = dataset[i]
@@ -72,9 +95,14 @@ def _set_lr(optimizer, base_lr, epoch, epochs):
         group["lr"] = lr
 
 
-def _step_stats(logits, target_np, loss):
+def _step_stats(logits, target_np, loss_value):
     pred = io.to_numpy(logits).argmax(axis=1)
-    return float(loss.item()) * len(target_np), int((pred == target_np).sum())
+    return loss_value * len(target_np), int((pred == target_np).sum())
+
+
+def _finite_or_none(x):
+    """JSON has no NaN or infinity: a value that is not finite is recorded as null."""
+    return x if x is not None and math.isfinite(x) else None
 
 
 class _Epochs:
@@ -85,11 +113,15 @@ class _Epochs:
         self.history = []
 
     def record(self, epoch, seconds, train, val):
-        row = {"epoch": epoch, "train_loss": train[0], "train_acc": train[1],
-               "val_loss": val[0], "val_acc": val[1], "seconds": round(seconds, 2)}
+        if not math.isfinite(val[0]):
+            val = (val[0], None)  # the argmax of non-finite outputs means nothing
+        row = {"epoch": epoch, "train_loss": _finite_or_none(train[0]), "train_acc": train[1],
+               "val_loss": _finite_or_none(val[0]), "val_acc": val[1],
+               "seconds": round(seconds, 2)}
         self.history.append(row)
+        val_acc = "-" if val[1] is None else f"{val[1]:.3f}"
         self.log(f"epoch {epoch}/{self.epochs}: train loss {train[0]:.4f} acc {train[1]:.3f} | "
-                 f"val loss {val[0]:.4f} acc {val[1]:.3f} ({seconds:.1f}s)")
+                 f"val loss {val[0]:.4f} acc {val_acc} ({seconds:.1f}s)")
 
 
 def _standardiser(feats):
@@ -100,15 +132,22 @@ def _standardiser(feats):
     return mu.astype(np.float32), sigma.astype(np.float32)
 
 
-def _fold_standardiser(fc, mu, sigma):
-    """fc(x) = W (x - mu) / sigma + b, rewritten as a plain Linear on the raw features."""
+def _folded(fc, mu, sigma):
+    """fc(x) = W (x - mu) / sigma + b as (weight, bias) of a plain Linear on raw features."""
     w = io.to_numpy(fc.weight.detach()).astype(np.float64)
     b = io.to_numpy(fc.bias.detach()).astype(np.float64)
     w_raw = w / sigma
     b_raw = b - w_raw @ mu
+    with np.errstate(over="ignore", invalid="ignore"):  # checked by the caller
+        return w_raw.astype(np.float32), b_raw.astype(np.float32)
+
+
+def _fold_standardiser(fc, mu, sigma):
+    """Rewrites fc, trained on standardised features, as a plain Linear on the raw ones."""
+    w_raw, b_raw = _folded(fc, mu, sigma)
     with ember.no_grad():
-        fc.weight.copy_(io.from_numpy(w_raw.astype(np.float32)))
-        fc.bias.copy_(io.from_numpy(b_raw.astype(np.float32)))
+        fc.weight.copy_(io.from_numpy(w_raw))
+        fc.bias.copy_(io.from_numpy(b_raw))
 
 
 def _train_fc_on_features(model, feats, labels, split, cfg, run):
@@ -121,12 +160,20 @@ def _train_fc_on_features(model, feats, labels, split, cfg, run):
     train_idx, val_idx = split
     mu, sigma = _standardiser(feats[train_idx])
     feats = (feats - mu) / sigma
-    optimizer = optim.SGD(model.fc.parameters(), lr=cfg["lr"], momentum=0.9)
+    arrays = feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx]
+    try:
+        _fc_epochs(model.fc, arrays, (mu, sigma), cfg, run)
+    finally:  # a diverged run still saves a plain ResNet-18 (with its last usable fc)
+        _fold_standardiser(model.fc, mu, sigma)
+
+
+def _fc_epochs(fc, arrays, scaling, cfg, run):
+    ftr, ytr, fval, yval = arrays
+    optimizer = optim.SGD(fc.parameters(), lr=cfg["lr"], momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     rng = np.random.default_rng(cfg["seed"])
-    ftr, ytr = feats[train_idx], labels[train_idx]
-    fval, yval = feats[val_idx], labels[val_idx]
     bs = cfg["batch_size"]
+    guard = DivergenceGuard(fc, fc.parameters(), cfg, run.epochs, math.ceil(len(ytr) / bs))
     for epoch in range(1, run.epochs + 1):
         t0 = time.perf_counter()
         _set_lr(optimizer, cfg["lr"], epoch, run.epochs)
@@ -134,23 +181,28 @@ def _train_fc_on_features(model, feats, labels, split, cfg, run):
         loss_sum, correct = 0.0, 0
         bar = tqdm(range(0, len(order), bs), desc=f"epoch {epoch}/{run.epochs}",
                    unit="batch", leave=False, disable=not run.progress)
-        for start in bar:
+        for step, start in enumerate(bar, 1):
             b = order[start:start + bs]
-            logits = model.fc(io.from_numpy(ftr[b]))
+            guard.before_step()
+            logits = fc(io.from_numpy(ftr[b]))
             loss = criterion(logits, io.from_numpy(ytr[b]))
+            value = guard.loss(loss, epoch, step)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            s_loss, s_ok = _step_stats(logits.detach(), ytr[b], loss)
+            guard.after_step(epoch, step)
+            s_loss, s_ok = _step_stats(logits.detach(), ytr[b], value)
             loss_sum, correct = loss_sum + s_loss, correct + s_ok
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{value:.3f}")
         with ember.no_grad():
-            logits = model.fc(io.from_numpy(fval))
+            logits = fc(io.from_numpy(fval))
             vloss = criterion(logits, io.from_numpy(yval))
-        v_loss, v_ok = _step_stats(logits, yval, vloss)
+        v_loss, v_ok = _step_stats(logits, yval, float(vloss.item()))
         run.record(epoch, time.perf_counter() - t0, (loss_sum / len(ytr), correct / len(ytr)),
                    (v_loss / len(yval), v_ok / len(yval)))
-    _fold_standardiser(model.fc, mu, sigma)
+        folds = all(np.isfinite(a).all() for a in _folded(fc, *scaling))
+        guard.end_epoch(epoch, v_loss, None if folds else "fc's weights overflow float32 once "
+                        "the feature scaling is folded into them")
 
 
 def _evaluate(model, dataset, indices, cfg, criterion, progress):
@@ -160,7 +212,8 @@ def _evaluate(model, dataset, indices, cfg, criterion, progress):
         for images, targets in _batches(dataset, indices, cfg["batch_size"], "validating",
                                         progress):
             logits = model(io.from_numpy(images))
-            s_loss, s_ok = _step_stats(logits, targets, criterion(logits, io.from_numpy(targets)))
+            loss = criterion(logits, io.from_numpy(targets))
+            s_loss, s_ok = _step_stats(logits, targets, float(loss.item()))
             loss_sum, correct = loss_sum + s_loss, correct + s_ok
     return loss_sum / len(indices), correct / len(indices)
 
@@ -172,6 +225,8 @@ def _train_network(model, dataset, split, cfg, run):
     optimizer = optim.SGD(params, lr=cfg["lr"], momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     rng = np.random.default_rng(cfg["seed"])
+    steps = len(_batch_slices(len(train_idx), cfg["batch_size"]))
+    guard = DivergenceGuard(model, params, cfg, run.epochs, steps)
     for epoch in range(1, run.epochs + 1):
         t0 = time.perf_counter()
         _set_lr(optimizer, cfg["lr"], epoch, run.epochs)
@@ -179,21 +234,23 @@ def _train_network(model, dataset, split, cfg, run):
         order = [train_idx[i] for i in rng.permutation(len(train_idx))]
         loss_sum, correct, seen = 0.0, 0, 0
         bar = tqdm(_batches(dataset, order, cfg["batch_size"], "loading", False),
-                   total=math.ceil(len(order) / cfg["batch_size"]),
-                   desc=f"epoch {epoch}/{run.epochs}", unit="batch", leave=False,
-                   disable=not run.progress)
-        for images, targets in bar:
+                   total=steps, desc=f"epoch {epoch}/{run.epochs}", unit="batch",
+                   leave=False, disable=not run.progress)
+        for step, (images, targets) in enumerate(bar, 1):
+            guard.before_step()
             logits = model(io.from_numpy(images))
             loss = criterion(logits, io.from_numpy(targets))
+            value = guard.loss(loss, epoch, step)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            s_loss, s_ok = _step_stats(logits.detach(), targets, loss)
+            guard.after_step(epoch, step)
+            s_loss, s_ok = _step_stats(logits.detach(), targets, value)
             loss_sum, correct, seen = loss_sum + s_loss, correct + s_ok, seen + len(targets)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{value:.3f}")
         val = _evaluate(model, dataset, val_idx, cfg, criterion, False)
         run.record(epoch, time.perf_counter() - t0, (loss_sum / seen, correct / seen), val)
-    model.eval()
+        guard.end_epoch(epoch, val[0])
 
 
 def _plot(history, path):
@@ -204,15 +261,18 @@ def _plot(history, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    def column(key):  # null (not finite) values leave a gap in the line
+        return [float("nan") if r[key] is None else r[key] for r in history]
+
     epochs = [r["epoch"] for r in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax1.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    ax1.plot(epochs, [r["val_loss"] for r in history], "o-", label="validation")
+    ax1.plot(epochs, column("train_loss"), "o-", label="train")
+    ax1.plot(epochs, column("val_loss"), "o-", label="validation")
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("cross-entropy loss")
     ax1.legend()
-    ax2.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
-    ax2.plot(epochs, [r["val_acc"] for r in history], "o-", label="validation")
+    ax2.plot(epochs, column("train_acc"), "o-", label="train")
+    ax2.plot(epochs, column("val_acc"), "o-", label="validation")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy")
     ax2.set_ylim(0, 1)
@@ -234,29 +294,68 @@ def _start_model(weights, progress, log):
     return load_user_weights(key), f"weights file {key}", True
 
 
-def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None,
-             freeze_backbone=None, image_size=None, out="ember-vision-out", seed=0,
-             val_fraction=None, max_samples=None, progress=True, log=print):
-    """Finetune ResNet-18 on ``data`` (None: the embedded digits); returns the metrics dict."""
-    batch_size = int(batch_size or DEFAULTS["batch_size"])
-    lr = float(lr if lr is not None else DEFAULTS["lr"])
-    val_fraction = float(val_fraction if val_fraction is not None else DEFAULTS["val_fraction"])
+def _checked_arguments(batch_size, lr, epochs, image_size, seed, max_samples, val_fraction):
+    """The numeric arguments with defaults filled in; a UsageError (status 2) for bad ones."""
+    batch_size = DEFAULTS["batch_size"] if batch_size is None else int(batch_size)
+    lr = DEFAULTS["lr"] if lr is None else float(lr)
+    val_fraction = DEFAULTS["val_fraction"] if val_fraction is None else float(val_fraction)
     if image_size is not None and int(image_size) < 8:
         raise UsageError(f"--image-size must be at least 8, got {image_size}")
     if batch_size < 1:
         raise UsageError(f"--batch-size must be positive, got {batch_size}")
-    if not lr > 0:
-        raise UsageError(f"--lr must be positive, got {lr}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise UsageError(f"--lr must be a positive number, got {lr}")
     if epochs is not None and int(epochs) < 1:
         raise UsageError(f"--epochs must be at least 1, got {epochs}")
+    if int(seed) < 0:
+        raise UsageError(f"--seed must be zero or positive, got {seed}")
+    if max_samples is not None and int(max_samples) < 1:
+        raise UsageError(f"--max-samples must be positive, got {max_samples}")
     if not 0 < val_fraction < 1:
         raise UsageError(f"the validation fraction must be in (0, 1), got {val_fraction}")
+    return batch_size, lr, val_fraction
 
+
+def _train(model, dataset, split, frozen, cfg, run):
+    """Runs the epochs; returns None, or the "diverged" report of a run that diverged."""
+    try:
+        if frozen:
+            model.eval()  # a frozen backbone keeps its BatchNorm statistics too
+            everything = sorted(split[0] + split[1])
+            feats, labels = _extract(model, dataset, everything, cfg["batch_size"],
+                                     run.progress, "computing backbone features")
+            pos = {idx: k for k, idx in enumerate(everything)}
+            local = ([pos[i] for i in split[0]], [pos[i] for i in split[1]])
+            _train_fc_on_features(model, feats, labels, local, cfg, run)
+        else:
+            _train_network(model, dataset, split, cfg, run)
+    except Diverged as stop:
+        return stop.report
+    finally:
+        model.eval()
+    return None
+
+
+def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None,
+             freeze_backbone=None, image_size=None, out="ember-vision-out", seed=0,
+             val_fraction=None, max_samples=None, progress=True, log=print):
+    """Finetune ResNet-18 on ``data`` (None: the embedded digits); returns the metrics dict.
+
+    Raises UsageError for bad arguments or data, and TrainingDiverged (after writing the
+    last finite weights and metrics.json, which records where and why) when the loss or the
+    weights stop being finite.
+    """
+    batch_size, lr, val_fraction = _checked_arguments(batch_size, lr, epochs, image_size,
+                                                      seed, max_samples, val_fraction)
     ember.manual_seed(seed)
     if data is not None:  # a bad folder is reported before any weights are fetched
         load_dataset(data, 8)
     model, weights_desc, pretrained = _start_model(weights, progress, log)
     frozen = pretrained if freeze_backbone is None else bool(freeze_backbone)
+    if not frozen and batch_size < 2:
+        raise UsageError("--batch-size 1 cannot train the whole network: train-mode "
+                         "BatchNorm needs more than one value per channel; use "
+                         f"--batch-size {_divergence.BN_MIN_VALUES} or more")
     if image_size is None:
         image_size = (DEFAULTS["folder_size"] if data is not None else
                       DEFAULTS["digits_size_frozen" if frozen else "digits_size_full"])
@@ -268,7 +367,10 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
     for p in model.parameters():
         p.requires_grad = not frozen
     model.fc = nn.Linear(model.fc.in_features, len(classes))  # new classifier, trainable
-    cfg = {"lr": lr, "batch_size": batch_size, "seed": seed}
+    slices = _batch_slices(len(split[0]), batch_size)
+    cfg = {"lr": lr, "batch_size": batch_size, "seed": seed, "image_size": image_size,
+           "whole_network": not frozen,
+           "smallest_batch": min(stop - start for start, stop in slices)}
 
     log(f"ember-vision finetune: ResNet-18 from {weights_desc}; data: {data_desc}, "
         f"{len(classes)} classes, {len(split[0])} train / {len(split[1])} validation images "
@@ -276,38 +378,48 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
         + ("backbone frozen, training fc only" if frozen else "training the whole network"))
     t0 = time.perf_counter()
     run = _Epochs(epochs, log, progress)
-    if frozen:
-        model.eval()  # a frozen backbone keeps its BatchNorm statistics too
-        everything = sorted(split[0] + split[1])
-        feats, labels = _extract(model, dataset, everything, batch_size, progress,
-                                 "computing backbone features")
-        pos = {idx: k for k, idx in enumerate(everything)}
-        local = ([pos[i] for i in split[0]], [pos[i] for i in split[1]])
-        _train_fc_on_features(model, feats, labels, local, cfg, run)
-    else:
-        _train_network(model, dataset, split, cfg, run)
+    diverged = _train(model, dataset, split, frozen, cfg, run)
     seconds = time.perf_counter() - t0
 
-    os.makedirs(out, exist_ok=True)
-    model_path = os.path.join(out, "model.pth")
-    ember.save(model.state_dict(), model_path)
+    history = run.history
+    val_accs = [r["val_acc"] for r in history if r["val_acc"] is not None]
     metrics = {
         "arch": "resnet18", "classes": classes, "image_size": image_size,
         "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
         "weights": weights_desc, "pretrained": pretrained, "frozen_backbone": frozen,
         "data": data_desc, "num_train": len(split[0]), "num_val": len(split[1]),
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "momentum": 0.9, "seed": seed,
-        "history": run.history, "final_val_acc": run.history[-1]["val_acc"],
-        "best_val_acc": max(r["val_acc"] for r in run.history),
+        "history": history, "final_val_acc": history[-1]["val_acc"] if history else None,
+        "best_val_acc": max(val_accs) if val_accs else None,
         "train_seconds": round(seconds, 2),
     }
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
-    plotted = _plot(run.history, os.path.join(out, "training.png"))
-    log(f"saved {model_path}, metrics.json"
-        + (", training.png" if plotted else
-           " (training.png skipped: matplotlib is not installed; "
-           "pip install 'ember-vision[plot]')")
-        + f" to {out}; validation accuracy {metrics['final_val_acc']:.3f} "
-        f"after {epochs} epoch{'s' if epochs != 1 else ''} ({seconds:.1f}s)")
+    if diverged is not None:
+        metrics["diverged"] = diverged
+    model_path, saved = _write_outputs(model, metrics, out)
+    if diverged is not None:
+        log(saved)
+        raise TrainingDiverged(_divergence.message(diverged, model_path), diverged, metrics)
+    log(f"{saved}; validation accuracy {metrics['final_val_acc']:.3f} after {epochs} "
+        f"epoch{'s' if epochs != 1 else ''} ({seconds:.1f}s)")
     return metrics
+
+
+def _write_outputs(model, metrics, out):
+    """Writes model.pth, metrics.json and (with matplotlib, after a finished epoch)
+    training.png; returns (model path, the "saved ..." sentence for the log)."""
+    os.makedirs(out, exist_ok=True)
+    model_path = os.path.join(out, "model.pth")
+    ember.save(model.state_dict(), model_path)
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2, allow_nan=False)
+    plot_path = os.path.join(out, "training.png")
+    if metrics["history"] and _plot(metrics["history"], plot_path):
+        plot_note = ", training.png"
+    else:
+        if os.path.exists(plot_path):  # an older run's plot would describe the wrong run
+            os.remove(plot_path)
+        plot_note = (" (no training.png: not one epoch finished)" if not metrics["history"]
+                     else " (training.png skipped: matplotlib is not installed; "
+                     "pip install 'ember-vision[plot]')")
+    kept = " (the last finite weights)" if "diverged" in metrics else ""
+    return model_path, f"saved {model_path}{kept}, metrics.json{plot_note} to {out}"

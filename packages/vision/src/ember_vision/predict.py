@@ -10,7 +10,7 @@ from . import _interop as io
 from ._training_data import eval_transform
 from ._weights_file import check_fits, _unwrap
 from .datasets.folder import UnreadableImageError, pil_loader
-from .errors import UsageError
+from .errors import NonFiniteOutput, RunFailure, UsageError
 from .models import ResNet18_Weights, resnet18
 
 
@@ -20,8 +20,8 @@ def load_finetuned(model_dir):
         weights = ResNet18_Weights.IMAGENET1K_V1
         try:
             model = resnet18(weights=weights)
-        except (OSError, RuntimeError) as err:
-            raise UsageError(f"the ImageNet weights are not available: {err}") from None
+        except (OSError, RuntimeError) as err:  # offline, or a damaged download: not a usage error
+            raise RunFailure(f"the ImageNet weights are not available: {err}") from None
         return model.eval(), weights.meta["categories"], weights.transforms()
     if not os.path.isdir(model_dir):
         raise UsageError(f"model folder not found: {model_dir}")
@@ -30,9 +30,14 @@ def load_finetuned(model_dir):
     for path in (meta_path, weights_path):
         if not os.path.isfile(path):
             raise UsageError(f"{model_dir} is not a finetune output folder: {path} is missing")
-    with open(meta_path) as f:
-        meta = json.load(f)
-    classes = meta["classes"]
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+        classes = [str(c) for c in meta["classes"]]
+        image_size = int(meta["image_size"])
+    except (ValueError, KeyError, TypeError) as err:  # JSONDecodeError is a ValueError
+        raise UsageError(f"{meta_path} is not a finetune metrics file ({type(err).__name__}: "
+                         f"{err})") from None
     model = resnet18(num_classes=len(classes))
     try:
         state = _unwrap(ember.load(weights_path, map_location="cpu", weights_only=True))
@@ -40,11 +45,28 @@ def load_finetuned(model_dir):
         raise UsageError(f"cannot read weights file {weights_path}: {err}") from None
     check_fits(model, state, weights_path)
     model.load_state_dict(state)
-    return model.eval(), classes, eval_transform(int(meta["image_size"]))
+    return model.eval(), classes, eval_transform(image_size)
+
+
+def _refuse_non_finite(logits, model_dir, path):
+    """NaN or infinite outputs have no probabilities: say so instead of printing nan%."""
+    if np.isfinite(logits).all():
+        return
+    kind = "nan" if np.isnan(logits).any() else "inf"
+    hint = ("the weights file is damaged; delete it from the cache" if model_dir.upper() in
+            ("DEFAULT", "IMAGENET1K_V1") else
+            "its training diverged (see metrics.json); finetune again with a smaller --lr "
+            "or a larger --batch-size")
+    raise NonFiniteOutput(f"the model in {model_dir} gives non-finite outputs ({kind}) for "
+                          f"{path}, so it has no probabilities to show: {hint}")
 
 
 def predict(model_dir, images, topk=5, log=print):
-    """Print and return, per image, the top-k (class, probability) pairs."""
+    """Print and return, per image, the top-k (class, probability) pairs.
+
+    Raises NonFiniteOutput (status 1 on the command line) for a model whose outputs are NaN
+    or infinite, as a diverged training run leaves it.
+    """
     model, classes, transform = load_finetuned(model_dir)
     k = min(topk, len(classes))
     results = {}
@@ -57,6 +79,7 @@ def predict(model_dir, images, topk=5, log=print):
             raise UsageError(str(err)) from None
         with ember.no_grad():
             logits = io.to_numpy(model(x.unsqueeze(0)))[0].astype(np.float64)
+        _refuse_non_finite(logits, model_dir, path)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         top = np.argsort(-probs, kind="stable")[:k]
