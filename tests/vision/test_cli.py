@@ -2,6 +2,7 @@
 failed run), --version, and tiny end-to-end runs whose verdicts do not hang on rounding."""
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -239,6 +240,17 @@ def test_version_falls_back_to_the_package_when_not_installed(monkeypatch):
     monkeypatch.setattr(metadata, "version", not_installed)
     monkeypatch.setattr(ember_vision, "__version__", "9.8.7")
     assert cli.version() == "9.8.7"
+
+
+def test_readme_names_the_default_output_folder():
+    from ember_vision.cli import _parser
+
+    default = _parser().parse_args(["finetune"]).out
+    assert default == "ember-vision-out"
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    assert f"`./{default}/`" in quickstart
+    assert "ember-finetune" not in readme  # the name an older README promised
 
 
 def test_offline_without_cache_says_so_and_trains_everything(tmp_path, capsys, monkeypatch):
