@@ -5,10 +5,18 @@ Compiler directives live here, once, not in the sources. Environment switches:
 * ``EMBER_BOUNDSCHECK=1`` turns Cython's bounds and wraparound checks back on (a debugging
   build; the ``boundscheck`` tox env uses it).
 * ``EMBER_NO_OPENMP=1`` builds the kernels serially even where the compiler has OpenMP.
-* ``EMBER_PORTABLE=1`` drops ``-march=native`` (for wheels meant for other machines).
+* ``EMBER_NATIVE=1`` builds one copy of the kernels with ``-march=native``: fastest on the
+  building CPU, and dies with SIGILL on an older one. Never for wheels.
+
+By default the build is portable and fast at once. On x86-64 every kernel extension is
+compiled three times from the same generated C: for the baseline x86-64 ISA (runs on any
+CPU NumPy runs on), for x86-64-v3 (AVX2, FMA) into ``_kernels/_avx2/`` and for x86-64-v4
+(AVX-512) into ``_kernels/_avx512/``. ``_kernels/__init__.py`` asks the CPU once at import
+(``cpu_features.pyx``) and loads the highest copy it can run; ``EMBER_CPU`` forces a lower one.
 """
 import os
 import pathlib
+import platform
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +28,13 @@ from setuptools import Extension, setup
 
 HERE = pathlib.Path(__file__).parent
 KERNELS = HERE / "src" / "ember_tensor" / "_kernels"
+
+# Kernel copies beyond the baseline, by the folder they load from and the gcc/clang target.
+# The micro-architecture levels, not single features, so that one name says what a copy needs
+# and cpu_features.h can ask the CPU for exactly that.
+LEVELS = {"avx2": ["-march=x86-64-v3"], "avx512": ["-march=x86-64-v4"]}
+# Decides which copy the others are: it must stay baseline-only.
+SELECTOR = "cpu_features"
 
 
 def _flag(name):
@@ -54,13 +69,58 @@ def _openmp_flags():
     return [], []
 
 
+def _targets_x86_64():
+    """True when the extensions are built for x86-64 (the only ISA with per-level copies)."""
+    host = sysconfig.get_platform()
+    return host.endswith("x86_64") or (host.startswith("win") and platform.machine() == "AMD64")
+
+
+def _level_variants(base_exts, build_dir):
+    """One extension per (level, kernel module), compiled from the C that Cython wrote once.
+
+    Each copy compiles a small C file of its own that includes the generated one, so that the
+    copies' object files never share a path (setuptools names objects after their sources).
+    """
+    variants = []
+    for level, flags in LEVELS.items():
+        # `build_ext --inplace` (editable installs) copies into the source tree's folder and
+        # expects it to exist; the folders hold only compiled files, so git has none of them.
+        (KERNELS / f"_{level}").mkdir(exist_ok=True)
+        for ext in base_exts:
+            if ext.name.endswith("." + SELECTOR):
+                continue
+            generated = pathlib.Path(ext.sources[0]).resolve()
+            shim = pathlib.Path(build_dir) / f"level-{level}" / generated.name
+            text = f'/* the {level} copy of {generated.name} */\n#include "{generated}"\n'
+            shim.parent.mkdir(parents=True, exist_ok=True)
+            if not shim.exists() or shim.read_text() != text:  # keep mtimes: no needless rebuild
+                shim.write_text(text)
+            package, _, module = ext.name.rpartition(".")
+            variants.append(Extension(
+                f"{package}._{level}.{module}", [str(shim)],
+                depends=[str(generated)] + list(ext.depends),
+                include_dirs=ext.include_dirs,
+                extra_compile_args=ext.extra_compile_args + flags,
+                extra_link_args=ext.extra_link_args,
+                define_macros=ext.define_macros,
+            ))
+    return variants
+
+
 def _extensions():
     compile_args, link_args = _openmp_flags()
-    # -fno-math-errno lets sqrt and friends vectorise; Ember never reads errno
-    compile_args = ["-O3", "-fno-math-errno"] + compile_args
-    if not _flag("EMBER_PORTABLE") and sys.platform != "win32":
+    # -fno-math-errno lets sqrt and friends vectorise; Ember never reads errno.
+    # -fno-trapping-math lets gcc turn the selects of branch-free kernels (fast_math.h's
+    # clamps, NaN passes) into vector blends under AVX2: assuming a comparison may trap, it
+    # keeps them as branches, and exp ran scalar (8 ms per 1M floats instead of under 1).
+    # Results are unchanged; only floating-point exception flags, which Ember never reads,
+    # may differ.
+    compile_args = ["-O3", "-fno-math-errno", "-fno-trapping-math"] + compile_args
+    native = _flag("EMBER_NATIVE")
+    if native and sys.platform != "win32":
         compile_args.append("-march=native")
-    macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+    macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+              ("EMBER_NATIVE_BUILD", "1" if native else "0")]
     exts = []
     for pyx in sorted(KERNELS.glob("*.pyx")):
         exts.append(
@@ -82,14 +142,31 @@ def _extensions():
         "cdivision": True,
         "embedsignature": True,
     }
-    # Generated C depends on the Cython and NumPy of the building environment: keep one copy
-    # per (Python, NumPy, Cython), or a tox env would reuse C written against another NumPy.
+    build_dir = pathlib.Path("build") / f"cython-{_build_tag(checks)}"
+    base = cythonize(exts, compiler_directives=directives, include_path=[str(HERE / "src")],
+                     build_dir=str(build_dir), nthreads=2)
+    if native or not _targets_x86_64():
+        return base
+    return base + _level_variants(base, build_dir)
+
+
+def _build_tag(checks):
+    """Names one build configuration: its generated C and its compiled objects live apart.
+
+    Generated C depends on the Python, NumPy and Cython of the building environment, and the
+    objects on the compiler switches, which setuptools does not track: without a folder per
+    configuration a tox env would reuse C written against another NumPy, or a native build
+    would silently link a portable build's objects.
+    """
     import Cython
 
-    tag = (f"py{sys.version_info[0]}{sys.version_info[1]}-np{numpy.__version__}"
-           f"-cy{Cython.__version__}{'-checked' if checks else ''}")
-    return cythonize(exts, compiler_directives=directives, include_path=[str(HERE / "src")],
-                     build_dir=str(pathlib.Path("build") / f"cython-{tag}"), nthreads=2)
+    flags = "".join(suffix for name, suffix in (("EMBER_NATIVE", "-native"),
+                                                ("EMBER_NO_OPENMP", "-serial"))
+                    if _flag(name))
+    return (f"py{sys.version_info[0]}{sys.version_info[1]}-np{numpy.__version__}"
+            f"-cy{Cython.__version__}{'-checked' if checks else ''}{flags}")
 
 
-setup(ext_modules=_extensions())
+setup(ext_modules=_extensions(),
+      options={"build": {"build_base": str(pathlib.Path("build") /
+                                           _build_tag(_flag("EMBER_BOUNDSCHECK")))}})

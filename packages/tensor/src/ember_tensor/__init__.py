@@ -27,6 +27,15 @@ from ._random import (
 from ._shape_ops import cat, chunk, split, stack
 from ._size import Size
 from ._kernels.parallel import get_num_threads, openmp_enabled, set_num_threads
+from ._kernels import LEVEL as _KERNEL_LEVEL
+from ._kernels.cpu_features import supported_levels as supported_cpu_levels
+
+
+def cpu_level() -> str:
+    """The compiled copy of the kernels in use: ``"baseline"``, ``"avx2"`` or ``"avx512"``
+    (a portable build, chosen from the CPU or by ``EMBER_CPU``), or ``"native"`` (an
+    ``EMBER_NATIVE=1`` build)."""
+    return _KERNEL_LEVEL
 
 __version__ = "0.1.0"
 
