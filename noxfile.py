@@ -6,7 +6,7 @@ the benchmark runner (``nox -s tests-3.12 -- -k printing``).
 import nox
 
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "tensor", "autograd", "vision", "torch", "lint"]
+nox.options.sessions = ["tests", "tensor", "autograd", "vision", "levels", "torch", "lint"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -48,6 +48,14 @@ def vision(session):
     """All three packages, the vision and cross-package tests."""
     _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]")
     session.run(*PYTEST, "tests/vision", "tests/integration", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
+def levels(session):
+    """The kernel and autograd tests under each CPU level this machine runs (EMBER_CPU)."""
+    _install(session, TENSOR, AUTOGRAD)
+    session.run("python", "tools/run_cpu_levels.py", "tests/tensor", "tests/autograd",
+                *PYTEST[3:], *session.posargs, env=ENV)
 
 
 @nox.session(python="3.11")
