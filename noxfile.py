@@ -25,7 +25,7 @@ def _install(session, *folders, extra=()):
 @nox.session(python=PYTHONS)
 def tests(session):
     """The whole suite with all three packages installed, on each supported Python."""
-    _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]")
+    _install(session, TENSOR, AUTOGRAD, VISION + "[plot]")
     session.run(*PYTEST, "tests", *session.posargs, env=ENV)
 
 
@@ -46,7 +46,7 @@ def autograd(session):
 @nox.session(python="3.11")
 def vision(session):
     """All three packages, the vision and cross-package tests."""
-    _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]")
+    _install(session, TENSOR, AUTOGRAD, VISION + "[plot]")
     session.run(*PYTEST, "tests/vision", "tests/integration", *session.posargs, env=ENV)
 
 
@@ -61,7 +61,7 @@ def levels(session):
 @nox.session(python="3.11")
 def torch(session):
     """The torch-backed tests: torch 2.13.0 (CPU) as the oracle."""
-    _install(session, TENSOR, AUTOGRAD, VISION + "[digits,plot]", extra=("torch==2.13.0",))
+    _install(session, TENSOR, AUTOGRAD, VISION + "[plot]", extra=("torch==2.13.0",))
     session.run(*PYTEST, "tests", "-m", "torch", *session.posargs, env=ENV)
 
 
@@ -76,7 +76,7 @@ def bench(session):
 def boundscheck(session):
     """The suite against a kernel build with Cython bounds checking switched on."""
     session.install("pytest>=7", "hypothesis>=6")
-    session.install("--no-cache-dir", TENSOR, AUTOGRAD, VISION + "[digits]",
+    session.install("--no-cache-dir", TENSOR, AUTOGRAD, VISION,
                     env={"EMBER_BOUNDSCHECK": "1"})
     session.run(*PYTEST, "tests", *session.posargs, env=ENV)
 
