@@ -41,6 +41,20 @@ def _wrap_dim(dim, ndim):
     return dim % n
 
 
+def np_getitem(a: np.ndarray, index) -> np.ndarray:
+    """``a[index]`` for a NumPy-ready index, always as an ndarray.
+
+    Where every dim gets an int, NumPy hands back a scalar: a copy, not an array. torch gives
+    a 0-d view there (``t[0]``, ``select``, iteration), so a trailing Ellipsis is added; it
+    changes no result's shape, and with it NumPy keeps basic indices a view and returns 0-d
+    arrays for advanced ones.
+    """
+    items = index if type(index) is tuple else (index,)
+    if not builtins.any(i is Ellipsis for i in items):
+        items += (Ellipsis,)
+    return a[items]
+
+
 def _reshape_no_copy(a, shape):
     try:
         return np.reshape(a, shape, copy=False)
@@ -57,7 +71,11 @@ class Array:
 
     def __init__(self, data):
         if not isinstance(data, np.ndarray):
-            raise TypeError(f"Array wraps a numpy.ndarray, got {type(data).__name__}")
+            if not isinstance(data, np.generic):
+                raise TypeError(f"Array wraps a numpy.ndarray, got {type(data).__name__}")
+            # NumPy returns a scalar, not a 0-d array, from arithmetic and reductions on 0-d
+            # inputs; such a result is a fresh value, so a 0-d array of it is exactly right.
+            data = np.asarray(data)
         if data.dtype not in _BY_NP:
             D.from_numpy_dtype(data.dtype)  # refuse dtypes Ember has no name for
         self._np = data
@@ -156,7 +174,7 @@ class Array:
     def __iter__(self):
         if self._np.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (Array(self._np[i]) for i in range(self._np.shape[0]))
+        return (Array(np_getitem(self._np, i)) for i in range(self._np.shape[0]))
 
     def __float__(self):
         return builtins.float(self.item())  # item() refuses more than one element
@@ -366,9 +384,8 @@ class Array:
                 f"select(): index {index} out of range for tensor of size "
                 f"{list(self._np.shape)} at dimension {dim}"
             )
-        idx = [slice(None)] * self._np.ndim
-        idx[dim] = index
-        return Array(self._np[tuple(idx)])
+        idx = (slice(None),) * dim + (builtins.int(index),)
+        return Array(np_getitem(self._np, idx))
 
     def unbind(self, dim=0):
         return tuple(self.select(dim, i) for i in range(self.size(dim)))

@@ -8,7 +8,7 @@ import builtins
 
 import numpy as np
 
-from ._array import Array
+from ._array import Array, np_getitem
 
 
 def _convert(index, shape):
@@ -100,7 +100,7 @@ def _check_range(arr, size, dim):
 
 
 def getitem(a, index):
-    return Array(a._np[_convert(index, a._np.shape)])
+    return Array(np_getitem(a._np, _convert(index, a._np.shape)))
 
 
 def setitem(a, index, value):

@@ -11,7 +11,7 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
-from ember_tensor._array import _wrap_dim
+from ember_tensor._array import _wrap_dim, np_getitem
 from ember_tensor._indexing import _convert
 
 from ..autograd.node import Node, record
@@ -59,16 +59,8 @@ class IndexPutBackwardBackward(Node):
         return (_take(g, self.index),)
 
 
-def _index_np(v, index):
-    """``v[index]`` as an ndarray (a 0-d view, never a NumPy scalar, for all-int indices)."""
-    items = index if isinstance(index, tuple) else (index,)
-    if _is_basic(items) and Ellipsis not in items:
-        items = items + (Ellipsis,)
-    return np.asarray(v[items])
-
-
 def _take(x, index, node_cls=IndexBackward0):
-    res = Array(_index_np(x._data._np, index))
+    res = Array(np_getitem(x._data._np, index))
     return record(node_cls, res, (x,), shape=tuple(x.shape), index=index)
 
 
@@ -106,7 +98,7 @@ def _unwrap_index(index):
 def getitem(input, index):
     np_index = _convert(_unwrap_index(index), input._data._np.shape)
     if _is_basic(np_index):
-        res = Array(_index_np(input._data._np, np_index))
+        res = Array(np_getitem(input._data._np, np_index))
         cls = AliasBackward0  # torch names the node after the last view op it applied
         for i in (np_index if isinstance(np_index, tuple) else (np_index,)):
             if isinstance(i, builtins.int):
@@ -119,8 +111,11 @@ def getitem(input, index):
                 cls = SliceBackward0
         return record(cls, res, (input,), view_of=input, shape=tuple(input.shape),
                       index=np_index)
-    res = Array(np.ascontiguousarray(input._data._np[np_index]))
-    return record(IndexBackward0, res, (input,), shape=tuple(input.shape), index=np_index)
+    res = np_getitem(input._data._np, np_index)  # a copy already: advanced indexing
+    if not res.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d result 1-d)
+        res = res.copy(order="C")
+    return record(IndexBackward0, Array(res), (input,), shape=tuple(input.shape),
+                  index=np_index)
 
 
 class CopySlices(Node):

@@ -1,0 +1,114 @@
+"""Core drop-in behaviour the tutorials lean on: iterating 1-D tensors, 0-d gradients from
+several paths, assignment through masks and slices on non-leaves.
+
+Expected values were read off torch 2.13 (CPU); test_torch_dropin.py checks the same cases
+against live torch.
+"""
+import numpy as np
+import pytest
+
+import ember
+import ember_tensor as et
+
+DTYPES = ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"]
+
+
+def _vector(name):
+    return ember.tensor([1, 0, 3]).to(getattr(ember, name))
+
+
+# ---- iterating a 1-D tensor yields 0-d views ------------------------------------------------
+@pytest.mark.parametrize("name", DTYPES)
+def test_iterating_a_1d_tensor_of_every_dtype_gives_0d_tensors(name):
+    t = _vector(name)
+    items = list(t)
+    assert [x.shape for x in items] == [ember.Size([])] * 3
+    assert all(x.dtype is t.dtype for x in items)
+    expected = [True, False, True] if name == "bool" else [1, 0, 3]
+    assert [x.item() for x in items] == expected
+    assert [x.item() for x in t.unbind()] == expected
+    assert [t.select(0, i).item() for i in range(3)] == expected
+    assert [t[i].item() for i in range(3)] == expected
+    assert [(a.item(), b.item()) for a, b in zip(t, t.flip(0))] == list(
+        zip(expected, expected[::-1]))
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_ember_tensor_array_iterates_and_selects_as_0d_arrays(name):
+    a = et.tensor([1, 0, 3], dtype=getattr(et, name))
+    parts = list(a) + list(a.unbind()) + [a.select(0, 1), a[2]]
+    assert all(isinstance(p, et.Array) and p.shape == et.Size([]) for p in parts)
+
+
+def test_iteration_select_and_indexing_give_views_as_torch():
+    t = ember.zeros(3)
+    for x in t:
+        x.add_(1)
+    t.unbind()[0].add_(1)
+    t.select(0, 1).mul_(5)
+    t[2].sub_(3)
+    assert t.tolist() == [2.0, 5.0, -2.0]
+
+
+def test_repr_of_iterated_items():
+    assert [repr(x) for x in ember.tensor([1, 2], dtype=ember.uint8)] == [
+        "tensor(1, dtype=ember.uint8)", "tensor(2, dtype=ember.uint8)"]
+    assert repr(list(zip(ember.tensor([1, 2]), ember.tensor([True, False])))) == (
+        "[(tensor(1), tensor(True)), (tensor(2), tensor(False))]")
+
+
+def test_iterated_items_carry_unbind_grad_fn_and_gradients():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    items = list(x)
+    assert [i.grad_fn.name() for i in items] == ["UnbindBackward0"] * 3
+    s = sum(v * v for v in x)
+    assert repr(s) == "tensor(14., grad_fn=<AddBackward0>)"
+    s.backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_unbind_and_select_gradients():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b, c = x.unbind()
+    (a * b * c).backward()
+    assert x.grad.tolist() == [6.0, 3.0, 2.0]
+    x.grad = None
+    (x.select(0, 1) ** 2).backward()
+    assert x.grad.tolist() == [0.0, 4.0, 0.0]
+    x.grad = None
+    (x[0] * x[-1]).backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+    m = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    sum(row[0] * row[1] for row in m).backward()
+    assert m.grad.tolist() == [[2.0, 1.0], [4.0, 3.0]]
+
+
+# ---- 0-d gradients delivered along two or more paths -----------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_0d_gradient_accumulates_from_several_paths(dtype):
+    q = ember.tensor(1.5, dtype=getattr(ember, dtype), requires_grad=True)
+    (q * q).backward()
+    assert q.grad.shape == ember.Size([]) and q.grad.dtype is q.dtype
+    assert q.grad.item() == 3.0
+    q.grad = None
+    (q * q + q.exp() + q).backward()
+    np.testing.assert_allclose(q.grad.item(), 2 * 1.5 + np.exp(1.5) + 1, rtol=1e-6)
+    q.grad = None
+    (q.sin() * q.cos() * q).backward()
+    np.testing.assert_allclose(q.grad.item(), -1.4144, atol=1e-4)  # torch: tensor(-1.4144)
+
+
+def test_0d_gradient_accumulates_into_an_existing_grad():
+    q = ember.randn((), requires_grad=True)
+    (q * q).backward()
+    first = q.grad.item()
+    (q * q).backward()
+    assert q.grad.shape == ember.Size([]) and q.grad.item() == pytest.approx(2 * first)
+
+
+def test_0d_arrays_from_numpy_scalars():
+    # NumPy hands back scalars from 0-d arithmetic; Array keeps them as 0-d arrays
+    a = et.Array(np.float32(2.5))
+    assert a.shape == et.Size([]) and a.dtype is et.float32 and a.item() == 2.5
+    with pytest.raises(TypeError, match="Array wraps a numpy.ndarray, got float"):
+        et.Array(2.5)
