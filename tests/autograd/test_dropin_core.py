@@ -112,3 +112,106 @@ def test_0d_arrays_from_numpy_scalars():
     assert a.shape == et.Size([]) and a.dtype is et.float32 and a.item() == 2.5
     with pytest.raises(TypeError, match="Array wraps a numpy.ndarray, got float"):
         et.Array(2.5)
+
+
+# ---- assignment through a mask or a slice on a non-leaf --------------------------------------
+def test_scalar_through_a_mask_on_a_non_leaf():
+    x = ember.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    y = x * 2
+    y[y < 0] = 0
+    assert repr(y) == "tensor([0., 4., 0., 8.], grad_fn=<IndexPutBackward0>)"
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0, 0.0, 2.0]  # masked-out positions: no gradient
+
+
+def test_scalar_into_a_slice_on_a_non_leaf():
+    x = ember.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    y = x * 2
+    y[1:3] = 5
+    assert repr(y) == "tensor([-2.,  5.,  5.,  8.], grad_fn=<CopySlices>)"
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [-8.0, 0.0, 0.0, 32.0]
+
+
+def test_tensor_that_requires_grad_into_a_slice():
+    x = ember.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    v = ember.tensor([7.0, 8.0], requires_grad=True)
+    y = x * 2
+    y[1:3] = v
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [-8.0, 0.0, 0.0, 32.0]
+    assert v.grad.tolist() == [14.0, 16.0]
+
+
+def test_0d_tensor_through_a_mask_gets_the_summed_gradient():
+    x = ember.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    v = ember.tensor(3.0, requires_grad=True)
+    y = x * 2
+    y[y < 0] = v
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [0.0, 16.0, 0.0, 32.0]
+    assert v.grad.shape == ember.Size([]) and v.grad.item() == 12.0
+
+
+def test_row_column_and_broadcast_assignments():
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = ember.tensor([10.0, 20.0], requires_grad=True)
+    y = x * 1
+    y[:, 0] = v
+    y[0] = 0.5
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0], [0.0, 8.0]]
+    assert v.grad.tolist() == [0.0, 40.0]
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = ember.tensor([5.0], dtype=ember.float64, requires_grad=True)
+    y = x * 1
+    y[0:2] = w  # broadcast, and cast to float32
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 3.0]
+    assert w.grad.dtype is ember.float64 and w.grad.tolist() == [6.0]
+
+
+def test_assignments_chained_and_from_the_tensor_itself():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y[0] = 7
+    y[0] = y[1] * 2
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 3.0, 1.0]
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y[[0, 2]] = ember.tensor([5.0, 6.0])
+    assert y.grad_fn.name() == "IndexPutBackward0"
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [0.0, 3.0, 0.0]
+
+
+def test_assignment_into_a_fresh_tensor_from_one_that_requires_grad():
+    v = ember.tensor([5.0, 6.0], requires_grad=True)
+    y = ember.zeros(3)
+    y[1:] = v
+    assert repr(y) == "tensor([0., 5., 6.], grad_fn=<CopySlices>)"
+    (y * 2).sum().backward()
+    assert v.grad.tolist() == [2.0, 2.0]
+
+
+def test_assignment_under_no_grad_builds_no_node():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with ember.no_grad():
+        y = x * 2
+        y[0] = 0
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_a_0d_integer_tensor_indexes_as_an_int():
+    y = ember.zeros(2, 3)
+    y[ember.tensor(1), ember.tensor(2)].add_(1)  # a view, as torch
+    assert y.tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    x = ember.zeros(2, 3, requires_grad=True)
+    assert x[ember.tensor(1)].grad_fn.name() == "SelectBackward0"
+    assert x[ember.tensor(1), [0, 1]].grad_fn.name() == "IndexBackward0"
+    with pytest.raises(IndexError, match="^index -3 is out of bounds for dimension 0 with size 2$"):
+        y[ember.tensor(-3)]
+    z = x * 1
+    z[ember.tensor(0)] = 1.0
+    assert z.grad_fn.name() == "CopySlices"

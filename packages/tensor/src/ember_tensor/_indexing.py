@@ -53,6 +53,10 @@ def _convert(index, shape):
                         )
                 out.append(mask)
                 dim += max(mask.ndim, 1)
+            elif arr.dtype.kind in "iu" and arr.ndim == 0:
+                # torch reads a 0-d integer tensor as an int: a view, not a gathered copy
+                out.append(_int_index(arr.item(), shape, dim))
+                dim += 1
             elif arr.dtype.kind in "iu":
                 _check_range(arr, shape[dim], dim)
                 out.append(arr)
@@ -64,12 +68,7 @@ def _convert(index, shape):
         elif isinstance(item, (builtins.bool, np.bool_)):
             out.append(builtins.bool(item))
         elif isinstance(item, (builtins.int, np.integer)):
-            size = shape[dim]
-            if not -size <= item < size:
-                raise IndexError(
-                    f"index {item} is out of bounds for dimension {dim} with size {size}"
-                )
-            out.append(builtins.int(item))
+            out.append(_int_index(item, shape, dim))
             dim += 1
         elif isinstance(item, (list, tuple)):
             arr = np.asarray(item)
@@ -91,6 +90,13 @@ def _convert(index, shape):
                 "are valid indices (got " + type(item).__name__ + ")"
             )
     return tuple(out)
+
+
+def _int_index(item, shape, dim):
+    size = shape[dim]
+    if not -size <= item < size:
+        raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {size}")
+    return builtins.int(item)
 
 
 def _check_range(arr, size, dim):

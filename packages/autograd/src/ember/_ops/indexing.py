@@ -119,13 +119,21 @@ def getitem(input, index):
 
 
 class CopySlices(Node):
+    """``t[index] = value``: the overwritten positions pass no gradient back to ``t``; a
+    Tensor ``value`` gets the gradient read at them. A Python number is no input of the node
+    (``record`` links only Tensors' grads), so the node then returns one gradient, not two."""
+
     def backward(self, g):
-        gs = gv = None
+        gs = None
         if self.needs_input_grad[0]:
             gs = g * _T()._make(wrap_np(_mask(self.shape, self.index), g.dtype))
-        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
-            gv = _take(g, self.index)
-        return gs, gv
+        if len(self.needs_input_grad) == 1:
+            return (gs,)
+        return gs, _take(g, self.index) if self.needs_input_grad[1] else None
+
+
+class IndexPutBackward0(CopySlices):
+    """The same node under torch's name for assignment through a mask or index tensor."""
 
 
 def _mask(shape, index):
@@ -156,7 +164,8 @@ def setitem(input, index, value):
         input._requires_grad or (isinstance(value, T) and value._requires_grad))
     if needs:
         inputs = (input, value) if isinstance(value, T) else (input,)
-        record(CopySlices, input, inputs, shape=tuple(input.shape), index=np_index)
+        cls = CopySlices if _is_basic(np_index) else IndexPutBackward0
+        record(cls, input, inputs, shape=tuple(input.shape), index=np_index)
     else:
         input._version_counter[0] += 1
 
