@@ -120,21 +120,32 @@ def test_a_huge_lr_diverges_with_status_1_and_finite_weights(tmp_path, capsys):
     assert _finite(ember.load(str(out / "model.pth")))
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # NumPy's, meant
 def test_frozen_backbone_divergence_saves_a_plain_finite_resnet(tmp_path):
+    """lr 1e300 is infinite in float32, so the first step's update is inf or NaN on any CPU:
+    the run stops at epoch 1, step 1, and saves the starting fc (folded), finite."""
     data = _colour_tree(tmp_path / "data", per_class=3)
     ember.manual_seed(1)
     start = tmp_path / "start.pth"
     ember.save(resnet18().state_dict(), str(start))
     with pytest.raises(TrainingDiverged) as info:
-        finetune(data=str(data), weights=str(start), epochs=2, lr=1e38, image_size=16,
+        finetune(data=str(data), weights=str(start), epochs=2, lr=1e300, image_size=16,
                  out=str(tmp_path / "run"), progress=False, log=lambda *a: None)
     entry = info.value.report
-    assert entry["reason"] == "learning rate too high (--lr 1e+38)"
+    assert entry == {"epoch": 1, "epochs": 2, "step": 1, "steps_per_epoch": 1,
+                     "phase": "train", "what": "a step made the weights non-finite (the "
+                     "gradient or the update overflowed)",
+                     "reason": "learning rate too high (--lr 1e+300)",
+                     "advice": "try a smaller --lr (this run: 1e+300)",
+                     "kept": "the weights from before this step"}
     assert info.value.metrics["diverged"] == entry and info.value.metrics["frozen_backbone"]
+    assert info.value.metrics["history"] == []
     saved = ember.load(str(tmp_path / "run" / "model.pth"))
     assert _finite(saved) and tuple(saved["fc.weight"].shape) == (2, 512)
+    # the backbone is the starting one, bit for bit
+    np.testing.assert_array_equal(saved["layer3.1.conv2.weight"].numpy(),
+                                  ember.load(str(start))["layer3.1.conv2.weight"].numpy())
     assert _strict_json(tmp_path / "run" / "metrics.json")["diverged"] == entry
+    assert not (tmp_path / "run" / "training.png").exists()
 
 
 def test_predict_refuses_a_model_with_nan_weights(tmp_path, capsys):
