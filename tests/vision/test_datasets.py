@@ -131,6 +131,25 @@ def test_digits_need_no_scikit_learn(monkeypatch):
     assert len(load_digits_dataset(image_size=8)) == 1797
 
 
+def test_missing_or_damaged_digits_file_says_so(tmp_path, monkeypatch):
+    import gzip
+
+    from ember_vision.datasets import digits
+
+    monkeypatch.setattr(digits, "_DATA_FILE", "data/no-such-file.csv.gz")
+    with pytest.raises(FileNotFoundError, match="missing from this ember-vision install"):
+        load_digits_arrays()
+    # a damaged copy: a well-formed CSV of the wrong shape
+    damaged = tmp_path / "ember_vision" / "data" / "digits.csv.gz"
+    damaged.parent.mkdir(parents=True)
+    with gzip.open(damaged, "wt") as f:
+        f.write("1,2,3\n")
+    monkeypatch.setattr(digits, "_DATA_FILE", "data/digits.csv.gz")
+    monkeypatch.setattr(digits.resources, "files", lambda package: tmp_path / package)
+    with pytest.raises(RuntimeError, match="is damaged"):
+        load_digits_arrays()
+
+
 def test_digits_licence_note_ships_beside_the_data():
     from importlib import resources
 

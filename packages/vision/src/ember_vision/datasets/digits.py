@@ -27,6 +27,9 @@ def load_digits_arrays():
     ``target``: each line of the file is 64 pixels in row-major order, then the digit.
     """
     path = resources.files("ember_vision").joinpath(_DATA_FILE)
+    if not path.is_file():  # an install built without the package data
+        raise FileNotFoundError(f"the digits data file {_DATA_FILE} is missing from this "
+                                "ember-vision install; reinstall ember-vision")
     with path.open("rb") as raw, gzip.open(raw, "rt") as text:
         table = np.loadtxt(text, delimiter=",", dtype=np.int64, ndmin=2)
     if table.shape != (NUM_IMAGES, 65) or table.min() < 0 or table[:, :64].max() > 16:
