@@ -135,9 +135,10 @@ def test_finetune_train_all_then_predict(tmp_path, capsys):
     # with batches of 4 (and a last one of 2) its gradients, ~1 / std of those few values,
     # made the run chaotic: weights reached ~2e3 after one epoch and whether outputs stayed
     # finite depended on the CPU's rounding. One batch of all 10 training images, lr 0.001
-    # and 2 steps keep every output near 1 (train losses agree to ~1e-6 across thread
-    # counts and convolution algorithms). The divergence path is tested on purpose in
-    # test_finetune_divergence.py.
+    # and 2 steps keep every output near 1, some 37 orders of magnitude from overflow (the
+    # losses agree to ~1e-7 across thread counts, ~1e-4 between Winograd and im2col
+    # convolutions); the assertions need only finiteness and structure. The divergence
+    # path is tested on purpose in test_finetune_divergence.py.
     code, text, err = _run(["finetune", "--data", str(data), "--weights", "none",
                             "--epochs", "2", "--image-size", "16", "--batch-size", "10",
                             "--lr", "0.001", "--no-progress", "--out", str(out)], capsys)
