@@ -14,8 +14,9 @@ from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
 )
+from ._device import device, get_default_device, set_default_device
 from ._creation import (
-    arange, as_tensor, asarray, device, empty, empty_like, eye, from_numpy, full, full_like,
+    arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
     linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
@@ -75,7 +76,7 @@ def is_grad_enabled_():  # pragma: no cover - kept private
 __version__ = "0.1.0"
 
 # The layers built on the Tensor: modules, optimizers, data loading, checkpoints.
-from . import backends, nn, optim, utils  # noqa: E402
+from . import accelerator, backends, cuda, nn, optim, utils  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 from .autograd.anomaly_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402
 from .nn.functional import log_softmax, softmax  # noqa: E402

@@ -6,60 +6,13 @@ import ember_tensor as et
 from ember_tensor import Array
 from ember_tensor import _dtype as D
 
+from ._device import FACTORY, LIKE, TENSOR, default_is_set
+from ._device import check as check_device
 from ._tensor import _REQUIRES_GRAD_DTYPE, Tensor
 
 
-class device:
-    """``ember.device('cpu')``: Ember runs on the CPU only."""
-
-    __module__ = "ember"
-
-    def __init__(self, type="cpu", index=None):
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        if not isinstance(type, str):
-            raise TypeError(f"device() received an invalid combination of arguments - got "
-                            f"({builtins_name(type)})")
-        if ":" in type:
-            type, idx = type.split(":", 1)
-            index = int(idx)
-        self.type = type
-        self.index = index
-
-    def __repr__(self):
-        if self.index is None:
-            return f"device(type='{self.type}')"
-        return f"device(type='{self.type}', index={self.index})"
-
-    def __str__(self):
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
-
-    def __hash__(self):
-        return hash((self.type, self.index))
-
-
-def builtins_name(x):
-    return type(x).__name__
-
-
-def _check_device(dev):
-    if dev is None:
-        return
-    d = dev if isinstance(dev, device) else device(str(dev)) if not isinstance(dev, int) else None
-    if d is None or d.type != "cpu":
-        name = d.type if d is not None else "cuda"
-        if name == "cuda":
-            raise AssertionError("Torch not compiled with CUDA enabled")
-        raise RuntimeError(f"Ember runs on the CPU only; device '{dev}' is not available")
-
-
-def _finish(array, requires_grad, device=None):
-    _check_device(device)
+def _finish(array, requires_grad, device=None, op=FACTORY):
+    check_device(device, op)
     t = Tensor._make(array)
     if requires_grad:
         if not array.dtype.is_floating_point:
@@ -88,7 +41,8 @@ def _unwrap(data):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    if dtype is None and device is None and (type(data) is list or type(data) is tuple):
+    if (dtype is None and device is None and (type(data) is list or type(data) is tuple)
+            and not default_is_set()):
         fast = _flat_float_tensor(data, requires_grad)
         if fast is not None:
             return fast
@@ -103,7 +57,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     array = et.tensor(data, dtype=dtype)
     if array._np.ndim and _is_scalar_data(data):  # a scalar makes a 0-d tensor
         array = Array(array._np.reshape(()))
-    return _finish(array, requires_grad, device)
+    return _finish(array, requires_grad, device, TENSOR)
 
 
 def _flat_float_tensor(data, requires_grad):
@@ -136,13 +90,17 @@ def _is_scalar_data(data):
 
 def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
+        check_device(device, TENSOR)
         dtype = D.as_dtype(dtype)
         return data if dtype in (None, data.dtype) else data.to(dtype)
-    return _finish(et.as_tensor(_unwrap(data), dtype=dtype), False, device)
+    return _finish(et.as_tensor(_unwrap(data), dtype=dtype), False, device, TENSOR)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
-    t = as_tensor(obj, dtype=dtype, device=device) if not copy else tensor(obj, dtype=dtype)
+    if copy:
+        t = tensor(obj, dtype=dtype, device=device)
+    else:
+        t = as_tensor(obj, dtype=dtype, device=device)
     if requires_grad:
         t.requires_grad_()
     return t
@@ -180,7 +138,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
 def _like(factory):
     def fn(input, *, dtype=None, layout=None, device=None, requires_grad=False,
            memory_format=None):
-        return _finish(factory(input._data, dtype=dtype), requires_grad, device)
+        check_device(device, LIKE, default=False)  # the input's device, not the default
+        return _finish(factory(input._data, dtype=dtype), requires_grad, "cpu")
     fn.__name__ = factory.__name__
     return fn
 
@@ -192,17 +151,22 @@ empty_like = _like(et.empty_like)
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    return _finish(et.full_like(input._data, fill_value, dtype=dtype), requires_grad, device)
+    check_device(device, LIKE, default=False)
+    return _finish(et.full_like(input._data, fill_value, dtype=dtype), requires_grad, "cpu")
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    check_device(device, LIKE, default=False)
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device="cpu")
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    check_device(device, LIKE, default=False)
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 device="cpu")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -214,7 +178,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
+    check_device(device, LIKE, default=False)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device="cpu")
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -236,20 +201,26 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     return _finish(et.eye(n, m, dtype=dtype), requires_grad, device)
 
 
+def _own(device):
+    """new_* put the result on self's device (the CPU), never on the default device."""
+    return "cpu" if device is None else device
+
+
 def _new_factory(factory):
     def method(self, *size, dtype=None, device=None, requires_grad=False):
-        return factory(*size, dtype=dtype or self.dtype, device=device,
+        return factory(*size, dtype=dtype or self.dtype, device=_own(device),
                        requires_grad=requires_grad)
     return method
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=_own(device),
+                requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     return tensor(data.detach() if isinstance(data, Tensor) else data,
-                  dtype=dtype or self.dtype, requires_grad=requires_grad)
+                  dtype=dtype or self.dtype, device=_own(device), requires_grad=requires_grad)
 
 
 def _inplace_random(kernel_fn):

@@ -243,9 +243,9 @@ class Tensor:
 
     @property
     def device(self):
-        from ._creation import device
+        from ._device import CPU
 
-        return device("cpu")
+        return CPU
 
     @property
     def is_cuda(self):

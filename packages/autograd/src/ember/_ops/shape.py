@@ -229,9 +229,9 @@ def to(input, *args, **kwargs):
         else:
             device = a
     if device is not None:
-        from .._creation import _check_device
+        from .._device import check
 
-        _check_device(device)
+        check(device)
     dtype = D.as_dtype(dtype)
     if dtype is None or (dtype is input.dtype and not copy):
         if copy:
@@ -265,8 +265,13 @@ def _device_noop(input, *args, **kwargs):
     return input
 
 
-def _cuda(input, *args, **kwargs):
-    raise AssertionError("Torch not compiled with CUDA enabled")
+def _cuda(input, device=None, non_blocking=False, memory_format=None):
+    from .._device import as_device, check
+
+    dev = as_device("cuda" if device is None else device)
+    if dev.type != "cuda":
+        raise RuntimeError("Invalid device, must be cuda device")
+    check(dev)  # raises: torch's CPU build has no CUDA, and neither has Ember
 
 
 # ---- joining / splitting --------------------------------------------------------------------

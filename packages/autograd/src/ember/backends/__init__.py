@@ -1,4 +1,4 @@
 """``ember.backends``: what the running build can do, under torch's names."""
-from . import cpu
+from . import cpu, cuda, cudnn, mps
 
-__all__ = ["cpu"]
+__all__ = ["cpu", "cuda", "cudnn", "mps"]

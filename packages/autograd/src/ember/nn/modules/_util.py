@@ -4,19 +4,24 @@ from itertools import repeat
 
 import ember_tensor
 
+from ..._device import FACTORY
+from ..._device import check as _check
 from ..._tensor import Tensor
 
 
-def empty(*shape, dtype=None):
+def empty(*shape, dtype=None, device=None):
     """An uninitialised tensor for a layer to fill with its init scheme."""
+    _check(device, FACTORY)  # a layer's device= (or the default) must be the CPU
     return Tensor._make(ember_tensor.empty(*shape, dtype=dtype))
 
 
-def zeros(*shape, dtype=None):
+def zeros(*shape, dtype=None, device=None):
+    _check(device, FACTORY)
     return Tensor._make(ember_tensor.zeros(*shape, dtype=dtype))
 
 
-def ones(*shape, dtype=None):
+def ones(*shape, dtype=None, device=None):
+    _check(device, FACTORY)
     return Tensor._make(ember_tensor.ones(*shape, dtype=dtype))
 
 

@@ -7,6 +7,7 @@ follow torch word for word: they are API (checkpoints and user code depend on th
 """
 from collections import OrderedDict
 
+from ..._device import as_device
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
@@ -389,17 +390,23 @@ class Module(StateDictMixin):
         return self
 
     def to(self, *args, **kwargs):
-        dtype = kwargs.get("dtype")
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if _is_dtype(a):
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
-        if dtype is None:
-            return self  # device moves are no-ops: Ember has only the CPU
-        if not dtype.is_floating_point:
+            elif a is not None and not isinstance(a, bool):  # a bool is non_blocking
+                device = a
+        if device is not None:
+            device = as_device(device)  # a bad name or an int index fails even with no tensors
+        if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
+        if device is not None and device.type != "cpu":
+            self._apply(lambda t: t.to(device))  # the first tensor raises, as in torch
+        if dtype is None:
+            return self  # the CPU is where everything already is
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self):
@@ -418,7 +425,8 @@ class Module(StateDictMixin):
         return self
 
     def cuda(self, device=None):
-        raise RuntimeError("Ember runs on the CPU only: there is no CUDA device")
+        # torch moves each tensor: a module without any returns itself, others raise
+        return self._apply(lambda t: t.cuda(device))
 
     def share_memory(self):
         return self
