@@ -4,11 +4,17 @@ several paths, assignment through masks and slices on non-leaves.
 Expected values were read off torch 2.13 (CPU); test_torch_dropin.py checks the same cases
 against live torch.
 """
+import re
+
 import numpy as np
 import pytest
 
 import ember
 import ember_tensor as et
+
+def re_start(text):
+    return "^" + re.escape(text)
+
 
 DTYPES = ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"]
 
@@ -215,3 +221,134 @@ def test_a_0d_integer_tensor_indexes_as_an_int():
     z = x * 1
     z[ember.tensor(0)] = 1.0
     assert z.grad_fn.name() == "CopySlices"
+
+
+# ---- small conveniences -----------------------------------------------------------------------
+def test_format_of_a_0d_tensor_formats_its_number():
+    t = ember.tensor(2.5)
+    assert f"{t}" == "2.5" and f"{t:.2f}" == "2.50" and format(t, ".2f") == "2.50"
+    assert f"{t:e}" == "2.500000e+00" and f"{t:<8}|" == "2.5     |"
+    assert f"{ember.tensor(0.1)}" == "0.10000000149011612"  # the float32 value, as torch
+    assert f"{ember.tensor(7)}" == "7" and f"{ember.tensor(7):05d}" == "00007"
+    assert f"{ember.tensor(True)}" == "True"
+    assert f"{ember.tensor(0.5, requires_grad=True) * 2}" == "1.0"
+    assert "loss: {:>7f}".format(ember.tensor(0.123456789)) == "loss: 0.123457"
+    assert str(t) == "tensor(2.5000)"
+
+
+def test_format_of_other_tensors_is_objects():
+    t = ember.tensor([1.0, 2.0])
+    assert f"{t}" == "tensor([1., 2.])"
+    for bad in (t, ember.tensor([1.0])):
+        with pytest.raises(TypeError, match=r"^unsupported format string passed to "
+                                            r"Tensor.__format__$"):
+            f"{bad:.2f}"
+    p = ember.nn.Parameter(ember.tensor(2.5))
+    assert f"{p}" == "Parameter containing:\ntensor(2.5000, requires_grad=True)"
+    with pytest.raises(TypeError, match="^unsupported format string passed to "
+                                        "Parameter.__format__$"):
+        f"{p:.2f}"
+
+
+def test_tensor_from_a_range():
+    assert repr(ember.tensor(range(4))) == "tensor([0, 1, 2, 3])"
+    assert repr(ember.tensor(range(0))) == "tensor([])"
+    assert repr(ember.tensor(range(1, 10, 3), dtype=ember.float32)) == "tensor([1., 4., 7.])"
+    assert ember.tensor([range(2), range(2)]).tolist() == [[0, 1], [0, 1]]
+    assert ember.as_tensor(range(3)).dtype is ember.int64
+    assert ember.tensor(range(2**40, 2**40 + 2)).tolist() == [2**40, 2**40 + 1]
+
+
+@pytest.mark.parametrize("value, dtype", [
+    (np.float64(2.5), "float64"), (np.float32(2.5), "float32"), (np.float16(2.5), "float16"),
+    (np.int64(3), "int64"), (np.int32(3), "int32"), (np.int16(3), "int16"),
+    (np.int8(3), "int8"), (np.uint8(3), "uint8"), (np.bool_(True), "bool"),
+])
+def test_a_numpy_scalar_keeps_its_dtype(value, dtype):
+    expected = getattr(ember, dtype)
+    for made in (ember.tensor(value), ember.as_tensor(value), ember.tensor([value, value])):
+        assert made.dtype is expected
+    assert ember.tensor(value).shape == ember.Size([])
+    assert ember.tensor(value, dtype=ember.float32).dtype is ember.float32
+
+
+@pytest.mark.parametrize("data, dtype", [
+    ([np.float64(1), 2.0], "float64"), ([2.0, np.float64(1)], "float64"),
+    ([np.float32(1), np.float64(1)], "float64"), ([1, np.float64(1)], "float64"),
+    ([np.int32(1), 2], "int64"), ([np.int32(1), 2.5], "float32"),
+    ([np.float16(1), 2], "float16"), ([np.uint8(1), np.int8(1)], "int16"),
+    ([np.uint8(1), True], "uint8"), ([[np.float64(1)], [2]], "float64"),
+    ([np.array([1.0, 2.0]), np.array([3.0, 4.0])], "float64"), ([[], []], "float32"),
+])
+def test_mixed_literals_promote_as_torch(data, dtype):
+    assert ember.tensor(data).dtype is getattr(ember, dtype)
+
+
+def test_tensor_refuses_what_torch_refuses():
+    with pytest.raises(TypeError, match="^new\\(\\): invalid data type 'str'$"):
+        ember.tensor([1.0, "a"])
+    with pytest.raises(RuntimeError, match="^Could not infer dtype of NoneType$"):
+        ember.tensor([1, None])
+    with pytest.raises(RuntimeError, match="^Could not infer dtype of dict$"):
+        ember.tensor({1: 2})
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_size_keyword(name):
+    f = getattr(ember, name)
+    assert f(size=(2, 3)).shape == ember.Size([2, 3])
+    assert f(size=[2]).shape == ember.Size([2]) and f(size=ember.Size([2])).shape == (2,)
+    assert f(size=()).shape == ember.Size([])
+    assert f(size=(np.int64(2), ember.tensor(3))).shape == (2, 3)
+    assert f(size=(2,), dtype=ember.float64).dtype is ember.float64
+    assert f(size=(2,), requires_grad=True).requires_grad
+    for bad, kind in ((3, "int"), (None, "NoneType"), ((2.5,), "tuple"),
+                      (ember.tensor([2, 3]), "Tensor")):
+        with pytest.raises(TypeError, match=f"^{name}\\(\\): argument 'size' must be tuple of "
+                                            f"ints, not {kind}$"):
+            f(size=bad)
+    if name in ("rand", "randn"):
+        start = f"{name}() received an invalid combination of arguments - got "
+        with pytest.raises(TypeError, match=re_start(start + "(int, size=tuple)")):
+            f(2, size=(2, 3))
+        with pytest.raises(TypeError, match=re_start(start + "()")):
+            f()
+        with pytest.raises(TypeError, match=f'^{name}\\(\\) missing 1 required positional '
+                                            'arguments: "size"$'):
+            f(dtype=ember.float64)
+    else:
+        with pytest.raises(TypeError, match=f"^{name}\\(\\) got multiple values for argument "
+                                            "'size'$"):
+            f(2, size=(2, 3))
+        with pytest.raises(TypeError, match=f'^{name}\\(\\) missing 1 required positional '
+                                            'arguments: "size"$'):
+            f()
+
+
+def test_seeded_size_keyword_draws_as_positional():
+    g = ember.Generator().manual_seed(0)
+    a = ember.rand(size=(3,), generator=g)
+    b = ember.rand(3, generator=ember.Generator().manual_seed(0))
+    assert a.tolist() == b.tolist()
+    assert ember.full(size=(2,), fill_value=3).tolist() == [3, 3]
+    assert ember.full(size=(2,), fill_value=1.5).dtype is ember.float32
+
+
+def test_indexing_with_a_range():
+    x = ember.arange(6).reshape(3, 2)
+    assert x[range(2)].tolist() == [[0, 1], [2, 3]]
+    assert x[range(0, 3, 2)].tolist() == [[0, 1], [4, 5]]
+    assert x[range(2), 1].tolist() == [1, 3] and x[range(2), range(2)].tolist() == [0, 3]
+    assert x[range(-2, 0)].tolist() == [[2, 3], [4, 5]]
+    assert x[:, range(1, 2)].tolist() == [[1], [3], [5]]
+    assert repr(x[range(0)]) == "tensor([], size=(0, 2), dtype=ember.int64)"
+    with pytest.raises(IndexError, match="^index 3 is out of bounds for dimension 0 with size 3$"):
+        x[range(4)]
+    y = x.clone()
+    y[range(2)] = 0
+    assert y.tolist() == [[0, 0], [0, 0], [4, 5]]
+    w = ember.arange(6.0).reshape(3, 2).requires_grad_()
+    picked = w[range(0, 3, 2)]
+    assert picked.grad_fn.name() == "IndexBackward0"
+    picked.sum().backward()
+    assert w.grad.tolist() == [[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]

@@ -1,6 +1,5 @@
 """Device idioms against live torch (a CPU-only build): the same answers, and the same
 exception types and messages when a script uses a device that is not there."""
-import re
 
 import numpy as np
 import pytest
@@ -8,27 +7,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import ember  # noqa: E402
+from dropin_helpers import outcome  # noqa: E402
+from dropin_helpers import same as _same  # noqa: E402
 
 if torch.cuda.is_available() or torch.backends.mps.is_available():
     pytest.skip("the oracle is torch's CPU-only build", allow_module_level=True)
 
 
-def _even(text):
-    """Reprs say ``ember.`` where torch says ``torch.`` (README): compare without either."""
-    return re.sub(r"\b(torch|ember)\.", "", text)
-
-
-def outcome(lib, fn):
-    """What ``fn(lib)`` does: ("ok", its repr) or ("raise", type name, message)."""
-    try:
-        value = fn(lib)
-    except BaseException as exc:  # noqa: BLE001 - AssertionError is part of what we compare
-        return ("raise", type(exc).__name__, _even(str(exc)))
-    return ("ok", _even(repr(value)))
-
-
 def same(fn):
-    assert outcome(ember, fn) == outcome(torch, fn)
+    _same(torch, fn)
 
 
 def mps_prefix(fn):

@@ -1,5 +1,7 @@
 """Tensor factories (``tensor``, ``zeros``, ``rand``, ...) with torch's keyword arguments
 (``dtype=``, ``device=``, ``requires_grad=``), built on ember_tensor's Array factories."""
+import operator
+
 import numpy as np
 
 import ember_tensor as et
@@ -110,14 +112,46 @@ def from_numpy(ndarray):
     return Tensor._make(et.from_numpy(ndarray))
 
 
+_NO_SIZE = object()
+
+
+def _size_args(name, args, size, bare):
+    """The shape arguments of ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``,
+    refused with the TypeError torch's argument parser gives (``bare``: no keywords given)."""
+    if size is _NO_SIZE:
+        if args:
+            return args
+        if bare and name in ("rand", "randn"):  # torch's overloads: no argument to name
+            raise TypeError(f"{name}() received an invalid combination of arguments - got ()")
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if args:
+        if name in ("rand", "randn"):
+            got = ", ".join(type(a).__name__ for a in args)
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"({got}, size={type(size).__name__})")
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    try:
+        if not isinstance(size, (tuple, list)):
+            raise TypeError
+        return (tuple(operator.index(s) for s in size),)
+    except TypeError:
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}") from None
+
+
 def _sized(factory):
-    def fn(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-           pin_memory=False, memory_format=None, generator=None):
+    name = factory.__name__
+
+    def fn(*args, size=_NO_SIZE, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False, memory_format=None, generator=None):
         kwargs = {"dtype": dtype}
         if generator is not None:
             kwargs["generator"] = generator
-        return _finish(factory(*size, **kwargs), requires_grad, device)
-    fn.__name__ = factory.__name__
+        bare = (out is None and dtype is None and layout is None and device is None
+                and not requires_grad and generator is None)
+        array = factory(*_size_args(name, args, size, bare), **kwargs)
+        return _finish(array, requires_grad, device)
+    fn.__name__ = fn.__qualname__ = name
     return fn
 
 

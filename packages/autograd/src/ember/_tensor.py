@@ -352,9 +352,11 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __format__(self, spec):
-        if self._data._np.ndim == 0 and spec:
+        # as torch: a plain 0-d Tensor formats its number, even for f"{t}" ("2.5", not the
+        # repr); anything else formats as object does (str(t), or TypeError for a spec)
+        if self._data._np.ndim == 0 and type(self) is Tensor:
             return self.item().__format__(spec)
-        return object.__format__(repr(self), spec) if spec else repr(self)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (np.array(self._data._np), self._requires_grad))

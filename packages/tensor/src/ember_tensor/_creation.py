@@ -28,37 +28,47 @@ def _flat_plain(data):
 
 
 def _infer_dtype(data):
-    """torch.tensor's dtype inference: bool < int64 < default float over nested sequences."""
+    """torch.tensor's dtype inference: each element's own dtype, promoted over the whole nest.
+
+    Python bools, ints and floats are bool, int64 and the default float; a NumPy scalar or
+    array, or an Array, keeps its dtype (``tensor(np.float64(2.5))`` is float64, and so is
+    ``tensor([np.float64(1), 2.0])``); an empty sequence is the default float.
+    """
     if _flat_plain(data) and data:
         kinds = set(map(type, data))
         if builtins.float in kinds:
             return D.get_default_dtype()
         return D.int64 if builtins.int in kinds else D.bool
-    kind = None  # 0 bool, 1 int, 2 float
+    python = {builtins.bool: D.bool, builtins.int: D.int64,
+              builtins.float: D.get_default_dtype()}
+    result = None
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, Array):
-            d = x.dtype
-            k = 2 if d.is_floating_point else (0 if d is D.bool else 1)
-            kind = k if kind is None else max(kind, k)
-        elif isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, (builtins.bool, np.bool_)):
-            kind = 0 if kind is None else kind
-        elif isinstance(x, (builtins.int, np.integer)):
-            kind = 1 if kind is None else max(kind, 1)
-        elif isinstance(x, (builtins.float, np.floating)):
-            kind = 2
-        elif isinstance(x, complex):
-            raise TypeError("Ember has no complex dtypes")
-        else:
-            raise TypeError(
-                f"Could not infer dtype of {type(x).__name__}"
-            )
-    if kind is None or kind == 2:
-        return D.get_default_dtype()
-    return D.int64 if kind == 1 else D.bool
+        d = python.get(type(x))
+        if d is None:
+            if isinstance(x, (list, tuple, range)):
+                if len(x) == 0:
+                    d = D.get_default_dtype()
+                else:
+                    stack.extend(x)
+                    continue
+            elif isinstance(x, (np.generic, np.ndarray)):  # before float: np.float64 is one
+                d = D.from_numpy_dtype(x.dtype)
+            elif isinstance(x, Array):
+                d = x.dtype
+            elif isinstance(x, (builtins.bool, builtins.int, builtins.float)):  # subclasses
+                d = python[builtins.bool if isinstance(x, builtins.bool) else (
+                    builtins.int if isinstance(x, builtins.int) else builtins.float)]
+            elif isinstance(x, complex):
+                raise TypeError("Ember has no complex dtypes")
+            elif isinstance(x, str):
+                raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+            else:
+                raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+        if d is not result:
+            result = d if result is None else D.promote_types(result, d)
+    return result
 
 
 def _to_nested(data):

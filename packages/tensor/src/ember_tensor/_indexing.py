@@ -70,7 +70,7 @@ def _convert(index, shape):
         elif isinstance(item, (builtins.int, np.integer)):
             out.append(_int_index(item, shape, dim))
             dim += 1
-        elif isinstance(item, (list, tuple)):
+        elif isinstance(item, (list, tuple, range)):
             arr = np.asarray(item)
             if arr.dtype == np.bool_:
                 out.append(arr)
