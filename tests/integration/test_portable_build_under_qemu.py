@@ -52,7 +52,11 @@ def _emulated(cpu, code):
         if os.environ.get("CI"):
             pytest.fail("qemu-x86_64 is missing in CI: .ci/run installs Debian's qemu-user")
         pytest.skip("qemu-x86_64 not installed (Debian package qemu-user)")
-    env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU"}
+    # The emulated CPU is another machine: settings that pin a library to the host's CPU
+    # (OpenBLAS's core type, set on some hosts here; NumPy's or Ember's level) would run
+    # the host's instructions on it. Each library detects the emulated CPU itself instead.
+    host_only = ("EMBER_CPU", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES")
+    env = {k: v for k, v in os.environ.items() if k not in host_only}
     # qemu warns once per CPUID feature its TCG lacks; those lines are not the program's
     proc = subprocess.run([QEMU, "-cpu", cpu, sys.executable, "-c", code], env=env,
                           capture_output=True, text=True, timeout=600)
