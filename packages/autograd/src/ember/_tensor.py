@@ -76,6 +76,8 @@ class Tensor:
         "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_output_nr",
         "_hooks", "_accumulator", "_retains_grad", "_inference", "__dict__", "__weakref__",
     )
+    # Rare, so not a slot: a class-level None the instance __dict__ shadows once registered.
+    _post_accumulate_grad_hooks = None
 
     def __init__(self, *args, **kwargs):
         if kwargs:
@@ -188,6 +190,21 @@ class Tensor:
             self._hooks = _HookDict()
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after this leaf's gradient has been accumulated into
+        ``.grad`` during backward (data-parallel training starts communication there).
+        Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = _HookDict()
+        handle = RemovableHandle(self._post_accumulate_grad_hooks)
+        self._post_accumulate_grad_hooks[handle.id] = hook
         return handle
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -215,6 +215,10 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
                     variable._grad = make_tensor(grads[0]._data)
                 else:
                     _accumulate_into(variable, grads[0], create_graph)
+                if variable._post_accumulate_grad_hooks:
+                    grads = None  # the hook sees .grad, and the engine must not pin it
+                    for fn in list(variable._post_accumulate_grad_hooks.values()):
+                        fn(variable)
             continue
         if restrict and not _feeds_other_target(node, needed):
             _release_and_continue(node, retain_graph)
