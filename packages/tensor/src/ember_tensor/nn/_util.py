@@ -31,6 +31,15 @@ def nd(a):
     raise TypeError(f"expected an Array, got {type(a).__name__}")
 
 
+def kernel_array(a, dtype=None):
+    """``a`` as a C-contiguous ndarray the kernels can take. Their typed memoryviews are not
+    const, so Cython refuses read-only buffers, and ``np.ascontiguousarray`` hands a
+    read-only broadcast back unchanged when it is already contiguous (one element, as the
+    gradient of ``out.sum()`` for a one-element ``out``): copy then, and only then."""
+    out = np.ascontiguousarray(a, dtype=dtype)
+    return out if out.flags.writeable else out.copy()
+
+
 def wrap(a):
     # NumPy turns 0-d results into scalars; an Array needs the ndarray back
     return Array(a if isinstance(a, np.ndarray) else np.asarray(a))

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._kernels.im2col import col2im, im2col
 from ._conv_threads import can_split, run_tasks, serial_region
-from ._util import BufferPool, nd, pair, scalar_name, size_str, wrap
+from ._util import BufferPool, kernel_array, nd, pair, scalar_name, size_str, wrap
 from .winograd import conv3x3 as _winograd_conv3x3
 from .winograd import conv3x3_grad_weight as _winograd_grad_weight
 from .winograd import use_winograd as _winograd_fits
@@ -208,12 +208,12 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     unbatched = xa.ndim == 3
     if unbatched:
         xa = xa[None]
-    xa = np.ascontiguousarray(xa)
-    wa = np.ascontiguousarray(wa)
+    xa = kernel_array(xa)
+    wa = kernel_array(wa)
     g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
     out = np.empty((g.N, g.Cout, g.OH, g.OW), xa.dtype)
     if out.size and _use_winograd(g, xa.dtype):
-        _winograd_conv3x3(xa, wa, out, None if ba is None else np.ascontiguousarray(ba))
+        _winograd_conv3x3(xa, wa, out, None if ba is None else kernel_array(ba))
     elif out.size:
         _forward(xa, wa, out, g)
         if ba is not None:
@@ -305,9 +305,9 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
             f"expected scalar type {scalar_name(xa.dtype)} but found {scalar_name(go.dtype)}"
         )
     need_x, need_w, need_b = (bool(m) for m in output_mask)
-    xa = np.ascontiguousarray(xa)
-    wa = np.ascontiguousarray(wa)
-    go = np.ascontiguousarray(go)
+    xa = kernel_array(xa)
+    wa = kernel_array(wa)
+    go = kernel_array(go)
     work = go.size and g.K and (need_x or need_w)
     gx = gw = None
     winograd_x = bool(work and need_x and _use_winograd(g, xa.dtype, g.Cout, g.C))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._kernels import embedding as _k
-from ._util import nd, size_str, wrap
+from ._util import kernel_array, nd, size_str, wrap
 
 _INDEX_TYPES = (np.int64, np.int32)
 _TORCH_TYPE_NAMES = {
@@ -28,7 +28,7 @@ def embedding(weight, indices, padding_idx=None):
         raise RuntimeError("'weight' must be 2-D")
     _check_index_dtype(idx)
     out = np.empty((idx.size, w.shape[1]), w.dtype)
-    _k.gather(np.ascontiguousarray(w), idx, out)
+    _k.gather(kernel_array(w), idx, out)
     return wrap(out.reshape(idx.shape + (w.shape[1],)))
 
 
@@ -49,7 +49,7 @@ def embedding_backward(grad_out, indices, num_weights, padding_idx=None):
     elif padding_idx < 0:
         padding_idx += num_weights
     if go.dtype in (np.float32, np.float64):
-        _k.scatter_add(np.ascontiguousarray(rows), idx, gw, padding_idx)
+        _k.scatter_add(kernel_array(rows), idx, gw, padding_idx)
     else:
         # no kernel for other dtypes (torch has no gradients for integer tables)
         flat = idx.reshape(-1)

@@ -5,7 +5,7 @@ import operator
 import numpy as np
 
 from .._kernels import nll_loss as _k
-from ._util import nd, scalar_name, size_str, wrap
+from ._util import kernel_array, nd, scalar_name, size_str, wrap
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -54,11 +54,11 @@ def _layout(lp, t):
     else:
         N, C = lp.shape[:2]
         lp3, t2 = lp.reshape(N, C, -1), t.reshape(N, -1)
-    return lp3, np.ascontiguousarray(t2, dtype=np.int64)
+    return lp3, kernel_array(t2, dtype=np.int64)
 
 
 def _weight(w):
-    return None if w is None else np.ascontiguousarray(w.reshape(-1), dtype=np.float64)
+    return None if w is None else kernel_array(w.reshape(-1), dtype=np.float64)
 
 
 def nll_loss(log_probs, target, weight=None, reduction="mean", ignore_index=-100):
@@ -95,7 +95,7 @@ def nll_loss_backward(grad_out, log_probs, target, weight=None, reduction="mean"
             raise RuntimeError(
                 f"Expected a tensor of size {size_str(t.shape)} for grad_output, but got "
                 f"{size_str(go.shape)}")
-        g2 = np.ascontiguousarray(go.reshape(t2.shape), dtype=lp.dtype)
+        g2 = kernel_array(go.reshape(t2.shape), dtype=lp.dtype)
         _k.nll_backward(gi, t2, wv, ignore_index, g2)
     else:
         if go.size != 1:

@@ -11,12 +11,12 @@ import numpy as np
 from .._kernels import layer_norm as _ln
 from .._kernels import norm as _k
 from .._size import Size
-from ._util import nd, scalar_name, size_str, wrap
+from ._util import kernel_array, nd, scalar_name, size_str, wrap
 
 
 def _blocks(xa):
     """(N, C, *) -> contiguous (N, C, L) view or copy."""
-    xa = np.ascontiguousarray(xa)
+    xa = kernel_array(xa)
     return xa.reshape(xa.shape[0], xa.shape[1], -1)
 
 
@@ -36,7 +36,7 @@ def _check_bn(xa, weight, bias, running_mean, running_var):
 def _vec(v, C, default):
     if v is None:
         return np.full(C, default, np.float64)
-    return np.ascontiguousarray(v.reshape(C), dtype=np.float64)
+    return kernel_array(v.reshape(C), dtype=np.float64)
 
 
 def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps,
@@ -151,7 +151,7 @@ def _ln_shape(xa, normalized_shape, w, b):
 
 
 def _ln_vec(v, D):
-    return None if v is None else np.ascontiguousarray(v.reshape(D), dtype=np.float64)
+    return None if v is None else kernel_array(v.reshape(D), dtype=np.float64)
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -167,7 +167,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     rstd = np.full(M, np.nan)  # an empty row's variance is 0/0, as torch reports
     y = np.empty(xa.shape, xa.dtype)
     if D:
-        _ln.forward(np.ascontiguousarray(xa).reshape(M, D), y.reshape(M, D), _ln_vec(w, D),
+        _ln.forward(kernel_array(xa).reshape(M, D), y.reshape(M, D), _ln_vec(w, D),
                     _ln_vec(b, D), float(eps), mean, rstd)
     return (wrap(y), wrap(mean.astype(xa.dtype).reshape(stat_shape)),
             wrap(rstd.astype(xa.dtype).reshape(stat_shape)))
@@ -190,10 +190,10 @@ def layer_norm_backward(grad_out, x, normalized_shape, mean, rstd, weight=None, 
     gx = np.empty(xa.shape, xa.dtype) if need_x else None
     if D:
         gw, gb = _ln.backward(
-            np.ascontiguousarray(go, dtype=xa.dtype).reshape(M, D),
-            np.ascontiguousarray(xa).reshape(M, D),
-            np.ascontiguousarray(nd(mean).reshape(M), dtype=np.float64),
-            np.ascontiguousarray(nd(rstd).reshape(M), dtype=np.float64),
+            kernel_array(go, dtype=xa.dtype).reshape(M, D),
+            kernel_array(xa).reshape(M, D),
+            kernel_array(nd(mean).reshape(M), dtype=np.float64),
+            kernel_array(nd(rstd).reshape(M), dtype=np.float64),
             _ln_vec(w, D), None if gx is None else gx.reshape(M, D), need_w, need_b)
     else:
         gw = gb = np.zeros(0)

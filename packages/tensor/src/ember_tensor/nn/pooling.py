@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from .._kernels import pool as _k
-from ._util import nd, pair, scalar_name, size_str, wrap
+from ._util import kernel_array, nd, pair, scalar_name, size_str, wrap
 
 
 def _out_size(n, k, p, s, d, ceil_mode):
@@ -69,7 +69,7 @@ def _params(x, kernel_size, stride, padding, dilation, ceil_mode, dilated_pad_ru
 
 
 def _as_planes(a):
-    a = np.ascontiguousarray(a)
+    a = kernel_array(a)
     return a.reshape((-1,) + a.shape[-2:])
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._array import _wrap_dim
 from .._kernels import softmax as _k
-from ._util import nd, scalar_name, size_str, wrap
+from ._util import kernel_array, nd, scalar_name, size_str, wrap
 
 
 def _prep(x, dim, op):
@@ -20,7 +20,7 @@ def _prep(x, dim, op):
 
 def _blocks(a, d):
     """Contiguous (outer, D, inner) view (or copy) of ``a`` with ``d`` in the middle."""
-    a = np.ascontiguousarray(a)
+    a = kernel_array(a)
     if d is None:
         return a.reshape(1, 1, 1)
     return a.reshape(math.prod(a.shape[:d]), a.shape[d], math.prod(a.shape[d + 1:]))
