@@ -76,7 +76,7 @@ def is_grad_enabled_():  # pragma: no cover - kept private
 __version__ = "0.1.0"
 
 # The layers built on the Tensor: modules, optimizers, data loading, checkpoints.
-from . import accelerator, backends, cuda, nn, optim, utils  # noqa: E402
+from . import accelerator, backends, cuda, distributed, nn, optim, utils  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 from .autograd.anomaly_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402
 from .nn.functional import log_softmax, softmax  # noqa: E402
