@@ -1,0 +1,201 @@
+"""``DistributedDataParallel``: one model replica per MPI rank, gradients averaged.
+
+At construction rank 0's parameters and buffers are broadcast, so every replica starts equal.
+During backward each parameter's post-accumulate-grad hook marks it ready; once all
+parameters of a bucket (about ``bucket_cap_mb`` of gradients, in reverse registration order,
+the order backward tends to finish them) are ready, the bucket's gradients are copied into
+one flat buffer, divided by the world size and summed with a non-blocking all-reduce, while
+backward goes on computing earlier layers. The hook of the last bucket waits for all of them
+and writes the averages back into ``.grad``, so backward returns with synchronised gradients.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from ... import distributed as dist
+from ...autograd import grad_mode
+from ..modules.module import Module
+
+__all__ = ["DistributedDataParallel"]
+
+_UNUSED = ("Expected to have finished reduction in the prior iteration before starting a new "
+           "one. This error indicates that your module has parameters that were not used in "
+           "producing loss. You can enable unused parameter detection by passing the keyword "
+           "argument `find_unused_parameters=True` to `torch.nn.parallel."
+           "DistributedDataParallel`, and by making sure all `forward` function outputs "
+           "participate in calculating loss.")
+
+
+class _Bucket:
+    """Parameters whose gradients travel together in one all-reduce."""
+
+    def __init__(self, params: list) -> None:
+        self.params = params
+        sizes = [p._data._np.size for p in params]
+        self.offsets = np.cumsum([0] + sizes)
+        self.flat = np.empty(int(self.offsets[-1]), dtype=params[0]._data._np.dtype)
+        self.pending = len(params)
+        self.work: Optional[dist.Work] = None
+
+
+class DistributedDataParallel(Module):
+    """Wraps ``module`` for data-parallel training over the default process group."""
+
+    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
+                 dim: int = 0, broadcast_buffers: bool = True, init_sync: bool = True,
+                 process_group: Any = None, bucket_cap_mb: Optional[float] = None,
+                 find_unused_parameters: bool = False, check_reduction: bool = False,
+                 gradient_as_bucket_view: bool = False, static_graph: bool = False) -> None:
+        super().__init__()
+        self.module = module
+        self.device_ids = device_ids
+        self.output_device = output_device
+        self.dim = dim
+        self.broadcast_buffers = broadcast_buffers
+        self.find_unused_parameters = find_unused_parameters
+        self.require_backward_grad_sync = True
+        self.process_group = process_group
+        self.world_size: int = dist.get_world_size(process_group)
+        self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb)
+                                    * 1024 * 1024)
+        if init_sync:
+            for t in self._states():
+                dist.broadcast(t.detach(), 0, group=process_group)
+        params = [p for _, p in module.named_parameters() if p.requires_grad]
+        self._buckets = self._make_buckets(params)
+        self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
+        self._syncing = False  # this backward reduces (set by forward)
+        self._in_flight: list[_Bucket] = []
+        self._handles = [p.register_post_accumulate_grad_hook(self._grad_ready)
+                         for p in params]
+
+    def _states(self) -> Iterator[Any]:
+        yield from (p for _, p in self.module.named_parameters())
+        yield from (b for _, b in self.module.named_buffers())
+
+    def _make_buckets(self, params: list) -> list[_Bucket]:
+        """Reverse registration order (backward reaches the last layers first), split by
+        dtype and by the byte cap; a parameter larger than the cap gets a bucket alone."""
+        buckets: list[_Bucket] = []
+        current: list = []
+        size = 0
+        for p in reversed(params):
+            nbytes = p._data._np.nbytes
+            if current and (size + nbytes > self.bucket_bytes_cap
+                            or p._data._np.dtype != current[0]._data._np.dtype):
+                buckets.append(_Bucket(current))
+                current, size = [], 0
+            current.append(p)
+            size += nbytes
+        if current:
+            buckets.append(_Bucket(current))
+        return buckets
+
+    @contextlib.contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Backward passes of forwards run inside accumulate gradients locally; the first
+        backward after it reduces the accumulated sums."""
+        old = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = old
+
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        if self._syncing and any(b.pending != len(b.params) for b in self._buckets):
+            raise RuntimeError(_UNUSED)
+        if self.broadcast_buffers and self.world_size > 1:
+            for _, b in self.module.named_buffers():
+                dist.broadcast(b.detach(), 0, group=self.process_group)
+        out = self.module(*inputs, **kwargs)
+        self._syncing = self.require_backward_grad_sync and grad_mode.is_grad_enabled()
+        if self._syncing:
+            self._reset()
+            if self.find_unused_parameters:
+                self._mark_unused(out)
+        return out
+
+    def _reset(self) -> None:
+        for b in self._buckets:
+            b.pending = len(b.params)
+            b.work = None
+        self._in_flight = []
+
+    def _mark_unused(self, out: Any) -> None:
+        """Parameters the output's graph does not reach will get no gradient: count them
+        ready now (they contribute zeros), or their buckets would never be reduced."""
+        from ...autograd.engine import _graph
+        roots = [t.grad_fn for t in _tensors(out) if t.grad_fn is not None]
+        deps, _ = _graph(roots, False)
+        reached = {id(node.variable) for node in list(deps) + roots
+                   if getattr(node, "variable", None) is not None}
+        for b in self._buckets:
+            for p in b.params:
+                if id(p) not in reached:
+                    self._grad_ready(p)
+
+    def _grad_ready(self, p: Any) -> None:
+        if not self._syncing:
+            return
+        bucket = self._bucket_of[id(p)]
+        bucket.pending -= 1
+        for b in self._in_flight:  # let MPI progress the earlier buckets
+            b.work.is_completed()
+        if bucket.pending == 0:
+            self._launch(bucket)
+            if all(b.pending == 0 for b in self._buckets):
+                self._finish()
+
+    def _launch(self, bucket: _Bucket) -> None:
+        for i, p in enumerate(bucket.params):
+            view = bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]]
+            if p.grad is None:
+                view[...] = 0
+            else:
+                view[...] = p.grad._data._np.reshape(-1)
+        # divide first, as torch does: the sum of quotients cannot overflow where the
+        # quotient of the sum could
+        np.divide(bucket.flat, self.world_size, out=bucket.flat, casting="unsafe")
+        from ..._tensor import Tensor
+        flat = Tensor._make(_array(bucket.flat))
+        bucket.work = dist.all_reduce(flat, group=self.process_group, async_op=True)
+        self._in_flight.append(bucket)
+
+    def _finish(self) -> None:
+        from ..._tensor import Tensor
+        for bucket in self._in_flight:
+            bucket.work.wait()
+            for i, p in enumerate(bucket.params):
+                avg = bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]]
+                if p.grad is None:
+                    if not avg.any():
+                        continue  # unused on every rank: stays None
+                    p.grad = Tensor._make(_array(avg.reshape(p._data._np.shape).copy()))
+                else:
+                    p.grad._data._np[...] = avg.reshape(p._data._np.shape)
+        self._in_flight = []
+        self._syncing = False
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+def _array(a: np.ndarray) -> Any:
+    from ember_tensor import Array
+    return Array(a)
+
+
+def _tensors(out: Any) -> Iterator[Any]:
+    from ..._tensor import Tensor
+    if isinstance(out, Tensor):
+        yield out
+    elif isinstance(out, (list, tuple)):
+        for o in out:
+            yield from _tensors(o)
+    elif isinstance(out, dict):
+        for o in out.values():
+            yield from _tensors(o)
