@@ -38,8 +38,25 @@ def _unwrap(data):
     if isinstance(data, (list, tuple)):
         if _flat_plain(data):  # numbers only: nothing to unwrap
             return data
-        return [_unwrap(x) for x in data]
+        return [_unwrap_element(x) for x in data]
     return data
+
+
+def _unwrap_element(x):
+    """A tensor inside a list is one number to torch, as ``x.item()`` sees it (keeping its
+    dtype): ``tensor([t1, t2])`` of multi-element tensors raises, where stacking them would
+    let code written on Ember break on torch."""
+    if not isinstance(x, Tensor):
+        return _unwrap(x)
+    if x.numel() != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    if x.requires_grad:
+        import warnings
+
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                      "unexpected behavior.\nConsider using tensor.detach() first.",
+                      UserWarning, stacklevel=4)
+    return Array(x._data._np.reshape(()))
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):

@@ -33,6 +33,7 @@ def inplace(fn, name):
         r = fn(alias, *args, **kwargs)
         write(self, r)
         self._version_counter[0] += 1
+        _rebind_saved_output(r, self)
         self.grad_fn = r.grad_fn
         self._output_nr = r._output_nr
         self._requires_grad = r._requires_grad
@@ -40,6 +41,20 @@ def inplace(fn, name):
 
     op.__name__ = op.__qualname__ = name + "_"
     return op
+
+
+def _rebind_saved_output(r, self):
+    """The node saved its output ``r``, but the result lives on in ``self``: watch self's
+    version from here on, so ``x.sigmoid_().mul_(2)`` then backward raises torch's
+    "modified by an inplace operation" instead of using the overwritten values."""
+    node = r.grad_fn
+    if node is None:
+        return
+    for s in node._saved:
+        if s is not None and s.is_output and s.counter is r._version_counter:
+            s.data = self._data
+            s.counter = self._version_counter
+            s.version = self._version_counter[0]
 
 
 def fill_(self, value):

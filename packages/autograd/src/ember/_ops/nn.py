@@ -306,7 +306,7 @@ class LogSoftmaxBackward0(_FusedNode):
 
 
 _SCALAR = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int16": "Short",
-           "int8": "Char"}
+           "int8": "Char", "float32": "Float", "float64": "Double", "float16": "Half"}
 
 
 def softmax(input, dim):
@@ -334,27 +334,51 @@ class NllLoss2DBackward0(NllLossBackward0):
     pass
 
 
-def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
-    x, t = _a(input), _a(target)
-    if t.dtype.kind not in "iu" or t.dtype == np.bool_:
-        raise RuntimeError(
-            "expected target dtype to be Long or Byte, but got "
-            f"{_SCALAR.get(t.dtype.name, 'Float' if t.dtype == np.float32 else 'Double')}")
+def _check_nll_target_dtype(t):
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_SCALAR.get(t.dtype.name, t.dtype.name)}")
+
+
+def _check_nll(x, t, weight):
+    """torch's checks in torch's order (nll_loss_nd, then the 1-D/2-D or spatial kernel):
+    the order decides which message a doubly wrong call gets."""
     if x.ndim < 1:
-        raise ValueError("Expected 1 or more dimensions (got 0)")
-    if x.ndim >= 2 and x.shape[0] != t.shape[0] if t.ndim else x.ndim >= 2:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim != 1 and x.shape[0] != (t.shape[0] if t.ndim else 0):
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
                          f"batch_size ({t.shape[0] if t.ndim else 0}).")
     cls_axis = 0 if x.ndim == 1 else 1
     C = x.shape[cls_axis]
-    expected_t = x.shape[:cls_axis] + x.shape[cls_axis + 1:]
-    if tuple(t.shape) != tuple(expected_t):
-        raise RuntimeError(f"Expected target size {list(expected_t)}, got {list(t.shape)}")
+    if x.ndim <= 2:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif x.ndim != 4:
+        expected_t = x.shape[:1] + x.shape[2:]
+        if tuple(t.shape) != tuple(expected_t):
+            raise RuntimeError(f"Expected target size {list(expected_t)}, got {list(t.shape)}")
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
-    # the kernel takes Long (or Byte) targets; other integer widths are widened, as a cast
-    ta = target._data if t.dtype in (np.int64, np.uint8) else Array(t.astype(np.int64))
+    # torch has kernels for Long and Byte targets only; int32 class indices are refused,
+    # not widened, so code written on Ember runs on torch
+    _check_nll_target_dtype(t)
+    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{t.shape[0]}")
+    if x.ndim == 4 and tuple(t.shape) != x.shape[:1] + x.shape[2:]:
+        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
+                           f"{list(t.shape)}")
+    if x.ndim >= 3 and t.dtype == np.uint8:  # torch's spatial kernel takes Long only
+        raise RuntimeError("expected scalar type Long but found Byte")
+
+
+def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
+    x, t = _a(input), _a(target)
+    _check_nll(x, t, weight)
+    if x.ndim == 1 and t.ndim == 1:
+        t = t.reshape(())  # torch takes a one-element target for a 1-D input as its 0-d one
+    ta = Array(t) if t.ndim != target.ndim else target._data
     wa = None if weight is None else weight._data
     if wa is not None and wa._np.dtype != x.dtype:
         wa = Array(wa._np.astype(x.dtype))

@@ -247,7 +247,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         )
     class_dim = 0 if input.dim() == 1 else 1
     logp = log_softmax(input, class_dim)
-    if target.is_floating_point():
+    if input.shape == target.shape:
+        # same shapes mean class probabilities, as torch decides it (not by the dtype)
+        if not target.is_floating_point():
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {_nn._SCALAR[str(target.dtype)[6:]]}")
         return _cross_entropy_probs(logp, target, weight, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:
@@ -263,13 +267,6 @@ def _weight_shape(weight, logp, class_dim):
 
 
 def _cross_entropy_probs(logp, target, weight, reduction, smoothing, class_dim):
-    if logp.shape != target.shape:
-        raise RuntimeError(
-            "Expected floating point type for target with class probabilities, got "
-            f"{target.dtype}" if not target.is_floating_point() else
-            f"Expected input batch_size ({logp.shape[0]}) to match target batch_size "
-            f"({target.shape[0]})."
-        )
     n_classes = logp.shape[class_dim]
     if smoothing > 0:
         target = target * (1 - smoothing) + smoothing / n_classes
@@ -334,7 +331,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
+    _check_bce_target(input, target)
     return _nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+def _check_bce_target(input: Tensor, target: Tensor) -> None:
+    """torch writes the loss into a tensor of the target's dtype: an integer target (0/1
+    labels left as Long) is refused, where silently promoting would let the code break
+    only once it meets torch."""
+    if target.dtype == ember.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if not target.is_floating_point() and input.is_floating_point():
+        raise RuntimeError(f"result type {_nn._SCALAR[str(input.dtype)[6:]]} can't be cast to "
+                           f"the desired output type {_nn._SCALAR[str(target.dtype)[6:]]}")
 
 
 # ---- shape helpers -----------------------------------------------------------------------
