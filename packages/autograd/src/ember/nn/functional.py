@@ -6,10 +6,12 @@ exactly as torch's composite implementations do (``l1_loss`` ends in ``MeanBackw
 """
 import numbers
 import warnings
+from typing import Optional
 
 import ember
 
 from .._ops import nn as _nn
+from .._ops import nn_pointwise as _pw
 from .._tensor import Tensor
 
 __all__ = [
@@ -17,7 +19,8 @@ __all__ = [
     "softmax", "log_softmax", "max_pool2d", "max_pool2d_with_indices", "avg_pool2d",
     "adaptive_avg_pool2d", "batch_norm", "layer_norm", "dropout", "embedding",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
-    "pad", "one_hot", "flatten", "silu", "hardtanh", "relu6",
+    "pad", "one_hot", "flatten", "silu", "hardtanh", "relu6", "binary_cross_entropy",
+    "smooth_l1_loss", "huber_loss", "elu", "elu_", "softplus", "normalize",
 ]
 
 
@@ -345,6 +348,92 @@ def _check_bce_target(input: Tensor, target: Tensor) -> None:
     if not target.is_floating_point() and input.is_floating_point():
         raise RuntimeError(f"result type {_nn._SCALAR[str(input.dtype)[6:]]} can't be cast to "
                            f"the desired output type {_nn._SCALAR[str(target.dtype)[6:]]}")
+
+
+def _size_warning(input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=3,
+        )
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                         size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                         reduction: str = "mean") -> Tensor:
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    if weight is not None:
+        weight = weight.expand(_broadcast_to_target(target.shape, weight.shape))
+        if weight.shape != input.shape:  # a weight of more dims than the loss
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
+                               f"broadcast shape {list(weight.shape)}")
+    return _pw.binary_cross_entropy(input, target, weight, reduction)
+
+
+def _broadcast_to_target(target, weight):
+    """torch.broadcast_shapes(target, weight), with its words when they do not fit."""
+    out = list(target)
+    for i in range(1, len(weight) + 1):
+        if i > len(out):
+            out.insert(0, weight[-i])
+        elif out[-i] == 1:
+            out[-i] = weight[-i]
+        elif weight[-i] not in (1, out[-i]):
+            raise RuntimeError(
+                f"Attempting to broadcast a dimension of length {weight[-i]} at {-i}! "
+                f"Mismatching argument at index 1 had {weight}; but expected shape should be "
+                f"broadcastable to {list(target)}")
+    return out
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+                   reduce: Optional[bool] = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    _size_warning(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta == 0.0:  # torch's own switch: the quadratic piece vanishes
+        return l1_loss(input, target, reduction=reduction)
+    return _pw.smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Optional[Tensor] = None) -> Tensor:
+    _size_warning(input, target)
+    _check_reduction(reduction)
+    if weight is None:
+        return _pw.huber_loss(input, target, reduction, delta)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return _reduce(_pw.huber_loss(input, target, "none", delta) * weight, reduction)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _pw.elu(input, alpha, inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return _pw.elu(input, alpha, True)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return _pw.softplus(input, beta, threshold)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Optional[Tensor] = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``, composed as torch composes it (so the
+    result's grad_fn is ``DivBackward0`` there too)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    return ember.div(input, denom, out=out)
 
 
 # ---- shape helpers -----------------------------------------------------------------------

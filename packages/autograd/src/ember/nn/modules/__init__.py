@@ -1,6 +1,7 @@
 """Every layer class, importable as ``ember.nn.<Name>``."""
 from .activation import (
-    GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Tanh,
+    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus,
+    Tanh,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
@@ -8,7 +9,10 @@ from .conv import Conv2d
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
 from .normalization import LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -19,5 +23,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
     "Softmax", "LogSoftmax", "SiLU", "ReLU6", "Hardtanh", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
-    "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss",
+    "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss", "SmoothL1Loss", "HuberLoss",
+    "ELU", "Softplus",
 ]
