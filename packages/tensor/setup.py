@@ -123,6 +123,25 @@ def _module_flags(pyx):
     return ["-fno-trapping-math"] if pyx.stem in BRANCH_FREE_MATH else []
 
 
+def _expand_templates():
+    """Write each ``_kernels/*.pyx.tp`` out as its ``.pyx`` (git-ignored), from the op table.
+
+    ``elementwise_ops.py`` is read by path, never imported as part of ember_tensor, which may
+    not be built yet. A ``.pyx`` is rewritten only when its text changes: its mtime is what
+    tells cythonize whether to regenerate the C.
+    """
+    from Cython import Tempita
+
+    table = {}
+    exec(compile((KERNELS / "elementwise_ops.py").read_text(), "elementwise_ops.py", "exec"),
+         table)
+    for tp in sorted(KERNELS.glob("*.pyx.tp")):
+        text = Tempita.Template(tp.read_text(), name=tp.name).substitute(table)
+        pyx = tp.with_suffix("")
+        if not pyx.exists() or pyx.read_text() != text:
+            pyx.write_text(text)
+
+
 def _extensions():
     compile_args, link_args = _openmp_flags()
     # -fno-math-errno lets sqrt and friends vectorise; Ember never reads errno
@@ -178,6 +197,7 @@ def _build_tag(checks):
             f"-cy{Cython.__version__}{'-checked' if checks else ''}{flags}")
 
 
+_expand_templates()
 setup(ext_modules=_extensions(),
       options={"build": {"build_base": str(pathlib.Path("build") /
                                            _build_tag(_flag("EMBER_BOUNDSCHECK")))}})

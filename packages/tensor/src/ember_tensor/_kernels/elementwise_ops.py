@@ -1,0 +1,165 @@
+"""The elementwise kernels, one row per op: the single place to declare one.
+
+setup.py reads this file by path (it must import nothing, least of all ember_tensor) and
+expands ``binary.pyx.tp`` / ``unary.pyx.tp`` with it into ``binary.pyx`` / ``unary.pyx``: one
+loop per (op, dtype) with ``strided.kernel_fn``'s shape, and ``KERNELS[name, dtype] =
+(address, (output dtype, input dtypes...))``.
+
+A row is a dict:
+
+* ``name``: the ``KERNELS`` key; ``dtypes``: the compute dtypes it is instantiated for.
+* ``expr``: the C expression of one element over the input elements, named ``a`` (one input)
+  or ``a``, ``b`` (two) unless ``args`` names them, in their dtypes. Either one string, or a
+  dict keyed by dtype name or by kind (``"real"``, ``"integral"``) where the dtypes differ;
+  the dtype's key wins. Dtypes without an expression use ``snippet`` instead.
+* ``snippet``: a named loop body kept in the template, for loops that are more than one
+  expression (an error code, a temporary, one loop per mode).
+* ``out``: a fixed output dtype (comparisons write bool as ``"uint8"``), else the compute dtype.
+* ``inputs``: the input dtypes where they are not all the compute dtype (``None`` stands for
+  it); by default the table's arity (``BINARY`` 2, ``UNARY`` 1) inputs of the compute dtype.
+* ``params``: names bound to ``prm[0]``, ``prm[1]``, ... cast to the compute type.
+* ``consts``: ``(name, value)`` pairs declared in the compute type. A bare literal in a float
+  loop is a C double and widens the loop (half the SIMD lanes plus conversions).
+"""
+
+NUMERIC = ("float32", "float64", "int64", "int32", "int16", "int8", "uint8")
+REAL = NUMERIC[:2]
+INTEGRAL = NUMERIC[2:]
+
+# C storage type of each dtype
+CTYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": "int32_t",
+          "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
+
+ONE = (("one", "1"),)
+
+BINARY = (
+    # ---- arithmetic
+    {"name": "add", "dtypes": NUMERIC, "expr": "a + b"},
+    {"name": "sub", "dtypes": NUMERIC, "expr": "a - b"},
+    {"name": "mul", "dtypes": NUMERIC, "expr": "a * b"},
+    {"name": "maximum", "dtypes": NUMERIC,
+     "expr": {"real": "a if (a > b or a != a) else b",  # NaN wins, as torch
+              "integral": "a if a > b else b"}},
+    {"name": "minimum", "dtypes": NUMERIC,
+     "expr": {"real": "a if (a < b or a != a) else b", "integral": "a if a < b else b"}},
+    {"name": "div", "dtypes": REAL, "expr": "a / b"},
+    # integer division returns error code 1 on a zero divisor instead of trapping the process
+    {"name": "div_trunc", "dtypes": NUMERIC,
+     "expr": {"float32": "truncf(a / b)", "float64": "trunc(a / b)"}, "snippet": "div_trunc_int"},
+    {"name": "div_floor", "dtypes": NUMERIC, "snippet": "div_floor"},
+    {"name": "remainder", "dtypes": NUMERIC, "snippet": "remainder"},
+    {"name": "pow", "dtypes": NUMERIC,
+     "expr": {"float32": "powf(a, b)", "float64": "pow(a, b)"}, "snippet": "pow_int"},
+    {"name": "bitwise_and", "dtypes": INTEGRAL, "expr": "a & b"},
+    {"name": "bitwise_or", "dtypes": INTEGRAL, "expr": "a | b"},
+    {"name": "bitwise_xor", "dtypes": INTEGRAL, "expr": "a ^ b"},
+    # ---- comparisons and logic (bool out, stored as uint8)
+    {"name": "eq", "dtypes": NUMERIC, "out": "uint8", "expr": "a == b"},
+    {"name": "ne", "dtypes": NUMERIC, "out": "uint8", "expr": "a != b"},
+    {"name": "lt", "dtypes": NUMERIC, "out": "uint8", "expr": "a < b"},
+    {"name": "le", "dtypes": NUMERIC, "out": "uint8", "expr": "a <= b"},
+    {"name": "gt", "dtypes": NUMERIC, "out": "uint8", "expr": "a > b"},
+    {"name": "ge", "dtypes": NUMERIC, "out": "uint8", "expr": "a >= b"},
+    {"name": "logical_and", "dtypes": NUMERIC, "out": "uint8", "expr": "(a != 0) & (b != 0)"},
+    {"name": "logical_or", "dtypes": NUMERIC, "out": "uint8", "expr": "(a != 0) | (b != 0)"},
+    {"name": "logical_xor", "dtypes": NUMERIC, "out": "uint8", "expr": "(a != 0) ^ (b != 0)"},
+    {"name": "where", "dtypes": NUMERIC, "args": ("c", "a", "b"), "inputs": ("uint8", None, None),
+     "expr": "a if c else b"},
+    # ---- fused activation backwards: g is the incoming gradient, x the saved input, y the
+    # saved output; prm[0] the threshold / slope / gelu approximation
+    {"name": "threshold_backward", "dtypes": REAL, "args": ("g", "x"), "params": ("t",),
+     "expr": "0 if x <= t else g"},  # torch's mask: a NaN input lets the gradient through
+    {"name": "leaky_relu_backward", "dtypes": REAL, "args": ("g", "x"), "params": ("slope",),
+     "expr": "g if x > 0 else g * slope"},
+    {"name": "sigmoid_backward", "dtypes": REAL, "args": ("g", "y"), "consts": ONE,
+     "expr": "g * (one - y) * y"},
+    {"name": "tanh_backward", "dtypes": REAL, "args": ("g", "y"), "consts": ONE,
+     "expr": "g * (one - y * y)"},
+    # prm[0]: 0 exact, 1 tanh approximation
+    {"name": "gelu_backward", "dtypes": REAL, "args": ("g", "x"), "snippet": "gelu_backward"},
+)
+
+UNARY = (
+    # ---- float math: integer inputs are cast first
+    {"name": "exp", "dtypes": REAL, "expr": {"float32": "ember_fast_expf(a)", "float64": "exp(a)"}},
+    {"name": "log", "dtypes": REAL, "expr": {"float32": "logf(a)", "float64": "log(a)"}},
+    {"name": "log1p", "dtypes": REAL, "expr": {"float32": "log1pf(a)", "float64": "log1p(a)"}},
+    {"name": "expm1", "dtypes": REAL, "expr": {"float32": "expm1f(a)", "float64": "expm1(a)"}},
+    {"name": "log2", "dtypes": REAL, "expr": {"float32": "log2f(a)", "float64": "log2(a)"}},
+    {"name": "sqrt", "dtypes": REAL, "expr": {"float32": "sqrtf(a)", "float64": "sqrt(a)"}},
+    {"name": "rsqrt", "dtypes": REAL, "consts": ONE,
+     "expr": {"float32": "one / sqrtf(a)", "float64": "one / sqrt(a)"}},
+    {"name": "reciprocal", "dtypes": REAL, "consts": ONE, "expr": "one / a"},
+    {"name": "sin", "dtypes": REAL, "expr": {"float32": "sinf(a)", "float64": "sin(a)"}},
+    {"name": "cos", "dtypes": REAL, "expr": {"float32": "cosf(a)", "float64": "cos(a)"}},
+    {"name": "tanh", "dtypes": REAL,
+     "expr": {"float32": "ember_fast_tanhf(a)", "float64": "tanh(a)"}},
+    {"name": "sigmoid", "dtypes": REAL,
+     "expr": {"float32": "ember_fast_sigmoidf(a)", "float64": "1 / (1 + exp(-a))"}},
+    {"name": "erf", "dtypes": REAL, "expr": {"float32": "ember_fast_erff(a)", "float64": "erf(a)"}},
+    {"name": "floor", "dtypes": REAL, "expr": {"float32": "floorf(a)", "float64": "floor(a)"}},
+    {"name": "ceil", "dtypes": REAL, "expr": {"float32": "ceilf(a)", "float64": "ceil(a)"}},
+    {"name": "round", "dtypes": REAL,
+     "expr": {"float32": "nearbyintf(a)", "float64": "nearbyint(a)"}},
+    {"name": "trunc", "dtypes": REAL, "expr": {"float32": "truncf(a)", "float64": "trunc(a)"}},
+    # ---- sign-aware and integer-friendly ops
+    {"name": "copy", "dtypes": NUMERIC, "expr": "a"},
+    {"name": "neg", "dtypes": NUMERIC, "expr": "-a"},
+    {"name": "abs", "dtypes": NUMERIC,  # fabs also maps -0.0 to 0.0
+     "expr": {"float32": "fabsf(a)", "float64": "fabs(a)", "uint8": "a",
+              "integral": "-a if a < 0 else a"}},
+    {"name": "sign", "dtypes": NUMERIC, "expr": "(0 < a) - (a < 0)"},
+    {"name": "square", "dtypes": NUMERIC, "expr": "a * a"},
+    # one compare-and-select the vectoriser takes as is. As torch: only values below 0 are
+    # replaced, so NaN and -0.0 pass through unchanged
+    {"name": "relu", "dtypes": NUMERIC, "expr": "0 if a < 0 else a"},
+    # prm = (min, max, has_min, has_max); min applied first so min > max gives max, as torch
+    {"name": "clamp", "dtypes": NUMERIC, "snippet": "clamp"},
+    {"name": "logical_not", "dtypes": NUMERIC, "out": "uint8", "expr": "a == 0"},
+    {"name": "bitwise_not", "dtypes": INTEGRAL, "expr": "~a"},
+    # A Python scalar operand travels in prm[0], so `x * 2.0` runs as a flat one-input loop
+    # instead of broadcasting a 0-dim operand (float dtypes only: a double holds them).
+    {"name": "add_scalar", "dtypes": REAL, "params": ("s",), "expr": "a + s"},
+    {"name": "mul_scalar", "dtypes": REAL, "params": ("s",), "expr": "a * s"},
+    {"name": "div_scalar", "dtypes": REAL, "params": ("s",), "expr": "a / s"},
+    {"name": "leaky_relu", "dtypes": REAL, "params": ("slope",),
+     "expr": "a if a > 0 else a * slope"},
+    # prm[0]: 0 exact (x * Phi(x)), 1 tanh approximation; one loop per mode so each vectorises
+    {"name": "gelu", "dtypes": REAL, "snippet": "gelu"},
+    {"name": "isnan", "dtypes": REAL, "out": "uint8", "expr": "a != a"},
+    {"name": "isinf", "dtypes": REAL, "out": "uint8", "expr": "isinf(a) != 0"},
+    {"name": "isfinite", "dtypes": REAL, "out": "uint8", "expr": "(a == a) and not isinf(a)"},
+    # prm = (nan, posinf, neginf) already resolved to this dtype's finite extremes
+    {"name": "nan_to_num", "dtypes": REAL, "snippet": "nan_to_num"},
+)
+
+
+def kernels(rows, arity):
+    """One dict per (row, dtype) with what a template needs to write its loop.
+
+    ``arity``: the table's number of inputs (BINARY 2, UNARY 1); ``args`` or ``inputs`` of a
+    row override it (``where`` takes three).
+    """
+    out = []
+    default = arity
+    for row in rows:
+        arity = len(row.get("inputs") or row.get("args") or ()) or default
+        names = row.get("args") or ("a", "b", "c")[:arity]
+        for dt in row["dtypes"]:
+            kind = "real" if dt in REAL else "integral"
+            expr = row.get("expr")
+            if isinstance(expr, dict):
+                expr = expr.get(dt, expr.get(kind))
+            ins = [dt if x is None else x for x in (row.get("inputs") or (None,) * arity)]
+            odt = row.get("out") or dt
+            out.append({
+                "name": row["name"], "dt": dt, "kind": kind, "fn": f"{row['name']}_{dt}",
+                "T": CTYPES[dt], "O": CTYPES[odt], "out": odt,
+                "args": [(name, x, CTYPES[x]) for name, x in zip(names, ins)],
+                "pointers": [(j, name, CTYPES[x])
+                             for j, (name, x) in enumerate(zip(names, ins), start=1)],
+                "signature": (odt, *ins), "expr": expr,
+                "snippet": None if expr is not None else row["snippet"],
+                "params": row.get("params", ()), "consts": row.get("consts", ()),
+            })
+    return out
