@@ -16,9 +16,13 @@ class TruncatedCheckpointError(CheckpointError, EOFError):
     """The file ends before the data it declares."""
 
 
+# torch's kind of message: what failed, the way out for a trusted file, then the reason
 WEIGHTS_ONLY_PREFIX = (
-    "Weights only load failed. Ember loads checkpoints like torch.load(weights_only=True) and "
-    "never runs code stored in a file; this file asks for something outside that allowlist.\n\n"
+    "Weights only load failed. This file can still be loaded, but only do so if you trust "
+    "the source of the checkpoint: re-running `ember.load` with `weights_only` set to `False` "
+    "will likely succeed, but it can result in arbitrary code execution. Ember's default "
+    "(weights_only=True) never runs code stored in a file, and this file asks for something "
+    "outside its allowlist.\n\tWeightsUnpickler error: "
 )
 
 

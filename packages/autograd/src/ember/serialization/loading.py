@@ -8,6 +8,7 @@ import io
 import os
 
 from ._errors import CheckpointError, TruncatedCheckpointError
+from .full_unpickler import load_full
 from .legacy_format import LegacyCheckpoint
 from .tar_format import TarCheckpoint, is_tar
 from .zip_reader import ZipCheckpoint
@@ -101,16 +102,12 @@ def _open(f):
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """Load a checkpoint written by ``torch.save`` (any format since torch 0.1) or ``ember.save``.
 
-    Like ``torch.load(f, weights_only=True)``: only tensors, Parameters, containers, numbers,
-    strings, dtypes and Size come back; any other global in the file raises
-    ``pickle.UnpicklingError`` naming it, and no code from the file ever runs.
+    Like ``torch.load(f, weights_only=True)`` by default: only tensors, Parameters,
+    containers, numbers, strings, dtypes and Size come back; any other global in the file
+    raises ``pickle.UnpicklingError`` naming it, and no code from the file ever runs.
+    ``weights_only=False`` unpickles a zip-format file with Python's pickle, as torch does
+    (a whole model saved with ``ember.save(model, f)``): only for files you trust.
     """
-    if weights_only is False:
-        raise ValueError(
-            "ember.load(weights_only=False) is not supported: Ember never executes code from a "
-            "pickle, so it cannot load arbitrary Python objects. Save a state_dict (tensors and "
-            "containers) instead, and load it with weights_only=True."
-        )
     if pickle_module is not None:
         raise ValueError("ember.load uses its own restricted unpickler; pickle_module is "
             "not supported")
@@ -135,8 +132,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
             if mmap and path is None:
                 raise ValueError("f must be a file path in order to use the mmap argument")
+            unpickler = None
+            if weights_only is False:
+                def unpickler(data, persistent_load):
+                    return load_full(data, persistent_load, encoding)
             return ZipCheckpoint(fileobj, name, end, mmap_path=path if mmap else None,
-                                 locations=locations).load()
+                                 locations=locations, unpickler=unpickler).load()
         if mmap:
             raise RuntimeError(
                 "mmap can only be used with files saved in the zip format "

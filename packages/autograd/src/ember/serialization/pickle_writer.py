@@ -7,6 +7,7 @@ would refuse). Tensors become ``torch._utils._rebuild_tensor_v2`` calls on persi
 ids; views of one buffer share one storage record.
 """
 import collections
+import copyreg
 import struct
 
 import numpy as np
@@ -144,6 +145,8 @@ class PickleWriter:
             self.global_("torch", obj.name)
         elif _bridge.is_tensor(obj):
             self.save_tensor(obj)
+        elif _is_module(obj):
+            self.save_module(obj)
         else:
             raise TypeError(
                 f"ember.save cannot serialize an object of type {t.__module__}.{t.__qualname__}; "
@@ -297,6 +300,25 @@ class PickleWriter:
             self.out += b")R\x87R"
         self.put(id(obj), obj)
 
+    def save_module(self, obj):
+        """A whole model, pickled as torch pickles one: its class by name, then its
+        ``__dict__`` (parameters, buffers, submodules, settings) through BUILD. Loading it
+        back needs ``load(weights_only=False)``, which imports the class."""
+        if self.get(id(obj)):
+            return
+        reduced = obj.__reduce_ex__(2)
+        if reduced[0] is not copyreg.__newobj__ or len(reduced[1]) != 1:
+            raise TypeError(f"ember.save cannot pickle the module {type(obj).__qualname__}: "
+                            "it customises __reduce__")
+        cls = reduced[1][0]
+        self.global_(cls.__module__, cls.__qualname__)
+        self.out += b")\x81"  # NEWOBJ with no arguments
+        self.put(id(obj), obj)
+        state = reduced[2] if len(reduced) > 2 else None
+        if state is not None:
+            self.save(state)
+            self.out += b"b"  # BUILD
+
     def save_persistent_id(self, record):
         key = ("pid", record.key)
         if not self.get(key):
@@ -309,6 +331,12 @@ class PickleWriter:
             self.out += b"t"
             self.put(key)
         self.out += b"Q"
+
+
+def _is_module(obj):
+    from ..nn.modules.module import Module  # nn imports serialization's users, not the reverse
+
+    return isinstance(obj, Module)
 
 
 def encode(obj):

@@ -22,7 +22,9 @@ _MAX_PICKLE_RATIO = 1000  # a deflated data.pkl may not expand more than this
 
 
 class ZipCheckpoint:
-    def __init__(self, fileobj, name, file_size, *, mmap_path=None, locations=None):
+    def __init__(self, fileobj, name, file_size, *, mmap_path=None, locations=None,
+                 unpickler=None):
+        self.unpickler = unpickler
         self.f = fileobj
         self.name = name
         self.file_size = file_size
@@ -205,4 +207,6 @@ class ZipCheckpoint:
             raise CheckpointError(f"{self.name}: unknown byteorder {order!r}")
         self.byteswap = order == b"big"
         data = self.read_small("data.pkl")
+        if self.unpickler is not None:  # weights_only=False: the caller trusts the file
+            return self.unpickler(data, self.load_storage)
         return load_pickle(Source.of_bytes(data, f"{self.name} (data.pkl)"), self.load_storage)
