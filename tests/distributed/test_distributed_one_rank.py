@@ -158,3 +158,16 @@ def test_ddp_unused_parameters(group):
     with pytest.raises(RuntimeError, match="Expected to have finished reduction in the "
                                            "prior iteration"):
         partial(ember.randn(2, 5))
+
+
+@needs_mpi
+def test_ddp_buckets_start_during_backward(group):
+    """With small buckets, the last layers' all-reduces are in flight before backward has
+    reached the first layer, and all are done when backward returns."""
+    m = _model()
+    ddp = nn.parallel.DistributedDataParallel(m, bucket_cap_mb=0.00002)
+    in_flight = []
+    m[0].weight.register_hook(lambda g: in_flight.append(len(ddp._in_flight)))
+    ddp(ember.randn(3, 5)).sum().backward()
+    assert in_flight and in_flight[0] >= 2
+    assert ddp._in_flight == [] and all(b.pending == 0 for b in ddp._buckets)
