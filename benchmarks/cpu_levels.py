@@ -218,8 +218,8 @@ def main():
         if MARK_START in doc:
             doc = doc[:doc.index(MARK_START)] + block + doc[doc.index(MARK_END) + len(MARK_END):]
         else:
-            doc = doc.rstrip() + "\n\n## Portable build: each CPU level against the native build\n\n" \
-                + block + "\n"
+            title = "## Portable build: each CPU level against the native build"
+            doc = f"{doc.rstrip()}\n\n{title}\n\n{block}\n"
         path.write_text(doc)
 
 

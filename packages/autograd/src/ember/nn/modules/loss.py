@@ -1,5 +1,6 @@
 """Loss modules: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``L1Loss``, ``BCELoss``,
-``BCEWithLogitsLoss``, ``SmoothL1Loss``, ``HuberLoss``. Weights are buffers, as in torch (they appear in the state dict)."""
+``BCEWithLogitsLoss``, ``SmoothL1Loss``, ``HuberLoss``. Weights are buffers, as in torch
+(they appear in the state dict)."""
 from ..._tensor import Tensor
 from .. import functional as F
 from .module import Module
