@@ -14,6 +14,14 @@ from ember_tensor._kernels import winograd as kernels
 from ember_tensor.nn import conv
 from ember_tensor.nn import winograd
 
+
+@pytest.fixture(autouse=True)
+def _winograd_on_by_default(monkeypatch):
+    """These tests check the dispatch with Winograd enabled, the default: a developer's
+    ``EMBER_WINOGRAD=0`` (read on every call) must not turn their expectations upside down.
+    Tests that want it off set it themselves."""
+    monkeypatch.delenv("EMBER_WINOGRAD", raising=False)
+
 REL_TOL = 1e-5
 
 SHAPES = [  # N, Cin, Cout, H, W
