@@ -67,7 +67,7 @@ def torch(session):
 
 @nox.session(python="3.11")
 def bench(session):
-    """Benchmarks against torch in the same run; prints Ember time / torch time."""
+    """Benchmarks against torch, each framework in its own process; prints Ember / torch."""
     _install(session, TENSOR, AUTOGRAD, VISION, extra=("torch==2.13.0",))
     session.run("python", "benchmarks/run.py", *session.posargs, env=ENV)
 

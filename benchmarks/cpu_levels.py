@@ -16,15 +16,15 @@ import argparse
 import json
 import os
 import pathlib
-import platform
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from timing import blas_info, cpu_name, median_time  # noqa: E402
 MARK_START, MARK_END = "<!-- cpu-levels:start -->", "<!-- cpu-levels:end -->"
 
 
@@ -101,16 +101,6 @@ def _resnet_step(batch=8, size=224):
     return (f"ResNet-18 training step {batch}x3x{size}x{size}", step, 3)
 
 
-def _median(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def worker():
     import ember_tensor
 
@@ -119,19 +109,10 @@ def worker():
         cases.append(_resnet_step())
     except ImportError:  # an environment without ember / ember_vision: kernels only
         pass
-    out = {"level": ember_tensor.cpu_level(), "blas": _blas(), "times": {}}
+    out = {"level": ember_tensor.cpu_level(), "blas": blas_info(), "times": {}}
     for name, fn, repeat in cases:
-        out["times"][name] = _median(fn, repeat)
+        out["times"][name] = median_time(fn, repeat)
     print(json.dumps(out))
-
-
-def _blas():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    return "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
-                     for i in threadpool_info() if i.get("user_api") == "blas")
 
 
 # ---- the driver: configurations in turn, rounds alternating ---------------------------------
@@ -183,13 +164,7 @@ def table(names, best, info):
         for n in others:
             row += [_fmt(times[n]), f"{times[n] / times[ref]:.2f}"]
         lines.append("| " + " | ".join(row) + " |")
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    header = [f"Machine: {cpu}, {os.cpu_count()} cores; NumPy {np.__version__}; "
+    header = [f"Machine: {cpu_name()}; NumPy {np.__version__}; "
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}."]
     for n in names:
         header.append(f"- `{n}`: kernels loaded as `{info[n][0]}`; BLAS {info[n][1]}")

@@ -1,134 +1,125 @@
-"""End-to-end benchmarks: the tutorial's workloads on ResNet-18, Ember beside torch.
+"""End-to-end benchmarks: the tutorial's workloads on ResNet-18, one framework per process.
 
-Both frameworks get the same weights (torch's random init copied into Ember) and the same
-inputs. Cases follow the performance issue: tiny autograd, no-grad forward, the tutorial's
-training step, the frozen-backbone finetuning step, 16x224 forward/step, peak RSS in fresh
-processes, and thread/batch scaling.
+``run.py`` calls ``cases(lib)`` in a worker process that imports only that framework. Each
+framework builds ResNet-18 with its own default initialisation (the same distributions; a
+step's time does not depend on the values) and gets the same inputs from a seeded NumPy
+stream. Cases follow the performance issue: tiny autograd, no-grad forward, the tutorial's
+training step, the frozen-backbone finetuning step, 16x224 forward/step, thread/batch
+scaling; peak RSS is measured in fresh processes of its own (``peak_rss``).
 """
-import json
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 
-from timing import compare
 
-
-def _models(num_classes=1000):
-    import ember
+def _framework(lib):
+    if lib == "ember":
+        import ember
+        from ember_vision.models import resnet18
+        return ember, resnet18
     import torch
     import torch_resnet
-    from ember_vision.models import resnet18
-
-    torch.manual_seed(0)
-    t_model = torch_resnet.resnet18(num_classes)
-    e_model = resnet18(num_classes=num_classes)
-    state = {k: ember.from_numpy(v.detach().numpy().copy()) for k, v in
-             t_model.state_dict().items()}
-    e_model.load_state_dict(state)
-    return e_model, t_model
+    return torch, torch_resnet.resnet18
 
 
-def _inputs(shape, classes=1000, seed=0):
-    import ember
-    import torch
-
+def _inputs(fw, shape, classes=1000, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.random(shape, dtype=np.float32)
     y = rng.random((shape[0], classes), dtype=np.float32)
-    return (ember.from_numpy(x.copy()), ember.from_numpy(y.copy()),
-            torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
+    return fw.from_numpy(x), fw.from_numpy(y)
 
 
-def case_tiny_autograd():
-    import ember
-    import torch
-
-    def make(lib):
-        def step():
-            a = lib.tensor([2., 3.], requires_grad=True)
-            b = lib.tensor([6., 4.], requires_grad=True)
-            q = 3 * a ** 3 - b ** 2
-            q.backward(gradient=lib.tensor([1., 1.]))
-        return step
-
-    return compare(make(ember), make(torch), repeat=2000, budget=2.0)
+def _tiny_autograd(fw):
+    def step():
+        a = fw.tensor([2., 3.], requires_grad=True)
+        b = fw.tensor([6., 4.], requires_grad=True)
+        q = 3 * a ** 3 - b ** 2
+        q.backward(gradient=fw.tensor([1., 1.]))
+    return step
 
 
-def case_forward(batch, size, budget=10.0):
-    import ember
-    import torch
+def _forward(fw, resnet18, batch, size):
+    model = resnet18()
+    model.eval()
+    x, _ = _inputs(fw, (batch, 3, size, size))
 
-    e_model, t_model = _models()
-    e_model.eval()
-    t_model.eval()
-    ex, _, tx, _ = _inputs((batch, 3, size, size))
-
-    def e_fn():
-        with ember.no_grad():
-            e_model(ex)
-
-    def t_fn():
-        with torch.no_grad():
-            t_model(tx)
-
-    return compare(e_fn, t_fn, repeat=15, budget=budget)
+    def step():
+        with fw.no_grad():
+            model(x)
+    return step
 
 
-def case_train_step(batch, size, budget=15.0):
-    import ember
-    import torch
+def _train_step(fw, resnet18, batch, size):
+    model = resnet18()
+    x, y = _inputs(fw, (batch, 3, size, size))
+    opt = fw.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
 
-    e_model, t_model = _models()
-    ex, ey, tx, ty = _inputs((batch, 3, size, size))
-    e_opt = ember.optim.SGD(e_model.parameters(), lr=1e-2, momentum=0.9)
-    t_opt = torch.optim.SGD(t_model.parameters(), lr=1e-2, momentum=0.9)
-
-    def e_fn():
-        e_opt.zero_grad()
-        (e_model(ex) - ey).sum().backward()
-        e_opt.step()
-
-    def t_fn():
-        t_opt.zero_grad()
-        (t_model(tx) - ty).sum().backward()
-        t_opt.step()
-
-    return compare(e_fn, t_fn, repeat=9, budget=budget)
+    def step():
+        opt.zero_grad()
+        (model(x) - y).sum().backward()
+        opt.step()
+    return step
 
 
-def case_finetune_step(batch=32, size=64):
-    import ember
-    import torch
-
-    e_model, t_model = _models()
-    for p in e_model.parameters():
+def _finetune_step(fw, resnet18, batch=32, size=64):
+    model = resnet18()
+    for p in model.parameters():
         p.requires_grad = False
-    for p in t_model.parameters():
-        p.requires_grad = False
-    e_model.fc = ember.nn.Linear(512, 10)
-    t_model.fc = torch.nn.Linear(512, 10)
-    e_model.fc.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
-                                for k, v in t_model.fc.state_dict().items()})
-    ex, _, tx, _ = _inputs((batch, 3, size, size))
-    labels = np.arange(batch) % 10
-    ey, ty = ember.from_numpy(labels.copy()), torch.from_numpy(labels.copy())
-    e_opt = ember.optim.SGD(e_model.fc.parameters(), lr=1e-2, momentum=0.9)
-    t_opt = torch.optim.SGD(t_model.fc.parameters(), lr=1e-2, momentum=0.9)
-    e_loss, t_loss = ember.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    fw.manual_seed(0)
+    model.fc = fw.nn.Linear(512, 10)
+    x, _ = _inputs(fw, (batch, 3, size, size))
+    labels = fw.from_numpy(np.arange(batch) % 10)
+    opt = fw.optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9)
+    loss = fw.nn.CrossEntropyLoss()
 
-    def e_fn():
-        e_opt.zero_grad()
-        e_loss(e_model(ex), ey).backward()
-        e_opt.step()
+    def step():
+        opt.zero_grad()
+        loss(model(x), labels).backward()
+        opt.step()
+    return step
 
-    def t_fn():
-        t_opt.zero_grad()
-        t_loss(t_model(tx), ty).backward()
-        t_opt.step()
 
-    return compare(e_fn, t_fn, repeat=9, budget=15.0)
+def cases(lib, quick=False):
+    """The end-to-end cases on ``lib`` ("ember" or "torch"); a "threads" key sets the thread
+    count for that case alone. Models are built when a case runs, one at a time."""
+    fw, resnet18 = _framework(lib)
+    out = [
+        {"name": "1 tiny autograd Q=3a^3-b^2, backward", "make": lambda: _tiny_autograd(fw),
+         "repeat": 2000, "budget": 2.0, "note": "target <= 0.5"},
+        {"name": "2 ResNet-18 no-grad forward 1x3x64x64",
+         "make": lambda: _forward(fw, resnet18, 1, 64), "repeat": 15, "budget": 10.0,
+         "note": "target <= 0.8"},
+        {"name": "3 tutorial training step 1x3x64x64",
+         "make": lambda: _train_step(fw, resnet18, 1, 64), "repeat": 9, "budget": 15.0,
+         "note": "target <= 0.8"},
+        {"name": "4 finetune step (frozen, new fc) 32x3x64x64",
+         "make": lambda: _finetune_step(fw, resnet18), "repeat": 9, "budget": 15.0,
+         "note": "target <= 0.8"},
+    ]
+    if quick:
+        return out
+    out += [
+        {"name": "5a ResNet-18 no-grad forward 16x3x224x224",
+         "make": lambda: _forward(fw, resnet18, 16, 224), "repeat": 15, "budget": 20.0,
+         "note": "target <= 1.0"},
+        {"name": "5b ResNet-18 training step 16x3x224x224",
+         "make": lambda: _train_step(fw, resnet18, 16, 224), "repeat": 9, "budget": 30.0,
+         "note": "target <= 1.0"},
+    ]
+    for threads in (1, 2):
+        out.append({"name": f"7 step 1x3x64x64, {threads} thread(s)", "threads": threads,
+                    "make": lambda: _train_step(fw, resnet18, 1, 64), "repeat": 9,
+                    "budget": 15.0})
+    for batch in (1, 4, 16):
+        out.append({"name": f"7 step {batch}x3x224x224, 2 threads",
+                    "make": lambda batch=batch: _train_step(fw, resnet18, batch, 224),
+                    "repeat": 9, "budget": 20.0})
+    out.append({"name": "7 step 16x3x224x224, 1 thread", "threads": 1,
+                "make": lambda: _train_step(fw, resnet18, 16, 224), "repeat": 9,
+                "budget": 30.0})
+    return out
 
 
 _RSS_SNIPPET = textwrap.dedent("""
@@ -162,53 +153,18 @@ _RSS_SNIPPET = textwrap.dedent("""
 """)
 
 
-def case_peak_rss():
+def peak_rss(env_for):
+    """Peak RSS in bytes of case 5b's step (two steps) in a fresh process per framework;
+    ``env_for(lib)`` gives each process its own environment."""
     import pathlib
 
     here = pathlib.Path(__file__).resolve().parent
     code = _RSS_SNIPPET.format(paths=[str(here), str(here.parent / "tools")])
     out = {}
     for lib in ("ember", "torch"):
-        proc = subprocess.run([sys.executable, "-c", code, lib], capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-c", code, lib], capture_output=True, text=True,
+                              env=env_for(lib))
         if proc.returncode:
             raise RuntimeError(f"peak-RSS run for {lib} failed:\n{proc.stderr[-2000:]}")
         out[lib] = int(proc.stdout.strip().splitlines()[-1])
     return out["ember"], out["torch"]
-
-
-def _with_threads(n, fn, *args):
-    import ember_tensor
-    import torch
-
-    old_e, old_t = ember_tensor.get_num_threads(), torch.get_num_threads()
-    ember_tensor.set_num_threads(n)
-    torch.set_num_threads(n)
-    try:
-        return fn(*args)
-    finally:
-        ember_tensor.set_num_threads(old_e)
-        torch.set_num_threads(old_t)
-
-
-def run(quick=False):
-    """Yield (name, ember_seconds, torch_seconds, note) rows."""
-    yield ("1 tiny autograd Q=3a^3-b^2, backward", *case_tiny_autograd(), "target <= 0.5")
-    yield ("2 ResNet-18 no-grad forward 1x3x64x64", *case_forward(1, 64), "target <= 0.8")
-    yield ("3 tutorial training step 1x3x64x64", *case_train_step(1, 64), "target <= 0.8")
-    yield ("4 finetune step (frozen, new fc) 32x3x64x64", *case_finetune_step(), "target <= 0.8")
-    if quick:
-        return
-    yield ("5a ResNet-18 no-grad forward 16x3x224x224", *case_forward(16, 224, 20.0),
-           "target <= 1.0")
-    yield ("5b ResNet-18 training step 16x3x224x224", *case_train_step(16, 224, 30.0),
-           "target <= 1.0")
-    e_rss, t_rss = case_peak_rss()
-    print(json.dumps({"peak_rss_bytes": {"ember": e_rss, "torch": t_rss}}))
-    yield ("6 peak RSS of case 5b (fresh process), ratio of bytes", e_rss, t_rss,
-           f"{e_rss / 2**20:.0f} MiB vs {t_rss / 2**20:.0f} MiB; target <= 1.0")
-    for threads in (1, 2):
-        yield (f"7 step 1x3x64x64, {threads} thread(s)",
-               *_with_threads(threads, case_train_step, 1, 64), "")
-    for batch in (1, 4, 16):
-        yield (f"7 step {batch}x3x224x224, 2 threads", *case_train_step(batch, 224, 20.0), "")
-    yield ("7 step 16x3x224x224, 1 thread", *_with_threads(1, case_train_step, 16, 224, 30.0), "")

@@ -1,5 +1,5 @@
 """conv2d forward cases for ``benchmarks/run.py``: every distinct ResNet-18 convolution shape,
-at batch 1 on a 64x64 image and at batch 16 on 224x224, float32, against torch."""
+at batch 1 on a 64x64 image and at batch 16 on 224x224, float32, one framework at a time."""
 import time
 
 import numpy as np
@@ -25,26 +25,27 @@ def _flops(n, cin, cout, k, s, p, side):
     return 2.0 * n * cout * out * out * cin * k * k
 
 
-def cases():
+def _ops(lib):
+    if lib == "ember":
+        from ember_tensor import from_numpy
+        from ember_tensor.nn import conv2d
+        return from_numpy, conv2d
     import torch
+    return torch.from_numpy, torch.nn.functional.conv2d
 
-    from ember_tensor import from_numpy
-    from ember_tensor.nn import conv2d
 
+def cases(lib):
+    wrap, conv2d = _ops(lib)
     rng = np.random.default_rng(0)
     out = []
     for batch, image in ((1, 64), (16, 224)):
         for name, cin, cout, k, s, p, side224 in RESNET18_CONVS:
             side = side224 * image // 224
-            x = rng.standard_normal((batch, cin, side, side), dtype=np.float32)
-            w = rng.standard_normal((cout, cin, k, k), dtype=np.float32) * 0.05
-            ex, ew = from_numpy(x), from_numpy(w)
-            tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+            x = wrap(rng.standard_normal((batch, cin, side, side), dtype=np.float32))
+            w = wrap(rng.standard_normal((cout, cin, k, k), dtype=np.float32) * 0.05)
             out.append({
                 "name": f"conv2d {name} N={batch} {cin}x{side}x{side}",
-                "ember": lambda ex=ex, ew=ew, s=s, p=p: conv2d(ex, ew, None, s, p),
-                "torch": lambda tx=tx, tw=tw, s=s, p=p: torch.nn.functional.conv2d(
-                    tx, tw, None, s, p),
+                "fn": lambda x=x, w=w, s=s, p=p: conv2d(x, w, None, s, p),
                 "flops": _flops(batch, cin, cout, k, s, p, side),
                 "repeat": 7 if batch == 1 else 3,
             })

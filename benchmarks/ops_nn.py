@@ -1,8 +1,8 @@
 """Batch-norm, max-pool and conv-backward cases for ``benchmarks/run.py`` on ResNet-18
 shapes, float32: batch norm in training (statistics + normalise, then the three gradients)
 and in eval, the stem's 3x3/2 max pool with its backward, and the input + weight gradients
-of representative convolutions (``ops_conv.py`` times their forwards), each against torch's
-native kernels."""
+of representative convolutions (``ops_conv.py`` times their forwards), one framework at a
+time (torch through its native kernels)."""
 import numpy as np
 
 # (label, N, C, H) for the batch-norm layers that dominate a ResNet-18 step
@@ -25,116 +25,135 @@ CONV_BACKWARD = [
 ]
 
 
-def _bn_cases(torch, rng):
-    from ember_tensor import from_numpy
-    from ember_tensor.nn import batch_norm, batch_norm_backward
+class _Ember:
+    """The kernel calls of one case, on Ember."""
 
+    def __init__(self):
+        from ember_tensor import from_numpy, nn
+
+        self.wrap, self.nn = from_numpy, nn
+
+    def zeros(self, c):
+        return self.wrap(np.zeros(c, np.float32))
+
+    def ones(self, c):
+        return self.wrap(np.ones(c, np.float32))
+
+    def bn(self, x, w, b, rm, rv, training):
+        _, mean, invstd = self.nn.batch_norm(x, w, b, rm, rv, training, 0.1, 1e-5)
+        return mean, invstd
+
+    def bn_backward(self, go, x, w, rm, rv, mean, invstd, training):
+        self.nn.batch_norm_backward(go, x, w, mean, invstd, training)
+
+    def max_pool(self, x):
+        return self.nn.max_pool2d_with_indices(x, 3, 2, 1)
+
+    def max_pool_backward(self, g, x, idx):
+        self.nn.max_pool2d_backward(g, x, idx)
+
+    def conv_backward(self, g, x, w, s, p, mask):
+        self.nn.conv2d_backward(g, x, w, s, p, 1, 1, mask)
+
+
+class _Torch:
+    """The same calls on torch's native kernels."""
+
+    def __init__(self):
+        import torch
+
+        self.torch, self.wrap = torch, torch.from_numpy
+
+    def zeros(self, c):
+        return self.torch.zeros(c)
+
+    def ones(self, c):
+        return self.torch.ones(c)
+
+    def bn(self, x, w, b, rm, rv, training):
+        _, mean, invstd = self.torch.native_batch_norm(x, w, b, rm, rv, training, 0.1, 1e-5)
+        return mean, invstd
+
+    def bn_backward(self, go, x, w, rm, rv, mean, invstd, training):
+        self.torch.ops.aten.native_batch_norm_backward(
+            go, x, w, rm, rv, mean, invstd, training, 1e-5, [True, True, True])
+
+    def max_pool(self, x):
+        return self.torch.nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True)
+
+    def max_pool_backward(self, g, x, idx):
+        self.torch.ops.aten.max_pool2d_with_indices_backward(
+            g, x, [3, 3], [2, 2], [1, 1], [1, 1], False, idx)
+
+    def conv_backward(self, g, x, w, s, p, mask):
+        self.torch.ops.aten.convolution_backward(g, x, w, None, [s, s], [p, p], [1, 1], False,
+                                                 [0, 0], 1, list(mask))
+
+
+def _bn_cases(k, rng):
     out = []
     for label, n, c, h in BN_SHAPES:
-        x = rng.standard_normal((n, c, h, h), dtype=np.float32)
-        go = rng.standard_normal((n, c, h, h), dtype=np.float32)
-        w = rng.random(c, dtype=np.float32) + 0.5
-        b = rng.standard_normal(c, dtype=np.float32)
-        ex, ego, ew, eb = (from_numpy(a.copy()) for a in (x, go, w, b))
-        erm, erv = from_numpy(np.zeros(c, np.float32)), from_numpy(np.ones(c, np.float32))
-        tx, tgo, tw, tb = (torch.from_numpy(a.copy()) for a in (x, go, w, b))
-        trm, trv = torch.zeros(c), torch.ones(c)
+        x = k.wrap(rng.standard_normal((n, c, h, h), dtype=np.float32))
+        go = k.wrap(rng.standard_normal((n, c, h, h), dtype=np.float32))
+        w = k.wrap(rng.random(c, dtype=np.float32) + 0.5)
+        b = k.wrap(rng.standard_normal(c, dtype=np.float32))
+        rm, rv = k.zeros(c), k.ones(c)
         shape = f"{n}x{c}x{h}x{h}"
 
-        def e_train(ex=ex, ego=ego, ew=ew, eb=eb, erm=erm, erv=erv):
-            _, mean, invstd = batch_norm(ex, ew, eb, erm, erv, True, 0.1, 1e-5)
-            batch_norm_backward(ego, ex, ew, mean, invstd, True)
+        def train(x=x, go=go, w=w, b=b, rm=rm, rv=rv):
+            k.bn_backward(go, x, w, rm, rv, *k.bn(x, w, b, rm, rv, True), True)
 
-        def t_train(tx=tx, tgo=tgo, tw=tw, tb=tb, trm=trm, trv=trv):
-            _, mean, invstd = torch.native_batch_norm(tx, tw, tb, trm, trv, True, 0.1, 1e-5)
-            torch.ops.aten.native_batch_norm_backward(
-                tgo, tx, tw, trm, trv, mean, invstd, True, 1e-5, [True, True, True])
+        def evaluate(x=x, w=w, b=b, rm=rm, rv=rv):
+            k.bn(x, w, b, rm, rv, False)
 
-        def e_eval(ex=ex, ew=ew, eb=eb, erm=erm, erv=erv):
-            batch_norm(ex, ew, eb, erm, erv, False, 0.1, 1e-5)
+        def eval_bwd(x=x, go=go, w=w, rm=rm, rv=rv):
+            k.bn_backward(go, x, w, rm, rv, *k.bn(x, w, None, rm, rv, False), False)
 
-        def t_eval(tx=tx, tw=tw, tb=tb, trm=trm, trv=trv):
-            torch.native_batch_norm(tx, tw, tb, trm, trv, False, 0.1, 1e-5)
-
-        def e_eval_bwd(ex=ex, ego=ego, ew=ew, erm=erm, erv=erv):
-            _, mean, invstd = batch_norm(ex, ew, None, erm, erv, False, 0.1, 1e-5)
-            batch_norm_backward(ego, ex, ew, mean, invstd, False)
-
-        def t_eval_bwd(tx=tx, tgo=tgo, tw=tw, trm=trm, trv=trv):
-            _, mean, invstd = torch.native_batch_norm(tx, tw, None, trm, trv, False, 0.1, 1e-5)
-            torch.ops.aten.native_batch_norm_backward(
-                tgo, tx, tw, trm, trv, mean, invstd, False, 1e-5, [True, True, True])
-
-        out.append({"name": f"batch_norm train fwd+bwd {label} {shape}", "ember": e_train,
-                    "torch": t_train, "repeat": 9})
-        out.append({"name": f"batch_norm eval fwd {label} {shape}", "ember": e_eval,
-                    "torch": t_eval, "repeat": 9})
-        out.append({"name": f"batch_norm eval fwd+bwd {label} {shape}", "ember": e_eval_bwd,
-                    "torch": t_eval_bwd, "repeat": 9})
+        out.append({"name": f"batch_norm train fwd+bwd {label} {shape}", "fn": train,
+                    "repeat": 9})
+        out.append({"name": f"batch_norm eval fwd {label} {shape}", "fn": evaluate,
+                    "repeat": 9})
+        out.append({"name": f"batch_norm eval fwd+bwd {label} {shape}", "fn": eval_bwd,
+                    "repeat": 9})
     return out
 
 
-def _pool_cases(torch, rng):
-    from ember_tensor import from_numpy
-    from ember_tensor.nn import max_pool2d_backward, max_pool2d_with_indices
-
+def _pool_cases(k, rng):
     out = []
     for n, c, h in POOL_SHAPES:
-        x = rng.standard_normal((n, c, h, h), dtype=np.float32)
-        ex, tx = from_numpy(x.copy()), torch.from_numpy(x.copy())
-        eo, eidx = max_pool2d_with_indices(ex, 3, 2, 1)
-        to, tidx = torch.nn.functional.max_pool2d(tx, 3, 2, 1, return_indices=True)
-        g = rng.standard_normal(tuple(to.shape), dtype=np.float32)
-        eg, tg = from_numpy(g.copy()), torch.from_numpy(g.copy())
+        x = k.wrap(rng.standard_normal((n, c, h, h), dtype=np.float32))
+        _, idx = k.max_pool(x)
+        oh = (h + 2 - 3) // 2 + 1
+        g = k.wrap(rng.standard_normal((n, c, oh, oh), dtype=np.float32))
         shape = f"{n}x{c}x{h}x{h}"
-        out.append({
-            "name": f"max_pool2d 3x3/2 pad 1 fwd {shape}",
-            "ember": lambda ex=ex: max_pool2d_with_indices(ex, 3, 2, 1),
-            "torch": lambda tx=tx: torch.nn.functional.max_pool2d(tx, 3, 2, 1,
-                                                                  return_indices=True),
-            "repeat": 9,
-        })
-        out.append({
-            "name": f"max_pool2d 3x3/2 pad 1 bwd {shape}",
-            "ember": lambda eg=eg, ex=ex, eidx=eidx: max_pool2d_backward(eg, ex, eidx),
-            "torch": lambda tg=tg, tx=tx, tidx=tidx: (
-                torch.ops.aten.max_pool2d_with_indices_backward(
-                    tg, tx, [3, 3], [2, 2], [1, 1], [1, 1], False, tidx)),
-            "repeat": 9,
-        })
+        out.append({"name": f"max_pool2d 3x3/2 pad 1 fwd {shape}",
+                    "fn": lambda x=x: k.max_pool(x), "repeat": 9})
+        out.append({"name": f"max_pool2d 3x3/2 pad 1 bwd {shape}",
+                    "fn": lambda g=g, x=x, idx=idx: k.max_pool_backward(g, x, idx),
+                    "repeat": 9})
     return out
 
 
-def _conv_backward_cases(torch, rng):
-    from ember_tensor import from_numpy
-    from ember_tensor.nn import conv2d_backward
-
+def _conv_backward_cases(k, rng):
     out = []
-    for label, n, cin, cout, k, s, p, side in CONV_BACKWARD:
-        oside = (side + 2 * p - k) // s + 1
-        x = rng.standard_normal((n, cin, side, side), dtype=np.float32)
-        w = rng.standard_normal((cout, cin, k, k), dtype=np.float32) * 0.05
-        g = rng.standard_normal((n, cout, oside, oside), dtype=np.float32)
-        ex, ew, eg = (from_numpy(a.copy()) for a in (x, w, g))
-        tx, tw, tg = (torch.from_numpy(a.copy()) for a in (x, w, g))
+    for label, n, cin, cout, ksize, s, p, side in CONV_BACKWARD:
+        oside = (side + 2 * p - ksize) // s + 1
+        x = k.wrap(rng.standard_normal((n, cin, side, side), dtype=np.float32))
+        w = k.wrap(rng.standard_normal((cout, cin, ksize, ksize), dtype=np.float32) * 0.05)
+        g = k.wrap(rng.standard_normal((n, cout, oside, oside), dtype=np.float32))
         # the stem's input is the image: nobody asks for its gradient
         mask = (not label.startswith("conv1"), True, False)
-        macs = n * cout * oside * oside * cin * k * k
+        macs = n * cout * oside * oside * cin * ksize * ksize
         out.append({
             "name": f"conv2d backward {label} N={n} {cin}x{side}x{side}",
-            "ember": lambda eg=eg, ex=ex, ew=ew, s=s, p=p, mask=mask: conv2d_backward(
-                eg, ex, ew, s, p, 1, 1, mask),
-            "torch": lambda tg=tg, tx=tx, tw=tw, s=s, p=p, mask=mask:
-                torch.ops.aten.convolution_backward(tg, tx, tw, None, [s, s], [p, p], [1, 1],
-                                                    False, [0, 0], 1, list(mask)),
+            "fn": lambda g=g, x=x, w=w, s=s, p=p, mask=mask: k.conv_backward(g, x, w, s, p, mask),
             "flops": 2.0 * macs * sum(mask),
             "repeat": 7 if n == 1 else 3,
         })
     return out
 
 
-def cases():
-    import torch
-
+def cases(lib):
+    k = _Ember() if lib == "ember" else _Torch()
     rng = np.random.default_rng(0)
-    return _bn_cases(torch, rng) + _pool_cases(torch, rng) + _conv_backward_cases(torch, rng)
+    return _bn_cases(k, rng) + _pool_cases(k, rng) + _conv_backward_cases(k, rng)

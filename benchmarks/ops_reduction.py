@@ -1,36 +1,32 @@
-"""Reduction and GEMM cases for ``benchmarks/run.py``: Ember and torch on the same data."""
+"""Reduction and GEMM cases for ``benchmarks/run.py``: one framework's calls on fixed data."""
 import numpy as np
 
 
-def cases():
+def _ops(lib):
+    if lib == "ember":
+        from ember_tensor import from_numpy
+        from ember_tensor import linalg as L
+        from ember_tensor import reduction as R
+        return from_numpy, R.sum, R.max, R.var, L.matmul
     import torch
+    return torch.from_numpy, torch.sum, torch.max, torch.var, torch.matmul
 
-    from ember_tensor import linalg as L
-    from ember_tensor import reduction as R
-    from ember_tensor._array import Array
 
+def cases(lib):
+    wrap, total, largest, var, matmul = _ops(lib)
     rng = np.random.default_rng(0)
     out = []
     for n, label in ((1_000_000, "1e6"), (10_000_000, "1e7")):
-        x = rng.standard_normal(n, dtype=np.float32)
-        ex, tx = Array(x), torch.from_numpy(x)
-        out.append({"name": f"sum {label} f32", "ember": lambda ex=ex: R.sum(ex),
-                    "torch": lambda tx=tx: torch.sum(tx), "flops": float(n)})
-    m = rng.standard_normal((1000, 1000), dtype=np.float32)
-    em, tm = Array(m), torch.from_numpy(m)
-    out.append({"name": "sum dim=0 1000x1000 f32", "ember": lambda: R.sum(em, 0),
-                "torch": lambda: torch.sum(tm, 0), "flops": 1e6})
-    out.append({"name": "sum dim=1 1000x1000 f32", "ember": lambda: R.sum(em, 1),
-                "torch": lambda: torch.sum(tm, 1), "flops": 1e6})
-    out.append({"name": "max dim=1 1000x1000 f32", "ember": lambda: R.max(em, 1),
-                "torch": lambda: torch.max(tm, 1), "flops": 1e6})
-    out.append({"name": "var dim=0 1000x1000 f32", "ember": lambda: R.var(em, 0),
-                "torch": lambda: torch.var(tm, 0), "flops": 2e6})
+        x = wrap(rng.standard_normal(n, dtype=np.float32))
+        out.append({"name": f"sum {label} f32", "fn": lambda x=x: total(x), "flops": float(n)})
+    m = wrap(rng.standard_normal((1000, 1000), dtype=np.float32))
+    out.append({"name": "sum dim=0 1000x1000 f32", "fn": lambda: total(m, 0), "flops": 1e6})
+    out.append({"name": "sum dim=1 1000x1000 f32", "fn": lambda: total(m, 1), "flops": 1e6})
+    out.append({"name": "max dim=1 1000x1000 f32", "fn": lambda: largest(m, 1), "flops": 1e6})
+    out.append({"name": "var dim=0 1000x1000 f32", "fn": lambda: var(m, 0), "flops": 2e6})
     for n in (64, 512, 2048):
-        a = rng.standard_normal((n, n), dtype=np.float32)
-        b = rng.standard_normal((n, n), dtype=np.float32)
-        ea, eb, ta, tb = Array(a), Array(b), torch.from_numpy(a), torch.from_numpy(b)
-        out.append({"name": f"matmul {n} f32", "ember": lambda ea=ea, eb=eb: L.matmul(ea, eb),
-                    "torch": lambda ta=ta, tb=tb: torch.matmul(ta, tb),
+        a = wrap(rng.standard_normal((n, n), dtype=np.float32))
+        b = wrap(rng.standard_normal((n, n), dtype=np.float32))
+        out.append({"name": f"matmul {n} f32", "fn": lambda a=a, b=b: matmul(a, b),
                     "flops": 2.0 * n ** 3, "budget": 6.0 if n == 2048 else 3.0})
     return out

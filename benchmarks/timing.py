@@ -1,11 +1,26 @@
-"""Timing helpers shared by every benchmark: Ember and torch measured alternately, medians."""
+"""Helpers shared by every benchmark: medians of repeated calls, and what machine ran them.
+
+Each framework runs in its own process (``run.py`` alternates the processes round by round),
+so nothing here ever times two frameworks side by side.
+"""
+import os
+import platform
 import statistics
 import time
 
 
-def median_time(fn, repeat, warmup=1):
+def median_time(fn, repeat, warmup=1, budget=None):
+    """Median seconds of ``repeat`` calls after ``warmup`` ones.
+
+    ``budget`` (seconds) lowers ``repeat`` for slow cases, keeping at least 3 calls.
+    """
     for _ in range(warmup):
         fn()
+    if budget is not None:
+        t0 = time.perf_counter()
+        fn()
+        one = time.perf_counter() - t0
+        repeat = max(3, min(repeat, int(budget / max(one, 1e-9))))
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -14,34 +29,30 @@ def median_time(fn, repeat, warmup=1):
     return statistics.median(times)
 
 
-def compare(ember_fn, torch_fn, repeat=5, warmup=1, budget=None):
-    """Median seconds of each, measured alternately so drift hits both alike.
-
-    ``budget`` (seconds) lowers ``repeat`` for slow cases, keeping at least 3 runs.
-    """
-    for _ in range(warmup):
-        ember_fn()
-        torch_fn()
-    if budget is not None:
-        t0 = time.perf_counter()
-        ember_fn()
-        torch_fn()
-        one = time.perf_counter() - t0
-        repeat = max(3, min(repeat, int(budget / max(one, 1e-9))))
-    ember_times, torch_times = [], []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        ember_fn()
-        ember_times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        torch_fn()
-        torch_times.append(time.perf_counter() - t0)
-    return statistics.median(ember_times), statistics.median(torch_times)
-
-
 def fmt_time(seconds):
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} us"
     if seconds < 1:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds:.3f} s"
+
+
+def cpu_name():
+    """The CPU's model name, and its core count."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+def blas_info():
+    """The BLAS libraries loaded in this process and the kernel each runs (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+                     for i in threadpool_info() if i.get("user_api") == "blas")
