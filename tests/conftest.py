@@ -30,3 +30,29 @@ def shared_dir():
     if not path.is_dir():
         pytest.skip("../shared is not present beside this clone")
     return path
+
+
+def import_torchvision():
+    """torchvision's Python parts (models, transforms, datasets, utils) beside CPU torch.
+
+    The torchvision wheel on these machines is a CUDA build whose compiled ops do not load
+    beside torch's CPU build; importing it fails while registering their meta kernels
+    (``operator torchvision::nms does not exist``). The Python parts the oracle tests use
+    need none of those ops, so the registration module is replaced by an empty one first.
+    Skips the calling test when torch or torchvision is not installed.
+    """
+    import sys
+    import types
+
+    pytest.importorskip("torch")
+    if "torchvision" not in sys.modules:
+        sys.modules.setdefault(
+            "torchvision._meta_registrations",
+            types.ModuleType("torchvision._meta_registrations"))
+    return pytest.importorskip("torchvision")
+
+
+@pytest.fixture(scope="session")
+def torchvision():
+    """The torchvision oracle (see ``import_torchvision``)."""
+    return import_torchvision()
