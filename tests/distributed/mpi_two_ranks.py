@@ -98,3 +98,80 @@ def test_no_sync_accumulates_locally_then_averages_the_sums():
     g = [_local_grads(state, x) for x in batches]
     for i, p in enumerate(ddp.module.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), g[0][i] + g[1][i], rtol=1e-5, atol=1e-6)
+
+
+def _net(sync_bn):
+    ember.manual_seed(7 + dist.get_rank())  # DDP broadcasts rank 0's
+    layers = [nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 4, 3),
+              nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 5)]
+    if not sync_bn:
+        layers = [m for m in layers if not isinstance(m, nn.BatchNorm2d)]
+    m = nn.Sequential(*layers)
+    return nn.SyncBatchNorm.convert_sync_batchnorm(m) if sync_bn else m
+
+
+@pytest.mark.parametrize("sync_bn", [False, True])
+def test_two_half_batches_train_as_one_whole_batch(sync_bn):
+    """Acceptance of issue 17: DDP on 2 ranks x half the batch ends with the parameters
+    (and, with SyncBatchNorm, the running statistics) of 1 process on the whole batch,
+    after several SGD-momentum steps: DDP averages gradients, as torch's DDP does."""
+    r = dist.get_rank()
+    ddp = nn.parallel.DistributedDataParallel(_net(sync_bn))
+    whole = _net(False)
+    if sync_bn:  # the reference is plain BatchNorm on the whole batch, one process
+        whole = _net(True)
+        whole = nn.Sequential(*[nn.BatchNorm2d(4) if isinstance(m, nn.SyncBatchNorm) else m
+                                for m in whole])
+    whole.load_state_dict(ddp.module.state_dict())
+    ember.manual_seed(3)
+    xs = [ember.randn(8, 3, 8, 8) for _ in range(4)]
+    ys = [ember.randint(0, 5, (8,)) for _ in range(4)]
+    opts = [ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in (ddp, whole)]
+    loss_fn = nn.CrossEntropyLoss()
+    for x, y in zip(xs, ys):
+        for model, opt, xb, yb in ((ddp, opts[0], x[4 * r:4 * r + 4], y[4 * r:4 * r + 4]),
+                                   (whole, opts[1], x, y)):
+            opt.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            opt.step()
+    want = whole.state_dict()
+    got = ddp.module.state_dict()
+    assert list(want) == list(got)
+    for k in want:
+        np.testing.assert_allclose(got[k].numpy(), want[k].numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=k)
+    if sync_bn:
+        assert got["1.num_batches_tracked"].item() == 4
+        ddp.eval()  # eval: running statistics, no communication, same outputs
+        np.testing.assert_allclose(ddp(xs[0]).detach().numpy(),
+                                   whole.eval()(xs[0]).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_sync_batchnorm_input_gradient_is_the_whole_batch_one():
+    r = dist.get_rank()
+    ember.manual_seed(5)
+    x = ember.randn(6, 3, 2) * 3 + 1
+    dy = ember.randn(6, 3, 2)
+    sbn, bn = nn.SyncBatchNorm(3, momentum=None), nn.BatchNorm1d(3, momentum=None)
+    with ember.no_grad():
+        for m in (sbn, bn):
+            m.weight.copy_(ember.tensor([0.5, 2.0, -1.0]))
+            m.bias.copy_(ember.tensor([0.1, 0.0, 3.0]))
+    mine = x[3 * r:3 * r + 3].clone().requires_grad_()
+    out = sbn(mine)
+    assert type(out.grad_fn).__name__ == "SyncBatchNormBackward"
+    (out * dy[3 * r:3 * r + 3]).sum().backward()
+    full = x.clone().requires_grad_()
+    ref = bn(full)
+    (ref * dy).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy()[3 * r:3 * r + 3],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mine.grad.numpy(), full.grad.numpy()[3 * r:3 * r + 3],
+                               rtol=1e-4, atol=1e-5)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(sbn, name).numpy(), getattr(bn, name).numpy(),
+                                   rtol=1e-5)
+    # the weight and bias gradients are this rank's share (DDP averages them)
+    total = sbn.weight.grad.clone()
+    dist.all_reduce(total)
+    np.testing.assert_allclose(total.numpy(), bn.weight.grad.numpy(), rtol=1e-4, atol=1e-5)

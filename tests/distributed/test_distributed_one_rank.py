@@ -171,3 +171,32 @@ def test_ddp_buckets_start_during_backward(group):
     ddp(ember.randn(3, 5)).sum().backward()
     assert in_flight and in_flight[0] >= 2
     assert ddp._in_flight == [] and all(b.pending == 0 for b in ddp._buckets)
+
+
+def test_sync_batchnorm_without_a_group_is_batchnorm():
+    ember.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3), nn.Sequential(nn.BatchNorm1d(3)))
+    bn = m[1]
+    conv = nn.SyncBatchNorm.convert_sync_batchnorm(m)
+    assert conv is m and isinstance(m[1], nn.SyncBatchNorm)
+    assert isinstance(m[2][0], nn.SyncBatchNorm)
+    assert m[1].weight is bn.weight and m[1].running_mean is bn.running_mean
+    assert repr(m[1]) == ("SyncBatchNorm(3, eps=1e-05, momentum=0.1, affine=True, "
+                          "track_running_stats=True)")
+    ref = nn.BatchNorm2d(3)
+    x = ember.randn(4, 3, 2, 2)
+    np.testing.assert_allclose(m[1](x).detach().numpy(), ref(x).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(m[1].running_var.numpy(), ref.running_var.numpy(), rtol=1e-6)
+    assert m[1].num_batches_tracked.item() == 1
+    with pytest.raises(ValueError, match=r"expected at least 2D input \(got 1D input\)"):
+        m[1](ember.ones(3))
+    with pytest.raises(ValueError, match="number of input channels should be non-zero"):
+        nn.SyncBatchNorm(0)(ember.ones(2, 0))
+
+
+@needs_mpi
+def test_sync_batchnorm_one_rank_group_is_batchnorm(group):
+    s, ref = nn.SyncBatchNorm(3), nn.BatchNorm1d(3)
+    x = ember.randn(5, 3)
+    np.testing.assert_allclose(s(x).detach().numpy(), ref(x).detach().numpy(), rtol=1e-6)
+    assert s(x).grad_fn.name() == "NativeBatchNormBackward0"  # no sync on one rank

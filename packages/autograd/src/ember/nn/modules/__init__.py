@@ -17,6 +17,7 @@ from .module import Module
 from .normalization import LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Conv2d",
@@ -24,5 +25,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "SiLU", "ReLU6", "Hardtanh", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
     "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss", "SmoothL1Loss", "HuberLoss",
-    "ELU", "Softplus",
+    "ELU", "Softplus", "SyncBatchNorm",
 ]
