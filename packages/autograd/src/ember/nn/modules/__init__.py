@@ -16,6 +16,7 @@ from .loss import (
 from .module import Module
 from .normalization import LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
 
@@ -26,4 +27,5 @@ __all__ = [
     "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
     "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss", "SmoothL1Loss", "HuberLoss",
     "ELU", "Softplus", "SyncBatchNorm",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
