@@ -11,6 +11,8 @@ _OPS_MODULES = (
     "ember_tensor.elementwise",
     "ember_tensor.reduction",
     "ember_tensor.linalg",
+    "ember_tensor.sorting", "ember_tensor.scatter", "ember_tensor.counting",
+    "ember_tensor.diagonal",
 )
 
 

@@ -1,0 +1,230 @@
+"""Writes through an index: scatter, scatter_add, scatter_reduce, index_add, index_fill and
+index_copy, with torch's argument checks and messages. Each returns a new Array (the
+in-place forms copy it back), so the autograd layer can keep the input for backward.
+
+Accumulation runs through NumPy's ``ufunc.at`` on the flattened output with linear indices:
+since NumPy 1.25 that is a C loop over the elements, in index order, so float sums round as
+torch's sequential CPU loop does. Where two writes hit one position, the later one wins.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._array import Array, _wrap_dim
+from .linalg import scalar_name
+
+__all__ = [
+    "check_index_dtype", "scatter", "scatter_add", "scatter_reduce", "index_add",
+    "index_fill", "index_copy", "scatter_positions", "ARRAY_METHODS",
+]
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def check_index_dtype(index: Array, name: str, *, show: bool = False) -> np.ndarray:
+    """The index as an int64 ndarray, or torch's error for a non-integer index."""
+    v = index._np
+    if v.dtype not in (np.int64, np.int32):
+        got = f" but got: {scalar_name(index.dtype)}" if show else ""
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index{got}")
+    return v.astype(np.int64, copy=False)
+
+
+def _check_bounds(idx, size, dim, prefix="", err=RuntimeError):
+    if idx.size:
+        hi, lo = idx.max(), idx.min()
+        if hi >= size or lo < 0:
+            bad = int(lo if lo < 0 else hi)
+            raise err(f"{prefix}index {bad} is out of bounds for dimension {dim} with size "
+                      f"{size}")
+
+
+def scatter_positions(shape, dim: int, idx: np.ndarray) -> np.ndarray:
+    """Linear positions in an array of ``shape`` written by a scatter along ``dim``: element
+    ``i`` of ``idx`` goes to ``i`` with its ``dim`` coordinate replaced by ``idx[i]``."""
+    if not shape:
+        return idx.reshape(-1) * 0
+    strides = np.cumprod((1,) + tuple(shape[:0:-1]))[::-1]
+    lin = np.zeros(idx.shape, dtype=np.int64)
+    for d, (st, n) in enumerate(zip(strides, idx.shape)):
+        coord = idx if d == dim else np.arange(n, dtype=np.int64).reshape(
+            (-1,) + (1,) * (idx.ndim - 1 - d))
+        lin = lin + coord * st
+    return lin.reshape(-1)
+
+
+def _scatter_args(a, dim, index, src, name):
+    """Torch's checks of a scatter's operands; returns (dim, idx, src part or None)."""
+    v = a._np
+    d = _wrap_dim(dim, v.ndim)
+    idx = check_index_dtype(index, name)
+    nd = max(v.ndim, 1)
+    if isinstance(src, Array) and src._np.dtype != v.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if max(idx.ndim, 1) != nd:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Array) and max(src._np.ndim, 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    ishape = idx.shape or (1,)
+    sshape = v.shape or (1,)
+    too_big = any(ishape[i] > sshape[i] for i in range(nd) if i != d)
+    if isinstance(src, Array):
+        srcshape = src._np.shape or (1,)
+        too_big = too_big or any(i > s for i, s in zip(ishape, srcshape))
+        if too_big:
+            raise RuntimeError(
+                f"Expected index {list(idx.shape)} to be no larger than self {list(v.shape)} "
+                f"apart from dimension {d} and to be no larger size than src "
+                f"{list(src._np.shape)}")
+    elif too_big:
+        raise RuntimeError(
+            f"Expected index {list(idx.shape)} to be no larger than self {list(v.shape)} "
+            f"apart from dimension {d}")
+    _check_bounds(idx, sshape[d], d)
+    part = None
+    if isinstance(src, Array):
+        s = src._np.reshape(srcshape)
+        part = s[tuple(slice(0, n) for n in ishape)].reshape(-1)
+    return d, idx.reshape(ishape), part
+
+
+def scatter(a: Array, dim: int, index: Array, src, reduce: str | None = None) -> Array:
+    """``src`` (an Array, or a number for every position) written at ``index`` along dim."""
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    d, idx, part = _scatter_args(a, dim, index, src, "scatter")
+    out = a._np.copy()
+    pos = scatter_positions(out.shape, d, idx)
+    vals = part if part is not None else np.full(pos.shape, src, dtype=out.dtype)
+    flat = out.reshape(-1)
+    if reduce == "add":
+        np.add.at(flat, pos, vals)
+    elif reduce == "multiply":
+        np.multiply.at(flat, pos, vals)
+    else:
+        flat[pos] = vals  # NumPy writes in order: the last duplicate wins
+    return Array(out)
+
+
+def scatter_add(a: Array, dim: int, index: Array, src: Array) -> Array:
+    d, idx, part = _scatter_args(a, dim, index, src, "scatter_add")
+    out = a._np.copy()
+    np.add.at(out.reshape(-1), scatter_positions(out.shape, d, idx), part)
+    return Array(out)
+
+
+def _identity(reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    big = np.inf if dtype.kind == "f" else (
+        True if dtype == np.bool_ else np.iinfo(dtype).max)
+    return -big if reduce == "amax" and dtype.kind == "f" else (
+        (False if dtype == np.bool_ else np.iinfo(dtype).min) if reduce == "amax" else big)
+
+
+def scatter_reduce(a: Array, dim: int, index: Array, src: Array, reduce: str,
+                   include_self: bool = True) -> tuple[Array, Array]:
+    """(result, count per position of the values that met there, self included when it
+    takes part). The count serves ``mean`` and the backward."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts these too
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    d, idx, part = _scatter_args(a, dim, index, src, "scatter_reduce")
+    out = a._np.copy()
+    flat = out.reshape(-1)
+    pos = scatter_positions(out.shape, d, idx)
+    counts = np.zeros(flat.shape, dtype=np.int64)
+    np.add.at(counts, pos, 1)
+    if not include_self:
+        flat[pos] = _identity(reduce, out.dtype)
+    else:
+        counts += 1
+    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+             "amin": np.minimum}[reduce]
+    ufunc.at(flat, pos, part)
+    if reduce == "mean":
+        c = np.maximum(counts, 1).reshape(out.shape)
+        if out.dtype.kind == "f":
+            out = (out / c).astype(out.dtype, copy=False)
+        else:
+            out = (out // c).astype(out.dtype, copy=False)
+    return Array(out), Array(counts.reshape(out.shape))
+
+
+def _index_args(a, dim, index, name, *, err=RuntimeError, prefix=""):
+    v = a._np
+    d = _wrap_dim(dim, v.ndim)
+    idx = check_index_dtype(index, name, show=True)
+    if idx.ndim > 1:
+        raise IndexError(
+            f"{name}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+            f"{scalar_name(index.dtype)} and size: {list(idx.shape)}")
+    idx = idx.reshape(-1)
+    size = v.shape[d] if v.ndim else 1
+    _check_bounds(idx, size, d, prefix, err)
+    return d, idx
+
+
+def _moved(x, d):
+    return np.moveaxis(x, d, 0) if x.ndim else x.reshape(1)
+
+
+def _source_slices(a, d, idx, source, name):
+    """``source`` moved so its ``dim`` comes first, checked against ``a`` as torch does."""
+    v, s = a._np, source._np
+    if s.dtype != v.dtype:
+        raise RuntimeError(f"{name}(): self ({scalar_name(a.dtype)}) and source "
+                           f"({scalar_name(source.dtype)}) must have the same scalar type")
+    nsrc = s.shape[d] if s.ndim else 1
+    if nsrc != idx.size:
+        raise RuntimeError(
+            f"{name}(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+            f"({nsrc}), for dim: {d}")
+    return _moved(s, d)
+
+
+def index_add(a: Array, dim: int, index: Array, source: Array, alpha=1) -> Array:
+    d, idx = _index_args(a, dim, index, "index_add_")
+    src = _source_slices(a, d, idx, source, "index_add_")
+    out = a._np.copy()
+    if alpha != 1:
+        src = (src * alpha).astype(out.dtype, copy=False)
+    dst = _moved(out, d)
+    if dst.shape[1:] != src.shape[1:]:
+        raise RuntimeError(
+            f"index_add_(): Source/destination tensor must have same slice shapes. Destination "
+            f"slice shape: {list(dst.shape[1:])} and source slice shape: {list(src.shape[1:])}")
+    np.add.at(dst, idx, src)
+    return Array(out)
+
+
+def index_fill(a: Array, dim: int, index: Array, value) -> Array:
+    d, idx = _index_args(a, dim, index, "index_fill_", err=IndexError)
+    out = a._np.copy()
+    _moved(out, d)[idx] = value
+    return Array(out)
+
+
+def index_copy(a: Array, dim: int, index: Array, source: Array) -> Array:
+    d, idx = _index_args(a, dim, index, "index_copy_", err=IndexError, prefix="index_copy_(): ")
+    out = a._np.copy()
+    dst = _moved(out, d)
+    src = _source_slices(a, d, idx, source, "index_copy_")
+    if dst.shape[1:] != src.shape[1:]:
+        i, x, y = next((i, x, y) for i, (x, y) in enumerate(zip(dst.shape[1:], src.shape[1:]))
+                       if x != y)
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. "
+            f"Destination slice shape: {x} at dimension {i} and source slice shape: {y} at "
+            f"dimension {i}.")
+    dst[idx] = src
+    return Array(out)
+
+
+ARRAY_METHODS = {
+    "scatter": scatter, "scatter_add": scatter_add, "index_add": index_add,
+    "index_fill": index_fill, "index_copy": index_copy,
+}
