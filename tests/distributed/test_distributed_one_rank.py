@@ -200,3 +200,12 @@ def test_sync_batchnorm_one_rank_group_is_batchnorm(group):
     x = ember.randn(5, 3)
     np.testing.assert_allclose(s(x).detach().numpy(), ref(x).detach().numpy(), rtol=1e-6)
     assert s(x).grad_fn.name() == "NativeBatchNormBackward0"  # no sync on one rank
+
+
+@needs_mpi
+def test_lists_of_the_wrong_size_or_type_are_errors(group):
+    for call in (lambda: dist.all_gather([ember.zeros(3)], ember.zeros(2)),
+                 lambda: dist.gather(ember.zeros(2), [ember.zeros(2, dtype=ember.int64)]),
+                 lambda: dist.scatter(ember.zeros(2), [ember.zeros(1, 2)])):
+        with pytest.raises(RuntimeError, match="Tensors are not equal in size or data type"):
+            call()

@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from . import _faults
+
 __all__ = [
     "ReduceOp", "Work", "all_gather", "all_reduce", "barrier", "broadcast",
     "destroy_process_group", "gather", "get_backend", "get_rank", "get_world_size",
@@ -110,6 +112,7 @@ def init_process_group(backend: Optional[str] = None, init_method: Optional[str]
         comm.Free()
         raise ValueError(f"rank={rank} but MPI gave this process rank {group.rank}")
     _default = group
+    _faults.install_abort_on_exception(MPI.COMM_WORLD, group.rank, group.size)
 
 
 def destroy_process_group(group: Any = None) -> None:
@@ -120,6 +123,7 @@ def destroy_process_group(group: Any = None) -> None:
         raise AssertionError("Process group cannot be None")
     _default.comm.Free()
     _default = None
+    _faults.remove_abort_on_exception()
 
 
 def _group(group: Any = None) -> _Group:
@@ -219,6 +223,15 @@ def _check_root_list(g: _Group, ts: Optional[list], name: str, role: str, what: 
                            "of the process group.")
 
 
+def _check_same_as(tensor: Any, ts: list, what: str) -> None:
+    """The list of gather/all_gather/scatter holds tensors of ``tensor``'s size and type."""
+    for t in ts:
+        if t.shape != tensor.shape or t.dtype != tensor.dtype:
+            raise RuntimeError(f"ProcessGroupMPI::{what}: Tensors are not equal in size or "
+                               f"data type (got {list(t.shape)} {t.dtype}, expected "
+                               f"{list(tensor.shape)} {tensor.dtype})")
+
+
 def _bump(t: Any) -> None:
     t._version_counter[0] += 1  # written in place, as torch's collectives count it
 
@@ -281,6 +294,14 @@ def all_reduce(tensor: Any, op: Any = ReduceOp.SUM, group: Any = None,
     _check_tensor(tensor)
     g = _group(group)
     mop = _mpi_op(op)
+    _faults.check_same_collective(g.comm, "ALLREDUCE", op.value, tensor)
+    return _all_reduce_unchecked(tensor, op, g, mop, async_op)
+
+
+def _all_reduce_unchecked(tensor: Any, op: Any, g: _Group, mop: Any,
+                          async_op: bool) -> Optional[Work]:
+    """all_reduce without the fingerprint exchange, for callers that have made sure every
+    rank passes the same shape (DistributedDataParallel's buckets)."""
     buf, finish = _reducible(tensor, op)
     req = g.comm.Iallreduce(_mpi().IN_PLACE, buf, op=mop)
     return _run(req, finish, async_op)
@@ -292,6 +313,7 @@ def reduce(tensor: Any, dst: int = 0, op: Any = ReduceOp.SUM, group: Any = None,
     theirs)."""
     g, dst = _rooted(tensor, group, dst, group_dst, "reduce")
     mop = _mpi_op(op)
+    _faults.check_same_collective(g.comm, "REDUCE", dst * 16 + op.value, tensor)
     MPI = _mpi()
     if g.rank == dst:
         buf, finish = _reducible(tensor, op)
@@ -310,6 +332,7 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
               group_src: Optional[int] = None) -> Optional[Work]:
     """Copy ``tensor`` of rank ``src`` into ``tensor`` on every rank."""
     g, src = _rooted(tensor, group, src, group_src, "broadcast")
+    _faults.check_same_collective(g.comm, "BROADCAST", src, tensor)
     buf, back = _buffer(tensor)
     req = g.comm.Ibcast(_raw(buf), root=src)
 
@@ -334,6 +357,8 @@ def all_gather(tensor_list: list, tensor: Any, group: Any = None,
     if len(tensor_list) != g.size:
         raise RuntimeError("ProcessGroupMPI::allgather: invalid output tensor list "
                            f"(expected length {g.size}, got {len(tensor_list)})")
+    _check_same_as(tensor, tensor_list, "allgather")
+    _faults.check_same_collective(g.comm, "ALLGATHER", 0, tensor)
     send = np.ascontiguousarray(tensor._data._np)
     recv = np.empty((g.size,) + send.shape, dtype=send.dtype)
     req = g.comm.Iallgather(_raw(send), _raw(recv))
@@ -349,9 +374,15 @@ def gather(tensor: Any, gather_list: Optional[list] = None, dst: int = 0, group:
            async_op: bool = False, group_dst: Optional[int] = None) -> Optional[Work]:
     """Every rank's ``tensor`` into ``gather_list[r]`` on rank ``dst``."""
     g, dst = _rooted(tensor, group, dst, group_dst, "gather")
-    send = np.ascontiguousarray(tensor._data._np)
+    if g.rank != dst and gather_list:
+        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination "
+                         "ranks.")
     if g.rank == dst:
         _check_root_list(g, gather_list, "gather_list", "destination", "gather", "output")
+        _check_same_as(tensor, gather_list, "gather")
+    _faults.check_same_collective(g.comm, "GATHER", dst, tensor)
+    send = np.ascontiguousarray(tensor._data._np)
+    if g.rank == dst:
         recv = np.empty((g.size,) + send.shape, dtype=send.dtype)
         req = g.comm.Igather(_raw(send), _raw(recv), root=dst)
 
@@ -360,9 +391,6 @@ def gather(tensor: Any, gather_list: Optional[list] = None, dst: int = 0, group:
                 out._data._np[...] = recv[r]
                 _bump(out)
         return _run(req, finish, async_op)
-    if gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination "
-                         "ranks.")
     req = g.comm.Igather(_raw(send), None, root=dst)
     return _run(req, None, async_op)
 
@@ -372,15 +400,18 @@ def scatter(tensor: Any, scatter_list: Optional[list] = None, src: int = 0,
             group_src: Optional[int] = None) -> Optional[Work]:
     """``scatter_list[r]`` of rank ``src`` into ``tensor`` on rank ``r``."""
     g, src = _rooted(tensor, group, src, group_src, "scatter")
-    buf, back = _buffer(tensor)
-    send: Any = None
     if g.rank == src:
         _check_root_list(g, scatter_list, "scatter_list", "source", "scatter", "input")
-        send = _raw(np.ascontiguousarray(
-            np.stack([t._data._np for t in scatter_list]).astype(buf.dtype, copy=False)))
+        _check_same_as(tensor, scatter_list, "scatter")
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source "
                          "ranks.")
+    _faults.check_same_collective(g.comm, "SCATTER", src, tensor)
+    buf, back = _buffer(tensor)
+    send: Any = None
+    if g.rank == src:
+        send = _raw(np.ascontiguousarray(
+            np.stack([t._data._np for t in scatter_list]).astype(buf.dtype, copy=False)))
     req = g.comm.Iscatter(send, _raw(buf), root=src)
 
     def finish() -> None:
@@ -394,4 +425,5 @@ def barrier(group: Any = None, async_op: bool = False,
             device_ids: Optional[Sequence[int]] = None) -> Optional[Work]:
     """Block until every rank has reached this call."""
     g = _group(group)
+    _faults.check_same_collective(g.comm, "BARRIER", 0, None)
     return _run(g.comm.Ibarrier(), None, async_op)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator, Optional
 
+import zlib
+
 import numpy as np
 
 from ... import distributed as dist
+from ...distributed import _c10d
 from ...autograd import grad_mode
 from ..modules.module import Module
 
@@ -61,9 +64,9 @@ class DistributedDataParallel(Module):
         self.world_size: int = dist.get_world_size(process_group)
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb)
                                     * 1024 * 1024)
+        _verify_same_model(module, process_group)
         if init_sync:
-            for t in self._states():
-                dist.broadcast(t.detach(), 0, group=process_group)
+            _broadcast_coalesced(list(self._states()), process_group)
         params = [p for _, p in module.named_parameters() if p.requires_grad]
         self._buckets = self._make_buckets(params)
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
@@ -109,8 +112,8 @@ class DistributedDataParallel(Module):
         if self._syncing and any(b.pending != len(b.params) for b in self._buckets):
             raise RuntimeError(_UNUSED)
         if self.broadcast_buffers and self.world_size > 1:
-            for _, b in self.module.named_buffers():
-                dist.broadcast(b.detach(), 0, group=self.process_group)
+            _broadcast_coalesced([b for _, b in self.module.named_buffers()],
+                                 self.process_group)
         out = self.module(*inputs, **kwargs)
         self._syncing = self.require_backward_grad_sync and grad_mode.is_grad_enabled()
         if self._syncing:
@@ -162,7 +165,11 @@ class DistributedDataParallel(Module):
         np.divide(bucket.flat, self.world_size, out=bucket.flat, casting="unsafe")
         from ..._tensor import Tensor
         flat = Tensor._make(_array(bucket.flat))
-        bucket.work = dist.all_reduce(flat, group=self.process_group, async_op=True)
+        # every rank's buckets have the same sizes (the model was checked at construction):
+        # no per-bucket fingerprint exchange, which would stall the overlap
+        g = _c10d._group(self.process_group)
+        bucket.work = _c10d._all_reduce_unchecked(flat, dist.ReduceOp.SUM, g,
+                                                  _c10d._mpi_op(dist.ReduceOp.SUM), True)
         self._in_flight.append(bucket)
 
     def _finish(self) -> None:
@@ -182,6 +189,44 @@ class DistributedDataParallel(Module):
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _verify_same_model(module: Module, process_group: Any) -> None:
+    """Every rank must wrap the same architecture: the number, shapes and dtypes of the
+    parameters are compared once, so that buckets can be all-reduced without checks."""
+    g = _c10d._group(process_group)
+    params = list(module.parameters())
+    shapes = repr([(tuple(p.shape), str(p.dtype)) for p in params]).encode()
+    mine = np.array([len(params), zlib.crc32(shapes)], dtype=np.int64)
+    everyone = np.empty((g.size, 2), dtype=np.int64)
+    g.comm.Allgather(mine, everyone)
+    for r in range(g.size):
+        if everyone[r][0] != mine[0]:
+            raise RuntimeError(f"DDP expects same model across all ranks, but Rank {g.rank} "
+                               f"has {mine[0]} params, while rank {r} has inconsistent "
+                               f"{everyone[r][0]} params.")
+        if everyone[r][1] != mine[1]:
+            raise RuntimeError(f"DDP expects same model across all ranks, but the shapes or "
+                               f"dtypes of Rank {g.rank}'s parameters differ from rank {r}'s.")
+
+
+def _broadcast_coalesced(tensors: list, process_group: Any) -> None:
+    """Rank 0's values of ``tensors`` on every rank: one broadcast per dtype, of all of them
+    packed into one flat buffer (a ResNet's 60 BatchNorm buffers are two broadcasts)."""
+    from ..._tensor import Tensor
+    by_dtype: dict = {}
+    for t in tensors:
+        if t is not None:
+            by_dtype.setdefault(t._data._np.dtype, []).append(t)
+    for dtype, group in by_dtype.items():
+        flat = np.concatenate([t._data._np.reshape(-1) for t in group]).astype(dtype)
+        dist.broadcast(Tensor._make(_array(flat)), 0, group=process_group)
+        start = 0
+        for t in group:
+            n = t._data._np.size
+            t._data._np[...] = flat[start:start + n].reshape(t._data._np.shape)
+            t._version_counter[0] += 1
+            start += n
 
 
 def _array(a: np.ndarray) -> Any:
