@@ -6,91 +6,33 @@ mode, whose antialiased bilinear/bicubic filters are the ones torch's ``antialia
 interpolation reproduces; uint8 tensors are rounded back as torchvision does.
 """
 import numbers
-from enum import Enum
 
 import numpy as np
 from PIL import Image
 
 from .. import _interop as io
+from ._base import (
+    PIL_FILTERS as _PIL_FILTERS, InterpolationMode, check_image as _check_image,
+    get_dimensions, get_image_num_channels, get_image_size, interpolation_mode as _interpolation,
+    is_pil as _is_pil,
+)
+from ._color import (
+    adjust_brightness, adjust_contrast, adjust_gamma, adjust_hue, adjust_saturation,
+    adjust_sharpness, autocontrast, equalize, invert, posterize, rgb_to_grayscale, solarize,
+    to_grayscale,
+)
+from ._geometry import affine, pad, perspective, rotate
+from ._misc import erase, gaussian_blur
 
 __all__ = [
-    "InterpolationMode", "center_crop", "convert_image_dtype", "crop", "get_dimensions",
-    "get_image_num_channels", "get_image_size", "hflip", "normalize", "pil_to_tensor",
-    "resize", "resized_crop", "to_pil_image", "to_tensor", "vflip",
+    "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
+    "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
+    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
+    "get_dimensions", "get_image_num_channels", "get_image_size", "hflip", "invert", "normalize",
+    "pad", "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop",
+    "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_grayscale", "to_pil_image",
+    "to_tensor", "vflip",
 ]
-
-
-class InterpolationMode(Enum):
-    NEAREST = "nearest"
-    NEAREST_EXACT = "nearest-exact"
-    BILINEAR = "bilinear"
-    BICUBIC = "bicubic"
-    BOX = "box"
-    HAMMING = "hamming"
-    LANCZOS = "lanczos"
-
-
-_PIL_FILTERS = {
-    InterpolationMode.NEAREST: Image.NEAREST,
-    InterpolationMode.NEAREST_EXACT: Image.NEAREST,
-    InterpolationMode.BILINEAR: Image.BILINEAR,
-    InterpolationMode.BICUBIC: Image.BICUBIC,
-    InterpolationMode.BOX: Image.BOX,
-    InterpolationMode.HAMMING: Image.HAMMING,
-    InterpolationMode.LANCZOS: Image.LANCZOS,
-}
-
-
-def _interpolation(mode):
-    if isinstance(mode, InterpolationMode):
-        return mode
-    if isinstance(mode, int):  # PIL constants, accepted by torchvision with a warning
-        for m, f in _PIL_FILTERS.items():
-            if f == mode:
-                return m
-    if isinstance(mode, str):
-        try:
-            return InterpolationMode(mode)
-        except ValueError:
-            pass
-    raise TypeError("Argument interpolation should be of type InterpolationMode or int")
-
-
-def _is_pil(img):
-    return isinstance(img, Image.Image)
-
-
-def _check_image(img):
-    if not (_is_pil(img) or io.is_tensor(img)):
-        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
-
-
-def _tensor_hw(img):
-    shape = tuple(img.shape)
-    if len(shape) < 2:
-        raise TypeError(f"Tensor is not a torch image. Got {len(shape)} dims")
-    return shape
-
-
-def get_dimensions(img):
-    """``[channels, height, width]``."""
-    _check_image(img)
-    if _is_pil(img):
-        channels = len(img.getbands())
-        return [channels, img.height, img.width]
-    shape = _tensor_hw(img)
-    channels = 1 if len(shape) == 2 else shape[-3]
-    return [channels, shape[-2], shape[-1]]
-
-
-def get_image_size(img):
-    """``[width, height]``."""
-    _, h, w = get_dimensions(img)
-    return [w, h]
-
-
-def get_image_num_channels(img):
-    return get_dimensions(img)[0]
 
 
 # ---------------------------------------------------------------- conversions
@@ -368,3 +310,26 @@ def vflip(img):
         return img.transpose(Image.FLIP_TOP_BOTTOM)
     return io.from_numpy(np.ascontiguousarray(io.to_numpy(img)[..., ::-1, :]))
 
+
+
+def five_crop(img, size):
+    """The four corner crops and the centre crop of ``size``."""
+    crop_h, crop_w = _pair(size)
+    _, image_h, image_w = get_dimensions(img)
+    if crop_w > image_w or crop_h > image_h:
+        raise ValueError(
+            f"Requested crop size {(crop_h, crop_w)} is bigger than input size "
+            f"{(image_h, image_w)}")
+    tl = crop(img, 0, 0, crop_h, crop_w)
+    tr = crop(img, 0, image_w - crop_w, crop_h, crop_w)
+    bl = crop(img, image_h - crop_h, 0, crop_h, crop_w)
+    br = crop(img, image_h - crop_h, image_w - crop_w, crop_h, crop_w)
+    return tl, tr, bl, br, center_crop(img, [crop_h, crop_w])
+
+
+def ten_crop(img, size, vertical_flip=False):
+    """``five_crop`` of the image and of its (horizontal, or vertical) mirror."""
+    crop_size = _pair(size)
+    first = five_crop(img, crop_size)
+    flipped = vflip(img) if vertical_flip else hflip(img)
+    return first + five_crop(flipped, crop_size)

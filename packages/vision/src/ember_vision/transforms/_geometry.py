@@ -1,0 +1,374 @@
+"""Padding and the warps (``affine``, ``rotate``, ``perspective``).
+
+PIL images are warped by Pillow (``Image.transform``/``Image.rotate``), as torchvision does.
+Tensors are warped as torchvision's tensor path does: an output pixel's centre is mapped back
+through the inverse transform to a point of the input (a normalised sampling grid built with
+float32 ``linspace`` as torch builds it), the input is sampled there (nearest or bilinear,
+``grid_sample(align_corners=False)`` with zeros outside), and a ``fill`` colour is blended in
+through a sampled all-ones mask channel. Integer images are warped in float32 and rounded.
+"""
+import math
+import numbers
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ._base import (
+    PIL_FILTERS, InterpolationMode, cast_back, check_image, get_dimensions, image_array,
+    interpolation_mode, is_pil, wrap,
+)
+
+__all__ = ["affine", "pad", "perspective", "rotate"]
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric")
+
+
+# ---------------------------------------------------------------- pad
+
+def _pad_amounts(padding):
+    """(left, top, right, bottom) from an int or a 1-, 2- or 4-sequence."""
+    if isinstance(padding, numbers.Number):
+        return [int(padding)] * 4
+    if len(padding) == 1:
+        return [padding[0]] * 4
+    if len(padding) == 2:
+        return [padding[0], padding[1], padding[0], padding[1]]
+    return list(padding)
+
+
+def _pil_fill(fill, img, name="fillcolor"):
+    """torchvision's ``_parse_fill``: one value per band, integers unless the image is float."""
+    bands = len(img.getbands())
+    if fill is None:
+        fill = 0
+    if isinstance(fill, (int, float)) and bands > 1:
+        fill = tuple([fill] * bands)
+    if isinstance(fill, (list, tuple)):
+        if len(fill) == 1:
+            fill = tuple(fill) * bands
+        elif len(fill) != bands:
+            raise ValueError(
+                "The number of elements in 'fill' does not match the number of channels of "
+                f"the image ({len(fill)} != {bands})")
+        fill = tuple(fill)
+    if img.mode != "F":
+        fill = tuple(int(x) for x in fill) if isinstance(fill, tuple) else int(fill)
+    return {name: fill}
+
+
+def _np_pad(arr, left, top, right, bottom, mode, fill=0):
+    """Pad the last two axes; negative amounts crop."""
+    h, w = arr.shape[-2:]
+    arr = arr[..., max(-top, 0):h - max(-bottom, 0), max(-left, 0):w - max(-right, 0)]
+    left, top, right, bottom = (max(v, 0) for v in (left, top, right, bottom))
+    widths = [(0, 0)] * (arr.ndim - 2) + [(top, bottom), (left, right)]
+    np_mode = {"edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}.get(mode)
+    if np_mode is None:
+        return np.pad(arr, widths, mode="constant", constant_values=fill)
+    if mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
+        raise RuntimeError(
+            "Argument #4: Padding size should be less than the corresponding input dimension, "
+            f"but got: padding ({left}, {right}) at dimension 3 of input {list(arr.shape)}")
+    return np.pad(arr, widths, mode=np_mode)
+
+
+def pad(img, padding, fill=0, padding_mode="constant"):
+    """Pad every side (``padding`` is an int, [lr, tb] or [l, t, r, b]); modes as torchvision."""
+    check_image(img)
+    if not isinstance(padding, (numbers.Number, tuple, list)):
+        raise TypeError("Got inappropriate padding arg")
+    if fill is not None and not isinstance(fill, (numbers.Number, tuple, list)):
+        raise TypeError("Got inappropriate fill arg")
+    if not isinstance(padding_mode, str):
+        raise TypeError("Got inappropriate padding_mode arg")
+    if isinstance(padding, (list, tuple)) and len(padding) not in (1, 2, 4):
+        raise ValueError(
+            "Padding must be an int or a 1, 2, or 4 element tuple, not a "
+            f"{len(padding)} element tuple")
+    if padding_mode not in _PAD_MODES:
+        raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
+    left, top, right, bottom = _pad_amounts(padding)
+    if is_pil(img):
+        return _pad_pil(img, left, top, right, bottom, fill, padding_mode)
+    arr = image_array(img)
+    if fill is None:
+        fill = 0
+    if padding_mode == "constant":
+        if not isinstance(fill, (int, float)):
+            raise TypeError("Got inappropriate fill arg")
+        # torch's constant pad casts the fill to the tensor's type
+        value = np.array(float(fill)).astype(arr.dtype)
+        return wrap(_np_pad(arr, left, top, right, bottom, "constant", value))
+    return wrap(_np_pad(arr, left, top, right, bottom, padding_mode))
+
+
+def _pad_pil(img, left, top, right, bottom, fill, mode):
+    palette = img.getpalette() if img.mode == "P" else None
+    if mode == "constant":
+        out = ImageOps.expand(img, border=(left, top, right, bottom),
+                              **_pil_fill(fill, img, name="fill"))
+    else:
+        arr = np.asarray(img)
+        planar = arr.ndim == 3
+        if planar:
+            arr = arr.transpose(2, 0, 1)
+        arr = _np_pad(arr, left, top, right, bottom, mode)
+        out = Image.fromarray(np.ascontiguousarray(arr.transpose(1, 2, 0) if planar else arr))
+    if palette is not None:
+        out.putpalette(palette)
+    return out
+
+
+# ---------------------------------------------------------------- matrices
+
+def _get_inverse_affine_matrix(center, angle, translate, scale, shear, inverted=True):
+    """The 2x3 matrix (row-major, 6 floats) mapping output pixels back to input pixels.
+
+    The forward map is T(translate) C R(angle) Sh(shear) S(scale) C^-1 about ``center``;
+    angles in degrees, clockwise as torchvision documents.
+    """
+    rot = math.radians(angle)
+    sx, sy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    # rotation composed with shear, without scale
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    if not inverted:
+        m = [a * scale, b * scale, 0.0, c * scale, d * scale, 0.0]
+        m[2] += m[0] * (-cx) + m[1] * (-cy) + cx + tx
+        m[5] += m[3] * (-cx) + m[4] * (-cy) + cy + ty
+        return m
+    m = [x / scale for x in (d, -b, 0.0, -c, a, 0.0)]
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty)
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty)
+    m[2] += cx
+    m[5] += cy
+    return m
+
+
+def _get_perspective_coeffs(startpoints, endpoints):
+    """(a..h) with (x, y) -> ((ax + by + c) / (gx + hy + 1), (dx + ey + f) / (gx + hy + 1))
+    mapping each end point back to its start point; float64 least squares, float32 result."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(
+            f"Please provide exactly four corners, got {len(startpoints)} startpoints and "
+            f"{len(endpoints)} endpoints.")
+    a = np.zeros((8, 8), dtype=np.float64)
+    for i, (p1, p2) in enumerate(zip(endpoints, startpoints)):
+        a[2 * i] = [p1[0], p1[1], 1, 0, 0, 0, -p2[0] * p1[0], -p2[0] * p1[1]]
+        a[2 * i + 1] = [0, 0, 0, p1[0], p1[1], 1, -p2[1] * p1[0], -p2[1] * p1[1]]
+    b = np.asarray(startpoints, dtype=np.float64).reshape(8)
+    sol = np.linalg.lstsq(a, b, rcond=None)[0]
+    return [float(v) for v in sol.astype(np.float32)]
+
+
+def _compute_affine_output_size(matrix, w, h):
+    """The (w, h) that holds the whole warped image (``expand=True``), as PIL computes it."""
+    pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0],
+                    [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]], dtype=np.float32)
+    theta = np.asarray(matrix, dtype=np.float32).reshape(2, 3)
+    new = pts @ theta.T
+    half = np.array([w * 0.5, h * 0.5], dtype=np.float32)
+    lo, hi = new.min(axis=0) + half, new.max(axis=0) + half
+    tol = np.float32(1e-4)  # drop 1e-15-sized noise before ceil/floor
+    cmax = np.ceil(np.trunc(hi / tol) * tol)
+    cmin = np.floor(np.trunc(lo / tol) * tol)
+    size = cmax - cmin
+    return int(size[0]), int(size[1])
+
+
+# ---------------------------------------------------------------- sampling grids
+
+def _linspace32(start, end, steps):
+    """torch.linspace in float32, element for element (first half from start, rest from end)."""
+    f = np.float32
+    if steps == 1:
+        return np.array([start], dtype=f)
+    step = (f(end) - f(start)) / f(steps - 1)
+    idx = np.arange(steps, dtype=f)
+    first = f(start) + step * idx
+    second = f(end) - step * (f(steps) - idx - f(1))
+    return np.where(np.arange(steps) < steps // 2, first, second).astype(f)
+
+
+def _base_grid(ow, oh, x0, y0, dtype):
+    grid = np.empty((oh, ow, 3), dtype=dtype)
+    grid[..., 0] = _linspace32(x0, ow + x0 - 1, ow)[None, :]
+    grid[..., 1] = _linspace32(y0, oh + y0 - 1, oh)[:, None]
+    grid[..., 2] = 1
+    return grid.reshape(oh * ow, 3)
+
+
+def _affine_grid(matrix, w, h, ow, oh, dtype):
+    """Normalised input coordinates (oh, ow, 2) of each output pixel centre."""
+    theta = np.asarray(matrix, dtype=dtype).reshape(2, 3)
+    base = _base_grid(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
+    rescaled = theta.T / np.array([0.5 * w, 0.5 * h], dtype=dtype)
+    return (base @ rescaled).reshape(oh, ow, 2)
+
+
+def _perspective_grid(coeffs, ow, oh, dtype):
+    theta1 = np.array([coeffs[0:3], coeffs[3:6]], dtype=dtype)
+    theta2 = np.array([[coeffs[6], coeffs[7], 1.0]] * 2, dtype=dtype)
+    base = _base_grid(ow, oh, 0.5, 0.5, dtype)
+    num = base @ (theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
+    den = base @ theta2.T
+    return (num / den - dtype.type(1.0)).reshape(oh, ow, 2)
+
+
+def _grid_sample(img, grid, mode):
+    """torch's grid_sample (zeros padding, align_corners=False) of (N, C, H, W) at grid
+    (oh, ow, 2) shared by the whole batch."""
+    h, w = img.shape[-2:]
+    dt = img.dtype.type
+    gx, gy = grid[..., 0], grid[..., 1]
+    ix = ((gx + dt(1)) * dt(w) - dt(1)) / dt(2)
+    iy = ((gy + dt(1)) * dt(h) - dt(1)) / dt(2)
+
+    def tap(yy, xx):
+        inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
+        vals = img[..., np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]
+        return vals * inside
+
+    if mode == "nearest":
+        return tap(np.rint(iy).astype(np.int64), np.rint(ix).astype(np.int64))
+    x0f, y0f = np.floor(ix), np.floor(iy)
+    x1f, y1f = x0f + dt(1), y0f + dt(1)
+    x0, y0 = x0f.astype(np.int64), y0f.astype(np.int64)
+    nw = (x1f - ix) * (y1f - iy)
+    ne = (ix - x0f) * (y1f - iy)
+    sw = (x1f - ix) * (iy - y0f)
+    se = (ix - x0f) * (iy - y0f)
+    return (tap(y0, x0) * nw + tap(y0, x0 + 1) * ne + tap(y0 + 1, x0) * sw
+            + tap(y0 + 1, x0 + 1) * se).astype(img.dtype, copy=False)
+
+
+def _apply_grid(arr, grid, mode, fill):
+    """Sample ``arr`` (..., C, H, W) on ``grid``, fill outside, cast back as torchvision."""
+    dtype = arr.dtype
+    lead = arr.shape[:-3]
+    c, h, w = arr.shape[-3:]
+    work = arr.reshape((-1, c, h, w)).astype(grid.dtype, copy=False)
+    if fill is not None:
+        ones = np.ones((work.shape[0], 1, h, w), dtype=grid.dtype)
+        work = np.concatenate([work, ones], axis=1)
+    out = _grid_sample(work, grid, mode)
+    if fill is not None:
+        mask, out = out[:, -1:], out[:, :-1]
+        fills = list(fill) if isinstance(fill, (list, tuple)) else [float(fill)]
+        fill_img = np.asarray(fills, dtype=grid.dtype).reshape(1, len(fills), 1, 1)
+        if mode == "nearest":
+            out = np.where(mask < 0.5, np.broadcast_to(fill_img, out.shape), out)
+        else:
+            out = out * mask + (grid.dtype.type(1.0) - mask) * fill_img
+    out = out.reshape(lead + out.shape[1:])
+    return wrap(cast_back(out, dtype) if dtype != grid.dtype else out)
+
+
+def _check_grid_inputs(arr, interpolation, fill):
+    channels = 1 if arr.ndim == 2 else arr.shape[-3]
+    if (fill is not None and isinstance(fill, (tuple, list)) and len(fill) > 1
+            and len(fill) != channels):
+        raise ValueError(
+            "The number of elements in 'fill' cannot broadcast to match the number of channels "
+            f"of the image ({len(fill)} != {channels})")
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(
+            f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+
+
+def _tensor_chw(img):
+    """A 2-D (H, W) tensor is a one-channel image to the warps."""
+    arr = image_array(img)
+    return arr if arr.ndim >= 3 else arr[None]
+
+
+def _grid_dtype(arr):
+    return arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.dtype(np.float32)
+
+
+def _squeeze_like(out, img):
+    return out if len(img.shape) >= 3 else wrap(out.numpy()[0])
+
+
+# ---------------------------------------------------------------- warps
+
+def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
+           fill=None, center=None):
+    """Rotate by ``angle`` (degrees, clockwise), shear, scale and translate about ``center``."""
+    interpolation = interpolation_mode(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)):
+        raise TypeError("Argument translate should be a sequence")
+    if len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ValueError("Argument scale should be positive")
+    if not isinstance(shear, (numbers.Number, list, tuple)):
+        raise TypeError("Shear should be either a single value or a sequence of two values")
+    angle = float(angle)
+    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    _, height, width = get_dimensions(img)
+    if is_pil(img):
+        if center is None:
+            center = [width * 0.5, height * 0.5]
+        matrix = _get_inverse_affine_matrix(center, angle, list(translate), scale, shear)
+        return img.transform(img.size, Image.AFFINE, matrix, PIL_FILTERS[interpolation],
+                             **_pil_fill(fill, img))
+    center_f = [0.0, 0.0]
+    if center is not None:
+        center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    translate_f = [1.0 * t for t in translate]
+    matrix = _get_inverse_affine_matrix(center_f, angle, translate_f, scale, shear)
+    arr = _tensor_chw(img)
+    _check_grid_inputs(arr, interpolation, fill)
+    grid = _affine_grid(matrix, width, height, width, height, _grid_dtype(arr))
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill), img)
+
+
+def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
+           fill=None):
+    """Rotate by ``angle`` degrees counter-clockwise about ``center`` (default: the middle)."""
+    interpolation = interpolation_mode(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    if is_pil(img):
+        return img.rotate(angle, PIL_FILTERS[interpolation], expand,
+                          tuple(center) if center is not None else None, **_pil_fill(fill, img))
+    _, height, width = get_dimensions(img)
+    center_f = [0.0, 0.0]
+    if center is not None:
+        center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    arr = _tensor_chw(img)
+    _check_grid_inputs(arr, interpolation, fill)
+    ow, oh = _compute_affine_output_size(matrix, width, height) if expand else (width, height)
+    grid = _affine_grid(matrix, width, height, ow, oh, _grid_dtype(arr))
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill), img)
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None):
+    """Warp so that the four ``startpoints`` land on ``endpoints`` (corners tl, tr, br, bl)."""
+    coeffs = _get_perspective_coeffs(startpoints, endpoints)
+    interpolation = interpolation_mode(interpolation)
+    if is_pil(img):
+        return img.transform(img.size, Image.PERSPECTIVE, coeffs, PIL_FILTERS[interpolation],
+                             **_pil_fill(fill, img))
+    arr = _tensor_chw(img)
+    _check_grid_inputs(arr, interpolation, fill)
+    oh, ow = arr.shape[-2:]
+    grid = _perspective_grid(coeffs, ow, oh, _grid_dtype(arr))
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill), img)
