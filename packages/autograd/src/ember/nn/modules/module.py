@@ -13,6 +13,7 @@ from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
 from ._state_dict import StateDictMixin, _IncompatibleKeys  # noqa: F401 - re-exported
 from ..._hooks import RemovableHandle
+from ._backward_hooks import BackwardHook
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -76,6 +77,8 @@ class Module(StateDictMixin):
         setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_hooks_with_kwargs", OrderedDict())
         setattr_(self, "_forward_hooks_always_called", OrderedDict())
+        setattr_(self, "_backward_hooks", OrderedDict())
+        setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_state_dict_hooks", OrderedDict())
         setattr_(self, "_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
@@ -267,7 +270,9 @@ class Module(StateDictMixin):
                               ("_non_persistent_buffers_set", set),
                               ("_forward_pre_hooks_with_kwargs", OrderedDict),
                               ("_forward_hooks_with_kwargs", OrderedDict),
-                              ("_forward_hooks_always_called", OrderedDict)):
+                              ("_forward_hooks_always_called", OrderedDict),
+                              ("_backward_hooks", OrderedDict),
+                              ("_backward_pre_hooks", OrderedDict)):
             if attr not in self.__dict__:
                 self.__dict__[attr] = default()
 
@@ -455,8 +460,18 @@ class Module(StateDictMixin):
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` once the inputs' gradients are known; a
+        tuple it returns replaces ``grad_input`` (see ``_backward_hooks``)."""
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` before the module's backward; may replace them."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
+
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -472,6 +487,11 @@ class Module(StateDictMixin):
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        bw_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
+                                   list(self._backward_pre_hooks.values()))
+            args = bw_hook.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_hooks.items()):
             if hook_id in self._forward_hooks_with_kwargs:
@@ -480,6 +500,8 @@ class Module(StateDictMixin):
                 result = hook(self, args, output)
             if result is not None:
                 output = result
+        if bw_hook is not None:
+            output = bw_hook.setup_output_hook(output)
         return output
 
     __call__ = _call_impl
@@ -504,6 +526,14 @@ class Module(StateDictMixin):
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def _is_dtype(obj):
