@@ -175,3 +175,13 @@ def test_sync_batchnorm_input_gradient_is_the_whole_batch_one():
     total = sbn.weight.grad.clone()
     dist.all_reduce(total)
     np.testing.assert_allclose(total.numpy(), bn.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_object_collectives():
+    r = dist.get_rank()
+    objs = [{"rank": r}, "x"] if r == 1 else [None, None]
+    dist.broadcast_object_list(objs, src=1)
+    assert objs == [{"rank": 1}, "x"]
+    out = [None, None]
+    dist.all_gather_object(out, ("r", r))
+    assert out == [("r", 0), ("r", 1)]

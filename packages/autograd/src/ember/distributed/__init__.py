@@ -5,16 +5,17 @@ Run a script under an MPI launcher (``mpiexec -n 4 python train.py``) and call
 ``init_process_group`` raises, but ``import ember`` works.
 """
 from ._c10d import (
-    ReduceOp, Work, all_gather, all_reduce, barrier, broadcast, destroy_process_group,
+    ReduceOp, Work, all_gather, all_gather_object, all_reduce, barrier, broadcast,
+    broadcast_object_list, destroy_process_group,
     gather, get_backend, get_rank, get_world_size, init_process_group, is_initialized,
     reduce, scatter,
 )
 
 __all__ = [
-    "ReduceOp", "Work", "all_gather", "all_reduce", "barrier", "broadcast",
-    "destroy_process_group", "gather", "get_backend", "get_rank", "get_world_size",
-    "init_process_group", "is_available", "is_initialized", "is_mpi_available", "reduce",
-    "scatter",
+    "ReduceOp", "Work", "all_gather", "all_gather_object", "all_reduce", "barrier",
+    "broadcast", "broadcast_object_list", "destroy_process_group", "gather", "get_backend",
+    "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized",
+    "is_mpi_available", "reduce", "scatter",
 ]
 
 

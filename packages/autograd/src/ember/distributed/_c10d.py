@@ -16,7 +16,8 @@ import numpy as np
 from . import _faults
 
 __all__ = [
-    "ReduceOp", "Work", "all_gather", "all_reduce", "barrier", "broadcast",
+    "ReduceOp", "Work", "all_gather", "all_gather_object", "all_reduce",
+    "broadcast_object_list", "barrier", "broadcast",
     "destroy_process_group", "gather", "get_backend", "get_rank", "get_world_size",
     "init_process_group", "is_initialized", "reduce", "scatter",
 ]
@@ -427,3 +428,24 @@ def barrier(group: Any = None, async_op: bool = False,
     g = _group(group)
     _faults.check_same_collective(g.comm, "BARRIER", 0, None)
     return _run(g.comm.Ibarrier(), None, async_op)
+
+
+def broadcast_object_list(object_list: list, src: int = 0, group: Any = None,
+                          device: Any = None, group_src: Optional[int] = None) -> None:
+    """Rank ``src``'s picklable objects into ``object_list`` on every rank (in place; the
+    lists must have the same length everywhere)."""
+    g = _group(group)
+    src = src if group_src is None else group_src
+    _faults.check_same_collective(g.comm, "BROADCAST_OBJECT", src * 65536 + len(object_list),
+                                  None)
+    object_list[:] = g.comm.bcast(list(object_list) if g.rank == src else None, root=src)
+
+
+def all_gather_object(object_list: list, obj: Any, group: Any = None) -> None:
+    """Every rank's picklable ``obj`` into ``object_list[r]`` on every rank."""
+    g = _group(group)
+    if len(object_list) != g.size:
+        raise RuntimeError(f"all_gather_object: object_list must have {g.size} entries, one "
+                           f"per rank, got {len(object_list)}")
+    _faults.check_same_collective(g.comm, "ALLGATHER_OBJECT", 0, None)
+    object_list[:] = g.comm.allgather(obj)

@@ -19,7 +19,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-KINDS = ("BARRIER", "ALLREDUCE", "BROADCAST", "ALLGATHER", "REDUCE", "GATHER", "SCATTER")
+KINDS = ("BARRIER", "ALLREDUCE", "BROADCAST", "ALLGATHER", "REDUCE", "GATHER", "SCATTER",
+         "BROADCAST_OBJECT", "ALLGATHER_OBJECT")
 _DIMS = 8  # shape dimensions carried by a fingerprint; more are folded into the last
 _DTYPES = "?bBhHiIlLqQefdFD"  # numpy type characters, by code
 
@@ -41,8 +42,8 @@ def _fingerprint(kind: str, arg: int, tensor: Any) -> np.ndarray:
 
 def _describe(fp: np.ndarray) -> str:
     kind = KINDS[int(fp[0])]
-    if kind == "BARRIER":
-        return "CollectiveFingerPrint(OpType=BARRIER)"
+    if int(fp[3]) < 0:  # no tensor: barrier, object collectives
+        return f"CollectiveFingerPrint(OpType={kind})"
     ndim = int(fp[3])
     shape = [int(d) for d in fp[4:4 + min(ndim, _DIMS)]]
     code = int(fp[2])
