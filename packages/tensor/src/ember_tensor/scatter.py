@@ -126,8 +126,8 @@ def _identity(reduce, dtype):
 
 def scatter_reduce(a: Array, dim: int, index: Array, src: Array, reduce: str,
                    include_self: bool = True) -> tuple[Array, Array]:
-    """(result, count per position of the values that met there, self included when it
-    takes part). The count serves ``mean`` and the backward."""
+    """(result, how many ``src`` elements landed on each position); the backward needs
+    the counts."""
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts these too
     if reduce not in _REDUCTIONS:
         raise RuntimeError(
@@ -136,22 +136,20 @@ def scatter_reduce(a: Array, dim: int, index: Array, src: Array, reduce: str,
     out = a._np.copy()
     flat = out.reshape(-1)
     pos = scatter_positions(out.shape, d, idx)
-    counts = np.zeros(flat.shape, dtype=np.int64)
-    np.add.at(counts, pos, 1)
+    hits = np.zeros(flat.shape, dtype=np.int64)
+    np.add.at(hits, pos, 1)
     if not include_self:
         flat[pos] = _identity(reduce, out.dtype)
-    else:
-        counts += 1
     ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
              "amin": np.minimum}[reduce]
     ufunc.at(flat, pos, part)
     if reduce == "mean":
-        c = np.maximum(counts, 1).reshape(out.shape)
+        c = np.maximum(hits + (1 if include_self else 0), 1).reshape(out.shape)
         if out.dtype.kind == "f":
             out = (out / c).astype(out.dtype, copy=False)
         else:
             out = (out // c).astype(out.dtype, copy=False)
-    return Array(out), Array(counts.reshape(out.shape))
+    return Array(out), Array(hits.reshape(out.shape))
 
 
 def _index_args(a, dim, index, name, *, err=RuntimeError, prefix=""):

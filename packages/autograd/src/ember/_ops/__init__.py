@@ -11,6 +11,7 @@ import numpy as np
 from ember_tensor import Array
 
 _MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg")
+_MODULES += ("sorting", "scatter", "counting", "diagonal")
 
 
 def arr(x):

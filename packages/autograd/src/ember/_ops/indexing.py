@@ -279,28 +279,12 @@ def nonzero(input, *, as_tuple=False):
     return _T()._make(Array(np.ascontiguousarray(np.stack(nz, axis=1).astype(np.int64))))
 
 
-class IndexAddBackward0(Node):
-    def backward(self, g):
-        return (g, None, _take(g, self.index) if self.needs_input_grad[2] else None)
-
-
-def index_add(input, dim, index, source, *, alpha=1):
-    d = _wrap_dim(dim, input.dim())
-    idx = index._data._np.astype(np.int64)
-    np_index = (slice(None),) * d + (idx,)
-    z = input._data._np.copy()
-    np.add.at(z, np_index, source._data._np * alpha)
-    return record(IndexAddBackward0, Array(z), (input, index, source), index=np_index)
-
-
 TENSOR_METHODS = {
     "__getitem__": getitem, "__setitem__": setitem, "index_select": index_select,
     "gather": gather, "take_along_dim": take_along_dim, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "masked_select": masked_select, "nonzero": nonzero,
-    "index_add": index_add,
 }
 FUNCTIONS = {
     "index_select": index_select, "gather": gather, "take_along_dim": take_along_dim,
     "masked_fill": masked_fill, "masked_select": masked_select, "nonzero": nonzero,
-    "index_add": index_add,
 }

@@ -8,7 +8,6 @@ from ember_tensor import _shape_ops
 from ember_tensor._array import _shape_arg, _wrap_dim
 
 from ..autograd.node import Node, record
-from . import wrap_np
 
 
 def _T():
@@ -441,26 +440,6 @@ def repeat(input, *sizes):
     return record(RepeatBackward0, res, (input,), repeats=tuple(sizes), shape=tuple(input.shape))
 
 
-class TrilBackward0(Node):
-    def backward(self, g):
-        return (g.tril(self.diagonal),)
-
-
-class TriuBackward0(Node):
-    def backward(self, g):
-        return (g.triu(self.diagonal),)
-
-
-def tril(input, diagonal=0):
-    res = wrap_np(np.tril(input._data._np, diagonal))
-    return record(TrilBackward0, res, (input,), diagonal=diagonal)
-
-
-def triu(input, diagonal=0):
-    res = wrap_np(np.triu(input._data._np, diagonal))
-    return record(TriuBackward0, res, (input,), diagonal=diagonal)
-
-
 TENSOR_METHODS = {
     "view": view, "reshape": reshape, "view_as": view_as, "reshape_as": reshape_as,
     "flatten": flatten, "unflatten": unflatten, "permute": permute, "movedim": movedim,
@@ -472,7 +451,7 @@ TENSOR_METHODS = {
     "short": _caster(D.int16), "bool": _caster(D.bool), "byte": _caster(D.uint8),
     "char": _caster(D.int8), "type_as": type_as, "cpu": _device_noop, "cuda": _cuda,
     "split": split, "chunk": chunk, "unbind": unbind, "narrow": narrow, "select": select,
-    "flip": flip, "repeat": repeat, "tril": tril, "triu": triu,
+    "flip": flip, "repeat": repeat,
 }
 FUNCTIONS = {
     "reshape": reshape, "flatten": flatten, "unflatten": unflatten, "permute": permute,
@@ -480,5 +459,5 @@ FUNCTIONS = {
     "t": t, "squeeze": squeeze, "unsqueeze": unsqueeze, "clone": clone, "cat": cat,
     "concat": cat, "concatenate": cat, "stack": stack, "hstack": hstack, "vstack": vstack,
     "split": split, "chunk": chunk, "unbind": unbind, "narrow": narrow, "select": select,
-    "flip": flip, "tril": tril, "triu": triu,
+    "flip": flip,
 }

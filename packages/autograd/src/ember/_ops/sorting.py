@@ -1,0 +1,223 @@
+"""Differentiable sorting and order statistics: sort, argsort, msort, topk, kthvalue, median,
+nanmedian, mode, cummax/cummin, and the non-differentiable searchsorted and bucketize.
+
+Values come from ``ember_tensor.sorting``. A value picked from the input sends its gradient
+back to the index it came from (``_scatter_grad``, the adjoint of a gather, so second
+derivatives work); the global median shares it evenly among the elements equal to it, as
+torch does.
+"""
+from __future__ import annotations
+
+from ember_tensor import sorting as S
+
+from ..autograd.node import Node, record
+from ._common import make, out_, require_tensor, write
+from .indexing import _scatter_grad
+from .reduction import _ReturnTypes
+
+_NOT_GIVEN = object()
+
+
+# ---- the gradients --------------------------------------------------------------------------
+class _PickedBackward(Node):
+    """The gradient of values picked along ``self.dim`` goes to their source indices."""
+
+    def backward(self, g, g_idx=None):
+        (idx,) = self.saved_tensors
+        return (_scatter_grad(g, idx, self.shape, self.dim, self.keepdim),)
+
+
+class SortBackward0(_PickedBackward):
+    pass
+
+
+class SortBackward1(_PickedBackward):  # the overload with ``stable``
+    pass
+
+
+class TopkBackward0(_PickedBackward):
+    pass
+
+
+class KthvalueBackward0(_PickedBackward):
+    pass
+
+
+class MedianBackward1(_PickedBackward):
+    pass
+
+
+class NanmedianBackward1(_PickedBackward):
+    pass
+
+
+class ModeBackward0(_PickedBackward):
+    pass
+
+
+class _EvenlyBackward(Node):
+    """The global median's gradient, shared by every element equal to it (NaN to NaN)."""
+
+    def backward(self, g):
+        x, out = self.saved_tensors
+        mask = (x == out) | (x.isnan() & out.isnan())
+        return (mask * (g / mask.sum()),)
+
+
+class MedianBackward0(_EvenlyBackward):
+    pass
+
+
+class NanmedianBackward0(_EvenlyBackward):
+    pass
+
+
+class _CumulativeBackward(Node):
+    def backward(self, g, g_idx=None):
+        (x, idx) = self.saved_tensors
+        if x.dim() == 0:
+            return (g,)
+        from .scatter import scatter_add
+
+        return (scatter_add(g * 0, self.dim, idx, g),)
+
+
+class CummaxBackward0(_CumulativeBackward):
+    pass
+
+
+class CumminBackward0(_CumulativeBackward):
+    pass
+
+
+# ---- the ops --------------------------------------------------------------------------------
+def _picked(node, name, input, kernel_out, dim, keepdim):
+    vals, idx = kernel_out
+    out_v, out_i = record(node, (vals, idx), (input,), non_differentiable=(idx,), save=(idx,),
+                          shape=tuple(input.shape), dim=dim, keepdim=keepdim)
+    return _ReturnTypes(out_v, out_i, name)
+
+
+def _dim(input, dim):
+    from ember_tensor._array import _wrap_dim
+
+    return _wrap_dim(dim, input.dim())
+
+
+def sort(input, dim: int = -1, descending: bool = False, stable=_NOT_GIVEN, *, out=None):
+    require_tensor(input, "sort")
+    node = SortBackward0 if stable is _NOT_GIVEN else SortBackward1
+    d = _dim(input, dim)
+    res = _picked(node, "sort", input, S.sort(input._data, d, bool(descending)), d, True)
+    return _out_pair(res, out)
+
+
+def _out_pair(res, out):
+    if out is None:
+        return res
+    for dst, src in zip(out, res):
+        write(dst, src)
+        dst._version_counter[0] += 1
+    return _ReturnTypes(out[0], out[1], res._name)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    require_tensor(input, "argsort")
+    return make(S.argsort(input._data, dim, bool(descending)))
+
+
+def msort(input, *, out=None):
+    require_tensor(input, "msort")
+    res = sort(input, 0).values
+    if out is None:
+        return res
+    return out_(res, out)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True,  # noqa: A002
+         *, out=None):
+    require_tensor(input, "topk")
+    d = _dim(input, dim)
+    res = _picked(TopkBackward0, "topk", input, S.topk(input._data, k, d, largest, sorted), d,
+                  True)
+    return _out_pair(res, out)
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
+    require_tensor(input, "kthvalue")
+    d = _dim(input, dim)
+    res = _picked(KthvalueBackward0, "kthvalue", input, S.kthvalue(input._data, k, d, keepdim),
+                  d, keepdim)
+    return _out_pair(res, out)
+
+
+def _median(kernel, node_all, node_dim, name, input, dim, keepdim, out):
+    require_tensor(input, name)
+    if dim is None:
+        res = kernel(input._data)
+        return record(node_all, res, (input,), save=(input, res))
+    d = _dim(input, dim)
+    return _out_pair(_picked(node_dim, name, input, kernel(input._data, d, keepdim), d,
+                             keepdim), out)
+
+
+def median(input, dim: int | None = None, keepdim: bool = False, *, out=None):
+    return _median(S.median, MedianBackward0, MedianBackward1, "median", input, dim, keepdim,
+                   out)
+
+
+def nanmedian(input, dim: int | None = None, keepdim: bool = False, *, out=None):
+    return _median(S.nanmedian, NanmedianBackward0, NanmedianBackward1, "nanmedian", input,
+                   dim, keepdim, out)
+
+
+def mode(input, dim: int = -1, keepdim: bool = False, *, out=None):
+    require_tensor(input, "mode")
+    d = _dim(input, dim)
+    return _out_pair(_picked(ModeBackward0, "mode", input, S.mode(input._data, d, keepdim), d,
+                             keepdim), out)
+
+
+def _cumulative(kernel, node, name, input, dim, out):
+    require_tensor(input, name)
+    d = _dim(input, dim)
+    vals, idx = kernel(input._data, d)
+    out_v, out_i = record(node, (vals, idx), (input,), non_differentiable=(idx,),
+                          save=(input, idx), dim=d)
+    return _out_pair(_ReturnTypes(out_v, out_i, name), out)
+
+
+def cummax(input, dim: int, *, out=None):
+    return _cumulative(S.cummax, CummaxBackward0, "cummax", input, dim, out)
+
+
+def cummin(input, dim: int, *, out=None):
+    return _cumulative(S.cummin, CumminBackward0, "cummin", input, dim, out)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter=None, out=None):
+    require_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
+    values = input._data if hasattr(input, "_data") else input
+    res = make(S.searchsorted(sorted_sequence._data, values, out_int32=out_int32, right=right,
+                              side=side, sorter=None if sorter is None else sorter._data))
+    if out is None:
+        return res
+    return out_(res, out)
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False, out=None):
+    require_tensor(boundaries, "bucketize", "boundaries", 2)
+    values = input._data if hasattr(input, "_data") else input
+    res = make(S.bucketize(values, boundaries._data, out_int32=out_int32, right=right))
+    if out is None:
+        return res
+    return out_(res, out)
+
+
+TENSOR_METHODS = {
+    "sort": sort, "argsort": argsort, "msort": msort, "topk": topk, "kthvalue": kthvalue,
+    "median": median, "nanmedian": nanmedian, "mode": mode, "cummax": cummax,
+    "cummin": cummin,
+}
+FUNCTIONS = dict(TENSOR_METHODS, searchsorted=searchsorted, bucketize=bucketize)
