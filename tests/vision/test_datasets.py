@@ -47,9 +47,9 @@ def test_image_folder_transforms_and_repr(tmp_path):
         "    Number of datapoints: 2",
         f"    Root location: {tmp_path}",
         "    StandardTransform",
-        "    Transform: Compose(",
-        "                   ToTensor()",
-        "               )",
+        "Transform: Compose(",  # torchvision indents only the first line of the transforms
+        "               ToTensor()",
+        "           )",
     ]
 
 

@@ -50,6 +50,14 @@ class VisionDataset:
     def __getitem__(self, index):
         raise NotImplementedError
 
+    def _apply_transforms(self, sample, target):
+        """``(transform(sample), target_transform(target))``, each only when it is set."""
+        if self.transform is not None:
+            sample = self.transform(sample)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return sample, target
+
     def __len__(self):
         raise NotImplementedError
 
@@ -63,5 +71,7 @@ class VisionDataset:
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
         if self.transforms is not None:
-            body += repr(self.transforms).splitlines()
+            # one entry, as torchvision: only its first line gets the indent, the transform
+            # lines below it keep their own (what torchvision prints, byte for byte)
+            body.append(repr(self.transforms))
         return "\n".join([head] + [" " * self._repr_indent + line for line in body])
