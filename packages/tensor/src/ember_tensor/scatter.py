@@ -31,12 +31,9 @@ def check_index_dtype(index: Array, name: str, *, show: bool = False) -> np.ndar
 
 
 def _check_bounds(idx, size, dim, prefix="", err=RuntimeError):
-    if idx.size:
-        hi, lo = idx.max(), idx.min()
-        if hi >= size or lo < 0:
-            bad = int(lo if lo < 0 else hi)
-            raise err(f"{prefix}index {bad} is out of bounds for dimension {dim} with size "
-                      f"{size}")
+    if idx.size and (idx.max() >= size or idx.min() < 0):
+        bad = int(idx.reshape(-1)[np.flatnonzero((idx < 0) | (idx >= size))[0]])
+        raise err(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def scatter_positions(shape, dim: int, idx: np.ndarray) -> np.ndarray:
@@ -193,8 +190,9 @@ def index_add(a: Array, dim: int, index: Array, source: Array, alpha=1) -> Array
     dst = _moved(out, d)
     if dst.shape[1:] != src.shape[1:]:
         raise RuntimeError(
-            f"index_add_(): Source/destination tensor must have same slice shapes. Destination "
-            f"slice shape: {list(dst.shape[1:])} and source slice shape: {list(src.shape[1:])}")
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(a._np.shape)} source.shape = "
+            f"{list(source._np.shape)}")
     np.add.at(dst, idx, src)
     return Array(out)
 
