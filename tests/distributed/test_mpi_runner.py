@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 import ember.distributed as dist
@@ -65,3 +66,67 @@ def test_mismatched_collectives_are_errors_on_every_rank():
     out = launch([str(HERE / "mpi_faults.py"), "mismatch"], timeout=60)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert sorted(line[:9] for line in out.stdout.splitlines()) == ["rank 0 ok", "rank 1 ok"]
+
+
+FINETUNE = ["-m", "ember_vision", "finetune", "--weights", "none", "--no-progress",
+            "--max-samples", "150"]
+
+
+def _metrics(out_dir):
+    import json
+
+    return json.loads((out_dir / "metrics.json").read_text())
+
+
+@needs_mpiexec
+def test_finetune_frozen_backbone_on_two_ranks_equals_one_process(tmp_path):
+    """The two ranks each extract the features of half the images; rank 0 trains fc on all
+    of them: the same run as one process (up to float rounding), printed and written once."""
+    pytest.importorskip("ember_vision")
+    from ember_vision.finetune import finetune
+
+    args = ["--freeze-backbone", "--epochs", "3", "--seed", "1"]
+    out = launch(FINETUNE + args + ["--out", str(tmp_path / "two")], timeout=120)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert out.stdout.count("epoch 3/3:") == 1 and "2 MPI ranks" in out.stdout
+    one = finetune(weights="none", freeze_backbone=True, epochs=3, seed=1, max_samples=150,
+                   out=str(tmp_path / "one"), progress=False, log=lambda *a: None)
+    two = _metrics(tmp_path / "two")
+    assert [r["val_acc"] for r in two["history"]] == [r["val_acc"] for r in one["history"]]
+    np.testing.assert_allclose([r["train_loss"] for r in two["history"]],
+                               [r["train_loss"] for r in one["history"]], rtol=1e-5)
+    assert {p.name for p in (tmp_path / "two").iterdir()} >= {"model.pth", "metrics.json"}
+
+
+@needs_mpiexec
+def test_finetune_whole_network_on_two_ranks(tmp_path):
+    """Each rank trains a DDP replica on its shard; the validation accuracy in metrics.json
+    is the reduced one: that of the saved model on the whole validation split."""
+    pytest.importorskip("ember_vision")
+    import ember
+    from ember import nn
+    from ember_vision._training_data import load_dataset, split_indices
+    from ember_vision.finetune import _evaluate_sums
+    from ember_vision.models import resnet18
+
+    out = launch(FINETUNE + ["--train-all", "--epochs", "1", "--out", str(tmp_path)],
+                 timeout=120)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert out.stdout.count("epoch 1/1:") == 1  # rank 0 alone reports
+    m = _metrics(tmp_path)
+    model = resnet18(num_classes=10)
+    model.load_state_dict(ember.load(str(tmp_path / "model.pth")))  # plain ResNet-18 keys
+    dataset, _ = load_dataset(None, m["image_size"])
+    _, val = split_indices(dataset.targets, 0.2, 0, 150)
+    cfg = {"batch_size": 64}
+    loss_sum, correct = _evaluate_sums(model, dataset, val, cfg, nn.CrossEntropyLoss(), False)
+    assert m["num_val"] == len(val)
+    assert m["history"][0]["val_acc"] == correct / len(val)
+    np.testing.assert_allclose(m["history"][0]["val_loss"], loss_sum / len(val), rtol=1e-4)
+
+
+@needs_mpiexec
+def test_finetune_usage_error_on_two_ranks_is_said_once(tmp_path):
+    out = launch(FINETUNE + ["--data", str(tmp_path / "missing")], timeout=60)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert out.stderr.count("ember-vision: error: data folder not found") == 1, out.stderr

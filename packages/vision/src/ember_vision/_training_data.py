@@ -59,3 +59,53 @@ def split_indices(targets, val_fraction, seed, max_samples=None):
     if not val:
         raise UsageError("too few images to hold any out for validation (need 2 per class)")
     return sorted(train), sorted(val)
+
+
+# MPI launchers announce the job's size in the environment: MPICH's hydra PMI_SIZE, Open MPI
+# OMPI_COMM_WORLD_SIZE. Reading them tells a launched run from a plain one without
+# importing mpi4py, which would start MPI in every ember-vision command.
+_LAUNCHER_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+
+
+def _launched_size():
+    for name in _LAUNCHER_SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
+class Ranks:
+    """This process's share of a run launched with ``mpiexec -n N`` (rank, size; one
+    process of size 1 otherwise): it joins the default process group if the launcher
+    started more than one process (and leaves it in ``close`` if it joined it)."""
+
+    def __init__(self):
+        import ember.distributed as dist
+
+        self.joined = False
+        if not dist.is_initialized() and _launched_size() > 1:
+            if not dist.is_available():
+                raise UsageError("launched by mpiexec with several processes, but mpi4py is "
+                                 "not installed: pip install 'ember-autograd[mpi]'")
+            dist.init_process_group("mpi")
+            self.joined = True
+        on = dist.is_initialized()
+        self.rank = dist.get_rank() if on else 0
+        self.size = dist.get_world_size() if on else 1
+
+    @property
+    def main(self):
+        """Rank 0 alone shows progress and writes files."""
+        return self.rank == 0
+
+    def shard(self, indices):
+        """This rank's part of ``indices``: every size-th one, starting at rank."""
+        return list(indices)[self.rank::self.size]
+
+    def close(self):
+        if self.joined:
+            import ember.distributed as dist
+
+            dist.destroy_process_group()
+            self.joined = False

@@ -90,11 +90,31 @@ def _run(args):
         predict(args.model, args.images)
 
 
+def _job():
+    """(rank, size) of the running MPI job (``mpiexec -n N ember-vision ...``), or None."""
+    dist = sys.modules.get("ember.distributed")
+    if dist is None or not dist.is_initialized() or dist.get_world_size() < 2:
+        return None
+    return dist.get_rank(), dist.get_world_size()
+
+
 def _fail(args, err, status):
     if args.debug:
-        raise err
-    print(f"{PROG}: error: {err}", file=sys.stderr)
-    return status
+        raise err  # uncaught: under mpiexec, ember.distributed's excepthook ends the job
+    if getattr(err, "every_rank", False) and err.rank != 0:
+        return status  # raised by every rank alike: rank 0 says it
+    job = _job()
+    if job is None:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return status
+    # an error of one rank: the others may be waiting for it in a collective, so the
+    # whole job ends here (an error every rank raised alike was printed once, by rank 0,
+    # and the ranks left the process group: job is None then)
+    print(f"{PROG}: error (rank {job[0]} of {job[1]}): {err}", file=sys.stderr, flush=True)
+    from mpi4py import MPI
+
+    MPI.COMM_WORLD.Abort(status)
+    return status  # pragma: no cover (Abort does not return)
 
 
 def main(argv=None):

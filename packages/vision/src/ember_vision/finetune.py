@@ -7,6 +7,14 @@ frozen network every epoch, at a fraction of the cost. (fc trains on standardise
 the scaling is folded into its weights at the end.) ``--train-all`` (and random starting
 weights) trains the whole network on the images, epoch after epoch.
 
+Under ``mpiexec -n N`` (one process per rank, joined to ``ember.distributed``'s group): with
+the backbone frozen each rank computes the features of its share of the images and rank 0
+trains fc on all of them; training the whole network, each rank trains a
+DistributedDataParallel replica (BatchNorm as SyncBatchNorm, so statistics are those of the
+global batch) on its DistributedSampler shard with ``batch_size / N`` images per step, and
+the validation loss and accuracy are summed over the ranks' shares. Rank 0 alone shows
+progress and writes the outputs; every rank returns (or raises) the same result.
+
 A run whose loss or weights stop being finite stops there with the weights from before the
 failing step (whose validation outputs overflow: with those of the last epoch that
 validated), records where and why in metrics.json, and raises ``TrainingDiverged``
@@ -26,7 +34,7 @@ from ember import nn, optim
 from . import _divergence
 from . import _interop as io
 from ._divergence import Diverged, DivergenceGuard
-from ._training_data import IMAGENET_MEAN, IMAGENET_STD, load_dataset, split_indices
+from ._training_data import IMAGENET_MEAN, IMAGENET_STD, Ranks, load_dataset, split_indices
 from ._weights_file import load_pretrained, load_user_weights
 from .errors import TrainingDiverged, UsageError
 from .models import resnet18
@@ -85,7 +93,42 @@ def _extract(model, dataset, indices, batch_size, progress, desc):
         for images, targets in _batches(dataset, indices, batch_size, desc, progress):
             feats.append(io.to_numpy(backbone_features(model, io.from_numpy(images))).copy())
             labels.append(targets)
+    if not feats:  # more ranks than images
+        return np.zeros((0, model.fc.in_features), np.float32), np.zeros(0, np.int64)
     return np.concatenate(feats), np.concatenate(labels)
+
+
+def _extract_on_all_ranks(model, dataset, indices, batch_size, progress, ranks):
+    """Each rank extracts the features of its shard of ``indices``; rank 0 gathers them in
+    the order of ``indices`` (labels in an extra column, exact in float32 below 2**24);
+    the other ranks get (None, None)."""
+    import ember.distributed as dist
+
+    feats, labels = _extract(model, dataset, ranks.shard(indices), batch_size, progress,
+                             "computing backbone features")
+    rows = -(-len(indices) // ranks.size)
+    block = np.zeros((rows, feats.shape[1] + 1), np.float32)  # shards padded to equal size
+    block[:len(feats), :-1] = feats
+    block[:len(feats), -1] = labels
+    gathered = [ember.zeros(block.shape) for _ in range(ranks.size)] if ranks.main else None
+    dist.gather(io.from_numpy(block), gathered, dst=0)
+    if not ranks.main:
+        return None, None
+    every = np.empty((len(indices), block.shape[1]), np.float32)
+    for r, part in enumerate(gathered):
+        every[r::ranks.size] = io.to_numpy(part)[:len(indices[r::ranks.size])]
+    return every[:, :-1], every[:, -1].astype(np.int64)
+
+
+def _sum_over_ranks(values, ranks):
+    """Each number summed over every rank (as float64); unchanged on one rank."""
+    if ranks.size == 1:
+        return values
+    import ember.distributed as dist
+
+    total = io.from_numpy(np.asarray(values, dtype=np.float64))
+    dist.all_reduce(total)
+    return io.to_numpy(total).tolist()
 
 
 def _set_lr(optimizer, base_lr, epoch, epochs):
@@ -205,7 +248,16 @@ def _fc_epochs(fc, arrays, scaling, cfg, run):
                         "the feature scaling is folded into them")
 
 
-def _evaluate(model, dataset, indices, cfg, criterion, progress):
+def _evaluate(model, dataset, indices, cfg, criterion, progress, ranks):
+    """(loss, accuracy) over ``indices``: each rank evaluates its shard, the sums are
+    reduced over the ranks."""
+    loss_sum, correct = _evaluate_sums(model, dataset, ranks.shard(indices), cfg, criterion,
+                                       progress)
+    loss_sum, correct = _sum_over_ranks([loss_sum, correct], ranks)
+    return loss_sum / len(indices), int(correct) / len(indices)
+
+
+def _evaluate_sums(model, dataset, indices, cfg, criterion, progress):
     model.eval()
     loss_sum, correct = 0.0, 0
     with ember.no_grad():
@@ -215,40 +267,89 @@ def _evaluate(model, dataset, indices, cfg, criterion, progress):
             loss = criterion(logits, io.from_numpy(targets))
             s_loss, s_ok = _step_stats(logits, targets, float(loss.item()))
             loss_sum, correct = loss_sum + s_loss, correct + s_ok
-    return loss_sum / len(indices), correct / len(indices)
+    return loss_sum, correct
 
 
-def _train_network(model, dataset, split, cfg, run):
+class _EpochOrder:
+    """The training images of each epoch, in this rank's order: a seeded permutation of
+    all of them on one process; this rank's DistributedSampler shard (equal lengths on
+    every rank, so all run the same number of steps) under mpiexec."""
+
+    def __init__(self, train_idx, seed, ranks):
+        self.train_idx = train_idx
+        self.rng = np.random.default_rng(seed)
+        self.sampler = None
+        if ranks.size > 1:
+            from ember.utils.data import DistributedSampler
+
+            self.sampler = DistributedSampler(range(len(train_idx)), ranks.size, ranks.rank,
+                                              shuffle=True, seed=seed)
+
+    def __len__(self):
+        return len(self.train_idx) if self.sampler is None else len(self.sampler)
+
+    def epoch(self, epoch):
+        if self.sampler is None:
+            return [self.train_idx[i] for i in self.rng.permutation(len(self.train_idx))]
+        self.sampler.set_epoch(epoch)
+        return [self.train_idx[i] for i in self.sampler]
+
+
+def _replicated(model, ranks):
+    """(module to call, module to save): a DistributedDataParallel replica whose BatchNorm
+    layers are SyncBatchNorm (same parameters and buffers, so the saved keys are a
+    ResNet-18's) under mpiexec; the model itself on one process."""
+    if ranks.size == 1:
+        return model, model
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return nn.parallel.DistributedDataParallel(model), model
+
+
+def _mean_over_ranks(loss, ranks):
+    """The loss averaged over the ranks: every rank sees the same value, so the divergence
+    guard stops all of them at the same step or none."""
+    if ranks.size == 1:
+        return loss
+    import ember.distributed as dist
+
+    mean = loss.detach().clone()
+    dist.all_reduce(mean, op=dist.ReduceOp.AVG)
+    return mean
+
+
+def _train_network(model, dataset, split, cfg, run, ranks):
     """Whole network (or fc only, if frozen, still through the images): epochs over images."""
     train_idx, val_idx = split
+    net, model = _replicated(model, ranks)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = optim.SGD(params, lr=cfg["lr"], momentum=0.9)
     criterion = nn.CrossEntropyLoss()
-    rng = np.random.default_rng(cfg["seed"])
-    steps = len(_batch_slices(len(train_idx), cfg["batch_size"]))
+    order = _EpochOrder(train_idx, cfg["seed"], ranks)
+    batch_size = -(-cfg["batch_size"] // ranks.size)  # the global batch, split over ranks
+    steps = len(_batch_slices(len(order), batch_size))
     guard = DivergenceGuard(model, params, cfg, run.epochs, steps)
     for epoch in range(1, run.epochs + 1):
         t0 = time.perf_counter()
         _set_lr(optimizer, cfg["lr"], epoch, run.epochs)
         model.train()
-        order = [train_idx[i] for i in rng.permutation(len(train_idx))]
         loss_sum, correct, seen = 0.0, 0, 0
-        bar = tqdm(_batches(dataset, order, cfg["batch_size"], "loading", False),
+        bar = tqdm(_batches(dataset, order.epoch(epoch), batch_size, "loading", False),
                    total=steps, desc=f"epoch {epoch}/{run.epochs}", unit="batch",
                    leave=False, disable=not run.progress)
         for step, (images, targets) in enumerate(bar, 1):
             guard.before_step()
-            logits = model(io.from_numpy(images))
+            logits = net(io.from_numpy(images))
             loss = criterion(logits, io.from_numpy(targets))
-            value = guard.loss(loss, epoch, step)
+            value = guard.loss(_mean_over_ranks(loss, ranks), epoch, step)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             guard.after_step(epoch, step)
-            s_loss, s_ok = _step_stats(logits.detach(), targets, value)
+            s_loss, s_ok = _step_stats(logits.detach(), targets, float(loss.item()))
             loss_sum, correct, seen = loss_sum + s_loss, correct + s_ok, seen + len(targets)
             bar.set_postfix(loss=f"{value:.3f}")
-        val = _evaluate(model, dataset, val_idx, cfg, criterion, False)
+        loss_sum, correct, seen = _sum_over_ranks([loss_sum, correct, seen], ranks)
+        val = _evaluate(model, dataset, val_idx, cfg, criterion, False, ranks)
         run.record(epoch, time.perf_counter() - t0, (loss_sum / seen, correct / seen), val)
         guard.end_epoch(epoch, val[0])
 
@@ -316,19 +417,26 @@ def _checked_arguments(batch_size, lr, epochs, image_size, seed, max_samples, va
     return batch_size, lr, val_fraction
 
 
-def _train(model, dataset, split, frozen, cfg, run):
-    """Runs the epochs; returns None, or the "diverged" report of a run that diverged."""
+def _train(model, dataset, split, frozen, cfg, run, ranks):
+    """Runs the epochs; returns None, or the "diverged" report of a run that diverged.
+    (With a frozen backbone under mpiexec, only rank 0 trains fc: the other ranks return
+    None once their features are gathered.)"""
     try:
         if frozen:
             model.eval()  # a frozen backbone keeps its BatchNorm statistics too
             everything = sorted(split[0] + split[1])
-            feats, labels = _extract(model, dataset, everything, cfg["batch_size"],
-                                     run.progress, "computing backbone features")
-            pos = {idx: k for k, idx in enumerate(everything)}
-            local = ([pos[i] for i in split[0]], [pos[i] for i in split[1]])
-            _train_fc_on_features(model, feats, labels, local, cfg, run)
+            if ranks.size > 1:
+                feats, labels = _extract_on_all_ranks(model, dataset, everything,
+                                                      cfg["batch_size"], run.progress, ranks)
+            else:
+                feats, labels = _extract(model, dataset, everything, cfg["batch_size"],
+                                         run.progress, "computing backbone features")
+            if ranks.main:
+                pos = {idx: k for k, idx in enumerate(everything)}
+                local = ([pos[i] for i in split[0]], [pos[i] for i in split[1]])
+                _train_fc_on_features(model, feats, labels, local, cfg, run)
         else:
-            _train_network(model, dataset, split, cfg, run)
+            _train_network(model, dataset, split, cfg, run, ranks)
     except Diverged as stop:
         return stop.report
     finally:
@@ -343,14 +451,50 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
 
     Raises UsageError for bad arguments or data, and TrainingDiverged (after writing the
     last finite weights and metrics.json, which records where and why) when the loss or the
-    weights stop being finite.
+    weights stop being finite. Under ``mpiexec -n N`` every rank runs this; those two
+    errors are then raised by every rank alike (``every_rank`` and ``rank`` are set on
+    them), others by the rank they happened on.
     """
+    ranks = Ranks()
+    try:
+        metrics = _finetune(ranks, data, weights, epochs, batch_size, lr, freeze_backbone,
+                            image_size, out, seed, val_fraction, max_samples,
+                            progress and ranks.main, log if ranks.main else _quiet)
+    except (UsageError, TrainingDiverged) as err:
+        err.every_rank = ranks.size > 1  # the same inputs, or a decision shared by all
+        err.rank = ranks.rank
+        ranks.close()
+        raise
+    ranks.close()
+    return metrics
+
+
+def _quiet(*args, **kwargs):
+    """The log of ranks other than 0."""
+
+
+def _start_model_once(weights, progress, log, ranks):
+    """_start_model on rank 0 first, so that a download into the cache happens once."""
+    if ranks.size == 1:
+        return _start_model(weights, progress, log)
+    import ember.distributed as dist
+
+    if ranks.main:
+        started = _start_model(weights, progress, log)
+    dist.barrier()
+    if not ranks.main:
+        started = _start_model(weights, progress, log)
+    return started
+
+
+def _finetune(ranks, data, weights, epochs, batch_size, lr, freeze_backbone, image_size, out,
+              seed, val_fraction, max_samples, progress, log):
     batch_size, lr, val_fraction = _checked_arguments(batch_size, lr, epochs, image_size,
                                                       seed, max_samples, val_fraction)
     ember.manual_seed(seed)
     if data is not None:  # a bad folder is reported before any weights are fetched
         load_dataset(data, 8)
-    model, weights_desc, pretrained = _start_model(weights, progress, log)
+    model, weights_desc, pretrained = _start_model_once(weights, progress, log, ranks)
     frozen = pretrained if freeze_backbone is None else bool(freeze_backbone)
     if not frozen and batch_size < 2:
         raise UsageError("--batch-size 1 cannot train the whole network: train-mode "
@@ -375,10 +519,11 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
     log(f"ember-vision finetune: ResNet-18 from {weights_desc}; data: {data_desc}, "
         f"{len(classes)} classes, {len(split[0])} train / {len(split[1])} validation images "
         f"at {image_size}x{image_size}; "
-        + ("backbone frozen, training fc only" if frozen else "training the whole network"))
+        + ("backbone frozen, training fc only" if frozen else "training the whole network")
+        + (f"; {ranks.size} MPI ranks" if ranks.size > 1 else ""))
     t0 = time.perf_counter()
     run = _Epochs(epochs, log, progress)
-    diverged = _train(model, dataset, split, frozen, cfg, run)
+    diverged = _train(model, dataset, split, frozen, cfg, run, ranks)
     seconds = time.perf_counter() - t0
 
     history = run.history
@@ -395,13 +540,25 @@ def finetune(data=None, weights="DEFAULT", epochs=None, batch_size=None, lr=None
     }
     if diverged is not None:
         metrics["diverged"] = diverged
-    model_path, saved = _write_outputs(model, metrics, out)
+    metrics, model_path, saved = _write_on_rank_0(model, metrics, out, ranks)
+    diverged = metrics.get("diverged")
     if diverged is not None:
         log(saved)
         raise TrainingDiverged(_divergence.message(diverged, model_path), diverged, metrics)
     log(f"{saved}; validation accuracy {metrics['final_val_acc']:.3f} after {epochs} "
         f"epoch{'s' if epochs != 1 else ''} ({seconds:.1f}s)")
     return metrics
+
+
+def _write_on_rank_0(model, metrics, out, ranks):
+    """Rank 0 writes the outputs; every rank gets its (metrics, model path, sentence)."""
+    shared = list(_write_outputs(model, metrics, out)) if ranks.main else [None, None]
+    shared = [metrics] + shared
+    if ranks.size > 1:
+        import ember.distributed as dist
+
+        dist.broadcast_object_list(shared, src=0)
+    return tuple(shared)
 
 
 def _write_outputs(model, metrics, out):
