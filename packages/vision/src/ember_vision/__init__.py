@@ -1,13 +1,14 @@
 """ember_vision: torchvision's models, weights, transforms and datasets for Ember.
 
 ``import ember_vision as torchvision`` gives ``torchvision.models``, ``.transforms``,
-``.datasets`` (loaded on first use, so ``import ember_vision`` stays cheap).
+``.datasets``, ``.io``, ``.utils`` (loaded on first use, so ``import ember_vision`` stays
+cheap).
 """
 import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("models", "transforms", "datasets", "hub")
+_SUBMODULES = ("models", "transforms", "datasets", "hub", "io", "utils")
 
 
 def __getattr__(name):
