@@ -24,9 +24,10 @@ from .comparison import (  # noqa: F401 - re-exported
 )
 from .unary_math import (  # noqa: F401 - re-exported
     abs, absolute, ceil, cos, erf, exp, expm1, fix, floor, isfinite, isinf, isnan, log, log1p,
-    log2, nan_to_num, neg, negative, positive, reciprocal, round, rsqrt, sigmoid, sign, sin, sqrt,
-    square, tanh, trunc,
+    log2, log10, nan_to_num, neg, negative, positive, reciprocal, round, rsqrt, sigmoid, sign,
+    sin, sqrt, square, tanh, trunc,
 )
+from .ternary import addcdiv, addcmul, lerp  # noqa: F401 - re-exported
 from .activation import (  # noqa: F401 - re-exported
     gelu, gelu_backward, leaky_relu, leaky_relu_backward, relu, sigmoid_backward, tanh_backward,
     threshold_backward,
@@ -108,7 +109,8 @@ for _name in (
     "float_power maximum minimum eq ne lt le gt ge greater greater_equal less less_equal "
     "not_equal equal logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
     "bitwise_xor bitwise_not neg negative positive abs absolute sign square exp log log1p expm1 "
-    "log2 sqrt rsqrt reciprocal sin cos tanh sigmoid erf floor ceil round trunc fix relu "
+    "log2 log10 sqrt rsqrt reciprocal sin cos tanh sigmoid erf floor ceil round trunc fix relu "
+    "lerp addcmul addcdiv "
     "clamp clamp_min clamp_max clip isnan isinf isfinite nan_to_num "
     "add_ sub_ mul_ div_ floor_divide_ remainder_ pow_ clamp_ relu_ neg_ exp_ sqrt_ log_ "
     "sigmoid_ tanh_ abs_ floor_ ceil_ round_ trunc_ reciprocal_ copy_ fill_ zero_"

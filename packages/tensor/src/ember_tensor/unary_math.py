@@ -31,8 +31,9 @@ def _math(name):
     return op
 
 
-exp, log, log1p, expm1, log2, sqrt, rsqrt, reciprocal = (
-    _math(n) for n in ("exp", "log", "log1p", "expm1", "log2", "sqrt", "rsqrt", "reciprocal"))
+exp, log, log1p, expm1, log2, log10, sqrt, rsqrt, reciprocal = (
+    _math(n) for n in ("exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt",
+                       "reciprocal"))
 sin, cos, tanh, sigmoid, erf = (_math(n) for n in ("sin", "cos", "tanh", "sigmoid", "erf"))
 
 

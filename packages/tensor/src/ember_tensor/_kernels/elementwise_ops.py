@@ -31,6 +31,10 @@ CTYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": 
           "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
 
 ONE = (("one", "1"),)
+# torch's two-sided lerp: exact at both ends (w = 0 gives a, w = 1 gives b)
+LERP = {"consts": ONE + (("half", "0.5"),),
+        "expr": {f"float{bits}": f"a + w * (b - a) if {fabs}(w) < half else b - (b - a) * (one - w)"
+                 for bits, fabs in (("32", "fabsf"), ("64", "fabs"))}}
 
 BINARY = (
     # ---- arithmetic
@@ -65,6 +69,13 @@ BINARY = (
     {"name": "logical_xor", "dtypes": NUMERIC, "out": "uint8", "expr": "(a != 0) ^ (b != 0)"},
     {"name": "where", "dtypes": NUMERIC, "args": ("c", "a", "b"), "inputs": ("uint8", None, None),
      "expr": "a if c else b"},
+    # ---- interpolation and fused multiply-adds (three inputs; a scalar weight / value in prm[0])
+    {"name": "lerp", "dtypes": REAL, "args": ("a", "b", "w"), **LERP},
+    {"name": "lerp_scalar", "dtypes": REAL, "params": ("w",), **LERP},
+    {"name": "addcmul", "dtypes": NUMERIC, "args": ("s", "a", "b"), "params": ("v",),
+     "expr": "s + v * a * b"},
+    {"name": "addcdiv", "dtypes": REAL, "args": ("s", "a", "b"), "params": ("v",),
+     "expr": "s + v * a / b"},
     # ---- fused activation backwards: g is the incoming gradient, x the saved input, y the
     # saved output; prm[0] the threshold / slope / gelu approximation
     {"name": "threshold_backward", "dtypes": REAL, "args": ("g", "x"), "params": ("t",),
@@ -86,6 +97,7 @@ UNARY = (
     {"name": "log1p", "dtypes": REAL, "expr": {"float32": "log1pf(a)", "float64": "log1p(a)"}},
     {"name": "expm1", "dtypes": REAL, "expr": {"float32": "expm1f(a)", "float64": "expm1(a)"}},
     {"name": "log2", "dtypes": REAL, "expr": {"float32": "log2f(a)", "float64": "log2(a)"}},
+    {"name": "log10", "dtypes": REAL, "expr": {"float32": "log10f(a)", "float64": "log10(a)"}},
     {"name": "sqrt", "dtypes": REAL, "expr": {"float32": "sqrtf(a)", "float64": "sqrt(a)"}},
     {"name": "rsqrt", "dtypes": REAL, "consts": ONE,
      "expr": {"float32": "one / sqrtf(a)", "float64": "one / sqrt(a)"}},
