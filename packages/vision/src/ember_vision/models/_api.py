@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights",
-           "get_weight", "list_models", "register_model"]
+           "get_weight", "list_models", "register_model", "model_builder"]
 
 
 @dataclass
@@ -174,3 +174,22 @@ def handle_legacy_interface(weights, default):
         return inner
 
     return outer
+
+
+def model_builder(name, enum, construct, doc):
+    """Register torchvision's public builder ``name(*, weights=None, progress=True, **kwargs)``.
+
+    ``construct(weights, progress, **kwargs)`` builds the model from the verified enum member
+    (or None); the builder takes ``pretrained=`` as torchvision's does, its ``weights``
+    annotation is ``enum`` (which ``get_model_weights`` reads) and it lists under the module
+    of ``construct``.
+    """
+    @register_model(name)
+    @handle_legacy_interface(weights=("weights", "pretrained"), default=enum.IMAGENET1K_V1)
+    def build(*, weights: enum = None, progress: bool = True, **kwargs):
+        return construct(enum.verify(weights), progress, **kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__module__ = construct.__module__
+    build.__doc__ = doc
+    return build

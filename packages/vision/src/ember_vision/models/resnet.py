@@ -16,7 +16,8 @@ from ._meta import _IMAGENET_CATEGORIES
 __all__ = [
     "ResNet", "BasicBlock", "Bottleneck", "ResNet18_Weights", "ResNet34_Weights",
     "ResNet50_Weights", "ResNet101_Weights", "ResNet152_Weights", "resnet18", "resnet34",
-    "resnet50", "resnet101", "resnet152",
+    "resnet50", "resnet101", "resnet152", "ResNeXt50_32X4D_Weights", "Wide_ResNet50_2_Weights",
+    "resnext50_32x4d", "wide_resnet50_2",
 ]
 
 
@@ -259,3 +260,58 @@ resnet34 = _builder("resnet34", ResNet34_Weights, BasicBlock, [3, 4, 6, 3])
 resnet50 = _builder("resnet50", ResNet50_Weights, Bottleneck, [3, 4, 6, 3])
 resnet101 = _builder("resnet101", ResNet101_Weights, Bottleneck, [3, 4, 23, 3])
 resnet152 = _builder("resnet152", ResNet152_Weights, Bottleneck, [3, 8, 36, 3])
+
+
+# ResNeXt (grouped 3x3 convolutions) and Wide ResNet (twice the bottleneck width): the same
+# Bottleneck network with other ``groups`` / ``width_per_group``
+def _variant_weights(file, num_params, acc1, acc5, ops, size, recipe, v2=False):
+    w = _weights(file, num_params, acc1, acc5, ops, size, v2=v2)
+    w.meta["recipe"] = recipe
+    return w
+
+
+_ISSUE_3995 = "https://github.com/pytorch/vision/issues/3995"
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _variant_weights(
+        "resnext50_32x4d-7cdf4587.pth", 25028904, 77.618, 93.698, 4.23, 95.789,
+        "https://github.com/pytorch/vision/tree/main/references/classification#resnext")
+    IMAGENET1K_V2 = _variant_weights(
+        "resnext50_32x4d-1a0047aa.pth", 25028904, 81.198, 95.34, 4.23, 95.833,
+        _ISSUE_3995 + "#new-recipe", v2=True)
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _variant_weights(
+        "wide_resnet50_2-95faca4d.pth", 68883240, 78.468, 94.086, 11.398, 131.82,
+        "https://github.com/pytorch/vision/pull/912#issue-445437439")
+    IMAGENET1K_V2 = _variant_weights(
+        "wide_resnet50_2-9ba9bcbe.pth", 68883240, 81.602, 95.758, 11.398, 263.124,
+        _ISSUE_3995 + "#new-recipe-with-fixres", v2=True)
+    DEFAULT = IMAGENET1K_V2
+
+
+def _grouped_builder(name, enum, groups, width_per_group, doc):
+    @register_model(name)
+    @handle_legacy_interface(weights=("weights", "pretrained"), default=enum.IMAGENET1K_V1)
+    def build(*, weights: enum = None, progress: bool = True, **kwargs) -> ResNet:
+        weights = enum.verify(weights)
+        _ovewrite_named_param(kwargs, "groups", groups)
+        _ovewrite_named_param(kwargs, "width_per_group", width_per_group)
+        return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = doc
+    return build
+
+
+resnext50_32x4d = _grouped_builder(
+    "resnext50_32x4d", ResNeXt50_32X4D_Weights, 32, 4,
+    "ResNeXt-50 32x4d from `Aggregated Residual Transformation for Deep Neural Networks "
+    "<https://arxiv.org/abs/1611.05431>`__: ResNet-50 whose 3x3 convolutions have 32 groups.")
+wide_resnet50_2 = _grouped_builder(
+    "wide_resnet50_2", Wide_ResNet50_2_Weights, 1, 64 * 2,
+    "Wide ResNet-50-2 from `Wide Residual Networks <https://arxiv.org/abs/1605.07146>`__: "
+    "ResNet-50 with bottlenecks twice as wide (the outer 1x1 widths are unchanged).")
