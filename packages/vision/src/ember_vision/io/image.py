@@ -1,9 +1,10 @@
 """torchvision.io's image functions on Pillow: encoded bytes <-> uint8 (C, H, W) tensors.
 
-Tensors of encoded bytes are 1-D uint8, decoded images (C, H, W) uint8 (uint16 for 16-bit
-grey PNGs), channels as torchvision gives them: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA for
-``ImageReadMode.UNCHANGED``. Errors are torchvision's ``RuntimeError`` messages (its C++
-``TORCH_CHECK``s); a file Pillow cannot decode is a ``RuntimeError`` naming the reason.
+Tensors of encoded bytes are 1-D uint8, decoded images (C, H, W) uint8 (int32 for 16-bit
+grey PNGs, where torchvision gives uint16: Ember has no uint16), channels as torchvision
+gives them: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA for ``ImageReadMode.UNCHANGED``. Errors are
+torchvision's ``RuntimeError`` messages (its C++ ``TORCH_CHECK``s); a file Pillow cannot
+decode is a ``RuntimeError`` naming the reason.
 
 Pillow is not libpng/libjpeg-turbo as torchvision calls them, so encoded bytes differ (decoded
 pixels of a PNG are the same); colour-to-grey for PNG uses libpng's default weights (Rec. 709,
@@ -103,8 +104,10 @@ def _png_pixels(img: Image.Image, mode: ImageReadMode, data: bytes) -> np.ndarra
     if len(data) > 25 and data[24] == 16 and data[25] in (2, 6):
         raise RuntimeError("16-bit colour PNGs are not supported by Ember's Pillow-based "
                            "decoder (Pillow reads them at 8 bits)")
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: uint16 as torchvision
-        grey = np.asarray(img).astype(np.uint16)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit grey: torchvision gives uint16, which Ember has no dtype for; int32 holds
+        # every value 0..65535 exactly
+        grey = np.asarray(img).astype(np.int32)
         if mode in (ImageReadMode.UNCHANGED, ImageReadMode.GRAY):
             return grey
         raise RuntimeError("Conversion of 16-bit grey PNGs to other modes is not supported")
