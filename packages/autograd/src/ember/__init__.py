@@ -79,5 +79,4 @@ __version__ = "0.1.0"
 from . import accelerator, backends, cuda, distributed, nn, optim, utils  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 from .autograd.anomaly_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402
-from .nn.functional import log_softmax, softmax  # noqa: E402
 from .serialization import load, save  # noqa: E402

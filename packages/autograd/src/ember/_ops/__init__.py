@@ -10,7 +10,7 @@ import numpy as np
 
 from ember_tensor import Array
 
-_MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg")
+_MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg", "softmax_forms")
 _MODULES += ("sorting", "scatter", "counting", "diagonal")
 
 

@@ -4,7 +4,7 @@
 The ops live in ``arithmetic``, ``unary``, ``selection``, ``comparison`` and ``inplace``; this
 module re-exports them under their public names and builds the method/operator tables.
 """
-from . import arithmetic, comparison, inplace as _inplace_mod, selection, unary
+from . import arithmetic, comparison, inplace as _inplace_mod, selection, ternary, unary
 from ._common import SCALARS as _SCALARS
 from ._common import cap as _cap  # noqa: F401 - used by sibling modules
 from ._common import Tensor as _Tensor
@@ -17,14 +17,15 @@ from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or,  # noqa
 from .inplace import CopyBackwards, copy_, fill_, zero_  # noqa: F401
 from .inplace import inplace as _inplace
 from .selection import clamp, clamp_max, clamp_min, clip, maximum, minimum, where  # noqa: F401
+from .ternary import addcdiv, addcmul, lerp  # noqa: F401
 from .unary import (abs, ceil, cos, erf, exp, expm1, floor, log, log1p, log2,  # noqa: F401
-                    neg, positive, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt,
-                    tanh, trunc)
+                    log10, neg, positive, reciprocal, relu, round, rsqrt, sigmoid, sign, sin,
+                    sqrt, tanh, trunc)
 
 true_divide = div
 
 # the node classes keep this module as an address too (nn.py imports MulBackward0 from here)
-for _module in (arithmetic, unary, selection, comparison, _inplace_mod):
+for _module in (arithmetic, unary, selection, comparison, ternary, _inplace_mod):
     for _key, _value in vars(_module).items():
         if _key.endswith(("Backward0", "Backward1", "Backward2", "Backwards")):
             globals()[_key] = _value
@@ -70,11 +71,12 @@ _INPLACE = {
     "clamp_min": clamp_min, "clamp_max": clamp_max, "floor": floor, "ceil": ceil,
     "round": round, "trunc": trunc, "square": square, "log1p": log1p, "expm1": expm1,
     "clip": clamp, "remainder": remainder, "floor_divide": floor_divide, "true_divide": div,
-    "logical_not": logical_not, "erf": erf, "log2": log2,
+    "logical_not": logical_not, "erf": erf, "log2": log2, "log10": log10, "lerp": lerp,
+    "addcmul": addcmul, "addcdiv": addcdiv,
 }
 
 TENSOR_METHODS = {}
-for _module in (arithmetic, unary, selection, comparison, _inplace_mod):
+for _module in (arithmetic, unary, selection, comparison, ternary, _inplace_mod):
     TENSOR_METHODS.update(_module.TENSOR_METHODS)
 TENSOR_METHODS.update({
     "__add__": _fwd(add), "__radd__": _reflect(add), "__sub__": _fwd(sub),
@@ -91,6 +93,6 @@ for _name, _base in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv",
     TENSOR_METHODS[f"__i{_name}__"] = TENSOR_METHODS[_base + "_"]
 
 FUNCTIONS = {}
-for _module in (arithmetic, unary, selection, comparison):
+for _module in (arithmetic, unary, selection, comparison, ternary):
     FUNCTIONS.update(_module.FUNCTIONS)
 FUNCTIONS.update(relu_=TENSOR_METHODS["relu_"], sigmoid_=TENSOR_METHODS["sigmoid_"])

@@ -37,6 +37,12 @@ class Log2Backward0(Node):
         return (g / (x * math.log(2.0)),)
 
 
+class Log10Backward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g / (x * math.log(10.0)),)
+
+
 class Log1PBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -147,6 +153,7 @@ neg = _op("neg", E.neg, NegBackward0, _SAVE_NONE)
 exp = _op("exp", E.exp, ExpBackward0, _SAVE_OUTPUT)
 log = _op("log", E.log, LogBackward0, _SAVE_INPUT)
 log2 = _op("log2", E.log2, Log2Backward0, _SAVE_INPUT)
+log10 = _op("log10", E.log10, Log10Backward0, _SAVE_INPUT)
 log1p = _op("log1p", E.log1p, Log1PBackward0, _SAVE_INPUT)
 expm1 = _op("expm1", E.expm1, Expm1Backward0, _SAVE_OUTPUT)
 sqrt = _op("sqrt", E.sqrt, SqrtBackward0, _SAVE_OUTPUT)
@@ -180,9 +187,9 @@ def positive(input):
 
 
 FUNCTIONS = {
-    "neg": neg, "negative": neg, "exp": exp, "log": log, "log2": log2, "log1p": log1p,
-    "expm1": expm1, "sqrt": sqrt, "rsqrt": rsqrt, "abs": abs, "absolute": abs, "sign": sign,
-    "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
+    "neg": neg, "negative": neg, "exp": exp, "log": log, "log2": log2, "log10": log10,
+    "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "rsqrt": rsqrt, "abs": abs, "absolute": abs,
+    "sign": sign, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
     "reciprocal": reciprocal, "erf": erf, "floor": floor, "ceil": ceil, "round": round,
     "trunc": trunc, "positive": positive,
 }
