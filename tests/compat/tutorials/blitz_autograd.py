@@ -1,6 +1,8 @@
-"""60-minute blitz, autograd: requires_grad, grad_fn, backward of a mean, a
-vector-Jacobian product through a data-dependent loop, no_grad."""
-from tutorial_imports import torch
+"""60-minute blitz, autograd. The earlier edition: requires_grad, grad_fn, backward of a
+mean, a vector-Jacobian product through a data-dependent loop, no_grad. The current one:
+one training step of resnet18 (no downloaded weights), Q.backward(gradient=...), which
+results require grad, and freezing all but a new fc."""
+from tutorial_imports import torch, torchvision
 
 x = torch.ones(2, 2, requires_grad=True)
 print(x)
@@ -39,3 +41,41 @@ print((x ** 2).requires_grad)
 with torch.no_grad():
     print((x ** 2).requires_grad)
     assert not (x ** 2).requires_grad
+
+# ---- the current edition -------------------------------------------------------------------
+resnet18 = torchvision.models.resnet18
+model = resnet18(weights=None)
+data = torch.rand(1, 3, 64, 64)
+labels = torch.rand(1, 1000)
+prediction = model(data)
+loss = (prediction - labels).sum()
+loss.backward()
+optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+optim.step()
+
+a = torch.tensor([2., 3.], requires_grad=True)
+b = torch.tensor([6., 4.], requires_grad=True)
+Q = 3 * a**3 - b**2
+external_grad = torch.tensor([1., 1.])
+Q.backward(gradient=external_grad)
+print(9 * a**2 == a.grad)
+print(-2 * b == b.grad)
+assert bool((9 * a**2 == a.grad).all()) and bool((-2 * b == b.grad).all())
+
+x = torch.rand(5, 5)
+y = torch.rand(5, 5)
+z = torch.rand((5, 5), requires_grad=True)
+a = x + y
+print(f"Does `a` require gradients?: {a.requires_grad}")
+b = x + z
+print(f"Does `b` require gradients?: {b.requires_grad}")
+assert not a.requires_grad and b.requires_grad
+
+nn = torch.nn
+optim_module = torch.optim
+model = resnet18(weights=None)
+for param in model.parameters():
+    param.requires_grad = False
+model.fc = nn.Linear(512, 10)
+optimizer = optim_module.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+assert [n for n, p in model.named_parameters() if p.requires_grad] == ["fc.weight", "fc.bias"]
