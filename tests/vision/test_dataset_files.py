@@ -323,3 +323,15 @@ def test_verify_str_arg_messages():
     with pytest.raises(ValueError, match="Expected type str for argument split, but got type "
                                          "<class 'int'>."):
         dsutils.verify_str_arg(3, "split", ("a",))
+
+
+def test_mnist_reads_legacy_processed_files(tmp_path):
+    import ember
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    data = ember.tensor(np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28))
+    ember.save((data, ember.tensor([4, 2])), processed / "training.pt")
+    ember.save((data[:1], ember.tensor([7])), processed / "test.pt")
+    ds = datasets.MNIST(tmp_path, train=False)
+    assert len(ds) == 1 and ds[0][1] == 7
+    np.testing.assert_array_equal(np.asarray(ds[0][0]), to_numpy(data)[0])

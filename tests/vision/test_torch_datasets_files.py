@@ -131,3 +131,18 @@ def test_image_folder_repr_equals_torchvision(torchvision, tmp_path):
         target_transform=TT.Compose([TT.ToTensor()]))
     assert repr(ours) == repr(theirs)
     assert repr(ed.ImageFolder(tmp_path)) == repr(torchvision.datasets.ImageFolder(tmp_path))
+
+
+def test_mnist_legacy_processed_files_equal_torchvision(torchvision, tmp_path):
+    import torch
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    data = torch.arange(3 * 28 * 28).reshape(3, 28, 28).to(torch.uint8)
+    torch.save((data, torch.tensor([1, 2, 3])), processed / "training.pt")
+    torch.save((data[:2], torch.tensor([5, 6])), processed / "test.pt")
+    for train in (True, False):
+        ours, theirs = ed.MNIST(tmp_path, train=train), torchvision.datasets.MNIST(tmp_path,
+                                                                                  train=train)
+        np.testing.assert_array_equal(to_numpy(ours.data), theirs.data.numpy())
+        assert repr(ours) == repr(theirs)
+        _same_items(ours, theirs)

@@ -44,6 +44,9 @@ class MNIST(VisionDataset):
             root = os.path.expanduser(root)
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
+        if self._check_legacy_exist():
+            self.data, self.targets = self._load_legacy_data()
+            return
         if download:
             self.download()
         if not self._check_exists():
@@ -82,6 +85,21 @@ class MNIST(VisionDataset):
     def test_data(self):
         warnings.warn("test_data has been renamed data", stacklevel=2)
         return self.data
+
+    def _check_legacy_exist(self) -> bool:
+        """Old torchvision versions cached ``processed/training.pt`` and ``test.pt``."""
+        return all(check_integrity(os.path.join(self.processed_folder, name))
+                   for name in (self.training_file, self.test_file))
+
+    def _load_legacy_data(self):
+        import ember  # the safe (weights_only) loader: a cached file never runs code
+
+        name = self.training_file if self.train else self.test_file
+        loaded = ember.load(os.path.join(self.processed_folder, name))
+        if not (isinstance(loaded, (tuple, list)) and len(loaded) == 2):
+            raise RuntimeError(f"{os.path.join(self.processed_folder, name)} should hold "
+                               "(data, targets)")
+        return loaded[0], loaded[1]
 
     def _file(self, kind: str) -> Optional[str]:
         """The raw file for ``kind`` ("images"/"labels") of this split: unpacked or ``.gz``."""
