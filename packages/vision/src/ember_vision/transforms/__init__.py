@@ -1,14 +1,26 @@
 """torchvision.transforms for Ember: PIL images and ember tensors in, tensors out."""
 from . import functional
+from ._color_transforms import (
+    ColorJitter, GaussianBlur, Grayscale, RandomAdjustSharpness, RandomAutocontrast,
+    RandomEqualize, RandomGrayscale, RandomInvert, RandomPosterize, RandomSolarize,
+)
+from ._geometry_transforms import RandomAffine, RandomErasing, RandomPerspective, RandomRotation
 from ._presets import ImageClassification
+from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import (
-    CenterCrop, Compose, ConvertImageDtype, Lambda, Normalize, PILToTensor,
-    RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor,
+    CenterCrop, Compose, ConvertImageDtype, FiveCrop, Lambda, Normalize, Pad, PILToTensor,
+    RandomApply, RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder, RandomResizedCrop,
+    RandomTransforms, RandomVerticalFlip, Resize, TenCrop, ToPILImage, ToTensor,
 )
 
 __all__ = [
-    "CenterCrop", "Compose", "ConvertImageDtype", "ImageClassification", "InterpolationMode",
-    "Lambda", "Normalize", "PILToTensor", "RandomHorizontalFlip", "RandomResizedCrop",
-    "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional",
+    "AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
+    "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "ImageClassification",
+    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandAugment",
+    "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast", "RandomChoice",
+    "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip",
+    "RandomInvert", "RandomOrder", "RandomPerspective", "RandomPosterize", "RandomResizedCrop",
+    "RandomRotation", "RandomSolarize", "RandomTransforms", "RandomVerticalFlip", "Resize",
+    "TenCrop", "ToPILImage", "ToTensor", "TrivialAugmentWide", "functional",
 ]

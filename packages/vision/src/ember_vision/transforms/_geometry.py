@@ -183,15 +183,18 @@ def _compute_affine_output_size(matrix, w, h):
 # ---------------------------------------------------------------- sampling grids
 
 def _linspace32(start, end, steps):
-    """torch.linspace in float32, element for element (first half from start, rest from end)."""
+    """torch.linspace in float32, element for element: the first half counts up from
+    ``start``, the rest down from ``end``, each as one fused multiply-add (torch's CPU kernel
+    is a scalar loop compiled with contraction)."""
     f = np.float32
     if steps == 1:
         return np.array([start], dtype=f)
-    step = (f(end) - f(start)) / f(steps - 1)
-    idx = np.arange(steps, dtype=f)
-    first = f(start) + step * idx
-    second = f(end) - step * (f(steps) - idx - f(1))
-    return np.where(np.arange(steps) < steps // 2, first, second).astype(f)
+    start32, end32 = f(start), f(end)
+    step = np.float64((end32 - start32) / f(steps - 1))
+    idx = np.arange(steps, dtype=np.float64)
+    first = (step * idx + start32).astype(f)
+    second = (-step * (steps - idx - 1) + end32).astype(f)
+    return np.where(np.arange(steps) < steps // 2, first, second)
 
 
 def _base_grid(ow, oh, x0, y0, dtype):
@@ -202,31 +205,48 @@ def _base_grid(ow, oh, x0, y0, dtype):
     return grid.reshape(oh * ow, 3)
 
 
+def _times(base, m):
+    """``base @ m`` for (N, 3) x (3, 2), summed left to right without fused multiply-adds:
+    the order torch's bmm gives these grids (a BLAS matmul can differ in the last bit, which
+    moves nearest-neighbour picks that sit on a .5 boundary)."""
+    return (base[:, 0:1] * m[0] + base[:, 1:2] * m[1]) + base[:, 2:3] * m[2]
+
+
 def _affine_grid(matrix, w, h, ow, oh, dtype):
     """Normalised input coordinates (oh, ow, 2) of each output pixel centre."""
     theta = np.asarray(matrix, dtype=dtype).reshape(2, 3)
     base = _base_grid(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
     rescaled = theta.T / np.array([0.5 * w, 0.5 * h], dtype=dtype)
-    return (base @ rescaled).reshape(oh, ow, 2)
+    return _times(base, rescaled).reshape(oh, ow, 2)
 
 
 def _perspective_grid(coeffs, ow, oh, dtype):
     theta1 = np.array([coeffs[0:3], coeffs[3:6]], dtype=dtype)
     theta2 = np.array([[coeffs[6], coeffs[7], 1.0]] * 2, dtype=dtype)
     base = _base_grid(ow, oh, 0.5, 0.5, dtype)
-    num = base @ (theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
-    den = base @ theta2.T
+    num = _times(base, theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
+    den = _times(base, theta2.T)
     return (num / den - dtype.type(1.0)).reshape(oh, ow, 2)
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once. torch's vectorised float32 grid sampler is compiled with
+    multiply-adds fused, so its results carry one rounding where plain NumPy has two; float32
+    products are exact in float64, which gives the fused result (float64 images: plain)."""
+    if a.dtype != np.float32:
+        return a * b + c
+    return (a.astype(np.float64) * b + c).astype(np.float32)
 
 
 def _grid_sample(img, grid, mode):
     """torch's grid_sample (zeros padding, align_corners=False) of (N, C, H, W) at grid
-    (oh, ow, 2) shared by the whole batch."""
+    (oh, ow, 2) shared by the whole batch, with torch's CPU kernel's arithmetic."""
     h, w = img.shape[-2:]
     dt = img.dtype.type
     gx, gy = grid[..., 0], grid[..., 1]
-    ix = ((gx + dt(1)) * dt(w) - dt(1)) / dt(2)
-    iy = ((gy + dt(1)) * dt(h) - dt(1)) / dt(2)
+    # unnormalise [-1, 1] to pixel coordinates: (g + 1) * size / 2 - 0.5
+    ix = _fma(gx + dt(1), dt(w / 2), dt(-0.5))
+    iy = _fma(gy + dt(1), dt(h / 2), dt(-0.5))
 
     def tap(yy, xx):
         inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
@@ -236,14 +256,14 @@ def _grid_sample(img, grid, mode):
     if mode == "nearest":
         return tap(np.rint(iy).astype(np.int64), np.rint(ix).astype(np.int64))
     x0f, y0f = np.floor(ix), np.floor(iy)
-    x1f, y1f = x0f + dt(1), y0f + dt(1)
     x0, y0 = x0f.astype(np.int64), y0f.astype(np.int64)
-    nw = (x1f - ix) * (y1f - iy)
-    ne = (ix - x0f) * (y1f - iy)
-    sw = (x1f - ix) * (iy - y0f)
-    se = (ix - x0f) * (iy - y0f)
-    return (tap(y0, x0) * nw + tap(y0, x0 + 1) * ne + tap(y0 + 1, x0) * sw
-            + tap(y0 + 1, x0 + 1) * se).astype(img.dtype, copy=False)
+    # distances to the west/north neighbours and their complements give the corner weights
+    dw, dn = ix - x0f, iy - y0f
+    de, ds = dt(1) - dw, dt(1) - dn
+    out = tap(y0, x0) * (ds * de)
+    out = _fma(tap(y0, x0 + 1), ds * dw, out)
+    out = _fma(tap(y0 + 1, x0), dn * de, out)
+    return _fma(tap(y0 + 1, x0 + 1), dn * dw, out).astype(img.dtype, copy=False)
 
 
 def _apply_grid(arr, grid, mode, fill):

@@ -5,16 +5,20 @@ read the same in both.
 """
 import math
 import numbers
+import random
+from collections.abc import Sequence
 
-import ember_tensor
+import numpy as np
 
+from . import _rng as rng
 from . import functional as F
 from .functional import InterpolationMode
 
 __all__ = [
-    "CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "Normalize", "PILToTensor",
-    "RandomHorizontalFlip", "RandomResizedCrop", "RandomVerticalFlip", "Resize", "ToPILImage",
-    "ToTensor",
+    "CenterCrop", "Compose", "ConvertImageDtype", "FiveCrop", "Lambda", "Normalize", "PILToTensor",
+    "Pad", "RandomApply", "RandomChoice", "RandomCrop", "RandomHorizontalFlip", "RandomOrder",
+    "RandomResizedCrop", "RandomTransforms", "RandomVerticalFlip", "Resize", "TenCrop",
+    "ToPILImage", "ToTensor",
 ]
 
 
@@ -35,7 +39,7 @@ def _setup_size(size, error_msg):
         return size[0], size[0]
     if not isinstance(size, (list, tuple)) or len(size) != 2:
         raise ValueError(error_msg)
-    return tuple(size)
+    return size  # a 2-sequence is kept as given (its repr shows a list as a list)
 
 
 class Compose:
@@ -144,14 +148,6 @@ class CenterCrop(Transform):
         return f"{self.__class__.__name__}(size={self.size})"
 
 
-def _uniform(low, high):
-    return low + (high - low) * float(ember_tensor.rand(1)._np[0])
-
-
-def _randint(low, high):
-    return int(ember_tensor.randint(low, high, (1,))._np[0])
-
-
 class RandomResizedCrop(Transform):
     """Crop a random area/aspect-ratio window, then resize it to ``size``."""
 
@@ -173,14 +169,14 @@ class RandomResizedCrop(Transform):
         """``(top, left, height, width)`` of a random crop, torchvision's sampling rule."""
         width, height = F.get_image_size(img)
         area = height * width
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+        log_ratio = np.log(np.asarray(ratio, dtype=np.float32))  # torch.log(torch.tensor(ratio))
         for _ in range(10):
-            target_area = area * _uniform(scale[0], scale[1])
-            aspect = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+            target_area = area * rng.uniform(scale[0], scale[1])
+            aspect = float(np.exp(np.float32(rng.uniform(log_ratio[0], log_ratio[1]))))
             w = int(round(math.sqrt(target_area * aspect)))
             h = int(round(math.sqrt(target_area / aspect)))
             if 0 < w <= width and 0 < h <= height:
-                return _randint(0, height - h + 1), _randint(0, width - w + 1), h, w
+                return rng.randint(0, height - h + 1), rng.randint(0, width - w + 1), h, w
         # ten misses: fall back to the largest centred crop within the allowed ratios
         in_ratio = float(width) / float(height)
         if in_ratio < min(ratio):
@@ -208,7 +204,7 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def forward(self, img):
-        if float(ember_tensor.rand(1)._np[0]) < self.p:
+        if rng.rand() < self.p:
             return F.hflip(img)
         return img
 
@@ -218,7 +214,7 @@ class RandomHorizontalFlip(Transform):
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     def forward(self, img):
-        if float(ember_tensor.rand(1)._np[0]) < self.p:
+        if rng.rand() < self.p:
             return F.vflip(img)
         return img
 
@@ -237,3 +233,160 @@ class Lambda:
 
     def __repr__(self):
         return f"{self.__class__.__name__}()"
+
+
+class Pad(Transform):
+    """Pad every side; ``padding_mode`` is constant, edge, reflect or symmetric."""
+
+    def __init__(self, padding, fill=0, padding_mode="constant"):
+        if not isinstance(padding, (numbers.Number, tuple, list)):
+            raise TypeError("Got inappropriate padding arg")
+        if not isinstance(fill, (numbers.Number, tuple, list)):
+            raise TypeError("Got inappropriate fill arg")
+        if padding_mode not in ["constant", "edge", "reflect", "symmetric"]:
+            raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
+        if isinstance(padding, Sequence) and len(padding) not in [1, 2, 4]:
+            raise ValueError(
+                "Padding must be an int or a 1, 2, or 4 element tuple, not a "
+                f"{len(padding)} element tuple")
+        self.padding = padding
+        self.fill = fill
+        self.padding_mode = padding_mode
+
+    def forward(self, img):
+        return F.pad(img, self.padding, self.fill, self.padding_mode)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(padding={self.padding}, fill={self.fill}, "
+                f"padding_mode={self.padding_mode})")
+
+
+class RandomCrop(Transform):
+    """Pad (optionally), then crop a ``size`` window at a uniformly random position."""
+
+    @staticmethod
+    def get_params(img, output_size):
+        _, h, w = F.get_dimensions(img)
+        th, tw = output_size
+        if h < th or w < tw:
+            raise ValueError(
+                f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
+        if w == tw and h == th:
+            return 0, 0, h, w
+        return rng.randint(0, h - th + 1), rng.randint(0, w - tw + 1), th, tw
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
+                 padding_mode="constant"):
+        self.size = tuple(_setup_size(
+            size, error_msg="Please provide only two dimensions (h, w) for size."))
+        self.padding = padding
+        self.pad_if_needed = pad_if_needed
+        self.fill = fill
+        self.padding_mode = padding_mode
+
+    def forward(self, img):
+        if self.padding is not None:
+            img = F.pad(img, self.padding, self.fill, self.padding_mode)
+        _, height, width = F.get_dimensions(img)
+        # pad_if_needed grows each short side on both ends by the shortfall, as torchvision
+        if self.pad_if_needed and width < self.size[1]:
+            img = F.pad(img, [self.size[1] - width, 0], self.fill, self.padding_mode)
+        if self.pad_if_needed and height < self.size[0]:
+            img = F.pad(img, [0, self.size[0] - height], self.fill, self.padding_mode)
+        i, j, h, w = self.get_params(img, self.size)
+        return F.crop(img, i, j, h, w)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
+
+
+class FiveCrop(Transform):
+    def __init__(self, size):
+        self.size = _setup_size(
+            size, error_msg="Please provide only two dimensions (h, w) for size.")
+
+    def forward(self, img):
+        return F.five_crop(img, self.size)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(size={self.size})"
+
+
+class TenCrop(Transform):
+    def __init__(self, size, vertical_flip=False):
+        self.size = _setup_size(
+            size, error_msg="Please provide only two dimensions (h, w) for size.")
+        self.vertical_flip = vertical_flip
+
+    def forward(self, img):
+        return F.ten_crop(img, self.size, self.vertical_flip)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
+
+
+def _listing(name, transforms, head=""):
+    lines = [f"{name}(" + head] + [f"    {t}" for t in transforms]
+    return "\n".join(lines) + "\n)"
+
+
+class RandomApply(Transform):
+    """Apply all of ``transforms`` with probability ``p``, else none."""
+
+    def __init__(self, transforms, p=0.5):
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, img):
+        if self.p < rng.rand():
+            return img
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self):
+        return _listing(self.__class__.__name__, self.transforms, f"\n    p={self.p}")
+
+
+class RandomTransforms:
+    """Base of the containers that pick among transforms with Python's ``random``
+    (torchvision draws these from ``random``, not torch's generator)."""
+
+    def __init__(self, transforms):
+        if not isinstance(transforms, Sequence):
+            raise TypeError("Argument transforms should be a sequence")
+        self.transforms = transforms
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError()
+
+    def __repr__(self):
+        return _listing(self.__class__.__name__, self.transforms)
+
+
+class RandomOrder(RandomTransforms):
+    """Apply the transforms in a random order."""
+
+    def __call__(self, img):
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)
+        for i in order:
+            img = self.transforms[i](img)
+        return img
+
+
+class RandomChoice(RandomTransforms):
+    """Apply one transform picked at random (weighted by ``p``)."""
+
+    def __init__(self, transforms, p=None):
+        super().__init__(transforms)
+        if p is not None and not isinstance(p, Sequence):
+            raise TypeError("Argument p should be a sequence")
+        self.p = p
+
+    def __call__(self, *args):
+        t = random.choices(self.transforms, weights=self.p)[0]
+        return t(*args)
+
+    def __repr__(self):
+        return f"{super().__repr__()}(p={self.p})"
