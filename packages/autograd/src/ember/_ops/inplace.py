@@ -31,6 +31,7 @@ def inplace(fn, name):
         alias._output_nr = self._output_nr
         alias._accumulator = self._accumulator
         r = fn(alias, *args, **kwargs)
+        _keep_original_input(r, alias)
         write(self, r)
         self._version_counter[0] += 1
         _rebind_saved_output(r, self)
@@ -41,6 +42,24 @@ def inplace(fn, name):
 
     op.__name__ = op.__qualname__ = name + "_"
     return op
+
+
+def _keep_original_input(r, alias):
+    """The node saved x itself (``log_`` needs x, ``lerp_`` needs ``end - x``), but x is about
+    to be overwritten: keep a copy of x as it was, with its history, as torch's generated
+    in-place code keeps ``original_self``."""
+    node = r.grad_fn
+    if node is None:
+        return
+    original = None
+    for s in node._saved:
+        if s is not None and not s.is_output and s.tensor is alias:
+            if original is None:
+                original = make(alias._data.clone())
+                for attr in ("_requires_grad", "grad_fn", "_output_nr", "_accumulator"):
+                    setattr(original, attr, getattr(alias, attr))
+            s.tensor, s.data = original, original._data
+            s.counter, s.version = original._version_counter, original._version_counter[0]
 
 
 def _rebind_saved_output(r, self):
