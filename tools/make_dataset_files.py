@@ -14,7 +14,8 @@ Writers (importable; tests load this file by path):
 - ``mat5_bytes(variables, compress)``: a MATLAB 5 .mat file (numeric arrays, optionally
   zlib-compressed elements), ``write_svhn(root, split, n, seed, compress)``.
 - ``write_stl10_tree(root, n_train, n_test, n_unlabeled, seed)``.
-Each tree writer returns ``{file name: md5}`` so tests can set the class's checksums.
+Each tree writer returns ``{file name: md5}``; ``with_md5s(cls, md5s)`` makes a subclass
+of a data set class (Ember's or torchvision's) whose checksum tables name those files.
 """
 import gzip
 import hashlib
@@ -33,6 +34,20 @@ CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
 def _md5(path):
     with open(path, "rb") as f:
         return hashlib.md5(f.read()).hexdigest()
+
+
+def with_md5s(cls, md5s):
+    """``cls`` with ``train_list``/``test_list``/``meta``/``split_list`` MD5s from ``md5s``."""
+    attrs = {}
+    for table in ("train_list", "test_list"):
+        if hasattr(cls, table):
+            attrs[table] = [[name, md5s[name]] for name, _ in getattr(cls, table)]
+    if hasattr(cls, "meta"):
+        attrs["meta"] = dict(cls.meta, md5=md5s[cls.meta["filename"]])
+    if hasattr(cls, "split_list"):
+        attrs["split_list"] = {k: [v[0], v[1], md5s.get(v[1], v[2])]
+                               for k, v in cls.split_list.items()}
+    return type(cls.__name__, (cls,), attrs)
 
 
 # -- IDX -----------------------------------------------------------------------------------

@@ -27,18 +27,7 @@ files = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(files)
 
 
-def _with_md5s(cls, md5s):
-    """``cls`` with its checksum tables pointing at the generated files."""
-    attrs = {}
-    for table in ("train_list", "test_list"):
-        if hasattr(cls, table):
-            attrs[table] = [[name, md5s[name]] for name, _ in getattr(cls, table)]
-    if hasattr(cls, "meta"):
-        attrs["meta"] = dict(cls.meta, md5=md5s[cls.meta["filename"]])
-    if hasattr(cls, "split_list"):
-        attrs["split_list"] = {k: [v[0], v[1], md5s.get(v[1], v[2])]
-                               for k, v in cls.split_list.items()}
-    return type(cls.__name__, (cls,), attrs)
+_with_md5s = files.with_md5s
 
 
 # -- MNIST family -------------------------------------------------------------------------

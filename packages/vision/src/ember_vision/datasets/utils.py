@@ -11,6 +11,7 @@ with a ``RuntimeError`` naming the member, so a hostile archive cannot write out
 ``root`` (torchvision relies on ``tarfile``'s extraction filter).
 """
 import bz2
+import functools
 import gzip
 import hashlib
 import lzma
@@ -125,40 +126,36 @@ def _inside(root: str, name: str) -> str:
     return target
 
 
-def _extract_tar(from_path: PathLike, to_path: str, compression: Optional[str]) -> None:
+def _write_members(to_path: str, entries) -> None:
+    """Write archive members ``(name, is_dir, open_member)``: every name is checked first,
+    so a hostile member anywhere in the archive stops the extraction before any write."""
     root = os.path.realpath(to_path)
+    checked = [(_inside(root, name), is_dir, opener) for name, is_dir, opener in entries]
+    for target, is_dir, opener in checked:
+        if is_dir:
+            os.makedirs(target, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with opener() as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, _CHUNK)
+
+
+def _extract_tar(from_path: PathLike, to_path: str, compression: Optional[str]) -> None:
     mode = f"r:{compression[1:]}" if compression else "r"
     with tarfile.open(from_path, mode) as tar:
         members = tar.getmembers()
         for m in members:
-            _inside(root, m.name)
             if not (m.isfile() or m.isdir()):  # links, devices, fifos: none in a data set
                 raise RuntimeError(f"refusing to extract '{m.name}': not a regular file or "
                                    "folder")
-        for m in members:
-            target = _inside(root, m.name)
-            if m.isdir():
-                os.makedirs(target, exist_ok=True)
-                continue
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with tar.extractfile(m) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, _CHUNK)
+        _write_members(to_path, [(m.name, m.isdir(), functools.partial(tar.extractfile, m))
+                                 for m in members])
 
 
 def _extract_zip(from_path: PathLike, to_path: str, compression: Optional[str]) -> None:
-    root = os.path.realpath(to_path)
     with zipfile.ZipFile(from_path, "r") as archive:
-        infos = archive.infolist()
-        for info in infos:
-            _inside(root, info.filename)
-        for info in infos:
-            target = _inside(root, info.filename)
-            if info.is_dir():
-                os.makedirs(target, exist_ok=True)
-                continue
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with archive.open(info) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, _CHUNK)
+        _write_members(to_path, [(i.filename, i.is_dir(), functools.partial(archive.open, i))
+                                 for i in archive.infolist()])
 
 
 def _decompress(from_path: PathLike, to_path: Optional[PathLike] = None,
