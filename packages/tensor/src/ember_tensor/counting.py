@@ -17,8 +17,18 @@ __all__ = [
 ]
 
 
+_ZERO_SIZED = ("There are 0 sized dimensions, and they aren't selected, so unique cannot be "
+               "applied")
+
+
 def _i64(x):
     return Array(np.asarray(x, dtype=np.int64))
+
+
+def _no_dims_check(v, dim):
+    if v.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _wrap_dim(dim, v.ndim)
 
 
 def unique(a: Array, return_inverse: bool = False, return_counts: bool = False,
@@ -30,9 +40,11 @@ def unique(a: Array, return_inverse: bool = False, return_counts: bool = False,
         vals, inv, cnt = np.unique(flat, return_inverse=True, return_counts=True,
                                    equal_nan=False)
         return Array(vals), _i64(inv.reshape(v.shape)), _i64(cnt)
-    d = _wrap_dim(dim, v.ndim)
-    if v.ndim == 0 or v.shape[d] == 0:
-        return Array(v.copy()), _i64(np.zeros(v.shape[d] if v.ndim else 0)), _i64([])
+    d = _no_dims_check(v, dim)
+    if v.shape[d] == 0:
+        return Array(v.copy()), _i64([]), _i64([])
+    if v.size == 0:
+        raise RuntimeError(_ZERO_SIZED)
     rows = np.moveaxis(v, d, 0).reshape(v.shape[d], -1)
     order = np.lexsort(rows.T[::-1]) if rows.shape[1] else np.arange(rows.shape[0])
     s = rows[order]
@@ -57,8 +69,12 @@ def unique_consecutive(a: Array, dim: int | None = None) -> tuple[Array, Array, 
         group = np.cumsum(starts) - 1
         return (Array(flat[starts].copy()), _i64(group.reshape(v.shape)),
                 _i64(np.bincount(group, minlength=0)))
-    d = _wrap_dim(dim, v.ndim)
+    d = _no_dims_check(v, dim)
     moved = np.moveaxis(v, d, 0)
+    if moved.shape[0] == 0:
+        return Array(v.copy()), _i64([]), _i64([])
+    if v.size == 0:
+        raise RuntimeError(_ZERO_SIZED)
     rows = moved.reshape(moved.shape[0], -1)
     starts = np.ones(len(rows), dtype=bool)
     starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
@@ -91,6 +107,8 @@ def histc(a: Array, bins: int = 100, min: float = 0, max: float = 0) -> Array:  
     """Counts of ``bins`` equal-width bins over [min, max] (the data's range when min == max,
     widened by 1 each side if that is one value); elements outside are ignored."""
     v = a._np
+    if v.dtype == np.bool_:  # torch fails making the bin edges first
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if v.dtype.kind != "f":
         raise NotImplementedError(
             f"\"histogram_cpu\" not implemented for '{scalar_name(a.dtype)}'")
@@ -98,21 +116,25 @@ def histc(a: Array, bins: int = 100, min: float = 0, max: float = 0) -> Array:  
         raise RuntimeError(
             f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)
-    if lo == hi and v.size:
-        finite = v[np.isfinite(v)] if v.dtype.kind == "f" else v
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (lo, hi)
+    if lo == hi and v.size:  # the data's range (NaN if it holds one, refused below)
+        lo, hi = float(v.min()), float(v.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
+        raise RuntimeError(f"histc: range of [{_c_float(lo)}, {_c_float(hi)}] is not finite")
     flat = v.reshape(-1)
     keep = (flat >= lo) & (flat <= hi)
     x = flat[keep].astype(np.float64)
     pos = np.floor((x - lo) * bins / (hi - lo)).astype(np.int64)
     pos = np.minimum(pos, bins - 1)  # the right edge belongs to the last bin
     return Array(np.bincount(pos, minlength=bins).astype(v.dtype))
+
+
+def _c_float(x):
+    """How C's printf shows a float in torch's message (x86's NaN has its sign bit set)."""
+    return "-nan" if x != x else f"{x:g}"
 
 
 def argwhere(a: Array) -> Array:
@@ -142,9 +164,11 @@ def repeat_interleave(a: Array, repeats, dim: int | None = None) -> Array:
     v = a._np
     if dim is None:
         v, d = v.reshape(-1), 0
+    elif v.ndim == 0:  # torch reads a 0-d input as 1-d with the dim one further on
+        _wrap_dim(dim, 1)
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     else:
         d = _wrap_dim(dim, v.ndim)
-        v = v if v.ndim else v.reshape(1)
     n = v.shape[d]
     if isinstance(repeats, Array):
         r = repeats._np

@@ -68,10 +68,10 @@ def diag(a: Array, diagonal: int = 0) -> Array:
 
 def trace(a: Array) -> Array:
     v = a._np
-    if v.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {v.ndim}")
     if v.dtype == np.bool_:
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    if v.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {v.ndim}")
     out_dt = v.dtype if v.dtype.kind == "f" else np.int64  # integer traces sum in int64
     return Array(np.asarray(np.trace(v, dtype=out_dt)))
 

@@ -80,12 +80,14 @@ def _take_rank(a, dim, ranks, keepdim, descending=False):
 def topk(a: Array, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> tuple[Array, Array]:  # noqa: A002 - torch's name
     v = a._np
-    if v.dtype == np.bool_:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = _wrap_dim(dim, v.ndim)
     size = v.shape[d] if v.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    if v.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if v.ndim == 0:  # torch hands back the 0-d input itself, whatever k
+        return Array(v.copy()), Array(np.zeros((), dtype=np.int64))
     rows = _as_rows(v, d)
     order = _stable_order(rows, largest)[..., :k]
     vals = np.take_along_axis(rows, order, axis=-1)
@@ -97,14 +99,27 @@ def kthvalue(a: Array, k: int, dim: int = -1, keepdim: bool = False) -> tuple[Ar
     v = a._np
     d = _wrap_dim(dim, v.ndim)
     size = v.shape[d] if v.ndim else 1
+    _check_nonempty(size, "kthvalue", d)
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if v.dtype == np.bool_:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     return _take_rank(a, d, k - 1, keepdim)
 
 
-def _refuse_bool(v, name):
-    if v.dtype == np.bool_:
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+def _refuse_bool(v, dim):
+    if v.dtype == np.bool_:  # both medians name torch's median kernels
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _empty_median(v):
+    """torch's median of nothing: NaN, converted to the dtype (an integer's lowest value)."""
+    if v.dtype.kind == "f":
+        return Array(np.array(np.nan, dtype=v.dtype))
+    # C's NaN-to-int conversion on x86: the lowest value for 32/64 bits, 0 once narrowed
+    low = np.iinfo(v.dtype).min if v.dtype.itemsize >= 4 and v.dtype.kind == "i" else 0
+    return Array(np.array(low, dtype=v.dtype))
 
 
 def _nan_count(rows):
@@ -118,17 +133,18 @@ def median(a: Array, dim: int | None = None, keepdim: bool = False):
     the value only; with ``dim`` (values, indices), where a row holding NaN gives NaN and the
     index of its first NaN."""
     v = a._np
-    _refuse_bool(v, "median")
+    if dim is not None:
+        d = _wrap_dim(dim, v.ndim)
+        _check_nonempty(v.shape[d] if v.ndim else 1, "median", d)
+    _refuse_bool(v, dim)
     if dim is None:
         flat = v.reshape(-1)
         if flat.size == 0:
-            return Array(np.array(np.nan, dtype=v.dtype))
+            return _empty_median(v)
         if flat.dtype.kind == "f" and np.isnan(flat).any():
             return Array(np.array(np.nan, dtype=v.dtype))
         return Array(np.array(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]))
-    d = _wrap_dim(dim, v.ndim)
     n = v.shape[d] if v.ndim else 1
-    _check_nonempty(n, "median", d)
     nans = _nan_count(_as_rows(v, d))
     ranks = np.where(nans > 0, n - nans, (n - 1) // 2)
     return _take_rank(a, d, ranks, keepdim)
@@ -137,17 +153,18 @@ def median(a: Array, dim: int | None = None, keepdim: bool = False):
 def nanmedian(a: Array, dim: int | None = None, keepdim: bool = False):
     """median over the non-NaN elements; an all-NaN row gives NaN (index of its first NaN)."""
     v = a._np
-    _refuse_bool(v, "nanmedian")
+    if dim is not None:
+        d = _wrap_dim(dim, v.ndim)
+        _check_nonempty(v.shape[d] if v.ndim else 1, "nanmedian", d)
+    _refuse_bool(v, dim)
     if dim is None:
         flat = v.reshape(-1)
         if flat.dtype.kind == "f":
             flat = flat[~np.isnan(flat)]
         if flat.size == 0:
-            return Array(np.array(np.nan, dtype=v.dtype))
+            return _empty_median(v)
         return Array(np.array(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]))
-    d = _wrap_dim(dim, v.ndim)
     n = v.shape[d] if v.ndim else 1
-    _check_nonempty(n, "nanmedian", d)
     m = n - _nan_count(_as_rows(v, d))
     return _take_rank(a, d, np.maximum(m - 1, 0) // 2, keepdim)
 
@@ -166,6 +183,10 @@ def mode(a: Array, dim: int = -1, keepdim: bool = False) -> tuple[Array, Array]:
     rows = _as_rows(v, d)
     n = rows.shape[-1]
     _check_nonempty(n, "mode", d)
+    if rows.size == 0:  # no rows to reduce
+        shape = v.shape if keepdim and v.ndim else rows.shape[:-1]
+        shape = tuple(1 if keepdim and i == d else s for i, s in enumerate(shape))
+        return Array(np.empty(shape, dtype=v.dtype)), Array(np.empty(shape, dtype=np.int64))
     order = np.argsort(rows, axis=-1, kind="stable")
     s = np.take_along_axis(rows, order, axis=-1).reshape(-1, n)
     o = order.reshape(-1, n)

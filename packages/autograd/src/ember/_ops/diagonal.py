@@ -42,9 +42,9 @@ DiagonalBackward0_copy = type("DiagonalBackward0_copy", (DiagonalBackward0,), {}
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     require_tensor(input, "diagonal")
+    res = K.diagonal(input._data, offset, dim1, dim2)
     n = input.dim()
     d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
-    res = K.diagonal(input._data, offset, d1, d2)
     return record(DiagonalBackward0, res, (input,), view_of=input, shape=tuple(input.shape),
                   offset=offset, dim1=d1, dim2=d2)
 

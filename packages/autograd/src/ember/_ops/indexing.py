@@ -273,7 +273,12 @@ def masked_select(input, mask):
 
 
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data._np)
+    v = input._data._np
+    if v.ndim == 0:  # torch counts a 0-d input as one element at index 0 (NumPy refuses)
+        if as_tuple:
+            return (_T()._make(Array(np.zeros(1 if v else 0, dtype=np.int64))),)
+        return _T()._make(Array(np.zeros((1 if v else 0, 0), dtype=np.int64)))
+    nz = np.nonzero(v)
     if as_tuple:
         return tuple(_T()._make(Array(x.astype(np.int64))) for x in nz)
     return _T()._make(Array(np.ascontiguousarray(np.stack(nz, axis=1).astype(np.int64))))
