@@ -241,3 +241,16 @@ def test_wrong_magic_is_named(tmp_path):
         load_mat_variables(tmp_path / "text.mat", ("X",))
     with pytest.raises(DatasetFileError, match="opcode"):
         load_data_pickle(b"PK\x03\x04 a zip, not a pickle")
+
+
+def test_deep_nesting_is_no_recursion_error():
+    nested = b"K\x01" + b"\x85" * 200000  # a tuple nested 200,000 deep
+    for data in (b"\x80\x02" + nested + b".",  # as the whole pickle
+                 b"\x80\x02cnumpy\ndtype\n" + nested + b"\x85R."):  # as numpy.dtype's arg
+        with pytest.raises(DatasetFileError):
+            load_data_pickle(data)
+    as_shape = (b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b"
+                b"\x87R(K\x01" + nested + b"cnumpy\ndtype\nU\x02u1K\x00K\x01"
+                b"\x87R\x89U\x01xtb.")
+    with pytest.raises(DatasetFileError, match="shape is not a tuple of sizes: a tuple"):
+        load_data_pickle(as_shape)

@@ -34,6 +34,14 @@ _NUMBER_DTYPES = frozenset(["b1", "u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8"
 _MAX_NAME = 256
 
 
+def _describe(value) -> str:
+    """A short description of untrusted data for an error message (never a full repr: a
+    pickle can nest tuples deep enough to make ``repr`` overflow the stack)."""
+    if isinstance(value, (str, bytes, int, float, bool)) or value is None:
+        return repr(value)[:40]
+    return f"a {type(value).__name__}"
+
+
 class _Global:
     """A resolved global: only a token, called by ``_reduce`` and nowhere else."""
 
@@ -133,7 +141,8 @@ class SafePickleReader:
                 self._fail("_codecs.encode got characters outside latin-1")
         if func.kind == "dtype":
             if not args or not isinstance(args[0], str) or args[0] not in _NUMBER_DTYPES:
-                self._fail(f"numpy.dtype({args[:1]!r}...) is not a plain number type "
+                self._fail(f"numpy.dtype({_describe(args[0] if args else None)}) is not a "
+                           "plain number type "
                            f"(allowed: {', '.join(sorted(_NUMBER_DTYPES))})")
             return _DType(args[0])
         if func.kind == "reconstruct":
@@ -160,7 +169,7 @@ class SafePickleReader:
         if not isinstance(dtype, _DType):
             self._fail("a numpy array state has no number dtype")
         if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
-            self._fail(f"a numpy array shape is not a tuple of sizes: {shape!r:.80}")
+            self._fail(f"a numpy array shape is not a tuple of sizes: {_describe(shape)}")
         if isinstance(raw, str):  # Python 2 str read as latin-1: the bytes are its code points
             raw = raw.encode("latin1")
         if not isinstance(raw, bytes):
