@@ -165,17 +165,29 @@ class Work:
 
     def wait(self, timeout: Any = None) -> bool:
         if not self._done:
-            self._request.Wait()
+            if self._request is not None:
+                self._request.Wait()
             self._complete()
         return True
 
     def is_completed(self) -> bool:
-        if not self._done and self._request.Test():
+        if not self._done and (self._request is None or self._request.Test()):
             self._complete()
         return self._done
 
     def is_success(self) -> bool:
         return self.is_completed()
+
+
+def _call(comm: Any, name: str, async_op: bool, *args: Any, **kwargs: Any) -> Any:
+    """MPI's nonblocking collective (``I`` + name, a request) for ``async_op``, else its
+    blocking one (request None): libraries run blocking collectives with their best
+    algorithms, nonblocking ones sometimes far slower (Open MPI's Iallreduce of 1-4 MiB
+    took ~50x its Allreduce here; benchmarks/RESULTS.md)."""
+    if async_op:
+        return getattr(comm, "I" + name[0].lower() + name[1:])(*args, **kwargs)
+    getattr(comm, name)(*args, **kwargs)
+    return None
 
 
 def _run(request: Any, finish: Optional[Callable[[], None]], async_op: bool) -> Optional[Work]:
@@ -304,7 +316,7 @@ def _all_reduce_unchecked(tensor: Any, op: Any, g: _Group, mop: Any,
     """all_reduce without the fingerprint exchange, for callers that have made sure every
     rank passes the same shape (DistributedDataParallel's buckets)."""
     buf, finish = _reducible(tensor, op)
-    req = g.comm.Iallreduce(_mpi().IN_PLACE, buf, op=mop)
+    req = _call(g.comm, "Allreduce", async_op, _mpi().IN_PLACE, buf, op=mop)
     return _run(req, finish, async_op)
 
 
@@ -318,13 +330,13 @@ def reduce(tensor: Any, dst: int = 0, op: Any = ReduceOp.SUM, group: Any = None,
     MPI = _mpi()
     if g.rank == dst:
         buf, finish = _reducible(tensor, op)
-        req = g.comm.Ireduce(MPI.IN_PLACE, buf, op=mop, root=dst)
+        req = _call(g.comm, "Reduce", async_op, MPI.IN_PLACE, buf, op=mop, root=dst)
     else:
         arr = tensor._data._np
         send = np.ascontiguousarray(arr if arr.dtype.char in _REDUCIBLE
                                     else arr.astype(np.float32 if arr.dtype == np.float16
                                                     else np.int64))
-        req = g.comm.Ireduce(send, None, op=mop, root=dst)
+        req = _call(g.comm, "Reduce", async_op, send, None, op=mop, root=dst)
         finish = None
     return _run(req, finish, async_op)
 
@@ -335,7 +347,7 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
     g, src = _rooted(tensor, group, src, group_src, "broadcast")
     _faults.check_same_collective(g.comm, "BROADCAST", src, tensor)
     buf, back = _buffer(tensor)
-    req = g.comm.Ibcast(_raw(buf), root=src)
+    req = _call(g.comm, "Bcast", async_op, _raw(buf), root=src)
 
     def finish() -> None:
         if back is not None:
@@ -362,7 +374,7 @@ def all_gather(tensor_list: list, tensor: Any, group: Any = None,
     _faults.check_same_collective(g.comm, "ALLGATHER", 0, tensor)
     send = np.ascontiguousarray(tensor._data._np)
     recv = np.empty((g.size,) + send.shape, dtype=send.dtype)
-    req = g.comm.Iallgather(_raw(send), _raw(recv))
+    req = _call(g.comm, "Allgather", async_op, _raw(send), _raw(recv))
 
     def finish() -> None:
         for r, out in enumerate(tensor_list):
@@ -385,14 +397,14 @@ def gather(tensor: Any, gather_list: Optional[list] = None, dst: int = 0, group:
     send = np.ascontiguousarray(tensor._data._np)
     if g.rank == dst:
         recv = np.empty((g.size,) + send.shape, dtype=send.dtype)
-        req = g.comm.Igather(_raw(send), _raw(recv), root=dst)
+        req = _call(g.comm, "Gather", async_op, _raw(send), _raw(recv), root=dst)
 
         def finish() -> None:
             for r, out in enumerate(gather_list):
                 out._data._np[...] = recv[r]
                 _bump(out)
         return _run(req, finish, async_op)
-    req = g.comm.Igather(_raw(send), None, root=dst)
+    req = _call(g.comm, "Gather", async_op, _raw(send), None, root=dst)
     return _run(req, None, async_op)
 
 
@@ -413,7 +425,7 @@ def scatter(tensor: Any, scatter_list: Optional[list] = None, src: int = 0,
     if g.rank == src:
         send = _raw(np.ascontiguousarray(
             np.stack([t._data._np for t in scatter_list]).astype(buf.dtype, copy=False)))
-    req = g.comm.Iscatter(send, _raw(buf), root=src)
+    req = _call(g.comm, "Scatter", async_op, send, _raw(buf), root=src)
 
     def finish() -> None:
         if back is not None:
@@ -427,7 +439,7 @@ def barrier(group: Any = None, async_op: bool = False,
     """Block until every rank has reached this call."""
     g = _group(group)
     _faults.check_same_collective(g.comm, "BARRIER", 0, None)
-    return _run(g.comm.Ibarrier(), None, async_op)
+    return _run(_call(g.comm, "Barrier", async_op), None, async_op)
 
 
 def broadcast_object_list(object_list: list, src: int = 0, group: Any = None,
