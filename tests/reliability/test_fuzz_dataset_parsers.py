@@ -157,6 +157,14 @@ def test_code_in_a_pickle_never_runs(payload, protocol):
     assert not MARKER.exists()
 
 
+def test_positive_control_plain_pickle_would_run_the_payload():
+    """The payload above is real: Python's pickle runs it (so the refusal is what saves us)."""
+    MARKER.unlink(missing_ok=True)
+    pickle.loads(pickle.dumps({"data": _RunsShell()}, protocol=2))
+    assert MARKER.exists()
+    MARKER.unlink()
+
+
 def test_the_refusal_names_the_callable():
     with pytest.raises(DatasetFileError, match=r"posix.system|os.system"):
         load_data_pickle(pickle.dumps({"x": _RunsShell()}, protocol=2))
