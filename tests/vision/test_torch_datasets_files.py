@@ -136,3 +136,34 @@ def test_mnist_legacy_processed_files_equal_torchvision(torchvision, tmp_path):
         np.testing.assert_array_equal(to_numpy(ours.data), theirs.data.numpy())
         assert repr(ours) == repr(theirs)
         _same_items(ours, theirs)
+
+
+def test_dataset_utils_equal_torchvision(torchvision, tmp_path):
+    import gzip
+
+    from ember_vision.datasets import utils as eu
+    tu = torchvision.datasets.utils
+    (tmp_path / "f.bin.gz").write_bytes(gzip.compress(b"hello"))
+    for name in ("f.bin.gz",):
+        assert eu.extract_archive(str(tmp_path / name)) == tu.extract_archive(
+            str(tmp_path / name))
+        assert eu.calculate_md5(tmp_path / name) == tu.calculate_md5(tmp_path / name)
+    for name in ("a.tar.gz", "a.tgz", "a.zip", "a.tar.xz", "a.gz", "x.tbz2"):
+        assert eu._detect_file_type(name) == tu._detect_file_type(name)
+    for bad in ("noext", "a.rar"):
+        with pytest.raises(RuntimeError) as a:
+            eu._detect_file_type(bad)
+        with pytest.raises(RuntimeError) as b:
+            tu._detect_file_type(bad)
+        assert str(a.value) == str(b.value)
+    for args in ((3, "split", ("a",)), ("c", "split", ("a", "b")), ("c", None, None),
+                 ("z", "mode", ("a",), "custom message")):
+        try:
+            ours = eu.verify_str_arg(*args)
+        except ValueError as err:
+            ours = f"ValueError: {err}"
+        try:
+            theirs = tu.verify_str_arg(*args)
+        except ValueError as err:
+            theirs = f"ValueError: {err}"
+        assert ours == theirs
