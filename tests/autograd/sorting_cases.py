@@ -142,7 +142,22 @@ VALUE_CASES = {
                             L.tril(L.ones(2, 2, 3)), L.ones(3, 3).tril_(1),
                             L.ones(3, 3).triu_()),
     "diagonal_is_a_view": lambda L: _write_through_diagonal(L),
+    "out_pairs": lambda L: _out_pairs(L),
 }
+
+
+def _out_pairs(L):
+    """sort/topk/kthvalue/cummax with ``out=``: empty outputs are resized, and the result is
+    torch's ``<op>_out`` return type holding the out tensors."""
+    results = []
+    for call in (lambda o: L.sort(L.tensor([3., 1., 2.]), out=o),
+                 lambda o: L.topk(L.tensor([3., 1., 2.]), 2, out=o),
+                 lambda o: L.kthvalue(L.tensor([[3., 1.], [0., 2.]]), 1, out=o),
+                 lambda o: L.cummax(L.tensor([1., 3., 2.]), 0, out=o)):
+        pair = (L.empty(0), L.empty(0, dtype=L.int64))
+        res = call(pair)
+        results.append((res, res.values is pair[0], res.indices is pair[1]))
+    return results
 
 
 def _write_through_diagonal(L):
@@ -194,6 +209,10 @@ ERROR_CASES = {
     "searchsorted_side": lambda L: L.searchsorted(L.tensor([1, 3]), L.tensor([3]), side="x"),
     "searchsorted_conflict": lambda L: L.searchsorted(L.tensor([1, 3]), L.tensor([3]),
                                                       side="left", right=True),
+    "searchsorted_sorter": lambda L: L.searchsorted(L.tensor([1, 3, 5]), L.tensor([2]),
+                                                    sorter=L.tensor([0, 1])),
+    "sort_out_indices_dtype": lambda L: L.sort(L.tensor([2., 1.]), out=(
+        L.empty(0), L.empty(0, dtype=L.int32))),
     "bucketize_2d": lambda L: L.bucketize(L.tensor([3]), L.tensor([[1, 3]])),
     "repeat_interleave_size": lambda L: L.repeat_interleave(L.tensor([1., 2.]),
                                                             L.tensor([1, 2, 3])),

@@ -257,6 +257,10 @@ def searchsorted(seq: Array, values, *, out_int32: bool = False, right: bool = F
     s = seq._np
     vals = values._np if isinstance(values, Array) else np.asarray(values)
     if sorter is not None:
+        if sorter._np.shape != s.shape:
+            raise RuntimeError(
+                "searchsorted(): boundary and sorter must have the same size, but got boundary "
+                f"tensor {list(s.shape)}and got sorter tensor {list(sorter._np.shape)}")
         s = np.take_along_axis(s, sorter._np.astype(np.int64), axis=-1)
     out_dt = np.int32 if out_int32 else np.int64
     if s.ndim <= 1:

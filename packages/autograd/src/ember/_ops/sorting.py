@@ -8,6 +8,12 @@ torch does.
 """
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
 from ember_tensor import sorting as S
 
 from ..autograd.node import Node, record
@@ -113,12 +119,32 @@ def sort(input, dim: int = -1, descending: bool = False, stable=_NOT_GIVEN, *, o
 
 
 def _out_pair(res, out):
+    """Write (values, indices) into the ``out=`` pair, resized as torch resizes outputs, and
+    return them as torch's ``<op>_out`` return type."""
     if out is None:
         return res
+    values, indices = out
+    if indices.dtype is not D.int64:
+        got = _C_NAMES.get(indices.dtype.name, indices.dtype.name)
+        raise RuntimeError(f"Expected out tensor to have dtype long int, but got {got} instead")
     for dst, src in zip(out, res):
+        if tuple(dst.shape) != tuple(src.shape):
+            if dst.numel():
+                warnings.warn(
+                    "An output with one or more elements was resized since it had shape "
+                    f"{list(dst.shape)}, which does not match the required output shape "
+                    f"{list(src.shape)}. This behavior is deprecated, and in a future PyTorch "
+                    "release outputs will not be resized unless they have zero elements. You "
+                    "can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                    "elements with t.resize_(0).", UserWarning, stacklevel=3)
+            dst._data = Array(np.empty(src._data._np.shape, dtype=dst._data._np.dtype))
         write(dst, src)
         dst._version_counter[0] += 1
-    return _ReturnTypes(out[0], out[1], res._name)
+    return _ReturnTypes(values, indices, res._name + "_out")
+
+
+_C_NAMES = {"int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "float32": "float", "float64": "double", "bool": "bool"}
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
