@@ -10,7 +10,8 @@ import numpy as np
 
 from ember_tensor import Array
 
-_MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg", "softmax_forms")
+_MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg", "softmax_forms",
+            "linalg_extra")
 _MODULES += ("sorting", "scatter", "counting", "diagonal")
 
 
