@@ -152,24 +152,31 @@ def step_seconds(compute, n, gbit, latency=30e-6):
     return compute + last + max(0.0, first - backward_left)
 
 
-def scaling_table(per_image, batch=8, global_batch=256):
-    """Markdown: weak scaling (``batch`` images per machine) and strong scaling
-    (``global_batch`` split over the machines) for several link speeds."""
-    lines = ["| link | N | weak: step, efficiency | strong: step, speedup |", "|---|---|---|---|"]
+def scaling_table(per_images, batch=8, global_batch=256):
+    """Markdown: for each compute time per image (seconds, one machine), weak scaling
+    (``batch`` images per machine: efficiency) and strong scaling (``global_batch`` split
+    over the machines: speedup), for several link speeds and machine counts."""
+    head = "| link | N |"
+    for c in per_images:
+        head += f" {c:g} s/image: weak efficiency | strong speedup |"
+    lines = [head, "|---|---:|" + "---:|---:|" * len(per_images)]
     for gbit in (1, 10, 25, 100):
         for n in (2, 8, 32, 128):
-            weak = step_seconds(per_image * batch, n, gbit)
-            strong = step_seconds(per_image * global_batch / n, n, gbit)
-            lines.append(f"| {gbit} Gbit/s | {n} | {weak:.2f} s, {per_image * batch / weak:.0%}"
-                         f" | {strong:.2f} s, {per_image * global_batch / strong:.1f}x |")
+            row = f"| {gbit} Gbit/s | {n} |"
+            for c in per_images:
+                weak = c * batch / step_seconds(c * batch, n, gbit)
+                strong = c * global_batch / step_seconds(c * global_batch / n, n, gbit)
+                row += f" {weak:.0%} | {strong:.1f}x |"
+            lines.append(row)
     lines.append("")
-    for gbit in (1, 10, 25, 100):
-        half = next((n for n in range(2, global_batch + 1)
-                     if per_image * global_batch / step_seconds(per_image * global_batch / n,
-                                                                n, gbit) < n / 2), None)
-        lines.append(f"- {gbit} Gbit/s: strong scaling of a {global_batch}-image batch falls "
-                     "to 50% efficiency at "
-                     + (f"N = {half}" if half else f"no N <= {global_batch}"))
+    for c in per_images:
+        for gbit in (1, 10, 25, 100):
+            half = next((n for n in range(2, global_batch + 1)
+                         if c * global_batch / step_seconds(c * global_batch / n, n, gbit)
+                         < n / 2), None)
+            lines.append(f"- {c:g} s/image, {gbit} Gbit/s: strong scaling of a "
+                         f"{global_batch}-image batch falls to 50% efficiency at "
+                         + (f"N = {half}" if half else f"no N <= {global_batch}"))
     return "\n".join(lines)
 
 
@@ -190,8 +197,8 @@ def main():
     p.add_argument("--ddp", action="store_true")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--part", choices=["all", "step", "allreduce"], default="all")
-    p.add_argument("--scaling-model", type=float, metavar="SECONDS_PER_IMAGE",
-                   help="print DESIGN.md's scaling table for this training compute time "
+    p.add_argument("--scaling-model", type=float, nargs="+", metavar="SECONDS_PER_IMAGE",
+                   help="print DESIGN.md's scaling table for these training compute times "
                    "per image on one machine, and exit")
     a = p.parse_args()
     if a.scaling_model:
