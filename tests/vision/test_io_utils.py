@@ -161,3 +161,20 @@ def test_draw_bounding_boxes_by_hand():
         eu.draw_bounding_boxes(img, ember.tensor(np.array([[8, 2, 1, 7]], np.float32)))
     with pytest.raises(TypeError, match="Tensor expected"):
         eu.draw_bounding_boxes(np.zeros((3, 4, 4), np.uint8), boxes)
+
+
+def test_segmentation_masks_and_keypoints_by_hand():
+    img = np.full((3, 6, 8), 100, np.uint8)
+    masks = np.zeros((2, 6, 8), bool)
+    masks[0, :3] = True
+    masks[1, 2:] = True  # row 2 is under both masks: painted black
+    out = to_numpy(eu.draw_segmentation_masks(ember.tensor(img), ember.tensor(masks),
+                                              alpha=0.5, colors=["red", (0, 0, 250)]))
+    assert tuple(out[:, 0, 0]) == (177, 50, 50)  # 100 * 0.5 + (255, 0, 0) * 0.5, truncated
+    assert tuple(out[:, 2, 0]) == (50, 50, 50) and tuple(out[:, 5, 0]) == (50, 50, 175)
+    kp = ember.tensor(np.array([[[3, 3]]], np.float32))
+    dots = to_numpy(eu.draw_keypoints(ember.tensor(np.zeros((3, 7, 7), np.uint8)), kp,
+                                      colors="white", radius=1))
+    assert dots[:, 3, 3].tolist() == [255, 255, 255] and dots[:, 0, 0].tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="must be of dtype bool"):
+        eu.draw_segmentation_masks(ember.tensor(img), ember.tensor(masks.astype(np.uint8)))

@@ -129,3 +129,72 @@ def test_draw_bounding_boxes_errors_and_warnings(torchvision):
         warnings.simplefilter("always")
         out = eu.draw_bounding_boxes(img, ember.tensor(empty))
     assert out is img and "No box was drawn" in str(got[0].message)
+
+
+MASKS = np.zeros((3, 40, 50), bool)
+MASKS[0, 5:20, 5:30] = True
+MASKS[1, 15:35, 20:45] = True
+MASKS[2, 30:40, 0:10] = True
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"alpha": 0.35}, {"colors": "green", "alpha": 1.0},
+                                    {"colors": ["red", (0, 0, 255), "#123456"]}])
+@pytest.mark.parametrize("float_image", [False, True])
+def test_draw_segmentation_masks_equals_torchvision(torchvision, kwargs, float_image):
+    pixels = (IMAGE / 255.0).astype(np.float32) if float_image else IMAGE
+    (img, timg), (masks, tmasks) = _pair(pixels), _pair(MASKS)
+    _equal(eu.draw_segmentation_masks(img, masks, **kwargs),
+           torchvision.utils.draw_segmentation_masks(timg, tmasks, **kwargs))
+    (one, tone) = _pair(MASKS[1])
+    _equal(eu.draw_segmentation_masks(img, one, **kwargs),
+           torchvision.utils.draw_segmentation_masks(timg, tone, **kwargs))
+
+
+KEYPOINTS = np.array([[[5, 6], [20, 10.7], [33, 30]], [[40, 5], [45, 35], [10, 38]]],
+                     np.float32)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"connectivity": [(0, 1), (1, 2)], "colors": "blue", "radius": 3, "width": 2},
+    {"connectivity": [(0, 2)], "visibility": np.array([[True, False, True], [True, True,
+                                                                             False]])},
+])
+def test_draw_keypoints_equals_torchvision(torchvision, kwargs):
+    kw_ours, kw_theirs = dict(kwargs), dict(kwargs)
+    if "visibility" in kwargs:
+        kw_ours["visibility"], kw_theirs["visibility"] = _pair(kwargs["visibility"])
+    (img, timg), (kp, tkp) = _pair(IMAGE), _pair(KEYPOINTS)
+    _equal(eu.draw_keypoints(img, kp, **kw_ours),
+           torchvision.utils.draw_keypoints(timg, tkp, **kw_theirs))
+    f = (IMAGE / 255.0).astype(np.float32)
+    (img, timg) = _pair(f)
+    _equal(eu.draw_keypoints(img, kp, **kw_ours),
+           torchvision.utils.draw_keypoints(timg, tkp, **kw_theirs))
+
+
+def test_masks_and_keypoints_errors_equal_torchvision(torchvision):
+    img, timg = _pair(IMAGE)
+    cases = [
+        (eu.draw_segmentation_masks, torchvision.utils.draw_segmentation_masks,
+         (img, ember.tensor(MASKS.astype(np.uint8))),
+         (timg, torch.from_numpy(MASKS.astype(np.uint8)))),
+        (eu.draw_segmentation_masks, torchvision.utils.draw_segmentation_masks,
+         (img[:1], ember.tensor(MASKS)), (timg[:1], torch.from_numpy(MASKS))),
+        (eu.draw_segmentation_masks, torchvision.utils.draw_segmentation_masks,
+         (img, ember.tensor(MASKS[:, :5])), (timg, torch.from_numpy(MASKS[:, :5]))),
+        (eu.draw_keypoints, torchvision.utils.draw_keypoints,
+         (img, ember.tensor(KEYPOINTS[0])), (timg, torch.from_numpy(KEYPOINTS[0]))),
+    ]
+    for ours, theirs, args, targs in cases:
+        with pytest.raises(ValueError) as a:
+            ours(*args)
+        with pytest.raises(ValueError) as b:
+            theirs(*targs)
+        assert str(a.value).replace("ember.", "torch.") == str(b.value)
+    vis = np.ones((2, 2), bool)
+    with pytest.raises(ValueError) as a:
+        eu.draw_keypoints(img, ember.tensor(KEYPOINTS), visibility=ember.tensor(vis))
+    with pytest.raises(ValueError) as b:
+        torchvision.utils.draw_keypoints(timg, torch.from_numpy(KEYPOINTS),
+                                         visibility=torch.from_numpy(vis))
+    assert str(a.value).replace("ember.", "torch.") == str(b.value)

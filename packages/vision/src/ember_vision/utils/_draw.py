@@ -62,6 +62,28 @@ class _Draw(ImageDraw.ImageDraw):
                 drawing = not drawing
 
 
+def _to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """torchvision's ``to_dtype(uint8, scale=True)`` of a float image: ``x * (256 - 1e-3)``."""
+    return (pixels * pixels.dtype.type(255 + 1.0 - 1e-3)).astype(np.uint8)
+
+
+def _from_uint8(pixels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Back to a float image: ``x * (1 / 255)`` in that float type."""
+    return pixels.astype(dtype) * dtype.type(1.0 / 255)
+
+
+def _check_rgb_image(image) -> None:
+    """draw_segmentation_masks' and draw_keypoints' checks, in torchvision's order."""
+    if not _interop.is_tensor(image):
+        raise TypeError(f"The image must be a tensor, got {type(image)}")
+    if not (str(image.dtype).endswith("uint8") or image.is_floating_point()):
+        raise ValueError(f"The image dtype must be uint8 or float, got {image.dtype}")
+    if image.dim() != 3:
+        raise ValueError("Pass individual images, not batches")
+    if image.shape[0] != 3:
+        raise ValueError("Pass an RGB image. Other Image formats are not supported")
+
+
 def _check(image, boxes):
     if not _interop.is_tensor(image):
         raise TypeError(f"Tensor expected, got {type(image)}")
@@ -119,8 +141,8 @@ def draw_bounding_boxes(image, boxes, labels: Optional[list] = None,
     if pixels.shape[0] == 1:
         pixels = np.tile(pixels, (3, 1, 1))
     float_dtype = pixels.dtype if pixels.dtype.kind == "f" else None
-    if float_dtype is not None:  # torchvision's to_dtype(uint8, scale=True): x * (256 - 1e-3)
-        pixels = (pixels * float_dtype.type(255 + 1.0 - 1e-3)).astype(np.uint8)
+    if float_dtype is not None:
+        pixels = _to_uint8(pixels)
     canvas = Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)))
     draw = _Draw(canvas, "RGBA") if fill else _Draw(canvas)
     for bbox, color, label, label_color, label_bg in zip(
@@ -139,6 +161,50 @@ def draw_bounding_boxes(image, boxes, labels: Optional[list] = None,
             draw.text((bbox[0] + margin, bbox[1] + margin), label, fill=label_color,
                       font=txt_font)
     out = np.asarray(canvas).transpose(2, 0, 1).copy()
-    if float_dtype is not None:  # back to float: x * (1 / 255) in the image's float type
-        out = out.astype(float_dtype) * float_dtype.type(1.0 / 255)
+    if float_dtype is not None:
+        out = _from_uint8(out, float_dtype)
     return _interop.from_numpy(np.ascontiguousarray(out))
+
+
+def draw_keypoints(image, keypoints, connectivity: Optional[list] = None,
+                   colors: Optional[Color] = None, radius: int = 2, width: int = 3,
+                   visibility=None):
+    """Draw (num_instances, K, 2) keypoints as discs of ``radius`` (and the ``connectivity``
+    pairs as lines of ``width``) on a (3, H, W) uint8 or float image."""
+    _check_rgb_image(image)
+    kpts = _interop.to_numpy(keypoints)
+    if kpts.ndim != 3:
+        raise ValueError("keypoints must be of shape (num_instances, K, 2)")
+    vis = (np.ones(kpts.shape[:-1], dtype=bool) if visibility is None
+           else _interop.to_numpy(visibility))
+    if vis.ndim == 3:  # as pred.split([2, 1], dim=-1) gives it: (num_instances, K, 1)
+        vis = vis.squeeze(-1)
+    if vis.ndim != 2:
+        raise ValueError(f"visibility must be of shape (num_instances, K). Got ndim={vis.ndim}")
+    if vis.shape != kpts.shape[:-1]:
+        raise ValueError("keypoints and visibility must have the same dimensionality for "
+                         "num_instances and K. Got visibility.shape="
+                         f"{_size(vis.shape)} and keypoints.shape={_size(kpts.shape)}")
+    pixels = _interop.to_numpy(image)
+    float_dtype = pixels.dtype if pixels.dtype.kind == "f" else None
+    if float_dtype is not None:
+        pixels = _to_uint8(pixels)
+    canvas = Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)))
+    draw = ImageDraw.Draw(canvas)
+    for inst, inst_vis in zip(kpts.astype(np.int64).tolist(), vis.astype(bool).tolist()):
+        for (x, y, *_), seen in zip(inst, inst_vis):
+            if seen:
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colors,
+                             outline=None, width=0)
+        for a, b in connectivity or ():
+            if inst_vis[a] and inst_vis[b]:
+                draw.line(((inst[a][0], inst[a][1]), (inst[b][0], inst[b][1])), width=width)
+    out = np.array(canvas).transpose(2, 0, 1)
+    if float_dtype is not None:
+        out = _from_uint8(out, float_dtype)
+    return _interop.from_numpy(np.ascontiguousarray(out))
+
+
+def _size(shape) -> str:
+    """A shape as Ember prints ``tensor.shape`` (torch's ``torch.Size([2, 3])``)."""
+    return f"ember.Size({list(shape)})"
