@@ -34,8 +34,8 @@ def test_gradcheck_bidirectional_two_layers(kind):
     # initial state's, through both directions and both layers
     ember.manual_seed(0)
     layer = getattr(nn, kind)(2, 3, num_layers=2, bidirectional=True).double()
-    x = ember.randn(3, 2, 2, dtype=ember.float64, requires_grad=True)
-    h0 = ember.randn(4, 2, 3, dtype=ember.float64, requires_grad=True)
+    x = ember.randn(3, 1, 2, dtype=ember.float64, requires_grad=True)
+    h0 = ember.randn(4, 1, 3, dtype=ember.float64, requires_grad=True)
 
     def f(inp, h):
         out, hidden = layer(inp, (h, h * 0.5) if kind == "LSTM" else h)
