@@ -69,7 +69,6 @@ def download_url(url: str, root: PathLike, filename: Optional[PathLike] = None,
     os.makedirs(root, exist_ok=True)
     if check_integrity(fpath, md5):
         return
-    print(f"Downloading {url} to {fpath}")
     hub.download_url_to_file(url, fpath, progress=True)
     if not check_integrity(fpath, md5):
         raise RuntimeError("File not found or corrupted.")
@@ -208,7 +207,6 @@ def download_and_extract_archive(url: str, download_root: PathLike,
         filename = os.path.basename(url)
     download_url(url, download_root, filename, md5)
     archive = os.path.join(download_root, filename)
-    print(f"Extracting {archive} to {extract_root}")
     extract_archive(archive, extract_root, remove_finished)
 
 
