@@ -185,3 +185,30 @@ def test_object_collectives():
     out = [None, None]
     dist.all_gather_object(out, ("r", r))
     assert out == [("r", 0), ("r", 1)]
+
+
+def test_every_collective_with_async_op():
+    """async_op=True returns a handle; the result is there after wait() (MPI's
+    nonblocking calls), for each collective."""
+    r = dist.get_rank()
+    b = ember.full((2,), float(r))
+    works = [dist.broadcast(b, 1, async_op=True)]
+    out = [ember.zeros(2), ember.zeros(2)]
+    works.append(dist.all_gather(out, ember.full((2,), r + 5.0), async_op=True))
+    red = ember.full((1,), r + 1.0)
+    works.append(dist.reduce(red, dst=0, async_op=True))
+    g = [ember.zeros(1), ember.zeros(1)] if r == 1 else None
+    works.append(dist.gather(ember.full((1,), r * 2.0), g, dst=1, async_op=True))
+    s = ember.zeros(3)
+    works.append(dist.scatter(s, [ember.zeros(3), ember.ones(3)] if r == 0 else None, src=0,
+                              async_op=True))
+    works.append(dist.barrier(async_op=True))
+    assert all(isinstance(w, dist.Work) for w in works)
+    for w in works:
+        assert w.wait() and w.is_completed()
+    assert b.tolist() == [1.0, 1.0]
+    assert [o.tolist() for o in out] == [[5.0, 5.0], [6.0, 6.0]]
+    assert red.item() == (3.0 if r == 0 else 2.0)
+    if r == 1:
+        assert [x.item() for x in g] == [0.0, 2.0]
+    assert s.tolist() == [float(r)] * 3
