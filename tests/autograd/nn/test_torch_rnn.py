@@ -69,6 +69,9 @@ BAD_CALLS = [
     lambda T: T.nn.RNN(3, 4)(T.zeros(2, 3, 3, 3)),
     lambda T: T.nn.GRUCell(3, 4)(T.zeros(2, 2, 3)),
     lambda T: T.nn.utils.rnn.pack_padded_sequence(T.zeros(3, 2, 1), [2, 3]),
+    lambda T: T.nn.utils.rnn.pad_sequence([T.zeros(2)], padding_side="top"),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.zeros(3, 2, 1), [3, 0]),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.zeros(3, 2, 1), [3, 2, 1]),
     lambda T: T.nn.utils.rnn.pad_packed_sequence(
         T.nn.utils.rnn.pack_padded_sequence(T.zeros(3, 2, 1), [3, 2]), total_length=1),
 ]

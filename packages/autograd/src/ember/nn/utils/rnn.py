@@ -149,8 +149,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                  padding_side: str = "right") -> Tensor:
     """Stacks ``(L_i, *)`` tensors into ``(L_max, B, *)`` (or ``(B, L_max, *)``), padded."""
     if padding_side not in ("left", "right"):
-        raise ValueError(f'Expected padding_side to be one of left or right, but got '
-                         f'{padding_side}.')
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got "
+                           f"{padding_side}.")
     if isinstance(sequences, Tensor):
         sequences = sequences.unbind(0)
     sequences = list(sequences)
