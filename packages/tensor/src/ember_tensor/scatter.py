@@ -193,7 +193,12 @@ def index_add(a: Array, dim: int, index: Array, source: Array, alpha=1) -> Array
             "source tensor shape must match self tensor shape, excluding the specified "
             f"dimension. Got self.shape = {list(a._np.shape)} source.shape = "
             f"{list(source._np.shape)}")
-    np.add.at(dst, idx, src)
+    if dst[0:1].size >= 64:
+        # wide slices: one vectorised add per index, in index order as torch adds them
+        for i, j in enumerate(idx):
+            dst[j] += src[i]
+    else:
+        np.add.at(dst, idx, src)
     return Array(out)
 
 

@@ -89,7 +89,14 @@ def topk(a: Array, k: int, dim: int = -1, largest: bool = True,
     if v.ndim == 0:  # torch hands back the 0-d input itself, whatever k
         return Array(v.copy()), Array(np.zeros((), dtype=np.int64))
     rows = _as_rows(v, d)
-    order = _stable_order(rows, largest)[..., :k]
+    if 0 < 4 * k < size:
+        # select the k first (NumPy's partition puts NaN last, i.e. largest), then sort them
+        pick = np.argpartition(rows, size - k if largest else k - 1, axis=-1)
+        pick = pick[..., size - k:] if largest else pick[..., :k]
+        within = _stable_order(np.take_along_axis(rows, pick, axis=-1), largest)
+        order = np.take_along_axis(pick, within, axis=-1)
+    else:
+        order = _stable_order(rows, largest)[..., :k]
     vals = np.take_along_axis(rows, order, axis=-1)
     return (Array(_from_rows(vals, d, v.ndim)),
             Array(_from_rows(order.astype(np.int64, copy=False), d, v.ndim)))
@@ -104,7 +111,18 @@ def kthvalue(a: Array, k: int, dim: int = -1, keepdim: bool = False) -> tuple[Ar
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if v.dtype == np.bool_:
         raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
-    return _take_rank(a, d, k - 1, keepdim)
+    if v.ndim == 0:
+        return _take_rank(a, d, k - 1, keepdim)
+    # a selection, not a sort: which of several equal values is returned is unspecified, in
+    # torch as here
+    rows = _as_rows(v, d)
+    idx = np.take_along_axis(np.argpartition(rows, k - 1, axis=-1),
+                             np.full(rows.shape[:-1] + (1,), k - 1), axis=-1)
+    vals = np.take_along_axis(rows, idx, axis=-1)
+    idx = idx.astype(np.int64, copy=False)
+    if keepdim:
+        return Array(_from_rows(vals, d, v.ndim)), Array(_from_rows(idx, d, v.ndim))
+    return Array(_contig(vals[..., 0])), Array(_contig(idx[..., 0]))
 
 
 def _refuse_bool(v, dim):
