@@ -1,0 +1,99 @@
+"""``einsum`` on Arrays: torch's equation rules and errors, NumPy's contraction order.
+
+``parse`` turns an equation into explicit subscripts, one letter per dimension (an ellipsis
+becomes letters nobody used), with torch's implicit output (ellipsis dimensions first, then
+the letters seen once, in ASCII order) and torch's size-1 broadcasting of a letter. The
+autograd layer differentiates through the same explicit form.
+"""
+import string
+
+import numpy as np
+
+from . import _dtype as D
+from ._array import Array
+from ._elementwise_core import TORCH_NAMES
+
+_LETTERS = string.ascii_letters
+
+
+def _split(equation):
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    return lhs.split(","), (rhs if arrow else None)
+
+
+def parse(equation: str, shapes: list) -> tuple[list[str], str, dict]:
+    """(explicit input subscripts, explicit output subscripts, size of each letter)."""
+    inputs, output = _split(equation)
+    if len(inputs) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    if len(inputs) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation")
+    for term in inputs + ([output] if output else []):
+        for ch in term.replace("...", ""):
+            if ch not in _LETTERS:
+                raise RuntimeError(f"einsum(): invalid subscript given at index "
+                                   f"{equation.find(ch)} in the equation string, subscripts "
+                                   "must be in [a-zA-Z]")
+    used = set("".join(inputs) + (output or ""))
+    spare = [c for c in _LETTERS if c not in used]
+    ell_ndim = max((len(s) - (len(t) - 3) for t, s in zip(inputs, shapes) if "..." in t),
+                   default=0)
+    ell = "".join(spare[:ell_ndim])
+    subs, sizes = [], {}
+    for i, (term, shape) in enumerate(zip(inputs, shapes)):
+        named = len(term.replace("...", ""))
+        if "..." in term:
+            k = len(shape) - named
+            term = term.replace("...", ell[ell_ndim - k:] if k else "")
+        elif named != len(shape):
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match "
+                f"the number of dimensions ({len(shape)}) for operand {i} and no ellipsis was "
+                "given")
+        for ch, n in zip(term, shape):
+            seen = sizes.get(ch)
+            if seen is not None and seen != n and seen != 1 and n != 1:
+                raise RuntimeError(f"einsum(): subscript {ch} has size {n} for operand {i} "
+                                   f"which does not broadcast with previously seen size {seen}")
+            sizes[ch] = n if seen is None or seen == 1 else seen
+        subs.append(term)
+    if output is None:
+        counts = "".join(subs)
+        output = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1
+                                      and c not in ell))
+    else:
+        output = output.replace("...", ell)
+        for ch in output:
+            if ch not in sizes:
+                raise RuntimeError(f"einsum(): output subscript {ch} does not appear in the "
+                                   "equation for any input operand")
+    return subs, output, sizes
+
+
+def contract(subs: list[str], output: str, sizes: dict, arrays: list) -> np.ndarray:
+    """np.einsum over explicit subscripts, size-1 letters broadcast first as torch does."""
+    views = []
+    for term, a in zip(subs, arrays):
+        want = tuple(sizes[c] for c in term)
+        views.append(a if a.shape == want else np.broadcast_to(a, want))
+    expr = ",".join(subs) + "->" + output
+    out = np.asarray(np.einsum(expr, *views, optimize=True))  # a 0-d result stays 0-d
+    return out if out.flags.c_contiguous else out.copy()
+
+
+def einsum(equation: str, *operands) -> Array:
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    dtype = operands[0].dtype if operands else None
+    for x in operands[1:]:
+        if x.dtype is not dtype:
+            raise RuntimeError(f"expected scalar type {TORCH_NAMES[dtype]} but found "
+                               f"{TORCH_NAMES[x.dtype]}")
+    subs, output, sizes = parse(equation, [x._np.shape for x in operands])
+    out = contract(subs, output, sizes, [x._np for x in operands])
+    if dtype is D.bool:
+        out = out.astype(bool)
+    return Array(out.astype(dtype.np, copy=False))
