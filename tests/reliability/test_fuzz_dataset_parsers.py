@@ -53,6 +53,8 @@ def _cifar_entry(n=2):
 SEEDS = {
     "idx_images": files.idx_bytes(np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4)),
     "idx_labels": files.idx_bytes(np.array([1, 7, 3], np.uint8)),
+    "idx_gz": gzip.compress(files.idx_bytes(np.arange(24, dtype=np.uint8).reshape(2, 3, 4)),
+                            mtime=0),
     "pickle_py2": files.py2_pickle(_cifar_entry()),
     "pickle_py3": pickle.dumps(_cifar_entry(), protocol=2),
     "mat": files.mat5_bytes({"X": np.ones((2, 2, 3, 1), np.uint8), "y": np.ones((1, 1))}),
@@ -65,7 +67,7 @@ def _parse(kind, data, tmp):
     """Run the parser for ``kind`` on ``data``; returns what it read."""
     if kind.startswith("pickle"):
         return load_data_pickle(data, kind)
-    path = tmp / ("f.mat" if kind.startswith("mat") else "f.idx")
+    path = tmp / {"mat": "f.mat", "mat_zlib": "f.mat", "idx_gz": "f.idx.gz"}.get(kind, "f.idx")
     path.write_bytes(data)
     if kind.startswith("mat"):
         return load_mat_variables(path, ("X", "y"))
