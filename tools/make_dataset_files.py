@@ -187,35 +187,42 @@ _MX = {"f8": 6, "f4": 7, "i1": 8, "u1": 9, "i2": 10, "u2": 11, "i4": 12, "u4": 1
        "u8": 15}
 
 
-def _element(mi_type, payload):
+def _element(mi_type, payload, order="<"):
     if len(payload) <= 4:  # the small element format, as MATLAB writes short names
-        return struct.pack("<HH", mi_type, len(payload)) + payload.ljust(4, b"\0")
+        if order == "<":
+            tag = struct.pack("<HH", mi_type, len(payload))
+        else:  # the same uint32 (size << 16 | type), big-endian
+            tag = struct.pack(">I", len(payload) << 16 | mi_type)
+        return tag + payload.ljust(4, b"\0")
     pad = (-len(payload)) % 8
-    return struct.pack("<II", mi_type, len(payload)) + payload + b"\0" * pad
+    return struct.pack(order + "II", mi_type, len(payload)) + payload + b"\0" * pad
 
 
-def _matrix(name, array, stored_as=None):
+def _matrix(name, array, stored_as=None, order="<"):
     array = np.asarray(array)
     code = array.dtype.str[1:]
-    flags = struct.pack("<II", _MX[code], 0)
-    dims = struct.pack(f"<{array.ndim}i", *array.shape)
-    values = array.astype(stored_as or array.dtype).astype(
-        np.dtype(stored_as or array.dtype).newbyteorder("<"))
-    real = _element(_MI[values.dtype.str[1:]], values.tobytes(order="F"))
-    body = (_element(6, flags) + _element(5, dims) + _element(1, name.encode("ascii")) + real)
-    return struct.pack("<II", 14, len(body)) + body
+    flags = struct.pack(order + "II", _MX[code], 0)
+    dims = struct.pack(f"{order}{array.ndim}i", *array.shape)
+    stored = np.dtype(stored_as or array.dtype)
+    values = array.astype(stored).astype(stored.newbyteorder(order))
+    real = _element(_MI[stored.str[1:]], values.tobytes(order="F"), order)
+    body = (_element(6, flags, order) + _element(5, dims, order)
+            + _element(1, name.encode("ascii"), order) + real)
+    return struct.pack(order + "II", 14, len(body)) + body
 
 
-def mat5_bytes(variables, compress=False, stored_as=None):
+def mat5_bytes(variables, compress=False, stored_as=None, order="<"):
     """``variables``: {name: ndarray}; ``stored_as``: {name: dtype} to store a class narrower
-    (MATLAB keeps doubles holding small integers as uint8 data)."""
+    (MATLAB keeps doubles holding small integers as uint8 data); ``order`` ``">"`` writes a
+    big-endian file (endian mark "MI")."""
     head = b"MATLAB 5.0 MAT-file, written by ember tools/make_dataset_files.py".ljust(116)
-    out = [head + b"\0" * 8 + struct.pack("<H", 0x0100) + b"IM"]
+    out = [head + b"\0" * 8 + struct.pack(order + "H", 0x0100)
+           + (b"IM" if order == "<" else b"MI")]
     for name, array in variables.items():
-        element = _matrix(name, array, (stored_as or {}).get(name))
+        element = _matrix(name, array, (stored_as or {}).get(name), order)
         if compress:
             packed = zlib.compress(element)
-            element = struct.pack("<II", 15, len(packed)) + packed
+            element = struct.pack(order + "II", 15, len(packed)) + packed
         out.append(element)
     return b"".join(out)
 

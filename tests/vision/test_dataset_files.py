@@ -175,6 +175,28 @@ def test_mat5_reader_agrees_with_scipy(tmp_path):
             np.testing.assert_array_equal(theirs[k], ours[k])
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_mat5_big_endian_files(tmp_path, compress):
+    from ember_vision.datasets._matlab import load_mat_variables
+    x = RNG_MAT.integers(0, 256, (32, 32, 3, 2), dtype=np.uint8)
+    y = np.array([[7.0], [10.0]])
+    for order in ("<", ">"):
+        (tmp_path / f"{order == '>'}.mat").write_bytes(
+            files.mat5_bytes({"X": x, "y": y, "z": np.eye(2, dtype=np.int32)}, compress,
+                             order=order))
+        got = load_mat_variables(tmp_path / f"{order == '>'}.mat", ("X", "y", "z"))
+        np.testing.assert_array_equal(got["X"], x)
+        np.testing.assert_array_equal(got["y"], y)
+        np.testing.assert_array_equal(got["z"], np.eye(2))
+        assert got["z"].dtype == np.int32 and got["z"].dtype.isnative
+    sio = pytest.importorskip("scipy.io")
+    theirs = sio.loadmat(tmp_path / "True.mat")
+    np.testing.assert_array_equal(theirs["X"], x)
+
+
+RNG_MAT = np.random.default_rng(2)
+
+
 def test_stl10_splits_and_folds(tmp_path):
     md5s = files.write_stl10_tree(tmp_path, n_train=5, n_test=3, n_unlabeled=2)
     cls = _with_md5s(datasets.STL10, md5s)
