@@ -209,3 +209,44 @@ def test_lists_of_the_wrong_size_or_type_are_errors(group):
                  lambda: dist.scatter(ember.zeros(2), [ember.zeros(1, 2)])):
         with pytest.raises(RuntimeError, match="Tensors are not equal in size or data type"):
             call()
+
+
+class _SpyComm:
+    """Wraps the group's communicator and keeps every buffer handed to MPI."""
+
+    def __init__(self, comm):
+        self._comm, self.buffers = comm, []
+
+    def __getattr__(self, name):
+        fn = getattr(self._comm, name)
+
+        def call(*args, **kwargs):
+            for a in args:
+                self.buffers.append(a[0] if isinstance(a, list) else a)
+            return fn(*args, **kwargs)
+        return call
+
+
+@needs_mpi
+@pytest.mark.parametrize("async_op", [False, True])
+def test_contiguous_tensors_go_to_mpi_without_a_copy(group, async_op, monkeypatch):
+    g = dist._c10d._default
+    spy = _SpyComm(g.comm)
+    monkeypatch.setattr(g, "comm", spy)
+    t = ember.arange(12.0).reshape(3, 4)
+    for call in (lambda: dist.all_reduce(t, async_op=async_op),
+                 lambda: dist.broadcast(t, 0, async_op=async_op),
+                 lambda: dist.reduce(t, 0, async_op=async_op),
+                 lambda: dist.scatter(t, [ember.ones(3, 4)], async_op=async_op)):
+        spy.buffers.clear()
+        work = call()
+        if async_op:
+            work.wait()
+        mine = t.numpy()
+        assert any(isinstance(b, np.ndarray) and np.shares_memory(b, mine)
+                   for b in spy.buffers)
+    nc = ember.arange(12.0).reshape(3, 4).t()  # not contiguous: through a copy
+    spy.buffers.clear()
+    dist.all_reduce(nc, async_op=async_op)
+    assert not any(isinstance(b, np.ndarray) and np.shares_memory(b, nc.numpy())
+                   for b in spy.buffers)
