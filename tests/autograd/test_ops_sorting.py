@@ -27,6 +27,13 @@ def test_every_case_has_a_golden_answer():
     assert sorted(ALL_CASES) == sorted(GOLDEN)
 
 
+def test_stable_with_positional_dim_is_refused_as_torch():
+    with pytest.raises(TypeError, match=r"^sort\(\) received an invalid combination of "
+                       r"arguments - got \(Tensor, int, stable=bool, descending=bool\), but "
+                       r"expected one of:$"):
+        ember.sort(ember.tensor([3., 1.]), 0, descending=True, stable=True)
+
+
 def test_scatter_reduce_keyword_warns():
     with pytest.warns(UserWarning, match="The reduce argument of torch.scatter with Tensor src"):
         ember.zeros(3).scatter(0, ember.tensor([0, 0]), ember.ones(2), reduce="add")

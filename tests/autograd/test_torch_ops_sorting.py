@@ -41,3 +41,19 @@ def test_ties_and_scatter_reduce_grads(fn):
 def test_scatter_reduce_keyword_warns_as_torch():
     with pytest.warns(UserWarning, match="The reduce argument of torch.scatter with Tensor src"):
         ember.zeros(3).scatter(0, ember.tensor([0, 0]), ember.ones(2), reduce="add")
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.tensor([3., 1.]).sort(0, stable=True),
+    lambda L: L.sort(L.tensor([3., 1.]), 0, descending=True, stable=True),
+    lambda L: L.tensor([3., 1.]).argsort(0, stable=True),
+    lambda L: L.argsort(L.tensor([3., 1.]), -1, stable=False),
+])
+def test_stable_with_positional_dim_is_refused(call):
+    """torch's parser refuses ``stable=`` beside a positional dim; Ember says the same first
+    line (without the list of signatures torch prints after it)."""
+    with pytest.raises(TypeError) as theirs:
+        call(torch)
+    with pytest.raises(TypeError) as ours:
+        call(ember)
+    assert str(ours.value) == str(theirs.value).split("\n")[0]

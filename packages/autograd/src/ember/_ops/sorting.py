@@ -110,7 +110,32 @@ def _dim(input, dim):
     return _wrap_dim(dim, input.dim())
 
 
-def sort(input, dim: int = -1, descending: bool = False, stable=_NOT_GIVEN, *, out=None):
+def _one_overload(name, method, args, kwargs):
+    """torch's sort/argsort have two overloads, ``(input, dim=-1, descending=False)`` and
+    ``(input, *, stable, dim=-1, descending=False)``: with ``stable=`` nothing else may be
+    positional. Its parser's TypeError, first line (README: the signature list is left out)."""
+    if "stable" in kwargs and args:
+        got = ["Tensor"] if not method else []
+        got += [type(a).__name__ for a in args]
+        order = ("stable", "dim", "descending")  # torch names keywords in signature order
+        named = sorted((k for k in kwargs if k != "out"),
+                       key=lambda k: order.index(k) if k in order else len(order))
+        got += [f"{k}={type(kwargs[k]).__name__}" for k in named]
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({', '.join(got)}), but expected one of:")
+
+
+def _checked(fn, name, method):
+    def op(input, *args, **kwargs):
+        _one_overload(name, method, args, kwargs)
+        return fn(input, *args, **kwargs)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = fn.__doc__
+    return op
+
+
+def _sort(input, dim: int = -1, descending: bool = False, stable=_NOT_GIVEN, *, out=None):
     require_tensor(input, "sort")
     node = SortBackward0 if stable is _NOT_GIVEN else SortBackward1
     d = _dim(input, dim)
@@ -147,14 +172,14 @@ _C_NAMES = {"int32": "int", "int16": "short int", "int8": "signed char", "uint8"
             "float32": "float", "float64": "double", "bool": "bool"}
 
 
-def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+def _argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     require_tensor(input, "argsort")
     return make(S.argsort(input._data, dim, bool(descending)))
 
 
 def msort(input, *, out=None):
     require_tensor(input, "msort")
-    res = sort(input, 0).values
+    res = _sort(input, 0).values
     if out is None:
         return res
     return out_(res, out)
@@ -241,9 +266,15 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     return out_(res, out)
 
 
+sort = _checked(_sort, "sort", method=False)
+argsort = _checked(_argsort, "argsort", method=False)
+
 TENSOR_METHODS = {
-    "sort": sort, "argsort": argsort, "msort": msort, "topk": topk, "kthvalue": kthvalue,
+    "sort": _checked(_sort, "sort", method=True),
+    "argsort": _checked(_argsort, "argsort", method=True), "msort": msort, "topk": topk,
+    "kthvalue": kthvalue,
     "median": median, "nanmedian": nanmedian, "mode": mode, "cummax": cummax,
     "cummin": cummin,
 }
-FUNCTIONS = dict(TENSOR_METHODS, searchsorted=searchsorted, bucketize=bucketize)
+FUNCTIONS = dict(TENSOR_METHODS, sort=sort, argsort=argsort, searchsorted=searchsorted,
+                 bucketize=bucketize)
