@@ -48,6 +48,8 @@ def torch_draws(monkeypatch):
         torch.empty(list(shape), dtype=torch.float32).normal_().numpy()))
     monkeypatch.setattr(_rng, "dirichlet", lambda a: torch._sample_dirichlet(
         torch.tensor(np.asarray(a), dtype=torch.float32)).numpy())
+    monkeypatch.setattr(_rng, "multinomial",
+                        lambda p: int(torch.multinomial(torch.tensor(p), 1)))
 
 
 def _inputs(kind):

@@ -238,7 +238,9 @@ def solarize(img, threshold):
     arr = image_array(img, min_dims=3, channels=(1, 3))
     if threshold > max_value(arr.dtype):
         raise TypeError("Threshold should be less than bound of img.")
-    return wrap(np.where(arr >= threshold, _inverted(arr), arr))
+    # torch compares an integer image with a float threshold in float32
+    thr = work_dtype(arr.dtype).type(threshold)
+    return wrap(np.where(arr >= thr, _inverted(arr), arr))
 
 
 def autocontrast(img):

@@ -266,8 +266,9 @@ def _grid_sample(img, grid, mode):
     return _fma(tap(y0 + 1, x0 + 1), dn * dw, out).astype(img.dtype, copy=False)
 
 
-def _apply_grid(arr, grid, mode, fill):
-    """Sample ``arr`` (..., C, H, W) on ``grid``, fill outside, cast back as torchvision."""
+def _apply_grid(arr, grid, mode, fill, v2=False):
+    """Sample ``arr`` (..., C, H, W) on ``grid``, fill outside, cast back as torchvision
+    (``v2`` blends the fill as v2 does: ``(img - fill) * mask + fill``)."""
     dtype = arr.dtype
     lead = arr.shape[:-3]
     c, h, w = arr.shape[-3:]
@@ -282,6 +283,8 @@ def _apply_grid(arr, grid, mode, fill):
         fill_img = np.asarray(fills, dtype=grid.dtype).reshape(1, len(fills), 1, 1)
         if mode == "nearest":
             out = np.where(mask < 0.5, np.broadcast_to(fill_img, out.shape), out)
+        elif v2:
+            out = (out - fill_img) * mask + fill_img
         else:
             out = out * mask + (grid.dtype.type(1.0) - mask) * fill_img
     out = out.reshape(lead + out.shape[1:])
@@ -319,6 +322,10 @@ def _squeeze_like(out, img):
 def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
            fill=None, center=None):
     """Rotate by ``angle`` (degrees, clockwise), shear, scale and translate about ``center``."""
+    return warp_affine(img, angle, translate, scale, shear, interpolation, fill, center)
+
+
+def warp_affine(img, angle, translate, scale, shear, interpolation, fill, center, v2=False):
     interpolation = interpolation_mode(interpolation)
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
@@ -353,12 +360,16 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
     arr = _tensor_chw(img)
     _check_grid_inputs(arr, interpolation, fill)
     grid = _affine_grid(matrix, width, height, width, height, _grid_dtype(arr))
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill), img)
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
 
 
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
            fill=None):
     """Rotate by ``angle`` degrees counter-clockwise about ``center`` (default: the middle)."""
+    return warp_rotate(img, angle, interpolation, expand, center, fill)
+
+
+def warp_rotate(img, angle, interpolation, expand, center, fill, v2=False):
     interpolation = interpolation_mode(interpolation)
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
@@ -371,17 +382,23 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     center_f = [0.0, 0.0]
     if center is not None:
         center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    if v2:
+        angle = angle % 360  # v2 normalises the angle first (it changes cos/sin's last bit)
     matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
     arr = _tensor_chw(img)
     _check_grid_inputs(arr, interpolation, fill)
     ow, oh = _compute_affine_output_size(matrix, width, height) if expand else (width, height)
     grid = _affine_grid(matrix, width, height, ow, oh, _grid_dtype(arr))
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill), img)
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
 
 
 def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
                 fill=None):
     """Warp so that the four ``startpoints`` land on ``endpoints`` (corners tl, tr, br, bl)."""
+    return warp_perspective(img, startpoints, endpoints, interpolation, fill)
+
+
+def warp_perspective(img, startpoints, endpoints, interpolation, fill, v2=False):
     coeffs = _get_perspective_coeffs(startpoints, endpoints)
     interpolation = interpolation_mode(interpolation)
     if is_pil(img):
@@ -391,4 +408,4 @@ def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BIL
     _check_grid_inputs(arr, interpolation, fill)
     oh, ow = arr.shape[-2:]
     grid = _perspective_grid(coeffs, ow, oh, _grid_dtype(arr))
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill), img)
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)

@@ -48,3 +48,10 @@ def dirichlet(alphas):
     gen = _random.default_generator._rng
     return np.stack([gen.dirichlet(row) for row in np.asarray(alphas, dtype=np.float64)]
                     ).astype(np.float32)
+
+
+def multinomial(p):
+    """``int(torch.multinomial(torch.tensor(p), 1))``: one index drawn with weights ``p``."""
+    cdf = np.cumsum(np.asarray(p, dtype=np.float64))
+    return int(min(np.searchsorted(cdf, ember.rand(1).item() * cdf[-1], side="right"),
+                   len(cdf) - 1))

@@ -148,6 +148,28 @@ class CenterCrop(Transform):
         return f"{self.__class__.__name__}(size={self.size})"
 
 
+def _resized_crop_params(height, width, scale, ratio):
+    """torchvision's sampling rule: up to ten (area, log-aspect) draws, then a centred
+    fallback within the allowed ratios."""
+    area = height * width
+    log_ratio = np.log(np.asarray(ratio, dtype=np.float32))  # torch.log(torch.tensor(ratio))
+    for _ in range(10):
+        target_area = area * rng.uniform(scale[0], scale[1])
+        aspect = float(np.exp(np.float32(rng.uniform(log_ratio[0], log_ratio[1]))))
+        w = int(round(math.sqrt(target_area * aspect)))
+        h = int(round(math.sqrt(target_area / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            return rng.randint(0, height - h + 1), rng.randint(0, width - w + 1), h, w
+    in_ratio = float(width) / float(height)
+    if in_ratio < min(ratio):
+        w, h = width, int(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        h, w = height, int(round(height * max(ratio)))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
 class RandomResizedCrop(Transform):
     """Crop a random area/aspect-ratio window, then resize it to ``size``."""
 
@@ -168,24 +190,7 @@ class RandomResizedCrop(Transform):
     def get_params(img, scale, ratio):
         """``(top, left, height, width)`` of a random crop, torchvision's sampling rule."""
         width, height = F.get_image_size(img)
-        area = height * width
-        log_ratio = np.log(np.asarray(ratio, dtype=np.float32))  # torch.log(torch.tensor(ratio))
-        for _ in range(10):
-            target_area = area * rng.uniform(scale[0], scale[1])
-            aspect = float(np.exp(np.float32(rng.uniform(log_ratio[0], log_ratio[1]))))
-            w = int(round(math.sqrt(target_area * aspect)))
-            h = int(round(math.sqrt(target_area / aspect)))
-            if 0 < w <= width and 0 < h <= height:
-                return rng.randint(0, height - h + 1), rng.randint(0, width - w + 1), h, w
-        # ten misses: fall back to the largest centred crop within the allowed ratios
-        in_ratio = float(width) / float(height)
-        if in_ratio < min(ratio):
-            w, h = width, int(round(width / min(ratio)))
-        elif in_ratio > max(ratio):
-            h, w = height, int(round(height * max(ratio)))
-        else:
-            w, h = width, height
-        return (height - h) // 2, (width - w) // 2, h, w
+        return _resized_crop_params(height, width, scale, ratio)
 
     def forward(self, img):
         i, j, h, w = self.get_params(img, self.scale, self.ratio)

@@ -1,0 +1,225 @@
+"""v2 photometric transforms, blur and erasing."""
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+import ember
+
+from .. import _rng as rng
+from .._color_transforms import ColorJitter as _V1Jitter
+from ..transforms import _setup_size
+from . import functional as F
+from ._transform import RandomApplyTransform, Transform, query_chw
+
+__all__ = [
+    "ColorJitter", "GaussianBlur", "Grayscale", "RGB", "RandomAdjustSharpness",
+    "RandomAutocontrast", "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomInvert",
+    "RandomPosterize", "RandomSolarize",
+]
+
+
+class Grayscale(Transform):
+    def __init__(self, num_output_channels=1):
+        self.num_output_channels = num_output_channels
+
+    def transform(self, inpt, params):
+        return F.rgb_to_grayscale(inpt, num_output_channels=self.num_output_channels)
+
+
+class RandomGrayscale(RandomApplyTransform):
+    def __init__(self, p=0.1):
+        super().__init__(p=p)
+
+    def make_params(self, flat_inputs):
+        return dict(num_input_channels=query_chw(flat_inputs)[0])
+
+    def transform(self, inpt, params):
+        return F.rgb_to_grayscale(inpt, num_output_channels=params["num_input_channels"])
+
+
+class RGB(Transform):
+    """Grayscale images to three channels; RGB images unchanged."""
+
+    def transform(self, inpt, params):
+        return F.grayscale_to_rgb(inpt)
+
+
+class ColorJitter(Transform):
+    def __init__(self, brightness=None, contrast=None, saturation=None, hue=None):
+        self.brightness = self._check_input(brightness, "brightness")
+        self.contrast = self._check_input(contrast, "contrast")
+        self.saturation = self._check_input(saturation, "saturation")
+        self.hue = self._check_input(hue, "hue", center=0, bound=(-0.5, 0.5),
+                                     clip_first_on_zero=False)
+
+    @staticmethod
+    def _check_input(value, name, center=1.0, bound=(0, float("inf")), clip_first_on_zero=True):
+        if value is None:
+            return None
+        if isinstance(value, (int, float)):
+            if value < 0:
+                raise ValueError(f"If {name} is a single number, it must be non negative.")
+            value = [center - value, center + value]
+            if clip_first_on_zero:
+                value[0] = max(value[0], 0.0)
+        elif isinstance(value, Sequence) and len(value) == 2:
+            value = [float(v) for v in value]
+        else:
+            raise TypeError(
+                f"{name}={value} should be a single number or a sequence with length 2.")
+        if not bound[0] <= value[0] <= value[1] <= bound[1]:
+            raise ValueError(
+                f"{name} values should be between {bound} and increasing, but got {value}.")
+        return None if value[0] == value[1] == center else (float(value[0]), float(value[1]))
+
+    def make_params(self, flat_inputs):
+        fn_idx, b, c, s, h = _V1Jitter.get_params(
+            self.brightness, self.contrast, self.saturation, self.hue)
+        return dict(fn_idx=fn_idx, brightness_factor=b, contrast_factor=c,
+                    saturation_factor=s, hue_factor=h)
+
+    def transform(self, inpt, params):
+        out = inpt
+        for fn_id in params["fn_idx"]:
+            if fn_id == 0 and params["brightness_factor"] is not None:
+                out = F.adjust_brightness(out, params["brightness_factor"])
+            elif fn_id == 1 and params["contrast_factor"] is not None:
+                out = F.adjust_contrast(out, params["contrast_factor"])
+            elif fn_id == 2 and params["saturation_factor"] is not None:
+                out = F.adjust_saturation(out, params["saturation_factor"])
+            elif fn_id == 3 and params["hue_factor"] is not None:
+                out = F.adjust_hue(out, params["hue_factor"])
+        return out
+
+
+class RandomEqualize(RandomApplyTransform):
+    def transform(self, inpt, params):
+        return F.equalize(inpt)
+
+
+class RandomInvert(RandomApplyTransform):
+    def transform(self, inpt, params):
+        return F.invert(inpt)
+
+
+class RandomAutocontrast(RandomApplyTransform):
+    def transform(self, inpt, params):
+        return F.autocontrast(inpt)
+
+
+class RandomPosterize(RandomApplyTransform):
+    def __init__(self, bits, p=0.5):
+        super().__init__(p=p)
+        self.bits = bits
+
+    def transform(self, inpt, params):
+        return F.posterize(inpt, bits=self.bits)
+
+
+class RandomSolarize(RandomApplyTransform):
+    def __init__(self, threshold, p=0.5):
+        super().__init__(p=p)
+        self.threshold = threshold
+
+    def transform(self, inpt, params):
+        return F.solarize(inpt, threshold=self.threshold)
+
+
+class RandomAdjustSharpness(RandomApplyTransform):
+    def __init__(self, sharpness_factor, p=0.5):
+        super().__init__(p=p)
+        self.sharpness_factor = sharpness_factor
+
+    def transform(self, inpt, params):
+        return F.adjust_sharpness(inpt, sharpness_factor=self.sharpness_factor)
+
+
+def _number_or_pair(arg, name):
+    if not isinstance(arg, (int, float, Sequence)):
+        raise TypeError(f"{name} should be a number or a sequence of numbers. Got {type(arg)}")
+    if isinstance(arg, Sequence) and len(arg) not in (1, 2):
+        raise ValueError(f"If {name} is a sequence its length should be 1 or 2. Got {len(arg)}")
+    if isinstance(arg, (int, float)):
+        return [float(arg), float(arg)]
+    return [float(arg[0]), float(arg[-1])]
+
+
+class GaussianBlur(Transform):
+    def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        self.kernel_size = _setup_size(
+            kernel_size, "Kernel size should be a tuple/list of two integers")
+        for ks in self.kernel_size:
+            if ks <= 0 or ks % 2 == 0:
+                raise ValueError("Kernel size value should be an odd and positive number.")
+        self.sigma = _number_or_pair(sigma, "sigma")
+        if not 0.0 < self.sigma[0] <= self.sigma[1]:
+            raise ValueError(
+                f"sigma values should be positive and of the form (min, max). Got {self.sigma}")
+
+    def make_params(self, flat_inputs):
+        sigma = rng.uniform(self.sigma[0], self.sigma[1])
+        return dict(sigma=[sigma, sigma])
+
+    def transform(self, inpt, params):
+        return F.gaussian_blur(inpt, self.kernel_size, **params)
+
+
+class RandomErasing(RandomApplyTransform):
+    """Erase a random box (PIL images too, unlike v1)."""
+
+    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, inplace=False):
+        super().__init__(p=p)
+        if not isinstance(value, (numbers.Number, str, tuple, list)):
+            raise TypeError("Argument value should be either a number or str or a sequence")
+        if isinstance(value, str) and value != "random":
+            raise ValueError("If value is str, it should be 'random'")
+        if not isinstance(scale, Sequence):
+            raise TypeError("Scale should be a sequence")
+        if not isinstance(ratio, Sequence):
+            raise TypeError("Ratio should be a sequence")
+        if scale[0] > scale[1] or ratio[0] > ratio[1]:
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        if scale[0] < 0 or scale[1] > 1:
+            raise ValueError("Scale should be between 0 and 1")
+        self.scale = scale
+        self.ratio = ratio
+        if isinstance(value, (int, float)):
+            self.value = [float(value)]
+        elif isinstance(value, str):
+            self.value = None
+        else:
+            self.value = [float(v) for v in value]
+        self.inplace = inplace
+        self._log_ratio = np.log(np.asarray(ratio, dtype=np.float32))
+
+    def make_params(self, flat_inputs):
+        img_c, img_h, img_w = query_chw(flat_inputs)
+        if self.value is not None and len(self.value) not in (1, img_c):
+            raise ValueError(
+                "If value is a sequence, it should have either a single value or "
+                f"{img_c} (number of inpt channels)")
+        area = img_h * img_w
+        for _ in range(10):
+            erase_area = area * rng.uniform(self.scale[0], self.scale[1])
+            aspect = float(np.exp(np.float32(rng.uniform(self._log_ratio[0],
+                                                         self._log_ratio[1]))))
+            h = int(round(math.sqrt(erase_area * aspect)))
+            w = int(round(math.sqrt(erase_area / aspect)))
+            if not (h < img_h and w < img_w):
+                continue
+            if self.value is None:
+                v = rng.normal([img_c, h, w])
+            else:
+                v = ember.tensor(self.value)[:, None, None]
+            i = rng.randint(0, img_h - h + 1)
+            j = rng.randint(0, img_w - w + 1)
+            return dict(i=i, j=j, h=h, w=w, v=v)
+        return dict(i=0, j=0, h=img_h, w=img_w, v=None)
+
+    def transform(self, inpt, params):
+        if params["v"] is not None:
+            inpt = F.erase(inpt, **params, inplace=self.inplace)
+        return inpt

@@ -1,0 +1,101 @@
+"""``transforms.v2.functional`` for plain tensors and PIL images: v2's names (``to_image``,
+``to_dtype``, ``horizontal_flip``, ...) and v2's tensor arithmetic where it differs from v1
+(colour kernels, warp fill blending). Everything else is v1's function."""
+import numpy as np
+from PIL import Image
+
+from ... import _interop as io
+from .. import _geometry
+from .._base import InterpolationMode, image_array, wrap
+from ..functional import (
+    _convert_dtype_np, center_crop, convert_image_dtype, crop, erase, five_crop,
+    gaussian_blur, get_dimensions, get_image_num_channels, get_image_size, hflip, invert,
+    normalize, pad, pil_to_tensor, resize, resized_crop, solarize, ten_crop, to_pil_image,
+    to_tensor, vflip,
+)
+from ._color_kernels import (
+    adjust_brightness, adjust_contrast, adjust_gamma, adjust_hue, adjust_saturation,
+    adjust_sharpness, autocontrast, equalize, posterize, rgb_to_grayscale,
+)
+
+__all__ = [
+    "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
+    "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
+    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
+    "get_dimensions", "get_image_num_channels", "get_image_size", "get_size",
+    "grayscale_to_rgb", "hflip", "horizontal_flip", "invert", "normalize", "pad",
+    "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop", "rgb_to_grayscale",
+    "rotate", "solarize", "ten_crop", "to_dtype", "to_grayscale", "to_image", "to_pil_image",
+    "to_tensor", "vertical_flip", "vflip",
+]
+
+horizontal_flip = hflip
+vertical_flip = vflip
+to_grayscale = rgb_to_grayscale
+
+
+def get_size(inpt):
+    """``[height, width]``."""
+    return get_dimensions(inpt)[1:]
+
+
+def to_image(inpt):
+    """PIL image, (H, W, C) ndarray or tensor -> (C, H, W) tensor (no scaling)."""
+    if isinstance(inpt, np.ndarray):
+        arr = inpt[:, :, None] if inpt.ndim == 2 else inpt
+        return wrap(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+    if isinstance(inpt, Image.Image):
+        return pil_to_tensor(inpt)
+    if io.is_tensor(inpt):
+        return inpt
+    raise TypeError(
+        f"Input can either be a pure Tensor, a numpy array, or a PIL image, but got {type(inpt)} "
+        "instead.")
+
+
+def to_dtype(inpt, dtype=None, scale=False):
+    """Cast a tensor; ``scale=True`` maps value ranges (uint8 -> float multiplies by 1/255,
+    float -> uint8 multiplies by 255.999 and truncates)."""
+    import ember
+
+    dtype = ember.float32 if dtype is None else dtype
+    arr = image_array(inpt, min_dims=0)
+    target = np.dtype(io.np_dtype(dtype))
+    if not scale or arr.dtype == target:
+        return wrap(arr.astype(target))
+    if np.issubdtype(target, np.floating) and not np.issubdtype(arr.dtype, np.floating):
+        # v2 multiplies by 1 / max instead of dividing by max (v1)
+        scale_by = target.type(1.0 / np.iinfo(arr.dtype).max)
+        return wrap(arr.astype(target) * scale_by)
+    return wrap(_convert_dtype_np(arr, target))
+
+
+def grayscale_to_rgb(inpt):
+    if isinstance(inpt, Image.Image):
+        return inpt.convert("RGB")
+    arr = image_array(inpt, min_dims=3)
+    if arr.shape[-3] >= 3:
+        return inpt
+    reps = [1] * arr.ndim
+    reps[-3] = 3
+    return wrap(np.tile(arr, reps))
+
+
+def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
+           fill=None, center=None):
+    return _geometry.warp_affine(inpt, angle, translate, scale, shear, interpolation, fill,
+                                 center, v2=True)
+
+
+def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
+           fill=None):
+    return _geometry.warp_rotate(inpt, angle, interpolation, expand, center, fill, v2=True)
+
+
+def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None, coefficients=None):
+    if coefficients is not None:
+        raise NotImplementedError("perspective(coefficients=...) is not supported by Ember")
+    return _geometry.warp_perspective(inpt, startpoints, endpoints, interpolation, fill,
+                                      v2=True)
+
