@@ -65,9 +65,9 @@ def _run_direction(step, gi, batch_sizes, state0, weights, reverse):
     keep their last state); going backward, each sequence joins at its own last step with
     its initial state.
     """
-    offsets = [0]
-    for b in batch_sizes:
-        offsets.append(offsets[-1] + b)
+    # one split node: its backward concatenates the steps' gradients once, where slicing
+    # each step would make the engine add a full-size gradient per step
+    steps = gi.split(batch_sizes) if len(batch_sizes) > 1 else (gi,)
     order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
     outputs = [None] * len(batch_sizes)
     state = state0 if not reverse else tuple(s[:batch_sizes[-1]] for s in state0)
@@ -77,7 +77,7 @@ def _run_direction(step, gi, batch_sizes, state0, weights, reverse):
         if reverse and b > active:
             state = tuple(cat([s, s0[active:b]]) for s, s0 in zip(state, state0))
         prev = state if b == state[0].shape[0] else tuple(s[:b] for s in state)
-        new = step(gi[offsets[t]:offsets[t + 1]], prev, *weights)
+        new = step(steps[t], prev, *weights)
         outputs[t] = new[0]
         if reverse or b == state[0].shape[0]:
             state = new
