@@ -277,6 +277,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 def _inplace_random(kernel_fn):
     def method(self, *args, generator=None, **kwargs):
         self._check_inplace()
+        args = [getattr(a, "_data", a) for a in args]  # bernoulli_(p) takes a tensor p too
         kernel_fn(self._data, *args, generator=generator, **kwargs)
         self._version_counter[0] += 1
         return self

@@ -1,5 +1,6 @@
 """Seeded random streams: ``manual_seed``, ``Generator``, ``rand``, ``randn``, ``randint``,
-``randperm``, and the in-place ``uniform_``/``normal_``/``bernoulli_``.
+``randperm``, ``normal``, ``bernoulli``, ``multinomial`` and the in-place
+``uniform_``/``normal_``/``bernoulli_``.
 
 The bit stream is NumPy's PCG64, so Ember's numbers differ from torch's but are the same on
 every run for the same seed.
@@ -9,6 +10,7 @@ import numpy as np
 from . import _dtype as D
 from ._array import Array, _shape_arg
 from ._creation import _check_sizes
+from ._elementwise_core import TORCH_NAMES
 
 
 class Generator:
@@ -117,17 +119,107 @@ def uniform_(a, from_=0.0, to=1.0, generator=None):
     return _fill(a, vals)
 
 
-def normal_(a, mean=0.0, std=1.0, generator=None):
+def _float_kernel(name, a):
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name}\" not implemented for '{TORCH_NAMES[a.dtype]}'")
+
+
+def _check_std(std):
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def normal_(a, mean=0.0, std=1.0, generator=None):
+    _float_kernel("normal_kernel_cpu", a)
+    _check_std(std)
     vals = _gen(generator).normal(mean, std, size=a._np.shape)
     return _fill(a, vals)
 
 
+_P_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+            "message be improved?  If so, please report an enhancement request to PyTorch.)")
+
+
 def bernoulli_(a, p=0.5, generator=None):
-    if not 0 <= p <= 1:
+    """Each element 1 with probability ``p`` (a number, or an Array broadcast to ``a``)."""
+    if isinstance(p, Array):
+        _float_kernel("bernoulli_tensor_cpu_p_", p)
+        probs = p._np
+        if probs.size and not ((probs >= 0) & (probs <= 1)).all():
+            raise RuntimeError(_P_RANGE)
+    elif not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return _fill(a, _gen(generator).random(a._np.shape) < p)
+    else:
+        probs = p
+    return _fill(a, _gen(generator).random(a._np.shape) < probs)
+
+
+def bernoulli(p, generator=None):
+    """A new Array of p's shape and dtype: 1 with probability p, elementwise."""
+    _float_kernel("bernoulli_tensor_cpu_p_", p)
+    return bernoulli_(Array(np.empty_like(p._np)), p, generator)
+
+
+def normal(mean, std, size=None, generator=None, dtype=None):
+    """torch.normal's overloads: (Array, Array) broadcast, (Array, float), (float, Array), and
+    (float, float, size). The result takes the dtype of the Array mean, else of the std."""
+    mean_is, std_is = isinstance(mean, Array), isinstance(std, Array)
+    if not mean_is and not std_is:
+        dtype = _float_dtype(dtype)
+        _check_std(std)
+        shape = _check_sizes(_shape_arg((size,)))
+        return Array(_gen(generator).normal(mean, std, size=shape).astype(dtype.np))
+    like = mean if mean_is else std
+    _float_kernel("normal_kernel_cpu", like)
+    if std_is:
+        if std._np.size and not (std._np >= 0).all():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    else:
+        _check_std(std)
+    m = mean._np if mean_is else mean
+    sd = std._np if std_is else std
+    shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
+    vals = _gen(generator).standard_normal(shape) * sd + m
+    return Array(np.ascontiguousarray(vals, dtype=like.dtype.np))
+
+
+def _multinomial_errors(p, num_samples, replacement):
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not np.issubdtype(p.dtype, np.floating):
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{TORCH_NAMES[D.from_numpy_dtype(p.dtype)]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > p.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if not np.isfinite(p).all() or (p < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (p.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
+def multinomial(probs, num_samples, replacement=False, generator=None):
+    """Category indices drawn from each row of unnormalised ``probs`` (int64).
+
+    With replacement: inverse-CDF sampling of uniforms. Without: each category gets the key
+    p / E with E ~ Exp(1) and the largest keys win, which draws without replacement in
+    proportion to p; zero-probability categories come last, as in torch."""
+    p = probs._np.astype(np.float64)
+    _multinomial_errors(probs._np, num_samples, replacement)
+    rows = p.reshape(-1, p.shape[-1])
+    rng = _gen(generator)
+    if replacement:
+        cdf = np.cumsum(rows, axis=-1)
+        u = rng.random((rows.shape[0], num_samples)) * cdf[:, -1:]
+        out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
+        out = np.minimum(out, rows.shape[-1] - 1)
+    else:
+        keys = rows / rng.exponential(size=rows.shape)
+        out = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+    return Array(np.ascontiguousarray(out.reshape(p.shape[:-1] + (num_samples,)),
+                                      dtype=np.int64))
 
 
 def random_uniform_like(shape, generator=None, dtype=np.float32):

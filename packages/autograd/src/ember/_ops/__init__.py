@@ -11,7 +11,7 @@ import numpy as np
 from ember_tensor import Array
 
 _MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg", "softmax_forms",
-            "linalg_extra", "einsum")
+            "linalg_extra", "einsum", "random_sampling")
 _MODULES += ("sorting", "scatter", "counting", "diagonal")
 
 
