@@ -165,3 +165,50 @@ def test_initialisation_rules():
     d = models.densenet121(num_classes=10)
     assert (d.classifier.bias.detach().numpy() == 0).all()
     assert (d.features.norm0.weight.detach().numpy() == 1).all()
+
+
+def _serve_state_dict(monkeypatch, state_dict):
+    """Make every weights enum 'download' ``state_dict`` (the code path after the hub)."""
+    calls = []
+
+    def get_state_dict(self, *args, **kwargs):
+        calls.append((self, kwargs))
+        return dict(state_dict)
+
+    monkeypatch.setattr(models.WeightsEnum, "get_state_dict", get_state_dict)
+    return calls
+
+
+def test_densenet_renames_the_published_files_old_keys(monkeypatch, no_init):
+    source = models.densenet121()
+    _fill(source)
+    # the published files spell ``denselayer1.norm1`` as ``denselayer1.norm.1`` (and, being
+    # older than BatchNorm's counter, have no ``num_batches_tracked``)
+    old = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v
+           for k, v in source.state_dict().items() if "num_batches" not in k}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old
+    calls = _serve_state_dict(monkeypatch, old)
+    model = models.densenet121(weights="DEFAULT")
+    assert calls == [(models.DenseNet121_Weights.IMAGENET1K_V1,
+                      {"progress": True, "check_hash": True})]
+    got = model.state_dict()["features.denseblock2.denselayer3.conv2.weight"].numpy()
+    want = source.state_dict()["features.denseblock2.denselayer3.conv2.weight"].numpy()
+    np.testing.assert_array_equal(got, want)
+
+
+def test_pretrained_googlenet_and_inception_drop_untrained_aux_heads(monkeypatch, no_init):
+    g = _build("googlenet")
+    _serve_state_dict(monkeypatch, g.state_dict())
+    model = models.googlenet(weights=models.GoogLeNet_Weights.DEFAULT)
+    assert model.aux1 is None and model.aux2 is None and not model.aux_logits
+    assert model.transform_input  # the ported weights expect torchvision's input mapping
+    with pytest.warns(UserWarning, match="auxiliary heads in the pretrained googlenet"):
+        with_aux = models.googlenet(weights="DEFAULT", aux_logits=True)
+    assert with_aux.aux1 is not None
+    with pytest.raises(ValueError, match="expected value True but got False"):
+        models.googlenet(weights="DEFAULT", aux_logits=False)
+    inc = _build("inception_v3")
+    _serve_state_dict(monkeypatch, inc.state_dict())
+    model = models.inception_v3(weights="DEFAULT")
+    assert model.AuxLogits is not None and model.transform_input
+    assert models.inception_v3(weights="DEFAULT", transform_input=False).transform_input is False

@@ -193,3 +193,17 @@ def model_builder(name, enum, construct, doc):
     build.__module__ = construct.__module__
     build.__doc__ = doc
     return build
+
+
+def build_with_weights(factory, weights, progress, **kwargs):
+    """``factory(**kwargs)``, sized for ``weights``' categories and loaded with its file.
+
+    What every torchvision builder does with a weights enum member: ``num_classes`` must be
+    (or becomes) the number of categories, then the checked download is loaded strictly.
+    """
+    if weights is not None:
+        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+    model = factory(**kwargs)
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    return model

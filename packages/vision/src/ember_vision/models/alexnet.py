@@ -2,7 +2,7 @@
 import ember
 from ember import nn
 
-from ._api import WeightsEnum, _ovewrite_named_param, model_builder
+from ._api import WeightsEnum, build_with_weights, model_builder
 from ._meta import imagenet_weights
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
@@ -52,12 +52,7 @@ class AlexNet_Weights(WeightsEnum):
 
 
 def _alexnet(weights, progress, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = AlexNet(**kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    return build_with_weights(AlexNet, weights, progress, **kwargs)
 
 
 alexnet = model_builder(

@@ -1,9 +1,11 @@
 """ShuffleNet V2 (1.0x) as torchvision builds it: channel split, depthwise convolutions and a
 channel shuffle between units."""
+from functools import partial
+
 import ember
 from ember import nn
 
-from ._api import WeightsEnum, _ovewrite_named_param, model_builder
+from ._api import WeightsEnum, build_with_weights, model_builder
 from ._meta import imagenet_weights
 
 __all__ = ["ShuffleNetV2", "ShuffleNet_V2_X1_0_Weights", "shufflenet_v2_x1_0"]
@@ -112,12 +114,8 @@ class ShuffleNet_V2_X1_0_Weights(WeightsEnum):
 
 def _shufflenetv2(repeats, channels):
     def construct(weights, progress, **kwargs):
-        if weights is not None:
-            _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        model = ShuffleNetV2(repeats, channels, **kwargs)
-        if weights is not None:
-            model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        return model
+        return build_with_weights(partial(ShuffleNetV2, repeats, channels), weights, progress,
+                                  **kwargs)
 
     construct.__module__ = __name__
     return construct

@@ -1,9 +1,11 @@
 """SqueezeNet 1.0 and 1.1 as torchvision builds them: Fire modules, and a 1x1 convolution as
 the classifier (so the logits are a global average of per-position class scores)."""
+from functools import partial
+
 import ember
 from ember import nn
 
-from ._api import WeightsEnum, _ovewrite_named_param, model_builder
+from ._api import WeightsEnum, build_with_weights, model_builder
 from ._meta import imagenet_weights
 
 __all__ = ["SqueezeNet", "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights", "squeezenet1_0",
@@ -94,12 +96,7 @@ class SqueezeNet1_1_Weights(WeightsEnum):
 
 def _squeezenet(version):
     def construct(weights, progress, **kwargs):
-        if weights is not None:
-            _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        model = SqueezeNet(version, **kwargs)
-        if weights is not None:
-            model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        return model
+        return build_with_weights(partial(SqueezeNet, version), weights, progress, **kwargs)
 
     construct.__module__ = __name__
     return construct
