@@ -146,45 +146,41 @@ def _nan_count(rows):
     return np.isnan(rows).sum(axis=-1)
 
 
-def median(a: Array, dim: int | None = None, keepdim: bool = False):
-    """The lower median (the element a stable sort puts at ``(n - 1) // 2``). Without ``dim``
-    the value only; with ``dim`` (values, indices), where a row holding NaN gives NaN and the
-    index of its first NaN."""
+def _median(a: Array, dim, keepdim, name, skip_nan):
     v = a._np
     if dim is not None:
         d = _wrap_dim(dim, v.ndim)
-        _check_nonempty(v.shape[d] if v.ndim else 1, "median", d)
-    _refuse_bool(v, dim)
-    if dim is None:
-        flat = v.reshape(-1)
-        if flat.size == 0:
-            return _empty_median(v)
-        if flat.dtype.kind == "f" and np.isnan(flat).any():
-            return Array(np.array(np.nan, dtype=v.dtype))
-        return Array(np.array(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]))
-    n = v.shape[d] if v.ndim else 1
-    nans = _nan_count(_as_rows(v, d))
-    ranks = np.where(nans > 0, n - nans, (n - 1) // 2)
-    return _take_rank(a, d, ranks, keepdim)
-
-
-def nanmedian(a: Array, dim: int | None = None, keepdim: bool = False):
-    """median over the non-NaN elements; an all-NaN row gives NaN (index of its first NaN)."""
-    v = a._np
-    if dim is not None:
-        d = _wrap_dim(dim, v.ndim)
-        _check_nonempty(v.shape[d] if v.ndim else 1, "nanmedian", d)
+        _check_nonempty(v.shape[d] if v.ndim else 1, name, d)
     _refuse_bool(v, dim)
     if dim is None:
         flat = v.reshape(-1)
         if flat.dtype.kind == "f":
-            flat = flat[~np.isnan(flat)]
+            nan = np.isnan(flat)
+            if skip_nan:
+                flat = flat[~nan]
+            elif nan.any():
+                return Array(np.array(np.nan, dtype=v.dtype))
         if flat.size == 0:
             return _empty_median(v)
-        return Array(np.array(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]))
+        mid = (flat.size - 1) // 2
+        return Array(np.array(np.partition(flat, mid)[mid]))
     n = v.shape[d] if v.ndim else 1
-    m = n - _nan_count(_as_rows(v, d))
-    return _take_rank(a, d, np.maximum(m - 1, 0) // 2, keepdim)
+    nans = _nan_count(_as_rows(v, d))
+    if skip_nan:
+        return _take_rank(a, d, np.maximum(n - nans - 1, 0) // 2, keepdim)
+    return _take_rank(a, d, np.where(nans > 0, n - nans, (n - 1) // 2), keepdim)
+
+
+def median(a: Array, dim: int | None = None, keepdim: bool = False):
+    """The lower median (the element a stable sort puts at ``(n - 1) // 2``). Without ``dim``
+    the value only; with ``dim`` (values, indices), where a row holding NaN gives NaN and the
+    index of its first NaN."""
+    return _median(a, dim, keepdim, "median", skip_nan=False)
+
+
+def nanmedian(a: Array, dim: int | None = None, keepdim: bool = False):
+    """median over the non-NaN elements; an all-NaN row gives NaN (index of its first NaN)."""
+    return _median(a, dim, keepdim, "nanmedian", skip_nan=True)
 
 
 def _check_nonempty(n, name, d):
