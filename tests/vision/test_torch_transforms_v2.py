@@ -65,20 +65,8 @@ CASES = [
     ("TrivialAugmentWide()", "u8"),
     ("AugMix(severity=7, mixture_width=2, chain_depth=2, alpha=0.5)", "u8"),
 ]
-KINDS = {
-    "all": ["pil", "pil_grey", "u8", "f32", "batch_u8"],
-    "rgb": ["pil", "u8", "f32", "batch_u8"],
-    "rgb_no_float": ["pil", "u8", "batch_u8"],
-    "tensor": ["u8", "f32", "batch_u8"],
-    "float": ["f32"],
-    "u8": ["pil", "u8", "batch_u8"],
-}
-
-
-def _build(module, expr, dtype_module):
-    env = dict(vars(module))
-    env["DTYPE"] = dtype_module
-    return eval(expr, env)
+KINDS = dict(_random.KINDS, rgb_no_float=["pil", "u8", "batch_u8"], float=["f32"])
+_build = _random._build
 
 
 @pytest.mark.parametrize("expr,kinds", CASES, ids=[c[0][:50] for c in CASES])

@@ -159,15 +159,20 @@ class RandomAdjustSharpness(_RandomP):
                 f"p={self.p})")
 
 
+def check_kernel_size(kernel_size):
+    """(kx, ky) of a blur kernel: odd and positive (v1 and v2 alike)."""
+    size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
+    for ks in size:
+        if ks <= 0 or ks % 2 == 0:
+            raise ValueError("Kernel size value should be an odd and positive number.")
+    return size
+
+
 class GaussianBlur(Transform):
     """Blur with a fixed kernel size and a sigma drawn uniformly from ``sigma``."""
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
-        self.kernel_size = _setup_size(
-            kernel_size, "Kernel size should be a tuple/list of two integers")
-        for ks in self.kernel_size:
-            if ks <= 0 or ks % 2 == 0:
-                raise ValueError("Kernel size value should be an odd and positive number.")
+        self.kernel_size = check_kernel_size(kernel_size)
         if isinstance(sigma, numbers.Number):
             if sigma <= 0:
                 raise ValueError("If sigma is a single number, it must be positive.")

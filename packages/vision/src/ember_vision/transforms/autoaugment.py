@@ -286,24 +286,28 @@ class TrivialAugmentWide(Transform):
                 f"interpolation={self.interpolation}, fill={self.fill})")
 
 
+def _set_augmix_args(t, severity, mixture_width, chain_depth, alpha, all_ops):
+    """Check and store AugMix's arguments (v1 and v2 alike)."""
+    t._PARAMETER_MAX = 10
+    if not 1 <= severity <= t._PARAMETER_MAX:
+        raise ValueError(
+            f"The severity must be between [1, {t._PARAMETER_MAX}]. Got {severity} instead.")
+    t.severity = severity
+    t.mixture_width = mixture_width
+    t.chain_depth = chain_depth
+    t.alpha = alpha
+    t.all_ops = all_ops
+
+
 class AugMix(Transform):
     """Mix ``mixture_width`` random op chains with Dirichlet weights, then mix the result
     with the original by a Beta(alpha, alpha) weight (Hendrycks et al., 2020)."""
 
     def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
                  interpolation=InterpolationMode.BILINEAR, fill=None):
-        self._PARAMETER_MAX = 10
-        if not 1 <= severity <= self._PARAMETER_MAX:
-            raise ValueError(
-                f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} "
-                "instead.")
-        self.severity = severity
-        self.mixture_width = mixture_width
-        self.chain_depth = chain_depth
-        self.alpha = alpha
-        self.all_ops = all_ops
         self.interpolation = interpolation
         self.fill = fill
+        _set_augmix_args(self, severity, mixture_width, chain_depth, alpha, all_ops)
 
     def _augmentation_space(self, num_bins, image_size):
         space = _geometric_space(num_bins, 0.3, image_size[1] / 3.0, image_size[0] / 3.0, 30.0)

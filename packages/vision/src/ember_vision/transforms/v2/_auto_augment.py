@@ -9,7 +9,7 @@ from ... import _interop as io
 from .. import _rng as rng
 from ..autoaugment import (
     AugMix as _V1AugMix, AutoAugment as _V1AutoAugment, AutoAugmentPolicy,
-    RandAugment as _V1RandAugment, TrivialAugmentWide as _V1Trivial,
+    RandAugment as _V1RandAugment, TrivialAugmentWide as _V1Trivial, _set_augmix_args,
 )
 from . import functional as F
 from ._transform import Transform, get_fill, needs_transform_list, setup_fill, tree_flatten, \
@@ -168,16 +168,7 @@ class AugMix(_AutoAugmentBase):
     def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
                  interpolation="bilinear", fill=None):
         super().__init__(interpolation=interpolation, fill=fill)
-        self._PARAMETER_MAX = 10
-        if not 1 <= severity <= self._PARAMETER_MAX:
-            raise ValueError(
-                f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} "
-                "instead.")
-        self.severity = severity
-        self.mixture_width = mixture_width
-        self.chain_depth = chain_depth
-        self.alpha = alpha
-        self.all_ops = all_ops
+        _set_augmix_args(self, severity, mixture_width, chain_depth, alpha, all_ops)
 
     def forward(self, *inputs):
         where, orig = self._extract_image(inputs)

@@ -1,7 +1,5 @@
 """v2 photometric transforms, blur and erasing."""
 import math
-import numbers
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,8 +7,8 @@ import numpy as np
 import ember
 
 from .. import _rng as rng
-from .._color_transforms import ColorJitter as _V1Jitter
-from ..transforms import _setup_size
+from .._color_transforms import ColorJitter as _V1Jitter, check_kernel_size
+from .._geometry_transforms import check_erasing_args
 from . import functional as F
 from ._transform import RandomApplyTransform, Transform, query_chw
 
@@ -47,13 +45,11 @@ class RGB(Transform):
         return F.grayscale_to_rgb(inpt)
 
 
-class ColorJitter(Transform):
+class ColorJitter(Transform, _V1Jitter):
+    """v1's constructor with v2's argument rules (``None`` allowed, v2's messages)."""
+
     def __init__(self, brightness=None, contrast=None, saturation=None, hue=None):
-        self.brightness = self._check_input(brightness, "brightness")
-        self.contrast = self._check_input(contrast, "contrast")
-        self.saturation = self._check_input(saturation, "saturation")
-        self.hue = self._check_input(hue, "hue", center=0, bound=(-0.5, 0.5),
-                                     clip_first_on_zero=False)
+        _V1Jitter.__init__(self, brightness, contrast, saturation, hue)
 
     @staticmethod
     def _check_input(value, name, center=1.0, bound=(0, float("inf")), clip_first_on_zero=True):
@@ -149,11 +145,7 @@ def _number_or_pair(arg, name):
 
 class GaussianBlur(Transform):
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
-        self.kernel_size = _setup_size(
-            kernel_size, "Kernel size should be a tuple/list of two integers")
-        for ks in self.kernel_size:
-            if ks <= 0 or ks % 2 == 0:
-                raise ValueError("Kernel size value should be an odd and positive number.")
+        self.kernel_size = check_kernel_size(kernel_size)
         self.sigma = _number_or_pair(sigma, "sigma")
         if not 0.0 < self.sigma[0] <= self.sigma[1]:
             raise ValueError(
@@ -172,18 +164,7 @@ class RandomErasing(RandomApplyTransform):
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, inplace=False):
         super().__init__(p=p)
-        if not isinstance(value, (numbers.Number, str, tuple, list)):
-            raise TypeError("Argument value should be either a number or str or a sequence")
-        if isinstance(value, str) and value != "random":
-            raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
-        if scale[0] < 0 or scale[1] > 1:
-            raise ValueError("Scale should be between 0 and 1")
+        check_erasing_args(value, scale, ratio)
         self.scale = scale
         self.ratio = ratio
         if isinstance(value, (int, float)):
