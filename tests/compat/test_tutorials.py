@@ -4,15 +4,7 @@ import pytest
 
 import ember
 import ember_vision
-from tutorial_runner import TUTORIALS, run_tutorial
-
-# scripts stopped by something Ember lacks: strict, so each flips to a failure (and this
-# entry must go) as soon as the missing piece lands
-MISSING = {
-    "basics_tensors": "needs out= on torch.matmul (in progress)",
-    "basics_saveloadrun": "ember.save(model) refuses a module that holds a class (resnet's "
-                          "_norm_layer = BatchNorm2d); torch pickles classes by reference",
-}
+from tutorial_runner import MISSING, TUTORIALS, run_tutorial
 
 
 def _param(name):
