@@ -90,7 +90,9 @@ VALUE_CASES = {
                                                                 L.tensor([1, 2]), alpha=2)),
     "index_fill": lambda L: (L.zeros(3, 4).index_fill(1, L.tensor([0, 2]), -1.0),
                              L.index_fill(L.zeros(3, 4), 0, L.tensor([1]), L.tensor(7.0)),
-                             L.zeros(3, 4).index_fill_(1, L.tensor([3]), 2)),
+                             L.zeros(3, 4).index_fill_(1, L.tensor([3]), 2),
+                             L.zeros(3, 2).index_fill(1, L.tensor([-2]), 1.0),
+                             L.zeros(3, dtype=L.int64).index_fill(0, L.tensor([1]), -2.7)),
     "index_copy": lambda L: (L.index_copy(L.zeros(3, 4), 0, L.tensor([0, 2]),
                                           L.arange(1., 9.).view(2, 4)),
                              L.zeros(3, 4).index_copy_(1, L.tensor([1]), L.ones(3, 1))),
@@ -213,6 +215,12 @@ ERROR_CASES = {
                                                     sorter=L.tensor([0, 1])),
     "sort_out_indices_dtype": lambda L: L.sort(L.tensor([2., 1.]), out=(
         L.empty(0), L.empty(0, dtype=L.int32))),
+    "index_add_1d_bounds": lambda L: L.zeros(3).index_add(0, L.tensor([-1]), L.ones(1)),
+    "index_add_negative": lambda L: L.zeros(3, 2).index_add(0, L.tensor([-1]), L.ones(1, 2)),
+    "index_fill_negative_bounds": lambda L: L.zeros(3).index_fill(0, L.tensor([-4]), 2),
+    "scatter_reduce_mean_bool": lambda L: L.zeros(3, dtype=L.bool).scatter_reduce(
+        0, L.tensor([1, 1]), L.tensor([True, True]), "mean"),
+    "searchsorted_0d": lambda L: L.searchsorted(L.tensor(1.), L.tensor([1.5])),
     "bucketize_2d": lambda L: L.bucketize(L.tensor([3]), L.tensor([[1, 3]])),
     "repeat_interleave_size": lambda L: L.repeat_interleave(L.tensor([1., 2.]),
                                                             L.tensor([1, 2, 3])),

@@ -129,6 +129,9 @@ def scatter_reduce(a: Array, dim: int, index: Array, src: Array, reduce: str,
     if reduce not in _REDUCTIONS:
         raise RuntimeError(
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if reduce == "mean" and a._np.dtype == np.bool_:
+        raise NotImplementedError(
+            "\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
     d, idx, part = _scatter_args(a, dim, index, src, "scatter_reduce")
     out = a._np.copy()
     flat = out.reshape(-1)
@@ -149,7 +152,9 @@ def scatter_reduce(a: Array, dim: int, index: Array, src: Array, reduce: str,
     return Array(out), Array(hits.reshape(out.shape))
 
 
-def _index_args(a, dim, index, name, *, err=RuntimeError, prefix=""):
+def _index_args(a, dim, index, name, *, err=RuntimeError, prefix="", wrap=False):
+    """(dim, int64 index vector) with torch's checks; ``wrap``: negative indices count from
+    the end (index_fill's rule)."""
     v = a._np
     d = _wrap_dim(dim, v.ndim)
     idx = check_index_dtype(index, name, show=True)
@@ -159,6 +164,10 @@ def _index_args(a, dim, index, name, *, err=RuntimeError, prefix=""):
             f"{scalar_name(index.dtype)} and size: {list(idx.shape)}")
     idx = idx.reshape(-1)
     size = v.shape[d] if v.ndim else 1
+    if wrap and idx.size and idx.min() < 0 and idx.min() >= -size:
+        idx = np.where(idx < 0, idx + size, idx)
+    if v.ndim <= 1 and name == "index_add_" and idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise IndexError("index out of range in self")  # torch's 1-D kernel says it this way
     _check_bounds(idx, size, d, prefix, err)
     return d, idx
 
@@ -203,7 +212,7 @@ def index_add(a: Array, dim: int, index: Array, source: Array, alpha=1) -> Array
 
 
 def index_fill(a: Array, dim: int, index: Array, value) -> Array:
-    d, idx = _index_args(a, dim, index, "index_fill_", err=IndexError)
+    d, idx = _index_args(a, dim, index, "index_fill_", err=IndexError, wrap=True)
     out = a._np.copy()
     _moved(out, d)[idx] = value
     return Array(out)

@@ -269,6 +269,9 @@ def searchsorted(seq: Array, values, *, out_int32: bool = False, right: bool = F
     dims equal to those of ``values``); a Python number gives a 0-d result."""
     how = _side(right, side)
     s = seq._np
+    if s.ndim == 0:
+        raise RuntimeError("searchsorted(): boundaries tensor should have positive dimension, "
+                           "but got 0 dimension")
     vals = values._np if isinstance(values, Array) else np.asarray(values)
     if sorter is not None:
         if sorter._np.shape != s.shape:
