@@ -13,7 +13,6 @@ TUTORIALS = sorted(p.stem for p in (HERE / "tutorials").glob("*.py"))
 # scripts stopped by something Ember lacks: strict, so each flips to a failure (and this
 # entry must go) as soon as the missing piece lands
 MISSING = {
-    "basics_tensors": "needs out= on torch.matmul (in progress)",
     "basics_saveloadrun": "ember.save(model) refuses a module that holds a class (resnet's "
                           "_norm_layer = BatchNorm2d); torch pickles classes by reference",
 }
