@@ -26,6 +26,7 @@ _ops.install(Tensor)
 for _name, _fn in _creation.TENSOR_METHODS.items():
     setattr(Tensor, _name, _fn)
 globals().update(_ops.functions())
+globals().update(_ops.out_forms.wrap_creation(globals()))
 del _name, _fn
 
 strided = "torch.strided"

@@ -46,4 +46,6 @@ def functions():
     for name in _MODULES:
         module = importlib.import_module(f"ember._ops.{name}")
         out.update(module.FUNCTIONS)
-    return out
+    from .out_forms import wrap
+
+    return wrap(out)

@@ -1,0 +1,134 @@
+"""``out=`` for the everyday functions, with torch's rules in one place.
+
+``torch.add(a, b, out=o)`` computes as usual, then writes into ``o``: an empty ``o`` is
+resized silently, a non-empty one of another shape is resized with torch's deprecation
+warning; the result's dtype must be castable to ``o``'s (the matmul family and argmax/argmin
+want ``o``'s dtype exactly); and, while grad mode is on, no argument (nor ``o``) may require
+grad, since out= forms are not differentiable.
+"""
+import functools
+
+from ember_tensor import elementwise as E
+from ember_tensor.ternary import _CPP_NAMES
+
+from ..autograd import grad_mode
+from ._common import is_t
+
+# functions whose out= must already have the result's dtype (torch's structured kernels)
+EXACT_DTYPE = ("matmul", "mm", "bmm", "addmm", "mv", "dot", "outer", "argmax", "argmin")
+CASTABLE = (
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
+    "remainder", "fmod", "maximum", "minimum", "clamp", "clip", "where", "eq", "ne", "lt", "le",
+    "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "exp", "expm1", "log",
+    "log2", "log10", "log1p", "sqrt", "rsqrt", "abs", "neg", "negative", "sign", "sigmoid",
+    "tanh", "sin", "cos", "floor", "ceil", "round", "trunc", "reciprocal", "erf", "lerp",
+    "addcmul", "addcdiv", "sum", "mean", "prod", "cumsum", "cumprod", "amax", "amin",
+    "logsumexp", "cat", "concat", "concatenate", "stack",
+)
+
+
+# reductions that compute in out's dtype; ops with no gradient to refuse
+INTO_OUT_DTYPE = ("sum", "prod", "cumsum", "cumprod")
+NOT_DIFFERENTIABLE = ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+                      "logical_xor", "logical_not", "argmax", "argmin")
+# torch's words when out's dtype differs from the result's, for ops that insist on it
+_MISMATCH = {"clamp": "Found dtype {got} but expected {want}",
+             "clip": "Found dtype {got} but expected {want}",
+             "where": "Expected out type to be {want} but got {got}"}
+_JOINS = ("cat", "concat", "concatenate", "stack")
+
+
+def _check_dtype(name, result, dst):
+    if name in _MISMATCH:
+        raise RuntimeError(_MISMATCH[name].format(want=E.TORCH_NAMES[result],
+                                                  got=E.TORCH_NAMES[dst]))
+    if name in _JOINS and not E.can_cast(result, dst):
+        raise TypeError("torch.cat(): input types can't be cast to the desired output type "
+                        f"{E.TORCH_NAMES[dst]}")
+
+
+def _requires_grad(args, kwargs, out):
+    if out.requires_grad:
+        return True
+    for x in (*args, *kwargs.values()):
+        if is_t(x) and x.requires_grad:
+            return True
+        if isinstance(x, (list, tuple)) and any(is_t(t) and t.requires_grad for t in x):
+            return True
+    return False
+
+
+def with_out(fn, name: str, exact: bool):
+    @functools.wraps(fn)
+    def op(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not is_t(out):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not "
+                            f"{type(out).__name__}")
+        if name in INTO_OUT_DTYPE and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype  # torch reduces straight into out's dtype
+        if (grad_mode._state.grad_enabled and name not in NOT_DIFFERENTIABLE
+                and _requires_grad(args, kwargs, out)):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+        res = fn(*args, **kwargs)._data
+        dst = out._data
+        if res.dtype is not dst.dtype:
+            _check_dtype(name, res.dtype, dst.dtype)
+        if exact and res.dtype is not dst.dtype:
+            if name == "dot":
+                raise RuntimeError(f"result dtype {E.TORCH_NAMES[dst.dtype]} does not match "
+                                   f"input dtype {E.TORCH_NAMES[res.dtype]}")
+            raise RuntimeError(f"Expected out tensor to have dtype {_CPP_NAMES[res.dtype]}, but "
+                               f"got {_CPP_NAMES[dst.dtype]} instead")
+        E._prepare_out(dst, res._np.shape, res.dtype, False)
+        E._copy_into(dst._np, res._np)
+        out._version_counter[0] += 1
+        return out
+
+    return op
+
+
+def wrap(functions: dict) -> dict:
+    """``functions`` with the out= forms of the names above installed."""
+    for names, exact in ((EXACT_DTYPE, True), (CASTABLE, False)):
+        for name in names:
+            if name in functions:
+                functions[name] = with_out(functions[name], name, exact)
+    return functions
+
+
+CREATION = ("arange", "zeros", "ones", "full", "empty", "rand", "randn", "randint", "randperm",
+            "linspace", "eye")
+
+
+def with_out_creation(fn, name: str):
+    """A factory's out=: the result takes ``out``'s dtype unless ``dtype=`` says otherwise,
+    and ``out`` is resized to it silently, as torch's factories resize."""
+    @functools.wraps(fn)
+    def op(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not is_t(out):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not "
+                            f"{type(out).__name__}")
+        if kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        res = fn(*args, **kwargs)._data
+        dst = out._data
+        if dst._np.shape != res._np.shape:
+            dst._np = res._np.astype(dst.dtype.np, copy=True)
+        else:
+            E._copy_into(dst._np, res._np)
+        out._version_counter[0] += 1
+        return out
+
+    return op
+
+
+def wrap_creation(namespace: dict) -> dict:
+    """The factories of ``namespace`` (ember's top level) with out= honoured."""
+    return {name: with_out_creation(namespace[name], name) for name in CREATION
+            if name in namespace}
