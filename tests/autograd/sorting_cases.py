@@ -144,6 +144,10 @@ VALUE_CASES = {
                             L.tril(L.ones(2, 2, 3)), L.ones(3, 3).tril_(1),
                             L.ones(3, 3).triu_()),
     "diagonal_is_a_view": lambda L: _write_through_diagonal(L),
+    "gather": lambda L: (L.arange(12.).view(3, 4).gather(0, L.tensor([[2, 0, 1, 1]])),
+                         L.gather(L.tensor(3.), 0, L.tensor(0)),
+                         L.take_along_dim(L.arange(12.).view(3, 4), L.tensor([[0], [1], [2]]),
+                                          1)),
     "out_pairs": lambda L: _out_pairs(L),
 }
 
@@ -221,6 +225,8 @@ ERROR_CASES = {
     "scatter_reduce_mean_bool": lambda L: L.zeros(3, dtype=L.bool).scatter_reduce(
         0, L.tensor([1, 1]), L.tensor([True, True]), "mean"),
     "searchsorted_0d": lambda L: L.searchsorted(L.tensor(1.), L.tensor([1.5])),
+    "gather_negative": lambda L: L.arange(12.).view(3, 4).gather(0, L.tensor([[-1, 0, 1, 1]])),
+    "gather_sizes": lambda L: L.arange(12.).view(3, 4).gather(0, L.zeros(1, 5, dtype=L.int64)),
     "bucketize_2d": lambda L: L.bucketize(L.tensor([3]), L.tensor([[1, 3]])),
     "repeat_interleave_size": lambda L: L.repeat_interleave(L.tensor([1., 2.]),
                                                             L.tensor([1, 2, 3])),
@@ -244,6 +250,7 @@ ERROR_CASES = {
 }
 
 GRAD_CASES = {
+    "gather": lambda L, x: x.gather(1, L.tensor([[[0, 0], [3, 1], [2, 2]]] * 2)),
     "sort": lambda L, x: L.sort(x, dim=1),
     "sort_desc_stable": lambda L, x: x.sort(dim=0, descending=True, stable=True),
     "msort": lambda L, x: L.msort(x),

@@ -14,7 +14,7 @@ from ._array import Array, _wrap_dim
 from .linalg import scalar_name
 
 __all__ = [
-    "check_index_dtype", "scatter", "scatter_add", "scatter_reduce", "index_add",
+    "check_index_dtype", "check_bounds", "scatter", "scatter_add", "scatter_reduce", "index_add",
     "index_fill", "index_copy", "scatter_positions", "ARRAY_METHODS",
 ]
 
@@ -30,7 +30,9 @@ def check_index_dtype(index: Array, name: str, *, show: bool = False) -> np.ndar
     return v.astype(np.int64, copy=False)
 
 
-def _check_bounds(idx, size, dim, prefix="", err=RuntimeError):
+def check_bounds(idx: np.ndarray, size: int, dim: int, prefix: str = "",
+                 err: type = RuntimeError) -> None:
+    """torch's error for the first index (in element order) outside [0, size)."""
     if idx.size and (idx.max() >= size or idx.min() < 0):
         bad = int(idx.reshape(-1)[np.flatnonzero((idx < 0) | (idx >= size))[0]])
         raise err(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
@@ -77,7 +79,7 @@ def _scatter_args(a, dim, index, src, name):
         raise RuntimeError(
             f"Expected index {list(idx.shape)} to be no larger than self {list(v.shape)} "
             f"apart from dimension {d}")
-    _check_bounds(idx, sshape[d], d)
+    check_bounds(idx, sshape[d], d)
     part = None
     if isinstance(src, Array):
         s = src._np.reshape(srcshape)
@@ -168,7 +170,7 @@ def _index_args(a, dim, index, name, *, err=RuntimeError, prefix="", wrap=False)
         idx = np.where(idx < 0, idx + size, idx)
     if v.ndim <= 1 and name == "index_add_" and idx.size and (idx.min() < 0 or idx.max() >= size):
         raise IndexError("index out of range in self")  # torch's 1-D kernel says it this way
-    _check_bounds(idx, size, d, prefix, err)
+    check_bounds(idx, size, d, prefix, err)
     return d, idx
 
 

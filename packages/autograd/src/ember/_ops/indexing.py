@@ -13,6 +13,7 @@ from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 from ember_tensor._array import _wrap_dim, np_getitem
 from ember_tensor._indexing import _convert
+from ember_tensor.scatter import check_bounds
 
 from ..autograd.node import Node, record
 from . import wrap_np
@@ -211,14 +212,16 @@ def gather(input, dim, index, *, sparse_grad=False):
     _check_index(index, "gather")
     d = _wrap_dim(dim, input.dim())
     idx = index._data._np.astype(np.int64)
-    if idx.ndim != input.dim():
+    if max(idx.ndim, 1) != max(input.dim(), 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    size = input.shape[d]
-    if idx.size and (idx.max() >= size or idx.min() < -size):
-        raise RuntimeError(
-            f"index {int(idx.max() if idx.max() >= size else idx.min())} is out of bounds for "
-            f"dimension {d} with size {size}"
-        )
+    if input.dim() == 0:  # as a one-element vector
+        return gather(input.reshape(1), 0, index.reshape(1)).reshape(index.shape)
+    for i, (n, m) in enumerate(zip(idx.shape, input.shape)):
+        if i != d and n > m:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index {list(idx.shape)} to be no "
+                f"larger than self {list(input.shape)} apart from dimension {d}")
+    check_bounds(idx, input.shape[d], d)
     np_index = _gather_index(idx.shape, idx, d)
     res = Array(np.asarray(input._data._np[np_index]))
     return record(GatherBackward0, res, (input, index), shape=tuple(input.shape),
