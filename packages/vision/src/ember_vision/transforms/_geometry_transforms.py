@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import ember
-
+from .. import _interop as io
 from . import _rng as rng
 from . import functional as F
 from ._base import InterpolationMode, interpolation_mode
@@ -236,7 +235,7 @@ class RandomErasing(Transform):
             if value is None:
                 v = rng.normal([img_c, h, w])
             else:
-                v = ember.tensor(value)[:, None, None]
+                v = io.from_numpy(np.asarray(value, dtype=np.float32)[:, None, None])
             i = rng.randint(0, img_h - h + 1)
             j = rng.randint(0, img_w - w + 1)
             return i, j, h, w, v

@@ -184,7 +184,7 @@ class AutoAugment(Transform):
         """(policy index, two probabilities, two signs): randint, rand((2,)), randint(2, (2,))."""
         policy_id = rng.randint(0, transform_num)
         probs = rng.rand(2)
-        signs = rng.randint(0, 2, n=2)
+        signs = rng.randint(0, 2, 2)
         return policy_id, probs, signs
 
     def forward(self, img):

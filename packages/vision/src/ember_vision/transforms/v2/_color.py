@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import ember
 
+from ... import _interop as io
 from .. import _rng as rng
 from .._color_transforms import ColorJitter as _V1Jitter, check_kernel_size
 from .._geometry_transforms import check_erasing_args
@@ -194,7 +194,7 @@ class RandomErasing(RandomApplyTransform):
             if self.value is None:
                 v = rng.normal([img_c, h, w])
             else:
-                v = ember.tensor(self.value)[:, None, None]
+                v = io.from_numpy(np.asarray(self.value, dtype=np.float32)[:, None, None])
             i = rng.randint(0, img_h - h + 1)
             j = rng.randint(0, img_w - w + 1)
             return dict(i=i, j=j, h=h, w=w, v=v)

@@ -8,7 +8,7 @@ from ... import _interop as io
 from .. import _geometry
 from .._base import InterpolationMode, image_array, wrap
 from ..functional import (
-    _convert_dtype_np, center_crop, convert_image_dtype, crop, erase, five_crop,
+    _convert_dtype_np, center_crop, convert_image_dtype, crop, erase as _erase_tensor, five_crop,
     gaussian_blur, get_dimensions, get_image_num_channels, get_image_size, hflip, invert,
     normalize, pad, pil_to_tensor, resize, resized_crop, solarize, ten_crop, to_pil_image,
     to_tensor, vflip,
@@ -99,3 +99,11 @@ def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BI
     return _geometry.warp_perspective(inpt, startpoints, endpoints, interpolation, fill,
                                       v2=True)
 
+
+
+def erase(inpt, i, j, h, w, v, inplace=False):
+    """v1's erase, and for a PIL image the same on its pixels (v2 accepts PIL)."""
+    if isinstance(inpt, Image.Image):
+        out = _erase_tensor(pil_to_tensor(inpt), i, j, h, w, v)
+        return to_pil_image(out, mode=inpt.mode)
+    return _erase_tensor(inpt, i, j, h, w, v, inplace=inplace)
