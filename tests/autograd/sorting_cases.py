@@ -250,7 +250,7 @@ ERROR_CASES = {
 }
 
 GRAD_CASES = {
-    "gather": lambda L, x: x.gather(1, L.tensor([[[0, 0], [3, 1], [2, 2]]] * 2)),
+    "gather": lambda L, x: x.gather(2, L.tensor([[[0, 0], [3, 1], [2, 2]]] * 2)),
     "sort": lambda L, x: L.sort(x, dim=1),
     "sort_desc_stable": lambda L, x: x.sort(dim=0, descending=True, stable=True),
     "msort": lambda L, x: L.msort(x),
