@@ -121,17 +121,30 @@ def as_tensor(data, dtype=None):
     return tensor(data, dtype=dtype)
 
 
+def _allocate(make, shape, np_dtype, *fill):
+    """``make(shape, ...)``, with torch's RuntimeError (not NumPy's MemoryError) when the
+    allocation fails."""
+    try:
+        return Array(make(shape, *fill, dtype=np_dtype))
+    except MemoryError:
+        nbytes = int(np.prod(shape, dtype=object)) * np.dtype(np_dtype).itemsize
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate "
+            "memory)") from None
+
+
 def _filled(shape, dtype, fill):
     shape = _check_sizes(_shape_arg(shape))
     dtype = D.as_dtype(dtype) or D.get_default_dtype()
     if fill is None:
-        return Array(np.empty(shape, dtype=dtype.np))
-    return Array(np.full(shape, fill, dtype=dtype.np))
+        return _allocate(np.empty, shape, dtype.np)
+    return _allocate(np.full, shape, dtype.np, fill)
 
 
 def zeros(*size, dtype=None):
     shape = _check_sizes(_shape_arg(size))
-    return Array(np.zeros(shape, dtype=(D.as_dtype(dtype) or D.get_default_dtype()).np))
+    return _allocate(np.zeros, shape, (D.as_dtype(dtype) or D.get_default_dtype()).np)
 
 
 def ones(*size, dtype=None):

@@ -12,8 +12,10 @@ def _arrays(tensors, name):
     if isinstance(tensors, Array):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    if not tensors:  # torch's two words for it: a ValueError from cat, a RuntimeError from stack
+        if name == "stack":
+            raise RuntimeError("stack expects a non-empty TensorList")
+        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     return tensors
 
 

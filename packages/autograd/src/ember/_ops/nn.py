@@ -9,6 +9,7 @@ memory (padding copies, index bookkeeping), never for the math.
 import numpy as np
 
 from ember_tensor import Array
+from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 from ember_tensor import inplace as _inplace
 from ember_tensor import nn as K
@@ -408,6 +409,9 @@ class MseLossBackward0(_FusedNode):
 
 def mse_loss(input, target, reduction="mean"):
     x, y = _a(input), _a(target)
+    dtype = D.promote_types(input._data.dtype, target._data.dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{E.TORCH_NAMES[dtype]}'")
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:

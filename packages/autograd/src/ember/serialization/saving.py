@@ -53,10 +53,8 @@ def _save_to_path(obj, path):
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"ember.save: {path!r} is a directory")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            f"ember.save: parent directory {folder} does not exist"
-        )
+    if not os.path.isdir(folder):  # torch raises RuntimeError here, not FileNotFoundError
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never write through someone else's file; 0o666 lets the umask decide, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
