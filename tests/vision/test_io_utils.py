@@ -178,3 +178,13 @@ def test_segmentation_masks_and_keypoints_by_hand():
     assert dots[:, 3, 3].tolist() == [255, 255, 255] and dots[:, 0, 0].tolist() == [0, 0, 0]
     with pytest.raises(ValueError, match="must be of dtype bool"):
         eu.draw_segmentation_masks(ember.tensor(img), ember.tensor(masks.astype(np.uint8)))
+
+
+def test_png_transparency_chunk_only_adds_alpha_to_palette_images():
+    rgb = Image.fromarray(RGB.transpose(1, 2, 0))
+    keyed = eio.decode_png(_bytes_tensor(_saved(rgb, "PNG", transparency=(1, 2, 3))))
+    assert tuple(keyed.shape) == (3, 6, 9)
+    pal = rgb.convert("P")
+    pal.info["transparency"] = 0
+    assert tuple(eio.decode_png(_bytes_tensor(_saved(pal, "PNG", transparency=0))).shape) == \
+        (4, 6, 9)

@@ -111,7 +111,10 @@ def _png_pixels(img: Image.Image, mode: ImageReadMode, data: bytes) -> np.ndarra
         if mode in (ImageReadMode.UNCHANGED, ImageReadMode.GRAY):
             return grey
         raise RuntimeError("Conversion of 16-bit grey PNGs to other modes is not supported")
-    has_alpha = img.mode in ("LA", "RGBA", "PA") or "transparency" in img.info
+    # a tRNS chunk becomes alpha only for palette images (libpng expands those to RGBA);
+    # grey and RGB files with tRNS keep their stored channels, as torchvision's decoder does
+    has_alpha = img.mode in ("LA", "RGBA", "PA") or (img.mode == "P"
+                                                     and "transparency" in img.info)
     colour = img.mode not in ("1", "L", "LA")
     if colour:
         rgba = np.asarray(img.convert("RGBA" if has_alpha else "RGB"))
