@@ -33,8 +33,10 @@ VALUE_CASES = {
     "argsort": lambda L: (L.argsort(L.tensor(TIES), dim=1, descending=True),
                           L.tensor(TIES).argsort(stable=True)),
     "msort": lambda L: L.msort(L.tensor(TIES)),
-    "topk": lambda L: (L.topk(L.tensor(DISTINCT), 2), L.tensor(DISTINCT).topk(3, dim=0),
-                       L.topk(L.tensor(DISTINCT), 2, dim=1, largest=False)),
+    "topk": lambda L: (L.topk(L.tensor(DISTINCT), 2), L.tensor(DISTINCT).topk(2, dim=0),
+                       L.topk(L.tensor(DISTINCT), 2, dim=1, largest=False),
+                       L.topk(L.arange(40.) * 7 % 40, 3),  # k << n: a selection first
+                       L.topk(L.arange(40) * 7 % 40, 5, largest=False)),
     "topk_nan_int_0d": lambda L: (L.topk(L.tensor([1.0, float("nan"), 3.0]), 2),
                                   L.topk(L.tensor([5, 1, 3]), 2, largest=False),
                                   L.topk(L.tensor(3.0), 1)),
