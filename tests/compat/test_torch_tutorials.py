@@ -40,13 +40,23 @@ def test_tutorial_ends_as_on_torch(name, torchvision, tutorial_data, tmp_path, m
             assert repr(e) == _as_ember(repr(t)), key
             compared += 1
         elif isinstance(t, torch.Tensor) and isinstance(e, ember.Tensor):
-            assert _tensor_facts(e) == _tensor_facts(t), key
+            facts = _tensor_facts(t)
+            if facts[3] == "<kernel>":
+                facts = facts[:3] + (_tensor_facts(e)[3],)
+            assert _tensor_facts(e) == facts, key
             compared += 1
     assert compared
 
 
+# grad_fn names that name one of torch's backend kernels rather than an op: Ember composes
+# the recurrent layers from Tensor ops (README, "Where Ember differs ... on purpose")
+_KERNEL_NODES = {"MkldnnRnnLayerBackward0"}
+
+
 def _tensor_facts(t):
     grad_fn = type(t.grad_fn).__name__ if t.grad_fn is not None else None
+    if grad_fn in _KERNEL_NODES:
+        grad_fn = "<kernel>"
     return str(t.dtype).split(".")[-1], tuple(t.shape), t.requires_grad, grad_fn
 
 
