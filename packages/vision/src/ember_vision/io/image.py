@@ -184,8 +184,9 @@ def _other_pixels(img: Image.Image, mode: ImageReadMode) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
     if mode == ImageReadMode.RGB_ALPHA:
         return np.asarray(img.convert("RGBA"))
-    return np.asarray(img.convert("RGBA" if img.mode in ("RGBA", "LA", "PA")
-                                  or "transparency" in img.info else "RGB"))
+    if img.format == "GIF":  # torchvision's GIF decoder always gives 3 channels
+        return np.asarray(img.convert("RGB"))
+    return np.asarray(img.convert("RGBA" if img.mode in ("RGBA", "LA", "PA") else "RGB"))
 
 
 def decode_image(input, mode: ImageReadMode = ImageReadMode.UNCHANGED,
