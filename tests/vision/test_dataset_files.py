@@ -346,3 +346,17 @@ def test_mnist_reads_legacy_processed_files(tmp_path):
     ds = datasets.MNIST(tmp_path, train=False)
     assert len(ds) == 1 and ds[0][1] == 7
     np.testing.assert_array_equal(np.asarray(ds[0][0]), to_numpy(data)[0])
+
+
+def test_cifar_through_a_dataloader_as_the_tutorial_uses_it(tmp_path):
+    import ember
+    md5s = files.write_cifar_tree(tmp_path, "cifar10", n_per_batch=2)
+    transform = T.Compose([T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    ds = _with_md5s(datasets.CIFAR10, md5s)(tmp_path, train=True, transform=transform)
+    loader = ember.utils.data.DataLoader(ds, batch_size=4, shuffle=False, num_workers=2)
+    images, labels = next(iter(loader))
+    assert tuple(images.shape) == (4, 3, 32, 32) and str(labels.dtype) == "ember.int64"
+    expect = (ds.data[:4].transpose(0, 3, 1, 2) / 255.0 - 0.5) / 0.5
+    np.testing.assert_allclose(to_numpy(images), expect, atol=1e-6)
+    assert to_numpy(labels).tolist() == ds.targets[:4]
+    assert sum(len(y) for _, y in loader) == 10
