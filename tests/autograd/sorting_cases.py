@@ -323,6 +323,25 @@ for _how in ("sum", "prod", "mean", "amax", "amin"):
     for _inc in (True, False):
         TIE_CASES[f"scatter_reduce_{_how}_{_inc}"] = scatter_reduce_grads(_how, _inc)
 
+def _second_order(op):
+    """The gradient of ``op`` computed with create_graph=True, and its own gradient."""
+    def run(L):
+        x = L.tensor([[3., 1., 4.], [2., 5., 0.5]], requires_grad=True)
+        out = op(L, x)
+        vals = out[0] if isinstance(out, tuple) else out
+        (g,) = L.autograd.grad((vals * vals).sum(), x, create_graph=True)
+        g.sum().backward()
+        return g.detach(), x.grad  # the backward's own nodes are not torch's: values only
+    return run
+
+
+for _name, _op in {
+    "cummax": lambda L, x: L.cummax(x, 1), "sort": lambda L, x: x.sort(0),
+    "median": lambda L, x: x.median(), "trace_diag": lambda L, x: L.diag(x) * x.diagonal(1)[0],
+    "scatter_add": lambda L, x: L.zeros(2, 2).scatter_add(1, L.tensor([[1, 0, 1]] * 2), x),
+}.items():
+    TIE_CASES[f"second_order_{_name}"] = _second_order(_op)
+
 # every case by one name, as the golden file keys them
 ALL_CASES = {
     **{f"value/{k}": v for k, v in VALUE_CASES.items()},

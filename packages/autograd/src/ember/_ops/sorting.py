@@ -85,7 +85,8 @@ class _CumulativeBackward(Node):
             return (g,)
         from .scatter import scatter_add
 
-        return (scatter_add(g * 0, self.dim, idx, g),)
+        # the saved indices come back as an output of this node: use their data only
+        return (scatter_add(g * 0, self.dim, make(idx._data), g),)
 
 
 class CummaxBackward0(_CumulativeBackward):
