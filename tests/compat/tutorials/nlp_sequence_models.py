@@ -69,7 +69,7 @@ with torch.no_grad():
     print(tag_scores)
     first = loss_function(tag_scores, prepare_sequence(training_data[0][1], tag_to_ix))
 
-for epoch in range(60):
+for epoch in range(30):
     for sentence, tags in training_data:
         model.zero_grad()
         sentence_in = prepare_sequence(sentence, word_to_ix)
