@@ -83,7 +83,10 @@ VALUE_CASES = {
         for how in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)),
     "scatter_reduce_int_mean": lambda L: L.scatter_reduce(
         L.ones(3, 4, dtype=L.int64), 0, L.tensor(IDX), L.arange(8).view(2, 4) * 3, "mean"),
-    "scatter_inplace": lambda L: L.zeros(3, 4).scatter_(0, L.tensor(IDX), 2.0),
+    "scatter_inplace": lambda L: (L.zeros(3, 4).scatter_(0, L.tensor(IDX), 2.0),
+                                  L.ones(3, 4).scatter_reduce_(0, L.tensor(IDX),
+                                                               L.arange(1., 9.).view(2, 4),
+                                                               "prod", include_self=False)),
     "index_add": lambda L: (L.index_add(L.ones(3, 4), 0, L.tensor([0, 2]),
                                         L.arange(1., 9.).view(2, 4), alpha=2),
                             L.ones(3, 4).index_add_(1, L.tensor([3, 3]),
