@@ -17,6 +17,7 @@ from ember_tensor import _dtype as D
 
 from .autograd import grad_mode
 from .autograd.node import RemovableHandle, _HookDict, check_inplace
+from .autograd.views import check_view_inplace
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -74,7 +75,8 @@ class Tensor:
     __module__ = "ember"
     __slots__ = (
         "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_output_nr",
-        "_hooks", "_accumulator", "_retains_grad", "_inference", "__dict__", "__weakref__",
+        "_hooks", "_accumulator", "_retains_grad", "_inference", "_base", "_views",
+        "__dict__", "__weakref__",
     )
     # Rare, so not a slot: a class-level None the instance __dict__ shadows once registered.
     _post_accumulate_grad_hooks = None
@@ -99,6 +101,8 @@ class Tensor:
         self._accumulator = None
         self._retains_grad = False
         self._inference = _grad_state.inference
+        self._base = None  # the tensor this one is a differentiable view of (autograd.views)
+        self._views = None  # weak references to this tensor's live views
 
     @classmethod
     def _make(cls, array, requires_grad=False):
@@ -415,6 +419,7 @@ class Tensor:
     # ---- in-place helpers used by ops -----------------------------------------------------
     def _check_inplace(self):
         check_inplace(self)
+        check_view_inplace(self, grad_mode._state.grad_enabled)
         if self._inference and not grad_mode._state.inference:
             raise RuntimeError(
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You "

@@ -6,7 +6,7 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import elementwise as E
 
-from ..autograd import grad_mode
+from ..autograd import grad_mode, views
 from ..autograd.node import Node, record
 from ._common import data, is_t, make, write
 
@@ -38,6 +38,8 @@ def inplace(fn, name):
         self.grad_fn = r.grad_fn
         self._output_nr = r._output_nr
         self._requires_grad = r._requires_grad
+        if self._base is not None or self._views:
+            views.after_inplace(self, r.grad_fn)
         return self
 
     op.__name__ = op.__qualname__ = name + "_"
@@ -76,15 +78,43 @@ def _rebind_saved_output(r, self):
             s.version = self._version_counter[0]
 
 
-def fill_(self, value):
+class ZeroBackward0(Node):
+    """``zero_``/``fill_``: the old values are gone, so they get a zero gradient."""
+
+    def backward(self, g):
+        return (_zeros_like(g),)
+
+
+class FillBackward2(ZeroBackward0):  # fill_ with a Number
+    pass
+
+
+class FillBackward3(Node):  # fill_ with a 0-d Tensor: every element is that tensor
+    def backward(self, g):
+        return (_zeros_like(g) if self.needs_input_grad[0] else None,
+                g.sum() if self.needs_input_grad[1] else None)
+
+
+def _zeros_like(g):
+    return make(Array(np.zeros_like(g._data._np)))
+
+
+def fill_(self, value, _node=FillBackward2):
     self._check_inplace()
     E.fill_(self._data, data(value))
-    self._version_counter[0] += 1
+    if grad_mode._state.grad_enabled and (
+            self._requires_grad or is_t(value) and value._requires_grad):
+        if is_t(value):
+            record(FillBackward3, self, (self, value))
+        else:
+            record(_node, self, (self,))
+    else:
+        self._version_counter[0] += 1
     return self
 
 
 def zero_(self):
-    return fill_(self, 0)
+    return fill_(self, 0, ZeroBackward0)
 
 
 class CopyBackwards(Node):

@@ -343,14 +343,19 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     outs = (outputs,) if single else outputs
     result = []
     counter = view_of._version_counter if view_of is not None else None
+    register = counter is not None and _grad_state.grad_enabled
+    modified = None
     for i, out in enumerate(outs):
         if isinstance(out, Tensor):  # in-place: the tensor keeps its identity
             t = out
             t._version_counter[0] += 1
+            modified = t
         else:
             t = _wrap(out)
             if counter is not None:
                 t._version_counter = counter
+                if register:
+                    views.register_view(t, view_of, not single)
         if node is not None and t._data._np.dtype.kind == "f" and not (
             non_differentiable and any(out is nd for nd in non_differentiable)
         ):
@@ -362,6 +367,9 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
         node._out_meta = tuple([(t._data._np.shape, t._data._np.dtype) for t in result])
         if save:
             node._saved = tuple([_save(s, outs, result, Tensor) for s in save])
+        if modified is not None and (modified._base is not None or modified._views):
+            target = next((k for k, x in enumerate(inputs) if x is modified), 0)
+            views.after_inplace(modified, node, target)
     return result[0] if single else tuple(result)
 
 
@@ -423,3 +431,7 @@ def _save(s, outs, result, Tensor):
             return SavedTensor(None, output_nr=i, data=t._data, counter=t._version_counter)
     # a helper Array that is neither input nor output: keep it as is
     return SavedTensor(Tensor._make(s))
+
+
+# The view + in-place rules build on Node and are called from record: imported last.
+from . import views  # noqa: E402
