@@ -52,11 +52,23 @@ class PackedSequence(_PackedBase):
     def cpu(self, *args, **kwargs):
         return self
 
+    def cuda(self, *args, **kwargs):
+        return self._with_data(self.data.cuda(*args, **kwargs))  # raises as torch's CPU build
+
     def double(self):
         return self.to(dtype=float64)
 
     def float(self):
         return self.to(dtype=float32)
+
+    def half(self):
+        return self._with_data(self.data.half())
+
+    def long(self):
+        return self._with_data(self.data.long())
+
+    def int(self):
+        return self._with_data(self.data.int())
 
     def detach(self):
         return self._with_data(self.data.detach())
