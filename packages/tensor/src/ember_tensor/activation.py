@@ -49,3 +49,45 @@ def leaky_relu_backward(grad, x, negative_slope):
 
 def gelu_backward(grad, x, approximate="none"):
     return _binary("gelu_backward", grad, x, params=(_gelu_mode(approximate),))
+
+
+# ---- MobileNetV3's hard activations, EfficientNet's SiLU, ReLU6's hardtanh ----------------
+def _float_only(a, kernel):
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[a.dtype]}'")
+
+
+def hardswish(a, out=None):
+    """``x * relu6(x + 3) / 6``."""
+    _float_only(a, "hardswish_cpu")
+    return _unary("hardswish", a, out=out)
+
+
+def hardsigmoid(a, out=None):
+    """``relu6(x + 3) / 6``."""
+    _float_only(a, "hardsigmoid_cpu")
+    return _unary("hardsigmoid", a, out=out)
+
+
+def silu(a, out=None):
+    """``x * sigmoid(x)``, computed as torch's ``x / (1 + exp(-x))``."""
+    _float_only(a, "silu_cpu")
+    return _unary("silu", a, out=out)
+
+
+def hardswish_backward(grad, x):
+    return _binary("hardswish_backward", grad, x)
+
+
+def hardsigmoid_backward(grad, x):
+    return _binary("hardsigmoid_backward", grad, x)
+
+
+def silu_backward(grad, x):
+    return _binary("silu_backward", grad, x)
+
+
+def hardtanh_backward(grad, x, min_val, max_val):
+    """``grad`` where ``min_val < x < max_val``, else 0 (``x`` may be hardtanh's output)."""
+    return _binary("hardtanh_backward", grad, x,
+                   params=(builtins.float(min_val), builtins.float(max_val)))

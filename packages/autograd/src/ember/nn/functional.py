@@ -12,6 +12,8 @@ import ember
 
 from .._ops import nn as _nn
 from .._ops import nn_pointwise as _pw
+from .._ops import nn_activation as _act
+from .._ops import nn_pool as _pool
 from .._tensor import Tensor
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "pad", "one_hot", "flatten", "silu", "hardtanh", "relu6", "binary_cross_entropy",
     "smooth_l1_loss", "huber_loss", "elu", "elu_", "softplus", "normalize",
+    "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "hardswish", "hardsigmoid",
+    "relu6_", "hardtanh_", "silu_",
 ]
 
 
@@ -95,16 +99,39 @@ def tanh(input):
     return input.tanh()
 
 
-def silu(input, inplace=False):
-    return input * input.sigmoid()
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _act.silu(input, inplace)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return input.clamp(min_val, max_val)
+def silu_(input: Tensor) -> Tensor:
+    return _act.silu(input, True)
 
 
-def relu6(input, inplace=False):
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _act.hardtanh(input, min_val, max_val, inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def relu6_(input: Tensor) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, True)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _act.hardswish(input, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    return _act.hardsigmoid(input, inplace)
 
 
 def _softmax_dim(ndim):
@@ -155,6 +182,15 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def adaptive_avg_pool2d(input, output_size):
     return _nn.adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    return _pool.adaptive_max_pool2d(input, output_size)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    out, idx = _pool.adaptive_max_pool2d(input, output_size)
+    return (out, idx) if return_indices else out
 
 
 # ---- normalisation -----------------------------------------------------------------------

@@ -31,6 +31,7 @@ CTYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": 
           "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
 
 ONE = (("one", "1"),)
+HARD = (("zero", "0"), ("half", "0.5"), ("three", "3"), ("six", "6"), ("sixth", "1.0 / 6.0"))
 # torch's two-sided lerp: exact at both ends (w = 0 gives a, w = 1 gives b)
 LERP = {"consts": ONE + (("half", "0.5"),),
         "expr": {f"float{bits}": f"a + w * (b - a) if {fabs}(w) < half else b - (b - a) * (one - w)"
@@ -88,6 +89,18 @@ BINARY = (
      "expr": "g * (one - y * y)"},
     # prm[0]: 0 exact, 1 tanh approximation
     {"name": "gelu_backward", "dtypes": REAL, "args": ("g", "x"), "snippet": "gelu_backward"},
+    # MobileNetV3's hard activations, EfficientNet's SiLU: torch's piecewise rules with its
+    # boundaries (0 at x = -3, g at x = 3) and NaNs (hardswish's NaN stays NaN, the masks' 0)
+    {"name": "hardswish_backward", "dtypes": REAL, "args": ("g", "x"), "consts": HARD,
+     "expr": "zero if x <= -three else (g if x >= three else g * (x / three + half))"},
+    {"name": "hardsigmoid_backward", "dtypes": REAL, "args": ("g", "x"), "consts": HARD,
+     "expr": "g * sixth if (x > -three and x < three) else zero"},
+    {"name": "silu_backward", "dtypes": REAL, "args": ("g", "x"), "consts": ONE,
+     "expr": {f"float{b}": f"g / (one + {e}(-x)) * (one + x * (one - one / (one + {e}(-x))))"
+              for b, e in (("32", "ember_fast_expf"), ("64", "exp"))}},
+    # prm = (min, max): the gradient passes strictly inside the bounds only (not NaN), as torch's
+    {"name": "hardtanh_backward", "dtypes": REAL, "args": ("g", "x"), "params": ("lo", "hi"),
+     "consts": (("zero", "0"),), "expr": "g if (x > lo and x < hi) else zero"},
 )
 
 UNARY = (
@@ -138,6 +151,13 @@ UNARY = (
      "expr": "a if a > 0 else a * slope"},
     # prm[0]: 0 exact (x * Phi(x)), 1 tanh approximation; one loop per mode so each vectorises
     {"name": "gelu", "dtypes": REAL, "snippet": "gelu"},
+    # x * relu6(x + 3) / 6 and relu6(x + 3) / 6 in torch's order of operations; NaN stays NaN
+    {"name": "hardswish", "dtypes": REAL, "consts": HARD,
+     "expr": "a * (zero if a + three < zero else (six if a + three > six else a + three)) / six"},
+    {"name": "hardsigmoid", "dtypes": REAL, "consts": HARD,
+     "expr": "(zero if a + three < zero else (six if a + three > six else a + three)) / six"},
+    {"name": "silu", "dtypes": REAL, "consts": ONE,
+     "expr": {"float32": "a / (one + ember_fast_expf(-a))", "float64": "a / (one + exp(-a))"}},
     {"name": "isnan", "dtypes": REAL, "out": "uint8", "expr": "a != a"},
     {"name": "isinf", "dtypes": REAL, "out": "uint8", "expr": "isinf(a) != 0"},
     {"name": "isfinite", "dtypes": REAL, "out": "uint8", "expr": "(a == a) and not isinf(a)"},

@@ -282,6 +282,22 @@ cdef void _adaptive_avg_back(const real* go, real* gx, Py_ssize_t planes, Py_ssi
                         plane[ih * W + iw] += g
 
 
+cdef void _adaptive_max(const real* x, real* out, int64_t* idx, Py_ssize_t planes,
+                        Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                        int nt) noexcept nogil:
+    # torch's adaptive windows, each scanned as a max-pool window of unit stride/dilation
+    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, o
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        for oh in range(OH):
+            h0 = _start(oh, H, OH)
+            h1 = _end(oh, H, OH)
+            for ow in range(OW):
+                w0 = _start(ow, W, OW)
+                w1 = _end(ow, W, OW)
+                o = (p * OH + oh) * OW + ow
+                _max_window(x + p * H * W, out + o, idx + o, W, h0, h1, 1, w0, w1, 1)
+
+
 # ---- checked entry points ---------------------------------------------------------------
 
 def _planes(a, name):
@@ -297,6 +313,15 @@ def _same_float(*arrays):
     return dt == np.float32
 
 
+def _with_indices(x, out, idx, op):
+    """The input's (planes, H, W), once output and int64 indices are checked to match it."""
+    P, H, W = _planes(x, "input")
+    P2, _OH, _OW = _planes(out, "output")
+    if P2 != P or idx.shape != out.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
+        raise RuntimeError(f"{op}: output/indices do not match the input")
+    return P, H, W
+
+
 def _geometry_ok(args):
     kh, kw, sh, sw, ph, pw, dh, dw = args
     if min(kh, kw, sh, sw, dh, dw) <= 0 or min(ph, pw) < 0:
@@ -305,10 +330,7 @@ def _geometry_ok(args):
 
 def max_pool2d(x, out, idx, args):
     """``args`` = (kh, kw, sh, sw, ph, pw, dh, dw). Fills ``out`` and ``idx`` (int64)."""
-    P, H, W = _planes(x, "input")
-    P2, _OH, _OW = _planes(out, "output")
-    if P2 != P or idx.shape != out.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
-        raise RuntimeError("max_pool2d: output/indices do not match the input")
+    P, H, W = _with_indices(x, out, idx, "max_pool2d")
     _geometry_ok(args)
     kh, kw, sh, sw, ph, pw, dh, dw = args
     if out.size == 0:
@@ -459,3 +481,23 @@ cdef _aapb(real[:, :, ::1] go, real[:, :, ::1] gx, int nt):
     with nogil:
         _adaptive_avg_back(&go[0, 0, 0], &gx[0, 0, 0], gx.shape[0], gx.shape[1], gx.shape[2],
                            go.shape[1], go.shape[2], nt)
+
+
+def adaptive_max_pool2d(x, out, idx):
+    """torch's adaptive windows; fills ``out`` and ``idx`` (int64 ``h*W + w`` per plane)."""
+    P, H, W = _with_indices(x, out, idx, "adaptive_max_pool2d")
+    if out.size == 0:
+        return
+    if H == 0 or W == 0:
+        raise RuntimeError("adaptive_max_pool2d: empty input plane")
+    nt = _threads(P, x.size + out.size)
+    if _same_float(x, out):
+        _amp[float](x, out, idx, nt)
+    else:
+        _amp[double](x, out, idx, nt)
+
+
+cdef _amp(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx, int nt):
+    with nogil:
+        _adaptive_max(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], x.shape[1],
+                      x.shape[2], out.shape[1], out.shape[2], nt)

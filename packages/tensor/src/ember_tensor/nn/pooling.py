@@ -178,16 +178,20 @@ def _adaptive_size(xa, output_size):
         raise RuntimeError(
             "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
             f"but received {{{oh}, {ow}}}")
+    _check_adaptive_input(xa, "adaptive_avg_pool2d", "")
+    return oh, ow
+
+
+def _check_adaptive_input(xa, op, colon):
+    """torch's words for an adaptive pool's input (``colon``: max pooling says "got: [..]")."""
     if xa.ndim not in (3, 4):
         raise RuntimeError(
-            f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {size_str(xa.shape)}")
+            f"{op}(): Expected 3D or 4D tensor, but got{colon} {size_str(xa.shape)}")
     for d in range(xa.ndim - 3, xa.ndim):
         if xa.shape[d] == 0:
             raise RuntimeError(
-                "adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch "
-                f"dimensions, but input has sizes {size_str(xa.shape)} with dimension {d} "
-                "being empty")
-    return oh, ow
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {size_str(xa.shape)} with dimension {d} being empty")
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -211,3 +215,38 @@ def adaptive_avg_pool2d_backward(grad_out, x):
     if gx.size and go.size:
         _k.adaptive_avg_pool2d_backward(_as_planes(go), gx.reshape((-1,) + gx.shape[-2:]))
     return wrap(gx)
+
+
+# ---- adaptive max pooling ---------------------------------------------------------------
+
+def _adaptive_max_size(xa, output_size):
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise RuntimeError(
+                "adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+        oh, ow = output_size
+    else:
+        oh = ow = output_size
+    _check_adaptive_input(xa, "adaptive_max_pool2d", ":")
+    oh = xa.shape[-2] if oh is None else operator.index(oh)
+    ow = xa.shape[-1] if ow is None else operator.index(ow)
+    if oh < 0 or ow < 0:
+        shape = xa.shape[:-2] + (oh, ow)
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(oh, ow)}: {size_str(shape)}")
+    return oh, ow
+
+
+def adaptive_max_pool2d(x, output_size):
+    """``(out, indices)`` over torch's adaptive windows (start ``floor(i*H/OH)``, end
+    ``ceil((i+1)*H/OH)``); indices are int64 ``h*W + w`` within each plane, as max_pool2d's,
+    so ``max_pool2d_backward`` scatters the gradient."""
+    xa = nd(x)
+    OH, OW = _adaptive_max_size(xa, output_size)
+    _float_only(xa, "adaptive_max_pool2d")
+    shape = xa.shape[:-2] + (OH, OW)
+    out = np.empty(shape, xa.dtype)
+    idx = np.empty(shape, np.int64)
+    if out.size:
+        _k.adaptive_max_pool2d(_as_planes(xa), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW))
+    return wrap(out), wrap(idx)

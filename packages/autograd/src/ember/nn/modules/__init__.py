@@ -1,7 +1,7 @@
 """Every layer class, importable as ``ember.nn.<Name>``."""
 from .activation import (
-    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus,
-    Tanh,
+    ELU, GELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, SiLU,
+    Sigmoid, Softmax, Softplus, Tanh,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
@@ -15,7 +15,7 @@ from .loss import (
 )
 from .module import Module
 from .normalization import LayerNorm
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
@@ -26,6 +26,6 @@ __all__ = [
     "Softmax", "LogSoftmax", "SiLU", "ReLU6", "Hardtanh", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
     "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss", "SmoothL1Loss", "HuberLoss",
-    "ELU", "Softplus", "SyncBatchNorm",
+    "ELU", "Softplus", "SyncBatchNorm", "AdaptiveMaxPool2d", "Hardswish", "Hardsigmoid",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]

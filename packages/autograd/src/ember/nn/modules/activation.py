@@ -1,11 +1,12 @@
 """Activation modules: ``ReLU``, ``LeakyReLU``, ``GELU``, ``Sigmoid``, ``Tanh``, ``Softmax``,
-``LogSoftmax``."""
+``LogSoftmax``, ``SiLU``, ``ReLU6``, ``Hardtanh``, ``Hardswish``, ``Hardsigmoid``, ``ELU``,
+``Softplus``."""
 from ..._tensor import Tensor
 from .. import functional as F
 from .module import Module
 
 __all__ = ["ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "SiLU",
-           "ReLU6", "Hardtanh", "ELU", "Softplus"]
+           "ReLU6", "Hardtanh", "ELU", "Softplus", "Hardswish", "Hardsigmoid"]
 
 
 class ReLU(Module):
@@ -134,3 +135,21 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardswish(Module):
+    """``x * relu6(x + 3) / 6`` (MobileNetV3). torch prints it without ``inplace``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input, self.inplace)
+
+
+class Hardsigmoid(Hardswish):
+    """``relu6(x + 3) / 6`` (MobileNetV3's squeeze-excitation gate)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input, self.inplace)
