@@ -241,29 +241,39 @@ def _fma(a, b, c):
 def _grid_sample(img, grid, mode):
     """torch's grid_sample (zeros padding, align_corners=False) of (N, C, H, W) at grid
     (oh, ow, 2) shared by the whole batch, with torch's CPU kernel's arithmetic."""
-    h, w = img.shape[-2:]
+    n, c, h, w = img.shape
+    oh, ow = grid.shape[:2]
     dt = img.dtype.type
-    gx, gy = grid[..., 0], grid[..., 1]
+    gx, gy = grid[..., 0].reshape(-1), grid[..., 1].reshape(-1)
     # unnormalise [-1, 1] to pixel coordinates: (g + 1) * size / 2 - 0.5
     ix = _fma(gx + dt(1), dt(w / 2), dt(-0.5))
     iy = _fma(gy + dt(1), dt(h / 2), dt(-0.5))
+    # planes as rows with a zero appended: taps outside the image read that zero; float32
+    # values are held in float64, where their products with float32 weights are exact
+    wide = np.float64 if img.dtype == np.float32 else img.dtype
+    flat = np.zeros((n * c, h * w + 1), dtype=img.dtype)
+    flat[:, :-1] = img.reshape(n * c, h * w)
 
     def tap(yy, xx):
         inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
-        vals = img[..., np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]
-        return vals * inside
+        return np.take(flat, np.where(inside, yy * w + xx, h * w), axis=1)
 
     if mode == "nearest":
-        return tap(np.rint(iy).astype(np.int64), np.rint(ix).astype(np.int64))
+        out = tap(np.rint(iy).astype(np.int64), np.rint(ix).astype(np.int64))
+        return out.astype(img.dtype).reshape(n, c, oh, ow)
     x0f, y0f = np.floor(ix), np.floor(iy)
     x0, y0 = x0f.astype(np.int64), y0f.astype(np.int64)
     # distances to the west/north neighbours and their complements give the corner weights
     dw, dn = ix - x0f, iy - y0f
     de, ds = dt(1) - dw, dt(1) - dn
-    out = tap(y0, x0) * (ds * de)
-    out = _fma(tap(y0, x0 + 1), ds * dw, out)
-    out = _fma(tap(y0 + 1, x0), dn * de, out)
-    return _fma(tap(y0 + 1, x0 + 1), dn * dw, out).astype(img.dtype, copy=False)
+    weights = [(ds * de).astype(wide), (ds * dw).astype(wide), (dn * de).astype(wide),
+               (dn * dw).astype(wide)]
+    taps = [tap(y0, x0), tap(y0, x0 + 1), tap(y0 + 1, x0), tap(y0 + 1, x0 + 1)]
+    # nw * w_nw, then each further corner added with one rounding (torch's fused adds)
+    out = (taps[0].astype(wide) * weights[0]).astype(img.dtype)
+    for value, weight in zip(taps[1:], weights[1:]):
+        out = (value.astype(wide) * weight + out).astype(img.dtype)
+    return out.reshape(n, c, oh, ow)
 
 
 def _apply_grid(arr, grid, mode, fill, v2=False):
