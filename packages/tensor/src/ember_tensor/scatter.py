@@ -192,18 +192,25 @@ def _source_slices(a, d, idx, source, name):
     return _moved(s, d)
 
 
+def _shape_mismatch(a, source):
+    return ("source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(a._np.shape)} source.shape = "
+            f"{list(source._np.shape)}")
+
+
 def index_add(a: Array, dim: int, index: Array, source: Array, alpha=1) -> Array:
     d, idx = _index_args(a, dim, index, "index_add_")
+    if a._np.ndim != source._np.ndim:
+        raise RuntimeError(_shape_mismatch(a, source))
+    if a._np.ndim == 0 and idx.size != 1:  # torch asks a 0-d source for its size(0)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     src = _source_slices(a, d, idx, source, "index_add_")
     out = a._np.copy()
     if alpha != 1:
         src = (src * alpha).astype(out.dtype, copy=False)
     dst = _moved(out, d)
     if dst.shape[1:] != src.shape[1:]:
-        raise RuntimeError(
-            "source tensor shape must match self tensor shape, excluding the specified "
-            f"dimension. Got self.shape = {list(a._np.shape)} source.shape = "
-            f"{list(source._np.shape)}")
+        raise RuntimeError(_shape_mismatch(a, source))
     if dst[0:1].size >= 64:
         # wide slices: one vectorised add per index, in index order as torch adds them
         for i, j in enumerate(idx):
