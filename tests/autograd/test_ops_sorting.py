@@ -34,6 +34,23 @@ def test_stable_with_positional_dim_is_refused_as_torch():
         ember.sort(ember.tensor([3., 1.]), 0, descending=True, stable=True)
 
 
+def test_return_types_are_torchs_named_tuples():
+    """One class per op in ember.return_types (as torch.return_types): fields, isinstance,
+    unpacking, pickling; max/min share them."""
+    import pickle
+
+    r = ember.topk(ember.tensor([1., 3., 2.]), 2)
+    assert isinstance(r, ember.return_types.topk) and isinstance(r, tuple)
+    values, indices = r
+    assert values is r.values is r[0] and indices is r.indices is r[1]
+    assert r._fields == ("values", "indices")
+    back = pickle.loads(pickle.dumps(r))
+    assert type(back) is ember.return_types.topk and back.indices.tolist() == [1, 2]
+    assert type(ember.tensor([[1., 2.]]).max(1)).__name__ == "max"
+    with pytest.raises(TypeError, match=r"takes a 2-sequence \(3-sequence given\)"):
+        ember.return_types.sort((1, 2, 3))
+
+
 def test_scatter_reduce_keyword_warns():
     with pytest.warns(UserWarning, match="The reduce argument of torch.scatter with Tensor src"):
         ember.zeros(3).scatter(0, ember.tensor([0, 0]), ember.ones(2), reduce="add")

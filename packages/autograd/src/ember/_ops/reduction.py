@@ -12,6 +12,7 @@ from ember_tensor import elementwise as E
 from ember_tensor import reduction as R
 from ember_tensor._array import _wrap_dim
 
+from .. import return_types
 from ..autograd.node import Node, record
 from ._common import is_t, make, require_tensor
 
@@ -218,28 +219,6 @@ class MinBackward0(_ExtremumDim):
     pass
 
 
-class _ReturnTypes(tuple):
-    """``torch.return_types.max``-like: a pair with ``.values``/``.indices``."""
-
-    _name = "max"
-
-    def __new__(cls, values, indices, name):
-        self = super().__new__(cls, (values, indices))
-        self._name = name
-        return self
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
-
-    def __repr__(self):
-        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})")
-
-
 def _extremum(input, dim, keepdim, name, node_all, node_dim, other=None):
     if other is not None or is_t(dim):  # max(a, b): the elementwise form
         from .selection import maximum, minimum
@@ -256,7 +235,7 @@ def _extremum(input, dim, keepdim, name, node_all, node_dim, other=None):
     vals, idx = kernel(input._data, d, keepdim)
     out_v, out_i = record(node_dim, (vals, idx), (input,), non_differentiable=(idx,),
                           save=(idx,), shape=shape, dim=d, keepdim=keepdim)
-    return _ReturnTypes(out_v, out_i, name)
+    return getattr(return_types, name)(out_v, out_i)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):

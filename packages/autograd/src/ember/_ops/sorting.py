@@ -16,10 +16,10 @@ from ember_tensor import Array
 from ember_tensor import _dtype as D
 from ember_tensor import sorting as S
 
+from .. import return_types
 from ..autograd.node import Node, record
 from ._common import make, out_, require_tensor, write
 from .indexing import _scatter_grad
-from .reduction import _ReturnTypes
 
 _NOT_GIVEN = object()
 
@@ -102,7 +102,7 @@ def _picked(node, name, input, kernel_out, dim, keepdim):
     vals, idx = kernel_out
     out_v, out_i = record(node, (vals, idx), (input,), non_differentiable=(idx,), save=(idx,),
                           shape=tuple(input.shape), dim=dim, keepdim=keepdim)
-    return _ReturnTypes(out_v, out_i, name)
+    return getattr(return_types, name)(out_v, out_i)
 
 
 def _dim(input, dim):
@@ -166,7 +166,7 @@ def _out_pair(res, out):
             dst._data = Array(np.empty(src._data._np.shape, dtype=dst._data._np.dtype))
         write(dst, src)
         dst._version_counter[0] += 1
-    return _ReturnTypes(values, indices, res._name + "_out")
+    return getattr(return_types, type(res).__name__ + "_out")(values, indices)
 
 
 _C_NAMES = {"int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -236,7 +236,7 @@ def _cumulative(kernel, node, name, input, dim, out):
     vals, idx = kernel(input._data, d)
     out_v, out_i = record(node, (vals, idx), (input,), non_differentiable=(idx,),
                           save=(input, idx), dim=d)
-    return _out_pair(_ReturnTypes(out_v, out_i, name), out)
+    return _out_pair(getattr(return_types, name)(out_v, out_i), out)
 
 
 def cummax(input, dim: int, *, out=None):
