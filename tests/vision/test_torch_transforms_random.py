@@ -183,3 +183,36 @@ def test_augmentation_spaces_are_torchvisions(torchvision, cls):
     for name in a:
         np.testing.assert_array_equal(np.asarray(a[name][0]), b[name][0].numpy())
         assert a[name][1] == b[name][1]
+
+
+@pytest.mark.parametrize("name", ["RandomResizedCrop", "RandomAffine", "RandomPerspective",
+                                  "RandomErasing", "ColorJitter"])
+def test_parameters_follow_torchvisions_distribution(torchvision, name):
+    """Ember's own generator (not torch's): the drawn parameters have torchvision's
+    distribution (quantiles of each parameter agree within sampling noise)."""
+    T = torchvision.transforms
+    img_t, img_e = torch.zeros(3, 40, 60), ember.zeros(3, 40, 60)
+    draws = {
+        "RandomResizedCrop": lambda M, img: M.RandomResizedCrop.get_params(
+            img, (0.08, 1.0), (3 / 4, 4 / 3)),
+        "RandomAffine": lambda M, img: (lambda p: (p[0], *p[1], p[2], *p[3]))(
+            M.RandomAffine.get_params([-30, 30], [0.2, 0.1], [0.7, 1.3], [-10, 10, -5, 5],
+                                      [60, 40])),
+        "RandomPerspective": lambda M, img: sum(
+            M.RandomPerspective.get_params(60, 40, 0.5)[1], []),
+        "RandomErasing": lambda M, img: M.RandomErasing.get_params(
+            img, (0.02, 0.33), (0.3, 3.3), [0.0])[:4],
+        "ColorJitter": lambda M, img: (lambda p: (*[int(i) for i in p[0]], *p[1:]))(
+            M.ColorJitter.get_params((0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.1, 0.1))),
+    }[name]
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    theirs = np.array([draws(T, img_t) for _ in range(3000)], dtype=np.float64)
+    ours = np.array([draws(ET, img_e) for _ in range(3000)], dtype=np.float64)
+    qs = [0.1, 0.25, 0.5, 0.75, 0.9]
+    spread = theirs.std(axis=0) + 1e-9
+    for col in range(theirs.shape[1]):
+        a, b = np.quantile(ours[:, col], qs), np.quantile(theirs[:, col], qs)
+        integral = np.all(theirs[:, col] == np.round(theirs[:, col]))
+        assert np.all(np.abs(a - b) <= 0.1 * spread[col] + (1.01 if integral else 0)), (
+            col, a, b)
