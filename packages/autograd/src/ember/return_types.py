@@ -17,9 +17,8 @@ class _StructSeq(tuple):
     _fields: tuple = ()
 
     def __new__(cls, *items):
-        if len(items) == 1 and isinstance(items[0], (tuple, list)) and len(
-                items[0]) == len(cls._fields):
-            items = tuple(items[0])  # torch's structseqs take one sequence too
+        if len(items) == 1 and isinstance(items[0], (tuple, list)):
+            items = tuple(items[0])  # torch's structseqs are built from one sequence
         if len(items) != len(cls._fields):
             raise TypeError(f"torch.return_types.{cls.__name__}() takes a {len(cls._fields)}-"
                             f"sequence ({len(items)}-sequence given)")
