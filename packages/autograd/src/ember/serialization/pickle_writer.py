@@ -2,13 +2,17 @@
 
 Only the types a checkpoint holds are encoded (containers, scalars, strings, bytes, tensors,
 Parameters, dtypes, Size); anything else raises TypeError naming its type, so ``ember.save``
-never pickles arbitrary objects (and never writes a file ``torch.load(weights_only=True)``
-would refuse). Tensors become ``torch._utils._rebuild_tensor_v2`` calls on persistent storage
+of a state_dict never pickles arbitrary objects (and never writes a file
+``torch.load(weights_only=True)`` would refuse). A whole model (``ember.save(model)``) is the
+exception, as in torch: its class and what its attributes hold are pickled by reference. Tensors become ``torch._utils._rebuild_tensor_v2`` calls on persistent storage
 ids; views of one buffer share one storage record.
 """
 import collections
 import copyreg
+import pickle
 import struct
+import sys
+import types
 
 import numpy as np
 
@@ -76,6 +80,7 @@ class PickleWriter:
         self.keep = []        # objects whose id is in memo stay alive while we write
         self.storages = {}    # id(root ndarray) -> StorageRecord
         self.in_progress = set()
+        self.module_depth = 0  # > 0 while writing a whole model's state
 
     # ---- public --------------------------------------------------------------------------
     def dump(self, obj):
@@ -147,6 +152,11 @@ class PickleWriter:
             self.save_tensor(obj)
         elif _is_module(obj):
             self.save_module(obj)
+        elif self.module_depth:  # inside a whole model: what torch's pickler would write
+            if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+                self.save_reference(obj)
+            else:
+                self.save_reduced(obj)
         else:
             raise TypeError(
                 f"ember.save cannot serialize an object of type {t.__module__}.{t.__qualname__}; "
@@ -302,19 +312,50 @@ class PickleWriter:
 
     def save_module(self, obj):
         """A whole model, pickled as torch pickles one: its class by name, then its
-        ``__dict__`` (parameters, buffers, submodules, settings) through BUILD. Loading it
-        back needs ``load(weights_only=False)``, which imports the class."""
+        ``__dict__`` (parameters, buffers, submodules, settings) through BUILD. Inside it,
+        classes and functions go by reference (ResNet keeps ``_norm_layer = BatchNorm2d``)
+        and other objects by their ``__reduce_ex__(2)``, as pickle does. Loading it back
+        needs ``load(weights_only=False)``, which imports them."""
+        self.module_depth += 1
+        try:
+            self.save_reduced(obj)
+        finally:
+            self.module_depth -= 1
+
+    def save_reference(self, obj):
+        """A class or function, by module and qualified name (pickle's GLOBAL)."""
+        module, name = getattr(obj, "__module__", None), obj.__qualname__
+        if "<locals>" in name:
+            raise AttributeError(f"Can't pickle local object {name!r}")
+        found = sys.modules.get(module) if module else None
+        for part in name.split("."):
+            found = getattr(found, part, None)
+        if found is not obj:
+            raise pickle.PicklingError(f"Can't pickle {obj!r}: it's not found as {module}.{name}")
+        self.global_(module, name)
+
+    def save_reduced(self, obj):
+        """Any other object inside a model, the way pickle's protocol 2 writes it."""
         if self.get(id(obj)):
             return
         reduced = obj.__reduce_ex__(2)
-        if reduced[0] is not copyreg.__newobj__ or len(reduced[1]) != 1:
-            raise TypeError(f"ember.save cannot pickle the module {type(obj).__qualname__}: "
-                            "it customises __reduce__")
-        cls = reduced[1][0]
-        self.global_(cls.__module__, cls.__qualname__)
-        self.out += b")\x81"  # NEWOBJ with no arguments
+        if isinstance(reduced, str):  # a module-level singleton, named
+            self.save_reference(obj)
+            return
+        func, args, state, items, pairs = (tuple(reduced) + (None,) * 5)[:5]
+        if func is copyreg.__newobj__:
+            self.save(args[0])
+            self.save_tuple(tuple(args[1:]))
+            self.out += b"\x81"  # NEWOBJ
+        else:
+            self.save(func)
+            self.save_tuple(tuple(args))
+            self.out += b"R"  # REDUCE
         self.put(id(obj), obj)
-        state = reduced[2] if len(reduced) > 2 else None
+        if items is not None:
+            self._batched(items, b"a", b"e", self.save)
+        if pairs is not None:
+            self._batched(pairs, b"s", b"u", self._save_pair)
         if state is not None:
             self.save(state)
             self.out += b"b"  # BUILD
