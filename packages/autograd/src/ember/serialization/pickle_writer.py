@@ -4,8 +4,9 @@ Only the types a checkpoint holds are encoded (containers, scalars, strings, byt
 Parameters, dtypes, Size); anything else raises TypeError naming its type, so ``ember.save``
 of a state_dict never pickles arbitrary objects (and never writes a file
 ``torch.load(weights_only=True)`` would refuse). A whole model (``ember.save(model)``) is the
-exception, as in torch: its class and what its attributes hold are pickled by reference. Tensors become ``torch._utils._rebuild_tensor_v2`` calls on persistent storage
-ids; views of one buffer share one storage record.
+exception, as in torch: its class and what its attributes hold are pickled by reference.
+Tensors become ``torch._utils._rebuild_tensor_v2`` calls on persistent storage ids; views of
+one buffer share one storage record.
 """
 import collections
 import copyreg
