@@ -107,9 +107,9 @@ def _level_variants(base_exts, build_dir):
     return variants
 
 
-# Modules whose float32 exp/tanh/sigmoid/erf are branch-free C (fast_math.h, softmax's own
-# exp): special cases are selects. Under AVX2 gcc turns those selects into vector blends
-# only with -fno-trapping-math; otherwise it assumes a comparison may trap, keeps a branch,
+# Modules whose float32 exp/tanh/sigmoid/erf are branch-free C (simd.h): special cases
+# are selects. Under AVX2 gcc turns those selects into vector blends only with
+# -fno-trapping-math; otherwise it assumes a comparison may trap, keeps a branch,
 # and the loop runs scalar (exp over 1M float32: 1.7 ms instead of 0.35; softmax 1000x1000
 # 1.66 -> 0.48 ms). Results are unchanged: only floating-point exception flags, which Ember
 # never reads, may differ. Not for every module: in pool.pyx it makes gcc vectorise the

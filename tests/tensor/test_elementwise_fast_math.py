@@ -1,5 +1,5 @@
 """float32 exp/sigmoid/tanh (and what is built on them) run on the vectorisable polynomials of
-_kernels/fast_math.h instead of libm: hold them to a few ulp of float64 NumPy, at every special
+_kernels/simd.h instead of libm: hold them to a few ulp of float64 NumPy, at every special
 value, and on every loop path (tails shorter than a vector, threaded chunks, strided views,
 in place). relu and threshold_backward follow torch's masks at NaN and -0.0."""
 import numpy as np

@@ -9,13 +9,12 @@ from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memcpy
 
-from .parallel cimport omp_get_max_threads
-from .types cimport real
+from .parallel cimport threads_for
+from .types cimport for_dtype, real
 
 import numpy as np
 
 cdef enum:
-    PARALLEL_MIN_WORK = 32768
     # narrowest column slice a thread takes: two threads never write one cache line
     MIN_COLS = 16
 
@@ -31,7 +30,8 @@ cdef bint indices_in_range(const index_t* idx, Py_ssize_t n, Py_ssize_t num) noe
 cdef _gather(const unsigned char[:, ::1] table, const index_t[::1] idx,
              unsigned char[:, ::1] out):
     cdef Py_ssize_t k, n = idx.shape[0], row = table.shape[1]
-    cdef int nt = omp_get_max_threads() if n * row >= 4 * PARALLEL_MIN_WORK else 1
+    # row is in bytes: a float32 row is read and written as row / 4 elements each
+    cdef int nt = threads_for(n * row // 2, n)
     with nogil:
         for k in prange(n, schedule="static", num_threads=nt):
             memcpy(&out[k, 0], &table[idx[k], 0], row)
@@ -40,12 +40,12 @@ cdef _gather(const unsigned char[:, ::1] table, const index_t[::1] idx,
 cdef _scatter_add(const real[:, ::1] go, const index_t[::1] idx, real[:, ::1] gw,
                   int64_t padding_idx):
     cdef Py_ssize_t n = idx.shape[0], D = gw.shape[1], k, j, b, lo, hi, width
-    cdef Py_ssize_t chunks = 1
+    # threads split the columns: no two add into one element, and no slice is so narrow
+    # that two threads write one cache line
+    cdef Py_ssize_t chunks = threads_for(2 * n * D, max(D // MIN_COLS, 1))
     cdef index_t r
     cdef const real* src
     cdef real* dst
-    if n * D >= PARALLEL_MIN_WORK:
-        chunks = min(<Py_ssize_t>omp_get_max_threads(), max(D // MIN_COLS, 1))
     width = (D + chunks - 1) // chunks
     with nogil:
         for b in prange(chunks, schedule="static", num_threads=chunks):
@@ -100,10 +100,7 @@ def gather(table, idx, out):
     row_bytes = table.shape[1] * table.dtype.itemsize
     t8 = table.view(np.uint8).reshape(table.shape[0], row_bytes)
     o8 = out.view(np.uint8).reshape(out.shape[0], row_bytes)
-    if flat.dtype == np.int64:
-        _gather[int64_t](t8, flat, o8)
-    else:
-        _gather[int32_t](t8, flat, o8)
+    _GATHER[flat.dtype == np.int32](t8, flat, o8)
 
 
 def scatter_add(go, idx, gw, int64_t padding_idx=-1):
@@ -120,13 +117,11 @@ def scatter_add(go, idx, gw, int64_t padding_idx=-1):
         raise RuntimeError("embedding_backward: grad must have one row per index")
     if go.size == 0:
         return
-    if go.dtype == np.float32:
-        if flat.dtype == np.int64:
-            _scatter_add[float, int64_t](go, flat, gw, padding_idx)
-        else:
-            _scatter_add[float, int32_t](go, flat, gw, padding_idx)
-    else:
-        if flat.dtype == np.int64:
-            _scatter_add[double, int64_t](go, flat, gw, padding_idx)
-        else:
-            _scatter_add[double, int32_t](go, flat, gw, padding_idx)
+    by_index = for_dtype(go.dtype, _SCATTER_ADD, "embedding_backward")
+    by_index[flat.dtype == np.int32](go, flat, gw, padding_idx)
+
+
+# specialisations by index dtype (int64, int32), and for the scatter first by float dtype
+_GATHER = (_gather[int64_t], _gather[int32_t])
+_SCATTER_ADD = ((_scatter_add[float, int64_t], _scatter_add[float, int32_t]),
+                (_scatter_add[double, int64_t], _scatter_add[double, int32_t]))

@@ -7,16 +7,14 @@ forward is ``weight2d @ cols`` and the chunk's columns of all images share one G
 """
 from cython.parallel cimport prange
 
-from .parallel cimport omp_get_max_threads
+from .parallel cimport threads_for
 from libc.stdlib cimport free, malloc
 
-from .types cimport real
+from .types cimport for_dtype, real
 
 import numpy as np
 
-# Below this many elements of work a parallel region costs more than it saves.
 cdef enum:
-    PARALLEL_MIN_WORK = 32768
     # offset-table path for small output planes: the table (taps x pixels) stays in L1 and
     # is shared by every (channel, image) plane of the call
     TABLE_MAX_ENTRIES = 2048
@@ -53,35 +51,22 @@ cdef inline void _valid_range(Py_ssize_t OW, Py_ssize_t W, Py_ssize_t j, Py_ssiz
     hi[0] = b
 
 
-cdef void im2col_plane(const real* plane, real* row, Py_ssize_t H, Py_ssize_t W,
-                       Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t i, Py_ssize_t j,
-                       Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                       Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    cdef Py_ssize_t oh, ow, ih, lo, hi, iw0
-    cdef const real* src
-    cdef real* dst
-    _valid_range(OW, W, j, sw, pw, dw, &lo, &hi)
-    iw0 = j * dw - pw
-    # plain loops, not memset/memcpy: late ResNet layers have rows of 7 or 14 floats, where
-    # a library call per row costs more than the copy
-    for oh in range(OH):
-        dst = row + oh * OW
-        ih = oh * sh - ph + i * dh
-        if ih < 0 or ih >= H or lo >= hi:
-            for ow in range(OW):
-                dst[ow] = 0
-            continue
-        src = plane + ih * W + iw0
-        for ow in range(lo):
-            dst[ow] = 0
-        if sw == 1:
-            for ow in range(lo, hi):
-                dst[ow] = src[ow]
-        else:
-            for ow in range(lo, hi):
-                dst[ow] = src[ow * sw]
-        for ow in range(hi, OW):
-            dst[ow] = 0
+cdef inline void _copy_row(const real* src, real* dst, Py_ssize_t lo, Py_ssize_t hi,
+                           Py_ssize_t OW, Py_ssize_t sw) noexcept nogil:
+    # dst[ow] = src[ow * sw] for ow in [lo, hi), 0 elsewhere (the taps in the padding). Plain
+    # loops, not memset/memcpy: late ResNet rows are 7 or 14 floats long, where a library
+    # call costs more than the copy
+    cdef Py_ssize_t ow
+    for ow in range(lo):
+        dst[ow] = 0
+    if sw == 1:
+        for ow in range(lo, hi):
+            dst[ow] = src[ow]
+    else:
+        for ow in range(lo, hi):
+            dst[ow] = src[ow * sw]
+    for ow in range(hi, OW):
+        dst[ow] = 0
 
 
 cdef void col2im_plane(const real* row, real* plane, Py_ssize_t H, Py_ssize_t W,
@@ -143,7 +128,6 @@ cdef void _im2col_rows(const real* plane, real* dst, Py_ssize_t ncols, Py_ssize_
                        const Py_ssize_t* chi) noexcept nogil:
     # every tap of one (channel, image) plane; dst is the first tap's row, taps are ncols apart
     cdef Py_ssize_t i, j, oh, ow, lo, hi, ih
-    cdef const real* src
     cdef real* out
     cdef real* row
     for i in range(kh):
@@ -158,19 +142,7 @@ cdef void _im2col_rows(const real* plane, real* dst, Py_ssize_t ncols, Py_ssize_
                         out[ow] = 0
                     continue
                 ih = oh * sh - ph + i * dh
-                src = plane + ih * W + j * dw - pw
-                # plain loops, not memset/memcpy: late ResNet rows are 7 or 14 floats long,
-                # where a library call costs more than the copy
-                for ow in range(lo):
-                    out[ow] = 0
-                if sw == 1:
-                    for ow in range(lo, hi):
-                        out[ow] = src[ow]
-                else:
-                    for ow in range(lo, hi):
-                        out[ow] = src[ow * sw]
-                for ow in range(hi, OW):
-                    out[ow] = 0
+                _copy_row(plane + ih * W + j * dw - pw, out, lo, hi, OW, sw)
 
 
 cdef void _im2col(const real* x, real* cols, Py_ssize_t nb, Py_ssize_t C, Py_ssize_t H,
@@ -244,12 +216,6 @@ cdef void _col2im(const real* cols, real* gx, Py_ssize_t nb, Py_ssize_t C, Py_ss
                                  sh, sw, ph, pw, dh, dw)
 
 
-cdef int _threads(Py_ssize_t work) noexcept nogil:
-    if work < PARALLEL_MIN_WORK:
-        return 1
-    return omp_get_max_threads()
-
-
 def _check(x, cols, geometry):
     kh, kw, sh, sw, ph, pw, dh, dw, OH, OW = geometry
     if x.ndim != 4 or cols.ndim != 2:
@@ -281,21 +247,13 @@ def im2col(x, cols, geometry):
     ``geometry`` is ``(kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)``.
     """
     nb, C, H, W = _check(x, cols, geometry)
-    kh, kw, sh, sw, ph, pw, dh, dw, OH, OW = geometry
-    if x.dtype == np.float32:
-        _run_im2col[float](x, cols, nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
-    else:
-        _run_im2col[double](x, cols, nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
+    for_dtype(x.dtype, _IM2COL, "im2col")(x, cols, nb, C, H, W, *geometry)
 
 
 def col2im(cols, x, geometry):
     """Accumulate ``cols`` back into ``x`` (``(nb, C, H, W)``; not zeroed here)."""
     nb, C, H, W = _check(x, cols, geometry)
-    kh, kw, sh, sw, ph, pw, dh, dw, OH, OW = geometry
-    if x.dtype == np.float32:
-        _run_col2im[float](cols, x, nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
-    else:
-        _run_col2im[double](cols, x, nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)
+    for_dtype(x.dtype, _COL2IM, "col2im")(cols, x, nb, C, H, W, *geometry)
 
 
 cdef Py_ssize_t* _small_plane_table(Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t H,
@@ -321,7 +279,8 @@ cdef _run_im2col(real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t nb, Py_ssiz
                  Py_ssize_t OH, Py_ssize_t OW):
     if cols.shape[0] == 0 or cols.shape[1] == 0:
         return
-    cdef int nt = _threads(cols.shape[0] * cols.shape[1])
+    # cols is written once; the input is read through it
+    cdef int nt = threads_for(2 * cols.shape[0] * cols.shape[1], nb * C)
     cdef Py_ssize_t* table = _small_plane_table(kh, kw, H, W, OH, OW, sh, sw, ph, pw, dh,
                                                 dw, nb * C)
     cdef Py_ssize_t* ranges = NULL
@@ -344,10 +303,14 @@ cdef _run_col2im(real[:, ::1] cols, real[:, :, :, ::1] x, Py_ssize_t nb, Py_ssiz
                  Py_ssize_t OH, Py_ssize_t OW):
     if cols.shape[0] == 0 or cols.shape[1] == 0 or x.shape[0] * x.shape[1] == 0:
         return
-    cdef int nt = _threads(cols.shape[0] * cols.shape[1])
+    cdef int nt = threads_for(2 * cols.shape[0] * cols.shape[1], nb * C)
     cdef Py_ssize_t* table = _small_plane_table(kh, kw, H, W, OH, OW, sh, sw, ph, pw, dh,
                                                 dw, nb * C)
     with nogil:
         _col2im(&cols[0, 0], &x[0, 0, 0, 0], nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
                 OH, OW, table, nt)
     free(table)
+
+
+_IM2COL = (_run_im2col[float], _run_im2col[double])
+_COL2IM = (_run_col2im[float], _run_col2im[double])

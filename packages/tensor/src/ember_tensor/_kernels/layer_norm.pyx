@@ -7,15 +7,12 @@ never share an accumulator.
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 
-from .parallel cimport omp_get_max_threads, omp_get_thread_num
+from .parallel cimport omp_get_thread_num, threads_for
 from .reduce cimport row_sum, row_sqdev
-from .types cimport real
+from .simd cimport grad_row_sums
+from .types cimport for_dtype, real
 
 import numpy as np
-
-cdef enum:
-    PARALLEL_MIN_WORK = 32768
-
 
 cdef void layer_norm_row(const real* x, real* y, const double* w, const double* b,
                          Py_ssize_t D, double eps, double* mean, double* rstd) noexcept nogil:
@@ -39,47 +36,14 @@ cdef void layer_norm_row(const real* x, real* y, const double* w, const double* 
             y[j] = <real>((x[j] - m) * r)
 
 
-cdef extern from *:
-    """
-    #include <stddef.h>
-    /* sum(g * w) and sum(g * w * (x - m)) of one row; `omp simd reduction` lets the compiler
-       reassociate these double sums into vector lanes (w == NULL: weight 1) */
-    #define EMBER_LN_SUMS(NAME, T)                                                        \
-    static inline void NAME(const T* g, const T* x, const double* w, ptrdiff_t n,      \
-                            double m, double* s1, double* s2) {                         \
-        double a = 0.0, b = 0.0;                                                        \
-        if (w) {                                                                        \
-            _Pragma("omp simd reduction(+:a,b)")                                        \
-            for (ptrdiff_t j = 0; j < n; j++) {                                         \
-                double gh = (double)g[j] * w[j]; a += gh; b += gh * ((double)x[j] - m); \
-            }                                                                           \
-        } else {                                                                        \
-            _Pragma("omp simd reduction(+:a,b)")                                        \
-            for (ptrdiff_t j = 0; j < n; j++) {                                         \
-                double gh = (double)g[j]; a += gh; b += gh * ((double)x[j] - m);        \
-            }                                                                           \
-        }                                                                               \
-        *s1 = a; *s2 = b;                                                               \
-    }
-    EMBER_LN_SUMS(ember_ln_sums_f32, float)
-    EMBER_LN_SUMS(ember_ln_sums_f64, double)
-    """
-    void ember_ln_sums_f32(const float* g, const float* x, const double* w, Py_ssize_t n,
-                           double m, double* s1, double* s2) nogil
-    void ember_ln_sums_f64(const double* g, const double* x, const double* w, Py_ssize_t n,
-                           double m, double* s1, double* s2) nogil
-
-
 cdef void _backward_row(const real* g, const real* x, real* gx, const double* w, double m,
                         double r, Py_ssize_t D, double* gw_acc, double* gb_acc) noexcept nogil:
     # gx = r * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * w, xhat = (x - m) * r
     cdef Py_ssize_t j
     cdef double s1, s2, c1, c2
     if gx != NULL:
-        if real is float:
-            ember_ln_sums_f32(g, x, w, D, m, &s1, &s2)
-        else:
-            ember_ln_sums_f64(g, x, w, D, m, &s1, &s2)
+        s1 = s2 = 0
+        grad_row_sums(g, x, w, D, m, &s1, &s2)
         c1 = s1 / D
         c2 = s2 * r * r / D
         if w != NULL:
@@ -96,32 +60,29 @@ cdef void _backward_row(const real* g, const real* x, real* gx, const double* w,
             gb_acc[j] += g[j]
 
 
-cdef inline int _threads(Py_ssize_t M, Py_ssize_t D) noexcept nogil:
-    if M < 2 or M * D < PARALLEL_MIN_WORK:
-        return 1
-    return omp_get_max_threads()
-
-
-cdef _fw(const real[:, ::1] x, real[:, ::1] y, const double* w, const double* b, double eps,
-         double[::1] mean, double[::1] rstd):
+cdef _fw(const real[:, ::1] x, real[:, ::1] y, w, b, double eps, double[::1] mean,
+         double[::1] rstd):
     cdef Py_ssize_t M = x.shape[0], D = x.shape[1], i
-    cdef int nt = _threads(M, D)
+    cdef const double* wp = _ptr(w)
+    cdef const double* bp = _ptr(b)
+    cdef int nt = threads_for(2 * M * D, M)
     with nogil:
         for i in prange(M, schedule="static", num_threads=nt):
-            layer_norm_row(&x[i, 0], &y[i, 0], w, b, D, eps, &mean[i], &rstd[i])
+            layer_norm_row(&x[i, 0], &y[i, 0], wp, bp, D, eps, &mean[i], &rstd[i])
 
 
-cdef _bw(const real[:, ::1] g, const real[:, ::1] x, real[:, ::1] gx, const double* w,
+cdef _bw(const real[:, ::1] g, const real[:, ::1] x, real[:, ::1] gx, w,
          const double[::1] mean, const double[::1] rstd, double[:, ::1] gw_parts,
          double[:, ::1] gb_parts, int nt):
     cdef Py_ssize_t M = x.shape[0], D = x.shape[1], i
+    cdef const double* wp = _ptr(w)
     cdef int tid
     cdef bint want_x = gx is not None, want_w = gw_parts is not None
     cdef bint want_b = gb_parts is not None
     with nogil:
         for i in prange(M, schedule="static", num_threads=nt):
             tid = omp_get_thread_num()
-            _backward_row(&g[i, 0], &x[i, 0], &gx[i, 0] if want_x else NULL, w, mean[i],
+            _backward_row(&g[i, 0], &x[i, 0], &gx[i, 0] if want_x else NULL, wp, mean[i],
                           rstd[i], D, &gw_parts[tid, 0] if want_w else NULL,
                           &gb_parts[tid, 0] if want_b else NULL)
 
@@ -163,10 +124,7 @@ def forward(x, y, w, b, double eps, mean, rstd):
         return
     if D == 0:
         raise RuntimeError("layer_norm: rows must not be empty")
-    if x.dtype == np.float32:
-        _fw[float](x, y, _ptr(w), _ptr(b), eps, mean, rstd)
-    else:
-        _fw[double](x, y, _ptr(w), _ptr(b), eps, mean, rstd)
+    for_dtype(x.dtype, _FORWARD, "layer_norm")(x, y, w, b, eps, mean, rstd)
 
 
 def backward(g, x, mean, rstd, w, gx, bint need_w, bint need_b):
@@ -178,14 +136,12 @@ def backward(g, x, mean, rstd, w, gx, bint need_w, bint need_b):
     _vector(rstd, M, "rstd")
     if D == 0:
         raise RuntimeError("layer_norm: rows must not be empty")
-    cdef int nt = _threads(M, D)
+    cdef int nt = threads_for(3 * M * D, M)
     gw_parts = np.zeros((nt, D)) if need_w else None
     gb_parts = np.zeros((nt, D)) if need_b else None
     if M:
-        if x.dtype == np.float32:
-            _bw[float](g, x, gx, _ptr(w), mean, rstd, gw_parts, gb_parts, nt)
-        else:
-            _bw[double](g, x, gx, _ptr(w), mean, rstd, gw_parts, gb_parts, nt)
+        for_dtype(x.dtype, _BACKWARD, "layer_norm")(g, x, gx, w, mean, rstd, gw_parts,
+                                                    gb_parts, nt)
     return (_sum_parts(gw_parts) if need_w else None,
             _sum_parts(gb_parts) if need_b else None)
 
@@ -198,3 +154,7 @@ def _sum_parts(double[:, ::1] parts):
         for j in range(parts.shape[1]):
             o[j] += parts[t, j]
     return out
+
+
+_FORWARD = (_fw[float], _fw[double])
+_BACKWARD = (_bw[float], _bw[double])

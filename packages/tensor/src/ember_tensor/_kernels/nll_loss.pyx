@@ -6,14 +6,10 @@ losses and weights accumulate in double.
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
-from .parallel cimport omp_get_max_threads
-from .types cimport real
+from .parallel cimport threads_for
+from .types cimport for_dtype, real
 
 import numpy as np
-
-cdef enum:
-    PARALLEL_MIN_WORK = 32768
-
 
 cdef Py_ssize_t first_bad_target(const int64_t* t, Py_ssize_t n, Py_ssize_t C,
                                  int64_t ignore_index) noexcept nogil:
@@ -24,16 +20,13 @@ cdef Py_ssize_t first_bad_target(const int64_t* t, Py_ssize_t n, Py_ssize_t C,
     return -1
 
 
-cdef int _threads(Py_ssize_t work) noexcept nogil:
-    return omp_get_max_threads() if work >= PARALLEL_MIN_WORK else 1
-
-
-cdef _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double* w,
-              int64_t ignore_index, real[:, ::1] out, bint per_element, double* sums):
+cdef tuple _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double[::1] weight,
+                    int64_t ignore_index, real[:, ::1] out, bint per_element):
+    cdef const double* w = &weight[0] if weight is not None else NULL  # None: all 1
     cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, j
     cdef int64_t c
     cdef double wt, loss, total = 0, weight_sum = 0
-    cdef int nt = _threads(N * L)
+    cdef int nt = threads_for(2 * N * L, N * L)
     with nogil:
         for p in prange(N * L, schedule="static", num_threads=nt):
             n = p // L
@@ -49,18 +42,18 @@ cdef _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double* w,
                 out[n, j] = <real>loss
             total += loss
             weight_sum += wt
-    sums[0] = total
-    sums[1] = weight_sum
+    return total, weight_sum
 
 
-cdef _backward(real[:, :, ::1] gi, const int64_t[:, ::1] t, const double* w,
+cdef _backward(real[:, :, ::1] gi, const int64_t[:, ::1] t, const double[::1] weight,
                int64_t ignore_index, const real[:, ::1] go, double scale):
     # gi is zero on entry; go is None for a reduced loss, whose gradient is `scale` everywhere
+    cdef const double* w = &weight[0] if weight is not None else NULL  # None: all 1
     cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, j
     cdef int64_t c
     cdef double g
     cdef bint per_element = go is not None
-    cdef int nt = _threads(N * L)
+    cdef int nt = threads_for(2 * N * L, N * L)
     with nogil:
         for p in prange(N * L, schedule="static", num_threads=nt):
             n = p // L
@@ -111,18 +104,11 @@ def nll_forward(lp, t, w, int64_t ignore_index, out=None):
     if out is not None and (out.dtype != lp.dtype or out.shape != t.shape
                             or not out.flags.c_contiguous):
         raise RuntimeError("nll_loss: out must be contiguous (N, L) of the input's dtype")
-    cdef double sums[2]
-    sums[0] = sums[1] = 0
     if t.size == 0:
         return 0.0, 0.0
-    cdef double[::1] wv = w
-    cdef const double* wp = &wv[0] if w is not None else NULL
     scratch = out if out is not None else np.empty((1, 1), lp.dtype)
-    if lp.dtype == np.float32:
-        _forward[float](lp, t, wp, ignore_index, scratch, out is not None, sums)
-    else:
-        _forward[double](lp, t, wp, ignore_index, scratch, out is not None, sums)
-    return sums[0], sums[1]
+    return for_dtype(lp.dtype, _FORWARD, "nll_loss")(lp, t, w, ignore_index, scratch,
+                                                     out is not None)
 
 
 def nll_backward(gi, t, w, int64_t ignore_index, go=None, double scale=0.0):
@@ -137,9 +123,8 @@ def nll_backward(gi, t, w, int64_t ignore_index, go=None, double scale=0.0):
     _valid_targets(t, gi.shape[1], ignore_index)
     if t.size == 0:
         return
-    cdef double[::1] wv = w
-    cdef const double* wp = &wv[0] if w is not None else NULL
-    if gi.dtype == np.float32:
-        _backward[float](gi, t, wp, ignore_index, go, scale)
-    else:
-        _backward[double](gi, t, wp, ignore_index, go, scale)
+    for_dtype(gi.dtype, _BACKWARD, "nll_loss")(gi, t, w, ignore_index, go, scale)
+
+
+_FORWARD = (_forward[float], _forward[double])
+_BACKWARD = (_backward[float], _backward[double])

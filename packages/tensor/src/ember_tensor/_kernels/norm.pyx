@@ -7,83 +7,13 @@ machine does not hold the others at the barrier.
 """
 from cython.parallel cimport prange
 
-from .parallel cimport omp_get_max_threads
-from .types cimport real
+from .parallel cimport threads_for
+from .simd cimport axpb, axpbyc, grad_row_sums, simd_sqdev, simd_sum
+from .types cimport for_dtype, real
 
 import numpy as np
 
-# `omp simd reduction` grants the reassociation C forbids, so float32 rows are summed several
-# double lanes at a time; without OpenMP the pragmas are ignored and the loops run scalar.
-cdef extern from *:
-    """
-    #include <stddef.h>
-    #define EMBER_BN_ROWS(T, S)                                                              \\
-    static inline double bn_sum_##S(const T* x, ptrdiff_t n) {                              \\
-        double s = 0.0;                                                                     \\
-        _Pragma("omp simd reduction(+:s)")                                                  \\
-        for (ptrdiff_t k = 0; k < n; k++) s += (double)x[k];                                \\
-        return s;                                                                           \\
-    }                                                                                       \\
-    static inline double bn_sqdev_##S(const T* x, ptrdiff_t n, double m) {                  \\
-        double s = 0.0;                                                                     \\
-        _Pragma("omp simd reduction(+:s)")                                                  \\
-        for (ptrdiff_t k = 0; k < n; k++) { double d = (double)x[k] - m; s += d * d; }      \\
-        return s;                                                                           \\
-    }                                                                                       \\
-    static inline void bn_dots_##S(const T* g, const T* x, ptrdiff_t n, double m,           \\
-                                   double* s1, double* s2) {                                \\
-        double a = 0.0, b = 0.0;                                                            \\
-        _Pragma("omp simd reduction(+:a,b)")                                                \\
-        for (ptrdiff_t k = 0; k < n; k++) {                                                 \\
-            double gv = (double)g[k];                                                       \\
-            a += gv;                                                                        \\
-            b += gv * ((double)x[k] - m);                                                   \\
-        }                                                                                   \\
-        *s1 += a;                                                                           \\
-        *s2 += b;                                                                           \\
-    }                                                                                       \\
-    static inline void bn_axpb_##S(const T* x, T* out, ptrdiff_t n, T a, T b, int relu) {   \\
-        if (relu) {                                                                         \\
-            _Pragma("omp simd")                                                             \\
-            for (ptrdiff_t k = 0; k < n; k++) {                                             \\
-                T v = x[k] * a + b;                                                         \\
-                out[k] = v > (T)0 ? v : (T)0;                                               \\
-            }                                                                               \\
-        } else {                                                                            \\
-            _Pragma("omp simd")                                                             \\
-            for (ptrdiff_t k = 0; k < n; k++) out[k] = x[k] * a + b;                        \\
-        }                                                                                   \\
-    }                                                                                       \\
-    static inline void bn_gx_##S(const T* g, const T* x, T* gx, ptrdiff_t n, T a, T b,      \\
-                                 T d) {                                                     \\
-        _Pragma("omp simd")                                                                 \\
-        for (ptrdiff_t k = 0; k < n; k++) gx[k] = g[k] * a + x[k] * b + d;                  \\
-    }
-    EMBER_BN_ROWS(float, f)
-    EMBER_BN_ROWS(double, d)
-    """
-    double bn_sum_f(const float* x, Py_ssize_t n) noexcept nogil
-    double bn_sum_d(const double* x, Py_ssize_t n) noexcept nogil
-    double bn_sqdev_f(const float* x, Py_ssize_t n, double m) noexcept nogil
-    double bn_sqdev_d(const double* x, Py_ssize_t n, double m) noexcept nogil
-    void bn_dots_f(const float* g, const float* x, Py_ssize_t n, double m, double* s1,
-                   double* s2) noexcept nogil
-    void bn_dots_d(const double* g, const double* x, Py_ssize_t n, double m, double* s1,
-                   double* s2) noexcept nogil
-    void bn_axpb_f(const float* x, float* out, Py_ssize_t n, float a, float b,
-                   int relu) noexcept nogil
-    void bn_axpb_d(const double* x, double* out, Py_ssize_t n, double a, double b,
-                   int relu) noexcept nogil
-    void bn_gx_f(const float* g, const float* x, float* gx, Py_ssize_t n, float a, float b,
-                 float d) noexcept nogil
-    void bn_gx_d(const double* g, const double* x, double* gx, Py_ssize_t n, double a,
-                 double b, double d) noexcept nogil
-
 cdef enum:
-    # elements below which one thread wins: a single thread sweeps 1 MB in tens of
-    # microseconds, while waking a team costs microseconds on an idle machine and
-    # milliseconds on a busy one (a preempted team member holds the region's end barrier)
-    PARALLEL_MIN_WORK = 262144
     # elements per statistics block: small enough that its second read hits L1
     BLOCK = 2048
     # elements a dynamically scheduled chunk of rows should hold at least
@@ -92,30 +22,10 @@ cdef enum:
     SHORT_ROW = 64
 
 
-cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
-    if work < PARALLEL_MIN_WORK or tasks < 2:
-        return 1
-    return omp_get_max_threads()
-
-
 cdef inline Py_ssize_t _rows_per_chunk(Py_ssize_t L) noexcept nogil:
     if L >= CHUNK_WORK:
         return 1
     return CHUNK_WORK // (L if L > 0 else 1)
-
-
-cdef inline double _sum(const real* x, Py_ssize_t n) noexcept nogil:
-    if real is float:
-        return bn_sum_f(x, n)
-    else:
-        return bn_sum_d(x, n)
-
-
-cdef inline double _sqdev(const real* x, Py_ssize_t n, double m) noexcept nogil:
-    if real is float:
-        return bn_sqdev_f(x, n, m)
-    else:
-        return bn_sqdev_d(x, n, m)
 
 
 cdef void channel_moments(const real* x, Py_ssize_t N, Py_ssize_t stride, Py_ssize_t L,
@@ -130,8 +40,8 @@ cdef void channel_moments(const real* x, Py_ssize_t N, Py_ssize_t stride, Py_ssi
         l0 = 0
         while l0 < L:
             cnt = L - l0 if L - l0 < BLOCK else BLOCK
-            bm = _sum(row + l0, cnt) / cnt
-            bm2 = _sqdev(row + l0, cnt, bm)
+            bm = simd_sum(row + l0, cnt) / cnt
+            bm2 = simd_sqdev(row + l0, cnt, bm)
             newtot = tot + cnt
             delta = bm - mu
             mu = mu + delta * (cnt / newtot)
@@ -188,11 +98,7 @@ cdef void _affine(const real* x, real* out, const double* scale, const double* s
     cdef Py_ssize_t p
     cdef Py_ssize_t chunk = _rows_per_chunk(L)
     for p in prange(N * C, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
-        if real is float:
-            bn_axpb_f(x + p * L, out + p * L, L, <float>scale[p % C], <float>shift[p % C],
-                      relu)
-        else:
-            bn_axpb_d(x + p * L, out + p * L, L, scale[p % C], shift[p % C], relu)
+        axpb(x + p * L, out + p * L, L, <real>scale[p % C], <real>shift[p % C], relu)
 
 
 cdef void _channel_dots(const real* go, const real* x, Py_ssize_t N, Py_ssize_t stride,
@@ -201,10 +107,7 @@ cdef void _channel_dots(const real* go, const real* x, Py_ssize_t N, Py_ssize_t 
     s1[0] = 0
     s2[0] = 0
     for n in range(N):
-        if real is float:
-            bn_dots_f(go + n * stride, x + n * stride, L, m, s1, s2)
-        else:
-            bn_dots_d(go + n * stride, x + n * stride, L, m, s1, s2)
+        grad_row_sums(go + n * stride, x + n * stride, NULL, L, m, s1, s2)
 
 
 cdef void _grad_sums(const real* go, const real* x, const double* mean, double* sum_go,
@@ -224,11 +127,8 @@ cdef void _grad_input(const real* go, const real* x, real* gx, const double* a,
     cdef Py_ssize_t p
     cdef Py_ssize_t chunk = _rows_per_chunk(L)
     for p in prange(N * C, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
-        if real is float:
-            bn_gx_f(go + p * L, x + p * L, gx + p * L, L, <float>a[p % C], <float>b[p % C],
-                    <float>d[p % C])
-        else:
-            bn_gx_d(go + p * L, x + p * L, gx + p * L, L, a[p % C], b[p % C], d[p % C])
+        axpbyc(go + p * L, x + p * L, gx + p * L, L, <real>a[p % C], <real>b[p % C],
+               <real>d[p % C])
 
 
 # ---- checked entry points ---------------------------------------------------------------
@@ -243,7 +143,7 @@ def _blocks(*arrays):
             raise RuntimeError("norm: arrays must share a dtype")
     if dt not in (np.float32, np.float64):
         raise RuntimeError("norm: float32/float64 only")
-    return shape, dt == np.float32
+    return shape, dt
 
 
 def _vectors(C, *vecs):
@@ -254,17 +154,14 @@ def _vectors(C, *vecs):
 
 def channel_stats(x, mean, var):
     """Fill ``mean``/``var`` (biased) per channel of ``x`` (N, C, L); N*L must be > 0."""
-    (N, C, L), f32 = _blocks(x)
+    (N, C, L), dt = _blocks(x)
     _vectors(C, mean, var)
     if C == 0:
         return
     if N * L == 0:
         raise RuntimeError("norm: statistics of an empty channel")
-    nt = _threads(C, x.size)
-    if f32:
-        _st[float](x, mean, var, nt)
-    else:
-        _st[double](x, mean, var, nt)
+    nt = threads_for(x.size, C)
+    for_dtype(dt, _STATS, "norm")(x, mean, var, nt)
 
 
 cdef _st(real[:, :, ::1] x, double[::1] mean, double[::1] var, int nt):
@@ -274,15 +171,12 @@ cdef _st(real[:, :, ::1] x, double[::1] mean, double[::1] var, int nt):
 
 def affine(x, out, scale, shift, bint relu=False):
     """``out = x * scale[c] + shift[c]`` (then ReLU when asked); ``out`` may be ``x``."""
-    (N, C, L), f32 = _blocks(x, out)
+    (N, C, L), dt = _blocks(x, out)
     _vectors(C, scale, shift)
     if x.size == 0:
         return
-    nt = _threads(N * C, x.size)
-    if f32:
-        _af[float](x, out, scale, shift, relu, nt)
-    else:
-        _af[double](x, out, scale, shift, relu, nt)
+    nt = threads_for(2 * x.size, N * C)
+    for_dtype(dt, _AFFINE, "norm")(x, out, scale, shift, relu, nt)
 
 
 cdef _af(real[:, :, ::1] x, real[:, :, ::1] out, double[::1] scale, double[::1] shift,
@@ -294,7 +188,7 @@ cdef _af(real[:, :, ::1] x, real[:, :, ::1] out, double[::1] scale, double[::1] 
 
 def grad_sums(go, x, mean, sum_go, sum_go_xc):
     """Per channel: ``sum_go = sum(go)``, ``sum_go_xc = sum(go * (x - mean))``."""
-    (N, C, L), f32 = _blocks(go, x)
+    (N, C, L), dt = _blocks(go, x)
     _vectors(C, mean, sum_go, sum_go_xc)
     if C == 0:
         return
@@ -302,11 +196,8 @@ def grad_sums(go, x, mean, sum_go, sum_go_xc):
         sum_go[:] = 0
         sum_go_xc[:] = 0
         return
-    nt = _threads(C, x.size)
-    if f32:
-        _gs[float](go, x, mean, sum_go, sum_go_xc, nt)
-    else:
-        _gs[double](go, x, mean, sum_go, sum_go_xc, nt)
+    nt = threads_for(2 * x.size, C)
+    for_dtype(dt, _GRAD_SUMS, "norm")(go, x, mean, sum_go, sum_go_xc, nt)
 
 
 cdef _gs(real[:, :, ::1] go, real[:, :, ::1] x, double[::1] mean, double[::1] s1,
@@ -318,18 +209,15 @@ cdef _gs(real[:, :, ::1] go, real[:, :, ::1] x, double[::1] mean, double[::1] s1
 
 def grad_input(go, x, gx, k, mean, c1, c2):
     """``gx = k[c] * (go - c1[c] - (x - mean[c]) * c2[c])``; ``gx`` may alias ``go``."""
-    (N, C, L), f32 = _blocks(go, x, gx)
+    (N, C, L), dt = _blocks(go, x, gx)
     _vectors(C, k, mean, c1, c2)
     if x.size == 0:
         return
     a = np.ascontiguousarray(k, dtype=np.float64)
     b = -k * c2
     d = k * (mean * c2 - c1)
-    nt = _threads(N * C, x.size)
-    if f32:
-        _gi[float](go, x, gx, a, b, d, nt)
-    else:
-        _gi[double](go, x, gx, a, b, d, nt)
+    nt = threads_for(3 * x.size, N * C)
+    for_dtype(dt, _GRAD_INPUT, "norm")(go, x, gx, a, b, d, nt)
 
 
 cdef _gi(real[:, :, ::1] go, real[:, :, ::1] x, real[:, :, ::1] gx, double[::1] a,
@@ -337,3 +225,9 @@ cdef _gi(real[:, :, ::1] go, real[:, :, ::1] x, real[:, :, ::1] gx, double[::1] 
     with nogil:
         _grad_input(&go[0, 0, 0], &x[0, 0, 0], &gx[0, 0, 0], &a[0], &b[0], &d[0],
                     x.shape[0], x.shape[1], x.shape[2], nt)
+
+
+_STATS = (_st[float], _st[double])
+_AFFINE = (_af[float], _af[double])
+_GRAD_SUMS = (_gs[float], _gs[double])
+_GRAD_INPUT = (_gi[float], _gi[double])

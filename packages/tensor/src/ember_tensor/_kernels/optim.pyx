@@ -9,7 +9,7 @@ float32 trajectories agree with torch's to rounding.
 cimport numpy as cnp
 from cython.parallel cimport prange
 
-from .parallel cimport omp_get_max_threads
+from .parallel cimport threads_for
 from .types cimport real
 
 from libc.math cimport sqrt, sqrtf, fabs
@@ -22,8 +22,6 @@ cnp.import_array()
 # front: on a loaded machine a descheduled thread would otherwise hold every other thread at
 # the end-of-loop barrier until it got its share done.
 cdef Py_ssize_t BLOCK = 1 << 15
-# Below this many elements the update is a few microseconds; waking threads costs more.
-cdef Py_ssize_t PARALLEL_MIN = 1 << 17
 
 
 cdef inline real _sqrt(real x) noexcept nogil:
@@ -162,9 +160,8 @@ cdef void _rmsprop_run(real* p, const real* g, real* sq, real* gavg, real* buf, 
 
 # ---- checks shared by the entry points ----------------------------------------------------
 cdef int _threads(Py_ssize_t n) noexcept:
-    if n < PARALLEL_MIN:
-        return 1
-    return max(1, min(omp_get_max_threads(), <int>((n + BLOCK - 1) // BLOCK)))
+    # every optimizer reads and writes the parameter and at least one state, and reads grad
+    return threads_for(5 * n, (n + BLOCK - 1) // BLOCK)
 
 
 cdef object _check(str fn, cnp.ndarray param, dict others):

@@ -9,22 +9,10 @@ from libc.math cimport INFINITY, isnan
 from libc.stdint cimport (INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN, int8_t, int16_t, int32_t,
                           int64_t, uint8_t)
 
-from .parallel cimport omp_get_max_threads
-from .types cimport numeric, real
+from .parallel cimport threads_for
+from .types cimport for_dtype, numeric, real
 
 import numpy as np
-
-cdef enum:
-    # elements of work below which one thread is faster than a parallel region: waking a
-    # team costs microseconds on an idle machine and milliseconds on a busy one
-    PARALLEL_MIN_WORK = 262144
-
-
-cdef inline int _threads(Py_ssize_t planes, Py_ssize_t work) noexcept nogil:
-    if work < PARALLEL_MIN_WORK or planes < 2:
-        return 1
-    return omp_get_max_threads()
-
 
 cdef inline bint _beats(numeric v, numeric m) noexcept nogil:
     # torch's rule: first maximum wins, and a NaN beats everything
@@ -162,138 +150,82 @@ cdef void _max_pool_back(const real* go, const int64_t* idx, real* gx, Py_ssize_
 
 
 cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_t k,
-                             Py_ssize_t n, Py_ssize_t* lo, Py_ssize_t* hi,
+                             Py_ssize_t n, Py_ssize_t on, Py_ssize_t* lo, Py_ssize_t* hi,
                              Py_ssize_t* span) noexcept nogil:
-    # window along one axis: [lo, hi) clipped to the input; span counts padding too
-    cdef Py_ssize_t a = o * s - p
-    cdef Py_ssize_t b = a + k
+    # window of output o along one axis: [lo, hi) clipped to the input; span counts padding
+    # too. k == 0 means adaptive pooling: torch's window of n inputs spread over on outputs.
+    cdef Py_ssize_t a, b
+    if k == 0:
+        lo[0] = (o * n) // on
+        hi[0] = ((o + 1) * n + on - 1) // on
+        span[0] = hi[0] - lo[0]
+        return
+    a = o * s - p
+    b = a + k
     if b > n + p:
         b = n + p
     span[0] = b - a
-    if a < 0:
-        a = 0
-    if b > n:
-        b = n
-    lo[0] = a
-    hi[0] = b
+    lo[0] = a if a > 0 else 0
+    hi[0] = b if b < n else n
+
+
+cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t w0, Py_ssize_t w1,
+                                    Py_ssize_t hs, Py_ssize_t ws, bint include_pad,
+                                    Py_ssize_t divisor) noexcept nogil:
+    if divisor > 0:
+        return divisor
+    if include_pad:
+        return hs * ws
+    return (h1 - h0) * (w1 - w0)
 
 
 cdef void _avg_pool(const real* x, real* out, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
                     Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
                     Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                    bint include_pad, Py_ssize_t divisor, int nt) noexcept nogil:
+                    bint include_pad, Py_ssize_t divisor, bint backward, int nt) noexcept nogil:
+    # forward: out[window] = mean of x over the window; backward (x = grad_output,
+    # out = grad_input): every input of a window gets the window's gradient share.
+    # kh == kw == 0: adaptive windows (see _avg_window).
     cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
     cdef double acc
-    cdef const real* plane
-    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        plane = x + p * H * W
-        for oh in range(OH):
-            _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
-            for ow in range(OW):
-                _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
-                if h0 >= h1 or w0 >= w1:
-                    out[(p * OH + oh) * OW + ow] = 0
-                    continue
-                acc = 0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        acc = acc + plane[ih * W + iw]
-                if divisor > 0:
-                    div = divisor
-                elif include_pad:
-                    div = hs * ws
-                else:
-                    div = (h1 - h0) * (w1 - w0)
-                out[(p * OH + oh) * OW + ow] = <real>(acc / div)
-
-
-cdef void _avg_pool_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t H,
-                         Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
-                         Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                         Py_ssize_t pw, bint include_pad, Py_ssize_t divisor,
-                         int nt) noexcept nogil:
-    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
     cdef real g
-    cdef real* plane
+    cdef const real* src
+    cdef real* dst
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        plane = gx + p * H * W
         for oh in range(OH):
-            _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
+            _avg_window(oh, sh, ph, kh, H, OH, &h0, &h1, &hs)
             for ow in range(OW):
-                _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
+                _avg_window(ow, sw, pw, kw, W, OW, &w0, &w1, &ws)
                 if h0 >= h1 or w0 >= w1:
+                    if not backward:
+                        out[(p * OH + oh) * OW + ow] = 0
                     continue
-                if divisor > 0:
-                    div = divisor
-                elif include_pad:
-                    div = hs * ws
+                div = _avg_divisor(h0, h1, w0, w1, hs, ws, include_pad, divisor)
+                if backward:
+                    g = x[(p * OH + oh) * OW + ow] / div
+                    dst = out + p * H * W
+                    for ih in range(h0, h1):
+                        for iw in range(w0, w1):
+                            dst[ih * W + iw] += g
                 else:
-                    div = (h1 - h0) * (w1 - w0)
-                g = go[(p * OH + oh) * OW + ow] / div
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        plane[ih * W + iw] += g
-
-
-cdef inline Py_ssize_t _start(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
-    return (o * n) // on
-
-
-cdef inline Py_ssize_t _end(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
-    return ((o + 1) * n + on - 1) // on
-
-
-cdef void _adaptive_avg(const real* x, real* out, Py_ssize_t planes, Py_ssize_t H,
-                        Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, int nt) noexcept nogil:
-    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1
-    cdef double acc
-    cdef const real* plane
-    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        plane = x + p * H * W
-        for oh in range(OH):
-            h0 = _start(oh, H, OH)
-            h1 = _end(oh, H, OH)
-            for ow in range(OW):
-                w0 = _start(ow, W, OW)
-                w1 = _end(ow, W, OW)
-                acc = 0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        acc = acc + plane[ih * W + iw]
-                out[(p * OH + oh) * OW + ow] = <real>(acc / ((h1 - h0) * (w1 - w0)))
-
-
-cdef void _adaptive_avg_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t H,
-                             Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, int nt) noexcept nogil:
-    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1
-    cdef real g
-    cdef real* plane
-    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        plane = gx + p * H * W
-        for oh in range(OH):
-            h0 = _start(oh, H, OH)
-            h1 = _end(oh, H, OH)
-            for ow in range(OW):
-                w0 = _start(ow, W, OW)
-                w1 = _end(ow, W, OW)
-                g = go[(p * OH + oh) * OW + ow] / ((h1 - h0) * (w1 - w0))
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        plane[ih * W + iw] += g
+                    src = x + p * H * W
+                    acc = 0
+                    for ih in range(h0, h1):
+                        for iw in range(w0, w1):
+                            acc = acc + src[ih * W + iw]
+                    out[(p * OH + oh) * OW + ow] = <real>(acc / div)
 
 
 cdef void _adaptive_max(const real* x, real* out, int64_t* idx, Py_ssize_t planes,
                         Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
                         int nt) noexcept nogil:
     # torch's adaptive windows, each scanned as a max-pool window of unit stride/dilation
-    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, o
+    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, o, span
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         for oh in range(OH):
-            h0 = _start(oh, H, OH)
-            h1 = _end(oh, H, OH)
+            _avg_window(oh, 1, 0, 0, H, OH, &h0, &h1, &span)
             for ow in range(OW):
-                w0 = _start(ow, W, OW)
-                w1 = _end(ow, W, OW)
+                _avg_window(ow, 1, 0, 0, W, OW, &w0, &w1, &span)
                 o = (p * OH + oh) * OW + ow
                 _max_window(x + p * H * W, out + o, idx + o, W, h0, h1, 1, w0, w1, 1)
 
@@ -310,7 +242,7 @@ def _same_float(*arrays):
     dt = arrays[0].dtype
     if dt not in (np.float32, np.float64) or any(a.dtype != dt for a in arrays):
         raise RuntimeError("pool: arrays must share a float32/float64 dtype")
-    return dt == np.float32
+    return dt
 
 
 def _with_indices(x, out, idx, op):
@@ -332,42 +264,30 @@ def max_pool2d(x, out, idx, args):
     """``args`` = (kh, kw, sh, sw, ph, pw, dh, dw). Fills ``out`` and ``idx`` (int64)."""
     P, H, W = _with_indices(x, out, idx, "max_pool2d")
     _geometry_ok(args)
-    kh, kw, sh, sw, ph, pw, dh, dw = args
+    kh, kw = args[0], args[1]
     if out.size == 0:
         return
     if H == 0 or W == 0:
         raise RuntimeError("max_pool2d: empty input plane")
-    if x.dtype != out.dtype or x.dtype not in _MAX_POOL_DTYPES:
+    if x.dtype != out.dtype:
         raise RuntimeError("max_pool2d: input and output must share a float32/float64 or "
                            "integer dtype")
-    nt = _threads(P, x.size + out.size * kh * kw)
-    _MAX_POOL_DTYPES[x.dtype](x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
+    nt = threads_for(x.size + out.size * kh * kw, P)
+    for_dtype(x.dtype, _MAX_POOL, "max_pool2d")(x, out, idx, args, nt)
 
 
-cdef _mp(numeric[:, :, ::1] x, numeric[:, :, ::1] out, int64_t[:, :, ::1] idx, Py_ssize_t kh,
-         Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-         Py_ssize_t dh, Py_ssize_t dw, int nt):
+cdef _max_pool_typed(numeric[:, :, ::1] x, numeric[:, :, ::1] out, int64_t[:, :, ::1] idx,
+                     tuple args, int nt):
+    cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
+    kh, kw, sh, sw, ph, pw, dh, dw = args
     with nogil:
         _max_pool(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], x.shape[1],
                   x.shape[2], out.shape[1], out.shape[2], kh, kw, sh, sw, ph, pw, dh, dw, nt)
 
 
-def _mp_entry(fn):
-    # a def-level callable per dtype, so dispatch is one dict lookup
-    def call(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt):
-        fn(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, nt)
-    return call
-
-
-_MAX_POOL_DTYPES = {
-    np.dtype(np.float32): _mp_entry(_mp[float]),
-    np.dtype(np.float64): _mp_entry(_mp[double]),
-    np.dtype(np.int64): _mp_entry(_mp[int64_t]),
-    np.dtype(np.int32): _mp_entry(_mp[int32_t]),
-    np.dtype(np.int16): _mp_entry(_mp[int16_t]),
-    np.dtype(np.int8): _mp_entry(_mp[int8_t]),
-    np.dtype(np.uint8): _mp_entry(_mp[uint8_t]),
-}
+_MAX_POOL = (_max_pool_typed[float], _max_pool_typed[double], _max_pool_typed[int64_t],
+             _max_pool_typed[int32_t], _max_pool_typed[int16_t], _max_pool_typed[int8_t],
+             _max_pool_typed[uint8_t])
 
 
 def max_pool2d_backward(go, idx, gx):
@@ -381,106 +301,81 @@ def max_pool2d_backward(go, idx, gx):
     # the scatter runs unchecked, so every index must land inside its plane
     if idx.min() < 0 or idx.max() >= H * W:
         raise RuntimeError("max_pool2d_backward: index out of range of the input plane")
-    nt = _threads(P, go.size)
-    if _same_float(go, gx):
-        _mpb[float](go, idx, gx, nt)
-    else:
-        _mpb[double](go, idx, gx, nt)
+    nt = threads_for(go.size, P)
+    for_dtype(_same_float(go, gx), _MAX_POOL_BACKWARD, "max_pool2d_backward")(go, idx, gx, nt)
 
 
-cdef _mpb(real[:, :, ::1] go, int64_t[:, :, ::1] idx, real[:, :, ::1] gx, int nt):
+cdef _max_pool_backward_typed(real[:, :, ::1] go, int64_t[:, :, ::1] idx, real[:, :, ::1] gx,
+                              int nt):
     with nogil:
         _max_pool_back(&go[0, 0, 0], &idx[0, 0, 0], &gx[0, 0, 0], gx.shape[0],
                        gx.shape[1] * gx.shape[2], go.shape[1] * go.shape[2], nt)
 
 
+_MAX_POOL_BACKWARD = (_max_pool_backward_typed[float], _max_pool_backward_typed[double])
+
+
+def _avg_pool_entry(src, dst, args, bint count_include_pad, Py_ssize_t divisor, bint backward,
+                    str op):
+    # avg_pool2d and adaptive_avg_pool2d, forward and backward; args None means adaptive
+    P, _H, _W = _planes(dst if backward else src, "grad_input" if backward else "input")
+    P2, _OH, _OW = _planes(src if backward else dst, "grad_output" if backward else "output")
+    if P2 != P:
+        what = "grad_output" if backward else "output"
+        raise RuntimeError(f"{op}: {what} does not match the input")
+    if args is None:
+        kh = kw = sh = sw = 1
+        ph = pw = 0
+    else:
+        kh, kw, sh, sw, ph, pw = args
+        _geometry_ok((kh, kw, sh, sw, ph, pw, 1, 1))
+    if dst.size == 0 or (backward and src.size == 0):
+        return
+    if args is None and not backward and (_H == 0 or _W == 0):
+        raise RuntimeError(f"{op}: empty input plane")
+    # elements read and written: window taps, or for adaptive windows (which overlap by at
+    # most one row or column) both sides once
+    windows = src if backward else dst
+    work = src.size + dst.size if args is None else windows.size * kh * kw
+    nt = threads_for(work, P)
+    for_dtype(_same_float(src, dst), _AVG_POOL, op)(
+        src, dst, (0, 0, sh, sw, ph, pw) if args is None else args, count_include_pad,
+        divisor, backward, nt)
+
+
+cdef _avg_pool_typed(real[:, :, ::1] src, real[:, :, ::1] dst, tuple args, bint include_pad,
+                     Py_ssize_t divisor, bint backward, int nt):
+    cdef Py_ssize_t kh, kw, sh, sw, ph, pw
+    kh, kw, sh, sw, ph, pw = args
+    # the (planes, H, W) input side and the (planes, OH, OW) output side
+    cdef real[:, :, ::1] inp = dst if backward else src
+    cdef real[:, :, ::1] outp = src if backward else dst
+    with nogil:
+        _avg_pool(&src[0, 0, 0], &dst[0, 0, 0], inp.shape[0], inp.shape[1], inp.shape[2],
+                  outp.shape[1], outp.shape[2], kh, kw, sh, sw, ph, pw, include_pad, divisor,
+                  backward, nt)
+
+
+_AVG_POOL = (_avg_pool_typed[float], _avg_pool_typed[double])
+
+
 def avg_pool2d(x, out, args, bint count_include_pad, Py_ssize_t divisor):
     """``args`` = (kh, kw, sh, sw, ph, pw); ``divisor`` 0 means none."""
-    P, _H, _W = _planes(x, "input")
-    P2, _OH, _OW = _planes(out, "output")
-    if P2 != P:
-        raise RuntimeError("avg_pool2d: output does not match the input")
-    kh, kw, sh, sw, ph, pw = args
-    _geometry_ok((kh, kw, sh, sw, ph, pw, 1, 1))
-    if out.size == 0:
-        return
-    nt = _threads(P, out.size * kh * kw)
-    if _same_float(x, out):
-        _ap[float](x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
-    else:
-        _ap[double](x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
-
-
-cdef _ap(real[:, :, ::1] x, real[:, :, ::1] out, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-         Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint inc, Py_ssize_t div, int nt):
-    with nogil:
-        _avg_pool(&x[0, 0, 0], &out[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
-                  out.shape[1], out.shape[2], kh, kw, sh, sw, ph, pw, inc, div, nt)
+    _avg_pool_entry(x, out, args, count_include_pad, divisor, False, "avg_pool2d")
 
 
 def avg_pool2d_backward(go, gx, args, bint count_include_pad, Py_ssize_t divisor):
-    P, _H, _W = _planes(gx, "grad_input")
-    P2, _OH, _OW = _planes(go, "grad_output")
-    if P2 != P:
-        raise RuntimeError("avg_pool2d_backward: grad_output does not match the input")
-    kh, kw, sh, sw, ph, pw = args
-    _geometry_ok((kh, kw, sh, sw, ph, pw, 1, 1))
-    if go.size == 0 or gx.size == 0:
-        return
-    nt = _threads(P, go.size * kh * kw)
-    if _same_float(go, gx):
-        _apb[float](go, gx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
-    else:
-        _apb[double](go, gx, kh, kw, sh, sw, ph, pw, count_include_pad, divisor, nt)
-
-
-cdef _apb(real[:, :, ::1] go, real[:, :, ::1] gx, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-          Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint inc, Py_ssize_t div, int nt):
-    with nogil:
-        _avg_pool_back(&go[0, 0, 0], &gx[0, 0, 0], gx.shape[0], gx.shape[1], gx.shape[2],
-                       go.shape[1], go.shape[2], kh, kw, sh, sw, ph, pw, inc, div, nt)
+    """Add ``go``'s share to every input of each window into ``gx``."""
+    _avg_pool_entry(go, gx, args, count_include_pad, divisor, True, "avg_pool2d_backward")
 
 
 def adaptive_avg_pool2d(x, out):
-    P, H, W = _planes(x, "input")
-    P2, _OH, _OW = _planes(out, "output")
-    if P2 != P:
-        raise RuntimeError("adaptive_avg_pool2d: output does not match the input")
-    if out.size == 0:
-        return
-    if H == 0 or W == 0:
-        raise RuntimeError("adaptive_avg_pool2d: empty input plane")
-    nt = _threads(P, x.size + out.size)
-    if _same_float(x, out):
-        _aap[float](x, out, nt)
-    else:
-        _aap[double](x, out, nt)
-
-
-cdef _aap(real[:, :, ::1] x, real[:, :, ::1] out, int nt):
-    with nogil:
-        _adaptive_avg(&x[0, 0, 0], &out[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
-                      out.shape[1], out.shape[2], nt)
+    """torch's adaptive windows, averaged."""
+    _avg_pool_entry(x, out, None, False, 0, False, "adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool2d_backward(go, gx):
-    P, _H, _W = _planes(gx, "grad_input")
-    P2, _OH, _OW = _planes(go, "grad_output")
-    if P2 != P:
-        raise RuntimeError("adaptive_avg_pool2d_backward: grad_output does not match the input")
-    if go.size == 0 or gx.size == 0:
-        return
-    nt = _threads(P, gx.size + go.size)
-    if _same_float(go, gx):
-        _aapb[float](go, gx, nt)
-    else:
-        _aapb[double](go, gx, nt)
-
-
-cdef _aapb(real[:, :, ::1] go, real[:, :, ::1] gx, int nt):
-    with nogil:
-        _adaptive_avg_back(&go[0, 0, 0], &gx[0, 0, 0], gx.shape[0], gx.shape[1], gx.shape[2],
-                           go.shape[1], go.shape[2], nt)
+    _avg_pool_entry(go, gx, None, False, 0, True, "adaptive_avg_pool2d_backward")
 
 
 def adaptive_max_pool2d(x, out, idx):
@@ -490,14 +385,15 @@ def adaptive_max_pool2d(x, out, idx):
         return
     if H == 0 or W == 0:
         raise RuntimeError("adaptive_max_pool2d: empty input plane")
-    nt = _threads(P, x.size + out.size)
-    if _same_float(x, out):
-        _amp[float](x, out, idx, nt)
-    else:
-        _amp[double](x, out, idx, nt)
+    nt = threads_for(x.size + out.size, P)
+    for_dtype(_same_float(x, out), _ADAPTIVE_MAX_POOL, "adaptive_max_pool2d")(x, out, idx, nt)
 
 
-cdef _amp(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx, int nt):
+cdef _adaptive_max_pool_typed(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx,
+                              int nt):
     with nogil:
         _adaptive_max(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], x.shape[1],
                       x.shape[2], out.shape[1], out.shape[2], nt)
+
+
+_ADAPTIVE_MAX_POOL = (_adaptive_max_pool_typed[float], _adaptive_max_pool_typed[double])

@@ -12,25 +12,17 @@ from libc.math cimport sqrt, NAN
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
 
-from .parallel cimport omp_get_max_threads
-from .types cimport real, numeric
+from .parallel cimport PARALLEL_MIN_WORK, omp_get_max_threads, threads_for
+from .simd cimport simd_sqdev, simd_sum
+from .types cimport for_dtype, numeric, real
 
 import numpy as np
 
 cnp.import_array()
 
-# Below this many input elements the reduction takes microseconds; waking threads costs more.
-cdef Py_ssize_t PARALLEL_MIN = 1 << 16
 # A long row is summed in chunks of this size and the chunk totals added afterwards: error
 # grows with chunk length plus the number of chunks, not with the row length.
 cdef Py_ssize_t CHUNK = 4096
-
-
-cdef extern from "reduce_simd.h" nogil:
-    double ember_sum_f32(const float* x, Py_ssize_t n)
-    double ember_sum_f64(const double* x, Py_ssize_t n)
-    double ember_sqdev_f32(const float* x, Py_ssize_t n, double mean)
-    double ember_sqdev_f64(const double* x, Py_ssize_t n, double mean)
 
 
 cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil:
@@ -38,10 +30,7 @@ cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t start = 0, end
     while start < n:
         end = start + CHUNK if start + CHUNK < n else n
-        if real is float:
-            total += ember_sum_f32(x + start, end - start)
-        else:
-            total += ember_sum_f64(x + start, end - start)
+        total += simd_sum(x + start, end - start)
         start = end
     return total
 
@@ -51,10 +40,7 @@ cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil:
     cdef Py_ssize_t start = 0, end
     while start < n:
         end = start + CHUNK if start + CHUNK < n else n
-        if real is float:
-            total += ember_sqdev_f32(x + start, end - start, mean)
-        else:
-            total += ember_sqdev_f64(x + start, end - start, mean)
+        total += simd_sqdev(x + start, end - start, mean)
         start = end
     return total
 
@@ -89,6 +75,13 @@ cdef inline bint _better(numeric v, numeric best, bint want_max) noexcept nogil:
     return v < best
 
 
+cdef inline numeric _pick(numeric v, numeric b, bint want_max) noexcept nogil:
+    # v where it beats b (larger for max, smaller for min), else b; NaN is tracked apart
+    if want_max:
+        return v if v > b else b
+    return v if v < b else b
+
+
 cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx,
                       bint want_max) noexcept nogil:
     # One contiguous row (n >= 1). Pass 1 finds the value with four independent running
@@ -97,42 +90,21 @@ cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx
     cdef numeric b0 = x[0], b1 = x[0], b2 = x[0], b3 = x[0], best
     cdef bint has_nan = False
     cdef Py_ssize_t k = 0
-    if want_max:
-        while k + 4 <= n:
-            b0 = x[k] if x[k] > b0 else b0
-            b1 = x[k + 1] if x[k + 1] > b1 else b1
-            b2 = x[k + 2] if x[k + 2] > b2 else b2
-            b3 = x[k + 3] if x[k + 3] > b3 else b3
-            if numeric is float or numeric is double:
-                has_nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
-                           (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
-            k += 4
-        while k < n:
-            b0 = x[k] if x[k] > b0 else b0
-            if numeric is float or numeric is double:
-                has_nan |= x[k] != x[k]
-            k += 1
-        b0 = b1 if b1 > b0 else b0
-        b2 = b3 if b3 > b2 else b2
-        best = b2 if b2 > b0 else b0
-    else:
-        while k + 4 <= n:
-            b0 = x[k] if x[k] < b0 else b0
-            b1 = x[k + 1] if x[k + 1] < b1 else b1
-            b2 = x[k + 2] if x[k + 2] < b2 else b2
-            b3 = x[k + 3] if x[k + 3] < b3 else b3
-            if numeric is float or numeric is double:
-                has_nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
-                           (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
-            k += 4
-        while k < n:
-            b0 = x[k] if x[k] < b0 else b0
-            if numeric is float or numeric is double:
-                has_nan |= x[k] != x[k]
-            k += 1
-        b0 = b1 if b1 < b0 else b0
-        b2 = b3 if b3 < b2 else b2
-        best = b2 if b2 < b0 else b0
+    while k + 4 <= n:
+        b0 = _pick(x[k], b0, want_max)
+        b1 = _pick(x[k + 1], b1, want_max)
+        b2 = _pick(x[k + 2], b2, want_max)
+        b3 = _pick(x[k + 3], b3, want_max)
+        if numeric is float or numeric is double:
+            has_nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
+                       (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
+        k += 4
+    while k < n:
+        b0 = _pick(x[k], b0, want_max)
+        if numeric is float or numeric is double:
+            has_nan |= x[k] != x[k]
+        k += 1
+    best = _pick(_pick(b3, b2, want_max), _pick(b1, b0, want_max), want_max)
     k = 0
     if has_nan:
         while x[k] == x[k]:
@@ -231,17 +203,31 @@ cdef _check(cnp.ndarray x, cnp.ndarray out, tuple extra=()):
                 "reduction kernel: indices must be a contiguous int64 [outer, inner]")
 
 
+# ---- tasks: (outer row, block of up to COL_BLOCK inner columns) -----------------------------
+cdef struct Block:
+    Py_ssize_t outer, col0, ncols
+
+
+cdef inline Block _block(Py_ssize_t t, Py_ssize_t nblocks, Py_ssize_t I) noexcept nogil:
+    cdef Block b
+    b.outer = t // nblocks
+    b.col0 = (t - b.outer * nblocks) * COL_BLOCK
+    b.ncols = I - b.col0 if I - b.col0 < COL_BLOCK else COL_BLOCK
+    return b
+
+
 # ---- sum ----------------------------------------------------------------------------------
 cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
                Py_ssize_t I) noexcept nogil:
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
-    cdef Py_ssize_t t, o, b, ncols, nthreads, per, k, lo, hi
-    cdef bint par = O * R * I >= PARALLEL_MIN
+    cdef Py_ssize_t t, o, nthreads, per, k, lo, hi
+    cdef Block b
+    cdef int nt = threads_for(O * R * I, ntasks)
     cdef double* partial
     cdef double total
     nthreads = omp_get_max_threads()
-    if I == 1 and O < nthreads and par and nthreads > 1:
+    if I == 1 and O < nthreads and O * R >= PARALLEL_MIN_WORK and nthreads > 1:
         # few long rows: split each row across threads, add the per-thread totals in order
         partial = <double*>malloc(nthreads * sizeof(double))
         if partial == NULL:
@@ -261,13 +247,9 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
             out[o] = <out_real>total
         free(partial)
         return
-    for t in prange(ntasks, schedule="static", use_threads_if=par):
-        o = t // nblocks
-        b = t - o * nblocks
-        ncols = I - b * COL_BLOCK
-        if ncols > COL_BLOCK:
-            ncols = COL_BLOCK
-        sum_block(x + o * R * I, out + o * I, R, I, b * COL_BLOCK, ncols)
+    for t in prange(ntasks, schedule="static", num_threads=nt):
+        b = _block(t, nblocks, I)
+        sum_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols)
 
 
 def sum_3d(cnp.ndarray x, cnp.ndarray out):
@@ -302,21 +284,18 @@ cdef void _extreme(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t O, P
                    Py_ssize_t I, bint want_max) noexcept nogil:
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
-    cdef Py_ssize_t t, o, b, ncols
-    cdef bint par = O * R * I >= PARALLEL_MIN and ntasks > 1
-    for t in prange(ntasks, schedule="static", use_threads_if=par):
-        o = t // nblocks
-        b = t - o * nblocks
-        ncols = I - b * COL_BLOCK
-        if ncols > COL_BLOCK:
-            ncols = COL_BLOCK
-        extreme_block(x + o * R * I, out + o * I, (idx + o * I) if idx != NULL else NULL,
-                      R, I, b * COL_BLOCK, ncols, want_max)
+    cdef Py_ssize_t t
+    cdef Block b
+    cdef int nt = threads_for(O * R * I, ntasks)
+    for t in prange(ntasks, schedule="static", num_threads=nt):
+        b = _block(t, nblocks, I)
+        extreme_block(x + b.outer * R * I, out + b.outer * I,
+                      (idx + b.outer * I) if idx != NULL else NULL, R, I, b.col0, b.ncols,
+                      want_max)
 
 
-cdef _extreme_typed(const numeric[:, :, ::1] x, numeric[:, ::1] out, cnp.ndarray idx,
-                    bint want_max):
-    cdef int64_t* ip = <int64_t*>cnp.PyArray_DATA(idx) if idx is not None else NULL
+cdef _extreme_typed(const numeric[:, :, ::1] x, numeric[:, ::1] out, idx, bint want_max):
+    cdef int64_t* ip = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>idx) if idx is not None else NULL
     cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
     with nogil:
         _extreme(&x[0, 0, 0], &out[0, 0], ip, O, R, I, want_max)
@@ -336,23 +315,7 @@ def extreme_3d(cnp.ndarray x, cnp.ndarray out, cnp.ndarray idx=None, bint want_m
         x, out_u8 = x.view(np.uint8), out.view(np.uint8)
     else:
         out_u8 = out
-    dt = x.dtype
-    if dt == np.float32:
-        _extreme_typed[float](x, out_u8, idx, want_max)
-    elif dt == np.float64:
-        _extreme_typed[double](x, out_u8, idx, want_max)
-    elif dt == np.int64:
-        _extreme_typed[int64_t](x, out_u8, idx, want_max)
-    elif dt == np.int32:
-        _extreme_typed[int32_t](x, out_u8, idx, want_max)
-    elif dt == np.int16:
-        _extreme_typed[int16_t](x, out_u8, idx, want_max)
-    elif dt == np.int8:
-        _extreme_typed[int8_t](x, out_u8, idx, want_max)
-    elif dt == np.uint8:
-        _extreme_typed[uint8_t](x, out_u8, idx, want_max)
-    else:
-        raise RuntimeError(f"max/min kernel: unsupported dtype {dt}")
+    for_dtype(x.dtype, _EXTREME, "max/min kernel")(x, out_u8, idx, want_max)
     return out
 
 
@@ -361,16 +324,13 @@ cdef void _moments(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssiz
                    double correction, bint take_sqrt) noexcept nogil:
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
-    cdef Py_ssize_t t, o, b, ncols
-    cdef bint par = O * R * I >= PARALLEL_MIN and ntasks > 1
-    for t in prange(ntasks, schedule="static", use_threads_if=par):
-        o = t // nblocks
-        b = t - o * nblocks
-        ncols = I - b * COL_BLOCK
-        if ncols > COL_BLOCK:
-            ncols = COL_BLOCK
-        moments_block(x + o * R * I, out + o * I, R, I, b * COL_BLOCK, ncols, correction,
-                      take_sqrt)
+    cdef Py_ssize_t t
+    cdef Block b
+    cdef int nt = threads_for(O * R * I, ntasks)
+    for t in prange(ntasks, schedule="static", num_threads=nt):
+        b = _block(t, nblocks, I)
+        moments_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols,
+                      correction, take_sqrt)
 
 
 def var_3d(cnp.ndarray x, cnp.ndarray out, double correction, bint take_sqrt=False):
@@ -392,3 +352,8 @@ def var_3d(cnp.ndarray x, cnp.ndarray out, double correction, bint take_sqrt=Fal
             _moments(<const double*>cnp.PyArray_DATA(x), <double*>cnp.PyArray_DATA(out), O, R,
                      I, correction, take_sqrt)
     return out
+
+
+_EXTREME = (_extreme_typed[float], _extreme_typed[double], _extreme_typed[int64_t],
+            _extreme_typed[int32_t], _extreme_typed[int16_t], _extreme_typed[int8_t],
+            _extreme_typed[uint8_t])

@@ -7,125 +7,13 @@ compiler can vectorise (libm's expf is a call per element); float64 keeps libm's
 from cython.parallel cimport prange
 from libc.math cimport exp, log
 
-from .parallel cimport omp_get_max_threads
+from .parallel cimport threads_for
 from .reduce cimport row_sum
-from .types cimport real
+from .simd cimport (dot, ember_exp_cols_f32, ember_exp_sub_f32, ember_lsm_bwd_cols_f32,
+                    ember_lsm_bwd_f32, row_max)
+from .types cimport for_dtype, real
 
 import numpy as np
-
-cdef enum:
-    PARALLEL_MIN_WORK = 32768
-
-
-cdef extern from *:
-    """
-    #include <math.h>
-    #include <stddef.h>
-    #include <stdint.h>
-
-    /* exp on float lanes, written without branches or calls so `omp simd` loops vectorise:
-       Cody-Waite reduction x = n*ln2 + r, |r| <= ln2/2, a degree-7 polynomial for e^r, then
-       2^n applied as two halves so results down in the subnormal range keep their scale.
-       Relative error stays within about 2 ulp; NaN propagates, +inf gives inf, -inf gives 0. */
-    static inline float ember_expf(float x) {
-        union { float f; int32_t i; } s1, s2;
-        float xc = x < -104.0f ? -104.0f : x;
-        xc = xc > 88.7f ? 88.7f : xc;
-        /* round to nearest by the 1.5*2^23 trick: floorf is a library call unless
-           -ffast-math, and a call per lane stops vectorisation */
-        float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-        float r = xc - fn * 0.693359375f;
-        r = r + fn * 2.12194440e-4f;
-        float p = 1.9875691500e-4f;
-        p = p * r + 1.3981999507e-3f;
-        p = p * r + 8.3334519073e-3f;
-        p = p * r + 4.1665795894e-2f;
-        p = p * r + 1.6666665459e-1f;
-        p = p * r + 5.0000001201e-1f;
-        p = p * r * r + r + 1.0f;
-        int32_t n = (int32_t)(fn == fn ? fn : 0.0f);
-        int32_t n1 = n >> 1;
-        s1.i = (n1 + 127) << 23;
-        s2.i = (n - n1 + 127) << 23;
-        float out = p * s1.f * s2.f;
-        return x > 88.72283935546875f ? INFINITY : out;
-    }
-
-    static inline float ember_max_f32(const float* x, ptrdiff_t n) {
-        float m = x[0];
-        #pragma omp simd reduction(max:m)
-        for (ptrdiff_t k = 1; k < n; k++) m = x[k] > m ? x[k] : m;
-        return m;
-    }
-
-    static inline double ember_max_f64(const double* x, ptrdiff_t n) {
-        double m = x[0];
-        #pragma omp simd reduction(max:m)
-        for (ptrdiff_t k = 1; k < n; k++) m = x[k] > m ? x[k] : m;
-        return m;
-    }
-
-    /* y = exp(x - m). The sum is a separate pass: with a reduction in the same loop gcc
-       keeps the exp scalar (and branchy). */
-    static inline void ember_exp_sub_f32(const float* x, float* y, ptrdiff_t n, float m) {
-        for (ptrdiff_t k = 0; k < n; k++) y[k] = ember_expf(x[k] - m);
-    }
-
-    static inline double ember_dot_f32(const float* a, const float* b, ptrdiff_t n) {
-        double s = 0.0;
-        #pragma omp simd reduction(+:s)
-        for (ptrdiff_t k = 0; k < n; k++) s += (double)a[k] * (double)b[k];
-        return s;
-    }
-
-    static inline double ember_dot_f64(const double* a, const double* b, ptrdiff_t n) {
-        double s = 0.0;
-        #pragma omp simd reduction(+:s)
-        for (ptrdiff_t k = 0; k < n; k++) s += a[k] * b[k];
-        return s;
-    }
-
-    /* gx = g - exp(y) * s: log_softmax's backward on one row */
-    static inline void ember_lsm_bwd_f32(const float* g, const float* y, float* gx,
-                                         ptrdiff_t n, float s) {
-        #pragma omp simd
-        for (ptrdiff_t k = 0; k < n; k++) gx[k] = g[k] - ember_expf(y[k]) * s;
-    }
-
-    /* one row of a column block: y = exp(x - m), s += y, column by column */
-    static inline void ember_exp_cols_f32(const float* x, const float* m, float* y,
-                                          double* s, ptrdiff_t n) {
-        /* two loops: mixing the double accumulation into the exp loop keeps it scalar */
-        for (ptrdiff_t c = 0; c < n; c++) y[c] = ember_expf(x[c] - m[c]);
-        for (ptrdiff_t c = 0; c < n; c++) s[c] += y[c];
-    }
-
-    static inline void ember_lsm_bwd_cols_f32(const float* g, const float* y, float* gx,
-                                              const float* s, ptrdiff_t n) {
-        #pragma omp simd
-        for (ptrdiff_t c = 0; c < n; c++) gx[c] = g[c] - ember_expf(y[c]) * s[c];
-    }
-    """
-    float ember_expf(float x) nogil
-    float ember_max_f32(const float* x, Py_ssize_t n) nogil
-    double ember_max_f64(const double* x, Py_ssize_t n) nogil
-    void ember_exp_sub_f32(const float* x, float* y, Py_ssize_t n, float m) nogil
-    double ember_dot_f32(const float* a, const float* b, Py_ssize_t n) nogil
-    double ember_dot_f64(const double* a, const double* b, Py_ssize_t n) nogil
-    void ember_lsm_bwd_f32(const float* g, const float* y, float* gx, Py_ssize_t n,
-                           float s) nogil
-    void ember_exp_cols_f32(const float* x, const float* m, float* y, double* s,
-                            Py_ssize_t n) nogil
-    void ember_lsm_bwd_cols_f32(const float* g, const float* y, float* gx, const float* s,
-                                Py_ssize_t n) nogil
-
-
-cdef inline real _exp(real v) noexcept nogil:
-    if real is float:
-        return ember_expf(v)
-    else:
-        return exp(v)
-
 
 # ---- rows --------------------------------------------------------------------------------
 
@@ -135,12 +23,11 @@ cdef void softmax_row(const real* x, real* y, Py_ssize_t D, bint take_log) noexc
     cdef real m
     cdef double s
     cdef real c
+    m = row_max(x, D)
     if real is float:
-        m = ember_max_f32(x, D)
         ember_exp_sub_f32(x, y, D, m)
         s = row_sum(y, D)
     else:
-        m = ember_max_f64(x, D)
         s = 0
         for k in range(D):
             y[k] = exp(x[k] - m)
@@ -168,10 +55,7 @@ cdef void softmax_backward_row(const real* g, const real* y, real* gx, Py_ssize_
             for k in range(D):
                 gx[k] = g[k] - exp(y[k]) * s
     else:
-        if real is float:
-            s = <real>ember_dot_f32(g, y, D)
-        else:
-            s = ember_dot_f64(g, y, D)
+        s = <real>dot(g, y, D)
         for k in range(D):
             gx[k] = y[k] * (g[k] - s)
 
@@ -249,58 +133,41 @@ cdef void softmax_backward_cols(const real* g, const real* y, real* gx, Py_ssize
 
 # ---- drivers -----------------------------------------------------------------------------
 
-cdef int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
-    if work < PARALLEL_MIN_WORK or tasks < 2:
-        return 1
-    return omp_get_max_threads()
-
-
-cdef void _forward(const real* x, real* y, Py_ssize_t outer, Py_ssize_t D,
-                   Py_ssize_t inner, bint take_log) noexcept nogil:
-    cdef Py_ssize_t nb, t, o, j0, n
+cdef void _run(const real* a, const real* y, real* out, Py_ssize_t outer, Py_ssize_t D,
+               Py_ssize_t inner, bint take_log) noexcept nogil:
+    # forward when y is NULL (a = x, out = y), else backward (a = g, out = gx)
+    cdef Py_ssize_t nb, t, j0, n, base
     cdef int nt
     if inner == 1:
-        nt = _threads(outer, outer * D)
+        nt = threads_for(outer * D, outer)
         for t in prange(outer, nogil=True, schedule="static", num_threads=nt):
-            softmax_row(x + t * D, y + t * D, D, take_log)
+            if y == NULL:
+                softmax_row(a + t * D, out + t * D, D, take_log)
+            else:
+                softmax_backward_row(a + t * D, y + t * D, out + t * D, D, take_log)
         return
     nb = (inner + SOFTMAX_COLS - 1) // SOFTMAX_COLS
-    nt = _threads(outer * nb, outer * D * inner)
+    nt = threads_for(outer * D * inner, outer * nb)
     for t in prange(outer * nb, nogil=True, schedule="static", num_threads=nt):
-        o = t // nb
         j0 = (t % nb) * SOFTMAX_COLS
         n = inner - j0 if inner - j0 < SOFTMAX_COLS else SOFTMAX_COLS
-        softmax_cols(x + o * D * inner + j0, y + o * D * inner + j0, D, inner, n, take_log)
-
-
-cdef void _backward(const real* g, const real* y, real* gx, Py_ssize_t outer, Py_ssize_t D,
-                    Py_ssize_t inner, bint take_log) noexcept nogil:
-    cdef Py_ssize_t nb, t, o, j0, n, base
-    cdef int nt
-    if inner == 1:
-        nt = _threads(outer, outer * D)
-        for t in prange(outer, nogil=True, schedule="static", num_threads=nt):
-            softmax_backward_row(g + t * D, y + t * D, gx + t * D, D, take_log)
-        return
-    nb = (inner + SOFTMAX_COLS - 1) // SOFTMAX_COLS
-    nt = _threads(outer * nb, outer * D * inner)
-    for t in prange(outer * nb, nogil=True, schedule="static", num_threads=nt):
-        o = t // nb
-        j0 = (t % nb) * SOFTMAX_COLS
-        n = inner - j0 if inner - j0 < SOFTMAX_COLS else SOFTMAX_COLS
-        base = o * D * inner + j0
-        softmax_backward_cols(g + base, y + base, gx + base, D, inner, n, take_log)
+        base = (t // nb) * D * inner + j0
+        if y == NULL:
+            softmax_cols(a + base, out + base, D, inner, n, take_log)
+        else:
+            softmax_backward_cols(a + base, y + base, out + base, D, inner, n, take_log)
 
 
 cdef _fw(real[:, :, ::1] x, real[:, :, ::1] y, bint take_log):
     with nogil:
-        _forward(&x[0, 0, 0], &y[0, 0, 0], x.shape[0], x.shape[1], x.shape[2], take_log)
+        _run(&x[0, 0, 0], <const real*>NULL, &y[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+             take_log)
 
 
 cdef _bw(real[:, :, ::1] g, real[:, :, ::1] y, real[:, :, ::1] gx, bint take_log):
     with nogil:
-        _backward(&g[0, 0, 0], &y[0, 0, 0], &gx[0, 0, 0], g.shape[0], g.shape[1], g.shape[2],
-                  take_log)
+        _run(&g[0, 0, 0], &y[0, 0, 0], &gx[0, 0, 0], g.shape[0], g.shape[1], g.shape[2],
+             take_log)
 
 
 # ---- checked entry points ----------------------------------------------------------------
@@ -321,17 +188,15 @@ def softmax_forward(x, y, bint take_log=False):
     """``y`` = softmax (or log_softmax) of ``x`` over axis 1; both ``(outer, D, inner)``."""
     if _check(x, y):
         return
-    if x.dtype == np.float32:
-        _fw[float](x, y, take_log)
-    else:
-        _fw[double](x, y, take_log)
+    for_dtype(x.dtype, _FORWARD, "softmax")(x, y, take_log)
 
 
 def softmax_backward(g, y, gx, bint take_log=False):
     """``gx`` = gradient through softmax (or log_softmax) whose output was ``y``, axis 1."""
     if _check(g, y, gx):
         return
-    if g.dtype == np.float32:
-        _bw[float](g, y, gx, take_log)
-    else:
-        _bw[double](g, y, gx, take_log)
+    for_dtype(g.dtype, _BACKWARD, "softmax")(g, y, gx, take_log)
+
+
+_FORWARD = (_fw[float], _fw[double])
+_BACKWARD = (_bw[float], _bw[double])

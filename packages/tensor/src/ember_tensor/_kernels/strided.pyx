@@ -13,7 +13,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
-from .parallel cimport omp_get_max_threads
+from .parallel cimport threads_for
 from .strided cimport MAX_ARGS, MAX_DIMS, MAX_PARAMS, kernel_fn
 
 import numpy as np
@@ -24,8 +24,6 @@ cdef enum:
     # Elements a kernel call handles at most on the strided path: the buffers of all
     # operands (8 bytes each) stay inside L1.
     BLOCK = 1024
-    # Below this many elements a parallel region costs more than it saves.
-    PARALLEL_MIN = 32768
 
 
 cdef struct Plan:
@@ -167,7 +165,7 @@ cdef int _run(Plan* pl) noexcept nogil:
     cdef Py_ssize_t n = 1, rows = 1, inner, nblk, group, items, it, chunk, nchunks, c
     cdef int d, k, flat = pl.ndim == 1
     cdef int err = 0
-    cdef int nthreads = omp_get_max_threads()
+    cdef int nthreads
     cdef Scratch* scratch = NULL
     for d in range(pl.ndim):
         n *= pl.shape[d]
@@ -175,7 +173,9 @@ cdef int _run(Plan* pl) noexcept nogil:
         if pl.strides[k][pl.ndim - 1] != pl.itemsize[k]:
             flat = 0
     if flat:
-        if nthreads <= 1 or n < PARALLEL_MIN:
+        # every operand's n elements are read or written once
+        nthreads = threads_for(n * pl.nargs, n)
+        if nthreads <= 1:
             return pl.f(pl.base, n, pl.params)
         # one contiguous slab per thread, cut at 64-element boundaries to keep SIMD aligned
         chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
@@ -188,7 +188,8 @@ cdef int _run(Plan* pl) noexcept nogil:
     nblk = (inner + BLOCK - 1) // BLOCK
     group = max(1, BLOCK // inner) if nblk == 1 else 1
     items = rows * nblk if nblk > 1 else (rows + group - 1) // group
-    if nthreads <= 1 or n < PARALLEL_MIN or items < 2:
+    nthreads = threads_for(n * pl.nargs, items)
+    if nthreads <= 1:
         scratch = _new_scratch()
         if scratch == NULL:
             return -1

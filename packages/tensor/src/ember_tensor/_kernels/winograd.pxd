@@ -9,18 +9,15 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
                                 Py_ssize_t ks, Py_ssize_t r0, Py_ssize_t r1,
                                 bint flipped) noexcept nogil
 
-cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
-                               Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
-                               real* scratch) noexcept nogil
+# V = B^T d B of input tiles, or with grad V = A g A^T of output-gradient tiles
+cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
+                              Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
+                              bint grad, real* scratch) noexcept nogil
 
 cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const real* bias,
                                 Py_ssize_t Cout, Py_ssize_t H, Py_ssize_t W,
                                 Py_ssize_t row0, Py_ssize_t row1,
                                 real* scratch) noexcept nogil
-
-cdef void grad_output_transform_rows(const real* g, real* Z, Py_ssize_t ks, Py_ssize_t Cout,
-                                     Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
-                                     Py_ssize_t row1, real* scratch) noexcept nogil
 
 cdef void filter_grad_transform_rows(const real* dU, Py_ssize_t ks, real* gw, Py_ssize_t Cout,
                                      Py_ssize_t Cin, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil

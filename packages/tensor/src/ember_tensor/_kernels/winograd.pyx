@@ -17,98 +17,57 @@ the last tile of an odd-sized plane writes only the outputs that exist.
 """
 from libc.stdlib cimport free, malloc
 
-from .types cimport real
+from .types cimport for_dtype, real
 
 import numpy as np
 
-# The innermost loops, in C for one reason: ``restrict``. Each loop touches 5-16 arrays;
-# without the promise that they do not overlap, gcc would need more runtime overlap checks
-# than it is willing to emit (10) and leaves the loop scalar.
-cdef extern from *:
-    """
-    #define EMBER_WG_LOOPS(T) \\
-    /* vertical half of B^T d B over whole input rows */ \\
-    static inline void wg_columns_##T(const T* restrict p0, const T* restrict p1, \\
-            const T* restrict p2, const T* restrict p3, T* restrict t0, T* restrict t1, \\
-            T* restrict t2, T* restrict t3, Py_ssize_t W) { \\
-        for (Py_ssize_t j = 0; j < W; j++) { \\
-            T a0 = p0[j], a1 = p1[j], a2 = p2[j], a3 = p3[j]; \\
-            t0[j] = a0 - a2; t1[j] = a1 + a2; t2[j] = a2 - a1; t3[j] = a1 - a3; \\
-        } \\
-    } \\
-    /* horizontal half for one tile row: tile tw reads t[2tw .. 2tw+3] */ \\
-    static inline void wg_tiles_##T(const T* restrict t, T* restrict o0, T* restrict o1, \\
-            T* restrict o2, T* restrict o3, Py_ssize_t TW) { \\
-        for (Py_ssize_t tw = 0; tw < TW; tw++) { \\
-            T d0 = t[2 * tw], d1 = t[2 * tw + 1], d2 = t[2 * tw + 2], d3 = t[2 * tw + 3]; \\
-            o0[tw] = d0 - d2; o1[tw] = d1 + d2; o2[tw] = d2 - d1; o3[tw] = d1 - d3; \\
-        } \\
-    } \\
-    /* A^T m A for the n2 whole (2x2) tiles of one tile row; m[k*sk + tw] is position k */ \\
-    static inline void wg_outputs_##T(const T* restrict m, Py_ssize_t sk, \\
-            T* restrict y0, T* restrict y1, T b, Py_ssize_t n2) { \\
-        const T* restrict m4 = m + 4 * sk; \\
-        const T* restrict m8 = m + 8 * sk; \\
-        const T* restrict m12 = m + 12 * sk; \\
-        for (Py_ssize_t tw = 0; tw < n2; tw++) { \\
-            T s00 = m[tw] + m4[tw] + m8[tw]; \\
-            T s01 = m[sk + tw] + m4[sk + tw] + m8[sk + tw]; \\
-            T s02 = m[2 * sk + tw] + m4[2 * sk + tw] + m8[2 * sk + tw]; \\
-            T s03 = m[3 * sk + tw] + m4[3 * sk + tw] + m8[3 * sk + tw]; \\
-            T s10 = m4[tw] - m8[tw] - m12[tw]; \\
-            T s11 = m4[sk + tw] - m8[sk + tw] - m12[sk + tw]; \\
-            T s12 = m4[2 * sk + tw] - m8[2 * sk + tw] - m12[2 * sk + tw]; \\
-            T s13 = m4[3 * sk + tw] - m8[3 * sk + tw] - m12[3 * sk + tw]; \\
-            y0[2 * tw] = s00 + s01 + s02 + b; \\
-            y0[2 * tw + 1] = s01 - s02 - s03 + b; \\
-            y1[2 * tw] = s10 + s11 + s12 + b; \\
-            y1[2 * tw + 1] = s11 - s12 - s13 + b; \\
-        } \\
-    }
-    EMBER_WG_LOOPS(float)
-    EMBER_WG_LOOPS(double)
-    #define EMBER_WG_GRAD_LOOPS(T) \\
-    /* vertical half of A g A^T (g: a 2x2 grad-output tile) over whole rows */ \\
-    static inline void wg_gcolumns_##T(const T* restrict g0, const T* restrict g1, \\
-            T* restrict t0, T* restrict t1, T* restrict t2, T* restrict t3, Py_ssize_t W) { \\
-        for (Py_ssize_t j = 0; j < W; j++) { \\
-            T a = g0[j], b = g1[j]; \\
-            t0[j] = a; t1[j] = a + b; t2[j] = a - b; t3[j] = -b; \\
-        } \\
-    } \\
-    /* horizontal half for one tile row: tile tw reads t[2tw], t[2tw+1] */ \\
-    static inline void wg_gtiles_##T(const T* restrict t, T* restrict o0, T* restrict o1, \\
-            T* restrict o2, T* restrict o3, Py_ssize_t TW) { \\
-        for (Py_ssize_t tw = 0; tw < TW; tw++) { \\
-            T a = t[2 * tw], b = t[2 * tw + 1]; \\
-            o0[tw] = a; o1[tw] = a + b; o2[tw] = a - b; o3[tw] = -b; \\
-        } \\
-    }
-    EMBER_WG_GRAD_LOOPS(float)
-    EMBER_WG_GRAD_LOOPS(double)
-    """
+cdef extern from "winograd.h" nogil:
     void wg_columns_float(const float* p0, const float* p1, const float* p2,
                           const float* p3, float* t0, float* t1, float* t2, float* t3,
-                          Py_ssize_t W) noexcept nogil
+                          Py_ssize_t W)
     void wg_columns_double(const double* p0, const double* p1, const double* p2,
                            const double* p3, double* t0, double* t1, double* t2, double* t3,
-                           Py_ssize_t W) noexcept nogil
+                           Py_ssize_t W)
     void wg_tiles_float(const float* t, float* o0, float* o1, float* o2, float* o3,
-                        Py_ssize_t TW) noexcept nogil
+                        Py_ssize_t TW)
     void wg_tiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
-                         Py_ssize_t TW) noexcept nogil
+                         Py_ssize_t TW)
     void wg_outputs_float(const float* m, Py_ssize_t sk, float* y0, float* y1, float b,
-                          Py_ssize_t n2) noexcept nogil
+                          Py_ssize_t n2)
     void wg_outputs_double(const double* m, Py_ssize_t sk, double* y0, double* y1,
-                           double b, Py_ssize_t n2) noexcept nogil
+                           double b, Py_ssize_t n2)
     void wg_gcolumns_float(const float* g0, const float* g1, float* t0, float* t1,
-                           float* t2, float* t3, Py_ssize_t W) noexcept nogil
+                           float* t2, float* t3, Py_ssize_t W)
     void wg_gcolumns_double(const double* g0, const double* g1, double* t0, double* t1,
-                            double* t2, double* t3, Py_ssize_t W) noexcept nogil
+                            double* t2, double* t3, Py_ssize_t W)
     void wg_gtiles_float(const float* t, float* o0, float* o1, float* o2, float* o3,
-                         Py_ssize_t TW) noexcept nogil
+                         Py_ssize_t TW)
     void wg_gtiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
-                          Py_ssize_t TW) noexcept nogil
+                          Py_ssize_t TW)
+
+
+cdef inline void _tile_rows(const real* t0, const real* t1, const real* t2, const real* t3,
+                            real* v, Py_ssize_t sk, Py_ssize_t TW, bint grad) noexcept nogil:
+    # the horizontal half of a transform: scratch row k (t0..t3) gives the tile row's
+    # positions 4k..4k+3, each sk apart from v; grad: A g A^T's half, else B^T d B's
+    cdef const real* t[4]
+    cdef Py_ssize_t k
+    t[0] = t0
+    t[1] = t1
+    t[2] = t2
+    t[3] = t3
+    for k in range(4):
+        if real is float:
+            if grad:
+                wg_gtiles_float(t[k], v, v + sk, v + 2 * sk, v + 3 * sk, TW)
+            else:
+                wg_tiles_float(t[k], v, v + sk, v + 2 * sk, v + 3 * sk, TW)
+        else:
+            if grad:
+                wg_gtiles_double(t[k], v, v + sk, v + 2 * sk, v + 3 * sk, TW)
+            else:
+                wg_tiles_double(t[k], v, v + sk, v + 2 * sk, v + 3 * sk, TW)
+        v += 4 * sk
 
 
 cdef enum:
@@ -182,25 +141,18 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
             b0 += FILTER_BLOCK
 
 
-cdef inline void _row_tiles(const real* t, real* o0, real* o1, real* o2, real* o3,
-                            Py_ssize_t TW) noexcept nogil:
-    if real is float:
-        wg_tiles_float(t, o0, o1, o2, o3, TW)
-    else:
-        wg_tiles_double(t, o0, o1, o2, o3, TW)
-
-
-cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
-                               Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
-                               real* scratch) noexcept nogil:
-    # scratch: 4*(2*TW + 2) + W entries. The vertical half of the transform runs over whole
-    # contiguous input rows (it vectorises); entry j+1 of a scratch row is input column j,
-    # entries 0 and W+1.. are the left/right padding.
+cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
+                              Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
+                              bint grad, real* scratch) noexcept nogil:
+    # V = B^T d B for every 4x4 input tile d (padding 1), or with ``grad`` V = A g A^T for
+    # every 2x2 output-gradient tile g. scratch: 4*(2*TW + 2) + W entries. The vertical half
+    # runs over whole contiguous rows (it vectorises) into four scratch rows; for B^T d B entry
+    # j+1 of a scratch row is input column j and entries 0 and W+1.. the padding. Reads past
+    # the plane's edge come from the zero row or from scratch entries never written.
     cdef Py_ssize_t TH = (H + 1) // 2
     cdef Py_ssize_t TW = (W + 1) // 2
     cdef Py_ssize_t L = 2 * TW + 2
     cdef Py_ssize_t Tb = (row1 - row0) * TW
-    cdef Py_ssize_t sk = ks
     cdef real* t0 = scratch
     cdef real* t1 = scratch + L
     cdef real* t2 = scratch + 2 * L
@@ -212,7 +164,6 @@ cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t
     cdef const real* p1
     cdef const real* p2
     cdef const real* p3
-    cdef real* v
     for j in range(W):
         zero[j] = 0
     for j in range(4 * L):
@@ -222,21 +173,25 @@ cdef void input_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t
         th = row0 - n * TH
         for r in range(row0, row1):
             plane = x + (n * C + c) * H * W
-            ih = 2 * th - 1
-            # rows ih+1 = 2th < H always; ih < H too, so only the edges need the zero row
-            p0 = plane + ih * W if ih >= 0 else zero
-            p1 = plane + (ih + 1) * W
-            p2 = plane + (ih + 2) * W if ih + 2 < H else zero
-            p3 = plane + (ih + 3) * W if ih + 3 < H else zero
-            if real is float:
-                wg_columns_float(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
+            if grad:
+                p0 = plane + 2 * th * W
+                p1 = p0 + W if 2 * th + 1 < H else zero
+                if real is float:
+                    wg_gcolumns_float(p0, p1, t0, t1, t2, t3, W)
+                else:
+                    wg_gcolumns_double(p0, p1, t0, t1, t2, t3, W)
             else:
-                wg_columns_double(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
-            v = V + c * Tb + (r - row0) * TW
-            _row_tiles(t0, v, v + sk, v + 2 * sk, v + 3 * sk, TW)
-            _row_tiles(t1, v + 4 * sk, v + 5 * sk, v + 6 * sk, v + 7 * sk, TW)
-            _row_tiles(t2, v + 8 * sk, v + 9 * sk, v + 10 * sk, v + 11 * sk, TW)
-            _row_tiles(t3, v + 12 * sk, v + 13 * sk, v + 14 * sk, v + 15 * sk, TW)
+                ih = 2 * th - 1
+                # rows ih+1 = 2th < H always; ih < H too, so only the edges need the zero row
+                p0 = plane + ih * W if ih >= 0 else zero
+                p1 = plane + (ih + 1) * W
+                p2 = plane + (ih + 2) * W if ih + 2 < H else zero
+                p3 = plane + (ih + 3) * W if ih + 3 < H else zero
+                if real is float:
+                    wg_columns_float(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
+                else:
+                    wg_columns_double(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
+            _tile_rows(t0, t1, t2, t3, V + c * Tb + (r - row0) * TW, ks, TW, grad)
             th += 1
             if th == TH:
                 th = 0
@@ -282,59 +237,6 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
                 s12 = m[6 * sk + tw] - m[10 * sk + tw] - m[14 * sk + tw]
                 y0[2 * tw] = s00 + s01 + s02 + b
                 y1[2 * tw] = s10 + s11 + s12 + b
-            th += 1
-            if th == TH:
-                th = 0
-                n += 1
-
-
-cdef void grad_output_transform_rows(const real* g, real* Z, Py_ssize_t ks, Py_ssize_t Cout,
-                                     Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
-                                     Py_ssize_t row1, real* scratch) noexcept nogil:
-    # Z = A g A^T for every 2x2 grad-output tile: the gradient of the 16 products of each
-    # tile. scratch: 4*(2*TW) + W entries; outputs past an odd-sized plane's edge read as
-    # zeros (scratch entry W of each row, never written, and the zero row).
-    cdef Py_ssize_t TH = (H + 1) // 2
-    cdef Py_ssize_t TW = (W + 1) // 2
-    cdef Py_ssize_t L = 2 * TW
-    cdef Py_ssize_t Tb = (row1 - row0) * TW
-    cdef Py_ssize_t sk = ks
-    cdef real* t0 = scratch
-    cdef real* t1 = scratch + L
-    cdef real* t2 = scratch + 2 * L
-    cdef real* t3 = scratch + 3 * L
-    cdef real* zero = scratch + 4 * L
-    cdef Py_ssize_t c, r, n, th, j
-    cdef const real* plane
-    cdef const real* g0
-    cdef const real* g1
-    cdef real* z
-    for j in range(W):
-        zero[j] = 0
-    for j in range(4 * L):
-        scratch[j] = 0
-    for c in range(Cout):
-        n = row0 // TH
-        th = row0 - n * TH
-        for r in range(row0, row1):
-            plane = g + (n * Cout + c) * H * W
-            g0 = plane + 2 * th * W
-            g1 = g0 + W if 2 * th + 1 < H else zero
-            if real is float:
-                wg_gcolumns_float(g0, g1, t0, t1, t2, t3, W)
-            else:
-                wg_gcolumns_double(g0, g1, t0, t1, t2, t3, W)
-            z = Z + c * Tb + (r - row0) * TW
-            if real is float:
-                wg_gtiles_float(t0, z, z + sk, z + 2 * sk, z + 3 * sk, TW)
-                wg_gtiles_float(t1, z + 4 * sk, z + 5 * sk, z + 6 * sk, z + 7 * sk, TW)
-                wg_gtiles_float(t2, z + 8 * sk, z + 9 * sk, z + 10 * sk, z + 11 * sk, TW)
-                wg_gtiles_float(t3, z + 12 * sk, z + 13 * sk, z + 14 * sk, z + 15 * sk, TW)
-            else:
-                wg_gtiles_double(t0, z, z + sk, z + 2 * sk, z + 3 * sk, TW)
-                wg_gtiles_double(t1, z + 4 * sk, z + 5 * sk, z + 6 * sk, z + 7 * sk, TW)
-                wg_gtiles_double(t2, z + 8 * sk, z + 9 * sk, z + 10 * sk, z + 11 * sk, TW)
-                wg_gtiles_double(t3, z + 12 * sk, z + 13 * sk, z + 14 * sk, z + 15 * sk, TW)
             th += 1
             if th == TH:
                 th = 0
@@ -480,10 +382,8 @@ def filter_transform(w, U, r0=0, r1=None, flipped=False):
     r0, r1 = _row_range("filter_transform", r0, R if r1 is None else r1, R)
     if r0 == r1 or S == 0:
         return
-    if w.dtype == np.float32:
-        _run_filter[float](w, U, Cout, Cin, r0, r1, bool(flipped))
-    else:
-        _run_filter[double](w, U, Cout, Cin, r0, r1, bool(flipped))
+    for_dtype(w.dtype, _RUN_FILTER, "winograd filter_transform")(w, U, Cout, Cin, r0, r1,
+                                                                 bool(flipped))
 
 
 def input_transform(x, V, row0, row1):
@@ -495,10 +395,7 @@ def input_transform(x, V, row0, row1):
     if rows is None:
         return
     row0, row1 = rows
-    if x.dtype == np.float32:
-        _run_input[float](x, V, row0, row1)
-    else:
-        _run_input[double](x, V, row0, row1)
+    for_dtype(x.dtype, _RUN_TILES, "winograd input_transform")(x, V, row0, row1, False)
 
 
 def output_transform(M, y, bias, row0, row1):
@@ -515,10 +412,7 @@ def output_transform(M, y, bias, row0, row1):
     if rows is None:
         return
     row0, row1 = rows
-    if M.dtype == np.float32:
-        _run_output[float](M, y, bias, row0, row1)
-    else:
-        _run_output[double](M, y, bias, row0, row1)
+    for_dtype(M.dtype, _RUN_OUTPUT, "winograd output_transform")(M, y, bias, row0, row1)
 
 
 def grad_output_transform(g, Z, row0, row1):
@@ -531,10 +425,7 @@ def grad_output_transform(g, Z, row0, row1):
     if rows is None:
         return
     row0, row1 = rows
-    if g.dtype == np.float32:
-        _run_grad_output[float](g, Z, row0, row1)
-    else:
-        _run_grad_output[double](g, Z, row0, row1)
+    for_dtype(g.dtype, _RUN_TILES, "winograd grad_output_transform")(g, Z, row0, row1, True)
 
 
 def filter_grad_transform(dU, gw, r0=0, r1=None):
@@ -551,24 +442,7 @@ def filter_grad_transform(dU, gw, r0=0, r1=None):
     r0, r1 = _row_range("filter_grad_transform", r0, Cout if r1 is None else r1, Cout)
     if r0 == r1 or Cin == 0:
         return
-    if gw.dtype == np.float32:
-        _run_filter_grad[float](dU, gw, r0, r1)
-    else:
-        _run_filter_grad[double](dU, gw, r0, r1)
-
-
-cdef _run_grad_output(real[:, :, :, ::1] g, real[:, :, :] Z, Py_ssize_t row0,
-                      Py_ssize_t row1):
-    cdef Py_ssize_t Cout = g.shape[1], H = g.shape[2], W = g.shape[3]
-    cdef Py_ssize_t TW = (W + 1) // 2
-    cdef Py_ssize_t ks = Z.strides[0] // sizeof(real)
-    cdef real* scratch = <real*> malloc((4 * 2 * TW + W) * sizeof(real))
-    if scratch == NULL:
-        raise MemoryError()
-    with nogil:
-        grad_output_transform_rows(&g[0, 0, 0, 0], &Z[0, 0, 0], ks, Cout, H, W, row0, row1,
-                                   scratch)
-    free(scratch)
+    for_dtype(gw.dtype, _RUN_FILTER_GRAD, "winograd filter_grad_transform")(dU, gw, r0, r1)
 
 
 cdef _run_filter_grad(real[:, :, :] dU, real[:, :, :, ::1] gw, Py_ssize_t r0, Py_ssize_t r1):
@@ -585,7 +459,8 @@ cdef _run_filter(real[:, :, :, ::1] w, real[:, :, :] U, Py_ssize_t Cout, Py_ssiz
         filter_transform_rows(&w[0, 0, 0, 0], &U[0, 0, 0], Cout, Cin, ks, r0, r1, flipped)
 
 
-cdef _run_input(real[:, :, :, ::1] x, real[:, :, :] V, Py_ssize_t row0, Py_ssize_t row1):
+cdef _run_tiles(real[:, :, :, ::1] x, real[:, :, :] V, Py_ssize_t row0, Py_ssize_t row1,
+                bint grad):
     cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t TW = (W + 1) // 2
     cdef Py_ssize_t ks = V.strides[0] // sizeof(real)
@@ -593,7 +468,8 @@ cdef _run_input(real[:, :, :, ::1] x, real[:, :, :] V, Py_ssize_t row0, Py_ssize
     if scratch == NULL:
         raise MemoryError()
     with nogil:
-        input_transform_rows(&x[0, 0, 0, 0], &V[0, 0, 0], ks, C, H, W, row0, row1, scratch)
+        tile_transform_rows(&x[0, 0, 0, 0], &V[0, 0, 0], ks, C, H, W, row0, row1, grad,
+                            scratch)
     free(scratch)
 
 
@@ -613,3 +489,9 @@ cdef _run_output(real[:, :, :] M, real[:, :, :, ::1] y, bias, Py_ssize_t row0,
         output_transform_rows(&M[0, 0, 0], ks, &y[0, 0, 0, 0], bp, Cout, H, W, row0, row1,
                               scratch)
     free(scratch)
+
+
+_RUN_TILES = (_run_tiles[float], _run_tiles[double])
+_RUN_FILTER = (_run_filter[float], _run_filter[double])
+_RUN_OUTPUT = (_run_output[float], _run_output[double])
+_RUN_FILTER_GRAD = (_run_filter_grad[float], _run_filter_grad[double])
