@@ -142,6 +142,8 @@ def test_v2_structures_pass_through():
     sample = ET2.Compose([ET2.ToImage(), ET2.ToDtype(ember.float32, scale=True)])(
         {"image": _input("pil"), "id": 7})
     assert sample["id"] == 7 and sample["image"].dtype == ember.float32
+    from_array = ET2.ToImage()(ARRAYS["hwc"])
+    np.testing.assert_array_equal(_np(from_array), ARRAYS["hwc"].transpose(2, 0, 1))
     np.testing.assert_allclose(_np(sample["image"]),
                                ARRAYS["hwc"].transpose(2, 0, 1) * np.float32(1 / 255))
 
