@@ -106,3 +106,21 @@ def test_grad_fn_chain(make, n):
         fn = make(L, *ts).grad_fn
         return type(fn).__name__, len(fn.next_functions)
     assert names(ember) == names(torch) and names(ember)[1] == n
+
+
+def test_float32_bits_as_torch():
+    """lerp (both weights), addcmul and addcdiv give torch's float32 bits; log10 rounds as
+    torch's (libm's log10f would differ on a quarter of these inputs)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(20000).astype(np.float32) for _ in range(2))
+    w = rng.uniform(-0.5, 1.5, 20000).astype(np.float32)
+    for fn in (lambda L: L.lerp(L.tensor(a), L.tensor(b), L.tensor(w)),
+               lambda L: L.lerp(L.tensor(a), L.tensor(b), 0.7),
+               lambda L: L.addcmul(L.tensor(a), L.tensor(b), L.tensor(w), value=0.37),
+               lambda L: L.addcdiv(L.tensor(a), L.tensor(b), L.tensor(w), value=0.37)):
+        np.testing.assert_array_equal(fn(ember).numpy(), fn(torch).numpy())
+    x = np.abs(a) + 1e-3
+    same_bits = ember.log10(ember.tensor(x)).numpy() == torch.log10(torch.tensor(x)).numpy()
+    assert same_bits.mean() > 0.99
