@@ -314,6 +314,20 @@ TIE_CASES = {
 }
 
 
+def _index_fill_value_grad(L):
+    """A 0-d tensor filled in gets each filled slice's gradient once, even when the index
+    names a slice twice; index_copy's sources each get theirs."""
+    x = L.zeros(3, 2, requires_grad=True)
+    v = L.tensor(2., requires_grad=True)
+    s = L.ones(3, 2, requires_grad=True)
+    y = x.index_fill(0, L.tensor([1, 1, 2]), v) + x.index_copy(0, L.tensor([1, 1, 2]), s)
+    (y * L.arange(6.).view(3, 2)).sum().backward()
+    return y, x.grad, v.grad, s.grad
+
+
+TIE_CASES["index_fill_copy_repeated_index"] = _index_fill_value_grad
+
+
 def scatter_reduce_grads(reduce, include_self):
     """scatter_reduce's result and both gradients, positions hit several times."""
     def run(L):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from ember_tensor import Array
 from ember_tensor import scatter as K
 
 from ..autograd.node import Node, record
@@ -176,7 +179,10 @@ class IndexFillBackward1(Node):  # 0-d Tensor value
     def backward(self, g):
         (index,) = self.saved_tensors
         gx = index_fill(g, self.dim, index, 0) if self.needs_input_grad[0] else None
-        gv = g.index_select(self.dim, index).sum() if self.needs_input_grad[2] else None
+        gv = None
+        if self.needs_input_grad[2]:  # each filled slice once, however often it is indexed
+            once = make(Array(np.unique(index._data._np.reshape(-1))))
+            gv = g.index_select(self.dim, once).sum()
         return gx, None, gv
 
 
