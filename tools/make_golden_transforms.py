@@ -118,6 +118,9 @@ RANDOM = [
     ("v2", "RandAugment(num_ops=3, magnitude=15)", "u8 pil"),
     ("v2", "TrivialAugmentWide()", "u8 pil"),
     ("v2", "Compose([ToImage(), RandomCrop(8), ToDtype(DTYPE.float32, scale=True)])", "pil"),
+    ("v2", "RandomPhotometricDistort(p=0.8)", "u8 pil"),
+    ("v2", "RandomShortestSize([6, 8], max_size=12)", "f32 pil"),
+    ("v2", "GaussianNoise(0.05, 0.2)", "f32"),
 ]
 
 

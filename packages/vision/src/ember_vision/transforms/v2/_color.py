@@ -14,8 +14,9 @@ from ._transform import RandomApplyTransform, Transform, query_chw
 
 __all__ = [
     "ColorJitter", "GaussianBlur", "Grayscale", "RGB", "RandomAdjustSharpness",
-    "RandomAutocontrast", "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomInvert",
-    "RandomPosterize", "RandomSolarize",
+    "RandomAutocontrast", "RandomChannelPermutation", "RandomEqualize", "RandomErasing",
+    "RandomGrayscale", "RandomInvert", "RandomPhotometricDistort", "RandomPosterize",
+    "RandomSolarize",
 ]
 
 
@@ -203,4 +204,53 @@ class RandomErasing(RandomApplyTransform):
     def transform(self, inpt, params):
         if params["v"] is not None:
             inpt = F.erase(inpt, **params, inplace=self.inplace)
+        return inpt
+
+
+class RandomChannelPermutation(Transform):
+    def make_params(self, flat_inputs):
+        return dict(permutation=rng.randperm(query_chw(flat_inputs)[0]))
+
+    def transform(self, inpt, params):
+        return F.permute_channels(inpt, params["permutation"])
+
+
+class RandomPhotometricDistort(Transform):
+    """SSD's distortion: each of brightness, contrast, saturation, hue with probability
+    ``p`` (contrast before or after the others at random), then maybe a channel shuffle."""
+
+    def __init__(self, brightness=(0.875, 1.125), contrast=(0.5, 1.5), saturation=(0.5, 1.5),
+                 hue=(-0.05, 0.05), p=0.5):
+        self.brightness = brightness
+        self.contrast = contrast
+        self.hue = hue
+        self.saturation = saturation
+        self.p = p
+
+    def make_params(self, flat_inputs):
+        channels = query_chw(flat_inputs)[0]
+        params = {}
+        for key, (lo, hi) in (("brightness_factor", self.brightness),
+                              ("contrast_factor", self.contrast),
+                              ("saturation_factor", self.saturation),
+                              ("hue_factor", self.hue)):
+            params[key] = rng.uniform(lo, hi) if rng.rand() < self.p else None
+        params["contrast_before"] = rng.rand() < 0.5
+        params["channel_permutation"] = rng.randperm(channels) if rng.rand() < self.p else None
+        return params
+
+    def transform(self, inpt, params):
+        contrast = params["contrast_factor"]
+        if params["brightness_factor"] is not None:
+            inpt = F.adjust_brightness(inpt, params["brightness_factor"])
+        if contrast is not None and params["contrast_before"]:
+            inpt = F.adjust_contrast(inpt, contrast)
+        if params["saturation_factor"] is not None:
+            inpt = F.adjust_saturation(inpt, params["saturation_factor"])
+        if params["hue_factor"] is not None:
+            inpt = F.adjust_hue(inpt, params["hue_factor"])
+        if contrast is not None and not params["contrast_before"]:
+            inpt = F.adjust_contrast(inpt, contrast)
+        if params["channel_permutation"] is not None:
+            inpt = F.permute_channels(inpt, params["channel_permutation"])
         return inpt

@@ -1,6 +1,8 @@
 """v2 geometric transforms: resize and crops, pad, flips, and the random warps."""
 from collections.abc import Sequence
 
+import numpy as np
+
 from .. import _rng as rng
 from .._geometry_transforms import _check_sequence_input, _setup_angle
 from ..transforms import _resized_crop_params, _setup_size
@@ -11,8 +13,8 @@ from ._transform import (
 
 __all__ = [
     "CenterCrop", "FiveCrop", "Pad", "RandomAffine", "RandomCrop", "RandomHorizontalFlip",
-    "RandomPerspective", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize",
-    "TenCrop",
+    "RandomPerspective", "RandomResize", "RandomResizedCrop", "RandomRotation",
+    "RandomShortestSize", "RandomVerticalFlip", "Resize", "ScaleJitter", "TenCrop",
 ]
 
 
@@ -265,3 +267,61 @@ class TenCrop(Transform):
     def transform(self, inpt, params):
         return F.ten_crop(inpt, self.size, vertical_flip=self.vertical_flip)
 
+
+
+class _RandomSize(Transform):
+    """Resize to a size ``make_params`` draws."""
+
+    def transform(self, inpt, params):
+        return F.resize(inpt, params["size"], interpolation=self.interpolation,
+                        antialias=self.antialias)
+
+
+class ScaleJitter(_RandomSize):
+    """Fit into ``target_size`` (w, h), times a scale drawn from ``scale_range``."""
+
+    def __init__(self, target_size, scale_range=(0.1, 2.0), interpolation="bilinear",
+                 antialias=True):
+        self.target_size = target_size
+        self.scale_range = scale_range
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        f = np.float32  # torch computes the scale as a float32 tensor
+        lo, hi = self.scale_range
+        scale = f(lo) + f(rng.rand()) * f(hi - lo)
+        r = f(min(self.target_size[1] / height, self.target_size[0] / width)) * scale
+        return dict(size=(int(f(height) * r), int(f(width) * r)))
+
+
+class RandomShortestSize(_RandomSize):
+    """Shorter side to one of ``min_size`` (drawn), longer side at most ``max_size``."""
+
+    def __init__(self, min_size, max_size=None, interpolation="bilinear", antialias=True):
+        self.min_size = [min_size] if isinstance(min_size, int) else list(min_size)
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        min_size = self.min_size[rng.randint(0, len(self.min_size))]
+        r = min_size / min(height, width)
+        if self.max_size is not None:
+            r = min(r, self.max_size / max(height, width))
+        return dict(size=(int(height * r), int(width * r)))
+
+
+class RandomResize(_RandomSize):
+    """Shorter side to a size drawn from [min_size, max_size)."""
+
+    def __init__(self, min_size, max_size, interpolation="bilinear", antialias=True):
+        self.min_size = min_size
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        return dict(size=[rng.randint(self.min_size, self.max_size)])

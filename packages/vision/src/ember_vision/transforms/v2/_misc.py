@@ -10,8 +10,8 @@ from . import functional as F
 from ._transform import Transform, is_image_like
 
 __all__ = [
-    "Compose", "ConvertImageDtype", "Identity", "Lambda", "Normalize", "PILToTensor",
-    "RandomApply", "RandomChoice", "RandomOrder", "ToDtype", "ToImage", "ToPILImage",
+    "Compose", "ConvertImageDtype", "GaussianNoise", "Identity", "Lambda", "Normalize",
+    "PILToTensor", "RandomApply", "RandomChoice", "RandomOrder", "ToDtype", "ToImage", "ToPILImage",
     "ToPureTensor", "ToTensor",
 ]
 
@@ -207,3 +207,15 @@ class ConvertImageDtype(Transform):
 
     def transform(self, inpt, params):
         return F.to_dtype(inpt, dtype=self.dtype, scale=True)
+
+
+class GaussianNoise(Transform):
+    """Add ``mean + sigma * N(0, 1)`` noise to float images (clipped to [0, 1])."""
+
+    def __init__(self, mean=0.0, sigma=0.1, clip=True):
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return F.gaussian_noise(inpt, mean=self.mean, sigma=self.sigma, clip=self.clip)

@@ -22,11 +22,11 @@ __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
     "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
-    "get_dimensions", "get_image_num_channels", "get_image_size", "get_size",
+    "gaussian_noise", "get_dimensions", "get_image_num_channels", "get_image_size", "get_size",
     "grayscale_to_rgb", "hflip", "horizontal_flip", "invert", "normalize", "pad",
-    "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop", "rgb_to_grayscale",
-    "rotate", "solarize", "ten_crop", "to_dtype", "to_grayscale", "to_image", "to_pil_image",
-    "to_tensor", "vertical_flip", "vflip",
+    "permute_channels", "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop",
+    "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_dtype", "to_grayscale", "to_image",
+    "to_pil_image", "to_tensor", "vertical_flip", "vflip",
 ]
 
 horizontal_flip = hflip
@@ -107,3 +107,31 @@ def erase(inpt, i, j, h, w, v, inplace=False):
         out = _erase_tensor(pil_to_tensor(inpt), i, j, h, w, v)
         return to_pil_image(out, mode=inpt.mode)
     return _erase_tensor(inpt, i, j, h, w, v, inplace=inplace)
+
+
+def permute_channels(inpt, permutation):
+    """Reorder the channels (``out[..., i, :, :] = in[..., permutation[i], :, :]``)."""
+    if isinstance(inpt, Image.Image):
+        out = permute_channels(pil_to_tensor(inpt), permutation)
+        return to_pil_image(out, mode=inpt.mode)
+    arr = image_array(inpt, min_dims=3)
+    perm = [int(p) for p in permutation]
+    if len(perm) != arr.shape[-3]:
+        raise ValueError(
+            "Length of permutation does not match number of channels: "
+            f"{len(perm)} != {arr.shape[-3]}")
+    return wrap(arr[..., perm, :, :])
+
+
+def gaussian_noise(inpt, mean=0.0, sigma=0.1, clip=True):
+    """``img + mean + N(0, 1) * sigma`` on float images, clipped to [0, 1] by default."""
+    from .. import _rng
+
+    arr = image_array(inpt, min_dims=0)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"Input tensor is expected to be in float dtype, got dtype={inpt.dtype}")
+    if sigma < 0:
+        raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
+    noise = io.to_numpy(_rng.normal(arr.shape)).astype(arr.dtype)
+    out = arr + (arr.dtype.type(mean) + noise * arr.dtype.type(sigma))
+    return wrap(np.clip(out, 0, 1) if clip else out)
