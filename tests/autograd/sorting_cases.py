@@ -326,6 +326,12 @@ def _index_fill_value_grad(L):
 
 
 TIE_CASES["index_fill_copy_repeated_index"] = _index_fill_value_grad
+# self equal to the maximum where include_self=False drops it: torch still counts it when it
+# shares the gradient out
+TIE_CASES["scatter_reduce_amax_dropped_self_tie"] = grad_of(
+    lambda L, x: L.tensor([[3., 1.], [2., 0.]]).scatter_reduce(
+        0, L.tensor([[0, 1, 0, 1]]).t().expand(4, 2)[:2], x[:2, :2] * 1, "amax",
+        include_self=False), data=[[3.0, 2.0, 0.0], [3.0, 0.0, 5.0]])
 
 
 def scatter_reduce_grads(reduce, include_self):

@@ -102,9 +102,9 @@ class ScatterReduceBackward0(Node):
             share = g / (hits + (1 if self.include_self else 0)).clamp(min=1)
             gx, gsrc = share, share.gather(d, index)
         elif how in ("amax", "amin"):
+            # torch counts self among the winners even where include_self=False drops it
+            # (then masks self's share): the same shares here
             x_wins = x == out
-            if lost is not None:
-                x_wins = x_wins & lost.logical_not()
             src_wins = src == out.gather(d, index)
             n = scatter_add(x_wins.to(g.dtype), d, index, src_wins.to(g.dtype))
             share = g / n.clamp(min=1)
