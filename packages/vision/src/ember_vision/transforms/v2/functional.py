@@ -1,6 +1,10 @@
 """``transforms.v2.functional`` for plain tensors and PIL images: v2's names (``to_image``,
 ``to_dtype``, ``horizontal_flip``, ...) and v2's tensor arithmetic where it differs from v1
 (colour kernels, warp fill blending). Everything else is v1's function."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image
 
@@ -18,6 +22,14 @@ from ._color_kernels import (
     adjust_sharpness, autocontrast, equalize, posterize, rgb_to_grayscale,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import ember
+    from ember import Tensor
+
+    from .._base import ImageLike
+
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
@@ -34,12 +46,12 @@ vertical_flip = vflip
 to_grayscale = rgb_to_grayscale
 
 
-def get_size(inpt):
+def get_size(inpt: ImageLike) -> list[int]:
     """``[height, width]``."""
     return get_dimensions(inpt)[1:]
 
 
-def to_image(inpt):
+def to_image(inpt: ImageLike) -> ImageLike:
     """PIL image, (H, W, C) ndarray or tensor -> (C, H, W) tensor (no scaling)."""
     if isinstance(inpt, np.ndarray):
         arr = inpt[:, :, None] if inpt.ndim == 2 else inpt
@@ -53,7 +65,7 @@ def to_image(inpt):
         "instead.")
 
 
-def to_dtype(inpt, dtype=None, scale=False):
+def to_dtype(inpt: ImageLike, dtype: ember.dtype | None = None, scale: bool = False) -> ImageLike:
     """Cast a tensor; ``scale=True`` maps value ranges (uint8 -> float multiplies by 1/255,
     float -> uint8 multiplies by 255.999 and truncates)."""
     import ember
@@ -70,7 +82,7 @@ def to_dtype(inpt, dtype=None, scale=False):
     return wrap(_convert_dtype_np(arr, target))
 
 
-def grayscale_to_rgb(inpt):
+def grayscale_to_rgb(inpt: ImageLike) -> ImageLike:
     if isinstance(inpt, Image.Image):
         return inpt.convert("RGB")
     arr = image_array(inpt, min_dims=3)
@@ -81,19 +93,27 @@ def grayscale_to_rgb(inpt):
     return wrap(np.tile(arr, reps))
 
 
-def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
-           fill=None, center=None):
+def affine(inpt: ImageLike, angle: float, translate: Sequence[int], scale: float,
+           shear: float | Sequence[float],
+           interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+           fill: float | Sequence[float] | None = None,
+           center: Sequence[int] | None = None) -> ImageLike:
     return _geometry.warp_affine(inpt, angle, translate, scale, shear, interpolation, fill,
                                  center, v2=True)
 
 
-def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
-           fill=None):
+def rotate(inpt: ImageLike, angle: float,
+           interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+           expand: bool = False, center: Sequence[int] | None = None,
+           fill: float | Sequence[float] | None = None) -> ImageLike:
     return _geometry.warp_rotate(inpt, angle, interpolation, expand, center, fill, v2=True)
 
 
-def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
-                fill=None, coefficients=None):
+def perspective(inpt: ImageLike, startpoints: Sequence[Sequence[int]],
+                endpoints: Sequence[Sequence[int]],
+                interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                fill: float | Sequence[float] | None = None,
+                coefficients: None = None) -> ImageLike:
     if coefficients is not None:
         raise NotImplementedError("perspective(coefficients=...) is not supported by Ember")
     return _geometry.warp_perspective(inpt, startpoints, endpoints, interpolation, fill,
@@ -101,7 +121,8 @@ def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BI
 
 
 
-def erase(inpt, i, j, h, w, v, inplace=False):
+def erase(inpt: ImageLike, i: int, j: int, h: int, w: int, v: Tensor,
+          inplace: bool = False) -> ImageLike:
     """v1's erase, and for a PIL image the same on its pixels (v2 accepts PIL)."""
     if isinstance(inpt, Image.Image):
         out = _erase_tensor(pil_to_tensor(inpt), i, j, h, w, v)
@@ -109,7 +130,7 @@ def erase(inpt, i, j, h, w, v, inplace=False):
     return _erase_tensor(inpt, i, j, h, w, v, inplace=inplace)
 
 
-def permute_channels(inpt, permutation):
+def permute_channels(inpt: ImageLike, permutation: Sequence[int]) -> ImageLike:
     """Reorder the channels (``out[..., i, :, :] = in[..., permutation[i], :, :]``)."""
     if isinstance(inpt, Image.Image):
         out = permute_channels(pil_to_tensor(inpt), permutation)
@@ -123,7 +144,8 @@ def permute_channels(inpt, permutation):
     return wrap(arr[..., perm, :, :])
 
 
-def gaussian_noise(inpt, mean=0.0, sigma=0.1, clip=True):
+def gaussian_noise(inpt: ImageLike, mean: float = 0.0, sigma: float = 0.1,
+                   clip: bool = True) -> ImageLike:
     """``img + mean + N(0, 1) * sigma`` on float images, clipped to [0, 1] by default."""
     from .. import _rng
 
