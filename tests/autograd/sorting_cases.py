@@ -251,6 +251,10 @@ ERROR_CASES = {
     "trace_1d": lambda L: L.trace(L.zeros(2)),
     "trace_bool": lambda L: L.trace(L.ones(2, 2, dtype=L.bool)),
     "tril_1d": lambda L: L.tril(L.zeros(2)),
+    "scatter_src_larger_backward": lambda L: L.zeros(2, 4).scatter(
+        1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True)).sum().backward(),
+    "scatter_reduce_src_larger_backward": lambda L: L.zeros(2, 4).scatter_reduce(
+        1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True), "amax").sum().backward(),
     "unique_backward": lambda L: L.unique(L.zeros(3, requires_grad=True)).sum().backward(),
     "bincount_backward": lambda L: L.bincount(
         L.tensor([0, 1]), weights=L.ones(2, requires_grad=True)).sum().backward(),

@@ -32,12 +32,24 @@ def _not_implemented(op: str) -> type:
 _ScatterReduceDeprecated = _not_implemented("scatter")
 
 
+def _src_grad(node, gsrc):
+    """src's gradient is read at the index, so it has the index's shape: a src larger than
+    the index gets torch's refusal (its engine's words; index 1 counts only differentiable
+    inputs)."""
+    want = node._input_meta[2][0]
+    if tuple(gsrc.shape) != tuple(want):
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index 1 - got "
+            f"{list(gsrc.shape)} but expected shape compatible with {list(want)}")
+    return gsrc
+
+
 # ---- scatter / scatter_add ------------------------------------------------------------------
 class ScatterBackward0(Node):  # Tensor src
     def backward(self, g):
         (index,) = self.saved_tensors
         gs = scatter(g, self.dim, index, 0) if self.needs_input_grad[0] else None
-        gsrc = g.gather(self.dim, index) if self.needs_input_grad[2] else None
+        gsrc = _src_grad(self, g.gather(self.dim, index)) if self.needs_input_grad[2] else None
         return gs, None, gsrc
 
 
@@ -50,7 +62,7 @@ class ScatterBackward1(Node):  # Number value
 class ScatterAddBackward0(Node):
     def backward(self, g):
         (index,) = self.saved_tensors
-        gsrc = g.gather(self.dim, index) if self.needs_input_grad[2] else None
+        gsrc = _src_grad(self, g.gather(self.dim, index)) if self.needs_input_grad[2] else None
         return g, None, gsrc
 
 
@@ -114,7 +126,7 @@ class ScatterReduceBackward0(Node):
         if lost is not None:
             gx = gx.masked_fill(lost, 0)
         return (gx if self.needs_input_grad[0] else None, None,
-                gsrc if self.needs_input_grad[2] else None)
+                _src_grad(self, gsrc) if self.needs_input_grad[2] else None)
 
 
 def _prod_grads(g, x, index, src, out, d, include_self):
