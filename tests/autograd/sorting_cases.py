@@ -253,8 +253,8 @@ ERROR_CASES = {
     "tril_1d": lambda L: L.tril(L.zeros(2)),
     "scatter_src_larger_backward": lambda L: L.zeros(2, 4).scatter(
         1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True)).sum().backward(),
-    "scatter_reduce_src_larger_backward": lambda L: L.zeros(2, 4).scatter_reduce(
-        1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True), "amax").sum().backward(),
+    "scatter_reduce_sum_src_larger_backward": lambda L: L.zeros(2, 4).scatter_reduce(
+        1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True), "sum").sum().backward(),
     "unique_backward": lambda L: L.unique(L.zeros(3, requires_grad=True)).sum().backward(),
     "bincount_backward": lambda L: L.bincount(
         L.tensor([0, 1]), weights=L.ones(2, requires_grad=True)).sum().backward(),
