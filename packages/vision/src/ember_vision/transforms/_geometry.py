@@ -432,7 +432,7 @@ def perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
 def warp_perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
                      endpoints: Sequence[Sequence[int]],
                      interpolation: InterpolationMode | str | int,
-                     fill: float | Sequence[float] | None, v2=False) -> ImageLike:
+                     fill: float | Sequence[float] | None, v2: bool = False) -> ImageLike:
     coeffs = _get_perspective_coeffs(startpoints, endpoints)
     interpolation = interpolation_mode(interpolation)
     if is_pil(img):

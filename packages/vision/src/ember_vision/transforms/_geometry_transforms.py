@@ -1,4 +1,6 @@
 """Random warps (rotation, affine, perspective) and random erasing."""
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
@@ -54,8 +56,10 @@ def _tensor_fill(img, fill):
 class RandomRotation(Transform):
     """Rotate by an angle drawn uniformly from ``degrees``."""
 
-    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False,
-                 center=None, fill=0):
+    def __init__(self, degrees: float | Sequence[float],
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 expand: bool = False, center: Sequence[int] | None = None,
+                 fill: float | Sequence[float] | None = 0) -> None:
         self.interpolation = interpolation_mode(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if center is not None:
@@ -86,8 +90,11 @@ class RandomRotation(Transform):
 class RandomAffine(Transform):
     """Random rotation, translation, scale and shear, keeping the centre fixed."""
 
-    def __init__(self, degrees, translate=None, scale=None, shear=None,
-                 interpolation=InterpolationMode.NEAREST, fill=0, center=None):
+    def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
+                 scale: Sequence[float] | None = None, shear: float | Sequence[float] | None = None,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 fill: float | Sequence[float] | None = 0,
+                 center: Sequence[int] | None = None) -> None:
         self.interpolation = interpolation_mode(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if translate is not None:
@@ -153,8 +160,9 @@ class RandomAffine(Transform):
 class RandomPerspective(Transform):
     """With probability ``p``, move each corner inwards by up to ``distortion_scale`` / 2."""
 
-    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
-                 fill=0):
+    def __init__(self, distortion_scale: float = 0.5, p: float = 0.5,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                 fill: float | Sequence[float] | None = 0) -> None:
         self.p = p
         self.interpolation = interpolation_mode(interpolation)
         self.distortion_scale = distortion_scale
@@ -209,7 +217,9 @@ class RandomErasing(Transform):
     ``ratio``) of a tensor image with ``value`` (a number, per-channel values or
     ``'random'`` normal noise)."""
 
-    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
+    def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33),
+                 ratio: Sequence[float] = (0.3, 3.3), value: float | str | Sequence[float] = 0,
+                 inplace: bool = False) -> None:
         check_erasing_args(value, scale, ratio)
         if p < 0 or p > 1:
             raise ValueError("Random erasing probability should be between 0 and 1")

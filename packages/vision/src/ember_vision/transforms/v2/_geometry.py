@@ -1,5 +1,8 @@
 """v2 geometric transforms: resize and crops, pad, flips, and the random warps."""
+from __future__ import annotations
+
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -8,8 +11,15 @@ from .._geometry_transforms import _check_sequence_input, _setup_angle
 from ..transforms import _resized_crop_params, _setup_size
 from . import functional as F
 from ._transform import (
-    RandomApplyTransform, Transform, get_fill, query_size, setup_fill,
+    RandomApplyTransform,
+    Transform,
+    get_fill,
+    query_size,
+    setup_fill,
 )
+
+if TYPE_CHECKING:
+    from .._base import InterpolationMode
 
 __all__ = [
     "CenterCrop", "FiveCrop", "Pad", "RandomAffine", "RandomCrop", "RandomHorizontalFlip",
@@ -54,7 +64,9 @@ class RandomVerticalFlip(RandomApplyTransform):
 
 
 class Resize(Transform):
-    def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
+    def __init__(self, size: int | Sequence[int],
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 max_size: int | None = None, antialias: bool | None = True) -> None:
         if isinstance(size, int):
             size = [size]
         elif isinstance(size, Sequence) and len(size) in {1, 2}:
@@ -79,7 +91,7 @@ class Resize(Transform):
 
 
 class CenterCrop(Transform):
-    def __init__(self, size):
+    def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -88,8 +100,10 @@ class CenterCrop(Transform):
 
 
 class RandomResizedCrop(Transform):
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
-                 interpolation="bilinear", antialias=True):
+    def __init__(self, size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),
+                 ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, Sequence) or len(scale) != 2:
@@ -112,8 +126,9 @@ class RandomResizedCrop(Transform):
 
 
 class RandomCrop(Transform):
-    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
-                 padding_mode="constant"):
+    def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
+                 pad_if_needed: bool = False, fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         if pad_if_needed or padding is not None:
@@ -164,7 +179,8 @@ class RandomCrop(Transform):
 
 
 class Pad(Transform):
-    def __init__(self, padding, fill=0, padding_mode="constant"):
+    def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         _check_padding(padding)
         _check_padding_mode(padding_mode)
         if not isinstance(padding, int):
@@ -180,7 +196,10 @@ class Pad(Transform):
 
 
 class RandomRotation(Transform):
-    def __init__(self, degrees, interpolation="nearest", expand=False, center=None, fill=0):
+    def __init__(self, degrees: float | Sequence[float],
+                 interpolation: InterpolationMode | str | int = "nearest", expand: bool = False,
+                 center: Sequence[int] | None = None,
+                 fill: float | Sequence[float] | None = 0) -> None:
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         self.interpolation = interpolation
         self.expand = expand
@@ -199,8 +218,11 @@ class RandomRotation(Transform):
 
 
 class RandomAffine(Transform):
-    def __init__(self, degrees, translate=None, scale=None, shear=None,
-                 interpolation="nearest", fill=0, center=None):
+    def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
+                 scale: Sequence[float] | None = None, shear: float | Sequence[float] | None = None,
+                 interpolation: InterpolationMode | str | int = "nearest",
+                 fill: float | Sequence[float] | None = 0,
+                 center: Sequence[int] | None = None) -> None:
         from .._geometry_transforms import RandomAffine as V1
 
         V1(degrees, translate, scale, shear, center=center)  # the same argument checks
@@ -228,7 +250,9 @@ class RandomAffine(Transform):
 
 
 class RandomPerspective(RandomApplyTransform):
-    def __init__(self, distortion_scale=0.5, p=0.5, interpolation="bilinear", fill=0):
+    def __init__(self, distortion_scale: float = 0.5, p: float = 0.5,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 fill: float | Sequence[float] | None = 0) -> None:
         super().__init__(p=p)
         if not 0 <= distortion_scale <= 1:
             raise ValueError("Argument distortion_scale value should be between 0 and 1")
@@ -250,7 +274,7 @@ class RandomPerspective(RandomApplyTransform):
 
 
 class FiveCrop(Transform):
-    def __init__(self, size):
+    def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -259,7 +283,7 @@ class FiveCrop(Transform):
 
 
 class TenCrop(Transform):
-    def __init__(self, size, vertical_flip=False):
+    def __init__(self, size: int | Sequence[int], vertical_flip: bool = False) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         self.vertical_flip = vertical_flip
@@ -280,8 +304,9 @@ class _RandomSize(Transform):
 class ScaleJitter(_RandomSize):
     """Fit into ``target_size`` (w, h), times a scale drawn from ``scale_range``."""
 
-    def __init__(self, target_size, scale_range=(0.1, 2.0), interpolation="bilinear",
-                 antialias=True):
+    def __init__(self, target_size: Sequence[int], scale_range: Sequence[float] = (0.1, 2.0),
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
         self.target_size = target_size
         self.scale_range = scale_range
         self.interpolation = interpolation
@@ -299,7 +324,9 @@ class ScaleJitter(_RandomSize):
 class RandomShortestSize(_RandomSize):
     """Shorter side to one of ``min_size`` (drawn), longer side at most ``max_size``."""
 
-    def __init__(self, min_size, max_size=None, interpolation="bilinear", antialias=True):
+    def __init__(self, min_size: int | Sequence[int], max_size: int | None = None,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
         self.min_size = [min_size] if isinstance(min_size, int) else list(min_size)
         self.max_size = max_size
         self.interpolation = interpolation
@@ -317,7 +344,9 @@ class RandomShortestSize(_RandomSize):
 class RandomResize(_RandomSize):
     """Shorter side to a size drawn from [min_size, max_size)."""
 
-    def __init__(self, min_size, max_size, interpolation="bilinear", antialias=True):
+    def __init__(self, min_size: int, max_size: int,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
         self.min_size = min_size
         self.max_size = max_size
         self.interpolation = interpolation
