@@ -53,7 +53,7 @@ def uninitialised(monkeypatch):
 @pytest.mark.parametrize("arch", A.ARCHITECTURES)
 def test_every_arch_gets_a_new_head_where_the_tutorial_puts_it(arch, uninitialised):
     _needs(arch)
-    model = get_model(arch, weights=None, **A.build_kwargs(arch, False))
+    model = get_model(arch, weights=None, **A.build_kwargs(arch, "random"))
     paths = _expected_paths(arch)
     old = [A.submodule(model, p) for p in paths]
     A.replace_head(model, arch, 7)
@@ -74,7 +74,7 @@ def test_every_arch_gets_a_new_head_where_the_tutorial_puts_it(arch, uninitialis
 
 
 def test_googlenet_is_built_without_its_auxiliary_heads(uninitialised):
-    model = get_model("googlenet", weights=None, **A.build_kwargs("googlenet", False))
+    model = get_model("googlenet", weights=None, **A.build_kwargs("googlenet", "random"))
     assert model.aux1 is None and model.aux2 is None
 
 
@@ -113,7 +113,7 @@ def test_input_sizes_come_from_the_published_weights():
                                        ("densenet121", 32), ("inception_v3", 75)])
 def test_cached_features_through_the_head_are_the_models_logits(arch, size):
     ember.manual_seed(0)
-    model = get_model(arch, weights=None, **A.build_kwargs(arch, False))
+    model = get_model(arch, weights=None, **A.build_kwargs(arch, "random"))
     A.replace_head(model, arch, 3)
     model.eval()
     x = ember.randn(2, 3, size, size)
@@ -194,3 +194,34 @@ def test_weights_file_of_another_architecture_names_both(tmp_path, capsys, cli_h
                          "--weights", str(tmp_path / "sq10.pth"),
                          "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "does not hold squeezenet1_1 weights" in err
+
+
+def test_googlenet_from_its_published_weights_then_predict(tmp_path, capsys, monkeypatch,
+                                                            cli_helpers):
+    """--weights DEFAULT through the builder (here: a self-made file in the cache, with the
+    auxiliary heads the published file has): the builder drops them and feeds inputs as
+    the published weights expect; predict rebuilds the same model from the output folder."""
+    from ember_vision.models.googlenet import GoogLeNet
+
+    ckpt = tmp_path / "home" / "hub" / "checkpoints"
+    ckpt.mkdir(parents=True)
+    ember.manual_seed(0)
+    published = GoogLeNet(aux_logits=True, transform_input=True, init_weights=True)
+    ember.save(published.state_dict(), str(ckpt / "googlenet-1378be20.pth"))
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-cache"))
+    data = cli_helpers._colour_tree(tmp_path / "data", per_class=3)
+    out = tmp_path / "run"
+    code, text, err = cli_helpers._run(
+        ["finetune", "--data", str(data), "--arch", "googlenet", "--epochs", "1",
+         "--image-size", "32", "--no-progress", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "googlenet from GoogLeNet_Weights.IMAGENET1K_V1" in text and "frozen" in text
+    saved = ember.load(str(out / "model.pth"))
+    assert not any(k.startswith(("aux1.", "aux2.")) for k in saved)
+    assert tuple(saved["fc.weight"].shape) == (2, 1024)
+    np.testing.assert_array_equal(saved["conv1.conv.weight"].numpy(),
+                                  published.conv1.conv.weight.detach().numpy())
+    code, _, err = cli_helpers._run(["predict", "--model", str(out),
+                                     str(data / "red" / "0.png")], capsys)
+    assert code == 0, err

@@ -212,18 +212,20 @@ def logits_and_loss(outputs, target, criterion, arch):
     return outputs, criterion(outputs, target)
 
 
-def build_kwargs(arch: str, pretrained: bool) -> dict:
-    """Builder keywords beyond ``weights``: GoogLeNet without its auxiliary heads (its
-    published weights drop them too), Inception/GoogLeNet initialised explicitly when
-    random (torchvision warns otherwise) and fed inputs the way their published weights
-    were trained (transform_input) when starting from weights."""
-    kwargs = {}
-    if arch == "googlenet":
-        kwargs["aux_logits"] = False
-    if arch in ("googlenet", "inception_v3"):
-        kwargs["transform_input"] = pretrained
-        kwargs["init_weights"] = not pretrained
-    return kwargs
+def build_kwargs(arch: str, start: str) -> dict:
+    """Builder keywords beyond ``weights`` for a model that starts ``"random"``, from
+    ``"published"`` weights, or from a user's weights ``"file"``. GoogLeNet and Inception
+    only: random ones are initialised explicitly (torchvision warns otherwise) and GoogLeNet
+    is built without its auxiliary heads, which its published weights drop too; the
+    published builders set the rest themselves (and refuse a contradiction); a file's model
+    is fed inputs as the published weights were (transform_input), its auxiliary heads
+    being whatever the file holds (``_weights_file.model_for_state``)."""
+    if arch not in ("googlenet", "inception_v3") or start == "published":
+        return {}
+    if start == "random":
+        return {"transform_input": False, "init_weights": True,
+                **({"aux_logits": False} if arch == "googlenet" else {})}
+    return {"transform_input": True, "init_weights": False}
 
 
 def input_sizes(arch: str):

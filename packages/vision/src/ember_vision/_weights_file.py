@@ -47,12 +47,17 @@ def _num_classes(state, arch):
     return head.shape[0] if head is not None and len(head.shape) in (2, 4) else 1000
 
 
+_AUX_PREFIXES = {"inception_v3": ("AuxLogits.",), "googlenet": ("aux1.", "aux2.")}
+
+
 def model_for_state(arch, state, pretrained=True, num_classes=None):
     """An ``arch`` model shaped for ``state``: its class count (unless ``num_classes`` says
-    what it must be), and Inception-v3's auxiliary head only if the file has one."""
-    kwargs = build_kwargs(arch, pretrained)
-    if arch == "inception_v3":
-        kwargs["aux_logits"] = any(k.startswith("AuxLogits.") for k in state)
+    what it must be), and GoogLeNet's or Inception-v3's auxiliary heads only if the file has
+    them. ``pretrained`` False: the file was trained from random weights (its GoogLeNet or
+    Inception takes inputs untransformed)."""
+    kwargs = build_kwargs(arch, "file" if pretrained else "random")
+    if arch in _AUX_PREFIXES:
+        kwargs["aux_logits"] = any(k.startswith(_AUX_PREFIXES[arch]) for k in state)
     if num_classes is None:
         num_classes = _num_classes(state, arch)
     return get_model(arch, weights=None, num_classes=num_classes, **kwargs)
@@ -96,11 +101,11 @@ def load_pretrained(arch, weights, progress, log):
     """(model, loaded?) for published weights; offline without a cache: random weights."""
     try:
         model = get_model(arch, weights=weights, progress=progress,
-                          **build_kwargs(arch, True))
+                          **build_kwargs(arch, "published"))
     except (OSError, RuntimeError, ValueError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         log(f"ember-vision: pretrained {display_name(arch)} weights are not cached and could "
             f"not be downloaded ({reason}); starting from random weights and training the "
             "whole network")
-        return get_model(arch, weights=None, **build_kwargs(arch, False)), False
+        return get_model(arch, weights=None, **build_kwargs(arch, "random")), False
     return model, True

@@ -245,7 +245,7 @@ def _start_model(arch, weights, progress, log):
     """(model, description, pretrained?) for --weights DEFAULT|none|<weights name>|PATH."""
     key = str(weights)
     if key.lower() == "none":
-        model = get_model(arch, weights=None, **build_kwargs(arch, False))
+        model = get_model(arch, weights=None, **build_kwargs(arch, "random"))
         return model, "random initialisation (--weights none)", False
     published = published_weights(arch, key)
     if published is not None:

@@ -19,7 +19,7 @@ def _published(arch, name):
     """(model, categories, transform) of ``arch``'s published ImageNet classifier."""
     weights = published_weights(check_arch(arch), name)
     try:
-        model = get_model(arch, weights=weights, **build_kwargs(arch, True))
+        model = get_model(arch, weights=weights, **build_kwargs(arch, "published"))
     except (OSError, RuntimeError) as err:  # offline, or a damaged download: not a usage error
         raise RunFailure(f"the ImageNet weights are not available: {err}") from None
     return model.eval(), weights.meta["categories"], weights.transforms()
