@@ -123,6 +123,10 @@ VALUE_CASES = {
                         L.tensor([1., 2, 1, 4, 2.5]).histc(bins=4),
                         L.histc(L.tensor([1., 2.], dtype=L.float64), bins=3),
                         L.histc(L.tensor([2., 2.]), bins=2)),
+    "histc_on_edges": lambda L: (  # elements on bin edges, binned with torch's rounding
+        L.histc(L.tensor(_grid(-1, 2, 22)), bins=7, min=-1, max=2),
+        L.histc(L.tensor(_grid(0.1, 0.7, 31)), bins=7, min=0.1, max=0.7),
+        L.histc(L.tensor(_grid(-3.3, 5.1, 10), dtype=L.float64), bins=3, min=-3.3, max=5.1)),
     "argwhere_nonzero": lambda L: (L.argwhere(L.tensor([[1, 0], [0, 3]])),
                                    L.tensor([0., 2.]).argwhere(), L.argwhere(L.tensor(1)),
                                    L.tensor([[1, 0], [0, 3]]).nonzero(as_tuple=True),
@@ -169,6 +173,11 @@ def _out_pairs(L):
         res = call(pair)
         results.append((res, res.values is pair[0], res.indices is pair[1]))
     return results
+
+
+def _grid(lo, hi, n):
+    """n evenly spaced numbers from lo to hi, as Python floats (no library's linspace)."""
+    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
 def _write_through_diagonal(L):
