@@ -225,3 +225,13 @@ def test_googlenet_from_its_published_weights_then_predict(tmp_path, capsys, mon
     code, _, err = cli_helpers._run(["predict", "--model", str(out),
                                      str(data / "red" / "0.png")], capsys)
     assert code == 0, err
+
+
+def test_inception_whole_network_needs_299_px(tmp_path, capsys, cli_helpers):
+    data = cli_helpers._colour_tree(tmp_path / "data", per_class=2)
+    code, _, err = cli_helpers._run(
+        ["finetune", "--data", str(data), "--arch", "inception_v3", "--weights", "none",
+         "--image-size", "107", "--no-progress", "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert ("--image-size must be at least 299 to train the whole inception_v3 (its "
+            "auxiliary classifier needs 17x17 maps), got 107") in err

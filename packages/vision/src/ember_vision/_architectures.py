@@ -41,6 +41,10 @@ class HeadSpec:
     conv: bool = False
     after: tuple = ()
     aux_weight: float = 0.0
+    # the smallest input a train-mode forward takes: Inception-v3's auxiliary classifier
+    # pools Mixed_6e's maps 5x5 with stride 3 and then convolves 5x5, so they must be 17x17,
+    # which they are from 299 px up
+    train_min_size: int = 0
 
 
 _FC = HeadSpec(("fc",))
@@ -50,7 +54,7 @@ _CLASSIFIER_1 = HeadSpec(("classifier.1",))
 _HEADS = (
     ("resnet", _FC), ("resnext", _FC), ("wide_resnet", _FC), ("regnet", _FC),
     ("shufflenet", _FC), ("googlenet", _FC),
-    ("inception", HeadSpec(("fc", "AuxLogits.fc"), aux_weight=0.4)),
+    ("inception", HeadSpec(("fc", "AuxLogits.fc"), aux_weight=0.4, train_min_size=299)),
     ("alexnet", _CLASSIFIER_6), ("vgg", _CLASSIFIER_6),
     ("squeezenet", HeadSpec(("classifier.1",), conv=True,
                             after=("classifier.2", "classifier.3"))),

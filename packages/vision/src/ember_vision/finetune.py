@@ -395,6 +395,10 @@ def _finetune(ranks, o, progress, log):
                          "BatchNorm needs more than one value per channel; use "
                          f"--batch-size {_divergence.BN_MIN_VALUES} or more")
     image_size, resize_size = _sizes(arch, data, o["image_size"], frozen)
+    if not frozen and image_size < head_spec(arch).train_min_size:
+        raise UsageError(f"--image-size must be at least {head_spec(arch).train_min_size} to "
+                         f"train the whole {arch} (its auxiliary classifier needs 17x17 maps), "
+                         f"got {image_size}")
     dataset, data_desc = load_dataset(data, image_size, resize_size)
     classes = list(dataset.classes)
     split = split_indices(dataset.targets, val_fraction, seed, o["max_samples"])
