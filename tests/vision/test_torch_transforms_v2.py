@@ -60,6 +60,8 @@ CASES = [
     ("Compose([ToImage(), RandomCrop(12), ToDtype(DTYPE.float32, scale=True), "
      "Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])])", "rgb_no_float"),
     ("RandomChannelPermutation()", "rgb"),
+    ("ElasticTransform(alpha=20.0, sigma=2.0)", "all"),
+    ("ElasticTransform(alpha=(15.0, 40.0), sigma=(1.5, 2.5), fill=9)", "all"),
     ("RandomPhotometricDistort(p=0.8)", "rgb"),
     ("ScaleJitter((30, 20), scale_range=(0.3, 1.5))", "all"),
     ("RandomShortestSize([8, 12, 20], max_size=25)", "all"),

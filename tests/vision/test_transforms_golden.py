@@ -71,7 +71,7 @@ class _Replay:
             assert self.draws, f"an extra draw: {name}{args}"
             want_name, want_args, value = self.draws.pop(0)
             assert (name, [np.asarray(a).tolist() for a in args]) == (want_name, want_args)
-            if name == "normal":
+            if name in ("normal", "rand_tensor"):
                 return ember.from_numpy(np.asarray(value, dtype=np.float32))
             if name == "dirichlet":
                 return np.asarray(value, dtype=np.float32)
@@ -86,7 +86,8 @@ def test_random_transforms_replay_torchvisions_draws(monkeypatch, case):
     t = eval(case["expr"], dict(vars(module), DTYPE=ember))
     assert repr(t) == case["repr"].replace("torch.", "ember.")
     replay = _Replay(case["draws"])
-    for name in ("rand", "uniform", "randint", "randperm", "normal", "dirichlet", "multinomial"):
+    for name in ("rand", "uniform", "randint", "randperm", "normal", "dirichlet", "multinomial",
+                 "rand_tensor"):
         monkeypatch.setattr(_rng, name, replay.helper(name))
     random.seed(case["python_seed"])  # RandomOrder/RandomChoice (v1) draw from Python's
     out = t(_input(case["kind"]))

@@ -24,9 +24,11 @@ from ._base import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ember import Tensor
+
     from ._base import ImageLike
 
-__all__ = ["affine", "pad", "perspective", "rotate"]
+__all__ = ["affine", "elastic_transform", "pad", "perspective", "rotate"]
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -442,4 +444,42 @@ def warp_perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
     _check_grid_inputs(arr, interpolation, fill)
     oh, ow = arr.shape[-2:]
     grid = _perspective_grid(coeffs, ow, oh, _grid_dtype(arr))
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
+
+
+def elastic_transform(img: ImageLike, displacement: Tensor,
+                      interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                      fill: float | Sequence[float] | None = None) -> ImageLike:
+    """Move each pixel by ``displacement`` (1, H, W, 2), in normalised [-1, 1] units."""
+    return warp_elastic(img, displacement, interpolation, fill)
+
+
+def warp_elastic(img: ImageLike, displacement: Tensor, interpolation, fill,
+                 v2: bool = False) -> ImageLike:
+    from .. import _interop as io
+
+    interpolation = interpolation_mode(interpolation)
+    if not io.is_tensor(displacement):
+        raise TypeError("Argument displacement should be a Tensor")
+    check_image(img)
+    if is_pil(img):
+        # torchvision warps a PIL image as a tensor and converts it back
+        from .functional import pil_to_tensor, to_pil_image
+
+        out = warp_elastic(pil_to_tensor(img), displacement, interpolation, fill, v2)
+        return to_pil_image(out, mode=img.mode)
+    arr = _tensor_chw(img)
+    h, w = arr.shape[-2:]
+    disp = io.to_numpy(displacement)
+    if tuple(disp.shape) != (1, h, w, 2):
+        raise ValueError(
+            f"Argument displacement shape should be {(1, h, w, 2)}, but given "
+            f"{tuple(displacement.shape)}")
+    _check_grid_inputs(arr, interpolation, fill)
+    # v1 samples on a float32 grid; v2 in the image's own float type
+    dtype = _grid_dtype(arr) if v2 else np.dtype(np.float32)
+    grid = np.empty((h, w, 2), dtype=dtype)
+    grid[..., 0] = _linspace32((-w + 1) / w, (w - 1) / w, w)[None, :]
+    grid[..., 1] = _linspace32((-h + 1) / h, (h - 1) / h, h)[:, None]
+    grid = grid + disp[0].astype(dtype)
     return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)

@@ -14,7 +14,7 @@ from ._color import (
     RandomPhotometricDistort, RandomPosterize, RandomSolarize,
 )
 from ._geometry import (
-    CenterCrop, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
+    CenterCrop, ElasticTransform, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
     RandomPerspective, RandomResize, RandomResizedCrop, RandomRotation, RandomShortestSize,
     RandomVerticalFlip, Resize, ScaleJitter, TenCrop,
 )
@@ -26,13 +26,13 @@ from ._transform import Transform
 
 __all__ = [
     "AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
-    "ConvertImageDtype", "FiveCrop", "GaussianBlur", "GaussianNoise", "Grayscale", "Identity",
-    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RGB", "RandAugment",
-    "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
-    "RandomChannelPermutation", "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing",
-    "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPerspective",
-    "RandomPhotometricDistort", "RandomPosterize", "RandomResize", "RandomResizedCrop",
-    "RandomRotation", "RandomShortestSize", "RandomSolarize", "RandomVerticalFlip", "Resize",
-    "ScaleJitter", "TenCrop", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "ToTensor",
-    "Transform", "TrivialAugmentWide", "functional",
+    "ConvertImageDtype", "ElasticTransform", "FiveCrop", "GaussianBlur", "GaussianNoise",
+    "Grayscale", "Identity", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+    "RGB", "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
+    "RandomAutocontrast", "RandomChannelPermutation", "RandomChoice", "RandomCrop",
+    "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert",
+    "RandomOrder", "RandomPerspective", "RandomPhotometricDistort", "RandomPosterize",
+    "RandomResize", "RandomResizedCrop", "RandomRotation", "RandomShortestSize", "RandomSolarize",
+    "RandomVerticalFlip", "Resize", "ScaleJitter", "TenCrop", "ToDtype", "ToImage", "ToPILImage",
+    "ToPureTensor", "ToTensor", "Transform", "TrivialAugmentWide", "functional",
 ]

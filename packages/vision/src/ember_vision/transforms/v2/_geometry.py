@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from .._base import InterpolationMode
 
 __all__ = [
-    "CenterCrop", "FiveCrop", "Pad", "RandomAffine", "RandomCrop", "RandomHorizontalFlip",
-    "RandomPerspective", "RandomResize", "RandomResizedCrop", "RandomRotation",
-    "RandomShortestSize", "RandomVerticalFlip", "Resize", "ScaleJitter", "TenCrop",
+    "CenterCrop", "ElasticTransform", "FiveCrop", "Pad", "RandomAffine", "RandomCrop",
+    "RandomHorizontalFlip", "RandomPerspective", "RandomResize", "RandomResizedCrop",
+    "RandomRotation", "RandomShortestSize", "RandomVerticalFlip", "Resize", "ScaleJitter",
+    "TenCrop",
 ]
 
 
@@ -354,3 +355,27 @@ class RandomResize(_RandomSize):
 
     def make_params(self, flat_inputs):
         return dict(size=[rng.randint(self.min_size, self.max_size)])
+
+
+class ElasticTransform(Transform):
+    def __init__(self, alpha: float | Sequence[float] = 50.0,
+                 sigma: float | Sequence[float] = 5.0,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 fill: float | Sequence[float] | None = 0) -> None:
+        from ._color import _number_or_pair
+
+        self.alpha = _number_or_pair(alpha, "alpha")
+        self.sigma = _number_or_pair(sigma, "sigma")
+        self.interpolation = interpolation
+        self.fill = fill
+        self._fill = setup_fill(fill)
+
+    def make_params(self, flat_inputs):
+        from .._geometry_transforms import elastic_displacement
+
+        height, width = query_size(flat_inputs)
+        return dict(displacement=elastic_displacement(self.alpha, self.sigma, height, width))
+
+    def transform(self, inpt, params):
+        return F.elastic(inpt, **params, fill=get_fill(self._fill, inpt),
+                         interpolation=self.interpolation)

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
-    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
-    "gaussian_noise", "get_dimensions", "get_image_num_channels", "get_image_size", "get_size",
-    "grayscale_to_rgb", "hflip", "horizontal_flip", "invert", "normalize", "pad",
+    "convert_image_dtype", "crop", "elastic", "elastic_transform", "equalize", "erase", "five_crop",
+    "gaussian_blur", "gaussian_noise", "get_dimensions", "get_image_num_channels", "get_image_size",
+    "get_size", "grayscale_to_rgb", "hflip", "horizontal_flip", "invert", "normalize", "pad",
     "permute_channels", "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop",
     "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_dtype", "to_grayscale", "to_image",
     "to_pil_image", "to_tensor", "vertical_flip", "vflip",
@@ -157,3 +157,13 @@ def gaussian_noise(inpt: ImageLike, mean: float = 0.0, sigma: float = 0.1,
     noise = io.to_numpy(_rng.normal(arr.shape)).astype(arr.dtype)
     out = arr + (arr.dtype.type(mean) + noise * arr.dtype.type(sigma))
     return wrap(np.clip(out, 0, 1) if clip else out)
+
+
+def elastic(inpt: ImageLike, displacement: Tensor,
+            interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+            fill: float | Sequence[float] | None = None) -> ImageLike:
+    """Move each pixel by ``displacement`` (1, H, W, 2), in normalised [-1, 1] units."""
+    return _geometry.warp_elastic(inpt, displacement, interpolation, fill, v2=True)
+
+
+elastic_transform = elastic
