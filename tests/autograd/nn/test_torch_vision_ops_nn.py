@@ -90,6 +90,9 @@ BAD_CALLS = [
     lambda T, F: F.silu(T.arange(3)),
     lambda T, F: F.hardtanh(T.ones(3), 2.0, 1.0),
     lambda T, F: F.hardswish(T.ones(3, requires_grad=True), inplace=True),
+    lambda T, F: F.channel_shuffle(T.ones(1, 5, 2, 2), 2),
+    lambda T, F: F.channel_shuffle(T.ones(5), 2),
+    lambda T, F: F.channel_shuffle(T.ones(1, 4, 2), 0),
 ]
 
 

@@ -53,6 +53,8 @@ CASES = [
     ("layer_norm_nhwc", [X4, ((3,), "f"), ((3,), "f")],
      lambda T, F, x, w, b: F.layer_norm(x.permute(0, 2, 3, 1), (3,), w, b, 1e-6)
      .permute(0, 3, 1, 2)),
+    ("channel_shuffle", [((2, 6, 3, 3), "f")], lambda T, F, x: F.channel_shuffle(x, 3)),
+    ("channel_shuffle_module", [((2, 6, 5), "f")], lambda T, F, x: T.nn.ChannelShuffle(2)(x)),
     ("channel_shuffle_view", [((2, 6, 3, 3), "f")],
      lambda T, F, x: x.view(2, 2, 3, 3, 3).transpose(1, 2).contiguous().view(2, -1, 3, 3)),
 ]
@@ -70,4 +72,5 @@ REPRS = [
     lambda nn: nn.Upsample(scale_factor=2),
     lambda nn: nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True),
     lambda nn: nn.Upsample(scale_factor=(2, 3), mode="bilinear"),
+    lambda nn: nn.ChannelShuffle(3),
 ]

@@ -15,6 +15,7 @@ from .._ops import nn_pointwise as _pw
 from .._ops import nn_activation as _act
 from .._ops import nn_pool as _pool
 from .._ops import nn_resample as _resample
+from .._ops import nn_shuffle as _shuffle
 from .._tensor import Tensor
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
     "pad", "one_hot", "flatten", "silu", "hardtanh", "relu6", "binary_cross_entropy",
     "smooth_l1_loss", "huber_loss", "elu", "elu_", "softplus", "normalize",
     "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "hardswish", "hardsigmoid",
-    "relu6_", "hardtanh_", "silu_", "interpolate",
+    "relu6_", "hardtanh_", "silu_", "interpolate", "channel_shuffle",
 ]
 
 
@@ -196,6 +197,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 
 # ---- resampling --------------------------------------------------------------------------
 interpolate = _resample.interpolate
+channel_shuffle = _shuffle.channel_shuffle
 
 
 # ---- normalisation -----------------------------------------------------------------------

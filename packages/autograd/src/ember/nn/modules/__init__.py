@@ -4,6 +4,7 @@ from .activation import (
     Sigmoid, Softmax, Softplus, Tanh,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .channelshuffle import ChannelShuffle
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -28,6 +29,6 @@ __all__ = [
     "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
     "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss", "SmoothL1Loss", "HuberLoss",
     "ELU", "Softplus", "SyncBatchNorm", "AdaptiveMaxPool2d", "Hardswish", "Hardsigmoid",
-    "Upsample",
+    "Upsample", "ChannelShuffle",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
