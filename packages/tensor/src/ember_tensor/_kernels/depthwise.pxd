@@ -16,4 +16,5 @@ cdef void dw_plane_grad_input(const real* go, const real* w, real* gx, Py_ssize_
 cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, Py_ssize_t H,
                                Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
                                Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                               Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil
+                               Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                               real* part) noexcept nogil

@@ -14,8 +14,10 @@ arguments in torch's words; the ``def`` functions re-check what memory safety de
 """
 from cython.parallel cimport prange
 
-from .parallel cimport omp_get_max_threads
+from .parallel cimport omp_get_max_threads, omp_get_thread_num
 from .types cimport real
+
+import numpy as np
 
 cdef enum:
     # multiply-adds below which one thread beats waking a team (see pool.pyx)
@@ -103,8 +105,11 @@ cdef void dw_plane_grad_input(const real* go, const real* w, real* gx, Py_ssize_
 cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, Py_ssize_t H,
                                Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
                                Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                               Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    # adds one image's contribution to the kh*kw weights of one output channel
+                               Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                               real* part) noexcept nogil:
+    # adds one image's contribution to the kh*kw weights of one output channel. A tap's sum
+    # runs down the rows into ``part`` (OW partial sums: the forward's vectorisable axpy
+    # shape; one running scalar cannot vectorise without reassociating), then across it
     cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
     cdef real acc
     cdef const real* grow
@@ -113,15 +118,23 @@ cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, Py_ssize
         off = j * dw - pw
         _cols(off, sw, W, OW, &a, &b)
         for i in range(kh):
-            acc = 0
+            for ow in range(a, b):
+                part[ow] = 0
             for oh in range(OH):
                 ih = oh * sh - ph + i * dh
                 if ih < 0 or ih >= H:
                     continue
                 grow = go + oh * OW
                 xrow = x + ih * W + off
-                for ow in range(a, b):
-                    acc = acc + grow[ow] * xrow[ow * sw]
+                if sw == 1:
+                    for ow in range(a, b):
+                        part[ow] += grow[ow] * xrow[ow]
+                else:
+                    for ow in range(a, b):
+                        part[ow] += grow[ow] * xrow[ow * sw]
+            acc = 0
+            for ow in range(a, b):
+                acc = acc + part[ow]
             gw[i * kw + j] += acc
 
 
@@ -158,13 +171,16 @@ cdef void _grad_weight(const real* go, const real* x, real* gw, Py_ssize_t N, Py
                        Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
                        Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                        Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
-                       Py_ssize_t dw, int nt) noexcept nogil:
+                       Py_ssize_t dw, real* parts, int nt) noexcept nogil:
+    # parts: OW scratch values per thread
     cdef Py_ssize_t oc, n, CO = C * mult
+    cdef real* part
     for oc in prange(CO, nogil=True, schedule="static", num_threads=nt):
+        part = parts + omp_get_thread_num() * OW
         for n in range(N):
             dw_plane_grad_weight(go + (n * CO + oc) * OH * OW,
                                  x + (n * C + oc // mult) * H * W, gw + oc * kh * kw,
-                                 H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+                                 H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, part)
 
 
 # ---- checked entry points ---------------------------------------------------------------
@@ -251,7 +267,10 @@ cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, Py_
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef int nt = _threads(gw.shape[0], go.size * kh * kw)
+    # one row of partial sums per thread the team can have (a team of nt never numbers past)
+    scratch = np.empty(max(nt, 1) * go.shape[3], np.float32 if real is float else np.float64)
+    cdef real[::1] parts = scratch
     with nogil:
         _grad_weight(&go[0, 0, 0, 0], &x[0, 0, 0, 0], &gw[0, 0, 0, 0], x.shape[0], x.shape[1],
                      mult, x.shape[2], x.shape[3], go.shape[2], go.shape[3], kh, kw, sh, sw,
-                     ph, pw, dh, dw, nt)
+                     ph, pw, dh, dw, &parts[0], nt)
