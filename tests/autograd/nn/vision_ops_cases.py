@@ -16,6 +16,9 @@ CASES = [
     ("max_pool_ceil", [X4], lambda T, F, x: F.max_pool2d(x, 3, 2, ceil_mode=True)),
     ("avg_pool_ceil_nopad", [X4],
      lambda T, F, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    ("avg_pool_ceil_pad", [X4],  # windows past the padding: the divisor stops at it
+     lambda T, F, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=True)),
+    ("googlenet_pool", [X4], lambda T, F, x: T.nn.MaxPool2d(3, 2, ceil_mode=True)(x)),
     ("avg_pool_divisor", [X4], lambda T, F, x: F.avg_pool2d(x, 2, divisor_override=3)),
     ("hardswish", [X4], lambda T, F, x: F.hardswish(x * 4)),
     ("hardswish_inplace", [X4], lambda T, F, x: F.hardswish(x * 4, inplace=True)),
