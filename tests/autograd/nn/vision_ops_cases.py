@@ -5,6 +5,15 @@ in ``nn_cases``' format: ``(name, input specs, fn(T, F, *inputs))``, run on torc
 the goldens by ``test_vision_ops_golden.py``. Inputs are float64.
 """
 X4 = ((1, 3, 7, 9), "f")
+
+
+def _inplace_on_view(fn, x):
+    """An in-place activation on part of a non-leaf: the base's grad_fn becomes CopySlices."""
+    y = x * 4
+    fn(y[:, 1:], inplace=True)
+    return y
+
+
 # values near the activations' kinks are what the cases are about: scale the inputs up
 CASES = [
     ("adaptive_avg_3x4", [X4], lambda T, F, x: F.adaptive_avg_pool2d(x, (3, 4))),
@@ -25,6 +34,9 @@ CASES = [
     ("hardsigmoid", [X4], lambda T, F, x: F.hardsigmoid(x * 4)),
     ("hardsigmoid_module", [X4], lambda T, F, x: T.nn.Hardsigmoid(inplace=True)(x * 4)),
     ("silu", [X4], lambda T, F, x: F.silu(x * 4)),
+    ("silu_inplace_view", [X4], lambda T, F, x: _inplace_on_view(F.silu, x)),
+    ("hardswish_inplace_view", [X4], lambda T, F, x: _inplace_on_view(F.hardswish, x)),
+    ("relu6_inplace_view", [X4], lambda T, F, x: _inplace_on_view(F.relu6, x)),
     ("silu_inplace", [X4], lambda T, F, x: T.nn.SiLU(inplace=True)(x * 4)),
     ("relu6", [X4], lambda T, F, x: F.relu6(x * 4)),
     ("relu6_inplace", [X4], lambda T, F, x: T.nn.ReLU6(inplace=True)(x * 4)),
