@@ -108,6 +108,7 @@ RANDOM = [
     ("v1", "RandAugment(num_ops=3, magnitude=15)", "u8 pil"),
     ("v1", "TrivialAugmentWide()", "u8 pil"),
     ("v1", "AugMix(severity=5, chain_depth=2)", "u8 pil"),
+    ("v1", "ElasticTransform(alpha=15.0, sigma=1.5)", "u8 f32 pil"),
     ("v2", "RandomCrop(7, padding=2, padding_mode='edge')", "u8 pil"),
     ("v2", "RandomResizedCrop(6, scale=(0.3, 1.0))", "f32 pil"),
     ("v2", "ColorJitter(0.4, 0.4, 0.4, 0.1)", "u8 f32 pil"),
@@ -118,6 +119,10 @@ RANDOM = [
     ("v2", "RandAugment(num_ops=3, magnitude=15)", "u8 pil"),
     ("v2", "TrivialAugmentWide()", "u8 pil"),
     ("v2", "Compose([ToImage(), RandomCrop(8), ToDtype(DTYPE.float32, scale=True)])", "pil"),
+    ("v2", "RandomPhotometricDistort(p=0.8)", "u8 pil"),
+    ("v2", "RandomShortestSize([6, 8], max_size=12)", "f32 pil"),
+    ("v2", "GaussianNoise(0.05, 0.2)", "f32"),
+    ("v2", "ElasticTransform(alpha=(15.0, 25.0), sigma=1.5, fill=7)", "u8 pil"),
 ]
 
 
@@ -132,6 +137,7 @@ def _recording_rng(log):
         return helper
 
     normal = record("normal", lambda shape: torch.empty(list(shape)).normal_().numpy())
+    rand_tensor = record("rand_tensor", lambda shape: torch.rand(list(shape)).numpy())
     return {
         "rand": record("rand", lambda n=None: torch.rand(1).item() if n is None
                        else torch.rand((n,)).tolist()),
@@ -143,6 +149,7 @@ def _recording_rng(log):
         "normal": lambda shape: ember.from_numpy(normal(shape)),
         "dirichlet": record("dirichlet", lambda a: torch._sample_dirichlet(
             torch.tensor(np.asarray(a), dtype=torch.float32)).numpy()),
+        "rand_tensor": lambda shape: ember.from_numpy(rand_tensor(shape)),
         "multinomial": record("multinomial",
                               lambda p: int(torch.multinomial(torch.tensor(p), 1))),
     }

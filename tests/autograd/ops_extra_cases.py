@@ -1,5 +1,6 @@
 """The cases behind tests/autograd/golden/ops_extra.json: the pointwise-table ops (log10,
-lerp, addcmul, addcdiv), torch.linalg and einsum, each a function of the library module
+lerp, addcmul, addcdiv, the trigonometric and hyperbolic family, exp2, erfc, atan2),
+torch.linalg and einsum, each a function of the library module
 (``torch`` or ``ember``) and its float64 inputs. ``tools/make_golden_ops_extra.py`` records
 torch's outputs and input gradients; test_ops_extra_golden.py replays them on Ember and runs
 gradcheck. Decompositions are recorded sign-free (``|U|``): the sign of a singular or eigen
@@ -33,6 +34,13 @@ CASES = {
     "lerp_inplace": (lambda L, x, y, w: (x * 1).lerp_(y, w), [X, Y, W]),
     "addcmul_inplace": (lambda L, x, y, w: (x * 1).addcmul_(y, w, value=2), [X, Y, W]),
     "log10_inplace": (lambda L, x: (x * x + 1).log10_(), [X]),
+    "tan": (lambda L, x: L.tan(x * 0.5), [X]),
+    "asin_acos_atan": (lambda L, w: (L.asin(w), w.acos(), L.arctan(w)), [W]),
+    "sinh_cosh": (lambda L, x: (L.sinh(x), x.cosh()), [X]),
+    "asinh_acosh_atanh": (lambda L, x, w: (L.asinh(x), L.acosh(x * x + 1.5), w.atanh()), [X, W]),
+    "exp2_erfc": (lambda L, x: (L.exp2(x), L.erfc(x)), [X]),
+    "atan2": (lambda L, x, y: L.atan2(x, y), [X, Y]),
+    "trig_inplace": (lambda L, w: (w * 1).asin_().atan_(), [W]),
     "softmax_method": (lambda L, x: x.softmax(1), [X]),
     "log_softmax_fn": (lambda L, x: L.log_softmax(x, 0), [X]),
     "inv": (lambda L, a: L.linalg.inv(a), [A]),
@@ -62,6 +70,8 @@ ERRORS = {
     "lerp_end_dtype": lambda L: L.lerp(L.ones(3), L.ones(3, dtype=L.float64), 0.5),
     "addcdiv_integers": lambda L: L.addcdiv(L.ones(2), L.arange(2), L.arange(2)),
     "log10_inplace_long": lambda L: L.arange(3).log10_(),
+    "atan2_number": lambda L: L.atan2(L.ones(2), 2.0),
+    "tan_inplace_long": lambda L: L.arange(3).tan_(),
     "inv_singular": lambda L: L.linalg.inv(L.tensor([[1.0, 2.0], [2.0, 4.0]])),
     "inv_nonsquare": lambda L: L.linalg.inv(L.ones(2, 3)),
     "solve_singular": lambda L: L.linalg.solve(L.zeros(2, 2), L.ones(2)),

@@ -123,6 +123,10 @@ VALUE_CASES = {
                         L.tensor([1., 2, 1, 4, 2.5]).histc(bins=4),
                         L.histc(L.tensor([1., 2.], dtype=L.float64), bins=3),
                         L.histc(L.tensor([2., 2.]), bins=2)),
+    "histc_on_edges": lambda L: (  # elements on bin edges, binned with torch's rounding
+        L.histc(L.tensor(_grid(-1, 2, 22)), bins=7, min=-1, max=2),
+        L.histc(L.tensor(_grid(0.1, 0.7, 31)), bins=7, min=0.1, max=0.7),
+        L.histc(L.tensor(_grid(-3.3, 5.1, 10), dtype=L.float64), bins=3, min=-3.3, max=5.1)),
     "argwhere_nonzero": lambda L: (L.argwhere(L.tensor([[1, 0], [0, 3]])),
                                    L.tensor([0., 2.]).argwhere(), L.argwhere(L.tensor(1)),
                                    L.tensor([[1, 0], [0, 3]]).nonzero(as_tuple=True),
@@ -169,6 +173,11 @@ def _out_pairs(L):
         res = call(pair)
         results.append((res, res.values is pair[0], res.indices is pair[1]))
     return results
+
+
+def _grid(lo, hi, n):
+    """n evenly spaced numbers from lo to hi, as Python floats (no library's linspace)."""
+    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
 def _write_through_diagonal(L):
@@ -251,6 +260,10 @@ ERROR_CASES = {
     "trace_1d": lambda L: L.trace(L.zeros(2)),
     "trace_bool": lambda L: L.trace(L.ones(2, 2, dtype=L.bool)),
     "tril_1d": lambda L: L.tril(L.zeros(2)),
+    "scatter_src_larger_backward": lambda L: L.zeros(2, 4).scatter(
+        1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True)).sum().backward(),
+    "scatter_reduce_sum_src_larger_backward": lambda L: L.zeros(2, 4).scatter_reduce(
+        1, L.tensor([[1], [2]]), L.ones(2, 4, requires_grad=True), "sum").sum().backward(),
     "unique_backward": lambda L: L.unique(L.zeros(3, requires_grad=True)).sum().backward(),
     "bincount_backward": lambda L: L.bincount(
         L.tensor([0, 1]), weights=L.ones(2, requires_grad=True)).sum().backward(),
@@ -312,6 +325,26 @@ TIE_CASES = {
         L.tensor([[1., 0.], [0., 2.]]), 1, L.tensor([[0, 0, 1, 1, 1]] * 2), x, "prod",
         include_self=False), data=[[3.0, 0.0, 2.0, 1.0, 2.0], [0.0, 5.0, 0.0, -1.0, 5.0]]),
 }
+
+
+def _index_fill_value_grad(L):
+    """A 0-d tensor filled in gets each filled slice's gradient once, even when the index
+    names a slice twice; index_copy's sources each get theirs."""
+    x = L.zeros(3, 2, requires_grad=True)
+    v = L.tensor(2., requires_grad=True)
+    s = L.ones(3, 2, requires_grad=True)
+    y = x.index_fill(0, L.tensor([1, 1, 2]), v) + x.index_copy(0, L.tensor([1, 1, 2]), s)
+    (y * L.arange(6.).view(3, 2)).sum().backward()
+    return y, x.grad, v.grad, s.grad
+
+
+TIE_CASES["index_fill_copy_repeated_index"] = _index_fill_value_grad
+# self equal to the maximum where include_self=False drops it: torch still counts it when it
+# shares the gradient out
+TIE_CASES["scatter_reduce_amax_dropped_self_tie"] = grad_of(
+    lambda L, x: L.tensor([[3., 1.], [2., 0.]]).scatter_reduce(
+        0, L.tensor([[0, 1, 0, 1]]).t().expand(4, 2)[:2], x[:2, :2] * 1, "amax",
+        include_self=False), data=[[3.0, 2.0, 0.0], [3.0, 0.0, 5.0]])
 
 
 def scatter_reduce_grads(reduce, include_self):

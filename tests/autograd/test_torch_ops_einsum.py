@@ -44,6 +44,9 @@ def test_values_and_grads(equation, shapes):
     lambda L: L.einsum("ij,jk->ik", L.ones(2, 3), L.ones(3, 4).double()),
     lambda L: L.einsum("ij,jk->ik", L.arange(6).view(2, 3), L.arange(12).view(3, 4)),
     lambda L: L.einsum("i,i->", L.tensor([1.0, 2.0]), L.tensor([3.0, 4.0])),
-], ids=["too_few", "too_many", "sizes", "ndim", "output_letter", "dtypes", "long", "dot"])
+    lambda L: L.einsum("ii->i", L.ones(3, 2)),
+    lambda L: L.einsum("i->ii", L.ones(3)),
+], ids=["too_few", "too_many", "sizes", "ndim", "output_letter", "dtypes", "long", "dot",
+        "diagonal_sizes", "output_repeated"])
 def test_errors_and_dtypes(fn):
     same(torch, fn)

@@ -124,12 +124,18 @@ SING = [[1.0, 2.0], [2.0, 4.0]]
     lambda L: L.linalg.qr(L.tensor([[3.0, 0.0], [0.0, 2.0]]), mode="r").Q.shape,
     lambda L: L.linalg.slogdet(L.tensor([[3.0, 0.0], [0.0, -2.0]])),
     lambda L: L.linalg.inv(L.eye(2, requires_grad=True)),
+    lambda L: L.linalg.norm(L.ones(3), "fro"),
+    lambda L: L.linalg.vector_norm(L.ones(2, 3), "fro"),
+    lambda L: L.linalg.cholesky(L.stack([L.eye(2), -L.eye(2)])),
+    lambda L: L.linalg.solve(L.eye(2), L.ones(2).double()),
+    lambda L: L.norm(L.ones(2, 3), "nuc", keepdim=True),
 ], ids=["inv_singular", "inv_singular_batch", "inv_nonsquare", "inv_long", "inv_1d",
         "solve_singular", "solve_singular_batch", "solve_shapes", "cholesky_not_pd",
         "cholesky_not_pd_first", "det_nonsquare", "det_singular", "qr_mode", "eigh_uplo",
         "norm_3d_ord", "matrix_norm_1d", "matrix_norm_ord3", "vector_norm_long", "norm_long",
         "linalgerror_is_runtimeerror", "linalgerror_subclass", "eigh_repr", "svd_repr",
-        "qr_repr", "qr_r_mode", "slogdet_repr", "inv_repr"])
+        "qr_repr", "qr_r_mode", "slogdet_repr", "inv_repr", "norm_1d_fro", "vector_norm_str",
+        "cholesky_batch", "solve_dtypes", "torch_norm_nuc"])
 def test_errors_and_reprs(fn):
     same(fn)
 

@@ -106,3 +106,50 @@ def test_grad_fn_chain(make, n):
         fn = make(L, *ts).grad_fn
         return type(fn).__name__, len(fn.next_functions)
     assert names(ember) == names(torch) and names(ember)[1] == n
+
+
+def test_float32_bits_as_torch():
+    """lerp (both weights), addcmul and addcdiv give torch's float32 bits; log10 rounds as
+    torch's (libm's log10f would differ on a quarter of these inputs)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(20000).astype(np.float32) for _ in range(2))
+    w = rng.uniform(-0.5, 1.5, 20000).astype(np.float32)
+    for fn in (lambda L: L.lerp(L.tensor(a), L.tensor(b), L.tensor(w)),
+               lambda L: L.lerp(L.tensor(a), L.tensor(b), 0.7),
+               lambda L: L.addcmul(L.tensor(a), L.tensor(b), L.tensor(w), value=0.37),
+               lambda L: L.addcdiv(L.tensor(a), L.tensor(b), L.tensor(w), value=0.37)):
+        np.testing.assert_array_equal(fn(ember).numpy(), fn(torch).numpy())
+    x = np.abs(a) + 1e-3
+    same_bits = ember.log10(ember.tensor(x)).numpy() == torch.log10(torch.tensor(x)).numpy()
+    assert same_bits.mean() > 0.99
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("make", [
+    lambda L, x, y, w: L.tan(x * 0.5), lambda L, x, y, w: w.asin(),
+    lambda L, x, y, w: L.arccos(w), lambda L, x, y, w: x.atan(), lambda L, x, y, w: L.sinh(x),
+    lambda L, x, y, w: x.cosh(), lambda L, x, y, w: L.asinh(x),
+    lambda L, x, y, w: (x * x + 1.5).acosh(), lambda L, x, y, w: L.atanh(w * 0.5),
+    lambda L, x, y, w: L.exp2(x), lambda L, x, y, w: x.erfc(), lambda L, x, y, w: L.atan2(x, y),
+    lambda L, x, y, w: x.arctan2(w), lambda L, x, y, w: (x * 1).atan2_(y),
+    lambda L, x, y, w: (w * 0.5).asin_().tan_(),
+], ids=["tan", "asin", "arccos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2",
+        "erfc", "atan2", "arctan2", "atan2_", "asin_tan_"])
+def test_trig_family(make, dtype):
+    same(_grads(make, dtype))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.tan(L.arange(3)), lambda L: L.exp2(L.tensor([True, False])),
+    lambda L: L.atan2(L.tensor([1, 2]), L.tensor([3, 4])),
+    lambda L: L.atan2(L.ones(2), 2.0), lambda L: L.arange(3).sinh_(),
+    lambda L: L.asin(L.tensor([2.0, -2.0])), lambda L: L.acosh(L.tensor([0.5])),
+    lambda L: (L.full((2,), 0.5, requires_grad=True) * 1).atanh_(),
+    lambda L: (L.full((2,), 0.5, requires_grad=True) * 1).atanh_().sum().backward(),
+    lambda L: L.full((2,), 0.5).atanh_(),
+], ids=["tan_long", "exp2_bool", "atan2_long", "atan2_number", "sinh_inplace_long",
+        "asin_domain", "acosh_domain", "atanh_inplace_grad", "atanh_inplace_backward", "atanh_inplace"])
+def test_trig_forms_and_errors(fn):
+    same(fn)

@@ -14,6 +14,14 @@ def close(a, b):
     np.testing.assert_allclose(np.asarray(a, dtype=np.float64), b, rtol=1e-6, atol=1e-6)
 
 
+def test_in_place_on_a_two_dimensional_view():
+    name, (y, grad) = CASES["inplace_on_a_flattened_batch"](ember)
+    assert name == "AsStridedBackward0"
+    mask = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]])
+    close(y, 2 * np.arange(6.0).reshape(2, 3) * mask)
+    close(grad, (2 * mask * np.arange(6.0).reshape(2, 3)).reshape(2, 3, 1, 1))
+
+
 def test_exp_on_a_slice_differentiates_the_exp():
     name, (a, grad) = CASES["exp_on_slice"](ember)
     assert name == "CopySlices"

@@ -84,7 +84,17 @@ def double_backward_through_copyslices(torch):
     return _out(g, gg)
 
 
+def inplace_on_a_flattened_batch(torch):
+    # EfficientNet's classifier: Dropout(inplace=True) right after flatten (a 2-d view)
+    x = torch.arange(6.0).reshape(2, 3, 1, 1).requires_grad_()
+    y = torch.flatten(x * 2, 1)
+    y.mul_(torch.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]]))
+    (y * torch.arange(6.0).reshape(2, 3)).sum().backward()
+    return type(y.grad_fn).__name__, _out(y, x.grad)
+
+
 CASES = {f.__name__: f for f in (
+    inplace_on_a_flattened_batch,
     exp_on_slice, mul_view_then_use_base, base_inplace_then_old_view,
     view_of_view_with_tensor_operand, zero_and_fill, setitem_through_view,
     second_view_sees_first_views_write, double_backward_through_copyslices)}

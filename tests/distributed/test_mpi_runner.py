@@ -1,5 +1,6 @@
 """Launches the two-rank checks under ``mpiexec -n 2`` when mpi4py and an MPI launcher are
-installed; skips otherwise: mpi_two_ranks.py (collectives, DDP, SyncBatchNorm), and
+installed; skips otherwise: mpi_two_ranks.py (collectives, DDP, SyncBatchNorm),
+mpi_ddp_vs_torch.py (DDP against torch's, from a golden), and
 mpi_faults.py (a raising rank ends the job; mismatched collectives are errors)."""
 import os
 import pathlib
@@ -40,12 +41,25 @@ def _is_open_mpi():
     return "Open MPI" in out.stdout + out.stderr or "OpenRTE" in out.stdout + out.stderr
 
 
-@needs_mpiexec
-def test_two_ranks():
-    out = launch(["-m", "pytest", str(HERE / "mpi_two_ranks.py"), "-q", "-p",
-                  "no:cacheprovider", "-o", "addopts=--import-mode=importlib"], timeout=180)
+def run_on_two_ranks(name: str, timeout: float) -> str:
+    """Runs the pytest file ``name`` (beside this one) on 2 ranks; its output once it
+    passed on both."""
+    out = launch(["-m", "pytest", str(HERE / name), "-q", "-p", "no:cacheprovider", "-o",
+                  "addopts=--import-mode=importlib"], timeout=timeout)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert out.stdout.count(" passed") == 2, out.stdout[-2000:]  # one summary per rank
+    return out.stdout
+
+
+@needs_mpiexec
+def test_two_ranks():
+    run_on_two_ranks("mpi_two_ranks.py", timeout=180)
+
+
+@needs_mpiexec
+def test_two_ranks_train_as_torchs_ddp():
+    """mpi_ddp_vs_torch.py: ember's DDP against torch's (golden/ddp_torch.npz)."""
+    assert run_on_two_ranks("mpi_ddp_vs_torch.py", timeout=120).count("6 passed") == 2
 
 
 @needs_mpiexec

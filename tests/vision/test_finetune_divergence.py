@@ -61,11 +61,12 @@ def test_nan_loss_stops_at_that_step_and_saves_the_weights_from_before_it(
         tmp_path, capsys, monkeypatch):
     box, seen = {}, []
 
-    def tracked_resnet18(**kwargs):
+    def tracked_get_model(name, **kwargs):  # the command builds every --arch through this
+        assert name == "resnet18"
         box["model"] = resnet18(**kwargs)
         return box["model"]
 
-    monkeypatch.setattr(finetune_module, "resnet18", tracked_resnet18)
+    monkeypatch.setattr(finetune_module, "get_model", tracked_get_model)
     monkeypatch.setattr(finetune_module.nn, "CrossEntropyLoss",
                         lambda: _NaNAtTrainingStep(box, 3, seen))
     data = _colour_tree(tmp_path / "data")  # 10 training images: 2 steps of 5 per epoch

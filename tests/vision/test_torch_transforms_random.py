@@ -48,6 +48,8 @@ def torch_draws(monkeypatch):
         torch.empty(list(shape), dtype=torch.float32).normal_().numpy()))
     monkeypatch.setattr(_rng, "dirichlet", lambda a: torch._sample_dirichlet(
         torch.tensor(np.asarray(a), dtype=torch.float32)).numpy())
+    monkeypatch.setattr(_rng, "rand_tensor",
+                        lambda shape: ember.from_numpy(torch.rand(list(shape)).numpy()))
     monkeypatch.setattr(_rng, "multinomial",
                         lambda p: int(torch.multinomial(torch.tensor(p), 1)))
 
@@ -127,6 +129,9 @@ CASES = [
     ("ConvertImageDtype(DTYPE.float64)", "tensor"),
     ("Lambda(lambda x: x)", "all"),
     ("TenCrop(7)", "all"),
+    ("ElasticTransform(alpha=20.0, sigma=2.0)", "all"),
+    ("ElasticTransform(alpha=(15.0, 40.0), sigma=(1.5, 2.5), fill=9, "
+     "interpolation=InterpolationMode.NEAREST)", "all"),
     ("AutoAugment()", "u8"),
     ("AutoAugment(AutoAugmentPolicy.CIFAR10, fill=[10, 20, 30])", "u8"),
     ("AutoAugment(AutoAugmentPolicy.SVHN, interpolation=InterpolationMode.BILINEAR)", "u8"),

@@ -71,7 +71,7 @@ class _Replay:
             assert self.draws, f"an extra draw: {name}{args}"
             want_name, want_args, value = self.draws.pop(0)
             assert (name, [np.asarray(a).tolist() for a in args]) == (want_name, want_args)
-            if name == "normal":
+            if name in ("normal", "rand_tensor"):
                 return ember.from_numpy(np.asarray(value, dtype=np.float32))
             if name == "dirichlet":
                 return np.asarray(value, dtype=np.float32)
@@ -86,7 +86,8 @@ def test_random_transforms_replay_torchvisions_draws(monkeypatch, case):
     t = eval(case["expr"], dict(vars(module), DTYPE=ember))
     assert repr(t) == case["repr"].replace("torch.", "ember.")
     replay = _Replay(case["draws"])
-    for name in ("rand", "uniform", "randint", "randperm", "normal", "dirichlet", "multinomial"):
+    for name in ("rand", "uniform", "randint", "randperm", "normal", "dirichlet", "multinomial",
+                 "rand_tensor"):
         monkeypatch.setattr(_rng, name, replay.helper(name))
     random.seed(case["python_seed"])  # RandomOrder/RandomChoice (v1) draw from Python's
     out = t(_input(case["kind"]))
@@ -142,6 +143,8 @@ def test_v2_structures_pass_through():
     sample = ET2.Compose([ET2.ToImage(), ET2.ToDtype(ember.float32, scale=True)])(
         {"image": _input("pil"), "id": 7})
     assert sample["id"] == 7 and sample["image"].dtype == ember.float32
+    from_array = ET2.ToImage()(ARRAYS["hwc"])
+    np.testing.assert_array_equal(_np(from_array), ARRAYS["hwc"].transpose(2, 0, 1))
     np.testing.assert_allclose(_np(sample["image"]),
                                ARRAYS["hwc"].transpose(2, 0, 1) * np.float32(1 / 255))
 

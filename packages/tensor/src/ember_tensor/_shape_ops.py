@@ -15,7 +15,7 @@ def _arrays(tensors, name):
     if not tensors:  # torch's two words for it: a ValueError from cat, a RuntimeError from stack
         if name == "stack":
             raise RuntimeError("stack expects a non-empty TensorList")
-        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
+        raise ValueError(f"torch.{name}(): expected a non-empty list of Tensors")
     return tensors
 
 

@@ -124,10 +124,13 @@ def histc(a: Array, bins: int = 100, min: float = 0, max: float = 0) -> Array:  
         raise RuntimeError("torch.histc: max must be larger than min")
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(f"histc: range of [{_c_float(lo)}, {_c_float(hi)}] is not finite")
+    # torch's arithmetic, in the input's dtype: the edges as that dtype, then
+    # (x - left) * bins / (right - left) truncated, so elements on an edge land where torch's
+    # rounding puts them
+    left, right = np.array(lo, dtype=v.dtype), np.array(hi, dtype=v.dtype)
     flat = v.reshape(-1)
-    keep = (flat >= lo) & (flat <= hi)
-    x = flat[keep].astype(np.float64)
-    pos = np.floor((x - lo) * bins / (hi - lo)).astype(np.int64)
+    x = flat[(flat >= left) & (flat <= right)]
+    pos = ((x - left) * np.array(bins, dtype=v.dtype) / (right - left)).astype(np.int64)
     pos = np.minimum(pos, bins - 1)  # the right edge belongs to the last bin
     return Array(np.bincount(pos, minlength=bins).astype(v.dtype))
 

@@ -53,7 +53,11 @@ def parse(equation: str, shapes: list) -> tuple[list[str], str, dict]:
                 f"einsum(): the number of subscripts in the equation ({named}) does not match "
                 f"the number of dimensions ({len(shape)}) for operand {i} and no ellipsis was "
                 "given")
+        local = {}
         for ch, n in zip(term, shape):
+            if local.setdefault(ch, n) != n:
+                raise RuntimeError(f"einsum(): subscript {ch} is repeated for operand {i} but "
+                                   f"the sizes don't match, {n} != {local[ch]}")
             seen = sizes.get(ch)
             if seen is not None and seen != n and seen != 1 and n != 1:
                 raise RuntimeError(f"einsum(): subscript {ch} has size {n} for operand {i} "
@@ -67,6 +71,9 @@ def parse(equation: str, shapes: list) -> tuple[list[str], str, dict]:
     else:
         output = output.replace("...", ell)
         for ch in output:
+            if output.count(ch) > 1:
+                raise RuntimeError(f"einsum(): output subscript {ch} appears more than once in "
+                                   "the output")
             if ch not in sizes:
                 raise RuntimeError(f"einsum(): output subscript {ch} does not appear in the "
                                    "equation for any input operand")

@@ -14,7 +14,7 @@ from ._elementwise_core import (  # noqa: F401 - re-exported
     _SCALARS, _shape, TORCH_NAMES, _unary, _wrap, zero_,
 )
 from .arithmetic import (  # noqa: F401 - re-exported
-    add, div, divide, float_power, floor_divide, fmod, maximum, minimum, mul, multiply, pow,
+    add, atan2, div, divide, float_power, floor_divide, fmod, maximum, minimum, mul, multiply, pow,
     remainder, rsub, sub, subtract, true_divide,
 )
 from .comparison import (  # noqa: F401 - re-exported
@@ -25,7 +25,8 @@ from .comparison import (  # noqa: F401 - re-exported
 from .unary_math import (  # noqa: F401 - re-exported
     abs, absolute, ceil, cos, erf, exp, expm1, fix, floor, isfinite, isinf, isnan, log, log1p,
     log2, log10, nan_to_num, neg, negative, positive, reciprocal, round, rsqrt, sigmoid, sign,
-    sin, sqrt, square, tanh, trunc,
+    sin, sqrt, square, tanh, trunc, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
+    exp2, erfc,
 )
 from .ternary import addcdiv, addcmul, lerp  # noqa: F401 - re-exported
 from .activation import (  # noqa: F401 - re-exported
@@ -110,7 +111,7 @@ for _name in (
     "not_equal equal logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
     "bitwise_xor bitwise_not neg negative positive abs absolute sign square exp log log1p expm1 "
     "log2 log10 sqrt rsqrt reciprocal sin cos tanh sigmoid erf floor ceil round trunc fix relu "
-    "lerp addcmul addcdiv "
+    "lerp addcmul addcdiv tan asin acos atan sinh cosh asinh acosh atanh exp2 erfc atan2 "
     "clamp clamp_min clamp_max clip isnan isinf isfinite nan_to_num "
     "add_ sub_ mul_ div_ floor_divide_ remainder_ pow_ clamp_ relu_ neg_ exp_ sqrt_ log_ "
     "sigmoid_ tanh_ abs_ floor_ ceil_ round_ trunc_ reciprocal_ copy_ fill_ zero_"

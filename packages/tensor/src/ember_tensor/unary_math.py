@@ -35,6 +35,9 @@ exp, log, log1p, expm1, log2, log10, sqrt, rsqrt, reciprocal = (
     _math(n) for n in ("exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt",
                        "reciprocal"))
 sin, cos, tanh, sigmoid, erf = (_math(n) for n in ("sin", "cos", "tanh", "sigmoid", "erf"))
+tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, erfc = (
+    _math(n) for n in ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+                       "exp2", "erfc"))
 
 
 def _rounding(name):

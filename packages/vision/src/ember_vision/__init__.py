@@ -8,7 +8,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("models", "transforms", "datasets", "hub", "io", "utils")
+_SUBMODULES = ("models", "transforms", "datasets", "hub", "io", "utils", "ops")
 
 
 def __getattr__(name):

@@ -1,8 +1,13 @@
-"""Data for the finetune command: the chosen data set, its transform, a seeded split."""
+"""Data for the finetune command: the chosen data set, its transforms (eval, and training
+augmentation), a seeded split, and batches decoded by DataLoader workers."""
+import copy
+import math
 import os
 
 import numpy as np
+from tqdm import tqdm
 
+from . import _interop as io
 from .datasets import Digits, ImageFolder
 from .errors import UsageError
 from . import transforms as T
@@ -11,17 +16,49 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def eval_transform(image_size):
-    """Shorter side to image_size, centre square, ImageNet normalisation."""
-    return T.Compose([
-        T.Resize(image_size), T.CenterCrop(image_size), T.ToTensor(),
-        T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-    ])
+def _to_normalised_tensor():
+    return [T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
 
 
-def load_dataset(data, image_size):
-    """``data`` None -> the embedded digits; else an ImageFolder tree, checked up front."""
-    transform = eval_transform(image_size)
+def eval_transform(image_size, resize_size=None):
+    """Shorter side to resize_size (default: image_size), centre square of image_size,
+    ImageNet normalisation: a published model's ``weights.transforms()`` at another size."""
+    resize_size = image_size if resize_size is None else resize_size
+    return T.Compose([T.Resize(resize_size), T.CenterCrop(image_size),
+                      *_to_normalised_tensor()])
+
+
+# --augment NAME -> the random steps before ToTensor and Normalize. "basic" is the finetuning
+# tutorial's training transform; the policies follow torchvision's classification reference
+# (crop and flip, then the policy on the PIL image).
+AUGMENTATIONS = {
+    "none": None,
+    "basic": lambda size: [T.RandomResizedCrop(size), T.RandomHorizontalFlip()],
+    "trivialaugment": lambda size: [T.RandomResizedCrop(size), T.RandomHorizontalFlip(),
+                                    T.TrivialAugmentWide()],
+    "randaugment": lambda size: [T.RandomResizedCrop(size), T.RandomHorizontalFlip(),
+                                 T.RandAugment()],
+    "autoaugment": lambda size: [T.RandomResizedCrop(size), T.RandomHorizontalFlip(),
+                                 T.AutoAugment(T.AutoAugmentPolicy.IMAGENET)],
+    "augmix": lambda size: [T.RandomResizedCrop(size), T.RandomHorizontalFlip(),
+                            T.AugMix()],
+}
+
+
+def train_transform(augment, image_size):
+    """The training images' transform for ``--augment``; None for "none" (training images
+    then get the eval transform)."""
+    if augment not in AUGMENTATIONS:
+        raise UsageError(f"unknown --augment {augment!r}; choose one of: "
+                         f"{', '.join(AUGMENTATIONS)}")
+    steps = AUGMENTATIONS[augment]
+    return None if steps is None else T.Compose([*steps(image_size), *_to_normalised_tensor()])
+
+
+def load_dataset(data, image_size, resize_size=None):
+    """``data`` None -> the embedded digits (drawn at image_size); else an ImageFolder tree,
+    checked up front, under eval_transform(image_size, resize_size)."""
+    transform = eval_transform(image_size, resize_size)
     if data is None:
         return Digits(image_size, transform=transform), "digits (UCI 8x8, upscaled)"
     if not os.path.exists(data):
@@ -37,6 +74,57 @@ def load_dataset(data, image_size):
             f"{data}: found only one class ({dataset.classes[0]!r}); a classifier needs at "
             "least two class folders")
     return dataset, f"image folder {data}"
+
+
+def batch_slices(n, batch_size):
+    """(start, stop) of ceil(n / batch_size) batches of near-equal size covering range(n).
+
+    Train-mode BatchNorm takes its statistics over one batch, so a short last batch (10
+    images in batches of 4 ending with 2) is a badly conditioned statistic; equal sizes
+    avoid it (3, 3, 4). Two or more images never give a batch of one: BatchNorm cannot
+    normalise a single value per channel (ResNet-18's layer4 is 1x1 at up to 32 px).
+    """
+    if n == 0:
+        return []
+    count = max(1, math.ceil(n / batch_size))
+    if n >= 2:
+        count = min(count, n // 2)
+    return [(k * n // count, (k + 1) * n // count) for k in range(count)]
+
+
+def _stack(samples):
+    images = np.stack([io.to_numpy(x) for x, _ in samples])
+    return images, np.asarray([y for _, y in samples], dtype=np.int64)
+
+
+def batches(dataset, indices, batch_size, desc="", progress=False, workers=0,
+            augment=None):
+    """(images ndarray (B, 3, S, S), targets ndarray (B,)) in the order of ``indices``.
+
+    ``workers`` DataLoader threads read and decode images ahead of the training step
+    (Pillow's decoders release the GIL). A deterministic transform (the dataset's own) runs
+    in those threads too; a random one (``augment``) runs here, image after image, so its
+    draws from ember's generator come in the same order whatever the threads do, and a
+    seed repeats a run.
+    """
+    from ember.utils.data import DataLoader
+
+    slices = [list(indices[start:stop]) for start, stop in batch_slices(len(indices),
+                                                                         batch_size)]
+    if augment is not None:
+        dataset = copy.copy(dataset)
+        dataset.transform = None  # workers only decode
+    loader = DataLoader(dataset, batch_sampler=slices, num_workers=workers,
+                        collate_fn=list if augment is not None else _stack)
+    bar = tqdm(total=len(indices), desc=desc, unit="img", disable=not progress, leave=False)
+    try:
+        for batch in loader:
+            if augment is not None:
+                batch = _stack([(augment(img), y) for img, y in batch])
+            bar.update(len(batch[1]))
+            yield batch
+    finally:
+        bar.close()
 
 
 def split_indices(targets, val_fraction, seed, max_samples=None):

@@ -31,20 +31,30 @@ def version():
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog=PROG, description="Finetune and run ResNet-18 on your "
-                                "images with Ember (PyTorch-compatible, CPU).")
+    from ._architectures import ARCHITECTURES, DEFAULT_ARCH
+    from ._training_data import AUGMENTATIONS
+
+    p = argparse.ArgumentParser(prog=PROG, description="Finetune and run torchvision's "
+                                "classification models (ResNet-18 by default) on your images "
+                                "with Ember (PyTorch-compatible, CPU).")
     p.add_argument("--version", action="version", version=f"{PROG} {version()}")
     sub = p.add_subparsers(dest="command", metavar="{finetune,predict}")
 
     ft = sub.add_parser(
-        "finetune", help="train a new classifier on a pretrained ResNet-18",
-        description="Finetune ResNet-18 on a folder of images (one sub-folder per class) or, "
-        "by default, on the embedded 8x8 handwritten digits (UCI) upscaled to RGB.")
+        "finetune", help="train a new classifier on a pretrained model",
+        description="Finetune a pretrained model (ResNet-18 unless --arch says otherwise) on "
+        "a folder of images (one sub-folder per class) or, by default, on the embedded 8x8 "
+        "handwritten digits (UCI) upscaled to RGB. Its classifier head is replaced by a new "
+        "one for your classes, as torchvision's finetuning tutorial does.")
+    ft.add_argument("--arch", default=DEFAULT_ARCH, metavar="NAME",
+                    help="the model: " + ", ".join(ARCHITECTURES)
+                    + f" (default: {DEFAULT_ARCH})")
     ft.add_argument("--data", metavar="DIR", help="image folder: DIR/<class>/<image> "
                     "(default: the embedded digits)")
     ft.add_argument("--weights", default="DEFAULT", metavar="DEFAULT|none|PATH",
-                    help="start from the ImageNet weights (downloaded once, then cached), "
-                    "random ones, or a .pth file (default: DEFAULT)")
+                    help="start from the model's ImageNet weights (downloaded once, then "
+                    "cached; another published name such as IMAGENET1K_V2 works too), random "
+                    "ones, or a .pth file (default: DEFAULT)")
     ft.add_argument("--epochs", type=int, help="default: 30 with a frozen backbone (cheap: "
                     "its features are computed once), 2 when training the whole network")
     ft.add_argument("--batch-size", type=int, help="default: 64")
@@ -52,12 +62,24 @@ def _parser():
                     "over the epochs; default: 0.01)")
     group = ft.add_mutually_exclusive_group()
     group.add_argument("--freeze-backbone", dest="freeze", action="store_true", default=None,
-                       help="train only the new fc layer (default with pretrained weights)")
+                       help="train only the new head (default with pretrained weights)")
     group.add_argument("--train-all", dest="freeze", action="store_false",
                        help="train every layer (default with random weights)")
     ft.add_argument("--image-size", type=int, help="images are resized and centre-cropped "
-                    "to this size (default: 112 for --data; for the 8x8 digits 32, or 16 when "
-                    "training the whole network)")
+                    "to this size (default for --data: the size the model's published weights "
+                    "expect, 224, or 299 for inception_v3, resized first to 256 or 232 as "
+                    "they are, scaled alike for other sizes; for the 8x8 digits 32, or 16 "
+                    "when training the whole network, at least the model's minimum)")
+    ft.add_argument("--augment", default="none", choices=list(AUGMENTATIONS),
+                    metavar="NAME", help="random transform of the training images: "
+                    "basic = RandomResizedCrop + RandomHorizontalFlip (the finetuning "
+                    "recipe); trivialaugment, randaugment, autoaugment, augmix add that policy "
+                    "after them; validation images keep the eval transform (default: none). "
+                    "With a frozen backbone the features then change every epoch, so the "
+                    "backbone runs on every epoch's images instead of once (slower)")
+    ft.add_argument("--workers", type=int, metavar="N",
+                    help="DataLoader threads that read and decode images while the model "
+                    "computes; 0 loads in the training loop (default: min(2, CPUs))")
     ft.add_argument("--max-samples", type=int, help="use at most this many images")
     ft.add_argument("--out", default="ember-vision-out", metavar="DIR",
                     help="where model.pth, metrics.json and training.png go "
@@ -71,6 +93,9 @@ def _parser():
                         description="Print the five most likely classes of each image.")
     pr.add_argument("--model", required=True, metavar="DIR",
                     help="a finetune --out folder, or DEFAULT for the ImageNet classifier")
+    pr.add_argument("--arch", default=DEFAULT_ARCH, metavar="NAME",
+                    help="with --model DEFAULT: whose ImageNet classifier (default: "
+                    f"{DEFAULT_ARCH}); a finetune folder names its own")
     pr.add_argument("images", nargs="+", metavar="IMAGE")
     pr.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
@@ -83,11 +108,12 @@ def _run(args):
         finetune(data=args.data, weights=args.weights, epochs=args.epochs,
                  batch_size=args.batch_size, lr=args.lr, freeze_backbone=args.freeze,
                  image_size=args.image_size, out=args.out, seed=args.seed,
-                 max_samples=args.max_samples, progress=args.progress)
+                 max_samples=args.max_samples, progress=args.progress, arch=args.arch,
+                 augment=args.augment, workers=args.workers)
     else:
         from .predict import predict
 
-        predict(args.model, args.images)
+        predict(args.model, args.images, arch=args.arch)
 
 
 def _job():

@@ -7,22 +7,29 @@ import numpy as np
 import ember
 
 from . import _interop as io
+from ._architectures import DEFAULT_ARCH, build_kwargs, check_arch
 from ._training_data import eval_transform
-from ._weights_file import check_fits, _unwrap
+from ._weights_file import check_fits, model_for_state, published_weights, read_state
 from .datasets.folder import UnreadableImageError, pil_loader
 from .errors import NonFiniteOutput, RunFailure, UsageError
-from .models import ResNet18_Weights, resnet18
+from .models import get_model
 
 
-def load_finetuned(model_dir):
-    """(model in eval mode, class names, transform) from a ``finetune --out`` folder."""
+def _published(arch, name):
+    """(model, categories, transform) of ``arch``'s published ImageNet classifier."""
+    weights = published_weights(check_arch(arch), name)
+    try:
+        model = get_model(arch, weights=weights, **build_kwargs(arch, "published"))
+    except (OSError, RuntimeError) as err:  # offline, or a damaged download: not a usage error
+        raise RunFailure(f"the ImageNet weights are not available: {err}") from None
+    return model.eval(), weights.meta["categories"], weights.transforms()
+
+
+def load_finetuned(model_dir, arch=DEFAULT_ARCH):
+    """(model in eval mode, class names, transform) from a ``finetune --out`` folder (whose
+    metrics.json names the architecture), or ``arch``'s ImageNet classifier for DEFAULT."""
     if model_dir.upper() in ("DEFAULT", "IMAGENET1K_V1"):
-        weights = ResNet18_Weights.IMAGENET1K_V1
-        try:
-            model = resnet18(weights=weights)
-        except (OSError, RuntimeError) as err:  # offline, or a damaged download: not a usage error
-            raise RunFailure(f"the ImageNet weights are not available: {err}") from None
-        return model.eval(), weights.meta["categories"], weights.transforms()
+        return _published(arch, model_dir)
     if not os.path.isdir(model_dir):
         raise UsageError(f"model folder not found: {model_dir}")
     meta_path = os.path.join(model_dir, "metrics.json")
@@ -35,17 +42,18 @@ def load_finetuned(model_dir):
             meta = json.load(f)
         classes = [str(c) for c in meta["classes"]]
         image_size = int(meta["image_size"])
+        resize_size = int(meta.get("resize_size", image_size))  # older folders: no margin
+        arch = str(meta.get("arch", DEFAULT_ARCH))
+        pretrained = bool(meta.get("pretrained", True))
     except (ValueError, KeyError, TypeError) as err:  # JSONDecodeError is a ValueError
         raise UsageError(f"{meta_path} is not a finetune metrics file ({type(err).__name__}: "
                          f"{err})") from None
-    model = resnet18(num_classes=len(classes))
-    try:
-        state = _unwrap(ember.load(weights_path, map_location="cpu", weights_only=True))
-    except Exception as err:  # noqa: BLE001 - any reader failure is the file's fault
-        raise UsageError(f"cannot read weights file {weights_path}: {err}") from None
-    check_fits(model, state, weights_path)
+    check_arch(arch)
+    state = read_state(weights_path)
+    model = model_for_state(arch, state, pretrained, num_classes=len(classes))
+    check_fits(model, state, weights_path, arch)
     model.load_state_dict(state)
-    return model.eval(), classes, eval_transform(image_size)
+    return model.eval(), classes, eval_transform(image_size, resize_size)
 
 
 def _refuse_non_finite(logits, model_dir, path):
@@ -61,13 +69,13 @@ def _refuse_non_finite(logits, model_dir, path):
                           f"{path}, so it has no probabilities to show: {hint}")
 
 
-def predict(model_dir, images, topk=5, log=print):
+def predict(model_dir, images, topk=5, log=print, arch=DEFAULT_ARCH):
     """Print and return, per image, the top-k (class, probability) pairs.
 
     Raises NonFiniteOutput (status 1 on the command line) for a model whose outputs are NaN
     or infinite, as a diverged training run leaves it.
     """
-    model, classes, transform = load_finetuned(model_dir)
+    model, classes, transform = load_finetuned(model_dir, arch)
     k = min(topk, len(classes))
     results = {}
     for path in images:

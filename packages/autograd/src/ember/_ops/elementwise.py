@@ -9,8 +9,8 @@ from ._common import SCALARS as _SCALARS
 from ._common import cap as _cap  # noqa: F401 - used by sibling modules
 from ._common import Tensor as _Tensor
 from ._common import is_t as _is_t
-from .arithmetic import (add, div, floor_divide, mul, pow, remainder, rsub,  # noqa: F401
-                         square, sub)
+from .arithmetic import (add, atan2, div, floor_divide, mul, pow, remainder,  # noqa: F401
+                         rsub, square, sub)
 from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401
                          bitwise_xor, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le,
                          logical_and, logical_not, logical_or, logical_xor, lt, ne)
@@ -20,7 +20,8 @@ from .selection import clamp, clamp_max, clamp_min, clip, maximum, minimum, wher
 from .ternary import addcdiv, addcmul, lerp  # noqa: F401
 from .unary import (abs, ceil, cos, erf, exp, expm1, floor, log, log1p, log2,  # noqa: F401
                     log10, neg, positive, reciprocal, relu, round, rsqrt, sigmoid, sign, sin,
-                    sqrt, tanh, trunc)
+                    sqrt, tanh, trunc, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
+                    exp2, erfc)
 
 true_divide = div
 
@@ -72,7 +73,10 @@ _INPLACE = {
     "round": round, "trunc": trunc, "square": square, "log1p": log1p, "expm1": expm1,
     "clip": clamp, "remainder": remainder, "floor_divide": floor_divide, "true_divide": div,
     "logical_not": logical_not, "erf": erf, "log2": log2, "log10": log10, "lerp": lerp,
-    "addcmul": addcmul, "addcdiv": addcdiv,
+    "addcmul": addcmul, "addcdiv": addcdiv, "tan": tan, "asin": asin, "arcsin": asin,
+    "acos": acos, "arccos": acos, "atan": atan, "arctan": atan, "sinh": sinh, "cosh": cosh,
+    "asinh": asinh, "arcsinh": asinh, "acosh": acosh, "arccosh": acosh, "atanh": atanh,
+    "arctanh": atanh, "exp2": exp2, "erfc": erfc, "atan2": atan2, "arctan2": atan2,
 }
 
 TENSOR_METHODS = {}
@@ -88,6 +92,25 @@ TENSOR_METHODS.update({
 })
 for _name, _fn in _INPLACE.items():
     TENSOR_METHODS[_name + "_"] = _inplace(_fn, _name)
+_atanh_inplace = TENSOR_METHODS["atanh_"]
+
+
+class AtanhBackward1(unary.AtanhBackward0):
+    """torch records in-place atanh but has no derivative for it: backward refuses."""
+
+    def backward(self, g):
+        raise NotImplementedError("the derivative for 'inplace version of atanh' is not "
+                                  "implemented.")
+
+
+def _atanh_(self):
+    out = _atanh_inplace(self)
+    if type(out.grad_fn) is unary.AtanhBackward0:
+        out.grad_fn.__class__ = AtanhBackward1
+    return out
+
+
+TENSOR_METHODS["atanh_"] = TENSOR_METHODS["arctanh_"] = _atanh_
 for _name, _base in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
                      ("pow", "pow"), ("floordiv", "floor_divide"), ("mod", "remainder")):
     TENSOR_METHODS[f"__i{_name}__"] = TENSOR_METHODS[_base + "_"]

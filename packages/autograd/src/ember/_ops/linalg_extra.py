@@ -248,7 +248,7 @@ def qr_torch(input, some=True):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's
     require_tensor(x, "linalg_vector_norm", "input")
     if isinstance(ord, str):
-        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
+        raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not str")
     if not x._data.dtype.is_floating_point:
         K.check_float("linalg.vector_norm", x._data)
     return _vector_norm(x, ord, dim, keepdim, dtype)
@@ -303,10 +303,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - t
             raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input "
                                f"must be 1D or 2D. Got {ndim}D.")
         dim = tuple(range(ndim))
-    if len(dim) == 2:
-        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
-    if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
+    if len(dim) == 2 or isinstance(ord, str):  # 'fro' / 'nuc' are matrix norms
+        return matrix_norm(A, ord, dim if len(dim) == 2 else (-2, -1), keepdim, dtype=dtype)
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from ember_tensor import Array
 from ember_tensor import scatter as K
 
 from ..autograd.node import Node, record
@@ -29,12 +32,24 @@ def _not_implemented(op: str) -> type:
 _ScatterReduceDeprecated = _not_implemented("scatter")
 
 
+def _src_grad(node, gsrc):
+    """src's gradient is read at the index, so it has the index's shape: a src larger than
+    the index gets torch's refusal (its engine's words; index 1 counts only differentiable
+    inputs)."""
+    want = node._input_meta[2][0]
+    if tuple(gsrc.shape) != tuple(want):
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index 1 - got "
+            f"{list(gsrc.shape)} but expected shape compatible with {list(want)}")
+    return gsrc
+
+
 # ---- scatter / scatter_add ------------------------------------------------------------------
 class ScatterBackward0(Node):  # Tensor src
     def backward(self, g):
         (index,) = self.saved_tensors
         gs = scatter(g, self.dim, index, 0) if self.needs_input_grad[0] else None
-        gsrc = g.gather(self.dim, index) if self.needs_input_grad[2] else None
+        gsrc = _src_grad(self, g.gather(self.dim, index)) if self.needs_input_grad[2] else None
         return gs, None, gsrc
 
 
@@ -47,7 +62,7 @@ class ScatterBackward1(Node):  # Number value
 class ScatterAddBackward0(Node):
     def backward(self, g):
         (index,) = self.saved_tensors
-        gsrc = g.gather(self.dim, index) if self.needs_input_grad[2] else None
+        gsrc = _src_grad(self, g.gather(self.dim, index)) if self.needs_input_grad[2] else None
         return g, None, gsrc
 
 
@@ -99,9 +114,9 @@ class ScatterReduceBackward0(Node):
             share = g / (hits + (1 if self.include_self else 0)).clamp(min=1)
             gx, gsrc = share, share.gather(d, index)
         elif how in ("amax", "amin"):
+            # torch counts self among the winners even where include_self=False drops it
+            # (then masks self's share): the same shares here
             x_wins = x == out
-            if lost is not None:
-                x_wins = x_wins & lost.logical_not()
             src_wins = src == out.gather(d, index)
             n = scatter_add(x_wins.to(g.dtype), d, index, src_wins.to(g.dtype))
             share = g / n.clamp(min=1)
@@ -111,7 +126,7 @@ class ScatterReduceBackward0(Node):
         if lost is not None:
             gx = gx.masked_fill(lost, 0)
         return (gx if self.needs_input_grad[0] else None, None,
-                gsrc if self.needs_input_grad[2] else None)
+                _src_grad(self, gsrc) if self.needs_input_grad[2] else None)
 
 
 def _prod_grads(g, x, index, src, out, d, include_self):
@@ -176,7 +191,10 @@ class IndexFillBackward1(Node):  # 0-d Tensor value
     def backward(self, g):
         (index,) = self.saved_tensors
         gx = index_fill(g, self.dim, index, 0) if self.needs_input_grad[0] else None
-        gv = g.index_select(self.dim, index).sum() if self.needs_input_grad[2] else None
+        gv = None
+        if self.needs_input_grad[2]:  # each filled slice once, however often it is indexed
+            once = make(Array(np.unique(index._data._np.reshape(-1))))
+            gv = g.index_select(self.dim, once).sum()
         return gx, None, gv
 
 

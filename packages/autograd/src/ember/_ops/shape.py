@@ -296,6 +296,8 @@ def _tensor_list(tensors, name):
         if not isinstance(t, _T()):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
+    if not tensors and name in ("hstack", "vstack"):  # cat and stack word it themselves
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
     return tensors
 
 

@@ -18,7 +18,7 @@ from ember_tensor import sorting as S
 
 from .. import return_types
 from ..autograd.node import Node, record
-from ._common import make, out_, require_tensor, write
+from ._common import make, out_, require_tensor, write, zeros_like
 from .indexing import _scatter_grad
 
 _NOT_GIVEN = object()
@@ -86,7 +86,7 @@ class _CumulativeBackward(Node):
         from .scatter import scatter_add
 
         # the saved indices come back as an output of this node: use their data only
-        return (scatter_add(g * 0, self.dim, make(idx._data), g),)
+        return (scatter_add(zeros_like(g), self.dim, make(idx._data), g),)
 
 
 class CummaxBackward0(_CumulativeBackward):

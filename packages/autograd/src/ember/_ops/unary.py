@@ -120,6 +120,26 @@ class ErfBackward0(Node):
         return (g * (2.0 / math.sqrt(math.pi)) * exp(-(x * x)),)
 
 
+def _formula_node(name, formula):
+    """A one-input node whose gradient is ``formula(g, saved)``: the op's saved input or
+    output, as its ``_op`` line says."""
+    return type(name, (Node,), {"backward": lambda self, g: (formula(g, *self.saved_tensors),)})
+
+
+TanBackward0 = _formula_node("TanBackward0", lambda g, y: g * (1 + y * y))
+AsinBackward0 = _formula_node("AsinBackward0", lambda g, x: g * (1 - x * x).rsqrt())
+AcosBackward0 = _formula_node("AcosBackward0", lambda g, x: -g * (1 - x * x).rsqrt())
+AtanBackward0 = _formula_node("AtanBackward0", lambda g, x: g / (x * x + 1))
+SinhBackward0 = _formula_node("SinhBackward0", lambda g, x: g * cosh(x))
+CoshBackward0 = _formula_node("CoshBackward0", lambda g, x: g * sinh(x))
+AsinhBackward0 = _formula_node("AsinhBackward0", lambda g, x: g * (x * x + 1).rsqrt())
+AcoshBackward0 = _formula_node("AcoshBackward0", lambda g, x: g * (x * x - 1).rsqrt())
+AtanhBackward0 = _formula_node("AtanhBackward0", lambda g, x: g / (1 - x * x))
+Exp2Backward0 = _formula_node("Exp2Backward0", lambda g, y: g * y * math.log(2.0))
+ErfcBackward0 = _formula_node(
+    "ErfcBackward0", lambda g, x: g * (-2.0 / math.sqrt(math.pi)) * exp(-(x * x)))
+
+
 def _zero_grad_node(name):
     """Piecewise-constant ops (sign, floor, ...): the gradient is zero everywhere."""
     return type(name, (Node,), {"backward": lambda self, g: (g * 0,)})
@@ -167,6 +187,17 @@ sigmoid = _op("sigmoid", E.sigmoid, SigmoidBackward0, _SAVE_OUTPUT)
 relu = _op("relu", E.relu, ReluBackward0, _SAVE_OUTPUT)
 reciprocal = _op("reciprocal", E.reciprocal, ReciprocalBackward0, _SAVE_OUTPUT)
 erf = _op("erf", E.erf, ErfBackward0, _SAVE_INPUT)
+tan = _op("tan", E.tan, TanBackward0, _SAVE_OUTPUT)
+asin = _op("asin", E.asin, AsinBackward0, _SAVE_INPUT)
+acos = _op("acos", E.acos, AcosBackward0, _SAVE_INPUT)
+atan = _op("atan", E.atan, AtanBackward0, _SAVE_INPUT)
+sinh = _op("sinh", E.sinh, SinhBackward0, _SAVE_INPUT)
+cosh = _op("cosh", E.cosh, CoshBackward0, _SAVE_INPUT)
+asinh = _op("asinh", E.asinh, AsinhBackward0, _SAVE_INPUT)
+acosh = _op("acosh", E.acosh, AcoshBackward0, _SAVE_INPUT)
+atanh = _op("atanh", E.atanh, AtanhBackward0, _SAVE_INPUT)
+exp2 = _op("exp2", E.exp2, Exp2Backward0, _SAVE_OUTPUT)
+erfc = _op("erfc", E.erfc, ErfcBackward0, _SAVE_INPUT)
 floor = _op("floor", E.floor, FloorBackward0, _SAVE_NONE)
 ceil = _op("ceil", E.ceil, CeilBackward0, _SAVE_NONE)
 trunc = _op("trunc", E.trunc, TruncBackward0, _SAVE_NONE)
@@ -191,6 +222,9 @@ FUNCTIONS = {
     "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "rsqrt": rsqrt, "abs": abs, "absolute": abs,
     "sign": sign, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
     "reciprocal": reciprocal, "erf": erf, "floor": floor, "ceil": ceil, "round": round,
-    "trunc": trunc, "positive": positive,
+    "trunc": trunc, "positive": positive, "tan": tan, "asin": asin, "arcsin": asin,
+    "acos": acos, "arccos": acos, "atan": atan, "arctan": atan, "sinh": sinh, "cosh": cosh,
+    "asinh": asinh, "arcsinh": asinh, "acosh": acosh, "arccosh": acosh, "atanh": atanh,
+    "arctanh": atanh, "exp2": exp2, "erfc": erfc,
 }
 TENSOR_METHODS = dict(FUNCTIONS)

@@ -81,9 +81,10 @@ class SavedTensor:
 
         t = Tensor._make(self.data)
         t._version_counter = self.counter
-        t._requires_grad = True
-        t.grad_fn = node
-        t._output_nr = self.output_nr
+        if self.data._np.dtype.kind == "f":  # integer outputs (indices) have no history
+            t._requires_grad = True
+            t.grad_fn = node
+            t._output_nr = self.output_nr
         return t
 
 

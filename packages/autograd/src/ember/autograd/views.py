@@ -149,6 +149,8 @@ def _index_of(view, base):
     index = view.__dict__.get("_flat_index")
     if index is None or index[0] is not base._data._np:
         found = flat_index(base._data._np, view._data._np)
+        if found is not None:
+            found = found.reshape(-1)  # the nodes gather and scatter flat gradients
         view.__dict__["_flat_index"] = index = (base._data._np, found)
     return index[1]
 

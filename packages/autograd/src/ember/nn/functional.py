@@ -14,6 +14,8 @@ from .._ops import nn as _nn
 from .._ops import nn_pointwise as _pw
 from .._ops import nn_activation as _act
 from .._ops import nn_pool as _pool
+from .._ops import nn_resample as _resample
+from .._ops import nn_shuffle as _shuffle
 from .._tensor import Tensor
 
 __all__ = [
@@ -24,7 +26,7 @@ __all__ = [
     "pad", "one_hot", "flatten", "silu", "hardtanh", "relu6", "binary_cross_entropy",
     "smooth_l1_loss", "huber_loss", "elu", "elu_", "softplus", "normalize",
     "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "hardswish", "hardsigmoid",
-    "relu6_", "hardtanh_", "silu_",
+    "relu6_", "hardtanh_", "silu_", "interpolate", "channel_shuffle",
 ]
 
 
@@ -191,6 +193,11 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices:
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     out, idx = _pool.adaptive_max_pool2d(input, output_size)
     return (out, idx) if return_indices else out
+
+
+# ---- resampling --------------------------------------------------------------------------
+interpolate = _resample.interpolate
+channel_shuffle = _shuffle.channel_shuffle
 
 
 # ---- normalisation -----------------------------------------------------------------------

@@ -31,7 +31,13 @@ CTYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": 
           "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
 
 ONE = (("one", "1"),)
-HARD = (("zero", "0"), ("half", "0.5"), ("three", "3"), ("six", "6"), ("sixth", "1.0 / 6.0"))
+# float math whose float32 loop calls the double function and rounds once: correctly rounded
+# (libm's float versions are not; torch's SLEEF kernels are within 1 ulp of this)
+VIA_DOUBLE = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2",
+              "erfc")
+# torch's hardsigmoid backward takes 1/6 as a float constant, for double inputs too
+HARD = (("zero", "0"), ("half", "0.5"), ("three", "3"), ("six", "6"),
+        ("sixth", "<float>(1.0 / 6.0)"))
 # torch's two-sided lerp: exact at both ends (w = 0 gives a, w = 1 gives b)
 LERP = {"consts": ONE + (("half", "0.5"),),
         "expr": {f"float{bits}": f"a + w * (b - a) if {fabs}(w) < half else b - (b - a) * (one - w)"
@@ -58,6 +64,8 @@ BINARY = (
     {"name": "bitwise_and", "dtypes": INTEGRAL, "expr": "a & b"},
     {"name": "bitwise_or", "dtypes": INTEGRAL, "expr": "a | b"},
     {"name": "bitwise_xor", "dtypes": INTEGRAL, "expr": "a ^ b"},
+    {"name": "atan2", "dtypes": REAL,
+     "expr": {"float32": "<float>atan2(<double>a, <double>b)", "float64": "atan2(a, b)"}},
     # ---- comparisons and logic (bool out, stored as uint8)
     {"name": "eq", "dtypes": NUMERIC, "out": "uint8", "expr": "a == b"},
     {"name": "ne", "dtypes": NUMERIC, "out": "uint8", "expr": "a != b"},
@@ -110,12 +118,16 @@ UNARY = (
     {"name": "log1p", "dtypes": REAL, "expr": {"float32": "log1pf(a)", "float64": "log1p(a)"}},
     {"name": "expm1", "dtypes": REAL, "expr": {"float32": "expm1f(a)", "float64": "expm1(a)"}},
     {"name": "log2", "dtypes": REAL, "expr": {"float32": "log2f(a)", "float64": "log2(a)"}},
-    {"name": "log10", "dtypes": REAL, "expr": {"float32": "log10f(a)", "float64": "log10(a)"}},
+    # float32 through double: libm's log10f misrounds a quarter of its results, torch's ~0.1%
+    {"name": "log10", "dtypes": REAL, "expr": {"float32": "<float>log10(<double>a)",
+                                                 "float64": "log10(a)"}},
     {"name": "sqrt", "dtypes": REAL, "expr": {"float32": "sqrtf(a)", "float64": "sqrt(a)"}},
     {"name": "rsqrt", "dtypes": REAL, "consts": ONE,
      "expr": {"float32": "one / sqrtf(a)", "float64": "one / sqrt(a)"}},
     {"name": "reciprocal", "dtypes": REAL, "consts": ONE, "expr": "one / a"},
     {"name": "sin", "dtypes": REAL, "expr": {"float32": "sinf(a)", "float64": "sin(a)"}},
+    *({"name": n, "dtypes": REAL, "expr": {"float32": f"<float>{n}(<double>a)",
+                                           "float64": f"{n}(a)"}} for n in VIA_DOUBLE),
     {"name": "cos", "dtypes": REAL, "expr": {"float32": "cosf(a)", "float64": "cos(a)"}},
     {"name": "tanh", "dtypes": REAL,
      "expr": {"float32": "ember_fast_tanhf(a)", "float64": "tanh(a)"}},

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._kernels.im2col import col2im, im2col
 from ._conv_threads import can_split, run_tasks, serial_region
+from . import depthwise as _depthwise
 from ._util import BufferPool, kernel_array, nd, pair, scalar_name, size_str, wrap
 from .winograd import conv3x3 as _winograd_conv3x3
 from .winograd import conv3x3_grad_weight as _winograd_grad_weight
@@ -211,6 +212,9 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     xa = kernel_array(xa)
     wa = kernel_array(wa)
     g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
+    if _depthwise.fits(g):
+        out = _depthwise.forward(xa, wa, None if ba is None else kernel_array(ba), g)
+        return wrap(out[0] if unbatched else out)
     out = np.empty((g.N, g.Cout, g.OH, g.OW), xa.dtype)
     if out.size and _use_winograd(g, xa.dtype):
         _winograd_conv3x3(xa, wa, out, None if ba is None else kernel_array(ba))
@@ -308,6 +312,13 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
     xa = kernel_array(xa)
     wa = kernel_array(wa)
     go = kernel_array(go)
+    if _depthwise.fits(g):
+        gx = _depthwise.grad_input(go, wa, g) if need_x else None
+        gw = _depthwise.grad_weight(go, xa, g) if need_w else None
+        gb = go.sum(axis=(0, 2, 3)) if need_b else None
+        if unbatched and gx is not None:
+            gx = gx[0]
+        return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
     work = go.size and g.K and (need_x or need_w)
     gx = gw = None
     winograd_x = bool(work and need_x and _use_winograd(g, xa.dtype, g.Cout, g.C))

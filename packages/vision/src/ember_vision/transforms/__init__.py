@@ -4,7 +4,9 @@ from ._color_transforms import (
     ColorJitter, GaussianBlur, Grayscale, RandomAdjustSharpness, RandomAutocontrast,
     RandomEqualize, RandomGrayscale, RandomInvert, RandomPosterize, RandomSolarize,
 )
-from ._geometry_transforms import RandomAffine, RandomErasing, RandomPerspective, RandomRotation
+from ._geometry_transforms import (
+    ElasticTransform, RandomAffine, RandomErasing, RandomPerspective, RandomRotation,
+)
 from ._presets import ImageClassification
 from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
@@ -16,11 +18,12 @@ from .transforms import (
 
 __all__ = [
     "AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
-    "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "ImageClassification",
-    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandAugment",
-    "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast", "RandomChoice",
-    "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip",
-    "RandomInvert", "RandomOrder", "RandomPerspective", "RandomPosterize", "RandomResizedCrop",
-    "RandomRotation", "RandomSolarize", "RandomTransforms", "RandomVerticalFlip", "Resize",
-    "TenCrop", "ToPILImage", "ToTensor", "TrivialAugmentWide", "functional",
+    "ConvertImageDtype", "ElasticTransform", "FiveCrop", "GaussianBlur", "Grayscale",
+    "ImageClassification", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+    "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
+    "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale",
+    "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPerspective", "RandomPosterize",
+    "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomTransforms",
+    "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor", "TrivialAugmentWide",
+    "functional",
 ]

@@ -2,11 +2,18 @@
 the trip between an image tensor and the NumPy array the pixel work is done on.
 """
 from enum import Enum
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 from PIL import Image
 
 from .. import _interop as io
+
+if TYPE_CHECKING:
+    from ember import Tensor
+
+ImageLike = Union[Image.Image, "Tensor"]
+"""What the transforms accept and return: a PIL image or an ember tensor (..., C, H, W)."""
 
 
 class InterpolationMode(Enum):

@@ -5,12 +5,17 @@ Tensors follow torchvision's tensor arithmetic step by step, in the same float t
 (float32 for integer images) and with the same final cast (``.to(dtype)`` truncates), so the
 results agree to the last bit or, where float sums are ordered differently, within 1/255.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from ._base import (
-    check_image, check_pil, image_array, is_pil, max_value, work_dtype, wrap,
-)
+from ._base import check_image, check_pil, image_array, is_pil, max_value, work_dtype, wrap
+
+if TYPE_CHECKING:
+    from ._base import ImageLike
 
 __all__ = [
     "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue", "adjust_saturation",
@@ -49,7 +54,7 @@ def _check_factor(value, name):
         raise ValueError(f"{name} ({value}) is not non-negative.")
 
 
-def to_grayscale(img, num_output_channels=1):
+def to_grayscale(img: ImageLike, num_output_channels: int = 1) -> ImageLike:
     """PIL image -> grayscale PIL image with 1 or 3 channels."""
     check_pil(img)
     if num_output_channels not in (1, 3):
@@ -61,7 +66,7 @@ def to_grayscale(img, num_output_channels=1):
     return grey
 
 
-def rgb_to_grayscale(img, num_output_channels=1):
+def rgb_to_grayscale(img: ImageLike, num_output_channels: int = 1) -> ImageLike:
     """ITU-R 601-2 luma (0.2989 R + 0.587 G + 0.114 B), with 1 or 3 output channels."""
     if is_pil(img):
         return to_grayscale(img, num_output_channels)
@@ -74,7 +79,7 @@ def rgb_to_grayscale(img, num_output_channels=1):
     return wrap(grey)
 
 
-def adjust_brightness(img, brightness_factor):
+def adjust_brightness(img: ImageLike, brightness_factor: float) -> ImageLike:
     _check_factor(brightness_factor, "brightness_factor")
     if is_pil(img):
         return ImageEnhance.Brightness(img).enhance(brightness_factor)
@@ -82,7 +87,7 @@ def adjust_brightness(img, brightness_factor):
     return wrap(_blend(arr, np.zeros_like(arr), brightness_factor))
 
 
-def adjust_contrast(img, contrast_factor):
+def adjust_contrast(img: ImageLike, contrast_factor: float) -> ImageLike:
     _check_factor(contrast_factor, "contrast_factor")
     if is_pil(img):
         return ImageEnhance.Contrast(img).enhance(contrast_factor)
@@ -93,7 +98,7 @@ def adjust_contrast(img, contrast_factor):
     return wrap(_blend(arr, mean.astype(dt), contrast_factor))
 
 
-def adjust_saturation(img, saturation_factor):
+def adjust_saturation(img: ImageLike, saturation_factor: float) -> ImageLike:
     _check_factor(saturation_factor, "saturation_factor")
     if is_pil(img):
         return ImageEnhance.Color(img).enhance(saturation_factor)
@@ -133,7 +138,7 @@ def _hsv_to_rgb(h, s, v):
     return np.stack([np.choose(i, row) for row in table], axis=-3)
 
 
-def adjust_hue(img, hue_factor):
+def adjust_hue(img: ImageLike, hue_factor: float) -> ImageLike:
     if not (-0.5 <= hue_factor <= 0.5):
         raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
     if is_pil(img):
@@ -155,7 +160,7 @@ def adjust_hue(img, hue_factor):
     return wrap(_convert_dtype_np(_hsv_to_rgb(h, s, v), arr.dtype))
 
 
-def adjust_gamma(img, gamma, gain=1):
+def adjust_gamma(img: ImageLike, gamma: float, gain: float = 1) -> ImageLike:
     """``gain * img ** gamma`` on values scaled to [0, 1]."""
     if is_pil(img):
         if gamma < 0:
@@ -195,7 +200,7 @@ def _blurred_degenerate(arr):
     return out
 
 
-def adjust_sharpness(img, sharpness_factor):
+def adjust_sharpness(img: ImageLike, sharpness_factor: float) -> ImageLike:
     _check_factor(sharpness_factor, "sharpness_factor")
     if is_pil(img):
         return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
@@ -205,7 +210,7 @@ def adjust_sharpness(img, sharpness_factor):
     return wrap(_blend(arr, _blurred_degenerate(arr), sharpness_factor))
 
 
-def invert(img):
+def invert(img: ImageLike) -> ImageLike:
     if is_pil(img):
         return ImageOps.invert(img)
     arr = image_array(img, min_dims=3, channels=(1, 3))
@@ -218,7 +223,7 @@ def _inverted(arr):
     return (arr.dtype.type(max_value(arr.dtype)) - arr).astype(arr.dtype, copy=False)
 
 
-def posterize(img, bits):
+def posterize(img: ImageLike, bits: int) -> ImageLike:
     """Keep the top ``bits`` bits of each channel (uint8 only)."""
     if is_pil(img):
         return ImageOps.posterize(img, bits)
@@ -231,7 +236,7 @@ def posterize(img, bits):
     return wrap(arr & mask)
 
 
-def solarize(img, threshold):
+def solarize(img: ImageLike, threshold: float) -> ImageLike:
     """Invert every value at or above ``threshold``."""
     if is_pil(img):
         return ImageOps.solarize(img, threshold)
@@ -243,7 +248,7 @@ def solarize(img, threshold):
     return wrap(np.where(arr >= thr, _inverted(arr), arr))
 
 
-def autocontrast(img):
+def autocontrast(img: ImageLike) -> ImageLike:
     """Stretch each channel so its darkest pixel becomes 0 and its lightest the maximum."""
     if is_pil(img):
         return ImageOps.autocontrast(img)
@@ -272,7 +277,7 @@ def _equalize_channel(chan):
     return lut[chan.astype(np.int64)].astype(np.uint8)
 
 
-def equalize(img):
+def equalize(img: ImageLike) -> ImageLike:
     """Histogram equalisation per channel (uint8 only)."""
     if is_pil(img):
         return ImageOps.equalize(img)

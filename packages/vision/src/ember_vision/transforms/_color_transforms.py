@@ -1,4 +1,6 @@
 """Photometric transform classes: jitter, grayscale, blur, and the ``Random*`` colour ops."""
+from __future__ import annotations
+
 import numbers
 from collections.abc import Sequence
 
@@ -15,7 +17,10 @@ __all__ = [
 class ColorJitter(Transform):
     """Randomly change brightness, contrast, saturation and hue, in a random order."""
 
-    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+    def __init__(self, brightness: float | Sequence[float] | None = 0,
+                 contrast: float | Sequence[float] | None = 0,
+                 saturation: float | Sequence[float] | None = 0,
+                 hue: float | Sequence[float] | None = 0) -> None:
         self.brightness = self._check_input(brightness, "brightness")
         self.contrast = self._check_input(contrast, "contrast")
         self.saturation = self._check_input(saturation, "saturation")
@@ -71,7 +76,7 @@ class ColorJitter(Transform):
 
 
 class Grayscale(Transform):
-    def __init__(self, num_output_channels=1):
+    def __init__(self, num_output_channels: int = 1) -> None:
         self.num_output_channels = num_output_channels
 
     def forward(self, img):
@@ -99,7 +104,7 @@ class _RandomP(Transform):
 class RandomGrayscale(_RandomP):
     """Grayscale with probability ``p``, keeping the channel count."""
 
-    def __init__(self, p=0.1):
+    def __init__(self, p: float = 0.1) -> None:
         super().__init__(p)
 
     def _apply(self, img):
@@ -123,7 +128,7 @@ class RandomEqualize(_RandomP):
 
 
 class RandomPosterize(_RandomP):
-    def __init__(self, bits, p=0.5):
+    def __init__(self, bits: int, p: float = 0.5) -> None:
         super().__init__(p)
         self.bits = bits
 
@@ -135,7 +140,7 @@ class RandomPosterize(_RandomP):
 
 
 class RandomSolarize(_RandomP):
-    def __init__(self, threshold, p=0.5):
+    def __init__(self, threshold: float, p: float = 0.5) -> None:
         super().__init__(p)
         self.threshold = threshold
 
@@ -147,7 +152,7 @@ class RandomSolarize(_RandomP):
 
 
 class RandomAdjustSharpness(_RandomP):
-    def __init__(self, sharpness_factor, p=0.5):
+    def __init__(self, sharpness_factor: float, p: float = 0.5) -> None:
         super().__init__(p)
         self.sharpness_factor = sharpness_factor
 
@@ -171,7 +176,8 @@ def check_kernel_size(kernel_size):
 class GaussianBlur(Transform):
     """Blur with a fixed kernel size and a sigma drawn uniformly from ``sigma``."""
 
-    def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+    def __init__(self, kernel_size: int | Sequence[int],
+                 sigma: float | Sequence[float] = (0.1, 2.0)) -> None:
         self.kernel_size = check_kernel_size(kernel_size)
         if isinstance(sigma, numbers.Number):
             if sigma <= 0:

@@ -7,8 +7,11 @@ float32 ``linspace`` as torch builds it), the input is sampled there (nearest or
 ``grid_sample(align_corners=False)`` with zeros outside), and a ``fill`` colour is blended in
 through a sampled all-ones mask channel. Integer images are warped in float32 and rounded.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -18,7 +21,14 @@ from ._base import (
     interpolation_mode, is_pil, wrap,
 )
 
-__all__ = ["affine", "pad", "perspective", "rotate"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ember import Tensor
+
+    from ._base import ImageLike
+
+__all__ = ["affine", "elastic_transform", "pad", "perspective", "rotate"]
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -72,7 +82,8 @@ def _np_pad(arr, left, top, right, bottom, mode, fill=0):
     return np.pad(arr, widths, mode=np_mode)
 
 
-def pad(img, padding, fill=0, padding_mode="constant"):
+def pad(img: ImageLike, padding: int | Sequence[int], fill: float | Sequence[float] | None = 0,
+        padding_mode: str = "constant") -> ImageLike:
     """Pad every side (``padding`` is an int, [lr, tb] or [l, t, r, b]); modes as torchvision."""
     check_image(img)
     if not isinstance(padding, (numbers.Number, tuple, list)):
@@ -329,13 +340,19 @@ def _squeeze_like(out, img):
 
 # ---------------------------------------------------------------- warps
 
-def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
-           fill=None, center=None):
+def affine(img: ImageLike, angle: float, translate: Sequence[int], scale: float,
+           shear: float | Sequence[float],
+           interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+           fill: float | Sequence[float] | None = None,
+           center: Sequence[int] | None = None) -> ImageLike:
     """Rotate by ``angle`` (degrees, clockwise), shear, scale and translate about ``center``."""
     return warp_affine(img, angle, translate, scale, shear, interpolation, fill, center)
 
 
-def warp_affine(img, angle, translate, scale, shear, interpolation, fill, center, v2=False):
+def warp_affine(img: ImageLike, angle: float, translate: Sequence[int], scale: float,
+                shear: float | Sequence[float], interpolation: InterpolationMode | str | int,
+                fill: float | Sequence[float] | None, center: Sequence[int] | None,
+                v2: bool = False) -> ImageLike:
     interpolation = interpolation_mode(interpolation)
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
@@ -373,13 +390,17 @@ def warp_affine(img, angle, translate, scale, shear, interpolation, fill, center
     return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
 
 
-def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
-           fill=None):
+def rotate(img: ImageLike, angle: float,
+           interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+           expand: bool = False, center: Sequence[int] | None = None,
+           fill: float | Sequence[float] | None = None) -> ImageLike:
     """Rotate by ``angle`` degrees counter-clockwise about ``center`` (default: the middle)."""
     return warp_rotate(img, angle, interpolation, expand, center, fill)
 
 
-def warp_rotate(img, angle, interpolation, expand, center, fill, v2=False):
+def warp_rotate(img: ImageLike, angle: float, interpolation: InterpolationMode | str | int,
+                expand: bool, center: Sequence[int] | None, fill: float | Sequence[float] | None,
+                v2: bool = False) -> ImageLike:
     interpolation = interpolation_mode(interpolation)
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
@@ -402,13 +423,18 @@ def warp_rotate(img, angle, interpolation, expand, center, fill, v2=False):
     return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
 
 
-def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
-                fill=None):
+def perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
+                endpoints: Sequence[Sequence[int]],
+                interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                fill: float | Sequence[float] | None = None) -> ImageLike:
     """Warp so that the four ``startpoints`` land on ``endpoints`` (corners tl, tr, br, bl)."""
     return warp_perspective(img, startpoints, endpoints, interpolation, fill)
 
 
-def warp_perspective(img, startpoints, endpoints, interpolation, fill, v2=False):
+def warp_perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
+                     endpoints: Sequence[Sequence[int]],
+                     interpolation: InterpolationMode | str | int,
+                     fill: float | Sequence[float] | None, v2: bool = False) -> ImageLike:
     coeffs = _get_perspective_coeffs(startpoints, endpoints)
     interpolation = interpolation_mode(interpolation)
     if is_pil(img):
@@ -418,4 +444,42 @@ def warp_perspective(img, startpoints, endpoints, interpolation, fill, v2=False)
     _check_grid_inputs(arr, interpolation, fill)
     oh, ow = arr.shape[-2:]
     grid = _perspective_grid(coeffs, ow, oh, _grid_dtype(arr))
+    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
+
+
+def elastic_transform(img: ImageLike, displacement: Tensor,
+                      interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                      fill: float | Sequence[float] | None = None) -> ImageLike:
+    """Move each pixel by ``displacement`` (1, H, W, 2), in normalised [-1, 1] units."""
+    return warp_elastic(img, displacement, interpolation, fill)
+
+
+def warp_elastic(img: ImageLike, displacement: Tensor, interpolation, fill,
+                 v2: bool = False) -> ImageLike:
+    from .. import _interop as io
+
+    interpolation = interpolation_mode(interpolation)
+    if not io.is_tensor(displacement):
+        raise TypeError("Argument displacement should be a Tensor")
+    check_image(img)
+    if is_pil(img):
+        # torchvision warps a PIL image as a tensor and converts it back
+        from .functional import pil_to_tensor, to_pil_image
+
+        out = warp_elastic(pil_to_tensor(img), displacement, interpolation, fill, v2)
+        return to_pil_image(out, mode=img.mode)
+    arr = _tensor_chw(img)
+    h, w = arr.shape[-2:]
+    disp = io.to_numpy(displacement)
+    if tuple(disp.shape) != (1, h, w, 2):
+        raise ValueError(
+            f"Argument displacement shape should be {(1, h, w, 2)}, but given "
+            f"{tuple(displacement.shape)}")
+    _check_grid_inputs(arr, interpolation, fill)
+    # v1 samples on a float32 grid; v2 in the image's own float type
+    dtype = _grid_dtype(arr) if v2 else np.dtype(np.float32)
+    grid = np.empty((h, w, 2), dtype=dtype)
+    grid[..., 0] = _linspace32((-w + 1) / w, (w - 1) / w, w)[None, :]
+    grid[..., 1] = _linspace32((-h + 1) / h, (h - 1) / h, h)[:, None]
+    grid = grid + disp[0].astype(dtype)
     return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)

@@ -1,4 +1,6 @@
 """Random warps (rotation, affine, perspective) and random erasing."""
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
@@ -12,7 +14,9 @@ from . import functional as F
 from ._base import InterpolationMode, interpolation_mode
 from .transforms import Transform
 
-__all__ = ["RandomAffine", "RandomErasing", "RandomPerspective", "RandomRotation"]
+__all__ = [
+    "ElasticTransform", "RandomAffine", "RandomErasing", "RandomPerspective", "RandomRotation",
+]
 
 
 def _check_sequence_input(x, name, req_sizes):
@@ -54,8 +58,10 @@ def _tensor_fill(img, fill):
 class RandomRotation(Transform):
     """Rotate by an angle drawn uniformly from ``degrees``."""
 
-    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False,
-                 center=None, fill=0):
+    def __init__(self, degrees: float | Sequence[float],
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 expand: bool = False, center: Sequence[int] | None = None,
+                 fill: float | Sequence[float] | None = 0) -> None:
         self.interpolation = interpolation_mode(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if center is not None:
@@ -86,8 +92,11 @@ class RandomRotation(Transform):
 class RandomAffine(Transform):
     """Random rotation, translation, scale and shear, keeping the centre fixed."""
 
-    def __init__(self, degrees, translate=None, scale=None, shear=None,
-                 interpolation=InterpolationMode.NEAREST, fill=0, center=None):
+    def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
+                 scale: Sequence[float] | None = None, shear: float | Sequence[float] | None = None,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 fill: float | Sequence[float] | None = 0,
+                 center: Sequence[int] | None = None) -> None:
         self.interpolation = interpolation_mode(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if translate is not None:
@@ -153,8 +162,9 @@ class RandomAffine(Transform):
 class RandomPerspective(Transform):
     """With probability ``p``, move each corner inwards by up to ``distortion_scale`` / 2."""
 
-    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
-                 fill=0):
+    def __init__(self, distortion_scale: float = 0.5, p: float = 0.5,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                 fill: float | Sequence[float] | None = 0) -> None:
         self.p = p
         self.interpolation = interpolation_mode(interpolation)
         self.distortion_scale = distortion_scale
@@ -209,7 +219,9 @@ class RandomErasing(Transform):
     ``ratio``) of a tensor image with ``value`` (a number, per-channel values or
     ``'random'`` normal noise)."""
 
-    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
+    def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33),
+                 ratio: Sequence[float] = (0.3, 3.3), value: float | str | Sequence[float] = 0,
+                 inplace: bool = False) -> None:
         check_erasing_args(value, scale, ratio)
         if p < 0 or p > 1:
             raise ValueError("Random erasing probability should be between 0 and 1")
@@ -261,3 +273,65 @@ class RandomErasing(Transform):
     def __repr__(self):
         return (f"{self.__class__.__name__}(p={self.p}, scale={self.scale}, "
                 f"ratio={self.ratio}, value={self.value}, inplace={self.inplace})")
+
+
+def _pair_of_floats(value, name, number_types=(float,)):
+    """torchvision's ElasticTransform rule: a float, or a sequence of one or two floats."""
+    if not isinstance(value, (*number_types, Sequence)):
+        raise TypeError(f"{name} should be float or a sequence of floats. Got {type(value)}")
+    if isinstance(value, Sequence) and len(value) != 2:
+        raise ValueError(f"If {name} is a sequence its length should be 2. Got {len(value)}")
+    if isinstance(value, Sequence):
+        for element in value:
+            if not isinstance(element, float):
+                raise TypeError(f"{name} should be a sequence of floats. Got {type(element)}")
+        return value
+    return [float(value), float(value)]
+
+
+def elastic_displacement(alpha, sigma, height, width):
+    """(1, H, W, 2) displacement: uniform noise in [-1, 1) per axis, blurred by ``sigma``,
+    scaled by ``alpha`` over the image size (x by the width, y by the height)."""
+    parts = []
+    for k, extent in ((0, width), (1, height)):
+        d = rng.rand_tensor([1, 1, height, width]) * 2 - 1
+        if sigma[k] > 0.0:
+            ksize = int(8 * sigma[k] + 1)
+            ksize += 1 - ksize % 2  # odd
+            d = F.gaussian_blur(d, [ksize, ksize], list(sigma))
+        parts.append(io.to_numpy(d) * np.float32(alpha[k]) / np.float32(extent))
+    return io.from_numpy(np.ascontiguousarray(
+        np.concatenate(parts, axis=1).transpose(0, 2, 3, 1)).astype(np.float32))
+
+
+class ElasticTransform(Transform):
+    """Displace pixels by smoothed random noise (Simard et al., 2003)."""
+
+    def __init__(self, alpha: float | Sequence[float] = 50.0,
+                 sigma: float | Sequence[float] = 5.0,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                 fill: float | Sequence[float] = 0) -> None:
+        self.alpha = _pair_of_floats(alpha, "alpha")
+        self.sigma = _pair_of_floats(sigma, "sigma")
+        self.interpolation = interpolation_mode(interpolation)
+        if isinstance(fill, (int, float)):
+            fill = [float(fill)]
+        elif isinstance(fill, (list, tuple)):
+            fill = [float(f) for f in fill]
+        else:
+            raise TypeError(
+                f"fill should be int or float or a list or tuple of them. Got {type(fill)}")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(alpha, sigma, size):
+        return elastic_displacement(alpha, sigma, size[0], size[1])
+
+    def forward(self, tensor):
+        _, height, width = F.get_dimensions(tensor)
+        displacement = self.get_params(self.alpha, self.sigma, [height, width])
+        return F.elastic_transform(tensor, displacement, self.interpolation, self.fill)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(alpha={self.alpha}, sigma={self.sigma}, "
+                f"interpolation={self.interpolation}, fill={self.fill})")

@@ -1,8 +1,19 @@
 """Gaussian blur and erasing (the functions behind ``GaussianBlur`` and ``RandomErasing``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import _interop as io
 from ._base import cast_back, image_array, is_pil, wrap
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ember import Tensor
+
+    from ._base import ImageLike
 
 __all__ = ["erase", "gaussian_blur"]
 
@@ -38,7 +49,8 @@ def _blur_array(arr, kernel_size, sigma):
     return cast_back(out, arr.dtype) if dt != arr.dtype else out
 
 
-def gaussian_blur(img, kernel_size, sigma=None):
+def gaussian_blur(img: ImageLike, kernel_size: int | Sequence[int],
+                  sigma: float | Sequence[float] | None = None) -> ImageLike:
     """Blur with a Gaussian of odd ``kernel_size`` (x, y) and ``sigma`` (x, y)."""
     if not isinstance(kernel_size, (int, list, tuple)):
         raise TypeError(
@@ -80,7 +92,8 @@ def gaussian_blur(img, kernel_size, sigma=None):
     return wrap(_blur_array(arr, kernel_size, sigma))
 
 
-def erase(img, i, j, h, w, v, inplace=False):
+def erase(img: ImageLike, i: int, j: int, h: int, w: int, v: Tensor,
+          inplace: bool = False) -> ImageLike:
     """Overwrite the (h, w) box at (i, j) with ``v`` (a tensor broadcast to the box)."""
     if not io.is_tensor(img):
         raise TypeError(f"img should be Tensor Image. Got {type(img)}")

@@ -55,3 +55,8 @@ def multinomial(p):
     cdf = np.cumsum(np.asarray(p, dtype=np.float64))
     return int(min(np.searchsorted(cdf, ember.rand(1).item() * cdf[-1], side="right"),
                    len(cdf) - 1))
+
+
+def rand_tensor(shape):
+    """``torch.rand(shape)``: a float32 tensor of uniform [0, 1) values."""
+    return ember.rand(list(shape))

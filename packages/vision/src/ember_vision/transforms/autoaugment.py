@@ -1,17 +1,22 @@
 """Learned and random augmentation policies: AutoAugment, RandAugment, TrivialAugmentWide,
 AugMix. Their op tables (magnitude bins per op) and draw order are torchvision's."""
+from __future__ import annotations
+
 import math
 from enum import Enum
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 import ember
+import numpy as np
 
 from .. import _interop as io
 from . import _rng as rng
 from . import functional as F
 from ._base import InterpolationMode
 from .transforms import Transform
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
 
@@ -155,8 +160,9 @@ class AutoAugment(Transform):
     """One of the policy's 25 sub-policies per call, each of its two ops applied with its
     probability and its fixed magnitude (sign random for signed ops)."""
 
-    def __init__(self, policy=AutoAugmentPolicy.IMAGENET, interpolation=InterpolationMode.NEAREST,
-                 fill=None):
+    def __init__(self, policy: AutoAugmentPolicy = AutoAugmentPolicy.IMAGENET,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 fill: float | Sequence[float] | None = None) -> None:
         self.policy = policy
         self.interpolation = interpolation
         self.fill = fill
@@ -208,8 +214,9 @@ class AutoAugment(Transform):
 class RandAugment(Transform):
     """``num_ops`` ops drawn uniformly, all at the same ``magnitude`` bin."""
 
-    def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31,
-                 interpolation=InterpolationMode.NEAREST, fill=None):
+    def __init__(self, num_ops: int = 2, magnitude: int = 9, num_magnitude_bins: int = 31,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 fill: float | Sequence[float] | None = None) -> None:
         self.num_ops = num_ops
         self.magnitude = magnitude
         self.num_magnitude_bins = num_magnitude_bins
@@ -251,8 +258,9 @@ class RandAugment(Transform):
 class TrivialAugmentWide(Transform):
     """One op per call, drawn uniformly, at a uniformly drawn magnitude bin."""
 
-    def __init__(self, num_magnitude_bins=31, interpolation=InterpolationMode.NEAREST,
-                 fill=None):
+    def __init__(self, num_magnitude_bins: int = 31,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.NEAREST,
+                 fill: float | Sequence[float] | None = None) -> None:
         self.num_magnitude_bins = num_magnitude_bins
         self.interpolation = interpolation
         self.fill = fill
@@ -303,8 +311,10 @@ class AugMix(Transform):
     """Mix ``mixture_width`` random op chains with Dirichlet weights, then mix the result
     with the original by a Beta(alpha, alpha) weight (Hendrycks et al., 2020)."""
 
-    def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
-                 interpolation=InterpolationMode.BILINEAR, fill=None):
+    def __init__(self, severity: int = 3, mixture_width: int = 3, chain_depth: int = -1,
+                 alpha: float = 1.0, all_ops: bool = True,
+                 interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                 fill: float | Sequence[float] | None = None) -> None:
         self.interpolation = interpolation
         self.fill = fill
         _set_augmix_args(self, severity, mixture_width, chain_depth, alpha, all_ops)

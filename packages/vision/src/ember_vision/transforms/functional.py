@@ -21,17 +21,17 @@ from ._color import (
     adjust_sharpness, autocontrast, equalize, invert, posterize, rgb_to_grayscale, solarize,
     to_grayscale,
 )
-from ._geometry import affine, pad, perspective, rotate
+from ._geometry import affine, elastic_transform, pad, perspective, rotate
 from ._misc import erase, gaussian_blur
 
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
     "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
-    "convert_image_dtype", "crop", "equalize", "erase", "five_crop", "gaussian_blur",
-    "get_dimensions", "get_image_num_channels", "get_image_size", "hflip", "invert", "normalize",
-    "pad", "perspective", "pil_to_tensor", "posterize", "resize", "resized_crop",
-    "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_grayscale", "to_pil_image",
-    "to_tensor", "vflip",
+    "convert_image_dtype", "crop", "elastic_transform", "equalize", "erase", "five_crop",
+    "gaussian_blur", "get_dimensions", "get_image_num_channels", "get_image_size", "hflip",
+    "invert", "normalize", "pad", "perspective", "pil_to_tensor", "posterize", "resize",
+    "resized_crop", "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_grayscale",
+    "to_pil_image", "to_tensor", "vflip",
 ]
 
 

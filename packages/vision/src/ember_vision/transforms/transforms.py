@@ -3,16 +3,24 @@
 Reprs are torchvision's, so ``print(weights.transforms())`` and ``print(Compose([...]))``
 read the same in both.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _rng as rng
 from . import functional as F
 from .functional import InterpolationMode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import ember
 
 __all__ = [
     "CenterCrop", "Compose", "ConvertImageDtype", "FiveCrop", "Lambda", "Normalize", "PILToTensor",
@@ -45,7 +53,7 @@ def _setup_size(size, error_msg):
 class Compose:
     """Apply transforms one after another."""
 
-    def __init__(self, transforms):
+    def __init__(self, transforms: Sequence[Callable]) -> None:
         self.transforms = transforms
 
     def __call__(self, img):
@@ -80,7 +88,7 @@ class PILToTensor:
 
 
 class ToPILImage:
-    def __init__(self, mode=None):
+    def __init__(self, mode: str | None = None) -> None:
         self.mode = mode
 
     def __call__(self, pic):
@@ -91,7 +99,7 @@ class ToPILImage:
 
 
 class ConvertImageDtype(Transform):
-    def __init__(self, dtype):
+    def __init__(self, dtype: ember.dtype) -> None:
         self.dtype = dtype
 
     def forward(self, image):
@@ -101,7 +109,7 @@ class ConvertImageDtype(Transform):
 class Normalize(Transform):
     """Per-channel ``(x - mean) / std`` on float tensors."""
 
-    def __init__(self, mean, std, inplace=False):
+    def __init__(self, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> None:
         self.mean = mean
         self.std = std
         self.inplace = inplace
@@ -116,8 +124,9 @@ class Normalize(Transform):
 class Resize(Transform):
     """Resize; an int ``size`` sets the shorter side and keeps the aspect ratio."""
 
-    def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
-                 antialias=True):
+    def __init__(self, size: int | Sequence[int],
+                 interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                 max_size: int | None = None, antialias: bool | None = True) -> None:
         if not isinstance(size, (int, list, tuple)) or isinstance(size, bool):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
         if isinstance(size, (list, tuple)) and len(size) not in (1, 2):
@@ -137,7 +146,7 @@ class Resize(Transform):
 
 
 class CenterCrop(Transform):
-    def __init__(self, size):
+    def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -173,8 +182,10 @@ def _resized_crop_params(height, width, scale, ratio):
 class RandomResizedCrop(Transform):
     """Crop a random area/aspect-ratio window, then resize it to ``size``."""
 
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
-                 interpolation=InterpolationMode.BILINEAR, antialias=True):
+    def __init__(self, size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),
+                 ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
+                 interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+                 antialias: bool | None = True) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, (list, tuple)):
@@ -205,7 +216,7 @@ class RandomResizedCrop(Transform):
 
 
 class RandomHorizontalFlip(Transform):
-    def __init__(self, p=0.5):
+    def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
     def forward(self, img):
@@ -227,7 +238,7 @@ class RandomVerticalFlip(RandomHorizontalFlip):
 class Lambda:
     """Wrap a user function as a transform."""
 
-    def __init__(self, lambd):
+    def __init__(self, lambd: Callable) -> None:
         if not callable(lambd):
             raise TypeError(
                 f"Argument lambd should be callable, got {repr(type(lambd).__name__)}")
@@ -243,7 +254,8 @@ class Lambda:
 class Pad(Transform):
     """Pad every side; ``padding_mode`` is constant, edge, reflect or symmetric."""
 
-    def __init__(self, padding, fill=0, padding_mode="constant"):
+    def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         if not isinstance(padding, (numbers.Number, tuple, list)):
             raise TypeError("Got inappropriate padding arg")
         if not isinstance(fill, (numbers.Number, tuple, list)):
@@ -280,8 +292,9 @@ class RandomCrop(Transform):
             return 0, 0, h, w
         return rng.randint(0, h - th + 1), rng.randint(0, w - tw + 1), th, tw
 
-    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
-                 padding_mode="constant"):
+    def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
+                 pad_if_needed: bool = False, fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         self.size = tuple(_setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size."))
         self.padding = padding
@@ -306,7 +319,7 @@ class RandomCrop(Transform):
 
 
 class FiveCrop(Transform):
-    def __init__(self, size):
+    def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -318,7 +331,7 @@ class FiveCrop(Transform):
 
 
 class TenCrop(Transform):
-    def __init__(self, size, vertical_flip=False):
+    def __init__(self, size: int | Sequence[int], vertical_flip: bool = False) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         self.vertical_flip = vertical_flip
@@ -338,7 +351,7 @@ def _listing(name, transforms, head=""):
 class RandomApply(Transform):
     """Apply all of ``transforms`` with probability ``p``, else none."""
 
-    def __init__(self, transforms, p=0.5):
+    def __init__(self, transforms: Sequence[Callable], p: float = 0.5) -> None:
         self.transforms = transforms
         self.p = p
 
@@ -357,7 +370,7 @@ class RandomTransforms:
     """Base of the containers that pick among transforms with Python's ``random``
     (torchvision draws these from ``random``, not torch's generator)."""
 
-    def __init__(self, transforms):
+    def __init__(self, transforms: Sequence[Callable]) -> None:
         if not isinstance(transforms, Sequence):
             raise TypeError("Argument transforms should be a sequence")
         self.transforms = transforms
@@ -383,7 +396,7 @@ class RandomOrder(RandomTransforms):
 class RandomChoice(RandomTransforms):
     """Apply one transform picked at random (weighted by ``p``)."""
 
-    def __init__(self, transforms, p=None):
+    def __init__(self, transforms: Sequence[Callable], p: Sequence[float] | None = None) -> None:
         super().__init__(transforms)
         if p is not None and not isinstance(p, Sequence):
             raise TypeError("Argument p should be a sequence")

@@ -4,6 +4,7 @@ from .activation import (
     Sigmoid, Softmax, Softplus, Tanh,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .channelshuffle import ChannelShuffle
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -18,6 +19,7 @@ from .normalization import LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .upsampling import Upsample
 from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
@@ -27,5 +29,6 @@ __all__ = [
     "AdaptiveAvgPool2d", "Dropout", "Embedding", "Flatten", "Unflatten", "CrossEntropyLoss",
     "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss", "SmoothL1Loss", "HuberLoss",
     "ELU", "Softplus", "SyncBatchNorm", "AdaptiveMaxPool2d", "Hardswish", "Hardsigmoid",
+    "Upsample", "ChannelShuffle",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]

@@ -10,27 +10,29 @@ from . import functional
 from ._auto_augment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from ._color import (
     RGB, ColorJitter, GaussianBlur, Grayscale, RandomAdjustSharpness, RandomAutocontrast,
-    RandomEqualize, RandomErasing, RandomGrayscale, RandomInvert, RandomPosterize,
-    RandomSolarize,
+    RandomChannelPermutation, RandomEqualize, RandomErasing, RandomGrayscale, RandomInvert,
+    RandomPhotometricDistort, RandomPosterize, RandomSolarize,
 )
 from ._geometry import (
-    CenterCrop, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
-    RandomPerspective, RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, TenCrop,
+    CenterCrop, ElasticTransform, FiveCrop, Pad, RandomAffine, RandomCrop, RandomHorizontalFlip,
+    RandomPerspective, RandomResize, RandomResizedCrop, RandomRotation, RandomShortestSize,
+    RandomVerticalFlip, Resize, ScaleJitter, TenCrop,
 )
 from ._misc import (
-    Compose, ConvertImageDtype, Identity, Lambda, Normalize, PILToTensor, RandomApply,
-    RandomChoice, RandomOrder, ToDtype, ToImage, ToPILImage, ToPureTensor, ToTensor,
+    Compose, ConvertImageDtype, GaussianNoise, Identity, Lambda, Normalize, PILToTensor,
+    RandomApply, RandomChoice, RandomOrder, ToDtype, ToImage, ToPILImage, ToPureTensor, ToTensor,
 )
 from ._transform import Transform
 
 __all__ = [
     "AugMix", "AutoAugment", "AutoAugmentPolicy", "CenterCrop", "ColorJitter", "Compose",
-    "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale", "Identity",
-    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RGB", "RandAugment",
-    "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
-    "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale",
-    "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPerspective",
-    "RandomPosterize", "RandomResizedCrop", "RandomRotation", "RandomSolarize",
-    "RandomVerticalFlip", "Resize", "TenCrop", "ToDtype", "ToImage", "ToPILImage",
+    "ConvertImageDtype", "ElasticTransform", "FiveCrop", "GaussianBlur", "GaussianNoise",
+    "Grayscale", "Identity", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+    "RGB", "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
+    "RandomAutocontrast", "RandomChannelPermutation", "RandomChoice", "RandomCrop",
+    "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert",
+    "RandomOrder", "RandomPerspective", "RandomPhotometricDistort", "RandomPosterize",
+    "RandomResize", "RandomResizedCrop", "RandomRotation", "RandomShortestSize", "RandomSolarize",
+    "RandomVerticalFlip", "Resize", "ScaleJitter", "TenCrop", "ToDtype", "ToImage", "ToPILImage",
     "ToPureTensor", "ToTensor", "Transform", "TrivialAugmentWide", "functional",
 ]

@@ -1,7 +1,10 @@
 """v2's AutoAugment, RandAugment, TrivialAugmentWide and AugMix: v1's op tables, drawn the
 v2 way (ops picked with ``randint(len, ())``, signs with ``rand(()) <= 0.5``, Solarize as a
 fraction of the maximum value), with v2's kernels."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,8 +15,14 @@ from ..autoaugment import (
     RandAugment as _V1RandAugment, TrivialAugmentWide as _V1Trivial, _set_augmix_args,
 )
 from . import functional as F
-from ._transform import Transform, get_fill, needs_transform_list, setup_fill, tree_flatten, \
-    tree_unflatten
+from ._transform import (
+    Transform, get_fill, needs_transform_list, setup_fill, tree_flatten, tree_unflatten,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._base import InterpolationMode
 
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
 
@@ -102,7 +111,9 @@ class _AutoAugmentBase(Transform):
 
 
 class AutoAugment(_AutoAugmentBase):
-    def __init__(self, policy=AutoAugmentPolicy.IMAGENET, interpolation="nearest", fill=None):
+    def __init__(self, policy: AutoAugmentPolicy = AutoAugmentPolicy.IMAGENET,
+                 interpolation: InterpolationMode | str | int = "nearest",
+                 fill: float | Sequence[float] | None = None) -> None:
         super().__init__(interpolation=interpolation, fill=fill)
         self.policy = policy
         self._policies = _V1AutoAugment(policy).policies
@@ -124,8 +135,9 @@ class AutoAugment(_AutoAugmentBase):
 
 
 class RandAugment(_AutoAugmentBase):
-    def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31, interpolation="nearest",
-                 fill=None):
+    def __init__(self, num_ops: int = 2, magnitude: int = 9, num_magnitude_bins: int = 31,
+                 interpolation: InterpolationMode | str | int = "nearest",
+                 fill: float | Sequence[float] | None = None) -> None:
         super().__init__(interpolation=interpolation, fill=fill)
         if not isinstance(num_ops, int) or num_ops < 0:
             raise ValueError(
@@ -149,7 +161,9 @@ class RandAugment(_AutoAugmentBase):
 
 
 class TrivialAugmentWide(_AutoAugmentBase):
-    def __init__(self, num_magnitude_bins=31, interpolation="nearest", fill=None):
+    def __init__(self, num_magnitude_bins: int = 31,
+                 interpolation: InterpolationMode | str | int = "nearest",
+                 fill: float | Sequence[float] | None = None) -> None:
         super().__init__(interpolation=interpolation, fill=fill)
         self.num_magnitude_bins = num_magnitude_bins
 
@@ -165,8 +179,10 @@ class TrivialAugmentWide(_AutoAugmentBase):
 
 
 class AugMix(_AutoAugmentBase):
-    def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
-                 interpolation="bilinear", fill=None):
+    def __init__(self, severity: int = 3, mixture_width: int = 3, chain_depth: int = -1,
+                 alpha: float = 1.0, all_ops: bool = True,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 fill: float | Sequence[float] | None = None) -> None:
         super().__init__(interpolation=interpolation, fill=fill)
         _set_augmix_args(self, severity, mixture_width, chain_depth, alpha, all_ops)
 

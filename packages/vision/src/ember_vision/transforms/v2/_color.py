@@ -1,26 +1,29 @@
 """v2 photometric transforms, blur and erasing."""
+from __future__ import annotations
+
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
-
 from ... import _interop as io
 from .. import _rng as rng
-from .._color_transforms import ColorJitter as _V1Jitter, check_kernel_size
+from .._color_transforms import ColorJitter as _V1Jitter
+from .._color_transforms import check_kernel_size
 from .._geometry_transforms import check_erasing_args
 from . import functional as F
 from ._transform import RandomApplyTransform, Transform, query_chw
 
 __all__ = [
     "ColorJitter", "GaussianBlur", "Grayscale", "RGB", "RandomAdjustSharpness",
-    "RandomAutocontrast", "RandomEqualize", "RandomErasing", "RandomGrayscale", "RandomInvert",
-    "RandomPosterize", "RandomSolarize",
+    "RandomAutocontrast", "RandomChannelPermutation", "RandomEqualize", "RandomErasing",
+    "RandomGrayscale", "RandomInvert", "RandomPhotometricDistort", "RandomPosterize",
+    "RandomSolarize",
 ]
 
 
 class Grayscale(Transform):
-    def __init__(self, num_output_channels=1):
+    def __init__(self, num_output_channels: int = 1) -> None:
         self.num_output_channels = num_output_channels
 
     def transform(self, inpt, params):
@@ -28,7 +31,7 @@ class Grayscale(Transform):
 
 
 class RandomGrayscale(RandomApplyTransform):
-    def __init__(self, p=0.1):
+    def __init__(self, p: float = 0.1) -> None:
         super().__init__(p=p)
 
     def make_params(self, flat_inputs):
@@ -48,7 +51,10 @@ class RGB(Transform):
 class ColorJitter(Transform, _V1Jitter):
     """v1's constructor with v2's argument rules (``None`` allowed, v2's messages)."""
 
-    def __init__(self, brightness=None, contrast=None, saturation=None, hue=None):
+    def __init__(self, brightness: float | Sequence[float] | None = None,
+                 contrast: float | Sequence[float] | None = None,
+                 saturation: float | Sequence[float] | None = None,
+                 hue: float | Sequence[float] | None = None) -> None:
         _V1Jitter.__init__(self, brightness, contrast, saturation, hue)
 
     @staticmethod
@@ -107,7 +113,7 @@ class RandomAutocontrast(RandomApplyTransform):
 
 
 class RandomPosterize(RandomApplyTransform):
-    def __init__(self, bits, p=0.5):
+    def __init__(self, bits: int, p: float = 0.5) -> None:
         super().__init__(p=p)
         self.bits = bits
 
@@ -116,7 +122,7 @@ class RandomPosterize(RandomApplyTransform):
 
 
 class RandomSolarize(RandomApplyTransform):
-    def __init__(self, threshold, p=0.5):
+    def __init__(self, threshold: float, p: float = 0.5) -> None:
         super().__init__(p=p)
         self.threshold = threshold
 
@@ -125,7 +131,7 @@ class RandomSolarize(RandomApplyTransform):
 
 
 class RandomAdjustSharpness(RandomApplyTransform):
-    def __init__(self, sharpness_factor, p=0.5):
+    def __init__(self, sharpness_factor: float, p: float = 0.5) -> None:
         super().__init__(p=p)
         self.sharpness_factor = sharpness_factor
 
@@ -144,7 +150,8 @@ def _number_or_pair(arg, name):
 
 
 class GaussianBlur(Transform):
-    def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+    def __init__(self, kernel_size: int | Sequence[int],
+                 sigma: float | Sequence[float] = (0.1, 2.0)) -> None:
         self.kernel_size = check_kernel_size(kernel_size)
         self.sigma = _number_or_pair(sigma, "sigma")
         if not 0.0 < self.sigma[0] <= self.sigma[1]:
@@ -162,7 +169,9 @@ class GaussianBlur(Transform):
 class RandomErasing(RandomApplyTransform):
     """Erase a random box (PIL images too, unlike v1)."""
 
-    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, inplace=False):
+    def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33),
+                 ratio: Sequence[float] = (0.3, 3.3), value: float | str | Sequence[float] = 0.0,
+                 inplace: bool = False) -> None:
         super().__init__(p=p)
         check_erasing_args(value, scale, ratio)
         self.scale = scale
@@ -203,4 +212,54 @@ class RandomErasing(RandomApplyTransform):
     def transform(self, inpt, params):
         if params["v"] is not None:
             inpt = F.erase(inpt, **params, inplace=self.inplace)
+        return inpt
+
+
+class RandomChannelPermutation(Transform):
+    def make_params(self, flat_inputs):
+        return dict(permutation=rng.randperm(query_chw(flat_inputs)[0]))
+
+    def transform(self, inpt, params):
+        return F.permute_channels(inpt, params["permutation"])
+
+
+class RandomPhotometricDistort(Transform):
+    """SSD's distortion: each of brightness, contrast, saturation, hue with probability
+    ``p`` (contrast before or after the others at random), then maybe a channel shuffle."""
+
+    def __init__(self, brightness: Sequence[float] = (0.875, 1.125),
+                 contrast: Sequence[float] = (0.5, 1.5), saturation: Sequence[float] = (0.5, 1.5),
+                 hue: Sequence[float] = (-0.05, 0.05), p: float = 0.5) -> None:
+        self.brightness = brightness
+        self.contrast = contrast
+        self.hue = hue
+        self.saturation = saturation
+        self.p = p
+
+    def make_params(self, flat_inputs):
+        channels = query_chw(flat_inputs)[0]
+        params = {}
+        for key, (lo, hi) in (("brightness_factor", self.brightness),
+                              ("contrast_factor", self.contrast),
+                              ("saturation_factor", self.saturation),
+                              ("hue_factor", self.hue)):
+            params[key] = rng.uniform(lo, hi) if rng.rand() < self.p else None
+        params["contrast_before"] = rng.rand() < 0.5
+        params["channel_permutation"] = rng.randperm(channels) if rng.rand() < self.p else None
+        return params
+
+    def transform(self, inpt, params):
+        contrast = params["contrast_factor"]
+        if params["brightness_factor"] is not None:
+            inpt = F.adjust_brightness(inpt, params["brightness_factor"])
+        if contrast is not None and params["contrast_before"]:
+            inpt = F.adjust_contrast(inpt, contrast)
+        if params["saturation_factor"] is not None:
+            inpt = F.adjust_saturation(inpt, params["saturation_factor"])
+        if params["hue_factor"] is not None:
+            inpt = F.adjust_hue(inpt, params["hue_factor"])
+        if contrast is not None and not params["contrast_before"]:
+            inpt = F.adjust_contrast(inpt, contrast)
+        if params["channel_permutation"] is not None:
+            inpt = F.permute_channels(inpt, params["channel_permutation"])
         return inpt

@@ -2,11 +2,18 @@
 with fused multiply-adds, saturation/contrast against an untruncated grey, sharpness blended
 in place, float images accepted by posterize/equalize). PIL images take the v1 path, which
 is also what torchvision v2 does for them."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import _color as v1
 from .._base import image_array, is_pil, max_value, wrap
 from ..functional import _convert_dtype_np
+
+if TYPE_CHECKING:
+    from .._base import ImageLike
 
 __all__ = [
     "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue", "adjust_saturation",
@@ -42,7 +49,7 @@ def _blend(img1, img2, ratio):
     return out.astype(img1.dtype, copy=False)
 
 
-def rgb_to_grayscale(img, num_output_channels=1):
+def rgb_to_grayscale(img: ImageLike, num_output_channels: int = 1) -> ImageLike:
     if is_pil(img):
         return v1.to_grayscale(img, num_output_channels)
     arr = image_array(img, min_dims=3, channels=(1, 3))
@@ -56,7 +63,7 @@ def rgb_to_grayscale(img, num_output_channels=1):
     return wrap(np.broadcast_to(grey, arr.shape) if num_output_channels == 3 else grey)
 
 
-def adjust_brightness(img, brightness_factor):
+def adjust_brightness(img: ImageLike, brightness_factor: float) -> ImageLike:
     if is_pil(img):
         return v1.adjust_brightness(img, brightness_factor)
     v1._check_factor(brightness_factor, "brightness_factor")
@@ -71,7 +78,7 @@ def _grey_floor(arr):
     return grey if np.issubdtype(arr.dtype, np.floating) else np.floor(grey)
 
 
-def adjust_saturation(img, saturation_factor):
+def adjust_saturation(img: ImageLike, saturation_factor: float) -> ImageLike:
     if is_pil(img):
         return v1.adjust_saturation(img, saturation_factor)
     v1._check_factor(saturation_factor, "saturation_factor")
@@ -81,7 +88,7 @@ def adjust_saturation(img, saturation_factor):
     return wrap(_blend(arr, _grey_floor(arr), saturation_factor))
 
 
-def adjust_contrast(img, contrast_factor):
+def adjust_contrast(img: ImageLike, contrast_factor: float) -> ImageLike:
     if is_pil(img):
         return v1.adjust_contrast(img, contrast_factor)
     v1._check_factor(contrast_factor, "contrast_factor")
@@ -91,7 +98,7 @@ def adjust_contrast(img, contrast_factor):
     return wrap(_blend(arr, mean, contrast_factor))
 
 
-def adjust_sharpness(img, sharpness_factor):
+def adjust_sharpness(img: ImageLike, sharpness_factor: float) -> ImageLike:
     if is_pil(img):
         return v1.adjust_sharpness(img, sharpness_factor)
     arr = image_array(img)
@@ -117,7 +124,7 @@ def adjust_sharpness(img, sharpness_factor):
     return wrap(out.astype(arr.dtype, copy=False))
 
 
-def adjust_hue(img, hue_factor):
+def adjust_hue(img: ImageLike, hue_factor: float) -> ImageLike:
     if is_pil(img):
         return v1.adjust_hue(img, hue_factor)
     if not -0.5 <= hue_factor <= 0.5:
@@ -131,7 +138,7 @@ def adjust_hue(img, hue_factor):
     return wrap(_convert_dtype_np(v1._hsv_to_rgb(h, s, v), arr.dtype))
 
 
-def adjust_gamma(img, gamma, gain=1.0):
+def adjust_gamma(img: ImageLike, gamma: float, gain: float = 1.0) -> ImageLike:
     if is_pil(img):
         return v1.adjust_gamma(img, gamma, gain)
     if gamma < 0:
@@ -145,7 +152,7 @@ def adjust_gamma(img, gamma, gain=1.0):
     return wrap(_convert_dtype_np(out.astype(f.dtype, copy=False), arr.dtype))
 
 
-def posterize(img, bits):
+def posterize(img: ImageLike, bits: int) -> ImageLike:
     if is_pil(img):
         return v1.posterize(img, bits)
     if not isinstance(bits, int) or not 0 <= bits <= 8:
@@ -163,7 +170,7 @@ def posterize(img, bits):
     return wrap(arr & arr.dtype.type(mask))
 
 
-def autocontrast(img):
+def autocontrast(img: ImageLike) -> ImageLike:
     if is_pil(img):
         return v1.autocontrast(img)
     arr = image_array(img, channels=(1, 3))
@@ -181,7 +188,7 @@ def autocontrast(img):
     return wrap(out.astype(arr.dtype, copy=False))
 
 
-def equalize(img):
+def equalize(img: ImageLike) -> ImageLike:
     if is_pil(img):
         return v1.equalize(img)
     arr = image_array(img)

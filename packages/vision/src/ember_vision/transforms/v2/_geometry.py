@@ -1,17 +1,30 @@
 """v2 geometric transforms: resize and crops, pad, flips, and the random warps."""
+from __future__ import annotations
+
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .. import _rng as rng
 from .._geometry_transforms import _check_sequence_input, _setup_angle
 from ..transforms import _resized_crop_params, _setup_size
 from . import functional as F
 from ._transform import (
-    RandomApplyTransform, Transform, get_fill, query_size, setup_fill,
+    RandomApplyTransform,
+    Transform,
+    get_fill,
+    query_size,
+    setup_fill,
 )
 
+if TYPE_CHECKING:
+    from .._base import InterpolationMode
+
 __all__ = [
-    "CenterCrop", "FiveCrop", "Pad", "RandomAffine", "RandomCrop", "RandomHorizontalFlip",
-    "RandomPerspective", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize",
+    "CenterCrop", "ElasticTransform", "FiveCrop", "Pad", "RandomAffine", "RandomCrop",
+    "RandomHorizontalFlip", "RandomPerspective", "RandomResize", "RandomResizedCrop",
+    "RandomRotation", "RandomShortestSize", "RandomVerticalFlip", "Resize", "ScaleJitter",
     "TenCrop",
 ]
 
@@ -52,7 +65,9 @@ class RandomVerticalFlip(RandomApplyTransform):
 
 
 class Resize(Transform):
-    def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
+    def __init__(self, size: int | Sequence[int],
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 max_size: int | None = None, antialias: bool | None = True) -> None:
         if isinstance(size, int):
             size = [size]
         elif isinstance(size, Sequence) and len(size) in {1, 2}:
@@ -77,7 +92,7 @@ class Resize(Transform):
 
 
 class CenterCrop(Transform):
-    def __init__(self, size):
+    def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -86,8 +101,10 @@ class CenterCrop(Transform):
 
 
 class RandomResizedCrop(Transform):
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
-                 interpolation="bilinear", antialias=True):
+    def __init__(self, size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),
+                 ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, Sequence) or len(scale) != 2:
@@ -110,8 +127,9 @@ class RandomResizedCrop(Transform):
 
 
 class RandomCrop(Transform):
-    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
-                 padding_mode="constant"):
+    def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
+                 pad_if_needed: bool = False, fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         if pad_if_needed or padding is not None:
@@ -162,7 +180,8 @@ class RandomCrop(Transform):
 
 
 class Pad(Transform):
-    def __init__(self, padding, fill=0, padding_mode="constant"):
+    def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] | None = 0,
+                 padding_mode: str = "constant") -> None:
         _check_padding(padding)
         _check_padding_mode(padding_mode)
         if not isinstance(padding, int):
@@ -178,7 +197,10 @@ class Pad(Transform):
 
 
 class RandomRotation(Transform):
-    def __init__(self, degrees, interpolation="nearest", expand=False, center=None, fill=0):
+    def __init__(self, degrees: float | Sequence[float],
+                 interpolation: InterpolationMode | str | int = "nearest", expand: bool = False,
+                 center: Sequence[int] | None = None,
+                 fill: float | Sequence[float] | None = 0) -> None:
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         self.interpolation = interpolation
         self.expand = expand
@@ -197,8 +219,11 @@ class RandomRotation(Transform):
 
 
 class RandomAffine(Transform):
-    def __init__(self, degrees, translate=None, scale=None, shear=None,
-                 interpolation="nearest", fill=0, center=None):
+    def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
+                 scale: Sequence[float] | None = None, shear: float | Sequence[float] | None = None,
+                 interpolation: InterpolationMode | str | int = "nearest",
+                 fill: float | Sequence[float] | None = 0,
+                 center: Sequence[int] | None = None) -> None:
         from .._geometry_transforms import RandomAffine as V1
 
         V1(degrees, translate, scale, shear, center=center)  # the same argument checks
@@ -226,7 +251,9 @@ class RandomAffine(Transform):
 
 
 class RandomPerspective(RandomApplyTransform):
-    def __init__(self, distortion_scale=0.5, p=0.5, interpolation="bilinear", fill=0):
+    def __init__(self, distortion_scale: float = 0.5, p: float = 0.5,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 fill: float | Sequence[float] | None = 0) -> None:
         super().__init__(p=p)
         if not 0 <= distortion_scale <= 1:
             raise ValueError("Argument distortion_scale value should be between 0 and 1")
@@ -248,7 +275,7 @@ class RandomPerspective(RandomApplyTransform):
 
 
 class FiveCrop(Transform):
-    def __init__(self, size):
+    def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -257,7 +284,7 @@ class FiveCrop(Transform):
 
 
 class TenCrop(Transform):
-    def __init__(self, size, vertical_flip=False):
+    def __init__(self, size: int | Sequence[int], vertical_flip: bool = False) -> None:
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         self.vertical_flip = vertical_flip
@@ -265,3 +292,90 @@ class TenCrop(Transform):
     def transform(self, inpt, params):
         return F.ten_crop(inpt, self.size, vertical_flip=self.vertical_flip)
 
+
+
+class _RandomSize(Transform):
+    """Resize to a size ``make_params`` draws."""
+
+    def transform(self, inpt, params):
+        return F.resize(inpt, params["size"], interpolation=self.interpolation,
+                        antialias=self.antialias)
+
+
+class ScaleJitter(_RandomSize):
+    """Fit into ``target_size`` (w, h), times a scale drawn from ``scale_range``."""
+
+    def __init__(self, target_size: Sequence[int], scale_range: Sequence[float] = (0.1, 2.0),
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
+        self.target_size = target_size
+        self.scale_range = scale_range
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        f = np.float32  # torch computes the scale as a float32 tensor
+        lo, hi = self.scale_range
+        scale = f(lo) + f(rng.rand()) * f(hi - lo)
+        r = f(min(self.target_size[1] / height, self.target_size[0] / width)) * scale
+        return dict(size=(int(f(height) * r), int(f(width) * r)))
+
+
+class RandomShortestSize(_RandomSize):
+    """Shorter side to one of ``min_size`` (drawn), longer side at most ``max_size``."""
+
+    def __init__(self, min_size: int | Sequence[int], max_size: int | None = None,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
+        self.min_size = [min_size] if isinstance(min_size, int) else list(min_size)
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        min_size = self.min_size[rng.randint(0, len(self.min_size))]
+        r = min_size / min(height, width)
+        if self.max_size is not None:
+            r = min(r, self.max_size / max(height, width))
+        return dict(size=(int(height * r), int(width * r)))
+
+
+class RandomResize(_RandomSize):
+    """Shorter side to a size drawn from [min_size, max_size)."""
+
+    def __init__(self, min_size: int, max_size: int,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 antialias: bool | None = True) -> None:
+        self.min_size = min_size
+        self.max_size = max_size
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def make_params(self, flat_inputs):
+        return dict(size=[rng.randint(self.min_size, self.max_size)])
+
+
+class ElasticTransform(Transform):
+    def __init__(self, alpha: float | Sequence[float] = 50.0,
+                 sigma: float | Sequence[float] = 5.0,
+                 interpolation: InterpolationMode | str | int = "bilinear",
+                 fill: float | Sequence[float] | None = 0) -> None:
+        from ._color import _number_or_pair
+
+        self.alpha = _number_or_pair(alpha, "alpha")
+        self.sigma = _number_or_pair(sigma, "sigma")
+        self.interpolation = interpolation
+        self.fill = fill
+        self._fill = setup_fill(fill)
+
+    def make_params(self, flat_inputs):
+        from .._geometry_transforms import elastic_displacement
+
+        height, width = query_size(flat_inputs)
+        return dict(displacement=elastic_displacement(self.alpha, self.sigma, height, width))
+
+    def transform(self, inpt, params):
+        return F.elastic(inpt, **params, fill=get_fill(self._fill, inpt),
+                         interpolation=self.interpolation)

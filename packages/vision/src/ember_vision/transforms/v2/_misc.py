@@ -1,5 +1,8 @@
 """v2 containers, conversions and the small misc transforms."""
+from __future__ import annotations
+
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -9,9 +12,14 @@ from .. import _rng as rng
 from . import functional as F
 from ._transform import Transform, is_image_like
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import ember
+
 __all__ = [
-    "Compose", "ConvertImageDtype", "Identity", "Lambda", "Normalize", "PILToTensor",
-    "RandomApply", "RandomChoice", "RandomOrder", "ToDtype", "ToImage", "ToPILImage",
+    "Compose", "ConvertImageDtype", "GaussianNoise", "Identity", "Lambda", "Normalize",
+    "PILToTensor", "RandomApply", "RandomChoice", "RandomOrder", "ToDtype", "ToImage", "ToPILImage",
     "ToPureTensor", "ToTensor",
 ]
 
@@ -34,7 +42,7 @@ class _Container(Transform):
 
 
 class Compose(_Container):
-    def __init__(self, transforms):
+    def __init__(self, transforms: Sequence[Callable]) -> None:
         self._check(transforms)
         self.transforms = transforms
 
@@ -46,7 +54,7 @@ class Compose(_Container):
 
 
 class RandomApply(_Container):
-    def __init__(self, transforms, p=0.5):
+    def __init__(self, transforms: Sequence[Callable], p: float = 0.5) -> None:
         self._check(transforms)
         self.transforms = transforms
         if not 0.0 <= p <= 1.0:
@@ -63,7 +71,7 @@ class RandomApply(_Container):
 
 
 class RandomChoice(_Container):
-    def __init__(self, transforms, p=None):
+    def __init__(self, transforms: Sequence[Callable], p: Sequence[float] | None = None) -> None:
         self._check(transforms)
         if p is None:
             p = [1] * len(transforms)
@@ -80,7 +88,7 @@ class RandomChoice(_Container):
 
 
 class RandomOrder(_Container):
-    def __init__(self, transforms):
+    def __init__(self, transforms: Sequence[Callable]) -> None:
         self._check(transforms)
         self.transforms = transforms
 
@@ -114,7 +122,7 @@ class Lambda(Transform):
 
 
 class Normalize(Transform):
-    def __init__(self, mean, std, inplace=False):
+    def __init__(self, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> None:
         self.mean = list(mean)
         self.std = list(std)
         self.inplace = inplace
@@ -156,7 +164,7 @@ class ToTensor(Transform):
 class ToPILImage(Transform):
     _accepts = staticmethod(lambda x: io.is_tensor(x) or isinstance(x, np.ndarray))
 
-    def __init__(self, mode=None):
+    def __init__(self, mode: str | None = None) -> None:
         self.mode = mode
 
     def transform(self, inpt, params):
@@ -175,7 +183,7 @@ class ToDtype(Transform):
 
     _accepts = staticmethod(io.is_tensor)
 
-    def __init__(self, dtype, scale=False):
+    def __init__(self, dtype: ember.dtype | dict, scale: bool = False) -> None:
         import ember
 
         if not isinstance(dtype, (dict, ember.dtype)):
@@ -200,10 +208,22 @@ class ToDtype(Transform):
 class ConvertImageDtype(Transform):
     _accepts = staticmethod(io.is_tensor)
 
-    def __init__(self, dtype=None):
+    def __init__(self, dtype: ember.dtype | None = None) -> None:
         import ember
 
         self.dtype = ember.float32 if dtype is None else dtype
 
     def transform(self, inpt, params):
         return F.to_dtype(inpt, dtype=self.dtype, scale=True)
+
+
+class GaussianNoise(Transform):
+    """Add ``mean + sigma * N(0, 1)`` noise to float images (clipped to [0, 1])."""
+
+    def __init__(self, mean: float = 0.0, sigma: float = 0.1, clip: bool = True) -> None:
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return F.gaussian_noise(inpt, mean=self.mean, sigma=self.sigma, clip=self.clip)

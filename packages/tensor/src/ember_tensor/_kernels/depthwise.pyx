@@ -1,0 +1,276 @@
+"""Depthwise 2-D convolution (groups == input channels) as direct loops, and its backwards.
+
+im2col + GEMM is the wrong shape here: each group is a GEMM of one row by kh*kw columns,
+so the work is all im2col copying and per-group call overhead. Instead each output plane is
+a sum over the kh*kw taps of a shifted, scaled input plane: for a tap and an output row the
+valid columns form one range, and with stride 1 the inner loop is an axpy over contiguous
+memory that the compiler vectorises.
+
+Output channel ``oc`` reads input channel ``oc // mult`` (``mult`` = out/in channels, the
+depth multiplier). Planes run in parallel: forward over (image, output channel), grad-input
+over (image, input channel), grad-weight over output channels (each sums its images), so no
+two threads write the same memory. The Python side (``ember_tensor.nn.depthwise``) checks
+arguments in torch's words; the ``def`` functions re-check what memory safety depends on.
+"""
+from cython.parallel cimport prange
+
+from .parallel cimport omp_get_max_threads, omp_get_thread_num
+from .types cimport real
+
+import numpy as np
+
+cdef enum:
+    # multiply-adds below which one thread beats waking a team (see pool.pyx)
+    PARALLEL_MIN_WORK = 262144
+
+
+cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
+    if work < PARALLEL_MIN_WORK or tasks < 2:
+        return 1
+    return omp_get_max_threads()
+
+
+cdef inline void _cols(Py_ssize_t off, Py_ssize_t s, Py_ssize_t n, Py_ssize_t on,
+                       Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
+    # outputs o in [lo, hi) read input o*s + off inside [0, n)
+    cdef Py_ssize_t a = 0, b
+    if off < 0:
+        a = (-off + s - 1) // s
+    b = (n - off + s - 1) // s if n > off else 0
+    if b > on:
+        b = on
+    if a > b:
+        a = b
+    lo[0] = a
+    hi[0] = b
+
+
+cdef void dw_plane_forward(const real* x, const real* w, real* out, real bias, Py_ssize_t H,
+                           Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
+                           Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                           Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
+    cdef real t
+    cdef real* orow
+    cdef const real* xrow
+    for i in range(OH * OW):
+        out[i] = bias
+    for j in range(kw):
+        off = j * dw - pw
+        _cols(off, sw, W, OW, &a, &b)
+        for i in range(kh):
+            t = w[i * kw + j]
+            for oh in range(OH):
+                ih = oh * sh - ph + i * dh
+                if ih < 0 or ih >= H:
+                    continue
+                orow = out + oh * OW
+                xrow = x + ih * W + off
+                if sw == 1:
+                    for ow in range(a, b):
+                        orow[ow] += t * xrow[ow]
+                else:
+                    for ow in range(a, b):
+                        orow[ow] += t * xrow[ow * sw]
+
+
+cdef void dw_plane_grad_input(const real* go, const real* w, real* gx, Py_ssize_t H,
+                              Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
+                              Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                              Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    # accumulates (gx is zeroed by the caller): the forward's taps, scattered back
+    cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
+    cdef real t
+    cdef const real* grow
+    cdef real* xrow
+    for j in range(kw):
+        off = j * dw - pw
+        _cols(off, sw, W, OW, &a, &b)
+        for i in range(kh):
+            t = w[i * kw + j]
+            for oh in range(OH):
+                ih = oh * sh - ph + i * dh
+                if ih < 0 or ih >= H:
+                    continue
+                grow = go + oh * OW
+                xrow = gx + ih * W + off
+                if sw == 1:
+                    for ow in range(a, b):
+                        xrow[ow] += t * grow[ow]
+                else:
+                    for ow in range(a, b):
+                        xrow[ow * sw] += t * grow[ow]
+
+
+cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, Py_ssize_t H,
+                               Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
+                               Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
+                               Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                               real* part) noexcept nogil:
+    # adds one image's contribution to the kh*kw weights of one output channel. A tap's sum
+    # runs down the rows into ``part`` (OW partial sums: the forward's vectorisable axpy
+    # shape; one running scalar cannot vectorise without reassociating), then across it
+    cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
+    cdef real acc
+    cdef const real* grow
+    cdef const real* xrow
+    for j in range(kw):
+        off = j * dw - pw
+        _cols(off, sw, W, OW, &a, &b)
+        for i in range(kh):
+            for ow in range(a, b):
+                part[ow] = 0
+            for oh in range(OH):
+                ih = oh * sh - ph + i * dh
+                if ih < 0 or ih >= H:
+                    continue
+                grow = go + oh * OW
+                xrow = x + ih * W + off
+                if sw == 1:
+                    for ow in range(a, b):
+                        part[ow] += grow[ow] * xrow[ow]
+                else:
+                    for ow in range(a, b):
+                        part[ow] += grow[ow] * xrow[ow * sw]
+            acc = 0
+            for ow in range(a, b):
+                acc = acc + part[ow]
+            gw[i * kw + j] += acc
+
+
+cdef void _forward(const real* x, const real* w, const real* bias, real* out, Py_ssize_t N,
+                   Py_ssize_t C, Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
+                   Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                   Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                   int nt) noexcept nogil:
+    cdef Py_ssize_t p, oc, n, CO = C * mult
+    for p in prange(N * CO, nogil=True, schedule="static", num_threads=nt):
+        n = p // CO
+        oc = p % CO
+        dw_plane_forward(x + (n * C + oc // mult) * H * W, w + oc * kh * kw,
+                         out + p * OH * OW, bias[oc] if bias != NULL else 0, H, W, OH, OW,
+                         kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+cdef void _grad_input(const real* go, const real* w, real* gx, Py_ssize_t N, Py_ssize_t C,
+                      Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                      Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
+                      Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                      int nt) noexcept nogil:
+    cdef Py_ssize_t p, c, n, m, oc
+    for p in prange(N * C, nogil=True, schedule="static", num_threads=nt):
+        n = p // C
+        c = p % C
+        for m in range(mult):
+            oc = c * mult + m
+            dw_plane_grad_input(go + (n * C * mult + oc) * OH * OW, w + oc * kh * kw,
+                                gx + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+cdef void _grad_weight(const real* go, const real* x, real* gw, Py_ssize_t N, Py_ssize_t C,
+                       Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
+                       Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                       Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                       Py_ssize_t dw, real* parts, int nt) noexcept nogil:
+    # parts: OW scratch values per thread
+    cdef Py_ssize_t oc, n, CO = C * mult
+    cdef real* part
+    for oc in prange(CO, nogil=True, schedule="static", num_threads=nt):
+        part = parts + omp_get_thread_num() * OW
+        for n in range(N):
+            dw_plane_grad_weight(go + (n * CO + oc) * OH * OW,
+                                 x + (n * C + oc // mult) * H * W, gw + oc * kh * kw,
+                                 H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, part)
+
+
+# ---- checked entry points ---------------------------------------------------------------
+
+def _check(x, w, out, args):
+    """Shapes, dtypes and contiguity every loop relies on; returns (N, C, mult)."""
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    if min(kh, kw, sh, sw, dh, dw) <= 0 or min(ph, pw) < 0:
+        raise RuntimeError("depthwise: invalid convolution geometry")
+    for a in (x, w, out):
+        if a.ndim != 4 or not a.flags.c_contiguous or a.dtype != x.dtype:
+            raise RuntimeError("depthwise: arrays must be contiguous 4-D of one dtype")
+    N, C, H, W = x.shape
+    CO = w.shape[0]
+    if C == 0 or CO % C or w.shape[1:] != (1, kh, kw):
+        raise RuntimeError("depthwise: weight does not match the input channels")
+    OH = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    OW = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if out.shape != (N, CO, OH, OW):
+        raise RuntimeError("depthwise: output/grad_output has the wrong shape")
+    return N, C, CO // C
+
+
+def _by_dtype(dtype, f32, f64):
+    if dtype == "float32":
+        return f32
+    if dtype == "float64":
+        return f64
+    raise RuntimeError("depthwise: float32/float64 only")
+
+
+def forward(x, w, bias, out, args):
+    """``out`` = depthwise convolution of ``x`` (N, C, H, W) with ``w`` (C*mult, 1, kh, kw);
+    ``args`` = (kh, kw, sh, sw, ph, pw, dh, dw); ``bias`` (C*mult,) or None."""
+    _N, C, mult = _check(x, w, out, args)
+    if bias is not None and (bias.shape != (C * mult,) or bias.dtype != x.dtype
+                             or not bias.flags.c_contiguous):
+        raise RuntimeError("depthwise: bias does not match the output channels")
+    if out.size:
+        _by_dtype(x.dtype, _fwd[float], _fwd[double])(x, w, bias, out, mult, args)
+
+
+cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :, :, ::1] out,
+          Py_ssize_t mult, args):
+    cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    cdef const real* b = &bias[0] if bias is not None else NULL
+    cdef int nt = _threads(out.shape[0] * out.shape[1], out.size * kh * kw)
+    with nogil:
+        _forward(&x[0, 0, 0, 0], &w[0, 0, 0, 0], b, &out[0, 0, 0, 0], x.shape[0], x.shape[1],
+                 mult, x.shape[2], x.shape[3], out.shape[2], out.shape[3], kh, kw, sh, sw, ph,
+                 pw, dh, dw, nt)
+
+
+def grad_input(go, w, gx, args):
+    """``gx`` (N, C, H, W) = gradient of the input, from ``go``; ``gx`` is overwritten."""
+    _N, _C, mult = _check(gx, w, go, args)
+    gx[...] = 0
+    if go.size:
+        _by_dtype(go.dtype, _gi[float], _gi[double])(go, w, gx, mult, args)
+
+
+cdef _gi(real[:, :, :, ::1] go, real[:, :, :, ::1] w, real[:, :, :, ::1] gx, Py_ssize_t mult,
+         args):
+    cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    cdef int nt = _threads(gx.shape[0] * gx.shape[1], go.size * kh * kw)
+    with nogil:
+        _grad_input(&go[0, 0, 0, 0], &w[0, 0, 0, 0], &gx[0, 0, 0, 0], gx.shape[0],
+                    gx.shape[1], mult, gx.shape[2], gx.shape[3], go.shape[2], go.shape[3], kh,
+                    kw, sh, sw, ph, pw, dh, dw, nt)
+
+
+def grad_weight(go, x, gw, args):
+    """``gw`` (C*mult, 1, kh, kw) = gradient of the weight; ``gw`` is overwritten."""
+    _N, _C, mult = _check(x, gw, go, args)
+    gw[...] = 0
+    if go.size:
+        _by_dtype(go.dtype, _gw[float], _gw[double])(go, x, gw, mult, args)
+
+
+cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, Py_ssize_t mult,
+         args):
+    cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    cdef int nt = _threads(gw.shape[0], go.size * kh * kw)
+    # one row of partial sums per thread the team can have (a team of nt never numbers past)
+    scratch = np.empty(max(nt, 1) * go.shape[3], np.float32 if real is float else np.float64)
+    cdef real[::1] parts = scratch
+    with nogil:
+        _grad_weight(&go[0, 0, 0, 0], &x[0, 0, 0, 0], &gw[0, 0, 0, 0], x.shape[0], x.shape[1],
+                     mult, x.shape[2], x.shape[3], go.shape[2], go.shape[3], kh, kw, sh, sw,
+                     ph, pw, dh, dw, &parts[0], nt)

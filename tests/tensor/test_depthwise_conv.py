@@ -1,0 +1,67 @@
+"""Depthwise convolution's direct kernels (conv2d with groups == in_channels) against grouped
+convolution written out in NumPy (``reference``, also used by the autograd tests)."""
+import numpy as np
+import pytest
+
+from ember_tensor import Array
+from ember_tensor import nn as K
+
+# (N, C, H, W, multiplier, (kh, kw), stride, padding, dilation)
+GEOMETRIES = [
+    (2, 3, 7, 8, 1, (3, 3), (1, 1), (1, 1), (1, 1)),   # MobileNet 3x3 stride 1
+    (2, 4, 9, 7, 1, (3, 3), (2, 2), (1, 1), (1, 1)),   # ... stride 2, odd planes
+    (1, 5, 9, 9, 1, (5, 5), (2, 2), (2, 2), (1, 1)),   # EfficientNet 5x5
+    (2, 3, 10, 11, 2, (3, 3), (2, 1), (0, 2), (2, 1)),  # depth multiplier, dilation
+    (3, 2, 5, 4, 3, (3, 2), (1, 2), (1, 0), (1, 2)),
+    (1, 3, 4, 4, 1, (1, 1), (1, 1), (0, 0), (1, 1)),
+    (2, 16, 40, 40, 1, (3, 3), (1, 1), (1, 1), (1, 1)),  # enough work for the threaded loops
+]
+
+
+def reference(x, w, b, stride, padding, dilation):
+    """Direct grouped convolution, one output channel reading input channel oc // mult."""
+    N, C, H, W = x.shape
+    CO, _, kh, kw = w.shape
+    mult = CO // C
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    OH = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    OW = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((N, CO, OH, OW)) + b[None, :, None, None]
+    for oc in range(CO):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, oc // mult, i * dh: i * dh + sh * (OH - 1) + 1: sh,
+                           j * dw: j * dw + sw * (OW - 1) + 1: sw]
+                out[:, oc] += w[oc, 0, i, j] * patch
+    return out
+
+
+@pytest.mark.parametrize("geo", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_matches_reference(geo, dtype):
+    N, C, H, W, m, k, s, p, d = geo
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W))
+    w = rng.standard_normal((C * m, 1) + k)
+    b = rng.standard_normal(C * m)
+    got = K.conv2d(Array(x.astype(dtype)), Array(w.astype(dtype)), Array(b.astype(dtype)), s,
+                   p, d, C)._np
+    assert got.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, reference(x, w, b, s, p, d), rtol=tol, atol=tol)
+
+
+def test_backward_is_the_adjoint_of_the_forward():
+    """grad_input and grad_weight are adjoints of the forward: <dy, conv(x, w)> is linear in
+    each, so <dy, conv(dx, w)> == <grad_input(dy), dx> and likewise for w."""
+    rng = np.random.default_rng(3)
+    for N, C, H, W, m, k, s, p, d in GEOMETRIES:
+        x = rng.standard_normal((N, C, H, W))
+        w = rng.standard_normal((C * m, 1) + k)
+        y = reference(x, w, np.zeros(C * m), s, p, d)
+        dy = rng.standard_normal(y.shape)
+        gx, gw, gb = K.conv2d_backward(Array(dy), Array(x), Array(w), s, p, d, C)
+        np.testing.assert_allclose(np.vdot(gx._np, x), np.vdot(dy, y), rtol=1e-10)
+        np.testing.assert_allclose(np.vdot(gw._np, w), np.vdot(dy, y), rtol=1e-10)
+        np.testing.assert_allclose(gb._np, dy.sum(axis=(0, 2, 3)), rtol=1e-12)
