@@ -14,21 +14,10 @@ arguments in torch's words; the ``def`` functions re-check what memory safety de
 """
 from cython.parallel cimport prange
 
-from .parallel cimport omp_get_max_threads, omp_get_thread_num
-from .types cimport real
+from .parallel cimport omp_get_thread_num, threads_for
+from .types cimport for_dtype, real
 
 import numpy as np
-
-cdef enum:
-    # multiply-adds below which one thread beats waking a team (see pool.pyx)
-    PARALLEL_MIN_WORK = 262144
-
-
-cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
-    if work < PARALLEL_MIN_WORK or tasks < 2:
-        return 1
-    return omp_get_max_threads()
-
 
 cdef inline void _cols(Py_ssize_t off, Py_ssize_t s, Py_ssize_t n, Py_ssize_t on,
                        Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
@@ -204,14 +193,6 @@ def _check(x, w, out, args):
     return N, C, CO // C
 
 
-def _by_dtype(dtype, f32, f64):
-    if dtype == "float32":
-        return f32
-    if dtype == "float64":
-        return f64
-    raise RuntimeError("depthwise: float32/float64 only")
-
-
 def forward(x, w, bias, out, args):
     """``out`` = depthwise convolution of ``x`` (N, C, H, W) with ``w`` (C*mult, 1, kh, kw);
     ``args`` = (kh, kw, sh, sw, ph, pw, dh, dw); ``bias`` (C*mult,) or None."""
@@ -220,7 +201,7 @@ def forward(x, w, bias, out, args):
                              or not bias.flags.c_contiguous):
         raise RuntimeError("depthwise: bias does not match the output channels")
     if out.size:
-        _by_dtype(x.dtype, _fwd[float], _fwd[double])(x, w, bias, out, mult, args)
+        for_dtype(x.dtype, _FORWARD, "depthwise")(x, w, bias, out, mult, args)
 
 
 cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :, :, ::1] out,
@@ -228,7 +209,7 @@ cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :,
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef const real* b = &bias[0] if bias is not None else NULL
-    cdef int nt = _threads(out.shape[0] * out.shape[1], out.size * kh * kw)
+    cdef int nt = threads_for(out.size * kh * kw, out.shape[0] * out.shape[1])
     with nogil:
         _forward(&x[0, 0, 0, 0], &w[0, 0, 0, 0], b, &out[0, 0, 0, 0], x.shape[0], x.shape[1],
                  mult, x.shape[2], x.shape[3], out.shape[2], out.shape[3], kh, kw, sh, sw, ph,
@@ -240,14 +221,14 @@ def grad_input(go, w, gx, args):
     _N, _C, mult = _check(gx, w, go, args)
     gx[...] = 0
     if go.size:
-        _by_dtype(go.dtype, _gi[float], _gi[double])(go, w, gx, mult, args)
+        for_dtype(go.dtype, _GRAD_INPUT, "depthwise")(go, w, gx, mult, args)
 
 
 cdef _gi(real[:, :, :, ::1] go, real[:, :, :, ::1] w, real[:, :, :, ::1] gx, Py_ssize_t mult,
          args):
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
-    cdef int nt = _threads(gx.shape[0] * gx.shape[1], go.size * kh * kw)
+    cdef int nt = threads_for(go.size * kh * kw, gx.shape[0] * gx.shape[1])
     with nogil:
         _grad_input(&go[0, 0, 0, 0], &w[0, 0, 0, 0], &gx[0, 0, 0, 0], gx.shape[0],
                     gx.shape[1], mult, gx.shape[2], gx.shape[3], go.shape[2], go.shape[3], kh,
@@ -259,14 +240,14 @@ def grad_weight(go, x, gw, args):
     _N, _C, mult = _check(x, gw, go, args)
     gw[...] = 0
     if go.size:
-        _by_dtype(go.dtype, _gw[float], _gw[double])(go, x, gw, mult, args)
+        for_dtype(go.dtype, _GRAD_WEIGHT, "depthwise")(go, x, gw, mult, args)
 
 
 cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, Py_ssize_t mult,
          args):
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
-    cdef int nt = _threads(gw.shape[0], go.size * kh * kw)
+    cdef int nt = threads_for(go.size * kh * kw, gw.shape[0])
     # one row of partial sums per thread the team can have (a team of nt never numbers past)
     scratch = np.empty(max(nt, 1) * go.shape[3], np.float32 if real is float else np.float64)
     cdef real[::1] parts = scratch
@@ -274,3 +255,8 @@ cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, Py_
         _grad_weight(&go[0, 0, 0, 0], &x[0, 0, 0, 0], &gw[0, 0, 0, 0], x.shape[0], x.shape[1],
                      mult, x.shape[2], x.shape[3], go.shape[2], go.shape[3], kh, kw, sh, sw,
                      ph, pw, dh, dw, &parts[0], nt)
+
+
+_FORWARD = (_fwd[float], _fwd[double])
+_GRAD_INPUT = (_gi[float], _gi[double])
+_GRAD_WEIGHT = (_gw[float], _gw[double])
