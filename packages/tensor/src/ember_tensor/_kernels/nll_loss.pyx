@@ -20,6 +20,15 @@ cdef Py_ssize_t first_bad_target(const int64_t* t, Py_ssize_t n, Py_ssize_t C,
     return -1
 
 
+cdef inline double _class_weight(int64_t c, const double* w,
+                                 int64_t ignore_index) noexcept nogil:
+    # 0 for an ignored target; otherwise c is a class (checked before any loop) and w NULL
+    # weighs every class 1
+    if c == ignore_index:
+        return 0
+    return w[c] if w != NULL else 1.0
+
+
 cdef tuple _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const double[::1] weight,
                     int64_t ignore_index, real[:, ::1] out, bint per_element):
     cdef const double* w = &weight[0] if weight is not None else NULL  # None: all 1
@@ -32,12 +41,9 @@ cdef tuple _forward(const real[:, :, :] lp, const int64_t[:, ::1] t, const doubl
             n = p // L
             j = p % L
             c = t[n, j]
-            if c == ignore_index:
-                wt = 0
-                loss = 0
-            else:
-                wt = w[c] if w != NULL else 1.0
-                loss = -wt * lp[n, c, j]
+            wt = _class_weight(c, w, ignore_index)
+            # a kept target of weight 0 still multiplies its log-probability (0 * -inf is nan)
+            loss = 0 if c == ignore_index else -wt * lp[n, c, j]
             if per_element:
                 out[n, j] = <real>loss
             total += loss
@@ -49,20 +55,17 @@ cdef _backward(real[:, :, ::1] gi, const int64_t[:, ::1] t, const double[::1] we
                int64_t ignore_index, const real[:, ::1] go, double scale):
     # gi is zero on entry; go is None for a reduced loss, whose gradient is `scale` everywhere
     cdef const double* w = &weight[0] if weight is not None else NULL  # None: all 1
-    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p, n, j
+    cdef Py_ssize_t N = t.shape[0], L = t.shape[1], p
     cdef int64_t c
     cdef double g
     cdef bint per_element = go is not None
     cdef int nt = threads_for(2 * N * L, N * L)
     with nogil:
         for p in prange(N * L, schedule="static", num_threads=nt):
-            n = p // L
-            j = p % L
-            c = t[n, j]
-            if c == ignore_index:
-                continue
-            g = go[n, j] if per_element else scale
-            gi[n, c, j] = <real>(-(w[c] if w != NULL else 1.0) * g)
+            c = t[p // L, p % L]
+            if c != ignore_index:
+                g = go[p // L, p % L] if per_element else scale
+                gi[p // L, c, p % L] = <real>(-_class_weight(c, w, ignore_index) * g)
 
 
 # ---- checked entry points ----------------------------------------------------------------

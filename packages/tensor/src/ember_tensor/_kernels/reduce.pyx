@@ -280,8 +280,10 @@ def sum_3d(cnp.ndarray x, cnp.ndarray out):
 
 
 # ---- max / min ----------------------------------------------------------------------------
-cdef void _extreme(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t O, Py_ssize_t R,
-                   Py_ssize_t I, bint want_max) noexcept nogil:
+cdef void _over_blocks(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t O,
+                       Py_ssize_t R, Py_ssize_t I, bint moments, bint want_max,
+                       double correction, bint take_sqrt) noexcept nogil:
+    # max/min (with idx when not NULL), or with ``moments`` var/std, over every task
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
     cdef Py_ssize_t t
@@ -289,16 +291,20 @@ cdef void _extreme(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t O, P
     cdef int nt = threads_for(O * R * I, ntasks)
     for t in prange(ntasks, schedule="static", num_threads=nt):
         b = _block(t, nblocks, I)
-        extreme_block(x + b.outer * R * I, out + b.outer * I,
-                      (idx + b.outer * I) if idx != NULL else NULL, R, I, b.col0, b.ncols,
-                      want_max)
+        if not moments:
+            extreme_block(x + b.outer * R * I, out + b.outer * I,
+                          (idx + b.outer * I) if idx != NULL else NULL, R, I, b.col0, b.ncols,
+                          want_max)
+        elif numeric is float or numeric is double:
+            moments_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols,
+                          correction, take_sqrt)
 
 
 cdef _extreme_typed(const numeric[:, :, ::1] x, numeric[:, ::1] out, idx, bint want_max):
     cdef int64_t* ip = <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>idx) if idx is not None else NULL
     cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
     with nogil:
-        _extreme(&x[0, 0, 0], &out[0, 0], ip, O, R, I, want_max)
+        _over_blocks(&x[0, 0, 0], &out[0, 0], ip, O, R, I, False, want_max, 0, False)
 
 
 def extreme_3d(cnp.ndarray x, cnp.ndarray out, cnp.ndarray idx=None, bint want_max=True):
@@ -320,19 +326,6 @@ def extreme_3d(cnp.ndarray x, cnp.ndarray out, cnp.ndarray idx=None, bint want_m
 
 
 # ---- var / std ----------------------------------------------------------------------------
-cdef void _moments(const real* x, real* out, Py_ssize_t O, Py_ssize_t R, Py_ssize_t I,
-                   double correction, bint take_sqrt) noexcept nogil:
-    cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
-    cdef Py_ssize_t ntasks = O * nblocks
-    cdef Py_ssize_t t
-    cdef Block b
-    cdef int nt = threads_for(O * R * I, ntasks)
-    for t in prange(ntasks, schedule="static", num_threads=nt):
-        b = _block(t, nblocks, I)
-        moments_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols,
-                      correction, take_sqrt)
-
-
 def var_3d(cnp.ndarray x, cnp.ndarray out, double correction, bint take_sqrt=False):
     """out[o, i] = variance (std when take_sqrt) over r of x[o, r, i] with ``correction``
     (sum of squared deviations / max(0, N - correction)); float32/float64."""
@@ -345,12 +338,12 @@ def var_3d(cnp.ndarray x, cnp.ndarray out, double correction, bint take_sqrt=Fal
         return out
     if x.dtype == np.float32:
         with nogil:
-            _moments(<const float*>cnp.PyArray_DATA(x), <float*>cnp.PyArray_DATA(out), O, R, I,
-                     correction, take_sqrt)
+            _over_blocks(<const float*>cnp.PyArray_DATA(x), <float*>cnp.PyArray_DATA(out), NULL,
+                         O, R, I, True, False, correction, take_sqrt)
     else:
         with nogil:
-            _moments(<const double*>cnp.PyArray_DATA(x), <double*>cnp.PyArray_DATA(out), O, R,
-                     I, correction, take_sqrt)
+            _over_blocks(<const double*>cnp.PyArray_DATA(x), <double*>cnp.PyArray_DATA(out),
+                         NULL, O, R, I, True, False, correction, take_sqrt)
     return out
 
 
