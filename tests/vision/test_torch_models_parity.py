@@ -55,8 +55,9 @@ SMALL = {
 HEAVY = {"vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
          "wide_resnet50_2"}
 # the train step (float64 forward and backward) runs for one model per block type; the
-# others differ from it only in widths and depths, which the eval logits already exercise
-EVAL_ONLY = {"vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "densenet161",
+# others differ from it only in widths and depths (plain VGG: in lacking vgg11_bn's
+# BatchNorms, AlexNet has its layers), which the eval logits already exercise
+EVAL_ONLY = {"vgg11", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "densenet161",
              "densenet169", "densenet201", "efficientnet_b1", "efficientnet_b2",
              "efficientnet_b3", "mobilenet_v3_large", "wide_resnet50_2"}
 NUM_CLASSES = 10
