@@ -27,13 +27,6 @@ def npv(x):
     return x._np if isinstance(x, Array) else x
 
 
-def wrap_np(value, dtype=None):
-    value = np.asarray(value)
-    if dtype is not None and value.dtype != dtype.np:
-        value = value.astype(dtype.np)
-    return Array(value)
-
-
 def install(cls):
     for name in _MODULES:
         module = importlib.import_module(f"ember._ops.{name}")

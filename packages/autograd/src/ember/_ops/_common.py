@@ -26,13 +26,6 @@ def data(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def make(array):
-    """A Tensor with no history around a result Array."""
-    t = object.__new__(Tensor)
-    t._init(array)
-    return t
-
-
 def check_operand(x, name="other"):
     tx = type(x)
     if tx is Tensor or tx is float or tx is int:  # the usual operands, before the ABC check
@@ -40,7 +33,7 @@ def check_operand(x, name="other"):
     if isinstance(x, (Tensor,) + SCALARS):
         return x
     if isinstance(x, Array):
-        return make(x)
+        return Tensor._make(x)
     raise TypeError(
         f"unsupported operand type: expected Tensor or Number for '{name}', "
         f"got {type(x).__name__}"
@@ -80,8 +73,8 @@ def out_(result, out):
 
 
 def ones_like(t):
-    return make(Array(np.ones(t._data._np.shape, dtype=t._data._np.dtype)))
+    return Tensor._make(Array(np.ones(t._data._np.shape, dtype=t._data._np.dtype)))
 
 
 def zeros_like(t):
-    return make(Array(np.zeros(t._data._np.shape, dtype=t._data._np.dtype)))
+    return Tensor._make(Array(np.zeros(t._data._np.shape, dtype=t._data._np.dtype)))

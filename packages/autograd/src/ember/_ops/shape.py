@@ -7,13 +7,8 @@ from ember_tensor import _dtype as D
 from ember_tensor import _shape_ops
 from ember_tensor._array import _shape_arg, _wrap_dim
 
+from .._tensor import Tensor
 from ..autograd.node import Node, record
-
-
-def _T():
-    from .._tensor import Tensor
-
-    return Tensor
 
 
 def _is_view(out, inp):
@@ -221,7 +216,7 @@ def to(input, *args, **kwargs):
     for a in args:
         if isinstance(a, (D.dtype, type)) or (isinstance(a, str) and _is_dtype_name(a)):
             dtype = a
-        elif isinstance(a, _T()):
+        elif isinstance(a, Tensor):
             dtype = a.dtype
         elif a is None or isinstance(a, bool):
             continue
@@ -238,7 +233,7 @@ def to(input, *args, **kwargs):
         return input
     res = Array(input._data._np.astype(dtype.np))
     if not dtype.is_floating_point:
-        return _T()._make(res)
+        return Tensor._make(res)
     return record(ToCopyBackward0, res, (input,), dtype=input.dtype)
 
 
@@ -288,12 +283,12 @@ class CatBackward0(Node):
 
 
 def _tensor_list(tensors, name):
-    if isinstance(tensors, _T()):
+    if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                         "not Tensor")
     tensors = list(tensors)
     for i, t in enumerate(tensors):
-        if not isinstance(t, _T()):
+        if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
     if not tensors and name in ("hstack", "vstack"):  # cat and stack word it themselves

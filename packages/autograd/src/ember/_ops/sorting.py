@@ -18,7 +18,8 @@ from ember_tensor import sorting as S
 
 from .. import return_types
 from ..autograd.node import Node, record
-from ._common import make, out_, require_tensor, write, zeros_like
+from .._tensor import Tensor
+from ._common import out_, require_tensor, write, zeros_like
 from .indexing import _scatter_grad
 
 _NOT_GIVEN = object()
@@ -86,7 +87,7 @@ class _CumulativeBackward(Node):
         from .scatter import scatter_add
 
         # the saved indices come back as an output of this node: use their data only
-        return (scatter_add(zeros_like(g), self.dim, make(idx._data), g),)
+        return (scatter_add(zeros_like(g), self.dim, Tensor._make(idx._data), g),)
 
 
 class CummaxBackward0(_CumulativeBackward):
@@ -175,7 +176,7 @@ _C_NAMES = {"int32": "int", "int16": "short int", "int8": "signed char", "uint8"
 
 def _argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     require_tensor(input, "argsort")
-    return make(S.argsort(input._data, dim, bool(descending)))
+    return Tensor._make(S.argsort(input._data, dim, bool(descending)))
 
 
 def msort(input, *, out=None):
@@ -251,8 +252,9 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
                  side: str | None = None, sorter=None, out=None):
     require_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
     values = input._data if hasattr(input, "_data") else input
-    res = make(S.searchsorted(sorted_sequence._data, values, out_int32=out_int32, right=right,
-                              side=side, sorter=None if sorter is None else sorter._data))
+    res = Tensor._make(S.searchsorted(
+        sorted_sequence._data, values, out_int32=out_int32, right=right, side=side,
+        sorter=None if sorter is None else sorter._data))
     if out is None:
         return res
     return out_(res, out)
@@ -261,7 +263,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False, out=None):
     require_tensor(boundaries, "bucketize", "boundaries", 2)
     values = input._data if hasattr(input, "_data") else input
-    res = make(S.bucketize(values, boundaries._data, out_int32=out_int32, right=right))
+    res = Tensor._make(S.bucketize(values, boundaries._data, out_int32=out_int32, right=right))
     if out is None:
         return res
     return out_(res, out)
