@@ -210,36 +210,39 @@ def _linspace32(start, end, steps):
     return np.where(np.arange(steps) < steps // 2, first, second)
 
 
-def _base_grid(ow, oh, x0, y0, dtype):
-    grid = np.empty((oh, ow, 3), dtype=dtype)
-    grid[..., 0] = _linspace32(x0, ow + x0 - 1, ow)[None, :]
-    grid[..., 1] = _linspace32(y0, oh + y0 - 1, oh)[:, None]
-    grid[..., 2] = 1
-    return grid.reshape(oh * ow, 3)
+def _base_axes(ow, oh, x0, y0, dtype):
+    """The base grid's pixel-centre coordinates: x per column, y per row (its third
+    coordinate is 1), as torchvision's float32 ``linspace`` makes them."""
+    xs = _linspace32(x0, ow + x0 - 1, ow).astype(dtype)
+    ys = _linspace32(y0, oh + y0 - 1, oh).astype(dtype)
+    return xs, ys
 
 
-def _times(base, m):
-    """``base @ m`` for (N, 3) x (3, 2), summed left to right without fused multiply-adds:
-    the order torch's bmm gives these grids (a BLAS matmul can differ in the last bit, which
-    moves nearest-neighbour picks that sit on a .5 boundary)."""
-    return (base[:, 0:1] * m[0] + base[:, 1:2] * m[1]) + base[:, 2:3] * m[2]
+def _times(axes, m):
+    """``base @ m`` (oh, ow, 2) for the base grid of ``axes`` and a (3, 2) ``m``, summed
+    left to right without fused multiply-adds: the order torch's bmm gives these grids (a
+    BLAS matmul can differ in the last bit, which moves nearest-neighbour picks that sit on
+    a .5 boundary). A row's x terms and a column's y terms are computed once and broadcast:
+    the same products and sums, without an (oh * ow, 3) base grid."""
+    xs, ys = axes
+    return (xs[None, :, None] * m[0] + ys[:, None, None] * m[1]) + m[2]
 
 
 def _affine_grid(matrix, w, h, ow, oh, dtype):
     """Normalised input coordinates (oh, ow, 2) of each output pixel centre."""
     theta = np.asarray(matrix, dtype=dtype).reshape(2, 3)
-    base = _base_grid(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
+    axes = _base_axes(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
     rescaled = theta.T / np.array([0.5 * w, 0.5 * h], dtype=dtype)
-    return _times(base, rescaled).reshape(oh, ow, 2)
+    return _times(axes, rescaled)
 
 
 def _perspective_grid(coeffs, ow, oh, dtype):
     theta1 = np.array([coeffs[0:3], coeffs[3:6]], dtype=dtype)
     theta2 = np.array([[coeffs[6], coeffs[7], 1.0]] * 2, dtype=dtype)
-    base = _base_grid(ow, oh, 0.5, 0.5, dtype)
-    num = _times(base, theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
-    den = _times(base, theta2.T)
-    return (num / den - dtype.type(1.0)).reshape(oh, ow, 2)
+    axes = _base_axes(ow, oh, 0.5, 0.5, dtype)
+    num = _times(axes, theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
+    den = _times(axes, theta2.T)
+    return num / den - dtype.type(1.0)
 
 
 def _grid_sample(img, grid, mode):
