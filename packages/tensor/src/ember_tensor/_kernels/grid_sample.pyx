@@ -108,6 +108,29 @@ cdef inline void _add(real* p, Py_ssize_t iy, Py_ssize_t ix, Py_ssize_t H, Py_ss
         p[iy * W + ix] += v
 
 
+cdef inline void _offsets(Py_ssize_t ix, Py_ssize_t iy, Py_ssize_t H, Py_ssize_t W,
+                          Py_ssize_t* off, bint* inside) noexcept nogil:
+    # the four corners' (nw, ne, sw, se) offsets in a plane and whether each is inside it;
+    # an outside corner gets offset 0, so every channel can read it and select zero after
+    # (a select, not a branch, in the channel loop)
+    cdef bint xw = ix >= 0 and ix < W, xe = ix + 1 >= 0 and ix + 1 < W
+    cdef bint yn = iy >= 0 and iy < H, ys = iy + 1 >= 0 and iy + 1 < H
+    cdef Py_ssize_t base = iy * W + ix
+    inside[0] = yn and xw
+    inside[1] = yn and xe
+    inside[2] = ys and xw
+    inside[3] = ys and xe
+    off[0] = base if inside[0] else 0
+    off[1] = base + 1 if inside[1] else 0
+    off[2] = base + W if inside[2] else 0
+    off[3] = base + W + 1 if inside[3] else 0
+
+
+cdef inline real _read(const real* p, Py_ssize_t off, bint inside) noexcept nogil:
+    cdef real v = p[off]
+    return v if inside else 0
+
+
 cdef inline void _corners(real px, real py, Py_ssize_t W, Py_ssize_t H, Py_ssize_t* ix,
                           Py_ssize_t* iy, real* d) noexcept nogil:
     # the north-west neighbour of (px, py) and the distances to it and its opposite sides,
@@ -128,6 +151,8 @@ cdef void gs_forward_row(const real* x, const real* grow, real* out, Py_ssize_t 
     cdef Py_ssize_t ow, c, ix, iy, plane = H * W
     cdef real px, py, m, nw, ne, sw, se, acc
     cdef real d[4]
+    cdef Py_ssize_t off[4]
+    cdef bint inside[4]
     cdef const real* p
     for ow in range(OW):
         px = _locate(grow[2 * ow], W, padding, align, &m)
@@ -143,12 +168,13 @@ cdef void gs_forward_row(const real* x, const real* grow, real* out, Py_ssize_t 
         ne = d[3] * d[0]
         sw = d[2] * d[1]
         se = d[2] * d[0]
+        _offsets(ix, iy, H, W, off, inside)
         for c in range(C):
             p = x + c * plane
-            acc = _tap(p, iy, ix, H, W) * nw
-            acc = _fused(_tap(p, iy, ix + 1, H, W), ne, acc)
-            acc = _fused(_tap(p, iy + 1, ix, H, W), sw, acc)
-            acc = _fused(_tap(p, iy + 1, ix + 1, H, W), se, acc)
+            acc = _read(p, off[0], inside[0]) * nw
+            acc = _fused(_read(p, off[1], inside[1]), ne, acc)
+            acc = _fused(_read(p, off[2], inside[2]), sw, acc)
+            acc = _fused(_read(p, off[3], inside[3]), se, acc)
             out[c * plane_out + ow] = acc
 
 
@@ -161,6 +187,8 @@ cdef void gs_backward_row(const real* go, const real* x, const real* grow, real*
     cdef real px, py, mx, my, dw, de, dn, ds, nw, ne, sw, se, g, sx, sy
     cdef real d[4]
     cdef real vnw, vne, vsw, vse
+    cdef Py_ssize_t off[4]
+    cdef bint inside[4]
     cdef const real* p
     cdef real* q
     for ow in range(OW):
@@ -183,19 +211,24 @@ cdef void gs_backward_row(const real* go, const real* x, const real* grow, real*
         se = dn * dw
         sx = 0
         sy = 0
+        _offsets(ix, iy, H, W, off, inside)
         for c in range(C):
             g = go[c * plane_out + ow]
             if gx != NULL:
                 q = gx + c * plane
-                _add(q, iy, ix, H, W, nw * g)
-                _add(q, iy, ix + 1, H, W, ne * g)
-                _add(q, iy + 1, ix, H, W, sw * g)
-                _add(q, iy + 1, ix + 1, H, W, se * g)
+                if inside[0]:
+                    q[off[0]] += nw * g
+                if inside[1]:
+                    q[off[1]] += ne * g
+                if inside[2]:
+                    q[off[2]] += sw * g
+                if inside[3]:
+                    q[off[3]] += se * g
             p = x + c * plane
-            vnw = _tap(p, iy, ix, H, W)
-            vne = _tap(p, iy, ix + 1, H, W)
-            vsw = _tap(p, iy + 1, ix, H, W)
-            vse = _tap(p, iy + 1, ix + 1, H, W)
+            vnw = _read(p, off[0], inside[0])
+            vne = _read(p, off[1], inside[1])
+            vsw = _read(p, off[2], inside[2])
+            vse = _read(p, off[3], inside[3])
             sx = sx + ((vne - vnw) * ds + (vse - vsw) * dn) * g
             sy = sy + ((vsw - vnw) * de + (vse - vne) * dw) * g
         ggrow[2 * ow] = sx * mx
