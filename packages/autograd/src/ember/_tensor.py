@@ -16,6 +16,7 @@ from ember_tensor import Array
 from ember_tensor import _dtype as D
 
 from . import _grad_mode as grad_mode
+from ._device import CPU
 from ._hooks import RemovableHandle, _HookDict
 
 _NONLEAF_GRAD_WARNING = (
@@ -66,12 +67,7 @@ _grad_state = grad_mode._state  # thread-local flags, read by every tensor's con
 
 def _type_name(data):
     """torch's legacy name of a tensor's type and shape, as in its version-counter error."""
-    names = {
-        "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-        "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-        "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
-    }
-    return f"[torch.{names[data.dtype.name]} [{', '.join(str(s) for s in data.shape)}]]"
+    return f"[torch.{data.dtype.torch_name}Tensor [{', '.join(str(s) for s in data.shape)}]]"
 
 
 def check_inplace(tensor):
@@ -307,8 +303,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import CPU
-
         return CPU
 
     @property
@@ -358,7 +352,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return "torch." + _type_name(self._data)[7:].split(" ")[0]
+            return f"torch.{self._data.dtype.torch_name}Tensor"
         return self.to(dtype)
 
     # ---- conversion -----------------------------------------------------------------------

@@ -14,7 +14,6 @@ from ember_tensor import elementwise as E
 from .._tensor import Tensor
 
 SCALARS = (numbers.Number, np.number, np.bool_)
-TORCH_NAMES = E.TORCH_NAMES
 
 
 def is_t(x):
@@ -46,11 +45,6 @@ def require_tensor(x, fn, name="input", pos=1):
                         f"{type(x).__name__}")
 
 
-def cap(dt):
-    """torch's short scalar-type name ('Float', 'Long', ...) used in its error messages."""
-    return TORCH_NAMES[dt]
-
-
 def write(self, r):
     """Copy result ``r`` into tensor ``self`` (in-place ops and ``out=``), with torch's checks
     that the result's dtype and broadcast shape fit the destination."""
@@ -58,8 +52,8 @@ def write(self, r):
     src = r._data
     if src.dtype is not dst.dtype and D.promote_types(src.dtype, dst.dtype) is not dst.dtype:
         raise RuntimeError(
-            f"result type {cap(src.dtype)} can't be cast to the desired output type "
-            f"{cap(dst.dtype)}"
+            f"result type {src.dtype.torch_name} can't be cast to the desired output type "
+            f"{dst.dtype.torch_name}"
         )
     E.copy_(dst, src)
 

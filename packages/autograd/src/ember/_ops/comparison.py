@@ -9,7 +9,7 @@ from ember_tensor import elementwise as E
 from ember_tensor import reduction as R
 
 from .._tensor import Tensor
-from ._common import SCALARS, cap, data, is_t, require_tensor
+from ._common import SCALARS, data, is_t, require_tensor
 
 
 def _compare(kernel):
@@ -67,7 +67,7 @@ def _isclose(a, b, rtol, atol, equal_nan):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"{cap(input.dtype)} did not match {cap(other.dtype)}")
+        raise RuntimeError(f"{input.dtype.torch_name} did not match {other.dtype.torch_name}")
     return Tensor._make(_isclose(input._data, other._data, rtol, atol, equal_nan))
 
 

@@ -21,6 +21,7 @@ from ..autograd.node import Node, record
 from .._tensor import Tensor
 from ._common import out_, require_tensor, write, zeros_like
 from .indexing import _scatter_grad
+from .scatter import scatter_add
 
 _NOT_GIVEN = object()
 
@@ -84,8 +85,6 @@ class _CumulativeBackward(Node):
         (x, idx) = self.saved_tensors
         if x.dim() == 0:
             return (g,)
-        from .scatter import scatter_add
-
         # the saved indices come back as an output of this node: use their data only
         return (scatter_add(zeros_like(g), self.dim, Tensor._make(idx._data), g),)
 
@@ -152,7 +151,7 @@ def _out_pair(res, out):
         return res
     values, indices = out
     if indices.dtype is not D.int64:
-        got = _C_NAMES.get(indices.dtype.name, indices.dtype.name)
+        got = indices.dtype.cpp_name
         raise RuntimeError(f"Expected out tensor to have dtype long int, but got {got} instead")
     for dst, src in zip(out, res):
         if tuple(dst.shape) != tuple(src.shape):
@@ -170,8 +169,6 @@ def _out_pair(res, out):
     return getattr(return_types, type(res).__name__ + "_out")(values, indices)
 
 
-_C_NAMES = {"int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "float32": "float", "float64": "double", "bool": "bool"}
 
 
 def _argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
