@@ -14,6 +14,8 @@ from ember_tensor import elementwise as E
 
 from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.node import Node, record
+from .selection import where
+from .unary import log, reciprocal
 from ._common import (Tensor, check_operand, data, is_t, ones_like, out_,
                       require_tensor, zeros_like)
 
@@ -133,8 +135,6 @@ def div(input, other, *, rounding_mode=None, out=None):
     other = check_operand(other)
     if not is_t(input):
         if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
-            from .unary import reciprocal
-
             return mul(reciprocal(other), input)
         input = Tensor._make(_scalar_array(input))
     res = E.div(input._data, data(other), rounding_mode)
@@ -219,9 +219,6 @@ class PowBackward0(Node):  # tensor ** scalar
 
 class PowBackward1(Node):  # tensor ** tensor
     def backward(self, g):
-        from .selection import where
-        from .unary import log
-
         a, b, out = self.saved_tensors
         ga = gb = None
         if self.needs_input_grad[0]:

@@ -18,6 +18,7 @@ from ember_tensor.scatter import check_bounds
 from .. import _grad_mode as grad_mode
 from .._tensor import Tensor
 from ..autograd.node import Node, record
+from .inplace import inplace
 
 
 # ---- the adjoint pair ----------------------------------------------------------------------
@@ -250,8 +251,6 @@ def masked_fill(input, mask, value):
 
 
 def masked_fill_(input, mask, value):
-    from .inplace import inplace
-
     return inplace(masked_fill, "masked_fill")(input, mask, value)
 
 

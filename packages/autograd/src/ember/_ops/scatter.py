@@ -18,6 +18,7 @@ from ..autograd.node import Node, record
 from .._tensor import Tensor
 from ._common import is_t, require_tensor, zeros_like
 from .inplace import inplace
+from .selection import where
 
 
 def _not_implemented(op: str) -> type:
@@ -133,8 +134,6 @@ class ScatterReduceBackward0(Node):
 def _prod_grads(g, x, index, src, out, d, include_self):
     """d prod / d element = the product of the others: out / element where it is nonzero;
     for a zero, the product with it replaced by 1 (zero again if another zero is there)."""
-    from .selection import where
-
     one = 1.0
     x_zero = x == 0
     ones_x = where(x_zero, one, x)

@@ -8,6 +8,7 @@ from ember_tensor import _shape_ops
 from ember_tensor._array import _shape_arg, _wrap_dim
 
 from .._tensor import Tensor
+from .._device import as_device, check
 from ..autograd.node import Node, record
 
 
@@ -223,8 +224,6 @@ def to(input, *args, **kwargs):
         else:
             device = a
     if device is not None:
-        from .._device import check
-
         check(device)
     dtype = D.as_dtype(dtype)
     if dtype is None or (dtype is input.dtype and not copy):
@@ -260,8 +259,6 @@ def _device_noop(input, *args, **kwargs):
 
 
 def _cuda(input, device=None, non_blocking=False, memory_format=None):
-    from .._device import as_device, check
-
     dev = as_device("cuda" if device is None else device)
     if dev.type != "cuda":
         raise RuntimeError("Invalid device, must be cuda device")
