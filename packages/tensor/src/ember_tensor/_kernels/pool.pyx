@@ -10,6 +10,7 @@ from libc.stdint cimport (INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN, int8_t, int
                           int64_t, uint8_t)
 
 from .parallel cimport omp_get_max_threads
+from .reduce cimport row_extreme, row_sum
 from .types cimport numeric, real
 
 import numpy as np
@@ -178,33 +179,66 @@ cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_
     hi[0] = b
 
 
+cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t hs, Py_ssize_t w0,
+                                    Py_ssize_t w1, Py_ssize_t ws, bint include_pad,
+                                    Py_ssize_t divisor) noexcept nogil:
+    if divisor > 0:
+        return divisor
+    if include_pad:
+        return hs * ws
+    return (h1 - h0) * (w1 - w0)
+
+
+# One plane per call: the window bounds are this call's locals. Written inline in the prange
+# body they were shared between threads (Cython privatises only variables assigned in the
+# body, not ones written through a pointer), and threads overwrote each other's windows.
+cdef void _avg_plane(const real* plane, real* out, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
+                     Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                     Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint include_pad,
+                     Py_ssize_t divisor) noexcept nogil:
+    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1, hs, ws
+    cdef double acc
+    for oh in range(OH):
+        _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
+        for ow in range(OW):
+            _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
+            if h0 >= h1 or w0 >= w1:
+                out[oh * OW + ow] = 0
+                continue
+            acc = 0
+            for ih in range(h0, h1):
+                for iw in range(w0, w1):
+                    acc = acc + plane[ih * W + iw]
+            out[oh * OW + ow] = <real>(
+                acc / _avg_divisor(h0, h1, hs, w0, w1, ws, include_pad, divisor))
+
+
+cdef void _avg_plane_back(const real* go, real* plane, Py_ssize_t H, Py_ssize_t W,
+                          Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                          bint include_pad, Py_ssize_t divisor) noexcept nogil:
+    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1, hs, ws
+    cdef real g
+    for oh in range(OH):
+        _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
+        for ow in range(OW):
+            _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
+            if h0 >= h1 or w0 >= w1:
+                continue
+            g = go[oh * OW + ow] / _avg_divisor(h0, h1, hs, w0, w1, ws, include_pad, divisor)
+            for ih in range(h0, h1):
+                for iw in range(w0, w1):
+                    plane[ih * W + iw] += g
+
+
 cdef void _avg_pool(const real* x, real* out, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
                     Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
                     Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                     bint include_pad, Py_ssize_t divisor, int nt) noexcept nogil:
-    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
-    cdef double acc
-    cdef const real* plane
+    cdef Py_ssize_t p
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        plane = x + p * H * W
-        for oh in range(OH):
-            _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
-            for ow in range(OW):
-                _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
-                if h0 >= h1 or w0 >= w1:
-                    out[(p * OH + oh) * OW + ow] = 0
-                    continue
-                acc = 0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        acc = acc + plane[ih * W + iw]
-                if divisor > 0:
-                    div = divisor
-                elif include_pad:
-                    div = hs * ws
-                else:
-                    div = (h1 - h0) * (w1 - w0)
-                out[(p * OH + oh) * OW + ow] = <real>(acc / div)
+        _avg_plane(x + p * H * W, out + p * OH * OW, H, W, OH, OW, kh, kw, sh, sw, ph, pw,
+                   include_pad, divisor)
 
 
 cdef void _avg_pool_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t H,
@@ -212,27 +246,10 @@ cdef void _avg_pool_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t
                          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
                          Py_ssize_t pw, bint include_pad, Py_ssize_t divisor,
                          int nt) noexcept nogil:
-    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
-    cdef real g
-    cdef real* plane
+    cdef Py_ssize_t p
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        plane = gx + p * H * W
-        for oh in range(OH):
-            _avg_window(oh, sh, ph, kh, H, &h0, &h1, &hs)
-            for ow in range(OW):
-                _avg_window(ow, sw, pw, kw, W, &w0, &w1, &ws)
-                if h0 >= h1 or w0 >= w1:
-                    continue
-                if divisor > 0:
-                    div = divisor
-                elif include_pad:
-                    div = hs * ws
-                else:
-                    div = (h1 - h0) * (w1 - w0)
-                g = go[(p * OH + oh) * OW + ow] / div
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        plane[ih * W + iw] += g
+        _avg_plane_back(go + p * OH * OW, gx + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph, pw,
+                        include_pad, divisor)
 
 
 cdef inline Py_ssize_t _start(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
@@ -282,11 +299,42 @@ cdef void _adaptive_avg_back(const real* go, real* gx, Py_ssize_t planes, Py_ssi
                         plane[ih * W + iw] += g
 
 
+cdef void _global_avg(const real* x, real* out, Py_ssize_t planes, Py_ssize_t n,
+                      int nt) noexcept nogil:
+    # a 1x1 output is ``mean(dim=(-2, -1))`` (torch routes it there too), rounded as that
+    # rounds: the plane's double sum to the dtype, then divided in the dtype
+    cdef Py_ssize_t p
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        out[p] = <real>row_sum(x + p * n, n) / <real>n
+
+
+cdef void _global_avg_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t n,
+                           int nt) noexcept nogil:
+    # the mean's gradient, written (not accumulated), so the caller need not zero gx
+    cdef Py_ssize_t p, i
+    cdef real g
+    cdef real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        g = go[p] / <real>n
+        plane = gx + p * n
+        for i in range(n):
+            plane[i] = g
+
+
 cdef void _adaptive_max(const real* x, real* out, int64_t* idx, Py_ssize_t planes,
                         Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
                         int nt) noexcept nogil:
     # torch's adaptive windows, each scanned as a max-pool window of unit stride/dilation
     cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, o
+    if OH == 1 and OW == 1:
+        # the window is the whole contiguous plane: the reductions' branch-free row scan,
+        # except where it finds a NaN, whose index rule (torch's pool keeps the last NaN,
+        # max() the first) only the window scan follows
+        for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+            row_extreme(x + p * H * W, H * W, out + p, idx + p, True)
+            if out[p] != out[p]:
+                _max_window(x + p * H * W, out + p, idx + p, W, 0, H, 1, 0, W, 1)
+        return
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         for oh in range(OH):
             h0 = _start(oh, H, OH)
@@ -481,6 +529,46 @@ cdef _aapb(real[:, :, ::1] go, real[:, :, ::1] gx, int nt):
     with nogil:
         _adaptive_avg_back(&go[0, 0, 0], &gx[0, 0, 0], gx.shape[0], gx.shape[1], gx.shape[2],
                            go.shape[1], go.shape[2], nt)
+
+
+def global_avg_pool2d(x, out):
+    """``out`` (planes,) = each (planes, H, W) plane's mean, as ``mean(dim=(-2, -1))``."""
+    P, H, W = _planes(x, "input")
+    if out.ndim != 1 or out.shape[0] != P or not out.flags.c_contiguous:
+        raise RuntimeError("global_avg_pool2d: output does not match the input")
+    if P == 0:
+        return
+    if H == 0 or W == 0:
+        raise RuntimeError("global_avg_pool2d: empty input plane")
+    nt = _threads(P, x.size)
+    if _same_float(x, out):
+        _gap[float](x, out, nt)
+    else:
+        _gap[double](x, out, nt)
+
+
+cdef _gap(real[:, :, ::1] x, real[::1] out, int nt):
+    with nogil:
+        _global_avg(&x[0, 0, 0], &out[0], x.shape[0], x.shape[1] * x.shape[2], nt)
+
+
+def global_avg_pool2d_backward(go, gx):
+    """Write (not add) ``go[p] / (H*W)`` over each plane of ``gx`` (planes, H, W)."""
+    P, H, W = _planes(gx, "grad_input")
+    if go.ndim != 1 or go.shape[0] != P or not go.flags.c_contiguous:
+        raise RuntimeError("global_avg_pool2d_backward: grad_output does not match the input")
+    if gx.size == 0:
+        return
+    nt = _threads(P, gx.size)
+    if _same_float(go, gx):
+        _gapb[float](go, gx, nt)
+    else:
+        _gapb[double](go, gx, nt)
+
+
+cdef _gapb(real[::1] go, real[:, :, ::1] gx, int nt):
+    with nogil:
+        _global_avg_back(&go[0], &gx[0, 0, 0], gx.shape[0], gx.shape[1] * gx.shape[2], nt)
 
 
 def adaptive_max_pool2d(x, out, idx):
