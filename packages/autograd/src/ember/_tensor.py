@@ -5,7 +5,6 @@ holds the state (``requires_grad``, ``grad``, ``grad_fn``, the version counter s
 views), conversions, hooks and ``backward``.
 """
 import builtins
-import operator
 import re
 import warnings
 
@@ -481,7 +480,3 @@ def _rebuild(ndarray, requires_grad):
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
-
-
-def _as_index(x):
-    return operator.index(x)
