@@ -4,7 +4,9 @@ Parses every module of a package with ``ast`` (Cython ``.pyx`` files with a scan
 column-0 ``import``/``from`` lines) and builds the graph of *module-level* imports between
 modules of the same package: an import counts when it runs while the module is being imported,
 i.e. it is not inside a function body or an ``if TYPE_CHECKING:`` block. ``from pkg import name``
-points at ``pkg.name`` when that is a module, else at ``pkg`` (its ``__init__``). Cycles are the
+points at ``pkg.name`` when that is a module, else at ``pkg`` (its ``__init__``); importing
+``a.b.c`` also points at ``a.b`` (its ``__init__`` runs first) unless ``a.b`` encloses the
+importing module. Cycles are the
 strongly connected components with more than one module (or a module importing itself).
 
 Imports inside functions break no cycle by design but hide the dependency order, so they are
@@ -86,6 +88,19 @@ def _targets(module, is_package, node, modules):
     return out
 
 
+def _with_packages(module, targets, modules):
+    """Add the packages an import runs on the way: importing ``a.b.c`` first runs ``a.b``'s
+    ``__init__``, unless ``a.b`` encloses the importing module (then it is already running)."""
+    out = list(targets)
+    for target in targets:
+        parts = target.split(".")
+        for n in range(1, len(parts)):
+            parent = ".".join(parts[:n])
+            if parent in modules and not (module + ".").startswith(parent + "."):
+                out.append(parent)
+    return list(dict.fromkeys(out))
+
+
 def graph(folder: str):
     """(module -> set of modules it imports at import time, list of function-level imports)."""
     files = module_files(folder)
@@ -109,7 +124,7 @@ def graph(folder: str):
                     statements.append((ast.ImportFrom(module=src.lstrip(".") or None,
                                                       names=aliases, level=level), True))
         for node, at_top in statements:
-            targets = _targets(module, is_package, node, files)
+            targets = _with_packages(module, _targets(module, is_package, node, files), files)
             if at_top:
                 edges[module].update(t for t in targets if t != module or not is_package)
             elif targets:

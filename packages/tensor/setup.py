@@ -118,9 +118,16 @@ def _level_variants(base_exts, build_dir):
 BRANCH_FREE_MATH = {"unary", "binary", "softmax"}
 
 
+# Modules whose results must match torch's bit for bit where torch fuses multiply-adds:
+# they write their fmas out, and nothing else may fuse (gcc would on the AVX2/AVX-512 copies
+# only, so the copies would disagree).
+NO_CONTRACTION = {"grid_sample"}
+
+
 def _module_flags(pyx):
     """Switches for one kernel module beyond the common ones."""
-    return ["-fno-trapping-math"] if pyx.stem in BRANCH_FREE_MATH else []
+    flags = ["-fno-trapping-math"] if pyx.stem in BRANCH_FREE_MATH else []
+    return flags + (["-ffp-contract=off"] if pyx.stem in NO_CONTRACTION else [])
 
 
 def _expand_templates():

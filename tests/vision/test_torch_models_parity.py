@@ -6,7 +6,8 @@ a user loads a published checkpoint. Then, at small inputs:
 
 - eval-mode logits in float32: max error < 1e-4 of the logits' scale;
 - one SGD step (momentum, weight decay) in train mode, in float64: the loss, every
-  gradient, every parameter after the step and the BatchNorm running statistics.
+  gradient, every parameter after the step and the BatchNorm running statistics. This runs
+  for one model of each block type (``EVAL_ONLY`` lists the deeper or wider siblings).
 
 Why the step is judged in float64: train-mode BatchNorm over the few values per channel
 these tiny inputs leave (8 at the last stage) divides differences of nearly equal numbers,
@@ -53,7 +54,23 @@ SMALL = {
 # 130M+ parameters each (the 25088x4096 classifier): seconds just to save and load
 HEAVY = {"vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
          "wide_resnet50_2"}
+# the train step (float64 forward and backward) runs for one model per block type; the
+# others differ from it only in widths and depths (plain VGG: in lacking vgg11_bn's
+# BatchNorms, AlexNet has its layers), which the eval logits already exercise
+EVAL_ONLY = {"vgg11", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "densenet161",
+             "densenet169", "densenet201", "efficientnet_b1", "efficientnet_b2",
+             "efficientnet_b3", "mobilenet_v3_large", "wide_resnet50_2"}
 NUM_CLASSES = 10
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """torch on one thread: on a shared 2-core machine its thread pool mostly waits (its SGD
+    step on 300 small tensors took longer than the whole Ember step)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _params(name):
@@ -167,8 +184,11 @@ def test_logits_and_one_sgd_step_match_torchvision(torchvision, name, tmp_path, 
         got = model(ember.from_numpy(x)).numpy()
     logits_err = _rel(got, want)
     assert logits_err < 1e-4, logits_err
+    if name in EVAL_ONLY:
+        print(f"\nPARITY {name} logits={logits_err:.1e} (eval only)")
+        return
 
-    # float64: every gradient
+    # one SGD step in float64 (see the module docstring)
     loss_e, loss_t, grads, params = _step(ref, model, x, np.float64)
     assert abs(loss_e - loss_t) < 1e-10 * max(1.0, abs(loss_t))
     # a BatchNorm bias feeding a train-mode BatchNorm (through a convolution) has a gradient
@@ -179,7 +199,9 @@ def test_logits_and_one_sgd_step_match_torchvision(torchvision, name, tmp_path, 
     # a wrong formula is off by O(1); float64 rounding amplified by train-mode BatchNorm over
     # 8 values per channel stays below ~1e-7 (measured, MobileNetV3-Small: 3e-8)
     assert grad64 < 1e-6, grad64
-    step64 = max(_rel(g, w) for g, w in params.values())
+    # (so does a zero-initialised bias feeding such a BatchNorm after the step)
+    floor = 1e-6 * max(np.abs(w).max() for _, w in params.values())
+    step64 = max(_rel(g, w, floor) for g, w in params.values())
     assert step64 < 1e-7, step64
     ref_buffers = dict(ref.named_buffers())
     for k, b in model.named_buffers():

@@ -62,9 +62,16 @@ CASES = [
     ("interp_linear_1d", [((2, 3, 7), "f")],
      lambda T, F, x: F.interpolate(x, size=12, mode="linear")),
     ("interp_nearest_1d", [((2, 3, 7), "f")], lambda T, F, x: F.interpolate(x, scale_factor=3)),
+    ("interp_nearest_exact", [X4],
+     lambda T, F, x: F.interpolate(x, size=(11, 4), mode="nearest-exact")),
+    ("interp_nearest_exact_1d", [((2, 3, 7), "f")],
+     lambda T, F, x: F.interpolate(x, scale_factor=2.5, mode="nearest-exact")),
     ("interp_area", [X4], lambda T, F, x: F.interpolate(x, size=(3, 4), mode="area")),
     ("upsample_module", [X4],
      lambda T, F, x: T.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)(x)),
+    ("upsampling_bilinear2d", [X4], lambda T, F, x: T.nn.UpsamplingBilinear2d((5, 11))(x)),
+    ("upsampling_nearest2d", [X4],
+     lambda T, F, x: T.nn.UpsamplingNearest2d(scale_factor=2)(x)),
     ("layer_norm_nhwc", [X4, ((3,), "f"), ((3,), "f")],
      lambda T, F, x, w, b: F.layer_norm(x.permute(0, 2, 3, 1), (3,), w, b, 1e-6)
      .permute(0, 3, 1, 2)),
@@ -88,4 +95,6 @@ REPRS = [
     lambda nn: nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True),
     lambda nn: nn.Upsample(scale_factor=(2, 3), mode="bilinear"),
     lambda nn: nn.ChannelShuffle(3),
+    lambda nn: nn.UpsamplingNearest2d(scale_factor=2),
+    lambda nn: nn.UpsamplingBilinear2d(size=(3, 4)),
 ]

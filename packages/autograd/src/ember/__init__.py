@@ -70,10 +70,6 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
                                linewidth=linewidth, profile=profile, sci_mode=sci_mode)
 
 
-def is_grad_enabled_():  # pragma: no cover - kept private
-    return is_grad_enabled()
-
-
 __version__ = "0.1.0"
 
 # The layers built on the Tensor: modules, optimizers, data loading, checkpoints.

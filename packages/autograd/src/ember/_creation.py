@@ -91,9 +91,7 @@ def _flat_float_tensor(data, requires_grad):
         return None
     array = _new(Array)
     array._np = arr
-    t = _new(Tensor)
-    t._init(array, requires_grad)
-    return t
+    return Tensor._make(array, requires_grad)
 
 
 _new = object.__new__

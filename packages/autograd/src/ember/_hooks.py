@@ -40,3 +40,7 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+class _HookDict(dict):
+    """A dict that can be weakly referenced, so handles don't keep hooks alive."""

@@ -5,8 +5,7 @@ holds the state (``requires_grad``, ``grad``, ``grad_fn``, the version counter s
 views), conversions, hooks and ``backward``.
 """
 import builtins
-import operator
-import sys
+import re
 import warnings
 
 import numpy as np
@@ -15,9 +14,9 @@ import ember_tensor as et
 from ember_tensor import Array
 from ember_tensor import _dtype as D
 
-from .autograd import grad_mode
-from .autograd.node import RemovableHandle, _HookDict, check_inplace
-from .autograd.views import check_view_inplace
+from . import _grad_mode as grad_mode
+from ._device import CPU
+from ._hooks import RemovableHandle, _HookDict
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -65,8 +64,43 @@ def _unwrap_nested(x):
 _grad_state = grad_mode._state  # thread-local flags, read by every tensor's construction
 
 
-def _autograd():
-    return sys.modules["ember.autograd"]  # imported with ember, after this module
+def _type_name(data):
+    """torch's legacy name of a tensor's type and shape, as in its version-counter error."""
+    return f"[torch.{data.dtype.torch_name}Tensor [{', '.join(str(s) for s in data.shape)}]]"
+
+
+def check_inplace(tensor):
+    """Raise torch's error before an in-place op mutates a leaf that requires grad."""
+    if tensor._requires_grad and tensor.grad_fn is None and grad_mode._state.grad_enabled:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+
+
+def check_view_inplace(tensor, grad_enabled: bool) -> None:
+    """torch's refusals for an in-place op on a view, before anything is written."""
+    arr = tensor._data._np
+    for n, stride in zip(arr.shape, arr.strides):
+        if stride == 0 and n > 1:  # an expanded view: one memory location, several elements
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing "
+                "the operation.")
+    base = tensor._base
+    if base is None or not grad_enabled:
+        return
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation.")
+    if tensor.__dict__.get("_multi_output_view") and tensor._requires_grad:
+        fn = tensor.grad_fn
+        name = re.sub(r"Backward\d*$", "", fn.name()) if fn is not None else "a function"
+        raise RuntimeError(
+            f"Output {tensor._output_nr} of {name} is a view and is being modified inplace. "
+            "This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should "
+            "replace the inplace operation by an out-of-place one.")
 
 
 class Tensor:
@@ -214,7 +248,11 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         if inputs is not None and isinstance(inputs, Tensor):
             inputs = (inputs,)
-        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        # the one upward call of the bottom class: ember.autograd is above this module (it
+        # builds on Tensor), so it is looked up when backward runs, after ember is imported
+        from . import autograd
+
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = Tensor._make(self._data)
@@ -264,8 +302,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import CPU
-
         return CPU
 
     @property
@@ -314,10 +350,8 @@ class Tensor:
         return -1
 
     def type(self, dtype=None):
-        from .autograd.node import _type_name
-
         if dtype is None:
-            return "torch." + _type_name(self._data)[7:].split(" ")[0]
+            return f"torch.{self._data.dtype.torch_name}Tensor"
         return self.to(dtype)
 
     # ---- conversion -----------------------------------------------------------------------
@@ -446,7 +480,3 @@ def _rebuild(ndarray, requires_grad):
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
-
-
-def _as_index(x):
-    return operator.index(x)

@@ -19,10 +19,15 @@ _BOOL, _INT, _FLOAT = 0, 1, 2
 class dtype:
     """One element type. Compare with ``is`` or ``==``; prints as ``ember.float32``."""
 
-    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "_category")
+    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "_category",
+                 "torch_name", "cpp_name")
 
-    def __init__(self, name, np_dtype, category):
+    def __init__(self, name, np_dtype, category, torch_name, cpp_name):
         self.name = name
+        # torch's two spellings of a dtype in its messages: the ScalarType name ("Float",
+        # also in legacy type names such as "torch.FloatTensor") and the C++ type ("float")
+        self.torch_name = torch_name
+        self.cpp_name = cpp_name
         self.np = np.dtype(np_dtype)
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
@@ -43,15 +48,15 @@ class dtype:
         return self
 
 
-float32 = dtype("float32", np.float32, _FLOAT)
-float64 = dtype("float64", np.float64, _FLOAT)
-float16 = dtype("float16", np.float16, _FLOAT)
-int64 = dtype("int64", np.int64, _INT)
-int32 = dtype("int32", np.int32, _INT)
-int16 = dtype("int16", np.int16, _INT)
-int8 = dtype("int8", np.int8, _INT)
-uint8 = dtype("uint8", np.uint8, _INT)
-bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch's name
+float32 = dtype("float32", np.float32, _FLOAT, "Float", "float")
+float64 = dtype("float64", np.float64, _FLOAT, "Double", "double")
+float16 = dtype("float16", np.float16, _FLOAT, "Half", "c10::Half")
+int64 = dtype("int64", np.int64, _INT, "Long", "long int")
+int32 = dtype("int32", np.int32, _INT, "Int", "int")
+int16 = dtype("int16", np.int16, _INT, "Short", "short int")
+int8 = dtype("int8", np.int8, _INT, "Char", "signed char")
+uint8 = dtype("uint8", np.uint8, _INT, "Byte", "unsigned char")
+bool = dtype("bool", np.bool_, _BOOL, "Bool", "bool")  # noqa: A001 - torch's name
 
 float = float32  # noqa: A001
 double = float64

@@ -24,12 +24,6 @@ _BOOL = np.dtype(np.bool_)
 _INT64 = np.dtype(np.int64)
 _SCALARS = (builtins.bool, builtins.int, builtins.float, np.generic)
 
-TORCH_NAMES = {
-    D.float32: "Float", D.float64: "Double", D.float16: "Half", D.int64: "Long",
-    D.int32: "Int", D.int16: "Short", D.int8: "Char", D.uint8: "Byte", D.bool: "Bool",
-}
-
-
 # ---- operands ----------------------------------------------------------------------------------
 def _is_scalar(x):
     return isinstance(x, _SCALARS)
@@ -92,7 +86,7 @@ def _kernel(name, dtype):
         return _KERNELS[key]
     except KeyError:
         raise NotImplementedError(
-            f'"{name}_cpu" not implemented for \'{TORCH_NAMES[dtype]}\''
+            f'"{name}_cpu" not implemented for \'{dtype.torch_name}\''
         ) from None
 
 
@@ -123,8 +117,8 @@ def _prepare_out(out, shape, result_dtype, inplace):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
     if not can_cast(result_dtype, out.dtype):
         raise RuntimeError(
-            f"result type {TORCH_NAMES[result_dtype]} can't be cast to the desired output type "
-            f"{TORCH_NAMES[out.dtype]}"
+            f"result type {result_dtype.torch_name} can't be cast to the desired output type "
+            f"{out.dtype.torch_name}"
         )
     if out._np.shape != shape:
         if inplace:

@@ -10,7 +10,6 @@ import numpy as np
 from . import _dtype as D
 from ._array import Array, _shape_arg
 from ._creation import _check_sizes
-from ._elementwise_core import TORCH_NAMES
 
 
 class Generator:
@@ -121,7 +120,7 @@ def uniform_(a, from_=0.0, to=1.0, generator=None):
 
 def _float_kernel(name, a):
     if not a.dtype.is_floating_point:
-        raise NotImplementedError(f"\"{name}\" not implemented for '{TORCH_NAMES[a.dtype]}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{a.dtype.torch_name}'")
 
 
 def _check_std(std):
@@ -188,7 +187,7 @@ def _multinomial_errors(p, num_samples, replacement):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not np.issubdtype(p.dtype, np.floating):
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{TORCH_NAMES[D.from_numpy_dtype(p.dtype)]}")
+                           f"{D.from_numpy_dtype(p.dtype).torch_name}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > p.shape[-1]:

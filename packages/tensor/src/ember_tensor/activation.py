@@ -2,7 +2,7 @@
 import builtins
 
 from . import _dtype as D
-from ._elementwise_core import _binary, TORCH_NAMES, _unary
+from ._elementwise_core import _binary, _unary
 
 
 def relu(a, out=None, *, _inplace=False):
@@ -25,7 +25,7 @@ def gelu(a, approximate="none"):
     mode = _gelu_mode(approximate)
     if not a.dtype.is_floating_point:
         raise NotImplementedError(
-            f"\"GeluKernelImpl\" not implemented for '{TORCH_NAMES[a.dtype]}'"
+            f"\"GeluKernelImpl\" not implemented for '{a.dtype.torch_name}'"
         )
     return _unary("gelu", a, params=(mode,))
 
@@ -54,7 +54,7 @@ def gelu_backward(grad, x, approximate="none"):
 # ---- MobileNetV3's hard activations, EfficientNet's SiLU, ReLU6's hardtanh ----------------
 def _float_only(a, kernel):
     if not a.dtype.is_floating_point:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[a.dtype]}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{a.dtype.torch_name}'")
 
 
 def hardswish(a, out=None):

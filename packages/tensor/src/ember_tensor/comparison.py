@@ -3,7 +3,7 @@ import builtins
 
 from . import _dtype as D
 from ._array import Array
-from ._elementwise_core import _binary, _check_operand, _fast, TORCH_NAMES, _unary
+from ._elementwise_core import _binary, _check_operand, _fast, _unary
 
 
 def _compare(name, a, b, out=None):
@@ -74,7 +74,7 @@ def _bitwise(name, a, b, out=None, inplace=False):
     _check_operand(b, name)
     compute = D.result_type(a, b)
     if compute.is_floating_point:
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{TORCH_NAMES[compute]}'")
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{compute.torch_name}'")
     return _binary(name, a, b, compute, compute, out, inplace=inplace)
 
 
@@ -93,7 +93,7 @@ def bitwise_xor(a, b, out=None):
 def bitwise_not(a, out=None):
     if a.dtype.is_floating_point:
         raise NotImplementedError(
-            f"\"bitwise_not_cpu\" not implemented for '{TORCH_NAMES[a.dtype]}'"
+            f"\"bitwise_not_cpu\" not implemented for '{a.dtype.torch_name}'"
         )
     if a.dtype is D.bool:
         return _unary("logical_not", a, out_dtype=D.bool, out=out)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._array import Array, _wrap_dim
-from .linalg import scalar_name
 
 __all__ = [
     "unique", "unique_consecutive", "bincount", "histc", "argwhere", "repeat_interleave",
@@ -87,7 +86,7 @@ def bincount(a: Array, weights: Array | None = None, minlength: int = 0) -> Arra
     v = a._np
     if v.dtype.kind not in "iub" or v.dtype == np.bool_:
         raise NotImplementedError(
-            f"\"bincount_cpu\" not implemented for '{scalar_name(a.dtype)}'")
+            f"\"bincount_cpu\" not implemented for '{a.dtype.torch_name}'")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     if v.ndim != 1 or (v.size and v.min() < 0):
@@ -111,7 +110,7 @@ def histc(a: Array, bins: int = 100, min: float = 0, max: float = 0) -> Array:  
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if v.dtype.kind != "f":
         raise NotImplementedError(
-            f"\"histogram_cpu\" not implemented for '{scalar_name(a.dtype)}'")
+            f"\"histogram_cpu\" not implemented for '{a.dtype.torch_name}'")
     if bins <= 0:
         raise RuntimeError(
             f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
@@ -152,7 +151,7 @@ def repeat_counts(repeats: Array) -> Array:
     r = repeats._np
     if r.dtype.kind not in "iu" or r.dtype == np.bool_:
         raise NotImplementedError(
-            f"\"repeat_interleave_cpu\" not implemented for '{scalar_name(repeats.dtype)}'")
+            f"\"repeat_interleave_cpu\" not implemented for '{repeats.dtype.torch_name}'")
     if r.ndim > 1:
         raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
     r = r.reshape(-1)
@@ -179,7 +178,7 @@ def repeat_interleave(a: Array, repeats, dim: int | None = None) -> Array:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         if r.dtype.kind not in "iu":
             raise NotImplementedError(
-                f"\"repeat_interleave_cpu\" not implemented for '{scalar_name(repeats.dtype)}'")
+                f"\"repeat_interleave_cpu\" not implemented for '{repeats.dtype.torch_name}'")
         r = r.reshape(-1)
         if r.size == 1:
             r = np.full(n, r[0])

@@ -11,7 +11,6 @@ import numpy as np
 
 from . import _dtype as D
 from ._array import Array
-from ._elementwise_core import TORCH_NAMES
 
 _LETTERS = string.ascii_letters
 
@@ -97,8 +96,8 @@ def einsum(equation: str, *operands) -> Array:
     dtype = operands[0].dtype if operands else None
     for x in operands[1:]:
         if x.dtype is not dtype:
-            raise RuntimeError(f"expected scalar type {TORCH_NAMES[dtype]} but found "
-                               f"{TORCH_NAMES[x.dtype]}")
+            raise RuntimeError(f"expected scalar type {dtype.torch_name} but found "
+                               f"{x.dtype.torch_name}")
     subs, output, sizes = parse(equation, [x._np.shape for x in operands])
     out = contract(subs, output, sizes, [x._np for x in operands])
     if dtype is D.bool:

@@ -11,7 +11,7 @@ from ._array import Array
 from ._elementwise_core import (  # noqa: F401 - re-exported
     _assign_inplace, _binary, broadcast_shapes, can_cast, _cast, _check_operand,
     _check_writable_once, copy_, _copy_into, fill_, _is_scalar, _prepare_out, _run, _scalar_np,
-    _SCALARS, _shape, TORCH_NAMES, _unary, _wrap, zero_,
+    _SCALARS, _shape, _unary, _wrap, zero_,
 )
 from .arithmetic import (  # noqa: F401 - re-exported
     add, atan2, div, divide, float_power, floor_divide, fmod, maximum, minimum, mul, multiply, pow,

@@ -11,21 +11,6 @@ from ._array import Array
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "mv", "dot", "outer", "ARRAY_METHODS"]
 
-# torch's two spellings of a dtype in its messages: ScalarType names and C type names.
-_SCALAR_NAME = {
-    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-}
-_C_NAME = {
-    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-    "bool": "bool",
-}
-
-
-def scalar_name(dtype):
-    """torch's ScalarType name of an ember dtype ('Float', 'Long', ...)."""
-    return _SCALAR_NAME[dtype.name]
 
 
 def _no_bool(op, *arrays):
@@ -42,7 +27,7 @@ def _check_mm_dtypes(a, b):
     if a._np.dtype != b._np.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{_C_NAME[a.dtype.name]} != {_C_NAME[b.dtype.name]}"
+            f"{a.dtype.cpp_name} != {b.dtype.cpp_name}"
         )
 
 
@@ -66,7 +51,7 @@ def dot(a, b):
     if a._np.dtype != b._np.dtype:
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
-            f"{scalar_name(a.dtype)} and {scalar_name(b.dtype)}"
+            f"{a.dtype.torch_name} and {b.dtype.torch_name}"
         )
     if a._np.shape[0] != b._np.shape[0]:
         n, m = a._np.shape[0], b._np.shape[0]
@@ -88,7 +73,7 @@ def mv(mat, vec):
             f"size mismatch, got input ({n}), mat ({n}x{m}), vec ({vec._np.shape[0]})"
         )
     if mat._np.dtype != vec._np.dtype:
-        v, a = scalar_name(vec.dtype), scalar_name(mat.dtype)
+        v, a = vec.dtype.torch_name, mat.dtype.torch_name
         raise RuntimeError(
             f"addmv input tensors must have the same dtype, but got {v}, {a}, and {v}"
         )
@@ -122,7 +107,7 @@ def _check_bmm(a_shape, b_shape, a_dtype, b_dtype):
         return False
     if a_dtype != b_dtype:
         raise RuntimeError(
-            f"expected scalar type {scalar_name(a_dtype)} but found {scalar_name(b_dtype)}"
+            f"expected scalar type {a_dtype.torch_name} but found {b_dtype.torch_name}"
         )
     if a_dtype is D.bool and k:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
@@ -186,7 +171,7 @@ def matmul(a, b):
                     f"vec ({b._np.shape[0]})"
                 )
             if a._np.dtype != b._np.dtype:
-                v, m = scalar_name(b.dtype), scalar_name(a.dtype)
+                v, m = b.dtype.torch_name, a.dtype.torch_name
                 raise RuntimeError(
                     f"addmv input tensors must have the same dtype, but got {v}, {m}, and {v}"
                 )
@@ -240,7 +225,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if input._np.dtype != mat2._np.dtype:
         raise RuntimeError(
             "self and mat2 must have the same dtype, but got "
-            f"{scalar_name(input.dtype)} and {scalar_name(mat2.dtype)}"
+            f"{input.dtype.torch_name} and {mat2.dtype.torch_name}"
         )
     _check_mm_dtypes(mat1, mat2)
     _no_bool("addmm_impl_cpu_", mat1)

@@ -9,7 +9,6 @@ import numpy as np
 
 from . import _dtype as D
 from ._array import Array
-from ._elementwise_core import TORCH_NAMES
 
 
 class _LinAlgError(RuntimeError):
@@ -40,7 +39,7 @@ def check_float(name: str, a: Array) -> None:
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{TORCH_NAMES[a.dtype]}")
+                           f"{a.dtype.torch_name}")
 
 
 def _batch_prefix(v, index):
@@ -107,8 +106,8 @@ def solve(a: Array, b: Array, left: bool = True) -> Array:
     check_float("linalg.solve", b)
     if b.dtype is not a.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
-                           f"A of type {TORCH_NAMES[a.dtype]} and B of type "
-                           f"{TORCH_NAMES[b.dtype]} instead")
+                           f"A of type {a.dtype.torch_name} and B of type "
+                           f"{b.dtype.torch_name} instead")
     vb = b._np
     vector = solve_is_vector(va.shape, vb.shape)
     if not left:  # X A = B  <=>  A^T X^T = B^T

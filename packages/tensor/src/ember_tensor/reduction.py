@@ -16,7 +16,6 @@ import numpy as np
 from . import _dtype as D
 from ._array import Array, _wrap_dim
 from ._kernels import reduce as _k
-from .linalg import scalar_name
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
@@ -144,7 +143,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
         which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
             f"mean(): could not infer output dtype. {which} dtype must be either a floating "
-            f"point or complex dtype. Got: {scalar_name(target)}"
+            f"point or complex dtype. Got: {target.torch_name}"
         )
     x = a._np.astype(target.np, copy=False)
     dims = _dims(dim, x.ndim)
@@ -363,7 +362,7 @@ def norm(a, p=2, dim=None, keepdim=False):
     if not a.dtype.is_floating_point:
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. "
-            f"Got {scalar_name(a.dtype)}"
+            f"Got {a.dtype.torch_name}"
         )
     x = a._np
     dims = _dims(dim, x.ndim)

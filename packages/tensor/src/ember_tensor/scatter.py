@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._array import Array, _wrap_dim
-from .linalg import scalar_name
 
 __all__ = [
     "check_index_dtype", "check_bounds", "scatter", "scatter_add", "scatter_reduce", "index_add",
@@ -25,7 +24,7 @@ def check_index_dtype(index: Array, name: str, *, show: bool = False) -> np.ndar
     """The index as an int64 ndarray, or torch's error for a non-integer index."""
     v = index._np
     if v.dtype not in (np.int64, np.int32):
-        got = f" but got: {scalar_name(index.dtype)}" if show else ""
+        got = f" but got: {index.dtype.torch_name}" if show else ""
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index{got}")
     return v.astype(np.int64, copy=False)
 
@@ -163,7 +162,7 @@ def _index_args(a, dim, index, name, *, err=RuntimeError, prefix="", wrap=False)
     if idx.ndim > 1:
         raise IndexError(
             f"{name}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
-            f"{scalar_name(index.dtype)} and size: {list(idx.shape)}")
+            f"{index.dtype.torch_name} and size: {list(idx.shape)}")
     idx = idx.reshape(-1)
     size = v.shape[d] if v.ndim else 1
     if wrap and idx.size and idx.min() < 0 and idx.min() >= -size:
@@ -182,8 +181,8 @@ def _source_slices(a, d, idx, source, name):
     """``source`` moved so its ``dim`` comes first, checked against ``a`` as torch does."""
     v, s = a._np, source._np
     if s.dtype != v.dtype:
-        raise RuntimeError(f"{name}(): self ({scalar_name(a.dtype)}) and source "
-                           f"({scalar_name(source.dtype)}) must have the same scalar type")
+        raise RuntimeError(f"{name}(): self ({a.dtype.torch_name}) and source "
+                           f"({source.dtype.torch_name}) must have the same scalar type")
     nsrc = s.shape[d] if s.ndim else 1
     if nsrc != idx.size:
         raise RuntimeError(

@@ -7,7 +7,7 @@ import numpy as np
 from . import _dtype as D
 from ._array import Array
 from ._elementwise_core import (
-    _assign_inplace, broadcast_shapes, _check_operand, copy_, _run, _shape, TORCH_NAMES,
+    _assign_inplace, broadcast_shapes, _check_operand, copy_, _run, _shape,
 )
 from .arithmetic import maximum, minimum
 
@@ -84,7 +84,7 @@ def where(cond, a=None, b=None):
     if cond.dtype is not D.bool:
         raise RuntimeError(
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{TORCH_NAMES[cond.dtype]}"
+            f"{cond.dtype.torch_name}"
         )
     _check_operand(a, "where")
     _check_operand(b, "where")

@@ -5,13 +5,9 @@ the broadcast operands; a scalar weight or ``value`` travels in the kernel's par
 """
 from . import _dtype as D
 from ._array import Array
-from ._elementwise_core import _check_operand, _run, _shape, broadcast_shapes, TORCH_NAMES
+from ._elementwise_core import _check_operand, _run, _shape, broadcast_shapes
 
 # the C++ type names torch's lerp checks print ("expected dtype float for `end` ...")
-_CPP_NAMES = {D.float32: "float", D.float64: "double", D.float16: "c10::Half",
-              D.int64: "long int", D.int32: "int", D.int16: "short int", D.int8: "signed char",
-              D.uint8: "unsigned char", D.bool: "bool"}
-
 _ADDCDIV_INTEGER = (
     "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
     "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
@@ -30,8 +26,8 @@ def _require_array(x, fn, name, pos):
 
 def _same_dtype(x, dtype, name):
     if x.dtype is not dtype:
-        raise RuntimeError(f"expected dtype {_CPP_NAMES[dtype]} for `{name}` but got dtype "
-                           f"{_CPP_NAMES[x.dtype]}")
+        raise RuntimeError(f"expected dtype {dtype.cpp_name} for `{name}` but got dtype "
+                           f"{x.dtype.cpp_name}")
 
 
 def lerp(input: Array, end: Array, weight, out: Array | None = None,
@@ -54,7 +50,7 @@ def lerp(input: Array, end: Array, weight, out: Array | None = None,
     if not dtype.is_floating_point:
         kind = "tensor" if kernel == "lerp" else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for "
-                                  f"'{TORCH_NAMES[dtype]}'")
+                                  f"'{dtype.torch_name}'")
     return _run(kernel, dtype, dtype, operands, shape, out, params, inplace)
 
 

@@ -6,32 +6,9 @@ methods to ``Tensor``.
 """
 import importlib
 
-import numpy as np
-
-from ember_tensor import Array
-
 _MODULES = ("elementwise", "reduction", "shape", "indexing", "linalg", "softmax_forms",
             "linalg_extra", "einsum", "random_sampling")
 _MODULES += ("sorting", "scatter", "counting", "diagonal")
-
-
-def arr(x):
-    """The Array of a Tensor, or ``x`` itself (a Python scalar or an Array)."""
-    data = getattr(x, "_data", None)
-    return data if data is not None else x
-
-
-def npv(x):
-    """The ndarray of a Tensor/Array, or a Python scalar unchanged."""
-    x = arr(x)
-    return x._np if isinstance(x, Array) else x
-
-
-def wrap_np(value, dtype=None):
-    value = np.asarray(value)
-    if dtype is not None and value.dtype != dtype.np:
-        value = value.astype(dtype.np)
-    return Array(value)
 
 
 def install(cls):

@@ -14,7 +14,6 @@ from ember_tensor import elementwise as E
 from .._tensor import Tensor
 
 SCALARS = (numbers.Number, np.number, np.bool_)
-TORCH_NAMES = E.TORCH_NAMES
 
 
 def is_t(x):
@@ -26,13 +25,6 @@ def data(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def make(array):
-    """A Tensor with no history around a result Array."""
-    t = object.__new__(Tensor)
-    t._init(array)
-    return t
-
-
 def check_operand(x, name="other"):
     tx = type(x)
     if tx is Tensor or tx is float or tx is int:  # the usual operands, before the ABC check
@@ -40,7 +32,7 @@ def check_operand(x, name="other"):
     if isinstance(x, (Tensor,) + SCALARS):
         return x
     if isinstance(x, Array):
-        return make(x)
+        return Tensor._make(x)
     raise TypeError(
         f"unsupported operand type: expected Tensor or Number for '{name}', "
         f"got {type(x).__name__}"
@@ -53,11 +45,6 @@ def require_tensor(x, fn, name="input", pos=1):
                         f"{type(x).__name__}")
 
 
-def cap(dt):
-    """torch's short scalar-type name ('Float', 'Long', ...) used in its error messages."""
-    return TORCH_NAMES[dt]
-
-
 def write(self, r):
     """Copy result ``r`` into tensor ``self`` (in-place ops and ``out=``), with torch's checks
     that the result's dtype and broadcast shape fit the destination."""
@@ -65,8 +52,8 @@ def write(self, r):
     src = r._data
     if src.dtype is not dst.dtype and D.promote_types(src.dtype, dst.dtype) is not dst.dtype:
         raise RuntimeError(
-            f"result type {cap(src.dtype)} can't be cast to the desired output type "
-            f"{cap(dst.dtype)}"
+            f"result type {src.dtype.torch_name} can't be cast to the desired output type "
+            f"{dst.dtype.torch_name}"
         )
     E.copy_(dst, src)
 
@@ -80,8 +67,8 @@ def out_(result, out):
 
 
 def ones_like(t):
-    return make(Array(np.ones(t._data._np.shape, dtype=t._data._np.dtype)))
+    return Tensor._make(Array(np.ones(t._data._np.shape, dtype=t._data._np.dtype)))
 
 
 def zeros_like(t):
-    return make(Array(np.zeros(t._data._np.shape, dtype=t._data._np.dtype)))
+    return Tensor._make(Array(np.zeros(t._data._np.shape, dtype=t._data._np.dtype)))

@@ -14,7 +14,9 @@ from ember_tensor import elementwise as E
 
 from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.node import Node, record
-from ._common import (Tensor, check_operand, data, is_t, make, ones_like, out_,
+from .selection import where
+from .unary import log, reciprocal
+from ._common import (Tensor, check_operand, data, is_t, ones_like, out_,
                       require_tensor, zeros_like)
 
 # The backward formulas below are Tensor ops, so create_graph can differentiate them. With
@@ -38,7 +40,7 @@ class SubBackward0(Node):
             if _grad_state.grad_enabled:
                 gb = -g if alpha == 1 else g * -alpha
             else:
-                gb = make(E.neg(g._data) if alpha == 1 else E.mul(g._data, -alpha))
+                gb = Tensor._make(E.neg(g._data) if alpha == 1 else E.mul(g._data, -alpha))
         return (g if self.needs_input_grad[0] else None, gb)
 
 
@@ -85,8 +87,8 @@ class MulBackward0(Node):
             gb = g * a if needs[1] else None
             return ga, gb
         gd = g._data
-        ga = make(E.mul(gd, b._data if b is not None else other)) if needs[0] else None
-        gb = make(E.mul(gd, a._data)) if needs[1] else None
+        ga = Tensor._make(E.mul(gd, b._data if b is not None else other)) if needs[0] else None
+        gb = Tensor._make(E.mul(gd, a._data)) if needs[1] else None
         return ga, gb
 
 
@@ -133,10 +135,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     other = check_operand(other)
     if not is_t(input):
         if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
-            from .unary import reciprocal
-
             return mul(reciprocal(other), input)
-        input = make(_scalar_array(input))
+        input = Tensor._make(_scalar_array(input))
     res = E.div(input._data, data(other), rounding_mode)
     if rounding_mode is not None:
         return out_(record(DivBackward2, res, (input, other)), out)
@@ -181,7 +181,7 @@ class FmodBackward1(Node):
 def _remainder_like(efn, nodes, input, other):
     other = check_operand(other)
     if not is_t(input):
-        input = make(_scalar_array(input))
+        input = Tensor._make(_scalar_array(input))
     res = efn(input._data, data(other))
     if not is_t(other):
         return record(nodes[0], res, (input,))
@@ -206,10 +206,10 @@ class PowBackward0(Node):  # tensor ** scalar
         if not _grad_state.grad_enabled:
             gd = g._data
             if e == 0:
-                return (make(E.mul(gd, 0)),)
+                return (Tensor._make(E.mul(gd, 0)),)
             if e == 2:
-                return (make(E.mul(gd, E.mul(a._data, 2))),)
-            return (make(E.mul(gd, E.mul(E.pow(a._data, e - 1), e))),)
+                return (Tensor._make(E.mul(gd, E.mul(a._data, 2))),)
+            return (Tensor._make(E.mul(gd, E.mul(E.pow(a._data, e - 1), e))),)
         if e == 0:
             return (g * 0,)
         if e == 2:  # the common square: one product fewer, and no pow
@@ -219,9 +219,6 @@ class PowBackward0(Node):  # tensor ** scalar
 
 class PowBackward1(Node):  # tensor ** tensor
     def backward(self, g):
-        from .selection import where
-        from .unary import log
-
         a, b, out = self.saved_tensors
         ga = gb = None
         if self.needs_input_grad[0]:

@@ -8,7 +8,8 @@ from ember_tensor import Array
 from ember_tensor import elementwise as E
 from ember_tensor import reduction as R
 
-from ._common import SCALARS, cap, data, is_t, make, require_tensor
+from .._tensor import Tensor
+from ._common import SCALARS, data, is_t, require_tensor
 
 
 def _compare(kernel):
@@ -20,7 +21,7 @@ def _compare(kernel):
                 other = Array(np.asarray(other))
             else:  # ``t == None`` and friends: let Python decide
                 return NotImplemented
-        return make(kernel(input._data, data(other)))
+        return Tensor._make(kernel(input._data, data(other)))
 
     op.__name__ = op.__qualname__ = kernel.__name__
     return op
@@ -31,7 +32,7 @@ eq, ne, lt, le, gt, ge = (_compare(k) for k in (E.eq, E.ne, E.lt, E.le, E.gt, E.
 
 def _binary(kernel):
     def op(input, other):
-        return make(kernel(data(input), data(other)))
+        return Tensor._make(kernel(data(input), data(other)))
 
     op.__name__ = op.__qualname__ = kernel.__name__
     return op
@@ -46,7 +47,7 @@ bitwise_and, bitwise_or, bitwise_xor = (
 def _unary(kernel):
     def op(input):
         require_tensor(input, kernel.__name__)
-        return make(kernel(input._data))
+        return Tensor._make(kernel(input._data))
 
     op.__name__ = op.__qualname__ = kernel.__name__
     return op
@@ -66,8 +67,8 @@ def _isclose(a, b, rtol, atol, equal_nan):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"{cap(input.dtype)} did not match {cap(other.dtype)}")
-    return make(_isclose(input._data, other._data, rtol, atol, equal_nan))
+        raise RuntimeError(f"{input.dtype.torch_name} did not match {other.dtype.torch_name}")
+    return Tensor._make(_isclose(input._data, other._data, rtol, atol, equal_nan))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -93,7 +94,7 @@ def _xor(self, other):
 
 
 def _invert(self):
-    return make(E._invert(self._data))
+    return Tensor._make(E._invert(self._data))
 
 
 FUNCTIONS = {

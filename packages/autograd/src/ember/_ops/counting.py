@@ -11,7 +11,8 @@ from ember_tensor import counting as K
 from ember_tensor._array import _wrap_dim
 
 from ..autograd.node import Node, record
-from ._common import is_t, make, out_, require_tensor
+from .._tensor import Tensor
+from ._common import is_t, out_, require_tensor
 
 
 def _refusing(name: str, op: str, error: type = NotImplementedError) -> type:
@@ -38,9 +39,9 @@ def _pick(values, inverse, counts, return_inverse, return_counts):
         return values
     out = (values,)
     if return_inverse:
-        out += (make(inverse),)
+        out += (Tensor._make(inverse),)
     if return_counts:
-        out += (make(counts),)
+        out += (Tensor._make(counts),)
     return out
 
 
@@ -64,18 +65,18 @@ def bincount(input, weights=None, minlength: int = 0):
     require_tensor(input, "bincount")
     res = K.bincount(input._data, None if weights is None else weights._data, minlength)
     if weights is None:
-        return make(res)
+        return Tensor._make(res)
     return record(_BincountNode, res, (weights,))
 
 
 def histc(input, bins: int = 100, min: float = 0, max: float = 0, *, out=None):  # noqa: A002
     require_tensor(input, "histc")
-    return out_(make(K.histc(input._data, bins, min, max)), out)
+    return out_(Tensor._make(K.histc(input._data, bins, min, max)), out)
 
 
 def argwhere(input):
     require_tensor(input, "argwhere")
-    return make(K.argwhere(input._data))
+    return Tensor._make(K.argwhere(input._data))
 
 
 class ViewBackward0(Node):
@@ -93,7 +94,7 @@ def repeat_interleave(input, repeats=None, dim: int | None = None, *,
                       output_size: int | None = None):
     require_tensor(input, "repeat_interleave")
     if repeats is None:  # repeat_interleave(repeats): the indices, each repeated
-        return make(K.repeat_counts(input._data))
+        return Tensor._make(K.repeat_counts(input._data))
     if is_t(repeats):
         src = input.reshape(-1) if dim is None else input
         d = 0 if dim is None else _wrap_dim(dim, input.dim())
@@ -103,7 +104,7 @@ def repeat_interleave(input, repeats=None, dim: int | None = None, *,
         r = repeats.reshape(-1)
         if r.numel() == 1:
             r = r.expand(src.shape[d])
-        return src.index_select(d, make(K.repeat_counts(r._data)))
+        return src.index_select(d, Tensor._make(K.repeat_counts(r._data)))
     res = K.repeat_interleave(input._data, repeats, dim)
     if dim is None:
         shape, d = (input.numel(),), 0

@@ -13,7 +13,8 @@ from ember_tensor import Array
 from ember_tensor import einsum as K
 
 from ..autograd.node import Node, record
-from ._common import make, require_tensor
+from .._tensor import Tensor
+from ._common import require_tensor
 
 
 def _mask(term, shape, dtype):
@@ -26,7 +27,7 @@ def _mask(term, shape, dtype):
             keep = keep & (grids[axis] == grids[first[ch]])
         else:
             first[ch] = axis
-    return make(Array(keep.astype(dtype)))
+    return Tensor._make(Array(keep.astype(dtype)))
 
 
 class EinsumBackward0(Node):

@@ -6,7 +6,6 @@ module re-exports them under their public names and builds the method/operator t
 """
 from . import arithmetic, comparison, inplace as _inplace_mod, selection, ternary, unary
 from ._common import SCALARS as _SCALARS
-from ._common import cap as _cap  # noqa: F401 - used by sibling modules
 from ._common import Tensor as _Tensor
 from ._common import is_t as _is_t
 from .arithmetic import (add, atan2, div, floor_divide, mul, pow, remainder,  # noqa: F401

@@ -15,20 +15,10 @@ from ember_tensor._array import _wrap_dim, np_getitem
 from ember_tensor._indexing import _convert
 from ember_tensor.scatter import check_bounds
 
+from .. import _grad_mode as grad_mode
+from .._tensor import Tensor
 from ..autograd.node import Node, record
-from . import wrap_np
-
-
-def _T():
-    from .._tensor import Tensor
-
-    return Tensor
-
-
-def _no_grad():
-    from ..autograd.grad_mode import no_grad
-
-    return no_grad()
+from .inplace import inplace
 
 
 # ---- the adjoint pair ----------------------------------------------------------------------
@@ -86,13 +76,12 @@ def _is_basic(index):
 
 
 def _unwrap_index(index):
-    T = _T()
     if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, T) else i for i in index)
-    if isinstance(index, T):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, Tensor):
         return index._data
-    if isinstance(index, list) and builtins.any(isinstance(i, T) for i in index):
-        return tuple(i._data if isinstance(i, T) else i for i in index)
+    if isinstance(index, list) and builtins.any(isinstance(i, Tensor) for i in index):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -127,7 +116,7 @@ class CopySlices(Node):
     def backward(self, g):
         gs = None
         if self.needs_input_grad[0]:
-            gs = g * _T()._make(wrap_np(_mask(self.shape, self.index), g.dtype))
+            gs = g * Tensor._make(Array(_mask(self.shape, self.index).astype(g.dtype.np)))
         if len(self.needs_input_grad) == 1:
             return (gs,)
         return gs, _take(g, self.index) if self.needs_input_grad[1] else None
@@ -146,8 +135,7 @@ def _mask(shape, index):
 def setitem(input, index, value):
     input._check_inplace()
     np_index = _convert(_unwrap_index(index), input._data._np.shape)
-    T = _T()
-    v = value._data._np if isinstance(value, T) else value
+    v = value._data._np if isinstance(value, Tensor) else value
     dst = input._data._np
     try:
         if isinstance(v, np.ndarray) and v.dtype != dst.dtype:
@@ -159,12 +147,10 @@ def setitem(input, index, value):
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
             f"indexing result of shape {list(target)}"
         ) from err
-    from ..autograd import grad_mode
-
     needs = grad_mode._state.grad_enabled and (
-        input._requires_grad or (isinstance(value, T) and value._requires_grad))
+        input._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if needs:
-        inputs = (input, value) if isinstance(value, T) else (input,)
+        inputs = (input, value) if isinstance(value, Tensor) else (input,)
         cls = CopySlices if _is_basic(np_index) else IndexPutBackward0
         record(cls, input, inputs, shape=tuple(input.shape), index=np_index)
     else:
@@ -173,7 +159,7 @@ def setitem(input, index, value):
 
 # ---- index_select / gather / masked_fill / nonzero ------------------------------------------
 def _check_index(index, name):
-    if not isinstance(index, _T()):
+    if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
@@ -251,12 +237,12 @@ class MaskedFillBackward0(Node):
 
 
 def masked_fill(input, mask, value):
-    if not isinstance(mask, _T()) or mask.dtype is not D.bool:
+    if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
-            f"{mask.dtype if isinstance(mask, _T()) else type(mask).__name__}"
+            f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}"
         )
-    v = value._data._np if isinstance(value, _T()) else value
+    v = value._data._np if isinstance(value, Tensor) else value
     fill = Array(np.asarray(v, dtype=input._data._np.dtype))  # the result keeps input's dtype
     out = E.where(mask._data, fill, input._data)
     if out._np.shape != input._data._np.shape:
@@ -265,26 +251,24 @@ def masked_fill(input, mask, value):
 
 
 def masked_fill_(input, mask, value):
-    from .inplace import inplace
-
     return inplace(masked_fill, "masked_fill")(input, mask, value)
 
 
 def masked_select(input, mask):
     m = np.broadcast_to(mask._data._np, input.shape)
-    return getitem(input, _T()._make(Array(np.ascontiguousarray(m))))
+    return getitem(input, Tensor._make(Array(np.ascontiguousarray(m))))
 
 
 def nonzero(input, *, as_tuple=False):
     v = input._data._np
     if v.ndim == 0:  # torch counts a 0-d input as one element at index 0 (NumPy refuses)
         if as_tuple:
-            return (_T()._make(Array(np.zeros(1 if v else 0, dtype=np.int64))),)
-        return _T()._make(Array(np.zeros((1 if v else 0, 0), dtype=np.int64)))
+            return (Tensor._make(Array(np.zeros(1 if v else 0, dtype=np.int64))),)
+        return Tensor._make(Array(np.zeros((1 if v else 0, 0), dtype=np.int64)))
     nz = np.nonzero(v)
     if as_tuple:
-        return tuple(_T()._make(Array(x.astype(np.int64))) for x in nz)
-    return _T()._make(Array(np.ascontiguousarray(np.stack(nz, axis=1).astype(np.int64))))
+        return tuple(Tensor._make(Array(x.astype(np.int64))) for x in nz)
+    return Tensor._make(Array(np.ascontiguousarray(np.stack(nz, axis=1).astype(np.int64))))
 
 
 TENSOR_METHODS = {

@@ -8,7 +8,8 @@ from ember_tensor import elementwise as E
 
 from ..autograd import grad_mode, views
 from ..autograd.node import Node, record
-from ._common import data, is_t, make, write
+from .._tensor import Tensor
+from ._common import data, is_t, write
 
 
 def inplace(fn, name):
@@ -24,7 +25,7 @@ def inplace(fn, name):
             self._version_counter[0] += 1
             return self
         # the op must see x as it was, with its history, under a separate identity
-        alias = make(self._data)
+        alias = Tensor._make(self._data)
         alias._version_counter = self._version_counter
         alias._requires_grad = self._requires_grad
         alias.grad_fn = self.grad_fn
@@ -57,7 +58,7 @@ def _keep_original_input(r, alias):
     for s in node._saved:
         if s is not None and not s.is_output and s.tensor is alias:
             if original is None:
-                original = make(alias._data.clone())
+                original = Tensor._make(alias._data.clone())
                 for attr in ("_requires_grad", "grad_fn", "_output_nr", "_accumulator"):
                     setattr(original, attr, getattr(alias, attr))
             s.tensor, s.data = original, original._data
@@ -96,7 +97,7 @@ class FillBackward3(Node):  # fill_ with a 0-d Tensor: every element is that ten
 
 
 def _zeros_like(g):
-    return make(Array(np.zeros_like(g._data._np)))
+    return Tensor._make(Array(np.zeros_like(g._data._np)))
 
 
 def fill_(self, value, _node=FillBackward2):
@@ -125,7 +126,7 @@ class CopyBackwards(Node):
 
 def copy_(self, src, non_blocking=False):
     self._check_inplace()
-    src_t = src if is_t(src) else make(Array(np.asarray(src)))
+    src_t = src if is_t(src) else Tensor._make(Array(np.asarray(src)))
     dst_shape, src_shape = self._data._np.shape, src_t._data._np.shape
     if src_shape != dst_shape:
         try:

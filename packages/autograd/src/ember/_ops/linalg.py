@@ -8,13 +8,12 @@ from ember_tensor import linalg as L
 
 from .._tensor import Tensor
 from ..autograd.node import Node, record
-from ._common import cap as _cap
 
 
 def _same_dtype(a, b, what="expected m1 and m2 to have the same dtype"):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"{what}, but got: {a.dtype.name if False else _cap(a.dtype)} != "
-                           f"{_cap(b.dtype)}")
+        raise RuntimeError(f"{what}, but got: {a.dtype.name if False else a.dtype.torch_name} != "
+                           f"{b.dtype.torch_name}")
 
 
 def _check_tensor(x, name, pos, fn):
@@ -68,8 +67,8 @@ def bmm(input, mat2):
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
-    _same_dtype(input, mat2, "expected scalar type " + _cap(input.dtype) + " but found "
-                + _cap(mat2.dtype) if False else "expected m1 and m2 to have the same dtype")
+    _same_dtype(input, mat2, "expected scalar type " + input.dtype.torch_name + " but found "
+                + mat2.dtype.torch_name if False else "expected m1 and m2 to have the same dtype")
     res = L.bmm(input._data, mat2._data)
     return record(BmmBackward0, res, (input, mat2),
                   save=(input if mat2._requires_grad else None,
@@ -161,7 +160,7 @@ def dot(input, other):
     if input.dtype is not other.dtype:
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
-            f"{_cap(input.dtype)} and {_cap(other.dtype)}"
+            f"{input.dtype.torch_name} and {other.dtype.torch_name}"
         )
     res = L.dot(input._data, other._data)
     return record(DotBackward0, res, (input, other), save=(input, other))
@@ -190,8 +189,8 @@ def matmul(input, other):
     if input.dtype is not other.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{input.dtype.name if False else _cap(input.dtype).lower()} != "
-            f"{_cap(other.dtype).lower()}"
+            f"{input.dtype.name if False else input.dtype.torch_name.lower()} != "
+            f"{other.dtype.torch_name.lower()}"
         )
     if da == 1 and db == 1:
         return dot(input, other)

@@ -15,7 +15,8 @@ from ember_tensor import Array
 from ember_tensor import linalg_decomp as K
 
 from ..autograd.node import Node, record
-from ._common import make, require_tensor
+from .._tensor import Tensor
+from ._common import require_tensor
 from .reduction import norm as _vector_norm
 
 
@@ -43,7 +44,7 @@ def _mT(x):  # noqa: N802 - torch's spelling
 
 
 def _const(values, like):
-    return make(Array(np.asarray(values, dtype=like._data._np.dtype)))
+    return Tensor._make(Array(np.asarray(values, dtype=like._data._np.dtype)))
 
 
 def _eye(n, like):

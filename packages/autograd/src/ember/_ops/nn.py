@@ -306,8 +306,10 @@ class LogSoftmaxBackward0(_FusedNode):
         return (_t(K.log_softmax_backward(grad._data, y._data, self.dim)),)
 
 
-_SCALAR = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int16": "Short",
-           "int8": "Char", "float32": "Float", "float64": "Double", "float16": "Half"}
+# dtype name -> torch's ScalarType name, read from the dtype objects; ember/nn/functional.py
+# still looks names up here (a file another change owns today: it can read dtype.torch_name)
+_SCALAR = {d.name: d.torch_name for d in (D.float32, D.float64, D.float16, D.int64, D.int32,
+                                          D.int16, D.int8, D.uint8, D.bool)}
 
 
 def softmax(input, dim):
@@ -338,7 +340,7 @@ class NllLoss2DBackward0(NllLossBackward0):
 def _check_nll_target_dtype(t):
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_SCALAR.get(t.dtype.name, t.dtype.name)}")
+                           f"{D.from_numpy_dtype(t.dtype).torch_name}")
 
 
 def _check_nll(x, t, weight):
@@ -411,7 +413,7 @@ def mse_loss(input, target, reduction="mean"):
     x, y = _a(input), _a(target)
     dtype = D.promote_types(input._data.dtype, target._data.dtype)
     if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{E.TORCH_NAMES[dtype]}'")
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dtype.torch_name}'")
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:

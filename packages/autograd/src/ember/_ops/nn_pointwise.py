@@ -81,9 +81,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
 
 
 def _name(t: Tensor) -> str:
-    from .nn import _SCALAR
-
-    return _SCALAR[str(t.dtype)[6:]]
+    return t.dtype.torch_name
 
 
 # ---- smooth L1 and Huber -----------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""``F.interpolate``'s resampling as differentiable ops: nearest (1-D and 2-D), linear and
-bilinear, recorded under torch's grad_fn names (``UpsampleBilinear2DBackward0``...).
+"""``F.interpolate``'s resampling as differentiable ops: nearest and nearest-exact (1-D and
+2-D), linear and bilinear, recorded under torch's grad_fn names
+(``UpsampleBilinear2DBackward0``...).
 
 The forward and backward are ember_tensor's (``nn.resample``); the backward is a fused
 kernel, so the node is ``once_differentiable``.
@@ -32,6 +33,14 @@ class UpsampleNearest2DBackward0(_UpsampleBackward):
     pass
 
 
+class UpsampleNearestExact1DBackward0(_UpsampleBackward):
+    pass
+
+
+class UpsampleNearestExact2DBackward0(_UpsampleBackward):
+    pass
+
+
 class UpsampleLinear1DBackward0(_UpsampleBackward):
     pass
 
@@ -41,6 +50,8 @@ class UpsampleBilinear2DBackward0(_UpsampleBackward):
 
 
 _NODES = {("nearest", 1): UpsampleNearest1DBackward0, ("nearest", 2): UpsampleNearest2DBackward0,
+          ("nearest-exact", 1): UpsampleNearestExact1DBackward0,
+          ("nearest-exact", 2): UpsampleNearestExact2DBackward0,
           ("linear", 1): UpsampleLinear1DBackward0, ("bilinear", 2): UpsampleBilinear2DBackward0}
 
 
@@ -49,7 +60,7 @@ def upsample(input: Tensor, out_sizes: Sequence[int], mode: str, align_corners: 
     """``input`` resampled over its last ``len(out_sizes)`` axes (``mode`` nearest, linear
     or bilinear); ``factors`` are the user's scale factors when they set the scale."""
     dims = len(out_sizes)
-    kind = "nearest" if mode == "nearest" else "linear"
+    kind = mode if mode in ("nearest", "nearest-exact") else "linear"
     out = _r.upsample(input._data, out_sizes, kind, align_corners, factors)
     return record(_NODES[mode, dims], out, (input,), in_shape=tuple(input.shape), dims=dims,
                   mode=kind, align_corners=align_corners,
@@ -79,8 +90,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                 align_corners: Optional[bool] = None,
                 recompute_scale_factor: Optional[bool] = None,
                 antialias: bool = False) -> Tensor:
-    """torch.nn.functional.interpolate for ``nearest``, ``linear``, ``bilinear`` and
-    ``area``, with torch's argument rules and words."""
+    """torch.nn.functional.interpolate for ``nearest``, ``nearest-exact``, ``linear``,
+    ``bilinear`` and ``area``, with torch's argument rules and words."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
@@ -110,7 +121,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     ndim = input.dim()
     if mode == "area" and ndim == 4:
         return adaptive_avg_pool2d(input, out_sizes)
-    if (mode == "nearest" and ndim in (3, 4)) or (mode, ndim) in (("linear", 3),
+    if (mode in ("nearest", "nearest-exact") and ndim in (3, 4)) or (mode, ndim) in (("linear", 3),
                                                                   ("bilinear", 4)):
         return upsample(input, out_sizes, mode, bool(align_corners), factors)
     for m, need in (("linear", 3), ("bilinear", 4), ("bicubic", 4), ("trilinear", 5)):

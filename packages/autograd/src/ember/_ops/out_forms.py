@@ -9,7 +9,6 @@ grad, since out= forms are not differentiable.
 import functools
 
 from ember_tensor import elementwise as E
-from ember_tensor.ternary import _CPP_NAMES
 
 from ..autograd import grad_mode
 from ._common import is_t
@@ -40,11 +39,11 @@ _JOINS = ("cat", "concat", "concatenate", "stack")
 
 def _check_dtype(name, result, dst):
     if name in _MISMATCH:
-        raise RuntimeError(_MISMATCH[name].format(want=E.TORCH_NAMES[result],
-                                                  got=E.TORCH_NAMES[dst]))
+        raise RuntimeError(_MISMATCH[name].format(want=result.torch_name,
+                                                  got=dst.torch_name))
     if name in _JOINS and not E.can_cast(result, dst):
         raise TypeError("torch.cat(): input types can't be cast to the desired output type "
-                        f"{E.TORCH_NAMES[dst]}")
+                        f"{dst.torch_name}")
 
 
 def _requires_grad(args, kwargs, out):
@@ -79,10 +78,10 @@ def with_out(fn, name: str, exact: bool):
             _check_dtype(name, res.dtype, dst.dtype)
         if exact and res.dtype is not dst.dtype:
             if name == "dot":
-                raise RuntimeError(f"result dtype {E.TORCH_NAMES[dst.dtype]} does not match "
-                                   f"input dtype {E.TORCH_NAMES[res.dtype]}")
-            raise RuntimeError(f"Expected out tensor to have dtype {_CPP_NAMES[res.dtype]}, but "
-                               f"got {_CPP_NAMES[dst.dtype]} instead")
+                raise RuntimeError(f"result dtype {dst.dtype.torch_name} does not match "
+                                   f"input dtype {res.dtype.torch_name}")
+            raise RuntimeError(f"Expected out tensor to have dtype {res.dtype.cpp_name}, but "
+                               f"got {dst.dtype.cpp_name} instead")
         E._prepare_out(dst, res._np.shape, res.dtype, False)
         E._copy_into(dst._np, res._np)
         out._version_counter[0] += 1

@@ -10,7 +10,8 @@ import numbers
 from ember_tensor import _random as R
 
 from ..autograd.node import Node, record
-from ._common import is_t, make, out_, require_tensor
+from .._tensor import Tensor
+from ._common import is_t, out_, require_tensor
 
 
 def _zero_grad_node(name):
@@ -43,7 +44,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
             f"({type(mean).__name__}, {type(std).__name__}), but expected one of: (Tensor mean, "
             "Tensor std), (Tensor mean, float std), (float mean, Tensor std), (float mean, "
             "float std, tuple of ints size)")
-    result = make(R.normal(mean, std, size, generator=generator, dtype=dtype))
+    result = Tensor._make(R.normal(mean, std, size, generator=generator, dtype=dtype))
     if requires_grad:
         result.requires_grad_(True)
     return out_(result, out)
@@ -55,12 +56,12 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         return out_(record(BernoulliBackward0, R.bernoulli(input._data, generator), (input,)),
                     out)
     res = input._data.clone()  # torch's bernoulli(input, p): input's shape and dtype, p fixed
-    return out_(make(R.bernoulli_(res, p._data if is_t(p) else p, generator)), out)
+    return out_(Tensor._make(R.bernoulli_(res, p._data if is_t(p) else p, generator)), out)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     require_tensor(input, "multinomial")
-    return out_(make(R.multinomial(input._data, num_samples, replacement, generator)), out)
+    return out_(Tensor._make(R.multinomial(input._data, num_samples, replacement, generator)), out)
 
 
 FUNCTIONS = {"normal": normal, "bernoulli": bernoulli, "multinomial": multinomial}

@@ -14,7 +14,8 @@ from ember_tensor._array import _wrap_dim
 
 from .. import return_types
 from ..autograd.node import Node, record
-from ._common import is_t, make, require_tensor
+from .._tensor import Tensor
+from ._common import is_t, require_tensor
 
 
 def _dims(dim, ndim):
@@ -74,7 +75,7 @@ class NansumBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         g = _expand_back(g, self.shape, self.dims, self.keepdim)
-        return (g * make(E.logical_not(E.isnan(x._data))),)
+        return (g * Tensor._make(E.logical_not(E.isnan(x._data))),)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -261,19 +262,19 @@ def amin(input, dim=(), keepdim=False):
 
 
 def argmax(input, dim=None, keepdim=False):
-    return make(R.argmax(input._data, dim, keepdim))
+    return Tensor._make(R.argmax(input._data, dim, keepdim))
 
 
 def argmin(input, dim=None, keepdim=False):
-    return make(R.argmin(input._data, dim, keepdim))
+    return Tensor._make(R.argmin(input._data, dim, keepdim))
 
 
 def all(input, dim=None, keepdim=False):
-    return make(R.all(input._data, dim, keepdim))
+    return Tensor._make(R.all(input._data, dim, keepdim))
 
 
 def any(input, dim=None, keepdim=False):
-    return make(R.any(input._data, dim, keepdim))
+    return Tensor._make(R.any(input._data, dim, keepdim))
 
 
 # ---- var / std / logsumexp / norm / cumsum --------------------------------------------------

@@ -15,8 +15,10 @@ from ember_tensor import Array
 from ember_tensor import scatter as K
 
 from ..autograd.node import Node, record
-from ._common import is_t, make, require_tensor, zeros_like
+from .._tensor import Tensor
+from ._common import is_t, require_tensor, zeros_like
 from .inplace import inplace
+from .selection import where
 
 
 def _not_implemented(op: str) -> type:
@@ -132,8 +134,6 @@ class ScatterReduceBackward0(Node):
 def _prod_grads(g, x, index, src, out, d, include_self):
     """d prod / d element = the product of the others: out / element where it is nonzero;
     for a zero, the product with it replaced by 1 (zero again if another zero is there)."""
-    from .selection import where
-
     one = 1.0
     x_zero = x == 0
     ones_x = where(x_zero, one, x)
@@ -157,7 +157,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     res, hits = K.scatter_reduce(input._data, d, index._data, src._data, reduce, include_self)
     how = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     return record(ScatterReduceBackward0, res, (input, index, src),
-                  save=(input, index, src, res, make(hits)), dim=d, reduce=how,
+                  save=(input, index, src, res, Tensor._make(hits)), dim=d, reduce=how,
                   include_self=include_self)
 
 
@@ -193,7 +193,7 @@ class IndexFillBackward1(Node):  # 0-d Tensor value
         gx = index_fill(g, self.dim, index, 0) if self.needs_input_grad[0] else None
         gv = None
         if self.needs_input_grad[2]:  # each filled slice once, however often it is indexed
-            once = make(Array(np.unique(index._data._np.reshape(-1))))
+            once = Tensor._make(Array(np.unique(index._data._np.reshape(-1))))
             gv = g.index_select(self.dim, once).sum()
         return gx, None, gv
 

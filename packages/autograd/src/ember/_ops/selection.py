@@ -6,7 +6,8 @@ from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 
 from ..autograd.node import Node, record
-from ._common import data, is_t, make, out_, require_tensor
+from .._tensor import Tensor
+from ._common import data, is_t, out_, require_tensor
 
 
 # ---- clamp ----------------------------------------------------------------------------------
@@ -18,7 +19,7 @@ def _inside(x, lo, hi):
     if hi is not None:
         upper = E.le(x, hi)
         mask = upper if mask is None else E.logical_and(mask, upper)
-    return make(mask)
+    return Tensor._make(mask)
 
 
 class ClampBackward1(Node):  # Number bounds
@@ -34,9 +35,9 @@ class ClampBackward0(Node):  # Tensor bounds
         ga = g * _inside(xa, data(lo), data(hi)) if self.needs_input_grad[0] else None
         glo = ghi = None
         if lo is not None and self.needs_input_grad[1]:
-            glo = g * make(E.lt(xa, lo._data))
+            glo = g * Tensor._make(E.lt(xa, lo._data))
         if hi is not None and self.needs_input_grad[2]:
-            ghi = g * make(E.gt(xa, hi._data))
+            ghi = g * Tensor._make(E.gt(xa, hi._data))
         return ga, glo, ghi
 
 
@@ -131,7 +132,7 @@ def where(condition, input=None, other=None):
             UserWarning, stacklevel=2,
         )
         cond = E.ne(cond, 0)
-        condition = make(cond)
+        condition = Tensor._make(cond)
     res = E.where(cond, data(input), data(other))
     return record(WhereBackward0, res, (condition, input, other), save=(condition,))
 

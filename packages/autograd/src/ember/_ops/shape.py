@@ -7,13 +7,9 @@ from ember_tensor import _dtype as D
 from ember_tensor import _shape_ops
 from ember_tensor._array import _shape_arg, _wrap_dim
 
+from .._tensor import Tensor
+from .._device import as_device, check
 from ..autograd.node import Node, record
-
-
-def _T():
-    from .._tensor import Tensor
-
-    return Tensor
 
 
 def _is_view(out, inp):
@@ -221,15 +217,13 @@ def to(input, *args, **kwargs):
     for a in args:
         if isinstance(a, (D.dtype, type)) or (isinstance(a, str) and _is_dtype_name(a)):
             dtype = a
-        elif isinstance(a, _T()):
+        elif isinstance(a, Tensor):
             dtype = a.dtype
         elif a is None or isinstance(a, bool):
             continue
         else:
             device = a
     if device is not None:
-        from .._device import check
-
         check(device)
     dtype = D.as_dtype(dtype)
     if dtype is None or (dtype is input.dtype and not copy):
@@ -238,7 +232,7 @@ def to(input, *args, **kwargs):
         return input
     res = Array(input._data._np.astype(dtype.np))
     if not dtype.is_floating_point:
-        return _T()._make(res)
+        return Tensor._make(res)
     return record(ToCopyBackward0, res, (input,), dtype=input.dtype)
 
 
@@ -265,8 +259,6 @@ def _device_noop(input, *args, **kwargs):
 
 
 def _cuda(input, device=None, non_blocking=False, memory_format=None):
-    from .._device import as_device, check
-
     dev = as_device("cuda" if device is None else device)
     if dev.type != "cuda":
         raise RuntimeError("Invalid device, must be cuda device")
@@ -288,12 +280,12 @@ class CatBackward0(Node):
 
 
 def _tensor_list(tensors, name):
-    if isinstance(tensors, _T()):
+    if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                         "not Tensor")
     tensors = list(tensors)
     for i, t in enumerate(tensors):
-        if not isinstance(t, _T()):
+        if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
     if not tensors and name in ("hstack", "vstack"):  # cat and stack word it themselves

@@ -18,8 +18,10 @@ from ember_tensor import sorting as S
 
 from .. import return_types
 from ..autograd.node import Node, record
-from ._common import make, out_, require_tensor, write, zeros_like
+from .._tensor import Tensor
+from ._common import out_, require_tensor, write, zeros_like
 from .indexing import _scatter_grad
+from .scatter import scatter_add
 
 _NOT_GIVEN = object()
 
@@ -83,10 +85,8 @@ class _CumulativeBackward(Node):
         (x, idx) = self.saved_tensors
         if x.dim() == 0:
             return (g,)
-        from .scatter import scatter_add
-
         # the saved indices come back as an output of this node: use their data only
-        return (scatter_add(zeros_like(g), self.dim, make(idx._data), g),)
+        return (scatter_add(zeros_like(g), self.dim, Tensor._make(idx._data), g),)
 
 
 class CummaxBackward0(_CumulativeBackward):
@@ -151,7 +151,7 @@ def _out_pair(res, out):
         return res
     values, indices = out
     if indices.dtype is not D.int64:
-        got = _C_NAMES.get(indices.dtype.name, indices.dtype.name)
+        got = indices.dtype.cpp_name
         raise RuntimeError(f"Expected out tensor to have dtype long int, but got {got} instead")
     for dst, src in zip(out, res):
         if tuple(dst.shape) != tuple(src.shape):
@@ -169,13 +169,11 @@ def _out_pair(res, out):
     return getattr(return_types, type(res).__name__ + "_out")(values, indices)
 
 
-_C_NAMES = {"int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "float32": "float", "float64": "double", "bool": "bool"}
 
 
 def _argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     require_tensor(input, "argsort")
-    return make(S.argsort(input._data, dim, bool(descending)))
+    return Tensor._make(S.argsort(input._data, dim, bool(descending)))
 
 
 def msort(input, *, out=None):
@@ -251,8 +249,9 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
                  side: str | None = None, sorter=None, out=None):
     require_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
     values = input._data if hasattr(input, "_data") else input
-    res = make(S.searchsorted(sorted_sequence._data, values, out_int32=out_int32, right=right,
-                              side=side, sorter=None if sorter is None else sorter._data))
+    res = Tensor._make(S.searchsorted(
+        sorted_sequence._data, values, out_int32=out_int32, right=right, side=side,
+        sorter=None if sorter is None else sorter._data))
     if out is None:
         return res
     return out_(res, out)
@@ -261,7 +260,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False, out=None):
     require_tensor(boundaries, "bucketize", "boundaries", 2)
     values = input._data if hasattr(input, "_data") else input
-    res = make(S.bucketize(values, boundaries._data, out_int32=out_int32, right=right))
+    res = Tensor._make(S.bucketize(values, boundaries._data, out_int32=out_int32, right=right))
     if out is None:
         return res
     return out_(res, out)

@@ -11,7 +11,8 @@ from ember_tensor.activation import threshold_backward
 
 from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.node import Node, record
-from ._common import make, require_tensor
+from .._tensor import Tensor
+from ._common import require_tensor
 
 
 class NegBackward0(Node):
@@ -103,7 +104,7 @@ class ReluBackward0(Node):
         if not _grad_state.grad_enabled:
             # torch's threshold_backward in one pass: selects (a NaN output passes its
             # gradient, and a NaN gradient stops at a dead unit), no mask temporaries
-            return (make(threshold_backward(g._data, out._data, 0.0)),)
+            return (Tensor._make(threshold_backward(g._data, out._data, 0.0)),)
         # differentiable form for create_graph; zeroes where out <= 0, as above
         return (g * (out <= 0).logical_not(),)
 

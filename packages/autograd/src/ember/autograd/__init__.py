@@ -1,5 +1,6 @@
 """``ember.autograd``: ``backward``, ``grad``, ``Function``, grad modes and the graph nodes."""
 from .. import _tensor as _t
+from .. import _creation
 from . import engine, grad_mode, node
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
@@ -29,8 +30,6 @@ def _make_grads(outputs, grads):
     Tensor = _t.Tensor
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
-            from .._creation import ones_like
-
             if out._requires_grad and out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not out.dtype.is_floating_point:
@@ -38,7 +37,7 @@ def _make_grads(outputs, grads):
                     "grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}"
                 )
-            g = ones_like(out)
+            g = _creation.ones_like(out)
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(
@@ -116,9 +115,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, g in enumerate(result):
         if g is None:
             if materialize_grads:
-                from .._creation import zeros_like
-
-                result[i] = zeros_like(inputs[i])
+                result[i] = _creation.zeros_like(inputs[i])
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "

@@ -14,7 +14,8 @@ from ember_tensor import Array
 from ember_tensor import _dtype as D
 
 from . import anomaly_mode, grad_mode
-from .node import AccumulateGrad, _tensor_class, edge, make_tensor
+from .._tensor import Tensor
+from .node import AccumulateGrad, edge
 
 __all__ = ["run_backward"]
 
@@ -26,7 +27,7 @@ def _sum_to_shape(grad, shape, create_graph):
         from .._ops.reduction import sum_to_size
 
         return sum_to_size(grad, shape)
-    return make_tensor(_array_sum_to_shape(grad._data, shape))
+    return Tensor._make(_array_sum_to_shape(grad._data, shape))
 
 
 def _array_sum_to_shape(a, shape):
@@ -42,14 +43,14 @@ def _add(a, b, create_graph):
         return a
     if create_graph:
         return a + b
-    return make_tensor(type(a._data)(a._data._np + b._data._np))
+    return Tensor._make(type(a._data)(a._data._np + b._data._np))
 
 
 def _zeros(meta):
     shape, np_dtype = meta
     if np_dtype is None:
         np_dtype = D.get_default_dtype().np
-    return make_tensor(Array(np.zeros(shape, dtype=np_dtype)))
+    return Tensor._make(Array(np.zeros(shape, dtype=np_dtype)))
 
 
 def _call_tensor_hooks(hooks, grad):
@@ -104,7 +105,6 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     With ``accumulate=False`` (``autograd.grad``) returns a tuple with the gradient for each
     of ``inputs`` (None if unreached) and touches no ``.grad``.
     """
-    Tensor = _tensor_class()
     if retain_graph is None:
         retain_graph = create_graph
     root_edges = []
@@ -212,7 +212,7 @@ def _execute(root_edges, grad_tensors, retain_graph, create_graph, inputs, captu
             if accumulate and grads[0] is not None and (not restrict or (node, 0) in capture):
                 variable = node.variable
                 if variable._grad is None and not create_graph and _adoptable(grads):
-                    variable._grad = make_tensor(grads[0]._data)
+                    variable._grad = Tensor._make(grads[0]._data)
                 else:
                     _accumulate_into(variable, grads[0], create_graph)
                 if variable._post_accumulate_grad_hooks:
@@ -313,7 +313,7 @@ def _fit(meta, g, create_graph):
         if create_graph:
             g = g.to(dtype)
         else:
-            g = make_tensor(g._data.to(dtype))
+            g = Tensor._make(g._data.to(dtype))
     return g
 
 
@@ -336,12 +336,6 @@ def _pre_hooks(node, grads, create_graph):
     return grads
 
 
-def _accumulate_leaf(node, grad, create_graph, run_hooks=True):
-    if grad is None:
-        return
-    _accumulate_into(node.variable, grad, create_graph)
-
-
 def _ref_counts(holder):
     """References to holder[0] (a Tensor), to its Array and to that Array's ndarray, as
     ``sys.getrefcount`` sees them from here (each expression adds one temporary)."""
@@ -354,7 +348,7 @@ def _sole_counts():
     so that interpreter differences in counting temporaries cannot make it unsafe."""
     if _getrefcount is None or not getattr(sys, "_is_gil_enabled", lambda: True)():
         return None  # no exact reference counts: never adopt
-    holder = [make_tensor(Array(np.empty(2, dtype=np.float32)))]
+    holder = [Tensor._make(Array(np.empty(2, dtype=np.float32)))]
     return _ref_counts(holder)
 
 
@@ -387,7 +381,7 @@ def _accumulate_into(t, grad, create_graph):
         if create_graph:
             t._grad = grad
         else:
-            t._grad = make_tensor(grad._data.clone())
+            t._grad = Tensor._make(grad._data.clone())
     elif create_graph or t._grad._requires_grad:
         t._grad = t._grad + grad
     else:

@@ -4,6 +4,7 @@ Each subclass ``MyFn`` gets a node class ``MyFnBackward``; ``MyFn.apply`` runs `
 with grad off, then an instance of that node serves both as ``ctx`` and as the outputs'
 ``grad_fn``, as in torch.
 """
+from .._tensor import Tensor
 from . import grad_mode
 from .node import Node, SavedTensor, edge
 
@@ -104,8 +105,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
-
         ctx = cls._backward_cls()
         tensor_args = [a if isinstance(a, Tensor) else None for a in args]
         ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensor_args)

@@ -1,267 +1,22 @@
-"""Graph nodes and ``record``, the one function every differentiable op calls.
+"""``record``, the one function every differentiable op calls.
 
 An op computes its result on Arrays, then calls ``record(NodeClass, outputs, inputs, ...)``:
 ``record`` wraps the outputs as Tensors and, only when grad mode is on and some input
 requires grad, builds the node that knows how to send gradients back to the inputs.
+The graph's pieces live in autograd/_graph.py and are re-exported here, where the ops look.
 """
-import itertools
-import re
-import weakref
-from types import MappingProxyType
+from .. import _grad_mode as grad_mode
+from .._hooks import RemovableHandle
+from .._tensor import Tensor, check_inplace
+from . import anomaly_mode, views
+from ._graph import _NO_EDGE, AccumulateGrad, Node, SavedTensor, _accumulator, edge
 
-from .._hooks import RemovableHandle  # noqa: F401 - tensor hooks use it from here
-from . import anomaly_mode, grad_mode
-
-__all__ = ["Node", "AccumulateGrad", "record", "check_inplace", "RemovableHandle"]
-
-_sequence = itertools.count()
-
-_FREED_MSG = (
-    "Trying to backward through the graph a second time (or directly access saved tensors "
-    "after they have already been freed). Saved intermediate values of the graph are freed "
-    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time or if you need to access saved tensors after "
-    "calling backward."
-)
-
-
-class _HookDict(dict):
-    """A dict that can be weakly referenced, so handles don't keep hooks alive."""
-
-
-def _type_name(data):
-    names = {
-        "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-        "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-        "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
-    }
-    return f"[torch.{names[data.dtype.name]} [{', '.join(str(s) for s in data.shape)}]]"
-
-
-class SavedTensor:
-    """One tensor a node keeps for its backward, with the version it had when saved."""
-
-    __slots__ = ("tensor", "data", "counter", "version", "output_nr", "is_output")
-
-    def __init__(self, tensor, output_nr=None, data=None, counter=None):
-        if output_nr is None:
-            self.tensor = tensor
-            self.data = tensor._data
-            self.counter = counter = tensor._version_counter
-            self.output_nr = None
-            self.is_output = False
-        else:
-            # an output would reference its own grad_fn: keep data only, rebuild on unpack
-            self.tensor = None
-            self.data = data
-            self.counter = counter
-            self.output_nr = output_nr
-            self.is_output = True
-        self.version = counter[0]
-
-    def unpack(self, node):
-        if self.counter[0] != self.version:
-            if self.is_output:
-                where = f", which is output {self.output_nr} of {_op_name(node)},"
-            elif self.tensor.grad_fn is not None:
-                where = (f", which is output {self.tensor._output_nr} of "
-                         f"{_op_name(self.tensor.grad_fn)},")
-            else:
-                where = ""
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {_type_name(self.data)}{where} is at version "
-                f"{self.counter[0]}; expected version {self.version} instead. Hint: enable "
-                "anomaly detection to find the operation that failed to compute its gradient, "
-                "with torch.autograd.set_detect_anomaly(True, check_nan=False)."
-            )
-        if not self.is_output:
-            return self.tensor
-        from .._tensor import Tensor
-
-        t = Tensor._make(self.data)
-        t._version_counter = self.counter
-        if self.data._np.dtype.kind == "f":  # integer outputs (indices) have no history
-            t._requires_grad = True
-            t.grad_fn = node
-            t._output_nr = self.output_nr
-        return t
-
-
-def _op_name(node):
-    return re.sub(r"Backward\d*$", "", node.name())
-
-
-_NO_HOOKS = MappingProxyType({})  # what a node without hooks shows: empty, read-only
-
-
-class Node:
-    """A step of the backward graph. Subclasses are named as torch's grad_fn classes.
-
-    ``backward(*grad_outputs)`` returns one gradient (Tensor or None) per input, written
-    with Tensor ops so that ``create_graph=True`` differentiates through it.
-
-    A node is made for every recorded op, so its construction sets one attribute; the rest
-    start as class-level defaults (immutable), and hook tables appear on first registration.
-    ``_input_meta``/``_out_meta`` hold ``(shape, numpy dtype)`` per input/output.
-    """
-
-    once_differentiable = False
-    next_functions = ()
-    needs_input_grad = ()
-    _input_meta = ()
-    _out_meta = ()
-    _saved = ()
-    _freed = False
-    _tensor_pre_hooks = _NO_HOOKS  # output_nr -> _HookDict of tensor hooks
-    _retain_grad = _NO_HOOKS  # output_nr -> weakref of a tensor that retains its grad
-    _hooks = _NO_HOOKS
-    _pre_hooks = _NO_HOOKS
-
-    def __init__(self):
-        self._sequence_nr = next(_sequence)
-
-    @property
-    def metadata(self):
-        meta = self.__dict__.get("_metadata")
-        if meta is None:
-            meta = self._metadata = {}
-        return meta
-
-    def name(self):
-        return type(self).__name__
-
-    def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
-
-    @property
-    def saved_tensors(self):
-        if self._freed:
-            raise RuntimeError(_FREED_MSG)
-        result = []
-        for s in self._saved:
-            if s is None:
-                result.append(None)
-            elif s.tensor is not None and s.counter[0] == s.version:  # the usual case
-                result.append(s.tensor)
-            else:
-                result.append(s.unpack(self))
-        return tuple(result)
-
-    def _release(self):
-        if self._saved:
-            self._freed = True
-            self._saved = ()
-
-    def backward(self, *grad_outputs):
-        raise NotImplementedError(f"{self.name()} has no backward")
-
-    def __call__(self, *grad_outputs):
-        return self.backward(*grad_outputs)
-
-    def _own(self, name):
-        """This node's own (writable) hook table ``name``, made on first use."""
-        table = self.__dict__.get(name)
-        if table is None:
-            table = _HookDict() if name != "_retain_grad" else {}
-            setattr(self, name, table)
-        return table
-
-    def register_hook(self, fn):
-        """``fn(grad_inputs, grad_outputs)`` runs after this node; may return new grad_inputs."""
-        hooks = self._own("_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = fn
-        return handle
-
-    def register_prehook(self, fn):
-        """``fn(grad_outputs)`` runs before this node; may return new grad_outputs."""
-        hooks = self._own("_pre_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = fn
-        return handle
-
-    def _add_tensor_hook(self, output_nr, fn):
-        hooks = self._own("_tensor_pre_hooks").setdefault(output_nr, _HookDict())
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = fn
-        return handle
-
-    def _add_retain_grad(self, output_nr, tensor):
-        self._own("_retain_grad")[output_nr] = weakref.ref(tensor)
-
-
-class AccumulateGrad(Node):
-    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
-
-    def __init__(self, variable):
-        self._sequence_nr = next(_sequence)
-        self.variable = variable
-
-    @property
-    def _input_meta(self):
-        arr = self.variable._data._np
-        return ((arr.shape, arr.dtype),)
-
-    def backward(self, grad):  # the engine accumulates; this is only for direct calls
-        return ()
-
-
-def _accumulator(tensor):
-    ref = tensor._accumulator
-    node = ref() if ref is not None else None
-    if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(node)
-    return node
-
-
-def edge(tensor):
-    """The (node, output_nr) a gradient for ``tensor`` flows into, or (None, 0)."""
-    if not tensor._requires_grad:
-        return (None, 0)
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn, tensor._output_nr)
-    return (_accumulator(tensor), 0)
-
-
-def check_inplace(tensor):
-    """Raise torch's error before an in-place op mutates a leaf that requires grad."""
-    if tensor._requires_grad and tensor.grad_fn is None and grad_mode._state.grad_enabled:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
-
-
-_Tensor = None  # ember.Tensor, bound on first use (node.py is imported before _tensor.py)
-
-
-def _tensor_class():
-    global _Tensor
-    if _Tensor is None:
-        from .._tensor import Tensor
-
-        _Tensor = Tensor
-    return _Tensor
-
+__all__ = ["Node", "AccumulateGrad", "SavedTensor", "edge", "record", "check_inplace",
+           "RemovableHandle"]
 
 _new = object.__new__
-_NO_EDGE = (None, 0)
 _grad_state = grad_mode._state
 _anomaly_local = anomaly_mode._local
-
-
-def _wrap(array):
-    t = _new(_Tensor)
-    t._init(array)
-    return t
-
-
-def make_tensor(array):
-    """A Tensor with no history around ``array`` (usable before any op has run)."""
-    t = _new(_Tensor or _tensor_class())
-    t._init(array)
-    return t
 
 
 def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=None, **attrs):
@@ -277,7 +32,6 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     This runs once per op, so it is written for speed: plain loops, no generators, and a
     short path for the usual single output.
     """
-    Tensor = _Tensor or _tensor_class()
     needs = False
     if _grad_state.grad_enabled:
         for x in inputs:
@@ -291,6 +45,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
                 if isinstance(outputs, Tensor):
                     outputs._version_counter[0] += 1
                     return outputs
+                # the hottest path: Tensor._make inlined, saving a classmethod call per op
                 t = _new(Tensor)
                 t._init(outputs)
                 return t
@@ -300,7 +55,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
                     out._version_counter[0] += 1
                     result.append(out)
                 else:
-                    result.append(_wrap(out))
+                    result.append(Tensor._make(out))
             return tuple(result)
         node = None
     else:
@@ -352,7 +107,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
             t._version_counter[0] += 1
             modified = t
         else:
-            t = _wrap(out)
+            t = Tensor._make(out)
             if counter is not None:
                 t._version_counter = counter
                 if register:
@@ -433,6 +188,3 @@ def _save(s, outs, result, Tensor):
     # a helper Array that is neither input nor output: keep it as is
     return SavedTensor(Tensor._make(s))
 
-
-# The view + in-place rules build on Node and are called from record: imported last.
-from . import views  # noqa: E402

@@ -1,10 +1,9 @@
 """``Variable``: the pre-0.4 name of ``Tensor``, kept for old code (``Variable(t)`` returns t)."""
+from .._tensor import Tensor
 
 
 class _VariableMeta(type):
     def __instancecheck__(cls, obj):
-        from .._tensor import Tensor
-
         return isinstance(obj, Tensor)
 
 

@@ -19,14 +19,14 @@ ops: ``flat_index`` maps each element of the view to its position in the base.
 """
 from __future__ import annotations
 
-import re
 import weakref
 
 import numpy as np
 
 from ember_tensor import Array
 
-from .node import Node, _accumulator, _NO_EDGE
+from .._tensor import check_view_inplace  # noqa: F401 - part of this module's API
+from ._graph import _NO_EDGE, Node, _accumulator
 
 __all__ = ["register_view", "after_inplace", "check_view_inplace", "flat_index"]
 
@@ -79,32 +79,6 @@ def flat_index(base: np.ndarray, view: np.ndarray) -> np.ndarray | None:
     if index.size and index.min() < 0:
         return None
     return index
-
-
-def check_view_inplace(tensor, grad_enabled: bool) -> None:
-    """torch's refusals for an in-place op on a view, before anything is written."""
-    arr = tensor._data._np
-    for n, stride in zip(arr.shape, arr.strides):
-        if stride == 0 and n > 1:  # an expanded view: one memory location, several elements
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers "
-                "to a single memory location. Please clone() the tensor before performing "
-                "the operation.")
-    base = tensor._base
-    if base is None or not grad_enabled:
-        return
-    if base._requires_grad and base.grad_fn is None:
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place "
-            "operation.")
-    if tensor.__dict__.get("_multi_output_view") and tensor._requires_grad:
-        fn = tensor.grad_fn
-        name = re.sub(r"Backward\d*$", "", fn.name()) if fn is not None else "a function"
-        raise RuntimeError(
-            f"Output {tensor._output_nr} of {name} is a view and is being modified inplace. "
-            "This view is the output of a function that returns multiple views. Such "
-            "functions do not allow the output views to be modified inplace. You should "
-            "replace the inplace operation by an out-of-place one.")
 
 
 class CopySlices(Node):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from . import _faults
+from .._tensor import Tensor
 
 __all__ = [
     "ReduceOp", "Work", "all_gather", "all_gather_object", "all_reduce",
@@ -199,14 +200,12 @@ def _run(request: Any, finish: Optional[Callable[[], None]], async_op: bool) -> 
 
 
 def _check_tensor(t: Any, name: str = "tensor") -> None:
-    from .._tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type "
                         f"torch.Tensor\n             but got {type(t)} instead.")
 
 
 def _check_list(ts: Any, name: str) -> None:
-    from .._tensor import Tensor
     if not isinstance(ts, list) or not all(isinstance(t, Tensor) for t in ts):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type "
                         "List[torch.Tensor]\n             but got "

@@ -13,6 +13,7 @@ import ember
 from .._ops import nn as _nn
 from .._ops import nn_pointwise as _pw
 from .._ops import nn_activation as _act
+from .._ops import nn_grid as _grid
 from .._ops import nn_pool as _pool
 from .._ops import nn_resample as _resample
 from .._ops import nn_shuffle as _shuffle
@@ -27,6 +28,7 @@ __all__ = [
     "smooth_l1_loss", "huber_loss", "elu", "elu_", "softplus", "normalize",
     "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "hardswish", "hardsigmoid",
     "relu6_", "hardtanh_", "silu_", "interpolate", "channel_shuffle",
+    "grid_sample", "affine_grid",
 ]
 
 
@@ -198,6 +200,8 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 # ---- resampling --------------------------------------------------------------------------
 interpolate = _resample.interpolate
 channel_shuffle = _shuffle.channel_shuffle
+grid_sample = _grid.grid_sample
+affine_grid = _grid.affine_grid
 
 
 # ---- normalisation -----------------------------------------------------------------------

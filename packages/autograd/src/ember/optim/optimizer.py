@@ -25,15 +25,11 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool"}
-
 
 def _typename(obj):
     """torch.typename: ``ember.FloatTensor`` for tensors, ``module.Qualname`` otherwise."""
     if isinstance(obj, Tensor):
-        return f"ember.{_TYPE_NAMES.get(obj.dtype.name, '')}Tensor"
+        return f"ember.{obj.dtype.torch_name}Tensor"
     module = getattr(obj, "__module__", "") or ""
     qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if qualname is None:

@@ -1,22 +1,13 @@
 """The one place where serialization meets ember's tensor classes.
 
-Imports of ``ember.Tensor`` and ``ember.nn.Parameter`` are lazy: ``ember.serialization`` is
-imported while ``ember`` itself is still initialising.
+``ember.nn.Parameter`` is imported lazily: ``ember.nn`` builds on the layers this package is
+imported with.
 """
 import numpy as np
 
 import ember_tensor
 
-
-def _tensor_class():
-    import ember
-    cls = getattr(ember, "Tensor", None)
-    if cls is None:
-        try:
-            from ember._tensor import Tensor as cls
-        except ImportError:
-            return None
-    return cls
+from .._tensor import Tensor
 
 
 def _parameter_class():
@@ -29,11 +20,7 @@ def _parameter_class():
 
 def wrap(ndarray, requires_grad=False):
     """An ember tensor over ``ndarray`` (no copy)."""
-    array = ember_tensor.Array(ndarray)
-    cls = _tensor_class()
-    if cls is None:  # ember.Tensor not available yet: hand back the raw Array
-        return array
-    tensor = cls._make(array)
+    tensor = Tensor._make(ember_tensor.Array(ndarray))
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
@@ -52,8 +39,7 @@ def is_tensor(obj):
     """True for anything save writes as a tensor: ember tensors, Parameters and raw Arrays."""
     if isinstance(obj, ember_tensor.Array):
         return True
-    cls = _tensor_class()
-    return cls is not None and isinstance(obj, cls)
+    return isinstance(obj, Tensor)
 
 
 def is_parameter(obj):

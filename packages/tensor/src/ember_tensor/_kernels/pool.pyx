@@ -10,6 +10,7 @@ from libc.stdint cimport (INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN, int8_t, int
                           int64_t, uint8_t)
 
 from .parallel cimport threads_for
+from .reduce cimport row_extreme, row_sum
 from .types cimport for_dtype, numeric, real
 
 import numpy as np
@@ -149,6 +150,14 @@ cdef void _max_pool_back(const real* go, const int64_t* idx, real* gx, Py_ssize_
             plane[idx[p * OHW + o]] += go[p * OHW + o]
 
 
+cdef inline Py_ssize_t _start(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
+    return (o * n) // on
+
+
+cdef inline Py_ssize_t _end(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
+    return ((o + 1) * n + on - 1) // on
+
+
 cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_t k,
                              Py_ssize_t n, Py_ssize_t on, Py_ssize_t* lo, Py_ssize_t* hi,
                              Py_ssize_t* span) noexcept nogil:
@@ -156,8 +165,8 @@ cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_
     # too. k == 0 means adaptive pooling: torch's window of n inputs spread over on outputs.
     cdef Py_ssize_t a, b
     if k == 0:
-        lo[0] = (o * n) // on
-        hi[0] = ((o + 1) * n + on - 1) // on
+        lo[0] = _start(o, n, on)
+        hi[0] = _end(o, n, on)
         span[0] = hi[0] - lo[0]
         return
     a = o * s - p
@@ -169,8 +178,8 @@ cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_
     hi[0] = b if b < n else n
 
 
-cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t w0, Py_ssize_t w1,
-                                    Py_ssize_t hs, Py_ssize_t ws, bint include_pad,
+cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t hs, Py_ssize_t w0,
+                                    Py_ssize_t w1, Py_ssize_t ws, bint include_pad,
                                     Py_ssize_t divisor) noexcept nogil:
     if divisor > 0:
         return divisor
@@ -179,53 +188,98 @@ cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t w0,
     return (h1 - h0) * (w1 - w0)
 
 
-cdef void _avg_pool(const real* x, real* out, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+# One plane per call: the window bounds are this call's locals. Written inline in the prange
+# body they were shared between threads (Cython privatises only variables assigned in the
+# body, not ones written through a pointer), and threads overwrote each other's windows.
+cdef void _avg_plane(const real* src, real* dst, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
+                     Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                     Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint include_pad,
+                     Py_ssize_t divisor, bint backward) noexcept nogil:
+    # forward: dst (OH, OW) = the mean of src (H, W) over each window; backward (src =
+    # grad_output, dst = grad_input): every input of a window gets the window's share.
+    # kh == kw == 0: adaptive windows (see _avg_window).
+    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
+    cdef double acc
+    cdef real g
+    for oh in range(OH):
+        _avg_window(oh, sh, ph, kh, H, OH, &h0, &h1, &hs)
+        for ow in range(OW):
+            _avg_window(ow, sw, pw, kw, W, OW, &w0, &w1, &ws)
+            if h0 >= h1 or w0 >= w1:
+                if not backward:
+                    dst[oh * OW + ow] = 0
+                continue
+            div = _avg_divisor(h0, h1, hs, w0, w1, ws, include_pad, divisor)
+            if backward:
+                g = src[oh * OW + ow] / div
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        dst[ih * W + iw] += g
+            else:
+                acc = 0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        acc = acc + src[ih * W + iw]
+                dst[oh * OW + ow] = <real>(acc / div)
+
+
+cdef void _avg_pool(const real* src, real* dst, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
                     Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
                     Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                     bint include_pad, Py_ssize_t divisor, bint backward, int nt) noexcept nogil:
-    # forward: out[window] = mean of x over the window; backward (x = grad_output,
-    # out = grad_input): every input of a window gets the window's gradient share.
-    # kh == kw == 0: adaptive windows (see _avg_window).
-    cdef Py_ssize_t p, oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
-    cdef double acc
-    cdef real g
-    cdef const real* src
-    cdef real* dst
+    cdef Py_ssize_t p
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
-        for oh in range(OH):
-            _avg_window(oh, sh, ph, kh, H, OH, &h0, &h1, &hs)
-            for ow in range(OW):
-                _avg_window(ow, sw, pw, kw, W, OW, &w0, &w1, &ws)
-                if h0 >= h1 or w0 >= w1:
-                    if not backward:
-                        out[(p * OH + oh) * OW + ow] = 0
-                    continue
-                div = _avg_divisor(h0, h1, w0, w1, hs, ws, include_pad, divisor)
-                if backward:
-                    g = x[(p * OH + oh) * OW + ow] / div
-                    dst = out + p * H * W
-                    for ih in range(h0, h1):
-                        for iw in range(w0, w1):
-                            dst[ih * W + iw] += g
-                else:
-                    src = x + p * H * W
-                    acc = 0
-                    for ih in range(h0, h1):
-                        for iw in range(w0, w1):
-                            acc = acc + src[ih * W + iw]
-                    out[(p * OH + oh) * OW + ow] = <real>(acc / div)
+        if backward:
+            _avg_plane(src + p * OH * OW, dst + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph,
+                       pw, include_pad, divisor, True)
+        else:
+            _avg_plane(src + p * H * W, dst + p * OH * OW, H, W, OH, OW, kh, kw, sh, sw, ph,
+                       pw, include_pad, divisor, False)
+
+
+cdef void _global_avg(const real* x, real* out, Py_ssize_t planes, Py_ssize_t n,
+                      int nt) noexcept nogil:
+    # a 1x1 output is ``mean(dim=(-2, -1))`` (torch routes it there too), rounded as that
+    # rounds: the plane's double sum to the dtype, then divided in the dtype
+    cdef Py_ssize_t p
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        out[p] = <real>row_sum(x + p * n, n) / <real>n
+
+
+cdef void _global_avg_back(const real* go, real* gx, Py_ssize_t planes, Py_ssize_t n,
+                           int nt) noexcept nogil:
+    # the mean's gradient, written (not accumulated), so the caller need not zero gx
+    cdef Py_ssize_t p, i
+    cdef real g
+    cdef real* plane
+    for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+        g = go[p] / <real>n
+        plane = gx + p * n
+        for i in range(n):
+            plane[i] = g
 
 
 cdef void _adaptive_max(const real* x, real* out, int64_t* idx, Py_ssize_t planes,
                         Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
                         int nt) noexcept nogil:
     # torch's adaptive windows, each scanned as a max-pool window of unit stride/dilation
-    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, o, span
+    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, o
+    if OH == 1 and OW == 1:
+        # the window is the whole contiguous plane: the reductions' branch-free row scan,
+        # except where it finds a NaN, whose index rule (torch's pool keeps the last NaN,
+        # max() the first) only the window scan follows
+        for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
+            row_extreme(x + p * H * W, H * W, out + p, idx + p, True)
+            if out[p] != out[p]:
+                _max_window(x + p * H * W, out + p, idx + p, W, 0, H, 1, 0, W, 1)
+        return
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         for oh in range(OH):
-            _avg_window(oh, 1, 0, 0, H, OH, &h0, &h1, &span)
+            h0 = _start(oh, H, OH)
+            h1 = _end(oh, H, OH)
             for ow in range(OW):
-                _avg_window(ow, 1, 0, 0, W, OW, &w0, &w1, &span)
+                w0 = _start(ow, W, OW)
+                w1 = _end(ow, W, OW)
                 o = (p * OH + oh) * OW + ow
                 _max_window(x + p * H * W, out + o, idx + o, W, h0, h1, 1, w0, w1, 1)
 
@@ -376,6 +430,48 @@ def adaptive_avg_pool2d(x, out):
 
 def adaptive_avg_pool2d_backward(go, gx):
     _avg_pool_entry(go, gx, None, False, 0, True, "adaptive_avg_pool2d_backward")
+
+
+def global_avg_pool2d(x, out):
+    """``out`` (planes,) = each (planes, H, W) plane's mean, as ``mean(dim=(-2, -1))``."""
+    P, H, W = _planes(x, "input")
+    if out.ndim != 1 or out.shape[0] != P or not out.flags.c_contiguous:
+        raise RuntimeError("global_avg_pool2d: output does not match the input")
+    if P == 0:
+        return
+    if H == 0 or W == 0:
+        raise RuntimeError("global_avg_pool2d: empty input plane")
+    nt = threads_for(x.size, P)
+    for_dtype(_same_float(x, out), _GLOBAL_AVG_POOL, "global_avg_pool2d")(x, out, nt)
+
+
+cdef _global_avg_pool_typed(real[:, :, ::1] x, real[::1] out, int nt):
+    with nogil:
+        _global_avg(&x[0, 0, 0], &out[0], x.shape[0], x.shape[1] * x.shape[2], nt)
+
+
+_GLOBAL_AVG_POOL = (_global_avg_pool_typed[float], _global_avg_pool_typed[double])
+
+
+def global_avg_pool2d_backward(go, gx):
+    """Write (not add) ``go[p] / (H*W)`` over each plane of ``gx`` (planes, H, W)."""
+    P, _H, _W = _planes(gx, "grad_input")
+    if go.ndim != 1 or go.shape[0] != P or not go.flags.c_contiguous:
+        raise RuntimeError("global_avg_pool2d_backward: grad_output does not match the input")
+    if gx.size == 0:
+        return
+    nt = threads_for(gx.size, P)
+    for_dtype(_same_float(go, gx), _GLOBAL_AVG_POOL_BACKWARD,
+              "global_avg_pool2d_backward")(go, gx, nt)
+
+
+cdef _global_avg_pool_backward_typed(real[::1] go, real[:, :, ::1] gx, int nt):
+    with nogil:
+        _global_avg_back(&go[0], &gx[0, 0, 0], gx.shape[0], gx.shape[1] * gx.shape[2], nt)
+
+
+_GLOBAL_AVG_POOL_BACKWARD = (_global_avg_pool_backward_typed[float],
+                             _global_avg_pool_backward_typed[double])
 
 
 def adaptive_max_pool2d(x, out, idx):

@@ -6,6 +6,7 @@ arithmetic for float32, as torch's kernels compute them):
 
 * nearest: ``src = min(floor(dst * scale), in - 1)`` with ``scale = 1 / scale_factor`` when a
   scale factor was given, else ``in / out``; same size and exact doubling are shortcuts.
+  nearest-exact samples pixel centres: ``floor((dst + 0.5) * scale)``.
 * linear: with ``align_corners`` ``src = dst * (in - 1) / (out - 1)``; without, the area
   rule ``src = (dst + 0.5) * scale - 0.5`` clamped at 0. The two taps are ``floor(src)`` and
   the next (or the same at the last input), weighted ``1 - frac`` and ``frac``.
@@ -27,15 +28,17 @@ def _scale(in_size, out_size, factor, dtype):
     return dtype.type(in_size) / dtype.type(out_size)
 
 
-def nearest_indices(in_size: int, out_size: int, factor, dtype=np.float32) -> np.ndarray:
-    """The input index each output position copies (torch's ``nearest_idx``)."""
+def nearest_indices(in_size: int, out_size: int, factor, exact: bool = False) -> np.ndarray:
+    """The input index each output position copies: torch's ``nearest_idx``, or with
+    ``exact`` its ``nearest-exact`` rule (pixel centres: ``floor((dst + 0.5) * scale)``)."""
     dst = np.arange(out_size)
     if out_size == in_size:
         return dst
-    if out_size == 2 * in_size:
+    if out_size == 2 * in_size and not exact:
         return dst >> 1
     dt = np.dtype(np.float32)  # torch computes nearest indices in float for every dtype
-    src = np.floor(dst.astype(dt) * _scale(in_size, out_size, factor, dt)).astype(np.int64)
+    pos = dst.astype(dt) + dt.type(0.5) if exact else dst.astype(dt)
+    src = np.floor(pos * _scale(in_size, out_size, factor, dt)).astype(np.int64)
     return np.minimum(src, in_size - 1)
 
 
@@ -70,12 +73,14 @@ def _matrix(out_size, in_size, taps, dtype):
 
 def _check(xa, out_sizes, mode):
     dims = len(out_sizes)
-    if xa.dtype not in (np.float32, np.float64) and not (mode == "nearest"
-                                                         and xa.dtype == np.uint8):
-        kind = "nearest" if mode == "nearest" else ("linear" if dims == 1 else "bilinear")
+    nearest = mode in ("nearest", "nearest-exact")
+    if xa.dtype not in (np.float32, np.float64) and not (nearest and xa.dtype == np.uint8):
+        # the names of the torch kernels that refuse it
+        kind = "nearest" if nearest else "linear"
+        kernel = (f"upsample_{'nearest' if nearest else 'bilinear'}2d_channels_last"
+                  if dims == 2 else f"compute_indices_weights_{kind}")
         raise NotImplementedError(
-            f"\"upsample_{kind}{dims}d_channels_last\" not implemented for "
-            f"'{scalar_name(xa.dtype)}'")
+            f"\"{kernel}\" not implemented for '{scalar_name(xa.dtype)}'")
     ins = xa.shape[-dims:]
     if min(ins) <= 0 or min(out_sizes) <= 0:
         names = ("W",) if dims == 1 else ("H", "W")
@@ -86,13 +91,14 @@ def _check(xa, out_sizes, mode):
 
 
 def _taps(in_size, out_size, mode, align_corners, factor, dtype):
-    if mode == "nearest":
-        return (nearest_indices(in_size, out_size, factor),)
+    if mode in ("nearest", "nearest-exact"):
+        return (nearest_indices(in_size, out_size, factor, mode == "nearest-exact"),)
     return linear_taps(in_size, out_size, align_corners, factor, dtype)
 
 
 def upsample(x, out_sizes, mode="nearest", align_corners=False, factors=None):
-    """Resample the last ``len(out_sizes)`` (1 or 2) axes of ``x`` to ``out_sizes``;
+    """Resample the last ``len(out_sizes)`` (1 or 2) axes of ``x`` to ``out_sizes``
+    (``mode`` nearest, nearest-exact or linear);
     ``factors`` are the user's scale factors (or None), which set the scale as torch's."""
     xa = nd(x)
     out_sizes = tuple(int(s) for s in out_sizes)
@@ -104,7 +110,7 @@ def upsample(x, out_sizes, mode="nearest", align_corners=False, factors=None):
     for axis, out_size, factor in reversed(list(zip(range(-len(out_sizes), 0), out_sizes,
                                                     factors))):
         taps = _taps(out.shape[axis], out_size, mode, align_corners, factor, work)
-        if mode == "nearest":
+        if len(taps) == 1:  # a nearest mode
             out = np.take(out, taps[0], axis=axis)
         else:
             i0, i1, w0, w1 = taps

@@ -14,6 +14,8 @@ import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
+from ember_tensor import Array
+from ember_tensor.nn import grid_sample as _grid_kernel
 from PIL import Image, ImageOps
 
 from ._base import (
@@ -208,83 +210,50 @@ def _linspace32(start, end, steps):
     return np.where(np.arange(steps) < steps // 2, first, second)
 
 
-def _base_grid(ow, oh, x0, y0, dtype):
-    grid = np.empty((oh, ow, 3), dtype=dtype)
-    grid[..., 0] = _linspace32(x0, ow + x0 - 1, ow)[None, :]
-    grid[..., 1] = _linspace32(y0, oh + y0 - 1, oh)[:, None]
-    grid[..., 2] = 1
-    return grid.reshape(oh * ow, 3)
+def _base_axes(ow, oh, x0, y0, dtype):
+    """The base grid's pixel-centre coordinates: x per column, y per row (its third
+    coordinate is 1), as torchvision's float32 ``linspace`` makes them."""
+    xs = _linspace32(x0, ow + x0 - 1, ow).astype(dtype)
+    ys = _linspace32(y0, oh + y0 - 1, oh).astype(dtype)
+    return xs, ys
 
 
-def _times(base, m):
-    """``base @ m`` for (N, 3) x (3, 2), summed left to right without fused multiply-adds:
-    the order torch's bmm gives these grids (a BLAS matmul can differ in the last bit, which
-    moves nearest-neighbour picks that sit on a .5 boundary)."""
-    return (base[:, 0:1] * m[0] + base[:, 1:2] * m[1]) + base[:, 2:3] * m[2]
+def _times(axes, m):
+    """``base @ m`` (oh, ow, 2) for the base grid of ``axes`` and a (3, 2) ``m``, summed
+    left to right without fused multiply-adds: the order torch's bmm gives these grids (a
+    BLAS matmul can differ in the last bit, which moves nearest-neighbour picks that sit on
+    a .5 boundary). A row's x terms and a column's y terms are computed once and broadcast:
+    the same products and sums, without an (oh * ow, 3) base grid."""
+    xs, ys = axes
+    return (xs[None, :, None] * m[0] + ys[:, None, None] * m[1]) + m[2]
 
 
 def _affine_grid(matrix, w, h, ow, oh, dtype):
     """Normalised input coordinates (oh, ow, 2) of each output pixel centre."""
     theta = np.asarray(matrix, dtype=dtype).reshape(2, 3)
-    base = _base_grid(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
+    axes = _base_axes(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
     rescaled = theta.T / np.array([0.5 * w, 0.5 * h], dtype=dtype)
-    return _times(base, rescaled).reshape(oh, ow, 2)
+    return _times(axes, rescaled)
 
 
 def _perspective_grid(coeffs, ow, oh, dtype):
     theta1 = np.array([coeffs[0:3], coeffs[3:6]], dtype=dtype)
     theta2 = np.array([[coeffs[6], coeffs[7], 1.0]] * 2, dtype=dtype)
-    base = _base_grid(ow, oh, 0.5, 0.5, dtype)
-    num = _times(base, theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
-    den = _times(base, theta2.T)
-    return (num / den - dtype.type(1.0)).reshape(oh, ow, 2)
-
-
-def _fma(a, b, c):
-    """``a * b + c`` rounded once. torch's vectorised float32 grid sampler is compiled with
-    multiply-adds fused, so its results carry one rounding where plain NumPy has two; float32
-    products are exact in float64, which gives the fused result (float64 images: plain)."""
-    if a.dtype != np.float32:
-        return a * b + c
-    return (a.astype(np.float64) * b + c).astype(np.float32)
+    axes = _base_axes(ow, oh, 0.5, 0.5, dtype)
+    num = _times(axes, theta1.T / np.array([0.5 * ow, 0.5 * oh], dtype=dtype))
+    den = _times(axes, theta2.T)
+    return num / den - dtype.type(1.0)
 
 
 def _grid_sample(img, grid, mode):
     """torch's grid_sample (zeros padding, align_corners=False) of (N, C, H, W) at grid
-    (oh, ow, 2) shared by the whole batch, with torch's CPU kernel's arithmetic."""
-    n, c, h, w = img.shape
-    oh, ow = grid.shape[:2]
-    dt = img.dtype.type
-    gx, gy = grid[..., 0].reshape(-1), grid[..., 1].reshape(-1)
-    # unnormalise [-1, 1] to pixel coordinates: (g + 1) * size / 2 - 0.5
-    ix = _fma(gx + dt(1), dt(w / 2), dt(-0.5))
-    iy = _fma(gy + dt(1), dt(h / 2), dt(-0.5))
-    # planes as rows with a zero appended: taps outside the image read that zero; float32
-    # values are held in float64, where their products with float32 weights are exact
-    wide = np.float64 if img.dtype == np.float32 else img.dtype
-    flat = np.zeros((n * c, h * w + 1), dtype=img.dtype)
-    flat[:, :-1] = img.reshape(n * c, h * w)
-
-    def tap(yy, xx):
-        inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
-        return np.take(flat, np.where(inside, yy * w + xx, h * w), axis=1)
-
-    if mode == "nearest":
-        out = tap(np.rint(iy).astype(np.int64), np.rint(ix).astype(np.int64))
-        return out.astype(img.dtype).reshape(n, c, oh, ow)
-    x0f, y0f = np.floor(ix), np.floor(iy)
-    x0, y0 = x0f.astype(np.int64), y0f.astype(np.int64)
-    # distances to the west/north neighbours and their complements give the corner weights
-    dw, dn = ix - x0f, iy - y0f
-    de, ds = dt(1) - dw, dt(1) - dn
-    weights = [(ds * de).astype(wide), (ds * dw).astype(wide), (dn * de).astype(wide),
-               (dn * dw).astype(wide)]
-    taps = [tap(y0, x0), tap(y0, x0 + 1), tap(y0 + 1, x0), tap(y0 + 1, x0 + 1)]
-    # nw * w_nw, then each further corner added with one rounding (torch's fused adds)
-    out = (taps[0].astype(wide) * weights[0]).astype(img.dtype)
-    for value, weight in zip(taps[1:], weights[1:]):
-        out = (value.astype(wide) * weight + out).astype(img.dtype)
-    return out.reshape(n, c, oh, ow)
+    (oh, ow, 2) shared by the whole batch: ember_tensor's kernel, which does torch's CPU
+    arithmetic to the bit (its fused multiply-adds in the unnormalisation and the corner
+    sum), so the warps equal torchvision's tensor path."""
+    n = img.shape[0]
+    grids = np.ascontiguousarray(np.broadcast_to(grid, (n,) + grid.shape), dtype=img.dtype)
+    return _grid_kernel.grid_sample(Array(np.ascontiguousarray(img)), Array(grids), mode,
+                                    "zeros", False)._np
 
 
 def _apply_grid(arr, grid, mode, fill, v2=False):

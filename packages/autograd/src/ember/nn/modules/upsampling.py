@@ -1,11 +1,12 @@
-"""``Upsample``: ``F.interpolate`` as a layer (nearest, linear, bilinear)."""
+"""``Upsample``: ``F.interpolate`` as a layer (nearest, linear, bilinear), and its fixed-mode
+forms ``UpsamplingNearest2d`` and ``UpsamplingBilinear2d`` (corners aligned, as torch's)."""
 from typing import Optional
 
 from ..._tensor import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Upsample"]
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
 
 class Upsample(Module):
@@ -34,3 +35,13 @@ class Upsample(Module):
         else:
             info = "size=" + repr(self.size)
         return info + ", mode=" + repr(self.mode)
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

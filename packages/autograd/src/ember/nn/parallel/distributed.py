@@ -20,6 +20,7 @@ import numpy as np
 from ... import distributed as dist
 from ...distributed import _c10d
 from ...autograd import grad_mode
+from ..._tensor import Tensor
 from ..modules.module import Module
 
 __all__ = ["DistributedDataParallel"]
@@ -163,7 +164,6 @@ class DistributedDataParallel(Module):
         # divide first, as torch does: the sum of quotients cannot overflow where the
         # quotient of the sum could
         np.divide(bucket.flat, self.world_size, out=bucket.flat, casting="unsafe")
-        from ..._tensor import Tensor
         flat = Tensor._make(_array(bucket.flat))
         # every rank's buckets have the same sizes (the model was checked at construction):
         # no per-bucket fingerprint exchange, which would stall the overlap
@@ -173,7 +173,6 @@ class DistributedDataParallel(Module):
         self._in_flight.append(bucket)
 
     def _finish(self) -> None:
-        from ..._tensor import Tensor
         for bucket in self._in_flight:
             bucket.work.wait()
             for i, p in enumerate(bucket.params):
@@ -213,7 +212,6 @@ def _verify_same_model(module: Module, process_group: Any) -> None:
 def _broadcast_coalesced(tensors: list, process_group: Any) -> None:
     """Rank 0's values of ``tensors`` on every rank: one broadcast per dtype, of all of them
     packed into one flat buffer (a ResNet's 60 BatchNorm buffers are two broadcasts)."""
-    from ..._tensor import Tensor
     by_dtype: dict = {}
     for t in tensors:
         if t is not None:
@@ -235,7 +233,6 @@ def _array(a: np.ndarray) -> Any:
 
 
 def _tensors(out: Any) -> Iterator[Any]:
-    from ..._tensor import Tensor
     if isinstance(out, Tensor):
         yield out
     elif isinstance(out, (list, tuple)):
