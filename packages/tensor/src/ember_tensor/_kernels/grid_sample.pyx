@@ -21,19 +21,13 @@ argument checks and messages are ``ember_tensor.nn.grid_sample``'s.
 from cython.parallel cimport prange
 from libc.math cimport fabs, floor, fma, fmaf, nearbyint, trunc
 
-from .parallel cimport omp_get_max_threads
-from .types cimport real
+from .parallel cimport threads_for
+from .types cimport for_dtype, real
 
-cdef enum:
-    # output points below which one thread beats waking a team (a point costs a few tens
-    # of flops per channel, so about the pool kernels' break-even)
-    PARALLEL_MIN_POINTS = 16384
-
-
-cdef inline int _threads(Py_ssize_t tasks, Py_ssize_t work) noexcept nogil:
-    if work < PARALLEL_MIN_POINTS or tasks < 2:
-        return 1
-    return omp_get_max_threads()
+cdef inline Py_ssize_t _touched(Py_ssize_t points, Py_ssize_t C) noexcept nogil:
+    # elements a call reads and writes: per point its two grid coordinates, and per channel
+    # four input corners and one output
+    return points * (5 * C + 2)
 
 
 cdef inline real _fused(real a, real b, real c) noexcept nogil:
@@ -287,16 +281,14 @@ def forward(x, grid, out, str mode, str padding_mode, bint align_corners):
     _check(x, grid, out, "output")
     if out.size == 0:
         return
-    if x.dtype.name == "float32":
-        _fwd[float](x, grid, out, _INTERP[mode], _PADDING[padding_mode], align_corners)
-    else:
-        _fwd[double](x, grid, out, _INTERP[mode], _PADDING[padding_mode], align_corners)
+    for_dtype(x.dtype, _FORWARD, "grid_sample kernel")(x, grid, out, _INTERP[mode],
+                                                       _PADDING[padding_mode], align_corners)
 
 
 cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] grid, real[:, :, :, ::1] out, int interp,
           int padding, bint align):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], OH = grid.shape[1], OW = grid.shape[2]
-    cdef int nt = _threads(N * OH, N * OH * OW * (C + 1))
+    cdef int nt = threads_for(_touched(N * OH * OW, C), N * OH)
     with nogil:
         _forward(&x[0, 0, 0, 0], &grid[0, 0, 0, 0], &out[0, 0, 0, 0], N, C, x.shape[2],
                  x.shape[3], OH, OW, interp, padding, align, nt)
@@ -315,12 +307,8 @@ def backward(go, x, grid, gx, ggrid, str mode, str padding_mode, bint align_corn
     if ggrid.size == 0 or x.size == 0:
         ggrid[...] = 0
         return
-    if x.dtype.name == "float32":
-        _bwd[float](go, x, grid, gx, ggrid, _INTERP[mode], _PADDING[padding_mode],
-                    align_corners)
-    else:
-        _bwd[double](go, x, grid, gx, ggrid, _INTERP[mode], _PADDING[padding_mode],
-                     align_corners)
+    for_dtype(x.dtype, _BACKWARD, "grid_sample kernel")(go, x, grid, gx, ggrid, _INTERP[mode],
+                                                        _PADDING[padding_mode], align_corners)
 
 
 cdef _bwd(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] grid,
@@ -328,8 +316,12 @@ cdef _bwd(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] grid,
           bint align):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], OH = grid.shape[1], OW = grid.shape[2]
     cdef real* gxp = &gx[0, 0, 0, 0] if gx is not None else NULL
-    cdef int nt = _threads(N if gx is not None else N * OH, N * OH * OW * (C + 1))
+    cdef int nt = threads_for(_touched(N * OH * OW, C), N if gx is not None else N * OH)
     with nogil:
         _backward(&go[0, 0, 0, 0], &x[0, 0, 0, 0], &grid[0, 0, 0, 0], gxp,
                   &ggrid[0, 0, 0, 0], N, C, x.shape[2], x.shape[3], OH, OW, interp, padding,
                   align, nt)
+
+
+_FORWARD = (_fwd[float], _fwd[double])
+_BACKWARD = (_bwd[float], _bwd[double])
