@@ -82,13 +82,13 @@ cdef inline numeric _pick(numeric v, numeric b, bint want_max) noexcept nogil:
     return v if v < b else b
 
 
-cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx,
-                      bint want_max) noexcept nogil:
-    # One contiguous row (n >= 1). Pass 1 finds the value with four independent running
-    # extremes and a NaN flag (no data-dependent branch); pass 2 finds its first position and
-    # usually stops early. Far faster than one branchy pass that tracks the index.
-    cdef numeric b0 = x[0], b1 = x[0], b2 = x[0], b3 = x[0], best
-    cdef bint has_nan = False
+cdef inline numeric _scan_extreme(const numeric* x, Py_ssize_t n, bint want_max,
+                                  bint* has_nan) noexcept nogil:
+    # Pass 1 of row_extreme: four independent running extremes and a NaN flag, no
+    # data-dependent branch. Inlined at two call sites with a constant want_max, so each
+    # copy is compiled without the test in its loop.
+    cdef numeric b0 = x[0], b1 = x[0], b2 = x[0], b3 = x[0]
+    cdef bint nan = False
     cdef Py_ssize_t k = 0
     while k + 4 <= n:
         b0 = _pick(x[k], b0, want_max)
@@ -96,16 +96,30 @@ cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx
         b2 = _pick(x[k + 2], b2, want_max)
         b3 = _pick(x[k + 3], b3, want_max)
         if numeric is float or numeric is double:
-            has_nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
-                       (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
+            nan |= (x[k] != x[k]) | (x[k + 1] != x[k + 1]) | \
+                   (x[k + 2] != x[k + 2]) | (x[k + 3] != x[k + 3])
         k += 4
     while k < n:
         b0 = _pick(x[k], b0, want_max)
         if numeric is float or numeric is double:
-            has_nan |= x[k] != x[k]
+            nan |= x[k] != x[k]
         k += 1
-    best = _pick(_pick(b3, b2, want_max), _pick(b1, b0, want_max), want_max)
-    k = 0
+    has_nan[0] = nan
+    return _pick(_pick(b3, b2, want_max), _pick(b1, b0, want_max), want_max)
+
+
+cdef void row_extreme(const numeric* x, Py_ssize_t n, numeric* out, int64_t* idx,
+                      bint want_max) noexcept nogil:
+    # One contiguous row (n >= 1). Pass 1 finds the value (see _scan_extreme); pass 2 finds
+    # its first position and usually stops early. Far faster than one branchy pass that
+    # tracks the index.
+    cdef numeric best
+    cdef bint has_nan
+    cdef Py_ssize_t k = 0
+    if want_max:
+        best = _scan_extreme(x, n, True, &has_nan)
+    else:
+        best = _scan_extreme(x, n, False, &has_nan)
     if has_nan:
         while x[k] == x[k]:
             k += 1
