@@ -6,6 +6,7 @@ dtypes, contiguity, index ranges) before any loop runs.
 """
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, isnan
+from libc.stdlib cimport free, malloc
 from libc.stdint cimport (INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN, int8_t, int16_t, int32_t,
                           int64_t, uint8_t)
 
@@ -158,24 +159,25 @@ cdef inline Py_ssize_t _end(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept 
     return ((o + 1) * n + on - 1) // on
 
 
-cdef inline void _avg_window(Py_ssize_t o, Py_ssize_t s, Py_ssize_t p, Py_ssize_t k,
-                             Py_ssize_t n, Py_ssize_t on, Py_ssize_t* lo, Py_ssize_t* hi,
-                             Py_ssize_t* span) noexcept nogil:
-    # window of output o along one axis: [lo, hi) clipped to the input; span counts padding
-    # too. k == 0 means adaptive pooling: torch's window of n inputs spread over on outputs.
-    cdef Py_ssize_t a, b
-    if k == 0:
-        lo[0] = _start(o, n, on)
-        hi[0] = _end(o, n, on)
-        span[0] = hi[0] - lo[0]
-        return
-    a = o * s - p
-    b = a + k
-    if b > n + p:
-        b = n + p
-    span[0] = b - a
-    lo[0] = a if a > 0 else 0
-    hi[0] = b if b < n else n
+cdef void _axis_windows(Py_ssize_t* lo, Py_ssize_t* hi, Py_ssize_t* span, Py_ssize_t on,
+                        Py_ssize_t n, Py_ssize_t k, Py_ssize_t s,
+                        Py_ssize_t p) noexcept nogil:
+    # each output's window along one axis, once per call: [lo, hi) clipped to the input,
+    # span counting the padding too. k == 0: torch's adaptive windows (n inputs over on).
+    cdef Py_ssize_t o, a, b
+    for o in range(on):
+        if k == 0:
+            a = _start(o, n, on)
+            b = _end(o, n, on)
+            span[o] = b - a
+        else:
+            a = o * s - p
+            b = a + k
+            if b > n + p:
+                b = n + p
+            span[o] = b - a
+        lo[o] = a if a > 0 else 0
+        hi[o] = b if b < n else n
 
 
 cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t hs, Py_ssize_t w0,
@@ -188,53 +190,63 @@ cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t hs,
     return (h1 - h0) * (w1 - w0)
 
 
-# One plane per call: the window bounds are this call's locals. Written inline in the prange
-# body they were shared between threads (Cython privatises only variables assigned in the
-# body, not ones written through a pointer), and threads overwrote each other's windows.
-cdef void _avg_plane(const real* src, real* dst, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
-                     Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
-                     Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint include_pad,
-                     Py_ssize_t divisor, bint backward) noexcept nogil:
-    # forward: dst (OH, OW) = the mean of src (H, W) over each window; backward (src =
-    # grad_output, dst = grad_input): every input of a window gets the window's share.
-    # kh == kw == 0: adaptive windows (see _avg_window).
-    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1, hs, ws, div
+cdef void _avg_plane(const real* plane, real* out, Py_ssize_t W, Py_ssize_t OH,
+                     Py_ssize_t OW, const Py_ssize_t* win, bint include_pad,
+                     Py_ssize_t divisor) noexcept nogil:
+    # win: the rows' lo, hi, span (OH each), then the columns' (OW each); see _axis_windows
+    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1
     cdef double acc
+    for oh in range(OH):
+        h0 = win[oh]
+        h1 = win[OH + oh]
+        for ow in range(OW):
+            w0 = win[3 * OH + ow]
+            w1 = win[3 * OH + OW + ow]
+            if h0 >= h1 or w0 >= w1:
+                out[oh * OW + ow] = 0
+                continue
+            acc = 0
+            for ih in range(h0, h1):
+                for iw in range(w0, w1):
+                    acc = acc + plane[ih * W + iw]
+            out[oh * OW + ow] = <real>(acc / _avg_divisor(
+                h0, h1, win[2 * OH + oh], w0, w1, win[3 * OH + 2 * OW + ow], include_pad,
+                divisor))
+
+
+cdef void _avg_plane_back(const real* go, real* plane, Py_ssize_t W, Py_ssize_t OH,
+                          Py_ssize_t OW, const Py_ssize_t* win, bint include_pad,
+                          Py_ssize_t divisor) noexcept nogil:
+    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1
     cdef real g
     for oh in range(OH):
-        _avg_window(oh, sh, ph, kh, H, OH, &h0, &h1, &hs)
+        h0 = win[oh]
+        h1 = win[OH + oh]
         for ow in range(OW):
-            _avg_window(ow, sw, pw, kw, W, OW, &w0, &w1, &ws)
+            w0 = win[3 * OH + ow]
+            w1 = win[3 * OH + OW + ow]
             if h0 >= h1 or w0 >= w1:
-                if not backward:
-                    dst[oh * OW + ow] = 0
                 continue
-            div = _avg_divisor(h0, h1, hs, w0, w1, ws, include_pad, divisor)
-            if backward:
-                g = src[oh * OW + ow] / div
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        dst[ih * W + iw] += g
-            else:
-                acc = 0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        acc = acc + src[ih * W + iw]
-                dst[oh * OW + ow] = <real>(acc / div)
+            g = go[oh * OW + ow] / _avg_divisor(h0, h1, win[2 * OH + oh], w0, w1,
+                                                win[3 * OH + 2 * OW + ow], include_pad, divisor)
+            for ih in range(h0, h1):
+                for iw in range(w0, w1):
+                    plane[ih * W + iw] += g
 
 
 cdef void _avg_pool(const real* src, real* dst, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
-                    Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
-                    Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                    bint include_pad, Py_ssize_t divisor, bint backward, int nt) noexcept nogil:
+                    Py_ssize_t OH, Py_ssize_t OW, const Py_ssize_t* win, bint include_pad,
+                    Py_ssize_t divisor, bint backward, int nt) noexcept nogil:
+    # forward: dst (OH, OW) planes = the mean of src (H, W) planes over each window;
+    # backward (src = grad_output, dst = grad_input): every input of a window gets its share
     cdef Py_ssize_t p
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         if backward:
-            _avg_plane(src + p * OH * OW, dst + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph,
-                       pw, include_pad, divisor, True)
+            _avg_plane_back(src + p * OH * OW, dst + p * H * W, W, OH, OW, win, include_pad,
+                            divisor)
         else:
-            _avg_plane(src + p * H * W, dst + p * OH * OW, H, W, OH, OW, kh, kw, sh, sw, ph,
-                       pw, include_pad, divisor, False)
+            _avg_plane(src + p * H * W, dst + p * OH * OW, W, OH, OW, win, include_pad,
+                       divisor)
 
 
 cdef void _global_avg(const real* x, real* out, Py_ssize_t planes, Py_ssize_t n,
@@ -404,10 +416,16 @@ cdef _avg_pool_typed(real[:, :, ::1] src, real[:, :, ::1] dst, tuple args, bint 
     # the (planes, H, W) input side and the (planes, OH, OW) output side
     cdef real[:, :, ::1] inp = dst if backward else src
     cdef real[:, :, ::1] outp = src if backward else dst
+    cdef Py_ssize_t H = inp.shape[1], W = inp.shape[2], OH = outp.shape[1], OW = outp.shape[2]
+    cdef Py_ssize_t* win = <Py_ssize_t*>malloc(3 * (OH + OW) * sizeof(Py_ssize_t))
+    if win == NULL:
+        raise MemoryError()
     with nogil:
-        _avg_pool(&src[0, 0, 0], &dst[0, 0, 0], inp.shape[0], inp.shape[1], inp.shape[2],
-                  outp.shape[1], outp.shape[2], kh, kw, sh, sw, ph, pw, include_pad, divisor,
-                  backward, nt)
+        _axis_windows(win, win + OH, win + 2 * OH, OH, H, kh, sh, ph)
+        _axis_windows(win + 3 * OH, win + 3 * OH + OW, win + 3 * OH + 2 * OW, OW, W, kw, sw, pw)
+        _avg_pool(&src[0, 0, 0], &dst[0, 0, 0], inp.shape[0], H, W, OH, OW, win, include_pad,
+                  divisor, backward, nt)
+    free(win)
 
 
 _AVG_POOL = (_avg_pool_typed[float], _avg_pool_typed[double])
