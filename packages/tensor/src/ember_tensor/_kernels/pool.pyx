@@ -554,7 +554,7 @@ cdef _gap(real[:, :, ::1] x, real[::1] out, int nt):
 
 def global_avg_pool2d_backward(go, gx):
     """Write (not add) ``go[p] / (H*W)`` over each plane of ``gx`` (planes, H, W)."""
-    P, H, W = _planes(gx, "grad_input")
+    P, _H, _W = _planes(gx, "grad_input")
     if go.ndim != 1 or go.shape[0] != P or not go.flags.c_contiguous:
         raise RuntimeError("global_avg_pool2d_backward: grad_output does not match the input")
     if gx.size == 0:
