@@ -6,7 +6,8 @@ the benchmark runner (``nox -s tests-3.12 -- -k printing``).
 import nox
 
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "tensor", "autograd", "vision", "levels", "torch", "lint"]
+nox.options.sessions = ["tests", "tensor", "autograd", "vision", "levels", "mpi", "torch",
+                         "lint"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -59,9 +60,18 @@ def levels(session):
 
 
 @nox.session(python="3.11")
+def mpi(session):
+    """The distributed tests with mpi4py + MPICH's PyPI wheel (two-rank ones under mpiexec)."""
+    _install(session, TENSOR, AUTOGRAD, VISION, extra=("mpi4py>=3.1", "mpich"))
+    session.run(*PYTEST, "tests/distributed", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11")
 def torch(session):
-    """The torch-backed tests: torch 2.13.0 (CPU) as the oracle."""
-    _install(session, TENSOR, AUTOGRAD, VISION + "[plot]", extra=("torch==2.13.0",))
+    """The torch-backed tests: torch 2.13.0 (CPU) and torchvision's Python parts as oracles."""
+    _install(session, TENSOR, AUTOGRAD, VISION + "[plot]", extra=("torch==2.13.0", "scipy"))
+    # torchvision's wheel pins a newer torch: without its dependencies (see tox.ini)
+    session.install("--no-deps", "torchvision==0.29.1")
     session.run(*PYTEST, "tests", "-m", "torch", *session.posargs, env=ENV)
 
 

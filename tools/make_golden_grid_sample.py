@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 OUT = (pathlib.Path(__file__).resolve().parents[1] / "tests" / "autograd" / "nn" / "golden"
        / "grid_sample.npz")
-MODES = ("bilinear", "nearest")
+MODES = ("bilinear", "nearest", "bicubic")
 PADDINGS = ("zeros", "border", "reflection")
 
 

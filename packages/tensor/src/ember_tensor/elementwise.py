@@ -30,8 +30,9 @@ from .unary_math import (  # noqa: F401 - re-exported
 )
 from .ternary import addcdiv, addcmul, lerp  # noqa: F401 - re-exported
 from .activation import (  # noqa: F401 - re-exported
-    gelu, gelu_backward, leaky_relu, leaky_relu_backward, relu, sigmoid_backward, tanh_backward,
-    threshold_backward,
+    gelu, gelu_backward, hardsigmoid, hardsigmoid_backward, hardswish, hardswish_backward,
+    hardtanh_backward, leaky_relu, leaky_relu_backward, relu, sigmoid_backward, silu,
+    silu_backward, tanh_backward, threshold_backward,
 )
 from .selection import (  # noqa: F401 - re-exported
     clamp, clamp_max, clamp_min, clip, full_like_nan, where,

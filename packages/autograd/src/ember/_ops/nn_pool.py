@@ -1,4 +1,5 @@
-"""Differentiable pooling ops beyond ``nn.py``'s: adaptive max pooling.
+"""Differentiable pooling ops beyond ``nn.py``'s: adaptive max pooling, and adaptive
+average pooling to 1x1 (every ResNet's and MobileNet's global pool).
 
 As in ``nn.py``, the forward runs an ember_tensor kernel and the node's backward the
 matching backward kernel (``once_differentiable``).
@@ -9,10 +10,11 @@ import numpy as np
 
 from ember_tensor import nn as K
 
+from ..autograd import grad_mode
 from ..autograd.node import Node, record
 from .._tensor import Tensor
 
-__all__ = ["adaptive_max_pool2d"]
+__all__ = ["adaptive_max_pool2d", "global_avg_pool2d"]
 
 _Size2 = Union[int, None, Sequence[Optional[int]]]
 
@@ -32,3 +34,22 @@ def adaptive_max_pool2d(input: Tensor, output_size: _Size2) -> Tuple[Tensor, Ten
     out, idx = K.adaptive_max_pool2d(input._data, output_size)
     return record(AdaptiveMaxPool2DBackward0, (out, idx), (input,), non_differentiable=(idx,),
                   indices=idx, in_shape=tuple(input.shape))
+
+
+class MeanBackward1(Node):
+    """torch computes a 1x1 adaptive average pool as ``mean((-2, -1), keepdim=True)``, so its
+    grad_fn is the mean's; the gradient is one fused kernel (each plane written with
+    ``grad / (H*W)``) instead of an expanded copy divided, except under ``create_graph``."""
+
+    def backward(self, grad):
+        if grad_mode._state.grad_enabled and grad.requires_grad:
+            return (grad.expand(self.in_shape) / self.n,)
+        return (Tensor._make(K.global_avg_pool2d_backward(grad._data, self.in_shape)),)
+
+
+def global_avg_pool2d(input: Tensor) -> Tensor:
+    """``adaptive_avg_pool2d(input, 1)``: the same values and node as
+    ``input.mean((-2, -1), keepdim=True)``, in one pass per plane."""
+    shape = tuple(input.shape)
+    return record(MeanBackward1, K.global_avg_pool2d(input._data), (input,), in_shape=shape,
+                  n=shape[-2] * shape[-1])

@@ -57,6 +57,19 @@ def _requires_grad(args, kwargs, out):
     return False
 
 
+# reductions whose whole-tensor overload has no out= in torch: out= needs a dim
+_DIM_FOR_OUT = {"sum": "tuple of ints dim", "prod": "int dim"}
+
+
+def _refuse_out_without_dim(name, args, kwargs):
+    if len(args) < 2 and "dim" not in kwargs:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, out=Tensor), "
+            "but expected one of:\n * (Tensor input, *, torch.dtype dtype = None)\n * (Tensor "
+            f"input, {_DIM_FOR_OUT[name]}, bool keepdim = False, *, torch.dtype dtype = None, "
+            "Tensor out = None)\n")
+
+
 def with_out(fn, name: str, exact: bool):
     @functools.wraps(fn)
     def op(*args, out=None, **kwargs):
@@ -65,6 +78,8 @@ def with_out(fn, name: str, exact: bool):
         if not is_t(out):
             raise TypeError(f"{name}(): argument 'out' must be Tensor, not "
                             f"{type(out).__name__}")
+        if name in _DIM_FOR_OUT:
+            _refuse_out_without_dim(name, args, kwargs)
         if name in INTO_OUT_DTYPE and kwargs.get("dtype") is None:
             kwargs["dtype"] = out.dtype  # torch reduces straight into out's dtype
         if (grad_mode._state.grad_enabled and name not in NOT_DIFFERENTIABLE

@@ -6,6 +6,7 @@ from .types cimport real
 cdef enum GridInterp:
     GS_BILINEAR = 0
     GS_NEAREST = 1
+    GS_BICUBIC = 2
 
 cdef enum GridPadding:
     GS_ZEROS = 0

@@ -4,7 +4,8 @@ Each output point reads the input at a location given by the grid in normalised 
 coordinates: unnormalised to pixels (``align_corners`` says whether -1/1 are the centres or
 the outer edges of the corner pixels), then padded (``border`` clips into the image,
 ``reflection`` folds back across its edges and then clips), then sampled by ``bilinear``
-(four corner taps) or ``nearest`` (round half to even). Taps outside the image read zero.
+(four corner taps), ``nearest`` (round half to even) or ``bicubic`` (4 x 4 taps, cubic
+convolution with A = -0.75, each tap padded on its own). Taps outside the image read zero.
 
 torch's vectorised CPU kernel is compiled with multiply-adds fused, and results that must
 equal it bit for bit (ember_vision's warps against torchvision) depend on where: the
@@ -37,21 +38,33 @@ cdef inline real _fused(real a, real b, real c) noexcept nogil:
         return fma(a, b, c)
 
 
+cdef inline real _unnormalise(real g, Py_ssize_t size, bint align, real* sf) noexcept nogil:
+    # a grid value in [-1, 1] as a pixel coordinate; ``sf`` = its derivative. Literals are
+    # typed as real: a bare ``1`` is a C double and would widen the whole sum
+    if align:
+        sf[0] = <real>(size - 1) / 2
+        return (g + <real>1) * sf[0]
+    sf[0] = <real>size / 2
+    return _fused(g + <real>1, sf[0], <real>-0.5)
+
+
 cdef inline real _locate(real g, Py_ssize_t size, int padding, bint align,
                          real* mult) noexcept nogil:
     # the pixel coordinate a grid value reads, after padding; ``mult`` = its derivative
     # with respect to the grid value (zero where clipping holds it still)
-    cdef real sf, x, low, ts, a, flips, extra, refl
+    cdef real sf
+    cdef real x = _unnormalise(g, size, align, &sf)
+    mult[0] = sf
+    return _pad(x, size, padding, align, mult)
+
+
+cdef inline real _pad(real x, Py_ssize_t size, int padding, bint align,
+                      real* mult) noexcept nogil:
+    # ``x`` moved inside the image as ``padding`` says; ``mult`` (the derivative so far) is
+    # negated where a reflection flips it and zeroed where clipping holds ``x`` still
+    cdef real low, ts, a, flips, extra, refl
     cdef real maxv = <real>(size - 1)
     cdef bint neg, flip
-    # literals typed as real: a bare ``1`` is a C double and would widen the whole sum
-    if align:
-        sf = <real>(size - 1) / 2
-        x = (g + <real>1) * sf
-    else:
-        sf = <real>size / 2
-        x = _fused(g + <real>1, sf, <real>-0.5)
-    mult[0] = sf
     if padding == GS_ZEROS:
         return x
     if padding == GS_REFLECTION:
@@ -71,7 +84,7 @@ cdef inline real _locate(real g, Py_ssize_t size, int padding, bint align,
         flip = extra > refl
         x = (refl if flip else extra) + low
         if flip != neg:
-            mult[0] = -sf
+            mult[0] = -mult[0]
     # clip to [0, size - 1], NaN to 0; the edges themselves count as clipped
     if not x > 0:
         mult[0] = 0
@@ -139,6 +152,112 @@ cdef inline void _corners(real px, real py, Py_ssize_t W, Py_ssize_t H, Py_ssize
     d[3] = <real>1 - d[2]
 
 
+cdef inline void _cubic(real t, real* c) noexcept nogil:
+    # the cubic convolution weights (A = -0.75) of the taps at distances 1 + t, t, 1 - t,
+    # 2 - t, nested as torch's kernel nests them. Unfused: closer to torch than fusing each
+    # multiply-then-add (a few ulps either way; bicubic is not bit-exact with torch)
+    cdef real A = <real>-0.75, x
+    x = t + <real>1
+    c[0] = ((A * x - <real>5 * A) * x + <real>8 * A) * x - <real>4 * A
+    x = t
+    c[1] = ((A + <real>2) * x - (A + <real>3)) * x * x + <real>1
+    x = <real>1 - t
+    c[2] = ((A + <real>2) * x - (A + <real>3)) * x * x + <real>1
+    x = <real>2 - t
+    c[3] = ((A * x - <real>5 * A) * x + <real>8 * A) * x - <real>4 * A
+
+
+cdef inline void _cubic_grad(real t, real* c) noexcept nogil:
+    # torch's derivatives of the weights above, signed as its backward uses them
+    cdef real A = <real>-0.75, x
+    x = <real>-1 - t
+    c[0] = (<real>-3 * A * x - <real>10 * A) * x - <real>8 * A
+    x = -t
+    c[1] = (<real>-3 * (A + <real>2) * x - <real>2 * (A + <real>3)) * x
+    x = <real>1 - t
+    c[2] = (<real>3 * (A + <real>2) * x - <real>2 * (A + <real>3)) * x
+    x = <real>2 - t
+    c[3] = (<real>3 * A * x - <real>10 * A) * x + <real>8 * A
+
+
+cdef inline real _cubic_setup(real g, Py_ssize_t size, int padding, bint align, real* coef,
+                              real* dcoef, Py_ssize_t* idx) noexcept nogil:
+    # one axis of a bicubic point: the four taps' weights (and their derivatives when
+    # ``dcoef`` is not NULL) and indices, each tap padded on its own; returns the
+    # unnormalisation's scale (the grid gradient's factor)
+    cdef real sf, dummy, f, x = _unnormalise(g, size, align, &sf)
+    cdef int k
+    f = <real>floor(x)
+    _cubic(x - f, coef)
+    if dcoef != NULL:
+        _cubic_grad(x - f, dcoef)
+    for k in range(4):
+        idx[k] = _index(_pad(f + <real>(k - 1), size, padding, align, &dummy), size)
+    return sf
+
+
+cdef void _bicubic_forward_row(const real* x, const real* grow, real* out, Py_ssize_t C,
+                               Py_ssize_t H, Py_ssize_t W, Py_ssize_t plane_out,
+                               Py_ssize_t OW, int padding, bint align) noexcept nogil:
+    cdef Py_ssize_t ow, c, plane = H * W
+    cdef Py_ssize_t ix[4]
+    cdef Py_ssize_t iy[4]
+    cdef real acc
+    cdef real cx[4]
+    cdef real cy[4]
+    cdef real r[4]
+    cdef int i
+    cdef const real* p
+    for ow in range(OW):
+        _cubic_setup(grow[2 * ow], W, padding, align, cx, NULL, ix)
+        _cubic_setup(grow[2 * ow + 1], H, padding, align, cy, NULL, iy)
+        for c in range(C):
+            p = x + c * plane
+            for i in range(4):
+                r[i] = cx[0] * _tap(p, iy[i], ix[0], H, W)
+                r[i] = _fused(cx[1], _tap(p, iy[i], ix[1], H, W), r[i])
+                r[i] = _fused(cx[2], _tap(p, iy[i], ix[2], H, W), r[i])
+                r[i] = _fused(cx[3], _tap(p, iy[i], ix[3], H, W), r[i])
+            acc = cy[0] * r[0]
+            acc = _fused(cy[1], r[1], acc)
+            acc = _fused(cy[2], r[2], acc)
+            acc = _fused(cy[3], r[3], acc)
+            out[c * plane_out + ow] = acc
+
+
+cdef void _bicubic_backward_row(const real* go, const real* x, const real* grow, real* gx,
+                                real* ggrow, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                                Py_ssize_t plane_out, Py_ssize_t OW, int padding,
+                                bint align) noexcept nogil:
+    # no padding factor in the grid's gradient: torch's bicubic backward scales by the
+    # unnormalisation alone, whatever the padding
+    cdef Py_ssize_t ow, c, plane = H * W
+    cdef Py_ssize_t ix[4]
+    cdef Py_ssize_t iy[4]
+    cdef real sfx, sfy, g, v, sx, sy
+    cdef real cx[4]
+    cdef real cy[4]
+    cdef real dx[4]
+    cdef real dy[4]
+    cdef int i, j
+    for ow in range(OW):
+        sfx = _cubic_setup(grow[2 * ow], W, padding, align, cx, dx, ix)
+        sfy = _cubic_setup(grow[2 * ow + 1], H, padding, align, cy, dy, iy)
+        sx = 0
+        sy = 0
+        for c in range(C):
+            g = go[c * plane_out + ow]
+            for i in range(4):
+                for j in range(4):
+                    if gx != NULL:
+                        _add(gx + c * plane, iy[j], ix[i], H, W, g * cx[i] * cy[j])
+                    v = _tap(x + c * plane, iy[j], ix[i], H, W)
+                    sx = sx - v * g * dx[i] * cy[j]
+                    sy = sy - v * g * dy[j] * cx[i]
+        ggrow[2 * ow] = sx * sfx
+        ggrow[2 * ow + 1] = sy * sfy
+
+
 cdef void gs_forward_row(const real* x, const real* grow, real* out, Py_ssize_t C,
                          Py_ssize_t H, Py_ssize_t W, Py_ssize_t plane_out, Py_ssize_t OW,
                          int interp, int padding, bint align) noexcept nogil:
@@ -148,6 +267,9 @@ cdef void gs_forward_row(const real* x, const real* grow, real* out, Py_ssize_t 
     cdef Py_ssize_t off[4]
     cdef bint inside[4]
     cdef const real* p
+    if interp == GS_BICUBIC:
+        _bicubic_forward_row(x, grow, out, C, H, W, plane_out, OW, padding, align)
+        return
     for ow in range(OW):
         px = _locate(grow[2 * ow], W, padding, align, &m)
         py = _locate(grow[2 * ow + 1], H, padding, align, &m)
@@ -185,6 +307,9 @@ cdef void gs_backward_row(const real* go, const real* x, const real* grow, real*
     cdef bint inside[4]
     cdef const real* p
     cdef real* q
+    if interp == GS_BICUBIC:
+        _bicubic_backward_row(go, x, grow, gx, ggrow, C, H, W, plane_out, OW, padding, align)
+        return
     for ow in range(OW):
         px = _locate(grow[2 * ow], W, padding, align, &mx)
         py = _locate(grow[2 * ow + 1], H, padding, align, &my)
@@ -260,7 +385,7 @@ cdef void _backward(const real* go, const real* x, const real* grid, real* gx, r
                         NULL, ggrid + t * OW * 2, C, H, W, OH * OW, OW, interp, padding, align)
 
 
-_INTERP = {"bilinear": GS_BILINEAR, "nearest": GS_NEAREST}
+_INTERP = {"bilinear": GS_BILINEAR, "nearest": GS_NEAREST, "bicubic": GS_BICUBIC}
 _PADDING = {"zeros": GS_ZEROS, "border": GS_BORDER, "reflection": GS_REFLECTION}
 
 

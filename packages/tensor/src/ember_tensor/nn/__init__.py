@@ -12,7 +12,8 @@ from .normalization import (
 )
 from .pooling import (
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_max_pool2d, avg_pool2d,
-    avg_pool2d_backward, max_pool2d_backward, max_pool2d_with_indices,
+    avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward, max_pool2d_backward,
+    max_pool2d_with_indices,
 )
 from .softmax import log_softmax, log_softmax_backward, softmax, softmax_backward
 
@@ -20,7 +21,8 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "adaptive_max_pool2d", "avg_pool2d",
     "avg_pool2d_backward",
     "batch_norm", "batch_norm_backward", "batch_norm_relu", "conv2d", "conv2d_backward",
-    "dropout", "dropout_backward", "embedding", "embedding_backward", "layer_norm",
+    "dropout", "dropout_backward", "embedding", "embedding_backward", "global_avg_pool2d",
+    "global_avg_pool2d_backward", "layer_norm",
     "layer_norm_backward", "log_softmax", "log_softmax_backward", "max_pool2d_backward",
     "max_pool2d_with_indices", "nll_loss", "nll_loss_backward", "softmax", "softmax_backward",
 ]

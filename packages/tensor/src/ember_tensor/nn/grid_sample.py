@@ -1,6 +1,6 @@
-"""``grid_sample`` (2-D: bilinear or nearest, zeros/border/reflection padding) on the kernels
-of ``_kernels/grid_sample.pyx``, and ``affine_grid``'s sampling grid as array ops, with the
-backwards of both and torch's argument checks and words.
+"""``grid_sample`` (2-D: bilinear, nearest or bicubic; zeros/border/reflection padding) on
+the kernels of ``_kernels/grid_sample.pyx``, and ``affine_grid``'s sampling grid as array
+ops, with the backwards of both and torch's argument checks and words.
 
 ``affine_grid`` builds torch's grid: a base grid of ``(x, y, 1)`` per output pixel, x and y
 from ``linspace(-1, 1)`` (shrunk by ``(n - 1) / n`` without ``align_corners``), times the
@@ -51,9 +51,6 @@ def _check(x, grid, mode):
         raise NotImplementedError("grid_sample: Ember samples 4-D (N, C, H, W) input only; "
                                   "5-D (volumetric) input is not supported")
     check_float(x, "grid_sampler_2d_cpu_kernel_impl")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: Ember has no bicubic mode yet; use "
-                                  "'bilinear' or 'nearest'")
 
 
 def grid_sample(input: Array, grid: Array, mode: str, padding_mode: str,

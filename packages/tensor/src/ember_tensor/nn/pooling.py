@@ -217,6 +217,32 @@ def adaptive_avg_pool2d_backward(grad_out, x):
     return wrap(gx)
 
 
+def global_avg_pool2d(x):
+    """Adaptive average pooling to 1x1: each plane's mean, rounded as
+    ``mean(dim=(-2, -1), keepdim=True)`` rounds it (the double sum to the dtype, then divided
+    in the dtype). One pass per plane instead of the adaptive windows' loop."""
+    xa = nd(x)
+    _check_adaptive_input(xa, "adaptive_avg_pool2d", "")
+    _float_only(xa, "adaptive_avg_pool2d")
+    out = np.empty(xa.shape[:-2] + (1, 1), xa.dtype)
+    _k.global_avg_pool2d(_as_planes(xa), out.reshape(-1))
+    return wrap(out)
+
+
+def global_avg_pool2d_backward(grad_out, shape):
+    """Gradient of ``global_avg_pool2d`` for an input of ``shape``: each plane is its
+    ``grad_out / (H*W)``, written in one pass (no zero fill, no expanded copy)."""
+    go = kernel_array(nd(grad_out))
+    shape = tuple(shape)
+    if go.shape != shape[:-2] + (1, 1):
+        raise RuntimeError(
+            f"adaptive_avg_pool2d_backward: grad_output {size_str(go.shape)} does not match "
+            f"input {size_str(shape)}")
+    gx = np.empty(shape, go.dtype)
+    _k.global_avg_pool2d_backward(go.reshape(-1), gx.reshape((-1,) + shape[-2:]))
+    return wrap(gx)
+
+
 # ---- adaptive max pooling ---------------------------------------------------------------
 
 def _adaptive_max_size(xa, output_size):
