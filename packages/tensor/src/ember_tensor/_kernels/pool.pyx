@@ -190,34 +190,14 @@ cdef inline Py_ssize_t _avg_divisor(Py_ssize_t h0, Py_ssize_t h1, Py_ssize_t hs,
     return (h1 - h0) * (w1 - w0)
 
 
-cdef void _avg_plane(const real* plane, real* out, Py_ssize_t W, Py_ssize_t OH,
-                     Py_ssize_t OW, const Py_ssize_t* win, bint include_pad,
-                     Py_ssize_t divisor) noexcept nogil:
+cdef void _avg_plane(const real* src, real* dst, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                     const Py_ssize_t* win, bint include_pad, Py_ssize_t divisor,
+                     bint backward) noexcept nogil:
+    # forward: dst (OH, OW) = the mean of src (H, W) over each window; backward (src =
+    # grad_output, dst = grad_input): every input of a window gets the window's share.
     # win: the rows' lo, hi, span (OH each), then the columns' (OW each); see _axis_windows
-    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1
+    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1, div
     cdef double acc
-    for oh in range(OH):
-        h0 = win[oh]
-        h1 = win[OH + oh]
-        for ow in range(OW):
-            w0 = win[3 * OH + ow]
-            w1 = win[3 * OH + OW + ow]
-            if h0 >= h1 or w0 >= w1:
-                out[oh * OW + ow] = 0
-                continue
-            acc = 0
-            for ih in range(h0, h1):
-                for iw in range(w0, w1):
-                    acc = acc + plane[ih * W + iw]
-            out[oh * OW + ow] = <real>(acc / _avg_divisor(
-                h0, h1, win[2 * OH + oh], w0, w1, win[3 * OH + 2 * OW + ow], include_pad,
-                divisor))
-
-
-cdef void _avg_plane_back(const real* go, real* plane, Py_ssize_t W, Py_ssize_t OH,
-                          Py_ssize_t OW, const Py_ssize_t* win, bint include_pad,
-                          Py_ssize_t divisor) noexcept nogil:
-    cdef Py_ssize_t oh, ow, ih, iw, h0, h1, w0, w1
     cdef real g
     for oh in range(OH):
         h0 = win[oh]
@@ -226,12 +206,22 @@ cdef void _avg_plane_back(const real* go, real* plane, Py_ssize_t W, Py_ssize_t 
             w0 = win[3 * OH + ow]
             w1 = win[3 * OH + OW + ow]
             if h0 >= h1 or w0 >= w1:
+                if not backward:
+                    dst[oh * OW + ow] = 0
                 continue
-            g = go[oh * OW + ow] / _avg_divisor(h0, h1, win[2 * OH + oh], w0, w1,
-                                                win[3 * OH + 2 * OW + ow], include_pad, divisor)
-            for ih in range(h0, h1):
-                for iw in range(w0, w1):
-                    plane[ih * W + iw] += g
+            div = _avg_divisor(h0, h1, win[2 * OH + oh], w0, w1, win[3 * OH + 2 * OW + ow],
+                               include_pad, divisor)
+            if backward:
+                g = src[oh * OW + ow] / div
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        dst[ih * W + iw] += g
+            else:
+                acc = 0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        acc = acc + src[ih * W + iw]
+                dst[oh * OW + ow] = <real>(acc / div)
 
 
 cdef void _avg_pool(const real* src, real* dst, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
@@ -242,11 +232,11 @@ cdef void _avg_pool(const real* src, real* dst, Py_ssize_t planes, Py_ssize_t H,
     cdef Py_ssize_t p
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         if backward:
-            _avg_plane_back(src + p * OH * OW, dst + p * H * W, W, OH, OW, win, include_pad,
-                            divisor)
+            _avg_plane(src + p * OH * OW, dst + p * H * W, W, OH, OW, win, include_pad,
+                       divisor, True)
         else:
             _avg_plane(src + p * H * W, dst + p * OH * OW, W, OH, OW, win, include_pad,
-                       divisor)
+                       divisor, False)
 
 
 cdef void _global_avg(const real* x, real* out, Py_ssize_t planes, Py_ssize_t n,
