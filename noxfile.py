@@ -107,4 +107,5 @@ def lint(session):
     session.run("ruff", "check", "packages", "tests", "tools", "benchmarks", "examples",
                 "noxfile.py", *session.posargs)
     session.run("cython-lint", "--max-line-length", "100", "--ignore=E741",
+                "--exclude", r"(binary|unary)\.pyx$",  # generated from the .pyx.tp
                 "packages/tensor/src/ember_tensor/_kernels")
