@@ -6,12 +6,12 @@ rounding for float tensors.
 """
 import numpy as np
 import pytest
-import torch
-from PIL import Image
+torch = pytest.importorskip("torch")
+from PIL import Image  # noqa: E402
 
-import ember
-from ember_vision.transforms import functional as EF
-from ember_vision.transforms import InterpolationMode as EIM
+import ember  # noqa: E402
+from ember_vision.transforms import functional as EF  # noqa: E402
+from ember_vision.transforms import InterpolationMode as EIM  # noqa: E402
 
 H, W = 17, 23
 

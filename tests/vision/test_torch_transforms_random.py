@@ -10,12 +10,12 @@ import random
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
+torch = pytest.importorskip("torch")
+from PIL import Image  # noqa: E402
 
-import ember
-import ember_vision.transforms as ET
-from ember_vision.transforms import _rng
+import ember  # noqa: E402
+import ember_vision.transforms as ET  # noqa: E402
+from ember_vision.transforms import _rng  # noqa: E402
 
 H, W = 17, 23
 

@@ -7,10 +7,10 @@ import random
 
 import numpy as np
 import pytest
-import torch
+torch = pytest.importorskip("torch")
 
-import ember
-import ember_vision.transforms.v2 as E2
+import ember  # noqa: E402
+import ember_vision.transforms.v2 as E2  # noqa: E402
 
 
 def _sibling(name):
