@@ -41,6 +41,20 @@ def _load(path):
 
 
 # ---- the worker: one framework, every case, medians as JSON ---------------------------------
+# what a worker of each framework must never have imported: the case files name both
+# frameworks, each import guarded by ``lib``, and this check proves the guards held
+OTHERS = {"ember": ("torch", "torchvision"), "torch": ("ember", "ember_tensor", "ember_vision")}
+
+
+def check_alone(lib, modules=None):
+    """Raise when the worker for ``lib`` has imported the other framework."""
+    modules = sys.modules if modules is None else modules
+    leaked = sorted(name for name in OTHERS[lib] if name in modules)
+    if leaked:
+        raise RuntimeError(f"the {lib} worker imported {', '.join(leaked)}: each framework "
+                           "must run alone in its own process")
+
+
 def _set_threads(lib, n):
     module = __import__("ember_tensor" if lib == "ember" else "torch")
     old = module.get_num_threads()
@@ -80,6 +94,7 @@ def worker(lib, suite, threads, quick):
                   f"oneDNN {module.backends.mkldnn.is_available()}, "
                   f"CPU capability {module.backends.cpu.get_cpu_capability()}")
     info = f"{lib} {module.__version__} ({threads} threads); {detail}"
+    check_alone(lib)
     print(json.dumps({"info": info, "times": times, "extra": extra}))
 
 
