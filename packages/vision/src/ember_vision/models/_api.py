@@ -207,3 +207,21 @@ def build_with_weights(factory, weights, progress, **kwargs):
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
     return model
+
+
+def build_with_aux_weights(factory, weights, progress, keep_aux, aux_heads, **kwargs):
+    """GoogLeNet and Inception v3 from ``weights``: the published files hold auxiliary heads
+    and were trained on inputs transformed the torchvision way, so the model is built with
+    both, loaded, and its heads (the attributes named in ``aux_heads``) dropped unless
+    ``keep_aux``. Returns the model."""
+    if weights is not None:
+        if "transform_input" not in kwargs:
+            _ovewrite_named_param(kwargs, "transform_input", True)
+        _ovewrite_named_param(kwargs, "aux_logits", True)
+        _ovewrite_named_param(kwargs, "init_weights", False)
+    model = build_with_weights(factory, weights, progress, **kwargs)
+    if weights is not None and not keep_aux:
+        model.aux_logits = False
+        for name in aux_heads:
+            setattr(model, name, None)
+    return model

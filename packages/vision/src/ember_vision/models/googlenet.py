@@ -10,7 +10,7 @@ import ember
 import ember.nn.functional as F
 from ember import nn
 
-from ._api import WeightsEnum, _ovewrite_named_param, model_builder
+from ._api import WeightsEnum, build_with_aux_weights, model_builder
 from ._meta import imagenet_weights
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "_GoogLeNetOutputs", "GoogLeNet_Weights",
@@ -174,24 +174,12 @@ class GoogLeNet_Weights(WeightsEnum):
 
 
 def _googlenet(weights, progress, **kwargs):
-    original_aux_logits = kwargs.get("aux_logits", False)
-    if weights is not None:
-        if "transform_input" not in kwargs:
-            _ovewrite_named_param(kwargs, "transform_input", True)
-        _ovewrite_named_param(kwargs, "aux_logits", True)
-        _ovewrite_named_param(kwargs, "init_weights", False)
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = GoogLeNet(**kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        if not original_aux_logits:
-            # the published file has no trained auxiliary heads: drop them
-            model.aux_logits = False
-            model.aux1 = None
-            model.aux2 = None
-        else:
-            warnings.warn("auxiliary heads in the pretrained googlenet model are NOT pretrained, "
-                          "so make sure to train them", stacklevel=2)
+    keep_aux = kwargs.get("aux_logits", False)
+    model = build_with_aux_weights(GoogLeNet, weights, progress, keep_aux, ("aux1", "aux2"),
+                                   **kwargs)
+    if weights is not None and keep_aux:
+        warnings.warn("auxiliary heads in the pretrained googlenet model are NOT pretrained, "
+                      "so make sure to train them", stacklevel=2)
     return model
 
 

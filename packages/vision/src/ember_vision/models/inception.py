@@ -10,7 +10,7 @@ import ember
 import ember.nn.functional as F
 from ember import nn
 
-from ._api import WeightsEnum, _ovewrite_named_param, model_builder
+from ._api import WeightsEnum, build_with_aux_weights, model_builder
 from ._meta import imagenet_weights
 from .googlenet import BasicConv2d, transform_input
 
@@ -250,20 +250,9 @@ class Inception_V3_Weights(WeightsEnum):
 
 
 def _inception_v3(weights, progress, **kwargs):
-    original_aux_logits = kwargs.get("aux_logits", True)
-    if weights is not None:
-        if "transform_input" not in kwargs:
-            _ovewrite_named_param(kwargs, "transform_input", True)
-        _ovewrite_named_param(kwargs, "aux_logits", True)
-        _ovewrite_named_param(kwargs, "init_weights", False)
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-    model = Inception3(**kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        if not original_aux_logits:
-            model.aux_logits = False
-            model.AuxLogits = None
-    return model
+    keep_aux = kwargs.get("aux_logits", True)
+    return build_with_aux_weights(Inception3, weights, progress, keep_aux, ("AuxLogits",),
+                                  **kwargs)
 
 
 inception_v3 = model_builder(
