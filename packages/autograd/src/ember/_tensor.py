@@ -80,12 +80,12 @@ def check_inplace(tensor):
 def check_view_inplace(tensor, grad_enabled: bool) -> None:
     """torch's refusals for an in-place op on a view, before anything is written."""
     arr = tensor._data._np
-    for n, stride in zip(arr.shape, arr.strides):
-        if stride == 0 and n > 1:  # an expanded view: one memory location, several elements
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers "
-                "to a single memory location. Please clone() the tensor before performing "
-                "the operation.")
+    if 0 in arr.strides and any(  # an expanded view: one memory location, several elements
+            stride == 0 and n > 1 for n, stride in zip(arr.shape, arr.strides)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers "
+            "to a single memory location. Please clone() the tensor before performing "
+            "the operation.")
     base = tensor._base
     if base is None or not grad_enabled:
         return
