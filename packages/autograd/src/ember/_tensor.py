@@ -15,6 +15,7 @@ from ember_tensor import Array
 from ember_tensor import _dtype as D
 
 from . import _grad_mode as grad_mode
+from ._core.tensor_base import _REQUIRES_GRAD_DTYPE, TensorBase  # noqa: F401 - re-exported
 from ._device import CPU
 from ._hooks import RemovableHandle, _HookDict
 
@@ -25,9 +26,6 @@ _NONLEAF_GRAD_WARNING = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
 )
-
-_REQUIRES_GRAD_DTYPE = "Only Tensors of floating point and complex dtype can require gradients"
-
 
 def _tensor_new_args(args):
     """torch.Tensor(...) legacy constructor: sizes, a sequence/ndarray, or a tensor."""
@@ -59,9 +57,6 @@ def _unwrap_nested(x):
     if isinstance(x, (list, tuple)):
         return [_unwrap_nested(v) for v in x]
     return x
-
-
-_grad_state = grad_mode._state  # thread-local flags, read by every tensor's construction
 
 
 def _type_name(data):
@@ -103,16 +98,16 @@ def check_view_inplace(tensor, grad_enabled: bool) -> None:
             "replace the inplace operation by an out-of-place one.")
 
 
-class Tensor:
-    """A multi-dimensional array that records the operations on it for differentiation."""
+class Tensor(TensorBase):
+    """A multi-dimensional array that records the operations on it for differentiation.
+
+    Its fields, construction (``_init``/``_make``) and the getters every op reads
+    (``requires_grad``, ``grad_fn``, ``is_leaf``, ``shape``, ``dtype``, ...) are compiled in
+    ``ember._core.tensor_base.TensorBase``; the rest is here, in Python.
+    """
 
     __module__ = "ember"
-    __slots__ = (
-        "_data", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_output_nr",
-        "_hooks", "_accumulator", "_retains_grad", "_inference", "_base", "_views",
-        "__dict__", "__weakref__",
-    )
-    # Rare, so not a slot: a class-level None the instance __dict__ shadows once registered.
+    # Rare, so not a field: a class-level None the instance __dict__ shadows once registered.
     _post_accumulate_grad_hooks = None
 
     def __init__(self, *args, **kwargs):
@@ -124,54 +119,9 @@ class Tensor:
             )
         self._init(_tensor_new_args(args))
 
-    def _init(self, data, requires_grad=False):
-        self._data = data
-        self._requires_grad = requires_grad
-        self._grad = None
-        self.grad_fn = None
-        self._version_counter = [0]
-        self._output_nr = 0
-        self._hooks = None
-        self._accumulator = None
-        self._retains_grad = False
-        self._inference = _grad_state.inference
-        self._base = None  # the tensor this one is a differentiable view of (autograd.views)
-        self._views = None  # weak references to this tensor's live views
-
-    @classmethod
-    def _make(cls, array, requires_grad=False):
-        """Wrap an ``Array`` (no copy) as a tensor with no history."""
-        t = object.__new__(cls)
-        t._init(array, requires_grad)
-        return t
-
-    # ---- autograd state -------------------------------------------------------------------
-    @property
-    def requires_grad(self):
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag):
-        flag = builtins.bool(flag)
-        if self.grad_fn is not None:
-            if flag:
-                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use "
-                "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
-        if flag and not self._data.dtype.is_floating_point:
-            raise RuntimeError(_REQUIRES_GRAD_DTYPE)
-        self._requires_grad = flag
-
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
-
-    @property
-    def is_leaf(self):
-        return self.grad_fn is None
 
     @property
     def grad(self):
@@ -196,18 +146,6 @@ class Tensor:
     @grad.deleter
     def grad(self):
         self._grad = None
-
-    @property
-    def _version(self):
-        return self._version_counter[0]
-
-    @property
-    def output_nr(self):
-        return self._output_nr
-
-    @property
-    def retains_grad(self):
-        return self._retains_grad
 
     def retain_grad(self):
         if not self._requires_grad:
@@ -282,25 +220,11 @@ class Tensor:
         return self._inference
 
     # ---- metadata -------------------------------------------------------------------------
-    @property
-    def shape(self):
-        return et.Size(self._data._np.shape)
-
     def size(self, dim=None):
         return self._data.size(dim)
 
-    def dim(self):
-        return self._data._np.ndim
-
-    @property
-    def ndim(self):
-        return self._data._np.ndim
-
-    ndimension = dim
-
-    @property
-    def dtype(self):
-        return self._data.dtype
+    ndimension = TensorBase.dim
+    nelement = TensorBase.numel
 
     @property
     def device(self):
@@ -314,10 +238,6 @@ class Tensor:
     def layout(self):
         return "torch.strided"
 
-    def numel(self):
-        return self._data._np.size
-
-    nelement = numel
 
     def stride(self, dim=None):
         return self._data.stride(dim)
