@@ -46,7 +46,10 @@ def test_values_and_grads(equation, shapes):
     lambda L: L.einsum("i,i->", L.tensor([1.0, 2.0]), L.tensor([3.0, 4.0])),
     lambda L: L.einsum("ii->i", L.ones(3, 2)),
     lambda L: L.einsum("i->ii", L.ones(3)),
+    lambda L: L.einsum("i->i"),
+    lambda L: L.einsum("i->i", []),
 ], ids=["too_few", "too_many", "sizes", "ndim", "output_letter", "dtypes", "long", "dot",
-        "diagonal_sizes", "output_repeated"])
+        "diagonal_sizes", "output_repeated", "no_operand",
+        "empty_operand_list"])
 def test_errors_and_dtypes(fn):
     same(torch, fn)

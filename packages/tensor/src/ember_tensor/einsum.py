@@ -41,7 +41,8 @@ def parse(equation: str, shapes: list) -> tuple[list[str], str, dict]:
     ell_ndim = max((len(s) - (len(t) - 3) for t, s in zip(inputs, shapes) if "..." in t),
                    default=0)
     ell = "".join(spare[:ell_ndim])
-    subs, sizes = [], {}
+    subs: list[str] = []
+    sizes: dict[str, int] = {}
     for i, (term, shape) in enumerate(zip(inputs, shapes)):
         named = len(term.replace("...", ""))
         if "..." in term:
@@ -52,7 +53,7 @@ def parse(equation: str, shapes: list) -> tuple[list[str], str, dict]:
                 f"einsum(): the number of subscripts in the equation ({named}) does not match "
                 f"the number of dimensions ({len(shape)}) for operand {i} and no ellipsis was "
                 "given")
-        local = {}
+        local: dict[str, int] = {}
         for ch, n in zip(term, shape):
             if local.setdefault(ch, n) != n:
                 raise RuntimeError(f"einsum(): subscript {ch} is repeated for operand {i} but "
@@ -93,7 +94,10 @@ def contract(subs: list[str], output: str, sizes: dict, arrays: list) -> np.ndar
 def einsum(equation: str, *operands) -> Array:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    dtype = operands[0].dtype if operands else None
+    if not operands:  # torch's type and words
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
+    dtype = operands[0].dtype
     for x in operands[1:]:
         if x.dtype is not dtype:
             raise RuntimeError(f"expected scalar type {dtype.torch_name} but found "
