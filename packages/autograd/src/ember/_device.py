@@ -143,7 +143,7 @@ def check(dev, op: str = TENSOR, *, default: bool = True) -> None:
 
 class _State(threading.local):
     # class attributes: every thread starts on the CPU, as torch's default is thread-local
-    default = None
+    default: "device | None" = None
 
     def __init__(self):
         self.stack = []

@@ -4,6 +4,8 @@ a script (``device = "cuda" if torch.cuda.is_available() else "cpu"``) pick the 
 Queries answer "no GPU", seeding is accepted and does nothing (torch queues it for a CUDA that
 never comes), and asking about a particular GPU raises torch's AssertionError.
 """
+from typing import NoReturn
+
 from ._device import check as _check
 from ._device import device as _device
 
@@ -16,8 +18,9 @@ __all__ = [
 ]
 
 
-def _no_cuda():
+def _no_cuda() -> NoReturn:
     _check(_device("cuda"))  # raises torch's "Torch not compiled with CUDA enabled"
+    raise AssertionError("unreachable: the CUDA check always raises")
 
 
 def is_available() -> bool:

@@ -93,7 +93,8 @@ def check_arch(arch: str) -> str:
 
 def submodule(model: nn.Module, path: str) -> nn.Module:
     for part in path.split("."):
-        model = model[int(part)] if part.isdigit() else getattr(model, part)
+        # a digit names a child of a Sequential, which indexes it as torchvision's paths do
+        model = model[int(part)] if part.isdigit() else getattr(model, part)  # type: ignore[index]
     return model
 
 

@@ -391,6 +391,7 @@ def gather(tensor: Any, gather_list: Optional[list] = None, dst: int = 0, group:
                          "ranks.")
     if g.rank == dst:
         _check_root_list(g, gather_list, "gather_list", "destination", "gather", "output")
+        assert gather_list is not None  # _check_root_list refused a missing list
         _check_same_as(tensor, gather_list, "gather")
     _faults.check_same_collective(g.comm, "GATHER", dst, tensor)
     send = np.ascontiguousarray(tensor._data._np)
@@ -414,6 +415,7 @@ def scatter(tensor: Any, scatter_list: Optional[list] = None, src: int = 0,
     g, src = _rooted(tensor, group, src, group_src, "scatter")
     if g.rank == src:
         _check_root_list(g, scatter_list, "scatter_list", "source", "scatter", "input")
+        assert scatter_list is not None  # _check_root_list refused a missing list
         _check_same_as(tensor, scatter_list, "scatter")
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source "

@@ -408,7 +408,9 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics: SupportsFloat, epoch: Optional[int] = None) -> None:
+    # torch's signature too: the metric comes first, unlike LRScheduler.step(epoch)
+    def step(self, metrics: SupportsFloat,  # type: ignore[override]
+             epoch: Optional[int] = None) -> None:
         current = float(metrics)  # a 0-d tensor (the validation loss) is the usual metric
         if epoch is None:
             epoch = self.last_epoch + 1

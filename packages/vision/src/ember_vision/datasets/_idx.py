@@ -17,8 +17,9 @@ import numpy as np
 
 from ._file_errors import DatasetFileDtypeError, DatasetFileError
 
-IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-             0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 MAX_BODY_BYTES = 1 << 32  # 4 GiB: ten times the largest IDX file torchvision downloads (EMNIST)
 _CHUNK = 1 << 20
 

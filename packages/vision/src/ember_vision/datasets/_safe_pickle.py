@@ -71,10 +71,11 @@ class SafePickleReader:
         self.data = memoryview(data)
         self.pos = 0
         self.name = name
-        self.stack = []
-        self.marks = []
-        self.memo = {}
-        self.array_memo_keys = {}  # id(_Array) -> memo keys holding it, redirected at BUILD
+        self.stack: list = []
+        self.marks: list[int] = []
+        self.memo: dict = {}
+        # id(_Array) -> memo keys holding it, redirected at BUILD
+        self.array_memo_keys: dict[int, list] = {}
 
     # -- reading -----------------------------------------------------------------------------
     def _fail(self, why):

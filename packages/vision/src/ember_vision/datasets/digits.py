@@ -57,7 +57,7 @@ class Digits(VisionDataset):
 
     def image(self, index):
         grey = Image.fromarray(self.data[index])  # 2-D uint8 -> mode "L"
-        grey = grey.resize((self.image_size, self.image_size), Image.BILINEAR)
+        grey = grey.resize((self.image_size, self.image_size), Image.Resampling.BILINEAR)
         return grey.convert("RGB")
 
     def __getitem__(self, index):

@@ -138,8 +138,8 @@ class MNIST(VisionDataset):
                     download_and_extract_archive(f"{mirror}{filename}",
                                                  download_root=self.raw_folder,
                                                  filename=filename, md5=md5)
-                except (RuntimeError, URLError) as err:
-                    errors.append(err)
+                except (RuntimeError, URLError) as failure:
+                    errors.append(failure)
                     continue
                 break
             else:

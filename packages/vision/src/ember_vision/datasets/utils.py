@@ -21,7 +21,7 @@ import shutil
 import tarfile
 import zipfile
 from collections.abc import Iterable
-from typing import Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 from .. import hub
 
@@ -89,8 +89,11 @@ def list_files(root: PathLike, suffix, prefix: bool = False) -> list:
 
 # -- archives -------------------------------------------------------------------------------
 
-_COMPRESSED_FILE_OPENERS = {".bz2": bz2.open, ".gz": gzip.open, ".xz": lzma.open}
+_COMPRESSED_FILE_OPENERS: dict[str, Callable[..., Any]] = {
+    ".bz2": bz2.open, ".gz": gzip.open, ".xz": lzma.open}
 _ARCHIVE_TYPES = (".tar", ".zip")
+_TAR_READ_MODES: dict[str, Literal["r:gz", "r:bz2", "r:xz"]] = {
+    ".gz": "r:gz", ".bz2": "r:bz2", ".xz": "r:xz"}
 _FILE_TYPE_ALIASES = {".tbz": (".tar", ".bz2"), ".tbz2": (".tar", ".bz2"),
                       ".tgz": (".tar", ".gz")}
 
@@ -140,7 +143,9 @@ def _write_members(to_path: str, entries) -> None:
 
 
 def _extract_tar(from_path: PathLike, to_path: str, compression: Optional[str]) -> None:
-    mode = f"r:{compression[1:]}" if compression else "r"
+    # "r:*" (= "r") lets tarfile detect a compression the suffix did not name, as torchvision
+    mode: Literal["r:*", "r:gz", "r:bz2", "r:xz"] = (
+        "r:*" if not compression else _TAR_READ_MODES[compression])
     with tarfile.open(from_path, mode) as tar:
         members = tar.getmembers()
         for m in members:

@@ -78,7 +78,7 @@ def write_file(filename: Union[str, os.PathLike], data) -> None:
 
 def _open(data: bytes, fmt: str, apply_exif_orientation: bool) -> Image.Image:
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         img.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as err:
@@ -203,9 +203,10 @@ def decode_image(input, mode: ImageReadMode = ImageReadMode.UNCHANGED,
     is_gif = data[:6] in (b"GIF87a", b"GIF89a")
     if is_gif or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         img = _open(data, "GIF" if is_gif else "WebP", apply_exif_orientation)
-        if is_gif and getattr(img, "n_frames", 1) > 1:  # animated: (N, C, H, W) as torchvision
+        n_frames = getattr(img, "n_frames", 1)
+        if is_gif and n_frames > 1:  # animated: (N, C, H, W) as torchvision
             frames = []
-            for i in range(img.n_frames):
+            for i in range(n_frames):
                 img.seek(i)
                 frames.append(_interop.to_numpy(_chw(_other_pixels(img, mode))))
             return _interop.from_numpy(np.stack(frames))

@@ -7,6 +7,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Callable
 
 __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights",
            "get_weight", "list_models", "register_model", "model_builder"]
@@ -56,7 +57,7 @@ class WeightsEnum(Enum):
         return self.value.meta
 
 
-BUILTIN_MODELS = {}
+BUILTIN_MODELS: dict[str, Callable[..., Any]] = {}
 
 
 def register_model(name=None):

@@ -71,9 +71,10 @@ class ConvNeXt(nn.Module):
         block = block or CNBlock
         if norm_layer is None:
             norm_layer = partial(LayerNorm2d, eps=1e-6)
-        layers = [Conv2dNormActivation(3, block_setting[0].input_channels, kernel_size=4,
-                                       stride=4, padding=0, norm_layer=norm_layer,
-                                       activation_layer=None, bias=True)]
+        layers: list[nn.Module] = [
+            Conv2dNormActivation(3, block_setting[0].input_channels, kernel_size=4, stride=4,
+                                 padding=0, norm_layer=norm_layer, activation_layer=None,
+                                 bias=True)]
         total_stage_blocks = sum(cnf.num_layers for cnf in block_setting)
         stage_block_id = 0
         for cnf in block_setting:

@@ -60,7 +60,7 @@ class MBConv(nn.Module):
             raise ValueError("illegal stride value")
         self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
         expanded = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
-        layers = []
+        layers: list[nn.Module] = []
         if expanded != cnf.input_channels:
             layers.append(Conv2dNormActivation(cnf.input_channels, expanded, kernel_size=1,
                                                norm_layer=norm_layer,
@@ -95,13 +95,13 @@ class EfficientNet(nn.Module):
                 isinstance(s, _MBConvConfig) for s in inverted_residual_setting)):
             raise TypeError("The inverted_residual_setting should be List[MBConvConfig]")
         norm_layer = norm_layer or nn.BatchNorm2d
-        layers = [Conv2dNormActivation(3, inverted_residual_setting[0].input_channels,
-                                       kernel_size=3, stride=2, norm_layer=norm_layer,
-                                       activation_layer=nn.SiLU)]
+        layers: list[nn.Module] = [
+            Conv2dNormActivation(3, inverted_residual_setting[0].input_channels, kernel_size=3,
+                                 stride=2, norm_layer=norm_layer, activation_layer=nn.SiLU)]
         total_stage_blocks = sum(cnf.num_layers for cnf in inverted_residual_setting)
         stage_block_id = 0
         for cnf in inverted_residual_setting:
-            stage = []
+            stage: list[nn.Module] = []
             for _ in range(cnf.num_layers):
                 block_cnf = copy.copy(cnf)
                 if stage:  # later blocks of a stage keep its width and resolution

@@ -23,7 +23,7 @@ class InvertedResidual(nn.Module):
             norm_layer = nn.BatchNorm2d
         hidden_dim = int(round(inp * expand_ratio))
         self.use_res_connect = self.stride == 1 and inp == oup
-        layers = []
+        layers: list[nn.Module] = []
         if expand_ratio != 1:
             layers.append(Conv2dNormActivation(inp, hidden_dim, kernel_size=1,
                                                norm_layer=norm_layer,

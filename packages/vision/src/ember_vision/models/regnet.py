@@ -32,7 +32,7 @@ class BottleneckTransform(nn.Sequential):
     def __init__(self, width_in: int, width_out: int, stride: int, norm_layer,
                  activation_layer, group_width: int, bottleneck_multiplier: float,
                  se_ratio) -> None:
-        layers = OrderedDict()
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
         w_b = int(round(width_out * bottleneck_multiplier))
         g = w_b // group_width
         layers["a"] = Conv2dNormActivation(width_in, w_b, kernel_size=1, stride=1,

@@ -51,7 +51,7 @@ class VGG(nn.Module):
 
 def make_layers(cfg, batch_norm: bool = False) -> nn.Sequential:
     """3x3 convolutions (+BatchNorm) + ReLU for each width in ``cfg``, a 2x2 max-pool for "M"."""
-    layers = []
+    layers: list[nn.Module] = []
     in_channels = 3
     for v in cfg:
         if v == "M":

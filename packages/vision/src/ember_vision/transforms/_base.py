@@ -27,13 +27,13 @@ class InterpolationMode(Enum):
 
 
 PIL_FILTERS = {
-    InterpolationMode.NEAREST: Image.NEAREST,
-    InterpolationMode.NEAREST_EXACT: Image.NEAREST,
-    InterpolationMode.BILINEAR: Image.BILINEAR,
-    InterpolationMode.BICUBIC: Image.BICUBIC,
-    InterpolationMode.BOX: Image.BOX,
-    InterpolationMode.HAMMING: Image.HAMMING,
-    InterpolationMode.LANCZOS: Image.LANCZOS,
+    InterpolationMode.NEAREST: Image.Resampling.NEAREST,
+    InterpolationMode.NEAREST_EXACT: Image.Resampling.NEAREST,
+    InterpolationMode.BILINEAR: Image.Resampling.BILINEAR,
+    InterpolationMode.BICUBIC: Image.Resampling.BICUBIC,
+    InterpolationMode.BOX: Image.Resampling.BOX,
+    InterpolationMode.HAMMING: Image.Resampling.HAMMING,
+    InterpolationMode.LANCZOS: Image.Resampling.LANCZOS,
 }
 
 

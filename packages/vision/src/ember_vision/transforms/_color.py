@@ -230,7 +230,8 @@ def posterize(img: ImageLike, bits: int) -> ImageLike:
     arr = image_array(img, min_dims=3)
     if arr.dtype != np.uint8:
         raise TypeError(
-            f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+            # a tensor here: PIL images returned above
+            f"Only torch.uint8 image tensors are supported, but found {img.dtype}")  # type: ignore[union-attr]
     image_array(img, channels=(1, 3))
     mask = np.uint8((-int(2 ** (8 - bits))) & 0xFF)
     return wrap(arr & mask)
@@ -239,7 +240,8 @@ def posterize(img: ImageLike, bits: int) -> ImageLike:
 def solarize(img: ImageLike, threshold: float) -> ImageLike:
     """Invert every value at or above ``threshold``."""
     if is_pil(img):
-        return ImageOps.solarize(img, threshold)
+        # PIL compares each value with the threshold, so a float one works as torchvision passes it
+        return ImageOps.solarize(img, threshold)  # type: ignore[arg-type]
     arr = image_array(img, min_dims=3, channels=(1, 3))
     if threshold > max_value(arr.dtype):
         raise TypeError("Threshold should be less than bound of img.")
@@ -288,7 +290,8 @@ def equalize(img: ImageLike) -> ImageLike:
             f"Input image tensor should have 3 or 4 dimensions, but found {arr.ndim}")
     if arr.dtype != np.uint8:
         raise TypeError(
-            f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+            # a tensor here: PIL images returned above
+            f"Only torch.uint8 image tensors are supported, but found {img.dtype}")  # type: ignore[union-attr]
     image_array(img, channels=(1, 3))
     planes = arr.reshape(-1, *arr.shape[-2:])
     out = np.stack([_equalize_channel(p) for p in planes]).reshape(arr.shape)

@@ -180,15 +180,15 @@ class GaussianBlur(Transform):
                  sigma: float | Sequence[float] = (0.1, 2.0)) -> None:
         self.kernel_size = check_kernel_size(kernel_size)
         if isinstance(sigma, numbers.Number):
-            if sigma <= 0:
+            if sigma <= 0:  # type: ignore[operator]  # a real number here
                 raise ValueError("If sigma is a single number, it must be positive.")
-            sigma = (sigma, sigma)
+            self.sigma: Sequence[float] = (sigma, sigma)  # type: ignore[assignment]
         elif isinstance(sigma, Sequence) and len(sigma) == 2:
             if not 0.0 < sigma[0] <= sigma[1]:
                 raise ValueError("sigma values should be positive and of the form (min, max).")
+            self.sigma = sigma
         else:
             raise ValueError("sigma should be a single number or a list/tuple with length 2.")
-        self.sigma = sigma
 
     @staticmethod
     def get_params(sigma_min, sigma_max):

@@ -16,6 +16,7 @@ class Upsample(Module):
         super().__init__()
         self.name = type(self).__name__
         self.size = size
+        self.scale_factor: Optional[float | tuple[float, ...]]
         # torch keeps the factor as float(s), which is what its repr prints
         if isinstance(scale_factor, tuple):
             self.scale_factor = tuple(float(f) for f in scale_factor)

@@ -148,6 +148,7 @@ class DistributedDataParallel(Module):
         bucket = self._bucket_of[id(p)]
         bucket.pending -= 1
         for b in self._in_flight:  # let MPI progress the earlier buckets
+            assert b.work is not None  # every bucket in flight was launched
             b.work.is_completed()
         if bucket.pending == 0:
             self._launch(bucket)
@@ -174,6 +175,7 @@ class DistributedDataParallel(Module):
 
     def _finish(self) -> None:
         for bucket in self._in_flight:
+            assert bucket.work is not None  # every bucket in flight was launched
             bucket.work.wait()
             for i, p in enumerate(bucket.params):
                 avg = bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]]

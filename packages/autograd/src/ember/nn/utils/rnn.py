@@ -17,7 +17,8 @@ __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence",
            "pad_packed_sequence", "pad_sequence", "unpad_sequence", "pack_sequence",
            "unpack_sequence"]
 
-_PackedBase = namedtuple("PackedSequence",
+# named PackedSequence, as torch's base is, so reprs and pickles read that name
+_PackedBase = namedtuple("PackedSequence",  # type: ignore[name-match]
                          ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
 
 

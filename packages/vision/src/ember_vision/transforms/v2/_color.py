@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -176,6 +177,7 @@ class RandomErasing(RandomApplyTransform):
         check_erasing_args(value, scale, ratio)
         self.scale = scale
         self.ratio = ratio
+        self.value: Optional[list[float]]
         if isinstance(value, (int, float)):
             self.value = [float(value)]
         elif isinstance(value, str):

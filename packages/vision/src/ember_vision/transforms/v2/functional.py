@@ -151,7 +151,8 @@ def gaussian_noise(inpt: ImageLike, mean: float = 0.0, sigma: float = 0.1,
 
     arr = image_array(inpt, min_dims=0)
     if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"Input tensor is expected to be in float dtype, got dtype={inpt.dtype}")
+        raise ValueError(  # a tensor here: image_array refused anything else above
+            f"Input tensor is expected to be in float dtype, got dtype={inpt.dtype}")  # type: ignore[union-attr]
     if sigma < 0:
         raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
     noise = io.to_numpy(_rng.normal(arr.shape)).astype(arr.dtype)
