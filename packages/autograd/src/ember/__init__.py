@@ -23,6 +23,7 @@ from ._creation import (
 from . import _creation
 
 _ops.install(Tensor)
+from ._ops.generated import *  # noqa: F401,F403 - the op table's functions (exp, log, atan2, ...)
 for _name, _fn in _creation.TENSOR_METHODS.items():
     setattr(Tensor, _name, _fn)
 globals().update(_ops.functions())

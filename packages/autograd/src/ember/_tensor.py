@@ -17,6 +17,7 @@ from ember_tensor import _dtype as D
 from . import _grad_mode as grad_mode
 from ._core.tensor_base import _REQUIRES_GRAD_DTYPE, TensorBase  # noqa: F401 - re-exported
 from ._device import CPU
+from ._generated_tensor_ops import GeneratedTensorMethods
 from ._hooks import RemovableHandle, _HookDict
 
 _NONLEAF_GRAD_WARNING = (
@@ -98,7 +99,7 @@ def check_view_inplace(tensor, grad_enabled: bool) -> None:
             "replace the inplace operation by an out-of-place one.")
 
 
-class Tensor(TensorBase):
+class Tensor(TensorBase, GeneratedTensorMethods):
     """A multi-dimensional array that records the operations on it for differentiation.
 
     Its fields, construction (``_init``/``_make``) and the getters every op reads

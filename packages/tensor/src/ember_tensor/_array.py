@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from . import _dtype as D
+from ._generated_array_ops import GeneratedArrayMethods
 from ._size import Size
 
 _BY_NP = D._BY_NP
@@ -64,7 +65,7 @@ def _reshape_no_copy(a, shape):
         return out
 
 
-class Array:
+class Array(GeneratedArrayMethods):
     """A strided n-dimensional array. ``Array(ndarray)`` wraps without copying."""
 
     __slots__ = ("_np", "__weakref__")

@@ -112,13 +112,6 @@ def div(a, b, rounding_mode=None, out=None, *, _inplace=False):
 divide = div
 
 
-def atan2(a, b, out=None):
-    """The angle of (b, a) elementwise; integer inputs give the default float dtype."""
-    _check_operand(b, "atan2")
-    compute = _true_div_dtype(a, b)
-    return _binary("atan2", a, b, compute, compute, out)
-
-
 def true_divide(a, b, out=None):
     return div(a, b, out=out)
 

@@ -5,6 +5,8 @@ The ops live in one module per concept: ``arithmetic``, ``comparison`` (with log
 ``inplace``, and ``_elementwise_core`` (operands, broadcasting, ``out=``, kernel dispatch,
 ``copy_``/``fill_``). This module re-exports them all, adds the dtype conversions, and builds
 ``ARRAY_METHODS``, the operators and methods ``_array_methods.install`` attaches to ``Array``.
+The table's whole ops (``_kernels/elementwise_ops.py`` rows with ``grad``) are not among them:
+``Array`` inherits them from ``_generated_array_ops``.
 """
 from . import _dtype as D
 from ._array import Array
@@ -14,7 +16,7 @@ from ._elementwise_core import (  # noqa: F401 - re-exported
     _SCALARS, _shape, _unary, _wrap, zero_,
 )
 from .arithmetic import (  # noqa: F401 - re-exported
-    add, atan2, div, divide, float_power, floor_divide, fmod, maximum, minimum, mul, multiply, pow,
+    add, div, divide, float_power, floor_divide, fmod, maximum, minimum, mul, multiply, pow,
     remainder, rsub, sub, subtract, true_divide,
 )
 from .comparison import (  # noqa: F401 - re-exported
@@ -23,11 +25,11 @@ from .comparison import (  # noqa: F401 - re-exported
     logical_xor, lt, ne, not_equal,
 )
 from .unary_math import (  # noqa: F401 - re-exported
-    abs, absolute, ceil, cos, erf, exp, expm1, fix, floor, isfinite, isinf, isnan, log, log1p,
-    log2, log10, nan_to_num, neg, negative, positive, reciprocal, round, rsqrt, sigmoid, sign,
-    sin, sqrt, square, tanh, trunc, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
-    exp2, erfc,
+    abs, absolute, ceil, fix, floor, isfinite, isinf, isnan, nan_to_num, neg, negative, positive,
+    round, sign, square, trunc,
 )
+# the table's whole ops (exp, log, ..., atan2) with their in-place forms; Array inherits them
+from ._generated_array_ops import *  # noqa: F401,F403 - re-exported
 from .ternary import addcdiv, addcmul, lerp  # noqa: F401 - re-exported
 from .activation import (  # noqa: F401 - re-exported
     gelu, gelu_backward, hardsigmoid, hardsigmoid_backward, hardswish, hardswish_backward,
@@ -38,8 +40,8 @@ from .selection import (  # noqa: F401 - re-exported
     clamp, clamp_max, clamp_min, clip, full_like_nan, where,
 )
 from .inplace import (  # noqa: F401 - re-exported
-    abs_, add_, _bitwise_inplace, ceil_, clamp_, div_, exp_, floor_, floor_divide_, log_, mul_,
-    neg_, pow_, reciprocal_, relu_, remainder_, round_, sigmoid_, sqrt_, sub_, tanh_, trunc_,
+    abs_, add_, _bitwise_inplace, ceil_, clamp_, div_, floor_, floor_divide_, mul_, neg_, pow_,
+    relu_, remainder_, round_, sub_, trunc_,
 )
 
 
@@ -110,12 +112,10 @@ for _name in (
     "add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow "
     "float_power maximum minimum eq ne lt le gt ge greater greater_equal less less_equal "
     "not_equal equal logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
-    "bitwise_xor bitwise_not neg negative positive abs absolute sign square exp log log1p expm1 "
-    "log2 log10 sqrt rsqrt reciprocal sin cos tanh sigmoid erf floor ceil round trunc fix relu "
-    "lerp addcmul addcdiv tan asin acos atan sinh cosh asinh acosh atanh exp2 erfc atan2 "
-    "clamp clamp_min clamp_max clip isnan isinf isfinite nan_to_num "
-    "add_ sub_ mul_ div_ floor_divide_ remainder_ pow_ clamp_ relu_ neg_ exp_ sqrt_ log_ "
-    "sigmoid_ tanh_ abs_ floor_ ceil_ round_ trunc_ reciprocal_ copy_ fill_ zero_"
+    "bitwise_xor bitwise_not neg negative positive abs absolute sign square floor ceil round "
+    "trunc fix relu lerp addcmul addcdiv clamp clamp_min clamp_max clip isnan isinf isfinite "
+    "nan_to_num add_ sub_ mul_ div_ floor_divide_ remainder_ pow_ clamp_ relu_ neg_ abs_ "
+    "floor_ ceil_ round_ trunc_ copy_ fill_ zero_"
 ).split():
     ARRAY_METHODS[_name] = globals()[_name]
 ARRAY_METHODS["where"] = lambda self, cond, other: where(cond, self, other)

@@ -3,9 +3,7 @@
 from ._elementwise_core import _assign_inplace
 from .arithmetic import add, div, floor_divide, mul, pow, remainder, sub
 from .comparison import _bitwise
-from .unary_math import (
-    abs, ceil, exp, floor, log, neg, reciprocal, round, sigmoid, sqrt, tanh, trunc,
-)
+from .unary_math import abs, ceil, floor, neg, round, trunc
 from .activation import relu
 from .selection import clamp
 
@@ -58,9 +56,9 @@ def _inplace_math(fn):
     return op
 
 
-exp_, sqrt_, log_, sigmoid_, tanh_, abs_, floor_, ceil_, round_, trunc_, reciprocal_ = (
-    _inplace_math(f) for f in (exp, sqrt, log, sigmoid, tanh, abs, floor, ceil, round, trunc,
-                               reciprocal))
+# the table's float math (exp_, log_, ...) is generated with its op (_generated_array_ops)
+abs_, floor_, ceil_, round_, trunc_ = (
+    _inplace_math(f) for f in (abs, floor, ceil, round, trunc))
 
 
 def _bitwise_inplace(name):

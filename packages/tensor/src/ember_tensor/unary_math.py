@@ -1,43 +1,31 @@
-"""One-operand math: float functions (integer inputs give the default float dtype, as torch),
-rounding, sign-aware ops, and float classification (isnan/isinf/isfinite, nan_to_num)."""
+"""One-operand math: rounding, sign-aware ops, float classification (isnan/isinf/isfinite,
+nan_to_num), and the table's float functions (integer inputs give the default float dtype, as
+torch), which ``tools/generate_ops.py`` writes from ``_kernels/elementwise_ops.py``."""
 import builtins
 
 import numpy as np
 
 from . import _dtype as D
+from . import _generated_array_ops
 from ._array import Array
-from ._elementwise_core import _cast, _FAST_UNARY, _launch, _unary, _wrap
-from .arithmetic import div, mul
+from ._elementwise_core import (
+    _assign_inplace, _binary, _cast, _check_operand, _FAST_UNARY, _launch, _unary, _wrap,
+)
+from ._generated_array_ops import *  # noqa: F401,F403 - the table's float math (exp, log, ...)
+from .arithmetic import _true_div_dtype, div, mul
 
 
 def _float_dtype(a):
     return a.dtype if a.dtype.is_floating_point else D.get_default_dtype()
 
 
-def _math(name):
-    def op(a, out=None):
-        if out is None and type(a) is Array:
-            entry = _FAST_UNARY.get((name, a._np.dtype))  # float inputs only
-            if entry is not None:
-                res = np.empty(a._np.shape, entry[1][0])
-                _launch(entry, res, (a._np,))
-                return _wrap(res)
-        if not isinstance(a, Array):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(a).__name__}")
-        return _unary(name, a, _float_dtype(a), out=out)
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name}; integer inputs give the default float dtype, as torch."
-    return op
-
-
-exp, log, log1p, expm1, log2, log10, sqrt, rsqrt, reciprocal = (
-    _math(n) for n in ("exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt",
-                       "reciprocal"))
-sin, cos, tanh, sigmoid, erf = (_math(n) for n in ("sin", "cos", "tanh", "sigmoid", "erf"))
-tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, erfc = (
-    _math(n) for n in ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-                       "exp2", "erfc"))
+# The table's whole ops (tools/generate_ops.py writes them into the class Array inherits)
+# dispatch to what stands above Array: bind it once, here, where it is all imported.
+_generated_array_ops._bind(
+    Array=Array, _FAST_UNARY=_FAST_UNARY, _launch=_launch, _wrap=_wrap, _unary=_unary,
+    _binary=_binary, _assign_inplace=_assign_inplace, _check_operand=_check_operand,
+    _float_dtype=_float_dtype, _float_pair_dtype=_true_div_dtype, _common_dtype=D.result_type,
+)
 
 
 def _rounding(name):

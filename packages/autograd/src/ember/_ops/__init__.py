@@ -2,7 +2,8 @@
 
 Every module exports ``TENSOR_METHODS`` (method name -> function taking the tensor first)
 and ``FUNCTIONS`` (names for the top-level ``ember`` namespace); ``install`` attaches the
-methods to ``Tensor``.
+methods to ``Tensor``. The ops the elementwise table declares whole (``generated``) need
+neither: ``Tensor`` inherits their methods, and ``ember`` imports their functions.
 """
 import importlib
 
@@ -23,6 +24,7 @@ def functions():
     for name in _MODULES:
         module = importlib.import_module(f"ember._ops.{name}")
         out.update(module.FUNCTIONS)
+    from .generated import FUNCTIONS as generated  # the table's ops: out= written in
     from .out_forms import wrap
 
-    return wrap(out)
+    return {**wrap(out), **generated}

@@ -1,5 +1,8 @@
 """Differentiable binary arithmetic: add, sub, rsub, mul, div, remainder, fmod, pow.
 
+Written by hand, unlike the table's whole ops (atan2, fmax: ``_ops/generated``): Python
+scalar operands, ``alpha``, rounding modes and integer semantics pick among several nodes.
+
 Forward values (dtype promotion, broadcasting, alpha scaling, errors) come from
 ``ember_tensor.elementwise``; each backward is written with Tensor ops so it can itself be
 differentiated.
@@ -16,8 +19,7 @@ from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.node import Node, record
 from .selection import where
 from .unary import log, reciprocal
-from ._common import (Tensor, check_operand, data, is_t, ones_like, out_,
-                      require_tensor, zeros_like)
+from ._common import Tensor, check_operand, data, is_t, ones_like, out_, zeros_like
 
 # The backward formulas below are Tensor ops, so create_graph can differentiate them. With
 # grad mode off (a plain backward) they run the very same kernels on the Arrays instead,
@@ -254,23 +256,7 @@ def square(input):
     return pow(input, 2)
 
 
-class Atan2Backward0(Node):
-    def backward(self, g):
-        a, b = self.saved_tensors
-        denom = a * a + b * b
-        return (g * b / denom if self.needs_input_grad[0] else None,
-                g * -a / denom if self.needs_input_grad[1] else None)
-
-
-def atan2(input, other, *, out=None):
-    require_tensor(input, "atan2")
-    require_tensor(other, "atan2", "other", 2)
-    res = E.atan2(input._data, other._data)
-    return out_(record(Atan2Backward0, res, (input, other), save=(input, other)), out)
-
-
 FUNCTIONS = {
-    "atan2": atan2, "arctan2": atan2,
     "add": add, "sub": sub, "subtract": sub, "rsub": rsub, "mul": mul, "multiply": mul,
     "div": div, "divide": div, "true_divide": div, "floor_divide": floor_divide,
     "remainder": remainder, "fmod": fmod, "pow": pow, "square": square,

@@ -4,11 +4,12 @@
 The ops live in ``arithmetic``, ``unary``, ``selection``, ``comparison`` and ``inplace``; this
 module re-exports them under their public names and builds the method/operator tables.
 """
-from . import arithmetic, comparison, inplace as _inplace_mod, selection, ternary, unary
+from . import arithmetic, comparison, generated, inplace as _inplace_mod, selection, ternary
+from . import unary
 from ._common import SCALARS as _SCALARS
 from ._common import Tensor as _Tensor
 from ._common import is_t as _is_t
-from .arithmetic import (add, atan2, div, floor_divide, mul, pow, remainder,  # noqa: F401
+from .arithmetic import (add, div, floor_divide, mul, pow, remainder,  # noqa: F401
                          rsub, square, sub)
 from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401
                          bitwise_xor, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le,
@@ -17,15 +18,15 @@ from .inplace import CopyBackwards, copy_, fill_, zero_  # noqa: F401
 from .inplace import inplace as _inplace
 from .selection import clamp, clamp_max, clamp_min, clip, maximum, minimum, where  # noqa: F401
 from .ternary import addcdiv, addcmul, lerp  # noqa: F401
-from .unary import (abs, ceil, cos, erf, exp, expm1, floor, log, log1p, log2,  # noqa: F401
-                    log10, neg, positive, reciprocal, relu, round, rsqrt, sigmoid, sign, sin,
-                    sqrt, tanh, trunc, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
-                    exp2, erfc)
+from .unary import (abs, ceil, floor, neg, positive, reciprocal, relu,  # noqa: F401
+                    round, sign, trunc)
+from .._generated_tensor_ops import GeneratedTensorMethods as _Generated
+from .._generated_tensor_ops import atanh
 
 true_divide = div
 
 # the node classes keep this module as an address too (nn.py imports MulBackward0 from here)
-for _module in (arithmetic, unary, selection, comparison, ternary, _inplace_mod):
+for _module in (arithmetic, unary, generated, selection, comparison, ternary, _inplace_mod):
     for _key, _value in vars(_module).items():
         if _key.endswith(("Backward0", "Backward1", "Backward2", "Backwards")):
             globals()[_key] = _value
@@ -64,18 +65,14 @@ def _rsub(self, other):
     return rsub(self, other)
 
 
+# the table's whole ops (exp_, log_, atan2_, ...) are generated (ember._generated_tensor_ops)
 _INPLACE = {
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "exp": exp,
-    "log": log, "sqrt": sqrt, "rsqrt": rsqrt, "abs": abs, "sign": sign, "sin": sin, "cos": cos,
-    "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "reciprocal": reciprocal, "clamp": clamp,
-    "clamp_min": clamp_min, "clamp_max": clamp_max, "floor": floor, "ceil": ceil,
-    "round": round, "trunc": trunc, "square": square, "log1p": log1p, "expm1": expm1,
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs,
+    "sign": sign, "relu": relu, "clamp": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max,
+    "floor": floor, "ceil": ceil, "round": round, "trunc": trunc, "square": square,
     "clip": clamp, "remainder": remainder, "floor_divide": floor_divide, "true_divide": div,
-    "logical_not": logical_not, "erf": erf, "log2": log2, "log10": log10, "lerp": lerp,
-    "addcmul": addcmul, "addcdiv": addcdiv, "tan": tan, "asin": asin, "arcsin": asin,
-    "acos": acos, "arccos": acos, "atan": atan, "arctan": atan, "sinh": sinh, "cosh": cosh,
-    "asinh": asinh, "arcsinh": asinh, "acosh": acosh, "arccosh": acosh, "atanh": atanh,
-    "arctanh": atanh, "exp2": exp2, "erfc": erfc, "atan2": atan2, "arctan2": atan2,
+    "logical_not": logical_not, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
+    "atanh": atanh, "arctanh": atanh,  # torch records atanh_ but refuses its backward (below)
 }
 
 TENSOR_METHODS = {}
@@ -94,7 +91,7 @@ for _name, _fn in _INPLACE.items():
 _atanh_inplace = TENSOR_METHODS["atanh_"]
 
 
-class AtanhBackward1(unary.AtanhBackward0):
+class AtanhBackward1(generated.AtanhBackward0):
     """torch records in-place atanh but has no derivative for it: backward refuses."""
 
     def backward(self, g):
@@ -104,7 +101,7 @@ class AtanhBackward1(unary.AtanhBackward0):
 
 def _atanh_(self):
     out = _atanh_inplace(self)
-    if type(out.grad_fn) is unary.AtanhBackward0:
+    if type(out.grad_fn) is generated.AtanhBackward0:
         out.grad_fn.__class__ = AtanhBackward1
     return out
 
@@ -117,4 +114,4 @@ for _name, _base in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv",
 FUNCTIONS = {}
 for _module in (arithmetic, unary, selection, comparison, ternary):
     FUNCTIONS.update(_module.FUNCTIONS)
-FUNCTIONS.update(relu_=TENSOR_METHODS["relu_"], sigmoid_=TENSOR_METHODS["sigmoid_"])
+FUNCTIONS.update(relu_=TENSOR_METHODS["relu_"], sigmoid_=_Generated.sigmoid_)

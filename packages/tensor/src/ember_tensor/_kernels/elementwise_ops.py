@@ -20,6 +20,20 @@ A row is a dict:
 * ``params``: names bound to ``prm[0]``, ``prm[1]``, ... cast to the compute type.
 * ``consts``: ``(name, value)`` pairs declared in the compute type. A bare literal in a float
   loop is a C double and widens the loop (half the SIMD lanes plus conversions).
+
+A row with ``grad`` is a whole op: ``tools/generate_ops.py`` writes from it the ``ember_tensor``
+function and ``Array`` method, the ``ember`` function, ``Tensor`` method and in-place form, the
+backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
+
+* ``grad``: the derivative as Tensor expressions over ``grad`` (the incoming gradient),
+  ``self`` and ``other`` (the inputs) and ``result`` (the output), one per input, as torch's
+  ``derivatives.yaml`` writes them; what a formula names is what the node saves.
+* ``promote``: ``"float"`` (integer inputs compute in the default float dtype) or ``"common"``
+  (torch's type promotion of the inputs). ``node``: the grad_fn name where torch's is not
+  ``<Name>Backward0``. ``aliases``: other names of every form (``arcsin`` for ``asin``).
+  ``inplace``: False where the in-place form is written by hand.
+* Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
+  ``domain``, the interval test inputs are drawn from where the op is smooth.
 """
 
 NUMERIC = ("float32", "float64", "int64", "int32", "int16", "int8", "uint8")
@@ -33,8 +47,29 @@ CTYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": 
 ONE = (("one", "1"),)
 # float math whose float32 loop calls the double function and rounds once: correctly rounded
 # (libm's float versions are not; torch's SLEEF kernels are within 1 ulp of this)
-VIA_DOUBLE = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2",
-              "erfc")
+# with each op's fields (see above)
+POSITIVE, UNIT = (0.1, 3.0), (-0.9, 0.9)
+ERF_REF = "np.vectorize(math.erf)(a)"
+VIA_DOUBLE = {
+    "tan": {"grad": "grad * (1 + result * result)", "ref": "np.tan(a)", "domain": (-1.2, 1.2)},
+    "asin": {"grad": "grad * (1 - self * self).rsqrt()", "aliases": ("arcsin",),
+             "ref": "np.arcsin(a)", "domain": UNIT},
+    "acos": {"grad": "-grad * (1 - self * self).rsqrt()", "aliases": ("arccos",),
+             "ref": "np.arccos(a)", "domain": UNIT},
+    "atan": {"grad": "grad / (self * self + 1)", "aliases": ("arctan",), "ref": "np.arctan(a)"},
+    "sinh": {"grad": "grad * self.cosh()", "ref": "np.sinh(a)"},
+    "cosh": {"grad": "grad * self.sinh()", "ref": "np.cosh(a)"},
+    "asinh": {"grad": "grad * (self * self + 1).rsqrt()", "aliases": ("arcsinh",),
+              "ref": "np.arcsinh(a)"},
+    "acosh": {"grad": "grad * (self * self - 1).rsqrt()", "aliases": ("arccosh",),
+              "ref": "np.arccosh(a)", "domain": (1.1, 3.0)},
+    # torch records atanh_ but refuses its backward: the in-place form is hand-written
+    "atanh": {"grad": "grad / (1 - self * self)", "aliases": ("arctanh",), "inplace": False,
+              "ref": "np.arctanh(a)", "domain": UNIT},
+    "exp2": {"grad": "grad * result * math.log(2.0)", "ref": "np.exp2(a)"},
+    "erfc": {"grad": "grad * (-2.0 / math.sqrt(math.pi)) * (-(self * self)).exp()",
+             "ref": "1 - " + ERF_REF},
+}
 # torch's hardsigmoid backward takes 1/6 as a float constant, for double inputs too
 HARD = (("zero", "0"), ("half", "0.5"), ("three", "3"), ("six", "6"),
         ("sixth", "<float>(1.0 / 6.0)"))
@@ -65,7 +100,17 @@ BINARY = (
     {"name": "bitwise_or", "dtypes": INTEGRAL, "expr": "a | b"},
     {"name": "bitwise_xor", "dtypes": INTEGRAL, "expr": "a ^ b"},
     {"name": "atan2", "dtypes": REAL,
-     "expr": {"float32": "<float>atan2(<double>a, <double>b)", "float64": "atan2(a, b)"}},
+     "expr": {"float32": "<float>atan2(<double>a, <double>b)", "float64": "atan2(a, b)"},
+     "grad": ("grad * other / (self * self + other * other)",
+              "grad * -self / (self * self + other * other)"),
+     "aliases": ("arctan2",), "ref": "np.arctan2(a, b)"},
+    # NaN loses unless both are NaN (C's fmax); the gradient goes to the operand taken
+    {"name": "fmax", "dtypes": NUMERIC,
+     "expr": {"real": "b if a != a else (a if (a > b or b != b) else b)",
+              "integral": "a if a > b else b"},
+     "grad": ("grad.masked_fill((self >= other).logical_or(other.isnan()).logical_not(), 0)",
+              "grad.masked_fill((self >= other).logical_or(other.isnan()), 0)"),
+     "promote": "common", "ref": "np.fmax(a, b)"},
     # ---- comparisons and logic (bool out, stored as uint8)
     {"name": "eq", "dtypes": NUMERIC, "out": "uint8", "expr": "a == b"},
     {"name": "ne", "dtypes": NUMERIC, "out": "uint8", "expr": "a != b"},
@@ -113,27 +158,50 @@ BINARY = (
 
 UNARY = (
     # ---- float math: integer inputs are cast first
-    {"name": "exp", "dtypes": REAL, "expr": {"float32": "ember_fast_expf(a)", "float64": "exp(a)"}},
-    {"name": "log", "dtypes": REAL, "expr": {"float32": "logf(a)", "float64": "log(a)"}},
-    {"name": "log1p", "dtypes": REAL, "expr": {"float32": "log1pf(a)", "float64": "log1p(a)"}},
-    {"name": "expm1", "dtypes": REAL, "expr": {"float32": "expm1f(a)", "float64": "expm1(a)"}},
-    {"name": "log2", "dtypes": REAL, "expr": {"float32": "log2f(a)", "float64": "log2(a)"}},
+    {"name": "exp", "dtypes": REAL, "expr": {"float32": "ember_fast_expf(a)", "float64": "exp(a)"},
+     "grad": "grad * result", "ref": "np.exp(a)"},
+    {"name": "log", "dtypes": REAL, "expr": {"float32": "logf(a)", "float64": "log(a)"},
+     "grad": "grad / self", "ref": "np.log(a)", "domain": POSITIVE},
+    {"name": "log1p", "dtypes": REAL, "expr": {"float32": "log1pf(a)", "float64": "log1p(a)"},
+     "grad": "grad / (self + 1)", "node": "Log1PBackward0", "ref": "np.log1p(a)",
+     "domain": POSITIVE},
+    {"name": "expm1", "dtypes": REAL, "expr": {"float32": "expm1f(a)", "float64": "expm1(a)"},
+     "grad": "grad * (result + 1)", "ref": "np.expm1(a)"},
+    {"name": "log2", "dtypes": REAL, "expr": {"float32": "log2f(a)", "float64": "log2(a)"},
+     "grad": "grad / (self * math.log(2.0))", "ref": "np.log2(a)", "domain": POSITIVE},
     # float32 through double: libm's log10f misrounds a quarter of its results, torch's ~0.1%
     {"name": "log10", "dtypes": REAL, "expr": {"float32": "<float>log10(<double>a)",
-                                                 "float64": "log10(a)"}},
-    {"name": "sqrt", "dtypes": REAL, "expr": {"float32": "sqrtf(a)", "float64": "sqrt(a)"}},
+                                                 "float64": "log10(a)"},
+     "grad": "grad / (self * math.log(10.0))", "ref": "np.log10(a)", "domain": POSITIVE},
+    {"name": "sqrt", "dtypes": REAL, "expr": {"float32": "sqrtf(a)", "float64": "sqrt(a)"},
+     "grad": "grad / (2 * result)", "ref": "np.sqrt(a)", "domain": POSITIVE},
     {"name": "rsqrt", "dtypes": REAL, "consts": ONE,
-     "expr": {"float32": "one / sqrtf(a)", "float64": "one / sqrt(a)"}},
-    {"name": "reciprocal", "dtypes": REAL, "consts": ONE, "expr": "one / a"},
-    {"name": "sin", "dtypes": REAL, "expr": {"float32": "sinf(a)", "float64": "sin(a)"}},
+     "expr": {"float32": "one / sqrtf(a)", "float64": "one / sqrt(a)"},
+     "grad": "grad * -0.5 * result ** 3", "ref": "1 / np.sqrt(a)", "domain": POSITIVE},
+    {"name": "reciprocal", "dtypes": REAL, "consts": ONE, "expr": "one / a",
+     "grad": "-grad * result * result", "ref": "1 / a", "domain": POSITIVE},
+    {"name": "sin", "dtypes": REAL, "expr": {"float32": "sinf(a)", "float64": "sin(a)"},
+     "grad": "grad * self.cos()", "ref": "np.sin(a)"},
     *({"name": n, "dtypes": REAL, "expr": {"float32": f"<float>{n}(<double>a)",
-                                           "float64": f"{n}(a)"}} for n in VIA_DOUBLE),
-    {"name": "cos", "dtypes": REAL, "expr": {"float32": "cosf(a)", "float64": "cos(a)"}},
+                                           "float64": f"{n}(a)"}, **op}
+      for n, op in VIA_DOUBLE.items()),
+    # sin(pi a) / (pi a) in the input's precision, 1 at 0, as torch
+    {"name": "sinc", "dtypes": REAL, "consts": ONE + (("pi", "3.14159265358979323846"),),
+     "expr": {"float32": "one if a == 0 else sinf(pi * a) / (pi * a)",
+              "float64": "one if a == 0 else sin(pi * a) / (pi * a)"},
+     "grad": "((math.pi * self * (math.pi * self).cos() - (math.pi * self).sin())"
+             " / (math.pi * self * self)).masked_fill(self == 0, 0) * grad",
+     "ref": "np.sinc(a)"},
+    {"name": "cos", "dtypes": REAL, "expr": {"float32": "cosf(a)", "float64": "cos(a)"},
+     "grad": "grad * -self.sin()", "ref": "np.cos(a)"},
     {"name": "tanh", "dtypes": REAL,
-     "expr": {"float32": "ember_fast_tanhf(a)", "float64": "tanh(a)"}},
+     "expr": {"float32": "ember_fast_tanhf(a)", "float64": "tanh(a)"},
+     "grad": "grad * (1 - result * result)", "ref": "np.tanh(a)"},
     {"name": "sigmoid", "dtypes": REAL,
-     "expr": {"float32": "ember_fast_sigmoidf(a)", "float64": "1 / (1 + exp(-a))"}},
-    {"name": "erf", "dtypes": REAL, "expr": {"float32": "ember_fast_erff(a)", "float64": "erf(a)"}},
+     "expr": {"float32": "ember_fast_sigmoidf(a)", "float64": "1 / (1 + exp(-a))"},
+     "grad": "grad * result * (1 - result)", "ref": "1 / (1 + np.exp(-a))"},
+    {"name": "erf", "dtypes": REAL, "expr": {"float32": "ember_fast_erff(a)", "float64": "erf(a)"},
+     "grad": "grad * (2.0 / math.sqrt(math.pi)) * (-(self * self)).exp()", "ref": ERF_REF},
     {"name": "floor", "dtypes": REAL, "expr": {"float32": "floorf(a)", "float64": "floor(a)"}},
     {"name": "ceil", "dtypes": REAL, "expr": {"float32": "ceilf(a)", "float64": "ceil(a)"}},
     {"name": "round", "dtypes": REAL,
