@@ -60,9 +60,10 @@ def test_gradcheck(op, args):
 
 
 def test_activation_double_backward():
-    """Under create_graph the activations' backwards are Tensor ops, so they differentiate."""
+    """Under create_graph the activations' backwards are recorded, so they differentiate
+    (hardsigmoid's refuses, as torch's: test_double_backward_nn.py)."""
     x = ember.tensor(np.linspace(-4.7, 4.3, 13), requires_grad=True)
-    for fn in (EF.hardswish, EF.hardsigmoid, EF.silu, EF.relu6):
+    for fn in (EF.hardswish, EF.silu, EF.relu6):
         assert ember.autograd.gradgradcheck(fn, (x,))
     y = ember.tensor(np.random.default_rng(5).standard_normal((2, 6, 2)), requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda t: EF.channel_shuffle(t, 3), (y,))

@@ -3,8 +3,10 @@
 Each forward runs ember_tensor's kernels (``nn``, ``elementwise``, ``reduction``) on the
 inputs' arrays and hands the result to ``record`` with a node named as torch's grad_fn. These
 nodes compute their backward with the matching backward kernels (one fused pass instead of a
-chain of Tensor ops), so they are ``once_differentiable``. NumPy appears here only to move
-memory (padding copies, index bookkeeping), never for the math.
+chain of Tensor ops). Under ``create_graph=True`` they record that backward as a node of its
+own (``nn_double_backward``, ``nn_conv``, ``nn_pool``), so gradients of gradients work as in
+torch. NumPy appears here only to move memory (padding copies, index bookkeeping), never for
+the math.
 """
 import numpy as np
 
@@ -18,7 +20,11 @@ from ember_tensor import reduction as R
 from ..autograd import grad_mode
 from ..autograd.node import Node, record
 from .._tensor import Tensor
-from .nn_pool import global_avg_pool2d
+from . import nn_double_backward as DB
+from . import nn_pool as P
+from .nn_conv import convolution
+from .nn_double_backward import building_graph, div_scalar
+from .nn_loss import binary_cross_entropy_with_logits, mse_loss, nll_loss
 
 __all__ = [
     "conv2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
@@ -38,12 +44,6 @@ def _t(a):
     return None if a is None else Tensor._make(a)
 
 
-def _shape_only(shape, dtype):
-    """Stand-in for an input whose backward kernel reads only its shape and dtype: the node
-    need not keep the (large) input alive, and the stand-in costs no memory."""
-    return np.broadcast_to(np.zeros((), dtype), shape)
-
-
 def _pair(v, name):
     if isinstance(v, (tuple, list)):
         v = tuple(int(x) for x in v)
@@ -55,22 +55,7 @@ def _bump(t):
     t._version_counter[0] += 1
 
 
-class _FusedNode(Node):
-    once_differentiable = True
-
-
 # ---- convolution -------------------------------------------------------------------------
-class ConvolutionBackward0(_FusedNode):
-    def backward(self, grad):
-        x, w = self.saved_tensors
-        mask = (self.needs_input_grad[0], self.needs_input_grad[1],
-                len(self.needs_input_grad) > 2 and self.needs_input_grad[2])
-        gx, gw, gb = K.conv2d_backward(grad._data, x._data, w._data, self.stride, self.padding,
-                                       self.dilation, self.groups, output_mask=mask)
-        wrap = (lambda a: None if a is None else Tensor._make(a))
-        return wrap(gx), wrap(gw), wrap(gb)
-
-
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if isinstance(padding, str):
@@ -98,10 +83,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         # torch convolves an unbatched image as a batch of one, then squeezes (SqueezeBackward1)
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
                       groups).squeeze(0)
-    out = K.conv2d(input._data, weight._data, None if bias is None else bias._data, stride,
-                   padding, dilation, groups)
-    return record(ConvolutionBackward0, out, (input, weight, bias), save=(input, weight),
-                  stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return convolution(input, weight, bias, (stride, padding, dilation, groups))
 
 
 # ---- activations -------------------------------------------------------------------------
@@ -149,13 +131,9 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     return k, s, p, d, oh, ow
 
 
-class MaxPool2DWithIndicesBackward0(_FusedNode):
+class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, grad, grad_indices=None):
-        g = grad._data
-        if g._np.dtype.kind != "f":
-            raise RuntimeError("max_pool2d_backward: only floating point gradients exist")
-        return (_t(K.max_pool2d_backward(g, _shape_only(self.in_shape, g._np.dtype),
-                                         self.indices)),)
+        return (P.max_pool2d_backward(grad, self.in_shape, self.indices),)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
@@ -167,13 +145,6 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     out_arr, idx_arr = K.max_pool2d_with_indices(input._data, k, s, p, d, ceil_mode)
     return record(MaxPool2DWithIndicesBackward0, (out_arr, idx_arr), (input,),
                   non_differentiable=(idx_arr,), indices=idx_arr, in_shape=x.shape)
-
-
-class AvgPool2DBackward0(_FusedNode):
-    def backward(self, grad):
-        g = grad._data
-        return (_t(K.avg_pool2d_backward(g, _shape_only(self.in_shape, g._np.dtype),
-                                         *self.args)),)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -188,15 +159,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     args = (k, s, p, bool(ceil_mode), bool(count_include_pad), divisor_override)
-    out = K.avg_pool2d(input._data, *args)
-    return record(AvgPool2DBackward0, out, (input,), args=args, in_shape=x.shape)
-
-
-class AdaptiveAvgPool2DBackward0(_FusedNode):
-    def backward(self, grad):
-        g = grad._data
-        return (_t(K.adaptive_avg_pool2d_backward(g, _shape_only(self.in_shape,
-                                                                 g._np.dtype))),)
+    return P.avg_pool2d(input, args)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -213,10 +176,9 @@ def adaptive_avg_pool2d(input, output_size):
     ow = W if ow is None else int(ow)
     if (oh, ow) == (1, 1):
         if x.size and x.dtype in (np.float32, np.float64):
-            return global_avg_pool2d(input)  # the mean's values and node, one fused kernel
+            return P.global_avg_pool2d(input)  # the mean's values and node, one fused kernel
         return input.mean((-2, -1), keepdim=True)  # torch does the same: MeanBackward1
-    out = K.adaptive_avg_pool2d(input._data, (oh, ow))
-    return record(AdaptiveAvgPool2DBackward0, out, (input,), in_shape=x.shape)
+    return P.adaptive_avg_pool2d(input, (oh, ow))
 
 
 # ---- normalisation -----------------------------------------------------------------------
@@ -224,9 +186,12 @@ def _data(t):
     return None if t is None else t._data
 
 
-class NativeBatchNormBackward0(_FusedNode):
+class NativeBatchNormBackward0(Node):
     def backward(self, grad):
         x, w = self.saved_tensors
+        if building_graph():
+            return DB.batch_norm_backward(grad, x, w, self.mean, self.invstd, self.training,
+                                          self.eps, self.needs_input_grad)
         return tuple(_t(a) for a in K.batch_norm_backward(
             grad._data, x._data, _data(w), self.mean, self.invstd, self.training,
             output_mask=self.needs_input_grad))
@@ -257,12 +222,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             if t is not None:
                 _bump(t)
     return record(NativeBatchNormBackward0, y, (input, weight, bias), save=(input, weight),
-                  mean=mean, invstd=invstd, training=bool(training))
+                  mean=mean, invstd=invstd, training=bool(training), eps=eps)
 
 
-class NativeLayerNormBackward0(_FusedNode):
+class NativeLayerNormBackward0(Node):
     def backward(self, grad):
         x, w, b = self.saved_tensors
+        if building_graph():
+            return DB.layer_norm_backward(grad, x, w, b, self.shape, self.mean, self.rstd,
+                                          self.eps, self.needs_input_grad)
         return tuple(_t(a) for a in K.layer_norm_backward(
             grad._data, x._data, self.shape, self.mean, self.rstd, _data(w), _data(b),
             output_mask=self.needs_input_grad))
@@ -285,7 +253,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     y, mean, rstd = K.layer_norm(input._data, shape, _data(weight), _data(bias), eps)
     # bias is saved only so the kernel knows whether a bias gradient exists (it never reads it)
     return record(NativeLayerNormBackward0, y, (input, weight, bias),
-                  save=(input, weight, bias), shape=shape, mean=mean, rstd=rstd)
+                  save=(input, weight, bias), shape=shape, mean=mean, rstd=rstd, eps=eps)
 
 
 # ---- softmax -----------------------------------------------------------------------------
@@ -297,15 +265,19 @@ def _dim(dim, ndim):
     return dim % n
 
 
-class SoftmaxBackward0(_FusedNode):
+class SoftmaxBackward0(Node):
     def backward(self, grad):
         (y,) = self.saved_tensors
+        if building_graph():
+            return (DB.softmax_backward(grad, y, self.dim),)
         return (_t(K.softmax_backward(grad._data, y._data, self.dim)),)
 
 
-class LogSoftmaxBackward0(_FusedNode):
+class LogSoftmaxBackward0(Node):
     def backward(self, grad):
         (y,) = self.saved_tensors
+        if building_graph():
+            return (DB.log_softmax_backward(grad, y, self.dim),)
         return (_t(K.log_softmax_backward(grad._data, y._data, self.dim)),)
 
 
@@ -327,166 +299,6 @@ def log_softmax(input, dim):
     return record(LogSoftmaxBackward0, y, (input,), save=(y,), dim=d)
 
 
-# ---- losses ------------------------------------------------------------------------------
-class NllLossBackward0(_FusedNode):
-    def backward(self, grad, *_):
-        gx = K.nll_loss_backward(grad._data, _shape_only(self.in_shape, grad._data._np.dtype),
-                                 self.target, self.weight, self.reduction, self.ignore_index,
-                                 self.total_weight)
-        return (_t(gx), None, None)
-
-
-class NllLoss2DBackward0(NllLossBackward0):
-    pass
-
-
-def _check_nll_target_dtype(t):
-    if t.dtype not in (np.int64, np.uint8):
-        raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{D.from_numpy_dtype(t.dtype).torch_name}")
-
-
-def _check_nll(x, t, weight):
-    """torch's checks in torch's order (nll_loss_nd, then the 1-D/2-D or spatial kernel):
-    the order decides which message a doubly wrong call gets."""
-    if x.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
-    if x.ndim != 1 and x.shape[0] != (t.shape[0] if t.ndim else 0):
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
-                         f"batch_size ({t.shape[0] if t.ndim else 0}).")
-    cls_axis = 0 if x.ndim == 1 else 1
-    C = x.shape[cls_axis]
-    if x.ndim <= 2:
-        if t.ndim > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    elif x.ndim != 4:
-        expected_t = x.shape[:1] + x.shape[2:]
-        if tuple(t.shape) != tuple(expected_t):
-            raise RuntimeError(f"Expected target size {list(expected_t)}, got {list(t.shape)}")
-    if weight is not None and weight.numel() != C:
-        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
-                           f"classes but got weight tensor of shape: {list(weight.shape)}")
-    # torch has kernels for Long and Byte targets only; int32 class indices are refused,
-    # not widened, so code written on Ember runs on torch
-    _check_nll_target_dtype(t)
-    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
-        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
-                         f"{t.shape[0]}")
-    if x.ndim == 4 and tuple(t.shape) != x.shape[:1] + x.shape[2:]:
-        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
-                           f"{list(t.shape)}")
-    if x.ndim >= 3 and t.dtype == np.uint8:  # torch's spatial kernel takes Long only
-        raise RuntimeError("expected scalar type Long but found Byte")
-
-
-def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
-    x, t = _a(input), _a(target)
-    _check_nll(x, t, weight)
-    if x.ndim == 1 and t.ndim == 1:
-        t = t.reshape(())  # torch takes a one-element target for a 1-D input as its 0-d one
-    ta = Array(t) if t.ndim != target.ndim else target._data
-    wa = None if weight is None else weight._data
-    if wa is not None and wa._np.dtype != x.dtype:
-        wa = Array(wa._np.astype(x.dtype))
-    out, total = K.nll_loss(input._data, ta, wa, reduction, ignore_index)
-    node = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(node, out, (input, target, weight), target=ta, weight=wa,
-                  reduction=reduction, ignore_index=ignore_index, total_weight=total,
-                  in_shape=x.shape)
-
-
-def _reduced(loss, reduction):
-    if reduction == "mean":
-        return R.mean(loss)
-    if reduction == "sum":
-        return R.sum(loss)
-    return loss
-
-
-class MseLossBackward0(_FusedNode):
-    def backward(self, grad):
-        x, y = self.saved_tensors
-        diff = E.sub(x._data, y._data)
-        scale = 2.0 / diff._np.size if self.reduction == "mean" else 2.0
-        g = E.mul(E.mul(diff, scale), grad._data)
-        return _t(g), _t(E.neg(g))
-
-
-def mse_loss(input, target, reduction="mean"):
-    x, y = _a(input), _a(target)
-    dtype = D.promote_types(input._data.dtype, target._data.dtype)
-    if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dtype.torch_name}'")
-    try:
-        np.broadcast_shapes(x.shape, y.shape)
-    except ValueError:
-        raise RuntimeError(_broadcast_msg(x.shape, y.shape)) from None
-    diff = E.sub(input._data, target._data)
-    return record(MseLossBackward0, _reduced(E.mul(diff, diff), reduction),
-                  (input, target), save=(input, target), reduction=reduction)
-
-
-def _broadcast_msg(a, b):
-    for i in range(1, max(len(a), len(b)) + 1):
-        sa = a[-i] if i <= len(a) else 1
-        sb = b[-i] if i <= len(b) else 1
-        if sa != sb and sa != 1 and sb != 1:
-            return (f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
-                    f"non-singleton dimension {max(len(a), len(b)) - i}")
-    return "shapes cannot be broadcast"
-
-
-def _softplus_neg(x):
-    """log(1 + exp(-x)) without overflow: max(-x, 0) + log1p(exp(-|x|))."""
-    return E.add(E.clamp(E.neg(x), min=0.0), E.log1p(E.exp(E.neg(E.abs(x)))))
-
-
-class BinaryCrossEntropyWithLogitsBackward0(_FusedNode):
-    def backward(self, grad):
-        x, t, w, pw = self.saved_tensors
-        xa, ta = x._data, t._data
-        g = grad._data
-        if self.reduction == "mean":
-            g = E.div(g, xa._np.size)
-        need_x, need_t = self.needs_input_grad[:2]
-        gx = gt = None
-        if pw is None:
-            if need_x:
-                gx = E.sub(E.sigmoid(xa), ta)
-            if need_t:
-                gt = E.neg(xa)
-        else:
-            pwa = pw._data
-            if need_x:
-                # (1 - t) - ((pw - 1) t + 1)(1 - sigmoid(x))
-                lw = E.add(E.mul(E.sub(pwa, 1), ta), 1)
-                gx = E.sub(E.rsub(ta, 1), E.mul(lw, E.rsub(E.sigmoid(xa), 1)))
-            if need_t:
-                gt = E.sub(E.mul(E.sub(pwa, 1), _softplus_neg(xa)), xa)
-        if w is not None:
-            gx = None if gx is None else E.mul(gx, w._data)
-            gt = None if gt is None else E.mul(gt, w._data)
-        return (None if gx is None else _t(E.mul(g, gx)),
-                None if gt is None else _t(E.mul(g, gt)), None, None)
-
-
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
-                                     reduction="mean"):
-    x, t = input._data, target._data
-    sp = _softplus_neg(x)
-    lin = E.mul(E.rsub(t, 1), x)  # (1 - t) * x
-    if pos_weight is None:
-        loss = E.add(lin, sp)
-    else:
-        lw = E.add(E.mul(E.sub(pos_weight._data, 1), t), 1)
-        loss = E.add(lin, E.mul(lw, sp))
-    if weight is not None:
-        loss = E.mul(loss, weight._data)
-    return record(BinaryCrossEntropyWithLogitsBackward0, _reduced(loss, reduction),
-                  (input, target, weight, pos_weight),
-                  save=(input, target, weight, pos_weight), reduction=reduction)
-
-
 # ---- dropout / embedding -----------------------------------------------------------------
 def dropout(input, p, inplace=False):
     from .elementwise import MulBackward0
@@ -499,8 +311,11 @@ def dropout(input, p, inplace=False):
     return record(MulBackward0, out, (input, mask_t), save=(None, mask_t), other=None)
 
 
-class EmbeddingBackward0(_FusedNode):
+class EmbeddingBackward0(Node):
     def backward(self, grad):
+        if building_graph():
+            return (DB.embedding_backward(grad, self.indices, self.weight_shape[0],
+                                          self.padding_idx, self.scale_grad_by_freq), None)
         g = grad._data
         if self.scale_grad_by_freq:
             # the kernel has no scale_grad_by_freq: divide each row by its index's count first
@@ -530,17 +345,6 @@ def embedding_renorm_(weight, input, max_norm, norm_type):
         w[sel] = E.mul(Array(w[sel]), Array(scale._np[:, None]))._np
     _bump(weight)
     return weight
-
-
-class DivBackward1(Node):
-    """Division by a Python number, as torch's C++ losses do it (``DivBackward1``)."""
-
-    def backward(self, grad):
-        return (grad / self.other,)
-
-
-def div_scalar(input, other):
-    return record(DivBackward1, E.div(input._data, other), (input,), other=other)
 
 
 # ---- padding / one_hot -------------------------------------------------------------------
@@ -590,9 +394,11 @@ def one_hot(tensor, num_classes=-1):
 
 
 # ---- activations without a Tensor method -------------------------------------------------
-class LeakyReluBackward0(_FusedNode):
+class LeakyReluBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
+        if building_graph():
+            return (DB.leaky_relu_backward(grad, x, self.slope),)
         return (_t(E.leaky_relu_backward(grad._data, x._data, self.slope)),)
 
 
@@ -611,9 +417,11 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return record(LeakyReluBackward0, out, (input,), save=(input,), slope=negative_slope)
 
 
-class GeluBackward0(_FusedNode):
+class GeluBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors
+        if building_graph():
+            return (DB.gelu_backward(grad, x, self.approximate),)
         return (_t(E.gelu_backward(grad._data, x._data, self.approximate)),)
 
 

@@ -3,10 +3,12 @@ hardtanh (ReLU6 is ``hardtanh(x, 0, 6)``, as torch's).
 
 Each forward is one kernel from the elementwise table; the node is named as torch's grad_fn
 (``HardswishBackward0``...). The backward is the fused kernel when no graph is being built;
-under ``create_graph`` it is the same rule written with Tensor ops, so higher-order gradients
-work. The in-place forms (``inplace=True``) keep a copy of the original input for the
-backward, as torch's generated in-place nodes do, except hardtanh, whose mask reads the same
-off its output.
+under ``create_graph`` it is what torch records: the kernel's result as a node of its own
+(``HardswishBackwardBackward0``, ``HardtanhBackwardBackward0``) whose backward is written with
+ops, SiLU's rule as Tensor ops (torch's composite), and for hardsigmoid a node that refuses
+to be differentiated again, as torch's does. The in-place forms (``inplace=True``) keep a
+copy of the original input for the backward, as torch's generated in-place nodes do, except
+hardtanh, whose mask reads the same off its output.
 """
 from ember_tensor import Array
 from ember_tensor import activation as A
@@ -15,6 +17,7 @@ from ember_tensor import selection as S
 from ..autograd import grad_mode
 from ..autograd.node import Node, record
 from .._tensor import Tensor
+from .nn_double_backward import building_graph
 from .selection import where
 
 __all__ = ["hardswish", "hardsigmoid", "silu", "hardtanh"]
@@ -24,43 +27,75 @@ def _saved_input(node: Node) -> Tensor:
     return node.saved_tensors[0] if node.original is None else Tensor._make(node.original)
 
 
-def _fused(node: Node, grad: Tensor) -> bool:
-    """The kernel backward serves unless a graph of the gradient is being recorded."""
-    return not (grad_mode._state.grad_enabled and grad.requires_grad)
-
-
 class HardswishBackward0(Node):
     def backward(self, grad):
-        x = _saved_input(self)
-        if _fused(self, grad):
-            return (Tensor._make(A.hardswish_backward(grad._data, x._data)),)
-        return (where(x <= -3.0, 0.0, where(x >= 3.0, grad, grad * (x / 3.0 + 0.5))),)
+        return (hardswish_backward(grad, _saved_input(self)),)
+
+
+class HardswishBackwardBackward0(Node):
+    def backward(self, gg):
+        g, x = self.saved_tensors
+        gx = None
+        if self.needs_input_grad[1]:  # the slope x/3 + 1/2 of the middle piece
+            gx = where((x > -3.0) & (x < 3.0), gg * g / 3.0, 0.0)
+        return hardswish_backward(gg, x), gx
+
+
+def hardswish_backward(grad: Tensor, x: Tensor) -> Tensor:
+    gx = A.hardswish_backward(grad._data, x._data)
+    if not building_graph():
+        return Tensor._make(gx)
+    return record(HardswishBackwardBackward0, gx, (grad, x), save=(grad, x))
 
 
 class HardsigmoidBackward0(Node):
     def backward(self, grad):
         x = _saved_input(self)
-        if _fused(self, grad):
-            return (Tensor._make(A.hardsigmoid_backward(grad._data, x._data)),)
-        return (where((x > -3.0) & (x < 3.0), grad / 6.0, 0.0),)
+        gx = A.hardsigmoid_backward(grad._data, x._data)
+        if not building_graph():
+            return (Tensor._make(gx),)
+        return (record(NotImplemented_, gx, (grad, x)),)
+
+
+class NotImplemented_(Node):
+    """What torch records for a backward it cannot differentiate (hardsigmoid's): a node
+    that raises only when a gradient actually reaches it."""
+
+    def name(self):
+        return "torch::autograd::NotImplemented"
+
+    def backward(self, gg):
+        raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
 
 
 class SiluBackward0(Node):
     def backward(self, grad):
         x = _saved_input(self)
-        if _fused(self, grad):
+        if not building_graph():
             return (Tensor._make(A.silu_backward(grad._data, x._data)),)
-        s = x.sigmoid()
+        s = x.sigmoid()  # torch's composite form, under its node names (MulBackward0)
         return (grad * s * (1 + x * (1 - s)),)
 
 
 class HardtanhBackward0(Node):
     def backward(self, grad):
         (x,) = self.saved_tensors  # the input, or the output of the in-place form
-        lo, hi = self.min_val, self.max_val
-        if _fused(self, grad):
-            return (Tensor._make(A.hardtanh_backward(grad._data, x._data, lo, hi)),)
-        return (where((x > lo) & (x < hi), grad, 0.0),)
+        return (hardtanh_backward(grad, x, self.min_val, self.max_val),)
+
+
+class HardtanhBackwardBackward0(Node):
+    """Linear in the gradient, with a mask that is constant in x almost everywhere."""
+
+    def backward(self, gg):
+        (x,) = self.saved_tensors
+        return hardtanh_backward(gg, x, self.min_val, self.max_val), None
+
+
+def hardtanh_backward(grad: Tensor, x: Tensor, lo: float, hi: float) -> Tensor:
+    gx = A.hardtanh_backward(grad._data, x._data, lo, hi)
+    if not building_graph():
+        return Tensor._make(gx)
+    return record(HardtanhBackwardBackward0, gx, (grad, x), save=(x,), min_val=lo, max_val=hi)
 
 
 def _apply(node_cls, kernel, input: Tensor, inplace: bool, **attrs) -> Tensor:

@@ -2,8 +2,9 @@
 2-D), linear and bilinear, recorded under torch's grad_fn names
 (``UpsampleBilinear2DBackward0``...).
 
-The forward and backward are ember_tensor's (``nn.resample``); the backward is a fused
-kernel, so the node is ``once_differentiable``.
+The forward and backward are ember_tensor's (``nn.resample``). The gradient is linear in the
+incoming gradient alone, so under ``create_graph=True`` the backward kernel's result is
+recorded as torch's ``...BackwardBackward0`` node, whose backward is the resampling itself.
 """
 from typing import Optional, Sequence
 
@@ -12,17 +13,26 @@ from ember_tensor.nn import resample as _r
 from ..autograd.node import Node, record
 from .._tensor import Tensor
 from .nn import adaptive_avg_pool2d
+from .nn_double_backward import building_graph
 
 __all__ = ["upsample", "interpolate"]
 
 
 class _UpsampleBackward(Node):
-    once_differentiable = True
-
     def backward(self, grad):
-        return (Tensor._make(_r.upsample_backward(grad._data, self.in_shape, self.dims,
-                                                  self.mode, self.align_corners,
-                                                  self.factors)),)
+        gx = _r.upsample_backward(grad._data, self.in_shape, self.dims, self.mode,
+                                  self.align_corners, self.factors)
+        if not building_graph():
+            return (Tensor._make(gx),)
+        return (record(_DOUBLE[type(self)], gx, (grad,), out_sizes=tuple(grad.shape[-self.dims:]),
+                       user_mode=self.user_mode, align_corners=self.align_corners,
+                       factors=self.factors),)
+
+
+class _UpsampleBackwardBackward(Node):
+    def backward(self, gg):
+        return (upsample(gg, self.out_sizes, self.user_mode, self.align_corners,
+                         self.factors),)
 
 
 class UpsampleNearest1DBackward0(_UpsampleBackward):
@@ -49,6 +59,37 @@ class UpsampleBilinear2DBackward0(_UpsampleBackward):
     pass
 
 
+class UpsampleNearest1DBackwardBackward0(_UpsampleBackwardBackward):
+    pass
+
+
+class UpsampleNearest2DBackwardBackward0(_UpsampleBackwardBackward):
+    pass
+
+
+class UpsampleNearestExact1DBackwardBackward0(_UpsampleBackwardBackward):
+    pass
+
+
+class UpsampleNearestExact2DBackwardBackward0(_UpsampleBackwardBackward):
+    pass
+
+
+class UpsampleLinear1DBackwardBackward0(_UpsampleBackwardBackward):
+    pass
+
+
+class UpsampleBilinear2DBackwardBackward0(_UpsampleBackwardBackward):
+    pass
+
+
+_DOUBLE = {UpsampleNearest1DBackward0: UpsampleNearest1DBackwardBackward0,
+           UpsampleNearest2DBackward0: UpsampleNearest2DBackwardBackward0,
+           UpsampleNearestExact1DBackward0: UpsampleNearestExact1DBackwardBackward0,
+           UpsampleNearestExact2DBackward0: UpsampleNearestExact2DBackwardBackward0,
+           UpsampleLinear1DBackward0: UpsampleLinear1DBackwardBackward0,
+           UpsampleBilinear2DBackward0: UpsampleBilinear2DBackwardBackward0}
+
 _NODES = {("nearest", 1): UpsampleNearest1DBackward0, ("nearest", 2): UpsampleNearest2DBackward0,
           ("nearest-exact", 1): UpsampleNearestExact1DBackward0,
           ("nearest-exact", 2): UpsampleNearestExact2DBackward0,
@@ -63,7 +104,7 @@ def upsample(input: Tensor, out_sizes: Sequence[int], mode: str, align_corners: 
     kind = mode if mode in ("nearest", "nearest-exact") else "linear"
     out = _r.upsample(input._data, out_sizes, kind, align_corners, factors)
     return record(_NODES[mode, dims], out, (input,), in_shape=tuple(input.shape), dims=dims,
-                  mode=kind, align_corners=align_corners,
+                  mode=kind, user_mode=mode, align_corners=align_corners,
                   factors=None if factors is None else tuple(factors))
 
 
