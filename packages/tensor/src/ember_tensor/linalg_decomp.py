@@ -178,18 +178,20 @@ def qr(a: Array, mode: str = "reduced") -> tuple[Array, Array]:
     v = check_matrix("linalg.qr", a, square=False)
     if mode == "r":
         return Array(np.empty(0, dtype=v.dtype)), Array(np.linalg.qr(v, mode="r"))
-    q, r = np.linalg.qr(v, mode=mode)
+    q, r = np.linalg.qr(v, mode="complete" if mode == "complete" else "reduced")
     return Array(q), Array(r)
 
 
 def eigh(a: Array, UPLO: str = "L") -> tuple[Array, Array]:  # noqa: N803 - torch's name
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    w, vecs = np.linalg.eigh(check_matrix("linalg.eigh", a), UPLO=UPLO)
+    w, vecs = np.linalg.eigh(check_matrix("linalg.eigh", a),
+                              UPLO="U" if UPLO == "U" else "L")
     return Array(w), Array(vecs)
 
 
 def eigvalsh(a: Array, UPLO: str = "L") -> Array:  # noqa: N803 - torch's name
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return Array(np.linalg.eigvalsh(check_matrix("linalg.eigvalsh", a), UPLO=UPLO))
+    return Array(np.linalg.eigvalsh(check_matrix("linalg.eigvalsh", a),
+                                    UPLO="U" if UPLO == "U" else "L"))

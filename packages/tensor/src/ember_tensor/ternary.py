@@ -38,6 +38,8 @@ def lerp(input: Array, end: Array, weight, out: Array | None = None,
     _require_array(end, "lerp", "end", 2)
     dtype = input.dtype
     _same_dtype(end, dtype, "end")
+    operands: tuple[Array, ...]
+    params: tuple[float, ...]
     if isinstance(weight, Array):
         if weight.ndim > 0:
             _same_dtype(weight, dtype, "weight")
