@@ -19,7 +19,7 @@ _log1p_inplace = _expm1_inplace = _log2_inplace = _log10_inplace = _sqrt_inplace
 _rsqrt_inplace = _reciprocal_inplace = _sin_inplace = _tan_inplace = _asin_inplace = None
 _acos_inplace = _atan_inplace = _sinh_inplace = _cosh_inplace = _asinh_inplace = None
 _acosh_inplace = _exp2_inplace = _erfc_inplace = _sinc_inplace = _cos_inplace = None
-_tanh_inplace = _sigmoid_inplace = _erf_inplace = _atan2_inplace = _fmax_inplace = None
+_tanh_inplace = _sigmoid_inplace = _erf_inplace = _atan2_inplace = None
 
 
 def _not_tensor(fn, x, name="input", pos=1):
@@ -349,10 +349,6 @@ class GeneratedTensorMethods:
         res = _E.fmax(input._data, other._data)
         return record(FmaxBackward0, res, (input, other,), save=(input, other,))
 
-    def fmax_(self, other):
-        """In-place fmax."""
-        return _fmax_inplace(self, other)
-
 
 exp = GeneratedTensorMethods.exp
 log = GeneratedTensorMethods.log
@@ -405,5 +401,5 @@ def _bind(record_fn, inplace, nodes):
 _INPLACE = (
     "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "sin",
     "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "exp2", "erfc", "sinc",
-    "cos", "tanh", "sigmoid", "erf", "atan2", "fmax",
+    "cos", "tanh", "sigmoid", "erf", "atan2",
 )

@@ -483,10 +483,6 @@ class GeneratedArrayMethods:
         compute = _common_dtype(a, b)
         return _binary("fmax", a, b, compute, compute, out)
 
-    def fmax_(a, b):
-        """In-place fmax."""
-        return _assign_inplace(a, fmax(a, b))
-
 
 exp = GeneratedArrayMethods.exp
 exp_ = GeneratedArrayMethods.exp_
@@ -555,7 +551,6 @@ arctan2 = GeneratedArrayMethods.arctan2
 atan2_ = GeneratedArrayMethods.atan2_
 arctan2_ = GeneratedArrayMethods.arctan2_
 fmax = GeneratedArrayMethods.fmax
-fmax_ = GeneratedArrayMethods.fmax_
 
 __all__ = [
     "exp", "exp_", "log", "log_", "log1p", "log1p_", "expm1", "expm1_", "log2", "log2_",
@@ -565,7 +560,7 @@ __all__ = [
     "arcsinh", "asinh_", "arcsinh_", "acosh", "arccosh", "acosh_", "arccosh_", "atanh",
     "arctanh", "exp2", "exp2_", "erfc", "erfc_", "sinc", "sinc_", "cos", "cos_", "tanh",
     "tanh_", "sigmoid", "sigmoid_", "erf", "erf_", "atan2", "arctan2", "atan2_", "arctan2_",
-    "fmax", "fmax_",
+    "fmax",
 ]
 
 

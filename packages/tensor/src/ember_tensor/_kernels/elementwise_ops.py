@@ -31,7 +31,7 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
 * ``promote``: ``"float"`` (integer inputs compute in the default float dtype) or ``"common"``
   (torch's type promotion of the inputs). ``node``: the grad_fn name where torch's is not
   ``<Name>Backward0``. ``aliases``: other names of every form (``arcsin`` for ``asin``).
-  ``inplace``: False where the in-place form is written by hand.
+  ``inplace``: False where torch has no in-place form or it is written by hand.
 * Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
   ``domain``, the interval test inputs are drawn from where the op is smooth.
 """
@@ -110,7 +110,7 @@ BINARY = (
               "integral": "a if a > b else b"},
      "grad": ("grad.masked_fill((self >= other).logical_or(other.isnan()).logical_not(), 0)",
               "grad.masked_fill((self >= other).logical_or(other.isnan()), 0)"),
-     "promote": "common", "ref": "np.fmax(a, b)"},
+     "promote": "common", "inplace": False, "ref": "np.fmax(a, b)"},  # torch has no fmax_
     # ---- comparisons and logic (bool out, stored as uint8)
     {"name": "eq", "dtypes": NUMERIC, "out": "uint8", "expr": "a == b"},
     {"name": "ne", "dtypes": NUMERIC, "out": "uint8", "expr": "a != b"},
