@@ -1,0 +1,190 @@
+"""The backward engine's loop, compiled, with its speed shortcuts.
+
+The readable reference is ``_execute`` in ``ember/autograd/engine.py`` (same arguments, same
+results; ``EMBER_PURE_PYTHON_CORE=1`` runs it instead). The shortcuts, all here:
+
+* each rare feature (hooks, capture, anomaly mode, broadcast or dtype fitting, zeros for
+  missing gradients) is tested with one cheap check per node before its Python helper runs;
+* the one node a step made ready runs next without a trip through the heap, when it would be
+  popped next anyway;
+* a gradient for an output no other edge feeds is stored without summing;
+* a leaf adopts a gradient nobody else holds as its ``.grad`` instead of copying it
+  (``_backward_steps._adoptable`` decides; torch steals it the same way).
+"""
+from heapq import heappop, heappush
+
+from ember._tensor import Tensor
+from ember.autograd import _backward_steps as steps
+from ember.autograd import anomaly_mode, grad_mode
+from ember.autograd._backward_steps import (
+    _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
+)
+from ember.autograd._graph import AccumulateGrad
+
+from .graph_base cimport NodeBase
+from .tensor_base cimport TensorBase, new_tensor
+
+_anomaly = anomaly_mode._local.__dict__
+
+
+cdef inline tuple _entry(NodeBase node):
+    return (-node._sequence_nr, id(node), node)
+
+
+cdef void _deliver(dict buffers, NodeBase node, Py_ssize_t nr, object grad, bint create_graph):
+    cdef list buf = buffers.get(node)
+    cdef Py_ssize_t n_out
+    if buf is None:
+        n_out = len(node._out_meta) if node._out_meta else 1
+        buf = buffers[node] = [None] * max(n_out, nr + 1)
+    old = buf[nr]
+    buf[nr] = grad if old is None else _add(old, grad, create_graph)
+
+
+cdef bint _fits(tuple m, TensorBase g):
+    arr = g._data._np
+    dt = arr.dtype
+    return arr.shape == m[0] and (dt is m[1] or dt == m[1])
+
+
+def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph, inputs,
+            dict capture, list captured, bint accumulate):
+    """Run the graph's nodes in dependency order, latest op first."""
+    cdef NodeBase node, nxt, follow = None
+    cdef list ready = [], grads
+    cdef dict buffers = {}, deps
+    cdef bint restrict = inputs is not None, is_leaf
+    cdef Py_ssize_t k, nr, n_next, n_meta, count
+    cdef tuple out, nexts, meta, out_meta, m
+    root_nodes = [n for n, _ in root_edges]
+    deps, parents = _graph(root_nodes, restrict)
+    needed = _needed([n for n, _ in capture], parents) if restrict else None
+    grad_state = grad_mode._state
+
+    for (node_obj, nr), g in zip(root_edges, grad_tensors):
+        _deliver(buffers, node_obj, nr, g, create_graph)
+    if len(root_nodes) == 1:
+        if root_nodes[0] not in deps:
+            follow = root_nodes[0]
+    else:
+        for node_obj in set(root_nodes):
+            if deps.get(node_obj, 0) == 0:
+                heappush(ready, _entry(node_obj))
+    # Locals that could still point at a gradient are cleared after use, so that when a leaf
+    # is reached its ``grads`` list is the engine's only reference (see ``_adoptable``).
+    g = new = None
+    out = None
+
+    while True:
+        if follow is not None:
+            node = follow
+            follow = None
+        elif ready:
+            node = heappop(ready)[2]
+        else:
+            break
+        grads = buffers.pop(node, None) or [None]
+        if restrict and node not in needed:
+            if not retain_graph:
+                node.release()
+            continue
+        is_leaf = isinstance(node, AccumulateGrad)
+        if (node._tensor_pre_hooks or node._retain_grad or node._pre_hooks
+                or (is_leaf and node.variable._hooks)):
+            grads = _pre_hooks(node, grads, create_graph)
+        if capture:  # a gradient captured for ``inputs``/``autograd.grad`` at this output
+            for nr in range(len(grads)):
+                for i in capture.get((node, nr), ()):
+                    captured[i] = _add(captured[i], grads[nr], create_graph)
+        if is_leaf:
+            if accumulate and grads[0] is not None and (not restrict or (node, 0) in capture):
+                variable = node.variable
+                if variable._grad is None and not create_graph and steps._adoptable(grads):
+                    variable._grad = new_tensor(Tensor, (<TensorBase>grads[0])._data)
+                else:
+                    _accumulate_into(variable, grads[0], create_graph)
+                if variable._post_accumulate_grad_hooks:
+                    grads = None  # the hook sees .grad, and the engine must not pin it
+                    for fn in list(variable._post_accumulate_grad_hooks.values()):
+                        fn(variable)
+                variable = None
+            continue
+        if restrict and not _feeds_other_target(node, needed):
+            if not retain_graph:
+                node.release()
+            for nxt_obj, _ in node.next_functions:
+                if nxt_obj is not None:
+                    count = deps[nxt_obj] - 1
+                    deps[nxt_obj] = count
+                    if count == 0:
+                        heappush(ready, _entry(nxt_obj))
+            continue
+        if create_graph and node.once_differentiable:
+            raise RuntimeError(
+                f"{node.name()} is implemented with once_differentiable kernels: its backward "
+                "cannot be differentiated (create_graph=True passed through it)"
+            )
+        out_meta = node._out_meta
+        if out_meta and (len(grads) != 1 or grads[0] is None):
+            grads = [grads[k] if grads[k] is not None else _zeros(out_meta[k])
+                     for k in range(len(grads))]
+        if grad_state.grad_enabled == create_graph:
+            result = node.backward(*grads)
+        else:  # a hook switched grad mode: run the formula in the backward's own mode
+            with grad_mode.set_grad_enabled(create_graph):
+                result = node.backward(*grads)
+        if type(result) is tuple:
+            out = <tuple>result
+        elif isinstance(result, tuple):
+            out = tuple(result)
+        else:
+            out = (result,)
+        result = None
+        if _anomaly.get("enabled"):
+            anomaly_mode.check_gradients(node, out)
+        if node._hooks:
+            for fn in list(node._hooks.values()):
+                new = fn(out, tuple(grads))
+                if new is not None:
+                    out = tuple(new)
+            new = None
+        if not retain_graph and node._saved:
+            node.release()
+        nexts = node.next_functions
+        n_next = len(nexts)
+        if len(out) != n_next:
+            if len(out) < n_next and all([n is None for n, _ in nexts[len(out):]]):
+                out = out + (None,) * (n_next - len(out))
+            else:
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {n_next}, got {len(out)})"
+                )
+        meta = node._input_meta
+        n_meta = len(meta)
+        for k in range(n_next):
+            nxt_obj, nr = nexts[k]
+            if nxt_obj is None:
+                continue
+            nxt = nxt_obj
+            g = out[k]
+            if g is not None:
+                m = meta[k] if k < n_meta else None
+                if m is not None and not _fits(m, g):
+                    g = _fit(m, g, create_graph)
+                if nr == 0 and nxt not in buffers and len(nxt._out_meta) <= 1:
+                    buffers[nxt] = [g]
+                else:
+                    _deliver(buffers, nxt, nr, g, create_graph)
+                g = None
+            count = deps[nxt] - 1
+            deps[nxt] = count
+            if count == 0:
+                if follow is not None:
+                    heappush(ready, _entry(follow))
+                follow = nxt
+        out = None
+        grads = None
+        if follow is not None and ready and ready[0][0] < -follow._sequence_nr:
+            heappush(ready, _entry(follow))  # not next in order
+            follow = None

@@ -1,0 +1,183 @@
+"""The steps of a backward pass that both engines share: the graph walk that counts
+dependencies, hooks, fitting a gradient to its input's shape and dtype, and accumulation
+into ``.grad``.
+
+Used by the compiled engine (``ember/_core/engine.pyx``) and its readable reference
+(``engine.py``); the rare paths (hooks, broadcasting, dtype casts) stay here in Python.
+"""
+import sys
+
+import numpy as np
+
+from ember_tensor import Array
+from ember_tensor import _dtype as D
+
+from .._tensor import Tensor
+from ._graph import AccumulateGrad
+
+
+def _sum_to_shape(grad, shape, create_graph):
+    if grad._data._np.shape == shape:
+        return grad
+    if create_graph:
+        from .._ops.reduction import sum_to_size
+
+        return sum_to_size(grad, shape)
+    return Tensor._make(_array_sum_to_shape(grad._data, shape))
+
+
+def _array_sum_to_shape(a, shape):
+    from ember_tensor.reduction import sum_to_shape
+
+    return sum_to_shape(a, shape)
+
+
+def _add(a, b, create_graph):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if create_graph:
+        return a + b
+    return Tensor._make(type(a._data)(a._data._np + b._data._np))
+
+
+def _zeros(meta):
+    shape, np_dtype = meta
+    if np_dtype is None:
+        np_dtype = D.get_default_dtype().np
+    return Tensor._make(Array(np.zeros(shape, dtype=np_dtype)))
+
+
+def _call_tensor_hooks(hooks, grad):
+    for fn in list(hooks.values()):
+        new = fn(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def _graph(roots, want_parents):
+    """Dependency counts of every node reachable from ``roots`` (iteratively), and the
+    reverse edges when ``want_parents``."""
+    deps = {}
+    stack = [n for n in roots if n is not None]
+    root_set = set(stack)
+    parents = {} if want_parents else None
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            count = deps.get(nxt)
+            if count is None:
+                deps[nxt] = 1
+                if nxt not in root_set:  # first edge into it: walk it once
+                    stack.append(nxt)
+            else:
+                deps[nxt] = count + 1
+            if want_parents:
+                parents.setdefault(nxt, []).append(node)
+    return deps, parents
+
+
+def _needed(targets, parents):
+    """Nodes from which some target is reachable: only these need to run."""
+    needed = set(targets)
+    stack = list(targets)
+    while stack:
+        node = stack.pop()
+        for p in parents.get(node, ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def _feeds_other_target(node, needed):
+    return any(nxt in needed for nxt, _ in node.next_functions if nxt is not None)
+
+
+def _fit(meta, g, create_graph):
+    """Reduce a broadcast gradient to the input's shape and cast it to the input's dtype."""
+    shape, np_dtype = meta
+    if g._data._np.shape != shape:
+        g = _sum_to_shape(g, shape, create_graph)
+    if g._data._np.dtype != np_dtype:
+        dtype = D.from_numpy_dtype(np_dtype)
+        if create_graph:
+            g = g.to(dtype)
+        else:
+            g = Tensor._make(g._data.to(dtype))
+    return g
+
+
+def _pre_hooks(node, grads, create_graph):
+    for nr, hooks in node._tensor_pre_hooks.items():
+        if hooks and nr < len(grads) and grads[nr] is not None:
+            grads[nr] = _call_tensor_hooks(hooks, grads[nr])
+    for nr, ref in node._retain_grad.items():
+        t = ref()
+        if t is not None and nr < len(grads) and grads[nr] is not None:
+            _accumulate_into(t, grads[nr], create_graph)
+    for fn in list(node._pre_hooks.values()):
+        new = fn(tuple(grads))
+        if new is not None:
+            grads = list(new)
+    if isinstance(node, AccumulateGrad) and grads[0] is not None:
+        hooks = node.variable._hooks
+        if hooks:
+            grads[0] = _call_tensor_hooks(hooks, grads[0])
+    return grads
+
+
+def _ref_counts(holder):
+    """References to holder[0] (a Tensor), to its Array and to that Array's ndarray, as
+    ``sys.getrefcount`` sees them from here (each expression adds one temporary)."""
+    return (_getrefcount(holder[0]), _getrefcount(holder[0]._data),
+            _getrefcount(holder[0]._data._np))
+
+
+def _sole_counts():
+    """What ``_ref_counts`` reports for a gradient nobody else holds: measured, not assumed,
+    so that interpreter differences in counting temporaries cannot make it unsafe."""
+    if _getrefcount is None or not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None  # no exact reference counts: never adopt
+    holder = [Tensor._make(Array(np.empty(2, dtype=np.float32)))]
+    return _ref_counts(holder)
+
+
+def _adoptable(holder):
+    """True when the gradient Tensor in ``holder`` (a one-owner list) may become a leaf's
+    ``.grad`` without the copy: as torch does when nothing else references the incoming
+    gradient. That needs the engine's list to be the only reference to the Tensor (not the
+    user's ``gradient=``, not another leaf's pending gradient, not a hook's or a node's
+    stash), the Tensor the only one on its Array, and the Array the only holder of an
+    ndarray that owns its memory (no view of something else, no views of it), laid out as
+    the copy would be (C order) and writable (later gradients are added in place)."""
+    global _SOLE
+    if _SOLE is False:
+        _SOLE = _sole_counts()
+    if _SOLE is None or _ref_counts(holder) != _SOLE:
+        return False
+    arr = holder[0]._data._np
+    return (type(arr) is np.ndarray and arr.base is None and arr.flags.c_contiguous
+            and arr.flags.writeable)
+
+
+def _accumulate_into(t, grad, create_graph):
+    """First gradient: a fresh tensor; later ones: added in place (a new tensor under
+    create_graph so the sum stays differentiable)."""
+    if t._grad is None:
+        if create_graph:
+            t._grad = grad
+        else:
+            t._grad = Tensor._make(grad._data.clone())
+    elif create_graph or t._grad._requires_grad:
+        t._grad = t._grad + grad
+    else:
+        t._grad._data._np += grad._data._np
+
+
+_getrefcount = getattr(sys, "getrefcount", None)
+_SOLE = False  # measured on first use
