@@ -109,3 +109,5 @@ def lint(session):
     session.run("cython-lint", "--max-line-length", "100", "--ignore=E741",
                 "--exclude", r"(binary|unary)\.pyx$",  # generated from the .pyx.tp
                 "packages/tensor/src/ember_tensor/_kernels")
+    session.run("cython-lint", "--max-line-length", "100", "--ignore=E741",
+                "packages/autograd/src/ember/_core")  # the compiled core of ember
