@@ -50,3 +50,27 @@ def test_hardsigmoid_backward_refuses_differentiation_as_torch():
         assert g.grad_fn.name() == "torch::autograd::NotImplemented"
         with pytest.raises(RuntimeError, match=words):
             g.sum().backward()
+
+
+def _gradient_penalty_grads(T, F, arrays):
+    """A WGAN-GP style step on a small CNN: the squared norm of d(loss)/d(input), itself
+    differentiated with respect to every weight (conv, batch norm, pooling, linear, loss)."""
+    x, w1, b1, g1, w2, lin = (T.tensor(a, dtype=T.float64, requires_grad=True) for a in arrays)
+    h = F.conv2d(x, w1, b1, padding=1)
+    h = F.relu(F.batch_norm(h, None, None, g1, None, True))
+    h = F.max_pool2d(h, 2)
+    h = F.avg_pool2d(F.conv2d(h, w2, stride=1, padding=1), 2)
+    logits = F.adaptive_avg_pool2d(h, 1).flatten(1) @ lin
+    loss = F.cross_entropy(logits, T.tensor([1, 0], dtype=T.int64))
+    (gx,) = T.autograd.grad(loss, x, create_graph=True)
+    penalty = (gx * gx).sum()
+    return [g.numpy() for g in T.autograd.grad(penalty, (w1, b1, g1, w2, lin))]
+
+
+def test_gradient_penalty_through_a_cnn_matches_torch():
+    rng = np.random.default_rng(3)
+    shapes = [(2, 3, 6, 6), (4, 3, 3, 3), (4,), (4,), (5, 4, 3, 3), (5, 3)]
+    arrays = [rng.standard_normal(s) for s in shapes]
+    got = _gradient_penalty_grads(ember, EF, arrays)
+    want = _gradient_penalty_grads(torch, TF, arrays)
+    assert_close(got, want)
