@@ -60,8 +60,8 @@ def _as_block(x, dims):
         return np.ascontiguousarray(x).reshape(-1, 1, 1) if x.size else x.reshape(-1, 1, 1)
     first, last = dims[0], dims[-1]
     if last - first + 1 == len(dims) and x.flags.c_contiguous:
-        outer = int(np.prod(shape[:first], dtype=np.int64))
-        inner = int(np.prod(shape[last + 1:], dtype=np.int64))
+        outer = math.prod(shape[:first])
+        inner = math.prod(shape[last + 1:])
         return x.reshape(outer, n_red, inner)
     kept = [i for i in range(x.ndim) if i not in dims]
     moved = np.ascontiguousarray(x.transpose(kept + list(dims)))
@@ -102,9 +102,9 @@ def _staged_sum(x, dims, keepdim):
     y = x
     shape = list(x.shape)
     for first, last in reversed(_runs(dims)):
-        outer = int(np.prod(shape[:first], dtype=np.int64))
-        n_red = int(np.prod(shape[first:last + 1], dtype=np.int64))
-        inner = int(np.prod(shape[last + 1:], dtype=np.int64))
+        outer = math.prod(shape[:first])
+        n_red = math.prod(shape[first:last + 1])
+        inner = math.prod(shape[last + 1:])
         out = np.empty((outer, inner), dtype=np.float64)
         _k.sum_3d(y.reshape(outer, n_red, inner), out)
         shape = shape[:first] + shape[last + 1:]

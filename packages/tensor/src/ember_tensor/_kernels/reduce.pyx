@@ -3,8 +3,9 @@
 Every entry point takes a C-contiguous ``x`` of shape [outer, reduce, inner] and a
 C-contiguous ``out`` of shape [outer, inner] (``ember_tensor.reduction`` builds both). Work is
 split into tasks of (outer row, block of COL_BLOCK inner columns); tasks run in parallel when
-there is enough work. Floating sums and moments accumulate in double, so float32 results are
-the correctly rounded value and agree with torch's to float32 rounding.
+there is enough work. Moments accumulate in double. Sums add 8 terms at a time in the input's
+type and everything longer in double (simd.h's lanes_sum/add_rows), in an order that depends
+on neither the thread count nor the vector width: the same input gives the same bits.
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
@@ -12,26 +13,34 @@ from libc.math cimport sqrt, NAN
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
 
-from .parallel cimport PARALLEL_MIN_WORK, omp_get_max_threads, threads_for
-from .simd cimport simd_sqdev, simd_sum
+from .parallel cimport omp_get_max_threads, threads_for
+from .simd cimport add_rows, lanes_sum, simd_sqdev
 from .types cimport for_dtype, numeric, real
 
 import numpy as np
 
 cnp.import_array()
 
-# A long row is summed in chunks of this size and the chunk totals added afterwards: error
-# grows with chunk length plus the number of chunks, not with the row length.
+# A long row's squared deviations are summed in chunks of this size and the chunk totals
+# added afterwards: error grows with chunk length plus the number of chunks, not with the row
+# length.
 cdef Py_ssize_t CHUNK = 4096
+# A long row is summed in pieces of this size whose totals are added in order. Threads split
+# a row at piece boundaries, so a threaded sum adds exactly what a serial one does.
+cdef Py_ssize_t SUM_PIECE = 32768
+
+
+cdef inline double _piece_sum(const real* x, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
+    # the p-th SUM_PIECE of a row of n
+    cdef Py_ssize_t lo = p * SUM_PIECE
+    return lanes_sum(x + lo, n - lo if n - lo < SUM_PIECE else SUM_PIECE)
 
 
 cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil:
     cdef double total = 0.0
-    cdef Py_ssize_t start = 0, end
-    while start < n:
-        end = start + CHUNK if start + CHUNK < n else n
-        total += simd_sum(x + start, end - start)
-        start = end
+    cdef Py_ssize_t p
+    for p in range((n + SUM_PIECE - 1) // SUM_PIECE):
+        total += _piece_sum(x, n, p)
     return total
 
 
@@ -48,17 +57,13 @@ cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil:
 cdef void sum_block(const real* x, out_real* out, Py_ssize_t R, Py_ssize_t inner,
                     Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil:
     cdef double acc[COL_BLOCK]
-    cdef Py_ssize_t r, c
-    cdef const real* row
+    cdef Py_ssize_t c
     if inner == 1:
         out[0] = <out_real>row_sum(x, R)
         return
     for c in range(ncols):
         acc[c] = 0.0
-    for r in range(R):
-        row = x + r * inner + col0
-        for c in range(ncols):
-            acc[c] += row[c]
+    add_rows(x + col0, inner, R, ncols, acc)
     for c in range(ncols):
         out[col0 + c] = <out_real>acc[c]
 
@@ -200,9 +205,11 @@ cdef void moments_block(const real* x, real* out, Py_ssize_t R, Py_ssize_t inner
 
 # ---- argument checks ----------------------------------------------------------------------
 cdef _check(cnp.ndarray x, cnp.ndarray out, tuple extra=()):
-    if x.ndim != 3 or not x.flags.c_contiguous:
+    # C-level tests first: this runs on every reduction, small ones included
+    if cnp.PyArray_NDIM(x) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(x):
         raise RuntimeError("reduction kernel: x must be a contiguous [outer, reduce, inner] array")
-    if out.ndim != 2 or not out.flags.c_contiguous or not out.flags.writeable:
+    if cnp.PyArray_NDIM(out) != 2 or not cnp.PyArray_IS_C_CONTIGUOUS(out) \
+            or not cnp.PyArray_ISWRITEABLE(out):
         raise RuntimeError(
             "reduction kernel: out must be a writable contiguous [outer, inner] array")
     if out.shape[0] != x.shape[0] or out.shape[1] != x.shape[2]:
@@ -235,29 +242,25 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
                Py_ssize_t I) noexcept nogil:
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
-    cdef Py_ssize_t t, o, nthreads, per, k, lo, hi
+    cdef Py_ssize_t t, o, p, npieces = (R + SUM_PIECE - 1) // SUM_PIECE
     cdef Block b
     cdef int nt = threads_for(O * R * I, ntasks)
     cdef double* partial
     cdef double total
-    nthreads = omp_get_max_threads()
-    if I == 1 and O < nthreads and O * R >= PARALLEL_MIN_WORK and nthreads > 1:
-        # few long rows: split each row across threads, add the per-thread totals in order
-        partial = <double*>malloc(nthreads * sizeof(double))
-        if partial == NULL:
-            return
-        per = (R + nthreads - 1) // nthreads
-        per = ((per + CHUNK - 1) // CHUNK) * CHUNK
+    if I == 1 and npieces > 1 and O < omp_get_max_threads() and nt > 1:
+        # few long rows: every row's pieces are tasks; their totals are added in order, as
+        # row_sum does, so the result is the serial one
+        partial = <double*>malloc(O * npieces * sizeof(double))
+    else:
+        partial = NULL
+    if partial != NULL:  # (without the memory, the serial loop below gives the same bits)
+        nt = threads_for(O * R, O * npieces)
+        for t in prange(O * npieces, schedule="static", num_threads=nt):
+            partial[t] = _piece_sum(x + (t // npieces) * R, R, t % npieces)
         for o in range(O):
-            for k in prange(nthreads, schedule="static", num_threads=nthreads):
-                lo = k * per
-                hi = lo + per
-                if hi > R:
-                    hi = R
-                partial[k] = row_sum(x + o * R + lo, hi - lo) if lo < R else 0.0
             total = 0.0
-            for k in range(nthreads):
-                total += partial[k]
+            for p in range(npieces):
+                total += partial[o * npieces + p]
             out[o] = <out_real>total
         free(partial)
         return
@@ -270,8 +273,9 @@ def sum_3d(cnp.ndarray x, cnp.ndarray out):
     """out[o, i] = sum over r of x[o, r, i]. x is float32/float64; out has x's dtype, or is
     float64 for float32 x (a partial sum that a later stage reduces further)."""
     _check(x, out)
-    if x.dtype not in (np.float32, np.float64) or out.dtype not in (np.float32, np.float64) \
-            or (x.dtype == np.float64 and out.dtype == np.float32):
+    cdef int xt = cnp.PyArray_TYPE(x), ot = cnp.PyArray_TYPE(out)
+    if not ((xt == cnp.NPY_FLOAT32 and ot in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64))
+            or (xt == cnp.NPY_FLOAT64 and ot == cnp.NPY_FLOAT64)):
         raise RuntimeError(f"sum kernel: unsupported dtypes {x.dtype} -> {out.dtype}")
     cdef Py_ssize_t O = x.shape[0], R = x.shape[1], I = x.shape[2]
     if O == 0 or I == 0:
@@ -281,10 +285,10 @@ def sum_3d(cnp.ndarray x, cnp.ndarray out):
         return out
     cdef const float* xf = <const float*>cnp.PyArray_DATA(x)
     cdef const double* xd = <const double*>cnp.PyArray_DATA(x)
-    if x.dtype == np.float64:
+    if xt == cnp.NPY_FLOAT64:
         with nogil:
             _sum(xd, <double*>cnp.PyArray_DATA(out), O, R, I)
-    elif out.dtype == np.float64:
+    elif ot == cnp.NPY_FLOAT64:
         with nogil:
             _sum(xf, <double*>cnp.PyArray_DATA(out), O, R, I)
     else:

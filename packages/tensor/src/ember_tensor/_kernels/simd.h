@@ -186,6 +186,63 @@ EMBER_SIMD_ROWS(float, f32)
 EMBER_SIMD_ROWS(double, f64)
 #undef EMBER_SIMD_ROWS
 
+/* Long sums, fast and deterministic. EMBER_SUM_LANES independent lanes each add
+   EMBER_SUM_STEPS consecutive values of their own in the input's type, then the lane totals
+   join double accumulators: the float32 rounding is that of a 4-term sum, the long chain is
+   in double, and no dependency chain runs through one register (the single-double loops
+   above run at one add latency per vector, 2x slower). Nothing is reassociated: the order of
+   every addition is fixed by this C, so a result is the same for every vector width the
+   kernels are compiled for (baseline, AVX2, AVX-512). 16 lanes of 4 steps streamed from
+   memory faster than wider blocks and kept the per-row cost of 1000-element rows low (Zen 4).
+   Outer sums (add_rows) add EMBER_SUM_ROW_STEPS rows in the input's type before converting:
+   there the conversion is per element, and 8 rows beat 4. */
+#define EMBER_SUM_LANES 16
+#define EMBER_SUM_STEPS 4
+#define EMBER_SUM_ROW_STEPS 8
+#define EMBER_SUM_LOOPS(T, S)                                                               \
+static inline double ember_lanes_sum_##S(const T* x, ptrdiff_t n) {                        \
+    double acc[EMBER_SUM_LANES];                                                            \
+    ptrdiff_t k = 0;                                                                        \
+    for (int j = 0; j < EMBER_SUM_LANES; j++) acc[j] = 0.0;                                 \
+    for (; k + EMBER_SUM_LANES * EMBER_SUM_STEPS <= n;                                      \
+         k += EMBER_SUM_LANES * EMBER_SUM_STEPS) {                                          \
+        for (int j = 0; j < EMBER_SUM_LANES; j++) {                                         \
+            T p = x[k + j];                                                                 \
+            for (int i = 1; i < EMBER_SUM_STEPS; i++) p += x[k + i * EMBER_SUM_LANES + j];  \
+            acc[j] += (double)p;                                                            \
+        }                                                                                   \
+    }                                                                                       \
+    for (; k + EMBER_SUM_LANES <= n; k += EMBER_SUM_LANES)                                  \
+        for (int j = 0; j < EMBER_SUM_LANES; j++) acc[j] += (double)x[k + j];              \
+    double tail = 0.0;                                                                      \
+    for (; k < n; k++) tail += (double)x[k];                                                \
+    for (int w = EMBER_SUM_LANES / 2; w >= 1; w /= 2)                                       \
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];                                   \
+    return acc[0] + tail;                                                                   \
+}                                                                                           \
+/* acc[c] += sum over r < nrows of x[r * stride + c], for c < n: an outer (dim=0-like) sum   \
+   that sweeps whole rows, vectorised along them. EMBER_SUM_ROW_STEPS rows are added in T,  \
+   then their total joins the double accumulator; leftover rows are added in double. */    \
+static inline void ember_add_rows_##S(const T* x, ptrdiff_t stride, ptrdiff_t nrows,       \
+                                      ptrdiff_t n, double* __restrict acc) {                \
+    ptrdiff_t r = 0;                                                                        \
+    for (; r + EMBER_SUM_ROW_STEPS <= nrows; r += EMBER_SUM_ROW_STEPS) {                    \
+        const T* rows = x + r * stride;                                                     \
+        for (ptrdiff_t c = 0; c < n; c++) {                                                 \
+            T p = rows[c];                                                                  \
+            for (int i = 1; i < EMBER_SUM_ROW_STEPS; i++) p += rows[i * stride + c];        \
+            acc[c] += (double)p;                                                            \
+        }                                                                                   \
+    }                                                                                       \
+    for (; r < nrows; r++) {                                                                \
+        const T* row = x + r * stride;                                                      \
+        for (ptrdiff_t c = 0; c < n; c++) acc[c] += (double)row[c];                         \
+    }                                                                                       \
+}
+EMBER_SUM_LOOPS(float, f32)
+EMBER_SUM_LOOPS(double, f64)
+#undef EMBER_SUM_LOOPS
+
 /* Softmax's float32 exp loops. An exp loop that also accumulates in double stays scalar in
    gcc, so exponentials and sums are separate passes. */
 static inline void ember_exp_sub_f32(const float* x, float* y, ptrdiff_t n, float m) {

@@ -29,6 +29,13 @@ cdef extern from "simd.h" nogil:
     void ember_axpbyc_f64(const double* x, const double* y, double* out, Py_ssize_t n,
                           double a, double b, double c)
 
+    double ember_lanes_sum_f32(const float* x, Py_ssize_t n)
+    double ember_lanes_sum_f64(const double* x, Py_ssize_t n)
+    void ember_add_rows_f32(const float* x, Py_ssize_t stride, Py_ssize_t nrows, Py_ssize_t n,
+                            double* acc)
+    void ember_add_rows_f64(const double* x, Py_ssize_t stride, Py_ssize_t nrows, Py_ssize_t n,
+                            double* acc)
+
     void ember_exp_sub_f32(const float* x, float* y, Py_ssize_t n, float m)
     void ember_exp_cols_f32(const float* x, const float* m, float* y, double* s, Py_ssize_t n)
     void ember_lsm_bwd_f32(const float* g, const float* y, float* gx, Py_ssize_t n, float s)
@@ -92,3 +99,21 @@ cdef inline void axpbyc(const real* x, const real* y, real* out, Py_ssize_t n, r
         ember_axpbyc_f32(x, y, out, n, a, b, c)
     else:
         ember_axpbyc_f64(x, y, out, n, a, b, c)
+
+
+cdef inline double lanes_sum(const real* x, Py_ssize_t n) noexcept nogil:
+    """Sum of a long row: 16 lanes of 4-term sums in x's type, totals in double; the order
+    is fixed, so every vector width gives the same result (simd.h)."""
+    if real is float:
+        return ember_lanes_sum_f32(x, n)
+    else:
+        return ember_lanes_sum_f64(x, n)
+
+
+cdef inline void add_rows(const real* x, Py_ssize_t stride, Py_ssize_t nrows, Py_ssize_t n,
+                          double* acc) noexcept nogil:
+    """acc[c] += sum over r < nrows of x[r * stride + c], c < n, sweeping whole rows."""
+    if real is float:
+        ember_add_rows_f32(x, stride, nrows, n, acc)
+    else:
+        ember_add_rows_f64(x, stride, nrows, n, acc)

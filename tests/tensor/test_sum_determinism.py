@@ -1,0 +1,93 @@
+"""Floating sums are deterministic and accurate: the same input gives the same bits on 1 or 2
+threads and on every kernel level (the adds run in an order fixed by simd.h, split at fixed
+piece boundaries), and a float32 sum stays within a few float32 roundings of the float64
+sum (4-term partials in float32, everything longer in double)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember_tensor as et
+from ember_tensor import reduction as R
+from ember_tensor._array import Array
+from ember_tensor._kernels import cpu_features, reduce as K
+
+# (shape, dim): one long row split into pieces, a few long rows, many short rows, outer sums
+# with leftover rows (not a multiple of 8) and column blocks, and a staged two-run sum
+CASES = [((300_007,), None), ((3, 70_001), 1), ((501, 37), 1), ((1003, 300), 0),
+         ((9, 301, 5), 1), ((5, 7, 3, 11), (0, 2))]
+
+
+def _data(shape, dtype=np.float32):
+    return np.random.default_rng(7).standard_normal(shape).astype(dtype)
+
+
+def _sums(dtype=np.float32):
+    out = []
+    for shape, dim in CASES:
+        a = Array(_data(shape, dtype))
+        out.append(R.sum(a) if dim is None else R.sum(a, dim))
+    return [s._np.copy() for s in out]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_thread_count_does_not_change_a_bit(dtype):
+    old = et.get_num_threads()
+    try:
+        et.set_num_threads(1)
+        one = _sums(dtype)
+        et.set_num_threads(2)
+        two = _sums(dtype)
+    finally:
+        et.set_num_threads(old)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_long_row_kernel_equals_its_threaded_split():
+    # a row long enough for several pieces, through the kernel's few-long-rows path
+    x = _data((2, 200_003, 1))
+    serial, split = np.empty((2, 1), np.float64), np.empty((2, 1), np.float64)
+    old = et.get_num_threads()
+    try:
+        et.set_num_threads(1)
+        K.sum_3d(x, serial)
+        et.set_num_threads(2)
+        K.sum_3d(x, split)
+    finally:
+        et.set_num_threads(old)
+    np.testing.assert_array_equal(serial, split)
+
+
+@pytest.mark.parametrize("shape, dim", CASES)
+def test_float32_sum_within_float32_rounding_of_float64(shape, dim):
+    x = _data(shape) + np.float32(0.5)  # positive mean: the sum grows, as rounding does
+    got = (R.sum(Array(x)) if dim is None else R.sum(Array(x), dim))._np.astype(np.float64)
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    want = x.astype(np.float64).sum(axis=axis)
+    scale = np.abs(x).astype(np.float64).sum(axis=axis)
+    # rounding the result once costs half a float32 ulp; 4-term float32 partials add a few
+    # roundings relative to the magnitudes summed
+    bound = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64) + 4e-8 * scale
+    assert np.all(np.abs(got - want) <= bound)
+
+
+@pytest.mark.skipif(cpu_features.native_build(), reason="an EMBER_NATIVE=1 build has one copy")
+def test_every_kernel_level_gives_the_same_bits():
+    code = ("import numpy as np\n"
+            "from ember_tensor import reduction as R\n"
+            "from ember_tensor._array import Array\n"
+            "x = np.random.default_rng(7).standard_normal(300_007).astype(np.float32)\n"
+            "m = x[:300_000].reshape(1000, 300)\n"
+            "print(repr(float(R.sum(Array(x))._np)), R.sum(Array(m), 0)._np.tobytes().hex(),"
+            " R.sum(Array(m), 1)._np.tobytes().hex())\n")
+    outputs = set()
+    for level in et.supported_cpu_levels():
+        env = dict(os.environ, EMBER_CPU=level)
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
