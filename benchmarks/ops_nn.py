@@ -1,8 +1,9 @@
-"""Batch-norm, max-pool and conv-backward cases for ``benchmarks/run.py`` on ResNet-18
-shapes, float32: batch norm in training (statistics + normalise, then the three gradients)
-and in eval, the stem's 3x3/2 max pool with its backward, and the input + weight gradients
-of representative convolutions (``ops_conv.py`` times their forwards), one framework at a
-time (torch through its native kernels)."""
+"""Batch-norm, max-pool, conv-backward and softmax cases for ``benchmarks/run.py``, float32:
+on ResNet-18 shapes, batch norm in training (statistics + normalise, then the three
+gradients) and in eval, the stem's 3x3/2 max pool with its backward, and the input + weight
+gradients of representative convolutions (``ops_conv.py`` times their forwards), one
+framework at a time (torch through its native kernels); softmax over rows and over columns
+through what users call, ``lib.softmax`` on the framework's Tensors."""
 import numpy as np
 
 # (label, N, C, H) for the batch-norm layers that dominate a ResNet-18 step
@@ -153,7 +154,19 @@ def _conv_backward_cases(k, rng):
     return out
 
 
+def _softmax_cases(lib, rng):
+    mod = __import__(lib)
+    out = []
+    for shape, dim in (((1000, 1000), 1), ((1000, 1000), 0), ((64, 1000), 1)):
+        x = mod.from_numpy(rng.standard_normal(shape, dtype=np.float32))
+        label = "x".join(map(str, shape))
+        out.append({"name": f"softmax dim={dim} {label} f32",
+                    "fn": lambda x=x, dim=dim: mod.softmax(x, dim), "flops": float(x.numel())})
+    return out
+
+
 def cases(lib):
     k = _Ember() if lib == "ember" else _Torch()
     rng = np.random.default_rng(0)
-    return _bn_cases(k, rng) + _pool_cases(k, rng) + _conv_backward_cases(k, rng)
+    return (_bn_cases(k, rng) + _pool_cases(k, rng) + _conv_backward_cases(k, rng)
+            + _softmax_cases(lib, rng))
