@@ -141,14 +141,26 @@ cdef void _max_pool(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t pla
                        kh, kw, sh, sw, ph, pw, dh, dw)
 
 
-cdef void _max_pool_back(const real* go, const int64_t* idx, real* gx, Py_ssize_t planes,
-                         Py_ssize_t HW, Py_ssize_t OHW, int nt) noexcept nogil:
-    cdef Py_ssize_t p, o
+cdef Py_ssize_t _max_pool_back(const real* go, const int64_t* idx, real* gx,
+                               Py_ssize_t planes, Py_ssize_t HW, Py_ssize_t OHW,
+                               int nt) noexcept nogil:
+    # each plane is zeroed and scattered into by the thread that owns it (while it is in
+    # that thread's cache), and indices are range-checked on the way rather than in
+    # serial passes before: returns how many fell outside their plane (those are skipped)
+    cdef Py_ssize_t p, o, j, bad = 0
+    cdef int64_t k
     cdef real* plane
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         plane = gx + p * HW
+        for j in range(HW):
+            plane[j] = 0
         for o in range(OHW):
-            plane[idx[p * OHW + o]] += go[p * OHW + o]
+            k = idx[p * OHW + o]
+            if k < 0 or k >= HW:
+                bad += 1
+            else:
+                plane[k] += go[p * OHW + o]
+    return bad
 
 
 cdef inline Py_ssize_t _start(Py_ssize_t o, Py_ssize_t n, Py_ssize_t on) noexcept nogil:
@@ -347,25 +359,28 @@ _MAX_POOL = (_max_pool_typed[float], _max_pool_typed[double], _max_pool_typed[in
 
 
 def max_pool2d_backward(go, idx, gx):
-    """Accumulate ``go`` into ``gx`` (planes, H, W) at the flat per-plane ``idx``."""
-    P, H, W = _planes(gx, "grad_input")
+    """Fill ``gx`` (planes, H, W) with ``go`` summed at the flat per-plane ``idx`` (zero
+    elsewhere)."""
+    P, _H, _W = _planes(gx, "grad_input")
     P2, _OH, _OW = _planes(go, "grad_output")
     if P2 != P or idx.shape != go.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
         raise RuntimeError("max_pool2d_backward: grad_output/indices do not match")
     if go.size == 0:
+        gx[...] = 0
         return
-    # the scatter runs unchecked, so every index must land inside its plane
-    if idx.min() < 0 or idx.max() >= H * W:
+    nt = threads_for(go.size + gx.size, P)
+    run = for_dtype(_same_float(go, gx), _MAX_POOL_BACKWARD, "max_pool2d_backward")
+    if run(go, idx, gx, nt):
         raise RuntimeError("max_pool2d_backward: index out of range of the input plane")
-    nt = threads_for(go.size, P)
-    for_dtype(_same_float(go, gx), _MAX_POOL_BACKWARD, "max_pool2d_backward")(go, idx, gx, nt)
 
 
-cdef _max_pool_backward_typed(real[:, :, ::1] go, int64_t[:, :, ::1] idx, real[:, :, ::1] gx,
-                              int nt):
+cdef Py_ssize_t _max_pool_backward_typed(real[:, :, ::1] go, int64_t[:, :, ::1] idx,
+                                         real[:, :, ::1] gx, int nt):
+    cdef Py_ssize_t bad
     with nogil:
-        _max_pool_back(&go[0, 0, 0], &idx[0, 0, 0], &gx[0, 0, 0], gx.shape[0],
-                       gx.shape[1] * gx.shape[2], go.shape[1] * go.shape[2], nt)
+        bad = _max_pool_back(&go[0, 0, 0], &idx[0, 0, 0], &gx[0, 0, 0], gx.shape[0],
+                             gx.shape[1] * gx.shape[2], go.shape[1] * go.shape[2], nt)
+    return bad
 
 
 _MAX_POOL_BACKWARD = (_max_pool_backward_typed[float], _max_pool_backward_typed[double])

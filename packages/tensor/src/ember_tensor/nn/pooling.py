@@ -119,7 +119,7 @@ def max_pool2d_backward(grad_out, x, indices):
         raise RuntimeError(
             f"max_pool2d_backward: grad_output {size_str(go.shape)} does not match input "
             f"{size_str(xa.shape)}")
-    gx = np.zeros(xa.shape, xa.dtype)
+    gx = np.empty(xa.shape, xa.dtype)  # the kernel zeroes each plane it scatters into
     if gx.size:
         _k.max_pool2d_backward(_as_planes(go), _as_planes(idx), gx.reshape((-1,) + gx.shape[-2:]))
     return wrap(gx)
