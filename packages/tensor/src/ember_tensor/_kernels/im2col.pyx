@@ -4,6 +4,10 @@ Layout of ``cols`` for a chunk of ``nb`` images: shape ``(C*kh*kw, nb*OH*OW)``; 
 ``(c*kh + i)*kw + j`` holds input channel ``c`` seen through kernel tap ``(i, j)``, column
 ``b*OH*OW + oh*OW + ow`` is output pixel ``(oh, ow)`` of image ``b``. With this layout the
 forward is ``weight2d @ cols`` and the chunk's columns of all images share one GEMM.
+
+``im2col`` can also gather a band of output rows ``[oh0, oh1)`` only (``OH`` above becomes
+``oh1 - oh0``): two threads then split one image's convolution by output rows, each
+gathering and multiplying its own band.
 """
 from cython.parallel cimport prange
 
@@ -125,8 +129,9 @@ cdef void _im2col_rows(const real* plane, real* dst, Py_ssize_t ncols, Py_ssize_
                        Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                        Py_ssize_t dh, Py_ssize_t dw, const Py_ssize_t* rlo,
                        const Py_ssize_t* rhi, const Py_ssize_t* clo,
-                       const Py_ssize_t* chi) noexcept nogil:
-    # every tap of one (channel, image) plane; dst is the first tap's row, taps are ncols apart
+                       const Py_ssize_t* chi, Py_ssize_t oh0) noexcept nogil:
+    # every tap of one (channel, image) plane for output rows [oh0, OH); dst is the first
+    # tap's row, taps are ncols apart
     cdef Py_ssize_t i, j, oh, ow, lo, hi, ih
     cdef real* out
     cdef real* row
@@ -135,8 +140,8 @@ cdef void _im2col_rows(const real* plane, real* dst, Py_ssize_t ncols, Py_ssize_
             row = dst + (i * kw + j) * ncols
             lo = clo[j]
             hi = chi[j]
-            for oh in range(OH):
-                out = row + oh * OW
+            for oh in range(oh0, OH):
+                out = row + (oh - oh0) * OW
                 if oh < rlo[i] or oh >= rhi[i] or lo >= hi:
                     for ow in range(OW):
                         out[ow] = 0
@@ -149,9 +154,11 @@ cdef void _im2col(const real* x, real* cols, Py_ssize_t nb, Py_ssize_t C, Py_ssi
                   Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                   Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
                   Py_ssize_t OH, Py_ssize_t OW, const Py_ssize_t* table,
-                  const Py_ssize_t* ranges, int nthreads) noexcept nogil:
+                  const Py_ssize_t* ranges, Py_ssize_t oh0, Py_ssize_t oh1,
+                  int nthreads) noexcept nogil:
+    # output rows [oh0, oh1) of every plane; the table (when given) covers all OH rows
     cdef Py_ssize_t T = kh * kw
-    cdef Py_ssize_t P = OH * OW
+    cdef Py_ssize_t P = (oh1 - oh0) * OW
     cdef Py_ssize_t ncols = nb * P
     cdef Py_ssize_t HW = H * W
     cdef Py_ssize_t task, b, c, t, p, k
@@ -170,14 +177,14 @@ cdef void _im2col(const real* x, real* cols, Py_ssize_t nb, Py_ssize_t C, Py_ssi
             # small output planes: rows are a handful of pixels, so walk a precomputed
             # offset table rather than paying range logic per row
             for t in range(T):
-                idx = table + t * P
+                idx = table + t * OH * OW + oh0 * OW
                 out = dst + t * ncols
                 for p in range(P):
                     k = idx[p]
                     out[p] = plane[k] if k >= 0 else 0
         else:
-            _im2col_rows(plane, dst, ncols, kh, kw, W, OH, OW, sh, sw, ph, pw, dh, dw,
-                         ranges, ranges + kh, ranges + 2 * kh, ranges + 2 * kh + kw)
+            _im2col_rows(plane, dst, ncols, kh, kw, W, oh1, OW, sh, sw, ph, pw, dh, dw,
+                         ranges, ranges + kh, ranges + 2 * kh, ranges + 2 * kh + kw, oh0)
 
 
 cdef void _col2im(const real* cols, real* gx, Py_ssize_t nb, Py_ssize_t C, Py_ssize_t H,
@@ -216,7 +223,7 @@ cdef void _col2im(const real* cols, real* gx, Py_ssize_t nb, Py_ssize_t C, Py_ss
                                  sh, sw, ph, pw, dh, dw)
 
 
-def _check(x, cols, geometry):
+def _check(x, cols, geometry, rows=None):
     kh, kw, sh, sw, ph, pw, dh, dw, OH, OW = geometry
     if x.ndim != 4 or cols.ndim != 2:
         raise RuntimeError("im2col: expected a 4-D input and a 2-D column buffer")
@@ -233,26 +240,30 @@ def _check(x, cols, geometry):
         raise RuntimeError("im2col: output height does not fit the padded input")
     if OW and (OW - 1) * sw + (kw - 1) * dw + 1 > W + 2 * pw:
         raise RuntimeError("im2col: output width does not fit the padded input")
-    if cols.shape[0] != C * kh * kw or cols.shape[1] != nb * OH * OW:
+    oh0, oh1 = (0, OH) if rows is None else (int(rows[0]), int(rows[1]))
+    if not 0 <= oh0 <= oh1 <= OH:
+        raise RuntimeError(f"im2col: output rows [{oh0}, {oh1}) outside [0, {OH})")
+    if cols.shape[0] != C * kh * kw or cols.shape[1] != nb * (oh1 - oh0) * OW:
         raise RuntimeError(
             f"im2col: column buffer of shape {tuple(cols.shape)} does not match "
-            f"({C * kh * kw}, {nb * OH * OW})"
+            f"({C * kh * kw}, {nb * (oh1 - oh0) * OW})"
         )
-    return nb, C, H, W
+    return nb, C, H, W, oh0, oh1
 
 
-def im2col(x, cols, geometry):
+def im2col(x, cols, geometry, rows=None):
     """Fill ``cols`` (``(C*kh*kw, nb*OH*OW)``) from ``x`` (``(nb, C, H, W)``, contiguous).
 
-    ``geometry`` is ``(kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)``.
+    ``geometry`` is ``(kh, kw, sh, sw, ph, pw, dh, dw, OH, OW)``. With ``rows = (oh0, oh1)``
+    only those output rows are gathered, into ``(C*kh*kw, nb*(oh1 - oh0)*OW)``.
     """
-    nb, C, H, W = _check(x, cols, geometry)
-    for_dtype(x.dtype, _IM2COL, "im2col")(x, cols, nb, C, H, W, *geometry)
+    nb, C, H, W, oh0, oh1 = _check(x, cols, geometry, rows)
+    for_dtype(x.dtype, _IM2COL, "im2col")(x, cols, nb, C, H, W, *geometry, oh0, oh1)
 
 
 def col2im(cols, x, geometry):
     """Accumulate ``cols`` back into ``x`` (``(nb, C, H, W)``; not zeroed here)."""
-    nb, C, H, W = _check(x, cols, geometry)
+    nb, C, H, W, _, _ = _check(x, cols, geometry)
     for_dtype(x.dtype, _COL2IM, "col2im")(cols, x, nb, C, H, W, *geometry)
 
 
@@ -276,7 +287,7 @@ cdef Py_ssize_t* _small_plane_table(Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t H,
 cdef _run_im2col(real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t nb, Py_ssize_t C,
                  Py_ssize_t H, Py_ssize_t W, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                  Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                 Py_ssize_t OH, Py_ssize_t OW):
+                 Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t oh0, Py_ssize_t oh1):
     if cols.shape[0] == 0 or cols.shape[1] == 0:
         return
     # cols is written once; the input is read through it
@@ -292,7 +303,7 @@ cdef _run_im2col(real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t nb, Py_ssiz
         _tap_ranges(ranges + 2 * kh, ranges + 2 * kh + kw, kw, OW, W, sw, pw, dw)
     with nogil:
         _im2col(&x[0, 0, 0, 0], &cols[0, 0], nb, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw,
-                OH, OW, table, ranges, nt)
+                OH, OW, table, ranges, oh0, oh1, nt)
     free(table)
     free(ranges)
 

@@ -235,10 +235,10 @@ def _forward(xa, wa, out, g):
     with serial_region() as budget:
         threads = g.threads(budget, 1, xa.itemsize)
         if g.split_rows(threads):
-            tasks = _forward_row_tasks(xa, w3, out, g, threads)
-        else:
-            tasks = [_forward_images(xa, w3, out, g, n0, n1)
-                     for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
+            _run_single_image_forward(xa, w3, out, g, threads)
+            return
+        tasks = [_forward_images(xa, w3, out, g, n0, n1)
+                 for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
         run_tasks(tasks, threads)
 
 
@@ -269,22 +269,70 @@ def _forward_images(xa, w3, out, g, n0, n1):
     return task
 
 
-def _forward_row_tasks(xa, w3, out, g, threads):
-    """A single image: gather its columns once, then threads take blocks of output
-    channels."""
-    tasks = []
+# Most bands of output rows one image's convolution is cut into (enough for a few threads to
+# share them), and the fewest columns a band's GEMM should have.
+_MAX_BANDS = 4
+_BAND_COLUMNS = 128
+
+
+def _row_bands(g):
+    """How one image's GEMM is shared out. When the output has more pixels than channels:
+    bands of output rows, each task gathering and multiplying its own band, nothing serial
+    (returned as ``[(oh0, oh1), ...]``). Otherwise None: blocks of output channels over
+    columns gathered in a parallel first phase (the thin-pixel shapes of late layers, where
+    the weights are the big operand and each thread should read only its share of them).
+    Decided by the shapes alone, never the thread count, so results are the same on any
+    number of threads."""
+    if g.P < g.Cout or g.OH < 2:
+        return None
+    bands = min(_MAX_BANDS, g.OH, max(2, g.P // _BAND_COLUMNS))
+    return [(i * g.OH // bands, (i + 1) * g.OH // bands) for i in range(bands)]
+
+
+def _channel_blocks(C, threads):
+    """Up to ``threads`` contiguous blocks of input channels."""
+    parts = min(threads, C)
+    return [(i * C // parts, (i + 1) * C // parts) for i in range(parts)]
+
+
+def _gather_phase(xa, cols, g, threads):
+    """Tasks filling one image's whole column buffer, a block of input channels each (its
+    rows of ``cols`` and its planes of ``xa`` are contiguous)."""
+    kk = g.kh * g.kw
+    return [lambda c0=c0, c1=c1: im2col(xa[:, c0:c1], cols[c0 * kk:c1 * kk], g.args)
+            for c0, c1 in _channel_blocks(g.C, threads)]
+
+
+def _band_columns(xa, g, oh0, oh1, tag):
+    """The columns of output rows ``[oh0, oh1)`` of the single image ``xa``: a view of the
+    input for a pointwise convolution, else gathered into this thread's buffer."""
+    if g.pointwise:
+        return xa[0].reshape(g.K, g.P)[:, oh0 * g.OW:oh1 * g.OW]
+    cols = _pool.get((g.K, (oh1 - oh0) * g.OW), xa.dtype, tag)
+    im2col(xa, cols, g.args, (oh0, oh1))
+    return cols
+
+
+def _run_single_image_forward(xa, w3, out, g, threads):
+    """A single image on ``threads`` threads, split by output rows or output channels (see
+    ``_row_bands``)."""
     w2 = w3[0]
-    for n in range(g.N):
-        if g.pointwise:
-            cols = xa[n].reshape(g.K, g.P)
-        else:
-            cols = _pool.get((g.K, g.P), xa.dtype, f"cols{n}")
-            im2col(xa[n:n + 1], cols, g.args)
-        out2 = out[n].reshape(g.Cout, g.P)
-        for r0, r1 in _row_blocks(g.Cout, threads):
-            tasks.append(lambda r0=r0, r1=r1, cols=cols, out2=out2: np.matmul(
-                w2[r0:r1], cols, out=out2[r0:r1]))
-    return tasks
+    out2 = out[0].reshape(g.Cout, g.P)
+    bands = _row_bands(g)
+    if bands is not None:
+        def band(oh0, oh1):
+            cols = _band_columns(xa, g, oh0, oh1, "cols_band")
+            p0, p1 = oh0 * g.OW, oh1 * g.OW
+            np.matmul(w2, cols, out=out2[:, p0:p1])
+        run_tasks([lambda b=b: band(*b) for b in bands], threads)
+        return
+    if g.pointwise:
+        cols = xa[0].reshape(g.K, g.P)
+    else:
+        cols = _pool.get((g.K, g.P), xa.dtype, "cols")
+        run_tasks(_gather_phase(xa, cols, g, threads), threads)
+    run_tasks([lambda r0=r0, r1=r1: np.matmul(w2[r0:r1], cols, out=out2[r0:r1])
+               for r0, r1 in _row_blocks(g.Cout, threads)], threads)
 
 
 def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
@@ -353,9 +401,7 @@ def _backward(go, xa, wa, gx, gw, g):
     with serial_region() as budget:
         threads = g.threads(budget, int(gx is not None) + int(gw is not None), xa.itemsize)
         if g.split_rows(threads):
-            tasks, finish = _backward_row_tasks(go, xa, w3, gx, gw, g, threads)
-            run_tasks(tasks, threads)
-            finish()
+            _run_single_image_backward(go, xa, w3, gx, gw, g, threads)
             return
         gw_sum = _WeightGrad(gw) if gw is not None else None
         tasks = [_backward_images(go, xa, w3, gx, gw_sum, g, n0, n1)
@@ -429,34 +475,53 @@ def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
     return task
 
 
-def _backward_row_tasks(go, xa, w3, gx, gw, g, threads):
-    """A single image: blocks of weight-gradient rows (output channels) and of
-    column-gradient rows (input taps) run side by side; col2im follows serially."""
-    tasks, scatters = [], []
-    w2t = w3[0].T
-    gw2 = gw.reshape(g.Cout, g.Kg) if gw is not None else None
-    for n in range(g.N):
-        go2 = go[n].reshape(g.Cout, g.P)
-        if gw2 is not None:
-            if g.pointwise:
-                cols = xa[n].reshape(g.K, g.P)
-            else:
-                cols = _pool.get((g.K, g.P), xa.dtype, f"cols{n}")
-                im2col(xa[n:n + 1], cols, g.args)
-            for r0, r1 in _row_blocks(g.Cout, threads):
-                tasks.append(lambda r0=r0, r1=r1, go2=go2, cols=cols: np.matmul(
-                    go2[r0:r1], cols.T, out=gw2[r0:r1]))
-        if gx is not None:
-            if g.pointwise:
-                gcols = gx[n].reshape(g.K, g.P)
-            else:
-                gcols = _pool.get((g.K, g.P), xa.dtype, f"grad_cols{n}")
-                scatters.append((gcols, n))
-            for r0, r1 in _row_blocks(g.K, threads):
-                tasks.append(lambda r0=r0, r1=r1, go2=go2, gcols=gcols: np.matmul(
-                    w2t[r0:r1], go2, out=gcols[r0:r1]))
+def _grad_input_tasks(go2, w2t, gx, g, threads):
+    """One image's input gradient as blocks of input channels: each task multiplies its
+    rows of ``w^T @ grad_out`` and scatters them into its own planes of ``gx``, so no two
+    tasks write one element and nothing runs serially after them."""
+    kk = g.kh * g.kw
 
-    def finish():
-        for gcols, n in scatters:
-            col2im(gcols, gx[n:n + 1], g.args)
-    return tasks, finish
+    def block(c0, c1):
+        r0, r1 = c0 * kk, c1 * kk
+        if g.pointwise:
+            np.matmul(w2t[r0:r1], go2, out=gx[0].reshape(g.K, g.P)[r0:r1])
+            return
+        gcols = _pool.get((r1 - r0, g.P), go2.dtype, "grad_cols_block")
+        np.matmul(w2t[r0:r1], go2, out=gcols)
+        col2im(gcols, gx[:, c0:c1], g.args)
+    return [lambda c0=c0, c1=c1: block(c0, c1) for c0, c1 in _channel_blocks(g.C, threads)]
+
+
+def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
+    """A single image's gradients on ``threads`` threads. The input gradient is split by
+    input channels (``_grad_input_tasks``). The weight gradient follows the forward's
+    split (``_row_bands``): by output channels over columns gathered first, or by bands of
+    output rows, the bands' partial sums added in band order afterwards."""
+    go2 = go[0].reshape(g.Cout, g.P)
+    w2t = w3[0].T
+    tasks = _grad_input_tasks(go2, w2t, gx, g, threads) if gx is not None else []
+    if gw is None:
+        run_tasks(tasks, threads)
+        return
+    gw2 = gw.reshape(g.Cout, g.Kg)
+    bands = _row_bands(g)
+    if bands is not None:
+        parts = [gw2] + [_pool.get((g.Cout, g.Kg), gw.dtype, f"grad_weight_part{i}")
+                         for i in range(1, len(bands))]
+
+        def band(i, oh0, oh1):
+            cols = _band_columns(xa, g, oh0, oh1, "cols_band")
+            np.matmul(go2[:, oh0 * g.OW:oh1 * g.OW], cols.T, out=parts[i])
+        run_tasks([lambda i=i, b=b: band(i, *b) for i, b in enumerate(bands)] + tasks,
+                  threads)
+        for part in parts[1:]:
+            gw2 += part
+        return
+    if g.pointwise:
+        cols = xa[0].reshape(g.K, g.P)
+    else:
+        cols = _pool.get((g.K, g.P), xa.dtype, "cols")
+        tasks = _gather_phase(xa, cols, g, threads) + tasks
+    run_tasks(tasks, threads)
+    run_tasks([lambda r0=r0, r1=r1: np.matmul(go2[r0:r1], cols.T, out=gw2[r0:r1])
+               for r0, r1 in _row_blocks(g.Cout, threads)], threads)

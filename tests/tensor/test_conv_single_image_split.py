@@ -1,0 +1,180 @@
+"""One image's convolution on two threads (``nn/conv.py``): bands of output rows or blocks
+of output channels for the forward and the weight gradient, blocks of input channels for
+the input gradient; the row-band im2col behind the bands; max-pool backward's fused
+zero-and-scatter. Results must not depend on the thread count (bit for bit) and must match
+a float64 reference."""
+import numpy as np
+import pytest
+
+import ember_tensor
+from ember_tensor._kernels import pool as pool_kernels
+from ember_tensor._kernels.im2col import im2col
+from ember_tensor.nn import conv as conv_module
+from ember_tensor.nn import conv2d, conv2d_backward, max_pool2d_backward
+
+
+def _reference(x, w, stride, pad):
+    """conv2d, its input gradient and its weight gradient for an all-ones output gradient
+    weighted by ``go``, in float64 from sliding windows."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    k = w.shape[2]
+    win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))
+    win = win[:, :, ::stride, ::stride]  # (N, C, OH, OW, k, k)
+    return np.einsum("nchwij,ocij->nohw", win, w), win
+
+
+def _grads_reference(x, w, go, stride, pad):
+    out, win = _reference(x, w, stride, pad)
+    go = go.astype(np.float64)
+    gw = np.einsum("nohw,nchwij->ocij", go, win)
+    # input gradient: scatter each window's share back into the padded input
+    N, C, H, W = x.shape
+    k = w.shape[2]
+    gxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    per_window = np.einsum("nohw,ocij->nchwij", go, w.astype(np.float64))
+    OH, OW = go.shape[2:]
+    for i in range(k):
+        for j in range(k):
+            gxp[:, :, i:i + stride * OH:stride, j:j + stride * OW:stride] += \
+                per_window[:, :, :, :, i, j]
+    return out, gxp[:, :, pad:pad + H, pad:pad + W], gw
+
+
+@pytest.fixture
+def always_split(monkeypatch):
+    # the cases are small; make them take the split paths anyway
+    monkeypatch.setattr(conv_module, "_SPLIT_MACS", 0)
+    old = ember_tensor.get_num_threads()
+    yield
+    ember_tensor.set_num_threads(old)
+
+
+# (C, Cout, side, kernel, stride, pad): bands of output rows where the output has more
+# pixels than channels, blocks of output channels where it has fewer
+CASES = [
+    (3, 16, 29, 7, 2, 3),    # stem-like 7x7 stride 2: bands
+    (8, 16, 14, 3, 2, 1),    # 3x3 stride 2: bands
+    (6, 12, 12, 1, 2, 0),    # 1x1 stride 2 (downsample): bands
+    (12, 8, 9, 1, 1, 0),     # pointwise: bands over the input itself
+    (5, 3, 11, 3, 1, 1),     # 3x3 stride 1, too few channels for Winograd: bands
+    (24, 64, 5, 3, 2, 1),    # 9 pixels, 64 channels: output-channel blocks
+    (20, 48, 4, 1, 1, 0),    # pointwise with fewer pixels than channels
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}x{c[2]}->{c[1]}k{c[3]}s{c[4]}"
+                                             for c in CASES])
+def test_single_image_conv_same_on_one_and_two_threads(case, always_split):
+    C, Cout, side, k, stride, pad = case
+    rng = np.random.default_rng(len(CASES) + side)
+    x = rng.standard_normal((1, C, side, side)).astype(np.float32)
+    w = rng.standard_normal((Cout, C, k, k)).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        ember_tensor.set_num_threads(threads)
+        out = np.asarray(conv2d(x, w, None, stride, pad))
+        go = np.random.default_rng(7).standard_normal(out.shape).astype(np.float32)
+        gx, gw, _ = conv2d_backward(go, x, w, (stride, stride), (pad, pad), (1, 1), 1,
+                                    (True, True, False))
+        results.append((out, np.asarray(gx), np.asarray(gw)))
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+    for got, ref in zip(results[1], _grads_reference(x, w, go, stride, pad)):
+        scale = np.abs(ref).max()
+        assert np.abs(got - ref).max() <= 1e-5 * scale
+
+
+def test_single_image_weight_gradient_alone_and_input_gradient_alone(always_split):
+    # the masks run the split paths with one of the two gradients missing
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 4, 16, 16)).astype(np.float32)
+    w = rng.standard_normal((8, 4, 3, 3)).astype(np.float32)
+    go = rng.standard_normal((1, 8, 8, 8)).astype(np.float32)
+    ember_tensor.set_num_threads(2)
+    args = ((2, 2), (1, 1), (1, 1), 1)
+    gx_only = conv2d_backward(go, x, w, *args, (True, False, False))
+    gw_only = conv2d_backward(go, x, w, *args, (False, True, False))
+    both = conv2d_backward(go, x, w, *args, (True, True, False))
+    assert gx_only[1] is None and gw_only[0] is None
+    np.testing.assert_array_equal(np.asarray(gx_only[0]), np.asarray(both[0]))
+    np.testing.assert_array_equal(np.asarray(gw_only[1]), np.asarray(both[1]))
+
+
+def test_row_bands_follow_the_shapes_not_the_threads():
+    def geometry(C, Cout, side, k, stride, pad):
+        return conv_module._Geometry((1, C, side, side), (Cout, C, k, k), (stride, stride),
+                                     (pad, pad), (1, 1), 1)
+    stem = conv_module._row_bands(geometry(3, 64, 224, 7, 2, 3))
+    assert len(stem) == conv_module._MAX_BANDS
+    assert stem[0][0] == 0 and stem[-1][1] == 112
+    assert all(a[1] == b[0] for a, b in zip(stem, stem[1:]))
+    # 64 pixels: two bands of 32 columns, still enough for a GEMM each
+    assert conv_module._row_bands(geometry(3, 16, 16, 3, 2, 1)) == [(0, 4), (4, 8)]
+    # late ResNet layers: the weights dominate, split by output channels instead
+    assert conv_module._row_bands(geometry(512, 512, 7, 3, 1, 1)) is None
+    assert conv_module._row_bands(geometry(4, 4, 1, 1, 1, 0)) is None  # a single row
+
+
+@pytest.mark.parametrize("geometry", [
+    # (nb, C, H, W, kh, kw, sh, sw, ph, pw)
+    (1, 3, 17, 15, 7, 7, 2, 2, 3, 3),
+    (2, 5, 6, 6, 3, 3, 1, 1, 1, 1),    # small planes: the offset-table path
+    (3, 4, 5, 5, 1, 1, 2, 2, 0, 0),
+])
+def test_im2col_row_band_is_a_slice_of_the_full_columns(geometry):
+    nb, C, H, W, kh, kw, sh, sw, ph, pw = geometry
+    x = np.random.default_rng(0).standard_normal((nb, C, H, W)).astype(np.float32)
+    OH = (H + 2 * ph - kh) // sh + 1
+    OW = (W + 2 * pw - kw) // sw + 1
+    args = (kh, kw, sh, sw, ph, pw, 1, 1, OH, OW)
+    full = np.empty((C * kh * kw, nb * OH * OW), np.float32)
+    im2col(x, full, args)
+    full = full.reshape(-1, nb, OH, OW)
+    for oh0, oh1 in [(0, OH), (1, OH - 1), (0, 1), (OH - 1, OH)]:
+        band = np.full((C * kh * kw, nb * (oh1 - oh0) * OW), np.nan, np.float32)
+        im2col(x, band, args, (oh0, oh1))
+        np.testing.assert_array_equal(band.reshape(-1, nb, oh1 - oh0, OW),
+                                      full[:, :, oh0:oh1])
+
+
+def test_im2col_row_band_refuses_bad_rows_and_buffers():
+    x = np.zeros((1, 2, 6, 6), np.float32)
+    args = (3, 3, 1, 1, 1, 1, 1, 1, 6, 6)
+    with pytest.raises(RuntimeError, match="output rows"):
+        im2col(x, np.empty((18, 6), np.float32), args, (5, 7))
+    with pytest.raises(RuntimeError, match="does not match"):
+        im2col(x, np.empty((18, 36), np.float32), args, (0, 2))
+
+
+def test_max_pool_backward_overwrites_and_checks_indices():
+    go = np.ones((2, 2, 2), np.float32)
+    idx = np.zeros((2, 2, 2), np.int64)
+    idx[1, 1, 1] = 8
+    gx = np.full((2, 3, 3), 7.0, np.float32)  # stale values must not survive
+    pool_kernels.max_pool2d_backward(go, idx, gx)
+    expected = np.zeros((2, 3, 3), np.float32)
+    expected[0, 0, 0] = 4
+    expected[1, 0, 0] = 3
+    expected[1, 2, 2] = 1
+    np.testing.assert_array_equal(gx, expected)
+    idx[1, 1, 1] = 9
+    with pytest.raises(RuntimeError, match="out of range"):
+        pool_kernels.max_pool2d_backward(go, idx, gx)
+    idx[1, 1, 1] = -1
+    with pytest.raises(RuntimeError, match="out of range"):
+        pool_kernels.max_pool2d_backward(go, idx, gx)
+
+
+def test_max_pool_backward_through_the_nn_function():
+    x = np.random.default_rng(1).standard_normal((1, 3, 9, 9)).astype(np.float32)
+    ember_tensor.set_num_threads(2)
+    from ember_tensor.nn import max_pool2d_with_indices
+    out, idx = max_pool2d_with_indices(x, 3, 2, 1)
+    go = np.random.default_rng(2).standard_normal(np.asarray(out).shape).astype(np.float32)
+    gx = np.asarray(max_pool2d_backward(go, x, idx))
+    expected = np.zeros(9 * 9 * 3)
+    flat = np.asarray(idx).reshape(3, -1) + (np.arange(3) * 81)[:, None]
+    np.add.at(expected, flat.ravel(), go.reshape(3, -1).ravel().astype(np.float64))
+    np.testing.assert_allclose(gx.ravel(), expected, rtol=1e-6, atol=1e-6)
