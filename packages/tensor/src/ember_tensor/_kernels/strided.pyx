@@ -24,6 +24,9 @@ cdef enum:
     # Elements a kernel call handles at most on the strided path: the buffers of all
     # operands (8 bytes each) stay inside L1.
     BLOCK = 1024
+    # Elements of one flat slab a thread takes at a time: 64 KiB of float32 per operand, a few
+    # microseconds of work, so the dynamic hand-out costs one atomic per slab.
+    FLAT_CHUNK = 16384
 
 
 cdef struct Plan:
@@ -52,6 +55,29 @@ cdef inline void _gather(char* dst, const char* src, Py_ssize_t stride, Py_ssize
     else:
         for i in range(n):
             memcpy(dst + i * size, src + i * stride, size)
+
+
+cdef inline void _fill(char* dst, const char* src, Py_ssize_t n, Py_ssize_t size) noexcept nogil:
+    """``n`` copies of the element at ``src``: the value is read once, so the stores vectorise
+    (a stride-0 ``_gather`` reloads it per element, one element per cycle)."""
+    cdef Py_ssize_t i
+    cdef uint32_t v4
+    cdef uint64_t v8
+    cdef uint8_t v1
+    if size == 4:
+        v4 = (<const uint32_t*>src)[0]
+        for i in range(n):
+            (<uint32_t*>dst)[i] = v4
+    elif size == 8:
+        v8 = (<const uint64_t*>src)[0]
+        for i in range(n):
+            (<uint64_t*>dst)[i] = v8
+    elif size == 1:
+        v1 = (<const uint8_t*>src)[0]
+        for i in range(n):
+            (<uint8_t*>dst)[i] = v1
+    else:
+        _gather(dst, src, 0, n, size)
 
 
 cdef inline void _scatter(char* dst, Py_ssize_t stride, const char* src, Py_ssize_t n,
@@ -117,7 +143,7 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
             elif s == 0:
                 # a broadcast row is the same value throughout: fill once per source element
                 if scratch.filled[k] != ptr[k] or scratch.filled_n[k] < ncols:
-                    _gather(buf[k], ptr[k], 0, ncols, pl.itemsize[k])
+                    _fill(buf[k], ptr[k], ncols, pl.itemsize[k])
                     scratch.filled[k] = ptr[k]
                     scratch.filled_n[k] = ncols
                 call[k] = buf[k]
@@ -177,10 +203,15 @@ cdef int _run(Plan* pl) noexcept nogil:
         nthreads = threads_for(n * pl.nargs, n)
         if nthreads <= 1:
             return pl.f(pl.base, n, pl.params)
-        # one contiguous slab per thread, cut at 64-element boundaries to keep SIMD aligned
-        chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
+        # Slabs of FLAT_CHUNK elements handed out as threads ask (64-element multiples keep
+        # SIMD aligned). A sleeping worker takes tens of microseconds to wake (idle OpenMP
+        # threads sleep: OMP_WAIT_POLICY=PASSIVE); with fixed halves the caller would finish
+        # its half and then wait for the late one's, here it sweeps on until the worker joins.
+        chunk = FLAT_CHUNK
+        if n < chunk * nthreads:
+            chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
         nchunks = (n + chunk - 1) // chunk
-        for c in prange(nchunks, nogil=True, schedule="static", num_threads=nthreads):
+        for c in prange(nchunks, nogil=True, schedule="dynamic", num_threads=nthreads):
             err |= _flat_chunk(pl, c * chunk, min(chunk, n - c * chunk))
         return err
     inner = pl.shape[pl.ndim - 1]
@@ -199,7 +230,9 @@ cdef int _run(Plan* pl) noexcept nogil:
         return err
     with parallel(num_threads=nthreads):
         scratch = _new_scratch()
-        for it in prange(items, schedule="static"):
+        # an item is about BLOCK elements: hand them out FLAT_CHUNK elements at a time, as
+        # threads ask, for the same reason as the flat slabs above
+        for it in prange(items, schedule="dynamic", chunksize=FLAT_CHUNK // BLOCK):
             if scratch == NULL:
                 err |= -1
             else:
