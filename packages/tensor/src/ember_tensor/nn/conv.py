@@ -9,9 +9,11 @@ matrix. Float32 3x3 stride-1 padding-1 convolutions (most of a ResNet) and their
 and weight gradients take Winograd F(2x2, 3x3) instead where it measures faster
 (``winograd.py``).
 
-Threads: a convolution is split into tasks (chunks of images, or row blocks of one GEMM when
-the batch is a single image) that run on ``get_num_threads()`` threads, each
-doing im2col and its GEMM *serially* (OpenMP and BLAS held at one thread). Letting im2col's
+Threads: a convolution is split into tasks (chunks of images; for a single image, bands of
+output rows or blocks of output channels, see ``_row_bands``) that run on
+``get_num_threads()`` threads, each doing im2col and its GEMM *serially* (OpenMP and BLAS
+held at one thread). A single image's split depends on its shapes only, never on the thread
+count, so its results are the same bit for bit on any number of threads. Letting im2col's
 OpenMP team and OpenBLAS's own pool take turns on the same cores makes each pool's idle
 threads spin while the other works; on a 2-core machine that cost 3-8x at ResNet shapes.
 The pool and the thread pinning live in ``_conv_threads``.
@@ -160,9 +162,9 @@ class _Geometry:
         return budget
 
     def split_rows(self, threads):
-        """True when one image's GEMM rows, not images, are the tasks (a single image; with
-        more, images are the tasks, so no two write one row). Also taken on one thread:
-        the row path writes the weight gradient in place, with no partial to add."""
+        """True when parts of one image's GEMM, not images, are the tasks (a single image;
+        with more, images are the tasks). Also taken on one thread, so that the split, and
+        with it every rounding, is the same on any number of threads."""
         return self.N == 1 and self.G == 1
 
 
