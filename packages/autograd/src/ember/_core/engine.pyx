@@ -9,22 +9,87 @@ results; ``EMBER_PURE_PYTHON_CORE=1`` runs it instead). The shortcuts, all here:
   popped next anyway;
 * a gradient for an output no other edge feeds is stored without summing;
 * a leaf adopts a gradient nobody else holds as its ``.grad`` instead of copying it
-  (``_backward_steps._adoptable`` decides; torch steals it the same way).
+  (``adoptable`` decides; torch steals it the same way);
+* without ``inputs`` the dependency counts come from a typed walk (``_dependencies``).
 """
+import sys
 from heapq import heappop, heappush
 
+import numpy as np
+
+from cpython.ref cimport Py_REFCNT
+
 from ember._tensor import Tensor
-from ember.autograd import _backward_steps as steps
 from ember.autograd import anomaly_mode, grad_mode
 from ember.autograd._backward_steps import (
     _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
 )
 from ember.autograd._graph import AccumulateGrad
+from ember_tensor import Array
 
 from .graph_base cimport NodeBase
 from .tensor_base cimport TensorBase, new_tensor
 
 _anomaly = anomaly_mode._local.__dict__
+
+
+cdef tuple _ref_counts(list holder):
+    """References to holder[0] (a Tensor), to its Array and to that Array's ndarray, as seen
+    from here (the locals add one each)."""
+    cdef TensorBase t = holder[0]
+    data = t._data
+    arr = data._np
+    return (Py_REFCNT(t), Py_REFCNT(data), Py_REFCNT(arr))
+
+
+def sole_counts():
+    """What ``_ref_counts`` reports for a gradient nobody else holds: measured, not assumed,
+    so that interpreter differences in counting temporaries cannot make adoption unsafe.
+    None where reference counts are not exact (free-threaded Python): never adopt there."""
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None
+    return _ref_counts([new_tensor(Tensor, Array(np.empty(2, dtype=np.float32)))])
+
+
+_SOLE = sole_counts()
+
+
+def adoptable(list holder):
+    """True when the gradient Tensor in ``holder`` (a one-owner list) may become a leaf's
+    ``.grad`` without the copy: as torch does when nothing else references the incoming
+    gradient. That needs the engine's list to be the only reference to the Tensor (not the
+    user's ``gradient=``, not another leaf's pending gradient, not a hook's or a node's
+    stash), the Tensor the only one on its Array, and the Array the only holder of an
+    ndarray that owns its memory (no view of something else, no views of it), laid out as
+    the copy would be (C order) and writable (later gradients are added in place)."""
+    if _SOLE is None or _ref_counts(holder) != _SOLE:
+        return False
+    arr = (<TensorBase>holder[0])._data._np
+    return (type(arr) is np.ndarray and arr.base is None and arr.flags.c_contiguous
+            and arr.flags.writeable)
+
+
+cdef dict _dependencies(list roots):
+    """How many edges point into each node reachable from ``roots`` (iteratively)."""
+    cdef dict deps = {}
+    cdef list stack = [n for n in roots if n is not None]
+    cdef set root_set = set(stack)
+    cdef NodeBase node
+    cdef tuple edge
+    while stack:
+        node = stack.pop()
+        for edge in node.next_functions:
+            nxt = edge[0]
+            if nxt is None:
+                continue
+            count = deps.get(nxt)
+            if count is None:
+                deps[nxt] = 1
+                if nxt not in root_set:  # first edge into it: walk it once
+                    stack.append(nxt)
+            else:
+                deps[nxt] = count + 1
+    return deps
 
 
 cdef inline tuple _entry(NodeBase node):
@@ -57,8 +122,11 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
     cdef Py_ssize_t k, nr, n_next, n_meta, count
     cdef tuple out, nexts, meta, out_meta, m
     root_nodes = [n for n, _ in root_edges]
-    deps, parents = _graph(root_nodes, restrict)
-    needed = _needed([n for n, _ in capture], parents) if restrict else None
+    if restrict:
+        deps, parents = _graph(root_nodes, True)
+        needed = _needed([n for n, _ in capture], parents)
+    else:
+        deps, needed = _dependencies(root_nodes), None
     grad_state = grad_mode._state
 
     for (node_obj, nr), g in zip(root_edges, grad_tensors):
@@ -99,7 +167,7 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
         if is_leaf:
             if accumulate and grads[0] is not None and (not restrict or (node, 0) in capture):
                 variable = node.variable
-                if variable._grad is None and not create_graph and steps._adoptable(grads):
+                if variable._grad is None and not create_graph and adoptable(grads):
                     variable._grad = new_tensor(Tensor, (<TensorBase>grads[0])._data)
                 else:
                     _accumulate_into(variable, grads[0], create_graph)

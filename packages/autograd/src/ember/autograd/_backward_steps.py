@@ -5,8 +5,6 @@ into ``.grad``.
 Used by the compiled engine (``ember/_core/engine.pyx``) and its readable reference
 (``engine.py``); the rare paths (hooks, broadcasting, dtype casts) stay here in Python.
 """
-import sys
-
 import numpy as np
 
 from ember_tensor import Array
@@ -131,40 +129,6 @@ def _pre_hooks(node, grads, create_graph):
     return grads
 
 
-def _ref_counts(holder):
-    """References to holder[0] (a Tensor), to its Array and to that Array's ndarray, as
-    ``sys.getrefcount`` sees them from here (each expression adds one temporary)."""
-    return (_getrefcount(holder[0]), _getrefcount(holder[0]._data),
-            _getrefcount(holder[0]._data._np))
-
-
-def _sole_counts():
-    """What ``_ref_counts`` reports for a gradient nobody else holds: measured, not assumed,
-    so that interpreter differences in counting temporaries cannot make it unsafe."""
-    if _getrefcount is None or not getattr(sys, "_is_gil_enabled", lambda: True)():
-        return None  # no exact reference counts: never adopt
-    holder = [Tensor._make(Array(np.empty(2, dtype=np.float32)))]
-    return _ref_counts(holder)
-
-
-def _adoptable(holder):
-    """True when the gradient Tensor in ``holder`` (a one-owner list) may become a leaf's
-    ``.grad`` without the copy: as torch does when nothing else references the incoming
-    gradient. That needs the engine's list to be the only reference to the Tensor (not the
-    user's ``gradient=``, not another leaf's pending gradient, not a hook's or a node's
-    stash), the Tensor the only one on its Array, and the Array the only holder of an
-    ndarray that owns its memory (no view of something else, no views of it), laid out as
-    the copy would be (C order) and writable (later gradients are added in place)."""
-    global _SOLE
-    if _SOLE is False:
-        _SOLE = _sole_counts()
-    if _SOLE is None or _ref_counts(holder) != _SOLE:
-        return False
-    arr = holder[0]._data._np
-    return (type(arr) is np.ndarray and arr.base is None and arr.flags.c_contiguous
-            and arr.flags.writeable)
-
-
 def _accumulate_into(t, grad, create_graph):
     """First gradient: a fresh tensor; later ones: added in place (a new tensor under
     create_graph so the sum stays differentiable)."""
@@ -177,7 +141,3 @@ def _accumulate_into(t, grad, create_graph):
         t._grad = t._grad + grad
     else:
         t._grad._data._np += grad._data._np
-
-
-_getrefcount = getattr(sys, "getrefcount", None)
-_SOLE = False  # measured on first use

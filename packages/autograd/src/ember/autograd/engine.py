@@ -15,9 +15,8 @@ import heapq
 from .._core import PURE_PYTHON_CORE
 from .._tensor import Tensor
 from . import anomaly_mode, grad_mode
-from ._backward_steps import (  # noqa: F401 - _adoptable, _sole_counts: tests; _graph: DDP
-    _accumulate_into, _adoptable, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks,
-    _sole_counts, _zeros,
+from ._backward_steps import (  # noqa: F401 - _graph: for DDP's unused-parameter scan
+    _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
 )
 from .node import AccumulateGrad, edge
 
