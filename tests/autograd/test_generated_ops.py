@@ -122,7 +122,10 @@ def _stub_members(path, cls=None):
 
 
 def _public(cls):
-    return {k for k in vars(cls) if not k.startswith("_")}
+    """The members a stub must declare: the public ones and the operators."""
+    return {k for k, v in vars(cls).items()
+            if (not k.startswith("_") or k.endswith("__")) and (callable(v) or
+                                                                isinstance(v, property))}
 
 
 def test_stubs_name_exactly_the_generated_members():
@@ -134,7 +137,7 @@ def test_stubs_name_exactly_the_generated_members():
     assert methods <= set(dir(ember.Tensor))
     array_methods = _public(_generated_array_ops.GeneratedArrayMethods)
     assert _stub_members(array_stub, "GeneratedArrayMethods") == array_methods
-    assert _stub_members(array_stub) == set(_generated_array_ops.__all__)
+    assert _stub_members(array_stub) == set(_generated_array_ops.__all__) | {"_bind"}
     assert array_methods <= set(dir(ember_tensor.Array))
     assert _stub_members(functions_stub) == set(generated.FUNCTIONS)
 

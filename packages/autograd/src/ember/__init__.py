@@ -16,19 +16,13 @@ from .autograd.grad_mode import (
 )
 from ._device import device, get_default_device, set_default_device
 from ._creation import (
-    arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
-    linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-    randperm, tensor, zeros, zeros_like,
+    as_tensor, asarray, empty_like, from_numpy, full_like, ones_like, rand_like, randint_like,
+    randn_like, tensor, zeros_like,
 )
-from . import _creation
 
 _ops.install(Tensor)
-from ._ops.generated import *  # noqa: F401,F403 - the op table's functions (exp, log, atan2, ...)
-for _name, _fn in _creation.TENSOR_METHODS.items():
-    setattr(Tensor, _name, _fn)
-globals().update(_ops.functions())
-globals().update(_ops.out_forms.wrap_creation(globals()))
-del _name, _fn
+# every op function (the factories with out=): generated from the ops modules' tables
+from ._namespace import *  # noqa: E402,F401,F403
 
 strided = "torch.strided"
 float_ = float

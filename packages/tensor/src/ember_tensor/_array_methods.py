@@ -1,8 +1,9 @@
 """Gives ``Array`` its op methods and operators.
 
 Each ops module exports ``ARRAY_METHODS`` (method name -> function taking the array first);
-this module attaches them all, so ops modules never edit ``_array.py`` and can import
-``Array`` without a cycle.
+this module attaches them all to the class ``Array`` inherits its generated methods from
+(whose stub, written by ``tools/generate_ops.py`` from these tables, declares them), so ops
+modules never edit ``_array.py`` and can import ``Array`` without a cycle.
 """
 import importlib
 
@@ -16,7 +17,9 @@ _OPS_MODULES = (
 )
 
 
-def install(cls):
+def attached_methods() -> dict:
+    """Every ``ARRAY_METHODS`` entry of the ops modules."""
+    methods: dict = {}
     for name in _OPS_MODULES:
         try:
             module = importlib.import_module(name)
@@ -24,5 +27,16 @@ def install(cls):
             if err.name != name:  # a real import error inside the module: surface it
                 raise
             continue
-        for method, fn in getattr(module, "ARRAY_METHODS", {}).items():
-            setattr(cls, method, fn)
+        methods.update(getattr(module, "ARRAY_METHODS", {}))
+    return methods
+
+
+def install(cls: type) -> None:
+    """Attach the methods to ``cls``'s generated base; ``cls`` defines none of them itself
+    (asserted: the base would not override it)."""
+    from ._generated_array_ops import GeneratedArrayMethods
+
+    assert GeneratedArrayMethods in cls.__mro__
+    for method, fn in attached_methods().items():
+        assert method not in vars(cls), method
+        setattr(GeneratedArrayMethods, method, fn)

@@ -115,3 +115,6 @@ FUNCTIONS = {}
 for _module in (arithmetic, unary, selection, comparison, ternary):
     FUNCTIONS.update(_module.FUNCTIONS)
 FUNCTIONS.update(relu_=TENSOR_METHODS["relu_"], sigmoid_=_Generated.sigmoid_)
+# module-level names for the namespace's imports (tools/generate_ops.py writes them)
+relu_ = FUNCTIONS["relu_"]
+sigmoid_ = FUNCTIONS["sigmoid_"]
