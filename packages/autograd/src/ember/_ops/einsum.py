@@ -70,4 +70,4 @@ def einsum(equation, *operands):
 
 
 FUNCTIONS = {"einsum": einsum}
-TENSOR_METHODS = {}
+TENSOR_METHODS: dict = {}

@@ -400,7 +400,7 @@ def gather(tensor: Any, gather_list: Optional[list] = None, dst: int = 0, group:
         req = _call(g.comm, "Gather", async_op, _raw(send), _raw(recv), root=dst)
 
         def finish() -> None:
-            for r, out in enumerate(gather_list):
+            for r, out in enumerate(gather_list or ()):  # never None here: checked above
                 out._data._np[...] = recv[r]
                 _bump(out)
         return _run(req, finish, async_op)
@@ -425,7 +425,7 @@ def scatter(tensor: Any, scatter_list: Optional[list] = None, src: int = 0,
     send: Any = None
     if g.rank == src:
         send = _raw(np.ascontiguousarray(
-            np.stack([t._data._np for t in scatter_list]).astype(buf.dtype, copy=False)))
+            np.stack([t._data._np for t in scatter_list or ()]).astype(buf.dtype, copy=False)))
     req = _call(g.comm, "Scatter", async_op, send, _raw(buf), root=src)
 
     def finish() -> None:

@@ -31,7 +31,9 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-    __str__ = __repr__  # Tensor aliases __str__ to its own __repr__: re-point it
+    # Tensor aliases __str__ to its own __repr__: re-point it (Tensor's takes torch's
+    # tensor_contents keyword, which a Parameter's repr has no use for)
+    __str__ = __repr__  # type: ignore[assignment]
 
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self.data, self.requires_grad))

@@ -2,7 +2,7 @@
 the trip between an image tensor and the NumPy array the pixel work is done on.
 """
 from enum import Enum
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, TypeGuard, Union
 
 import numpy as np
 from PIL import Image
@@ -56,7 +56,7 @@ def interpolation_mode(mode):
         "integer constant")
 
 
-def is_pil(img):
+def is_pil(img: object) -> TypeGuard[Image.Image]:
     return isinstance(img, Image.Image)
 
 

@@ -54,7 +54,7 @@ def _check_factor(value, name):
         raise ValueError(f"{name} ({value}) is not non-negative.")
 
 
-def to_grayscale(img: ImageLike, num_output_channels: int = 1) -> ImageLike:
+def to_grayscale(img: Image.Image, num_output_channels: int = 1) -> Image.Image:
     """PIL image -> grayscale PIL image with 1 or 3 channels."""
     check_pil(img)
     if num_output_channels not in (1, 3):

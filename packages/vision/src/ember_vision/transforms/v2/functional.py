@@ -3,7 +3,7 @@
 (colour kernels, warp fill blending). Everything else is v1's function."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 from PIL import Image
@@ -51,10 +51,10 @@ def get_size(inpt: ImageLike) -> list[int]:
     return get_dimensions(inpt)[1:]
 
 
-def to_image(inpt: ImageLike) -> ImageLike:
+def to_image(inpt: Union[ImageLike, np.ndarray]) -> ImageLike:
     """PIL image, (H, W, C) ndarray or tensor -> (C, H, W) tensor (no scaling)."""
     if isinstance(inpt, np.ndarray):
-        arr = inpt[:, :, None] if inpt.ndim == 2 else inpt
+        arr: np.ndarray = inpt[:, :, None] if inpt.ndim == 2 else inpt
         return wrap(np.ascontiguousarray(arr.transpose(2, 0, 1)))
     if isinstance(inpt, Image.Image):
         return pil_to_tensor(inpt)
