@@ -102,8 +102,8 @@ def fuzz(session):
 
 @nox.session(python="3.11")
 def lint(session):
-    """ruff over Python sources, cython-lint over the kernels."""
-    session.install("ruff", "cython-lint")
+    """ruff over Python sources, cython-lint over the kernels, mypy over the packages."""
+    session.install("ruff", "cython-lint", "mypy>=2.4,<3", "numpy>=2", "pillow")
     session.run("ruff", "check", "packages", "tests", "tools", "benchmarks", "examples",
                 "noxfile.py", *session.posargs)
     session.run("cython-lint", "--max-line-length", "100", "--ignore=E741",
@@ -111,3 +111,5 @@ def lint(session):
                 "packages/tensor/src/ember_tensor/_kernels")
     session.run("cython-lint", "--max-line-length", "100", "--ignore=E741",
                 "packages/autograd/src/ember/_core")  # the compiled core of ember
+    session.run("mypy", "--config-file", "mypy.ini", "packages/tensor/src/ember_tensor",
+                "packages/autograd/src/ember", "packages/vision/src/ember_vision")
