@@ -189,6 +189,7 @@ cdef int _item(const Plan* pl, Py_ssize_t it, Py_ssize_t inner, Py_ssize_t nrows
 
 cdef int _run(Plan* pl) noexcept nogil:
     cdef Py_ssize_t n = 1, rows = 1, inner, nblk, group, items, it, chunk, nchunks, c
+    cdef Py_ssize_t per_ask
     cdef int d, k, flat = pl.ndim == 1
     cdef int err = 0
     cdef int nthreads
@@ -217,8 +218,12 @@ cdef int _run(Plan* pl) noexcept nogil:
     inner = pl.shape[pl.ndim - 1]
     rows = n // inner
     nblk = (inner + BLOCK - 1) // BLOCK
-    group = max(1, BLOCK // inner) if nblk == 1 else 1
+    # Short rows go FLAT_CHUNK elements to an item: a row costs a kernel call whatever its
+    # length, and an item's set-up (an index division per dim) is paid once per item.
+    group = max(1, FLAT_CHUNK // inner) if nblk == 1 else 1
     items = rows * nblk if nblk > 1 else (rows + group - 1) // group
+    # items of about FLAT_CHUNK elements go to threads one at a time, blocks in sixteens
+    per_ask = 1 if nblk == 1 else FLAT_CHUNK // BLOCK
     nthreads = threads_for(n * pl.nargs, items)
     if nthreads <= 1:
         scratch = _new_scratch()
@@ -230,9 +235,8 @@ cdef int _run(Plan* pl) noexcept nogil:
         return err
     with parallel(num_threads=nthreads):
         scratch = _new_scratch()
-        # an item is about BLOCK elements: hand them out FLAT_CHUNK elements at a time, as
-        # threads ask, for the same reason as the flat slabs above
-        for it in prange(items, schedule="dynamic", chunksize=FLAT_CHUNK // BLOCK):
+        # handed out as threads ask, for the same reason as the flat slabs above
+        for it in prange(items, schedule="dynamic", chunksize=per_ask):
             if scratch == NULL:
                 err |= -1
             else:
