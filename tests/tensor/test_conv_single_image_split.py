@@ -86,12 +86,13 @@ def test_single_image_conv_same_on_one_and_two_threads(case, always_split):
         assert np.abs(got - ref).max() <= 1e-5 * scale
 
 
-def test_single_image_weight_gradient_alone_and_input_gradient_alone(always_split):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_single_image_weight_gradient_alone_and_input_gradient_alone(dtype, always_split):
     # the masks run the split paths with one of the two gradients missing
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((1, 4, 16, 16)).astype(np.float32)
-    w = rng.standard_normal((8, 4, 3, 3)).astype(np.float32)
-    go = rng.standard_normal((1, 8, 8, 8)).astype(np.float32)
+    x = rng.standard_normal((1, 4, 16, 16)).astype(dtype)
+    w = rng.standard_normal((8, 4, 3, 3)).astype(dtype)
+    go = rng.standard_normal((1, 8, 8, 8)).astype(dtype)
     ember_tensor.set_num_threads(2)
     args = ((2, 2), (1, 1), (1, 1), 1)
     gx_only = conv2d_backward(go, x, w, *args, (True, False, False))
@@ -100,6 +101,9 @@ def test_single_image_weight_gradient_alone_and_input_gradient_alone(always_spli
     assert gx_only[1] is None and gw_only[0] is None
     np.testing.assert_array_equal(np.asarray(gx_only[0]), np.asarray(both[0]))
     np.testing.assert_array_equal(np.asarray(gw_only[1]), np.asarray(both[1]))
+    _, ref_gx, ref_gw = _grads_reference(x, w, go, 2, 1)
+    np.testing.assert_allclose(np.asarray(both[0]), ref_gx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(both[1]), ref_gw, rtol=1e-4, atol=1e-4)
 
 
 def test_row_bands_follow_the_shapes_not_the_threads():
