@@ -80,15 +80,11 @@ cdef dict _dependencies(list roots):
         node = stack.pop()
         for edge in node.next_functions:
             nxt = edge[0]
-            if nxt is None:
-                continue
-            count = deps.get(nxt)
-            if count is None:
-                deps[nxt] = 1
-                if nxt not in root_set:  # first edge into it: walk it once
+            if nxt is not None:
+                count = deps.get(nxt, 0) + 1
+                deps[nxt] = count
+                if count == 1 and nxt not in root_set:  # first edge into it: walk it once
                     stack.append(nxt)
-            else:
-                deps[nxt] = count + 1
     return deps
 
 
