@@ -1,5 +1,6 @@
 """conv2d forward cases for ``benchmarks/run.py``: every distinct ResNet-18 convolution shape,
-at batch 1 on a 64x64 image and at batch 16 on 224x224, float32, one framework at a time."""
+at batch 1 on a 64x64 and on a 224x224 image (one image's convolution split across threads)
+and at batch 16 on 224x224, float32, one framework at a time."""
 import time
 
 import numpy as np
@@ -38,7 +39,7 @@ def cases(lib):
     wrap, conv2d = _ops(lib)
     rng = np.random.default_rng(0)
     out = []
-    for batch, image in ((1, 64), (16, 224)):
+    for batch, image in ((1, 64), (1, 224), (16, 224)):
         for name, cin, cout, k, s, p, side224 in RESNET18_CONVS:
             side = side224 * image // 224
             x = wrap(rng.standard_normal((batch, cin, side, side), dtype=np.float32))
