@@ -3,9 +3,12 @@
 Keys, ``_metadata`` versions and every load error follow torch word for word: checkpoints
 and user code depend on them. Kept apart from module.py, which holds the registries.
 """
+from __future__ import annotations
+
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
+from typing import Any, Callable
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -27,6 +30,16 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 class StateDictMixin:
     """The state-dict half of Module (mixed into it; not used on its own)."""
 
+    # Module's, declared for type checkers
+    _version: int
+    _parameters: dict[str, Any]
+    _buffers: dict[str, Any]
+    _modules: dict[str, Any]
+    _non_persistent_buffers_set: set[str]
+    _state_dict_pre_hooks: dict[int, Any]
+    _state_dict_hooks: dict[int, Any]
+    _load_state_dict_post_hooks: dict[int, Any]
+
     # ---- state dict -----------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, param in self._parameters.items():
@@ -36,7 +49,8 @@ class StateDictMixin:
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
 
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
+                   keep_vars: bool = False) -> Any:
         if args:
             destination = args[0] if destination is None else destination
             if len(args) > 1 and prefix == "":
@@ -62,7 +76,7 @@ class StateDictMixin:
                 destination = result
         return destination
 
-    def register_load_state_dict_post_hook(self, hook):
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         handle = RemovableHandle(self._load_state_dict_post_hooks)
         self._load_state_dict_post_hooks[handle.id] = hook
         return handle
@@ -130,17 +144,22 @@ class StateDictMixin:
                     elif head[0] not in local_state:
                         unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing_keys: list[str]
+        unexpected_keys: list[str]
+        error_msgs: list[str]
         missing_keys, unexpected_keys, error_msgs = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
         if metadata is not None:
-            state_dict._metadata = metadata
+            # torch's state dicts carry their metadata as an attribute of the OrderedDict
+            state_dict._metadata = metadata  # type: ignore[attr-defined]
 
         # explicit stack, not recursion: deep models stay within Python's limits
-        stack = [(self, state_dict, "")]
+        stack: list[tuple[Any, Mapping[str, Any], str]] = [(self, state_dict, "")]
         post = []
         while stack:
             module, local_sd, prefix = stack.pop()
