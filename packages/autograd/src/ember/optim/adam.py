@@ -1,7 +1,12 @@
 """Adam (and, with ``decoupled_weight_decay=True``, AdamW's update)."""
+from typing import Optional, Union
+
 from ember_tensor.optim_update import adam_
 
-from .optimizer import _check_fused, Optimizer, bump_step, bump_version, step_tensor, zeros_state
+from .._tensor import Tensor
+from .optimizer import (
+    _check_fused, Optimizer, ParamsT, bump_step, bump_version, step_tensor, zeros_state,
+)
 
 __all__ = ["Adam"]
 
@@ -9,9 +14,12 @@ __all__ = ["Adam"]
 class Adam(Optimizer):
     """torch.optim.Adam: same hyperparameters, defaults, checks, state and trajectory."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False, fused=None, decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *,
+                 foreach: Optional[bool] = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False,
+                 fused: Optional[bool] = None, decoupled_weight_decay: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

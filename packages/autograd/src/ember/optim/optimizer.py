@@ -4,6 +4,7 @@ subclasses only gather each parameter's buffers and call it."""
 import copy
 import itertools
 from collections import OrderedDict, defaultdict
+from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 
@@ -14,6 +15,10 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required"]
+
+
+# what an optimizer takes: tensors, or dicts of them ("params") with per-group options
+ParamsT = Union[Iterable[Tensor], Iterable[dict[str, Any]]]
 
 
 class _RequiredParameter:
@@ -78,16 +83,16 @@ class Optimizer:
     """Base class for all optimizers: ``params`` is an iterable of tensors or of dicts
     (parameter groups), ``defaults`` the hyperparameters a group inherits."""
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self._optimizer_step_pre_hooks = OrderedDict()
-        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got " + _typename(params))
-        self.state = defaultdict(dict)
-        self.param_groups = []
-        param_groups = list(params)
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -114,7 +119,7 @@ class Optimizer:
         return text + ")"
 
     # ---- groups ---------------------------------------------------------------------------
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group (a dict with ``params`` and optional hyperparameters) to optimize."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
@@ -154,7 +159,7 @@ class Optimizer:
                           "future, this will cause an error; see "
                           "github.com/pytorch/pytorch/issues/40967 for more information",
                           stacklevel=3)
-        seen = set()
+        seen: set[int] = set()
         for group in self.param_groups:
             seen.update(id(p) for p in group["params"])
             if ("param_names" in param_group) != ("param_names" in group):
@@ -166,7 +171,7 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # ---- gradients and steps --------------------------------------------------------------
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or fill it with zeros when not ``set_to_none``)."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -182,8 +187,10 @@ class Optimizer:
                         g.requires_grad_(False)
                     g._data._np[...] = 0
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """Runs hooks, evaluates ``closure`` (with grad enabled) and calls ``_update``."""
+        args: tuple[Any, ...]
+        kwargs: dict[str, Any]
         args, kwargs = ((closure,) if closure is not None else ()), {}
         for hook in list(self._optimizer_step_pre_hooks.values()):
             result = hook(self, args, kwargs)
@@ -224,10 +231,10 @@ class Optimizer:
         return handle
 
     # ---- state dicts ----------------------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``,
         parameters numbered in group order, as torch numbers them."""
-        mapping = {}
+        mapping: dict[int, int] = {}  # id(parameter) -> its number
         start = 0
 
         def pack(group):
@@ -244,7 +251,7 @@ class Optimizer:
                  for k, v in self.state.items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load what ``state_dict()`` returned (from this or an identically built optimizer)."""
         state_dict = state_dict.copy()
         groups = self.param_groups
@@ -256,7 +263,7 @@ class Optimizer:
                              "the size of optimizer's group")
         id_map = dict(zip(itertools.chain.from_iterable(g["params"] for g in saved_groups),
                           itertools.chain.from_iterable(g["params"] for g in groups)))
-        state = defaultdict(dict)
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 state[id_map[k]] = _cast(id_map[k], v)

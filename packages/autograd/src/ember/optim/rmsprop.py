@@ -1,7 +1,10 @@
 """RMSprop (optionally centered, with momentum)."""
+from typing import Optional, Union
+
 from ember_tensor.optim_update import rmsprop_
 
-from .optimizer import Optimizer, bump_step, bump_version, step_tensor, zeros_state
+from .._tensor import Tensor
+from .optimizer import bump_step, bump_version, Optimizer, ParamsT, step_tensor, zeros_state
 
 __all__ = ["RMSprop"]
 
@@ -9,9 +12,11 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     """torch.optim.RMSprop: same hyperparameters, defaults, checks, state and trajectory."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, capturable=False, foreach=None, maximize=False,
-                 differentiable=False):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, capturable: bool = False,
+                 foreach: Optional[bool] = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

@@ -1,7 +1,10 @@
 """Stochastic gradient descent (with momentum, dampening, Nesterov and weight decay)."""
+from typing import Optional, Union
+
 from ember_tensor.optim_update import sgd_
 
-from .optimizer import _check_fused, Optimizer, bump_version, zeros_state
+from .._tensor import Tensor
+from .optimizer import _check_fused, Optimizer, ParamsT, bump_version, zeros_state
 
 __all__ = ["SGD"]
 
@@ -9,9 +12,10 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """torch.optim.SGD: same hyperparameters, defaults, checks, state and trajectory."""
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
-                 fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, Tensor] = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: Optional[bool] = None,
+                 differentiable: bool = False, fused: Optional[bool] = None) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
