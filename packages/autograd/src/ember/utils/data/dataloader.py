@@ -10,9 +10,10 @@ import concurrent.futures
 import itertools
 import math
 import threading
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ._collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
@@ -50,11 +51,15 @@ class DataLoader:
 
     _initialized = False
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
-                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True):
+    def __init__(self, dataset: Dataset, batch_size: Optional[int] = 1,
+                 shuffle: Optional[bool] = None, sampler: Optional[Iterable[Any]] = None,
+                 batch_sampler: Optional[Iterable[list[Any]]] = None, num_workers: int = 0,
+                 collate_fn: Optional[Callable[[list[Any]], Any]] = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Optional[Callable[[int], None]] = None,
+                 multiprocessing_context: Any = None, generator: Any = None, *,
+                 prefetch_factor: Optional[int] = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; "
                              "use num_workers=0 to disable multiprocessing.")
@@ -142,16 +147,16 @@ class DataLoader:
     def _index_sampler(self):
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._iterable:
-            length = len(self.dataset)
+            length = len(self.dataset)  # type: ignore[arg-type]
             if self.batch_size is not None:
                 length = (length // self.batch_size if self.drop_last
                           else math.ceil(length / self.batch_size))
             return length
         return len(self._index_sampler)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         if self._iterable:
             return self._iter_stream()
         if self.num_workers == 0:
