@@ -6,10 +6,12 @@ returned: an error anywhere means no result, never half a state dict.
 """
 import io
 import os
+from typing import Any, Optional
 
 from ._errors import CheckpointError, TruncatedCheckpointError
 from .full_unpickler import load_full
 from .legacy_format import LegacyCheckpoint
+from .saving import FileLike
 from .tar_format import TarCheckpoint, is_tar
 from .zip_reader import ZipCheckpoint
 
@@ -99,7 +101,8 @@ def _open(f):
     return f, (name if isinstance(name, str) else "checkpoint"), False, None
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
+def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool = True, mmap: Optional[bool] = None, **kwargs: Any) -> Any:
     """Load a checkpoint written by ``torch.save`` (any format since torch 0.1) or ``ember.save``.
 
     Like ``torch.load(f, weights_only=True)`` by default: only tensors, Parameters,

@@ -9,9 +9,13 @@ target, so an interrupted save leaves the previous file intact.
 import os
 import re
 import secrets
+from typing import IO, Any, Union
 
 from .pickle_writer import encode
 from .zip_writer import ZipWriter
+
+# a path, or a binary file open for writing (loading: reading)
+FileLike = Union[str, os.PathLike, IO[bytes]]
 
 _SAFE_PREFIX = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -73,7 +77,8 @@ def _save_to_path(obj, path):
     _fsync_dir(folder)
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
+def save(obj: object, f: FileLike, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True) -> None:
     """Save ``obj`` to ``f`` (a path or a writable binary file) in torch's checkpoint format.
 
     ``torch.load(f, weights_only=True)`` reads the result. Only checkpoint data is accepted:
