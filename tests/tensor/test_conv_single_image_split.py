@@ -106,19 +106,27 @@ def test_single_image_weight_gradient_alone_and_input_gradient_alone(dtype, alwa
     np.testing.assert_allclose(np.asarray(both[1]), ref_gw, rtol=1e-4, atol=1e-4)
 
 
+def _geometry(C, Cout, side, k, stride, pad):
+    return conv_module._Geometry((1, C, side, side), (Cout, C, k, k), (stride, stride),
+                                 (pad, pad), (1, 1), 1)
+
+
 def test_row_bands_follow_the_shapes_not_the_threads():
-    def geometry(C, Cout, side, k, stride, pad):
-        return conv_module._Geometry((1, C, side, side), (Cout, C, k, k), (stride, stride),
-                                     (pad, pad), (1, 1), 1)
-    stem = conv_module._row_bands(geometry(3, 64, 224, 7, 2, 3))
+    stem = conv_module._row_bands(_geometry(3, 64, 224, 7, 2, 3))
     assert len(stem) == conv_module._MAX_BANDS
     assert stem[0][0] == 0 and stem[-1][1] == 112
     assert all(a[1] == b[0] for a, b in zip(stem, stem[1:]))
+    # too small to be worth a second thread: whole, as one GEMM
+    small = _geometry(3, 16, 16, 3, 2, 1)
+    assert conv_module._row_bands(small) is None
+
+
+def test_row_bands_of_a_small_output(always_split):
     # 64 pixels: two bands of 32 columns, still enough for a GEMM each
-    assert conv_module._row_bands(geometry(3, 16, 16, 3, 2, 1)) == [(0, 4), (4, 8)]
+    assert conv_module._row_bands(_geometry(3, 16, 16, 3, 2, 1)) == [(0, 4), (4, 8)]
     # late ResNet layers: the weights dominate, split by output channels instead
-    assert conv_module._row_bands(geometry(512, 512, 7, 3, 1, 1)) is None
-    assert conv_module._row_bands(geometry(4, 4, 1, 1, 1, 0)) is None  # a single row
+    assert conv_module._row_bands(_geometry(512, 512, 7, 3, 1, 1)) is None
+    assert conv_module._row_bands(_geometry(4, 4, 1, 1, 1, 0)) is None  # a single row
 
 
 @pytest.mark.parametrize("geometry", [

@@ -151,13 +151,16 @@ class _Geometry:
         per_image = max(1, self.P * self.K * itemsize)
         return max(1, min(nb, _COLUMN_BYTES // per_image))
 
+    def worth_splitting(self, passes=1, itemsize=4):
+        """True when ``passes`` GEMMs over this geometry are big enough to pay for waking
+        another thread (a property of the shapes alone)."""
+        heavy_weights = self.Cout * self.Kg * itemsize >= _SPLIT_WEIGHT_BYTES
+        return heavy_weights or self.macs * passes >= _SPLIT_MACS
+
     def threads(self, budget, passes=1, itemsize=4):
         """Threads worth using for ``passes`` GEMMs over this geometry: one for small
         convolutions."""
-        if budget <= 1 or not can_split():
-            return 1
-        heavy_weights = self.Cout * self.Kg * itemsize >= _SPLIT_WEIGHT_BYTES
-        if self.macs * passes < _SPLIT_MACS and not heavy_weights:
+        if budget <= 1 or not can_split() or not self.worth_splitting(passes, itemsize):
             return 1
         return budget
 
@@ -277,15 +280,16 @@ _MAX_BANDS = 4
 _BAND_COLUMNS = 128
 
 
-def _row_bands(g):
-    """How one image's GEMM is shared out. When the output has more pixels than channels:
+def _row_bands(g, passes=1, itemsize=4):
+    """How one image's GEMM is shared out. None for a convolution too small to split (it
+    runs whole, on one thread). When the output has more pixels than channels:
     bands of output rows, each task gathering and multiplying its own band, nothing serial
     (returned as ``[(oh0, oh1), ...]``). Otherwise None: blocks of output channels over
     columns gathered in a parallel first phase (the thin-pixel shapes of late layers, where
     the weights are the big operand and each thread should read only its share of them).
     Decided by the shapes alone, never the thread count, so results are the same on any
     number of threads."""
-    if g.P < g.Cout or g.OH < 2:
+    if g.P < g.Cout or g.OH < 2 or not g.worth_splitting(passes, itemsize):
         return None
     bands = min(_MAX_BANDS, g.OH, max(2, g.P // _BAND_COLUMNS))
     return [(i * g.OH // bands, (i + 1) * g.OH // bands) for i in range(bands)]
@@ -320,7 +324,7 @@ def _run_single_image_forward(xa, w3, out, g, threads):
     ``_row_bands``)."""
     w2 = w3[0]
     out2 = out[0].reshape(g.Cout, g.P)
-    bands = _row_bands(g)
+    bands = _row_bands(g, 1, xa.itemsize)
     if bands is not None:
         def band(oh0, oh1):
             cols = _band_columns(xa, g, oh0, oh1, "cols_band")
@@ -506,7 +510,7 @@ def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
         run_tasks(tasks, threads)
         return
     gw2 = gw.reshape(g.Cout, g.Kg)
-    bands = _row_bands(g)
+    bands = _row_bands(g, 1 + int(gx is not None), xa.itemsize)
     if bands is not None:
         parts = [gw2] + [_pool.get((g.Cout, g.Kg), gw.dtype, f"grad_weight_part{i}")
                          for i in range(1, len(bands))]
