@@ -4,10 +4,16 @@ import fnmatch
 import functools
 import inspect
 import sys
+import types
 import warnings
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, TypeVar, Union
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    from ember.nn import Module
 
 __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights",
            "get_weight", "list_models", "register_model", "model_builder"]
@@ -60,8 +66,8 @@ class WeightsEnum(Enum):
 BUILTIN_MODELS: dict[str, Callable[..., Any]] = {}
 
 
-def register_model(name=None):
-    def wrapper(fn):
+def register_model(name: Optional[str] = None) -> Callable[[_F], _F]:
+    def wrapper(fn: _F) -> _F:
         key = name if name is not None else fn.__name__
         if key in BUILTIN_MODELS:
             raise ValueError(f"An entry is already registered under the name '{key}'.")
@@ -71,7 +77,9 @@ def register_model(name=None):
     return wrapper
 
 
-def list_models(module=None, include=None, exclude=None):
+def list_models(module: Optional[types.ModuleType] = None,
+                include: Union[str, Iterable[str], None] = None,
+                exclude: Union[str, Iterable[str], None] = None) -> list[str]:
     """Registered model names (optionally only those of ``module``), filtered by globs."""
     models = {k for k, v in BUILTIN_MODELS.items()
               if module is None or v.__module__.rsplit(".", 1)[0] == module.__name__
@@ -85,7 +93,7 @@ def list_models(module=None, include=None, exclude=None):
     return sorted(models)
 
 
-def get_model_builder(name):
+def get_model_builder(name: str) -> Callable[..., Any]:
     name = name.lower()
     try:
         return BUILTIN_MODELS[name]
@@ -93,13 +101,14 @@ def get_model_builder(name):
         raise ValueError(f"Unknown model {name}") from None
 
 
-def get_model(name, **config):
+def get_model(name: str, **config: Any) -> "Module":
     """Build a registered model by name: ``get_model("resnet18", weights="DEFAULT")``."""
     return get_model_builder(name)(**config)
 
 
-def get_model_weights(name):
-    """The weights enum class of a model, given its name or its builder."""
+def get_model_weights(name: Union[str, Callable[..., Any]]) -> Any:
+    """The weights enum class of a model, given its name or its builder (a ``WeightsEnum``
+    subclass, typed Any so that its members, ``DEFAULT`` among them, type-check)."""
     model = get_model_builder(name) if isinstance(name, str) else name
     ann = inspect.signature(model).parameters["weights"].annotation
     if isinstance(ann, type) and issubclass(ann, WeightsEnum):
@@ -108,7 +117,7 @@ def get_model_weights(name):
         f"The weight enum of {model.__name__} could not be found from its annotation.")
 
 
-def get_weight(name):
+def get_weight(name: str) -> WeightsEnum:
     """``get_weight("ResNet50_Weights.IMAGENET1K_V2")`` -> that enum member."""
     try:
         enum_name, value_name = name.split(".")
