@@ -13,6 +13,8 @@ ctypedef fused out_real:
 
 cdef enum:
     COL_BLOCK = 256
+    # elements a dynamically scheduled chunk of tasks should hold at least
+    TASK_WORK = 16384
 
 cdef double row_sum(const real* x, Py_ssize_t n) noexcept nogil
 

@@ -13,7 +13,7 @@ from libc.math cimport sqrt, NAN
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
 
-from .parallel cimport omp_get_max_threads, threads_for
+from .parallel cimport threads_for
 from .simd cimport add_rows, lanes_sum, simd_sqdev
 from .types cimport for_dtype, numeric, real
 
@@ -229,6 +229,17 @@ cdef struct Block:
     Py_ssize_t outer, col0, ncols
 
 
+cdef inline Py_ssize_t _chunk(Py_ssize_t task_work) noexcept nogil:
+    # Tasks per dynamically scheduled chunk: about TASK_WORK elements each. Dynamic, because
+    # the idle OpenMP thread sleeps (OMP_WAIT_POLICY=PASSIVE) and wakes tens of microseconds
+    # late on a VM: with a static split the caller's thread would finish its half and wait for
+    # it; dynamically it takes the chunks the late one has not claimed. Every task writes
+    # its own outputs, so who runs it never changes a result.
+    if task_work >= TASK_WORK:
+        return 1
+    return TASK_WORK // (task_work if task_work > 0 else 1)  # (an empty reduction: R == 0)
+
+
 cdef inline Block _block(Py_ssize_t t, Py_ssize_t nblocks, Py_ssize_t I) noexcept nogil:
     cdef Block b
     b.outer = t // nblocks
@@ -243,19 +254,18 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
     cdef Py_ssize_t t, o, p, npieces = (R + SUM_PIECE - 1) // SUM_PIECE
+    cdef Py_ssize_t chunk = _chunk(R * (I if I < COL_BLOCK else COL_BLOCK))
     cdef Block b
     cdef int nt = threads_for(O * R * I, ntasks)
-    cdef double* partial
+    cdef int nt_pieces = threads_for(O * R, O * npieces)
+    cdef double* partial = NULL
     cdef double total
-    if I == 1 and npieces > 1 and O < omp_get_max_threads() and nt > 1:
+    if I == 1 and O < nt_pieces:
         # few long rows: every row's pieces are tasks; their totals are added in order, as
         # row_sum does, so the result is the serial one
         partial = <double*>malloc(O * npieces * sizeof(double))
-    else:
-        partial = NULL
     if partial != NULL:  # (without the memory, the serial loop below gives the same bits)
-        nt = threads_for(O * R, O * npieces)
-        for t in prange(O * npieces, schedule="static", num_threads=nt):
+        for t in prange(O * npieces, schedule="dynamic", num_threads=nt_pieces):
             partial[t] = _piece_sum(x + (t // npieces) * R, R, t % npieces)
         for o in range(O):
             total = 0.0
@@ -264,7 +274,7 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
             out[o] = <out_real>total
         free(partial)
         return
-    for t in prange(ntasks, schedule="static", num_threads=nt):
+    for t in prange(ntasks, schedule="dynamic", chunksize=chunk, num_threads=nt):
         b = _block(t, nblocks, I)
         sum_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols)
 
@@ -305,9 +315,10 @@ cdef void _over_blocks(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t 
     cdef Py_ssize_t nblocks = (I + COL_BLOCK - 1) // COL_BLOCK
     cdef Py_ssize_t ntasks = O * nblocks
     cdef Py_ssize_t t
+    cdef Py_ssize_t chunk = _chunk(R * (I if I < COL_BLOCK else COL_BLOCK))
     cdef Block b
     cdef int nt = threads_for(O * R * I, ntasks)
-    for t in prange(ntasks, schedule="static", num_threads=nt):
+    for t in prange(ntasks, schedule="dynamic", chunksize=chunk, num_threads=nt):
         b = _block(t, nblocks, I)
         if not moments:
             extreme_block(x + b.outer * R * I, out + b.outer * I,
