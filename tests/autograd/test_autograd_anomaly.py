@@ -31,3 +31,23 @@ def test_flag_is_per_thread():
         assert anomaly_mode.is_anomaly_enabled()
     assert seen == [False]
     assert not anomaly_mode.is_anomaly_enabled()
+
+
+def test_backward_in_another_thread_sees_that_threads_flag():
+    # the engine reads the flag of the thread running the backward, not the importing one's
+    errors = []
+
+    def run():
+        x = ember.tensor([0.0, 1.0], requires_grad=True)
+        with anomaly_mode.detect_anomaly():
+            y = x.sqrt() * 0
+            try:
+                with pytest.warns(RuntimeWarning):
+                    y.sum().backward()
+            except RuntimeError as e:
+                errors.append(str(e))
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert len(errors) == 1 and "returned nan values" in errors[0]

@@ -30,8 +30,6 @@ from ember_tensor import Array
 from .graph_base cimport NodeBase
 from .tensor_base cimport TensorBase, new_tensor
 
-_anomaly = anomaly_mode._local.__dict__
-
 
 cdef tuple _ref_counts(list holder):
     """References to holder[0] (a Tensor), to its Array and to that Array's ndarray, as seen
@@ -124,6 +122,7 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
     else:
         deps, needed = _dependencies(root_nodes), None
     grad_state = grad_mode._state
+    anomaly = anomaly_mode._local.__dict__  # this thread's: read per call, not at import
 
     for (node_obj, nr), g in zip(root_edges, grad_tensors):
         _deliver(buffers, node_obj, nr, g, create_graph)
@@ -204,7 +203,7 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
         else:
             out = (result,)
         result = None
-        if _anomaly.get("enabled"):
+        if anomaly.get("enabled"):
             anomaly_mode.check_gradients(node, out)
         if node._hooks:
             for fn in list(node._hooks.values()):
