@@ -4,8 +4,13 @@ Transforms and datasets do their pixel work in NumPy/PIL and hand tensors to use
 through here keeps the dependence on ember's internals (``Tensor._make`` over an
 ``ember_tensor.Array``, as DESIGN.md states the contract) in a single module.
 """
+from typing import TYPE_CHECKING, TypeGuard
+
 import numpy as np
 import ember_tensor
+
+if TYPE_CHECKING:
+    from ember import Tensor
 
 
 def _ember():
@@ -14,7 +19,7 @@ def _ember():
     return ember
 
 
-def is_tensor(x):
+def is_tensor(x: object) -> TypeGuard["Tensor"]:
     return isinstance(x, _ember().Tensor)
 
 

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import _rng as rng
 from . import functional as F
 from .transforms import Transform, _setup_size
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._base import ImageLike
 
 __all__ = [
     "ColorJitter", "GaussianBlur", "Grayscale", "RandomAdjustSharpness", "RandomAutocontrast",
@@ -56,7 +62,7 @@ class ColorJitter(Transform):
         h = None if hue is None else rng.uniform(hue[0], hue[1])
         return fn_idx, b, c, s, h
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fn_idx, b, c, s, h = self.get_params(
             self.brightness, self.contrast, self.saturation, self.hue)
         for fn_id in fn_idx:
@@ -79,7 +85,7 @@ class Grayscale(Transform):
     def __init__(self, num_output_channels: int = 1) -> None:
         self.num_output_channels = num_output_channels
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         return F.rgb_to_grayscale(img, num_output_channels=self.num_output_channels)
 
     def __repr__(self):
@@ -89,10 +95,12 @@ class Grayscale(Transform):
 class _RandomP(Transform):
     """A transform applied with probability ``p`` (one ``rand`` draw per call)."""
 
-    def __init__(self, p=0.5):
+    _apply: Callable[[ImageLike], ImageLike]  # each subclass's operation
+
+    def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         if rng.rand() < self.p:
             return self._apply(img)
         return img
@@ -194,7 +202,7 @@ class GaussianBlur(Transform):
     def get_params(sigma_min, sigma_max):
         return rng.uniform(sigma_min, sigma_max)
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         sigma = self.get_params(self.sigma[0], self.sigma[1])
         return F.gaussian_blur(img, self.kernel_size, [sigma, sigma])
 

@@ -1,15 +1,26 @@
 """The inference preset that a weights enum's ``transforms()`` returns."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 from . import functional as F
 from .functional import InterpolationMode
 from .. import _interop as io
+
+if TYPE_CHECKING:
+    from ember import Tensor
+
+    from ._base import ImageLike
 
 
 class ImageClassification:
     """resize shorter side -> centre crop -> float in [0, 1] -> normalise (ImageNet stats)."""
 
-    def __init__(self, *, crop_size, resize_size=256, mean=(0.485, 0.456, 0.406),
-                 std=(0.229, 0.224, 0.225), interpolation=InterpolationMode.BILINEAR,
-                 antialias=True):
+    def __init__(self, *, crop_size: int, resize_size: int = 256,
+                 mean: tuple[float, ...] = (0.485, 0.456, 0.406),
+                 std: tuple[float, ...] = (0.229, 0.224, 0.225),
+                 interpolation: InterpolationMode = InterpolationMode.BILINEAR,
+                 antialias: Optional[bool] = True) -> None:
         self.crop_size = [crop_size]
         self.resize_size = [resize_size]
         self.mean = list(mean)
@@ -17,10 +28,10 @@ class ImageClassification:
         self.interpolation = interpolation
         self.antialias = antialias
 
-    def __call__(self, img):
+    def __call__(self, img: ImageLike) -> Tensor:
         return self.forward(img)
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> Tensor:
         # torchvision's preset works on uint8 tensors, so a PIL image is rounded to uint8
         # after the resize exactly as there
         if not io.is_tensor(img):

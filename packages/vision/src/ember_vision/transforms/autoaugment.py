@@ -18,6 +18,8 @@ from .transforms import Transform
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ._base import ImageLike
+
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
 
 
@@ -193,7 +195,7 @@ class AutoAugment(Transform):
         signs = rng.randint(0, 2, 2)
         return policy_id, probs, signs
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fill = _tensor_fill(img, self.fill)
         _, height, width = F.get_dimensions(img)
         transform_id, probs, signs = self.get_params(len(self.policies))
@@ -235,7 +237,7 @@ class RandAugment(Transform):
         })
         return space
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fill = _tensor_fill(img, self.fill)
         _, height, width = F.get_dimensions(img)
         op_meta = self._augmentation_space(self.num_magnitude_bins, (height, width))
@@ -276,7 +278,7 @@ class TrivialAugmentWide(Transform):
         })
         return space
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fill = _tensor_fill(img, self.fill)
         op_meta = self._augmentation_space(self.num_magnitude_bins)
         op_index = rng.randint(0, len(op_meta))
@@ -311,6 +313,14 @@ class AugMix(Transform):
     """Mix ``mixture_width`` random op chains with Dirichlet weights, then mix the result
     with the original by a Beta(alpha, alpha) weight (Hendrycks et al., 2020)."""
 
+    # set by _set_augmix_args
+    severity: int
+    mixture_width: int
+    chain_depth: int
+    alpha: float
+    all_ops: bool
+    _PARAMETER_MAX: int
+
     def __init__(self, severity: int = 3, mixture_width: int = 3, chain_depth: int = -1,
                  alpha: float = 1.0, all_ops: bool = True,
                  interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
@@ -335,7 +345,7 @@ class AugMix(Transform):
         ``_sample_dirichlet``): one row per image of the batch."""
         return io.from_numpy(rng.dirichlet(io.to_numpy(params)))
 
-    def forward(self, orig_img):
+    def forward(self, orig_img: ImageLike) -> ImageLike:
         fill = self.fill
         _, height, width = F.get_dimensions(orig_img)
         if io.is_tensor(orig_img):

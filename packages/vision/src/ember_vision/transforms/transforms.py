@@ -9,7 +9,7 @@ import math
 import numbers
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import ember
+    from PIL import Image
+
+    from ._base import ImageLike
 
 __all__ = [
     "CenterCrop", "Compose", "ConvertImageDtype", "FiveCrop", "Lambda", "Normalize", "PILToTensor",
@@ -33,7 +36,9 @@ __all__ = [
 class Transform:
     """Callable like an nn.Module (``t(img)`` runs ``t.forward(img)``)."""
 
-    def __call__(self, *args, **kwargs):
+    forward: Callable[..., Any]  # every subclass defines it
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     def __repr__(self):
@@ -56,7 +61,7 @@ class Compose:
     def __init__(self, transforms: Sequence[Callable]) -> None:
         self.transforms = transforms
 
-    def __call__(self, img):
+    def __call__(self, img: Any) -> Any:
         for t in self.transforms:
             img = t(img)
         return img
@@ -70,7 +75,7 @@ class Compose:
 class ToTensor:
     """PIL image / ndarray (H, W, C) in [0, 255] -> float tensor (C, H, W) in [0, 1]."""
 
-    def __call__(self, pic):
+    def __call__(self, pic: Any) -> ember.Tensor:
         return F.to_tensor(pic)
 
     def __repr__(self):
@@ -80,7 +85,7 @@ class ToTensor:
 class PILToTensor:
     """PIL image -> tensor (C, H, W) of the same dtype, no scaling."""
 
-    def __call__(self, pic):
+    def __call__(self, pic: Any) -> ember.Tensor:
         return F.pil_to_tensor(pic)
 
     def __repr__(self):
@@ -91,7 +96,7 @@ class ToPILImage:
     def __init__(self, mode: str | None = None) -> None:
         self.mode = mode
 
-    def __call__(self, pic):
+    def __call__(self, pic: Any) -> Image.Image:
         return F.to_pil_image(pic, self.mode)
 
     def __repr__(self):
@@ -102,7 +107,7 @@ class ConvertImageDtype(Transform):
     def __init__(self, dtype: ember.dtype) -> None:
         self.dtype = dtype
 
-    def forward(self, image):
+    def forward(self, image: ember.Tensor) -> ember.Tensor:
         return F.convert_image_dtype(image, self.dtype)
 
 
@@ -114,7 +119,7 @@ class Normalize(Transform):
         self.std = std
         self.inplace = inplace
 
-    def forward(self, tensor):
+    def forward(self, tensor: ember.Tensor) -> ember.Tensor:
         return F.normalize(tensor, self.mean, self.std, self.inplace)
 
     def __repr__(self):
@@ -136,7 +141,7 @@ class Resize(Transform):
         self.interpolation = F._interpolation(interpolation)
         self.antialias = antialias
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
 
     def __repr__(self):
@@ -150,7 +155,7 @@ class CenterCrop(Transform):
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         return F.center_crop(img, self.size)
 
     def __repr__(self):
@@ -203,7 +208,7 @@ class RandomResizedCrop(Transform):
         width, height = F.get_image_size(img)
         return _resized_crop_params(height, width, scale, ratio)
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         i, j, h, w = self.get_params(img, self.scale, self.ratio)
         return F.resized_crop(img, i, j, h, w, self.size, self.interpolation,
                               antialias=self.antialias)
@@ -219,7 +224,7 @@ class RandomHorizontalFlip(Transform):
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         if rng.rand() < self.p:
             return F.hflip(img)
         return img
@@ -229,7 +234,7 @@ class RandomHorizontalFlip(Transform):
 
 
 class RandomVerticalFlip(RandomHorizontalFlip):
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         if rng.rand() < self.p:
             return F.vflip(img)
         return img
@@ -244,7 +249,7 @@ class Lambda:
                 f"Argument lambd should be callable, got {repr(type(lambd).__name__)}")
         self.lambd = lambd
 
-    def __call__(self, img):
+    def __call__(self, img: Any) -> Any:
         return self.lambd(img)
 
     def __repr__(self):
@@ -270,7 +275,7 @@ class Pad(Transform):
         self.fill = fill
         self.padding_mode = padding_mode
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         return F.pad(img, self.padding, self.fill, self.padding_mode)
 
     def __repr__(self):
@@ -302,7 +307,7 @@ class RandomCrop(Transform):
         self.fill = fill
         self.padding_mode = padding_mode
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         if self.padding is not None:
             img = F.pad(img, self.padding, self.fill, self.padding_mode)
         _, height, width = F.get_dimensions(img)
@@ -323,7 +328,7 @@ class FiveCrop(Transform):
         self.size = _setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size.")
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> tuple[ImageLike, ...]:
         return F.five_crop(img, self.size)
 
     def __repr__(self):
@@ -336,7 +341,7 @@ class TenCrop(Transform):
             size, error_msg="Please provide only two dimensions (h, w) for size.")
         self.vertical_flip = vertical_flip
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> tuple[ImageLike, ...]:
         return F.ten_crop(img, self.size, self.vertical_flip)
 
     def __repr__(self):
@@ -355,7 +360,7 @@ class RandomApply(Transform):
         self.transforms = transforms
         self.p = p
 
-    def forward(self, img):
+    def forward(self, img: Any) -> Any:
         if self.p < rng.rand():
             return img
         for t in self.transforms:
@@ -375,7 +380,7 @@ class RandomTransforms:
             raise TypeError("Argument transforms should be a sequence")
         self.transforms = transforms
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError()
 
     def __repr__(self):
@@ -385,7 +390,7 @@ class RandomTransforms:
 class RandomOrder(RandomTransforms):
     """Apply the transforms in a random order."""
 
-    def __call__(self, img):
+    def __call__(self, img: Any) -> Any:
         order = list(range(len(self.transforms)))
         random.shuffle(order)
         for i in order:
@@ -402,7 +407,7 @@ class RandomChoice(RandomTransforms):
             raise TypeError("Argument p should be a sequence")
         self.p = p
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         t = random.choices(self.transforms, weights=self.p)[0]
         return t(*args)
 

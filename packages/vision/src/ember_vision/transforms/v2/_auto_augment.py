@@ -4,7 +4,7 @@ fraction of the maximum value), with v2's kernels."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
 
 
+# The v1 classes' ``_augmentation_space`` read nothing from ``self``: v2 calls them with None
+# (the ``type: ignore[arg-type]`` below).
 def _v2_space(space):
     """v1's table with v2's changes: Solarize runs from 1.0 to 0.0 (a fraction of the
     maximum), ops without magnitudes carry ``None``."""
@@ -118,10 +120,10 @@ class AutoAugment(_AutoAugmentBase):
         self.policy = policy
         self._policies = _V1AutoAugment(policy).policies
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         where, image = self._extract_image(inputs)
         height, width = F.get_size(image)
-        space = _v2_space(_V1AutoAugment._augmentation_space(None, 10, (height, width)))
+        space = _v2_space(_V1AutoAugment._augmentation_space(None, 10, (height, width)))  # type: ignore[arg-type]
         policy = self._policies[rng.randint(0, len(self._policies))]
         for op, probability, magnitude_idx in policy:
             if not rng.rand() <= probability:
@@ -146,11 +148,11 @@ class RandAugment(_AutoAugmentBase):
         self.magnitude = magnitude
         self.num_magnitude_bins = num_magnitude_bins
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         where, image = self._extract_image(inputs)
         height, width = F.get_size(image)
         space = _v2_space(_V1RandAugment._augmentation_space(
-            None, self.num_magnitude_bins, (height, width)))
+            None, self.num_magnitude_bins, (height, width)))  # type: ignore[arg-type]
         for _ in range(self.num_ops):
             op, (mags, signed) = self._random_item(space)
             magnitude = 0.0
@@ -167,9 +169,9 @@ class TrivialAugmentWide(_AutoAugmentBase):
         super().__init__(interpolation=interpolation, fill=fill)
         self.num_magnitude_bins = num_magnitude_bins
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         where, image = self._extract_image(inputs)
-        space = _v2_space(_V1Trivial._augmentation_space(None, self.num_magnitude_bins))
+        space = _v2_space(_V1Trivial._augmentation_space(None, self.num_magnitude_bins))  # type: ignore[arg-type]
         op, (mags, signed) = self._random_item(space)
         magnitude = 0.0
         if mags is not None:
@@ -179,6 +181,14 @@ class TrivialAugmentWide(_AutoAugmentBase):
 
 
 class AugMix(_AutoAugmentBase):
+    # set by _set_augmix_args
+    severity: int
+    mixture_width: int
+    chain_depth: int
+    alpha: float
+    all_ops: bool
+    _PARAMETER_MAX: int
+
     def __init__(self, severity: int = 3, mixture_width: int = 3, chain_depth: int = -1,
                  alpha: float = 1.0, all_ops: bool = True,
                  interpolation: InterpolationMode | str | int = "bilinear",
@@ -186,7 +196,7 @@ class AugMix(_AutoAugmentBase):
         super().__init__(interpolation=interpolation, fill=fill)
         _set_augmix_args(self, severity, mixture_width, chain_depth, alpha, all_ops)
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         where, orig = self._extract_image(inputs)
         height, width = F.get_size(orig)
         image = orig if io.is_tensor(orig) else F.pil_to_tensor(orig)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -46,7 +46,7 @@ class Compose(_Container):
         self._check(transforms)
         self.transforms = transforms
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         return self._chain(self.transforms, inputs)
 
     def extra_repr(self):
@@ -61,7 +61,7 @@ class RandomApply(_Container):
             raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")
         self.p = p
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         if rng.rand() >= self.p:
             return inputs if len(inputs) > 1 else inputs[0]
         return self._chain(self.transforms, inputs)
@@ -83,7 +83,7 @@ class RandomChoice(_Container):
         total = sum(p)
         self.p = [prob / total for prob in p]
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         return self.transforms[rng.multinomial(self.p)](*inputs)
 
 
@@ -92,7 +92,7 @@ class RandomOrder(_Container):
         self._check(transforms)
         self.transforms = transforms
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         return self._chain([self.transforms[i] for i in rng.randperm(len(self.transforms))],
                            inputs)
 
@@ -105,7 +105,7 @@ class Identity(Transform):
 class Lambda(Transform):
     _accepts = staticmethod(lambda x: True)
 
-    def __init__(self, lambd, *types):
+    def __init__(self, lambd: Callable[[Any], Any], *types: type) -> None:
         self.lambd = lambd
         self.types = types or (object,)
 

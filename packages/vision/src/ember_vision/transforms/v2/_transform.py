@@ -6,6 +6,7 @@ tensors and PIL images: every PIL image is an image, and when none is present th
 tensor is the image and later tensors (labels, ...) pass through untouched.
 """
 import enum
+from typing import Any
 
 from PIL import Image
 
@@ -84,7 +85,7 @@ class Transform:
 
     _accepts = staticmethod(is_image_like)
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: Any) -> Any:
         return self.forward(*inputs)
 
     def check_inputs(self, flat_inputs):
@@ -96,7 +97,7 @@ class Transform:
     def transform(self, inpt, params):
         raise NotImplementedError
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         flat, spec = tree_flatten(inputs if len(inputs) > 1 else inputs[0])
         self.check_inputs(flat)
         needs = needs_transform_list(flat, self._accepts)
@@ -126,12 +127,12 @@ class Transform:
 class RandomApplyTransform(Transform):
     """A transform that acts with probability ``p`` (one ``rand`` draw before anything)."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p: float = 0.5) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")
         self.p = p
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         inputs = inputs if len(inputs) > 1 else inputs[0]
         flat, spec = tree_flatten(inputs)
         self.check_inputs(flat)
