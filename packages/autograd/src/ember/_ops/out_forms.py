@@ -1,5 +1,8 @@
 """``out=`` for the everyday functions, with torch's rules in one place.
 
+The names below say which ``ember.*`` functions get which form; ``tools/generate_ops.py``
+applies them in ``ember/_namespace.py`` (``name = with_out(name, "name", exact)``).
+
 ``torch.add(a, b, out=o)`` computes as usual, then writes into ``o``: an empty ``o`` is
 resized silently, a non-empty one of another shape is resized with torch's deprecation
 warning; the result's dtype must be castable to ``o``'s (the matmul family and argmax/argmin
@@ -105,15 +108,6 @@ def with_out(fn, name: str, exact: bool):
     return op
 
 
-def wrap(functions: dict) -> dict:
-    """``functions`` with the out= forms of the names above installed."""
-    for names, exact in ((EXACT_DTYPE, True), (CASTABLE, False)):
-        for name in names:
-            if name in functions:
-                functions[name] = with_out(functions[name], name, exact)
-    return functions
-
-
 CREATION = ("arange", "zeros", "ones", "full", "empty", "rand", "randn", "randint", "randperm",
             "linspace", "eye")
 
@@ -140,9 +134,3 @@ def with_out_creation(fn, name: str):
         return out
 
     return op
-
-
-def wrap_creation(namespace: dict) -> dict:
-    """The factories of ``namespace`` (ember's top level) with out= honoured."""
-    return {name: with_out_creation(namespace[name], name) for name in CREATION
-            if name in namespace}
