@@ -3,11 +3,15 @@
 checker can see, read here (with ``ast``, cheaply) from the sources and ``.pyi`` files mypy
 reads. Most Tensor/Array methods and ``ember.*`` functions are attached from the ops modules'
 tables at import; ``tools/generate_ops.py`` writes their stubs and ``ember/_namespace.py``
-(test_generated_ops checks those are fresh). mypy itself runs in the lint env.
+(test_generated_ops checks those are fresh). mypy runs over the packages in the lint env, and
+over a file naming every public name here when EMBER_TEST_MYPY=1.
 """
 import ast
+import os
 import pathlib
 import types
+
+import pytest
 
 import ember
 import ember_tensor
@@ -94,3 +98,24 @@ def test_every_package_ships_py_typed():
 
     for package in (ember, ember_tensor, ember_vision):
         assert (pathlib.Path(package.__file__).parent / "py.typed").exists(), package
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("EMBER_TEST_MYPY", "") in ("", "0"),
+                    reason="runs mypy (~10 s): set EMBER_TEST_MYPY=1")
+def test_mypy_resolves_every_public_name(tmp_path):
+    """The same question asked of mypy itself: a file that touches every public name of
+    ``ember``, a Tensor and an Array type-checks with the repository's mypy.ini."""
+    api = pytest.importorskip("mypy.api")
+    lines = ["import ember", "import ember_tensor", "",
+             "def use(t: ember.Tensor, a: ember_tensor.Array) -> None:"]
+    lines += [f"    ember.{n}" for n in sorted(dir(ember)) if not n.startswith("_")
+              and not isinstance(getattr(ember, n), types.ModuleType)]
+    lines += [f"    t.{n}" for n in sorted(dir(ember.Tensor)) if not n.startswith("_")]
+    lines += [f"    a.{n}" for n in sorted(dir(ember_tensor.Array)) if not n.startswith("_")]
+    usage = tmp_path / "usage.py"
+    usage.write_text("\n".join(lines) + "\n")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    out, err, status = api.run(["--config-file", str(root / "mypy.ini"), "--cache-dir",
+                                str(tmp_path / "cache"), str(usage)])
+    assert status == 0, out + err
