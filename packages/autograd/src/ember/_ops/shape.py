@@ -25,7 +25,7 @@ class UnsafeViewBackward0(ViewBackward0):
     pass
 
 
-def view(input, *shape):
+def view(input, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         if shape[0] is input.dtype:
             return input
@@ -34,22 +34,22 @@ def view(input, *shape):
     return record(ViewBackward0, res, (input,), view_of=input, shape=tuple(input.shape))
 
 
-def reshape(input, *shape):
+def reshape(input, *shape) -> Tensor:
     res = input._data.reshape(*shape)
     if _is_view(res, input) or res._np.size == 0:
         return record(ViewBackward0, res, (input,), view_of=input, shape=tuple(input.shape))
     return record(UnsafeViewBackward0, res, (input,), shape=tuple(input.shape))
 
 
-def view_as(input, other):
+def view_as(input, other) -> Tensor:
     return view(input, other.shape)
 
 
-def reshape_as(input, other):
+def reshape_as(input, other) -> Tensor:
     return reshape(input, other.shape)
 
 
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     if input.dim() == 0:
         return reshape(input, 1)
     s, e = _wrap_dim(start_dim, input.dim()), _wrap_dim(end_dim, input.dim())
@@ -64,7 +64,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
-def unflatten(input, dim, sizes):
+def unflatten(input, dim, sizes) -> Tensor:
     res = input._data.unflatten(dim, sizes)
     return record(ViewBackward0, res, (input,), view_of=input, shape=tuple(input.shape))
 
@@ -77,19 +77,19 @@ class PermuteBackward0(Node):
         return (g.permute(inv),)
 
 
-def permute(input, *dims):
+def permute(input, *dims) -> Tensor:
     res = input._data.permute(*dims)
     dims = tuple(_wrap_dim(d, input.dim()) for d in _shape_arg(dims))
     return record(PermuteBackward0, res, (input,), view_of=input, dims=dims)
 
 
-def movedim(input, source, destination):
+def movedim(input, source, destination) -> Tensor:
     nd = input.dim()
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     src = [_wrap_dim(s, nd) for s in src]
     dst = [_wrap_dim(d, nd) for d in dst]
-    order = [None] * nd
+    order: list = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(i for i in range(nd) if i not in src)
@@ -102,7 +102,7 @@ class TransposeBackward0(Node):
         return (g.transpose(self.dim0, self.dim1),)
 
 
-def transpose(input, dim0, dim1):
+def transpose(input, dim0, dim1) -> Tensor:
     res = input._data.transpose(dim0, dim1)
     nd = max(input.dim(), 1)
     return record(TransposeBackward0, res, (input,), view_of=input,
@@ -117,7 +117,7 @@ class TBackward0(Node):
         return (g.t(),)
 
 
-def t(input):
+def t(input) -> Tensor:
     res = input._data.t()
     return record(TBackward0, res, (input,), view_of=input)
 
@@ -143,12 +143,12 @@ class ExpandBackward0(Node):
         return (sum_to_size(g, self.shape),)
 
 
-def expand(input, *sizes):
+def expand(input, *sizes) -> Tensor:
     res = input._data.expand(*sizes)
     return record(ExpandBackward0, res, (input,), view_of=input, shape=tuple(input.shape))
 
 
-def expand_as(input, other):
+def expand_as(input, other) -> Tensor:
     return expand(input, other.shape)
 
 
@@ -165,7 +165,7 @@ class SqueezeBackward2(SqueezeBackward0):
     pass
 
 
-def squeeze(input, dim=None):
+def squeeze(input, dim=None) -> Tensor:
     res = input._data.squeeze(dim)
     if res is input._data:
         res = Array(input._data._np.view())
@@ -179,7 +179,7 @@ class UnsqueezeBackward0(Node):
         return (g.squeeze(self.dim),)
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input, dim) -> Tensor:
     res = input._data.unsqueeze(dim)
     return record(UnsqueezeBackward0, res, (input,), view_of=input,
                   dim=_wrap_dim(dim, input.dim() + 1))
@@ -190,11 +190,11 @@ class CloneBackward0(Node):
         return (g,)
 
 
-def clone(input, *, memory_format=None):
+def clone(input, *, memory_format=None) -> Tensor:
     return record(CloneBackward0, input._data.clone(), (input,))
 
 
-def contiguous(input, memory_format=None):
+def contiguous(input, memory_format=None) -> Tensor:
     if input._data.is_contiguous():
         return input
     return record(CloneBackward0, Array(np.ascontiguousarray(input._data._np)), (input,))
@@ -205,7 +205,7 @@ class ToCopyBackward0(Node):
         return (g.to(self.dtype),)
 
 
-def to(input, *args, **kwargs):
+def to(input, *args, **kwargs) -> Tensor:
     """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; copy=False."""
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
@@ -245,16 +245,16 @@ def _is_dtype_name(s):
 
 
 def _caster(dt):
-    def fn(input, memory_format=None):
+    def fn(input, memory_format=None) -> Tensor:
         return to(input, dt)
     return fn
 
 
-def type_as(input, other):
+def type_as(input, other) -> Tensor:
     return to(input, other.dtype)
 
 
-def _device_noop(input, *args, **kwargs):
+def _device_noop(input, *args, **kwargs) -> Tensor:
     return input
 
 
@@ -293,7 +293,7 @@ def _tensor_list(tensors, name):
     return tensors
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0, *, out=None) -> Tensor:
     tensors = _tensor_list(tensors, "cat")
     res = _shape_ops.cat([t._data for t in tensors], dim)
     ref = next((t for t in tensors if not (t.dim() == 1 and t.numel() == 0)), tensors[0])
@@ -312,19 +312,19 @@ class StackBackward0(Node):
                      for i, need in enumerate(self.needs_input_grad))
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0, *, out=None) -> Tensor:
     tensors = _tensor_list(tensors, "stack")
     res = _shape_ops.stack([t._data for t in tensors], dim)
     d = _wrap_dim(dim, tensors[0].dim() + 1)
     return record(StackBackward0, res, tuple(tensors), dim=d)
 
 
-def hstack(tensors):
+def hstack(tensors) -> Tensor:
     tensors = _tensor_list(tensors, "hstack")
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors) -> Tensor:
     return cat([t if t.dim() >= 2 else t.reshape(1, -1) for t in _tensor_list(tensors, "vstack")],
                0)
 
@@ -343,20 +343,20 @@ class UnbindBackward0(Node):
         return (stack(list(grads), self.dim),)
 
 
-def split(input, split_size_or_sections, dim=0):
+def split(input, split_size_or_sections, dim=0) -> tuple[Tensor, ...]:
     d = _wrap_dim(dim, input.dim())
     parts = _shape_ops.split(input._data, split_size_or_sections, d)
     cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
     return record(cls, tuple(parts), (input,), view_of=input, dim=d)
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input, chunks, dim=0) -> tuple[Tensor, ...]:
     d = _wrap_dim(dim, input.dim())
     parts = _shape_ops.chunk(input._data, chunks, d)
     return record(SplitBackward0, tuple(parts), (input,), view_of=input, dim=d)
 
 
-def unbind(input, dim=0):
+def unbind(input, dim=0) -> tuple[Tensor, ...]:
     d = _wrap_dim(dim, input.dim())
     parts = input._data.unbind(d)
     if not parts:
@@ -375,7 +375,7 @@ class SelectBackward0(SliceBackward0):
     pass
 
 
-def narrow(input, dim, start, length):
+def narrow(input, dim, start, length) -> Tensor:
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d]
     start = int(start)
@@ -390,7 +390,7 @@ def narrow(input, dim, start, length):
                   index=index)
 
 
-def select(input, dim, index):
+def select(input, dim, index) -> Tensor:
     d = _wrap_dim(dim, input.dim())
     res = input._data.select(d, index)
     index = (slice(None),) * d + (int(index),)
@@ -403,7 +403,7 @@ class FlipBackward0(Node):
         return (g.flip(self.dims),)
 
 
-def flip(input, dims):
+def flip(input, dims) -> Tensor:
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     dims = tuple(_wrap_dim(d, input.dim()) for d in dims)
     res = Array(np.flip(input._data._np, dims).copy())
@@ -422,7 +422,7 @@ class RepeatBackward0(Node):
         return (g.reshape(self.shape),)
 
 
-def repeat(input, *sizes):
+def repeat(input, *sizes) -> Tensor:
     sizes = _shape_arg(sizes)
     if len(sizes) < input.dim():
         raise RuntimeError(
