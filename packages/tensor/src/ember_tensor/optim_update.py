@@ -44,6 +44,27 @@ def _check(fn, param, named):
     return param._np, out
 
 
+def _direct(param, grad, state, state_ok):
+    """True when the kernel can run straight on the arrays' memory: ``param`` a writeable
+    C-contiguous float32/float64 Array, ``grad`` and ``state`` (None allowed) Arrays of its
+    dtype and shape, C-contiguous; ``state_ok`` says the settings have the state they need.
+    Anything else takes the checked path, which raises torch's errors or uses working copies."""
+    if not state_ok or type(param) is not Array or type(grad) is not Array:
+        return False
+    p = param._np
+    if p.dtype not in _NATIVE or not (p.flags.c_contiguous and p.flags.writeable):
+        return False
+    for arr in (grad, state):
+        if arr is None:
+            continue
+        if type(arr) is not Array:
+            return False
+        a = arr._np
+        if a.dtype != p.dtype or a.shape != p.shape or not a.flags.c_contiguous:
+            return False
+    return state is None or state._np.flags.writeable
+
+
 def _needs(fn, named, name):
     if named[name] is None:
         raise RuntimeError(f"{fn}(): {name} is required for these settings but is None")
@@ -82,6 +103,14 @@ def sgd_(param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0, weigh
     With ``momentum != 0``, ``momentum_buffer`` is updated too; on ``first_step`` it is set
     to the (weight-decayed) gradient without dampening, as torch does for a fresh buffer.
     """
+    buf = momentum_buffer if momentum != 0 else None
+    if _direct(param, grad, buf, momentum == 0 or buf is not None):
+        # the common case, once per parameter per step: skip building the checked copies'
+        # bookkeeping (the kernel still refuses anything it could misread)
+        _k.sgd(param._np, grad._np, None if buf is None else buf._np, float(lr),
+               float(momentum), float(dampening), float(weight_decay), bool(nesterov),
+               bool(maximize), bool(first_step))
+        return param
     p, named = _check("sgd_", param, {"grad": grad, "momentum_buffer": momentum_buffer})
     _needs("sgd_", named, "grad")
     if momentum != 0:

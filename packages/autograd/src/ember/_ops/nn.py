@@ -45,6 +45,8 @@ def _t(a):
 
 
 def _pair(v, name):
+    if type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int:
+        return v  # as nn.Conv2d stores them: nothing to normalise on every call
     if isinstance(v, (tuple, list)):
         v = tuple(int(x) for x in v)
         return v * 2 if len(v) == 1 else v
@@ -202,25 +204,41 @@ def _check_channel_param(name, t, c):
         raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
 
 
+def _channel_params_fit(c, *tensors):
+    """True when every given tensor holds ``c`` elements: one cheap test per call, so that
+    the named checks (and their messages) run only when one does not."""
+    try:
+        for t in tensors:
+            if t is not None and t._data._np.size != c:
+                return False
+    except AttributeError:  # not a Tensor: the named checks report it
+        return False
+    return True
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     x = _a(input)
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
     c = x.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
-        _check_channel_param(name, t, c)
+    if not _channel_params_fit(c, weight, bias, running_mean, running_var):
+        for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+            _check_channel_param(name, t, c)
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     # the kernel updates the running statistics in place (training only)
-    y, mean, invstd = K.batch_norm(input._data, _data(weight), _data(bias),
-                                   _data(running_mean), _data(running_var), bool(training),
-                                   momentum, eps)
+    y, mean, invstd = K.batch_norm(
+        input._data, None if weight is None else weight._data,
+        None if bias is None else bias._data,
+        None if running_mean is None else running_mean._data,
+        None if running_var is None else running_var._data, bool(training), momentum, eps)
     if training:
-        for t in (running_mean, running_var):
-            if t is not None:
-                _bump(t)
+        if running_mean is not None:
+            running_mean._version_counter[0] += 1
+        if running_var is not None:
+            running_var._version_counter[0] += 1
     return record(NativeBatchNormBackward0, y, (input, weight, bias), save=(input, weight),
                   mean=mean, invstd=invstd, training=bool(training), eps=eps)
 

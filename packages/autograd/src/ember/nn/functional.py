@@ -4,6 +4,7 @@ Ops with a fused kernel and backward (conv, pooling, norms, softmax, losses) liv
 ``ember._ops.nn``; the rest are compositions of Tensor ops, so autograd names their grad_fn
 exactly as torch's composite implementations do (``l1_loss`` ends in ``MeanBackward0``...).
 """
+import math
 import numbers
 import warnings
 from typing import Optional
@@ -67,8 +68,9 @@ def _linear_fallback(input, weight, bias):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    _check_tensor(input, "conv2d")
-    _check_tensor(weight, "conv2d", "weight", 2)
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        _check_tensor(input, "conv2d")
+        _check_tensor(weight, "conv2d", "weight", 2)
     return _nn.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -208,13 +210,12 @@ affine_grid = _grid.affine_grid
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     if training:
-        size = input.shape
-        n = size[0]
-        for s in size[2:]:
-            n *= s
-        if n == 1:
+        # the array's shape tuple: a Size would be built per call only for the message
+        size = input._data._np.shape
+        if size[0] * math.prod(size[2:]) == 1:
             raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size {size}"
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
             )
     return _nn.batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
                           eps)

@@ -40,18 +40,24 @@ class SGD(Optimizer):
             group.setdefault("fused", False)
 
     def _update_group(self, group):
+        # the group's settings are read once, not once per parameter
         momentum = group["momentum"]
-        for p, grad in self._with_grad(group):
+        lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
+        dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:  # frozen or unused parameters are left untouched
+                continue
             buf = None
             first = False
             if momentum != 0:
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
+                p_state = state[p]
+                buf = p_state.get("momentum_buffer")
                 if buf is None:
                     first = True
-                    buf = state["momentum_buffer"] = zeros_state(p)
-            sgd_(p._data, grad._data, None if buf is None else buf._data,
-                 lr=float(group["lr"]), momentum=momentum, dampening=group["dampening"],
-                 weight_decay=float(group["weight_decay"]), nesterov=group["nesterov"],
-                 maximize=group["maximize"], first_step=first)
+                    buf = p_state["momentum_buffer"] = zeros_state(p)
+            sgd_(p._data, grad._data, None if buf is None else buf._data, lr=lr,
+                 momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                 nesterov=nesterov, maximize=maximize, first_step=first)
             bump_version(p)

@@ -89,17 +89,23 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+        # each registered buffer is looked up once (a Module attribute read of a buffer goes
+        # through __getattr__, once per BatchNorm per step)
+        momentum = self.momentum
+        factor = 0.0 if momentum is None else momentum
+        running_mean, running_var = self.running_mean, self.running_var
+        training = self.training
+        if training and self.track_running_stats:
             nbt = self.num_batches_tracked
-            nbt._data._np[...] += 1
-            nbt._version_counter[0] += 1
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(nbt._data._np)
-        bn_training = self.training or (self.running_mean is None and self.running_var is None)
-        use_buffers = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if use_buffers else None,
-                            self.running_var if use_buffers else None, self.weight, self.bias,
+            if nbt is not None:
+                nbt._data._np[...] += 1
+                nbt._version_counter[0] += 1
+                if momentum is None:  # cumulative moving average
+                    factor = 1.0 / float(nbt._data._np)
+        bn_training = training or (running_mean is None and running_var is None)
+        use_buffers = not training or self.track_running_stats
+        return F.batch_norm(input, running_mean if use_buffers else None,
+                            running_var if use_buffers else None, self.weight, self.bias,
                             bn_training, factor, self.eps)
 
 

@@ -192,10 +192,20 @@ class Module(StateDictMixin):
 
     # ---- attribute protocol ---------------------------------------------------------------
     def __getattr__(self, name):
+        # unrolled: every layer's forward reads its weight, bias and buffers through here
         d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            if registry in d and name in d[registry]:
-                return d[registry][name]
+        try:
+            registry = d["_parameters"]
+            if name in registry:
+                return registry[name]
+            registry = d["_buffers"]
+            if name in registry:
+                return registry[name]
+            registry = d["_modules"]
+            if name in registry:
+                return registry[name]
+        except KeyError:  # before __init__ (or a half-restored pickle): no registries yet
+            pass
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name, value):
