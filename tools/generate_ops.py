@@ -262,6 +262,7 @@ def functions_module(ops):
              "# ruff: noqa: E501 - a formula is the table's text, one line as written there",
              "import math", "",
              "from .. import _generated_tensor_ops as _T",
+             "from .._tensor import Tensor",
              "from ..autograd.node import Node, record",
              "from .inplace import inplace",
              "from .out_forms import with_out"]
@@ -283,7 +284,7 @@ def functions_module(ops):
         ins = ("input",) if op["arity"] == 1 else ("input", "other")
         args = ", ".join(ins)
         lines += ["", "", f"_{n}_out = with_out(_T.{n}, \"{n}\", False)", "", "",
-                  f"def {n}({args}, *, out=None):", f'    """{_doc(op)}"""',
+                  f"def {n}({args}, *, out=None) -> Tensor:", f'    """{_doc(op)}"""',
                   "    if out is None:", f"        return _T.{n}({args})",
                   f"    return _{n}_out({args}, out=out)"]
         lines += _aliases(op, "", False)

@@ -51,7 +51,7 @@ class RsubBackward1(Node):
         return (-g if self.alpha == 1 else g * -self.alpha,)
 
 
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *, alpha=1, out=None) -> Tensor:
     other = check_operand(other)
     if not is_t(input):  # Number + Tensor
         if alpha != 1:
@@ -61,7 +61,7 @@ def add(input, other, *, alpha=1, out=None):
     return out_(record(AddBackward0, res, (input, other), alpha=alpha), out)
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
     other = check_operand(other)
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
@@ -70,7 +70,7 @@ def sub(input, other, *, alpha=1, out=None):
     return result if out is None else out_(result, out)
 
 
-def rsub(input, other, *, alpha=1):
+def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input``."""
     if is_t(other):
         return sub(other, input, alpha=alpha)
@@ -101,7 +101,7 @@ def _save_pair(input, other):
     return (None, None), other
 
 
-def mul(input, other, *, out=None):
+def mul(input, other, *, out=None) -> Tensor:
     other = check_operand(other)
     if not isinstance(input, Tensor):
         input, other = other, input
@@ -133,7 +133,7 @@ class DivBackward2(Node):  # rounding_mode set: piecewise constant
                 g * 0 if self.needs_input_grad[1] else None)
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     other = check_operand(other)
     if not is_t(input):
         if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
@@ -153,7 +153,7 @@ def _scalar_array(x):
 true_divide = div
 
 
-def floor_divide(input, other):
+def floor_divide(input, other) -> Tensor:
     return div(input, other, rounding_mode="floor")
 
 
@@ -192,11 +192,11 @@ def _remainder_like(efn, nodes, input, other):
                   save=(input if needs_other else None, other if needs_other else None))
 
 
-def remainder(input, other):
+def remainder(input, other) -> Tensor:
     return _remainder_like(E.remainder, (RemainderBackward0, RemainderBackward1), input, other)
 
 
-def fmod(input, other):
+def fmod(input, other) -> Tensor:
     return _remainder_like(E.fmod, (FmodBackward0, FmodBackward1), input, other)
 
 
@@ -238,7 +238,7 @@ class PowBackward2(Node):  # scalar ** tensor
         return (g * out * math.log(self.base) if self.base > 0 else g * 0,)
 
 
-def pow(input, exponent, *, out=None):
+def pow(input, exponent, *, out=None) -> Tensor:
     exponent = check_operand(exponent, "exponent")
     if not isinstance(input, Tensor):
         res = E.pow(input, exponent._data)
@@ -252,7 +252,7 @@ def pow(input, exponent, *, out=None):
     return result if out is None else out_(result, out)
 
 
-def square(input):
+def square(input) -> Tensor:
     return pow(input, 2)
 
 

@@ -65,18 +65,18 @@ def _isclose(a, b, rtol, atol, equal_nan):
     return close
 
 
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype.torch_name} did not match {other.dtype.torch_name}")
     return Tensor._make(_isclose(input._data, other._data, rtol, atol, equal_nan))
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     close = isclose(input, other, rtol, atol, equal_nan)._data
     return builtins.bool(R.all(close).item())
 
 
-def equal(input, other):
+def equal(input, other) -> bool:
     return E.equal(input._data, other._data)
 
 

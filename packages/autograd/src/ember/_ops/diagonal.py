@@ -14,6 +14,7 @@ from ember_tensor import diagonal as K
 from ember_tensor._array import _wrap_dim
 
 from ..autograd.node import Node, record
+from .._tensor import Tensor
 from ._common import out_, require_tensor
 from .inplace import inplace
 
@@ -40,7 +41,7 @@ class DiagonalBackward0(Node):
 DiagonalBackward0_copy = type("DiagonalBackward0_copy", (DiagonalBackward0,), {})
 
 
-def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     require_tensor(input, "diagonal")
     res = K.diagonal(input._data, offset, dim1, dim2)
     n = input.dim()
@@ -54,7 +55,7 @@ class DiagEmbedBackward0(Node):
         return (diagonal(g, self.offset, self.dim1, self.dim2),)
 
 
-def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     require_tensor(input, "diag_embed")
     res = K.diag_embed(input._data, offset, dim1, dim2)
     n = res.ndim
@@ -62,7 +63,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
                   dim2=_wrap_dim(dim2, n))
 
 
-def diag(input, diagonal: int = 0, *, out=None):
+def diag(input, diagonal: int = 0, *, out=None) -> Tensor:
     require_tensor(input, "diag")
     if input.dim() == 1:
         res = diag_embed(input, diagonal, 0, 1)
@@ -79,7 +80,7 @@ class TraceBackward0(Node):
         return (_diagonal_scatter(g.expand(n), self.shape, 0, 0, 1),)
 
 
-def trace(input):
+def trace(input) -> Tensor:
     require_tensor(input, "trace")
     return record(TraceBackward0, K.trace(input._data), (input,), shape=tuple(input.shape))
 
@@ -100,11 +101,11 @@ def _triangle(kernel, node, name, input, diagonal, out):
     return out_(res, out)
 
 
-def tril(input, diagonal: int = 0, *, out=None):
+def tril(input, diagonal: int = 0, *, out=None) -> Tensor:
     return _triangle(K.tril, TrilBackward0, "tril", input, diagonal, out)
 
 
-def triu(input, diagonal: int = 0, *, out=None):
+def triu(input, diagonal: int = 0, *, out=None) -> Tensor:
     return _triangle(K.triu, TriuBackward0, "triu", input, diagonal, out)
 
 

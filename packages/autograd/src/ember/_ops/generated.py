@@ -7,6 +7,7 @@ and the ``ember.*`` functions with ``out=``; binds ``GeneratedTensorMethods`` to
 import math
 
 from .. import _generated_tensor_ops as _T
+from .._tensor import Tensor
 from ..autograd.node import Node, record
 from .inplace import inplace
 from .out_forms import with_out
@@ -201,7 +202,7 @@ _T._bind(record, inplace, NODES)
 _exp_out = with_out(_T.exp, "exp", False)
 
 
-def exp(input, *, out=None):
+def exp(input, *, out=None) -> Tensor:
     """Elementwise exp, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.exp(input)
@@ -211,7 +212,7 @@ def exp(input, *, out=None):
 _log_out = with_out(_T.log, "log", False)
 
 
-def log(input, *, out=None):
+def log(input, *, out=None) -> Tensor:
     """Elementwise log, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.log(input)
@@ -221,7 +222,7 @@ def log(input, *, out=None):
 _log1p_out = with_out(_T.log1p, "log1p", False)
 
 
-def log1p(input, *, out=None):
+def log1p(input, *, out=None) -> Tensor:
     """Elementwise log1p, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.log1p(input)
@@ -231,7 +232,7 @@ def log1p(input, *, out=None):
 _expm1_out = with_out(_T.expm1, "expm1", False)
 
 
-def expm1(input, *, out=None):
+def expm1(input, *, out=None) -> Tensor:
     """Elementwise expm1, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.expm1(input)
@@ -241,7 +242,7 @@ def expm1(input, *, out=None):
 _log2_out = with_out(_T.log2, "log2", False)
 
 
-def log2(input, *, out=None):
+def log2(input, *, out=None) -> Tensor:
     """Elementwise log2, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.log2(input)
@@ -251,7 +252,7 @@ def log2(input, *, out=None):
 _log10_out = with_out(_T.log10, "log10", False)
 
 
-def log10(input, *, out=None):
+def log10(input, *, out=None) -> Tensor:
     """Elementwise log10, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.log10(input)
@@ -261,7 +262,7 @@ def log10(input, *, out=None):
 _sqrt_out = with_out(_T.sqrt, "sqrt", False)
 
 
-def sqrt(input, *, out=None):
+def sqrt(input, *, out=None) -> Tensor:
     """Elementwise sqrt, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.sqrt(input)
@@ -271,7 +272,7 @@ def sqrt(input, *, out=None):
 _rsqrt_out = with_out(_T.rsqrt, "rsqrt", False)
 
 
-def rsqrt(input, *, out=None):
+def rsqrt(input, *, out=None) -> Tensor:
     """Elementwise rsqrt, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.rsqrt(input)
@@ -281,7 +282,7 @@ def rsqrt(input, *, out=None):
 _reciprocal_out = with_out(_T.reciprocal, "reciprocal", False)
 
 
-def reciprocal(input, *, out=None):
+def reciprocal(input, *, out=None) -> Tensor:
     """Elementwise reciprocal, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.reciprocal(input)
@@ -291,7 +292,7 @@ def reciprocal(input, *, out=None):
 _sin_out = with_out(_T.sin, "sin", False)
 
 
-def sin(input, *, out=None):
+def sin(input, *, out=None) -> Tensor:
     """Elementwise sin, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.sin(input)
@@ -301,7 +302,7 @@ def sin(input, *, out=None):
 _tan_out = with_out(_T.tan, "tan", False)
 
 
-def tan(input, *, out=None):
+def tan(input, *, out=None) -> Tensor:
     """Elementwise tan, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.tan(input)
@@ -311,7 +312,7 @@ def tan(input, *, out=None):
 _asin_out = with_out(_T.asin, "asin", False)
 
 
-def asin(input, *, out=None):
+def asin(input, *, out=None) -> Tensor:
     """Elementwise asin, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.asin(input)
@@ -322,7 +323,7 @@ arcsin = asin
 _acos_out = with_out(_T.acos, "acos", False)
 
 
-def acos(input, *, out=None):
+def acos(input, *, out=None) -> Tensor:
     """Elementwise acos, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.acos(input)
@@ -333,7 +334,7 @@ arccos = acos
 _atan_out = with_out(_T.atan, "atan", False)
 
 
-def atan(input, *, out=None):
+def atan(input, *, out=None) -> Tensor:
     """Elementwise atan, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.atan(input)
@@ -344,7 +345,7 @@ arctan = atan
 _sinh_out = with_out(_T.sinh, "sinh", False)
 
 
-def sinh(input, *, out=None):
+def sinh(input, *, out=None) -> Tensor:
     """Elementwise sinh, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.sinh(input)
@@ -354,7 +355,7 @@ def sinh(input, *, out=None):
 _cosh_out = with_out(_T.cosh, "cosh", False)
 
 
-def cosh(input, *, out=None):
+def cosh(input, *, out=None) -> Tensor:
     """Elementwise cosh, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.cosh(input)
@@ -364,7 +365,7 @@ def cosh(input, *, out=None):
 _asinh_out = with_out(_T.asinh, "asinh", False)
 
 
-def asinh(input, *, out=None):
+def asinh(input, *, out=None) -> Tensor:
     """Elementwise asinh, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.asinh(input)
@@ -375,7 +376,7 @@ arcsinh = asinh
 _acosh_out = with_out(_T.acosh, "acosh", False)
 
 
-def acosh(input, *, out=None):
+def acosh(input, *, out=None) -> Tensor:
     """Elementwise acosh, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.acosh(input)
@@ -386,7 +387,7 @@ arccosh = acosh
 _atanh_out = with_out(_T.atanh, "atanh", False)
 
 
-def atanh(input, *, out=None):
+def atanh(input, *, out=None) -> Tensor:
     """Elementwise atanh, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.atanh(input)
@@ -397,7 +398,7 @@ arctanh = atanh
 _exp2_out = with_out(_T.exp2, "exp2", False)
 
 
-def exp2(input, *, out=None):
+def exp2(input, *, out=None) -> Tensor:
     """Elementwise exp2, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.exp2(input)
@@ -407,7 +408,7 @@ def exp2(input, *, out=None):
 _erfc_out = with_out(_T.erfc, "erfc", False)
 
 
-def erfc(input, *, out=None):
+def erfc(input, *, out=None) -> Tensor:
     """Elementwise erfc, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.erfc(input)
@@ -417,7 +418,7 @@ def erfc(input, *, out=None):
 _sinc_out = with_out(_T.sinc, "sinc", False)
 
 
-def sinc(input, *, out=None):
+def sinc(input, *, out=None) -> Tensor:
     """Elementwise sinc, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.sinc(input)
@@ -427,7 +428,7 @@ def sinc(input, *, out=None):
 _cos_out = with_out(_T.cos, "cos", False)
 
 
-def cos(input, *, out=None):
+def cos(input, *, out=None) -> Tensor:
     """Elementwise cos, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.cos(input)
@@ -437,7 +438,7 @@ def cos(input, *, out=None):
 _tanh_out = with_out(_T.tanh, "tanh", False)
 
 
-def tanh(input, *, out=None):
+def tanh(input, *, out=None) -> Tensor:
     """Elementwise tanh, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.tanh(input)
@@ -447,7 +448,7 @@ def tanh(input, *, out=None):
 _sigmoid_out = with_out(_T.sigmoid, "sigmoid", False)
 
 
-def sigmoid(input, *, out=None):
+def sigmoid(input, *, out=None) -> Tensor:
     """Elementwise sigmoid, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.sigmoid(input)
@@ -457,7 +458,7 @@ def sigmoid(input, *, out=None):
 _erf_out = with_out(_T.erf, "erf", False)
 
 
-def erf(input, *, out=None):
+def erf(input, *, out=None) -> Tensor:
     """Elementwise erf, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.erf(input)
@@ -467,7 +468,7 @@ def erf(input, *, out=None):
 _atan2_out = with_out(_T.atan2, "atan2", False)
 
 
-def atan2(input, other, *, out=None):
+def atan2(input, other, *, out=None) -> Tensor:
     """Elementwise atan2, as torch's; integer inputs give the default float dtype."""
     if out is None:
         return _T.atan2(input, other)
@@ -478,7 +479,7 @@ arctan2 = atan2
 _fmax_out = with_out(_T.fmax, "fmax", False)
 
 
-def fmax(input, other, *, out=None):
+def fmax(input, other, *, out=None) -> Tensor:
     """Elementwise fmax, as torch's; inputs promoted to a common dtype."""
     if out is None:
         return _T.fmax(input, other)

@@ -5,6 +5,7 @@ read (``_scatter_add``), and its own backward is the matching read (``_take``); 
 adjoint, so second derivatives work too.
 """
 import builtins
+from typing import Any
 
 import numpy as np
 
@@ -85,10 +86,10 @@ def _unwrap_index(index):
     return index
 
 
-def getitem(input, index):
+def getitem(input, index) -> Tensor:
     np_index = _convert(_unwrap_index(index), input._data._np.shape)
     if _is_basic(np_index):
-        res = Array(np_getitem(input._data._np, np_index))
+        res: Any = Array(np_getitem(input._data._np, np_index))  # below: an ndarray
         cls = AliasBackward0  # torch names the node after the last view op it applied
         for i in (np_index if isinstance(np_index, tuple) else (np_index,)):
             if isinstance(i, builtins.int):
@@ -170,7 +171,7 @@ class IndexSelectBackward0(Node):
         return (_scatter_add(g, self.shape, self.index), None)
 
 
-def index_select(input, dim, index):
+def index_select(input, dim, index) -> Tensor:
     _check_index(index, "index_select")
     d = _wrap_dim(dim, input.dim())
     idx = index._data._np.reshape(-1).astype(np.int64)
@@ -194,7 +195,7 @@ class GatherBackward0(Node):
         return (_scatter_add(g, self.shape, self.index), None)
 
 
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     _check_index(index, "gather")
     d = _wrap_dim(dim, input.dim())
     idx = index._data._np.astype(np.int64)
@@ -214,7 +215,7 @@ def gather(input, dim, index, *, sparse_grad=False):
                   index=np_index)
 
 
-def take_along_dim(input, indices, dim):
+def take_along_dim(input, indices, dim) -> Tensor:
     return gather(input, dim, indices)
 
 
@@ -236,7 +237,7 @@ class MaskedFillBackward0(Node):
         return (g * mask.logical_not(), None, None)
 
 
-def masked_fill(input, mask, value):
+def masked_fill(input, mask, value) -> Tensor:
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
@@ -250,11 +251,11 @@ def masked_fill(input, mask, value):
     return record(MaskedFillBackward0, out, (input, mask, value), save=(mask,))
 
 
-def masked_fill_(input, mask, value):
+def masked_fill_(input, mask, value) -> Tensor:
     return inplace(masked_fill, "masked_fill")(input, mask, value)
 
 
-def masked_select(input, mask):
+def masked_select(input, mask) -> Tensor:
     m = np.broadcast_to(mask._data._np, input.shape)
     return getitem(input, Tensor._make(Array(np.ascontiguousarray(m))))
 

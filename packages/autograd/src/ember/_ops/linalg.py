@@ -30,7 +30,7 @@ class MmBackward0(Node):
         return ga, gb
 
 
-def mm(input, mat2):
+def mm(input, mat2) -> Tensor:
     _check_tensor(input, "input", 1, "mm")
     _check_tensor(mat2, "mat2", 2, "mm")
     if input.dim() != 2:
@@ -57,7 +57,7 @@ class BmmBackward0(Node):
         return ga, gb
 
 
-def bmm(input, mat2):
+def bmm(input, mat2) -> Tensor:
     if input.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.dim() != 3:
@@ -93,7 +93,7 @@ class AddmmBackward0(Node):
         return gi, g1, g2
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts (a Linear's bias)."""
     if mat1.dim() != 2:
         raise RuntimeError("mat1 must be a matrix, got " + f"{mat1.dim()}-D tensor")
@@ -128,7 +128,7 @@ class MvBackward0(Node):
         return ga, gv
 
 
-def mv(input, vec):
+def mv(input, vec) -> Tensor:
     if input.dim() != 2 or vec.dim() != 1 or input.shape[1] != vec.shape[0]:
         raise RuntimeError(
             f"size mismatch, got input ({input.shape[0] if input.dim() else 0}), mat "
@@ -146,7 +146,7 @@ class DotBackward0(Node):
                 g * a if self.needs_input_grad[1] else None)
 
 
-def dot(input, other):
+def dot(input, other) -> Tensor:
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors"
@@ -166,7 +166,7 @@ def dot(input, other):
     return record(DotBackward0, res, (input, other), save=(input, other))
 
 
-def outer(input, vec2):
+def outer(input, vec2) -> Tensor:
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -177,7 +177,7 @@ def _rows(shape):
     return int(np.prod(shape[:-1], dtype=np.int64))
 
 
-def matmul(input, other):
+def matmul(input, other) -> Tensor:
     """torch.matmul's dispatch: dot, mv, mm, or batched with broadcasting."""
     _check_tensor(input, "input", 1, "matmul")
     _check_tensor(other, "other", 2, "matmul")

@@ -58,7 +58,7 @@ class SumBackward1(Node):
         return (_expand_back(g, self.shape, self.dims, self.keepdim),)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     if isinstance(dim, D.dtype):  # sum(x, torch.float64)
         dim, dtype = None, dim
     require_tensor(input, "sum")
@@ -78,7 +78,7 @@ class NansumBackward0(Node):
         return (g * Tensor._make(E.logical_not(E.isnan(x._data))),)
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     require_tensor(input, "nansum")
     x = input._data
     shape = x._np.shape
@@ -89,7 +89,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
                   keepdim=keepdim and dim is not None)
 
 
-def sum_to_size(input, *size):
+def sum_to_size(input, *size) -> Tensor:
     """Sum ``input`` down to ``size`` (the inverse of broadcasting), differentiably."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -115,7 +115,7 @@ class MeanBackward1(Node):
         return (_expand_back(g, self.shape, self.dims, self.keepdim) / self.n,)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     if isinstance(dim, D.dtype):
         dim, dtype = None, dim
     require_tensor(input, "mean")
@@ -163,7 +163,7 @@ def _prod_grad(x, out, g, dim, keepdim):
     return g * where(lone, rest, where(zeros == 0, out / where(is_zero, 1.0, x), 0.0))
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     require_tensor(input, "prod")
     if dim is None:
         res = R.prod(input._data, None, False, dtype)
@@ -253,27 +253,27 @@ def _amax_amin(kernel, node, input, dim, keepdim):
     return record(node, res, (input,), save=(input, res), dims=dims, keepdim=keepdim)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False) -> Tensor:
     return _amax_amin(R.amax, AmaxBackward0, input, dim, keepdim)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False) -> Tensor:
     return _amax_amin(R.amin, AminBackward0, input, dim, keepdim)
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False) -> Tensor:
     return Tensor._make(R.argmax(input._data, dim, keepdim))
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False) -> Tensor:
     return Tensor._make(R.argmin(input._data, dim, keepdim))
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False) -> Tensor:
     return Tensor._make(R.all(input._data, dim, keepdim))
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False) -> Tensor:
     return Tensor._make(R.any(input._data, dim, keepdim))
 
 
@@ -316,20 +316,22 @@ def _moment(kernel, node, input, dim, unbiased, keepdim, correction, save_out):
                   keepdim=keepdim, n=n, correction=_correction(unbiased, correction))
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     return _moment(R.var, VarBackward0, input, dim, unbiased, keepdim, correction, False)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     return _moment(R.std, StdBackward0, input, dim, unbiased, keepdim, correction, True)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *,
+             correction=None) -> tuple[Tensor, Tensor]:
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *,
+             correction=None) -> tuple[Tensor, Tensor]:
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
@@ -342,7 +344,7 @@ class LogsumexpBackward0(Node):
         return (_expand_back(g, shape, self.dims, self.keepdim) * (x - out_e).exp(),)
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False) -> Tensor:
     require_tensor(input, "logsumexp")
     res = R.logsumexp(input._data, dim, keepdim)
     dims = _dims(dim, input._data.ndim)
@@ -371,7 +373,7 @@ class LinalgVectorNormBackward0(Node):
         return (g * x.sign() * x.abs() ** (p - 1) / safe ** (p - 1),)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     require_tensor(input, "norm")
     if p is None:
         p = 2
@@ -389,13 +391,13 @@ class CumsumBackward0(Node):
         return (g.flip(self.dim).cumsum(self.dim).flip(self.dim),)
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim, *, dtype=None) -> Tensor:
     require_tensor(input, "cumsum")
     d = _wrap_dim(dim, input._data.ndim)
     return record(CumsumBackward0, R.cumsum(input._data, d, dtype), (input,), dim=d)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim, *, dtype=None) -> Tensor:
     # ember_tensor has no cumprod kernel yet: NumPy's, with torch's result dtypes
     v = input._data._np
     rt = _sum_dtype(input, dtype)

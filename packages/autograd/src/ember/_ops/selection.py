@@ -100,11 +100,11 @@ def _extreme(kernel, node, name, input, other, out):
     return out_(record(node, res, (input, other), save=(input, other)), out)
 
 
-def maximum(input, other, *, out=None):
+def maximum(input, other, *, out=None) -> Tensor:
     return _extreme(E.maximum, MaximumBackward0, "maximum", input, other, out)
 
 
-def minimum(input, other, *, out=None):
+def minimum(input, other, *, out=None) -> Tensor:
     return _extreme(E.minimum, MinimumBackward0, "minimum", input, other, out)
 
 

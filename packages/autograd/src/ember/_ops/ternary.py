@@ -7,6 +7,7 @@ engine reduces every gradient to its input's broadcast shape.
 from ember_tensor import ternary as T
 
 from ..autograd.node import Node, record
+from .._tensor import Tensor
 from ._common import check_operand, is_t, out_, require_tensor
 
 
@@ -26,7 +27,7 @@ class LerpBackward1(Node):  # tensor weight
                 g * (end - start) if needs[2] else None)
 
 
-def lerp(input, end, weight, *, out=None):
+def lerp(input, end, weight, *, out=None) -> Tensor:
     require_tensor(input, "lerp")
     require_tensor(end, "lerp", "end", 2)
     if is_t(weight):
@@ -67,11 +68,11 @@ def _addc(kernel, node_cls, name, input, tensor1, tensor2, value, out):
     return out_(result, out)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+def addcmul(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     return _addc(T.addcmul, AddcmulBackward0, "addcmul", input, tensor1, tensor2, value, out)
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     return _addc(T.addcdiv, AddcdivBackward0, "addcdiv", input, tensor1, tensor2, value, out)
 
 

@@ -88,7 +88,7 @@ def round(input, *, decimals=0):  # noqa: A001 - torch's name
     return record(RoundBackward1, E.round(input._data, decimals), (input,))
 
 
-def positive(input):
+def positive(input) -> Tensor:
     require_tensor(input, "positive")
     E.positive(input._data)  # refuses bool as torch does
     return input
