@@ -5,13 +5,17 @@ Every pass is one sweep over memory with SIMD inner loops; threads take channels
 or ``(n, c)`` rows (elementwise passes) dynamically, so a thread the OS preempts on a busy
 machine does not hold the others at the barrier.
 """
+cimport numpy as cnp
 from cython.parallel cimport prange
+from libc.math cimport sqrt
 
 from .parallel cimport threads_for
 from .simd cimport axpb, axpbyc, grad_row_sums, simd_sqdev, simd_sum
 from .types cimport for_dtype, real
 
 import numpy as np
+
+cnp.import_array()
 
 cdef enum:
     # elements per statistics block: small enough that its second read hits L1
@@ -225,6 +229,49 @@ cdef _gi(real[:, :, ::1] go, real[:, :, ::1] x, real[:, :, ::1] gx, double[::1] 
     with nogil:
         _grad_input(&go[0, 0, 0], &x[0, 0, 0], &gx[0, 0, 0], &a[0], &b[0], &d[0],
                     x.shape[0], x.shape[1], x.shape[2], nt)
+
+
+# ---- eval mode: per-channel coefficients in one call ---------------------------------------
+
+cdef inline double _at(cnp.ndarray v, Py_ssize_t c, double default) noexcept:
+    # element c of a contiguous float32/float64 vector (checked by _param), or the default
+    if v is None:
+        return default
+    if cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32:
+        return (<const float*>cnp.PyArray_DATA(v))[c]
+    return (<const double*>cnp.PyArray_DATA(v))[c]
+
+
+cdef _param(v, Py_ssize_t C, name):
+    if v is None:
+        return None
+    if not isinstance(v, np.ndarray) or cnp.PyArray_SIZE(v) != C \
+            or cnp.PyArray_TYPE(v) not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64) \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(v):
+        raise RuntimeError(f"norm: {name} must be a contiguous float32/float64 vector of {C}")
+    return v
+
+
+def eval_coefficients(running_mean, running_var, weight, bias, double eps,
+                      cnp.ndarray[double, ndim=1] scale, cnp.ndarray[double, ndim=1] shift,
+                      cnp.ndarray[double, ndim=1] invstd):
+    """Eval batch norm's per-channel constants in double, in one call instead of a dozen NumPy
+    ops on C-element vectors: ``invstd = 1 / sqrt(running_var + eps)``, ``scale = invstd *
+    weight``, ``shift = bias - running_mean * scale`` (weight None means 1, bias None 0).
+    The four inputs are contiguous float32/float64 vectors of the channel count."""
+    cdef Py_ssize_t c, C = scale.shape[0]
+    if shift.shape[0] != C or invstd.shape[0] != C:
+        raise RuntimeError(f"norm: per-channel outputs must hold {C} values")
+    cdef cnp.ndarray rm = _param(running_mean, C, "running_mean")
+    cdef cnp.ndarray rv = _param(running_var, C, "running_var")
+    cdef cnp.ndarray w = _param(weight, C, "weight")
+    cdef cnp.ndarray b = _param(bias, C, "bias")
+    if rm is None or rv is None:
+        raise RuntimeError("norm: eval needs running_mean and running_var")
+    for c in range(C):
+        invstd[c] = 1.0 / sqrt(_at(rv, c, 1.0) + eps)
+        scale[c] = invstd[c] * _at(w, c, 1.0)
+        shift[c] = _at(b, c, 0.0) - _at(rm, c, 0.0) * scale[c]
 
 
 _STATS = (_st[float], _st[double])

@@ -39,6 +39,27 @@ def _vec(v, C, default):
     return kernel_array(v.reshape(C), dtype=np.float64)
 
 
+def _param(v, C):
+    """``v`` as a contiguous float32/float64 vector of C (as it usually already is), or None."""
+    if v is None:
+        return None
+    v = v.reshape(C)
+    if v.dtype not in (np.float32, np.float64):
+        return v.astype(np.float64)
+    return v if v.flags.c_contiguous else np.ascontiguousarray(v)
+
+
+def _eval_coefficients(w, b, rm, rv, C, eps):
+    """Eval mode's (mean, invstd, scale, shift), float64, computed in one kernel call."""
+    if rm is None or rv is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    scale, shift, invstd = np.empty(C), np.empty(C), np.empty(C)
+    rm = _param(rm, C)
+    _k.eval_coefficients(rm, _param(rv, C), _param(w, C), _param(b, C), float(eps), scale, shift,
+                         invstd)
+    return rm, invstd, scale, shift
+
+
 def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps,
                relu=False):
     """torch.native_batch_norm. ``momentum`` is the factor for the running-stat update
@@ -64,13 +85,10 @@ def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, e
             n = N * L
             rv *= 1.0 - momentum
             rv += (momentum * var * (n / (n - 1))).astype(rv.dtype)
+        scale = invstd * _vec(w, C, 1.0)
+        shift = _vec(b, C, 0.0) - mean * scale
     else:
-        if rm is None or rv is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        mean = _vec(rm, C, 0.0)
-        invstd = 1.0 / np.sqrt(_vec(rv, C, 1.0) + eps)
-    scale = invstd * _vec(w, C, 1.0)
-    shift = _vec(b, C, 0.0) - mean * scale
+        mean, invstd, scale, shift = _eval_coefficients(w, b, rm, rv, C, eps)
     out = np.empty(xa.shape, xa.dtype)
     _k.affine(x3, out.reshape(N, C, L), scale, shift, bool(relu))
     return wrap(out), wrap(mean.astype(xa.dtype)), wrap(invstd.astype(xa.dtype))
@@ -107,10 +125,9 @@ def batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
             M = N * L
             c1 = sum_go / M
             c2 = sum_dot * invstd * invstd / M
-        else:
-            c1 = np.zeros(C)
-            c2 = np.zeros(C)
-        _k.grad_input(g3, x3, gx.reshape(N, C, L), k, mean, c1, c2)
+            _k.grad_input(g3, x3, gx.reshape(N, C, L), k, mean, c1, c2)
+        else:  # the statistics are constants: gx = go * k, and x need not be read
+            _k.affine(g3, gx.reshape(N, C, L), k, np.zeros(C), False)
         gx = wrap(gx)
     if need_w:
         gw = wrap((sum_dot * invstd).astype(xa.dtype))
