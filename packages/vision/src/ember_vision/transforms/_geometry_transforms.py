@@ -5,6 +5,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,11 @@ from . import _rng as rng
 from . import functional as F
 from ._base import InterpolationMode, interpolation_mode
 from .transforms import Transform
+
+if TYPE_CHECKING:
+    from ember import Tensor
+
+    from ._base import ImageLike
 
 __all__ = [
     "ElasticTransform", "RandomAffine", "RandomErasing", "RandomPerspective", "RandomRotation",
@@ -74,7 +80,7 @@ class RandomRotation(Transform):
     def get_params(degrees):
         return float(rng.uniform(float(degrees[0]), float(degrees[1])))
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fill = _tensor_fill(img, self.fill)
         angle = self.get_params(self.degrees)
         return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
@@ -119,7 +125,8 @@ class RandomAffine(Transform):
         self.center = center
 
     @staticmethod
-    def get_params(degrees, translate, scale_ranges, shears, img_size):
+    def get_params(degrees, translate, scale_ranges, shears,
+                   img_size) -> tuple[float, tuple[int, int], float, tuple[float, float]]:
         """(angle, (tx, ty), scale, (shear_x, shear_y)), drawn in torchvision's order."""
         angle = float(rng.uniform(float(degrees[0]), float(degrees[1])))
         if translate is not None:
@@ -139,7 +146,7 @@ class RandomAffine(Transform):
                 shear_y = float(rng.uniform(shears[2], shears[3]))
         return angle, translations, scale, (shear_x, shear_y)
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fill = _tensor_fill(img, self.fill)
         _, height, width = F.get_dimensions(img)
         ret = self.get_params(self.degrees, self.translate, self.scale, self.shear,
@@ -170,7 +177,7 @@ class RandomPerspective(Transform):
         self.distortion_scale = distortion_scale
         self.fill = _check_fill(fill)
 
-    def forward(self, img):
+    def forward(self, img: ImageLike) -> ImageLike:
         fill = _tensor_fill(img, self.fill)
         _, height, width = F.get_dimensions(img)
         if rng.rand() < self.p:
@@ -253,7 +260,7 @@ class RandomErasing(Transform):
             return i, j, h, w, v
         return 0, 0, img_h, img_w, img
 
-    def forward(self, img):
+    def forward(self, img: Tensor) -> ImageLike:
         if rng.rand() < self.p:
             if isinstance(self.value, (int, float)):
                 value = [float(self.value)]
@@ -327,7 +334,7 @@ class ElasticTransform(Transform):
     def get_params(alpha, sigma, size):
         return elastic_displacement(alpha, sigma, size[0], size[1])
 
-    def forward(self, tensor):
+    def forward(self, tensor: ImageLike) -> ImageLike:
         _, height, width = F.get_dimensions(tensor)
         displacement = self.get_params(self.alpha, self.sigma, [height, width])
         return F.elastic_transform(tensor, displacement, self.interpolation, self.fill)
