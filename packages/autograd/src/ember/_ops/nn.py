@@ -194,9 +194,10 @@ class NativeBatchNormBackward0(Node):
         if building_graph():
             return DB.batch_norm_backward(grad, x, w, self.mean, self.invstd, self.training,
                                           self.eps, self.needs_input_grad)
-        return tuple(_t(a) for a in K.batch_norm_backward(
+        gx, gw, gb = K.batch_norm_backward(
             grad._data, x._data, _data(w), self.mean, self.invstd, self.training,
-            output_mask=self.needs_input_grad))
+            output_mask=self.needs_input_grad)
+        return _t(gx), _t(gw), _t(gb)
 
 
 def _check_channel_param(name, t, c):

@@ -4,7 +4,7 @@ from typing import Optional, Union
 from ember_tensor.optim_update import sgd_
 
 from .._tensor import Tensor
-from .optimizer import _check_fused, Optimizer, ParamsT, bump_version, zeros_state
+from .optimizer import _check_fused, Optimizer, ParamsT, zeros_state
 
 __all__ = ["SGD"]
 
@@ -60,4 +60,4 @@ class SGD(Optimizer):
             sgd_(p._data, grad._data, None if buf is None else buf._data, lr=lr,
                  momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                  nesterov=nesterov, maximize=maximize, first_step=first)
-            bump_version(p)
+            p._version_counter[0] += 1  # bump_version(p), inlined: once per parameter
