@@ -210,7 +210,9 @@ def _fast(name, a, b):
         bn = b._np
         if bn.dtype != dt:
             return None
-        shape = an.shape if an.shape == bn.shape else broadcast_shapes(an.shape, bn.shape)
+        shape = an.shape  # each read builds a tuple: read once
+        if shape != bn.shape:
+            shape = broadcast_shapes(shape, bn.shape)
     elif (tb is builtins.float or tb is builtins.int) and dt.kind == "f":
         entry = _FAST_SCALAR.get((name, dt))
         if entry is not None:  # the scalar rides in the kernel's parameters
