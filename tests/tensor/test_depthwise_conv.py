@@ -37,17 +37,23 @@ def reference(x, w, b, stride, padding, dilation):
     return out
 
 
-@pytest.mark.parametrize("geo", GEOMETRIES)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_forward_matches_reference(geo, dtype):
+def _forward(geo, dtype, rng):
+    """(x, w, b) drawn in float64 for geometry ``geo`` and Ember's forward of them in dtype."""
     N, C, H, W, m, k, s, p, d = geo
-    rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((C * m, 1) + k)
     b = rng.standard_normal(C * m)
     got = K.conv2d(Array(x.astype(dtype)), Array(w.astype(dtype)), Array(b.astype(dtype)), s,
                    p, d, C)._np
     assert got.dtype == dtype
+    return x, w, b, got
+
+
+@pytest.mark.parametrize("geo", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_matches_reference(geo, dtype):
+    _N, _C, _H, _W, _m, _k, s, p, d = geo
+    x, w, b, got = _forward(geo, dtype, np.random.default_rng(0))
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, reference(x, w, b, s, p, d), rtol=tol, atol=tol)
 
@@ -65,3 +71,56 @@ def test_backward_is_the_adjoint_of_the_forward():
         np.testing.assert_allclose(np.vdot(gx._np, x), np.vdot(dy, y), rtol=1e-10)
         np.testing.assert_allclose(np.vdot(gw._np, w), np.vdot(dy, y), rtol=1e-10)
         np.testing.assert_allclose(gb._np, dy.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+# Stride-1 planes take the register-block gather (forward, and grad-input with the kernel
+# flipped): widths around its 16-column blocks (a partial last block, exactly one, one more),
+# heights around its 4-row groups, padding 0..3 (3 > (k - 1) * d: the grad-input gather's
+# padding goes negative), dilation, non-square kernels, and a depth multiplier (grad-input
+# then adds each multiplier's plane into the same gx plane).
+STRIDE1 = [
+    (1, 2, 5, 15, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (1, 2, 4, 16, 1, (3, 3), (1, 1), (0, 0), (1, 1)),
+    (2, 1, 9, 17, 1, (3, 3), (1, 1), (2, 2), (1, 1)),
+    (1, 2, 7, 33, 1, (5, 5), (1, 1), (2, 2), (1, 1)),
+    (1, 1, 11, 20, 1, (3, 3), (1, 1), (1, 2), (2, 2)),
+    (1, 2, 6, 18, 1, (3, 3), (1, 1), (3, 3), (1, 1)),
+    (1, 1, 3, 3, 1, (1, 1), (1, 1), (1, 1), (1, 1)),
+    (1, 2, 8, 19, 2, (1, 7), (1, 1), (0, 3), (1, 1)),
+    (2, 2, 6, 21, 3, (3, 3), (1, 1), (1, 1), (1, 1)),
+]
+
+
+def reference_grad_input(dy, w, x_shape, stride, padding, dilation):
+    """The forward's taps scattered back, in NumPy: each tap adds w * dy into a padded plane."""
+    N, C, H, W = x_shape
+    CO, _, kh, kw = w.shape
+    mult = CO // C
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    OH, OW = dy.shape[2:]
+    gxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
+    for oc in range(CO):
+        for i in range(kh):
+            for j in range(kw):
+                gxp[:, oc // mult, i * dh: i * dh + sh * (OH - 1) + 1: sh,
+                    j * dw: j * dw + sw * (OW - 1) + 1: sw] += w[oc, 0, i, j] * dy[:, oc]
+    return gxp[:, :, ph: ph + H, pw: pw + W]
+
+
+@pytest.mark.parametrize("geo", STRIDE1)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stride1_gather_forward_and_grad_input(geo, dtype):
+    _N, C, _H, _W, _m, _k, s, p, d = geo
+    rng = np.random.default_rng(4)
+    x, w, b, got = _forward(geo, dtype, rng)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    want = reference(x, w, b, s, p, d)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    dy = rng.standard_normal(want.shape)
+    gx, gw, _ = K.conv2d_backward(Array(dy.astype(dtype)), Array(x.astype(dtype)),
+                                  Array(w.astype(dtype)), s, p, d, C)
+    assert gx._np.dtype == dtype
+    np.testing.assert_allclose(gx._np, reference_grad_input(dy, w, x.shape, s, p, d),
+                               rtol=tol, atol=tol)
+    np.testing.assert_allclose(np.vdot(gw._np, w), np.vdot(dy, want - b[None, :, None, None]),
+                               rtol=tol)

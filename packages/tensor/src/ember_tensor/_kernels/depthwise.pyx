@@ -2,9 +2,17 @@
 
 im2col + GEMM is the wrong shape here: each group is a GEMM of one row by kh*kw columns,
 so the work is all im2col copying and per-group call overhead. Instead each output plane is
-a sum over the kh*kw taps of a shifted, scaled input plane: for a tap and an output row the
-valid columns form one range, and with stride 1 the inner loop is an axpy over contiguous
-memory that the compiler vectorises.
+a sum over the kh*kw taps of shifted, scaled input.
+
+With stride 1 (and for the stride-1 gradient of the input, the same gather over the output
+gradient with the kernel flipped and padding ``(k - 1) * d - p``) each output is summed over
+all its taps in registers: the plane is first copied into a zero-bordered scratch plane, so
+that every output is "interior" and needs no bounds test, then ROWS output rows by COLS
+output columns at a time run through ``depthwise.h``'s vector block (one running sum per
+output, taps in row-major order; a partial last block goes through a small buffer). Other
+strides sweep one tap at a time: per tap and output row one axpy over the valid columns
+(the forward), or the taps scattered back (grad-input). The weight gradient sums each tap
+into a row of partial sums first.
 
 Output channel ``oc`` reads input channel ``oc // mult`` (``mult`` = out/in channels, the
 depth multiplier). Planes run in parallel: forward over (image, output channel), grad-input
@@ -18,6 +26,104 @@ from .parallel cimport omp_get_thread_num, threads_for
 from .types cimport for_dtype, real
 
 import numpy as np
+
+cdef extern from "depthwise.h" nogil:
+    # the stride-1 register blocks, NR = ROWS output rows or 1 (see depthwise.h)
+    void dw_gather4_float(const float* x, const float* w, float* o, float b, bint add,
+                          Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
+                          Py_ssize_t dw, Py_ssize_t orow)
+    void dw_gather1_float(const float* x, const float* w, float* o, float b, bint add,
+                          Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
+                          Py_ssize_t dw, Py_ssize_t orow)
+    void dw_gather4_double(const double* x, const double* w, double* o, double b, bint add,
+                           Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
+                           Py_ssize_t dw, Py_ssize_t orow)
+    void dw_gather1_double(const double* x, const double* w, double* o, double b, bint add,
+                           Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
+                           Py_ssize_t dw, Py_ssize_t orow)
+
+cdef enum:
+    # One register block: ROWS x COLS running sums (float32: four AVX-512 registers, eight
+    # AVX2 ones). Four rows hide a tap's multiply-add latency even where a row is one vector
+    # wide; COLS is depthwise.h's DW_COLS.
+    ROWS = 4
+    COLS = 16
+    LANES = ROWS * COLS
+
+
+cdef inline void _block(const real* x, const real* w, real* o, real b, bint add,
+                        Py_ssize_t nrow, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t xrow,
+                        Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t orow) noexcept nogil:
+    # depthwise.h's block of this dtype and nrow (ROWS or 1)
+    if real is float:
+        if nrow == ROWS:
+            dw_gather4_float(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
+        else:
+            dw_gather1_float(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
+    elif nrow == ROWS:
+        dw_gather4_double(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
+    else:
+        dw_gather1_double(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
+
+
+cdef inline void _pad_plane(const real* x, real* pad, Py_ssize_t H, Py_ssize_t W,
+                            Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t ph,
+                            Py_ssize_t pw) noexcept nogil:
+    # pad[r, c] = x[r - ph, c - pw] inside x, else 0 (negative ph/pw crop instead)
+    cdef Py_ssize_t r, c, ih, lo, hi
+    lo = 0 if pw < 0 else (Wp if pw > Wp else pw)
+    hi = W + pw
+    hi = lo if hi < lo else (Wp if hi > Wp else hi)
+    for r in range(Hp):
+        ih = r - ph
+        if ih < 0 or ih >= H:
+            for c in range(Wp):
+                pad[r * Wp + c] = 0
+            continue
+        for c in range(lo):
+            pad[r * Wp + c] = 0
+        for c in range(lo, hi):
+            pad[r * Wp + c] = x[ih * W + c - pw]
+        for c in range(hi, Wp):
+            pad[r * Wp + c] = 0
+
+
+cdef inline Py_ssize_t gather_pad_size(Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
+                                       Py_ssize_t kw, Py_ssize_t dh, Py_ssize_t dw,
+                                       Py_ssize_t* Wp) noexcept nogil:
+    # the scratch plane dw_plane_gather reads: every row and column a block touches
+    Wp[0] = (OW + COLS - 1) // COLS * COLS + (kw - 1) * dw
+    return (OH + (kh - 1) * dh) * Wp[0]
+
+
+cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bint add,
+                          real* pad, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
+                          Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t ph, Py_ssize_t pw,
+                          Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    # stride 1: out (+= when add) = bias + the taps of w over x, x first copied into pad
+    cdef Py_ssize_t Wp, oh, ow, nrow, r, c
+    cdef real tmp[LANES]
+    gather_pad_size(OH, OW, kh, kw, dh, dw, &Wp)
+    _pad_plane(x, pad, H, W, OH + (kh - 1) * dh, Wp, ph, pw)
+    oh = 0
+    while oh < OH:
+        nrow = ROWS if oh + ROWS <= OH else 1
+        ow = 0
+        while ow + COLS <= OW:
+            _block(pad + oh * Wp + ow, w, out + oh * OW + ow, bias, add, nrow, kh, kw, Wp, dh,
+                   dw, OW)
+            ow += COLS
+        if ow < OW:
+            # the last columns through tmp, whose extra columns are computed and dropped
+            for r in range(nrow):
+                for c in range(COLS):
+                    tmp[r * COLS + c] = out[(oh + r) * OW + ow + c] if add and ow + c < OW else 0
+            _block(pad + oh * Wp + ow, w, tmp, bias, add, nrow, kh, kw, Wp, dh, dw, COLS)
+            for r in range(nrow):
+                for c in range(OW - ow):
+                    out[(oh + r) * OW + ow + c] = tmp[r * COLS + c]
+        oh += nrow
+
 
 cdef inline void _cols(Py_ssize_t off, Py_ssize_t s, Py_ssize_t n, Py_ssize_t on,
                        Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
@@ -131,29 +237,46 @@ cdef void _forward(const real* x, const real* w, const real* bias, real* out, Py
                    Py_ssize_t C, Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
                    Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                    Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                   int nt) noexcept nogil:
-    cdef Py_ssize_t p, oc, n, CO = C * mult
+                   real* pads, int nt) noexcept nogil:
+    # pads: one dw_plane_gather scratch plane per thread (stride 1 only)
+    cdef Py_ssize_t p, oc, n, CO = C * mult, Wp
+    cdef Py_ssize_t size = gather_pad_size(OH, OW, kh, kw, dh, dw, &Wp)
     for p in prange(N * CO, nogil=True, schedule="static", num_threads=nt):
         n = p // CO
         oc = p % CO
-        dw_plane_forward(x + (n * C + oc // mult) * H * W, w + oc * kh * kw,
-                         out + p * OH * OW, bias[oc] if bias != NULL else 0, H, W, OH, OW,
-                         kh, kw, sh, sw, ph, pw, dh, dw)
+        if sh == 1 and sw == 1:
+            dw_plane_gather(x + (n * C + oc // mult) * H * W, w + oc * kh * kw,
+                            out + p * OH * OW, bias[oc] if bias != NULL else 0, False,
+                            pads + omp_get_thread_num() * size, H, W, OH, OW, kh, kw, ph, pw,
+                            dh, dw)
+        else:
+            dw_plane_forward(x + (n * C + oc // mult) * H * W, w + oc * kh * kw,
+                             out + p * OH * OW, bias[oc] if bias != NULL else 0, H, W, OH, OW,
+                             kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 cdef void _grad_input(const real* go, const real* w, real* gx, Py_ssize_t N, Py_ssize_t C,
                       Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
                       Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                       Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                      int nt) noexcept nogil:
-    cdef Py_ssize_t p, c, n, m, oc
+                      real* pads, int nt) noexcept nogil:
+    # stride 1: w is the flipped kernel and each plane a gather from go (gx need not be
+    # zeroed; pads as the forward's, for go); otherwise the scatter, into a zeroed gx
+    cdef Py_ssize_t p, c, n, m, oc, Wp, size = gather_pad_size(H, W, kh, kw, dh, dw, &Wp)
     for p in prange(N * C, nogil=True, schedule="static", num_threads=nt):
         n = p // C
         c = p % C
         for m in range(mult):
             oc = c * mult + m
-            dw_plane_grad_input(go + (n * C * mult + oc) * OH * OW, w + oc * kh * kw,
-                                gx + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw)
+            if sh == 1 and sw == 1:
+                dw_plane_gather(go + (n * C * mult + oc) * OH * OW, w + oc * kh * kw,
+                                gx + p * H * W, 0, m > 0, pads + omp_get_thread_num() * size,
+                                OH, OW, H, W, kh, kw, (kh - 1) * dh - ph, (kw - 1) * dw - pw,
+                                dh, dw)
+            else:
+                dw_plane_grad_input(go + (n * C * mult + oc) * OH * OW, w + oc * kh * kw,
+                                    gx + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh,
+                                    dw)
 
 
 cdef void _grad_weight(const real* go, const real* x, real* gw, Py_ssize_t N, Py_ssize_t C,
@@ -210,18 +333,33 @@ cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :,
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef const real* b = &bias[0] if bias is not None else NULL
     cdef int nt = threads_for(out.size * kh * kw, out.shape[0] * out.shape[1])
+    cdef real[::1] pads = _pads(nt, out.shape[2], out.shape[3], args, _DTYPE[real is double])
     with nogil:
         _forward(&x[0, 0, 0, 0], &w[0, 0, 0, 0], b, &out[0, 0, 0, 0], x.shape[0], x.shape[1],
                  mult, x.shape[2], x.shape[3], out.shape[2], out.shape[3], kh, kw, sh, sw, ph,
-                 pw, dh, dw, nt)
+                 pw, dh, dw, &pads[0], nt)
 
 
 def grad_input(go, w, gx, args):
     """``gx`` (N, C, H, W) = gradient of the input, from ``go``; ``gx`` is overwritten."""
     _N, _C, mult = _check(gx, w, go, args)
-    gx[...] = 0
+    gather = args[2] == args[3] == 1 and go.size
+    if not gather:
+        gx[...] = 0
     if go.size:
-        for_dtype(go.dtype, _GRAD_INPUT, "depthwise")(go, w, gx, mult, args)
+        # the stride-1 gather runs the forward's loops with the kernel flipped
+        wk = np.ascontiguousarray(w[:, :, ::-1, ::-1]) if gather else w
+        for_dtype(go.dtype, _GRAD_INPUT, "depthwise")(go, wk, gx, mult, args)
+
+
+def _pads(int nt, Py_ssize_t OH, Py_ssize_t OW, args, dtype):
+    """One dw_plane_gather scratch plane per thread a team of nt can number (stride 1; one
+    element otherwise, so the loops always get a valid pointer)."""
+    kh, kw, sh, sw, _ph, _pw, dh, dw = args
+    cdef Py_ssize_t Wp
+    if sh != 1 or sw != 1:
+        return np.empty(1, dtype)
+    return np.empty(max(nt, 1) * gather_pad_size(OH, OW, kh, kw, dh, dw, &Wp), dtype)
 
 
 cdef _gi(real[:, :, :, ::1] go, real[:, :, :, ::1] w, real[:, :, :, ::1] gx, Py_ssize_t mult,
@@ -229,10 +367,11 @@ cdef _gi(real[:, :, :, ::1] go, real[:, :, :, ::1] w, real[:, :, :, ::1] gx, Py_
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef int nt = threads_for(go.size * kh * kw, gx.shape[0] * gx.shape[1])
+    cdef real[::1] pads = _pads(nt, gx.shape[2], gx.shape[3], args, _DTYPE[real is double])
     with nogil:
         _grad_input(&go[0, 0, 0, 0], &w[0, 0, 0, 0], &gx[0, 0, 0, 0], gx.shape[0],
                     gx.shape[1], mult, gx.shape[2], gx.shape[3], go.shape[2], go.shape[3], kh,
-                    kw, sh, sw, ph, pw, dh, dw, nt)
+                    kw, sh, sw, ph, pw, dh, dw, &pads[0], nt)
 
 
 def grad_weight(go, x, gw, args):
@@ -257,6 +396,7 @@ cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, Py_
                      ph, pw, dh, dw, &parts[0], nt)
 
 
+_DTYPE = (np.float32, np.float64)
 _FORWARD = (_fwd[float], _fwd[double])
 _GRAD_INPUT = (_gi[float], _gi[double])
 _GRAD_WEIGHT = (_gw[float], _gw[double])
