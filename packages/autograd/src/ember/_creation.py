@@ -1,6 +1,7 @@
 """Tensor factories (``tensor``, ``zeros``, ``rand``, ...) with torch's keyword arguments
 (``dtype=``, ``device=``, ``requires_grad=``), built on ember_tensor's Array factories."""
 import operator
+from typing import Callable
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def _unwrap_element(x):
     return Array(x._data._np.reshape(()))
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     if (dtype is None and device is None and (type(data) is list or type(data) is tuple)
             and not default_is_set()):
         fast = _flat_float_tensor(data, requires_grad)
@@ -105,7 +106,7 @@ def _is_scalar_data(data):
     return np.ndim(data) == 0
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         check_device(device, TENSOR)
         dtype = D.as_dtype(dtype)
@@ -113,7 +114,7 @@ def as_tensor(data, dtype=None, device=None):
     return _finish(et.as_tensor(_unwrap(data), dtype=dtype), False, device, TENSOR)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
     if copy:
         t = tensor(obj, dtype=dtype, device=device)
     else:
@@ -123,7 +124,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return t
 
 
-def from_numpy(ndarray):
+def from_numpy(ndarray) -> Tensor:
     return Tensor._make(et.from_numpy(ndarray))
 
 
@@ -154,11 +155,11 @@ def _size_args(name, args, size, bare):
                         f"{type(size).__name__}") from None
 
 
-def _sized(factory):
+def _sized(factory: Callable[..., Array]) -> Callable[..., Tensor]:
     name = factory.__name__
 
     def fn(*args, size=_NO_SIZE, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False, pin_memory=False, memory_format=None, generator=None):
+           requires_grad=False, pin_memory=False, memory_format=None, generator=None) -> Tensor:
         kwargs = {"dtype": dtype}
         if generator is not None:
             kwargs["generator"] = generator
@@ -178,15 +179,15 @@ randn = _sized(et.randn)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False):
+         requires_grad=False) -> Tensor:
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     return _finish(et.full(size, fill_value, dtype=dtype), requires_grad, device)
 
 
-def _like(factory):
+def _like(factory: Callable[..., Array]) -> Callable[..., Tensor]:
     def fn(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-           memory_format=None):
+           memory_format=None) -> Tensor:
         check_device(device, LIKE, default=False)  # the input's device, not the default
         return _finish(factory(input._data, dtype=dtype), requires_grad, "cpu")
     fn.__name__ = factory.__name__
@@ -199,39 +200,40 @@ empty_like = _like(et.empty_like)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None) -> Tensor:
     check_device(device, LIKE, default=False)
     return _finish(et.full_like(input._data, fill_value, dtype=dtype), requires_grad, "cpu")
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None) -> Tensor:
     check_device(device, LIKE, default=False)
     return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
                 device="cpu")
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None) -> Tensor:
     check_device(device, LIKE, default=False)
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
                  device="cpu")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False):
+            requires_grad=False) -> Tensor:
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     return _finish(et.randint(low, high, size, generator=generator, dtype=dtype), requires_grad,
                    device)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None,
+                 requires_grad=False) -> Tensor:
     check_device(device, LIKE, default=False)
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device="cpu")
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(et.randperm(n, generator=generator, dtype=dtype), requires_grad, device)
 
 
@@ -242,11 +244,12 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False) -> Tensor:
     return _finish(et.linspace(start, end, steps, dtype=dtype), requires_grad, device)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad=False) -> Tensor:
     return _finish(et.eye(n, m, dtype=dtype), requires_grad, device)
 
 
@@ -256,18 +259,18 @@ def _own(device):
 
 
 def _new_factory(factory):
-    def method(self, *size, dtype=None, device=None, requires_grad=False):
+    def method(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         return factory(*size, dtype=dtype or self.dtype, device=_own(device),
                        requires_grad=requires_grad)
     return method
 
 
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return full(size, fill_value, dtype=dtype or self.dtype, device=_own(device),
                 requires_grad=requires_grad)
 
 
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return tensor(data.detach() if isinstance(data, Tensor) else data,
                   dtype=dtype or self.dtype, device=_own(device), requires_grad=requires_grad)
 

@@ -5,7 +5,7 @@ the sequences still running (longest first), with ``batch_sizes[t]`` rows at ste
 Packing and unpacking are slicing and concatenation, so gradients flow through them.
 """
 from collections import namedtuple
-from typing import Optional
+from typing import Any, Optional
 
 from ember_tensor import float32, float64
 
@@ -148,7 +148,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         pad = full((batch,) + tail, padding_value, dtype=data.dtype)
         rows.extend([pad] * (total_length - steps))
     padded = stack(rows)
-    lengths = [sum(1 for b in sizes if b > i) for i in range(batch)]
+    lengths: Any = [sum(1 for b in sizes if b > i) for i in range(batch)]  # then a tensor
     lengths = tensor(lengths)
     if batch_first:
         padded = padded.transpose(0, 1)
