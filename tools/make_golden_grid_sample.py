@@ -48,9 +48,34 @@ def main():
         theta32 = torch.tensor(arrays["theta"], dtype=torch.float32)
         arrays[f"affine-{int(align)}/grid32"] = F.affine_grid(
             theta32, [2, 1, 3, 5], align_corners=align).numpy()
+    _blocks(arrays)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **arrays)
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
+
+
+def _blocks(arrays):
+    """Rows longer than the kernel's 64-point blocks (70: a full block and a tail), three
+    channels, a batch of two: bilinear and nearest float32 outputs, bilinear float64
+    gradients."""
+    rng = np.random.default_rng(7)
+    arrays["blocks/x"] = rng.standard_normal((2, 3, 5, 7))
+    arrays["blocks/grid"] = rng.uniform(-1.3, 1.3, (2, 1, 70, 2))
+    arrays["blocks/go"] = rng.standard_normal((2, 3, 1, 70))
+    for mode in ("bilinear", "nearest"):
+        for pad in PADDINGS:
+            for align in (False, True):
+                key = f"blocks/{mode}-{pad}-{int(align)}"
+                kw = dict(mode=mode, padding_mode=pad, align_corners=align)
+                arrays[f"{key}/out32"] = F.grid_sample(
+                    torch.tensor(arrays["blocks/x"], dtype=torch.float32),
+                    torch.tensor(arrays["blocks/grid"], dtype=torch.float32), **kw).numpy()
+                if mode == "bilinear":
+                    x = torch.tensor(arrays["blocks/x"], requires_grad=True)
+                    g = torch.tensor(arrays["blocks/grid"], requires_grad=True)
+                    F.grid_sample(x, g, **kw).backward(torch.tensor(arrays["blocks/go"]))
+                    arrays[f"{key}/gx"] = x.grad.numpy()
+                    arrays[f"{key}/ggrid"] = g.grad.numpy()
 
 
 if __name__ == "__main__":

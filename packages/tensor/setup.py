@@ -114,8 +114,9 @@ def _level_variants(base_exts, build_dir):
 # 1.66 -> 0.48 ms). Results are unchanged: only floating-point exception flags, which Ember
 # never reads, may differ. Not for every module: in pool.pyx it makes gcc vectorise the
 # max-pool row sweeps into code 4x slower than the scalar selects (16x64x112x112: 10 ->
-# 42 ms); the other modules measured the same either way.
-BRANCH_FREE_MATH = {"unary", "binary", "softmax"}
+# 42 ms); the other modules measured the same either way. grid_sample's per-block tap
+# passes (floor, range tests, selects) vectorise only with it.
+BRANCH_FREE_MATH = {"unary", "binary", "softmax", "grid_sample"}
 
 
 # Modules whose results must match torch's bit for bit where torch fuses multiply-adds:

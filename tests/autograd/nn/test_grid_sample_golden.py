@@ -51,3 +51,25 @@ def test_affine_grid_matches_golden(align_corners):
     grid32 = F.affine_grid(ember.tensor(GOLDEN["theta"], dtype=ember.float32), [2, 1, 3, 5],
                            align_corners=align_corners)
     np.testing.assert_array_equal(grid32.numpy(), GOLDEN[f"{key}/grid32"])
+
+
+def _float32_sample(prefix, kw):
+    return F.grid_sample(ember.tensor(GOLDEN[f"{prefix}x"], dtype=ember.float32),
+                         ember.tensor(GOLDEN[f"{prefix}grid"], dtype=ember.float32),
+                         **kw).numpy()
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "bicubic"])
+def test_grid_sample_rows_longer_than_a_block_match_golden(case):
+    # 70-point rows: one full 64-point block of the kernel and a tail
+    mode, padding_mode, align_corners = case
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    key = f"blocks/{mode}-{padding_mode}-{int(align_corners)}"
+    np.testing.assert_array_equal(_float32_sample("blocks/", kw), GOLDEN[f"{key}/out32"])
+    if mode == "bilinear":
+        x = ember.tensor(GOLDEN["blocks/x"], requires_grad=True)
+        g = ember.tensor(GOLDEN["blocks/grid"], requires_grad=True)
+        F.grid_sample(x, g, **kw).backward(ember.tensor(GOLDEN["blocks/go"]))
+        for name, got in (("gx", x.grad), ("ggrid", g.grad)):
+            np.testing.assert_allclose(got.numpy(), GOLDEN[f"{key}/{name}"], rtol=1e-12,
+                                       atol=1e-12)

@@ -67,6 +67,27 @@ def test_grid_sample_large_and_threads_match_torch():
     np.testing.assert_allclose(gg, rgg, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("channels", [1, 3, 16])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", PADDINGS)
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_blocks_match_torch(mode, padding_mode, align_corners, channels):
+    # odd sizes, rows of 131 points (two of the kernel's 64-point blocks and a tail), a
+    # batch of two
+    x, g, go = _case(np.float32, seed=5, n=2, c=channels, h=9, w=11, oh=3, ow=131)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    out, gx, gg = _run(ember, EF, x, g, go, **kw)
+    ref, rgx, rgg = _run(torch, TF, x, g, go, **kw)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_allclose(gx, rgx, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gg, rgg, rtol=1e-4, atol=1e-4)
+    # NaN and far-out points, forward only (torch's backward crashes on them)
+    g[1, 2, :4] = [[np.nan, 0], [0, np.nan], [1e30, -1e30], [-7.5, 3.25]]
+    out = EF.grid_sample(ember.tensor(x), ember.tensor(g), **kw)
+    ref = TF.grid_sample(torch.tensor(x), torch.tensor(g), **kw)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
 def test_grid_sample_only_grid_requires_grad():
     x, g, go = _case(np.float64)
     gt = ember.tensor(g, requires_grad=True)

@@ -1,6 +1,8 @@
 # 2-D grid sampling (F.grid_sample): input (N, C, H, W), grid (N, OH, OW, 2) of normalised
-# (x, y) in [-1, 1], output (N, C, OH, OW). One task is one output row of one image for the
-# forward; the backward scatters into the input's gradient, so its task is one image.
+# (x, y) in [-1, 1], output (N, C, OH, OW). Bilinear and nearest go by blocks of output
+# points of one row: the block's taps (offsets, inside flags, weights) are computed once in
+# vectorisable passes, then every channel gathers them. One forward task is one output row
+# of one image; the backward scatters into the input's gradient, so its task is one image.
 from .types cimport real
 
 cdef enum GridInterp:
@@ -13,11 +15,16 @@ cdef enum GridPadding:
     GS_BORDER = 1
     GS_REFLECTION = 2
 
-cdef void gs_forward_row(const real* x, const real* grow, real* out, Py_ssize_t C,
-                         Py_ssize_t H, Py_ssize_t W, Py_ssize_t plane_out, Py_ssize_t OW,
-                         int interp, int padding, bint align) noexcept nogil
+cdef enum:
+    # output points of one block: its taps fill a few KB of stack, and a channel's pass over
+    # them is long enough to vectorise
+    GS_BLOCK = 64
 
-cdef void gs_backward_row(const real* go, const real* x, const real* grow, real* gx,
-                          real* ggrow, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                          Py_ssize_t plane_out, Py_ssize_t OW, int interp, int padding,
-                          bint align) noexcept nogil
+cdef void gs_forward_block(const real* x, const real* g, real* out, Py_ssize_t C,
+                           Py_ssize_t H, Py_ssize_t W, Py_ssize_t plane_out, Py_ssize_t n,
+                           int interp, int padding, bint align) noexcept nogil
+
+cdef void gs_backward_block(const real* go, const real* x, const real* g, real* gx,
+                            real* gg, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                            Py_ssize_t plane_out, Py_ssize_t n, int interp, int padding,
+                            bint align) noexcept nogil
