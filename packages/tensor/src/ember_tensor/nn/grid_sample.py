@@ -112,10 +112,16 @@ def affine_grid(theta: Array, size, align_corners: bool) -> Array:
     if t.shape[0] != n:
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, 3] but got: [{t.shape[0]}, 3].")
-    base = _base_grid(h, w, align_corners, t.dtype)
-    # base @ theta^T, the three products summed left to right
-    cols = [base[:, k, None] * t[:, None, :, k] for k in range(3)]
-    return Array(((cols[0] + cols[1]) + cols[2]).reshape(n, h, w, 2))
+    xs = _axis(w, align_corners, t.dtype)[None, None, :]
+    ys = _axis(h, align_corners, t.dtype)[None, :, None]
+    # base @ theta^T, the three products summed left to right (the third is 1 * theta),
+    # one output coordinate at a time: broadcasting over a last axis of 2 runs numpy's
+    # inner loop 2 elements long
+    out = np.empty((n, h, w, 2), t.dtype)
+    for j in range(2):
+        row = t[:, j, :, None, None]
+        out[..., j] = (xs * row[:, 0] + ys * row[:, 1]) + row[:, 2]
+    return Array(out)
 
 
 def affine_grid_backward(grad: Array, size, align_corners: bool) -> Array:
