@@ -8,7 +8,7 @@ from cython.parallel cimport prange
 from libc.math cimport exp, log
 
 from .parallel cimport threads_for
-from .reduce cimport row_sum
+from .reduce cimport TASK_WORK, row_sum
 from .simd cimport (dot, ember_exp_cols_f32, ember_exp_sub_f32, ember_lsm_bwd_cols_f32,
                     ember_lsm_bwd_f32, row_max)
 from .types cimport for_dtype, real
@@ -136,11 +136,15 @@ cdef void softmax_backward_cols(const real* g, const real* y, real* gx, Py_ssize
 cdef void _run(const real* a, const real* y, real* out, Py_ssize_t outer, Py_ssize_t D,
                Py_ssize_t inner, bint take_log) noexcept nogil:
     # forward when y is NULL (a = x, out = y), else backward (a = g, out = gx)
+    # Dynamic chunks of ~TASK_WORK elements, not a static split: the idle OpenMP thread sleeps
+    # (OMP_WAIT_POLICY=PASSIVE) and starts late, and a static half would hold the caller's
+    # thread at the barrier. Each task writes only its own rows, so results do not change.
     cdef Py_ssize_t nb, t, j0, n, base
+    cdef Py_ssize_t chunk = TASK_WORK // D + 1
     cdef int nt
     if inner == 1:
         nt = threads_for(outer * D, outer)
-        for t in prange(outer, nogil=True, schedule="static", num_threads=nt):
+        for t in prange(outer, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
             if y == NULL:
                 softmax_row(a + t * D, out + t * D, D, take_log)
             else:
@@ -148,7 +152,9 @@ cdef void _run(const real* a, const real* y, real* out, Py_ssize_t outer, Py_ssi
         return
     nb = (inner + SOFTMAX_COLS - 1) // SOFTMAX_COLS
     nt = threads_for(outer * D * inner, outer * nb)
-    for t in prange(outer * nb, nogil=True, schedule="static", num_threads=nt):
+    chunk = TASK_WORK // (D * (inner if inner < SOFTMAX_COLS else SOFTMAX_COLS)) + 1
+    for t in prange(outer * nb, nogil=True, schedule="dynamic", chunksize=chunk,
+                    num_threads=nt):
         j0 = (t % nb) * SOFTMAX_COLS
         n = inner - j0 if inner - j0 < SOFTMAX_COLS else SOFTMAX_COLS
         base = (t // nb) * D * inner + j0
