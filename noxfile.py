@@ -110,6 +110,6 @@ def lint(session):
                 "--exclude", r"(binary|unary)\.pyx$",  # generated from the .pyx.tp
                 "packages/tensor/src/ember_tensor/_kernels")
     session.run("cython-lint", "--max-line-length", "100", "--ignore=E741",
-                "packages/autograd/src/ember/_core")  # the compiled core of ember
+                "packages/autograd/src/ember")  # the compiled core of ember
     session.run("mypy", "--config-file", "mypy.ini", "packages/tensor/src/ember_tensor",
                 "packages/autograd/src/ember", "packages/vision/src/ember_vision")

@@ -1,5 +1,5 @@
-"""Build the compiled core of ember (``src/ember/_core/*.pyx``): Tensor's and the graph's
-fields, ``record`` and the backward engine's loop.
+"""Build the compiled core of ember: Tensor's and the graph's fields (``src/ember/_core/*.pyx``),
+``record`` and the backward engine's loop (``src/ember/autograd/*_compiled.pyx``).
 
 Compiler directives live here, once, not in the sources. These are interpreter glue, not
 kernels: no OpenMP, no ``-march`` copies, so one build runs on every CPU of its platform.
@@ -15,7 +15,9 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 HERE = pathlib.Path(__file__).parent
-CORE = HERE / "src" / "ember" / "_core"
+SRC = HERE / "src"
+# every .pyx of these packages is one extension module
+FOLDERS = [SRC / "ember" / "_core", SRC / "ember" / "autograd"]
 
 
 def _flag(name):
@@ -23,9 +25,9 @@ def _flag(name):
 
 
 def _extensions():
-    exts = [Extension(f"ember._core.{pyx.stem}", [str(pyx.relative_to(HERE))],
-                      extra_compile_args=["-O2"])
-            for pyx in sorted(CORE.glob("*.pyx"))]
+    exts = [Extension(".".join(pyx.relative_to(SRC).with_suffix("").parts),
+                      [str(pyx.relative_to(HERE))], extra_compile_args=["-O2"])
+            for folder in FOLDERS for pyx in sorted(folder.glob("*.pyx"))]
     checks = _flag("EMBER_BOUNDSCHECK")
     directives = {
         "language_level": "3",

@@ -1,9 +1,10 @@
 """Ember's compiled core, and the one switch that selects its readable Python reference.
 
-Compiled (Cython, ``*.pyx`` beside this file): the fields and hot getters of every Tensor
-(``tensor_base``), of every backward node and saved tensor (``graph_base``), ``record`` (the
-call every differentiable op makes, ``record.pyx``) and the backward engine's loop
-(``engine.pyx``). These carry every speed shortcut.
+Compiled (Cython): the fields and hot getters of every Tensor (``tensor_base.pyx`` here), of
+every backward node and saved tensor (``graph_base.pyx`` here), ``record`` (the call every
+differentiable op makes, ``ember/autograd/_record_compiled.pyx``) and the backward engine's
+loop (``ember/autograd/_engine_compiled.pyx``; both live in ``ember.autograd``, whose modules
+they import). These carry every speed shortcut.
 
 ``EMBER_PURE_PYTHON_CORE=1`` in the environment, read once at import, makes
 ``ember.autograd.node.record`` and the engine run their pure-Python reference versions

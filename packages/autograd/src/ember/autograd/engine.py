@@ -5,10 +5,11 @@ once every consumer has delivered its gradient; a heap on the creation sequence 
 the order deterministic (latest op first, as torch). Broadcast gradients are reduced to each
 input's shape here, in one place (``_backward_steps``).
 
-``_execute`` below is the readable reference of the loop. By default the compiled copy,
-``ember/_core/engine.pyx``, runs instead: the same steps with the speed shortcuts (the node a
-step made ready runs next without the heap, a leaf adopts a gradient nobody else holds as its
-``.grad`` instead of copying it). ``EMBER_PURE_PYTHON_CORE=1`` selects this one.
+``_execute`` below is the readable reference of the loop. By default its compiled copy,
+``ember/autograd/_engine_compiled.pyx``, runs instead: the same steps with the speed
+shortcuts (the node a step made ready runs next without the heap, a leaf adopts a gradient
+nobody else holds as its ``.grad`` instead of copying it). ``EMBER_PURE_PYTHON_CORE=1``
+selects this one.
 """
 import heapq
 
@@ -167,4 +168,4 @@ def _run_node(node, grads, create_graph):
 
 
 if not PURE_PYTHON_CORE:
-    from .._core.engine import execute as _execute  # noqa: E402,F811 - the compiled copy
+    from ._engine_compiled import execute as _execute  # noqa: E402,F811 - the compiled copy

@@ -28,7 +28,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     Returns a Tensor (or a tuple of Tensors when ``outputs`` is a tuple).
 
     This is the readable reference. The one ops run by default is its compiled copy,
-    ``ember/_core/record.pyx``, with the speed shortcuts; ``EMBER_PURE_PYTHON_CORE=1``
+    ``ember/autograd/_record_compiled.pyx``, with the speed shortcuts; ``EMBER_PURE_PYTHON_CORE=1``
     selects this one.
     """
     grad_enabled = grad_mode._state.grad_enabled
@@ -98,4 +98,4 @@ def _save(s, outs, result):
 
 
 if not PURE_PYTHON_CORE:
-    from .._core.record import record  # noqa: E402,F811 - the compiled copy of record above
+    from ._record_compiled import record  # noqa: E402,F811 - the compiled copy of record above

@@ -13,8 +13,8 @@ from ember._tensor import Tensor
 from ember.autograd import anomaly_mode, views
 from ember.autograd._graph import AccumulateGrad
 
-from .graph_base cimport NodeBase, save_input, save_output
-from .tensor_base cimport TensorBase, new_tensor
+from ember._core.graph_base cimport NodeBase, save_input, save_output
+from ember._core.tensor_base cimport TensorBase, new_tensor
 
 _grad_state = _grad_mode._state
 _anomaly_local = anomaly_mode._local

@@ -27,8 +27,8 @@ from ember.autograd._backward_steps import (
 from ember.autograd._graph import AccumulateGrad
 from ember_tensor import Array
 
-from .graph_base cimport NodeBase
-from .tensor_base cimport TensorBase, new_tensor
+from ember._core.graph_base cimport NodeBase
+from ember._core.tensor_base cimport TensorBase, new_tensor
 
 
 cdef tuple _ref_counts(list holder):
