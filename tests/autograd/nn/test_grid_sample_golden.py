@@ -59,7 +59,8 @@ def _float32_sample(prefix, kw):
                          **kw).numpy()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "bicubic"])
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "bicubic"],
+                         ids=lambda c: f"{c[0]}-{c[1]}-{int(c[2])}")
 def test_grid_sample_rows_longer_than_a_block_match_golden(case):
     # 70-point rows: one full 64-point block of the kernel and a tail
     mode, padding_mode, align_corners = case
