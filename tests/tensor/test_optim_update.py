@@ -250,3 +250,25 @@ def test_raw_kernel_rechecks_its_buffers():
     with pytest.raises(RuntimeError):
         k.adam(p, p.copy(), p.copy(), None, None, 1.0, 0.1, 0.9, 0.999, 1e-8, 0.0,
                False, False, False)
+
+
+@pytest.mark.parametrize("kw", [
+    {"momentum": 0.0}, {"momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
+    {"momentum": 0.9, "nesterov": True, "maximize": True},
+])
+def test_sgd_direct_and_copying_paths_agree_bitwise(kw):
+    # contiguous float32 Arrays go straight to the kernel; strided views of the same values
+    # go through the checked path's working copies: both must give the same bits
+    p0, g, b0 = _data(np.float32)
+    direct_p, direct_b = Array(p0.copy()), Array(b0.copy())
+    wide = np.zeros((4, 10), np.float32)
+    wide_g, wide_b = wide.copy(), wide.copy()
+    wide[:, ::2], wide_g[:, ::2], wide_b[:, ::2] = p0, g, b0
+    strided_p, strided_b = Array(wide[:, ::2]), Array(wide_b[:, ::2])
+    momentum = kw["momentum"]
+    for first in (True, False):
+        sgd_(direct_p, Array(g), direct_b if momentum else None, lr=0.1, first_step=first, **kw)
+        sgd_(strided_p, Array(wide_g[:, ::2]), strided_b if momentum else None, lr=0.1,
+             first_step=first, **kw)
+    np.testing.assert_array_equal(direct_p._np, wide[:, ::2])
+    np.testing.assert_array_equal(direct_b._np, wide_b[:, ::2])

@@ -45,6 +45,19 @@ def test_setattr_files_values_into_registries():
         Bad()
 
 
+def test_attribute_lookup_finds_each_registry_and_refuses_before_init():
+    m = nn.BatchNorm2d(3)
+    assert m.weight is m._parameters["weight"]
+    assert m.running_mean is m._buffers["running_mean"]
+    seq = nn.Sequential(m)
+    assert getattr(seq, "0") is m
+    # before Module.__init__ there are no registries: a plain AttributeError, so hasattr works
+    bare = nn.Linear.__new__(nn.Linear)
+    assert not hasattr(bare, "weight")
+    with pytest.raises(AttributeError, match="'Linear' object has no attribute 'weight'"):
+        bare.weight
+
+
 def test_parameter_is_a_leaf_sharing_memory():
     t = ember.zeros(3)
     p = nn.Parameter(t)
