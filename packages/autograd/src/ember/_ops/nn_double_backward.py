@@ -183,8 +183,8 @@ class NativeLayerNormBackwardBackward0(Node):
 
 def layer_norm_backward(grad, x, w, b, shape, mean, rstd, eps, mask) -> _Grads:
     """``(grad_input, grad_weight, grad_bias)`` of layer_norm, recorded for create_graph."""
-    data = (None if t is None else t._data for t in (w, b))
-    arrays = K.layer_norm_backward(grad._data, x._data, shape, mean, rstd, *data,
+    wd, bd = (None if t is None else t._data for t in (w, b))
+    arrays = K.layer_norm_backward(grad._data, x._data, shape, mean, rstd, wd, bd,
                                    output_mask=mask)
     return record_masked(NativeLayerNormBackwardBackward0, arrays, (grad, x, w),
                          save=(grad, x, w), shape=shape, eps=eps)

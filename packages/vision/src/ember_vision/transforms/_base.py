@@ -37,7 +37,7 @@ PIL_FILTERS = {
 }
 
 
-def interpolation_mode(mode):
+def interpolation_mode(mode: "InterpolationMode | str | int") -> InterpolationMode:
     """An ``InterpolationMode`` from the enum itself, a PIL constant, or its value string."""
     if isinstance(mode, InterpolationMode):
         return mode

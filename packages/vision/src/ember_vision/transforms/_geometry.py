@@ -330,7 +330,7 @@ def warp_affine(img: ImageLike, angle: float, translate: Sequence[int], scale: f
                 shear: float | Sequence[float], interpolation: InterpolationMode | str | int,
                 fill: float | Sequence[float] | None, center: Sequence[int] | None,
                 v2: bool = False) -> ImageLike:
-    interpolation = interpolation_mode(interpolation)
+    mode = interpolation_mode(interpolation)
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
     if not isinstance(translate, (list, tuple)):
@@ -342,7 +342,7 @@ def warp_affine(img: ImageLike, angle: float, translate: Sequence[int], scale: f
     if not isinstance(shear, (numbers.Number, list, tuple)):
         raise TypeError("Shear should be either a single value or a sequence of two values")
     angle = float(angle)
-    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
+    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)  # type: ignore[list-item]
     if len(shear) == 1:
         shear = [shear[0], shear[0]]
     if len(shear) != 2:
@@ -354,7 +354,7 @@ def warp_affine(img: ImageLike, angle: float, translate: Sequence[int], scale: f
         if center is None:
             center = [width * 0.5, height * 0.5]
         matrix = _get_inverse_affine_matrix(center, angle, list(translate), scale, shear)
-        return img.transform(img.size, Image.AFFINE, matrix, PIL_FILTERS[interpolation],
+        return img.transform(img.size, Image.Transform.AFFINE, matrix, PIL_FILTERS[mode],
                              **_pil_fill(fill, img))
     center_f = [0.0, 0.0]
     if center is not None:
@@ -362,9 +362,9 @@ def warp_affine(img: ImageLike, angle: float, translate: Sequence[int], scale: f
     translate_f = [1.0 * t for t in translate]
     matrix = _get_inverse_affine_matrix(center_f, angle, translate_f, scale, shear)
     arr = _tensor_chw(img)
-    _check_grid_inputs(arr, interpolation, fill)
+    _check_grid_inputs(arr, mode, fill)
     grid = _affine_grid(matrix, width, height, width, height, _grid_dtype(arr))
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
+    return _squeeze_like(_apply_grid(arr, grid, mode.value, fill, v2), img)
 
 
 def rotate(img: ImageLike, angle: float,
@@ -378,13 +378,13 @@ def rotate(img: ImageLike, angle: float,
 def warp_rotate(img: ImageLike, angle: float, interpolation: InterpolationMode | str | int,
                 expand: bool, center: Sequence[int] | None, fill: float | Sequence[float] | None,
                 v2: bool = False) -> ImageLike:
-    interpolation = interpolation_mode(interpolation)
+    mode = interpolation_mode(interpolation)
     if not isinstance(angle, (int, float)):
         raise TypeError("Argument angle should be int or float")
     if center is not None and not isinstance(center, (list, tuple)):
         raise TypeError("Argument center should be a sequence")
     if is_pil(img):
-        return img.rotate(angle, PIL_FILTERS[interpolation], expand,
+        return img.rotate(angle, PIL_FILTERS[mode], expand,
                           tuple(center) if center is not None else None, **_pil_fill(fill, img))
     _, height, width = get_dimensions(img)
     center_f = [0.0, 0.0]
@@ -394,10 +394,10 @@ def warp_rotate(img: ImageLike, angle: float, interpolation: InterpolationMode |
         angle = angle % 360  # v2 normalises the angle first (it changes cos/sin's last bit)
     matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
     arr = _tensor_chw(img)
-    _check_grid_inputs(arr, interpolation, fill)
+    _check_grid_inputs(arr, mode, fill)
     ow, oh = _compute_affine_output_size(matrix, width, height) if expand else (width, height)
     grid = _affine_grid(matrix, width, height, ow, oh, _grid_dtype(arr))
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
+    return _squeeze_like(_apply_grid(arr, grid, mode.value, fill, v2), img)
 
 
 def perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
@@ -413,15 +413,15 @@ def warp_perspective(img: ImageLike, startpoints: Sequence[Sequence[int]],
                      interpolation: InterpolationMode | str | int,
                      fill: float | Sequence[float] | None, v2: bool = False) -> ImageLike:
     coeffs = _get_perspective_coeffs(startpoints, endpoints)
-    interpolation = interpolation_mode(interpolation)
+    mode = interpolation_mode(interpolation)
     if is_pil(img):
-        return img.transform(img.size, Image.PERSPECTIVE, coeffs, PIL_FILTERS[interpolation],
+        return img.transform(img.size, Image.Transform.PERSPECTIVE, coeffs, PIL_FILTERS[mode],
                              **_pil_fill(fill, img))
     arr = _tensor_chw(img)
-    _check_grid_inputs(arr, interpolation, fill)
+    _check_grid_inputs(arr, mode, fill)
     oh, ow = arr.shape[-2:]
     grid = _perspective_grid(coeffs, ow, oh, _grid_dtype(arr))
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
+    return _squeeze_like(_apply_grid(arr, grid, mode.value, fill, v2), img)
 
 
 def elastic_transform(img: ImageLike, displacement: Tensor,
@@ -435,7 +435,7 @@ def warp_elastic(img: ImageLike, displacement: Tensor, interpolation, fill,
                  v2: bool = False) -> ImageLike:
     from .. import _interop as io
 
-    interpolation = interpolation_mode(interpolation)
+    mode = interpolation_mode(interpolation)
     if not io.is_tensor(displacement):
         raise TypeError("Argument displacement should be a Tensor")
     check_image(img)
@@ -452,11 +452,11 @@ def warp_elastic(img: ImageLike, displacement: Tensor, interpolation, fill,
         raise ValueError(
             f"Argument displacement shape should be {(1, h, w, 2)}, but given "
             f"{tuple(displacement.shape)}")
-    _check_grid_inputs(arr, interpolation, fill)
+    _check_grid_inputs(arr, mode, fill)
     # v1 samples on a float32 grid; v2 in the image's own float type
     dtype = _grid_dtype(arr) if v2 else np.dtype(np.float32)
     grid = np.empty((h, w, 2), dtype=dtype)
     grid[..., 0] = _linspace32((-w + 1) / w, (w - 1) / w, w)[None, :]
     grid[..., 1] = _linspace32((-h + 1) / h, (h - 1) / h, h)[:, None]
     grid = grid + disp[0].astype(dtype)
-    return _squeeze_like(_apply_grid(arr, grid, interpolation.value, fill, v2), img)
+    return _squeeze_like(_apply_grid(arr, grid, mode.value, fill, v2), img)
