@@ -168,4 +168,5 @@ def _run_node(node, grads, create_graph):
 
 
 if not PURE_PYTHON_CORE:
-    from ._engine_compiled import execute as _execute  # noqa: E402,F811 - the compiled copy
+    # the compiled copy of _execute above (the switch: ember/_core/__init__.py)
+    from ._engine_compiled import execute as _execute  # type: ignore[no-redef]  # noqa: E402,F811

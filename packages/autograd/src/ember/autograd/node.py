@@ -98,4 +98,5 @@ def _save(s, outs, result):
 
 
 if not PURE_PYTHON_CORE:
-    from ._record_compiled import record  # noqa: E402,F811 - the compiled copy of record above
+    # the compiled copy of record above (the switch: ember/_core/__init__.py)
+    from ._record_compiled import record  # type: ignore[no-redef]  # noqa: E402,F811
