@@ -35,8 +35,6 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
 * Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
   ``domain``, the interval test inputs are drawn from where the op is smooth.
 """
-from typing import Any
-
 
 NUMERIC = ("float32", "float64", "int64", "int32", "int16", "int8", "uint8")
 REAL = NUMERIC[:2]
@@ -52,7 +50,7 @@ ONE = (("one", "1"),)
 # with each op's fields (see above)
 POSITIVE, UNIT = (0.1, 3.0), (-0.9, 0.9)
 ERF_REF = "np.vectorize(math.erf)(a)"
-VIA_DOUBLE: dict[str, dict[str, Any]] = {
+VIA_DOUBLE: dict[str, dict] = {
     "tan": {"grad": "grad * (1 + result * result)", "ref": "np.tan(a)", "domain": (-1.2, 1.2)},
     "asin": {"grad": "grad * (1 - self * self).rsqrt()", "aliases": ("arcsin",),
              "ref": "np.arcsin(a)", "domain": UNIT},
