@@ -42,6 +42,7 @@ _COLUMN_BYTES = 64 << 20
 # cores read them faster (ResNet-18's layer4 at batch 1: 1.7x).
 _SPLIT_MACS = 16_000_000
 _SPLIT_WEIGHT_BYTES = 2 << 20
+_SPLIT_GATHER_BYTES = 1 << 20  # column buffers below this are gathered by one thread
 
 _pool = BufferPool()
 
@@ -336,7 +337,10 @@ def _run_single_image_forward(xa, w3, out, g, threads):
         cols = xa[0].reshape(g.K, g.P)
     else:
         cols = _pool.get((g.K, g.P), xa.dtype, "cols")
-        run_tasks(_gather_phase(xa, cols, g, threads), threads)
+        # a small buffer is gathered on this thread: a round trip through the pool costs
+        # more than the copy (256x4x4 at 2 threads: 269 -> 354 us when it went through it)
+        gather = threads if cols.nbytes >= _SPLIT_GATHER_BYTES else 1
+        run_tasks(_gather_phase(xa, cols, g, gather), gather)
     run_tasks([lambda r0=r0, r1=r1: np.matmul(w2[r0:r1], cols, out=out2[r0:r1])
                for r0, r1 in _row_blocks(g.Cout, threads)], threads)
 
