@@ -12,16 +12,11 @@ import sys
 import textwrap
 
 import numpy as np
+from frameworks import module
 
 
 def _framework(lib):
-    if lib == "ember":
-        import ember
-        from ember_vision.models import resnet18
-        return ember, resnet18
-    import torch
-    import torch_resnet
-    return torch, torch_resnet.resnet18
+    return module(lib, "fw"), module(lib, "models").resnet18
 
 
 def _inputs(fw, shape, classes=1000, seed=0):
@@ -126,15 +121,10 @@ _RSS_SNIPPET = textwrap.dedent("""
     import resource, sys
     sys.path[:0] = {paths!r}
     import numpy as np
+    from frameworks import module
     lib = sys.argv[1]
-    if lib == "ember":
-        import ember as fw
-        from ember_vision.models import resnet18
-        model = resnet18()
-    else:
-        import torch as fw
-        import torch_resnet
-        model = torch_resnet.resnet18()
+    fw = module(lib, "fw")
+    model = module(lib, "models").resnet18()
     fw.set_num_threads(2)
     x = fw.from_numpy(np.random.default_rng(0).random((16, 3, 224, 224), dtype=np.float32))
     opt = fw.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)

@@ -4,6 +4,7 @@ and at batch 16 on 224x224, float32, one framework at a time."""
 import time
 
 import numpy as np
+from frameworks import module
 
 # (name, in_channels, out_channels, kernel, stride, padding, input side at 224)
 RESNET18_CONVS = [
@@ -27,12 +28,7 @@ def _flops(n, cin, cout, k, s, p, side):
 
 
 def _ops(lib):
-    if lib == "ember":
-        from ember_tensor import from_numpy
-        from ember_tensor.nn import conv2d
-        return from_numpy, conv2d
-    import torch
-    return torch.from_numpy, torch.nn.functional.conv2d
+    return module(lib, "kernels").from_numpy, module(lib, "nn_kernels").conv2d
 
 
 def cases(lib):

@@ -5,6 +5,7 @@ gradients of representative convolutions (``ops_conv.py`` times their forwards),
 framework at a time (torch through its native kernels); softmax over rows and over columns
 through what users call, ``lib.softmax`` on the framework's Tensors."""
 import numpy as np
+from frameworks import module
 
 # (label, N, C, H) for the batch-norm layers that dominate a ResNet-18 step
 BN_SHAPES = [
@@ -30,9 +31,8 @@ class _Ember:
     """The kernel calls of one case, on Ember."""
 
     def __init__(self):
-        from ember_tensor import from_numpy, nn
-
-        self.wrap, self.nn = from_numpy, nn
+        self.wrap = module("ember", "kernels").from_numpy
+        self.nn = module("ember", "nn_kernels")
 
     def zeros(self, c):
         return self.wrap(np.zeros(c, np.float32))
@@ -61,8 +61,7 @@ class _Torch:
     """The same calls on torch's native kernels."""
 
     def __init__(self):
-        import torch
-
+        torch = module("torch", "fw")
         self.torch, self.wrap = torch, torch.from_numpy
 
     def zeros(self, c):

@@ -6,6 +6,7 @@ import sys
 import types
 
 import numpy as np
+from frameworks import module
 
 SIDE = 224
 START = [[0, 0], [SIDE - 1, 0], [SIDE - 1, SIDE - 1], [0, SIDE - 1]]
@@ -13,15 +14,13 @@ END = [[10, 5], [SIDE - 14, 12], [SIDE - 4, SIDE - 9], [3, SIDE - 24]]
 
 
 def _vision(lib):
-    if lib == "ember":
-        import ember_vision.transforms.functional as VF
-        return VF
-    # torchvision's wheel here is a CUDA build whose compiled-op registrations fail beside
-    # CPU torch; the warps need none of them (tests/conftest.py's import_torchvision)
-    sys.modules.setdefault("torchvision._meta_registrations",
-                           types.ModuleType("torchvision._meta_registrations"))
-    import torchvision.transforms.functional as VF
-    return VF
+    if lib == "torch":
+        # torchvision's wheel here is a CUDA build whose compiled-op registrations fail
+        # beside CPU torch; the warps need none of them (tests/conftest.py's
+        # import_torchvision)
+        sys.modules.setdefault("torchvision._meta_registrations",
+                               types.ModuleType("torchvision._meta_registrations"))
+    return module(lib, "transforms_functional")
 
 
 def cases(lib):
