@@ -1,5 +1,5 @@
-"""Each benchmark worker imports only its own framework: the case files name both, each
-import guarded by the framework being timed, and run.py's worker checks the guards held."""
+"""Each benchmark worker imports only its own framework: the case files take its modules by
+role from benchmarks/frameworks.py, and run.py's worker checks nothing else came in."""
 import importlib.util
 import pathlib
 import subprocess
