@@ -41,8 +41,8 @@ def _load(path):
 
 
 # ---- the worker: one framework, every case, medians as JSON ---------------------------------
-# what a worker of each framework must never have imported: the case files name both
-# frameworks, each import guarded by ``lib``, and this check proves the guards held
+# what a worker of each framework must never have imported: the case files take their
+# framework's modules from frameworks.py by ``lib``, and this check proves nothing else came in
 OTHERS = {"ember": ("torch", "torchvision"), "torch": ("ember", "ember_tensor", "ember_vision")}
 
 
