@@ -23,7 +23,9 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # package folder -> its top-level import name
 PACKAGES = {"tensor": "ember_tensor", "autograd": "ember", "vision": "ember_vision"}
-_CY_IMPORT = re.compile(r"^(?:from\s+(\.*[\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w.]+))", re.M)
+# a parenthesised name list may span lines
+_CY_IMPORT = re.compile(
+    r"^(?:from\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|[\w, *]+)|import\s+([\w.]+))", re.M)
 
 
 def module_files(folder: str) -> dict[str, pathlib.Path]:

@@ -267,7 +267,7 @@ def test_custom_function_mark_non_differentiable_and_dirty():
 
 
 def test_once_differentiable_node_refuses_create_graph():
-    from ember.autograd.node import Node, record
+    from ember._core.node import Node, record
 
     class KernelBackward0(Node):
         once_differentiable = True

@@ -8,7 +8,7 @@ from ember._core import PURE_PYTHON_CORE
 from ember.autograd import Function
 
 if not PURE_PYTHON_CORE:
-    from ember.autograd import _engine_compiled as engine
+    from ember._core import _engine_compiled as engine
 
 # adopting a gradient instead of copying it is a shortcut of the compiled engine only
 pytestmark = pytest.mark.skipif(PURE_PYTHON_CORE, reason="the reference engine always copies")

@@ -4,7 +4,7 @@ with none."""
 import numpy as np
 
 import ember
-from ember.autograd.node import Node, record
+from ember._core.node import Node, record
 from ember_tensor import Array
 
 seen = {}

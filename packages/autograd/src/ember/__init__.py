@@ -70,6 +70,6 @@ __version__ = "0.1.0"
 # The layers built on the Tensor: modules, optimizers, data loading, checkpoints.
 from . import accelerator, backends, cuda, distributed, nn, optim, utils  # noqa: E402
 from . import linalg  # noqa: E402
-from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
-from .autograd.anomaly_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402
+from ._anomaly_mode import is_anomaly_enabled  # noqa: E402
+from ._anomaly_mode import set_detect_anomaly as set_anomaly_enabled  # noqa: E402
 from .serialization import load, save  # noqa: E402

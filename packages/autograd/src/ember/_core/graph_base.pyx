@@ -1,6 +1,6 @@
 """The compiled base of the backward graph: node fields, saved tensors and their unpacking.
 
-``ember.autograd._graph.Node`` (Python) adds names, hooks registration and metadata; the
+``ember._core._graph.Node`` (Python) adds names, hooks registration and metadata; the
 ops' hundreds of backward classes subclass it in Python, so they keep a ``__dict__`` for
 their own attributes.
 """
@@ -112,7 +112,7 @@ cdef class SavedTensor:
     cpdef object unpack(self, node):
         cdef TensorBase t
         if self.counter[0] != self.version:
-            from ember.autograd._graph import version_error
+            from ember._core._graph import version_error
 
             raise version_error(self, node)
         if not self.is_output:

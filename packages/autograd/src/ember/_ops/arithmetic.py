@@ -15,8 +15,8 @@ from ember_tensor import Array
 from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 
-from ..autograd.grad_mode import _state as _grad_state
-from ..autograd.node import Node, record
+from .._grad_mode import _state as _grad_state
+from .._core.node import Node, record
 from .selection import where
 from .unary import log, reciprocal
 from ._common import Tensor, check_operand, data, is_t, ones_like, out_, zeros_like

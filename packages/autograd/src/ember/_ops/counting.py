@@ -10,7 +10,7 @@ from __future__ import annotations
 from ember_tensor import counting as K
 from ember_tensor._array import _wrap_dim
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import is_t, out_, require_tensor
 

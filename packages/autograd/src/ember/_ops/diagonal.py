@@ -13,7 +13,7 @@ from ember_tensor import Array
 from ember_tensor import diagonal as K
 from ember_tensor._array import _wrap_dim
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import out_, require_tensor
 from .inplace import inplace

@@ -8,7 +8,7 @@ import math
 
 from .. import _generated_tensor_ops as _T
 from .._tensor import Tensor
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .inplace import inplace
 from .out_forms import with_out
 

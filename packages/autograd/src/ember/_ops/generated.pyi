@@ -2,7 +2,7 @@
 from typing import Optional
 
 from .._tensor import Tensor
-from ..autograd.node import Node
+from .._core.node import Node
 
 class ExpBackward0(Node): ...
 class LogBackward0(Node): ...

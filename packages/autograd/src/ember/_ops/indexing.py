@@ -18,7 +18,7 @@ from ember_tensor.scatter import check_bounds
 
 from .. import _grad_mode as grad_mode
 from .._tensor import Tensor
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .inplace import inplace
 
 

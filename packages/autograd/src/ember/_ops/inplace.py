@@ -6,8 +6,9 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import elementwise as E
 
-from ..autograd import grad_mode, views
-from ..autograd.node import Node, record
+from .. import _grad_mode as grad_mode
+from .._core import views
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import data, is_t, write
 

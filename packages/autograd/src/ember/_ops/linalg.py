@@ -7,7 +7,7 @@ import numpy as np
 from ember_tensor import linalg as L
 
 from .._tensor import Tensor
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 
 
 def _same_dtype(a, b, what="expected m1 and m2 to have the same dtype"):

@@ -14,7 +14,7 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import linalg_decomp as K
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import require_tensor
 from .reduction import norm as _vector_norm

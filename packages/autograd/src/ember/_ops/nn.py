@@ -17,8 +17,8 @@ from ember_tensor import inplace as _inplace
 from ember_tensor import nn as K
 from ember_tensor import reduction as R
 
-from ..autograd import grad_mode
-from ..autograd.node import Node, record
+from .. import _grad_mode as grad_mode
+from .._core.node import Node, record
 from .._tensor import Tensor
 from . import nn_double_backward as DB
 from . import nn_pool as P
@@ -427,7 +427,7 @@ class LeakyReluBackward1(LeakyReluBackward0):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
-        from ..autograd.node import check_inplace
+        from .._core.node import check_inplace
 
         check_inplace(input)
         E.leaky_relu(input._data, negative_slope, out=input._data)

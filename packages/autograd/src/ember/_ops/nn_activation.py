@@ -14,8 +14,8 @@ from ember_tensor import Array
 from ember_tensor import activation as A
 from ember_tensor import selection as S
 
-from ..autograd import grad_mode
-from ..autograd.node import Node, record
+from .. import _grad_mode as grad_mode
+from .._core.node import Node, record
 from .._tensor import Tensor
 from .nn_double_backward import building_graph
 from .selection import where

@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Tuple
 from ember_tensor import nn as K
 
 from .._tensor import Tensor
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .nn_double_backward import building_graph, record_masked, spread
 
 __all__ = ["convolution", "convolution_backward"]

@@ -22,9 +22,9 @@ from ember_tensor import Array
 from ember_tensor import elementwise as E
 from ember_tensor import nn as K
 
-from ..autograd import grad_mode
-from ..autograd.engine import run_backward
-from ..autograd.node import Node, record
+from .. import _grad_mode as grad_mode
+from .._core.engine import run_backward
+from .._core.node import Node, record
 from .._tensor import Tensor
 
 __all__ = ["building_graph", "shape_only", "div_scalar", "vjp", "record_masked", "spread",

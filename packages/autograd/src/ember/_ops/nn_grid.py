@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 from ember_tensor.nn import grid_sample as _g
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 
 __all__ = ["affine_grid", "grid_sample"]

@@ -14,7 +14,7 @@ from ember_tensor import elementwise as E
 from ember_tensor import nn as K
 from ember_tensor import reduction as R
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from . import nn_double_backward as DB
 from .nn_double_backward import building_graph, div_scalar

@@ -10,8 +10,8 @@ from typing import Optional
 
 from ember_tensor import elementwise as E
 
-from ..autograd import grad_mode
-from ..autograd.node import Node, check_inplace, record
+from .. import _grad_mode as grad_mode
+from .._core.node import Node, check_inplace, record
 from .._tensor import Tensor
 from .selection import where
 

@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Tuple, Union
 from ember_tensor import Array
 from ember_tensor import nn as K
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from .nn_double_backward import building_graph, div_scalar, shape_only
 

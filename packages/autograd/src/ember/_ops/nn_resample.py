@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 from ember_tensor.nn import resample as _r
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from .nn import adaptive_avg_pool2d
 from .nn_double_backward import building_graph

@@ -6,7 +6,7 @@ itself recorded, so it differentiates again.
 """
 from ember_tensor import Array
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 
 __all__ = ["channel_shuffle"]

@@ -13,7 +13,7 @@ import functools
 
 from ember_tensor import elementwise as E
 
-from ..autograd import grad_mode
+from .. import _grad_mode as grad_mode
 from ._common import is_t
 
 # functions whose out= must already have the result's dtype (torch's structured kernels)

@@ -9,7 +9,7 @@ import numbers
 
 from ember_tensor import _random as R
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import is_t, out_, require_tensor
 

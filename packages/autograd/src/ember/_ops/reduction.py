@@ -13,7 +13,7 @@ from ember_tensor import reduction as R
 from ember_tensor._array import _wrap_dim
 
 from .. import return_types
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import is_t, require_tensor
 

@@ -14,7 +14,7 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import scatter as K
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import is_t, require_tensor, zeros_like
 from .inplace import inplace

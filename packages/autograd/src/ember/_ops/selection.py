@@ -5,7 +5,7 @@ import warnings
 from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import data, is_t, out_, require_tensor
 

@@ -9,7 +9,7 @@ from ember_tensor._array import _shape_arg, _wrap_dim
 
 from .._tensor import Tensor
 from .._device import as_device, check
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 
 
 def _is_view(out, inp):

@@ -17,7 +17,7 @@ from ember_tensor import _dtype as D
 from ember_tensor import sorting as S
 
 from .. import return_types
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import out_, require_tensor, write, zeros_like
 from .indexing import _scatter_grad

@@ -6,7 +6,7 @@ engine reduces every gradient to its input's broadcast shape.
 """
 from ember_tensor import ternary as T
 
-from ..autograd.node import Node, record
+from .._core.node import Node, record
 from .._tensor import Tensor
 from ._common import check_operand, is_t, out_, require_tensor
 

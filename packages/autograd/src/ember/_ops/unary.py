@@ -9,8 +9,8 @@ sign, rounding), a fused backward kernel (relu) or torch's ``decimals`` (round).
 from ember_tensor import elementwise as E
 from ember_tensor.activation import threshold_backward
 
-from ..autograd.grad_mode import _state as _grad_state
-from ..autograd.node import Node, record
+from .._grad_mode import _state as _grad_state
+from .._core.node import Node, record
 from .._tensor import Tensor
 from .._generated_tensor_ops import (  # noqa: F401 - re-exported
     acos, acosh, asin, asinh, atan, atanh, cos, cosh, erf, erfc, exp, exp2, expm1, log, log1p,

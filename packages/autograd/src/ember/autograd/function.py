@@ -5,8 +5,8 @@ with grad off, then an instance of that node serves both as ``ctx`` and as the o
 ``grad_fn``, as in torch.
 """
 from .._tensor import Tensor
-from . import grad_mode
-from .node import Node, SavedTensor, edge
+from .. import _grad_mode as grad_mode
+from .._core.node import Node, SavedTensor, edge
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 

@@ -5,7 +5,11 @@ Signatures and results follow ``torch.autograd.functional``. Everything here is 
 (reverse mode), and a Jacobian-vector product is the "double-vjp" trick (the vjp of a vjp is
 linear in its cotangent, so differentiating it gives J·v).
 """
-import ember
+from .._creation import ones_like, zeros, zeros_like
+from .._grad_mode import enable_grad
+from .._ops.shape import stack
+from .._tensor import Tensor
+from ._backward import grad
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -14,7 +18,7 @@ def _as_tuple(x, arg_name, fn_name):
     is_tuple = isinstance(x, tuple)
     items = x if is_tuple else (x,)
     for i, item in enumerate(items):
-        if not isinstance(item, ember.Tensor):
+        if not isinstance(item, Tensor):
             what = f"Entry {i} in " if is_tuple else ""
             raise TypeError(
                 f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of "
@@ -40,7 +44,7 @@ def _grad(outputs, inputs, grad_outputs, create_graph, retain_graph=True):
             gos.append(g)
     if not outs:
         return (None,) * len(inputs)
-    return ember.autograd.grad(outs, inputs, gos, retain_graph=retain_graph,
+    return grad(outs, inputs, gos, retain_graph=retain_graph,
                                create_graph=create_graph, allow_unused=True)
 
 
@@ -52,7 +56,7 @@ def _fill_none(grads, refs, strict, what):
                 raise RuntimeError(
                     f"The {what} for input {i} is independent of the inputs in strict mode."
                 )
-            g = ember.zeros_like(ref)
+            g = zeros_like(ref)
         result.append(g)
     return tuple(result)
 
@@ -67,7 +71,7 @@ def _detach_all(items, create_graph):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), vᵀ·J): the vector-Jacobian product, what ``backward(gradient=v)`` does."""
-    with ember.enable_grad():
+    with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _prepare_inputs(inputs, create_graph)
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
@@ -78,7 +82,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
                     "The vector v can only be None if the user-provided function returns a "
                     "single Tensor with a single element."
                 )
-            v = (ember.ones_like(outputs[0]),)
+            v = (ones_like(outputs[0]),)
         else:
             _, v = _as_tuple(v, "v", "vjp")
             _check_shapes(v, outputs, "v", "outputs")
@@ -109,7 +113,7 @@ def _input_shaped_v(v, inputs, fn_name):
                 "The vector v can only be None if the input to the user-provided function "
                 "is a single Tensor with a single element."
             )
-        return (ember.ones_like(inputs[0]),)
+        return (ones_like(inputs[0]),)
     _, v = _as_tuple(v, "v", fn_name)
     _check_shapes(v, inputs, "v", "inputs")
     return v
@@ -117,18 +121,18 @@ def _input_shaped_v(v, inputs, fn_name):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J·v), by differentiating a vjp with respect to its cotangent."""
-    with ember.enable_grad():
+    with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare_inputs(inputs, create_graph)
         v = _input_shaped_v(v, inputs, "jvp")
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
                                        "jvp")
         # u is a dummy cotangent; g(u) = Jᵀu is linear in u, so d(g·v)/du = J v.
-        us = tuple(ember.zeros_like(o).requires_grad_(True) for o in outputs)
+        us = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
         grads = _grad(outputs, inputs, us, create_graph=True)
         pairs = [(g, vi) for g, vi in zip(grads, v) if g is not None and g.requires_grad]
         if pairs:
-            jv = ember.autograd.grad([g for g, _ in pairs], us, [vi for _, vi in pairs],
+            jv = grad([g for g, _ in pairs], us, [vi for _, vi in pairs],
                                      create_graph=create_graph, allow_unused=True)
         else:
             jv = (None,) * len(us)
@@ -143,7 +147,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     ``out_i.shape + in_j.shape``, nested in tuples exactly as torch returns them."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
-    with ember.enable_grad():
+    with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _prepare_inputs(inputs, create_graph)
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
@@ -154,7 +158,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             rows = [[] for _ in inputs]
             for k in range(flat.numel()):
                 if out.requires_grad:
-                    grads = ember.autograd.grad(flat[k], inputs, retain_graph=True,
+                    grads = grad(flat[k], inputs, retain_graph=True,
                                                 create_graph=create_graph, allow_unused=True)
                 else:
                     grads = (None,) * len(inputs)
@@ -165,14 +169,14 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                                 f"Output {i} of the user-provided function is independent of "
                                 f"input {j}. This is not allowed in strict mode."
                             )
-                        g = ember.zeros_like(x)
+                        g = zeros_like(x)
                     rows[j].append(g)
             per_input = []
             for j, x in enumerate(inputs):
                 if rows[j]:
-                    jac = ember.stack(rows[j]).reshape(tuple(out.shape) + tuple(x.shape))
+                    jac = stack(rows[j]).reshape(tuple(out.shape) + tuple(x.shape))
                 else:
-                    jac = ember.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
+                    jac = zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
                 per_input.append(jac if create_graph else jac.detach())
             table.append(_untuple(in_tuple, per_input))
     return _untuple(out_tuple, table)
@@ -192,9 +196,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 "single element"
             )
         if not outs[0].requires_grad:
-            return tuple(ember.zeros_like(x) for x in xs)
-        grads = ember.autograd.grad(outs[0], xs, create_graph=True, allow_unused=True)
-        return tuple(ember.zeros_like(x) if g is None else g for g, x in zip(grads, xs))
+            return tuple(zeros_like(x) for x in xs)
+        grads = grad(outs[0], xs, create_graph=True, allow_unused=True)
+        return tuple(zeros_like(x) if g is None else g for g, x in zip(grads, xs))
 
     result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
     if not in_tuple:
@@ -204,7 +208,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), vᵀ·H)."""
-    with ember.enable_grad():
+    with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
         inputs = _prepare_inputs(inputs, create_graph)
         v = _input_shaped_v(v, inputs, "vhp")
@@ -214,11 +218,11 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
             raise RuntimeError(
                 "The function given to vhp should return a single Tensor with a single element."
             )
-        grads = _grad(outputs, inputs, (ember.ones_like(outputs[0]),), create_graph=True)
+        grads = _grad(outputs, inputs, (ones_like(outputs[0]),), create_graph=True)
         pairs = [(g, vi, x) for g, vi, x in zip(grads, v, inputs)
                  if g is not None and g.requires_grad]
         if pairs:
-            res = ember.autograd.grad([g for g, _, _ in pairs], inputs,
+            res = grad([g for g, _, _ in pairs], inputs,
                                       [vi for _, vi, _ in pairs], create_graph=create_graph,
                                       allow_unused=True)
         else:

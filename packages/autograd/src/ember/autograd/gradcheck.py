@@ -8,7 +8,12 @@ import warnings
 
 import numpy as np
 
-import ember
+from ember_tensor import float64
+
+from .._creation import from_numpy
+from .._grad_mode import enable_grad, no_grad
+from .._tensor import Tensor
+from ._backward import grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -22,10 +27,10 @@ def _tupled(x):
 
 
 def _outputs_numpy(func, inputs):
-    with ember.no_grad():
+    with no_grad():
         outs = _tupled(func(*inputs))
     return [o.detach().numpy().astype(np.float64).reshape(-1).copy()
-            for o in outs if isinstance(o, ember.Tensor)]
+            for o in outs if isinstance(o, Tensor)]
 
 
 def _numerical(func, inputs, diff_idx, eps):
@@ -51,7 +56,7 @@ def _numerical(func, inputs, diff_idx, eps):
 
 
 def _analytical(func, inputs, diff_idx):
-    outs = [o for o in _tupled(func(*inputs)) if isinstance(o, ember.Tensor)]
+    outs = [o for o in _tupled(func(*inputs)) if isinstance(o, Tensor)]
     diff_inputs = [inputs[j] for j in diff_idx]
     result = [[np.zeros((inputs[j].numel(), o.numel())) for o in outs] for j in diff_idx]
     for i, out in enumerate(outs):
@@ -60,8 +65,8 @@ def _analytical(func, inputs, diff_idx):
         for m in range(out.numel()):
             onehot = np.zeros(out.numel(), dtype=out.dtype.np)
             onehot[m] = 1
-            go = ember.from_numpy(onehot.reshape(tuple(out.shape)))
-            grads = ember.autograd.grad(out, diff_inputs, go, retain_graph=True,
+            go = from_numpy(onehot.reshape(tuple(out.shape)))
+            grads = grad(out, diff_inputs, go, retain_graph=True,
                                         allow_unused=True)
             for jj, g in enumerate(grads):
                 if g is not None:
@@ -82,12 +87,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """True when ``func``'s analytical gradients match finite differences at ``inputs``."""
     inputs = _tupled(inputs)
     diff_idx = [j for j, x in enumerate(inputs)
-                if isinstance(x, ember.Tensor) and x.requires_grad]
+                if isinstance(x, Tensor) and x.requires_grad]
     if not diff_idx:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, "
                          "but none of the them have requires_grad=True.")
     for j in diff_idx:
-        if inputs[j].dtype is not ember.float64:
+        if inputs[j].dtype is not float64:
             warnings.warn(
                 f"Input #{j} requires gradient and is not a double precision floating point. "
                 "This check will likely fail if all the inputs are not of double precision "
@@ -99,7 +104,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             if not np.allclose(ana, num, rtol=rtol, atol=atol):
                 return _fail(
                     f"Jacobian mismatch for output {i} with respect to input {j},\n"
-                    f"numerical:{ember.from_numpy(num)}\nanalytical:{ember.from_numpy(ana)}\n",
+                    f"numerical:{from_numpy(num)}\nanalytical:{from_numpy(ana)}\n",
                     raise_exception)
     return True
 
@@ -112,11 +117,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """gradcheck of the gradient: second derivatives through ``create_graph=True``."""
     inputs = _tupled(inputs)
     if grad_outputs is None:
-        outs = [o for o in _tupled(func(*inputs)) if isinstance(o, ember.Tensor)
+        outs = [o for o in _tupled(func(*inputs)) if isinstance(o, Tensor)
                 and o.requires_grad]
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            ember.from_numpy(rng.standard_normal(tuple(o.shape)).astype(o.dtype.np))
+            from_numpy(rng.standard_normal(tuple(o.shape)).astype(o.dtype.np))
             .requires_grad_(True) for o in outs)
     grad_outputs = _tupled(grad_outputs)
     n = len(inputs)
@@ -124,11 +129,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     def first_derivative(*args):
         xs, gos = args[:n], args[n:]
         # the numerical pass runs under no_grad; the first derivative still needs a graph
-        with ember.enable_grad():
+        with enable_grad():
             outs = [o for o in _tupled(func(*xs))
-                    if isinstance(o, ember.Tensor) and o.requires_grad]
-            diff = [x for x in xs if isinstance(x, ember.Tensor) and x.requires_grad]
-            grads = ember.autograd.grad(outs, diff, gos, create_graph=True, allow_unused=True)
+                    if isinstance(o, Tensor) and o.requires_grad]
+            diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            grads = grad(outs, diff, gos, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,

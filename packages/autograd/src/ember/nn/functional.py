@@ -9,7 +9,7 @@ import numbers
 import warnings
 from typing import Optional
 
-import ember
+from ember_tensor import bool as _bool
 
 from .._ops import nn as _nn
 from .._ops import nn_pointwise as _pw
@@ -18,7 +18,14 @@ from .._ops import nn_grid as _grid
 from .._ops import nn_pool as _pool
 from .._ops import nn_resample as _resample
 from .._ops import nn_shuffle as _shuffle
+from .._ops.arithmetic import div as _div_no_out
+from .._ops.linalg import addmm as _addmm
+from .._ops.out_forms import with_out as _with_out
 from .._tensor import Tensor
+
+# ember.div with its out= form, as ember/_namespace.py makes it (tools/generate_ops.py imports
+# ember with that module emptied, so nothing below ember/__init__ may import it)
+_div = _with_out(_div_no_out, "div", False)
 
 __all__ = [
     "linear", "conv2d", "relu", "relu_", "leaky_relu", "leaky_relu_", "gelu", "sigmoid", "tanh",
@@ -52,13 +59,13 @@ def linear(input, weight, bias=None):
     if input.dim() == 2:
         if bias is None:
             return input.matmul(weight.t())
-        return ember.addmm(bias, input, weight.t())
+        return _addmm(bias, input, weight.t())
     if bias is None or input.dim() == 0 or weight.dim() != 2:
         # torch's no-bias path is a plain matmul (SqueezeBackward4 / UnsafeViewBackward0)
         return _linear_fallback(input, weight, bias)
     batch = tuple(input.shape[:-1])
     flat = input.reshape(-1, input.shape[-1])
-    out = ember.addmm(bias, flat, weight.t())
+    out = _addmm(bias, flat, weight.t())
     return out.view(*batch, weight.shape[0])
 
 
@@ -390,7 +397,7 @@ def _check_bce_target(input: Tensor, target: Tensor) -> None:
     """torch writes the loss into a tensor of the target's dtype: an integer target (0/1
     labels left as Long) is refused, where silently promoting would let the code break
     only once it meets torch."""
-    if target.dtype == ember.bool:
+    if target.dtype == _bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if not target.is_floating_point() and input.is_floating_point():
@@ -481,7 +488,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     if out is None:
         return input / denom
-    return ember.div(input, denom, out=out)
+    return _div(input, denom, out=out)
 
 
 # ---- shape helpers -----------------------------------------------------------------------

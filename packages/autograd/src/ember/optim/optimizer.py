@@ -12,7 +12,7 @@ from ember_tensor import Array
 
 from .._hooks import RemovableHandle
 from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from .._grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required"]
 

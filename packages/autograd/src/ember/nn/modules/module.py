@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from ..._device import as_device
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ..._grad_mode import no_grad
 from ..parameter import Parameter
 from ._state_dict import StateDictMixin, _IncompatibleKeys  # noqa: F401 - re-exported
 from ..._hooks import RemovableHandle

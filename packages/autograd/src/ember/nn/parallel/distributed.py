@@ -19,7 +19,8 @@ import numpy as np
 
 from ... import distributed as dist
 from ...distributed import _c10d
-from ...autograd import grad_mode
+from ... import _grad_mode as grad_mode
+from ..._core._backward_steps import _graph
 from ..._tensor import Tensor
 from ..modules.module import Module
 
@@ -132,7 +133,6 @@ class DistributedDataParallel(Module):
     def _mark_unused(self, out: Any) -> None:
         """Parameters the output's graph does not reach will get no gradient: count them
         ready now (they contribute zeros), or their buckets would never be reduced."""
-        from ...autograd.engine import _graph
         roots = [t.grad_fn for t in _tensors(out) if t.grad_fn is not None]
         deps, _ = _graph(roots, False)
         reached = {id(node.variable) for node in list(deps) + roots

@@ -6,10 +6,11 @@ requires grad, builds the node that knows how to send gradients back to the inpu
 The graph's pieces live in autograd/_graph.py and are re-exported here, where the ops look.
 """
 from .. import _grad_mode as grad_mode
-from .._core import PURE_PYTHON_CORE
+from . import PURE_PYTHON_CORE
 from .._hooks import RemovableHandle
 from .._tensor import Tensor, check_inplace
-from . import anomaly_mode, views
+from .. import _anomaly_mode as anomaly_mode
+from . import views
 from ._graph import _NO_EDGE, AccumulateGrad, Node, SavedTensor, edge
 
 __all__ = ["Node", "AccumulateGrad", "SavedTensor", "edge", "record", "check_inplace",

@@ -20,11 +20,11 @@ import numpy as np
 from cpython.ref cimport Py_REFCNT
 
 from ember._tensor import Tensor
-from ember.autograd import anomaly_mode, grad_mode
-from ember.autograd._backward_steps import (
+from ember import _anomaly_mode as anomaly_mode, _grad_mode as grad_mode
+from ember._core._backward_steps import (
     _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
 )
-from ember.autograd._graph import AccumulateGrad
+from ember._core._graph import AccumulateGrad
 from ember_tensor import Array
 
 from ember._core.graph_base cimport NodeBase

@@ -13,10 +13,10 @@ selects this one.
 """
 import heapq
 
-from .._core import PURE_PYTHON_CORE
+from . import PURE_PYTHON_CORE
 from .._tensor import Tensor
-from . import anomaly_mode, grad_mode
-from ._backward_steps import (  # noqa: F401 - _graph: for DDP's unused-parameter scan
+from .. import _anomaly_mode as anomaly_mode, _grad_mode as grad_mode
+from ._backward_steps import (
     _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
 )
 from .node import AccumulateGrad, edge

@@ -7,7 +7,7 @@ import re
 import weakref
 
 from .._hooks import RemovableHandle, _HookDict
-from .._core.graph_base import _NO_HOOKS, NodeBase, SavedTensor
+from .graph_base import _NO_HOOKS, NodeBase, SavedTensor
 from .._tensor import _type_name
 
 __all__ = ["Node", "AccumulateGrad", "SavedTensor", "edge"]

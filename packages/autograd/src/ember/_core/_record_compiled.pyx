@@ -10,8 +10,9 @@ import weakref
 
 from ember import _grad_mode
 from ember._tensor import Tensor
-from ember.autograd import anomaly_mode, views
-from ember.autograd._graph import AccumulateGrad
+from ember import _anomaly_mode as anomaly_mode
+from ember._core import views
+from ember._core._graph import AccumulateGrad
 
 from ember._core.graph_base cimport NodeBase, save_input, save_output
 from ember._core.tensor_base cimport TensorBase, new_tensor
@@ -81,7 +82,7 @@ cdef inline bint _is_float(TensorBase t):
 
 def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=None, **attrs):
     """Wrap already computed ``outputs`` as Tensors and, if needed, attach a ``node_cls``
-    (see the reference ``ember.autograd.node.record`` for the arguments)."""
+    (see the reference ``ember._core.node.record`` for the arguments)."""
     cdef bint needs = False, single, register
     cdef TensorBase t, x
     cdef NodeBase node = None
