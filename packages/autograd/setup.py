@@ -1,11 +1,11 @@
-"""Build the compiled core of ember: Tensor's and the graph's fields (``src/ember/_core/*.pyx``),
-``record`` and the backward engine's loop (``src/ember/autograd/*_compiled.pyx``).
+"""Build the compiled core of ember (``src/ember/_core/*.pyx``): Tensor's and the graph's
+fields, ``record`` and the backward engine's loop.
 
 Compiler directives live here, once, not in the sources. These are interpreter glue, not
 kernels: no OpenMP, no ``-march`` copies, so one build runs on every CPU of its platform.
 ``EMBER_BOUNDSCHECK=1`` turns Cython's bounds and wraparound checks back on, as for
 ember-tensor. Pure-Python reference versions of ``record`` and the engine stay in
-``ember/autograd`` (``EMBER_PURE_PYTHON_CORE=1`` selects them; see ``ember/_core``).
+``ember/_core`` (``EMBER_PURE_PYTHON_CORE=1`` selects them; see ``ember/_core``).
 """
 import os
 import pathlib
@@ -17,7 +17,7 @@ from setuptools import Extension, setup
 HERE = pathlib.Path(__file__).parent
 SRC = HERE / "src"
 # every .pyx of these packages is one extension module
-FOLDERS = [SRC / "ember" / "_core", SRC / "ember" / "autograd"]
+FOLDERS = [SRC / "ember" / "_core"]
 
 
 def _flag(name):

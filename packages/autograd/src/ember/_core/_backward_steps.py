@@ -2,7 +2,7 @@
 dependencies, hooks, fitting a gradient to its input's shape and dtype, and accumulation
 into ``.grad``.
 
-Used by the compiled engine (``ember/autograd/_engine_compiled.pyx``) and its readable reference
+Used by the compiled engine (``ember/_core/_engine_compiled.pyx``) and its readable reference
 (``engine.py``); the rare paths (hooks, broadcasting, dtype casts) stay here in Python.
 """
 import numpy as np

@@ -1,6 +1,6 @@
 """The backward engine's loop, compiled, with its speed shortcuts.
 
-The readable reference is ``_execute`` in ``ember/autograd/engine.py`` (same arguments, same
+The readable reference is ``_execute`` in ``ember/_core/engine.py`` (same arguments, same
 results; ``EMBER_PURE_PYTHON_CORE=1`` runs it instead). The shortcuts, all here:
 
 * each rare feature (hooks, capture, anomaly mode, broadcast or dtype fitting, zeros for

@@ -1,6 +1,6 @@
 """The backward graph's pieces: ``Node``, ``SavedTensor``, ``AccumulateGrad`` and edges.
 
-Below ``record`` (autograd/node.py) and the view rules (autograd/views.py), which both build
+Below ``record`` (_core/node.py) and the view rules (_core/views.py), which both build
 nodes; above ``ember._tensor``, whose Tensors the nodes save and hand back.
 """
 import re

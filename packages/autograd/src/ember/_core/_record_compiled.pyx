@@ -1,7 +1,7 @@
 """``record``, compiled: the call every differentiable op makes, with its speed shortcuts.
 
 The readable reference, with the same arguments and results, is ``record`` in
-``ember/autograd/node.py`` (``EMBER_PURE_PYTHON_CORE=1`` runs it instead). What this copy
+``ember/_core/node.py`` (``EMBER_PURE_PYTHON_CORE=1`` runs it instead). What this copy
 adds: the no-graph path wraps without building anything, a single Array output (most ops)
 skips the general loop, one- and two-input ops set the node's edges without growing lists,
 and fields are written in C (``TensorBase``, ``NodeBase``, ``SavedTensor``).

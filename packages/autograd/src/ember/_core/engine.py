@@ -6,7 +6,7 @@ the order deterministic (latest op first, as torch). Broadcast gradients are red
 input's shape here, in one place (``_backward_steps``).
 
 ``_execute`` below is the readable reference of the loop. By default its compiled copy,
-``ember/autograd/_engine_compiled.pyx``, runs instead: the same steps with the speed
+``ember/_core/_engine_compiled.pyx``, runs instead: the same steps with the speed
 shortcuts (the node a step made ready runs next without the heap, a leaf adopts a gradient
 nobody else holds as its ``.grad`` instead of copying it). ``EMBER_PURE_PYTHON_CORE=1``
 selects this one.

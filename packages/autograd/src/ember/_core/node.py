@@ -3,7 +3,7 @@
 An op computes its result on Arrays, then calls ``record(NodeClass, outputs, inputs, ...)``:
 ``record`` wraps the outputs as Tensors and, only when grad mode is on and some input
 requires grad, builds the node that knows how to send gradients back to the inputs.
-The graph's pieces live in autograd/_graph.py and are re-exported here, where the ops look.
+The graph's pieces live in _core/_graph.py and are re-exported here, where the ops look.
 """
 from .. import _grad_mode as grad_mode
 from . import PURE_PYTHON_CORE
@@ -29,7 +29,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     Returns a Tensor (or a tuple of Tensors when ``outputs`` is a tuple).
 
     This is the readable reference. The one ops run by default is its compiled copy,
-    ``ember/autograd/_record_compiled.pyx``, with the speed shortcuts; ``EMBER_PURE_PYTHON_CORE=1``
+    ``ember/_core/_record_compiled.pyx``, with the speed shortcuts; ``EMBER_PURE_PYTHON_CORE=1``
     selects this one.
     """
     grad_enabled = grad_mode._state.grad_enabled

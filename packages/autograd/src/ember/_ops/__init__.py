@@ -1,4 +1,4 @@
-"""Differentiable ops: each computes on Arrays and calls ``autograd.node.record``.
+"""Differentiable ops: each computes on Arrays and calls ``_core.node.record``.
 
 Every module exports ``TENSOR_METHODS`` (method name -> function taking the tensor first)
 and ``FUNCTIONS`` (names for the top-level ``ember`` namespace). ``install`` attaches the
