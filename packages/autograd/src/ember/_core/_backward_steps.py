@@ -9,6 +9,7 @@ import numpy as np
 
 from ember_tensor import Array
 from ember_tensor import _dtype as D
+from ember_tensor.reduction import sum_to_shape
 
 from .._tensor import Tensor
 from ._graph import AccumulateGrad
@@ -18,6 +19,8 @@ def _sum_to_shape(grad, shape, create_graph):
     if grad._data._np.shape == shape:
         return grad
     if create_graph:
+        # an op, so that the reduction is itself recorded; the ops import the engine's layer,
+        # so the engine reaches them at run time (only double backward takes this path)
         from .._ops.reduction import sum_to_size
 
         return sum_to_size(grad, shape)
@@ -25,8 +28,6 @@ def _sum_to_shape(grad, shape, create_graph):
 
 
 def _array_sum_to_shape(a, shape):
-    from ember_tensor.reduction import sum_to_shape
-
     return sum_to_shape(a, shape)
 
 

@@ -87,6 +87,7 @@ class CopySlices(Node):
     ``fn``, whose input ``target`` (the view as it was) this node replaces with the base."""
 
     def backward(self, g):
+        # the ops record through _core.node, which imports this module: reached at run time
         from .._ops.indexing import _scatter_add, _take
 
         index, fn, target = self.index, self.fn, self.target
@@ -107,7 +108,7 @@ class AsStridedBackward0(Node):
     """A view taken again from its base's current history (torch's name for it)."""
 
     def backward(self, g):
-        from .._ops.indexing import _scatter_add
+        from .._ops.indexing import _scatter_add  # at run time, as in CopySlices.backward
 
         size = int(np.prod(self.base_shape, dtype=np.int64))
         return (_scatter_add(g.reshape(-1), (size,), (self.index,)).reshape(self.base_shape),)

@@ -10,6 +10,9 @@ methods, and ``ember`` imports their functions.
 """
 import importlib
 
+from .. import _creation
+from .._generated_tensor_ops import GeneratedTensorMethods
+
 _MODULES: tuple[str, ...] = ("elementwise", "reduction", "shape", "indexing", "linalg",
                              "softmax_forms", "linalg_extra", "einsum", "random_sampling")
 _MODULES += ("sorting", "scatter", "counting", "diagonal")
@@ -17,8 +20,6 @@ _MODULES += ("sorting", "scatter", "counting", "diagonal")
 
 def attached_methods() -> dict:
     """Every ``TENSOR_METHODS`` entry (and the factories' ``new_*``/random in-place methods)."""
-    from .. import _creation
-
     methods: dict = {}
     for name in _MODULES:
         methods.update(importlib.import_module(f"ember._ops.{name}").TENSOR_METHODS)
@@ -29,8 +30,6 @@ def attached_methods() -> dict:
 def install(cls: type) -> None:
     """Attach the methods to ``cls``'s generated base, where its stub declares them; ``cls``
     itself defines none of them (asserted: the base would not override it)."""
-    from .._generated_tensor_ops import GeneratedTensorMethods
-
     assert GeneratedTensorMethods in cls.__mro__
     for method, fn in attached_methods().items():
         assert method not in vars(cls), method

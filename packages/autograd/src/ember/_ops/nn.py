@@ -18,10 +18,11 @@ from ember_tensor import nn as K
 from ember_tensor import reduction as R
 
 from .. import _grad_mode as grad_mode
-from .._core.node import Node, record
+from .._core.node import Node, check_inplace, record
 from .._tensor import Tensor
 from . import nn_double_backward as DB
 from . import nn_pool as P
+from .arithmetic import MulBackward0
 from .nn_conv import convolution
 from .nn_double_backward import building_graph, div_scalar
 from .nn_loss import binary_cross_entropy_with_logits, mse_loss, nll_loss
@@ -320,8 +321,6 @@ def log_softmax(input, dim):
 
 # ---- dropout / embedding -----------------------------------------------------------------
 def dropout(input, p, inplace=False):
-    from .elementwise import MulBackward0
-
     out, mask = K.dropout(input._data, p, True)
     mask_t = Tensor._make(mask)
     if inplace:
@@ -427,8 +426,6 @@ class LeakyReluBackward1(LeakyReluBackward0):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
-        from .._core.node import check_inplace
-
         check_inplace(input)
         E.leaky_relu(input._data, negative_slope, out=input._data)
         return record(LeakyReluBackward1, input, (input,), save=(input,), slope=negative_slope)

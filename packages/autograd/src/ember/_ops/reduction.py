@@ -15,6 +15,8 @@ from ember_tensor._array import _wrap_dim
 from .. import return_types
 from .._core.node import Node, record
 from .._tensor import Tensor
+from .indexing import _scatter_grad
+from .selection import maximum, minimum, where
 from ._common import is_t, require_tensor
 
 
@@ -144,8 +146,6 @@ class ProdBackward1(Node):
 def _prod_grad(x, out, g, dim, keepdim):
     """d prod / d x_i = product of the others: out / x_i without zeros; with zeros, only a
     lone zero gets a gradient (the product of the rest), every other element gets 0."""
-    from .selection import where
-
     shape = tuple(x.shape)
     if dim is None:
         g, out = g.expand(shape), out.expand(shape)
@@ -207,8 +207,6 @@ class AminBackward0(AmaxBackward0):
 class _ExtremumDim(Node):
     def backward(self, g, g_idx=None):
         (idx,) = self.saved_tensors
-        from .indexing import _scatter_grad
-
         return (_scatter_grad(g, idx, self.shape, self.dim, self.keepdim),)
 
 
@@ -222,8 +220,6 @@ class MinBackward0(_ExtremumDim):
 
 def _extremum(input, dim, keepdim, name, node_all, node_dim, other=None):
     if other is not None or is_t(dim):  # max(a, b): the elementwise form
-        from .selection import maximum, minimum
-
         other = other if other is not None else dim
         return (maximum if name == "max" else minimum)(input, other)
     require_tensor(input, name)
@@ -359,8 +355,6 @@ class LinalgVectorNormBackward0(Node):
         p = self.ord
         g = _expand_back(g, shape, self.dims, self.keepdim)
         out_e = _expand_back(out, shape, self.dims, self.keepdim)
-        from .selection import where
-
         if p == 2:
             safe = where(out_e == 0, out_e + 1, out_e)
             return (where(out_e == 0, g * 0, g * x / safe),)

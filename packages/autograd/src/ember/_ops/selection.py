@@ -7,6 +7,7 @@ from ember_tensor import elementwise as E
 
 from .._core.node import Node, record
 from .._tensor import Tensor
+from .indexing import nonzero
 from ._common import data, is_t, out_, require_tensor
 
 
@@ -120,8 +121,6 @@ class WhereBackward0(Node):
 
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        from .indexing import nonzero
-
         return nonzero(condition, as_tuple=True)
     require_tensor(condition, "where", "condition")
     cond = condition._data

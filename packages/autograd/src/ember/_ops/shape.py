@@ -9,6 +9,8 @@ from ember_tensor._array import _shape_arg, _wrap_dim
 
 from .._tensor import Tensor
 from .._device import as_device, check
+from .indexing import _embed
+from .reduction import sum_to_size
 from .._core.node import Node, record
 
 
@@ -138,8 +140,6 @@ def _mT(input):
 
 class ExpandBackward0(Node):
     def backward(self, g):
-        from .reduction import sum_to_size
-
         return (sum_to_size(g, self.shape),)
 
 
@@ -366,8 +366,6 @@ def unbind(input, dim=0) -> tuple[Tensor, ...]:
 
 class SliceBackward0(Node):
     def backward(self, g):
-        from .indexing import _embed
-
         return (_embed(g, self.shape, self.index),)
 
 

@@ -1,21 +1,10 @@
-"""The one place where serialization meets ember's tensor classes.
-
-``ember.nn.Parameter`` is imported lazily: ``ember.nn`` builds on the layers this package is
-imported with.
-"""
+"""The one place where serialization meets ember's tensor classes."""
 import numpy as np
 
 import ember_tensor
 
 from .._tensor import Tensor
-
-
-def _parameter_class():
-    try:
-        from ember.nn import Parameter
-    except ImportError:
-        return None
-    return Parameter
+from ..nn.parameter import Parameter
 
 
 def wrap(ndarray, requires_grad=False):
@@ -27,12 +16,7 @@ def wrap(ndarray, requires_grad=False):
 
 
 def make_parameter(tensor, requires_grad=True):
-    cls = _parameter_class()
-    if cls is None:
-        raise RuntimeError(
-            "this checkpoint stores nn.Parameter objects, but ember.nn.Parameter is not available"
-        )
-    return cls(tensor, requires_grad=bool(requires_grad))
+    return Parameter(tensor, requires_grad=bool(requires_grad))
 
 
 def is_tensor(obj):
@@ -43,8 +27,7 @@ def is_tensor(obj):
 
 
 def is_parameter(obj):
-    cls = _parameter_class()
-    return cls is not None and isinstance(obj, cls)
+    return isinstance(obj, Parameter)
 
 
 def ndarray_of(obj):

@@ -20,6 +20,7 @@ import numpy as np
 import ember_tensor
 from ember_tensor import _dtype as D
 
+from ..nn.modules.module import Module
 from . import _bridge
 from .rebuild import STORAGE_NAME_OF
 
@@ -376,8 +377,6 @@ class PickleWriter:
 
 
 def _is_module(obj):
-    from ..nn.modules.module import Module  # nn imports serialization's users, not the reverse
-
     return isinstance(obj, Module)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import ember_tensor
 from ember_tensor import _dtype as D
 
+from .._device import device
 from . import _bridge
 from ._errors import CheckpointError, refused
 
@@ -287,9 +288,7 @@ def _device(kind, index=None):
     if not isinstance(kind, str) or (index is not None and not isinstance(index, int)):
         raise refused("torch.device() takes a device string")
     text = kind if index is None else f"{kind}:{index}"
-    import ember
-    make = getattr(ember, "device", None)
-    return make(text) if callable(make) else text
+    return device(text)
 
 
 def _get_layout(name):

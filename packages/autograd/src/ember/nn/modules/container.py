@@ -2,7 +2,7 @@
 import operator
 from collections import OrderedDict
 
-from .module import Module
+from .module import Module, _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -169,8 +169,6 @@ class ModuleList(Module):
         reprs = [repr(m) for m in self]
         if not reprs:
             return self._get_name() + "()"
-        from .module import _addindent
-
         lines, start = [], 0
         for end in range(1, len(reprs) + 1):
             if end == len(reprs) or reprs[end] != reprs[start]:

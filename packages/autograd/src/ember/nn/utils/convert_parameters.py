@@ -1,4 +1,5 @@
 """``parameters_to_vector`` / ``vector_to_parameters``."""
+from ..._ops.shape import cat
 from ..._tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -6,9 +7,7 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 def parameters_to_vector(parameters):
     """One flat 1-D tensor of all parameters, differentiable back to each (a CatBackward0)."""
-    import ember
-
-    return ember.cat([p.view(-1) for p in parameters])
+    return cat([p.view(-1) for p in parameters])
 
 
 def vector_to_parameters(vec, parameters):

@@ -7,6 +7,12 @@ import re
 
 import numpy as np
 
+from ember_tensor import float64
+
+from ..._creation import as_tensor, tensor
+from ..._ops.shape import stack
+from ..._tensor import Tensor
+
 __all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_map"]
 
 _STR_OR_OBJECT = re.compile(r"[SaUO]")  # numpy dtype codes that cannot become a tensor
@@ -14,58 +20,35 @@ _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dic
         "found {}")
 
 
-def _ember():
-    # imported at call time: ember's own __init__ imports this package
-    import ember
-    return ember
-
-
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    return _ember().stack(list(batch), 0)
+    return stack(list(batch), 0)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     elem = batch[0]
     if _STR_OR_OBJECT.search(elem.dtype.str) is not None:
         raise TypeError(_ERR.format(elem.dtype))
-    ember = _ember()
-    return collate([ember.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    return _ember().as_tensor(np.array(batch))
+    return as_tensor(np.array(batch))
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
-    ember = _ember()
-    return ember.tensor(list(batch), dtype=ember.float64)
+    return tensor(list(batch), dtype=float64)
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
-    return _ember().tensor(list(batch))
+    return tensor(list(batch))
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):
     return batch
 
 
-class _CollateMap(dict):
-    """torch's ``default_collate_fn_map``; ember.Tensor's entry is added on first use so this
-    module can load while ``ember`` itself is still importing."""
-
-    def _with_tensor(self):
-        if "_tensor_added" not in self.__dict__:
-            self.__dict__["_tensor_added"] = True
-            tensor_type = _ember().Tensor
-            if tensor_type not in self:
-                items = list(self.items())
-                self.clear()
-                self[tensor_type] = collate_tensor_fn  # first, as in torch's map
-                self.update(items)
-        return self
-
-
-default_collate_fn_map = _CollateMap()
+# torch's default_collate_fn_map: type -> how to collate a batch of it, tried in this order
+default_collate_fn_map: dict = {Tensor: collate_tensor_fn}
 default_collate_fn_map[np.ndarray] = collate_numpy_array_fn
 default_collate_fn_map[(np.bool_, np.number, np.object_)] = collate_numpy_scalar_fn
 default_collate_fn_map[float] = collate_float_fn
@@ -76,8 +59,6 @@ default_collate_fn_map[bytes] = collate_str_fn
 
 def collate(batch, *, collate_fn_map=None):
     """Collate ``batch`` using ``collate_fn_map`` (type -> function) for the leaves."""
-    if isinstance(collate_fn_map, _CollateMap):
-        collate_fn_map._with_tensor()
     elem = batch[0]
     elem_type = type(elem)
     if collate_fn_map is not None:
@@ -126,13 +107,12 @@ def default_collate(batch):
 def default_convert(data):
     """What a loader without batching does to each sample: numpy arrays and numpy scalars
     become tensors, containers are converted element by element, the rest is left as is."""
-    ember = _ember()
-    if isinstance(data, ember.Tensor):
+    if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray) or isinstance(data, (np.bool_, np.number)):
         if isinstance(data, np.ndarray) and _STR_OR_OBJECT.search(data.dtype.str):
             return data
-        return ember.as_tensor(data)
+        return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         fields = {key: default_convert(data[key]) for key in data}
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Iterator, Optional, Sized
 
+from ... import distributed as dist
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -24,7 +25,6 @@ class DistributedSampler(Sampler):
                  rank: Optional[int] = None, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from ... import distributed as dist
             if not dist.is_available():
                 raise RuntimeError("Requires distributed package to be available")
             if num_replicas is None:
