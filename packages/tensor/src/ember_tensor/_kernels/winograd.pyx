@@ -70,6 +70,26 @@ cdef inline void _tile_rows(const real* t0, const real* t1, const real* t2, cons
         v += 4 * sk
 
 
+cdef inline void _g_times(const real* a, Py_ssize_t sa, real* o,
+                          Py_ssize_t so) noexcept nogil:
+    # o = G a for G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]: a 3-vector
+    # (entries sa apart) to a 4-vector (so apart)
+    cdef real half = 0.5
+    o[0] = a[0]
+    o[so] = (a[0] + a[sa] + a[2 * sa]) * half
+    o[2 * so] = (a[0] - a[sa] + a[2 * sa]) * half
+    o[3 * so] = a[2 * sa]
+
+
+cdef inline void _gt_times(const real* u, Py_ssize_t su, real* o,
+                           Py_ssize_t so) noexcept nogil:
+    # o = G^T u: a 4-vector (entries su apart) to a 3-vector (so apart)
+    cdef real half = 0.5
+    o[0] = u[0] + (u[su] + u[2 * su]) * half
+    o[so] = (u[su] - u[2 * su]) * half
+    o[2 * so] = (u[su] + u[2 * su]) * half + u[3 * su]
+
+
 cdef enum:
     # filters per block of the filter transform: their 3x3 taps are first gathered into
     # nine contiguous rows so the arithmetic runs over contiguous data
@@ -86,9 +106,7 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
     cdef const real* src
     cdef real g[9 * FILTER_BLOCK]
     cdef real* d
-    cdef real g0, g1, g2, g3, g4, g5, g6, g7, g8
-    cdef real h0, h1, h2, q0, q1, q2
-    cdef real half = 0.5
+    cdef real tmp[12]
     for a in range(r0, r1):
         b0 = 0
         while b0 < S:
@@ -105,39 +123,12 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
                         g[i * FILTER_BLOCK + bb] = src[bb * 9 + i]
             d = U + a * S + b0
             for bb in range(nb):
-                g0 = g[bb]
-                g1 = g[FILTER_BLOCK + bb]
-                g2 = g[2 * FILTER_BLOCK + bb]
-                g3 = g[3 * FILTER_BLOCK + bb]
-                g4 = g[4 * FILTER_BLOCK + bb]
-                g5 = g[5 * FILTER_BLOCK + bb]
-                g6 = g[6 * FILTER_BLOCK + bb]
-                g7 = g[7 * FILTER_BLOCK + bb]
-                g8 = g[8 * FILTER_BLOCK + bb]
-                # rows of G g: (g0 g1 g2), h = (r0+r1+r2)/2, q = (r0-r1+r2)/2, (g6 g7 g8)
-                h0 = (g0 + g3 + g6) * half
-                h1 = (g1 + g4 + g7) * half
-                h2 = (g2 + g5 + g8) * half
-                q0 = (g0 - g3 + g6) * half
-                q1 = (g1 - g4 + g7) * half
-                q2 = (g2 - g5 + g8) * half
-                # each row times G^T
-                d[bb] = g0
-                d[ks + bb] = (g0 + g1 + g2) * half
-                d[2 * ks + bb] = (g0 - g1 + g2) * half
-                d[3 * ks + bb] = g2
-                d[4 * ks + bb] = h0
-                d[5 * ks + bb] = (h0 + h1 + h2) * half
-                d[6 * ks + bb] = (h0 - h1 + h2) * half
-                d[7 * ks + bb] = h2
-                d[8 * ks + bb] = q0
-                d[9 * ks + bb] = (q0 + q1 + q2) * half
-                d[10 * ks + bb] = (q0 - q1 + q2) * half
-                d[11 * ks + bb] = q2
-                d[12 * ks + bb] = g6
-                d[13 * ks + bb] = (g6 + g7 + g8) * half
-                d[14 * ks + bb] = (g6 - g7 + g8) * half
-                d[15 * ks + bb] = g8
+                # G g: each column of the 3x3 filter (taps FILTER_BLOCK apart in g) into a
+                # 4x3 tmp, then each row of tmp times G^T into d's 16 matrices
+                for i in range(3):
+                    _g_times(g + i * FILTER_BLOCK + bb, 3 * FILTER_BLOCK, tmp + i, 3)
+                for i in range(4):
+                    _g_times(tmp + 3 * i, 1, d + 4 * i * ks + bb, ks)
             b0 += FILTER_BLOCK
 
 
@@ -247,56 +238,20 @@ cdef void filter_grad_transform_rows(const real* dU, Py_ssize_t ks, real* gw, Py
                                      Py_ssize_t Cin, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
     # gw = G^T dU G, the gradient of the 3x3 filters through U = G w G^T, for output
     # channels [r0, r1)
-    cdef Py_ssize_t a, b, o
+    cdef Py_ssize_t a, b, i
     cdef const real* d
     cdef real* out
-    cdef real u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15
-    cdef real e0, e1, e2, e3, f0, f1, f2, f3, h0, h1, h2, h3
-    cdef real half = 0.5
+    cdef real tmp[12]
     for a in range(r0, r1):
         d = dU + a * Cin
         out = gw + a * Cin * 9
         for b in range(Cin):
-            u0 = d[b]
-            u1 = d[ks + b]
-            u2 = d[2 * ks + b]
-            u3 = d[3 * ks + b]
-            u4 = d[4 * ks + b]
-            u5 = d[5 * ks + b]
-            u6 = d[6 * ks + b]
-            u7 = d[7 * ks + b]
-            u8 = d[8 * ks + b]
-            u9 = d[9 * ks + b]
-            u10 = d[10 * ks + b]
-            u11 = d[11 * ks + b]
-            u12 = d[12 * ks + b]
-            u13 = d[13 * ks + b]
-            u14 = d[14 * ks + b]
-            u15 = d[15 * ks + b]
-            # rows of G^T dU: row0 + (row1 + row2)/2, (row1 - row2)/2, (row1 + row2)/2 + row3
-            e0 = u0 + (u4 + u8) * half
-            e1 = u1 + (u5 + u9) * half
-            e2 = u2 + (u6 + u10) * half
-            e3 = u3 + (u7 + u11) * half
-            f0 = (u4 - u8) * half
-            f1 = (u5 - u9) * half
-            f2 = (u6 - u10) * half
-            f3 = (u7 - u11) * half
-            h0 = (u4 + u8) * half + u12
-            h1 = (u5 + u9) * half + u13
-            h2 = (u6 + u10) * half + u14
-            h3 = (u7 + u11) * half + u15
-            # each row times G, the same combination of columns
-            o = 9 * b
-            out[o] = e0 + (e1 + e2) * half
-            out[o + 1] = (e1 - e2) * half
-            out[o + 2] = (e1 + e2) * half + e3
-            out[o + 3] = f0 + (f1 + f2) * half
-            out[o + 4] = (f1 - f2) * half
-            out[o + 5] = (f1 + f2) * half + f3
-            out[o + 6] = h0 + (h1 + h2) * half
-            out[o + 7] = (h1 - h2) * half
-            out[o + 8] = (h1 + h2) * half + h3
+            # G^T dU: each column of the 4x4 dU (entries 4*ks apart) into a 3x4 tmp, then
+            # each row of tmp times G into the 3x3 gradient
+            for i in range(4):
+                _gt_times(d + i * ks + b, 4 * ks, tmp + i, 4)
+            for i in range(3):
+                _gt_times(tmp + 4 * i, 1, out + 9 * b + 3 * i, 1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -386,16 +341,19 @@ def filter_transform(w, U, r0=0, r1=None, flipped=False):
                                                                  bool(flipped))
 
 
+def _tile_transform(name, a, what, stack, label, row0, row1, grad):
+    """The checks and dispatch shared by the two per-tile transforms of a 4-D ``a``."""
+    _float_arrays(name, a, stack)
+    _contiguous(name, a)
+    rows = _tiled_rows(name, a, what, stack, label, row0, row1)
+    if rows is not None:
+        for_dtype(a.dtype, _RUN_TILES, f"winograd {name}")(a, stack, *rows, grad)
+
+
 def input_transform(x, V, row0, row1):
     """``V = B^T d B`` for every tile of tile rows ``[row0, row1)`` of ``x`` (``(N, C, H,
     W)``, contiguous, padding 1). ``V``: ``(16, C, (row1 - row0) * TW)``."""
-    _float_arrays("input_transform", x, V)
-    _contiguous("input_transform", x)
-    rows = _tiled_rows("input_transform", x, "input", V, "V", row0, row1)
-    if rows is None:
-        return
-    row0, row1 = rows
-    for_dtype(x.dtype, _RUN_TILES, "winograd input_transform")(x, V, row0, row1, False)
+    _tile_transform("input_transform", x, "input", V, "V", row0, row1, False)
 
 
 def output_transform(M, y, bias, row0, row1):
@@ -419,13 +377,7 @@ def grad_output_transform(g, Z, row0, row1):
     """``Z = A g A^T`` for every 2x2 tile of tile rows ``[row0, row1)`` of the output
     gradient ``g`` (``(N, Cout, H, W)``, contiguous; positions past an odd-sized edge count
     as zeros). ``Z``: ``(16, Cout, (row1 - row0) * TW)``."""
-    _float_arrays("grad_output_transform", g, Z)
-    _contiguous("grad_output_transform", g)
-    rows = _tiled_rows("grad_output_transform", g, "output gradient", Z, "Z", row0, row1)
-    if rows is None:
-        return
-    row0, row1 = rows
-    for_dtype(g.dtype, _RUN_TILES, "winograd grad_output_transform")(g, Z, row0, row1, True)
+    _tile_transform("grad_output_transform", g, "output gradient", Z, "Z", row0, row1, True)
 
 
 def filter_grad_transform(dU, gw, r0=0, r1=None):
