@@ -95,3 +95,8 @@ def check_gradients(node, grads):
                     f"Error detected in {node.name()}. Traceback of forward call that caused "
                     f"the error:\n{trace}", RuntimeWarning, stacklevel=2)
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
+for _mode in (set_detect_anomaly, detect_anomaly):
+    _mode.__module__ = "ember.autograd.anomaly_mode"  # where torch users find them
+del _mode
