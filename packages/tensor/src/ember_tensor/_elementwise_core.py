@@ -42,6 +42,8 @@ def _shape(x):
 
 def broadcast_shapes(*shapes):
     """torch's broadcast of shapes, with its error naming the clashing sizes."""
+    if len(shapes) == 2 and shapes[0] == shapes[1]:  # the usual case, without the loops
+        return tuple(shapes[0])
     ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
     for s in shapes:
@@ -81,18 +83,31 @@ def _kview(arr):
 
 
 def _kernel(name, dtype):
+    try:
+        return _KERNEL_BY_DTYPE[name, dtype]
+    except KeyError:
+        pass
+    # NumPy computes a dtype's ``name`` in Python on every read (thousands of instructions):
+    # look it up once per (op, dtype) and remember the entry by the ember dtype itself
     key = name, ("uint8" if dtype is D.bool else dtype.np.name)
     try:
-        return _KERNELS[key]
+        entry = _KERNELS[key]
     except KeyError:
         raise NotImplementedError(
             f'"{name}_cpu" not implemented for \'{dtype.torch_name}\''
         ) from None
+    _KERNEL_BY_DTYPE[name, dtype] = entry
+    return entry
+
+
+_KERNEL_BY_DTYPE: dict = {}
 
 
 def _check_writable_once(arr):
     """torch refuses to write through an expanded (stride-0) dim: several elements, one cell."""
     np_arr = arr._np
+    if 0 not in np_arr.strides:  # the usual case: nothing expanded
+        return
     for size, stride in zip(np_arr.shape, np_arr.strides):
         if stride == 0 and size > 1:
             raise RuntimeError(
@@ -113,6 +128,9 @@ def can_cast(src, dst):
 
 def _prepare_out(out, shape, result_dtype, inplace):
     """Validate ``out`` for a result of ``shape``/``result_dtype``; resize like torch for out=."""
+    if type(out) is Array and out._np.dtype is result_dtype.np and out._np.shape == shape:
+        _check_writable_once(out)  # the usual out=: its own dtype and shape already
+        return
     if not isinstance(out, Array):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
     if not can_cast(result_dtype, out.dtype):
@@ -156,7 +174,7 @@ def _run(name, compute, out_dtype, operands, shape, out=None, params=(), inplace
         if isinstance(x, Array):
             arr = x._np
             want = _BOOL if (i == 0 and name == "where") else compute.np
-            if arr.dtype != want:
+            if arr.dtype is not want and arr.dtype != want:
                 arr = arr.astype(want)
         else:
             arr = _scalar_np(x, compute)
@@ -164,7 +182,7 @@ def _run(name, compute, out_dtype, operands, shape, out=None, params=(), inplace
     ins = tuple(ins)
     if out is not None:
         _prepare_out(out, shape, out_dtype, inplace)
-        if out.dtype is out_dtype:
+        if out._np.dtype is out_dtype.np or out.dtype is out_dtype:
             target = out._np
         else:
             target = np.empty(shape, dtype=out_dtype.np)

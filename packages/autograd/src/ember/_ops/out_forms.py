@@ -11,10 +11,12 @@ grad, since out= forms are not differentiable.
 """
 import functools
 
+import numpy as np
+
 from ember_tensor import elementwise as E
 
 from .. import _grad_mode as grad_mode
-from ._common import is_t
+from ._common import Tensor, is_t
 
 # functions whose out= must already have the result's dtype (torch's structured kernels)
 EXACT_DTYPE = ("matmul", "mm", "bmm", "addmm", "mv", "dot", "outer", "argmax", "argmin")
@@ -73,7 +75,64 @@ def _refuse_out_without_dim(name, args, kwargs):
             "Tensor out = None)\n")
 
 
+# ops whose Array form (``ember_tensor.elementwise``, same name) takes the Tensor op's
+# arguments plus ``out=``: once no gradient can be wanted, these write straight into ``out``
+# (torch's out= rules are the Array form's), with no temporary result to allocate and copy
+_DIRECT = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide")
+_PLAIN_SCALARS = (int, float, bool)
+
+
+def _direct_operands(args, kwargs, out):
+    """The Arrays/scalars to hand the Array form, or None when the general path must run:
+    a Tensor that requires grad (the general path refuses it, or records nothing under
+    no_grad), a first operand that is not a Tensor (``add(2, t)`` swaps), an operand of
+    another kind, a Tensor keyword, or an input that overlaps ``out`` without being it
+    (written in place, the kernel would read elements it already overwrote; the general path
+    computes first).
+    Inlined, as this runs on every out= call of the arithmetic ops."""
+    if not args or not isinstance(args[0], Tensor) or out._requires_grad:
+        return None
+    dn = out._data._np
+    droot = dn
+    while droot.base is not None:
+        droot = droot.base
+    operands = []
+    for x in args:
+        if isinstance(x, Tensor):
+            if x._requires_grad:
+                return None
+            xn = x._data._np
+            if xn is not dn:
+                root = xn
+                while root.base is not None:
+                    root = root.base
+                # arrays ending in different memory-owning ndarrays cannot overlap: an
+                # identity test instead of NumPy's bounds arithmetic, which costs far more
+                if not (root is not droot and type(root) is np.ndarray
+                        and type(droot) is np.ndarray) and _overlap(xn, dn):
+                    return None
+            operands.append(x._data)
+        elif type(x) in _PLAIN_SCALARS:
+            operands.append(x)
+        else:
+            return None
+    for v in kwargs.values():
+        if isinstance(v, Tensor):
+            return None
+    return operands
+
+
+def _overlap(a, b):
+    """Whether ``a`` and ``b`` might share memory other than as one same view."""
+    if not np.may_share_memory(a, b):
+        return False
+    return not (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                and a.shape == b.shape and a.strides == b.strides)
+
+
 def with_out(fn, name: str, exact: bool):
+    direct = getattr(E, name) if name in _DIRECT else None
+
     @functools.wraps(fn)
     def op(*args, out=None, **kwargs):
         if out is None:
@@ -81,6 +140,12 @@ def with_out(fn, name: str, exact: bool):
         if not is_t(out):
             raise TypeError(f"{name}(): argument 'out' must be Tensor, not "
                             f"{type(out).__name__}")
+        if direct is not None:
+            operands = _direct_operands(args, kwargs, out)
+            if operands is not None:
+                direct(*operands, **kwargs, out=out._data)
+                out._version_counter[0] += 1
+                return out
         if name in _DIM_FOR_OUT:
             _refuse_out_without_dim(name, args, kwargs)
         if name in INTO_OUT_DTYPE and kwargs.get("dtype") is None:
