@@ -9,6 +9,8 @@ import numpy as np
 from . import _dtype as D
 from ._array import Array
 
+_new_array = object.__new__
+
 __all__ = ["matmul", "mm", "bmm", "addmm", "mv", "dot", "outer", "ARRAY_METHODS"]
 
 
@@ -88,11 +90,15 @@ def mm(a, b):
         raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    _check_mm_shapes(a._np.shape, b._np.shape)
-    _check_mm_dtypes(a, b)
-    if a._np.size and b._np.size:
+    x, y = a._np, b._np
+    _check_mm_shapes(x.shape, y.shape)
+    if x.dtype != y.dtype:
+        _check_mm_dtypes(a, b)
+    if x.dtype == np.bool_ and x.size and y.size:
         _no_bool("addmm_impl_cpu_", a)
-    return Array(_product(a._np, b._np))
+    res = _new_array(Array)  # NumPy made the product from our dtypes: no check to repeat
+    res._np = _product(x, y)
+    return res
 
 
 def _check_bmm(a_shape, b_shape, a_dtype, b_dtype):

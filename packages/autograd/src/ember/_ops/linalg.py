@@ -33,17 +33,27 @@ class MmBackward0(Node):
 def mm(input, mat2) -> Tensor:
     _check_tensor(input, "input", 1, "mm")
     _check_tensor(mat2, "mat2", 2, "mm")
-    if input.dim() != 2:
+    return _mm(input, mat2)
+
+
+def _mm(input, mat2):
+    """mm of two Tensors; shapes read off the arrays (``Tensor.shape`` builds a Size object
+    per read, several thousand instructions, as much as a small GEMM's own set-up)."""
+    a, b = input._data, mat2._data
+    sa, sb = a._np.shape, b._np.shape
+    if len(sa) != 2:
         raise RuntimeError("self must be a matrix")
-    if mat2.dim() != 2:
+    if len(sb) != 2:
         raise RuntimeError("mat2 must be a matrix")
-    if input.shape[1] != mat2.shape[0]:
+    if sa[1] != sb[0]:
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
-            f"{mat2.shape[0]}x{mat2.shape[1]})"
+            f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})"
         )
-    _same_dtype(input, mat2, "expected m1 and m2 to have the same dtype")
-    res = L.mm(input._data, mat2._data)
+    if a._np.dtype != b._np.dtype:
+        _same_dtype(input, mat2, "expected m1 and m2 to have the same dtype")
+    res = L.mm(a, b)
+    if not (input._requires_grad or mat2._requires_grad):
+        return record(MmBackward0, res, (input, mat2))
     return record(MmBackward0, res, (input, mat2),
                   save=(input if mat2._requires_grad else None,
                         mat2 if input._requires_grad else None))
@@ -181,12 +191,13 @@ def matmul(input, other) -> Tensor:
     """torch.matmul's dispatch: dot, mv, mm, or batched with broadcasting."""
     _check_tensor(input, "input", 1, "matmul")
     _check_tensor(other, "other", 2, "matmul")
-    da, db = input.dim(), other.dim()
+    x, y = input._data._np, other._data._np
+    da, db = x.ndim, y.ndim
     if da == 0 or db == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"
         )
-    if input.dtype is not other.dtype:
+    if x.dtype != y.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{input.dtype.name if False else input.dtype.torch_name.lower()} != "
@@ -206,7 +217,7 @@ def matmul(input, other) -> Tensor:
             )
         return _squeeze_out(mm(input.unsqueeze(0), other), 0)
     if da == 2 and db == 2:
-        return mm(input, other)
+        return _mm(input, other)
     if da >= 3 and db <= 2:
         # fold the batch into rows: one GEMM, as torch does
         a = input
