@@ -7,6 +7,7 @@ import pytest
 
 import ember
 import ember.nn.functional as F
+import ember_tensor
 
 
 def _input(shape, dtype, seed=0):
@@ -27,6 +28,63 @@ def test_global_avg_pool_equals_mean_exactly(shape, dtype):
     (got,) = ember.autograd.grad(pooled, (x,), g)
     (want,) = ember.autograd.grad(mean, (x,), g)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+# planes below 64 elements are summed in registers (pool.h), longer ones by row_sum: every
+# count of full 16-element lane blocks (0-3), a remainder or none, and the first long plane
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hw", [(1, 1), (3, 5), (4, 4), (1, 17), (5, 7), (6, 8), (7, 7), (7, 9),
+                                (8, 8), (5, 13)])
+def test_short_plane_sums_equal_mean_exactly(hw, dtype):
+    # +-2**60 in every plane: which small terms the double partial sums absorb depends on
+    # the order of the additions, so any change of order changes the result
+    n = hw[0] * hw[1]
+    rng = np.random.default_rng(n)
+    planes = rng.standard_normal((74, n)).astype(dtype)
+    for p in planes if n > 1 else ():
+        i, j = rng.choice(n, 2, replace=False)
+        p[i], p[j] = 2.0 ** 60, -2.0 ** 60
+    x = ember.tensor(planes.reshape((2, 37) + hw))
+    pooled, mean = F.adaptive_avg_pool2d(x, 1), x.mean((-2, -1), keepdim=True)
+    np.testing.assert_array_equal(pooled.detach().numpy(), mean.detach().numpy())
+
+
+def test_global_avg_pool_non_contiguous_input():
+    base = _input((2, 7, 7, 6), np.float32)
+    x = base.permute(0, 3, 1, 2)  # (2, 6, 7, 7), channels last in memory
+    pooled = F.adaptive_avg_pool2d(x, 1)
+    want = x.contiguous().mean((-2, -1), keepdim=True)
+    np.testing.assert_array_equal(pooled.detach().numpy(), want.detach().numpy())
+    g = ember.ones(2, 6, 1, 1)
+    (gx,) = ember.autograd.grad(pooled, (base,), g)
+    np.testing.assert_array_equal(gx.numpy(), np.full((2, 7, 7, 6), 1 / 49, np.float32))
+
+
+@pytest.fixture
+def restore_threads():
+    old = ember_tensor.get_num_threads()
+    yield
+    ember_tensor.set_num_threads(old)
+
+
+@pytest.mark.parametrize("pool", ["avg", "max"])
+def test_global_and_adaptive_pools_same_on_one_and_two_threads(pool, restore_threads):
+    # large enough for the kernels to split planes over two threads
+    x = _input((4, 300, 7, 7), np.float32, seed=3)
+    g1 = ember.tensor(np.random.default_rng(4).standard_normal((4, 300, 1, 1), np.float32))
+    g3 = ember.tensor(np.random.default_rng(5).standard_normal((4, 300, 3, 3), np.float32))
+    fn = F.adaptive_avg_pool2d if pool == "avg" else F.adaptive_max_pool2d
+    results = []
+    for threads in (1, 2):
+        ember_tensor.set_num_threads(threads)
+        got = []
+        for size, g in ((1, g1), (3, g3)):
+            out = fn(x, size)
+            (gx,) = ember.autograd.grad(out, (x,), g)
+            got += [out.detach().numpy(), gx.numpy()]
+        results.append(got)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_global_avg_pool_second_order():
