@@ -4,53 +4,23 @@ Written by hand, unlike the table's whole ops (atan2, fmax: ``_ops/generated``):
 scalar operands, ``alpha``, rounding modes and integer semantics pick among several nodes.
 
 Forward values (dtype promotion, broadcasting, alpha scaling, errors) come from
-``ember_tensor.elementwise``; each backward is written with Tensor ops so it can itself be
-differentiated.
+``ember_tensor.elementwise``. The backward nodes of add, sub, mul, div and pow are the table's
+``nodes`` formulas (``_kernels/elementwise_ops.py``), generated into ``_ops/generated``.
 """
-import math
-
 import numpy as np
 
 from ember_tensor import Array
 from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 
-from .._grad_mode import _state as _grad_state
 from .._core.node import Node, record
-from .selection import where
-from .unary import log, reciprocal
-from ._common import Tensor, check_operand, data, is_t, ones_like, out_, zeros_like
-
-# The backward formulas below are Tensor ops, so create_graph can differentiate them. With
-# grad mode off (a plain backward) they run the very same kernels on the Arrays instead,
-# which skips wrapping and recording the intermediates: same numbers, less overhead.
+from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0,  # noqa: F401
+                        PowBackward0, PowBackward1, PowBackward2, RsubBackward1, SubBackward0)
+from .unary import reciprocal
+from ._common import Tensor, check_operand, data, is_t, out_
 
 
 # ---- add / sub ------------------------------------------------------------------------------
-class AddBackward0(Node):
-    def backward(self, g):
-        alpha = self.alpha
-        return (g if self.needs_input_grad[0] else None,
-                (g if alpha == 1 else g * alpha) if self.needs_input_grad[1] else None)
-
-
-class SubBackward0(Node):
-    def backward(self, g):
-        alpha = self.alpha
-        gb = None
-        if self.needs_input_grad[1]:
-            if _grad_state.grad_enabled:
-                gb = -g if alpha == 1 else g * -alpha
-            else:
-                gb = Tensor._make(E.neg(g._data) if alpha == 1 else E.mul(g._data, -alpha))
-        return (g if self.needs_input_grad[0] else None, gb)
-
-
-class RsubBackward1(Node):
-    def backward(self, g):
-        return (-g if self.alpha == 1 else g * -self.alpha,)
-
-
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     other = check_operand(other)
     if not is_t(input):  # Number + Tensor
@@ -79,21 +49,6 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 
 # ---- mul / div ------------------------------------------------------------------------------
-class MulBackward0(Node):
-    def backward(self, g):
-        a, b = self.saved_tensors
-        other = b if b is not None else self.other
-        needs = self.needs_input_grad
-        if _grad_state.grad_enabled:
-            ga = g * other if needs[0] else None
-            gb = g * a if needs[1] else None
-            return ga, gb
-        gd = g._data
-        ga = Tensor._make(E.mul(gd, b._data if b is not None else other)) if needs[0] else None
-        gb = Tensor._make(E.mul(gd, a._data)) if needs[1] else None
-        return ga, gb
-
-
 def _save_pair(input, other):
     """What Mul/Div backward keep: ``input`` only if ``other`` needs a gradient."""
     if is_t(other):
@@ -116,21 +71,6 @@ def mul(input, other, *, out=None) -> Tensor:
 
 
 _NO_SAVES = (None, None)
-
-
-class DivBackward0(Node):
-    def backward(self, g):
-        a, b = self.saved_tensors
-        other = b if b is not None else self.other
-        ga = g / other if self.needs_input_grad[0] else None
-        gb = -g * a / (other * other) if self.needs_input_grad[1] else None
-        return ga, gb
-
-
-class DivBackward2(Node):  # rounding_mode set: piecewise constant
-    def backward(self, g):
-        return (g * 0 if self.needs_input_grad[0] else None,
-                g * 0 if self.needs_input_grad[1] else None)
 
 
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
@@ -201,43 +141,6 @@ def fmod(input, other) -> Tensor:
 
 
 # ---- pow ------------------------------------------------------------------------------------
-class PowBackward0(Node):  # tensor ** scalar
-    def backward(self, g):
-        (a,) = self.saved_tensors
-        e = self.exponent
-        if not _grad_state.grad_enabled:
-            gd = g._data
-            if e == 0:
-                return (Tensor._make(E.mul(gd, 0)),)
-            if e == 2:
-                return (Tensor._make(E.mul(gd, E.mul(a._data, 2))),)
-            return (Tensor._make(E.mul(gd, E.mul(E.pow(a._data, e - 1), e))),)
-        if e == 0:
-            return (g * 0,)
-        if e == 2:  # the common square: one product fewer, and no pow
-            return (g * (a * 2),)
-        return (g * (a ** (e - 1) * e),)
-
-
-class PowBackward1(Node):  # tensor ** tensor
-    def backward(self, g):
-        a, b, out = self.saved_tensors
-        ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = g * b * a ** (b - 1)
-        if self.needs_input_grad[1]:
-            safe = where(a == 0, ones_like(a), a)
-            gb = g * out * log(safe)
-            gb = where((a == 0) & (b >= 0), zeros_like(gb), gb)
-        return ga, gb
-
-
-class PowBackward2(Node):  # scalar ** tensor
-    def backward(self, g):
-        (out,) = self.saved_tensors
-        return (g * out * math.log(self.base) if self.base > 0 else g * 0,)
-
-
 def pow(input, exponent, *, out=None) -> Tensor:
     exponent = check_operand(exponent, "exponent")
     if not isinstance(input, Tensor):

@@ -6,11 +6,18 @@ and the ``ember.*`` functions with ``out=``; binds ``GeneratedTensorMethods`` to
 # ruff: noqa: E501 - a formula is the table's text, one line as written there
 import math
 
+from ember_tensor import elementwise as _E
+
 from .. import _generated_tensor_ops as _T
 from .._tensor import Tensor
+from .._grad_mode import _state as _grad_state
 from .._core.node import Node, record
+from ._common import ones_like, zeros_like
 from .inplace import inplace
 from .out_forms import with_out
+from .selection import where
+
+_make = Tensor._make
 
 
 class ExpBackward0(Node):
@@ -197,6 +204,140 @@ NODES = (
     TanhBackward0, SigmoidBackward0, ErfBackward0, Atan2Backward0, FmaxBackward0,
 )
 _T._bind(record, inplace, NODES)
+
+
+class AddBackward0(Node):
+    def backward(node, grad):
+        alpha = node.alpha
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            return (
+                grad if needs[0] else None,
+                (grad if alpha == 1 else grad * alpha) if needs[1] else None,
+            )
+        grad_d = grad._data
+        return (
+            grad if needs[0] else None,
+            (grad if alpha == 1 else _make(_E.mul(grad_d, alpha))) if needs[1] else None,
+        )
+
+
+class SubBackward0(Node):
+    def backward(node, grad):
+        alpha = node.alpha
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            return (
+                grad if needs[0] else None,
+                (-grad if alpha == 1 else grad * -alpha) if needs[1] else None,
+            )
+        grad_d = grad._data
+        return (
+            grad if needs[0] else None,
+            (_make(_E.neg(grad_d)) if alpha == 1 else _make(_E.mul(grad_d, -alpha))) if needs[1] else None,
+        )
+
+
+class RsubBackward1(Node):
+    def backward(node, grad):
+        alpha = node.alpha
+        if _grad_state.grad_enabled:
+            return (-grad if alpha == 1 else grad * -alpha,)
+        grad_d = grad._data
+        return (_make(_E.neg(grad_d)) if alpha == 1 else _make(_E.mul(grad_d, -alpha)),)
+
+
+class MulBackward0(Node):
+    def backward(node, grad):
+        self, other, = node.saved_tensors
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            if other is None:
+                other = node.other
+            return (
+                grad * other if needs[0] else None,
+                grad * self if needs[1] else None,
+            )
+        grad_d = grad._data
+        self_d = self._data if self is not None else None
+        other_d = node.other if other is None else other._data
+        return (
+            _make(_E.mul(grad_d, other_d)) if needs[0] else None,
+            _make(_E.mul(grad_d, self_d)) if needs[1] else None,
+        )
+
+
+class DivBackward0(Node):
+    def backward(node, grad):
+        self, other, = node.saved_tensors
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            if other is None:
+                other = node.other
+            return (
+                grad / other if needs[0] else None,
+                -grad * self / (other * other) if needs[1] else None,
+            )
+        grad_d = grad._data
+        self_d = self._data if self is not None else None
+        other_d = node.other if other is None else other._data
+        return (
+            _make(_E.div(grad_d, other_d)) if needs[0] else None,
+            _make(_E.div(_E.mul(_E.neg(grad_d), self_d), _E.mul(other_d, other_d))) if needs[1] else None,
+        )
+
+
+class DivBackward2(Node):
+    def backward(node, grad):
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            return (
+                grad * 0 if needs[0] else None,
+                grad * 0 if needs[1] else None,
+            )
+        grad_d = grad._data
+        return (
+            _make(_E.mul(grad_d, 0)) if needs[0] else None,
+            _make(_E.mul(grad_d, 0)) if needs[1] else None,
+        )
+
+
+class PowBackward0(Node):
+    def backward(node, grad):
+        self, = node.saved_tensors
+        exponent = node.exponent
+        if _grad_state.grad_enabled:
+            return (grad * 0 if exponent == 0 else grad * (self * 2) if exponent == 2 else grad * (self ** (exponent - 1) * exponent),)
+        grad_d = grad._data
+        self_d = self._data if self is not None else None
+        return (_make(_E.mul(grad_d, 0)) if exponent == 0 else _make(_E.mul(grad_d, _E.mul(self_d, 2))) if exponent == 2 else _make(_E.mul(grad_d, _E.mul(_E.pow(self_d, exponent - 1), exponent))),)
+
+
+class PowBackward1(Node):
+    def backward(node, grad):
+        self, other, result, = node.saved_tensors
+        needs = node.needs_input_grad
+        return (
+            grad * other * self ** (other - 1) if needs[0] else None,
+            where((self == 0) & (other >= 0), zeros_like(grad * result), grad * result * log(where(self == 0, ones_like(self), self))) if needs[1] else None,
+        )
+
+
+class PowBackward2(Node):
+    def backward(node, grad):
+        result, = node.saved_tensors
+        base = node.base
+        if _grad_state.grad_enabled:
+            return (grad * result * math.log(base) if base > 0 else grad * 0,)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(_E.mul(grad_d, result_d), math.log(base))) if base > 0 else _make(_E.mul(grad_d, 0)),)
+
+
+ARITHMETIC_NODES = (
+    AddBackward0, SubBackward0, RsubBackward1, MulBackward0, DivBackward0, DivBackward2,
+    PowBackward0, PowBackward1, PowBackward2,
+)
 
 
 _exp_out = with_out(_T.exp, "exp", False)

@@ -32,6 +32,11 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
   (torch's type promotion of the inputs). ``node``: the grad_fn name where torch's is not
   ``<Name>Backward0``. ``aliases``: other names of every form (``arcsin`` for ``asin``).
   ``inplace``: False where torch has no in-place form or it is written by hand.
+* ``nodes`` (arithmetic, whose forward ``ember._ops.arithmetic`` writes): the backward nodes
+  by torch's grad_fn name, each one formula per input as ``grad`` is, over ``self`` and
+  ``other`` (or the names ``inputs`` gives) and ``result``; other free names are the node's
+  attributes (``alpha``, ``exponent``), set by ``record``. ``numbers``: inputs that may be a
+  Python number, which then rides on the node as the attribute of the same name.
 * Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
   ``domain``, the interval test inputs are drawn from where the op is smooth.
 """
@@ -80,22 +85,40 @@ LERP = {"consts": ONE + (("half", "0.5"),),
 
 BINARY = (
     # ---- arithmetic
-    {"name": "add", "dtypes": NUMERIC, "expr": "a + b"},
-    {"name": "sub", "dtypes": NUMERIC, "expr": "a - b"},
-    {"name": "mul", "dtypes": NUMERIC, "expr": "a * b"},
+    {"name": "add", "dtypes": NUMERIC, "expr": "a + b",
+     "nodes": {"AddBackward0": ("grad", "grad if alpha == 1 else grad * alpha")}},
+    {"name": "sub", "dtypes": NUMERIC, "expr": "a - b",
+     "nodes": {"SubBackward0": ("grad", "-grad if alpha == 1 else grad * -alpha"),
+               "RsubBackward1": ("-grad if alpha == 1 else grad * -alpha",)}},  # Number - Tensor
+    {"name": "mul", "dtypes": NUMERIC, "expr": "a * b",
+     "nodes": {"MulBackward0": ("grad * other", "grad * self")}, "numbers": ("other",)},
     {"name": "maximum", "dtypes": NUMERIC,
      "expr": {"real": "a if (a > b or a != a) else b",  # NaN wins, as torch
               "integral": "a if a > b else b"}},
     {"name": "minimum", "dtypes": NUMERIC,
      "expr": {"real": "a if (a < b or a != a) else b", "integral": "a if a < b else b"}},
-    {"name": "div", "dtypes": REAL, "expr": "a / b"},
+    {"name": "div", "dtypes": REAL, "expr": "a / b",
+     "nodes": {"DivBackward0": ("grad / other", "-grad * self / (other * other)"),
+               "DivBackward2": ("grad * 0", "grad * 0")},  # rounding_mode: piecewise constant
+     "numbers": ("other",)},
     # integer division returns error code 1 on a zero divisor instead of trapping the process
     {"name": "div_trunc", "dtypes": NUMERIC,
      "expr": {"float32": "truncf(a / b)", "float64": "trunc(a / b)"}, "snippet": "div_trunc_int"},
     {"name": "div_floor", "dtypes": NUMERIC, "snippet": "div_floor"},
     {"name": "remainder", "dtypes": NUMERIC, "snippet": "remainder"},
     {"name": "pow", "dtypes": NUMERIC,
-     "expr": {"float32": "powf(a, b)", "float64": "pow(a, b)"}, "snippet": "pow_int"},
+     "expr": {"float32": "powf(a, b)", "float64": "pow(a, b)"}, "snippet": "pow_int",
+     "nodes": {
+         # Tensor ** Number; 2, the common square, with one product fewer and no pow
+         "PowBackward0": ("grad * 0 if exponent == 0 else grad * (self * 2) if exponent == 2 "
+                          "else grad * (self ** (exponent - 1) * exponent)",),
+         "PowBackward1": (  # Tensor ** Tensor; 0 ** b for b >= 0 has a zero exponent gradient
+             "grad * other * self ** (other - 1)",
+             "where((self == 0) & (other >= 0), zeros_like(grad * result), "
+             "grad * result * log(where(self == 0, ones_like(self), self)))"),
+         "PowBackward2": {"inputs": ("exponent",),  # Number ** Tensor
+                          "grad": ("grad * result * math.log(base) if base > 0 else grad * 0",)},
+     }},
     {"name": "bitwise_and", "dtypes": INTEGRAL, "expr": "a & b"},
     {"name": "bitwise_or", "dtypes": INTEGRAL, "expr": "a | b"},
     {"name": "bitwise_xor", "dtypes": INTEGRAL, "expr": "a ^ b"},
