@@ -106,6 +106,35 @@ def test_single_image_weight_gradient_alone_and_input_gradient_alone(dtype, alwa
     np.testing.assert_allclose(np.asarray(both[1]), ref_gw, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "bands"])
+@pytest.mark.parametrize("stride", [(2, 2), (2, 3), (3, 1)])
+def test_strided_one_by_one_gathers_a_subsample(stride, split, monkeypatch):
+    # an unpadded 1x1 kernel's columns are the input's strided subsample (a NumPy copy,
+    # not im2col); odd sides leave a last row/column the stride does not reach
+    if split:
+        monkeypatch.setattr(conv_module, "_SPLIT_MACS", 0)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((1, 6, 11, 13)).astype(np.float32)
+    w = rng.standard_normal((4, 6, 1, 1)).astype(np.float32)
+    sub = x[:, :, ::stride[0], ::stride[1]].astype(np.float64)
+    ref = np.einsum("nchw,oc->nohw", sub, w[:, :, 0, 0].astype(np.float64))
+    old = ember_tensor.get_num_threads()
+    try:
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            out = np.asarray(conv2d(x, w, None, stride, 0))
+            assert out.shape == ref.shape
+            np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+            go = rng.standard_normal(out.shape).astype(np.float32)
+            _, gw, _ = conv2d_backward(go, x, w, stride, (0, 0), (1, 1), 1,
+                                       (False, True, False))
+            ref_gw = np.einsum("nohw,nchw->oc", go.astype(np.float64), sub)
+            np.testing.assert_allclose(np.asarray(gw)[:, :, 0, 0], ref_gw, rtol=1e-4,
+                                       atol=1e-4)
+    finally:
+        ember_tensor.set_num_threads(old)
+
+
 def _geometry(C, Cout, side, k, stride, pad):
     return conv_module._Geometry((1, C, side, side), (Cout, C, k, k), (stride, stride),
                                  (pad, pad), (1, 1), 1)
