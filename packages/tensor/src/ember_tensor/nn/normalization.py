@@ -49,15 +49,9 @@ def _param(v, C):
     return v if v.flags.c_contiguous else np.ascontiguousarray(v)
 
 
-def _eval_coefficients(w, b, rm, rv, C, eps):
-    """Eval mode's (mean, invstd, scale, shift), float64, computed in one kernel call."""
-    if rm is None or rv is None:
-        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-    scale, shift, invstd = np.empty(C), np.empty(C), np.empty(C)
-    rm = _param(rm, C)
-    _k.eval_coefficients(rm, _param(rv, C), _param(w, C), _param(b, C), float(eps), scale, shift,
-                         invstd)
-    return rm, invstd, scale, shift
+def _stat(v, C, default):
+    """A saved statistic as the kernels take it; absent, the constant ``default``."""
+    return np.full(C, default) if v is None else _param(v, C)
 
 
 def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps,
@@ -69,27 +63,32 @@ def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, e
     _check_bn(xa, w, b, rm, rv)
     x3 = _blocks(xa)
     N, C, L = x3.shape
-    if training:
-        if N * L <= 1:
-            raise ValueError(
-                "Expected more than 1 value per channel when training, got input size "
-                + repr(Size(xa.shape)).replace("ember.", "torch."))
-        mean = np.empty(C, np.float64)
-        var = np.empty(C, np.float64)
-        _k.channel_stats(x3, mean, var)
-        invstd = 1.0 / np.sqrt(var + eps)
-        if rm is not None:
-            rm *= 1.0 - momentum
-            rm += (momentum * mean).astype(rm.dtype)
-        if rv is not None:
-            n = N * L
-            rv *= 1.0 - momentum
-            rv += (momentum * var * (n / (n - 1))).astype(rv.dtype)
-        scale = invstd * _vec(w, C, 1.0)
-        shift = _vec(b, C, 0.0) - mean * scale
-    else:
-        mean, invstd, scale, shift = _eval_coefficients(w, b, rm, rv, C, eps)
     out = np.empty(xa.shape, xa.dtype)
+    if not training:
+        if rm is None or rv is None:
+            raise RuntimeError(
+                "running_mean and running_var must be defined in evaluation mode")
+        mean, invstd = np.empty(C, xa.dtype), np.empty(C, xa.dtype)
+        _k.eval_forward(x3, out.reshape(N, C, L), _param(rm, C), _param(rv, C), _param(w, C),
+                        _param(b, C), float(eps), bool(relu), mean, invstd)
+        return wrap(out), wrap(mean), wrap(invstd)
+    if N * L <= 1:
+        raise ValueError(
+            "Expected more than 1 value per channel when training, got input size "
+            + repr(Size(xa.shape)).replace("ember.", "torch."))
+    mean = np.empty(C, np.float64)
+    var = np.empty(C, np.float64)
+    _k.channel_stats(x3, mean, var)
+    invstd = 1.0 / np.sqrt(var + eps)
+    if rm is not None:
+        rm *= 1.0 - momentum
+        rm += (momentum * mean).astype(rm.dtype)
+    if rv is not None:
+        n = N * L
+        rv *= 1.0 - momentum
+        rv += (momentum * var * (n / (n - 1))).astype(rv.dtype)
+    scale = invstd * _vec(w, C, 1.0)
+    shift = _vec(b, C, 0.0) - mean * scale
     _k.affine(x3, out.reshape(N, C, L), scale, shift, bool(relu))
     return wrap(out), wrap(mean.astype(xa.dtype)), wrap(invstd.astype(xa.dtype))
 
@@ -110,30 +109,29 @@ def batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
     x3 = _blocks(xa)
     g3 = _blocks(go)
     N, C, L = x3.shape
+    need_x, need_w, need_b = (bool(m) for m in output_mask)
+    gx = np.empty(xa.shape, xa.dtype) if need_x else None
+    if not training:  # the statistics are constants: one sweep, no per-channel NumPy
+        gw = np.empty(C, xa.dtype) if need_w else None
+        gb = np.empty(C, xa.dtype) if need_b else None
+        _k.eval_backward(g3, x3, None if gx is None else gx.reshape(N, C, L),
+                         _stat(nd(save_mean), C, 0.0), _stat(nd(save_invstd), C, 1.0),
+                         _param(w, C), gw, gb)
+        return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
     mean = _vec(nd(save_mean), C, 0.0)
     invstd = _vec(nd(save_invstd), C, 1.0)
     wv = _vec(w, C, 1.0)
     sum_go = np.empty(C, np.float64)
     sum_dot = np.empty(C, np.float64)  # sum(go * (x - mean))
     _k.grad_sums(g3, x3, mean, sum_go, sum_dot)
-    need_x, need_w, need_b = (bool(m) for m in output_mask)
-    gx = gw = gb = None
     if need_x:
-        gx = np.empty(xa.shape, xa.dtype)
-        k = wv * invstd
-        if training:
-            M = N * L
-            c1 = sum_go / M
-            c2 = sum_dot * invstd * invstd / M
-            _k.grad_input(g3, x3, gx.reshape(N, C, L), k, mean, c1, c2)
-        else:  # the statistics are constants: gx = go * k, and x need not be read
-            _k.affine(g3, gx.reshape(N, C, L), k, np.zeros(C), False)
-        gx = wrap(gx)
-    if need_w:
-        gw = wrap((sum_dot * invstd).astype(xa.dtype))
-    if need_b:
-        gb = wrap(sum_go.astype(xa.dtype))
-    return gx, gw, gb
+        M = N * L
+        c1 = sum_go / M
+        c2 = sum_dot * invstd * invstd / M
+        _k.grad_input(g3, x3, gx.reshape(N, C, L), wv * invstd, mean, c1, c2)
+    return (None if gx is None else wrap(gx),
+            wrap((sum_dot * invstd).astype(xa.dtype)) if need_w else None,
+            wrap(sum_go.astype(xa.dtype)) if need_b else None)
 
 
 def batch_norm_relu(x, weight, bias, running_mean, running_var, eps):
