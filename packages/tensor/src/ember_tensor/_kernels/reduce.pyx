@@ -274,6 +274,10 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
             out[o] = <out_real>total
         free(partial)
         return
+    if I == 1:  # one row per output (sum over the last dim): rows straight to row_sum
+        for o in prange(O, schedule="dynamic", chunksize=chunk, num_threads=nt):
+            out[o] = <out_real>row_sum(x + o * R, R)
+        return
     for t in prange(ntasks, schedule="dynamic", chunksize=chunk, num_threads=nt):
         b = _block(t, nblocks, I)
         sum_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols)

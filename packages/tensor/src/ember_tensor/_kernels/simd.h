@@ -196,7 +196,7 @@ EMBER_SIMD_ROWS(double, f64)
    memory faster than wider blocks and kept the per-row cost of 1000-element rows low (Zen 4).
    Outer sums (add_rows) add EMBER_SUM_ROW_STEPS rows in the input's type before converting:
    there the conversion is per element, and 8 rows beat 4. */
-#define EMBER_SUM_LANES 16
+#define EMBER_SUM_LANES 16  /* ember_lanes_sum folds 16 lanes in halves, written out */
 #define EMBER_SUM_STEPS 4
 #define EMBER_SUM_ROW_STEPS 8
 #define EMBER_SUM_LOOPS(T, S)                                                               \
@@ -216,9 +216,12 @@ static inline double ember_lanes_sum_##S(const T* x, ptrdiff_t n) {             
         for (int j = 0; j < EMBER_SUM_LANES; j++) acc[j] += (double)x[k + j];              \
     double tail = 0.0;                                                                      \
     for (; k < n; k++) tail += (double)x[k];                                                \
-    for (int w = EMBER_SUM_LANES / 2; w >= 1; w /= 2)                                       \
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];                                   \
-    return acc[0] + tail;                                                                   \
+    /* the lanes folded in halves, 8 then 4, 2, 1 (the order a loop over w gives, written   \
+       out: gcc left that loop rolled, through memory, the most of a 1000-element row) */   \
+    for (int j = 0; j < 8; j++) acc[j] += acc[j + 8];                                       \
+    for (int j = 0; j < 4; j++) acc[j] += acc[j + 4];                                       \
+    for (int j = 0; j < 2; j++) acc[j] += acc[j + 2];                                       \
+    return (acc[0] + acc[1]) + tail;                                                        \
 }                                                                                           \
 /* acc[c] += sum over r < nrows of x[r * stride + c], for c < n: an outer (dim=0-like) sum   \
    that sweeps whole rows, vectorised along them. EMBER_SUM_ROW_STEPS rows are added in T,  \
