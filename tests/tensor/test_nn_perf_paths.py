@@ -8,7 +8,9 @@
 * pooling on both sides of its parallel threshold.
 """
 import os
+import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -313,20 +315,40 @@ def test_conv_from_several_caller_threads(threads):
         np.testing.assert_array_equal(got, exp)
 
 
+def _wait_child(pid, seconds=60.0):
+    """The child's exit code; a child still running after ``seconds`` is killed and the
+    test fails (a hang here is the bug under test, not a reason to hang the suite)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung")
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_conv_in_forked_child():
+def test_kernels_in_forked_child():
+    # GNU OpenMP's team does not survive fork: the child must not wait on the parent's
+    # threads (conv's tasks and the elementwise kernels run on that team)
     old = ember_tensor.get_num_threads()
     ember_tensor.set_num_threads(2)
     try:
         x = from_numpy(np.ones((2, 32, 34, 34), np.float32))
         w = from_numpy(np.ones((64, 32, 3, 3), np.float32))
-        expected = conv2d(x, w, None, 1, 1)._np  # starts the pool in the parent
+        big = from_numpy(np.arange(1 << 20, dtype=np.float32))
+        expected = conv2d(x, w, None, 1, 1)._np  # runs the team in the parent
+        expected_sum = (big + big)._np
         pid = os.fork()
-        if pid == 0:  # child: the parent's workers do not exist here
-            ok = np.array_equal(conv2d(x, w, None, 1, 1)._np, expected)
+        if pid == 0:
+            ok = (np.array_equal(conv2d(x, w, None, 1, 1)._np, expected)
+                  and np.array_equal((big + big)._np, expected_sum)
+                  and ember_tensor.get_num_threads() == 1)
             os._exit(0 if ok else 1)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        assert _wait_child(pid) == 0
+        assert ember_tensor.get_num_threads() == 2  # the parent keeps its setting
     finally:
         ember_tensor.set_num_threads(old)
 

@@ -1,11 +1,14 @@
-"""Threads for convolution: tasks on a small pool, OpenMP and BLAS held at one thread each.
+"""Threads for convolution: tasks on the OpenMP team, BLAS held at one thread per task.
 
 im2col's OpenMP team and OpenBLAS's thread pool are two pools that take turns on the same
 cores; each leaves its threads spinning after its turn, so on a 2-core machine the other
 pool's work runs at a fraction of its speed (measured 3-8x slower convolutions at ResNet
 shapes). Here every task runs im2col *and* its GEMM on one thread, and parallelism comes
-from running tasks side by side. Tasks are claimed dynamically, so when the OS preempts a
-worker (a busy machine) the caller's thread takes the remaining tasks instead of waiting.
+from running tasks side by side on the same OpenMP team the elementwise, pooling and norm
+kernels use (``parallel.run_tasks``): one pool, warm for whichever op comes next. (A pool
+of Python threads beside the team was the previous design; each op then woke a sleeping
+thread of the other pool.) Tasks are claimed dynamically, so when the OS preempts a worker
+(a busy machine) the caller's thread takes the remaining tasks.
 
 OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27+) pins BLAS to one thread for the
 calling thread only, leaving the user's NumPy alone. Without it (another BLAS) tasks run
@@ -13,10 +16,6 @@ one after another on the caller's thread, with BLAS threading as it was.
 """
 import contextlib
 import ctypes
-import itertools
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from .._kernels import parallel as _par
 
@@ -45,6 +44,9 @@ def _find_blas_local():
 
 
 _blas_local = _find_blas_local()
+# the same function as a C address, for the OpenMP team's threads to call without the GIL
+_blas_local_address = (ctypes.cast(_blas_local, ctypes.c_void_p).value or 0
+                       if _blas_local is not None else 0)
 
 
 def can_split():
@@ -69,65 +71,6 @@ def serial_region():
             _par.set_num_threads(threads)
 
 
-def _worker_init():
-    _par.set_num_threads(1)
-    if _blas_local is not None:
-        _blas_local(1)
-
-
-_lock = threading.Lock()
-_pool = None
-_pool_size = 0
-
-
-def _workers(n):
-    global _pool, _pool_size
-    with _lock:
-        if _pool is None or _pool_size != n:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(n, thread_name_prefix="ember-conv",
-                                       initializer=_worker_init)
-            _pool_size = n
-        return _pool
-
-
-def _forget_pool():
-    # a forked child has the executor object but none of its threads
-    global _pool, _pool_size
-    _pool, _pool_size = None, 0
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-class _Job:
-    def __init__(self, tasks):
-        self.tasks = tasks
-        self.claim = itertools.count()
-        self.left = len(tasks)
-        self.lock = threading.Lock()
-        self.done = threading.Event()
-        self.error = None
-
-    def drain(self):
-        n = len(self.tasks)
-        while True:
-            i = next(self.claim)  # atomic under the GIL
-            if i >= n:
-                return
-            try:
-                self.tasks[i]()
-            except BaseException as exc:  # re-raised on the caller's thread
-                if self.error is None:
-                    self.error = exc
-            with self.lock:
-                self.left -= 1
-                if self.left == 0:
-                    self.done.set()
-
-
 def run_tasks(tasks, threads):
     """Run every callable in ``tasks`` (independent of each other) on up to ``threads``
     threads, the caller's included; returns when all are done, re-raising the first error.
@@ -136,11 +79,4 @@ def run_tasks(tasks, threads):
         for task in tasks:
             task()
         return
-    job = _Job(tasks)
-    pool = _workers(threads - 1)
-    for _ in range(min(threads, len(tasks)) - 1):
-        pool.submit(job.drain)
-    job.drain()
-    job.done.wait()
-    if job.error is not None:
-        raise job.error
+    _par.run_tasks(list(tasks), threads, _blas_local_address)
