@@ -66,6 +66,12 @@ cdef inline void _copy_row(const real* src, real* dst, Py_ssize_t lo, Py_ssize_t
     if sw == 1:
         for ow in range(lo, hi):
             dst[ow] = src[ow]
+    elif sw == 2:
+        # the stride-2 convs (ResNet's stem and downsampling 3x3s) get a constant stride,
+        # which the compiler vectorises as loads and a lane shuffle; a stride known only at
+        # run time stays a scalar loop (3x3 stride 2 on 64x56x56: 7.6 instructions a float)
+        for ow in range(lo, hi):
+            dst[ow] = src[2 * ow]
     else:
         for ow in range(lo, hi):
             dst[ow] = src[ow * sw]
