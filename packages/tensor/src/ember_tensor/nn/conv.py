@@ -5,7 +5,8 @@ buffer and meet the weights in a single BLAS call. Small feature maps (late ResN
 batch several images per GEMM so the matrix stays wide enough for BLAS to reach its peak;
 large ones go one image at a time so the buffer stays small and the GEMM writes straight into
 the output. 1x1 stride-1 unpadded convolutions skip im2col: the input already is the column
-matrix. Float32 3x3 stride-1 padding-1 convolutions (most of a ResNet) and their input
+matrix; a single image's strided unpadded 1x1 (the downsamples) copies a strided
+subsample. Float32 3x3 stride-1 padding-1 convolutions (most of a ResNet) and their input
 and weight gradients take Winograd F(2x2, 3x3) instead where it measures faster
 (``winograd.py``).
 
