@@ -2,16 +2,24 @@
 torch's grad_fn names (``GridSampler2DBackward0``, ``AffineGridGeneratorBackward0``), with
 torch's argument checks, warnings and words.
 
-The computing is ember_tensor's (``nn.grid_sample``); the backwards are fused kernels, so
-the nodes are ``once_differentiable``.
+The computing is ember_tensor's (``nn.grid_sample``); the backwards are fused kernels. Under
+``create_graph=True`` grid_sample's kernel gradient is recorded as
+``GridSampler2DBackwardBackward0``, whose backward differentiates the Tensor-op composite of
+``nn_grid_reference``; affine_grid's backward, linear in the gradient, becomes a matmul
+against the base grid.
 """
 import warnings
 from typing import Optional, Sequence
 
+import numpy as np
+
+from ember_tensor import Array
 from ember_tensor.nn import grid_sample as _g
 
 from .._core.node import Node, record
 from .._tensor import Tensor
+from .nn_double_backward import building_graph, record_masked, spread, vjp
+from .nn_grid_reference import grid_sample_grads
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -22,23 +30,52 @@ _ALIGN_WARNING = (
 
 
 class GridSampler2DBackward0(Node):
-    once_differentiable = True
-
     def backward(self, grad):
         x, grid = self.saved_tensors
+        mask = (bool(self.needs_input_grad[0]), bool(self.needs_input_grad[1]))
         gx, gg = _g.grid_sample_backward(grad._data, x._data, grid._data, self.mode,
                                          self.padding_mode, self.align_corners,
-                                         input_grad=self.needs_input_grad[0])
+                                         input_grad=mask[0])
+        if not mask[1]:
+            gg = None
+        if building_graph():
+            return record_masked(GridSampler2DBackwardBackward0, (gx, gg), (grad, x, grid),
+                                 save=(grad, x, grid), mode=self.mode,
+                                 padding_mode=self.padding_mode,
+                                 align_corners=self.align_corners)
         return (Tensor._make(gx) if gx is not None else None,
-                Tensor._make(gg) if self.needs_input_grad[1] else None)
+                Tensor._make(gg) if gg is not None else None)
+
+
+class GridSampler2DBackwardBackward0(Node):
+    """grid_sample's gradients (kernel-computed) as a function of (grad, input, grid)."""
+
+    def backward(self, *grads):
+        g, x, grid = self.saved_tensors
+        return vjp(self.formula, self, (g, x, grid), spread(self.mask, grads))
+
+    def formula(self, g, x, grid):
+        return grid_sample_grads(g, x, grid, self.mode, self.padding_mode, self.align_corners,
+                                 self.mask)
 
 
 class AffineGridGeneratorBackward0(Node):
-    once_differentiable = True
-
     def backward(self, grad):
+        if building_graph():
+            return (_affine_grid_backward_ops(grad, self.size, self.align_corners),)
         return (Tensor._make(_g.affine_grid_backward(grad._data, self.size,
                                                      self.align_corners)),)
+
+
+def _affine_grid_backward_ops(grad: Tensor, size: Sequence[int], align_corners: bool) -> Tensor:
+    """d theta = sum over pixels of grad (x', y') times the base point (x, y, 1): the adjoint of
+    ``grid = base @ theta^T`` as a matmul, so it is differentiable in ``grad``."""
+    n, h, w = size[0], size[-2], size[-1]
+    identity = np.array([[[1, 0, 0], [0, 1, 0]]], dtype=np.asarray(grad._data).dtype)
+    xy = np.asarray(_g.affine_grid(Array(identity), [1, 1, h, w], align_corners))
+    base = np.concatenate([xy.reshape(h * w, 2), np.ones((h * w, 1), xy.dtype)], axis=1)
+    # (3, HW) @ (N, HW, 2), then transposed, so the node is torch's TransposeBackward0
+    return (Tensor._make(Array(base.T)) @ grad.reshape(n, h * w, 2)).transpose(1, 2)
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
