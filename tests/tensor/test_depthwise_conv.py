@@ -124,3 +124,76 @@ def test_stride1_gather_forward_and_grad_input(geo, dtype):
                                rtol=tol, atol=tol)
     np.testing.assert_allclose(np.vdot(gw._np, w), np.vdot(dy, want - b[None, :, None, None]),
                                rtol=tol)
+
+
+def reference_grad_weight(dy, x, w_shape, stride, padding, dilation):
+    """Each tap's weight gradient as a sum over the patch the forward read with it."""
+    CO, _, kh, kw = w_shape
+    mult = CO // x.shape[1]
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    OH, OW = dy.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    gw = np.zeros(w_shape)
+    for oc in range(CO):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, oc // mult, i * dh: i * dh + sh * (OH - 1) + 1: sh,
+                           j * dw: j * dw + sw * (OW - 1) + 1: sw]
+                gw[oc, 0, i, j] = np.sum(dy[:, oc] * patch)
+    return gw
+
+
+# Every stride lays the input out as zero-bordered column phases: the weight gradient sums
+# up to 12 taps per sweep (25 and 49 taps: several sweeps, 13 taps: two of uneven size) with
+# a masked last register per row (output widths around 4/8/16 lanes), and strided
+# grad-input adds each tap into the phases and copies them back (strides 2 and 3, mixed,
+# with dilation, odd planes, padding 0..2, a depth multiplier adding into one plane).
+PHASES = [
+    (1, 2, 9, 9, 1, (3, 3), (2, 2), (0, 0), (1, 1)),
+    (2, 3, 13, 11, 1, (3, 3), (2, 2), (1, 1), (1, 1)),
+    (1, 2, 15, 17, 1, (5, 5), (2, 2), (2, 2), (1, 1)),
+    (1, 2, 16, 35, 2, (3, 3), (2, 2), (1, 2), (2, 2)),
+    (1, 2, 11, 31, 1, (3, 5), (3, 3), (2, 1), (1, 1)),
+    (2, 2, 9, 20, 1, (3, 3), (1, 2), (1, 1), (1, 3)),
+    (1, 2, 12, 12, 1, (7, 7), (1, 1), (3, 3), (1, 1)),
+    (1, 2, 5, 23, 1, (1, 13), (1, 1), (0, 6), (1, 1)),
+    (1, 2, 6, 1, 1, (3, 1), (2, 1), (1, 0), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("geo", PHASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_phase_planes_forward_grad_input_grad_weight(geo, dtype):
+    _N, C, _H, _W, _m, _k, s, p, d = geo
+    rng = np.random.default_rng(5)
+    x, w, b, got = _forward(geo, dtype, rng)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    want = reference(x, w, b, s, p, d)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    dy = rng.standard_normal(want.shape)
+    gx, gw, _ = K.conv2d_backward(Array(dy.astype(dtype)), Array(x.astype(dtype)),
+                                  Array(w.astype(dtype)), s, p, d, C)
+    assert gx._np.dtype == gw._np.dtype == dtype
+    np.testing.assert_allclose(gx._np, reference_grad_input(dy, w, x.shape, s, p, d),
+                               rtol=tol, atol=tol)
+    np.testing.assert_allclose(gw._np, reference_grad_weight(dy, x, w.shape, s, p, d),
+                               rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_grad_weight_ignores_input_no_tap_reads(stride):
+    """An infinite input where a tap never reads it leaves that tap's gradient finite: the
+    lanes past a row's end are masked, not multiplied by zero (0 * inf is NaN)."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1, 2, 6, 20))
+    x[0, :, :, -1] = np.inf
+    w = rng.standard_normal((2, 1, 3, 3))
+    y = reference(np.nan_to_num(x, posinf=0.0), w, np.zeros(2), (stride,) * 2, (1, 1), (1, 1))
+    dy = rng.standard_normal(y.shape)
+    _gx, gw, _ = K.conv2d_backward(Array(dy.astype(np.float32)), Array(x.astype(np.float32)),
+                                   Array(w.astype(np.float32)), stride, 1, 1, 2)
+    with np.errstate(invalid="ignore"):
+        want = reference_grad_weight(dy, x, w.shape, (stride,) * 2, (1, 1), (1, 1))
+    assert np.isfinite(want[..., 0]).all() and not np.isfinite(want[..., 1:]).all()
+    np.testing.assert_array_equal(np.isfinite(gw._np), np.isfinite(want))
+    np.testing.assert_allclose(gw._np[..., 0], want[..., 0], rtol=1e-5)

@@ -1,24 +1,43 @@
 /* Depthwise convolution's register blocks (depthwise.pyx), in C for one reason: GCC's vector
    extension. Written in Cython, a ROWS x COLS block of running sums becomes a 16-iteration
    loop that gcc unrolls before its loop vectoriser sees it, and then packs 128 bits at a
-   time; as vector_size(64) values it is one AVX-512 register per sum row (two AVX2, four
-   SSE2), whatever level the copy is built for. Stride 1 only (a strided load would be a
-   gather), over a zero-bordered plane: no bounds tests. Instantiated for float and double; depthwise.pyx's fused wrappers pick one. */
+   time; as vector values they stay in registers whatever level the copy is built for.
+   Every load is contiguous: the caller lays the input plane out as zero-bordered column
+   phases (depthwise.pyx's _phases), so a strided or dilated tap is still an unstrided
+   run of one phase, and no output needs a bounds test. Instantiated for float and double;
+   depthwise.pyx's fused wrappers pick one. */
 #ifndef EMBER_DEPTHWISE_H
 #define EMBER_DEPTHWISE_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define DW_COLS 16
 
+/* the gather's block: one AVX-512 register per sum row (two AVX2, four SSE2) */
 typedef float dw_vec_float __attribute__((vector_size(64)));
 typedef double dw_vec_double __attribute__((vector_size(64)));
 
+/* the weight gradient's sums: one register of the level the copy is built for, so that
+   DW_DOT_TAPS of them fit in the register file at every level */
+#if defined(__AVX512F__)
+#define DW_REG_BYTES 64
+#elif defined(__AVX__)
+#define DW_REG_BYTES 32
+#else
+#define DW_REG_BYTES 16
+#endif
+#define DW_DOT_TAPS 12
+typedef float dw_reg_float __attribute__((vector_size(DW_REG_BYTES)));
+typedef double dw_reg_double __attribute__((vector_size(DW_REG_BYTES)));
+typedef int32_t dw_mask_float __attribute__((vector_size(DW_REG_BYTES)));
+typedef int64_t dw_mask_double __attribute__((vector_size(DW_REG_BYTES)));
+
 /* o[r*orow + v] = (add ? o[...] : b) + sum over i < ni, j < kw (in that order) of
-   w[i*kw + j] * x[r*xrow + i*xtap + j*dw + v], for r < NR, v < DW_COLS */
+   w[i*kw + j] * x[r*xrow + i*xtap + joff[j] + v], for r < NR, v < DW_COLS */
 #define EMBER_DW_GATHER(T, NR) \
 static inline void dw_gather##NR##_##T(const T* x, const T* w, T* o, T b, int add, \
-        ptrdiff_t ni, ptrdiff_t kw, ptrdiff_t xrow, ptrdiff_t xtap, ptrdiff_t dw, \
+        ptrdiff_t ni, ptrdiff_t kw, ptrdiff_t xrow, ptrdiff_t xtap, const ptrdiff_t* joff, \
         ptrdiff_t orow) { \
     enum { L = sizeof(dw_vec_##T) / sizeof(T), NV = DW_COLS / L }; \
     dw_vec_##T acc[NR][NV]; \
@@ -30,7 +49,7 @@ static inline void dw_gather##NR##_##T(const T* x, const T* w, T* o, T b, int ad
     for (ptrdiff_t i = 0; i < ni; i++) \
         for (ptrdiff_t j = 0; j < kw; j++) { \
             const T t = w[i * kw + j]; \
-            const T* xt = x + i * xtap + j * dw; \
+            const T* xt = x + i * xtap + joff[j]; \
             for (int r = 0; r < NR; r++) \
                 for (int k = 0; k < NV; k++) { \
                     dw_vec_##T xv; \
@@ -43,9 +62,83 @@ static inline void dw_gather##NR##_##T(const T* x, const T* w, T* o, T b, int ad
             memcpy(o + r * orow + k * L, &acc[r][k], sizeof(dw_vec_##T)); \
 }
 
-EMBER_DW_GATHER(float, 4)
-EMBER_DW_GATHER(float, 1)
-EMBER_DW_GATHER(double, 4)
-EMBER_DW_GATHER(double, 1)
+#define EMBER_DW_GATHERS(T) \
+EMBER_DW_GATHER(T, 4) EMBER_DW_GATHER(T, 1) \
+/* the block of nr = 4 rows or 1 */ \
+static inline void dw_gather_##T(const T* x, const T* w, T* o, T b, int add, int nr, \
+        ptrdiff_t ni, ptrdiff_t kw, ptrdiff_t xrow, ptrdiff_t xtap, const ptrdiff_t* joff, \
+        ptrdiff_t orow) { \
+    if (nr == 4) dw_gather4_##T(x, w, o, b, add, ni, kw, xrow, xtap, joff, orow); \
+    else dw_gather1_##T(x, w, o, b, add, ni, kw, xrow, xtap, joff, orow); \
+}
+
+EMBER_DW_GATHERS(float)
+EMBER_DW_GATHERS(double)
+
+/* s[k] += sum over r < nr, v < n of g[r*grow + v] * x[koff[k] + r*xrow + v], for k < NT: the
+   weight gradient of NT taps at once, each a running vector of sums, one load of g shared by
+   the taps. A row's last partial register takes g through a zeroed copy and masks x (not a
+   multiply by zero: an infinite x past the row must not turn the sum into a NaN); x must be
+   readable up to the register past n. */
+#define EMBER_DW_DOT(T, NT) \
+static inline void dw_dot##NT##_##T(const T* g, const T* x, const ptrdiff_t* koff, T* s, \
+        ptrdiff_t nr, ptrdiff_t n, ptrdiff_t grow, ptrdiff_t xrow) { \
+    enum { L = sizeof(dw_reg_##T) / sizeof(T) }; \
+    dw_reg_##T acc[NT], gv, xv; \
+    dw_mask_##T keep = {0}; \
+    const ptrdiff_t full = n / L * L; \
+    for (int k = 0; k < NT; k++) acc[k] = (dw_reg_##T){0}; \
+    for (ptrdiff_t v = 0; v < n - full; v++) keep[v] = -1; \
+    for (ptrdiff_t r = 0; r < nr; r++) { \
+        const T* gr = g + r * grow; \
+        const T* xr = x + r * xrow; \
+        for (ptrdiff_t v = 0; v < full; v += L) { \
+            memcpy(&gv, gr + v, sizeof gv); \
+            for (int k = 0; k < NT; k++) { \
+                memcpy(&xv, xr + koff[k] + v, sizeof xv); \
+                acc[k] += gv * xv; \
+            } \
+        } \
+        if (full < n) { \
+            gv = (dw_reg_##T){0}; \
+            memcpy(&gv, gr + full, (n - full) * sizeof(T)); \
+            for (int k = 0; k < NT; k++) { \
+                memcpy(&xv, xr + koff[k] + full, sizeof xv); \
+                acc[k] += gv * (dw_reg_##T)((dw_mask_##T)xv & keep); \
+            } \
+        } \
+    } \
+    for (int k = 0; k < NT; k++) { \
+        T sum = 0; \
+        for (int l = 0; l < L; l++) sum += acc[k][l]; \
+        s[k] += sum; \
+    } \
+}
+
+#define EMBER_DW_DOTS(T) \
+EMBER_DW_DOT(T, 1) EMBER_DW_DOT(T, 2) EMBER_DW_DOT(T, 3) EMBER_DW_DOT(T, 4) \
+EMBER_DW_DOT(T, 5) EMBER_DW_DOT(T, 6) EMBER_DW_DOT(T, 7) EMBER_DW_DOT(T, 8) \
+EMBER_DW_DOT(T, 9) EMBER_DW_DOT(T, 10) EMBER_DW_DOT(T, 11) EMBER_DW_DOT(T, 12) \
+/* dw_dotNT for 1 <= nt <= DW_DOT_TAPS */ \
+static inline void dw_dot_##T(const T* g, const T* x, const ptrdiff_t* koff, T* s, int nt, \
+        ptrdiff_t nr, ptrdiff_t n, ptrdiff_t grow, ptrdiff_t xrow) { \
+    switch (nt) { \
+    case 1: dw_dot1_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 2: dw_dot2_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 3: dw_dot3_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 4: dw_dot4_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 5: dw_dot5_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 6: dw_dot6_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 7: dw_dot7_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 8: dw_dot8_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 9: dw_dot9_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 10: dw_dot10_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    case 11: dw_dot11_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    default: dw_dot12_##T(g, x, koff, s, nr, n, grow, xrow); break; \
+    } \
+}
+
+EMBER_DW_DOTS(float)
+EMBER_DW_DOTS(double)
 
 #endif

@@ -28,19 +28,19 @@ from .types cimport for_dtype, real
 import numpy as np
 
 cdef extern from "depthwise.h" nogil:
-    # the stride-1 register blocks, NR = ROWS output rows or 1 (see depthwise.h)
-    void dw_gather4_float(const float* x, const float* w, float* o, float b, bint add,
-                          Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
-                          Py_ssize_t dw, Py_ssize_t orow)
-    void dw_gather1_float(const float* x, const float* w, float* o, float b, bint add,
-                          Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
-                          Py_ssize_t dw, Py_ssize_t orow)
-    void dw_gather4_double(const double* x, const double* w, double* o, double b, bint add,
-                           Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
-                           Py_ssize_t dw, Py_ssize_t orow)
-    void dw_gather1_double(const double* x, const double* w, double* o, double b, bint add,
-                           Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
-                           Py_ssize_t dw, Py_ssize_t orow)
+    # the gather's register blocks of nr = ROWS output rows or 1, and the weight gradient's
+    # sums of up to DW_DOT_TAPS taps at once (see depthwise.h)
+    enum: DW_DOT_TAPS
+    void dw_gather_float(const float* x, const float* w, float* o, float b, bint add, int nr,
+                         Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow, Py_ssize_t xtap,
+                         const Py_ssize_t* joff, Py_ssize_t orow)
+    void dw_gather_double(const double* x, const double* w, double* o, double b, bint add,
+                          int nr, Py_ssize_t ni, Py_ssize_t kw, Py_ssize_t xrow,
+                          Py_ssize_t xtap, const Py_ssize_t* joff, Py_ssize_t orow)
+    void dw_dot_float(const float* g, const float* x, const Py_ssize_t* koff, float* s, int nt,
+                      Py_ssize_t nr, Py_ssize_t n, Py_ssize_t grow, Py_ssize_t xrow)
+    void dw_dot_double(const double* g, const double* x, const Py_ssize_t* koff, double* s,
+                       int nt, Py_ssize_t nr, Py_ssize_t n, Py_ssize_t grow, Py_ssize_t xrow)
 
 cdef enum:
     # One register block: ROWS x COLS running sums (float32: four AVX-512 registers, eight
@@ -53,76 +53,12 @@ cdef enum:
 
 cdef inline void _block(const real* x, const real* w, real* o, real b, bint add,
                         Py_ssize_t nrow, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t xrow,
-                        Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t orow) noexcept nogil:
-    # depthwise.h's block of this dtype and nrow (ROWS or 1)
+                        Py_ssize_t xtap, const Py_ssize_t* joff, Py_ssize_t orow) noexcept nogil:
+    # depthwise.h's block of this dtype
     if real is float:
-        if nrow == ROWS:
-            dw_gather4_float(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
-        else:
-            dw_gather1_float(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
-    elif nrow == ROWS:
-        dw_gather4_double(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
+        dw_gather_float(x, w, o, b, add, <int>nrow, kh, kw, xrow, xtap, joff, orow)
     else:
-        dw_gather1_double(x, w, o, b, add, kh, kw, xrow, dh * xrow, dw, orow)
-
-
-cdef inline void _pad_plane(const real* x, real* pad, Py_ssize_t H, Py_ssize_t W,
-                            Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t ph,
-                            Py_ssize_t pw) noexcept nogil:
-    # pad[r, c] = x[r - ph, c - pw] inside x, else 0 (negative ph/pw crop instead)
-    cdef Py_ssize_t r, c, ih, lo, hi
-    lo = 0 if pw < 0 else (Wp if pw > Wp else pw)
-    hi = W + pw
-    hi = lo if hi < lo else (Wp if hi > Wp else hi)
-    for r in range(Hp):
-        ih = r - ph
-        if ih < 0 or ih >= H:
-            for c in range(Wp):
-                pad[r * Wp + c] = 0
-            continue
-        for c in range(lo):
-            pad[r * Wp + c] = 0
-        for c in range(lo, hi):
-            pad[r * Wp + c] = x[ih * W + c - pw]
-        for c in range(hi, Wp):
-            pad[r * Wp + c] = 0
-
-
-cdef inline Py_ssize_t gather_pad_size(Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
-                                       Py_ssize_t kw, Py_ssize_t dh, Py_ssize_t dw,
-                                       Py_ssize_t* Wp) noexcept nogil:
-    # the scratch plane dw_plane_gather reads: every row and column a block touches
-    Wp[0] = (OW + COLS - 1) // COLS * COLS + (kw - 1) * dw
-    return (OH + (kh - 1) * dh) * Wp[0]
-
-
-cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bint add,
-                          real* pad, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
-                          Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t ph, Py_ssize_t pw,
-                          Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    # stride 1: out (+= when add) = bias + the taps of w over x, x first copied into pad
-    cdef Py_ssize_t Wp, oh, ow, nrow, r, c
-    cdef real tmp[LANES]
-    gather_pad_size(OH, OW, kh, kw, dh, dw, &Wp)
-    _pad_plane(x, pad, H, W, OH + (kh - 1) * dh, Wp, ph, pw)
-    oh = 0
-    while oh < OH:
-        nrow = ROWS if oh + ROWS <= OH else 1
-        ow = 0
-        while ow + COLS <= OW:
-            _block(pad + oh * Wp + ow, w, out + oh * OW + ow, bias, add, nrow, kh, kw, Wp, dh,
-                   dw, OW)
-            ow += COLS
-        if ow < OW:
-            # the last columns through tmp, whose extra columns are computed and dropped
-            for r in range(nrow):
-                for c in range(COLS):
-                    tmp[r * COLS + c] = out[(oh + r) * OW + ow + c] if add and ow + c < OW else 0
-            _block(pad + oh * Wp + ow, w, tmp, bias, add, nrow, kh, kw, Wp, dh, dw, COLS)
-            for r in range(nrow):
-                for c in range(OW - ow):
-                    out[(oh + r) * OW + ow + c] = tmp[r * COLS + c]
-        oh += nrow
+        dw_gather_double(x, w, o, b, add, <int>nrow, kh, kw, xrow, xtap, joff, orow)
 
 
 cdef inline void _cols(Py_ssize_t off, Py_ssize_t s, Py_ssize_t n, Py_ssize_t on,
@@ -140,159 +76,213 @@ cdef inline void _cols(Py_ssize_t off, Py_ssize_t s, Py_ssize_t n, Py_ssize_t on
     hi[0] = b
 
 
-cdef void dw_plane_forward(const real* x, const real* w, real* out, real bias, Py_ssize_t H,
-                           Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
-                           Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                           Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
-    cdef real t
-    cdef real* orow
-    cdef const real* xrow
-    for i in range(OH * OW):
-        out[i] = bias
-    for j in range(kw):
-        off = j * dw - pw
-        _cols(off, sw, W, OW, &a, &b)
-        for i in range(kh):
-            t = w[i * kw + j]
-            for oh in range(OH):
-                ih = oh * sh - ph + i * dh
-                if ih < 0 or ih >= H:
-                    continue
-                orow = out + oh * OW
-                xrow = x + ih * W + off
-                if sw == 1:
-                    for ow in range(a, b):
-                        orow[ow] += t * xrow[ow]
-                else:
-                    for ow in range(a, b):
-                        orow[ow] += t * xrow[ow * sw]
+cdef Py_ssize_t phase_plane_size(Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                                 Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw,
+                                 Py_ssize_t* Hp, Py_ssize_t* Wq) noexcept nogil:
+    # the scratch plane _phases fills: sw column phases of Hp rows by Wq columns, every
+    # row and column a block (COLS wide, so up to COLS - 1 columns past OW) touches
+    Hp[0] = (OH - 1) * sh + (kh - 1) * dh + 1
+    Wq[0] = (OW + COLS - 1) // COLS * COLS + (kw - 1) * dw // sw
+    return sw * Hp[0] * Wq[0]
 
 
-cdef void dw_plane_grad_input(const real* go, const real* w, real* gx, Py_ssize_t H,
-                              Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
-                              Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                              Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    # accumulates (gx is zeroed by the caller): the forward's taps, scattered back
-    cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
-    cdef real t
-    cdef const real* grow
+cdef inline void _zero(real* p, Py_ssize_t n) noexcept nogil:
+    # plain loops, not memset: the runs are short
+    cdef Py_ssize_t v
+    for v in range(n):
+        p[v] = 0
+
+
+cdef inline void _phase_rows(real* plane, real* pad, Py_ssize_t H, Py_ssize_t W,
+                             Py_ssize_t Hp, Py_ssize_t Wq, const Py_ssize_t sw, Py_ssize_t ph,
+                             Py_ssize_t pw, bint into_pad) noexcept nogil:
+    # _phases's copy; inlined where sw is a constant, the strided access vectorises
+    cdef Py_ssize_t q, r, v, a, b
+    cdef real* prow
     cdef real* xrow
-    for j in range(kw):
-        off = j * dw - pw
-        _cols(off, sw, W, OW, &a, &b)
-        for i in range(kh):
-            t = w[i * kw + j]
-            for oh in range(OH):
-                ih = oh * sh - ph + i * dh
-                if ih < 0 or ih >= H:
-                    continue
-                grow = go + oh * OW
-                xrow = gx + ih * W + off
-                if sw == 1:
-                    for ow in range(a, b):
-                        xrow[ow] += t * grow[ow]
-                else:
-                    for ow in range(a, b):
-                        xrow[ow * sw] += t * grow[ow]
+    for q in range(sw):
+        _cols(q - pw, sw, W, Wq, &a, &b)
+        for r in range(max(ph, 0), min(H + ph, Hp)):
+            prow = pad + (q * Hp + r) * Wq
+            xrow = plane + (r - ph) * W + q - pw
+            if into_pad:
+                for v in range(a, b):
+                    prow[v] = xrow[v * sw]
+            else:
+                for v in range(a, b):
+                    xrow[v * sw] = prow[v]
 
 
-cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, Py_ssize_t H,
-                               Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
-                               Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                               Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                               real* part) noexcept nogil:
-    # adds one image's contribution to the kh*kw weights of one output channel. A tap's sum
-    # runs down the rows into ``part`` (OW partial sums: the forward's vectorisable axpy
-    # shape; one running scalar cannot vectorise without reassociating), then across it
-    cdef Py_ssize_t i, j, oh, ow, ih, off, a, b
-    cdef real acc
+cdef void _phases(real* plane, real* pad, Py_ssize_t H, Py_ssize_t W, Py_ssize_t Hp,
+                  Py_ssize_t Wq, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                  bint into_pad) noexcept nogil:
+    # into_pad: pad[(q*Hp + r)*Wq + v] = plane[r - ph, v*sw + q - pw] where that is inside
+    # the H x W plane (negative ph/pw crop): input column v*sw + q of the zero-bordered plane
+    # is column v of phase q. Writes the plane's part only: pad's border must already be
+    # zero (_scratch's planes are, and the loops reading them never write). Otherwise the
+    # transpose, plane = pad's part (elements no phase holds are left alone)
+    if sw == 1:
+        _phase_rows(plane, pad, H, W, Hp, Wq, 1, ph, pw, into_pad)
+    elif sw == 2:
+        _phase_rows(plane, pad, H, W, Hp, Wq, 2, ph, pw, into_pad)
+    else:
+        _phase_rows(plane, pad, H, W, Hp, Wq, sw, ph, pw, into_pad)
+
+
+def _tap_offsets(args, Py_ssize_t OH, Py_ssize_t OW):
+    """Where tap (i, j) starts in the scratch plane, at [i*kw + j]: phase (j*dw) % sw, row
+    i*dh, column (j*dw) // sw (row 0's kw entries are the gather's column offsets). A loop,
+    not NumPy arithmetic: on small planes that would cost as much as the convolution."""
+    cdef Py_ssize_t kh, kw, sh, sw, dh, dw, Hp, Wq, i, j
+    kh, kw, sh, sw, _ph, _pw, dh, dw = args
+    phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    offsets = np.empty(kh * kw, np.intp)
+    cdef Py_ssize_t[::1] koff = offsets
+    for i in range(kh):
+        for j in range(kw):
+            koff[i * kw + j] = i * dh * Wq + (j * dw) % sw * Hp * Wq + (j * dw) // sw
+    return offsets
+
+
+cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bint add,
+                          real* pad, const Py_ssize_t* koff, Py_ssize_t H, Py_ssize_t W,
+                          Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                          Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    # out (+= when add) = bias + the taps of w over x, x first laid out in pad
+    cdef Py_ssize_t Hp, Wq, oh, ow, nrow, r, c, xrow
+    cdef real tmp[LANES]
+    phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True)
+    xrow = sh * Wq
+    oh = 0
+    while oh < OH:
+        nrow = ROWS if oh + ROWS <= OH else 1
+        ow = 0
+        while ow + COLS <= OW:
+            _block(pad + oh * xrow + ow, w, out + oh * OW + ow, bias, add, nrow, kh, kw, xrow,
+                   dh * Wq, koff, OW)
+            ow += COLS
+        if ow < OW:
+            # the last columns through tmp, whose extra columns are computed and dropped
+            for r in range(nrow):
+                for c in range(COLS):
+                    tmp[r * COLS + c] = out[(oh + r) * OW + ow + c] if add and ow + c < OW else 0
+            _block(pad + oh * xrow + ow, w, tmp, bias, add, nrow, kh, kw, xrow, dh * Wq, koff,
+                   COLS)
+            for r in range(nrow):
+                for c in range(OW - ow):
+                    out[(oh + r) * OW + ow + c] = tmp[r * COLS + c]
+        oh += nrow
+
+
+cdef void dw_plane_grad_input(const real* go, const real* w, real* gx, bint add, real* pad,
+                              const Py_ssize_t* koff, Py_ssize_t H, Py_ssize_t W,
+                              Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                              Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                              Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    # any stride: the adjoint of dw_plane_gather, tap by tap. Each tap's row of go is added
+    # (one unstrided axpy) into the scratch plane where the forward read it, pad laid out as
+    # the forward's and zeroed first unless add (a later multiplier of the same input
+    # channel); then pad's phases are copied back to gx, the transpose of _phases
+    cdef Py_ssize_t Hp, Wq, k, oh, ow
+    cdef Py_ssize_t size = phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    cdef real t
+    cdef real* prow
     cdef const real* grow
-    cdef const real* xrow
-    for j in range(kw):
-        off = j * dw - pw
-        _cols(off, sw, W, OW, &a, &b)
-        for i in range(kh):
-            for ow in range(a, b):
-                part[ow] = 0
-            for oh in range(OH):
-                ih = oh * sh - ph + i * dh
-                if ih < 0 or ih >= H:
-                    continue
-                grow = go + oh * OW
-                xrow = x + ih * W + off
-                if sw == 1:
-                    for ow in range(a, b):
-                        part[ow] += grow[ow] * xrow[ow]
-                else:
-                    for ow in range(a, b):
-                        part[ow] += grow[ow] * xrow[ow * sw]
-            acc = 0
-            for ow in range(a, b):
-                acc = acc + part[ow]
-            gw[i * kw + j] += acc
+    if not add:
+        _zero(pad, size)
+    for k in range(kh * kw):
+        t = w[k]
+        for oh in range(OH):
+            prow = pad + koff[k] + oh * sh * Wq
+            grow = go + oh * OW
+            for ow in range(OW):
+                prow[ow] += t * grow[ow]
+    _zero(gx, H * W)
+    _phases(gx, pad, H, W, Hp, Wq, sw, ph, pw, False)
+
+
+cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, real* pad,
+                               const Py_ssize_t* koff, Py_ssize_t H, Py_ssize_t W,
+                               Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
+                               Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                               Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+    # adds one image's contribution to the kh*kw weights of one output channel: x laid out
+    # as the forward's, then each tap a dot product of go with a run of pad, up to
+    # DW_DOT_TAPS taps per sweep over go (groups of near-equal size)
+    cdef Py_ssize_t Hp, Wq, g, k0, k1, K = kh * kw
+    cdef Py_ssize_t ng = (K + DW_DOT_TAPS - 1) // DW_DOT_TAPS
+    phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True)
+    k0 = 0
+    for g in range(ng):
+        k1 = (g + 1) * K // ng
+        if real is float:
+            dw_dot_float(go, pad, koff + k0, gw + k0, <int>(k1 - k0), OH, OW, OW, sh * Wq)
+        else:
+            dw_dot_double(go, pad, koff + k0, gw + k0, <int>(k1 - k0), OH, OW, OW, sh * Wq)
+        k0 = k1
 
 
 cdef void _forward(const real* x, const real* w, const real* bias, real* out, Py_ssize_t N,
                    Py_ssize_t C, Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
                    Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                    Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                   real* pads, int nt) noexcept nogil:
-    # pads: one dw_plane_gather scratch plane per thread (stride 1 only)
-    cdef Py_ssize_t p, oc, n, CO = C * mult, Wp
-    cdef Py_ssize_t size = gather_pad_size(OH, OW, kh, kw, dh, dw, &Wp)
+                   real* pads, const Py_ssize_t* koff, int nt) noexcept nogil:
+    # pads: one phase_plane_size scratch plane per thread
+    cdef Py_ssize_t p, oc, n, CO = C * mult, Hp, Wq
+    cdef Py_ssize_t size = phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
     for p in prange(N * CO, nogil=True, schedule="static", num_threads=nt):
         n = p // CO
         oc = p % CO
-        if sh == 1 and sw == 1:
-            dw_plane_gather(x + (n * C + oc // mult) * H * W, w + oc * kh * kw,
-                            out + p * OH * OW, bias[oc] if bias != NULL else 0, False,
-                            pads + omp_get_thread_num() * size, H, W, OH, OW, kh, kw, ph, pw,
-                            dh, dw)
-        else:
-            dw_plane_forward(x + (n * C + oc // mult) * H * W, w + oc * kh * kw,
-                             out + p * OH * OW, bias[oc] if bias != NULL else 0, H, W, OH, OW,
-                             kh, kw, sh, sw, ph, pw, dh, dw)
+        dw_plane_gather(x + (n * C + oc // mult) * H * W, w + oc * kh * kw, out + p * OH * OW,
+                        bias[oc] if bias != NULL else 0, False,
+                        pads + omp_get_thread_num() * size, koff, H, W, OH, OW, kh, kw, sh,
+                        sw, ph, pw, dh, dw)
 
 
 cdef void _grad_input(const real* go, const real* w, real* gx, Py_ssize_t N, Py_ssize_t C,
                       Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
                       Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
                       Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                      real* pads, int nt) noexcept nogil:
-    # stride 1: w is the flipped kernel and each plane a gather from go (gx need not be
-    # zeroed; pads as the forward's, for go); otherwise the scatter, into a zeroed gx
-    cdef Py_ssize_t p, c, n, m, oc, Wp, size = gather_pad_size(H, W, kh, kw, dh, dw, &Wp)
+                      real* pads, const Py_ssize_t* koff, Py_ssize_t size,
+                      int nt) noexcept nogil:
+    # stride 1: w is the flipped kernel and each plane a stride-1 gather from go, pads and
+    # koff as the forward's for go; otherwise dw_plane_grad_input, pads and koff the
+    # forward's own. size: one pads plane
+    cdef Py_ssize_t p, c, n, m, oc
+    cdef real* pad
     for p in prange(N * C, nogil=True, schedule="static", num_threads=nt):
         n = p // C
         c = p % C
+        pad = pads + omp_get_thread_num() * size
         for m in range(mult):
             oc = c * mult + m
             if sh == 1 and sw == 1:
                 dw_plane_gather(go + (n * C * mult + oc) * OH * OW, w + oc * kh * kw,
-                                gx + p * H * W, 0, m > 0, pads + omp_get_thread_num() * size,
-                                OH, OW, H, W, kh, kw, (kh - 1) * dh - ph, (kw - 1) * dw - pw,
-                                dh, dw)
+                                gx + p * H * W, 0, m > 0, pad, koff, OH, OW, H, W, kh, kw, 1,
+                                1, (kh - 1) * dh - ph, (kw - 1) * dw - pw, dh, dw)
             else:
                 dw_plane_grad_input(go + (n * C * mult + oc) * OH * OW, w + oc * kh * kw,
-                                    gx + p * H * W, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh,
-                                    dw)
+                                    gx + p * H * W, m > 0, pad, koff, H, W, OH, OW, kh, kw, sh,
+                                    sw, ph, pw, dh, dw)
 
 
 cdef void _grad_weight(const real* go, const real* x, real* gw, Py_ssize_t N, Py_ssize_t C,
                        Py_ssize_t mult, Py_ssize_t H, Py_ssize_t W, Py_ssize_t OH,
                        Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                        Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
-                       Py_ssize_t dw, real* parts, int nt) noexcept nogil:
-    # parts: OW scratch values per thread
-    cdef Py_ssize_t oc, n, CO = C * mult
-    cdef real* part
+                       Py_ssize_t dw, real* pads, const Py_ssize_t* koff, int nt) noexcept nogil:
+    # pads and koff as the forward's
+    cdef Py_ssize_t oc, n, CO = C * mult, Hp, Wq
+    cdef Py_ssize_t size = phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
     for oc in prange(CO, nogil=True, schedule="static", num_threads=nt):
-        part = parts + omp_get_thread_num() * OW
         for n in range(N):
             dw_plane_grad_weight(go + (n * CO + oc) * OH * OW,
                                  x + (n * C + oc // mult) * H * W, gw + oc * kh * kw,
-                                 H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, part)
+                                 pads + omp_get_thread_num() * size, koff, H, W, OH, OW, kh, kw,
+                                 sh, sw, ph, pw, dh, dw)
 
 
 # ---- checked entry points ---------------------------------------------------------------
@@ -333,33 +323,32 @@ cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :,
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef const real* b = &bias[0] if bias is not None else NULL
     cdef int nt = threads_for(out.size * kh * kw, out.shape[0] * out.shape[1])
-    cdef real[::1] pads = _pads(nt, out.shape[2], out.shape[3], args, _DTYPE[real is double])
+    cdef real[::1] pads
+    cdef Py_ssize_t[::1] koff
+    pads, koff = _scratch(nt, out.shape[2], out.shape[3], args, _DTYPE[real is double])
     with nogil:
         _forward(&x[0, 0, 0, 0], &w[0, 0, 0, 0], b, &out[0, 0, 0, 0], x.shape[0], x.shape[1],
                  mult, x.shape[2], x.shape[3], out.shape[2], out.shape[3], kh, kw, sh, sw, ph,
-                 pw, dh, dw, &pads[0], nt)
+                 pw, dh, dw, &pads[0], &koff[0], nt)
 
 
 def grad_input(go, w, gx, args):
     """``gx`` (N, C, H, W) = gradient of the input, from ``go``; ``gx`` is overwritten."""
     _N, _C, mult = _check(gx, w, go, args)
-    gather = args[2] == args[3] == 1 and go.size
-    if not gather:
-        gx[...] = 0
     if go.size:
         # the stride-1 gather runs the forward's loops with the kernel flipped
+        gather = args[2] == args[3] == 1
         wk = np.ascontiguousarray(w[:, :, ::-1, ::-1]) if gather else w
         for_dtype(go.dtype, _GRAD_INPUT, "depthwise")(go, wk, gx, mult, args)
 
 
-def _pads(int nt, Py_ssize_t OH, Py_ssize_t OW, args, dtype):
-    """One dw_plane_gather scratch plane per thread a team of nt can number (stride 1; one
-    element otherwise, so the loops always get a valid pointer)."""
+def _scratch(int nt, Py_ssize_t OH, Py_ssize_t OW, args, dtype):
+    """One zeroed phase_plane_size scratch plane per thread a team of nt can number (a team
+    of nt never numbers past), and the planes' _tap_offsets."""
     kh, kw, sh, sw, _ph, _pw, dh, dw = args
-    cdef Py_ssize_t Wp
-    if sh != 1 or sw != 1:
-        return np.empty(1, dtype)
-    return np.empty(max(nt, 1) * gather_pad_size(OH, OW, kh, kw, dh, dw, &Wp), dtype)
+    cdef Py_ssize_t Hp, Wq
+    size = phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    return np.zeros(max(nt, 1) * size, dtype), _tap_offsets(args, OH, OW)
 
 
 cdef _gi(real[:, :, :, ::1] go, real[:, :, :, ::1] w, real[:, :, :, ::1] gx, Py_ssize_t mult,
@@ -367,11 +356,19 @@ cdef _gi(real[:, :, :, ::1] go, real[:, :, :, ::1] w, real[:, :, :, ::1] gx, Py_
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef int nt = threads_for(go.size * kh * kw, gx.shape[0] * gx.shape[1])
-    cdef real[::1] pads = _pads(nt, gx.shape[2], gx.shape[3], args, _DTYPE[real is double])
+    cdef real[::1] pads
+    cdef Py_ssize_t[::1] koff
+    # stride 1: the gather's planes, go's, as the forward's of a go-sized input; otherwise
+    # the forward's own
+    if sh == 1 and sw == 1:
+        pads, koff = _scratch(nt, gx.shape[2], gx.shape[3], args, _DTYPE[real is double])
+    else:
+        pads, koff = _scratch(nt, go.shape[2], go.shape[3], args, _DTYPE[real is double])
+    cdef Py_ssize_t size = pads.shape[0] // max(nt, 1)
     with nogil:
         _grad_input(&go[0, 0, 0, 0], &w[0, 0, 0, 0], &gx[0, 0, 0, 0], gx.shape[0],
                     gx.shape[1], mult, gx.shape[2], gx.shape[3], go.shape[2], go.shape[3], kh,
-                    kw, sh, sw, ph, pw, dh, dw, &pads[0], nt)
+                    kw, sh, sw, ph, pw, dh, dw, &pads[0], &koff[0], size, nt)
 
 
 def grad_weight(go, x, gw, args):
@@ -387,13 +384,13 @@ cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, Py_
     cdef Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw
     kh, kw, sh, sw, ph, pw, dh, dw = args
     cdef int nt = threads_for(go.size * kh * kw, gw.shape[0])
-    # one row of partial sums per thread the team can have (a team of nt never numbers past)
-    scratch = np.empty(max(nt, 1) * go.shape[3], np.float32 if real is float else np.float64)
-    cdef real[::1] parts = scratch
+    cdef real[::1] pads
+    cdef Py_ssize_t[::1] koff
+    pads, koff = _scratch(nt, go.shape[2], go.shape[3], args, _DTYPE[real is double])
     with nogil:
         _grad_weight(&go[0, 0, 0, 0], &x[0, 0, 0, 0], &gw[0, 0, 0, 0], x.shape[0], x.shape[1],
                      mult, x.shape[2], x.shape[3], go.shape[2], go.shape[3], kh, kw, sh, sw,
-                     ph, pw, dh, dw, &parts[0], nt)
+                     ph, pw, dh, dw, &pads[0], &koff[0], nt)
 
 
 _DTYPE = (np.float32, np.float64)
