@@ -4,15 +4,19 @@ im2col + GEMM is the wrong shape here: each group is a GEMM of one row by kh*kw 
 so the work is all im2col copying and per-group call overhead. Instead each output plane is
 a sum over the kh*kw taps of shifted, scaled input.
 
-With stride 1 (and for the stride-1 gradient of the input, the same gather over the output
-gradient with the kernel flipped and padding ``(k - 1) * d - p``) each output is summed over
-all its taps in registers: the plane is first copied into a zero-bordered scratch plane, so
-that every output is "interior" and needs no bounds test, then ROWS output rows by COLS
-output columns at a time run through ``depthwise.h``'s vector block (one running sum per
-output, taps in row-major order; a partial last block goes through a small buffer). Other
-strides sweep one tap at a time: per tap and output row one axpy over the valid columns
-(the forward), or the taps scattered back (grad-input). The weight gradient sums each tap
-into a row of partial sums first.
+Every pass first copies the input plane into a per-thread scratch plane laid out as
+zero-bordered column phases (``_phases``: input column ``v*sw + q`` of the padded plane is
+column ``v`` of phase ``q``), so that any tap, whatever the stride and dilation, reads an
+unstrided run of one phase with no bounds test (``_tap_offsets``: where each tap starts).
+Over it:
+- forward: ROWS output rows by COLS output columns at a time run through ``depthwise.h``'s
+  vector block, one running sum per output, taps in row-major order (a partial last block
+  goes through a small buffer);
+- grad-input, stride 1: the same gather over the output gradient, kernel flipped and padding
+  ``(k - 1) * d - p``; other strides: the forward's adjoint, each tap's gradient row added
+  into the phases where the forward read it, then the phases copied back;
+- grad-weight: each tap a dot product of the output gradient with its run, up to
+  ``DW_DOT_TAPS`` taps per sweep in vector registers (``depthwise.h``).
 
 Output channel ``oc`` reads input channel ``oc // mult`` (``mult`` = out/in channels, the
 depth multiplier). Planes run in parallel: forward over (image, output channel), grad-input
