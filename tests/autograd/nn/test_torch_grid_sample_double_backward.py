@@ -97,3 +97,22 @@ def test_spatial_transformer_gradient_penalty_matches_torch():
     want = _penalty_grads(torch, TF, arrays)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def _third(T, F, arrays, **kw):
+    x, grid, go, vx, vg = (T.tensor(a, dtype=T.float64, requires_grad=True) for a in arrays)
+    gx, gg = T.autograd.grad(F.grid_sample(x, grid, **kw), (x, grid), go, create_graph=True)
+    second = T.autograd.grad((gx * vx.detach()).sum() + (gg * vg.detach()).sum(),
+                             (x, grid, go), create_graph=True)
+    energy = sum((s * s).sum() for s in second)
+    return [g.numpy() for g in T.autograd.grad(energy, (x, grid, go))]
+
+
+@pytest.mark.parametrize("mode,padding_mode", [("bilinear", "zeros"),
+                                               ("bicubic", "reflection")])
+def test_grid_sample_third_derivatives_match_torch(mode, padding_mode):
+    # the composite's own graph is differentiated once more
+    arrays = _arrays(11)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=False)
+    for e, t in zip(_third(ember, EF, arrays, **kw), _third(torch, TF, arrays, **kw)):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-10)
