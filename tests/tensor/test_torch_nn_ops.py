@@ -234,19 +234,26 @@ def test_batch_norm_training(shape, affine):
         close(gb, grads[2])
 
 
-def test_batch_norm_eval_and_relu():
-    x, w, b = rand(2, 3, 4, 4), rand(3), rand(3)
-    rm, rv = rand(3), np.abs(rand(3)) + 0.5
+# eval batch norm's sweeps: a plane under one vector, the 14x14 plane of ResNet's layer3
+# (12 vectors and a tail), an odd plane, and (N, C) input; float32 checks the single-pass
+# sums' rounding against torch's
+@pytest.mark.parametrize("shape, dtype", [((2, 3, 4, 4), np.float64), ((3, 5, 14, 14), np.float32),
+                                          ((2, 4, 1, 17), np.float32), ((6, 3), np.float64)])
+def test_batch_norm_eval_and_relu(shape, dtype):
+    C = shape[1]
+    x, w, b = rand(*shape, dtype=dtype), rand(C, dtype=dtype), rand(C, dtype=dtype)
+    rm, rv = rand(C, dtype=dtype), np.abs(rand(C, dtype=dtype)) + 0.5
     f = lambda t, tw, tb: F.batch_norm(t, torch.tensor(rm), torch.tensor(rv), tw, tb,  # noqa: E731
                                        training=False, eps=1e-3)
     out, grads, go = torch_grads(f, [x, w, b])
+    tol = 1e-10 if dtype == np.float64 else 2e-5
     o, mean, invstd = enn.batch_norm(A(x), A(w), A(b), A(rm), A(rv), False, 0.1, 1e-3)
-    close(o, out)
+    close(o, out, tol)
     gx, gw, gb = enn.batch_norm_backward(A(go), A(x), A(w), mean, invstd, False)
-    close(gx, grads[0])
-    close(gw, grads[1])
-    close(gb, grads[2])
-    close(enn.batch_norm_relu(A(x), A(w), A(b), A(rm), A(rv), 1e-3), torch.relu(out))
+    close(gx, grads[0], tol)
+    close(gw, grads[1], tol)
+    close(gb, grads[2], tol)
+    close(enn.batch_norm_relu(A(x), A(w), A(b), A(rm), A(rv), 1e-3), torch.relu(out), tol)
 
 
 def test_batch_norm_errors():

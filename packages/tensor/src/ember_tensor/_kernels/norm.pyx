@@ -1,9 +1,12 @@
 """Batch-norm kernels over contiguous ``(N, C, L)`` arrays (``L`` = product of spatial dims).
 
-Per-channel vectors (mean, scale, shift, sums) are always float64, whatever ``real`` is.
+Training's per-channel vectors (mean, scale, shift, sums) are float64, whatever ``real`` is;
+eval mode's two entry points (``eval_forward``, ``eval_backward``) take the parameters and
+saved statistics as they are (float32 or float64) and compute their constants in double.
 Every pass is one sweep over memory with SIMD inner loops; threads take channels (statistics)
-or ``(n, c)`` rows (elementwise passes) dynamically, so a thread the OS preempts on a busy
-machine does not hold the others at the barrier.
+or ``(n, c)`` rows (elementwise passes and the eval backward, whose per-plane sums are added
+up afterwards in a fixed order) dynamically, so a thread the OS preempts on a busy machine
+does not hold the others at the barrier.
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
