@@ -9,8 +9,11 @@ this script writes, from the rows' op fields (``elementwise_ops.py`` explains th
 * ``ember/_generated_tensor_ops.py``: the differentiable op (compute on the Array, then
   ``record``) as members of ``GeneratedTensorMethods``, which ``Tensor`` inherits; the in-place
   methods.
-* ``ember/_ops/generated.py``: the backward nodes, named as torch's grad_fn, from the formulas,
-  and the ``ember.*`` functions with ``out=``.
+* ``ember/_ops/generated.py``: the backward nodes, named as torch's grad_fn, from the formulas
+  (the whole ops' ``grad`` and the arithmetic rows' ``nodes``), and the ``ember.*`` functions
+  with ``out=``. A formula is written once; where each of its steps is an arithmetic operator
+  or a whole op's method, it is also written out as those steps' kernels on the Arrays, which
+  a plain backward (grad mode off) runs instead of the Tensor ops ``create_graph`` needs.
 * a ``.pyi`` stub beside each, with types.
 
 The files are checked in (an editable install then needs no build step for them, and a diff
@@ -271,20 +274,13 @@ def functions_module(ops, arithmetic_nodes):
              "from .out_forms import with_out",
              "from .selection import where", "",
              "_make = Tensor._make"]
-    for op in ops:
-        lines += ["", "", f"class {op['node']}(Node):", "    def backward(node, grad):"]
-        if op["saved"]:
-            lines.append(f"        {', '.join(op['saved'])}, = node.saved_tensors")
-        if op["arity"] == 1:
-            lines.append(f"        return ({op['grads'][0]},)")
-        else:
-            lines += ["        needs = node.needs_input_grad", "        return ("]
-            for i, g in enumerate(op["grads"]):
-                lines.append(f"            {g} if needs[{i}] else None,")
-            lines.append("        )")
+    methods = {op["name"] for op in ops}
+    lines += node_classes(_whole_op_nodes(ops), methods)
     lines += ["", "", "NODES = (", *_wrapped_names([op["node"] for op in ops]), ")",
               "_T._bind(record, inplace, NODES)"]
-    lines += arithmetic_nodes_module(arithmetic_nodes)
+    lines += node_classes(arithmetic_nodes, methods)
+    lines += ["", "", "ARITHMETIC_NODES = (",
+              *_wrapped_names([n["name"] for n in arithmetic_nodes]), ")"]
     for op in ops:
         n = op["name"]
         ins = ("input",) if op["arity"] == 1 else ("input", "other")
@@ -314,14 +310,15 @@ def functions_stub(ops, arithmetic_nodes):
     return "\n".join(lines)
 
 
-# ---- arithmetic nodes -----------------------------------------------------------------------
+# ---- backward nodes -------------------------------------------------------------------------
 # The arithmetic rows (add, sub, mul, div, pow) declare only their backward nodes (``nodes``):
 # their forwards pick among nodes by operand kind, alpha and rounding mode, which
-# ``ember._ops.arithmetic`` writes. Each node's formula is written once; from it this script
-# writes the Tensor-op backward (differentiable, for ``create_graph``) and, where every step of
-# the formula is an arithmetic operator, the same steps as raw ``ember_tensor`` kernels on the
-# Arrays for the usual backward with grad mode off: same kernels, same numbers, no wrapping and
-# recording of the intermediates.
+# ``ember._ops.arithmetic`` writes. Every node's formula (these and the whole ops' ``grad``) is
+# written once; from it this script writes the Tensor-op backward (differentiable, for
+# ``create_graph``) and, where every step is an arithmetic operator or a whole op's method,
+# the kernel calls those Tensor ops make, on the Arrays, for the usual backward with grad mode
+# off: same kernels in the same order, same numbers, no wrapping and recording of the
+# intermediates.
 FORMULA_GLOBALS = {"math", "where", "log", "ones_like", "zeros_like"}
 _ORDER = ("grad",) + INPUTS + ("exponent", "result")
 _KERNEL_OPS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow"}
@@ -355,13 +352,18 @@ def _free_names(formula):
     return {n.id for n in ast.walk(ast.parse(formula, mode="eval")) if isinstance(n, ast.Name)}
 
 
-def _on_arrays(formula, tensors):
-    """``formula`` with its Tensor steps as ``ember_tensor`` kernel calls on the Arrays, or
-    None where a step is not an arithmetic operator (the Tensor-op form then serves both)."""
+def _on_arrays(formula, tensors, methods):
+    """``formula`` with its Tensor steps as the ``ember_tensor`` kernel calls the Tensor ops
+    make, on the Arrays; None where a step is not an arithmetic operator or one of
+    ``methods`` without arguments (the Tensor-op form then serves both)."""
     import ast
 
     def is_tensor(node):
         return any(isinstance(n, ast.Name) and n.id in tensors for n in ast.walk(node))
+
+    def kernel(name, *args):
+        fn = ast.Attribute(value=ast.Name(id="_E", ctx=ast.Load()), attr=name, ctx=ast.Load())
+        return ast.Call(func=fn, args=[arrays(a) for a in args], keywords=[])
 
     def arrays(node):
         if not is_tensor(node):
@@ -369,13 +371,19 @@ def _on_arrays(formula, tensors):
         if isinstance(node, ast.Name):
             return ast.Name(id=f"{node.id}_d", ctx=ast.Load())
         if isinstance(node, ast.BinOp) and type(node.op).__name__ in _KERNEL_OPS:
-            fn = ast.Attribute(value=ast.Name(id="_E", ctx=ast.Load()),
-                               attr=_KERNEL_OPS[type(node.op).__name__], ctx=ast.Load())
-            return ast.Call(func=fn, args=[arrays(node.left), arrays(node.right)], keywords=[])
+            op = type(node.op).__name__
+            left, right = node.left, node.right
+            if not is_tensor(left):  # Number <op> Tensor: what the reflected operator runs
+                if op in ("Add", "Mult"):
+                    left, right = right, left  # add(t, n) / mul(t, n)
+                elif op == "Div":
+                    raise _NotKernels  # n / t is mul(reciprocal(t), n): other roundings
+            return kernel(_KERNEL_OPS[op], left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            fn = ast.Attribute(value=ast.Name(id="_E", ctx=ast.Load()), attr="neg",
-                               ctx=ast.Load())
-            return ast.Call(func=fn, args=[arrays(node.operand)], keywords=[])
+            return kernel("neg", node.operand)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in methods and not node.args and not node.keywords):
+            return kernel(node.func.attr, node.func.value)  # a whole op: Tensor's = its kernel
         raise _NotKernels
 
     def wrapped(node):  # each branch a Tensor: the incoming gradient as is, else wrapped
@@ -404,7 +412,8 @@ class _NotKernels(Exception):
     pass
 
 
-def arithmetic_nodes_module(nodes):
+def node_classes(nodes, methods):
+    """The node classes: each formula as Tensor ops and, where it translates, as kernels."""
     lines = []
     for node in nodes:
         body = []
@@ -424,7 +433,7 @@ def arithmetic_nodes_module(nodes):
                                   enumerate(formulas)), ")"]
 
         tensors = set(node["saved"]) | {"grad"}
-        fast = [_on_arrays(g, tensors) for g in node["grads"]]
+        fast = [_on_arrays(g, tensors, methods) for g in node["grads"]]
         graph = []
         for number in node["numbers"]:  # a Number operand rides on the node, not saved
             graph += [f"if {number} is None:", f"    {number} = node.{number}"]
@@ -437,9 +446,9 @@ def arithmetic_nodes_module(nodes):
                     continue
                 if name in node["numbers"]:
                     arrays.append(f"{name}_d = node.{name} if {name} is None else {name}._data")
-                elif name in ("grad", "result"):
+                elif name in ("grad", "result") or not node["numbers"]:
                     arrays.append(f"{name}_d = {name}._data")
-                else:  # saved only when a gradient that needs it is wanted
+                else:  # beside a Number operand, saved only when a gradient needs it
                     arrays.append(f"{name}_d = {name}._data if {name} is not None else None")
             body += ["if _grad_state.grad_enabled:", *("    " + x for x in graph), *arrays,
                      *returns(fast)]
@@ -447,8 +456,13 @@ def arithmetic_nodes_module(nodes):
             body += graph
         lines += ["", "", f"class {node['name']}(Node):", "    def backward(node, grad):",
                   *("        " + x for x in body)]
-    lines += ["", "", "ARITHMETIC_NODES = (", *_wrapped_names([n["name"] for n in nodes]), ")"]
     return lines
+
+
+def _whole_op_nodes(ops):
+    """The whole-op rows' nodes in the shape ``load_arithmetic_nodes`` gives."""
+    return [{"name": op["node"], "grads": op["grads"], "inputs": INPUTS[:op["arity"]],
+             "saved": op["saved"], "attrs": (), "numbers": ()} for op in ops]
 
 
 # ---- formatting -----------------------------------------------------------------------------

@@ -214,3 +214,16 @@ def test_arithmetic_node_paths_agree_and_match_finite_differences(node, case):
         x0 = x0 + (x0 == 0) * 0.25
     assert ember.autograd.gradcheck(lambda a, b: fn(a, b), (x0.requires_grad_(),
                                                            y0.requires_grad_()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plain_and_create_graph_backward_agree(name):
+    """The whole ops' nodes too: a plain backward (kernels on the Arrays where the formula
+    translates) gives the create_graph one's numbers to the bit."""
+    xs = _inputs(name, requires_grad=True)
+    fn = getattr(ember, name)
+    g = ember.ones_like(fn(*xs)) * 0.75
+    plain = ember.autograd.grad(fn(*xs), xs, g)
+    graph = ember.autograd.grad(fn(*xs), xs, g, create_graph=True)
+    for p, q in zip(plain, graph):
+        np.testing.assert_array_equal(p.numpy(), q.detach().numpy())

@@ -23,127 +23,211 @@ _make = Tensor._make
 class ExpBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * result,)
+        if _grad_state.grad_enabled:
+            return (grad * result,)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(grad_d, result_d)),)
 
 
 class LogBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad / self,)
+        if _grad_state.grad_enabled:
+            return (grad / self,)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.div(grad_d, self_d)),)
 
 
 class Log1PBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad / (self + 1),)
+        if _grad_state.grad_enabled:
+            return (grad / (self + 1),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.div(grad_d, _E.add(self_d, 1))),)
 
 
 class Expm1Backward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * (result + 1),)
+        if _grad_state.grad_enabled:
+            return (grad * (result + 1),)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(grad_d, _E.add(result_d, 1))),)
 
 
 class Log2Backward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad / (self * math.log(2.0)),)
+        if _grad_state.grad_enabled:
+            return (grad / (self * math.log(2.0)),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.div(grad_d, _E.mul(self_d, math.log(2.0)))),)
 
 
 class Log10Backward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad / (self * math.log(10.0)),)
+        if _grad_state.grad_enabled:
+            return (grad / (self * math.log(10.0)),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.div(grad_d, _E.mul(self_d, math.log(10.0)))),)
 
 
 class SqrtBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad / (2 * result),)
+        if _grad_state.grad_enabled:
+            return (grad / (2 * result),)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.div(grad_d, _E.mul(result_d, 2))),)
 
 
 class RsqrtBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * -0.5 * result ** 3,)
+        if _grad_state.grad_enabled:
+            return (grad * -0.5 * result ** 3,)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(_E.mul(grad_d, -0.5), _E.pow(result_d, 3))),)
 
 
 class ReciprocalBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (-grad * result * result,)
+        if _grad_state.grad_enabled:
+            return (-grad * result * result,)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(_E.mul(_E.neg(grad_d), result_d), result_d)),)
 
 
 class SinBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * self.cos(),)
+        if _grad_state.grad_enabled:
+            return (grad * self.cos(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.cos(self_d))),)
 
 
 class TanBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * (1 + result * result),)
+        if _grad_state.grad_enabled:
+            return (grad * (1 + result * result),)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(grad_d, _E.add(_E.mul(result_d, result_d), 1))),)
 
 
 class AsinBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * (1 - self * self).rsqrt(),)
+        if _grad_state.grad_enabled:
+            return (grad * (1 - self * self).rsqrt(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.rsqrt(_E.sub(1, _E.mul(self_d, self_d))))),)
 
 
 class AcosBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (-grad * (1 - self * self).rsqrt(),)
+        if _grad_state.grad_enabled:
+            return (-grad * (1 - self * self).rsqrt(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(_E.neg(grad_d), _E.rsqrt(_E.sub(1, _E.mul(self_d, self_d))))),)
 
 
 class AtanBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad / (self * self + 1),)
+        if _grad_state.grad_enabled:
+            return (grad / (self * self + 1),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.div(grad_d, _E.add(_E.mul(self_d, self_d), 1))),)
 
 
 class SinhBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * self.cosh(),)
+        if _grad_state.grad_enabled:
+            return (grad * self.cosh(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.cosh(self_d))),)
 
 
 class CoshBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * self.sinh(),)
+        if _grad_state.grad_enabled:
+            return (grad * self.sinh(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.sinh(self_d))),)
 
 
 class AsinhBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * (self * self + 1).rsqrt(),)
+        if _grad_state.grad_enabled:
+            return (grad * (self * self + 1).rsqrt(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.rsqrt(_E.add(_E.mul(self_d, self_d), 1)))),)
 
 
 class AcoshBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * (self * self - 1).rsqrt(),)
+        if _grad_state.grad_enabled:
+            return (grad * (self * self - 1).rsqrt(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.rsqrt(_E.sub(_E.mul(self_d, self_d), 1)))),)
 
 
 class AtanhBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad / (1 - self * self),)
+        if _grad_state.grad_enabled:
+            return (grad / (1 - self * self),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.div(grad_d, _E.sub(1, _E.mul(self_d, self_d)))),)
 
 
 class Exp2Backward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * result * math.log(2.0),)
+        if _grad_state.grad_enabled:
+            return (grad * result * math.log(2.0),)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(_E.mul(grad_d, result_d), math.log(2.0))),)
 
 
 class ErfcBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * (-2.0 / math.sqrt(math.pi)) * (-(self * self)).exp(),)
+        if _grad_state.grad_enabled:
+            return (grad * (-2.0 / math.sqrt(math.pi)) * (-(self * self)).exp(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(_E.mul(grad_d, -2.0 / math.sqrt(math.pi)), _E.exp(_E.neg(_E.mul(self_d, self_d))))),)
 
 
 class SincBackward0(Node):
@@ -155,34 +239,58 @@ class SincBackward0(Node):
 class CosBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * -self.sin(),)
+        if _grad_state.grad_enabled:
+            return (grad * -self.sin(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(grad_d, _E.neg(_E.sin(self_d)))),)
 
 
 class TanhBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * (1 - result * result),)
+        if _grad_state.grad_enabled:
+            return (grad * (1 - result * result),)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(grad_d, _E.sub(1, _E.mul(result_d, result_d)))),)
 
 
 class SigmoidBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
-        return (grad * result * (1 - result),)
+        if _grad_state.grad_enabled:
+            return (grad * result * (1 - result),)
+        grad_d = grad._data
+        result_d = result._data
+        return (_make(_E.mul(_E.mul(grad_d, result_d), _E.sub(1, result_d))),)
 
 
 class ErfBackward0(Node):
     def backward(node, grad):
         self, = node.saved_tensors
-        return (grad * (2.0 / math.sqrt(math.pi)) * (-(self * self)).exp(),)
+        if _grad_state.grad_enabled:
+            return (grad * (2.0 / math.sqrt(math.pi)) * (-(self * self)).exp(),)
+        grad_d = grad._data
+        self_d = self._data
+        return (_make(_E.mul(_E.mul(grad_d, 2.0 / math.sqrt(math.pi)), _E.exp(_E.neg(_E.mul(self_d, self_d))))),)
 
 
 class Atan2Backward0(Node):
     def backward(node, grad):
         self, other, = node.saved_tensors
         needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            return (
+                grad * other / (self * self + other * other) if needs[0] else None,
+                grad * -self / (self * self + other * other) if needs[1] else None,
+            )
+        grad_d = grad._data
+        self_d = self._data
+        other_d = other._data
         return (
-            grad * other / (self * self + other * other) if needs[0] else None,
-            grad * -self / (self * self + other * other) if needs[1] else None,
+            _make(_E.div(_E.mul(grad_d, other_d), _E.add(_E.mul(self_d, self_d), _E.mul(other_d, other_d)))) if needs[0] else None,
+            _make(_E.div(_E.mul(grad_d, _E.neg(self_d)), _E.add(_E.mul(self_d, self_d), _E.mul(other_d, other_d)))) if needs[1] else None,
         )
 
 
@@ -309,7 +417,7 @@ class PowBackward0(Node):
         if _grad_state.grad_enabled:
             return (grad * 0 if exponent == 0 else grad * (self * 2) if exponent == 2 else grad * (self ** (exponent - 1) * exponent),)
         grad_d = grad._data
-        self_d = self._data if self is not None else None
+        self_d = self._data
         return (_make(_E.mul(grad_d, 0)) if exponent == 0 else _make(_E.mul(grad_d, _E.mul(self_d, 2))) if exponent == 2 else _make(_E.mul(grad_d, _E.mul(_E.pow(self_d, exponent - 1), exponent))),)
 
 
