@@ -19,7 +19,7 @@ _spec.loader.exec_module(checker)
 BOTTOM = ("ember._tensor", "ember._generated_tensor_ops", "ember._grad_mode",
           "ember._anomaly_mode", "ember._hooks", "ember._device", "ember._creation",
           "ember._core", "ember._core.tensor_base", "ember._core.graph_base", "ember._core._graph",
-          "ember._core.node", "ember._core.views", "ember._core.engine",
+          "ember._core.node", "ember._core.views", "ember._core.engine", "ember._core.entry",
           "ember._core._backward_steps", "ember._core._record_compiled",
           "ember._core._engine_compiled")
 

@@ -5,9 +5,10 @@ backward node and saved tensor (``graph_base.pyx``), ``record`` (the call every
 differentiable op makes, ``_record_compiled.pyx``) and the backward engine's loop
 (``_engine_compiled.pyx``). These carry every speed shortcut. Beside them in Python: the node
 classes (``_graph``), ``record``'s home (``node``), the engine (``engine``,
-``_backward_steps``) and the views' gradient bookkeeping (``views``). Every op imports these,
-so none of them imports ``ember.autograd`` (whose tools are built on the ops) or the ops at
-import time; ``ember.autograd`` re-exports what is public.
+``_backward_steps``), its entry points ``backward`` and ``grad`` (``entry``) and the views'
+gradient bookkeeping (``views``). Every op imports these, so none of them imports
+``ember.autograd`` (whose tools are built on the ops) or the ops at import time;
+``ember.autograd`` re-exports what is public.
 
 ``EMBER_PURE_PYTHON_CORE=1`` in the environment, read once at import, makes
 ``ember._core.node.record`` and the engine run their pure-Python reference versions

@@ -11,6 +11,7 @@ whose coordinates are padded one by one, zeros padding = taps outside count as z
 from typing import List, Optional, Tuple
 
 from .. import _grad_mode as grad_mode
+from .._core.entry import grad as autograd_grad
 from .._tensor import Tensor
 
 __all__ = ["grid_sample_composite", "grid_sample_grads"]
@@ -123,8 +124,6 @@ def grid_sample_grads(grad: Tensor, input: Tensor, grid: Tensor, mode: str,
                       mask: Tuple[bool, bool]) -> Tuple[Optional[Tensor], Optional[Tensor]]:
     """``(grad_input, grad_grid)`` of grid_sample (those ``mask`` asks for) as a function of
     ``grad``, ``input`` and ``grid`` that stays differentiable."""
-    from ..autograd import grad as autograd_grad
-
     wanted = [t if t.requires_grad else t.detach().requires_grad_(True)
               for t, m in zip((input, grid), mask) if m]
     it = iter(wanted)

@@ -7,7 +7,7 @@ package in ``ember._core``, so importing it never runs this ``__init__`` and the
 # ember.autograd.engine/.node/.views: the graph machinery's modules, under their old names
 from .._core import engine, node, views  # noqa: F401
 from . import anomaly_mode, grad_mode
-from ._backward import backward, grad
+from .._core.entry import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,

@@ -5,11 +5,11 @@ Signatures and results follow ``torch.autograd.functional``. Everything here is 
 (reverse mode), and a Jacobian-vector product is the "double-vjp" trick (the vjp of a vjp is
 linear in its cotangent, so differentiating it gives J·v).
 """
+from .._core.entry import grad
 from .._creation import ones_like, zeros, zeros_like
 from .._grad_mode import enable_grad
 from .._ops.shape import stack
 from .._tensor import Tensor
-from ._backward import grad
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 

@@ -10,10 +10,10 @@ import numpy as np
 
 from ember_tensor import float64
 
+from .._core.entry import grad
 from .._creation import from_numpy
 from .._grad_mode import enable_grad, no_grad
 from .._tensor import Tensor
-from ._backward import grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 

@@ -1,9 +1,10 @@
-"""``backward`` and ``grad``: the two ways into the backward engine (``ember._core.engine``).
+"""``backward`` and ``grad``: the two ways into the backward engine (``engine`` here).
 
-``ember.autograd`` re-exports both; its higher tools (``functional``, ``gradcheck``) import
-``grad`` from here, so they do not import the package they belong to while it initialises.
+``ember.autograd`` re-exports both. They live below it, beside the engine, so that its tools
+(``functional``, ``gradcheck``) and the ops that differentiate a composite import ``grad``
+without importing the ``ember.autograd`` package.
 """
-from .._core import engine
+from . import engine
 from .._creation import ones_like, zeros_like
 from .._tensor import Tensor
 
@@ -114,3 +115,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+for _fn in (backward, grad):
+    _fn.__module__ = "ember.autograd"  # where torch users find them
+del _fn
