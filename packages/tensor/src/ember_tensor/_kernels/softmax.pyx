@@ -4,6 +4,7 @@ Rows (``inner == 1``) are one task each; otherwise a task is a block of up to SO
 columns of one outer slice. Sums accumulate in double. float32 uses an inlined exp that the
 compiler can vectorise (libm's expf is a call per element); float64 keeps libm's exp.
 """
+cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport exp, log
 
@@ -11,9 +12,11 @@ from .parallel cimport threads_for
 from .reduce cimport TASK_WORK, row_sum
 from .simd cimport (dot, ember_exp_cols_f32, ember_exp_sub_f32, ember_lsm_bwd_cols_f32,
                     ember_lsm_bwd_f32, row_max)
-from .types cimport for_dtype, real
+from .types cimport real
 
 import numpy as np
+
+cnp.import_array()
 
 # ---- rows --------------------------------------------------------------------------------
 
@@ -164,45 +167,71 @@ cdef void _run(const real* a, const real* y, real* out, Py_ssize_t outer, Py_ssi
             softmax_backward_cols(a + base, y + base, out + base, D, inner, n, take_log)
 
 
-cdef _fw(real[:, :, ::1] x, real[:, :, ::1] y, bint take_log):
-    with nogil:
-        _run(&x[0, 0, 0], <const real*>NULL, &y[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
-             take_log)
-
-
-cdef _bw(real[:, :, ::1] g, real[:, :, ::1] y, real[:, :, ::1] gx, bint take_log):
-    with nogil:
-        _run(&g[0, 0, 0], &y[0, 0, 0], &gx[0, 0, 0], g.shape[0], g.shape[1], g.shape[2],
-             take_log)
-
-
 # ---- checked entry points ----------------------------------------------------------------
+# Checked through NumPy's C API and run on raw pointers: typed memoryviews and Python-level
+# dtype/flags reads cost more than the kernel itself on a row of a thousand floats.
 
-def _check(*arrays):
-    first = arrays[0]
-    for a in arrays:
-        if not isinstance(a, np.ndarray) or a.ndim != 3 or a.shape != first.shape:
+cdef bint _check(tuple arrays, int n_out) except -1:
+    """Raise unless every array is a C-contiguous (outer, D, inner) float32/float64 ndarray of
+    one shape and dtype and the last ``n_out`` (the outputs) are writable; True if empty."""
+    cdef cnp.ndarray a, first
+    cdef int k, d, typ
+    for k in range(len(arrays)):
+        if not isinstance(arrays[k], np.ndarray):
             raise RuntimeError("softmax: arrays must be (outer, D, inner) of one shape")
-        if a.dtype != first.dtype or not a.flags.c_contiguous:
+        a = arrays[k]
+        if k == 0:
+            first = a
+        if cnp.PyArray_NDIM(a) != 3:
+            raise RuntimeError("softmax: arrays must be (outer, D, inner) of one shape")
+        for d in range(3):
+            if cnp.PyArray_DIMS(a)[d] != cnp.PyArray_DIMS(first)[d]:
+                raise RuntimeError("softmax: arrays must be (outer, D, inner) of one shape")
+        if (cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(first)
+                or not cnp.PyArray_IS_C_CONTIGUOUS(a)):
             raise RuntimeError("softmax: arrays must be contiguous and share a dtype")
-    if first.dtype not in (np.float32, np.float64):
+        if k >= len(arrays) - n_out and not cnp.PyArray_ISWRITEABLE(a):
+            raise RuntimeError("softmax: output array is read-only")
+    typ = cnp.PyArray_TYPE(first)
+    if typ != cnp.NPY_FLOAT32 and typ != cnp.NPY_FLOAT64:
         raise RuntimeError("softmax: float32/float64 only")
-    return first.size == 0
+    return cnp.PyArray_SIZE(first) == 0
+
+
+cdef inline void* _data(object a) noexcept:
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
 def softmax_forward(x, y, bint take_log=False):
     """``y`` = softmax (or log_softmax) of ``x`` over axis 1; both ``(outer, D, inner)``."""
-    if _check(x, y):
+    if _check((x, y), 1):
         return
-    for_dtype(x.dtype, _FORWARD, "softmax")(x, y, take_log)
+    cdef cnp.npy_intp* dims = cnp.PyArray_DIMS(<cnp.ndarray>x)
+    cdef void* xp = _data(x)
+    cdef void* yp = _data(y)
+    if cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32:
+        with nogil:
+            _run(<const float*>xp, <const float*>NULL, <float*>yp, dims[0], dims[1], dims[2],
+                 take_log)
+    else:
+        with nogil:
+            _run(<const double*>xp, <const double*>NULL, <double*>yp, dims[0], dims[1],
+                 dims[2], take_log)
 
 
 def softmax_backward(g, y, gx, bint take_log=False):
     """``gx`` = gradient through softmax (or log_softmax) whose output was ``y``, axis 1."""
-    if _check(g, y, gx):
+    if _check((g, y, gx), 1):
         return
-    for_dtype(g.dtype, _BACKWARD, "softmax")(g, y, gx, take_log)
-
-
-_FORWARD = (_fw[float], _fw[double])
-_BACKWARD = (_bw[float], _bw[double])
+    cdef cnp.npy_intp* dims = cnp.PyArray_DIMS(<cnp.ndarray>g)
+    cdef void* gp = _data(g)
+    cdef void* yp = _data(y)
+    cdef void* gxp = _data(gx)
+    if cnp.PyArray_TYPE(<cnp.ndarray>g) == cnp.NPY_FLOAT32:
+        with nogil:
+            _run(<const float*>gp, <const float*>yp, <float*>gxp, dims[0], dims[1], dims[2],
+                 take_log)
+    else:
+        with nogil:
+            _run(<const double*>gp, <const double*>yp, <double*>gxp, dims[0], dims[1],
+                 dims[2], take_log)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .._array import _wrap_dim
+from .._elementwise_core import _wrap as _wrap_result
 from .._kernels import softmax as _k
 from ._util import kernel_array, nd, scalar_name, size_str, wrap
 
@@ -28,10 +29,12 @@ def _blocks(a, d):
 
 def _forward(x, dim, op, log):
     xa, d = _prep(x, dim, op)
-    out = np.empty(xa.shape, xa.dtype)
-    if xa.size:
-        _k.softmax_forward(_blocks(xa, d), _blocks(out, d), log)
-    return wrap(out)
+    if not xa.size:
+        return wrap(np.empty(xa.shape, xa.dtype))
+    xb = _blocks(xa, d)
+    out = np.empty(xb.shape, xa.dtype)  # fresh and contiguous: the blocks' shape as it is
+    _k.softmax_forward(xb, out, log)
+    return _wrap_result(out.reshape(xa.shape))
 
 
 def softmax(x, dim):
