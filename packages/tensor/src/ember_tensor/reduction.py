@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._array import Array, _wrap_dim
+from ._elementwise_core import _wrap as _wrap_ndarray
 from ._kernels import reduce as _k
 
 __all__ = [
@@ -124,9 +125,41 @@ def _sum_np(x, dims, keepdim):
     return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64)
 
 
+def _whole_or_one_dim_sum(x, dim, keepdim):
+    """The sum of a contiguous float32/float64 ``x`` over every dim (``dim`` None) or one int
+    ``dim``, straight through the kernel: the general path's dim tuples, runs and generic
+    block reshape cost as much as summing a thousand rows. None for any other case."""
+    shape = x.shape
+    if not x.flags.c_contiguous:
+        return None
+    if dim is None:
+        if keepdim or not x.size:
+            return None
+        out = np.empty((1, 1), x.dtype)
+        _k.sum_3d(x.reshape(1, x.size, 1), out)
+        return _wrap_ndarray(out.reshape(()))
+    if type(dim) is tuple and len(dim) == 1:
+        dim = dim[0]
+    if type(dim) is not builtins.int:
+        return None
+    d = _wrap_dim(dim, len(shape))
+    if d >= len(shape):  # a 0-d input: the general path's rules
+        return None
+    outer = math.prod(shape[:d])
+    inner = math.prod(shape[d + 1:])
+    out = np.empty((outer, inner), x.dtype)
+    _k.sum_3d(x.reshape(outer, shape[d], inner), out)
+    kept = shape[:d] + ((1,) if keepdim else ()) + shape[d + 1:]
+    return _wrap_ndarray(out.reshape(kept))
+
+
 def sum(a, dim=None, keepdim=False, dtype=None):
     """Sum over ``dim`` (all dims when None); integer and bool inputs give int64."""
     x = a._np
+    if dtype is None and (x.dtype is _FLOAT_KERNEL[0] or x.dtype is _FLOAT_KERNEL[1]):
+        res = _whole_or_one_dim_sum(x, dim, keepdim)
+        if res is not None:
+            return res
     if dtype is not None:
         x = x.astype(D.as_dtype(dtype).np, copy=False)
     dims = _dims(dim, x.ndim)

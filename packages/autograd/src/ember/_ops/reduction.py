@@ -67,7 +67,13 @@ def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     shape = input._data._np.shape
     if dim is None:
         res = R.sum(input._data, None, False, dtype)
+        if not input._requires_grad:  # no node to fill: no keyword dict to build
+            return record(SumBackward0, res, (input,))
         return record(SumBackward0, res, (input,), shape=shape)
+    if type(dim) is int and not input._requires_grad:
+        # one int dim, nothing to record: the Array sum wraps and checks it as torch does
+        # (``_dims`` here only feeds the node, and builds a tuple the kernel path unpacks)
+        return record(SumBackward1, R.sum(input._data, dim, keepdim, dtype), (input,))
     dims = _dims(dim, len(shape))
     res = R.sum(input._data, dims, keepdim, dtype)
     return record(SumBackward1, res, (input,), shape=shape, dims=dims, keepdim=keepdim)
