@@ -256,6 +256,28 @@ def _fast(name, a, b):
     return out
 
 
+def _fast_into(name, a, b, out):
+    """Write the plain same-dtype op into ``out`` (an Array of the operands' dtype and their
+    common shape, nothing expanded); False, having written nothing, when torch's promotion,
+    broadcasting or resizing rules must be worked out by the general path."""
+    if type(a) is not Array or type(b) is not Array or type(out) is not Array:
+        return False
+    an, bn, on = a._np, b._np, out._np
+    dt = on.dtype
+    if an.dtype is not dt or bn.dtype is not dt:
+        return False
+    shape = on.shape
+    if an.shape != shape or bn.shape != shape or 0 in on.strides or not on.flags.writeable:
+        return False
+    if name == "div" and dt.kind != "f":  # integer division is true division: a float result
+        return False
+    entry = _FAST.get((name, dt))
+    if entry is None or entry[1][0] is not dt:  # (comparisons write bool)
+        return False
+    _launch(entry, on, (an, bn))
+    return True
+
+
 _FAST_SCALAR = {(op, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
                 for op in (("add", "sub") if name == "add_scalar" else (name[:-7],))
                 if name.endswith("_scalar")}

@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 
+from ember_tensor import _elementwise_core as C
 from ember_tensor import elementwise as E
 
 from .. import _grad_mode as grad_mode
@@ -80,6 +81,10 @@ def _refuse_out_without_dim(name, args, kwargs):
 # (torch's out= rules are the Array form's), with no temporary result to allocate and copy
 _DIRECT = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide")
 _PLAIN_SCALARS = (int, float, bool)
+# the launcher's same-dtype kernels for them: two Tensors of out's dtype and shape skip even
+# the Array form's promotion and broadcasting (its alpha/rounding keywords take that path)
+_FAST_KERNEL = {"add": "add", "sub": "sub", "subtract": "sub", "mul": "mul",
+                "multiply": "mul", "div": "div", "divide": "div", "true_divide": "div"}
 
 
 def _direct_operands(args, kwargs, out):
@@ -132,6 +137,7 @@ def _overlap(a, b):
 
 def with_out(fn, name: str, exact: bool):
     direct = getattr(E, name) if name in _DIRECT else None
+    fast_name = _FAST_KERNEL.get(name)
 
     @functools.wraps(fn)
     def op(*args, out=None, **kwargs):
@@ -143,7 +149,9 @@ def with_out(fn, name: str, exact: bool):
         if direct is not None:
             operands = _direct_operands(args, kwargs, out)
             if operands is not None:
-                direct(*operands, **kwargs, out=out._data)
+                if (len(operands) != 2 or kwargs or fast_name is None
+                        or not C._fast_into(fast_name, operands[0], operands[1], out._data)):
+                    direct(*operands, **kwargs, out=out._data)
                 out._version_counter[0] += 1
                 return out
         if name in _DIM_FOR_OUT:
