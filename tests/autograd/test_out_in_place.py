@@ -86,3 +86,17 @@ def test_out_with_grad_still_refused():
     with ember.no_grad():
         ember.add(a, a, out=out)
     assert out.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_out_keeps_torch_dtype_rules_on_the_short_path():
+    a, b = ember.arange(6).view(2, 3), ember.full((2, 3), 4)
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        ember.div(a, b, out=ember.empty(2, 3, dtype=ember.int64))  # true division: floats
+    out = ember.empty(2, 3)
+    ember.div(a, b, out=out)
+    assert out.tolist() == [[0.0, 0.25, 0.5], [0.75, 1.0, 1.25]]
+    flags = ember.empty(3, dtype=ember.bool)
+    ember.add(ember.tensor([True, False, False]), ember.tensor([False, False, True]), out=flags)
+    assert flags.tolist() == [True, False, True]
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with two bool"):
+        ember.sub(flags, flags, out=ember.empty(3, dtype=ember.bool))
