@@ -1,17 +1,17 @@
 /* Batch norm's per-plane sweep (norm.pyx): the gradient sums of one (n, c) plane and the
  * eval-mode input gradient in one pass over it. In C for one reason: GCC's vector extension.
- * The running sums are 64-byte vector values, so they stay in registers for the whole plane
- * at every level the copy is built for; written in Cython (or as lane arrays) they are
- * spilled and re-gathered around every loop, and an `omp simd` reduction into one double
- * is a dependent chain (one add latency per vector: the old channel sums ran at a third of
- * a copy's speed). A 14x14 plane is 12 vectors: per-plane overhead is what matters there.
+ * The running sums are vector values one register wide (of the level the copy is built
+ * for), so they stay in registers for the whole plane; written in Cython (or as lane
+ * arrays) they are spilled and re-gathered around every loop, and an `omp simd` reduction
+ * into one double is a dependent chain (one add latency per vector: the old channel sums
+ * ran at a third of a copy's speed). A 14x14 plane is 12 AVX-512 vectors: per-plane
+ * overhead is what matters there.
  *
  * Up to BN_STEPS consecutive vectors are added in the storage type, then joined to double
  * accumulators, so a float32 rounding is that of a 4-term sum and the long sums are in
- * double; the tail of a plane (fewer than one vector) is added in double. The order of
- * every addition is fixed by this C, whatever the vector width of the copy, and a plane's
- * sums do not depend on which thread ran it. Instantiated for float and double; norm.pyx's
- * fused wrapper picks one. */
+ * double; the tail of a plane (less than one vector) is added in double. The order of every
+ * addition is fixed by this C for each copy, and a plane's sums do not depend on which
+ * thread ran it. Instantiated for float and double; norm.pyx's fused wrapper picks one. */
 #ifndef EMBER_NORM_H
 #define EMBER_NORM_H
 #include <stddef.h>
@@ -19,15 +19,34 @@
 
 #define BN_STEPS 4
 
-typedef float bn_vec_float __attribute__((vector_size(64)));
-typedef double bn_vec_double __attribute__((vector_size(64)));
-typedef float bn_half_float __attribute__((vector_size(32)));
+/* One register of the level the copy is built for: a wider generic vector is lowered
+   through the stack on AVX2 (five times the instructions of the AVX-512 copy's sweep). So
+   the float32 rounding of the 4-term sums depends on the copy's level, as the lane count
+   does; within one copy it never depends on the thread count. */
+#if defined(__AVX512F__)
+#define BN_VEC_BYTES 64
+#define BN_LO 0, 1, 2, 3, 4, 5, 6, 7
+#define BN_HI 8, 9, 10, 11, 12, 13, 14, 15
+#elif defined(__AVX__)
+#define BN_VEC_BYTES 32
+#define BN_LO 0, 1, 2, 3
+#define BN_HI 4, 5, 6, 7
+#else
+#define BN_VEC_BYTES 16
+#define BN_LO 0, 1
+#define BN_HI 2, 3
+#endif
+#define BN_DLANES (BN_VEC_BYTES / 8)
 
-/* acc[0..1] += p, widened to double: float's 16 lanes as two halves, double's 8 into acc[0].
+typedef float bn_vec_float __attribute__((vector_size(BN_VEC_BYTES)));
+typedef double bn_vec_double __attribute__((vector_size(BN_VEC_BYTES)));
+typedef float bn_half_float __attribute__((vector_size(BN_VEC_BYTES / 2)));
+
+/* acc[0..1] += p, widened to double: float's lanes as two halves, double's into acc[0].
    Halves by shuffle, not memcpy: taking p's address would keep the running sum in memory. */
 static inline void bn_widen_add_float(bn_vec_float p, bn_vec_double* acc) {
-    bn_half_float lo = __builtin_shufflevector(p, p, 0, 1, 2, 3, 4, 5, 6, 7);
-    bn_half_float hi = __builtin_shufflevector(p, p, 8, 9, 10, 11, 12, 13, 14, 15);
+    bn_half_float lo = __builtin_shufflevector(p, p, BN_LO);
+    bn_half_float hi = __builtin_shufflevector(p, p, BN_HI);
     acc[0] += __builtin_convertvector(lo, bn_vec_double);
     acc[1] += __builtin_convertvector(hi, bn_vec_double);
 }
@@ -36,11 +55,14 @@ static inline void bn_widen_add_double(bn_vec_double p, bn_vec_double* acc) {
     acc[0] += p;
 }
 
+/* the lanes of acc[0] + acc[1], added pairwise in a fixed order */
 static inline double bn_total(const bn_vec_double* acc) {
     bn_vec_double v = acc[0] + acc[1];
-    double s[8];
+    double s[BN_DLANES];
     memcpy(s, &v, sizeof s);
-    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    for (int w = BN_DLANES / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) s[j] += s[j + w];
+    return s[0];
 }
 
 /* one vector at offset i: its g and (x - m) * g into p1, p2; gx written when asked */
@@ -50,9 +72,9 @@ static inline double bn_total(const bn_vec_double* acc) {
         bn_vec_##T xv_;                                                                      \
         memcpy(&gv, g + (i), sizeof gv);                                                     \
         memcpy(&xv_, x + (i), sizeof xv_);                                                   \
-        pv = gv * (xv_ - m);                                                                 \
+        pv = gv * (xv_ - mv);                                                                \
         if (gx) {                                                                            \
-            bn_vec_##T ov_ = gv * k;                                                         \
+            bn_vec_##T ov_ = gv * kv;                                                        \
             memcpy(gx + (i), &ov_, sizeof ov_);                                              \
         }                                                                                    \
     }
@@ -65,6 +87,7 @@ static inline void bn_grad_plane_##T(const T* g, const T* x, T* gx, ptrdiff_t n,
                                      double* s) {                                            \
     enum { W = sizeof(bn_vec_##T) / sizeof(T) };                                             \
     bn_vec_double a1[2] = {{0}, {0}}, a2[2] = {{0}, {0}};                                    \
+    bn_vec_##T mv = (bn_vec_##T){0} + m, kv = (bn_vec_##T){0} + k;                           \
     double t1 = 0.0, t2 = 0.0;                                                               \
     ptrdiff_t i = 0;                                                                         \
     for (; i + BN_STEPS * W <= n; i += BN_STEPS * W) {                                       \
