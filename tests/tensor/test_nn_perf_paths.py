@@ -2,7 +2,7 @@
 
 * batch-norm kernels (``_kernels/norm.pyx``): block-merged statistics, SIMD gradient sums,
   the fused ``a*go + b*x + d`` input gradient, on both sides of the parallel threshold;
-* convolution's task split (``nn/conv.py`` + ``nn/_conv_threads.py``): images per thread,
+* convolution's task split (``nn/conv.py`` + ``_team.py``): images per thread,
   GEMM rows per thread for a single image, the serial path, thread/BLAS settings restored,
   errors re-raised, several caller threads at once, and a forked child;
 * pooling on both sides of its parallel threshold.
@@ -22,7 +22,7 @@ from ember_tensor.nn import (
     batch_norm, batch_norm_backward, conv2d, conv2d_backward, max_pool2d_backward,
     max_pool2d_with_indices,
 )
-from ember_tensor.nn import _conv_threads as CT
+from ember_tensor import _team as CT
 
 
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])

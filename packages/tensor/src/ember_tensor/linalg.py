@@ -7,6 +7,7 @@ without BLAS) go through the same call and wrap around as torch's do.
 import numpy as np
 
 from . import _dtype as D
+from . import _team
 from ._array import Array
 
 _new_array = object.__new__
@@ -42,8 +43,9 @@ def _check_mm_shapes(a_shape, b_shape):
 
 
 def _product(x, y):
-    # NumPy's integer matmul loops are correct but unhurried; floats go to BLAS
-    return np.matmul(x, y)
+    # NumPy's integer matmul loops are correct but unhurried; floats go to BLAS, on the
+    # OpenMP team (``_team.matmul``) rather than OpenBLAS's own threads
+    return _team.matmul(x, y)
 
 
 def dot(a, b):

@@ -17,7 +17,7 @@ held at one thread). A single image's split depends on its shapes only, never on
 count, so its results are the same bit for bit on any number of threads. Letting im2col's
 OpenMP team and OpenBLAS's own pool take turns on the same cores makes each pool's idle
 threads spin while the other works; on a 2-core machine that cost 3-8x at ResNet shapes.
-The pool and the thread pinning live in ``_conv_threads``.
+The pool and the thread pinning live in ``ember_tensor._team``.
 """
 import math
 import threading
@@ -25,7 +25,7 @@ import threading
 import numpy as np
 
 from .._kernels.im2col import col2im, im2col
-from ._conv_threads import can_split, run_tasks, serial_region
+from .._team import can_split, run_tasks, serial_region
 from . import depthwise as _depthwise
 from ._util import BufferPool, kernel_array, nd, pair, scalar_name, size_str, wrap
 from .winograd import conv3x3 as _winograd_conv3x3

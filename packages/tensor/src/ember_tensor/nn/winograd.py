@@ -6,7 +6,7 @@ Each 2x2 block of outputs is computed from a 4x4 input tile with 16 multiplies p
 ``M[k] = U[k] @ V[k]`` run as one stacked ``np.matmul``, and the output transform turns
 ``M`` back into output pixels (adding the bias on the way). Work is split into blocks of
 tile rows small enough that a block's ``V`` and ``M`` stay in cache between the transforms
-and the GEMMs; blocks are the tasks of ``_conv_threads.run_tasks``.
+and the GEMMs; blocks are the tasks of ``_team.run_tasks``.
 
 The filter transform ``U`` is recomputed on every call: weights may change in place between
 calls (an optimizer step), and at the shapes where Winograd is used it costs a few percent
@@ -33,7 +33,7 @@ import numpy as np
 
 from .._kernels.winograd import (filter_grad_transform, filter_transform, grad_output_transform,
                                  input_transform, output_transform, tiles)
-from ._conv_threads import can_split, run_tasks, serial_region
+from .._team import can_split, run_tasks, serial_region
 from ._util import BufferPool
 
 # Tiles per block: V (16*Cin*T) and M (16*Cout*T) of a block should stay in L2 between the
