@@ -4,11 +4,18 @@ Knows nothing of gradients; ``ember`` (the autograd package) builds on it.
 """
 import os as _os
 
-# Before any OpenMP runtime starts: idle OpenMP threads sleep instead of spinning. On a
-# 2-core machine a spinning pool steals the core BLAS and the conv task pool need (measured:
-# batch-norm train 48 ms -> 4.5 ms under load). A value the user set is kept. Note that a
-# torch imported later in the same process reads the same variable.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Before any OpenMP runtime starts: an idle team thread spins briefly, then sleeps. Sleeping
+# at once (PASSIVE alone) costs ~30 us to wake the second thread for every op on this kind
+# of VM, which halved 2-thread speed on 1e6-element ops; spinning long (ACTIVE, or GNU's
+# default 300000) steals the core from other work on a busy 2-core machine (measured: 1.3-2x
+# slower ResNet steps beside two busy processes at 3000 and 10000 spins). 1000 spins bridge
+# the gap between consecutive ops and cost at most ~15% under that load. PASSIVE stays for
+# LLVM's runtime, which has no spin count; GNU's explicit GOMP_SPINCOUNT overrides it. A
+# policy the user set is kept as it is. A torch imported later in the same process reads
+# the same variables.
+if "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 from . import _dtype  # noqa: E402
 from ._array import Array
