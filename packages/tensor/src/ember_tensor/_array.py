@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._generated_array_ops import GeneratedArrayMethods
-from ._size import Size
+from ._size import size_of
 
 _BY_NP = D._BY_NP
 
@@ -84,11 +84,11 @@ class Array(GeneratedArrayMethods):
     # ---- metadata -------------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self._np.shape)
+        return size_of(self._np.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._np.shape)
+            return size_of(self._np.shape)
         return self._np.shape[_wrap_dim(dim, self._np.ndim)] if self._np.ndim else 1
 
     @property

@@ -31,3 +31,12 @@ class Size(tuple):
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+_tuple_new = tuple.__new__
+
+
+def size_of(shape: tuple) -> Size:
+    """``Size(shape)`` for a tuple that already holds Python ints (a NumPy shape): the hot
+    ``.shape`` getters skip the per-element ``operator.index`` (~8k instructions a call)."""
+    return _tuple_new(Size, shape)

@@ -4,7 +4,7 @@
 in torch, and instances still get a ``__dict__``); everything that is not read on every op
 stays there in Python.
 """
-from ember_tensor import Size
+from ember_tensor._size import size_of
 
 from ember import _grad_mode
 
@@ -83,7 +83,7 @@ cdef class TensorBase:
 
     @property
     def shape(self):
-        return Size(self._data._np.shape)
+        return size_of(self._data._np.shape)
 
     @property
     def dtype(self):
