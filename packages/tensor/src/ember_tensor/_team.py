@@ -10,9 +10,10 @@ of Python threads beside the team was the previous design; each op then woke a s
 thread of the other pool.) Tasks are claimed dynamically, so when the OS preempts a worker
 (a busy machine) the caller's thread takes the remaining tasks.
 
-Ember's own matrix products (``matmul``) go the same way: a GEMM big enough for OpenBLAS
-to wake its own threads is split into row or column blocks run as tasks, so OpenBLAS's
-pool never starts on Ember's behalf and never spins beside the team.
+Ember's own 2-D matrix products (``matmul``) go the same way: a GEMM big enough for
+OpenBLAS to wake its own threads is pinned to the caller or split into row or column
+blocks run as tasks, so OpenBLAS's pool does not start for them. Batched products and
+matrix-vector products still go to NumPy as they are and may wake it.
 
 OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27+) pins BLAS to one thread for the
 calling thread only, leaving the user's NumPy alone. Without it (another BLAS) tasks run
