@@ -37,6 +37,18 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
   ``other`` (or the names ``inputs`` gives) and ``result``; other free names are the node's
   attributes (``alpha``, ``exponent``), set by ``record``. ``numbers``: inputs that may be a
   Python number, which then rides on the node as the attribute of the same name.
+* ``forms`` (arithmetic): the op's other spellings, which the generator writes around its
+  forward (``ember_tensor.arithmetic`` normalises and checks the arguments,
+  ``ember._ops.arithmetic`` records): ``function``, the forward's name where it is not the
+  row's; ``keywords``, its keyword arguments with their defaults (``alpha``,
+  ``rounding_mode``), which the in-place method passes on; ``aliases``, torch's other names of
+  the function, method and in-place method; ``operator``, Python's operator (``"add"``:
+  ``__add__``, ``__radd__``, ``__iadd__``); ``reflected``, how ``number <op> tensor`` is
+  computed on Tensors, over ``self`` (the tensor) and ``other`` (the number), as torch's
+  ``Tensor.__r<op>__`` computes it (on Arrays it is always the function with the operands
+  swapped). As in torch, every operator form returns NotImplemented for an operand that is
+  neither a Tensor nor a Number (forward, reflected and in-place alike), so Python raises its
+  ``unsupported operand type(s)`` error.
 * Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
   ``domain``, the interval test inputs are drawn from where the op is smooth.
 """
@@ -86,11 +98,15 @@ LERP = {"consts": ONE + (("half", "0.5"),),
 BINARY = (
     # ---- arithmetic
     {"name": "add", "dtypes": NUMERIC, "expr": "a + b",
+     "forms": {"keywords": (("alpha", 1),), "operator": "add", "reflected": "add(other, self)"},
      "nodes": {"AddBackward0": ("grad", "grad if alpha == 1 else grad * alpha")}},
     {"name": "sub", "dtypes": NUMERIC, "expr": "a - b",
+     "forms": {"keywords": (("alpha", 1),), "aliases": ("subtract",), "operator": "sub",
+               "reflected": "rsub(self, other)"},
      "nodes": {"SubBackward0": ("grad", "-grad if alpha == 1 else grad * -alpha"),
                "RsubBackward1": ("-grad if alpha == 1 else grad * -alpha",)}},  # Number - Tensor
     {"name": "mul", "dtypes": NUMERIC, "expr": "a * b",
+     "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(other, self)"},
      "nodes": {"MulBackward0": ("grad * other", "grad * self")}, "numbers": ("other",)},
     {"name": "maximum", "dtypes": NUMERIC,
      "expr": {"real": "a if (a > b or a != a) else b",  # NaN wins, as torch
@@ -98,16 +114,23 @@ BINARY = (
     {"name": "minimum", "dtypes": NUMERIC,
      "expr": {"real": "a if (a < b or a != a) else b", "integral": "a if a < b else b"}},
     {"name": "div", "dtypes": REAL, "expr": "a / b",
+     # n / t is n times the reciprocal, as torch computes it (one rounding more than a division)
+     "forms": {"keywords": (("rounding_mode", None),), "aliases": ("divide", "true_divide"),
+               "operator": "truediv", "reflected": "mul(self.reciprocal(), other)"},
      "nodes": {"DivBackward0": ("grad / other", "-grad * self / (other * other)"),
                "DivBackward2": ("grad * 0", "grad * 0")},  # rounding_mode: piecewise constant
      "numbers": ("other",)},
     # integer division returns error code 1 on a zero divisor instead of trapping the process
     {"name": "div_trunc", "dtypes": NUMERIC,
      "expr": {"float32": "truncf(a / b)", "float64": "trunc(a / b)"}, "snippet": "div_trunc_int"},
-    {"name": "div_floor", "dtypes": NUMERIC, "snippet": "div_floor"},
-    {"name": "remainder", "dtypes": NUMERIC, "snippet": "remainder"},
+    {"name": "div_floor", "dtypes": NUMERIC, "snippet": "div_floor",
+     "forms": {"function": "floor_divide", "operator": "floordiv",
+               "reflected": "floor_divide(other, self)"}},
+    {"name": "remainder", "dtypes": NUMERIC, "snippet": "remainder",
+     "forms": {"operator": "mod", "reflected": "remainder(other, self)"}},
     {"name": "pow", "dtypes": NUMERIC,
      "expr": {"float32": "powf(a, b)", "float64": "pow(a, b)"}, "snippet": "pow_int",
+     "forms": {"operator": "pow", "reflected": "pow(other, self)"},
      "nodes": {
          # Tensor ** Number; 2, the common square, with one product fewer and no pow
          "PowBackward0": ("grad * 0 if exponent == 0 else grad * (self * 2) if exponent == 2 "
