@@ -68,6 +68,8 @@ SGD_CASES = [
     dict(lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
     dict(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.01, nesterov=True, maximize=False),
     dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.0, nesterov=False, maximize=True),
+    # the everyday momentum settings: the kernel's branch-free vector loop after the first step
+    dict(lr=0.05, momentum=0.9, dampening=0.2, weight_decay=0.0, nesterov=False, maximize=False),
 ]
 
 

@@ -14,6 +14,14 @@ from .types cimport real
 
 from libc.math cimport sqrt, sqrtf, fabs
 
+cdef extern from "optim.h" nogil:
+    void ember_sgd_momentum_f32(float* p, const float* g, float* buf, Py_ssize_t n, float lr,
+                                float momentum, float one_minus_dampening)
+    void ember_sgd_momentum_f64(double* p, const double* g, double* buf, Py_ssize_t n,
+                                double lr, double momentum, double one_minus_dampening)
+    void ember_sgd_plain_f32(float* p, const float* g, Py_ssize_t n, float lr)
+    void ember_sgd_plain_f64(double* p, const double* g, Py_ssize_t n, double lr)
+
 import numpy as np
 
 cnp.import_array()
@@ -44,6 +52,22 @@ cdef void sgd_range(real* p, const real* g, real* buf, Py_ssize_t start, Py_ssiz
                     bint nesterov, bint maximize, bint first_step) noexcept nogil:
     cdef Py_ssize_t i
     cdef real d, b
+    if not maximize and weight_decay == 0 and not nesterov:
+        # the everyday settings: branch-free loops that vectorise wherever this is inlined
+        if buf == NULL:
+            if real is float:
+                ember_sgd_plain_f32(p + start, g + start, end - start, lr)
+            else:
+                ember_sgd_plain_f64(p + start, g + start, end - start, lr)
+            return
+        if not first_step:
+            if real is float:
+                ember_sgd_momentum_f32(p + start, g + start, buf + start, end - start, lr,
+                                       momentum, one_minus_dampening)
+            else:
+                ember_sgd_momentum_f64(p + start, g + start, buf + start, end - start, lr,
+                                       momentum, one_minus_dampening)
+            return
     for i in range(start, end):
         d = -g[i] if maximize else g[i]
         if weight_decay != 0:
