@@ -45,7 +45,8 @@ def _grads_reference(x, w, go, stride, pad):
 @pytest.fixture
 def always_split(monkeypatch):
     # the cases are small; make them take the split paths anyway
-    monkeypatch.setattr(conv_module, "_SPLIT_MACS", 0)
+    for name in ("_SPLIT_MACS", "_SINGLE_SPLIT_MACS", "_BAND_MACS"):
+        monkeypatch.setattr(conv_module, name, 0)
     old = ember_tensor.get_num_threads()
     yield
     ember_tensor.set_num_threads(old)
@@ -86,6 +87,44 @@ def test_single_image_conv_same_on_one_and_two_threads(case, always_split):
         assert np.abs(got - ref).max() <= 1e-5 * scale
 
 
+# ResNet-18's convolutions of one 64x64 image that run on im2col + GEMM (K up to 2304):
+# with the shipped thresholds the second thread takes blocks of output or input channels,
+# which must leave every bit where one thread puts it
+RESNET64 = [
+    (3, 64, 64, 7, 2, 3),      # stem
+    (64, 128, 16, 3, 2, 1),    # layer2.0
+    (128, 128, 8, 3, 1, 1),    # layer2 (too few tiles for Winograd)
+    (128, 256, 8, 1, 2, 0),    # layer3.0 downsample
+    (256, 256, 4, 3, 1, 1),    # layer3 (2.4 MB of weights)
+]
+
+
+@pytest.mark.parametrize("case", RESNET64, ids=[f"{c[0]}x{c[2]}->{c[1]}k{c[3]}s{c[4]}"
+                                                for c in RESNET64])
+def test_resnet64_shapes_same_bits_on_one_and_two_threads(case):
+    C, Cout, side, k, stride, pad = case
+    rng = np.random.default_rng(side + C)
+    x = rng.standard_normal((1, C, side, side)).astype(np.float32)
+    w = (rng.standard_normal((Cout, C, k, k)) * 0.05).astype(np.float32)
+    old = ember_tensor.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            out = np.asarray(conv2d(x, w, None, stride, pad))
+            go = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+            for mask in ((True, True, False), (False, True, False)):
+                gx, gw, _ = conv2d_backward(go, x, w, (stride, stride), (pad, pad), (1, 1), 1,
+                                            mask)
+                results.append((out, gw) if gx is None else (out, gw, gx))
+    finally:
+        ember_tensor.set_num_threads(old)
+    half = len(results) // 2
+    for one, two in zip(results[:half], results[half:]):
+        for a, b in zip(one, two):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_single_image_weight_gradient_alone_and_input_gradient_alone(dtype, always_split):
     # the masks run the split paths with one of the two gradients missing
@@ -112,7 +151,7 @@ def test_strided_one_by_one_gathers_a_subsample(stride, split, monkeypatch):
     # an unpadded 1x1 kernel's columns are the input's strided subsample (a NumPy copy,
     # not im2col); odd sides leave a last row/column the stride does not reach
     if split:
-        monkeypatch.setattr(conv_module, "_SPLIT_MACS", 0)
+        monkeypatch.setattr(conv_module, "_BAND_MACS", 0)
     rng = np.random.default_rng(11)
     x = rng.standard_normal((1, 6, 11, 13)).astype(np.float32)
     w = rng.standard_normal((4, 6, 1, 1)).astype(np.float32)

@@ -228,20 +228,27 @@ def test_conv_paths_match_float64_reference(case, threads):
     np.testing.assert_allclose(gw2._np, gw._np, rtol=1e-5, atol=1e-5)
 
 
-def test_conv_split_decisions():
+def test_conv_split_decisions(monkeypatch):
+    from ember_tensor.nn import conv as conv_module
     from ember_tensor.nn.conv import _Geometry, _row_blocks
 
     split = 2 if CT.can_split() else 1
     big1 = _Geometry((1, 32, 34, 34), (64, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1)
     assert big1.threads(2) == split and big1.threads(1) == 1
-    assert big1.split_rows(2) and big1.split_rows(1)
+    assert big1.split_rows()
     batch = _Geometry((3, 16, 36, 36), (32, 16, 3, 3), (2, 2), (1, 1), (1, 1), 1)
-    assert not batch.split_rows(2)
+    assert not batch.split_rows()
     tiny = _Geometry((2, 3, 5, 5), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1)
     assert tiny.threads(2) == 1 and tiny.threads(2, passes=2) == 1
-    # 9.4M multiply-adds: one GEMM stays on one thread, the backward's two split
+    # one image splits from _SINGLE_SPLIT_MACS, a batch from _SPLIT_MACS; the backward's
+    # two GEMMs count twice
     mid = _Geometry((1, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    monkeypatch.setattr(conv_module, "_SINGLE_SPLIT_MACS", mid.macs + 1)
     assert mid.threads(2, passes=1) == 1 and mid.threads(2, passes=2) == split
+    pair = _Geometry((2, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    monkeypatch.setattr(conv_module, "_SPLIT_MACS", pair.macs + 1)
+    assert pair.threads(2, passes=1) == 1 and pair.threads(2, passes=2) == split
+    assert mid.threads(2, passes=1) == 1  # batches' rule does not move one image's
     # few multiply-adds but 9.4 MB of weights (ResNet-18 layer4 at 64 px): split
     heavy = _Geometry((1, 512, 2, 2), (512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
     assert heavy.macs < 16_000_000 and heavy.threads(2) == split

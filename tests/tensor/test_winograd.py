@@ -9,6 +9,7 @@ the batch) measured ~4e-8..4e-7 here and 7e-7 at 16x64x28x28; float64 ~1e-16..7e
 import numpy as np
 import pytest
 
+import ember_tensor
 from ember_tensor import from_numpy
 from ember_tensor._kernels import winograd as kernels
 from ember_tensor.nn import conv
@@ -381,6 +382,27 @@ def test_grad_weight_split_across_threads_is_deterministic():
         again = np.empty(w.shape, np.float32)
         winograd.conv3x3_grad_weight(x, go, again)
         np.testing.assert_array_equal(again, first)
+
+
+@pytest.mark.parametrize("gw_split", [0, 16_000_000])
+def test_grad_weight_same_bits_on_one_and_two_threads(gw_split, monkeypatch):
+    # the partials follow the shapes, not the thread count
+    monkeypatch.setattr(winograd, "_GW_SPLIT_MACS", gw_split)
+    shape = (3, 64, 64, 20, 22) if gw_split else (1, 16, 24, 9, 7)
+    x, w, _ = _data(shape, 28)
+    go = _grad_out(shape, 29)
+    old = ember_tensor.get_num_threads()
+    got = []
+    try:
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            gw = np.empty(w.shape, np.float32)
+            winograd.conv3x3_grad_weight(x, go, gw)
+            got.append(gw)
+    finally:
+        ember_tensor.set_num_threads(old)
+    np.testing.assert_array_equal(got[0], got[1])
+    assert _rel_err(got[0], _grad_weight_reference(x, go)) < REL_TOL
 
 
 def test_grad_weight_empty_inputs():

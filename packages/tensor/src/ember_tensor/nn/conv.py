@@ -36,14 +36,30 @@ from .winograd import use_winograd as _winograd_fits
 _TARGET_COLUMNS = 2048
 # Upper bound for one chunk's column buffer.
 _COLUMN_BYTES = 64 << 20
-# Below this many multiply-adds (per GEMM pass) a convolution runs on the caller's thread
-# alone: waking a pool thread costs ~0.1 ms here, the time of ~8M multiply-adds on one core.
-# The backward runs two GEMMs, so it pays from half the size. Weight matrices of 2 MB or
-# more split anyway: a single image's GEMM is then bound by reading the weights, and two
-# cores read them faster (ResNet-18's layer4 at batch 1: 1.7x).
+# ---- When a convolution uses more than one thread. These depend on the cost of waking the
+# OpenMP team's second thread against the GEMM time saved, so they are tuned by A/B timing on
+# a quiet machine (``benchmarks``); every one is read at call time. Multiply-adds count per
+# GEMM pass: the backward runs two GEMMs (input and weight gradient), so it splits from half
+# the size.
+# Batches (N > 1): chunks of images are the tasks from this many multiply-adds.
 _SPLIT_MACS = 16_000_000
+# One image: from this many multiply-adds its GEMMs are shared by blocks of output channels
+# (forward, weight gradient) or input channels (input gradient). Each element is then the
+# same dot product as without the split, so this changes speed only, never the bits. With the
+# team's threads spinning briefly (GOMP_SPINCOUNT) a split pays from smaller sizes than when
+# tasks ran on a Python pool (16M then); 64-px ResNet-18's convolutions are 0.5-9.6M.
+_SINGLE_SPLIT_MACS = 4_000_000
+# One image: from this many multiply-adds an output with more pixels than channels is cut
+# into bands of output rows, each task gathering and multiplying its own band. The weight
+# gradient then sums per-band partials, which rounds differently from one GEMM, so this
+# rule looks at the shapes only and the bands are taken on one thread too.
+_BAND_MACS = 16_000_000
+# Weight matrices of this size or more split anyway: a single image's GEMM is then bound by
+# reading the weights, and two cores read them faster (ResNet-18's layer4 at batch 1: 1.7x).
 _SPLIT_WEIGHT_BYTES = 2 << 20
-_SPLIT_GATHER_BYTES = 1 << 20  # column buffers below this are gathered by one thread
+# Column buffers below this are gathered by the calling thread before an output-channel
+# split: a round trip through the team costs more than the copy.
+_SPLIT_GATHER_BYTES = 1 << 20
 
 _pool = BufferPool()
 
@@ -153,20 +169,21 @@ class _Geometry:
         per_image = max(1, self.P * self.K * itemsize)
         return max(1, min(nb, _COLUMN_BYTES // per_image))
 
-    def worth_splitting(self, passes=1, itemsize=4):
-        """True when ``passes`` GEMMs over this geometry are big enough to pay for waking
-        another thread (a property of the shapes alone)."""
-        heavy_weights = self.Cout * self.Kg * itemsize >= _SPLIT_WEIGHT_BYTES
-        return heavy_weights or self.macs * passes >= _SPLIT_MACS
+    def heavy_weights(self, itemsize=4):
+        """True when the weights are big enough that reading them bounds one image's GEMM."""
+        return self.Cout * self.Kg * itemsize >= _SPLIT_WEIGHT_BYTES
 
     def threads(self, budget, passes=1, itemsize=4):
         """Threads worth using for ``passes`` GEMMs over this geometry: one for small
-        convolutions."""
-        if budget <= 1 or not can_split() or not self.worth_splitting(passes, itemsize):
+        convolutions (``_SPLIT_MACS`` for batches, ``_SINGLE_SPLIT_MACS`` for one image)."""
+        if budget <= 1 or not can_split():
             return 1
-        return budget
+        limit = _SINGLE_SPLIT_MACS if self.split_rows() else _SPLIT_MACS
+        if self.heavy_weights(itemsize) or self.macs * passes >= limit:
+            return budget
+        return 1
 
-    def split_rows(self, threads):
+    def split_rows(self):
         """True when parts of one image's GEMM, not images, are the tasks (a single image;
         with more, images are the tasks). Also taken on one thread, so that the split, and
         with it every rounding, is the same on any number of threads."""
@@ -251,7 +268,7 @@ def _forward(xa, wa, out, g):
         return
     with serial_region() as budget:
         threads = g.threads(budget, 1, xa.itemsize)
-        if g.split_rows(threads):
+        if g.split_rows():
             _run_single_image_forward(xa, w3, out, g, threads)
             return
         tasks = [_forward_images(xa, w3, out, g, n0, n1)
@@ -301,7 +318,9 @@ def _row_bands(g, passes=1, itemsize=4):
     the weights are the big operand and each thread should read only its share of them).
     Decided by the shapes alone, never the thread count, so results are the same on any
     number of threads."""
-    if g.P < g.Cout or g.OH < 2 or not g.worth_splitting(passes, itemsize):
+    if g.P < g.Cout or g.OH < 2:
+        return None
+    if not (g.heavy_weights(itemsize) or g.macs * passes >= _BAND_MACS):
         return None
     bands = min(_MAX_BANDS, g.OH, max(2, g.P // _BAND_COLUMNS))
     return [(i * g.OH // bands, (i + 1) * g.OH // bands) for i in range(bands)]
@@ -438,7 +457,7 @@ def _backward(go, xa, wa, gx, gw, g):
     w3 = wa.reshape(g.G, g.Cog, g.Kg)
     with serial_region() as budget:
         threads = g.threads(budget, int(gx is not None) + int(gw is not None), xa.itemsize)
-        if g.split_rows(threads):
+        if g.split_rows():
             _run_single_image_backward(go, xa, w3, gx, gw, g, threads)
             return
         gw_sum = _WeightGrad(gw) if gw is not None else None

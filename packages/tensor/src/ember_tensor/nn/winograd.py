@@ -41,8 +41,16 @@ from ._util import BufferPool
 _TARGET_TILES = 160
 # Fewer channels than this stay on im2col (not measured below 16).
 _MIN_CHANNELS = 16
-# Below this many multiply-adds the convolution stays on the caller's thread (see conv.py).
+# Thread rules (A/B-tuned on a quiet machine, like conv.py's; read at call time).
+# From this many Winograd multiply-adds (16 per tile and channel pair, N*Cout*Cin*16*tiles)
+# the forward's blocks of tiles and its filter transform are shared between threads. Each
+# output is the same sum either way, so this changes speed only.
 _SPLIT_MACS = 16_000_000
+# From this many the weight gradient sums its tiles in ``_GW_SPANS`` partials, one task each.
+# Partials round differently from one sum, so their number follows the shapes, never the
+# thread count: the same bits on any number of threads (one thread runs them in turn).
+_GW_SPLIT_MACS = 16_000_000
+_GW_SPANS = 2
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
 _PAD = 16
@@ -162,10 +170,10 @@ def conv3x3_grad_weight(xa, go, gw):
         return gw
     with serial_region() as budget:
         macs = N * Cout * C * 16 * TH * TW
-        threads = budget if budget > 1 and can_split() and macs >= _SPLIT_MACS else 1
-        threads = min(threads, rows)
-        spans = [(i * rows // threads, (i + 1) * rows // threads) for i in range(threads)]
-        parts = [_padded(f"dU{i}", Cout, C, C, xa.dtype) for i in range(threads)]
+        count = min(_GW_SPANS if macs >= _GW_SPLIT_MACS else 1, rows)
+        threads = min(budget, count) if can_split() else 1
+        spans = [(i * rows // count, (i + 1) * rows // count) for i in range(count)]
+        parts = [_padded(f"dU{i}", Cout, C, C, xa.dtype) for i in range(count)]
         per = max(1, _GW_TARGET_TILES // TW)
         most = min(per, max(r1 - r0 for r0, r1 in spans)) * TW
         run_tasks([_grad_weight_task(xa, go, dU, r0, r1, per, TW, most)
