@@ -58,6 +58,33 @@ def load_ops():
     return ops
 
 
+def load_forms():
+    """The arithmetic rows' ``forms``, each with its function, keywords, aliases, operator and
+    reflected expression, in table order."""
+    table = {}
+    exec(compile(TABLE.read_text(), str(TABLE), "exec"), table)
+    forms = []
+    for row in table["BINARY"]:
+        if "forms" in row:
+            spec = row["forms"]
+            forms.append({"function": spec.get("function", row["name"]),
+                          "keywords": tuple(spec.get("keywords", ())),
+                          "aliases": tuple(spec.get("aliases", ())),
+                          "operator": spec["operator"], "reflected": spec["reflected"]})
+    return forms
+
+
+def _form_names(forms):
+    """The forwards the operator forms call (with ``rsub``, which a reflected form names)."""
+    import re
+
+    names = [f["function"] for f in forms]
+    for form in forms:
+        names += [n for n in re.findall(r"(?<![.\w])([a-z_]+)\(", form["reflected"])
+                  if n not in names]
+    return names
+
+
 def _mentions(formula, name):
     import re
 
@@ -89,7 +116,41 @@ def _all_names(ops, inplace):
 
 
 # ---- ember_tensor --------------------------------------------------------------------------
-def array_module(ops):
+_OPERAND_CHECK = {"array": "isinstance(b, _OPERANDS)",
+                  "tensor": "tx is _Tensor or tx is float or tx is int or isinstance(other, "
+                            "_OPERANDS)"}
+
+
+def _keywords(form, values):
+    """``alpha=1`` (``values``: the defaults) or ``alpha=alpha`` (the names passed on)."""
+    return "".join(f", {k}={v if values else k}" for k, v in form["keywords"])
+
+
+def _inplace_names(forms):
+    return [n + "_" for f in forms for n in (f["function"], *f["aliases"])]
+
+
+def array_forms(forms):
+    """The Array members of the arithmetic rows' forms: the in-place methods and Python's
+    operators (forward, reflected with the operands swapped, in-place)."""
+    lines = []
+    check = _OPERAND_CHECK["array"]
+    for form in forms:
+        fn, op = form["function"], form["operator"]
+        lines += ["", f"    def {fn}_(a, b{_keywords(form, True)}):",
+                  f'        """In-place {fn}."""',
+                  f"        return _{fn}(a, b{_keywords(form, False)}, out=a, _inplace=True)"]
+        lines += [f"    {alias}_ = {fn}_" for alias in form["aliases"]]
+        for dunder, call in ((f"__{op}__", f"_{fn}(a, b)"), (f"__r{op}__", f"_{fn}(b, a)")):
+            lines += ["", f"    def {dunder}(a, b):", f"        if {check}:",
+                      f"            return {call}", "        return NotImplemented"]
+        lines += ["", f"    def __i{op}__(a, b):", f"        if {check}:",
+                  f"            _{fn}(a, b, out=a, _inplace=True)", "            return a",
+                  "        return NotImplemented"]
+    return lines
+
+
+def array_module(ops, forms):
     lines = [HEADER + "The Array functions of the whole-op rows, as members of the class Array "
              "inherits.\n\nWhat they call lives above ``Array`` and is bound by "
              "``unary_math._bind`` at import.\n\"\"\"",
@@ -97,9 +158,13 @@ def array_module(ops):
              "# bound by ember_tensor.unary_math at import (they need Array, which needs this)",
              "Array = _FAST_UNARY = _launch = _wrap = _unary = _binary = _assign_inplace = None",
              "_check_operand = _float_dtype = _float_pair_dtype = _common_dtype = None",
+             "# the arithmetic forwards and what their operators take, bound by arithmetic",
+             *_wrapped_assign([f"_{n}" for n in _form_names(forms)] + ["_OPERANDS"]),
              "", "", "class GeneratedArrayMethods:",
-             '    """The table\'s whole ops as Array methods (each is also the function)."""',
+             '    """The table\'s whole ops as Array methods (each is also the function), and '
+             'the\n    arithmetic rows\' in-place methods and operators."""',
              "", "    __slots__ = ()"]
+    lines += array_forms(forms)
     for op in ops:
         n = op["name"]
         lines.append("")
@@ -141,7 +206,10 @@ def array_module(ops):
         if op["inplace"]:
             for name in (op["name"], *op["aliases"]):
                 lines.append(f"{name}_ = GeneratedArrayMethods.{name}_")
-    lines += ["", "__all__ = [", *_wrapped_strings(_all_names(ops, True)), "]", "", "",
+    inplace_forms = _inplace_names(forms)
+    lines += [f"{name} = GeneratedArrayMethods.{name}" for name in inplace_forms]
+    lines += ["", "__all__ = [", *_wrapped_strings(_all_names(ops, True) + inplace_forms), "]",
+              "", "",
               "def _bind(**names):",
               '    """Called once by ``unary_math`` with what the functions above dispatch to."""',
               "    unknown = set(names) - set(globals())",
@@ -150,15 +218,33 @@ def array_module(ops):
     return "\n".join(lines)
 
 
-def array_stub(ops, attached):
+def _forms_stub(forms, cls, operand, self_type=None):
+    """Stub lines of the forms' in-place methods and operators (``operand``: what the
+    operators take; ``self_type``: the in-place methods' first parameter, or a method)."""
+    first = self_type or "self"
+    lines = []
+    for form in forms:
+        fn, op = form["function"], form["operator"]
+        star = ", *" if form["keywords"] and cls == "Tensor" else ""
+        kws = "".join(f", {k}: Any = ..." for k, _ in form["keywords"])
+        for name in (fn, *form["aliases"]):
+            lines.append(f"def {name}_({first}, other: {operand}{star}{kws}) -> {cls}: ...")
+        if self_type is None:
+            lines += [f"def __{p}{op}__(self, other: Any) -> {cls}: ..." for p in ("", "r", "i")]
+    return lines
+
+
+def array_stub(ops, forms, attached):
     lines = ['"""Types of _generated_array_ops (GENERATED by tools/generate_ops.py)."""',
              *_STUB_IMPORTS, "from ._array import Array", "",
              "_Number = Union[int, float, bool]", "", "",
              "class GeneratedArrayMethods:"]
     lines += ["    " + sig for sig in _array_signatures(ops, "self")]
+    lines += ["    " + sig for sig in _forms_stub(forms, "Array", "Union[Array, _Number]")]
     lines += ["    # attached at import from the ops modules' ARRAY_METHODS (_array_methods)",
               *attached_stub(attached, "Array")]
-    lines += ["", "", *_array_signatures(ops, "a: Array"), "",
+    lines += ["", "", *_array_signatures(ops, "a: Array"),
+              *_forms_stub(forms, "Array", "Union[Array, _Number]", "a: Array"), "",
               "def _bind(**names: Any) -> None: ...", ""]
     return "\n".join(lines)
 
@@ -176,7 +262,7 @@ def _array_signatures(ops, first):
 
 
 # ---- ember: Tensor methods ------------------------------------------------------------------
-def tensor_module(ops):
+def tensor_module(ops, forms):
     nodes = [op["node"] for op in ops]
     inplace = [op["name"] for op in ops if op["inplace"]]
     lines = [HEADER + "The differentiable ops of the whole-op rows, as members of the class "
@@ -187,12 +273,18 @@ def tensor_module(ops):
              "# bound by ember._ops.generated at import",
              "record = None"]
     lines += _wrapped_assign(nodes + [f"_{n}_inplace" for n in inplace])
+    lines += ["# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands",
+              *_wrapped_assign([f"_{n}" for n in _form_names(forms)]
+                               + [f"_{f['function']}_inplace" for f in forms]
+                               + ["_Tensor", "_OPERANDS"])]
     lines += ["", "", "def _not_tensor(fn, x, name=\"input\", pos=1):",
               "    raise TypeError(f\"{fn}(): argument '{name}' (position {pos}) must be Tensor, "
               "not \"", "                    f\"{type(x).__name__}\")",
               "", "", "class GeneratedTensorMethods:",
-              '    """The table\'s whole ops as Tensor methods (each is also the function)."""',
+              '    """The table\'s whole ops as Tensor methods (each is also the function), and '
+              'the\n    arithmetic rows\' in-place methods and operators."""',
               "", "    __slots__ = ()"]
+    lines += tensor_forms(forms)
     for op in ops:
         n = op["name"]
         ins = ("input",) if op["arity"] == 1 else ("input", "other")
@@ -225,8 +317,48 @@ def tensor_module(ops):
               "        names[node.__name__] = node",
               "    for name in _INPLACE:",
               '        names[f"_{name}_inplace"] = inplace(names[name], name)', "", "",
-              "_INPLACE = (", *_wrapped_strings(inplace), ")", ""]
+              "_INPLACE = (", *_wrapped_strings(inplace), ")", "", "",
+              "def _bind_arithmetic(tensor, operands, functions, inplace):",
+              '    """Called once by ``ember._ops.arithmetic``: the Tensor class, the operand '
+              'types its\n    operators take, the forwards by name, and ``inplace`` as '
+              '``_bind``\'s."""',
+              "    names = globals()",
+              '    names["_Tensor"], names["_OPERANDS"] = tensor, operands',
+              "    for name, fn in functions.items():",
+              '        names[f"_{name}"] = fn',
+              "    for name in _ARITHMETIC_INPLACE:",
+              '        names[f"_{name}_inplace"] = inplace(functions[name], name)', "", "",
+              "_ARITHMETIC_INPLACE = (", *_wrapped_strings([f["function"] for f in forms]), ")",
+              ""]
     return "\n".join(lines)
+
+
+def _reflected(form):
+    """The declared reflected expression with its forwards' bound names (``_add``)."""
+    import re
+
+    return re.sub(r"(?<![.\w])([a-z_]+)\(", r"_\1(", form["reflected"])
+
+
+def tensor_forms(forms):
+    """The Tensor members of the arithmetic rows' forms: the in-place methods (torch's
+    keyword-only arguments) and Python's operators."""
+    lines = []
+    check = _OPERAND_CHECK["tensor"]
+    for form in forms:
+        fn, op = form["function"], form["operator"]
+        star = ", *" if form["keywords"] else ""
+        lines += ["", f"    def {fn}_(self, other{star}{_keywords(form, True)}):",
+                  f'        """In-place {fn}."""',
+                  f"        return _{fn}_inplace(self, other{_keywords(form, False)})"]
+        lines += [f"    {alias}_ = {fn}_" for alias in form["aliases"]]
+        for dunder, call in ((f"__{op}__", f"_{fn}(self, other)"),
+                             (f"__r{op}__", _reflected(form)),
+                             (f"__i{op}__", f"_{fn}_inplace(self, other)")):
+            lines += ["", f"    def {dunder}(self, other):", "        tx = type(other)",
+                      f"        if {check}:", f"            return {call}",
+                      "        return NotImplemented"]
+    return lines
 
 
 def _save_tuple(op, ins):
@@ -235,7 +367,7 @@ def _save_tuple(op, ins):
     return f", save=({', '.join(saved)},)" if saved else ""
 
 
-def tensor_stub(ops, attached):
+def tensor_stub(ops, forms, attached):
     lines = ['"""Types of _generated_tensor_ops (GENERATED by tools/generate_ops.py)."""',
              *_STUB_IMPORTS, "from ember_tensor import Array", "", "from ._tensor import Tensor",
              "", "", "class GeneratedTensorMethods:"]
@@ -245,6 +377,8 @@ def tensor_stub(ops, attached):
             lines.append(f"    def {name}(self{other}) -> Tensor: ...")
             if op["inplace"]:
                 lines.append(f"    def {name}_(self{other}) -> Tensor: ...")
+    operand = "Union[Tensor, int, float, bool]"
+    lines += ["    " + sig for sig in _forms_stub(forms, "Tensor", operand)]
     lines += ["    # attached at import from the ops modules' TENSOR_METHODS (ember._ops.install)",
               *attached_stub(attached, "Tensor"), "", ""]
     for op in ops:
@@ -252,7 +386,9 @@ def tensor_stub(ops, attached):
             other = ", other: Tensor" if op["arity"] == 2 else ""
             lines.append(f"def {name}(input: Tensor{other}) -> Tensor: ...")
     lines += ["", "", "def _bind(record_fn: Callable[..., Any], inplace: Callable[..., Any], "
-              "nodes: Iterable[type]) -> None: ...", ""]
+              "nodes: Iterable[type]) -> None: ...",
+              "def _bind_arithmetic(tensor: type, operands: tuple, functions: dict[str, Any], "
+              "inplace: Callable[..., Any]) -> None: ...", ""]
     return "\n".join(lines)
 
 
@@ -710,13 +846,14 @@ def _annotation(annotation, self_type):
 
 def outputs():
     ops = load_ops()
+    forms = load_forms()
     arithmetic = load_arithmetic_nodes()
     surface = load_surface()
     return {
-        ARRAY_OPS: array_module(ops),
-        ARRAY_OPS.with_suffix(".pyi"): array_stub(ops, surface.array_methods),
-        TENSOR_OPS: tensor_module(ops),
-        TENSOR_OPS.with_suffix(".pyi"): tensor_stub(ops, surface.tensor_methods),
+        ARRAY_OPS: array_module(ops, forms),
+        ARRAY_OPS.with_suffix(".pyi"): array_stub(ops, forms, surface.array_methods),
+        TENSOR_OPS: tensor_module(ops, forms),
+        TENSOR_OPS.with_suffix(".pyi"): tensor_stub(ops, forms, surface.tensor_methods),
         FUNCTIONS: functions_module(ops, arithmetic), FUNCTIONS.with_suffix(".pyi"):
             functions_stub(ops, arithmetic),
         NAMESPACE: namespace_module(surface), NAMESPACE.with_suffix(".pyi"):

@@ -20,6 +20,11 @@ _rsqrt_inplace = _reciprocal_inplace = _sin_inplace = _tan_inplace = _asin_inpla
 _acos_inplace = _atan_inplace = _sinh_inplace = _cosh_inplace = _asinh_inplace = None
 _acosh_inplace = _exp2_inplace = _erfc_inplace = _sinc_inplace = _cos_inplace = None
 _tanh_inplace = _sigmoid_inplace = _erf_inplace = _atan2_inplace = None
+# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands
+_add = _sub = _mul = _div = _floor_divide = None
+_remainder = _pow = _rsub = _add_inplace = _sub_inplace = None
+_mul_inplace = _div_inplace = _floor_divide_inplace = _remainder_inplace = _pow_inplace = None
+_Tensor = _OPERANDS = None
 
 
 def _not_tensor(fn, x, name="input", pos=1):
@@ -28,9 +33,168 @@ def _not_tensor(fn, x, name="input", pos=1):
 
 
 class GeneratedTensorMethods:
-    """The table's whole ops as Tensor methods (each is also the function)."""
+    """The table's whole ops as Tensor methods (each is also the function), and the
+    arithmetic rows' in-place methods and operators."""
 
     __slots__ = ()
+
+    def add_(self, other, *, alpha=1):
+        """In-place add."""
+        return _add_inplace(self, other, alpha=alpha)
+
+    def __add__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _add(self, other)
+        return NotImplemented
+
+    def __radd__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _add(other, self)
+        return NotImplemented
+
+    def __iadd__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _add_inplace(self, other)
+        return NotImplemented
+
+    def sub_(self, other, *, alpha=1):
+        """In-place sub."""
+        return _sub_inplace(self, other, alpha=alpha)
+    subtract_ = sub_
+
+    def __sub__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _sub(self, other)
+        return NotImplemented
+
+    def __rsub__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _rsub(self, other)
+        return NotImplemented
+
+    def __isub__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _sub_inplace(self, other)
+        return NotImplemented
+
+    def mul_(self, other):
+        """In-place mul."""
+        return _mul_inplace(self, other)
+    multiply_ = mul_
+
+    def __mul__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _mul(self, other)
+        return NotImplemented
+
+    def __rmul__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _mul(other, self)
+        return NotImplemented
+
+    def __imul__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _mul_inplace(self, other)
+        return NotImplemented
+
+    def div_(self, other, *, rounding_mode=None):
+        """In-place div."""
+        return _div_inplace(self, other, rounding_mode=rounding_mode)
+    divide_ = div_
+    true_divide_ = div_
+
+    def __truediv__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _div(self, other)
+        return NotImplemented
+
+    def __rtruediv__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _mul(self.reciprocal(), other)
+        return NotImplemented
+
+    def __itruediv__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _div_inplace(self, other)
+        return NotImplemented
+
+    def floor_divide_(self, other):
+        """In-place floor_divide."""
+        return _floor_divide_inplace(self, other)
+
+    def __floordiv__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _floor_divide(self, other)
+        return NotImplemented
+
+    def __rfloordiv__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _floor_divide(other, self)
+        return NotImplemented
+
+    def __ifloordiv__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _floor_divide_inplace(self, other)
+        return NotImplemented
+
+    def remainder_(self, other):
+        """In-place remainder."""
+        return _remainder_inplace(self, other)
+
+    def __mod__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _remainder(self, other)
+        return NotImplemented
+
+    def __rmod__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _remainder(other, self)
+        return NotImplemented
+
+    def __imod__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _remainder_inplace(self, other)
+        return NotImplemented
+
+    def pow_(self, other):
+        """In-place pow."""
+        return _pow_inplace(self, other)
+
+    def __pow__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _pow(self, other)
+        return NotImplemented
+
+    def __rpow__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _pow(other, self)
+        return NotImplemented
+
+    def __ipow__(self, other):
+        tx = type(other)
+        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
+            return _pow_inplace(self, other)
+        return NotImplemented
 
     def exp(input):
         """Elementwise exp, as torch's; integer inputs give the default float dtype."""
@@ -402,4 +566,20 @@ _INPLACE = (
     "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "sin",
     "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "exp2", "erfc", "sinc",
     "cos", "tanh", "sigmoid", "erf", "atan2",
+)
+
+
+def _bind_arithmetic(tensor, operands, functions, inplace):
+    """Called once by ``ember._ops.arithmetic``: the Tensor class, the operand types its
+    operators take, the forwards by name, and ``inplace`` as ``_bind``'s."""
+    names = globals()
+    names["_Tensor"], names["_OPERANDS"] = tensor, operands
+    for name, fn in functions.items():
+        names[f"_{name}"] = fn
+    for name in _ARITHMETIC_INPLACE:
+        names[f"_{name}_inplace"] = inplace(functions[name], name)
+
+
+_ARITHMETIC_INPLACE = (
+    "add", "sub", "mul", "div", "floor_divide", "remainder", "pow",
 )

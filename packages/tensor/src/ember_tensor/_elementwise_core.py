@@ -32,7 +32,7 @@ def _is_scalar(x):
 def _check_operand(x, op):
     if not isinstance(x, Array) and not _is_scalar(x):
         raise TypeError(
-            f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}"
+            f"{op}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}"
         )
 
 

@@ -9,12 +9,160 @@ import numpy as np
 # bound by ember_tensor.unary_math at import (they need Array, which needs this)
 Array = _FAST_UNARY = _launch = _wrap = _unary = _binary = _assign_inplace = None
 _check_operand = _float_dtype = _float_pair_dtype = _common_dtype = None
+# the arithmetic forwards and what their operators take, bound by arithmetic
+_add = _sub = _mul = _div = _floor_divide = None
+_remainder = _pow = _rsub = _OPERANDS = None
 
 
 class GeneratedArrayMethods:
-    """The table's whole ops as Array methods (each is also the function)."""
+    """The table's whole ops as Array methods (each is also the function), and the
+    arithmetic rows' in-place methods and operators."""
 
     __slots__ = ()
+
+    def add_(a, b, alpha=1):
+        """In-place add."""
+        return _add(a, b, alpha=alpha, out=a, _inplace=True)
+
+    def __add__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _add(a, b)
+        return NotImplemented
+
+    def __radd__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _add(b, a)
+        return NotImplemented
+
+    def __iadd__(a, b):
+        if isinstance(b, _OPERANDS):
+            _add(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
+
+    def sub_(a, b, alpha=1):
+        """In-place sub."""
+        return _sub(a, b, alpha=alpha, out=a, _inplace=True)
+    subtract_ = sub_
+
+    def __sub__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _sub(a, b)
+        return NotImplemented
+
+    def __rsub__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _sub(b, a)
+        return NotImplemented
+
+    def __isub__(a, b):
+        if isinstance(b, _OPERANDS):
+            _sub(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
+
+    def mul_(a, b):
+        """In-place mul."""
+        return _mul(a, b, out=a, _inplace=True)
+    multiply_ = mul_
+
+    def __mul__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _mul(a, b)
+        return NotImplemented
+
+    def __rmul__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _mul(b, a)
+        return NotImplemented
+
+    def __imul__(a, b):
+        if isinstance(b, _OPERANDS):
+            _mul(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
+
+    def div_(a, b, rounding_mode=None):
+        """In-place div."""
+        return _div(a, b, rounding_mode=rounding_mode, out=a, _inplace=True)
+    divide_ = div_
+    true_divide_ = div_
+
+    def __truediv__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _div(a, b)
+        return NotImplemented
+
+    def __rtruediv__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _div(b, a)
+        return NotImplemented
+
+    def __itruediv__(a, b):
+        if isinstance(b, _OPERANDS):
+            _div(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
+
+    def floor_divide_(a, b):
+        """In-place floor_divide."""
+        return _floor_divide(a, b, out=a, _inplace=True)
+
+    def __floordiv__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _floor_divide(a, b)
+        return NotImplemented
+
+    def __rfloordiv__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _floor_divide(b, a)
+        return NotImplemented
+
+    def __ifloordiv__(a, b):
+        if isinstance(b, _OPERANDS):
+            _floor_divide(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
+
+    def remainder_(a, b):
+        """In-place remainder."""
+        return _remainder(a, b, out=a, _inplace=True)
+
+    def __mod__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _remainder(a, b)
+        return NotImplemented
+
+    def __rmod__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _remainder(b, a)
+        return NotImplemented
+
+    def __imod__(a, b):
+        if isinstance(b, _OPERANDS):
+            _remainder(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
+
+    def pow_(a, b):
+        """In-place pow."""
+        return _pow(a, b, out=a, _inplace=True)
+
+    def __pow__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _pow(a, b)
+        return NotImplemented
+
+    def __rpow__(a, b):
+        if isinstance(b, _OPERANDS):
+            return _pow(b, a)
+        return NotImplemented
+
+    def __ipow__(a, b):
+        if isinstance(b, _OPERANDS):
+            _pow(a, b, out=a, _inplace=True)
+            return a
+        return NotImplemented
 
     def exp(a, out=None):
         """Elementwise exp, as torch's; integer inputs give the default float dtype."""
@@ -551,6 +699,17 @@ arctan2 = GeneratedArrayMethods.arctan2
 atan2_ = GeneratedArrayMethods.atan2_
 arctan2_ = GeneratedArrayMethods.arctan2_
 fmax = GeneratedArrayMethods.fmax
+add_ = GeneratedArrayMethods.add_
+sub_ = GeneratedArrayMethods.sub_
+subtract_ = GeneratedArrayMethods.subtract_
+mul_ = GeneratedArrayMethods.mul_
+multiply_ = GeneratedArrayMethods.multiply_
+div_ = GeneratedArrayMethods.div_
+divide_ = GeneratedArrayMethods.divide_
+true_divide_ = GeneratedArrayMethods.true_divide_
+floor_divide_ = GeneratedArrayMethods.floor_divide_
+remainder_ = GeneratedArrayMethods.remainder_
+pow_ = GeneratedArrayMethods.pow_
 
 __all__ = [
     "exp", "exp_", "log", "log_", "log1p", "log1p_", "expm1", "expm1_", "log2", "log2_",
@@ -560,7 +719,8 @@ __all__ = [
     "arcsinh", "asinh_", "arcsinh_", "acosh", "arccosh", "acosh_", "arccosh_", "atanh",
     "arctanh", "exp2", "exp2_", "erfc", "erfc_", "sinc", "sinc_", "cos", "cos_", "tanh",
     "tanh_", "sigmoid", "sigmoid_", "erf", "erf_", "atan2", "arctan2", "atan2_", "arctan2_",
-    "fmax",
+    "fmax", "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_",
+    "true_divide_", "floor_divide_", "remainder_", "pow_",
 ]
 
 

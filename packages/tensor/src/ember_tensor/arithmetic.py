@@ -5,11 +5,20 @@ import builtins
 import numpy as np
 
 from . import _dtype as D
+from . import _generated_array_ops
 from ._array import Array
-from ._elementwise_core import _binary, _cast, _check_operand, _fast, _is_scalar, _unary
+from ._elementwise_core import (_binary, _cast, _check_operand, _fast, _is_scalar, _SCALARS,
+                                _unary)
 
 
-def _scaled(b, alpha, result):
+def _plain_alpha(alpha):
+    """alpha of 1 (not True, which torch refuses for non-bool results): nothing to scale."""
+    return type(alpha) is builtins.int and alpha == 1
+
+
+def _scaled(b, alpha, result, op):
+    if not _is_scalar(alpha):
+        raise TypeError(f"{op}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if alpha == 1 and not isinstance(alpha, builtins.bool):
         return b
     if isinstance(alpha, builtins.float) and not result.is_floating_point:
@@ -24,13 +33,13 @@ def _scaled(b, alpha, result):
 
 
 def add(a, b, alpha=1, out=None, *, _inplace=False):
-    if out is None and alpha == 1 and type(a) is Array:
+    if out is None and _plain_alpha(alpha) and type(a) is Array:
         res = _fast("add", a, b)
         if res is not None:
             return res
     _check_operand(b, "add")
-    if alpha != 1 or isinstance(alpha, builtins.bool):
-        b = _scaled(b, alpha, D.result_type(a, b))
+    if not _plain_alpha(alpha):
+        b = _scaled(b, alpha, D.result_type(a, b), "add")
     compute = D.result_type(a, b)
     name = "logical_or" if compute is D.bool else "add"
     return _binary(name, a, b, compute, compute, out, inplace=_inplace)
@@ -52,14 +61,14 @@ def _check_bool_sub(a, b):
 
 
 def sub(a, b, alpha=1, out=None, *, _inplace=False):
-    if out is None and alpha == 1 and type(a) is Array:
+    if out is None and _plain_alpha(alpha) and type(a) is Array:
         res = _fast("sub", a, b)
         if res is not None:
             return res
     _check_operand(b, "sub")
     _check_bool_sub(a, b)
-    if alpha != 1:
-        b = _scaled(b, alpha, D.result_type(a, b))
+    if not _plain_alpha(alpha):
+        b = _scaled(b, alpha, D.result_type(a, b), "sub")
     return _binary("sub", a, b, out=out, inplace=_inplace)
 
 
@@ -182,3 +191,9 @@ def maximum(a, b, out=None):
 def minimum(a, b, out=None):
     compute = D.result_type(a, b)
     return _binary("logical_and" if compute is D.bool else "minimum", a, b, compute, compute, out)
+
+
+# the table's ``forms`` of these forwards (in-place methods, operators) call them
+_generated_array_ops._bind(
+    _add=add, _sub=sub, _mul=mul, _div=div, _floor_divide=floor_divide, _remainder=remainder,
+    _pow=pow, _rsub=rsub, _OPERANDS=(Array,) + _SCALARS)

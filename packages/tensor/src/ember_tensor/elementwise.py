@@ -40,8 +40,7 @@ from .selection import (  # noqa: F401 - re-exported
     clamp, clamp_max, clamp_min, clip, full_like_nan, where,
 )
 from .inplace import (  # noqa: F401 - re-exported
-    abs_, add_, _bitwise_inplace, ceil_, clamp_, div_, floor_, floor_divide_, mul_, neg_, pow_,
-    relu_, remainder_, round_, sub_, trunc_,
+    abs_, _bitwise_inplace, ceil_, clamp_, floor_, neg_, relu_, round_, trunc_,
 )
 
 
@@ -83,17 +82,9 @@ def _ioperator(fn):
 
 
 ARRAY_METHODS = {
+    # the arithmetic operators and in-place forms (__add__, add_, ...) are generated from the
+    # table's ``forms``: Array inherits them from _generated_array_ops
     "__hash__": object.__hash__,
-    "__add__": _operator(add), "__radd__": _operator(add, True), "__iadd__": _ioperator(add_),
-    "__sub__": _operator(sub), "__rsub__": _operator(sub, True), "__isub__": _ioperator(sub_),
-    "__mul__": _operator(mul), "__rmul__": _operator(mul, True), "__imul__": _ioperator(mul_),
-    "__truediv__": _operator(div), "__rtruediv__": _operator(div, True),
-    "__itruediv__": _ioperator(div_),
-    "__floordiv__": _operator(floor_divide), "__rfloordiv__": _operator(floor_divide, True),
-    "__ifloordiv__": _ioperator(floor_divide_),
-    "__mod__": _operator(remainder), "__rmod__": _operator(remainder, True),
-    "__imod__": _ioperator(remainder_),
-    "__pow__": _operator(pow), "__rpow__": _operator(pow, True), "__ipow__": _ioperator(pow_),
     "__neg__": neg, "__pos__": positive, "__abs__": abs, "__invert__": _invert,
     "__eq__": _operator(eq), "__ne__": _operator(ne), "__lt__": _operator(lt),
     "__le__": _operator(le), "__gt__": _operator(gt), "__ge__": _operator(ge),
@@ -114,7 +105,7 @@ for _name in (
     "not_equal equal logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
     "bitwise_xor bitwise_not neg negative positive abs absolute sign square floor ceil round "
     "trunc fix relu lerp addcmul addcdiv clamp clamp_min clamp_max clip isnan isinf isfinite "
-    "nan_to_num add_ sub_ mul_ div_ floor_divide_ remainder_ pow_ clamp_ relu_ neg_ abs_ "
+    "nan_to_num clamp_ relu_ neg_ abs_ "
     "floor_ ceil_ round_ trunc_ copy_ fill_ zero_"
 ).split():
     ARRAY_METHODS[_name] = globals()[_name]

@@ -1,39 +1,12 @@
-"""In-place forms (``add_``, ``exp_``, ...): torch's out= rules with the input as the output
-(no resize, no dtype widening, no writes through expanded dims)."""
+"""In-place forms (``clamp_``, ``relu_``, ...): torch's out= rules with the input as the output
+(no resize, no dtype widening, no writes through expanded dims). The arithmetic ones
+(``add_``, ``div_``, ...) are generated from the table's ``forms`` with their operators
+(``_generated_array_ops``)."""
 from ._elementwise_core import _assign_inplace
-from .arithmetic import add, div, floor_divide, mul, pow, remainder, sub
 from .comparison import _bitwise
 from .unary_math import abs, ceil, floor, neg, round, trunc
 from .activation import relu
 from .selection import clamp
-
-
-def add_(a, b, alpha=1):
-    return add(a, b, alpha=alpha, out=a, _inplace=True)
-
-
-def sub_(a, b, alpha=1):
-    return sub(a, b, alpha=alpha, out=a, _inplace=True)
-
-
-def mul_(a, b):
-    return mul(a, b, out=a, _inplace=True)
-
-
-def div_(a, b, rounding_mode=None):
-    return div(a, b, rounding_mode=rounding_mode, out=a, _inplace=True)
-
-
-def floor_divide_(a, b):
-    return floor_divide(a, b, out=a, _inplace=True)
-
-
-def remainder_(a, b):
-    return remainder(a, b, out=a, _inplace=True)
-
-
-def pow_(a, b):
-    return pow(a, b, out=a, _inplace=True)
 
 
 def clamp_(a, min=None, max=None):  # noqa: A002

@@ -12,36 +12,86 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
+from ember_tensor._elementwise_core import _fast
 
+from .. import _generated_tensor_ops
 from .._core.node import Node, record
 from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0,  # noqa: F401
                         PowBackward0, PowBackward1, PowBackward2, RsubBackward1, SubBackward0)
 from .unary import reciprocal
-from ._common import Tensor, check_operand, data, is_t, out_
+from ._common import SCALARS, Tensor, check_operand, data, is_t, out_
+from .inplace import inplace
+
+_OPERANDS = (Tensor,) + SCALARS
 
 
 # ---- add / sub ------------------------------------------------------------------------------
+# Each forward first tries the common call, a Tensor and a Tensor (or a Python float/int) of
+# one dtype with nothing to promote: ember_tensor's ``_fast`` runs the kernel straight away
+# and checks nothing it need not (None when promotion or broadcasting rules must be worked
+# out), so ``a + b`` costs one Python frame for the operator, one here and one in ``_fast``.
+# Everything else goes the general way, where ``ember_tensor`` normalises and checks the
+# arguments (alpha, rounding modes, bool rules) once.
+def _operand(x, fn, name="other", pos=2):
+    """A Tensor or a Number as is, an Array wrapped, else torch's refusal."""
+    tx = type(x)
+    if tx is Tensor or tx is float or tx is int or isinstance(x, _OPERANDS):
+        return x
+    if isinstance(x, Array):
+        return Tensor._make(x)
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                    f"{tx.__name__}")
+
+
+def _numbers(efn, input, other, *args):
+    """``efn`` of two Numbers as a 0-d Tensor (``ember.add(2, 3)``), as torch's functions
+    wrap them."""
+    return Tensor._make(efn(input, other, *args))
+
+
 def add(input, other, *, alpha=1, out=None) -> Tensor:
-    other = check_operand(other)
-    if not is_t(input):  # Number + Tensor
-        if alpha != 1:
-            raise TypeError("add(): alpha requires a Tensor input")
-        input, other = other, input
-    res = E.add(input._data, data(other), alpha)
+    if out is None and type(input) is Tensor and type(alpha) is int and alpha == 1:
+        to = type(other)
+        res = _fast("add", input._data, other._data if to is Tensor else other) \
+            if to is Tensor or to is float or to is int else None
+        if res is not None:
+            return record(AddBackward0, res, (input, other), alpha=1)
+    other = _operand(other, "add")
+    if not is_t(input):  # Number + Tensor: alpha scales the Tensor
+        _operand(input, "add", "input", 1)
+        if not is_t(other):
+            return out_(_numbers(E.add, input, other, alpha), out)
+        if type(alpha) is int and alpha == 1:
+            input, other = other, input
+    res = E.add(data(input), data(other), alpha)
     return out_(record(AddBackward0, res, (input, other), alpha=alpha), out)
 
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
-    other = check_operand(other)
-    if not isinstance(input, Tensor):
-        return rsub(other, input, alpha=alpha)
-    res = E.sub(input._data, other._data if isinstance(other, Tensor) else other, alpha)
-    result = record(SubBackward0, res, (input, other), alpha=alpha)
-    return result if out is None else out_(result, out)
+    if out is None and type(input) is Tensor and type(alpha) is int and alpha == 1:
+        to = type(other)
+        res = _fast("sub", input._data, other._data if to is Tensor else other) \
+            if to is Tensor or to is float or to is int else None
+        if res is not None:
+            return record(SubBackward0, res, (input, other), alpha=1)
+    other = _operand(other, "sub")
+    if not is_t(input):
+        _operand(input, "sub", "input", 1)
+        if not is_t(other):
+            return out_(_numbers(E.sub, input, other, alpha), out)
+        return out_(rsub(other, input, alpha=alpha), out)
+    res = E.sub(input._data, data(other), alpha)
+    return out_(record(SubBackward0, res, (input, other), alpha=alpha), out)
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input``."""
+    if not is_t(input) or not isinstance(other, (Tensor,) + SCALARS):
+        raise TypeError(
+            f"rsub() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
+            " * (Tensor input, Number other, Number alpha = 1)\n")
     if is_t(other):
         return sub(other, input, alpha=alpha)
     res = E.rsub(input._data, other, alpha)
@@ -57,27 +107,46 @@ def _save_pair(input, other):
 
 
 def mul(input, other, *, out=None) -> Tensor:
-    other = check_operand(other)
-    if not isinstance(input, Tensor):
+    if out is None and type(input) is Tensor:
+        to = type(other)
+        if to is Tensor:
+            res = _fast("mul", input._data, other._data)
+            if res is not None:
+                return record(MulBackward0, res, (input, other),
+                              save=(input if other._requires_grad else None, other), other=None)
+        elif to is float or to is int:
+            res = _fast("mul", input._data, other)
+            if res is not None:
+                return record(MulBackward0, res, (input, other), save=_NO_SAVES, other=other)
+    other = _operand(other, "mul")
+    if not is_t(input):
+        _operand(input, "mul", "input", 1)
+        if not is_t(other):
+            return out_(_numbers(E.mul, input, other), out)
         input, other = other, input
-    if isinstance(other, Tensor):
-        res = E.mul(input._data, other._data)
-        result = record(MulBackward0, res, (input, other),
-                        save=(input if other._requires_grad else None, other), other=None)
-    else:
-        res = E.mul(input._data, other)
-        result = record(MulBackward0, res, (input, other), save=_NO_SAVES, other=other)
-    return result if out is None else out_(result, out)
+    res = E.mul(input._data, data(other))
+    save, scalar = _save_pair(input, other)
+    return out_(record(MulBackward0, res, (input, other), save=save, other=scalar), out)
 
 
 _NO_SAVES = (None, None)
 
 
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
-    other = check_operand(other)
+    if out is None and rounding_mode is None and type(input) is Tensor:
+        to = type(other)
+        if (to is Tensor or to is float or to is int) and input._data._np.dtype.kind == "f":
+            res = _fast("div", input._data, other._data if to is Tensor else other)
+            if res is not None:
+                save, scalar = _save_pair(input, other)
+                return record(DivBackward0, res, (input, other), save=save, other=scalar)
+    other = _operand(other, "div")
     if not is_t(input):
+        _operand(input, "div", "input", 1)
+        if not is_t(other):
+            return out_(_numbers(E.div, input, other, rounding_mode), out)
         if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
-            return mul(reciprocal(other), input)
+            return out_(mul(reciprocal(other), input), out)
         input = Tensor._make(_scalar_array(input))
     res = E.div(input._data, data(other), rounding_mode)
     if rounding_mode is not None:
@@ -165,3 +234,9 @@ FUNCTIONS = {
     "remainder": remainder, "fmod": fmod, "pow": pow, "square": square,
 }
 TENSOR_METHODS = {k: v for k, v in FUNCTIONS.items() if k != "rsub"}
+
+# the table's ``forms`` of these forwards (in-place methods, operators) call them
+_generated_tensor_ops._bind_arithmetic(
+    Tensor, (Tensor,) + SCALARS, {"add": add, "sub": sub, "mul": mul, "div": div,
+                                  "floor_divide": floor_divide, "remainder": remainder,
+                                  "pow": pow, "rsub": rsub}, inplace)

@@ -6,9 +6,6 @@ module re-exports them under their public names and builds the method/operator t
 """
 from . import arithmetic, comparison, generated, inplace as _inplace_mod, selection, ternary
 from . import unary
-from ._common import SCALARS as _SCALARS
-from ._common import Tensor as _Tensor
-from ._common import is_t as _is_t
 from .arithmetic import (add, div, floor_divide, mul, pow, remainder,  # noqa: F401
                          rsub, square, sub)
 from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401
@@ -32,60 +29,21 @@ for _module in (arithmetic, unary, generated, selection, comparison, ternary, _i
             globals()[_key] = _value
 
 
-# ---- Python's operators -----------------------------------------------------------------------
-def _fwd(fn):
-    def op(self, other):
-        tx = type(other)  # exact types first: isinstance against numbers.Number is slow (ABC)
-        if tx is _Tensor or tx is float or tx is int or _is_t(other) or isinstance(other,
-                                                                                   _SCALARS):
-            return fn(self, other)
-        return NotImplemented
-    return op
-
-
-def _reflect(fn):
-    def op(self, other):
-        tx = type(other)
-        if tx is _Tensor or tx is float or tx is int or _is_t(other) or isinstance(other,
-                                                                                   _SCALARS):
-            return fn(other, self)
-        return NotImplemented
-    return op
-
-
-def _rtruediv(self, other):
-    return mul(reciprocal(self), other)
-
-
-def _rpow(self, other):
-    return pow(other, self)
-
-
-def _rsub(self, other):
-    return rsub(self, other)
-
-
 # the table's whole ops (exp_, log_, atan2_, ...) are generated (ember._generated_tensor_ops)
+# the arithmetic ones (add_, div_, ...) and Python's operators are generated from the table's
+# ``forms`` with their operators: Tensor inherits them from ember._generated_tensor_ops
 _INPLACE = {
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs,
+    "neg": neg, "abs": abs,
     "sign": sign, "relu": relu, "clamp": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max,
     "floor": floor, "ceil": ceil, "round": round, "trunc": trunc, "square": square,
-    "clip": clamp, "remainder": remainder, "floor_divide": floor_divide, "true_divide": div,
-    "logical_not": logical_not, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
+    "clip": clamp, "logical_not": logical_not, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
     "atanh": atanh, "arctanh": atanh,  # torch records atanh_ but refuses its backward (below)
 }
 
 TENSOR_METHODS = {}
 for _module in (arithmetic, unary, selection, comparison, ternary, _inplace_mod):
     TENSOR_METHODS.update(_module.TENSOR_METHODS)
-TENSOR_METHODS.update({
-    "__add__": _fwd(add), "__radd__": _reflect(add), "__sub__": _fwd(sub),
-    "__rsub__": _rsub, "__mul__": _fwd(mul), "__rmul__": _reflect(mul),
-    "__truediv__": _fwd(div), "__rtruediv__": _rtruediv, "__floordiv__": _fwd(floor_divide),
-    "__rfloordiv__": _reflect(floor_divide), "__mod__": _fwd(remainder),
-    "__pow__": _fwd(pow), "__rpow__": _rpow, "__neg__": neg, "__pos__": positive,
-    "__abs__": abs,
-})
+TENSOR_METHODS.update({"__neg__": neg, "__pos__": positive, "__abs__": abs})
 for _name, _fn in _INPLACE.items():
     TENSOR_METHODS[_name + "_"] = _inplace(_fn, _name)
 _atanh_inplace = TENSOR_METHODS["atanh_"]
@@ -107,9 +65,6 @@ def _atanh_(self):
 
 
 TENSOR_METHODS["atanh_"] = TENSOR_METHODS["arctanh_"] = _atanh_
-for _name, _base in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
-                     ("pow", "pow"), ("floordiv", "floor_divide"), ("mod", "remainder")):
-    TENSOR_METHODS[f"__i{_name}__"] = TENSOR_METHODS[_base + "_"]
 
 FUNCTIONS = {}
 for _module in (arithmetic, unary, selection, comparison, ternary):
