@@ -165,6 +165,7 @@ def test_generated_files_are_fresh():
 NODE_CASES = {
     "AddBackward0": (lambda x, y: x + y, lambda x, y: x.add(y, alpha=2.5), lambda x, y: 3 + x),
     "SubBackward0": (lambda x, y: x - y, lambda x, y: ember.sub(x, y, alpha=-1.5)),
+    "RsubBackward0": (lambda x, y: ember.rsub(x, y), lambda x, y: ember.rsub(y, x, alpha=2)),
     "RsubBackward1": (lambda x, y: 2 - x, lambda x, y: ember.rsub(x, 3, alpha=2)),
     "MulBackward0": (lambda x, y: x * y, lambda x, y: x * 3, lambda x, y: 0.5 * y),
     "DivBackward0": (lambda x, y: x / y, lambda x, y: y / 4),

@@ -17,7 +17,8 @@ from ember_tensor._elementwise_core import _fast
 from .. import _generated_tensor_ops
 from .._core.node import Node, record
 from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0,  # noqa: F401
-                        PowBackward0, PowBackward1, PowBackward2, RsubBackward1, SubBackward0)
+                        PowBackward0, PowBackward1, PowBackward2, RsubBackward0, RsubBackward1,
+                        SubBackward0)
 from .unary import reciprocal
 from ._common import SCALARS, Tensor, check_operand, data, is_t, out_
 from .inplace import inplace
@@ -93,7 +94,8 @@ def rsub(input, other, *, alpha=1) -> Tensor:
             " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
             " * (Tensor input, Number other, Number alpha = 1)\n")
     if is_t(other):
-        return sub(other, input, alpha=alpha)
+        res = E.sub(other._data, input._data, alpha)
+        return record(RsubBackward0, res, (input, other), alpha=alpha)
     res = E.rsub(input._data, other, alpha)
     return record(RsubBackward1, res, (input,), alpha=alpha)
 

@@ -346,6 +346,22 @@ class SubBackward0(Node):
         )
 
 
+class RsubBackward0(Node):
+    def backward(node, grad):
+        alpha = node.alpha
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            return (
+                (-grad if alpha == 1 else grad * -alpha) if needs[0] else None,
+                grad if needs[1] else None,
+            )
+        grad_d = grad._data
+        return (
+            (_make(_E.neg(grad_d)) if alpha == 1 else _make(_E.mul(grad_d, -alpha))) if needs[0] else None,
+            grad if needs[1] else None,
+        )
+
+
 class RsubBackward1(Node):
     def backward(node, grad):
         alpha = node.alpha
@@ -443,8 +459,8 @@ class PowBackward2(Node):
 
 
 ARITHMETIC_NODES = (
-    AddBackward0, SubBackward0, RsubBackward1, MulBackward0, DivBackward0, DivBackward2,
-    PowBackward0, PowBackward1, PowBackward2,
+    AddBackward0, SubBackward0, RsubBackward0, RsubBackward1, MulBackward0, DivBackward0,
+    DivBackward2, PowBackward0, PowBackward1, PowBackward2,
 )
 
 

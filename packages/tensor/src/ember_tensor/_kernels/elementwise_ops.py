@@ -104,6 +104,7 @@ BINARY = (
      "forms": {"keywords": (("alpha", 1),), "aliases": ("subtract",), "operator": "sub",
                "reflected": "rsub(self, other)"},
      "nodes": {"SubBackward0": ("grad", "-grad if alpha == 1 else grad * -alpha"),
+               "RsubBackward0": ("-grad if alpha == 1 else grad * -alpha", "grad"),  # rsub(t, u)
                "RsubBackward1": ("-grad if alpha == 1 else grad * -alpha",)}},  # Number - Tensor
     {"name": "mul", "dtypes": NUMERIC, "expr": "a * b",
      "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(other, self)"},
