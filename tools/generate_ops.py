@@ -671,6 +671,8 @@ class Surface:
             for name, fn in module.FUNCTIONS.items():
                 out = ("with_out", True) if name in out_forms.EXACT_DTYPE else (
                     ("with_out", False) if name in out_forms.CASTABLE else None)
+                if getattr(fn, "writes_out", False) and fn.__name__ == name:
+                    out = None  # calls its own with_out form only when out= is given
                 self.functions[name] = (fn, module, out)
         for name, fn in generated.FUNCTIONS.items():  # out= written in
             self.functions[name] = (fn, generated, None)

@@ -58,12 +58,8 @@ from ._ops.unary import (
 )
 
 # out= forms
-add = _out_forms.with_out(add, "add", False)
-sub = _out_forms.with_out(sub, "sub", False)
 subtract = _out_forms.with_out(subtract, "subtract", False)
-mul = _out_forms.with_out(mul, "mul", False)
 multiply = _out_forms.with_out(multiply, "multiply", False)
-div = _out_forms.with_out(div, "div", False)
 divide = _out_forms.with_out(divide, "divide", False)
 true_divide = _out_forms.with_out(true_divide, "true_divide", False)
 remainder = _out_forms.with_out(remainder, "remainder", False)

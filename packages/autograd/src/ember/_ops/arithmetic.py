@@ -22,6 +22,7 @@ from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0, 
 from .unary import reciprocal
 from ._common import SCALARS, Tensor, check_operand, data, is_t, out_
 from .inplace import inplace
+from .out_forms import with_out
 
 _OPERANDS = (Tensor,) + SCALARS
 
@@ -57,15 +58,17 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
             if to is Tensor or to is float or to is int else None
         if res is not None:
             return record(AddBackward0, res, (input, other), alpha=1)
+    if out is not None:  # torch's out= rules (out_forms), then this function without it
+        return _OUT["add"](input, other, alpha=alpha, out=out)
     other = _operand(other, "add")
     if not is_t(input):  # Number + Tensor: alpha scales the Tensor
         _operand(input, "add", "input", 1)
         if not is_t(other):
-            return out_(_numbers(E.add, input, other, alpha), out)
+            return _numbers(E.add, input, other, alpha)
         if type(alpha) is int and alpha == 1:
             input, other = other, input
     res = E.add(data(input), data(other), alpha)
-    return out_(record(AddBackward0, res, (input, other), alpha=alpha), out)
+    return record(AddBackward0, res, (input, other), alpha=alpha)
 
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
@@ -75,14 +78,16 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
             if to is Tensor or to is float or to is int else None
         if res is not None:
             return record(SubBackward0, res, (input, other), alpha=1)
+    if out is not None:  # torch's out= rules (out_forms), then this function without it
+        return _OUT["sub"](input, other, alpha=alpha, out=out)
     other = _operand(other, "sub")
     if not is_t(input):
         _operand(input, "sub", "input", 1)
         if not is_t(other):
-            return out_(_numbers(E.sub, input, other, alpha), out)
-        return out_(rsub(other, input, alpha=alpha), out)
+            return _numbers(E.sub, input, other, alpha)
+        return rsub(other, input, alpha=alpha)
     res = E.sub(input._data, data(other), alpha)
-    return out_(record(SubBackward0, res, (input, other), alpha=alpha), out)
+    return record(SubBackward0, res, (input, other), alpha=alpha)
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -120,15 +125,17 @@ def mul(input, other, *, out=None) -> Tensor:
             res = _fast("mul", input._data, other)
             if res is not None:
                 return record(MulBackward0, res, (input, other), save=_NO_SAVES, other=other)
+    if out is not None:  # torch's out= rules (out_forms), then this function without it
+        return _OUT["mul"](input, other, out=out)
     other = _operand(other, "mul")
     if not is_t(input):
         _operand(input, "mul", "input", 1)
         if not is_t(other):
-            return out_(_numbers(E.mul, input, other), out)
+            return _numbers(E.mul, input, other)
         input, other = other, input
     res = E.mul(input._data, data(other))
     save, scalar = _save_pair(input, other)
-    return out_(record(MulBackward0, res, (input, other), save=save, other=scalar), out)
+    return record(MulBackward0, res, (input, other), save=save, other=scalar)
 
 
 _NO_SAVES = (None, None)
@@ -142,19 +149,21 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
             if res is not None:
                 save, scalar = _save_pair(input, other)
                 return record(DivBackward0, res, (input, other), save=save, other=scalar)
+    if out is not None:  # torch's out= rules (out_forms), then this function without it
+        return _OUT["div"](input, other, rounding_mode=rounding_mode, out=out)
     other = _operand(other, "div")
     if not is_t(input):
         _operand(input, "div", "input", 1)
         if not is_t(other):
-            return out_(_numbers(E.div, input, other, rounding_mode), out)
+            return _numbers(E.div, input, other, rounding_mode)
         if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
-            return out_(mul(reciprocal(other), input), out)
+            return mul(reciprocal(other), input)
         input = Tensor._make(_scalar_array(input))
     res = E.div(input._data, data(other), rounding_mode)
     if rounding_mode is not None:
-        return out_(record(DivBackward2, res, (input, other)), out)
+        return record(DivBackward2, res, (input, other))
     save, scalar = _save_pair(input, other)
-    return out_(record(DivBackward0, res, (input, other), save=save, other=scalar), out)
+    return record(DivBackward0, res, (input, other), save=save, other=scalar)
 
 
 def _scalar_array(x):
@@ -236,6 +245,13 @@ FUNCTIONS = {
     "remainder": remainder, "fmod": fmod, "pow": pow, "square": square,
 }
 TENSOR_METHODS = {k: v for k, v in FUNCTIONS.items() if k != "rsub"}
+
+# ``ember.add(..., out=o)``: the forwards above take out= themselves (their namespace entries
+# are not wrapped, which would cost every call a frame) and hand it to out_forms' rules
+_OUT = {}
+for _fn in (add, sub, mul, div):
+    _fn.writes_out = True  # type: ignore[attr-defined]
+    _OUT[_fn.__name__] = with_out(_fn, _fn.__name__, False)
 
 # the table's ``forms`` of these forwards (in-place methods, operators) call them
 _generated_tensor_ops._bind_arithmetic(
