@@ -98,7 +98,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
             f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
             " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
             " * (Tensor input, Number other, Number alpha = 1)\n")
-    if is_t(other):
+    if isinstance(other, Tensor):
         res = E.sub(other._data, input._data, alpha)
         return record(RsubBackward0, res, (input, other), alpha=alpha)
     res = E.rsub(input._data, other, alpha)
