@@ -474,11 +474,14 @@ def load_arithmetic_nodes():
             tensors = inputs + ("result",)
             names = set().union(*(_free_names(g) for g in grads)) - {"grad"}
             saved = tuple(n for n in tensors if n in names)
-            nodes.append({
-                "name": name, "grads": grads, "inputs": inputs, "saved": saved,
-                "attrs": tuple(sorted(names - set(tensors) - FORMULA_GLOBALS)),
-                "numbers": tuple(n for n in row.get("numbers", ()) if n in saved),
-            })
+            attrs = tuple(sorted(names - set(tensors) - FORMULA_GLOBALS))
+            numbers = tuple(n for n in row.get("numbers", ()) if n in saved)
+            # class-level defaults, so the common call records without keyword arguments:
+            # the forms' keyword defaults (alpha 1), and None for a Number operand (a Tensor)
+            defaults = {k: v for k, v in row.get("forms", {}).get("keywords", ()) if k in attrs}
+            defaults.update((n, None) for n in numbers)
+            nodes.append({"name": name, "grads": grads, "inputs": inputs, "saved": saved,
+                          "attrs": attrs, "numbers": numbers, "defaults": defaults})
     return nodes
 
 
@@ -590,7 +593,9 @@ def node_classes(nodes, methods):
                      *returns(fast)]
         else:
             body += graph
-        lines += ["", "", f"class {node['name']}(Node):", "    def backward(node, grad):",
+        defaults = [f"    {k} = {v!r}" for k, v in node.get("defaults", {}).items()]
+        lines += ["", "", f"class {node['name']}(Node):", *defaults,
+                  *([""] if defaults else []), "    def backward(node, grad):",
                   *("        " + x for x in body)]
     return lines
 

@@ -57,7 +57,7 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
         res = _fast("add", input._data, other._data if to is Tensor else other) \
             if to is Tensor or to is float or to is int else None
         if res is not None:
-            return record(AddBackward0, res, (input, other), alpha=1)
+            return record(AddBackward0, res, (input, other))  # alpha: the node's 1
     if out is not None:  # torch's out= rules (out_forms), then this function without it
         return _OUT["add"](input, other, alpha=alpha, out=out)
     other = _operand(other, "add")
@@ -77,7 +77,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
         res = _fast("sub", input._data, other._data if to is Tensor else other) \
             if to is Tensor or to is float or to is int else None
         if res is not None:
-            return record(SubBackward0, res, (input, other), alpha=1)
+            return record(SubBackward0, res, (input, other))
     if out is not None:  # torch's out= rules (out_forms), then this function without it
         return _OUT["sub"](input, other, alpha=alpha, out=out)
     other = _operand(other, "sub")
@@ -120,7 +120,7 @@ def mul(input, other, *, out=None) -> Tensor:
             res = _fast("mul", input._data, other._data)
             if res is not None:
                 return record(MulBackward0, res, (input, other),
-                              save=(input if other._requires_grad else None, other), other=None)
+                              save=(input if other._requires_grad else None, other))
         elif to is float or to is int:
             res = _fast("mul", input._data, other)
             if res is not None:

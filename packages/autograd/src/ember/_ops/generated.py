@@ -315,6 +315,8 @@ _T._bind(record, inplace, NODES)
 
 
 class AddBackward0(Node):
+    alpha = 1
+
     def backward(node, grad):
         alpha = node.alpha
         needs = node.needs_input_grad
@@ -331,6 +333,8 @@ class AddBackward0(Node):
 
 
 class SubBackward0(Node):
+    alpha = 1
+
     def backward(node, grad):
         alpha = node.alpha
         needs = node.needs_input_grad
@@ -347,6 +351,8 @@ class SubBackward0(Node):
 
 
 class RsubBackward0(Node):
+    alpha = 1
+
     def backward(node, grad):
         alpha = node.alpha
         needs = node.needs_input_grad
@@ -363,6 +369,8 @@ class RsubBackward0(Node):
 
 
 class RsubBackward1(Node):
+    alpha = 1
+
     def backward(node, grad):
         alpha = node.alpha
         if _grad_state.grad_enabled:
@@ -372,6 +380,8 @@ class RsubBackward1(Node):
 
 
 class MulBackward0(Node):
+    other = None
+
     def backward(node, grad):
         self, other, = node.saved_tensors
         needs = node.needs_input_grad
@@ -392,6 +402,8 @@ class MulBackward0(Node):
 
 
 class DivBackward0(Node):
+    other = None
+
     def backward(node, grad):
         self, other, = node.saved_tensors
         needs = node.needs_input_grad
