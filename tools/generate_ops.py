@@ -70,8 +70,40 @@ def load_forms():
             forms.append({"function": spec.get("function", row["name"]),
                           "keywords": tuple(spec.get("keywords", ())),
                           "aliases": tuple(spec.get("aliases", ())),
-                          "operator": spec["operator"], "reflected": spec["reflected"]})
+                          "operator": spec["operator"], "reflected": spec["reflected"],
+                          "kernel": row["name"], "plain": spec.get("plain")})
+    nodes = {node["name"]: node for node in load_arithmetic_nodes()}
+    for form in forms:
+        form["node"] = nodes.get(form["plain"])
     return forms
+
+
+def _plain_record(node, number):
+    """The ``record`` call of a ``plain`` node: each saved input kept only when a formula
+    that names it is for an input that requires grad; a Number ``other`` (``number``) rides
+    on the node instead."""
+    inputs = node["inputs"]
+    save = []
+    for name in node["saved"]:
+        users = [i for i, g in enumerate(node["grads"]) if _mentions(g, name)]
+        if number:
+            users = [i for i in users if inputs[i] != "other"]
+        if name in node["numbers"] and number or not users:
+            save.append("None")
+        elif len(users) == len(inputs):
+            save.append(name)
+        else:
+            needs = " or ".join(f"{inputs[i]}._requires_grad" for i in users)
+            save.append(f"{name} if {needs} else None")
+    call = f"return record({node['name']}, res, (self, other)"
+    extra = "".join(f", {n}=other" for n in node["numbers"]) if number else ""
+    if not save:
+        return [call + extra + ")"]
+    items = ", ".join(save) + ("," if len(save) == 1 else "")
+    one_line = f"{call}, save=({items}){extra})"
+    if len(one_line) <= 100 - 16:  # the operator's indent
+        return [one_line]
+    return [f"{call}, save=(", *(f"    {x}," for x in save[:-1]), f"    {save[-1]}){extra})"]
 
 
 def _form_names(forms):
@@ -269,14 +301,17 @@ def tensor_module(ops, forms):
              "Tensor inherits.\n\nEach computes on the Array with ``ember_tensor`` and "
              "``record``s its node; ``ember._ops.generated``\nbinds ``record``, the nodes and the "
              "in-place forms at import (they stand above ``Tensor``).\n\"\"\"",
-             "from ember_tensor import elementwise as _E", "",
+             "from ember_tensor import elementwise as _E",
+             "from ember_tensor._elementwise_core import _fast", "",
              "# bound by ember._ops.generated at import",
              "record = None"]
     lines += _wrapped_assign(nodes + [f"_{n}_inplace" for n in inplace])
-    lines += ["# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands",
+    plain = [f["plain"] for f in forms if f["node"] is not None]
+    lines += ["# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands,",
+              "# the nodes of the operators' common calls",
               *_wrapped_assign([f"_{n}" for n in _form_names(forms)]
                                + [f"_{f['function']}_inplace" for f in forms]
-                               + ["_Tensor", "_OPERANDS"])]
+                               + ["_Tensor", "_OPERANDS"] + plain)]
     lines += ["", "", "def _not_tensor(fn, x, name=\"input\", pos=1):",
               "    raise TypeError(f\"{fn}(): argument '{name}' (position {pos}) must be Tensor, "
               "not \"", "                    f\"{type(x).__name__}\")",
@@ -318,12 +353,14 @@ def tensor_module(ops, forms):
               "    for name in _INPLACE:",
               '        names[f"_{name}_inplace"] = inplace(names[name], name)', "", "",
               "_INPLACE = (", *_wrapped_strings(inplace), ")", "", "",
-              "def _bind_arithmetic(tensor, operands, functions, inplace):",
+              "def _bind_arithmetic(tensor, operands, functions, inplace, nodes):",
               '    """Called once by ``ember._ops.arithmetic``: the Tensor class, the operand '
-              'types its\n    operators take, the forwards by name, and ``inplace`` as '
-              '``_bind``\'s."""',
+              'types its\n    operators take, the forwards by name, ``inplace`` as '
+              '``_bind``\'s, and the nodes."""',
               "    names = globals()",
               '    names["_Tensor"], names["_OPERANDS"] = tensor, operands',
+              "    for node in nodes:",
+              "        names[node.__name__] = node",
               "    for name, fn in functions.items():",
               '        names[f"_{name}"] = fn',
               "    for name in _ARITHMETIC_INPLACE:",
@@ -352,9 +389,25 @@ def tensor_forms(forms):
                   f'        """In-place {fn}."""',
                   f"        return _{fn}_inplace(self, other{_keywords(form, False)})"]
         lines += [f"    {alias}_ = {fn}_" for alias in form["aliases"]]
-        for dunder, call in ((f"__{op}__", f"_{fn}(self, other)"),
-                             (f"__r{op}__", _reflected(form)),
-                             (f"__i{op}__", f"_{fn}_inplace(self, other)")):
+        forms_here = ((f"__r{op}__", _reflected(form)),
+                      (f"__i{op}__", f"_{fn}_inplace(self, other)"))
+        if form["node"] is None:
+            forms_here = ((f"__{op}__", f"_{fn}(self, other)"),) + forms_here
+        else:  # the common call straight on the kernel; anything else through the forward
+            k = form["kernel"]
+            lines += ["", f"    def __{op}__(self, other):", "        tx = type(other)",
+                      "        if tx is _Tensor:",
+                      f'            res = _fast("{k}", self._data, other._data)',
+                      "            if res is not None:",
+                      *("                " + x for x in _plain_record(form["node"], False)),
+                      "        elif tx is float or tx is int:",
+                      f'            res = _fast("{k}", self._data, other)',
+                      "            if res is not None:",
+                      *("                " + x for x in _plain_record(form["node"], True)),
+                      "        elif not isinstance(other, _OPERANDS):",
+                      "            return NotImplemented",
+                      f"        return _{fn}(self, other)"]
+        for dunder, call in forms_here:
             lines += ["", f"    def {dunder}(self, other):", "        tx = type(other)",
                       f"        if {check}:", f"            return {call}",
                       "        return NotImplemented"]
@@ -388,7 +441,7 @@ def tensor_stub(ops, forms, attached):
     lines += ["", "", "def _bind(record_fn: Callable[..., Any], inplace: Callable[..., Any], "
               "nodes: Iterable[type]) -> None: ...",
               "def _bind_arithmetic(tensor: type, operands: tuple, functions: dict[str, Any], "
-              "inplace: Callable[..., Any]) -> None: ...", ""]
+              "inplace: Callable[..., Any], nodes: Iterable[type]) -> None: ...", ""]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ Each computes on the Array with ``ember_tensor`` and ``record``s its node; ``emb
 binds ``record``, the nodes and the in-place forms at import (they stand above ``Tensor``).
 """
 from ember_tensor import elementwise as _E
+from ember_tensor._elementwise_core import _fast
 
 # bound by ember._ops.generated at import
 record = None
@@ -20,11 +21,13 @@ _rsqrt_inplace = _reciprocal_inplace = _sin_inplace = _tan_inplace = _asin_inpla
 _acos_inplace = _atan_inplace = _sinh_inplace = _cosh_inplace = _asinh_inplace = None
 _acosh_inplace = _exp2_inplace = _erfc_inplace = _sinc_inplace = _cos_inplace = None
 _tanh_inplace = _sigmoid_inplace = _erf_inplace = _atan2_inplace = None
-# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands
+# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands,
+# the nodes of the operators' common calls
 _add = _sub = _mul = _div = _floor_divide = None
 _remainder = _pow = _rsub = _add_inplace = _sub_inplace = None
 _mul_inplace = _div_inplace = _floor_divide_inplace = _remainder_inplace = _pow_inplace = None
-_Tensor = _OPERANDS = None
+_Tensor = _OPERANDS = AddBackward0 = SubBackward0 = MulBackward0 = None
+DivBackward0 = None
 
 
 def _not_tensor(fn, x, name="input", pos=1):
@@ -44,9 +47,17 @@ class GeneratedTensorMethods:
 
     def __add__(self, other):
         tx = type(other)
-        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _add(self, other)
-        return NotImplemented
+        if tx is _Tensor:
+            res = _fast("add", self._data, other._data)
+            if res is not None:
+                return record(AddBackward0, res, (self, other))
+        elif tx is float or tx is int:
+            res = _fast("add", self._data, other)
+            if res is not None:
+                return record(AddBackward0, res, (self, other))
+        elif not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return _add(self, other)
 
     def __radd__(self, other):
         tx = type(other)
@@ -67,9 +78,17 @@ class GeneratedTensorMethods:
 
     def __sub__(self, other):
         tx = type(other)
-        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _sub(self, other)
-        return NotImplemented
+        if tx is _Tensor:
+            res = _fast("sub", self._data, other._data)
+            if res is not None:
+                return record(SubBackward0, res, (self, other))
+        elif tx is float or tx is int:
+            res = _fast("sub", self._data, other)
+            if res is not None:
+                return record(SubBackward0, res, (self, other))
+        elif not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return _sub(self, other)
 
     def __rsub__(self, other):
         tx = type(other)
@@ -90,9 +109,19 @@ class GeneratedTensorMethods:
 
     def __mul__(self, other):
         tx = type(other)
-        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _mul(self, other)
-        return NotImplemented
+        if tx is _Tensor:
+            res = _fast("mul", self._data, other._data)
+            if res is not None:
+                return record(MulBackward0, res, (self, other), save=(
+                    self if other._requires_grad else None,
+                    other if self._requires_grad else None))
+        elif tx is float or tx is int:
+            res = _fast("mul", self._data, other)
+            if res is not None:
+                return record(MulBackward0, res, (self, other), save=(None, None), other=other)
+        elif not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return _mul(self, other)
 
     def __rmul__(self, other):
         tx = type(other)
@@ -114,9 +143,19 @@ class GeneratedTensorMethods:
 
     def __truediv__(self, other):
         tx = type(other)
-        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _div(self, other)
-        return NotImplemented
+        if tx is _Tensor:
+            res = _fast("div", self._data, other._data)
+            if res is not None:
+                return record(DivBackward0, res, (self, other), save=(
+                    self if other._requires_grad else None,
+                    other))
+        elif tx is float or tx is int:
+            res = _fast("div", self._data, other)
+            if res is not None:
+                return record(DivBackward0, res, (self, other), save=(None, None), other=other)
+        elif not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return _div(self, other)
 
     def __rtruediv__(self, other):
         tx = type(other)
@@ -569,11 +608,13 @@ _INPLACE = (
 )
 
 
-def _bind_arithmetic(tensor, operands, functions, inplace):
+def _bind_arithmetic(tensor, operands, functions, inplace, nodes):
     """Called once by ``ember._ops.arithmetic``: the Tensor class, the operand types its
-    operators take, the forwards by name, and ``inplace`` as ``_bind``'s."""
+    operators take, the forwards by name, ``inplace`` as ``_bind``'s, and the nodes."""
     names = globals()
     names["_Tensor"], names["_OPERANDS"] = tensor, operands
+    for node in nodes:
+        names[node.__name__] = node
     for name, fn in functions.items():
         names[f"_{name}"] = fn
     for name in _ARITHMETIC_INPLACE:

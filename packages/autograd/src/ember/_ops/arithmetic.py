@@ -257,4 +257,5 @@ for _fn in (add, sub, mul, div):
 _generated_tensor_ops._bind_arithmetic(
     Tensor, (Tensor,) + SCALARS, {"add": add, "sub": sub, "mul": mul, "div": div,
                                   "floor_divide": floor_divide, "remainder": remainder,
-                                  "pow": pow, "rsub": rsub}, inplace)
+                                  "pow": pow, "rsub": rsub}, inplace,
+    (AddBackward0, SubBackward0, MulBackward0, DivBackward0))

@@ -46,7 +46,10 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
   ``__add__``, ``__radd__``, ``__iadd__``); ``reflected``, how ``number <op> tensor`` is
   computed on Tensors, over ``self`` (the tensor) and ``other`` (the number), as torch's
   ``Tensor.__r<op>__`` computes it (on Arrays it is always the function with the operands
-  swapped). As in torch, every operator form returns NotImplemented for an operand that is
+  swapped); ``plain``, the node the common call records (two Tensors of one dtype, or a
+  Tensor and a Python float/int its dtype absorbs), which the Tensor operator then runs
+  straight on the row's kernel, saving what the node's formulas need for the inputs that
+  require grad. As in torch, every operator form returns NotImplemented for an operand that is
   neither a Tensor nor a Number (forward, reflected and in-place alike), so Python raises its
   ``unsupported operand type(s)`` error.
 * Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
@@ -98,16 +101,18 @@ LERP = {"consts": ONE + (("half", "0.5"),),
 BINARY = (
     # ---- arithmetic
     {"name": "add", "dtypes": NUMERIC, "expr": "a + b",
-     "forms": {"keywords": (("alpha", 1),), "operator": "add", "reflected": "add(other, self)"},
+     "forms": {"keywords": (("alpha", 1),), "operator": "add", "reflected": "add(other, self)",
+               "plain": "AddBackward0"},
      "nodes": {"AddBackward0": ("grad", "grad if alpha == 1 else grad * alpha")}},
     {"name": "sub", "dtypes": NUMERIC, "expr": "a - b",
      "forms": {"keywords": (("alpha", 1),), "aliases": ("subtract",), "operator": "sub",
-               "reflected": "rsub(self, other)"},
+               "reflected": "rsub(self, other)", "plain": "SubBackward0"},
      "nodes": {"SubBackward0": ("grad", "-grad if alpha == 1 else grad * -alpha"),
                "RsubBackward0": ("-grad if alpha == 1 else grad * -alpha", "grad"),  # rsub(t, u)
                "RsubBackward1": ("-grad if alpha == 1 else grad * -alpha",)}},  # Number - Tensor
     {"name": "mul", "dtypes": NUMERIC, "expr": "a * b",
-     "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(other, self)"},
+     "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(other, self)",
+               "plain": "MulBackward0"},
      "nodes": {"MulBackward0": ("grad * other", "grad * self")}, "numbers": ("other",)},
     {"name": "maximum", "dtypes": NUMERIC,
      "expr": {"real": "a if (a > b or a != a) else b",  # NaN wins, as torch
@@ -117,7 +122,8 @@ BINARY = (
     {"name": "div", "dtypes": REAL, "expr": "a / b",
      # n / t is n times the reciprocal, as torch computes it (one rounding more than a division)
      "forms": {"keywords": (("rounding_mode", None),), "aliases": ("divide", "true_divide"),
-               "operator": "truediv", "reflected": "mul(self.reciprocal(), other)"},
+               "operator": "truediv", "reflected": "mul(self.reciprocal(), other)",
+               "plain": "DivBackward0"},
      "nodes": {"DivBackward0": ("grad / other", "-grad * self / (other * other)"),
                "DivBackward2": ("grad * 0", "grad * 0")},  # rounding_mode: piecewise constant
      "numbers": ("other",)},
@@ -293,6 +299,13 @@ UNARY = (
 )
 
 
+# Ops whose one-expression loops also come with one variant per input that reads that input
+# as a single value (``KERNELS`` entries' third item): a last dim broadcast from size 1 (a
+# column ``(N, 1)`` against ``(N, M)``) then runs without filling a row buffer first.
+ONCE_VARIANTS = ("add", "sub", "mul", "div", "maximum", "minimum",
+                 "eq", "ne", "lt", "le", "gt", "ge")
+
+
 def kernels(rows, arity):
     """One dict per (row, dtype) with what a template needs to write its loop.
 
@@ -311,8 +324,11 @@ def kernels(rows, arity):
                 expr = expr.get(dt, expr.get(kind))
             ins = [dt if x is None else x for x in (row.get("inputs") or (None,) * arity)]
             odt = row.get("out") or dt
+            once = (tuple(range(1, arity + 1))
+                    if expr is not None and row["name"] in ONCE_VARIANTS else ())
+            fn = f"{row['name']}_{dt}"
             out.append({
-                "name": row["name"], "dt": dt, "kind": kind, "fn": f"{row['name']}_{dt}",
+                "name": row["name"], "dt": dt, "kind": kind, "fn": fn,
                 "T": CTYPES[dt], "O": CTYPES[odt], "out": odt,
                 "args": [(name, x, CTYPES[x]) for name, x in zip(names, ins)],
                 "pointers": [(j, name, CTYPES[x])
@@ -320,5 +336,7 @@ def kernels(rows, arity):
                 "signature": (odt, *ins), "expr": expr,
                 "snippet": None if expr is not None else row["snippet"],
                 "params": row.get("params", ()), "consts": row.get("consts", ()),
+                # (function name, input read once or None) of each loop the row gets
+                "once": once, "forms": [(fn, None)] + [(f"{fn}_once{j}", j) for j in once],
             })
     return out
