@@ -78,6 +78,37 @@ def load_forms():
     return forms
 
 
+def _plain_call(form, indent):
+    """The lines that run ``form``'s common call on the kernel and return its recorded
+    result: an ``if`` on ``other``'s type, open for an ``elif``/fall-through after it."""
+    k = form["kernel"]
+    inner = indent + "        "
+    return [f"{indent}if tx is _Tensor:",
+            f'{indent}    res = _fast("{k}", self._data, other._data)',
+            f"{indent}    if res is not None:",
+            *(inner + x for x in _plain_record(form["node"], False)),
+            f"{indent}elif tx is float or tx is int:",
+            f'{indent}    res = _fast("{k}", self._data, other)',
+            f"{indent}    if res is not None:",
+            *(inner + x for x in _plain_record(form["node"], True))]
+
+
+def plain_functions(forms):
+    """``plain_<fn>(self, other)``: the forwards' first step, the common call of the operator
+    (its recorded result, or None when the forward's own rules apply)."""
+    lines = []
+    for form in forms:
+        if form["node"] is None:
+            continue
+        fn = form["function"]
+        lines += ["", "", f"def plain_{fn}(self, other):",
+                  f'    """{fn} of a Tensor and a Tensor of its dtype or a Python float/int, '
+                  'on the kernel;\n    None where promotion or broadcasting rules need the '
+                  'forward."""',
+                  "    tx = type(other)", *_plain_call(form, "    "), "    return None"]
+    return lines
+
+
 def _plain_record(node, number):
     """The ``record`` call of a ``plain`` node: each saved input kept only when a formula
     that names it is for an input that requires grad; a Number ``other`` (``number``) rides
@@ -343,6 +374,7 @@ def tensor_module(ops, forms):
     for op in ops:
         for name in (op["name"], *op["aliases"]):
             lines.append(f"{name} = GeneratedTensorMethods.{name}")
+    lines += plain_functions(forms)
     lines += ["", "", "def _bind(record_fn, inplace, nodes):",
               '    """Called once by ``ember._ops.generated``: ``record``, the node classes, and '
               '``inplace(fn,\n    name)`` (the in-place form of an op)."""',
@@ -394,16 +426,8 @@ def tensor_forms(forms):
         if form["node"] is None:
             forms_here = ((f"__{op}__", f"_{fn}(self, other)"),) + forms_here
         else:  # the common call straight on the kernel; anything else through the forward
-            k = form["kernel"]
             lines += ["", f"    def __{op}__(self, other):", "        tx = type(other)",
-                      "        if tx is _Tensor:",
-                      f'            res = _fast("{k}", self._data, other._data)',
-                      "            if res is not None:",
-                      *("                " + x for x in _plain_record(form["node"], False)),
-                      "        elif tx is float or tx is int:",
-                      f'            res = _fast("{k}", self._data, other)',
-                      "            if res is not None:",
-                      *("                " + x for x in _plain_record(form["node"], True)),
+                      *_plain_call(form, "        "),
                       "        elif not isinstance(other, _OPERANDS):",
                       "            return NotImplemented",
                       f"        return _{fn}(self, other)"]
@@ -438,6 +462,8 @@ def tensor_stub(ops, forms, attached):
         for name in (op["name"], *op["aliases"]):
             other = ", other: Tensor" if op["arity"] == 2 else ""
             lines.append(f"def {name}(input: Tensor{other}) -> Tensor: ...")
+    lines += [f"def plain_{f['function']}(self: Tensor, other: Any) -> Optional[Tensor]: ..."
+              for f in forms if f["node"] is not None]
     lines += ["", "", "def _bind(record_fn: Callable[..., Any], inplace: Callable[..., Any], "
               "nodes: Iterable[type]) -> None: ...",
               "def _bind_arithmetic(tensor: type, operands: tuple, functions: dict[str, Any], "
@@ -904,18 +930,24 @@ def _annotation(annotation, self_type):
     return re.sub(rf"\b({'|'.join(_BUILTINS)})\b", r"builtins.\1", text)
 
 
+def table_outputs():
+    """The modules written from the table alone (the packages import them: a table edit
+    that the packages' hand-written side already relies on needs them first)."""
+    ops, forms, arithmetic = load_ops(), load_forms(), load_arithmetic_nodes()
+    return {ARRAY_OPS: array_module(ops, forms), TENSOR_OPS: tensor_module(ops, forms),
+            FUNCTIONS: functions_module(ops, arithmetic)}
+
+
 def outputs():
     ops = load_ops()
     forms = load_forms()
     arithmetic = load_arithmetic_nodes()
     surface = load_surface()
     return {
-        ARRAY_OPS: array_module(ops, forms),
+        **table_outputs(),
         ARRAY_OPS.with_suffix(".pyi"): array_stub(ops, forms, surface.array_methods),
-        TENSOR_OPS: tensor_module(ops, forms),
         TENSOR_OPS.with_suffix(".pyi"): tensor_stub(ops, forms, surface.tensor_methods),
-        FUNCTIONS: functions_module(ops, arithmetic), FUNCTIONS.with_suffix(".pyi"):
-            functions_stub(ops, arithmetic),
+        FUNCTIONS.with_suffix(".pyi"): functions_stub(ops, arithmetic),
         NAMESPACE: namespace_module(surface), NAMESPACE.with_suffix(".pyi"):
             namespace_stub(surface),
     }
@@ -927,10 +959,16 @@ def main(argv=None):
                         help="fail if a generated file differs from what the table gives")
     args = parser.parse_args(argv)
     stale = []
+    if not args.check:  # before outputs() imports the packages
+        for path, text in table_outputs().items():
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+                stale.append(path)
     for path, text in outputs().items():
         if path.exists() and path.read_text() == text:
             continue
-        stale.append(path)
+        if path not in stale:
+            stale.append(path)
         if not args.check:
             path.write_text(text)
     if args.check and stale:

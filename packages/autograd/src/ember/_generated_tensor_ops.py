@@ -590,6 +590,70 @@ arctan2 = GeneratedTensorMethods.arctan2
 fmax = GeneratedTensorMethods.fmax
 
 
+def plain_add(self, other):
+    """add of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
+    None where promotion or broadcasting rules need the forward."""
+    tx = type(other)
+    if tx is _Tensor:
+        res = _fast("add", self._data, other._data)
+        if res is not None:
+            return record(AddBackward0, res, (self, other))
+    elif tx is float or tx is int:
+        res = _fast("add", self._data, other)
+        if res is not None:
+            return record(AddBackward0, res, (self, other))
+    return None
+
+
+def plain_sub(self, other):
+    """sub of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
+    None where promotion or broadcasting rules need the forward."""
+    tx = type(other)
+    if tx is _Tensor:
+        res = _fast("sub", self._data, other._data)
+        if res is not None:
+            return record(SubBackward0, res, (self, other))
+    elif tx is float or tx is int:
+        res = _fast("sub", self._data, other)
+        if res is not None:
+            return record(SubBackward0, res, (self, other))
+    return None
+
+
+def plain_mul(self, other):
+    """mul of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
+    None where promotion or broadcasting rules need the forward."""
+    tx = type(other)
+    if tx is _Tensor:
+        res = _fast("mul", self._data, other._data)
+        if res is not None:
+            return record(MulBackward0, res, (self, other), save=(
+                self if other._requires_grad else None,
+                other if self._requires_grad else None))
+    elif tx is float or tx is int:
+        res = _fast("mul", self._data, other)
+        if res is not None:
+            return record(MulBackward0, res, (self, other), save=(None, None), other=other)
+    return None
+
+
+def plain_div(self, other):
+    """div of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
+    None where promotion or broadcasting rules need the forward."""
+    tx = type(other)
+    if tx is _Tensor:
+        res = _fast("div", self._data, other._data)
+        if res is not None:
+            return record(DivBackward0, res, (self, other), save=(
+                self if other._requires_grad else None,
+                other))
+    elif tx is float or tx is int:
+        res = _fast("div", self._data, other)
+        if res is not None:
+            return record(DivBackward0, res, (self, other), save=(None, None), other=other)
+    return None
+
+
 def _bind(record_fn, inplace, nodes):
     """Called once by ``ember._ops.generated``: ``record``, the node classes, and ``inplace(fn,
     name)`` (the in-place form of an op)."""

@@ -12,9 +12,9 @@ import numpy as np
 from ember_tensor import Array
 from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
-from ember_tensor._elementwise_core import _fast
 
 from .. import _generated_tensor_ops
+from .._generated_tensor_ops import plain_add, plain_div, plain_mul, plain_sub
 from .._core.node import Node, record
 from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0,  # noqa: F401
                         PowBackward0, PowBackward1, PowBackward2, RsubBackward0, RsubBackward1,
@@ -29,9 +29,9 @@ _OPERANDS = (Tensor,) + SCALARS
 
 # ---- add / sub ------------------------------------------------------------------------------
 # Each forward first tries the common call, a Tensor and a Tensor (or a Python float/int) of
-# one dtype with nothing to promote: ember_tensor's ``_fast`` runs the kernel straight away
-# and checks nothing it need not (None when promotion or broadcasting rules must be worked
-# out), so ``a + b`` costs one Python frame for the operator, one here and one in ``_fast``.
+# one dtype with nothing to promote: ``plain_<op>``, generated from the table's ``forms``
+# (the operators inline the same lines), runs ember_tensor's ``_fast`` on the kernel and
+# records the declared node (None when promotion or broadcasting rules must be worked out).
 # Everything else goes the general way, where ``ember_tensor`` normalises and checks the
 # arguments (alpha, rounding modes, bool rules) once.
 def _operand(x, fn, name="other", pos=2):
@@ -52,12 +52,10 @@ def _numbers(efn, input, other, *args):
 
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:
-    if out is None and type(input) is Tensor and type(alpha) is int and alpha == 1:
-        to = type(other)
-        res = _fast("add", input._data, other._data if to is Tensor else other) \
-            if to is Tensor or to is float or to is int else None
+    if out is None and type(alpha) is int and alpha == 1 and isinstance(input, Tensor):
+        res = plain_add(input, other)
         if res is not None:
-            return record(AddBackward0, res, (input, other))  # alpha: the node's 1
+            return res
     if out is not None:  # torch's out= rules (out_forms), then this function without it
         return _OUT["add"](input, other, alpha=alpha, out=out)
     other = _operand(other, "add")
@@ -72,12 +70,10 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
-    if out is None and type(input) is Tensor and type(alpha) is int and alpha == 1:
-        to = type(other)
-        res = _fast("sub", input._data, other._data if to is Tensor else other) \
-            if to is Tensor or to is float or to is int else None
+    if out is None and type(alpha) is int and alpha == 1 and isinstance(input, Tensor):
+        res = plain_sub(input, other)
         if res is not None:
-            return record(SubBackward0, res, (input, other))
+            return res
     if out is not None:  # torch's out= rules (out_forms), then this function without it
         return _OUT["sub"](input, other, alpha=alpha, out=out)
     other = _operand(other, "sub")
@@ -114,17 +110,10 @@ def _save_pair(input, other):
 
 
 def mul(input, other, *, out=None) -> Tensor:
-    if out is None and type(input) is Tensor:
-        to = type(other)
-        if to is Tensor:
-            res = _fast("mul", input._data, other._data)
-            if res is not None:
-                return record(MulBackward0, res, (input, other),
-                              save=(input if other._requires_grad else None, other))
-        elif to is float or to is int:
-            res = _fast("mul", input._data, other)
-            if res is not None:
-                return record(MulBackward0, res, (input, other), save=_NO_SAVES, other=other)
+    if out is None and isinstance(input, Tensor):
+        res = plain_mul(input, other)
+        if res is not None:
+            return res
     if out is not None:  # torch's out= rules (out_forms), then this function without it
         return _OUT["mul"](input, other, out=out)
     other = _operand(other, "mul")
@@ -138,17 +127,11 @@ def mul(input, other, *, out=None) -> Tensor:
     return record(MulBackward0, res, (input, other), save=save, other=scalar)
 
 
-_NO_SAVES = (None, None)
-
-
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
-    if out is None and rounding_mode is None and type(input) is Tensor:
-        to = type(other)
-        if (to is Tensor or to is float or to is int) and input._data._np.dtype.kind == "f":
-            res = _fast("div", input._data, other._data if to is Tensor else other)
-            if res is not None:
-                save, scalar = _save_pair(input, other)
-                return record(DivBackward0, res, (input, other), save=save, other=scalar)
+    if out is None and rounding_mode is None and isinstance(input, Tensor):
+        res = plain_div(input, other)
+        if res is not None:
+            return res
     if out is not None:  # torch's out= rules (out_forms), then this function without it
         return _OUT["div"](input, other, rounding_mode=rounding_mode, out=out)
     other = _operand(other, "div")
