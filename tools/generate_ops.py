@@ -375,6 +375,9 @@ def tensor_module(ops, forms):
         for name in (op["name"], *op["aliases"]):
             lines.append(f"{name} = GeneratedTensorMethods.{name}")
     lines += plain_functions(forms)
+    aliases = [f'"{a}": "{f["function"]}",' for f in forms for a in f["aliases"]]
+    lines += ["", "", "# torch's other names of the forwards (the forms' aliases): name -> forward",
+              "FORM_ALIASES = {", *_wrapped(aliases), "}"]
     lines += ["", "", "def _bind(record_fn, inplace, nodes):",
               '    """Called once by ``ember._ops.generated``: ``record``, the node classes, and '
               '``inplace(fn,\n    name)`` (the in-place form of an op)."""',
@@ -464,6 +467,7 @@ def tensor_stub(ops, forms, attached):
             lines.append(f"def {name}(input: Tensor{other}) -> Tensor: ...")
     lines += [f"def plain_{f['function']}(self: Tensor, other: Any) -> Optional[Tensor]: ..."
               for f in forms if f["node"] is not None]
+    lines += ["FORM_ALIASES: dict[str, str]"]
     lines += ["", "", "def _bind(record_fn: Callable[..., Any], inplace: Callable[..., Any], "
               "nodes: Iterable[type]) -> None: ...",
               "def _bind_arithmetic(tensor: type, operands: tuple, functions: dict[str, Any], "

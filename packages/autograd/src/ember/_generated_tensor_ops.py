@@ -654,6 +654,12 @@ def plain_div(self, other):
     return None
 
 
+# torch's other names of the forwards (the forms' aliases): name -> forward
+FORM_ALIASES = {
+    "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+}
+
+
 def _bind(record_fn, inplace, nodes):
     """Called once by ``ember._ops.generated``: ``record``, the node classes, and ``inplace(fn,
     name)`` (the in-place form of an op)."""

@@ -58,13 +58,13 @@ from ._ops.unary import (
 )
 
 # out= forms
+remainder = _out_forms.with_out(remainder, "remainder", False)
+fmod = _out_forms.with_out(fmod, "fmod", False)
+pow = _out_forms.with_out(pow, "pow", False)
 subtract = _out_forms.with_out(subtract, "subtract", False)
 multiply = _out_forms.with_out(multiply, "multiply", False)
 divide = _out_forms.with_out(divide, "divide", False)
 true_divide = _out_forms.with_out(true_divide, "true_divide", False)
-remainder = _out_forms.with_out(remainder, "remainder", False)
-fmod = _out_forms.with_out(fmod, "fmod", False)
-pow = _out_forms.with_out(pow, "pow", False)
 neg = _out_forms.with_out(neg, "neg", False)
 negative = _out_forms.with_out(negative, "negative", False)
 abs = _out_forms.with_out(abs, "abs", False)

@@ -14,7 +14,7 @@ from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 
 from .. import _generated_tensor_ops
-from .._generated_tensor_ops import plain_add, plain_div, plain_mul, plain_sub
+from .._generated_tensor_ops import FORM_ALIASES, plain_add, plain_div, plain_mul, plain_sub
 from .._core.node import Node, record
 from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0,  # noqa: F401
                         PowBackward0, PowBackward1, PowBackward2, RsubBackward0, RsubBackward1,
@@ -223,10 +223,10 @@ def square(input) -> Tensor:
 
 
 FUNCTIONS = {
-    "add": add, "sub": sub, "subtract": sub, "rsub": rsub, "mul": mul, "multiply": mul,
-    "div": div, "divide": div, "true_divide": div, "floor_divide": floor_divide,
+    "add": add, "sub": sub, "rsub": rsub, "mul": mul, "div": div, "floor_divide": floor_divide,
     "remainder": remainder, "fmod": fmod, "pow": pow, "square": square,
 }
+FUNCTIONS.update({alias: FUNCTIONS[name] for alias, name in FORM_ALIASES.items()})
 TENSOR_METHODS = {k: v for k, v in FUNCTIONS.items() if k != "rsub"}
 
 # ``ember.add(..., out=o)``: the forwards above take out= themselves (their namespace entries
