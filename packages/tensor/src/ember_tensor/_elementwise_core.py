@@ -212,11 +212,13 @@ def _copy_into(dst, src):
 # Fast path for the common call: Arrays of one dtype (or an Array and a Python number its dtype
 # absorbs), no out=. Keyed by NumPy dtype; comparisons write bool directly.
 _FAST = {}
-for (_name, _dt), (_f, _dts) in _KERNELS.items():
+# (an entry is (address, dtypes, ...): what follows the dtypes passes through to launch)
+for (_name, _dt), _entry in _KERNELS.items():
+    _dts = _entry[1]
     if _name in ("add", "sub", "mul", "div", "maximum", "minimum", "pow"):
-        _FAST[_name, _dts[1]] = (_f, _dts)
+        _FAST[_name, _dts[1]] = _entry
     elif _name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        _FAST[_name, _dts[1]] = (_f, (_BOOL,) + _dts[1:])
+        _FAST[_name, _dts[1]] = (_entry[0], (_BOOL,) + _dts[1:]) + _entry[2:]
 
 
 def _fast(name, a, b):
@@ -278,7 +280,7 @@ def _fast_into(name, a, b, out):
     return True
 
 
-_FAST_SCALAR = {(op, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
+_FAST_SCALAR = {(op, entry[1][1]): entry for (name, _), entry in _unary_kernels.KERNELS.items()
                 for op in (("add", "sub") if name == "add_scalar" else (name[:-7],))
                 if name.endswith("_scalar")}
 
@@ -297,8 +299,8 @@ def _binary(name, a, b, dtype=None, out_dtype=None, out=None, params=(), inplace
     return _run(name, compute, out_dtype or compute, (a, b), shape, out, params, inplace)
 
 
-_FAST_UNARY = {(name, dts[1]): (f, dts) for (name, _), (f, dts) in _unary_kernels.KERNELS.items()
-               if dts[0] == dts[1]}
+_FAST_UNARY = {(name, entry[1][1]): entry for (name, _), entry in _unary_kernels.KERNELS.items()
+               if entry[1][0] == entry[1][1]}
 
 
 def _unary(name, a, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
