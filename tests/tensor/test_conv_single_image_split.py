@@ -87,11 +87,13 @@ def test_single_image_conv_same_on_one_and_two_threads(case, always_split):
         assert np.abs(got - ref).max() <= 1e-5 * scale
 
 
-# ResNet-18's convolutions of one 64x64 image that run on im2col + GEMM (K up to 2304):
-# with the shipped thresholds the second thread takes blocks of output or input channels,
-# which must leave every bit where one thread puts it
+# ResNet-18's convolutions of one 64x64 image (im2col + GEMM with K up to 2304, and
+# layer1's Winograd): with the shipped thresholds the second thread takes blocks of output
+# or input channels, or of Winograd tiles, which must leave every bit where one thread puts
+# it
 RESNET64 = [
     (3, 64, 64, 7, 2, 3),      # stem
+    (64, 64, 16, 3, 1, 1),     # layer1: Winograd forward and both gradients
     (64, 128, 16, 3, 2, 1),    # layer2.0
     (128, 128, 8, 3, 1, 1),    # layer2 (too few tiles for Winograd)
     (128, 256, 8, 1, 2, 0),    # layer3.0 downsample
