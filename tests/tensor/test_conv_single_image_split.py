@@ -10,6 +10,7 @@ import ember_tensor
 from ember_tensor._kernels import pool as pool_kernels
 from ember_tensor._kernels.im2col import im2col
 from ember_tensor.nn import conv as conv_module
+from ember_tensor.nn import winograd as winograd_module
 from ember_tensor.nn import conv2d, conv2d_backward, max_pool2d_backward
 
 
@@ -88,9 +89,8 @@ def test_single_image_conv_same_on_one_and_two_threads(case, always_split):
 
 
 # ResNet-18's convolutions of one 64x64 image (im2col + GEMM with K up to 2304, and
-# layer1's Winograd): with the shipped thresholds the second thread takes blocks of output
-# or input channels, or of Winograd tiles, which must leave every bit where one thread puts
-# it
+# layer1's Winograd): where the thread rules let a second thread take blocks of output or
+# input channels, or of Winograd tiles, every bit must stay where one thread puts it
 RESNET64 = [
     (3, 64, 64, 7, 2, 3),      # stem
     (64, 64, 16, 3, 1, 1),     # layer1: Winograd forward and both gradients
@@ -101,9 +101,17 @@ RESNET64 = [
 ]
 
 
+@pytest.mark.parametrize("thresholds", ["shipped", "zero"])
 @pytest.mark.parametrize("case", RESNET64, ids=[f"{c[0]}x{c[2]}->{c[1]}k{c[3]}s{c[4]}"
                                                 for c in RESNET64])
-def test_resnet64_shapes_same_bits_on_one_and_two_threads(case):
+def test_resnet64_shapes_same_bits_on_one_and_two_threads(case, thresholds, monkeypatch):
+    # "zero": every thread rule a quiet-machine A/B may lower, at its lowest
+    if thresholds == "zero":
+        for module, names in ((conv_module, ("_SPLIT_MACS", "_SINGLE_SPLIT_MACS", "_BAND_MACS",
+                                             "_SPLIT_GATHER_BYTES")),
+                              (winograd_module, ("_SPLIT_MACS", "_GW_SPLIT_MACS"))):
+            for name in names:
+                monkeypatch.setattr(module, name, 0)
     C, Cout, side, k, stride, pad = case
     rng = np.random.default_rng(side + C)
     x = rng.standard_normal((1, C, side, side)).astype(np.float32)

@@ -45,10 +45,13 @@ _COLUMN_BYTES = 64 << 20
 _SPLIT_MACS = 16_000_000
 # One image: from this many multiply-adds its GEMMs are shared by blocks of output channels
 # (forward, weight gradient) or input channels (input gradient). Each element is then the
-# same dot product as without the split, so this changes speed only, never the bits. With the
-# team's threads spinning briefly (GOMP_SPINCOUNT) a split pays from smaller sizes than when
-# tasks ran on a Python pool (16M then); 64-px ResNet-18's convolutions are 0.5-9.6M.
-_SINGLE_SPLIT_MACS = 4_000_000
+# same dot product as without the split, so this changes speed only, never the bits. 64-px
+# ResNet-18's convolutions are 0.5-9.6M, so at 16M they run on one core; with the team's
+# threads spinning briefly (GOMP_SPINCOUNT) a split may pay from 4M on a quiet machine, but
+# beside busy processes (load 6-9 on 2 cores) 4M measured 1.5-2.5x slower on those convs: a
+# two-thread region waits for whichever thread the OS took away. Left at 16M until a quiet
+# A/B says otherwise.
+_SINGLE_SPLIT_MACS = 16_000_000
 # One image: from this many multiply-adds an output with more pixels than channels is cut
 # into bands of output rows, each task gathering and multiplying its own band. The weight
 # gradient then sums per-band partials, which rounds differently from one GEMM, so this

@@ -44,9 +44,10 @@ _MIN_CHANNELS = 16
 # Thread rules (A/B-tuned on a quiet machine, like conv.py's; read at call time).
 # From this many Winograd multiply-adds (16 per tile and channel pair, N*Cout*Cin*16*tiles)
 # the forward's blocks of tiles and its filter transform are shared between threads. Each
-# output is the same sum either way, so this changes speed only. (ResNet-18's layer1 at 64 px
-# is 4.2M: 16M kept it on one core.)
-_SPLIT_MACS = 4_000_000
+# output is the same sum either way, so this changes speed only. ResNet-18's layer1 at 64 px
+# is 4.2M, so 16M keeps it on one core; 4M is the quiet-machine A/B candidate (see conv.py's
+# _SINGLE_SPLIT_MACS for why it is not the default yet).
+_SPLIT_MACS = 16_000_000
 # From this many the weight gradient sums its tiles in ``_GW_SPANS`` partials, one task each.
 # Partials round differently from one sum, so their number follows the shapes, never the
 # thread count: the same bits on any number of threads (one thread runs them in turn, and
