@@ -75,6 +75,68 @@ static inline void dw_gather_##T(const T* x, const T* w, T* o, T b, int add, int
 EMBER_DW_GATHERS(float)
 EMBER_DW_GATHERS(double)
 
+/* The stride-1, undilated KH x KW gather (3x3 and 5x5: MobileNet's and EfficientNet's) over
+   NR output rows and every column: o[r*orow + v] = (add ? o[...] : b) + sum over i < KH,
+   j < KW (in that order) of w[i*KW + j] * x[(r + i)*xrow + j + v], for r < NR, v < n. Unlike
+   dw_gather's runtime taps, the taps are constants: the weights stay in registers across the
+   row, and each input register is loaded once per column shift and added into every output
+   row it feeds (NR + KH - 1 rows of loads for NR * KH rows of sums). One register of the
+   level a column block; the last n % L columns are summed in a full register (x must be
+   readable past n by the width of one) and only their n % L lanes stored. */
+#define DW_UNROLL _Pragma("GCC unroll 32")
+/* one block of the columns v..v+M-1 (M <= L): loads, sums and stores of dw_rows below,
+   written once for the full blocks (M = L, a constant) and the last one */
+#define DW_ROWS_BLOCK(T, KH, KW, NR, M) { \
+    dw_reg_##T acc[NR]; \
+    DW_UNROLL for (int r = 0; r < NR; r++) { \
+        if (!add) acc[r] = (dw_reg_##T){0} + b; \
+        else if ((M) == L) memcpy(&acc[r], o + r * orow + v, sizeof acc[r]); \
+        else { acc[r] = (dw_reg_##T){0}; \
+               for (int l = 0; l < (M); l++) acc[r][l] = o[r * orow + v + l]; } \
+    } \
+    DW_UNROLL for (int ir = 0; ir < NR + KH - 1; ir++) \
+        DW_UNROLL for (int j = 0; j < KW; j++) { \
+            dw_reg_##T xv; \
+            memcpy(&xv, x + ir * xrow + j + v, sizeof xv); \
+            DW_UNROLL for (int i = 0; i < KH; i++) \
+                if (ir - i >= 0 && ir - i < NR) acc[ir - i] += wv[i * KW + j] * xv; \
+        } \
+    DW_UNROLL for (int r = 0; r < NR; r++) { \
+        if ((M) == L) memcpy(o + r * orow + v, &acc[r], sizeof acc[r]); \
+        else for (int l = 0; l < (M); l++) o[r * orow + v + l] = acc[r][l]; \
+    } \
+}
+#define EMBER_DW_ROWS(T, KH, KW, NR) \
+static inline void dw_rows##KH##x##KW##_##NR##_##T(const T* x, const T* w, T* o, T b, \
+        int add, ptrdiff_t n, ptrdiff_t xrow, ptrdiff_t orow) { \
+    enum { L = sizeof(dw_reg_##T) / sizeof(T) }; \
+    dw_reg_##T wv[KH * KW]; \
+    ptrdiff_t v = 0; \
+    DW_UNROLL for (int k = 0; k < KH * KW; k++) wv[k] = (dw_reg_##T){0} + w[k]; \
+    for (; v + L <= n; v += L) DW_ROWS_BLOCK(T, KH, KW, NR, L) \
+    if (v < n) { const int m = (int)(n - v); DW_ROWS_BLOCK(T, KH, KW, NR, m) } \
+}
+
+#define EMBER_DW_ROWS_KERNEL(T, KH, KW) \
+EMBER_DW_ROWS(T, KH, KW, 1) EMBER_DW_ROWS(T, KH, KW, 2) EMBER_DW_ROWS(T, KH, KW, 3) \
+EMBER_DW_ROWS(T, KH, KW, 4) \
+/* nr (1 to DW_ROWS_NR) rows of the KH x KW gather */ \
+static inline void dw_rows##KH##x##KW##_##T(const T* x, const T* w, T* o, T b, int add, \
+        int nr, ptrdiff_t n, ptrdiff_t xrow, ptrdiff_t orow) { \
+    switch (nr) { \
+    case 4: dw_rows##KH##x##KW##_4_##T(x, w, o, b, add, n, xrow, orow); break; \
+    case 3: dw_rows##KH##x##KW##_3_##T(x, w, o, b, add, n, xrow, orow); break; \
+    case 2: dw_rows##KH##x##KW##_2_##T(x, w, o, b, add, n, xrow, orow); break; \
+    default: dw_rows##KH##x##KW##_1_##T(x, w, o, b, add, n, xrow, orow); break; \
+    } \
+}
+#define DW_ROWS_NR 4
+
+EMBER_DW_ROWS_KERNEL(float, 3, 3)
+EMBER_DW_ROWS_KERNEL(float, 5, 5)
+EMBER_DW_ROWS_KERNEL(double, 3, 3)
+EMBER_DW_ROWS_KERNEL(double, 5, 5)
+
 /* s[k] += sum over r < nr, v < n of g[r*grow + v] * x[koff[k] + r*xrow + v], for k < NT: the
    weight gradient of NT taps at once, each a running vector of sums, one load of g shared by
    the taps. A row's last partial register takes g through a zeroed copy and masks x (not a

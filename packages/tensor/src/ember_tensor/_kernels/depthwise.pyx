@@ -9,9 +9,15 @@ zero-bordered column phases (``_phases``: input column ``v*sw + q`` of the padde
 column ``v`` of phase ``q``), so that any tap, whatever the stride and dilation, reads an
 unstrided run of one phase with no bounds test (``_tap_offsets``: where each tap starts).
 Over it:
-- forward: ROWS output rows by COLS output columns at a time run through ``depthwise.h``'s
-  vector block, one running sum per output, taps in row-major order (a partial last block
-  goes through a small buffer);
+- forward: the stride-1, undilated 3x3 and 5x5 kernels (MobileNet's, EfficientNet's) run
+  ``depthwise.h``'s ``dw_rows``: DW_ROWS_NR output rows across the whole width, the taps
+  compile-time constants, weights in registers, one register of columns at a time. Other
+  geometries: ROWS output rows by COLS output columns at a time through its generic vector
+  block (a partial last block goes through a small buffer). Either way one running sum per
+  output, taps in row-major order, and the scratch plane is filled a row block ahead of the
+  sums, not all at once: the copy's reads from memory then overlap the arithmetic, and the
+  rows are still in L1 when the sums read them (a whole-plane copy first left the core
+  waiting on memory, then computing, in turn);
 - grad-input, stride 1: the same gather over the output gradient, kernel flipped and padding
   ``(k - 1) * d - p``; other strides: the forward's adjoint, each tap's gradient row added
   into the phases where the forward read it, then the phases copied back;
@@ -45,6 +51,16 @@ cdef extern from "depthwise.h" nogil:
                       Py_ssize_t nr, Py_ssize_t n, Py_ssize_t grow, Py_ssize_t xrow)
     void dw_dot_double(const double* g, const double* x, const Py_ssize_t* koff, double* s,
                        int nt, Py_ssize_t nr, Py_ssize_t n, Py_ssize_t grow, Py_ssize_t xrow)
+    # the stride-1, undilated 3x3 and 5x5 gathers over nr <= DW_ROWS_NR rows (depthwise.h)
+    enum: DW_ROWS_NR
+    void dw_rows3x3_float(const float* x, const float* w, float* o, float b, bint add, int nr,
+                          Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
+    void dw_rows5x5_float(const float* x, const float* w, float* o, float b, bint add, int nr,
+                          Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
+    void dw_rows3x3_double(const double* x, const double* w, double* o, double b, bint add,
+                           int nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
+    void dw_rows5x5_double(const double* x, const double* w, double* o, double b, bint add,
+                           int nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
 
 cdef enum:
     # One register block: ROWS x COLS running sums (float32: four AVX-512 registers, eight
@@ -99,14 +115,15 @@ cdef inline void _zero(real* p, Py_ssize_t n) noexcept nogil:
 
 cdef inline void _phase_rows(real* plane, real* pad, Py_ssize_t H, Py_ssize_t W,
                              Py_ssize_t Hp, Py_ssize_t Wq, const Py_ssize_t sw, Py_ssize_t ph,
-                             Py_ssize_t pw, bint into_pad) noexcept nogil:
+                             Py_ssize_t pw, bint into_pad, Py_ssize_t r0,
+                             Py_ssize_t r1) noexcept nogil:
     # _phases's copy; inlined where sw is a constant, the strided access vectorises
     cdef Py_ssize_t q, r, v, a, b
     cdef real* prow
     cdef real* xrow
     for q in range(sw):
         _cols(q - pw, sw, W, Wq, &a, &b)
-        for r in range(max(ph, 0), min(H + ph, Hp)):
+        for r in range(max(ph, r0), min(H + ph, Hp, r1)):
             prow = pad + (q * Hp + r) * Wq
             xrow = plane + (r - ph) * W + q - pw
             if into_pad:
@@ -119,18 +136,19 @@ cdef inline void _phase_rows(real* plane, real* pad, Py_ssize_t H, Py_ssize_t W,
 
 cdef void _phases(real* plane, real* pad, Py_ssize_t H, Py_ssize_t W, Py_ssize_t Hp,
                   Py_ssize_t Wq, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                  bint into_pad) noexcept nogil:
+                  bint into_pad, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
     # into_pad: pad[(q*Hp + r)*Wq + v] = plane[r - ph, v*sw + q - pw] where that is inside
     # the H x W plane (negative ph/pw crop): input column v*sw + q of the zero-bordered plane
     # is column v of phase q. Writes the plane's part only: pad's border must already be
     # zero (_scratch's planes are, and the loops reading them never write). Otherwise the
-    # transpose, plane = pad's part (elements no phase holds are left alone)
+    # transpose, plane = pad's part (elements no phase holds are left alone). Only pad's
+    # rows r0 <= r < r1 (of each phase)
     if sw == 1:
-        _phase_rows(plane, pad, H, W, Hp, Wq, 1, ph, pw, into_pad)
+        _phase_rows(plane, pad, H, W, Hp, Wq, 1, ph, pw, into_pad, r0, r1)
     elif sw == 2:
-        _phase_rows(plane, pad, H, W, Hp, Wq, 2, ph, pw, into_pad)
+        _phase_rows(plane, pad, H, W, Hp, Wq, 2, ph, pw, into_pad, r0, r1)
     else:
-        _phase_rows(plane, pad, H, W, Hp, Wq, sw, ph, pw, into_pad)
+        _phase_rows(plane, pad, H, W, Hp, Wq, sw, ph, pw, into_pad, r0, r1)
 
 
 def _tap_offsets(args, Py_ssize_t OH, Py_ssize_t OW):
@@ -148,20 +166,49 @@ def _tap_offsets(args, Py_ssize_t OH, Py_ssize_t OW):
     return offsets
 
 
+cdef inline void _rows(const real* x, const real* w, real* o, real b, bint add, int nr,
+                       Py_ssize_t n, Py_ssize_t kh, Py_ssize_t xrow,
+                       Py_ssize_t orow) noexcept nogil:
+    # depthwise.h's stride-1 gather of this dtype and kernel (3x3 or 5x5)
+    if real is float:
+        if kh == 3:
+            dw_rows3x3_float(x, w, o, b, add, nr, n, xrow, orow)
+        else:
+            dw_rows5x5_float(x, w, o, b, add, nr, n, xrow, orow)
+    else:
+        if kh == 3:
+            dw_rows3x3_double(x, w, o, b, add, nr, n, xrow, orow)
+        else:
+            dw_rows5x5_double(x, w, o, b, add, nr, n, xrow, orow)
+
+
 cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bint add,
                           real* pad, const Py_ssize_t* koff, Py_ssize_t H, Py_ssize_t W,
                           Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
                           Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                           Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    # out (+= when add) = bias + the taps of w over x, x first laid out in pad
-    cdef Py_ssize_t Hp, Wq, oh, ow, nrow, r, c, xrow
+    # out (+= when add) = bias + the taps of w over x, x laid out in pad a few rows ahead of
+    # the rows summed (so the copy's reads from memory overlap the sums, and the rows are
+    # still in L1 when read back)
+    cdef Py_ssize_t Hp, Wq, oh, ow, nrow, r, c, xrow, filled = 0, need
     cdef real tmp[LANES]
+    cdef bint rows = (sh == 1 and sw == 1 and dh == 1 and dw == 1 and kh == kw
+                      and (kh == 3 or kh == 5))
     phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
-    _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True)
     xrow = sh * Wq
     oh = 0
     while oh < OH:
-        nrow = ROWS if oh + ROWS <= OH else 1
+        if rows:
+            nrow = min(<Py_ssize_t>DW_ROWS_NR, OH - oh)
+        else:
+            nrow = ROWS if oh + ROWS <= OH else 1
+        need = (oh + nrow - 1) * sh + (kh - 1) * dh + 1
+        _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True, filled, need)
+        filled = need
+        if rows:
+            _rows(pad + oh * Wq, w, out + oh * OW, bias, add, <int>nrow, OW, kh, Wq, OW)
+            oh += nrow
+            continue
         ow = 0
         while ow + COLS <= OW:
             _block(pad + oh * xrow + ow, w, out + oh * OW + ow, bias, add, nrow, kh, kw, xrow,
@@ -204,7 +251,7 @@ cdef void dw_plane_grad_input(const real* go, const real* w, real* gx, bint add,
             for ow in range(OW):
                 prow[ow] += t * grow[ow]
     _zero(gx, H * W)
-    _phases(gx, pad, H, W, Hp, Wq, sw, ph, pw, False)
+    _phases(gx, pad, H, W, Hp, Wq, sw, ph, pw, False, 0, Hp)
 
 
 cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, real* pad,
@@ -218,7 +265,7 @@ cdef void dw_plane_grad_weight(const real* go, const real* x, real* gw, real* pa
     cdef Py_ssize_t Hp, Wq, g, k0, k1, K = kh * kw
     cdef Py_ssize_t ng = (K + DW_DOT_TAPS - 1) // DW_DOT_TAPS
     phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
-    _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True)
+    _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True, 0, Hp)
     k0 = 0
     for g in range(ng):
         k1 = (g + 1) * K // ng
