@@ -556,7 +556,8 @@ def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
     """A single image's gradients on ``threads`` threads. The input gradient is split by
     input channels (``_grad_input_tasks``). The weight gradient follows the forward's
     split (``_row_bands``): by output channels over columns gathered first, or by bands of
-    output rows, the bands' partial sums added in band order afterwards."""
+    output rows, the bands' partial sums added in band order afterwards. Two threads and
+    both gradients without bands: one whole gradient per thread."""
     go2 = go[0].reshape(g.Cout, g.P)
     w2t = w3[0].T
     tasks = _grad_input_tasks(go2, w2t, gx, g, threads) if gx is not None else []
@@ -576,6 +577,15 @@ def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
                   threads)
         for part in parts[1:]:
             gw2 += part
+        return
+    if gx is not None and threads == 2:
+        # both gradients on two threads: one task each (the input gradient's GEMM and
+        # scatter; the gather and the weight gradient's GEMM), about equal work, in one
+        # region instead of a gather region and a GEMM region. They are the whole GEMMs one
+        # thread runs, so the bits are the same.
+        def weight_gradient():
+            np.matmul(go2, _band_columns(xa, g, 0, g.OH, "cols").T, out=gw2)
+        run_tasks(_grad_input_tasks(go2, w2t, gx, g, 1) + [weight_gradient], threads)
         return
     if g.pointwise:
         cols = xa[0].reshape(g.K, g.P)
