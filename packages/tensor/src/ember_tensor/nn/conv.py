@@ -365,6 +365,11 @@ def _band_columns(xa, g, oh0, oh1, tag):
     return cols
 
 
+def _column_bytes(g, itemsize):
+    """Bytes of one image's whole column buffer."""
+    return g.K * g.P * itemsize
+
+
 def _run_single_image_forward(xa, w3, out, g, threads):
     """A single image on ``threads`` threads, split by output rows or output channels (see
     ``_row_bands``)."""
@@ -389,7 +394,7 @@ def _run_single_image_forward(xa, w3, out, g, threads):
         cols = _pool.get((g.K, g.P), xa.dtype, "cols")
         # a small buffer is gathered on this thread: a round trip through the pool costs
         # more than the copy (256x4x4 at 2 threads: 269 -> 354 us when it went through it)
-        gather = threads if cols.nbytes >= _SPLIT_GATHER_BYTES else 1
+        gather = threads if _column_bytes(g, xa.itemsize) >= _SPLIT_GATHER_BYTES else 1
         run_tasks(_gather_phase(xa, cols, g, gather), gather)
     run_tasks([lambda r0=r0, r1=r1: np.matmul(w2[r0:r1], cols, out=out2[r0:r1])
                for r0, r1 in _row_blocks(g.Cout, threads)], threads)
@@ -589,9 +594,13 @@ def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
         return
     if g.pointwise:
         cols = xa[0].reshape(g.K, g.P)
-    else:
+    elif tasks or threads == 1 or _column_bytes(g, xa.itemsize) >= _SPLIT_GATHER_BYTES:
         cols = _pool.get((g.K, g.P), xa.dtype, "cols")
         tasks = _gather_phase(xa, cols, g, threads) + tasks
+    else:
+        # the weight gradient alone (the stem's), columns small enough to gather on this
+        # thread as the forward does: one region, for the GEMM blocks
+        cols = _band_columns(xa, g, 0, g.OH, "cols")
     run_tasks(tasks, threads)
     run_tasks([lambda r0=r0, r1=r1: np.matmul(go2[r0:r1], cols.T, out=gw2[r0:r1])
                for r0, r1 in _row_blocks(g.Cout, threads)], threads)
