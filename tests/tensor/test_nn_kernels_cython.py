@@ -125,6 +125,23 @@ def test_float32_exp_is_accurate_down_to_subnormals():
     assert np.isfinite(big).all()
 
 
+@pytest.mark.parametrize("dim", [1, 0])
+def test_float32_softmax_exp_has_the_general_exps_bits(dim):
+    # softmax's exp assumes x - max <= 0 (simd.h's ember_fast_exp_nonposf): on that domain it
+    # must give ember_fast_expf's bits (E.exp). A row [0, v] gives e = exp(v), the double
+    # sum 1 + e and y = e * float32(1 / (1 + e)): rebuilt here from E.exp for every v.
+    from ember_tensor import elementwise as E
+    v = np.concatenate([np.linspace(-104.5, 0, 300_001), [-0.0, -np.inf],
+                        -np.finfo(np.float32).tiny * np.arange(4), [np.nan]]).astype(np.float32)
+    x = np.stack([np.zeros_like(v), v], axis=1)
+    got = enn.softmax(A(x if dim == 1 else x.T.copy()), dim)._np
+    got = got[:, 1] if dim == 1 else got[1]
+    e = E.exp(A(v))._np
+    want = e * (1.0 / (1.0 + e.astype(np.float64))).astype(np.float32)
+    np.testing.assert_array_equal(got.view(np.uint32)[:-1], want.view(np.uint32)[:-1])
+    assert got[-6] == 0 and np.isnan(got[-1])  # e^-inf is 0; a NaN spreads
+
+
 def test_softmax_same_result_on_one_and_two_threads(threads):
     x = rand(64, 1000, dtype=np.float32)
     x4 = rand(4, 64, 14, 14, dtype=np.float32)

@@ -25,7 +25,9 @@
 #define EMBER_EXPF_HI 88.72283935546875f
 #define EMBER_EXPF_LO -103.97283935546875f
 
-static inline float ember_fast_expf(float x)
+/* e^xc for xc in [EMBER_EXPF_LO, EMBER_EXPF_HI] (never NaN): the arithmetic the exps below
+   share; they clamp their argument into that range and select the special answers. */
+static inline float ember_expf_in_range(float xc)
 {
     /* x = n*ln2 + r with |r| <= ln2/2. ln2 is split in a 9-bit head (n*head is exact for
        |n| <= 2^15) and a tail, so r keeps its low bits (Cody-Waite). */
@@ -34,9 +36,6 @@ static inline float ember_fast_expf(float x)
     const float ln2_lo = -2.12194440e-4f;
     /* adding 1.5*2^23 rounds to the nearest integer in the low mantissa bits; no call */
     const float shifter = 12582912.0f;
-    float xc = x < EMBER_EXPF_LO ? EMBER_EXPF_LO : x;
-    xc = xc > EMBER_EXPF_HI ? EMBER_EXPF_HI : xc;
-    xc = xc == xc ? xc : 0.0f; /* NaN: compute anything, the select below restores it */
     float t = xc * log2e + shifter;
     float fn = t - shifter;
     float r = xc - fn * ln2_hi;
@@ -56,9 +55,29 @@ static inline float ember_fast_expf(float x)
     union { float f; int32_t i; } s1, s2;
     s1.i = (n1 + 127) << 23;
     s2.i = (n - n1 + 127) << 23;
-    float out = (p * s1.f) * s2.f;
+    return (p * s1.f) * s2.f;
+}
+
+static inline float ember_fast_expf(float x)
+{
+    float xc = x < EMBER_EXPF_LO ? EMBER_EXPF_LO : x;
+    xc = xc > EMBER_EXPF_HI ? EMBER_EXPF_HI : xc;
+    xc = xc == xc ? xc : 0.0f; /* NaN: compute anything, the select below restores it */
+    float out = ember_expf_in_range(xc);
     out = x > EMBER_EXPF_HI ? INFINITY : out;
     out = x < EMBER_EXPF_LO ? 0.0f : out;
+    return x == x ? out : x;
+}
+
+/* ember_fast_expf for x <= 0 or NaN only, as softmax's x - max(x) always is: nothing can
+   overflow, so of the selects only underflow and NaN remain. The same bits as
+   ember_fast_expf on that domain (checked over every such float32) in ~40% fewer vector
+   instructions: softmax's exp pass over 64x1000 went 28 -> 16 us (AVX-512, 1 thread). */
+static inline float ember_fast_exp_nonposf(float x)
+{
+    float xc = x >= EMBER_EXPF_LO ? x : EMBER_EXPF_LO; /* NaN -> LO: computes anything */
+    float out = ember_expf_in_range(xc);
+    out = x >= EMBER_EXPF_LO ? out : 0.0f;
     return x == x ? out : x;
 }
 
@@ -246,16 +265,17 @@ EMBER_SUM_LOOPS(float, f32)
 EMBER_SUM_LOOPS(double, f64)
 #undef EMBER_SUM_LOOPS
 
-/* Softmax's float32 exp loops. An exp loop that also accumulates in double stays scalar in
-   gcc, so exponentials and sums are separate passes. */
+/* Softmax's float32 exp loops; m is the max of x (row or column), so x - m <= 0 or NaN. An
+   exp loop that also accumulates in double stays scalar in gcc, so exponentials and sums are
+   separate passes. */
 static inline void ember_exp_sub_f32(const float* x, float* y, ptrdiff_t n, float m) {
-    for (ptrdiff_t k = 0; k < n; k++) y[k] = ember_fast_expf(x[k] - m);
+    for (ptrdiff_t k = 0; k < n; k++) y[k] = ember_fast_exp_nonposf(x[k] - m);
 }
 
 /* y = exp(x - m) and s += y, column by column (one row of a column block) */
 static inline void ember_exp_cols_f32(const float* x, const float* m, float* y, double* s,
                                       ptrdiff_t n) {
-    for (ptrdiff_t c = 0; c < n; c++) y[c] = ember_fast_expf(x[c] - m[c]);
+    for (ptrdiff_t c = 0; c < n; c++) y[c] = ember_fast_exp_nonposf(x[c] - m[c]);
     for (ptrdiff_t c = 0; c < n; c++) s[c] += y[c];
 }
 

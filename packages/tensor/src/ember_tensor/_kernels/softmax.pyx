@@ -18,6 +18,15 @@ import numpy as np
 
 cnp.import_array()
 
+cdef enum:
+    # Element reads and writes per element of x (row max, exp in and out, sum, scale in and
+    # out; the backward is alike): the work threads_for weighs. Counting one per element kept
+    # 64x1000 (64000 elements, ~25 us) on one thread while torch split it.
+    SOFTMAX_TOUCHES = 6
+    # Elements per dynamically scheduled chunk of rows (or column blocks). A 2-thread timing
+    # choice: the lead A/Bs 16384 (reduce's TASK_WORK, the old value) against 4096.
+    SOFTMAX_CHUNK = TASK_WORK
+
 # ---- rows --------------------------------------------------------------------------------
 
 cdef void softmax_row(const real* x, real* y, Py_ssize_t D, bint take_log) noexcept nogil:
@@ -143,10 +152,10 @@ cdef void _run(const real* a, const real* y, real* out, Py_ssize_t outer, Py_ssi
     # (OMP_WAIT_POLICY=PASSIVE) and starts late, and a static half would hold the caller's
     # thread at the barrier. Each task writes only its own rows, so results do not change.
     cdef Py_ssize_t nb, t, j0, n, base
-    cdef Py_ssize_t chunk = TASK_WORK // D + 1
+    cdef Py_ssize_t chunk = SOFTMAX_CHUNK // D + 1
     cdef int nt
     if inner == 1:
-        nt = threads_for(outer * D, outer)
+        nt = threads_for(outer * D * SOFTMAX_TOUCHES, outer)
         for t in prange(outer, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
             if y == NULL:
                 softmax_row(a + t * D, out + t * D, D, take_log)
@@ -154,8 +163,8 @@ cdef void _run(const real* a, const real* y, real* out, Py_ssize_t outer, Py_ssi
                 softmax_backward_row(a + t * D, y + t * D, out + t * D, D, take_log)
         return
     nb = (inner + SOFTMAX_COLS - 1) // SOFTMAX_COLS
-    nt = threads_for(outer * D * inner, outer * nb)
-    chunk = TASK_WORK // (D * (inner if inner < SOFTMAX_COLS else SOFTMAX_COLS)) + 1
+    nt = threads_for(outer * D * inner * SOFTMAX_TOUCHES, outer * nb)
+    chunk = SOFTMAX_CHUNK // (D * (inner if inner < SOFTMAX_COLS else SOFTMAX_COLS)) + 1
     for t in prange(outer * nb, nogil=True, schedule="dynamic", chunksize=chunk,
                     num_threads=nt):
         j0 = (t % nb) * SOFTMAX_COLS
