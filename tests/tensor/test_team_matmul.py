@@ -48,6 +48,9 @@ def test_blas_threading_restored():
             np.testing.assert_array_equal(_team.matmul(x, x),
                                           np.full((side, side), side, np.float32))
             assert _team._blas_local(2) == 2
+            np.testing.assert_array_equal(_team.matmul(x[None].repeat(3, 0), x[0]),
+                                          np.full((3, side), side, np.float32))
+            assert _team._blas_local(2) == 2
     finally:
         _team._blas_local(old)
 
@@ -58,3 +61,102 @@ def test_other_inputs_pass_through():
     v = np.ones(4, np.float32)
     np.testing.assert_array_equal(_team.matmul(np.ones((3, 4), np.float32), v),
                                   np.full(3, 4, np.float32))
+
+
+def _on_threads(fn):
+    """``fn()`` on 1 and on 2 threads (restoring the count)."""
+    old = ember_tensor.get_num_threads()
+    try:
+        got = []
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            got.append(fn())
+    finally:
+        ember_tensor.set_num_threads(old)
+    return got
+
+
+def _check(x, y):
+    """``_team.matmul(x, y)``: NumPy's shape and dtype, float64-reference values, the same
+    bits on 1 and 2 threads."""
+    one, two = _on_threads(lambda: _team.matmul(x, y))
+    ref = np.matmul(x.astype(np.float64), y.astype(np.float64))
+    k = x.shape[-1]
+    tol = 1e-5 if x.dtype == np.float32 else 1e-12
+    assert one.shape == ref.shape and one.dtype == x.dtype
+    np.testing.assert_allclose(one, ref, rtol=tol, atol=tol * np.sqrt(max(k, 1)))
+    np.testing.assert_array_equal(one, two)
+
+
+# (x shape, y shape): batches (equal, broadcast, big enough to cut), matrix-vector and
+# vector-matrix (cut from _GEMV_SPLIT_ELEMENTS), a batch of rows folded into one GEMM
+PRODUCT_SHAPES = [
+    ((5, 7, 3), (5, 3, 4)), ((1, 7, 3), (6, 3, 4)), ((6, 7, 3), (1, 3, 4)),
+    ((4, 7, 3), (3, 2)), ((7, 3), (4, 3, 2)), ((2, 130, 200), (2, 200, 170)),
+    ((9, 40, 50), (9, 50, 60)), ((300, 1000), (1000,)), ((1000,), (1000, 300)),
+    ((33, 17), (17,)), ((17,), (17, 33)), ((3, 1, 200), (3, 200, 300)),
+    ((3, 200, 300), (3, 300, 1)), ((600, 500), (500, 1)), ((1, 500), (500, 600)),
+    ((4, 5, 6), (6,)), ((6,), (4, 6, 5)),
+]
+
+
+@needs_pinning
+@pytest.mark.parametrize("sx,sy", PRODUCT_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batched_and_vector_products(sx, sy, dtype):
+    rng = np.random.default_rng(len(sx) * 31 + sx[-1])
+    _check(rng.standard_normal(sx).astype(dtype), rng.standard_normal(sy).astype(dtype))
+
+
+@needs_pinning
+def test_strided_and_transposed_operands():
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((4, 60, 80)).astype(np.float32)
+    x = base.transpose(0, 2, 1)[:, ::2, :]  # column-major matrices, every other row
+    y = rng.standard_normal((4, 90, 60)).astype(np.float32)[:, ::3].transpose(0, 2, 1)
+    _check(x, y)
+    _check(base[0, 5:50, 10:70], base[1, :60:, 3:40])  # row-major views with a gap
+    _check(base[0].T, base[1, :, 7])  # column-major matrix, strided vector
+    _check(base[0, 3], base[1].T[:, ::4])
+    _check(np.broadcast_to(base[0, :4, :5], (3, 4, 5)), base[1, :5, :6])  # batch stride 0
+    _check(base[0, ::-1, :5], base[1, :5, ::-1])  # negative strides: copied by NumPy
+
+
+@needs_pinning
+def test_empty_and_degenerate_products():
+    for sx, sy in [((0, 3), (3, 4)), ((3, 0), (0, 4)), ((2, 0, 3), (2, 3, 5)),
+                   ((2, 3, 0), (2, 0, 5)), ((0,), (0, 4)), ((4, 0), (0,))]:
+        x, y = np.ones(sx, np.float32), np.ones(sy, np.float32)
+        got = _team.matmul(x, y)
+        np.testing.assert_array_equal(got, np.matmul(x, y))
+        assert got.shape == np.matmul(x, y).shape and got.dtype == np.float32
+
+
+def test_numpy_fallback_without_cblas():
+    """An OpenBLAS without the ILP64 cblas names (another NumPy build) leaves every product
+    to ``np.matmul``, with the same values."""
+    import ctypes
+
+    assert _team._cblas_addresses(ctypes.CDLL(None)) == (0, 0, 0, 0)
+    rng = np.random.default_rng(5)
+    cases = [((64, 64), (64, 64)), ((300, 200), (200, 160)), ((3, 40, 50), (3, 50, 60)),
+             ((500, 600), (600,)), ((2, 3, 4, 5), (5, 6))]
+    bound = _team._blas.bound()
+    _team._blas.bind(0, 0, 0, 0, 0)
+    try:
+        assert not _team._blas.bound()
+        for sx, sy in cases:
+            x = rng.standard_normal(sx).astype(np.float32)
+            y = rng.standard_normal(sy).astype(np.float32)
+            one, two = _on_threads(lambda x=x, y=y: _team.matmul(x, y))
+            np.testing.assert_allclose(one, np.matmul(x, y), rtol=1e-5, atol=1e-4)
+            np.testing.assert_array_equal(one, two)
+    finally:
+        if bound:
+            assert _team._bind_cblas()
+
+
+@needs_pinning
+def test_cblas_bound_when_found():
+    # NumPy's wheels bundle scipy-openblas64, whose ILP64 cblas every product then calls
+    assert _team._blas.bound() == any(_team._cblas_addresses(_team._openblas))

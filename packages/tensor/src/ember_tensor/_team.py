@@ -10,10 +10,11 @@ of Python threads beside the team was the previous design; each op then woke a s
 thread of the other pool.) Tasks are claimed dynamically, so when the OS preempts a worker
 (a busy machine) the caller's thread takes the remaining tasks.
 
-Ember's own 2-D matrix products (``matmul``) go the same way: a GEMM big enough for
-OpenBLAS to wake its own threads is pinned to the caller or split into row or column
-blocks run as tasks, so OpenBLAS's pool does not start for them. Batched products and
-matrix-vector products still go to NumPy as they are and may wake it.
+Ember's matrix products (``matmul``: 2-D, batched, matrix-vector) go the same way. They
+call the cblas of NumPy's OpenBLAS directly (``_kernels/blas.pyx``, no NumPy dispatch, no
+GIL), pinned to the caller, or cut into row or column blocks and batch items run on the
+team, so OpenBLAS's pool does not start for them. Where those cblas symbols are missing
+(another NumPy build) the products go through ``np.matmul`` the same way.
 
 OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27+) pins BLAS to one thread for the
 calling thread only, leaving the user's NumPy alone. Without it (another BLAS) tasks run
@@ -24,11 +25,13 @@ import ctypes
 
 import numpy as np
 
+from ._kernels import blas as _blas
 from ._kernels import parallel as _par
 
 
-def _find_blas_local():
-    """``openblas_set_num_threads_local`` of the OpenBLAS loaded in this process, or None."""
+def _find_openblas():
+    """The OpenBLAS loaded in this process that has ``openblas_set_num_threads_local``
+    (a ctypes library), or None."""
     paths = []
     try:
         with open("/proc/self/maps") as maps:
@@ -41,19 +44,52 @@ def _find_blas_local():
         return None
     for path in paths:
         try:
-            fn = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
+            lib = ctypes.CDLL(path)
+        except OSError:
             continue
-        fn.argtypes = [ctypes.c_int]
-        fn.restype = ctypes.c_int
-        return fn
+        if hasattr(lib, "openblas_set_num_threads_local"):
+            return lib
     return None
 
 
-_blas_local = _find_blas_local()
+# cblas entry points of an ILP64 OpenBLAS (64-bit sizes, as _kernels/blas.pxd declares
+# them): NumPy's wheels bundle scipy-openblas64, whose names carry a prefix and a suffix
+_CBLAS_NAMES = ("cblas_sgemm", "cblas_dgemm", "cblas_sgemv", "cblas_dgemv")
+_ILP64_SPELLINGS = (("scipy_", "64_"), ("", "64_"))
+
+
+def _cblas_addresses(lib: ctypes.CDLL | None) -> tuple[int, int, int, int]:
+    """Addresses of sgemm, dgemm, sgemv, dgemv in ``lib`` (ILP64 names only), else zeros."""
+    for prefix, suffix in _ILP64_SPELLINGS:
+        try:
+            fns = [getattr(lib, prefix + name + suffix) for name in _CBLAS_NAMES]
+        except AttributeError:
+            continue
+        a, b, c, d = (ctypes.cast(fn, ctypes.c_void_p).value or 0 for fn in fns)
+        return a, b, c, d
+    return 0, 0, 0, 0
+
+
+_openblas = _find_openblas()
+_blas_local = None
+if _openblas is not None:
+    _blas_local = _openblas.openblas_set_num_threads_local
+    _blas_local.argtypes = [ctypes.c_int]
+    _blas_local.restype = ctypes.c_int
 # the same function as a C address, for the OpenMP team's threads to call without the GIL
 _blas_local_address = (ctypes.cast(_blas_local, ctypes.c_void_p).value or 0
                        if _blas_local is not None else 0)
+
+
+def _bind_cblas() -> bool:
+    """Point ``_kernels/blas`` at this process's cblas; False (NumPy does the products)
+    when the OpenBLAS is not ILP64 or cannot be pinned per thread."""
+    addresses = _cblas_addresses(_openblas) if _openblas is not None else (0, 0, 0, 0)
+    _blas.bind(*addresses, _blas_local_address)
+    return bool(_blas.bound())
+
+
+_bind_cblas()
 
 
 def can_split():
@@ -89,13 +125,23 @@ def run_tasks(tasks, threads):
     _par.run_tasks(list(tasks), threads, _blas_local_address)
 
 
-# OpenBLAS runs a GEMM of fewer multiply-adds than this on the calling thread (its
-# SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD); from here on it would wake its own pool.
+# OpenBLAS runs a GEMM of up to this many multiply-adds on the calling thread (its
+# SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), a GEMV of fewer matrix elements than
+# the second (2304 * GEMM_MULTITHREAD_THRESHOLD); past them it would wake its own pool.
 _BLAS_THREADED_MACS = 65536 * 4
-# From here on two tasks beat one thread (measured: 256^3 2x faster split, 128^3 2x slower:
-# each task takes the GIL for its glue, and handing the GIL over wakes a thread). Between
-# the two thresholds the product runs on the calling thread with BLAS pinned to it.
+_BLAS_THREADED_GEMV = 2304 * 4
+# A GEMM of this many multiply-adds or more is cut in two (rows, or columns when it has more
+# columns than rows); measured with Python tasks: 256^3 2x faster split, 128^3 2x slower.
+# The cut depends on shapes alone, so the bits are the same on 1 or 2 threads.
 _GEMM_SPLIT_MACS = 8_000_000
+# From this many multiply-adds in all (every batch item) the team runs a product's pieces;
+# below, the calling thread runs them with BLAS pinned to it. (A/B on a quiet machine.)
+_GEMM_TEAM_MACS = 8_000_000
+# A matrix-vector product of this many matrix elements or more is cut in two and run on the
+# team (memory-bound: a thread streams ~1 MB of float32 in tens of microseconds).
+_GEMV_SPLIT_ELEMENTS = 1 << 18
+# A batch of this many items or more already gives every thread whole items: no cuts.
+_SPLIT_BATCH_BELOW = 4
 
 
 def _blocks(n, pieces, multiple):
@@ -106,28 +152,37 @@ def _blocks(n, pieces, multiple):
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 
-def matmul(x, y):
-    """``np.matmul(x, y)`` of two 2-D floating arrays, computed on the OpenMP team.
+def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.matmul(x, y)``, computed on the OpenMP team; OpenBLAS's own pool never starts.
 
-    A product small enough for OpenBLAS to keep on one thread is passed through; a middling
-    one runs on the calling thread with BLAS pinned to it. A bigger one is cut in two by
-    rows (or by columns when it has more columns than rows), each half a task on one BLAS
-    thread. The cut depends on the shapes alone, so the bits are the
-same on any number of threads."""
-    if (_blas_local is None or x.ndim != 2 or y.ndim != 2 or x.dtype != y.dtype
-            or x.dtype.kind != "f"):
+    Float32/float64 products of up to 3 dims go to cblas directly (``_kernels/blas.pyx``):
+    pinned to the caller, or cut in two by rows or columns (by batch items for a batch)
+    and run on the team; the cuts depend on the shapes alone, so the bits are the same on
+    any number of threads. Anything else goes to ``np.matmul`` (``_numpy_matmul``)."""
+    out = _blas.matmul(x, y, _GEMM_SPLIT_MACS, _GEMM_TEAM_MACS, _GEMV_SPLIT_ELEMENTS,
+                       _SPLIT_BATCH_BELOW)
+    return _numpy_matmul(x, y) if out is None else out
+
+
+def _numpy_matmul(x, y):
+    """``np.matmul`` with BLAS held to the team: a product OpenBLAS would thread runs on the
+    calling thread with BLAS pinned to it, or (2-D, from ``_GEMM_SPLIT_MACS``) cut into two
+    tasks by rows or columns."""
+    if (_blas_local is None or x.dtype != y.dtype or x.dtype.kind != "f" or x.ndim < 1
+            or y.ndim < 1):
         return np.matmul(x, y)
-    m, k = x.shape
-    n = y.shape[1]
-    macs = m * n * k
-    if macs < _BLAS_THREADED_MACS or k != y.shape[0]:
-        return np.matmul(x, y)
-    if macs < _GEMM_SPLIT_MACS:
+    # multiply-adds (a batch broadcast against one matrix counted in full)
+    n, m = (x.shape[-2] if x.ndim > 1 else 1), (y.shape[-1] if y.ndim > 1 else 1)
+    work = max(x.size * m, y.size * n)
+    if x.ndim != 2 or y.ndim != 2 or work < _GEMM_SPLIT_MACS or x.shape[1] != y.shape[0]:
+        if work < (_BLAS_THREADED_GEMV if n == 1 or m == 1 else _BLAS_THREADED_MACS):
+            return np.matmul(x, y)
         old = _blas_local(1)
         try:
             return np.matmul(x, y)
         finally:
             _blas_local(old)
+    m, n = x.shape[0], y.shape[1]
     out = np.empty((m, n), dtype=x.dtype)
     with serial_region() as budget:
         if m >= n:

@@ -1,8 +1,9 @@
 """Matrix products with torch's shape rules, dtype checks and error messages.
 
-Every GEMM goes to NumPy's ``matmul`` (OpenBLAS for float32/float64); NumPy takes transposed
-operands as they are, so no copies are made here. Integer products (which torch computes
-without BLAS) go through the same call and wrap around as torch's do.
+Every float32/float64 product (2-D, batched, matrix-vector) goes to ``_team.matmul``: cblas
+called directly, on the OpenMP team; transposed operands are read as they are, so no copies
+are made here. Integer products (which torch computes without BLAS) go to NumPy's ``matmul``
+and wrap around as torch's do.
 """
 import numpy as np
 
@@ -46,6 +47,22 @@ def _product(x, y):
     # NumPy's integer matmul loops are correct but unhurried; floats go to BLAS, on the
     # OpenMP team (``_team.matmul``) rather than OpenBLAS's own threads
     return _team.matmul(x, y)
+
+
+def _batched_product(xa, xb, batch):
+    """``np.matmul`` of (..., n, k) and (..., k, m) whose batch dims broadcast to ``batch``,
+    as at most 3-D operands (what the team's cblas path takes); returns batch + (n, m)."""
+    if len(batch) <= 1 and xa.ndim <= 3 and xb.ndim <= 3:
+        return _product(xa, xb)
+    nb = int(np.prod(batch))
+
+    def flat(z):
+        if all(s == 1 for s in z.shape[:-2]):
+            return z.reshape(z.shape[-2:])  # one matrix: the cblas path broadcasts it
+        return np.broadcast_to(z, batch + z.shape[-2:]).reshape((nb,) + z.shape[-2:])
+
+    out = _product(flat(xa), flat(xb))
+    return out.reshape(batch + out.shape[-2:])
 
 
 def dot(a, b):
@@ -96,9 +113,15 @@ def mm(a, b):
     _check_mm_shapes(x.shape, y.shape)
     if x.dtype != y.dtype:
         _check_mm_dtypes(a, b)
+    return mm_checked(x, y)
+
+
+def mm_checked(x: np.ndarray, y: np.ndarray) -> Array:
+    """``mm`` of two 2-D NumPy arrays whose shapes and dtypes the caller has checked
+    (``Tensor.mm`` has, with its own messages): only Bool's refusal is left."""
     if x.dtype == np.bool_ and x.size and y.size:
-        _no_bool("addmm_impl_cpu_", a)
-    res = _new_array(Array)  # NumPy made the product from our dtypes: no check to repeat
+        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
+    res = _new_array(Array)  # the product has our dtype: no check to repeat
     res._np = _product(x, y)
     return res
 
@@ -195,7 +218,7 @@ def matmul(a, b):
     batch = _broadcast_batch(xa.shape[:-2], xb.shape[:-2])
     nbatch = int(np.prod(batch))
     if _check_bmm((nbatch,) + xa.shape[-2:], (nbatch,) + xb.shape[-2:], a.dtype, b.dtype):
-        out = _product(xa, xb)
+        out = _batched_product(xa, xb, batch)
     else:
         out = np.zeros(batch + xa.shape[-2:-1] + xb.shape[-1:], dtype=xb.dtype)
     if da == 1:

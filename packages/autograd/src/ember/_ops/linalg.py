@@ -39,8 +39,8 @@ def mm(input, mat2) -> Tensor:
 def _mm(input, mat2):
     """mm of two Tensors; shapes read off the arrays (``Tensor.shape`` builds a Size object
     per read, several thousand instructions, as much as a small GEMM's own set-up)."""
-    a, b = input._data, mat2._data
-    sa, sb = a._np.shape, b._np.shape
+    x, y = input._data._np, mat2._data._np
+    sa, sb = x.shape, y.shape
     if len(sa) != 2:
         raise RuntimeError("self must be a matrix")
     if len(sb) != 2:
@@ -49,9 +49,9 @@ def _mm(input, mat2):
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})"
         )
-    if a._np.dtype != b._np.dtype:
+    if x.dtype != y.dtype:
         _same_dtype(input, mat2, "expected m1 and m2 to have the same dtype")
-    res = L.mm(a, b)
+    res = L.mm_checked(x, y)
     if not (input._requires_grad or mat2._requires_grad):
         return record(MmBackward0, res, (input, mat2))
     return record(MmBackward0, res, (input, mat2),

@@ -1,0 +1,262 @@
+"""Matrix products (GEMM, GEMV, batched) straight into the cblas of NumPy's OpenBLAS.
+
+``np.matmul`` costs a ufunc dispatch and an iterator per call (about as much as a 64x64
+GEMM's arithmetic) and cannot run without the GIL in a task. Here the BLAS entry points of
+the OpenBLAS NumPy already loaded (``scipy_cblas_sgemm64_`` and friends: ILP64, so sizes and
+strides are 64-bit) are called by address, found once by ``ember_tensor._team`` and handed to
+``bind``; until then, or for anything this module does not take (other dtypes, more than 3
+dimensions, unaligned data), ``matmul`` returns None and the caller uses NumPy.
+
+A product becomes a list of BLAS calls (``Call``): one per batch item, each cut in two by
+rows or columns when it is big. The cut depends on the shapes alone, never on the thread
+count, so the bits are the same on one thread or two. The calls run on the OpenMP team that
+every other kernel uses, claimed one at a time, with BLAS held at one thread on each team
+thread (``openblas_set_num_threads_local``), so OpenBLAS's own pool never wakes; a product
+too small for a team runs on the caller's thread, BLAS pinned to it just as well.
+"""
+cimport numpy as cnp
+from cython.parallel cimport parallel, prange
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+from .parallel cimport omp_get_max_threads
+
+cnp.import_array()
+
+cdef enum:
+    # a cut of a GEMM keeps OpenBLAS's register tiles whole: rows in multiples of 8, columns
+    # of 16 (a float32 AVX-512 tile is 16 wide); a cut of a GEMV keeps cache lines apart
+    ROW_MULTIPLE = 8
+    COL_MULTIPLE = 16
+
+cdef sgemm_fn _sgemm = NULL
+cdef dgemm_fn _dgemm = NULL
+cdef sgemv_fn _sgemv = NULL
+cdef dgemv_fn _dgemv = NULL
+cdef blas_threads_fn _threads_local = NULL
+
+
+def bind(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv, size_t threads_local):
+    """Use the cblas functions at these addresses (all five, or 0 for none: unbinds)."""
+    global _sgemm, _dgemm, _sgemv, _dgemv, _threads_local
+    if not (sgemm and dgemm and sgemv and dgemv and threads_local):
+        sgemm = dgemm = sgemv = dgemv = threads_local = 0
+    _sgemm = <sgemm_fn>sgemm
+    _dgemm = <dgemm_fn>dgemm
+    _sgemv = <sgemv_fn>sgemv
+    _dgemv = <dgemv_fn>dgemv
+    _threads_local = <blas_threads_fn>threads_local
+
+
+def bound():
+    """True when ``bind`` was given the cblas functions."""
+    return _sgemm != NULL
+
+
+cdef void _run_call(const Call* c, bint dbl) noexcept nogil:
+    if c.gemv:
+        if dbl:
+            _dgemv(CBLAS_ROW_MAJOR, c.ta, c.m, c.n, 1.0, <const double*>c.a, c.lda,
+                   <const double*>c.b, c.ldb, 0.0, <double*>c.c, c.ldc)
+        else:
+            _sgemv(CBLAS_ROW_MAJOR, c.ta, c.m, c.n, 1.0, <const float*>c.a, c.lda,
+                   <const float*>c.b, c.ldb, 0.0, <float*>c.c, c.ldc)
+    elif dbl:
+        _dgemm(CBLAS_ROW_MAJOR, c.ta, c.tb, c.m, c.n, c.k, 1.0, <const double*>c.a, c.lda,
+               <const double*>c.b, c.ldb, 0.0, <double*>c.c, c.ldc)
+    else:
+        _sgemm(CBLAS_ROW_MAJOR, c.ta, c.tb, c.m, c.n, c.k, 1.0, <const float*>c.a, c.lda,
+               <const float*>c.b, c.ldb, 0.0, <float*>c.c, c.ldc)
+
+
+cdef void _run_calls(const Call* calls, Py_ssize_t n, bint dbl, int team) noexcept nogil:
+    """Every call, on ``team`` threads of the OpenMP team (the caller's included), each
+    thread's BLAS at one thread; the caller's BLAS setting is put back afterwards."""
+    cdef Py_ssize_t i
+    cdef int old = _threads_local(1)
+    if team <= 1:
+        for i in range(n):
+            _run_call(&calls[i], dbl)
+    else:
+        with parallel(num_threads=team):
+            _threads_local(1)
+            for i in prange(n, schedule="dynamic", chunksize=1):
+                _run_call(&calls[i], dbl)
+    _threads_local(old)
+
+
+cdef bint _layout(int64_t r, int64_t c, int64_t sr, int64_t sc, int* trans,
+                  int64_t* ld) noexcept:
+    """How BLAS reads an r x c matrix with element strides sr, sc: row-major (NoTrans) or
+    column-major (Trans) and its leading dimension; False when neither fits."""
+    if (sc == 1 or c <= 1) and (r <= 1 or sr >= max(c, 1)):
+        trans[0] = CBLAS_NO_TRANS
+        ld[0] = sr if r > 1 else max(c, 1)
+        return True
+    if (sr == 1 or r <= 1) and (c <= 1 or sc >= max(r, 1)):
+        trans[0] = CBLAS_TRANS
+        ld[0] = sc if c > 1 else max(r, 1)
+        return True
+    return False
+
+
+cdef inline Py_ssize_t _cut(Py_ssize_t n, Py_ssize_t multiple) noexcept:
+    """Where to cut ``range(n)`` in two: half, rounded up to ``multiple`` (n when too short)."""
+    cdef Py_ssize_t half = (n + 1) // 2
+    half = (half + multiple - 1) // multiple * multiple
+    return half if half < n else n
+
+
+cdef bint _strides(cnp.ndarray a, Py_ssize_t item, int64_t* out) noexcept:
+    """The trailing two strides of ``a`` in elements (a 1-D array: its one stride twice);
+    False when a stride is not a whole number of elements."""
+    cdef int nd = cnp.PyArray_NDIM(a)
+    cdef cnp.npy_intp* s = cnp.PyArray_STRIDES(a)
+    cdef int i
+    for i in range(2):
+        if s[nd - 1 - i if nd > 1 else 0] % item:
+            return False
+        out[i] = s[nd - 1 - i if nd > 1 else 0] // item
+    return True
+
+
+def matmul(cnp.ndarray x, cnp.ndarray y, int64_t split_macs, int64_t team_macs,
+           int64_t gemv_split, int64_t split_batch_below):
+    """``np.matmul(x, y)`` for float32/float64 arrays of 1 to 3 dims, not both 1-D (3-D
+    batches of equal size or one broadcast), computed with cblas on the OpenMP team; None
+    when the arrays are anything else, or nothing is bound, and the caller uses NumPy.
+
+    A product of ``split_macs`` multiply-adds or more (a matrix-vector product: of
+    ``gemv_split`` matrix elements) is cut in two, unless the batch already has
+    ``split_batch_below`` items or more. The team works from ``team_macs`` multiply-adds
+    (``gemv_split`` elements) in all; below that the caller's thread does it all."""
+    cdef int tx = cnp.PyArray_TYPE(x), nx = cnp.PyArray_NDIM(x), ny = cnp.PyArray_NDIM(y)
+    cdef bint dbl = tx == cnp.NPY_DOUBLE
+    cdef Py_ssize_t item = 8 if dbl else 4
+    cdef cnp.npy_intp* dx = cnp.PyArray_DIMS(x)
+    cdef cnp.npy_intp* dy = cnp.PyArray_DIMS(y)
+    cdef int64_t bx, by, batch, n, k, m, sxb, syb
+    cdef int64_t sx[2]
+    cdef int64_t sy[2]
+    if (_sgemm == NULL or (tx != cnp.NPY_FLOAT and not dbl) or cnp.PyArray_TYPE(y) != tx
+            or nx < 1 or nx > 3 or ny < 1 or ny > 3 or nx + ny == 2
+            or not cnp.PyArray_ISALIGNED(x) or not cnp.PyArray_ISALIGNED(y)
+            or not cnp.PyArray_ISNOTSWAPPED(x) or not cnp.PyArray_ISNOTSWAPPED(y)
+            or not _strides(x, item, sx) or not _strides(y, item, sy)):
+        return None
+    # logical x: (bx, n, k), strides (sxb, sx[1], sx[0]); y: (by, k, m), (syb, sy[1], sy[0])
+    k = dx[nx - 1]
+    n = dx[nx - 2] if nx > 1 else 1
+    bx = dx[0] if nx == 3 else 1
+    sxb = cnp.PyArray_STRIDES(x)[0] // item if nx == 3 else 0
+    m = dy[ny - 1] if ny > 1 else 1
+    if ny == 1:  # a column: its one stride runs down k
+        sy[1] = sy[0]
+        sy[0] = 1
+    if dy[ny - 2 if ny > 1 else 0] != k:
+        return None
+    by = dy[0] if ny == 3 else 1
+    syb = cnp.PyArray_STRIDES(y)[0] // item if ny == 3 else 0
+    if bx != by and bx != 1 and by != 1:
+        return None
+    batch = bx if by == 1 else by
+    cdef cnp.npy_intp shape[3]
+    cdef int nd = 0
+    if nx == 3 or ny == 3:
+        shape[nd] = batch
+        nd += 1
+    if nx > 1:
+        shape[nd] = n
+        nd += 1
+    if ny > 1:
+        shape[nd] = m
+        nd += 1
+    if nx == 3 and ny < 3 and (bx <= 1 or sxb == n * sx[1]):
+        # a batch of x's rows times one matrix: one taller GEMM, as torch does
+        n, batch, bx = n * bx, 1, 1
+    if batch == 0 or n == 0 or m == 0 or k == 0:
+        return cnp.PyArray_ZEROS(nd, shape, tx, 0)
+    if nx == 3 and ny == 3 and bx != by:
+        sxb = sxb if bx > 1 else 0
+        syb = syb if by > 1 else 0
+    out = cnp.PyArray_EMPTY(nd, shape, tx, 0)
+    return _product(x, y, out, batch, n, k, m, sxb, syb, sx, sy, item, dbl,
+                    split_macs, team_macs, gemv_split, split_batch_below)
+
+
+cdef object _product(cnp.ndarray x, cnp.ndarray y, cnp.ndarray out, int64_t batch,
+                     int64_t n, int64_t k, int64_t m, int64_t sxb, int64_t syb,
+                     int64_t* sx, int64_t* sy, Py_ssize_t item, bint dbl,
+                     int64_t split_macs, int64_t team_macs, int64_t gemv_split,
+                     int64_t split_batch_below):
+    cdef int ta, tb
+    cdef int64_t lda, ldb, work, i, p, pieces, cut, lo, hi
+    cdef bint gemv = n == 1 or m == 1
+    cdef bint by_rows = n >= m
+    cdef const char* px = <const char*>cnp.PyArray_DATA(x)
+    cdef const char* py = <const char*>cnp.PyArray_DATA(y)
+    cdef char* po = <char*>cnp.PyArray_DATA(out)
+    cdef Call* calls
+    cdef Call* c
+    if not (_layout(n, k, sx[1], sx[0], &ta, &lda) and _layout(k, m, sy[1], sy[0], &tb, &ldb)):
+        return None
+    if gemv:
+        work = n * k if m == 1 else k * m
+        by_rows = m == 1
+        pieces = 2 if work >= gemv_split and batch < split_batch_below else 1
+    else:
+        work = n * k * m
+        pieces = 2 if work >= split_macs and batch < split_batch_below else 1
+    cut = _cut(n if by_rows else m,
+               (ROW_MULTIPLE if by_rows else COL_MULTIPLE) if not gemv else COL_MULTIPLE)
+    if cut >= (n if by_rows else m):
+        pieces = 1
+    calls = <Call*>malloc(batch * pieces * sizeof(Call))
+    if calls == NULL:
+        raise MemoryError()
+    for i in range(batch):
+        for p in range(pieces):
+            c = &calls[i * pieces + p]
+            lo = 0 if p == 0 else cut
+            hi = (n if by_rows else m) if p == pieces - 1 else cut
+            _fill(c, gemv, by_rows, lo, hi, n, k, m, ta, tb, lda, ldb,
+                  px + (i * sxb + (lo * sx[1] if by_rows else 0)) * item,
+                  py + (i * syb + (0 if by_rows else lo * sy[0])) * item,
+                  sx, sy, po + (i * n * m + (lo * m if by_rows else lo)) * item)
+    cdef int team = 1
+    if work * batch >= (gemv_split if gemv else team_macs):
+        team = omp_get_max_threads()
+        if team > batch * pieces:
+            team = <int>(batch * pieces)
+    try:
+        with nogil:
+            _run_calls(calls, batch * pieces, dbl, team)
+    finally:
+        free(calls)
+    return out
+
+
+cdef void _fill(Call* c, bint gemv, bint by_rows, int64_t lo, int64_t hi, int64_t n,
+                int64_t k, int64_t m, int ta, int tb, int64_t lda, int64_t ldb,
+                const char* a, const char* b, int64_t* sx, int64_t* sy,
+                char* o) noexcept:
+    """Call ``c``: rows [lo, hi) of the product (columns, when not ``by_rows``), reading x's
+    block at ``a`` and y's at ``b``, writing at ``o`` (the output is row-major, m wide)."""
+    c.gemv = gemv
+    c.c = o
+    c.k = k
+    if not gemv:
+        c.ta, c.tb = ta, tb
+        c.m = hi - lo if by_rows else n
+        c.n = m if by_rows else hi - lo
+        c.a, c.lda, c.b, c.ldb, c.ldc = a, lda, b, ldb, m
+    elif by_rows:
+        # a column out: out[i] = x[i, :] . y[:, 0], x the matrix (stored n x k, or k x n)
+        c.ta = ta
+        c.m, c.n = (hi - lo, k) if ta == CBLAS_NO_TRANS else (k, hi - lo)
+        c.a, c.lda, c.b, c.ldb, c.ldc = a, lda, b, (sy[1] if k > 1 else 1), m
+    else:
+        # a row out: out[j] = x[0, :] . y[:, j], so y's transpose is the matrix
+        c.ta = CBLAS_TRANS if tb == CBLAS_NO_TRANS else CBLAS_NO_TRANS
+        c.m, c.n = (k, hi - lo) if tb == CBLAS_NO_TRANS else (hi - lo, k)
+        c.a, c.lda, c.b, c.ldb, c.ldc = b, ldb, a, (sx[0] if k > 1 else 1), 1
