@@ -1,5 +1,6 @@
-/* Global average pooling's plane sums (pool.pyx's _plane_sum), in C for GCC's vector
-   extension. A global pool sums thousands of short planes (10240 planes of 7x7 for
+/* Two pooling loops in C for GCC's vector extension (the max-pool row sweep is further
+   down). Global average pooling's plane sums (pool.pyx's _plane_sum): a global pool sums
+   thousands of short planes (10240 planes of 7x7 for
    MobileNetV2 at batch 8); reduce.pyx's row_sum gives the value that must come out (the
    pool equals mean(dim=(-2, -1)) bit for bit), but per plane it costs a call through
    another module's pointer, a generic loop set-up and a lane tree that gcc keeps on the
@@ -12,6 +13,7 @@
 #ifndef EMBER_POOL_H
 #define EMBER_POOL_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /* the planes pool.h sums itself: those with no 4-step block in simd.h's lanes_sum */
@@ -52,5 +54,67 @@ static inline double ember_pool_short_sum_##S(const T* x, ptrdiff_t n) {        
 EMBER_POOL_SHORT_SUM(float, f32, EMBER_POOL_LOAD8_F32)
 EMBER_POOL_SHORT_SUM(double, f64, EMBER_POOL_LOAD8_F64)
 #undef EMBER_POOL_SHORT_SUM
+
+/* Max pooling's interior sweep (pool.pyx's max_pool_plane) for float32: the outputs of one
+   output row whose every column tap is inside the row, at column stride 1 or 2 (every max
+   pool of the torchvision models). The Cython sweep keeps each output's running max and
+   argmax in the output arrays across the taps (they may alias the input as far as gcc
+   knows) and gcc keeps its NaN test a branch, so a ResNet stem pool 32x64x32x32 cost
+   ~8 us a 16x16 plane, most of it mispredicted branches. Here 8 outputs at a time keep
+   their max and argmax in vector registers over all taps (GCC's vector extension: the
+   compare is a mask, never a branch), a stride-2 tap is two loads and a shuffle, and the
+   block is stored once. Taps go in the same row-major order with the same rule (a strictly
+   greater value or a NaN replaces the max), so values and indices are the sweep's exactly.
+   The last block of a row overlaps the one before rather than running a scalar tail
+   (recomputing an output gives the same bits); rows of fewer than 8 outputs stay on the
+   Cython sweep. Positions are int64 all the way, as the indices are. */
+typedef float ember_pool_v8sf __attribute__((vector_size(32)));
+typedef int32_t ember_pool_v8si __attribute__((vector_size(32)));
+typedef int64_t ember_pool_v8di __attribute__((vector_size(64)));
+
+#define EMBER_MAX_ROW_F32(SW, LOAD)                                                         \
+static inline void ember_max_row_s##SW##_f32(                                               \
+        const float* x, ptrdiff_t W, float* out, int64_t* idx, ptrdiff_t n, ptrdiff_t base, \
+        ptrdiff_t rows, ptrdiff_t dh, ptrdiff_t kw, ptrdiff_t dw) {                         \
+    const ember_pool_v8di lane = {0, SW, 2 * SW, 3 * SW, 4 * SW, 5 * SW, 6 * SW, 7 * SW};   \
+    for (ptrdiff_t o = 0;; o += 8) {                                                        \
+        if (o + 8 > n) o = n - 8;                                                           \
+        ptrdiff_t p0 = base + o * SW;                                                       \
+        ember_pool_v8sf m = LOAD(x + p0);                                                   \
+        ember_pool_v8di b = lane + p0;                                                      \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                              \
+            for (ptrdiff_t j = 0; j < kw; j++) {                                            \
+                ptrdiff_t p = p0 + r * dh * W + j * dw;                                     \
+                ember_pool_v8sf v = LOAD(x + p);                                            \
+                ember_pool_v8si c = (v > m) | (v != v);                                     \
+                m = (ember_pool_v8sf)(((ember_pool_v8si)v & c) | ((ember_pool_v8si)m & ~c)); \
+                ember_pool_v8di c64 = __builtin_convertvector(c, ember_pool_v8di);          \
+                b = ((lane + p) & c64) | (b & ~c64);                                        \
+            }                                                                               \
+        }                                                                                   \
+        memcpy(out + o, &m, sizeof m);                                                      \
+        memcpy(idx + o, &b, sizeof b);                                                      \
+        if (o + 8 == n) return;                                                             \
+    }                                                                                       \
+}
+
+/* x[0..7] */
+#define EMBER_POOL_LOAD_S1(p) __extension__({                                              \
+    ember_pool_v8sf v_;                                                                   \
+    memcpy(&v_, (p), sizeof v_);                                                          \
+    v_;                                                                                   \
+})
+/* x[0], x[2], ..., x[14]: the second load starts at x[7] so it never reads past x[14] */
+#define EMBER_POOL_LOAD_S2(p) __extension__({                                              \
+    ember_pool_v8sf lo_, hi_;                                                             \
+    memcpy(&lo_, (p), sizeof lo_);                                                        \
+    memcpy(&hi_, (p) + 7, sizeof hi_);                                                    \
+    __builtin_shufflevector(lo_, hi_, 0, 2, 4, 6, 9, 11, 13, 15);                         \
+})
+
+/* n >= 8 outputs in both */
+EMBER_MAX_ROW_F32(1, EMBER_POOL_LOAD_S1)
+EMBER_MAX_ROW_F32(2, EMBER_POOL_LOAD_S2)
+#undef EMBER_MAX_ROW_F32
 
 #endif

@@ -20,6 +20,12 @@ cdef extern from "pool.h" nogil:
     Py_ssize_t EMBER_POOL_SHORT_PLANE
     double ember_pool_short_sum_f32(const float* x, Py_ssize_t n)
     double ember_pool_short_sum_f64(const double* x, Py_ssize_t n)
+    void ember_max_row_s1_f32(const float* x, Py_ssize_t W, float* out, int64_t* idx,
+                              Py_ssize_t n, Py_ssize_t base, Py_ssize_t rows, Py_ssize_t dh,
+                              Py_ssize_t kw, Py_ssize_t dw)
+    void ember_max_row_s2_f32(const float* x, Py_ssize_t W, float* out, int64_t* idx,
+                              Py_ssize_t n, Py_ssize_t base, Py_ssize_t rows, Py_ssize_t dh,
+                              Py_ssize_t kw, Py_ssize_t dw)
 
 
 cdef inline bint _beats(numeric v, numeric m) noexcept nogil:
@@ -91,6 +97,22 @@ cdef inline void _max_window(const numeric* x, numeric* out, int64_t* idx, Py_ss
     idx[0] = best
 
 
+cdef inline bint _max_row_blocked(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t W,
+                                  Py_ssize_t n, Py_ssize_t base, Py_ssize_t rows,
+                                  Py_ssize_t dh, Py_ssize_t sw, Py_ssize_t kw,
+                                  Py_ssize_t dw) noexcept nogil:
+    # pool.h's register-blocked interior sweep, for float32 rows of stride 1 or 2 (n >= 8);
+    # False leaves the row to max_pool_plane's own sweep
+    if numeric is float:
+        if sw == 2:
+            ember_max_row_s2_f32(x, W, out, idx, n, base, rows, dh, kw, dw)
+            return True
+        if sw == 1:
+            ember_max_row_s1_f32(x, W, out, idx, n, base, rows, dh, kw, dw)
+            return True
+    return False
+
+
 cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t H,
                          Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
                          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
@@ -123,6 +145,10 @@ cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_
         for ow in range(b, OW):
             iw0 = _span(ow, sw, pw, kw, dw, W, &iw1)
             _max_window(x, orow + ow, irow + ow, W, ih0, ih1, dh, iw0, iw1, dw)
+        if b - a >= 8 and _max_row_blocked(x, orow + a, irow + a, W, b - a,
+                                           ih0 * W - pw + a * sw, (ih1 - ih0 + dh - 1) // dh,
+                                           dh, sw, kw, dw):
+            continue
         off = ih0 * W - pw
         for ow in range(a, b):
             orow[ow] = x[off + ow * sw]
