@@ -89,6 +89,10 @@ STRIDE1 = [
     (1, 2, 3, 3, 1, (1, 1), (1, 1), (1, 1), (1, 1)),
     (1, 2, 8, 19, 2, (1, 7), (1, 1), (0, 3), (1, 1)),
     (2, 2, 6, 21, 3, (3, 3), (1, 1), (1, 1), (1, 1)),
+    # the 3x3/5x5 row kernel's last block of exactly half a register (AVX-512 float: 24
+    # columns; AVX2 float and AVX-512 double: 28), and EfficientNet's 28-column 5x5 rows
+    (1, 2, 6, 24, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (1, 2, 9, 28, 1, (5, 5), (1, 1), (2, 2), (1, 1)),
 ]
 
 

@@ -84,28 +84,43 @@ EMBER_DW_GATHERS(double)
    level a column block; the last n % L columns are summed in a full register (x must be
    readable past n by the width of one) and only their n % L lanes stored. */
 #define DW_UNROLL _Pragma("GCC unroll 32")
-/* one block of the columns v..v+M-1 (M <= L): loads, sums and stores of dw_rows below,
-   written once for the full blocks (M = L, a constant) and the last one */
-#define DW_ROWS_BLOCK(T, KH, KW, NR, M) { \
-    dw_reg_##T acc[NR]; \
+/* one block of the columns v..v+M-1 (M <= LN, the lanes of VT; WV: the weights in VT):
+   loads, sums and stores of dw_rows below, written once for the full blocks (M = LN, a
+   constant) and the last one */
+#define DW_ROWS_BLOCK(VT, LN, WV, KH, KW, NR, M) { \
+    VT acc[NR]; \
     DW_UNROLL for (int r = 0; r < NR; r++) { \
-        if (!add) acc[r] = (dw_reg_##T){0} + b; \
-        else if ((M) == L) memcpy(&acc[r], o + r * orow + v, sizeof acc[r]); \
-        else { acc[r] = (dw_reg_##T){0}; \
+        if (!add) acc[r] = (VT){0} + b; \
+        else if ((M) == (LN)) memcpy(&acc[r], o + r * orow + v, sizeof acc[r]); \
+        else { acc[r] = (VT){0}; \
                for (int l = 0; l < (M); l++) acc[r][l] = o[r * orow + v + l]; } \
     } \
     DW_UNROLL for (int ir = 0; ir < NR + KH - 1; ir++) \
         DW_UNROLL for (int j = 0; j < KW; j++) { \
-            dw_reg_##T xv; \
+            VT xv; \
             memcpy(&xv, x + ir * xrow + j + v, sizeof xv); \
             DW_UNROLL for (int i = 0; i < KH; i++) \
-                if (ir - i >= 0 && ir - i < NR) acc[ir - i] += wv[i * KW + j] * xv; \
+                if (ir - i >= 0 && ir - i < NR) acc[ir - i] += WV[i * KW + j] * xv; \
         } \
     DW_UNROLL for (int r = 0; r < NR; r++) { \
-        if ((M) == L) memcpy(o + r * orow + v, &acc[r], sizeof acc[r]); \
+        if ((M) == (LN)) memcpy(o + r * orow + v, &acc[r], sizeof acc[r]); \
         else for (int l = 0; l < (M); l++) o[r * orow + v + l] = acc[r][l]; \
     } \
 }
+/* From AVX2 up, a last block of at most half a register is summed in a half register: 56
+   columns are 3.5 AVX-512 registers, and a full fourth would cost 1/8 more multiply-adds */
+#if DW_REG_BYTES >= 32
+typedef float dw_half_float __attribute__((vector_size(DW_REG_BYTES / 2)));
+typedef double dw_half_double __attribute__((vector_size(DW_REG_BYTES / 2)));
+#define DW_ROWS_HALF(T, KH, KW, NR) \
+    if (m <= L / 2) { \
+        dw_half_##T wh[KH * KW]; \
+        DW_UNROLL for (int k = 0; k < KH * KW; k++) wh[k] = (dw_half_##T){0} + w[k]; \
+        DW_ROWS_BLOCK(dw_half_##T, L / 2, wh, KH, KW, NR, m) \
+    } else
+#else
+#define DW_ROWS_HALF(T, KH, KW, NR)
+#endif
 #define EMBER_DW_ROWS(T, KH, KW, NR) \
 static inline void dw_rows##KH##x##KW##_##NR##_##T(const T* x, const T* w, T* o, T b, \
         int add, ptrdiff_t n, ptrdiff_t xrow, ptrdiff_t orow) { \
@@ -113,8 +128,12 @@ static inline void dw_rows##KH##x##KW##_##NR##_##T(const T* x, const T* w, T* o,
     dw_reg_##T wv[KH * KW]; \
     ptrdiff_t v = 0; \
     DW_UNROLL for (int k = 0; k < KH * KW; k++) wv[k] = (dw_reg_##T){0} + w[k]; \
-    for (; v + L <= n; v += L) DW_ROWS_BLOCK(T, KH, KW, NR, L) \
-    if (v < n) { const int m = (int)(n - v); DW_ROWS_BLOCK(T, KH, KW, NR, m) } \
+    for (; v + L <= n; v += L) DW_ROWS_BLOCK(dw_reg_##T, L, wv, KH, KW, NR, L) \
+    if (v < n) { \
+        const int m = (int)(n - v); \
+        DW_ROWS_HALF(T, KH, KW, NR) \
+        DW_ROWS_BLOCK(dw_reg_##T, L, wv, KH, KW, NR, m) \
+    } \
 }
 
 #define EMBER_DW_ROWS_KERNEL(T, KH, KW) \

@@ -14,10 +14,9 @@ Over it:
   compile-time constants, weights in registers, one register of columns at a time. Other
   geometries: ROWS output rows by COLS output columns at a time through its generic vector
   block (a partial last block goes through a small buffer). Either way one running sum per
-  output, taps in row-major order, and the scratch plane is filled a row block ahead of the
-  sums, not all at once: the copy's reads from memory then overlap the arithmetic, and the
-  rows are still in L1 when the sums read them (a whole-plane copy first left the core
-  waiting on memory, then computing, in turn);
+  output, taps in row-major order. The stride-1 3x3/5x5 kernels fill a plane past L1 a row
+  block ahead of the sums (FILL_AHEAD_BYTES): the copy's reads from memory then overlap the
+  arithmetic, and the rows are still in L1 when the sums read them;
 - grad-input, stride 1: the same gather over the output gradient, kernel flipped and padding
   ``(k - 1) * d - p``; other strides: the forward's adjoint, each tap's gradient row added
   into the phases where the forward read it, then the phases copied back;
@@ -61,6 +60,15 @@ cdef extern from "depthwise.h" nogil:
                            int nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
     void dw_rows5x5_double(const double* x, const double* w, double* o, double b, bint add,
                            int nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
+
+cdef enum:
+    # The stride-1 3x3/5x5 forward fills a scratch plane larger than this a row block ahead
+    # of its sums, a smaller one (and every other geometry's) all before them. At 1 thread,
+    # ahead was ~10% faster for 112x112 planes (52 KB, past L1) and ~5% slower for 28x28
+    # (5 KB); the stride-2 phase copy was 10-20% slower ahead. A/B at 2 threads: 0 (always
+    # ahead), 32768, and a huge value (never)
+    FILL_AHEAD_BYTES = 32768
+
 
 cdef enum:
     # One register block: ROWS x COLS running sums (float32: four AVX-512 registers, eight
@@ -187,14 +195,15 @@ cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bi
                           Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh, Py_ssize_t kw,
                           Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                           Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    # out (+= when add) = bias + the taps of w over x, x laid out in pad a few rows ahead of
-    # the rows summed (so the copy's reads from memory overlap the sums, and the rows are
-    # still in L1 when read back)
+    # out (+= when add) = bias + the taps of w over x, x laid out in pad first, or (ahead, a
+    # large plane) a row block ahead of the rows summed: the copy's reads from memory then
+    # overlap the sums, and the rows are still in L1 when read back
     cdef Py_ssize_t Hp, Wq, oh, ow, nrow, r, c, xrow, filled = 0, need
     cdef real tmp[LANES]
     cdef bint rows = (sh == 1 and sw == 1 and dh == 1 and dw == 1 and kh == kw
                       and (kh == 3 or kh == 5))
-    phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    cdef Py_ssize_t size = phase_plane_size(OH, OW, kh, kw, sh, sw, dh, dw, &Hp, &Wq)
+    cdef bint ahead = rows and size * <Py_ssize_t>sizeof(real) > FILL_AHEAD_BYTES
     xrow = sh * Wq
     oh = 0
     while oh < OH:
@@ -202,9 +211,10 @@ cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bi
             nrow = min(<Py_ssize_t>DW_ROWS_NR, OH - oh)
         else:
             nrow = ROWS if oh + ROWS <= OH else 1
-        need = (oh + nrow - 1) * sh + (kh - 1) * dh + 1
-        _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True, filled, need)
-        filled = need
+        need = (oh + nrow - 1) * sh + (kh - 1) * dh + 1 if ahead else Hp
+        if need > filled:
+            _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True, filled, need)
+            filled = need
         if rows:
             _rows(pad + oh * Wq, w, out + oh * OW, bias, add, <int>nrow, OW, kh, Wq, OW)
             oh += nrow
