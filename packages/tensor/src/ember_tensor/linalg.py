@@ -119,10 +119,10 @@ def mm(a, b):
 def mm_checked(x: np.ndarray, y: np.ndarray) -> Array:
     """``mm`` of two 2-D NumPy arrays whose shapes and dtypes the caller has checked
     (``Tensor.mm`` has, with its own messages): only Bool's refusal is left."""
-    if x.dtype == np.bool_ and x.size and y.size:
+    if x.dtype.char == "?" and x.size and y.size:  # (cheaper than == np.bool_)
         raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
     res = _new_array(Array)  # the product has our dtype: no check to repeat
-    res._np = _product(x, y)
+    res._np = _team.matmul(x, y)  # (``_product``'s call, one frame less on the hot path)
     return res
 
 

@@ -189,8 +189,9 @@ def _rows(shape):
 
 def matmul(input, other) -> Tensor:
     """torch.matmul's dispatch: dot, mv, mm, or batched with broadcasting."""
-    _check_tensor(input, "input", 1, "matmul")
-    _check_tensor(other, "other", 2, "matmul")
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        _check_tensor(input, "input", 1, "matmul")
+        _check_tensor(other, "other", 2, "matmul")
     x, y = input._data._np, other._data._np
     da, db = x.ndim, y.ndim
     if da == 0 or db == 0:
