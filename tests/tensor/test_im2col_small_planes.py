@@ -110,3 +110,28 @@ def test_bad_inputs_raise_runtime_error():
         im2col(x, np.empty((27, 2 * 9), np.float32), (3, 3, 1, 1, 1, 1, 1, 1, 3, 3))
     with pytest.raises(RuntimeError, match="4-D"):
         col2im(np.empty((27, 8), np.float32), x[0], geom)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nb,C,H,W,k,s,p,d", CASES + [
+    (2, 5, 8, 8, 3, 1, 1, 1),      # the zero-bordered path's own size (ResNet's 8x8 layer2)
+    (1, 4, 14, 11, 3, 1, 1, 1),    # rows of 14 and 11 outputs, non-square
+    (1, 3, 12, 12, 3, 1, 2, 2),    # dilated, padding 2
+])
+def test_zero_bordered_path_writes_what_the_others_write(nb, C, H, W, k, s, p, d, dtype):
+    # padded=True forces the zero-bordered scratch path, False the table / row paths; both
+    # must write the reference's columns, for whole outputs and for a band of output rows
+    x = np.random.default_rng(C * H + W).standard_normal((nb, C, H, W)).astype(dtype)
+    OH, OW = _out(H, k, s, p, d), _out(W, k, s, p, d)
+    geometry = (k, k, s, s, p, p, d, d, OH, OW)
+    ref = _reference_cols(x, k, k, s, s, p, p, d, d, OH, OW)
+    for padded in (True, False, None):
+        cols = np.full((C * k * k, nb * OH * OW), np.nan, dtype)
+        im2col(x, cols, geometry, padded=padded)
+        np.testing.assert_array_equal(cols, ref)
+        if OH >= 2:
+            band = np.full((C * k * k, nb * (OH - 1) * OW), np.nan, dtype)
+            im2col(x, band, geometry, (1, OH), padded=padded)
+            np.testing.assert_array_equal(
+                band.reshape(-1, nb, OH - 1, OW),
+                ref.reshape(-1, nb, OH, OW)[:, :, 1:])
