@@ -104,6 +104,9 @@ ADAM_CASES = [
          maximize=False, decoupled_weight_decay=False),
     dict(lr=0.01, beta1=0.3, beta2=0.9, eps=1e-8, weight_decay=0.5, amsgrad=True,
          maximize=True, decoupled_weight_decay=True),
+    # AdamW's everyday settings, with 1 - beta1 above 0.5 (lerp's other form): the vector loop
+    dict(lr=0.01, beta1=0.3, beta2=0.9, eps=1e-8, weight_decay=0.05, amsgrad=False,
+         maximize=False, decoupled_weight_decay=True),
 ]
 
 
