@@ -14,12 +14,11 @@
 
 #define DW_COLS 16
 
-/* the gather's block: one AVX-512 register per sum row (two AVX2, four SSE2) */
-typedef float dw_vec_float __attribute__((vector_size(64)));
-typedef double dw_vec_double __attribute__((vector_size(64)));
+#define DW_UNROLL _Pragma("GCC unroll 32")
 
-/* the weight gradient's sums: one register of the level the copy is built for, so that
-   DW_DOT_TAPS of them fit in the register file at every level */
+/* every block's vectors: one register of the level the copy is built for (a 64-byte vector
+   type below AVX-512 was lowered through the stack), so that the gather's sums and
+   DW_DOT_TAPS of the weight gradient's fit in the register file at every level */
 #if defined(__AVX512F__)
 #define DW_REG_BYTES 64
 #elif defined(__AVX__)
@@ -39,27 +38,27 @@ typedef int64_t dw_mask_double __attribute__((vector_size(DW_REG_BYTES)));
 static inline void dw_gather##NR##_##T(const T* x, const T* w, T* o, T b, int add, \
         ptrdiff_t ni, ptrdiff_t kw, ptrdiff_t xrow, ptrdiff_t xtap, const ptrdiff_t* joff, \
         ptrdiff_t orow) { \
-    enum { L = sizeof(dw_vec_##T) / sizeof(T), NV = DW_COLS / L }; \
-    dw_vec_##T acc[NR][NV]; \
-    for (int r = 0; r < NR; r++) \
-        for (int k = 0; k < NV; k++) { \
-            if (add) memcpy(&acc[r][k], o + r * orow + k * L, sizeof(dw_vec_##T)); \
-            else acc[r][k] = (dw_vec_##T){0} + b; \
+    enum { L = sizeof(dw_reg_##T) / sizeof(T), NV = DW_COLS / L }; \
+    dw_reg_##T acc[NR][NV]; \
+    DW_UNROLL for (int r = 0; r < NR; r++) \
+        DW_UNROLL for (int k = 0; k < NV; k++) { \
+            if (add) memcpy(&acc[r][k], o + r * orow + k * L, sizeof(dw_reg_##T)); \
+            else acc[r][k] = (dw_reg_##T){0} + b; \
         } \
     for (ptrdiff_t i = 0; i < ni; i++) \
         for (ptrdiff_t j = 0; j < kw; j++) { \
             const T t = w[i * kw + j]; \
             const T* xt = x + i * xtap + joff[j]; \
-            for (int r = 0; r < NR; r++) \
-                for (int k = 0; k < NV; k++) { \
-                    dw_vec_##T xv; \
+            DW_UNROLL for (int r = 0; r < NR; r++) \
+                DW_UNROLL for (int k = 0; k < NV; k++) { \
+                    dw_reg_##T xv; \
                     memcpy(&xv, xt + r * xrow + k * L, sizeof xv); \
                     acc[r][k] += t * xv; \
                 } \
         } \
-    for (int r = 0; r < NR; r++) \
-        for (int k = 0; k < NV; k++) \
-            memcpy(o + r * orow + k * L, &acc[r][k], sizeof(dw_vec_##T)); \
+    DW_UNROLL for (int r = 0; r < NR; r++) \
+        DW_UNROLL for (int k = 0; k < NV; k++) \
+            memcpy(o + r * orow + k * L, &acc[r][k], sizeof(dw_reg_##T)); \
 }
 
 #define EMBER_DW_GATHERS(T) \
@@ -83,7 +82,6 @@ EMBER_DW_GATHERS(double)
    row it feeds (NR + KH - 1 rows of loads for NR * KH rows of sums). One register of the
    level a column block; the last n % L columns are summed in a full register (x must be
    readable past n by the width of one) and only their n % L lanes stored. */
-#define DW_UNROLL _Pragma("GCC unroll 32")
 /* one block of the columns v..v+M-1 (M <= LN, the lanes of VT; WV: the weights in VT):
    loads, sums and stores of dw_rows below, written once for the full blocks (M = LN, a
    constant) and the last one */
