@@ -299,6 +299,14 @@ UNARY = (
 )
 
 
+# Ops whose one-expression loops also come with one variant per input that reads that input
+# as a single value (binary.pyx registers them with ``strided.register_once``): a last dim
+# broadcast from size 1 (a column ``(N, 1)`` against ``(N, M)``) then runs without filling a
+# row buffer first.
+ONCE_VARIANTS = ("add", "sub", "mul", "div", "maximum", "minimum",
+                 "eq", "ne", "lt", "le", "gt", "ge")
+
+
 def kernels(rows, arity):
     """One dict per (row, dtype) with what a template needs to write its loop.
 
@@ -317,8 +325,11 @@ def kernels(rows, arity):
                 expr = expr.get(dt, expr.get(kind))
             ins = [dt if x is None else x for x in (row.get("inputs") or (None,) * arity)]
             odt = row.get("out") or dt
+            once = (tuple(range(1, arity + 1))
+                    if expr is not None and row["name"] in ONCE_VARIANTS else ())
+            fn = f"{row['name']}_{dt}"
             out.append({
-                "name": row["name"], "dt": dt, "kind": kind, "fn": f"{row['name']}_{dt}",
+                "name": row["name"], "dt": dt, "kind": kind, "fn": fn,
                 "T": CTYPES[dt], "O": CTYPES[odt], "out": odt,
                 "args": [(name, x, CTYPES[x]) for name, x in zip(names, ins)],
                 "pointers": [(j, name, CTYPES[x])
@@ -326,5 +337,7 @@ def kernels(rows, arity):
                 "signature": (odt, *ins), "expr": expr,
                 "snippet": None if expr is not None else row["snippet"],
                 "params": row.get("params", ()), "consts": row.get("consts", ()),
+                # (function name, input read once or None) of each loop the row gets
+                "once": once, "forms": [(fn, None)] + [(f"{fn}_once{j}", j) for j in once],
             })
     return out
