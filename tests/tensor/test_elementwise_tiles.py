@@ -78,3 +78,16 @@ def test_variants_are_registered_for_the_listed_ops():
         variants = strided._ONCE[binary.KERNELS[name, "float32"][0]]
         assert len(variants) == 2 and all(variants)
     assert binary.KERNELS["atan2", "float32"][0] not in strided._ONCE
+
+
+@pytest.mark.parametrize("elems", [64, 1 << 18])
+def test_flat_slab_size_is_settable_and_exact(threads, elems):
+    a = _data((100_003,), np.float32, 8)
+    b = _data((100_003,), np.float32, 9)
+    old = strided._set_flat_chunk(elems)
+    try:
+        np.testing.assert_array_equal(E.add(et.from_numpy(a), et.from_numpy(b)).numpy(), a + b)
+    finally:
+        strided._set_flat_chunk(old)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        strided._set_flat_chunk(100)

@@ -321,6 +321,21 @@ cdef int _run_tiled(const Plan* pl) noexcept nogil:
     return err
 
 
+# The flat slab size in use: FLAT_CHUNK unless _set_flat_chunk changed it (2-thread A/B runs
+# on a quiet machine, without a rebuild per value).
+cdef Py_ssize_t _flat_chunk_elems = FLAT_CHUNK
+
+
+def _set_flat_chunk(Py_ssize_t elems=FLAT_CHUNK):
+    """Set the flat slab size (a positive multiple of 64 elements); returns the previous one."""
+    global _flat_chunk_elems
+    if elems <= 0 or elems % 64:
+        raise ValueError("flat chunk must be a positive multiple of 64 elements")
+    old = _flat_chunk_elems
+    _flat_chunk_elems = elems
+    return old
+
+
 cdef int _run(Plan* pl) noexcept nogil:
     cdef Py_ssize_t n = 1, rows = 1, inner, nblk, group, items, it, chunk, nchunks, c
     cdef Py_ssize_t per_ask
@@ -342,7 +357,7 @@ cdef int _run(Plan* pl) noexcept nogil:
         # SIMD aligned). A sleeping worker takes tens of microseconds to wake (idle OpenMP
         # threads sleep: OMP_WAIT_POLICY=PASSIVE); with fixed halves the caller would finish
         # its half and then wait for the late one's, here it sweeps on until the worker joins.
-        chunk = FLAT_CHUNK
+        chunk = _flat_chunk_elems
         if n < chunk * nthreads:
             chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
         nchunks = (n + chunk - 1) // chunk
