@@ -183,3 +183,33 @@ def test_reference_counts_are_measured_not_assumed():
     view = holder[0]._data._np[:]  # a NumPy view of the buffer: not adoptable either
     assert not engine.adoptable(holder)
     del view
+
+
+def test_linear_weight_gradient_is_formed_in_its_layout_and_adopted(adoptions):
+    """Linear's weight enters addmm transposed; its gradient is formed transposed and
+    transposed back, so the leaf adopts a C-ordered view spanning its own buffer (no 2 MB copy
+    a step). Accumulating a second gradient must still add into that buffer correctly."""
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(6, 4)
+    x = torch.randn(3, 6)
+    g = torch.randn(3, 4)
+    lin(x).backward(g)
+    assert adoptions == [True, True]  # bias (a sum) and weight (the transposed-back product)
+    want = g.numpy().T @ x.numpy()
+    np.testing.assert_allclose(lin.weight.grad.numpy(), want, rtol=1e-6)
+    assert lin.weight.grad.is_contiguous()
+    lin(x).backward(g)
+    np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * want, rtol=1e-6)
+
+
+def test_view_whose_base_someone_else_holds_is_copied(adoptions):
+    """A product transposed back is adopted only while nothing else holds its base: here a
+    hook keeps the transposed gradient, so the leaf must get a copy."""
+    kept = []
+    w = torch.randn(4, 6, requires_grad=True)
+    x = torch.randn(3, 6)
+    wt = w.t()
+    wt.register_hook(lambda grad: kept.append(grad))
+    torch.mm(x, wt).backward(torch.ones(3, 4))
+    assert adoptions == [False]
+    assert not _shares(w.grad, kept[0])

@@ -52,6 +52,25 @@ def sole_counts():
 _SOLE = sole_counts()
 
 
+cdef Py_ssize_t _base_count(arr):
+    """References to ``arr.base`` as seen from here (the attribute read adds one)."""
+    return Py_REFCNT(arr.base)
+
+
+def sole_base_count():
+    """What ``_base_count`` reports for an ndarray held only as its one view's base: the
+    case of a gradient formed transposed and transposed back (Linear's weight gradient).
+    None where reference counts are not exact."""
+    if _SOLE is None:
+        return None
+    view = np.empty((2, 3), dtype=np.float32).T.T
+    base = view.base  # held as ``adoptable`` holds it
+    return _base_count(view)
+
+
+_SOLE_BASE = sole_base_count()
+
+
 def adoptable(list holder):
     """True when the gradient Tensor in ``holder`` (a one-owner list) may become a leaf's
     ``.grad`` without the copy: as torch does when nothing else references the incoming
@@ -59,12 +78,19 @@ def adoptable(list holder):
     user's ``gradient=``, not another leaf's pending gradient, not a hook's or a node's
     stash), the Tensor the only one on its Array, and the Array the only holder of an
     ndarray that owns its memory (no view of something else, no views of it), laid out as
-    the copy would be (C order) and writable (later gradients are added in place)."""
+    the copy would be (C order) and writable (later gradients are added in place). A view
+    qualifies too when it is the only holder of its base and spans all of it in C order (a
+    product formed transposed and transposed back, as Linear's weight gradient is)."""
     if _SOLE is None or _ref_counts(holder) != _SOLE:
         return False
     arr = (<TensorBase>holder[0])._data._np
-    return (type(arr) is np.ndarray and arr.base is None and arr.flags.c_contiguous
-            and arr.flags.writeable)
+    if type(arr) is not np.ndarray or not arr.flags.c_contiguous or not arr.flags.writeable:
+        return False
+    if arr.base is None:
+        return True
+    base = arr.base
+    return (type(base) is np.ndarray and base.base is None and base.nbytes == arr.nbytes
+            and _base_count(arr) == _SOLE_BASE)
 
 
 cdef dict _dependencies(list roots):

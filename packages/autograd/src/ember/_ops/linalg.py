@@ -22,11 +22,29 @@ def _check_tensor(x, name, pos, fn):
                         f"{type(x).__name__}")
 
 
+def _transposed(t) -> bool:
+    """True for a matrix stored column-major (a ``.t()`` view, as Linear's weight enters)."""
+    a = t._data._np
+    return a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+def _mat1_grad(g, mat2, mat1_transposed):
+    """``g @ mat2.T``, computed in mat1's layout: for a transposed mat1 the product is formed
+    transposed, so the gradient that reaches the leaf through ``t()`` is C-contiguous and can
+    become its ``.grad`` without a copy (torch's mm_mat1_backward does the same)."""
+    return mat2.mm(g.t()).t() if mat1_transposed else g.mm(mat2.t())
+
+
+def _mat2_grad(g, mat1, mat2_transposed):
+    """``mat1.T @ g`` in mat2's layout (see ``_mat1_grad``): Linear's weight gradient."""
+    return g.t().mm(mat1).t() if mat2_transposed else mat1.t().mm(g)
+
+
 class MmBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g.mm(b.t()) if self.needs_input_grad[0] else None
-        gb = a.t().mm(g) if self.needs_input_grad[1] else None
+        ga = _mat1_grad(g, b, self.mat1_transposed) if self.needs_input_grad[0] else None
+        gb = _mat2_grad(g, a, self.mat2_transposed) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -56,7 +74,9 @@ def _mm(input, mat2):
         return record(MmBackward0, res, (input, mat2))
     return record(MmBackward0, res, (input, mat2),
                   save=(input if mat2._requires_grad else None,
-                        mat2 if input._requires_grad else None))
+                        mat2 if input._requires_grad else None),
+                  mat1_transposed=input._requires_grad and _transposed(input),
+                  mat2_transposed=mat2._requires_grad and _transposed(mat2))
 
 
 class BmmBackward0(Node):
@@ -93,11 +113,11 @@ class AddmmBackward0(Node):
             gi = g if self.beta == 1 else g * self.beta
         g1 = g2 = None
         if self.needs_input_grad[1]:
-            g1 = g.mm(m2.t())
+            g1 = _mat1_grad(g, m2, self.mat1_transposed)
             if self.alpha != 1:
                 g1 = g1 * self.alpha
         if self.needs_input_grad[2]:
-            g2 = m1.t().mm(g)
+            g2 = _mat2_grad(g, m1, self.mat2_transposed)
             if self.alpha != 1:
                 g2 = g2 * self.alpha
         return gi, g1, g2
@@ -127,7 +147,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     res = L.addmm(input._data, mat1._data, mat2._data, beta=beta, alpha=alpha)
     return record(AddmmBackward0, res, (input, mat1, mat2),
                   save=(mat1 if mat2._requires_grad else None,
-                        mat2 if mat1._requires_grad else None), alpha=alpha, beta=beta)
+                        mat2 if mat1._requires_grad else None), alpha=alpha, beta=beta,
+                  mat1_transposed=mat1._requires_grad and _transposed(mat1),
+                  mat2_transposed=mat2._requires_grad and _transposed(mat2))
 
 
 class MvBackward0(Node):
