@@ -64,7 +64,7 @@ def sole_base_count():
     if _SOLE is None:
         return None
     view = np.empty((2, 3), dtype=np.float32).T.T
-    base = view.base  # held as ``adoptable`` holds it
+    _base = view.base  # held as ``adoptable`` holds it
     return _base_count(view)
 
 
