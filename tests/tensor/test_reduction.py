@@ -203,3 +203,21 @@ def test_parallel_paths_against_float64(shape, dim):
                                   x.max(axis=axis))
     if isinstance(dim, int):
         np.testing.assert_array_equal(R.argmin(a, dim)._np, x.argmin(axis=dim))
+
+
+@pytest.mark.parametrize("shape", [(3, 0, 5), (2, 3, 4), (7,), (1, 1)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_one_dim_sum_fast_path_shapes_and_values(shape, keepdim):
+    # R.sum's one-int-dim path (kernel sum_over_dim: shape arithmetic in C) against NumPy, for
+    # every dim, negative dims and the general path's out-of-range error
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) - 3.5
+    for d in range(-len(shape), len(shape)):
+        got = R.sum(Array(x), d, keepdim)._np
+        want = x.astype(np.float64).sum(axis=d, keepdims=keepdim)
+        assert got.shape == want.shape and got.dtype == np.float32
+        np.testing.assert_array_equal(got, want.astype(np.float32))
+    assert K.sum_over_dim(x, len(shape), False) is None
+    assert K.sum_over_dim(x.T, 0, False) is None or x.ndim == 1 or x.T.flags.c_contiguous
+    with pytest.raises(IndexError):
+        R.sum(Array(x), len(shape))
+    np.testing.assert_array_equal(R.sum(Array(x.T), 0)._np, x.T.sum(axis=0))

@@ -127,30 +127,20 @@ def _sum_np(x, dims, keepdim):
 
 def _whole_or_one_dim_sum(x, dim, keepdim):
     """The sum of a contiguous float32/float64 ``x`` over every dim (``dim`` None) or one int
-    ``dim``, straight through the kernel: the general path's dim tuples, runs and generic
-    block reshape cost as much as summing a thousand rows. None for any other case."""
-    shape = x.shape
-    if not x.flags.c_contiguous:
-        return None
+    ``dim``, straight through the kernel (``sum_over_dim`` does the shape arithmetic in C):
+    the general path's dim tuples, runs and generic block reshape cost as much as summing a
+    thousand rows. None for any other case (non-contiguous too: the kernel says so)."""
     if dim is None:
         if keepdim or not x.size:
             return None
-        out = np.empty((1, 1), x.dtype)
-        _k.sum_3d(x.reshape(1, x.size, 1), out)
-        return _wrap_ndarray(out.reshape(()))
+        out = _k.sum_over_dim(x.reshape(-1), 0, False)  # a 0-d result; None unless contiguous
+        return None if out is None else _wrap_ndarray(out)
     if type(dim) is tuple and len(dim) == 1:
         dim = dim[0]
     if type(dim) is not builtins.int:
         return None
-    d = _wrap_dim(dim, len(shape))
-    if d >= len(shape):  # a 0-d input: the general path's rules
-        return None
-    outer = math.prod(shape[:d])
-    inner = math.prod(shape[d + 1:])
-    out = np.empty((outer, inner), x.dtype)
-    _k.sum_3d(x.reshape(outer, shape[d], inner), out)
-    kept = shape[:d] + ((1,) if keepdim else ()) + shape[d + 1:]
-    return _wrap_ndarray(out.reshape(kept))
+    out = _k.sum_over_dim(x, dim, keepdim)  # None: out of range or 0-d, the general path
+    return None if out is None else _wrap_ndarray(out)
 
 
 def sum(a, dim=None, keepdim=False, dtype=None):
