@@ -160,3 +160,39 @@ def test_numpy_fallback_without_cblas():
 def test_cblas_bound_when_found():
     # NumPy's wheels bundle scipy-openblas64, whose ILP64 cblas every product then calls
     assert _team._blas.bound() == any(_team._cblas_addresses(_team._openblas))
+
+
+@pytest.mark.parametrize("m,k,n", [(8, 8, 8), (128, 576, 64), (64, 147, 1024)])
+def test_product_into_out(m, k, n):
+    """``out=`` receives the product in place (conv writes an image's output straight from
+    the GEMM), the same bits as without it on 1 and 2 threads; an ``out`` cblas cannot take
+    (strided, wrong dtype, overlapping an operand) still gets the right values."""
+    rng = np.random.default_rng(m + n)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    y = rng.standard_normal((k, n)).astype(np.float32)
+    want = _team.matmul(x, y)
+    for threads in (1, 2):
+        old = ember_tensor.get_num_threads()
+        ember_tensor.set_num_threads(threads)
+        try:
+            out = np.full((m, n), np.nan, np.float32)
+            assert _team.matmul(x, y, out=out) is out
+            np.testing.assert_array_equal(out, want)
+        finally:
+            ember_tensor.set_num_threads(old)
+    strided = np.zeros((m, 2 * n), np.float32)[:, ::2]
+    _team.matmul(x, y, out=strided)
+    np.testing.assert_allclose(strided, want, rtol=1e-5, atol=1e-4)
+    wide = np.zeros((m, n), np.float64)
+    _team.matmul(x, y, out=wide)
+    np.testing.assert_allclose(wide, want, rtol=1e-5, atol=1e-4)
+    if m == k == n:
+        square = x.copy()
+        _team.matmul(square, y, out=square)  # overlaps its operand: NumPy's path, a temporary
+        np.testing.assert_allclose(square, want, rtol=1e-5, atol=1e-4)
+
+
+def test_empty_product_into_out():
+    out = np.full((3, 4), 7.0, np.float32)
+    assert _team.matmul(np.ones((3, 0), np.float32), np.ones((0, 4), np.float32), out=out) is out
+    np.testing.assert_array_equal(out, 0)

@@ -131,12 +131,15 @@ def run_tasks(tasks, threads):
 _BLAS_THREADED_MACS = 65536 * 4
 _BLAS_THREADED_GEMV = 2304 * 4
 # A GEMM of this many multiply-adds or more is cut in two (rows, or columns when it has more
-# columns than rows); measured with Python tasks: 256^3 2x faster split, 128^3 2x slower.
+# columns than rows). With Python tasks 128^3 (2M) split was 2x slower; on the team without
+# the GIL, 4.7M multiply-adds split run 96 -> 58 us (M=128, K=576, N=64).
 # The cut depends on shapes alone, so the bits are the same on 1 or 2 threads.
-_GEMM_SPLIT_MACS = 8_000_000
+_GEMM_SPLIT_MACS = 4_000_000
 # From this many multiply-adds in all (every batch item) the team runs a product's pieces;
-# below, the calling thread runs them with BLAS pinned to it. (A/B on a quiet machine.)
-_GEMM_TEAM_MACS = 8_000_000
+# below, the calling thread runs them with BLAS pinned to it. Quiet A/B, 2 threads, 4M vs 8M:
+# the 64-px ResNet's stride-2 3x3 convolutions (4.7M-9.4M) 0.57-0.79x, its no-grad forward
+# 0.88x; 3M gained nothing more.
+_GEMM_TEAM_MACS = 4_000_000
 # A matrix-vector product of this many matrix elements or more is cut in two and run on the
 # team (memory-bound: a thread streams ~1 MB of float32 in tens of microseconds).
 _GEMV_SPLIT_ELEMENTS = 1 << 18
@@ -152,16 +155,22 @@ def _blocks(n, pieces, multiple):
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 
-def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``np.matmul(x, y)``, computed on the OpenMP team; OpenBLAS's own pool never starts.
 
     Float32/float64 products of up to 3 dims go to cblas directly (``_kernels/blas.pyx``):
     pinned to the caller, or cut in two by rows or columns (by batch items for a batch)
     and run on the team; the cuts depend on the shapes alone, so the bits are the same on
-    any number of threads. Anything else goes to ``np.matmul`` (``_numpy_matmul``)."""
-    out = _blas.matmul(x, y, _GEMM_SPLIT_MACS, _GEMM_TEAM_MACS, _GEMV_SPLIT_ELEMENTS,
-                       _SPLIT_BATCH_BELOW)
-    return _numpy_matmul(x, y) if out is None else out
+    any number of threads. Anything else goes to ``np.matmul`` (``_numpy_matmul``).
+    ``out`` (C-contiguous, overlapping neither operand) receives the product in place."""
+    res = _blas.matmul(x, y, _GEMM_SPLIT_MACS, _GEMM_TEAM_MACS, _GEMV_SPLIT_ELEMENTS,
+                       _SPLIT_BATCH_BELOW, out)
+    if res is not None:
+        return res
+    if out is None:
+        return _numpy_matmul(x, y)
+    out[...] = _numpy_matmul(x, y)
+    return out
 
 
 def _numpy_matmul(x, y):

@@ -14,6 +14,8 @@ every other kernel uses, claimed one at a time, with BLAS held at one thread on 
 thread (``openblas_set_num_threads_local``), so OpenBLAS's own pool never wakes; a product
 too small for a team runs on the caller's thread, BLAS pinned to it just as well.
 """
+import numpy as np
+
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int64_t
@@ -121,7 +123,7 @@ cdef bint _strides(cnp.ndarray a, Py_ssize_t item, int64_t* out) noexcept:
 
 
 def matmul(cnp.ndarray x, cnp.ndarray y, int64_t split_macs, int64_t team_macs,
-           int64_t gemv_split, int64_t split_batch_below):
+           int64_t gemv_split, int64_t split_batch_below, cnp.ndarray out=None):
     """``np.matmul(x, y)`` for float32/float64 arrays of 1 to 3 dims, not both 1-D (3-D
     batches of equal size or one broadcast), computed with cblas on the OpenMP team; None
     when the arrays are anything else, or nothing is bound, and the caller uses NumPy.
@@ -129,7 +131,11 @@ def matmul(cnp.ndarray x, cnp.ndarray y, int64_t split_macs, int64_t team_macs,
     A product of ``split_macs`` multiply-adds or more (a matrix-vector product: of
     ``gemv_split`` matrix elements) is cut in two, unless the batch already has
     ``split_batch_below`` items or more. The team works from ``team_macs`` multiply-adds
-    (``gemv_split`` elements) in all; below that the caller's thread does it all."""
+    (``gemv_split`` elements) in all; below that the caller's thread does it all.
+
+    ``out``, when given, receives the product: a C-contiguous, aligned, writable array of the
+    result's dtype and shape that overlaps neither operand (else None is returned, and the
+    caller uses NumPy)."""
     cdef int tx = cnp.PyArray_TYPE(x), nx = cnp.PyArray_NDIM(x), ny = cnp.PyArray_NDIM(y)
     cdef bint dbl = tx == cnp.NPY_DOUBLE
     cdef Py_ssize_t item = 8 if dbl else 4
@@ -174,14 +180,34 @@ def matmul(cnp.ndarray x, cnp.ndarray y, int64_t split_macs, int64_t team_macs,
     if nx == 3 and ny < 3 and (bx <= 1 or sxb == n * sx[1]):
         # a batch of x's rows times one matrix: one taller GEMM, as torch does
         n, batch, bx = n * bx, 1, 1
+    if out is not None and not _fits(out, nd, shape, tx, x, y):
+        return None
     if batch == 0 or n == 0 or m == 0 or k == 0:
-        return cnp.PyArray_ZEROS(nd, shape, tx, 0)
+        if out is None:
+            return cnp.PyArray_ZEROS(nd, shape, tx, 0)
+        out[...] = 0
+        return out
     if nx == 3 and ny == 3 and bx != by:
         sxb = sxb if bx > 1 else 0
         syb = syb if by > 1 else 0
-    out = cnp.PyArray_EMPTY(nd, shape, tx, 0)
+    if out is None:
+        out = cnp.PyArray_EMPTY(nd, shape, tx, 0)
     return _product(x, y, out, batch, n, k, m, sxb, syb, sx, sy, item, dbl,
                     split_macs, team_macs, gemv_split, split_batch_below)
+
+
+cdef bint _fits(cnp.ndarray out, int nd, cnp.npy_intp* shape, int tx,
+                cnp.ndarray x, cnp.ndarray y):
+    """True when ``out`` can take the product in place (see ``matmul``)."""
+    cdef int i
+    if (cnp.PyArray_TYPE(out) != tx or cnp.PyArray_NDIM(out) != nd
+            or not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISALIGNED(out)
+            or not cnp.PyArray_ISWRITEABLE(out)):
+        return False
+    for i in range(nd):
+        if cnp.PyArray_DIMS(out)[i] != shape[i]:
+            return False
+    return not (np.may_share_memory(out, x) or np.may_share_memory(out, y))
 
 
 cdef object _product(cnp.ndarray x, cnp.ndarray y, cnp.ndarray out, int64_t batch,

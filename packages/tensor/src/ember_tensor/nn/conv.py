@@ -26,6 +26,7 @@ import numpy as np
 
 from .._kernels.im2col import col2im, im2col
 from .._team import can_split, run_tasks, serial_region
+from .._team import matmul as _team_matmul
 from . import depthwise as _depthwise
 from ._util import BufferPool, kernel_array, nd, pair, scalar_name, size_str, wrap
 from .winograd import conv3x3 as _winograd_conv3x3
@@ -269,6 +270,9 @@ def _forward(xa, wa, out, g):
     if g.K == 0:
         out[...] = 0
         return
+    if g.split_rows() and _row_bands(g, 1, xa.itemsize) is None:
+        _single_image_gemm(xa, w3[0], out[0].reshape(g.Cout, g.P), g)
+        return
     with serial_region() as budget:
         threads = g.threads(budget, 1, xa.itemsize)
         if g.split_rows():
@@ -370,34 +374,27 @@ def _column_bytes(g, itemsize):
     return g.K * g.P * itemsize
 
 
+def _single_image_gemm(xa, w2, out2, g):
+    """One image whose output is not cut into row bands: gather its columns (im2col spreads
+    a big gather over the team itself), then one GEMM through ``_team.matmul``, which cuts
+    a big product in two by the shapes alone and runs the halves on the team without the
+    GIL. (Blocks of output channels as Python tasks cost ~100 us a region in GIL hand-offs:
+    more than a 64-px ResNet convolution gains from the second core.)"""
+    _team_matmul(w2, _band_columns(xa, g, 0, g.OH, "cols"), out=out2)
+
+
 def _run_single_image_forward(xa, w3, out, g, threads):
-    """A single image on ``threads`` threads, split by output rows or output channels (see
-    ``_row_bands``)."""
+    """A single image on ``threads`` threads, split into bands of output rows (see
+    ``_row_bands``), each task gathering and multiplying its own band."""
     w2 = w3[0]
     out2 = out[0].reshape(g.Cout, g.P)
     bands = _row_bands(g, 1, xa.itemsize)
-    if bands is None and threads == 1:
-        # whole, on this thread: one gather and one GEMM, without building tasks (the
-        # tasks below would do the same; half of a small convolution's time was Python)
-        np.matmul(w2, _band_columns(xa, g, 0, g.OH, "cols"), out=out2)
-        return
-    if bands is not None:
-        def band(oh0, oh1):
-            cols = _band_columns(xa, g, oh0, oh1, "cols_band")
-            p0, p1 = oh0 * g.OW, oh1 * g.OW
-            np.matmul(w2, cols, out=out2[:, p0:p1])
-        run_tasks([lambda b=b: band(*b) for b in bands], threads)
-        return
-    if g.pointwise:
-        cols = xa[0].reshape(g.K, g.P)
-    else:
-        cols = _pool.get((g.K, g.P), xa.dtype, "cols")
-        # a small buffer is gathered on this thread: a round trip through the pool costs
-        # more than the copy (256x4x4 at 2 threads: 269 -> 354 us when it went through it)
-        gather = threads if _column_bytes(g, xa.itemsize) >= _SPLIT_GATHER_BYTES else 1
-        run_tasks(_gather_phase(xa, cols, g, gather), gather)
-    run_tasks([lambda r0=r0, r1=r1: np.matmul(w2[r0:r1], cols, out=out2[r0:r1])
-               for r0, r1 in _row_blocks(g.Cout, threads)], threads)
+
+    def band(oh0, oh1):
+        cols = _band_columns(xa, g, oh0, oh1, "cols_band")
+        p0, p1 = oh0 * g.OW, oh1 * g.OW
+        np.matmul(w2, cols, out=out2[:, p0:p1])
+    run_tasks([lambda b=b: band(*b) for b in bands], threads)
 
 
 def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
