@@ -460,6 +460,10 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
 
 def _backward(go, xa, wa, gx, gw, g):
     w3 = wa.reshape(g.G, g.Cog, g.Kg)
+    passes = int(gx is not None) + int(gw is not None)
+    if g.split_rows() and _row_bands(g, passes, xa.itemsize) is None:
+        _single_image_backward_gemms(go, xa, w3, gx, gw, g)
+        return
     with serial_region() as budget:
         threads = g.threads(budget, int(gx is not None) + int(gw is not None), xa.itemsize)
         if g.split_rows():
@@ -552,6 +556,25 @@ def _grad_input_tasks(go2, w2t, gx, g, threads):
         np.matmul(w2t[r0:r1], go2, out=gcols)
         col2im(gcols, gx[:, c0:c1], g.args)
     return [lambda c0=c0, c1=c1: block(c0, c1) for c0, c1 in _channel_blocks(g.C, threads)]
+
+
+def _single_image_backward_gemms(go, xa, w3, gx, gw, g):
+    """One image's gradients when its output is not cut into row bands: each gradient's
+    GEMM goes whole to ``_team.matmul``, which cuts a big one in two by the shapes alone and
+    runs the halves on the team without the GIL (see ``_single_image_gemm``); the column
+    gather and the scatter back (im2col, col2im) spread over the team themselves."""
+    go2 = go[0].reshape(g.Cout, g.P)
+    if gw is not None:
+        _team_matmul(go2, _band_columns(xa, g, 0, g.OH, "cols").T,
+                     out=gw.reshape(g.Cout, g.Kg))
+    if gx is not None:
+        w2t = w3[0].T
+        if g.pointwise:
+            _team_matmul(w2t, go2, out=gx[0].reshape(g.K, g.P))
+            return
+        gcols = _pool.get((g.K, g.P), go2.dtype, "grad_cols")
+        _team_matmul(w2t, go2, out=gcols)
+        col2im(gcols, gx, g.args)
 
 
 def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
