@@ -32,10 +32,10 @@ cdef enum:
     # (a sum over the last dim of 1000x1000 calls it 1000 times).
     SUM_PIECE = 32768
     # Pieces per dynamically scheduled chunk when threads share long rows (a sum of 1e7 float32
-    # is 306 pieces of 128 KB). A 2-thread timing choice for the lead to A/B: 1 (the threads
-    # alternate pieces, the late-waking one takes whatever is left) against 16 and 64 (2 MB
-    # and 8 MB runs each thread streams contiguously).
-    PIECES_PER_CHUNK = 1
+    # is 306 pieces of 128 KB): 2 MB runs each thread streams contiguously. Quiet A/B at 2
+    # threads, sum 1e7: 1 piece (threads alternating pieces, each restarting its prefetch
+    # stream) 798 us, 8 602 us, 16 515-621 us; 64 left a 1e6 sum (31 pieces) on one thread.
+    PIECES_PER_CHUNK = 16
     # Columns per task of an outer sum (dim=0-like; at most COL_BLOCK). Each column's order of
     # additions does not depend on it, so neither do the bits. 128 against 256: a 1000x1000
     # dim=0 sum 64.7 -> 59.6 us at 1 thread (C harness, AVX-512), and 8 tasks instead of 4 for
