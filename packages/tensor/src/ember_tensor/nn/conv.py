@@ -273,6 +273,9 @@ def _forward(xa, wa, out, g):
     if g.split_rows() and _row_bands(g, 1, xa.itemsize) is None:
         _single_image_gemm(xa, w3[0], out[0].reshape(g.Cout, g.P), g)
         return
+    if g.G == 1 and g.kh == g.kw == 1 and g.ph == g.pw == 0 and g.dh == g.dw == 1:
+        _pointwise_batch(xa, w3[0], out, g)
+        return
     with serial_region() as budget:
         threads = g.threads(budget, 1, xa.itemsize)
         if g.split_rows():
@@ -381,6 +384,17 @@ def _single_image_gemm(xa, w2, out2, g):
     GIL. (Blocks of output channels as Python tasks cost ~100 us a region in GIL hand-offs:
     more than a 64-px ResNet convolution gains from the second core.)"""
     _team_matmul(w2, _band_columns(xa, g, 0, g.OH, "cols"), out=out2)
+
+
+def _pointwise_batch(xa, w2, out, g):
+    """A 1x1 convolution without padding over a batch (ResNet's downsamples): the strided
+    input subsampled once into a contiguous batch, then one batched product straight into
+    ``out``, whole images shared out on the team without the GIL. No columns of several
+    images side by side, so no transposing copy back. Quiet A/B against image chunks as
+    Python tasks, 2 threads: N=16 stride-2 downsamples 0.77-1.06x, finetune 32x64 0.91x."""
+    xs = xa if g.pointwise else np.ascontiguousarray(
+        xa[:, :, :g.OH * g.sh:g.sh, :g.OW * g.sw:g.sw])
+    _team_matmul(w2, xs.reshape(g.N, g.C, g.P), out=out.reshape(g.N, g.Cout, g.P))
 
 
 def _run_single_image_forward(xa, w3, out, g, threads):
