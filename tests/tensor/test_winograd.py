@@ -12,7 +12,7 @@ import pytest
 import ember_tensor
 from ember_tensor import from_numpy
 from ember_tensor._kernels import winograd as kernels
-from ember_tensor.nn import conv
+from ember_tensor.nn import conv, conv_backward
 from ember_tensor.nn import winograd
 
 
@@ -98,7 +98,7 @@ def test_flipped_is_the_input_gradient(shape):
     go = np.random.default_rng(5).standard_normal((N, Cout, H, W)).astype(np.float32)
     gx = np.empty(x.shape, np.float32)
     winograd.conv3x3(go, w, gx, flipped=True)
-    ref, _, _ = conv.conv2d_backward(
+    ref, _, _ = conv_backward.conv2d_backward(
         from_numpy(go.astype(np.float64)), from_numpy(x.astype(np.float64)),
         from_numpy(w.astype(np.float64)), 1, 1, 1, 1, (True, False, False))
     assert _rel_err(gx, ref._np) < REL_TOL
@@ -137,6 +137,7 @@ def calls(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(conv, "_winograd_conv3x3", counting)
+    monkeypatch.setattr(conv_backward, "_winograd_conv3x3", counting)
     return seen
 
 
@@ -194,14 +195,14 @@ def test_backward_input_gradient(shape, calls, monkeypatch):
     N, C, Cout, H, W = shape
     go = np.random.default_rng(11).standard_normal((N, Cout, H, W)).astype(np.float32)
     args = (from_numpy(go), from_numpy(x), from_numpy(w), 1, 1, 1, 1, (True, True, True))
-    gx, gw, gb = (a._np for a in conv.conv2d_backward(*args))
+    gx, gw, gb = (a._np for a in conv_backward.conv2d_backward(*args))
     assert calls == [True]
     gx0, gw0, gb0 = (a._np for a in _gemm_path(monkeypatch,
-                                                lambda: conv.conv2d_backward(*args)))
+                                                lambda: conv_backward.conv2d_backward(*args)))
     assert _rel_err(gx, gx0) < REL_TOL
     assert _rel_err(gw, gw0) < REL_TOL
     np.testing.assert_array_equal(gb, gb0)
-    only_x = conv.conv2d_backward(*args[:-1], (True, False, False))
+    only_x = conv_backward.conv2d_backward(*args[:-1], (True, False, False))
     assert only_x[1] is None and only_x[2] is None
     np.testing.assert_array_equal(only_x[0]._np, gx)
 
@@ -324,7 +325,7 @@ def test_transforms_round_trip_on_one_tile():
 # --- weight gradient -----------------------------------------------------------------------
 
 def _grad_weight_reference(x, go):
-    _, gw, _ = conv.conv2d_backward(
+    _, gw, _ = conv_backward.conv2d_backward(
         from_numpy(go.astype(np.float64)), from_numpy(x.astype(np.float64)),
         from_numpy(np.zeros((go.shape[1], x.shape[1], 3, 3))), 1, 1, 1, 1,
         (False, True, False))
@@ -428,13 +429,13 @@ def test_grad_weight_rejects_mismatched_shapes():
 @pytest.fixture
 def weight_calls(monkeypatch):
     seen = []
-    real = conv._winograd_grad_weight
+    real = conv_backward._winograd_grad_weight
 
     def counting(*args):
         seen.append(args[0].shape)
         return real(*args)
 
-    monkeypatch.setattr(conv, "_winograd_grad_weight", counting)
+    monkeypatch.setattr(conv_backward, "_winograd_grad_weight", counting)
     return seen
 
 
@@ -443,13 +444,13 @@ def test_backward_weight_gradient_dispatches(shape, calls, weight_calls, monkeyp
     x, w, _ = _data(shape, 28)
     go = _grad_out(shape, 29)
     args = (from_numpy(go), from_numpy(x), from_numpy(w), 1, 1, 1, 1)
-    gx, gw, gb = (a._np for a in conv.conv2d_backward(*args, (True, True, True)))
+    gx, gw, gb = (a._np for a in conv_backward.conv2d_backward(*args, (True, True, True)))
     assert len(weight_calls) == 1
-    only_w = conv.conv2d_backward(*args, (False, True, False))
+    only_w = conv_backward.conv2d_backward(*args, (False, True, False))
     assert only_w[0] is None and only_w[2] is None and len(weight_calls) == 2
     np.testing.assert_array_equal(only_w[1]._np, gw)
     gw0 = _gemm_path(monkeypatch,
-                     lambda: conv.conv2d_backward(*args, (False, True, False))[1]._np)
+                     lambda: conv_backward.conv2d_backward(*args, (False, True, False))[1]._np)
     assert len(weight_calls) == 2  # EMBER_WINOGRAD=0 turns it off
     assert _rel_err(gw, gw0) < REL_TOL
     assert _rel_err(gw, _grad_weight_reference(x, go)) < REL_TOL
@@ -463,7 +464,7 @@ def test_backward_weight_gradient_non_contiguous(weight_calls):
     xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
     got = np.ascontiguousarray(go.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
     assert not (xt.flags.c_contiguous or got.flags.c_contiguous)
-    _, gw, _ = conv.conv2d_backward(from_numpy(got), from_numpy(xt), from_numpy(w), 1, 1, 1,
+    _, gw, _ = conv_backward.conv2d_backward(from_numpy(got), from_numpy(xt), from_numpy(w), 1, 1, 1,
                                     1, (False, True, False))
     assert len(weight_calls) == 1
     assert _rel_err(gw._np, _grad_weight_reference(x, go)) < REL_TOL
@@ -472,7 +473,7 @@ def test_backward_weight_gradient_non_contiguous(weight_calls):
 def test_backward_weight_gradient_small_keeps_gemm(weight_calls):
     # few tiles for the weights' size (batch 1, 512 channels at 7x7) stay on im2col
     x = np.ones((1, 512, 7, 7), np.float32)
-    conv.conv2d_backward(from_numpy(x), from_numpy(x), from_numpy(np.ones((512, 512, 3, 3),
+    conv_backward.conv2d_backward(from_numpy(x), from_numpy(x), from_numpy(np.ones((512, 512, 3, 3),
                          np.float32)), 1, 1, 1, 1, (False, True, False))
     assert weight_calls == []
 

@@ -3,7 +3,8 @@
 Every function takes and returns ``ember_tensor.Array`` objects (NCHW layout for images) and
 raises torch's error types and words for bad input.
 """
-from .conv import conv2d, conv2d_backward
+from .conv import conv2d
+from .conv_backward import conv2d_backward
 from .dropout import dropout, dropout_backward
 from .embedding import embedding, embedding_backward
 from .loss import nll_loss, nll_loss_backward

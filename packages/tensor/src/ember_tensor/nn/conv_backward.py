@@ -1,0 +1,250 @@
+"""The gradients of 2-D convolution (``conv.py``): im2col + GEMM for the weight gradient,
+GEMM + col2im for the input gradient, split the way the forward splits (chunks of images;
+one image's GEMMs whole through ``_team.matmul``, or its bands of output rows), and
+Winograd for the 3x3 stride-1 gradients where it measures faster. Thresholds are read from
+``conv`` at call time, so one module holds every thread rule."""
+import threading
+
+import numpy as np
+
+from .._kernels.im2col import col2im, im2col
+from .._team import run_tasks, serial_region
+from .._team import matmul as _team_matmul
+from . import conv as _conv
+from . import depthwise as _depthwise
+from ._util import kernel_array, nd, scalar_name, size_str, wrap
+from .conv import (
+    _band_columns, _channel_blocks, _column_bytes, _gather_phase, _Geometry, _image_chunks,
+    _pool, _prepare, _row_bands, _row_blocks, _use_winograd,
+)
+from .winograd import conv3x3 as _winograd_conv3x3
+from .winograd import conv3x3_grad_weight as _winograd_grad_weight
+
+
+def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                    groups=1, output_mask=(True, True, True)):
+    """Gradients of conv2d: ``(grad_input, grad_weight, grad_bias)``, None where the mask
+    says the gradient is not needed."""
+    xa, wa, _, stride, padding, dilation, groups = _prepare(
+        x, weight, None, stride, padding, dilation, groups)
+    go = nd(grad_out)
+    unbatched = xa.ndim == 3
+    if unbatched:
+        xa, go = xa[None], go[None]
+    g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
+    expected = (g.N, g.Cout, g.OH, g.OW)
+    if go.shape != expected:
+        raise RuntimeError(
+            f"conv2d_backward: expected grad_output of size {size_str(expected)}, but got "
+            f"{size_str(go.shape)}"
+        )
+    if go.dtype != xa.dtype:
+        raise RuntimeError(
+            f"expected scalar type {scalar_name(xa.dtype)} but found {scalar_name(go.dtype)}"
+        )
+    need_x, need_w, need_b = (bool(m) for m in output_mask)
+    xa = kernel_array(xa)
+    wa = kernel_array(wa)
+    go = kernel_array(go)
+    if _depthwise.fits(g):
+        gx = _depthwise.grad_input(go, wa, g) if need_x else None
+        gw = _depthwise.grad_weight(go, xa, g) if need_w else None
+        gb = go.sum(axis=(0, 2, 3)) if need_b else None
+        if unbatched and gx is not None:
+            gx = gx[0]
+        return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
+    work = go.size and g.K and (need_x or need_w)
+    gx = gw = None
+    winograd_x = bool(work and need_x and _use_winograd(g, xa.dtype, g.Cout, g.C))
+    if need_x:
+        # col2im accumulates taps into gx; a pointwise GEMM or Winograd writes every element
+        gx = (np.empty if work and (g.pointwise or winograd_x) else np.zeros)(
+            xa.shape, xa.dtype)
+    if need_w:
+        # every path below writes gw in full (no zero fill, no read-modify-write pass over
+        # what can be megabytes of weights)
+        gw = (np.empty if work else np.zeros)(wa.shape, wa.dtype)
+    gb = go.sum(axis=(0, 2, 3)) if need_b else None
+    # the forward's size rule also measured right for the weight gradient
+    winograd_w = bool(work and need_w and _use_winograd(g, xa.dtype))
+    if winograd_x:
+        # the input gradient is a 3x3 padding-1 convolution of grad_out with the rotated,
+        # channel-swapped weights
+        _winograd_conv3x3(go, wa, gx, flipped=True)
+    if winograd_w:
+        _winograd_grad_weight(xa, go, gw)
+    rest_x = None if winograd_x else gx
+    rest_w = None if winograd_w else gw
+    if work and (rest_x is not None or rest_w is not None):
+        _backward(go, xa, wa, rest_x, rest_w, g)
+    if unbatched and gx is not None:
+        gx = gx[0]
+    return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
+
+
+def _backward(go, xa, wa, gx, gw, g):
+    w3 = wa.reshape(g.G, g.Cog, g.Kg)
+    passes = int(gx is not None) + int(gw is not None)
+    if g.split_rows() and _row_bands(g, passes, xa.itemsize) is None:
+        _single_image_backward_gemms(go, xa, w3, gx, gw, g)
+        return
+    with serial_region() as budget:
+        threads = g.threads(budget, int(gx is not None) + int(gw is not None), xa.itemsize)
+        if g.split_rows():
+            _run_single_image_backward(go, xa, w3, gx, gw, g, threads)
+            return
+        gw_sum = _WeightGrad(gw) if gw is not None else None
+        tasks = [_backward_images(go, xa, w3, gx, gw_sum, g, n0, n1)
+                 for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
+        run_tasks(tasks, threads)
+
+
+class _WeightGrad:
+    """Chunks' weight gradients summed into ``gw``: the first chunk to finish writes it,
+    later ones add under a lock (chunks finish in any order, on any thread)."""
+
+    def __init__(self, gw):
+        self.gw = gw
+        self.lock = threading.Lock()
+        self.written = False
+
+    def target(self, whole_batch):
+        """Where a chunk may write its gradient directly: ``gw`` itself when the chunk is
+        the whole batch (no other chunk will add to it), else None."""
+        return self.gw if whole_batch else None
+
+    def add(self, part):
+        if part is self.gw:
+            self.written = True
+            return
+        with self.lock:
+            if self.written:
+                self.gw += part
+            else:
+                self.gw[...] = part
+                self.written = True
+
+
+def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
+    """One chunk's input gradient (its own slice of gx) and its share of the weight
+    gradient."""
+    w3t = w3.transpose(0, 2, 1)
+
+    def task():
+        cnt = n1 - n0
+        if g.pointwise:
+            go4 = go[n0:n1].reshape(cnt, g.G, g.Cog, g.P)
+            x4 = xa[n0:n1].reshape(cnt, g.G, g.Cg, g.P)
+            if gx is not None:
+                np.matmul(w3t, go4, out=gx[n0:n1].reshape(cnt, g.G, g.Cg, g.P))
+            if gw_sum is not None:
+                part = np.matmul(go4[0], x4[0].transpose(0, 2, 1))
+                for n in range(1, cnt):
+                    part += np.matmul(go4[n], x4[n].transpose(0, 2, 1))
+                gw_sum.add(part.reshape(gw_sum.gw.shape))
+            return
+        if cnt == 1:
+            go3 = go[n0].reshape(g.G, g.Cog, g.P)
+        else:
+            # (cnt, Cout, P) -> (Cout, cnt*P): the chunk's columns side by side, as in cols
+            go2 = _pool.get((g.Cout, cnt * g.P), go.dtype, "grad_cols_out")
+            go2.reshape(g.Cout, cnt, g.P)[...] = go[n0:n1].reshape(
+                cnt, g.Cout, g.P).transpose(1, 0, 2)
+            go3 = go2.reshape(g.G, g.Cog, cnt * g.P)
+        if gw_sum is not None:
+            cols = _pool.get((g.K, cnt * g.P), xa.dtype, "cols")
+            im2col(xa[n0:n1], cols, g.args)
+            direct = gw_sum.target(cnt == g.N)
+            part = np.matmul(go3, cols.reshape(g.G, g.Kg, cnt * g.P).transpose(0, 2, 1),
+                             out=None if direct is None else direct.reshape(g.G, g.Cog, g.Kg))
+            gw_sum.add(direct if direct is not None else part.reshape(gw_sum.gw.shape))
+        if gx is not None:
+            gcols = _pool.get((g.K, cnt * g.P), xa.dtype, "grad_cols")
+            np.matmul(w3t, go3, out=gcols.reshape(g.G, g.Kg, cnt * g.P))
+            col2im(gcols, gx[n0:n1], g.args)
+    return task
+
+
+def _grad_input_tasks(go2, w2t, gx, g, threads):
+    """One image's input gradient as blocks of input channels: each task multiplies its
+    rows of ``w^T @ grad_out`` and scatters them into its own planes of ``gx``, so no two
+    tasks write one element and nothing runs serially after them."""
+    kk = g.kh * g.kw
+
+    def block(c0, c1):
+        r0, r1 = c0 * kk, c1 * kk
+        if g.pointwise:
+            np.matmul(w2t[r0:r1], go2, out=gx[0].reshape(g.K, g.P)[r0:r1])
+            return
+        gcols = _pool.get((r1 - r0, g.P), go2.dtype, "grad_cols_block")
+        np.matmul(w2t[r0:r1], go2, out=gcols)
+        col2im(gcols, gx[:, c0:c1], g.args)
+    return [lambda c0=c0, c1=c1: block(c0, c1) for c0, c1 in _channel_blocks(g.C, threads)]
+
+
+def _single_image_backward_gemms(go, xa, w3, gx, gw, g):
+    """One image's gradients when its output is not cut into row bands: each gradient's
+    GEMM goes whole to ``_team.matmul``, which cuts a big one in two by the shapes alone and
+    runs the halves on the team without the GIL (see ``_single_image_gemm``); the column
+    gather and the scatter back (im2col, col2im) spread over the team themselves."""
+    go2 = go[0].reshape(g.Cout, g.P)
+    if gw is not None:
+        _team_matmul(go2, _band_columns(xa, g, 0, g.OH, "cols").T,
+                     out=gw.reshape(g.Cout, g.Kg))
+    if gx is not None:
+        w2t = w3[0].T
+        if g.pointwise:
+            _team_matmul(w2t, go2, out=gx[0].reshape(g.K, g.P))
+            return
+        gcols = _pool.get((g.K, g.P), go2.dtype, "grad_cols")
+        _team_matmul(w2t, go2, out=gcols)
+        col2im(gcols, gx, g.args)
+
+
+def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
+    """A single image's gradients on ``threads`` threads. The input gradient is split by
+    input channels (``_grad_input_tasks``). The weight gradient follows the forward's
+    split (``_row_bands``): by output channels over columns gathered first, or by bands of
+    output rows, the bands' partial sums added in band order afterwards. Two threads and
+    both gradients without bands: one whole gradient per thread."""
+    go2 = go[0].reshape(g.Cout, g.P)
+    w2t = w3[0].T
+    tasks = _grad_input_tasks(go2, w2t, gx, g, threads) if gx is not None else []
+    if gw is None:
+        run_tasks(tasks, threads)
+        return
+    gw2 = gw.reshape(g.Cout, g.Kg)
+    bands = _row_bands(g, 1 + int(gx is not None), xa.itemsize)
+    if bands is not None:
+        parts = [gw2] + [_pool.get((g.Cout, g.Kg), gw.dtype, f"grad_weight_part{i}")
+                         for i in range(1, len(bands))]
+
+        def band(i, oh0, oh1):
+            cols = _band_columns(xa, g, oh0, oh1, "cols_band")
+            np.matmul(go2[:, oh0 * g.OW:oh1 * g.OW], cols.T, out=parts[i])
+        run_tasks([lambda i=i, b=b: band(i, *b) for i, b in enumerate(bands)] + tasks,
+                  threads)
+        for part in parts[1:]:
+            gw2 += part
+        return
+    if gx is not None and threads == 2:
+        # both gradients on two threads: one task each (the input gradient's GEMM and
+        # scatter; the gather and the weight gradient's GEMM), about equal work, in one
+        # region instead of a gather region and a GEMM region. They are the whole GEMMs one
+        # thread runs, so the bits are the same.
+        def weight_gradient():
+            np.matmul(go2, _band_columns(xa, g, 0, g.OH, "cols").T, out=gw2)
+        run_tasks(_grad_input_tasks(go2, w2t, gx, g, 1) + [weight_gradient], threads)
+        return
+    if g.pointwise:
+        cols = xa[0].reshape(g.K, g.P)
+    elif tasks or threads == 1 or _column_bytes(g, xa.itemsize) >= _conv._SPLIT_GATHER_BYTES:
+        cols = _pool.get((g.K, g.P), xa.dtype, "cols")
+        tasks = _gather_phase(xa, cols, g, threads) + tasks
+    else:
+        # the weight gradient alone (the stem's), columns small enough to gather on this
+        # thread as the forward does: one region, for the GEMM blocks
+        cols = _band_columns(xa, g, 0, g.OH, "cols")
+    run_tasks(tasks, threads)
+    run_tasks([lambda r0=r0, r1=r1: np.matmul(go2[r0:r1], cols.T, out=gw2[r0:r1])
+               for r0, r1 in _row_blocks(g.Cout, threads)], threads)
