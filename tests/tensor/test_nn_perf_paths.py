@@ -230,7 +230,7 @@ def test_conv_paths_match_float64_reference(case, threads):
 
 def test_conv_split_decisions(monkeypatch):
     from ember_tensor.nn import conv as conv_module
-    from ember_tensor.nn.conv import _Geometry, _row_blocks
+    from ember_tensor.nn.conv import _Geometry
 
     split = 2 if CT.can_split() else 1
     big1 = _Geometry((1, 32, 34, 34), (64, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1)
@@ -256,11 +256,6 @@ def test_conv_split_decisions(monkeypatch):
     small = _Geometry((16, 512, 7, 7), (512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
     assert small.chunk(4, 1) > small.chunk(4, 2) >= 1
     assert -(-16 // small.chunk(4, 2)) >= 2
-    for rows, t in ((64, 2), (576, 2), (3, 2), (100, 3), (8, 4)):
-        blocks = _row_blocks(rows, t)
-        assert blocks[0][0] == 0 and blocks[-1][1] == rows
-        assert all(a1 == b0 for (_, a1), (b0, _) in zip(blocks, blocks[1:]))
-        assert len(blocks) <= t
 
 
 def test_conv_restores_thread_settings():

@@ -61,9 +61,6 @@ _BAND_MACS = 16_000_000
 # Weight matrices of this size or more split anyway: a single image's GEMM is then bound by
 # reading the weights, and two cores read them faster (ResNet-18's layer4 at batch 1: 1.7x).
 _SPLIT_WEIGHT_BYTES = 2 << 20
-# Column buffers below this are gathered by the calling thread before an output-channel
-# split: a round trip through the team costs more than the copy.
-_SPLIT_GATHER_BYTES = 1 << 20
 
 _pool = BufferPool()
 
@@ -192,14 +189,6 @@ class _Geometry:
         with more, images are the tasks). Also taken on one thread, so that the split, and
         with it every rounding, is the same on any number of threads."""
         return self.N == 1 and self.G == 1
-
-
-def _row_blocks(rows, threads):
-    """``threads`` contiguous row ranges covering ``range(rows)``, multiples of 8 where
-    possible so each block keeps BLAS's register tiles whole."""
-    per = -(-rows // threads)
-    step = max(8, (per + 7) // 8 * 8)
-    return [(r, min(rows, r + step)) for r in range(0, rows, step)]
 
 
 def _pair(v, name):
@@ -342,14 +331,6 @@ def _channel_blocks(C, threads):
     return [(i * C // parts, (i + 1) * C // parts) for i in range(parts)]
 
 
-def _gather_phase(xa, cols, g, threads):
-    """Tasks filling one image's whole column buffer, a block of input channels each (its
-    rows of ``cols`` and its planes of ``xa`` are contiguous)."""
-    kk = g.kh * g.kw
-    return [lambda c0=c0, c1=c1: im2col(xa[:, c0:c1], cols[c0 * kk:c1 * kk], g.args)
-            for c0, c1 in _channel_blocks(g.C, threads)]
-
-
 def _gather(xa, cols, g, oh0, oh1):
     """Fill ``cols`` with the columns of output rows ``[oh0, oh1)`` of the single image
     ``xa``. An unpadded 1x1 kernel (the strided downsamples) needs only a strided
@@ -370,11 +351,6 @@ def _band_columns(xa, g, oh0, oh1, tag):
     cols = _pool.get((g.K, (oh1 - oh0) * g.OW), xa.dtype, tag)
     _gather(xa, cols, g, oh0, oh1)
     return cols
-
-
-def _column_bytes(g, itemsize):
-    """Bytes of one image's whole column buffer."""
-    return g.K * g.P * itemsize
 
 
 def _single_image_gemm(xa, w2, out2, g):

@@ -10,12 +10,11 @@ import numpy as np
 from .._kernels.im2col import col2im, im2col
 from .._team import run_tasks, serial_region
 from .._team import matmul as _team_matmul
-from . import conv as _conv
 from . import depthwise as _depthwise
 from ._util import kernel_array, nd, scalar_name, size_str, wrap
 from .conv import (
-    _band_columns, _channel_blocks, _column_bytes, _gather_phase, _Geometry, _image_chunks,
-    _pool, _prepare, _row_bands, _row_blocks, _use_winograd,
+    _band_columns, _channel_blocks, _Geometry, _image_chunks,
+    _pool, _prepare, _row_bands, _use_winograd,
 )
 from .winograd import conv3x3 as _winograd_conv3x3
 from .winograd import conv3x3_grad_weight as _winograd_grad_weight
@@ -202,11 +201,11 @@ def _single_image_backward_gemms(go, xa, w3, gx, gw, g):
 
 
 def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
-    """A single image's gradients on ``threads`` threads. The input gradient is split by
-    input channels (``_grad_input_tasks``). The weight gradient follows the forward's
-    split (``_row_bands``): by output channels over columns gathered first, or by bands of
-    output rows, the bands' partial sums added in band order afterwards. Two threads and
-    both gradients without bands: one whole gradient per thread."""
+    """A single image's gradients when its output is cut into bands of output rows
+    (``_row_bands``; the rest go whole to ``_single_image_backward_gemms``). The input
+    gradient is split by input channels (``_grad_input_tasks``); the weight gradient by the
+    bands, whose partial sums are added in band order afterwards, so the bits do not depend
+    on the thread count."""
     go2 = go[0].reshape(g.Cout, g.P)
     w2t = w3[0].T
     tasks = _grad_input_tasks(go2, w2t, gx, g, threads) if gx is not None else []
@@ -215,36 +214,12 @@ def _run_single_image_backward(go, xa, w3, gx, gw, g, threads):
         return
     gw2 = gw.reshape(g.Cout, g.Kg)
     bands = _row_bands(g, 1 + int(gx is not None), xa.itemsize)
-    if bands is not None:
-        parts = [gw2] + [_pool.get((g.Cout, g.Kg), gw.dtype, f"grad_weight_part{i}")
-                         for i in range(1, len(bands))]
+    parts = [gw2] + [_pool.get((g.Cout, g.Kg), gw.dtype, f"grad_weight_part{i}")
+                     for i in range(1, len(bands))]
 
-        def band(i, oh0, oh1):
-            cols = _band_columns(xa, g, oh0, oh1, "cols_band")
-            np.matmul(go2[:, oh0 * g.OW:oh1 * g.OW], cols.T, out=parts[i])
-        run_tasks([lambda i=i, b=b: band(i, *b) for i, b in enumerate(bands)] + tasks,
-                  threads)
-        for part in parts[1:]:
-            gw2 += part
-        return
-    if gx is not None and threads == 2:
-        # both gradients on two threads: one task each (the input gradient's GEMM and
-        # scatter; the gather and the weight gradient's GEMM), about equal work, in one
-        # region instead of a gather region and a GEMM region. They are the whole GEMMs one
-        # thread runs, so the bits are the same.
-        def weight_gradient():
-            np.matmul(go2, _band_columns(xa, g, 0, g.OH, "cols").T, out=gw2)
-        run_tasks(_grad_input_tasks(go2, w2t, gx, g, 1) + [weight_gradient], threads)
-        return
-    if g.pointwise:
-        cols = xa[0].reshape(g.K, g.P)
-    elif tasks or threads == 1 or _column_bytes(g, xa.itemsize) >= _conv._SPLIT_GATHER_BYTES:
-        cols = _pool.get((g.K, g.P), xa.dtype, "cols")
-        tasks = _gather_phase(xa, cols, g, threads) + tasks
-    else:
-        # the weight gradient alone (the stem's), columns small enough to gather on this
-        # thread as the forward does: one region, for the GEMM blocks
-        cols = _band_columns(xa, g, 0, g.OH, "cols")
-    run_tasks(tasks, threads)
-    run_tasks([lambda r0=r0, r1=r1: np.matmul(go2[r0:r1], cols.T, out=gw2[r0:r1])
-               for r0, r1 in _row_blocks(g.Cout, threads)], threads)
+    def band(i, oh0, oh1):
+        cols = _band_columns(xa, g, oh0, oh1, "cols_band")
+        np.matmul(go2[:, oh0 * g.OW:oh1 * g.OW], cols.T, out=parts[i])
+    run_tasks([lambda i=i, b=b: band(i, *b) for i, b in enumerate(bands)] + tasks, threads)
+    for part in parts[1:]:
+        gw2 += part
