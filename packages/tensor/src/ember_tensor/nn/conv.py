@@ -5,11 +5,10 @@ Images are processed in chunks: a chunk's patches go into one ``(C*kh*kw, nb*OH*
 buffer and meet the weights in a single BLAS call. Small feature maps (late ResNet layers)
 batch several images per GEMM so the matrix stays wide enough for BLAS to reach its peak;
 large ones go one image at a time so the buffer stays small and the GEMM writes straight into
-the output. 1x1 stride-1 unpadded convolutions skip im2col: the input already is the column
-matrix; a single image's strided unpadded 1x1 (the downsamples) copies a strided
-subsample. Float32 3x3 stride-1 padding-1 convolutions (most of a ResNet) and their input
-and weight gradients take Winograd F(2x2, 3x3) instead where it measures faster
-(``winograd.py``).
+the output. Unpadded 1x1 convolutions skip im2col: the input (or, for the strided
+downsamples, a strided subsample of it) already is the column matrix. Float32 3x3 stride-1
+padding-1 convolutions (most of a ResNet) and their input and weight gradients take
+Winograd F(2x2, 3x3) instead where it measures faster (``winograd.py``).
 
 Threads: a convolution is split into tasks (chunks of images; for a single image, bands of
 output rows, see ``_row_bands``; a single image without bands and the batched 1x1s hand
@@ -44,14 +43,10 @@ _COLUMN_BYTES = 64 << 20
 # the size.
 # Batches (N > 1): chunks of images are the tasks from this many multiply-adds.
 _SPLIT_MACS = 16_000_000
-# One image: from this many multiply-adds its GEMMs are shared by blocks of output channels
-# (forward, weight gradient) or input channels (input gradient). Each element is then the
-# same dot product as without the split, so this changes speed only, never the bits. 64-px
-# ResNet-18's convolutions are 0.5-9.6M, so at 16M they run on one core; with the team's
-# threads spinning briefly (GOMP_SPINCOUNT) a split may pay from 4M on a quiet machine, but
-# beside busy processes (load 6-9 on 2 cores) 4M measured 1.5-2.5x slower on those convs: a
-# two-thread region waits for whichever thread the OS took away. Left at 16M until a quiet
-# A/B says otherwise.
+# One image cut into bands of output rows (``_BAND_MACS``): from this many multiply-adds the
+# bands run as tasks on the team, below it one after another on the calling thread (the bits
+# are the same either way). One image without bands needs no rule here: its GEMMs go whole to
+# ``_team.matmul``, which splits them by its own threshold without the GIL.
 _SINGLE_SPLIT_MACS = 16_000_000
 # One image: from this many multiply-adds an output with more pixels than channels is cut
 # into bands of output rows, each task gathering and multiplying its own band. The weight
@@ -176,7 +171,8 @@ class _Geometry:
 
     def threads(self, budget, passes=1, itemsize=4):
         """Threads worth using for ``passes`` GEMMs over this geometry: one for small
-        convolutions (``_SPLIT_MACS`` for batches, ``_SINGLE_SPLIT_MACS`` for one image)."""
+        convolutions (``_SPLIT_MACS`` for batches, ``_SINGLE_SPLIT_MACS`` for one image's
+        row bands)."""
         if budget <= 1 or not can_split():
             return 1
         limit = _SINGLE_SPLIT_MACS if self.split_rows() else _SPLIT_MACS

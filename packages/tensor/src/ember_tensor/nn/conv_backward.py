@@ -88,7 +88,7 @@ def _backward(go, xa, wa, gx, gw, g):
         _single_image_backward_gemms(go, xa, w3, gx, gw, g)
         return
     with serial_region() as budget:
-        threads = g.threads(budget, int(gx is not None) + int(gw is not None), xa.itemsize)
+        threads = g.threads(budget, passes, xa.itemsize)
         if g.split_rows():
             _run_single_image_backward(go, xa, w3, gx, gw, g, threads)
             return
