@@ -49,7 +49,14 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
   swapped); ``plain``, the node the common call records (two Tensors of one dtype, or a
   Tensor and a Python float/int its dtype absorbs), which the Tensor operator then runs
   straight on the row's kernel, saving what the node's formulas need for the inputs that
-  require grad. As in torch, every operator form returns NotImplemented for an operand that is
+  require grad; a pair names a Tensor operand's node, then a Number operand's (``pow``).
+  ``fast``: the ember_tensor function that computes the common call where ``_fast`` on the
+  kernel would not be torch's (``pow``'s special exponents), an Array or None.
+  ``general`` and ``record`` name the hooks the generated forwards call after their shared
+  steps (the common call, out=, operand checks, two Numbers): in ``ember_tensor.arithmetic``
+  what the op does with checked operands and its keywords (promotion, alpha, rounding
+  modes, errors), in ``ember._ops.arithmetic`` which node records it (a Number first). As in
+  torch, every operator form returns NotImplemented for an operand that is
   neither a Tensor nor a Number (forward, reflected and in-place alike), so Python raises its
   ``unsupported operand type(s)`` error.
 * Test table only: ``ref``, the NumPy value over ``a`` (and ``b``) for the default suite;
@@ -102,17 +109,18 @@ BINARY = (
     # ---- arithmetic
     {"name": "add", "dtypes": NUMERIC, "expr": "a + b",
      "forms": {"keywords": (("alpha", 1),), "operator": "add", "reflected": "add(other, self)",
-               "plain": "AddBackward0"},
+               "plain": "AddBackward0", "general": "_add_general", "record": "_add_recorded"},
      "nodes": {"AddBackward0": ("grad", "grad if alpha == 1 else grad * alpha")}},
     {"name": "sub", "dtypes": NUMERIC, "expr": "a - b",
      "forms": {"keywords": (("alpha", 1),), "aliases": ("subtract",), "operator": "sub",
-               "reflected": "rsub(self, other)", "plain": "SubBackward0"},
+               "reflected": "rsub(self, other)", "plain": "SubBackward0",
+               "general": "_sub_general", "record": "_sub_recorded"},
      "nodes": {"SubBackward0": ("grad", "-grad if alpha == 1 else grad * -alpha"),
                "RsubBackward0": ("-grad if alpha == 1 else grad * -alpha", "grad"),  # rsub(t, u)
                "RsubBackward1": ("-grad if alpha == 1 else grad * -alpha",)}},  # Number - Tensor
     {"name": "mul", "dtypes": NUMERIC, "expr": "a * b",
      "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(other, self)",
-               "plain": "MulBackward0"},
+               "plain": "MulBackward0", "general": "_mul_general", "record": "_mul_recorded"},
      "nodes": {"MulBackward0": ("grad * other", "grad * self")}, "numbers": ("other",)},
     {"name": "maximum", "dtypes": NUMERIC,
      "expr": {"real": "a if (a > b or a != a) else b",  # NaN wins, as torch
@@ -123,7 +131,7 @@ BINARY = (
      # n / t is n times the reciprocal, as torch computes it (one rounding more than a division)
      "forms": {"keywords": (("rounding_mode", None),), "aliases": ("divide", "true_divide"),
                "operator": "truediv", "reflected": "mul(self.reciprocal(), other)",
-               "plain": "DivBackward0"},
+               "plain": "DivBackward0", "general": "_div_general", "record": "_div_recorded"},
      "nodes": {"DivBackward0": ("grad / other", "-grad * self / (other * other)"),
                "DivBackward2": ("grad * 0", "grad * 0")},  # rounding_mode: piecewise constant
      "numbers": ("other",)},
@@ -137,7 +145,11 @@ BINARY = (
      "forms": {"operator": "mod", "reflected": "remainder(other, self)"}},
     {"name": "pow", "dtypes": NUMERIC,
      "expr": {"float32": "powf(a, b)", "float64": "pow(a, b)"}, "snippet": "pow_int",
-     "forms": {"operator": "pow", "reflected": "pow(other, self)"},
+     # plain: a Tensor exponent's node, a Number exponent's; torch's special exponents
+     # (x * x for 2, sqrt for 0.5, ...) are the kernel hook ``fast``
+     "forms": {"operator": "pow", "reflected": "pow(other, self)",
+               "plain": ("PowBackward1", "PowBackward0"), "fast": "_pow_fast",
+               "general": "_pow_general", "record": "_pow_recorded"},
      "nodes": {
          # Tensor ** Number; 2, the common square, with one product fewer and no pow
          "PowBackward0": ("grad * 0 if exponent == 0 else grad * (self * 2) if exponent == 2 "
