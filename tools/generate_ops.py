@@ -71,41 +71,94 @@ def load_forms():
                           "keywords": tuple(spec.get("keywords", ())),
                           "aliases": tuple(spec.get("aliases", ())),
                           "operator": spec["operator"], "reflected": spec["reflected"],
-                          "kernel": row["name"], "plain": spec.get("plain")})
+                          "kernel": row["name"], "plain": spec.get("plain"),
+                          "fast": spec.get("fast"), "general": spec.get("general"),
+                          "record": spec.get("record"), "other": spec.get("other", "other")})
     nodes = {node["name"]: node for node in load_arithmetic_nodes()}
     for form in forms:
-        form["node"] = nodes.get(form["plain"])
+        plain = form["plain"]
+        tensor, number = (plain, plain) if not isinstance(plain, tuple) else plain
+        form["node"], form["number_node"] = nodes.get(tensor), nodes.get(number)
     return forms
 
 
 def _plain_call(form, indent):
     """The lines that run ``form``'s common call on the kernel and return its recorded
     result: an ``if`` on ``other``'s type, open for an ``elif``/fall-through after it."""
-    k = form["kernel"]
     inner = indent + "        "
     return [f"{indent}if tx is _Tensor:",
-            f'{indent}    res = _fast("{k}", self._data, other._data)',
+            f"{indent}    res = {_fast_call(form, 'self._data', 'other._data')}",
             f"{indent}    if res is not None:",
             *(inner + x for x in _plain_record(form["node"], False)),
             f"{indent}elif tx is float or tx is int:",
-            f'{indent}    res = _fast("{k}", self._data, other)',
+            f"{indent}    res = {_fast_call(form, 'self._data', 'other')}",
             f"{indent}    if res is not None:",
-            *(inner + x for x in _plain_record(form["node"], True))]
+            *(inner + x for x in _plain_record(form["number_node"], True))]
 
 
-def plain_functions(forms):
-    """``plain_<fn>(self, other)``: the forwards' first step, the common call of the operator
-    (its recorded result, or None when the forward's own rules apply)."""
+def _fast_call(form, a, b):
+    """The common call's kernel run: the row's ``fast`` hook, else ``_fast`` on its kernel."""
+    if form["fast"]:
+        return f"{form['fast']}({a}, {b})"
+    return f'_fast("{form["kernel"]}", {a}, {b})'
+
+
+def _at_defaults(form):
+    """The test that every keyword is at its default (``alpha`` 1, not True or 1.0)."""
+    tests = []
+    for k, v in form["keywords"]:
+        tests.append(f"{k} is None" if v is None else f"type({k}) is {type(v).__name__} and "
+                     f"{k} == {v!r}")
+    return "".join(f" and {t}" for t in tests)
+
+
+def array_forwards(forms):
+    """The ``ember_tensor`` forwards of the rows with a ``general`` hook: the common call on
+    the kernel (``_fast`` or the row's ``fast``), the operand check, then the hook with the
+    keywords, ``out`` and whether it writes in place."""
     lines = []
     for form in forms:
-        if form["node"] is None:
+        if not form["general"]:
             continue
         fn = form["function"]
-        lines += ["", "", f"def plain_{fn}(self, other):",
-                  f'    """{fn} of a Tensor and a Tensor of its dtype or a Python float/int, '
-                  'on the kernel;\n    None where promotion or broadcasting rules need the '
-                  'forward."""',
-                  "    tx = type(other)", *_plain_call(form, "    "), "    return None"]
+        passed = "".join(f", {k}" for k, _ in form["keywords"])
+        lines += ["", "", f"def {fn}(a, b{_keywords(form, True)}, out=None, *, _inplace=False):",
+                  f'    """{fn} with torch\'s promotion, checks and errors: the common call on '
+                  f'its kernel,\n    the rest by ``arithmetic.{form["general"]}``."""',
+                  f"    if out is None{_at_defaults(form)} and type(a) is Array:",
+                  f"        res = {_fast_call(form, 'a', 'b')}",
+                  "        if res is not None:", "            return res",
+                  f'    _check_operand(b, "{fn}")',
+                  f"    return {form['general']}(a, b{passed}, out, _inplace)"]
+    return lines
+
+
+def tensor_forwards(forms):
+    """The ``ember`` forwards of the rows with a ``record`` hook: the common call inlined
+    (``plain``), out= through ``out_forms``' rules, the operands checked (Arrays wrapped),
+    two Numbers as a 0-d Tensor, else the hook, which picks the node and records."""
+    lines = []
+    for form in forms:
+        if not form["record"]:
+            continue
+        fn, other = form["function"], form["other"]
+        kws = "".join(f", {k}={v!r}" for k, v in form["keywords"])
+        passed = "".join(f", {k}" for k, _ in form["keywords"])
+        named = "".join(f", {k}={k}" for k, _ in form["keywords"])
+        body = ["    tx = type(other)", *_plain_call(form, "    ")] if form["node"] else []
+        body = [x.replace("self", "input").replace("other", other) for x in body]
+        lines += ["", "", f"def {fn}(input, {other}, *{kws}, out=None):",
+                  f'    """Differentiable {fn}, as torch\'s; the node is picked by '
+                  f'``arithmetic.{form["record"]}``."""',
+                  f"    if out is None{_at_defaults(form)} and isinstance(input, _Tensor):",
+                  *("    " + x for x in body),
+                  "    if out is not None:  # torch's out= rules (out_forms), then this without it",
+                  f"        return _{fn}_out(input, {other}{named}, out=out)",
+                  f'    input, {other} = _operands("{fn}", input, {other}, "{other}")',
+                  f"    if isinstance(input, _Tensor) or isinstance({other}, _Tensor):",
+                  f"        return {form['record']}(input, {other}{passed})",
+                  "    # two Numbers: a 0-d Tensor, as torch's functions wrap them",
+                  f"    return _Tensor._make(_E.{fn}(input, {other}{passed}))"]
     return lines
 
 
@@ -119,15 +172,20 @@ def _plain_record(node, number):
         users = [i for i, g in enumerate(node["grads"]) if _mentions(g, name)]
         if number:
             users = [i for i in users if inputs[i] != "other"]
-        if name in node["numbers"] and number or not users:
+        if name == "result":  # the output, kept whole
+            save.append("res")
+        elif name in node["numbers"] and number or not users:
             save.append("None")
         elif len(users) == len(inputs):
             save.append(name)
         else:
             needs = " or ".join(f"{inputs[i]}._requires_grad" for i in users)
             save.append(f"{name} if {needs} else None")
-    call = f"return record({node['name']}, res, (self, other)"
+    call = f"return record({node['name']}, res, ({', '.join(inputs)}{',' * (len(inputs) == 1)})"
     extra = "".join(f", {n}=other" for n in node["numbers"]) if number else ""
+    if number and "other" not in inputs:  # the Number is the node's one attribute (exponent)
+        (attr,) = node["attrs"]
+        extra = f", {attr}=other"
     if not save:
         return [call + extra + ")"]
     items = ", ".join(save) + ("," if len(save) == 1 else "")
@@ -221,8 +279,10 @@ def array_module(ops, forms):
              "# bound by ember_tensor.unary_math at import (they need Array, which needs this)",
              "Array = _FAST_UNARY = _launch = _wrap = _unary = _binary = _assign_inplace = None",
              "_check_operand = _float_dtype = _float_pair_dtype = _common_dtype = None",
-             "# the arithmetic forwards and what their operators take, bound by arithmetic",
-             *_wrapped_assign([f"_{n}" for n in _form_names(forms)] + ["_OPERANDS"]),
+             "# the arithmetic forwards and what their operators take, the common call's kernel",
+             "# run and the forwards' hooks, bound by arithmetic",
+             *_wrapped_assign([f"_{n}" for n in _form_names(forms)] + ["_OPERANDS", "_fast"]
+                              + [f[k] for f in forms for k in ("fast", "general") if f[k]]),
              "", "", "class GeneratedArrayMethods:",
              '    """The table\'s whole ops as Array methods (each is also the function), and '
              'the\n    arithmetic rows\' in-place methods and operators."""',
@@ -271,7 +331,11 @@ def array_module(ops, forms):
                 lines.append(f"{name}_ = GeneratedArrayMethods.{name}_")
     inplace_forms = _inplace_names(forms)
     lines += [f"{name} = GeneratedArrayMethods.{name}" for name in inplace_forms]
-    lines += ["", "__all__ = [", *_wrapped_strings(_all_names(ops, True) + inplace_forms), "]",
+    lines += ["", "", "# ---- the arithmetic forwards (``ember_tensor.arithmetic`` re-exports them)"]
+    lines += array_forwards(forms)[2:]
+    forwards = [f["function"] for f in forms if f["general"]]
+    lines += ["", "__all__ = [", *_wrapped_strings(_all_names(ops, True) + inplace_forms
+                                                   + forwards), "]",
               "", "",
               "def _bind(**names):",
               '    """Called once by ``unary_math`` with what the functions above dispatch to."""',
@@ -307,9 +371,21 @@ def array_stub(ops, forms, attached):
     lines += ["    # attached at import from the ops modules' ARRAY_METHODS (_array_methods)",
               *attached_stub(attached, "Array")]
     lines += ["", "", *_array_signatures(ops, "a: Array"),
+              *(_forward_stub(f, "Array", False) for f in forms if f["general"]),
               *_forms_stub(forms, "Array", "Union[Array, _Number]", "a: Array"), "",
               "def _bind(**names: Any) -> None: ...", ""]
     return "\n".join(lines)
+
+
+def _forward_stub(form, cls, tensor):
+    """A generated forward's stub line (``tensor``: ember's keyword-only form)."""
+    fn = form["function"]
+    kws = "".join(f", {k}: Any = ..." for k, _ in form["keywords"])
+    if tensor:
+        return (f"def {fn}(input: Any, {form['other']}: Any, *{kws}, out: Optional[{cls}] = "
+                f"None) -> {cls}: ...")
+    return (f"def {fn}(a: Any, b: Any{kws}, out: Optional[{cls}] = None, *, "
+            f"_inplace: bool = False) -> {cls}: ...")
 
 
 def _array_signatures(ops, first):
@@ -333,16 +409,22 @@ def tensor_module(ops, forms):
              "``record``s its node; ``ember._ops.generated``\nbinds ``record``, the nodes and the "
              "in-place forms at import (they stand above ``Tensor``).\n\"\"\"",
              "from ember_tensor import elementwise as _E",
-             "from ember_tensor._elementwise_core import _fast", "",
+             "from ember_tensor._elementwise_core import _fast",
+             *(f"from ember_tensor.arithmetic import {f['fast']}" for f in forms if f["fast"]),
+             "",
              "# bound by ember._ops.generated at import",
              "record = None"]
     lines += _wrapped_assign(nodes + [f"_{n}_inplace" for n in inplace])
-    plain = [f["plain"] for f in forms if f["node"] is not None]
+    plain = list(dict.fromkeys(n["name"] for f in forms for n in (f["node"], f["number_node"])
+                               if n is not None))
+    hooks = [f["record"] for f in forms if f["record"]]
     lines += ["# bound by ember._ops.arithmetic: its forwards, their in-place forms, operands,",
-              "# the nodes of the operators' common calls",
+              "# the nodes of the operators' common calls, the forwards' hooks and out= forms",
               *_wrapped_assign([f"_{n}" for n in _form_names(forms)]
                                + [f"_{f['function']}_inplace" for f in forms]
-                               + ["_Tensor", "_OPERANDS"] + plain)]
+                               + ["_Tensor", "_OPERANDS", "_operands"]
+                               + plain + hooks
+                               + [f"_{f['function']}_out" for f in forms if f["record"]])]
     lines += ["", "", "def _not_tensor(fn, x, name=\"input\", pos=1):",
               "    raise TypeError(f\"{fn}(): argument '{name}' (position {pos}) must be Tensor, "
               "not \"", "                    f\"{type(x).__name__}\")",
@@ -374,7 +456,8 @@ def tensor_module(ops, forms):
     for op in ops:
         for name in (op["name"], *op["aliases"]):
             lines.append(f"{name} = GeneratedTensorMethods.{name}")
-    lines += plain_functions(forms)
+    lines += ["", "", "# ---- the arithmetic forwards (``ember._ops.arithmetic`` re-exports them)"]
+    lines += tensor_forwards(forms)[2:]
     aliases = [f'"{a}": "{f["function"]}",' for f in forms for a in f["aliases"]]
     lines += ["", "", "# torch's other names of the forwards (the forms' aliases): name -> forward",
               "FORM_ALIASES = {", *_wrapped(aliases), "}"]
@@ -388,11 +471,15 @@ def tensor_module(ops, forms):
               "    for name in _INPLACE:",
               '        names[f"_{name}_inplace"] = inplace(names[name], name)', "", "",
               "_INPLACE = (", *_wrapped_strings(inplace), ")", "", "",
-              "def _bind_arithmetic(tensor, operands, functions, inplace, nodes):",
+              "def _bind_arithmetic(tensor, operands, functions, inplace, nodes, hooks):",
               '    """Called once by ``ember._ops.arithmetic``: the Tensor class, the operand '
               'types its\n    operators take, the forwards by name, ``inplace`` as '
-              '``_bind``\'s, and the nodes."""',
+              '``_bind``\'s, the nodes, and the\n    forwards\' hooks and out= forms by '
+              'name."""',
               "    names = globals()",
+              "    unknown = set(hooks) - set(names)",
+              "    assert not unknown, unknown",
+              "    names.update(hooks)",
               '    names["_Tensor"], names["_OPERANDS"] = tensor, operands',
               "    for node in nodes:",
               "        names[node.__name__] = node",
@@ -465,13 +552,13 @@ def tensor_stub(ops, forms, attached):
         for name in (op["name"], *op["aliases"]):
             other = ", other: Tensor" if op["arity"] == 2 else ""
             lines.append(f"def {name}(input: Tensor{other}) -> Tensor: ...")
-    lines += [f"def plain_{f['function']}(self: Tensor, other: Any) -> Optional[Tensor]: ..."
-              for f in forms if f["node"] is not None]
+    lines += [_forward_stub(f, "Tensor", True) for f in forms if f["record"]]
     lines += ["FORM_ALIASES: dict[str, str]"]
     lines += ["", "", "def _bind(record_fn: Callable[..., Any], inplace: Callable[..., Any], "
               "nodes: Iterable[type]) -> None: ...",
               "def _bind_arithmetic(tensor: type, operands: tuple, functions: dict[str, Any], "
-              "inplace: Callable[..., Any], nodes: Iterable[type]) -> None: ...", ""]
+              "inplace: Callable[..., Any], nodes: Iterable[type], hooks: dict[str, Any]) -> "
+              "None: ...", ""]
     return "\n".join(lines)
 
 

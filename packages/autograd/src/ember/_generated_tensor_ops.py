@@ -7,6 +7,7 @@ binds ``record``, the nodes and the in-place forms at import (they stand above `
 """
 from ember_tensor import elementwise as _E
 from ember_tensor._elementwise_core import _fast
+from ember_tensor.arithmetic import _pow_fast
 
 # bound by ember._ops.generated at import
 record = None
@@ -22,12 +23,14 @@ _acos_inplace = _atan_inplace = _sinh_inplace = _cosh_inplace = _asinh_inplace =
 _acosh_inplace = _exp2_inplace = _erfc_inplace = _sinc_inplace = _cos_inplace = None
 _tanh_inplace = _sigmoid_inplace = _erf_inplace = _atan2_inplace = None
 # bound by ember._ops.arithmetic: its forwards, their in-place forms, operands,
-# the nodes of the operators' common calls
+# the nodes of the operators' common calls, the forwards' hooks and out= forms
 _add = _sub = _mul = _div = _floor_divide = None
 _remainder = _pow = _rsub = _add_inplace = _sub_inplace = None
 _mul_inplace = _div_inplace = _floor_divide_inplace = _remainder_inplace = _pow_inplace = None
-_Tensor = _OPERANDS = AddBackward0 = SubBackward0 = MulBackward0 = None
-DivBackward0 = None
+_Tensor = _OPERANDS = _operands = AddBackward0 = SubBackward0 = None
+MulBackward0 = DivBackward0 = PowBackward1 = PowBackward0 = _add_recorded = None
+_sub_recorded = _mul_recorded = _div_recorded = _pow_recorded = _add_out = None
+_sub_out = _mul_out = _div_out = _pow_out = None
 
 
 def _not_tensor(fn, x, name="input", pos=1):
@@ -219,9 +222,17 @@ class GeneratedTensorMethods:
 
     def __pow__(self, other):
         tx = type(other)
-        if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _pow(self, other)
-        return NotImplemented
+        if tx is _Tensor:
+            res = _pow_fast(self._data, other._data)
+            if res is not None:
+                return record(PowBackward1, res, (self, other), save=(self, other, res))
+        elif tx is float or tx is int:
+            res = _pow_fast(self._data, other)
+            if res is not None:
+                return record(PowBackward0, res, (self,), save=(self,), exponent=other)
+        elif not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return _pow(self, other)
 
     def __rpow__(self, other):
         tx = type(other)
@@ -590,68 +601,114 @@ arctan2 = GeneratedTensorMethods.arctan2
 fmax = GeneratedTensorMethods.fmax
 
 
-def plain_add(self, other):
-    """add of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
-    None where promotion or broadcasting rules need the forward."""
-    tx = type(other)
-    if tx is _Tensor:
-        res = _fast("add", self._data, other._data)
-        if res is not None:
-            return record(AddBackward0, res, (self, other))
-    elif tx is float or tx is int:
-        res = _fast("add", self._data, other)
-        if res is not None:
-            return record(AddBackward0, res, (self, other))
-    return None
+# ---- the arithmetic forwards (``ember._ops.arithmetic`` re-exports them)
+def add(input, other, *, alpha=1, out=None):
+    """Differentiable add, as torch's; the node is picked by ``arithmetic._add_recorded``."""
+    if out is None and type(alpha) is int and alpha == 1 and isinstance(input, _Tensor):
+        tx = type(other)
+        if tx is _Tensor:
+            res = _fast("add", input._data, other._data)
+            if res is not None:
+                return record(AddBackward0, res, (input, other))
+        elif tx is float or tx is int:
+            res = _fast("add", input._data, other)
+            if res is not None:
+                return record(AddBackward0, res, (input, other))
+    if out is not None:  # torch's out= rules (out_forms), then this without it
+        return _add_out(input, other, alpha=alpha, out=out)
+    input, other = _operands("add", input, other, "other")
+    if isinstance(input, _Tensor) or isinstance(other, _Tensor):
+        return _add_recorded(input, other, alpha)
+    # two Numbers: a 0-d Tensor, as torch's functions wrap them
+    return _Tensor._make(_E.add(input, other, alpha))
 
 
-def plain_sub(self, other):
-    """sub of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
-    None where promotion or broadcasting rules need the forward."""
-    tx = type(other)
-    if tx is _Tensor:
-        res = _fast("sub", self._data, other._data)
-        if res is not None:
-            return record(SubBackward0, res, (self, other))
-    elif tx is float or tx is int:
-        res = _fast("sub", self._data, other)
-        if res is not None:
-            return record(SubBackward0, res, (self, other))
-    return None
+def sub(input, other, *, alpha=1, out=None):
+    """Differentiable sub, as torch's; the node is picked by ``arithmetic._sub_recorded``."""
+    if out is None and type(alpha) is int and alpha == 1 and isinstance(input, _Tensor):
+        tx = type(other)
+        if tx is _Tensor:
+            res = _fast("sub", input._data, other._data)
+            if res is not None:
+                return record(SubBackward0, res, (input, other))
+        elif tx is float or tx is int:
+            res = _fast("sub", input._data, other)
+            if res is not None:
+                return record(SubBackward0, res, (input, other))
+    if out is not None:  # torch's out= rules (out_forms), then this without it
+        return _sub_out(input, other, alpha=alpha, out=out)
+    input, other = _operands("sub", input, other, "other")
+    if isinstance(input, _Tensor) or isinstance(other, _Tensor):
+        return _sub_recorded(input, other, alpha)
+    # two Numbers: a 0-d Tensor, as torch's functions wrap them
+    return _Tensor._make(_E.sub(input, other, alpha))
 
 
-def plain_mul(self, other):
-    """mul of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
-    None where promotion or broadcasting rules need the forward."""
-    tx = type(other)
-    if tx is _Tensor:
-        res = _fast("mul", self._data, other._data)
-        if res is not None:
-            return record(MulBackward0, res, (self, other), save=(
-                self if other._requires_grad else None,
-                other if self._requires_grad else None))
-    elif tx is float or tx is int:
-        res = _fast("mul", self._data, other)
-        if res is not None:
-            return record(MulBackward0, res, (self, other), save=(None, None), other=other)
-    return None
+def mul(input, other, *, out=None):
+    """Differentiable mul, as torch's; the node is picked by ``arithmetic._mul_recorded``."""
+    if out is None and isinstance(input, _Tensor):
+        tx = type(other)
+        if tx is _Tensor:
+            res = _fast("mul", input._data, other._data)
+            if res is not None:
+                return record(MulBackward0, res, (input, other), save=(
+                    input if other._requires_grad else None,
+                    other if input._requires_grad else None))
+        elif tx is float or tx is int:
+            res = _fast("mul", input._data, other)
+            if res is not None:
+                return record(MulBackward0, res, (input, other), save=(None, None), other=other)
+    if out is not None:  # torch's out= rules (out_forms), then this without it
+        return _mul_out(input, other, out=out)
+    input, other = _operands("mul", input, other, "other")
+    if isinstance(input, _Tensor) or isinstance(other, _Tensor):
+        return _mul_recorded(input, other)
+    # two Numbers: a 0-d Tensor, as torch's functions wrap them
+    return _Tensor._make(_E.mul(input, other))
 
 
-def plain_div(self, other):
-    """div of a Tensor and a Tensor of its dtype or a Python float/int, on the kernel;
-    None where promotion or broadcasting rules need the forward."""
-    tx = type(other)
-    if tx is _Tensor:
-        res = _fast("div", self._data, other._data)
-        if res is not None:
-            return record(DivBackward0, res, (self, other), save=(
-                self if other._requires_grad else None,
-                other))
-    elif tx is float or tx is int:
-        res = _fast("div", self._data, other)
-        if res is not None:
-            return record(DivBackward0, res, (self, other), save=(None, None), other=other)
-    return None
+def div(input, other, *, rounding_mode=None, out=None):
+    """Differentiable div, as torch's; the node is picked by ``arithmetic._div_recorded``."""
+    if out is None and rounding_mode is None and isinstance(input, _Tensor):
+        tx = type(other)
+        if tx is _Tensor:
+            res = _fast("div", input._data, other._data)
+            if res is not None:
+                return record(DivBackward0, res, (input, other), save=(
+                    input if other._requires_grad else None,
+                    other))
+        elif tx is float or tx is int:
+            res = _fast("div", input._data, other)
+            if res is not None:
+                return record(DivBackward0, res, (input, other), save=(None, None), other=other)
+    if out is not None:  # torch's out= rules (out_forms), then this without it
+        return _div_out(input, other, rounding_mode=rounding_mode, out=out)
+    input, other = _operands("div", input, other, "other")
+    if isinstance(input, _Tensor) or isinstance(other, _Tensor):
+        return _div_recorded(input, other, rounding_mode)
+    # two Numbers: a 0-d Tensor, as torch's functions wrap them
+    return _Tensor._make(_E.div(input, other, rounding_mode))
+
+
+def pow(input, exponent, *, out=None):
+    """Differentiable pow, as torch's; the node is picked by ``arithmetic._pow_recorded``."""
+    if out is None and isinstance(input, _Tensor):
+        tx = type(exponent)
+        if tx is _Tensor:
+            res = _pow_fast(input._data, exponent._data)
+            if res is not None:
+                return record(PowBackward1, res, (input, exponent), save=(input, exponent, res))
+        elif tx is float or tx is int:
+            res = _pow_fast(input._data, exponent)
+            if res is not None:
+                return record(PowBackward0, res, (input,), save=(input,), exponent=exponent)
+    if out is not None:  # torch's out= rules (out_forms), then this without it
+        return _pow_out(input, exponent, out=out)
+    input, exponent = _operands("pow", input, exponent, "exponent")
+    if isinstance(input, _Tensor) or isinstance(exponent, _Tensor):
+        return _pow_recorded(input, exponent)
+    # two Numbers: a 0-d Tensor, as torch's functions wrap them
+    return _Tensor._make(_E.pow(input, exponent))
 
 
 # torch's other names of the forwards (the forms' aliases): name -> forward
@@ -678,10 +735,14 @@ _INPLACE = (
 )
 
 
-def _bind_arithmetic(tensor, operands, functions, inplace, nodes):
+def _bind_arithmetic(tensor, operands, functions, inplace, nodes, hooks):
     """Called once by ``ember._ops.arithmetic``: the Tensor class, the operand types its
-    operators take, the forwards by name, ``inplace`` as ``_bind``'s, and the nodes."""
+    operators take, the forwards by name, ``inplace`` as ``_bind``'s, the nodes, and the
+    forwards' hooks and out= forms by name."""
     names = globals()
+    unknown = set(hooks) - set(names)
+    assert not unknown, unknown
+    names.update(hooks)
     names["_Tensor"], names["_OPERANDS"] = tensor, operands
     for node in nodes:
         names[node.__name__] = node

@@ -8,10 +8,11 @@ from ._ops import out_forms as _out_forms
 from ._creation import (
     arange, empty, eye, full, linspace, ones, rand, randint, randn, randperm, zeros,
 )
-from ._ops.arithmetic import (
-    add, div, div as divide, div as true_divide, floor_divide, fmod, mul, mul as multiply, pow,
-    remainder, rsub, square, sub, sub as subtract,
+from ._generated_tensor_ops import (
+    add, div, div as divide, div as true_divide, mul, mul as multiply, pow, sub,
+    sub as subtract,
 )
+from ._ops.arithmetic import floor_divide, fmod, remainder, rsub, square
 from ._ops.comparison import (
     allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge,
     ge as greater_equal, gt, gt as greater, isclose, isfinite, isinf, isnan, le,
@@ -60,7 +61,6 @@ from ._ops.unary import (
 # out= forms
 remainder = _out_forms.with_out(remainder, "remainder", False)
 fmod = _out_forms.with_out(fmod, "fmod", False)
-pow = _out_forms.with_out(pow, "pow", False)
 subtract = _out_forms.with_out(subtract, "subtract", False)
 multiply = _out_forms.with_out(multiply, "multiply", False)
 divide = _out_forms.with_out(divide, "divide", False)

@@ -9,9 +9,12 @@ import numpy as np
 # bound by ember_tensor.unary_math at import (they need Array, which needs this)
 Array = _FAST_UNARY = _launch = _wrap = _unary = _binary = _assign_inplace = None
 _check_operand = _float_dtype = _float_pair_dtype = _common_dtype = None
-# the arithmetic forwards and what their operators take, bound by arithmetic
+# the arithmetic forwards and what their operators take, the common call's kernel
+# run and the forwards' hooks, bound by arithmetic
 _add = _sub = _mul = _div = _floor_divide = None
-_remainder = _pow = _rsub = _OPERANDS = None
+_remainder = _pow = _rsub = _OPERANDS = _fast = None
+_add_general = _sub_general = _mul_general = _div_general = _pow_fast = None
+_pow_general = None
 
 
 class GeneratedArrayMethods:
@@ -711,6 +714,62 @@ floor_divide_ = GeneratedArrayMethods.floor_divide_
 remainder_ = GeneratedArrayMethods.remainder_
 pow_ = GeneratedArrayMethods.pow_
 
+
+# ---- the arithmetic forwards (``ember_tensor.arithmetic`` re-exports them)
+def add(a, b, alpha=1, out=None, *, _inplace=False):
+    """add with torch's promotion, checks and errors: the common call on its kernel,
+    the rest by ``arithmetic._add_general``."""
+    if out is None and type(alpha) is int and alpha == 1 and type(a) is Array:
+        res = _fast("add", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "add")
+    return _add_general(a, b, alpha, out, _inplace)
+
+
+def sub(a, b, alpha=1, out=None, *, _inplace=False):
+    """sub with torch's promotion, checks and errors: the common call on its kernel,
+    the rest by ``arithmetic._sub_general``."""
+    if out is None and type(alpha) is int and alpha == 1 and type(a) is Array:
+        res = _fast("sub", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "sub")
+    return _sub_general(a, b, alpha, out, _inplace)
+
+
+def mul(a, b, out=None, *, _inplace=False):
+    """mul with torch's promotion, checks and errors: the common call on its kernel,
+    the rest by ``arithmetic._mul_general``."""
+    if out is None and type(a) is Array:
+        res = _fast("mul", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "mul")
+    return _mul_general(a, b, out, _inplace)
+
+
+def div(a, b, rounding_mode=None, out=None, *, _inplace=False):
+    """div with torch's promotion, checks and errors: the common call on its kernel,
+    the rest by ``arithmetic._div_general``."""
+    if out is None and rounding_mode is None and type(a) is Array:
+        res = _fast("div", a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "div")
+    return _div_general(a, b, rounding_mode, out, _inplace)
+
+
+def pow(a, b, out=None, *, _inplace=False):
+    """pow with torch's promotion, checks and errors: the common call on its kernel,
+    the rest by ``arithmetic._pow_general``."""
+    if out is None and type(a) is Array:
+        res = _pow_fast(a, b)
+        if res is not None:
+            return res
+    _check_operand(b, "pow")
+    return _pow_general(a, b, out, _inplace)
+
 __all__ = [
     "exp", "exp_", "log", "log_", "log1p", "log1p_", "expm1", "expm1_", "log2", "log2_",
     "log10", "log10_", "sqrt", "sqrt_", "rsqrt", "rsqrt_", "reciprocal", "reciprocal_", "sin",
@@ -720,7 +779,7 @@ __all__ = [
     "arctanh", "exp2", "exp2_", "erfc", "erfc_", "sinc", "sinc_", "cos", "cos_", "tanh",
     "tanh_", "sigmoid", "sigmoid_", "erf", "erf_", "atan2", "arctan2", "atan2_", "arctan2_",
     "fmax", "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_",
-    "true_divide_", "floor_divide_", "remainder_", "pow_",
+    "true_divide_", "floor_divide_", "remainder_", "pow_", "add", "sub", "mul", "div", "pow",
 ]
 
 

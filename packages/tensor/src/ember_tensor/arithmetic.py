@@ -7,6 +7,7 @@ import numpy as np
 from . import _dtype as D
 from . import _generated_array_ops
 from ._array import Array
+from ._generated_array_ops import add, div, mul, pow, sub  # noqa: A004 - torch's names
 from ._elementwise_core import (_binary, _cast, _check_operand, _fast, _is_scalar, _SCALARS,
                                 _unary)
 
@@ -32,17 +33,16 @@ def _scaled(b, alpha, result, op):
     return _cast(scaled, result) if scaled.dtype is not result else scaled
 
 
-def add(a, b, alpha=1, out=None, *, _inplace=False):
-    if out is None and _plain_alpha(alpha) and type(a) is Array:
-        res = _fast("add", a, b)
-        if res is not None:
-            return res
-    _check_operand(b, "add")
+# ---- the forwards' own rules ----------------------------------------------------------------
+# ``add``, ``sub``, ``mul``, ``div`` and ``pow`` are generated from the table's ``forms``
+# (``_generated_array_ops``): each runs the common call on its kernel, checks ``other``, then
+# calls its hook below with the keywords, ``out`` and whether it writes in place.
+def _add_general(a, b, alpha, out, inplace):
     if not _plain_alpha(alpha):
         b = _scaled(b, alpha, D.result_type(a, b), "add")
     compute = D.result_type(a, b)
     name = "logical_or" if compute is D.bool else "add"
-    return _binary(name, a, b, compute, compute, out, inplace=_inplace)
+    return _binary(name, a, b, compute, compute, out, inplace=inplace)
 
 
 def _check_bool_sub(a, b):
@@ -60,16 +60,11 @@ def _check_bool_sub(a, b):
         )
 
 
-def sub(a, b, alpha=1, out=None, *, _inplace=False):
-    if out is None and _plain_alpha(alpha) and type(a) is Array:
-        res = _fast("sub", a, b)
-        if res is not None:
-            return res
-    _check_operand(b, "sub")
+def _sub_general(a, b, alpha, out, inplace):
     _check_bool_sub(a, b)
     if not _plain_alpha(alpha):
         b = _scaled(b, alpha, D.result_type(a, b), "sub")
-    return _binary("sub", a, b, out=out, inplace=_inplace)
+    return _binary("sub", a, b, out=out, inplace=inplace)
 
 
 subtract = sub
@@ -79,15 +74,10 @@ def rsub(a, b, alpha=1):
     return sub(b, a, alpha=alpha)
 
 
-def mul(a, b, out=None, *, _inplace=False):
-    if out is None and type(a) is Array:
-        res = _fast("mul", a, b)
-        if res is not None:
-            return res
-    _check_operand(b, "mul")
+def _mul_general(a, b, out, inplace):
     compute = D.result_type(a, b)
     name = "logical_and" if compute is D.bool else "mul"
-    return _binary(name, a, b, compute, compute, out, inplace=_inplace)
+    return _binary(name, a, b, compute, compute, out, inplace=inplace)
 
 
 multiply = mul
@@ -98,15 +88,10 @@ def _true_div_dtype(a, b):
     return compute if compute.is_floating_point else D.get_default_dtype()
 
 
-def div(a, b, rounding_mode=None, out=None, *, _inplace=False):
-    if out is None and rounding_mode is None and type(a) is Array and a._np.dtype.kind == "f":
-        res = _fast("div", a, b)
-        if res is not None:
-            return res
-    _check_operand(b, "div")
+def _div_general(a, b, rounding_mode, out, inplace):
     if rounding_mode is None:
         compute = _true_div_dtype(a, b)
-        return _binary("div", a, b, compute, compute, out, inplace=_inplace)
+        return _binary("div", a, b, compute, compute, out, inplace=inplace)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(
             "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -115,7 +100,7 @@ def div(a, b, rounding_mode=None, out=None, *, _inplace=False):
     compute = D.result_type(a, b)
     if compute is D.bool:
         raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for 'Bool'")
-    return _binary("div_" + rounding_mode, a, b, compute, compute, out, inplace=_inplace)
+    return _binary("div_" + rounding_mode, a, b, compute, compute, out, inplace=inplace)
 
 
 divide = div
@@ -143,22 +128,36 @@ def fmod(a, b, out=None):
     return sub(a, mul(q, b), out=out)
 
 
-def pow(a, b, out=None, *, _inplace=False):  # noqa: A001 - torch's name
-    if out is None and type(a) is Array and a._np.dtype.kind == "f":
-        # float tensor ** Python number or same-dtype tensor: nothing to promote; the same
-        # kernels as below (square/copy/sqrt for torch's special exponents)
-        tb = type(b)
-        if tb is builtins.float or tb is builtins.int:
-            if b == 2:
-                return _unary("square", a)
-            if b == 1:
-                return _unary("copy", a)
-            if b == 0.5:
-                return _unary("sqrt", a)
-        res = _fast("pow", a, b)
-        if res is not None:
-            return res
-    _check_operand(b, "pow")
+# torch's kernels for a floating tensor to these Python-number powers (its pow_out and
+# pow_tensor_scalar kernels): products, a reciprocal or a root instead of pow, so the results
+# (and PowBackward0's ``self ** (exponent - 1)``) carry torch's roundings
+_SPECIAL_EXPONENTS = {
+    1: lambda a: _unary("copy", a),
+    2: lambda a: _unary("square", a),
+    3: lambda a: _binary("mul", _unary("square", a), a),  # (x * x) * x
+    -1: lambda a: _unary("reciprocal", a),
+    -2: lambda a: _unary("reciprocal", _unary("square", a)),  # 1 / (x * x)
+    0.5: lambda a: _unary("sqrt", a),
+    -0.5: lambda a: _unary("rsqrt", a),
+}
+
+
+def _pow_fast(a, b):
+    """The common call of pow (``fast`` in the table): a floating Array to a Python number
+    (torch's special exponents, else the kernel), or to an Array of its dtype; an int64 Array
+    to a non-negative int. None where the general rules apply (promotion, integer errors)."""
+    tb = type(b)
+    if tb is builtins.float or tb is builtins.int:
+        if a._np.dtype.kind == "f":
+            special = _SPECIAL_EXPONENTS.get(b)
+            if special is not None:
+                return special(a)
+        elif tb is builtins.float or b < 0:
+            return None
+    return _fast("pow", a, b)
+
+
+def _pow_general(a, b, out, inplace):
     _check_operand(a, "pow")
     compute = D.result_type(a, b)
     if compute is D.bool:
@@ -167,15 +166,12 @@ def pow(a, b, out=None, *, _inplace=False):  # noqa: A001 - torch's name
         value = b.item() if isinstance(b, np.generic) else b
         if not compute.is_floating_point and value < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if out is None and compute is a.dtype:  # the cheap exponents torch special-cases too
-            if value == 2:
-                return _unary("square", a)
-            if value == 1:
-                return _unary("copy", a)
-            if value == 0.5 and compute.is_floating_point:
-                return _unary("sqrt", a)
-    name = "pow"
-    return _binary(name, a, b, compute, compute, out, inplace=_inplace)
+        if out is None:  # torch's special exponents, in the result's dtype
+            special = _SPECIAL_EXPONENTS.get(value) if compute.is_floating_point else (
+                _SPECIAL_EXPONENTS.get(value) if value in (1, 2) else None)
+            if special is not None:
+                return special(_cast(a, compute))
+    return _binary("pow", a, b, compute, compute, out, inplace=inplace)
 
 
 def float_power(a, b):
@@ -193,7 +189,11 @@ def minimum(a, b, out=None):
     return _binary("logical_and" if compute is D.bool else "minimum", a, b, compute, compute, out)
 
 
-# the table's ``forms`` of these forwards (in-place methods, operators) call them
+# the generated forwards' hooks, and the forwards the table's ``forms`` (in-place methods,
+# operators) call
 _generated_array_ops._bind(
-    _add=add, _sub=sub, _mul=mul, _div=div, _floor_divide=floor_divide, _remainder=remainder,
-    _pow=pow, _rsub=rsub, _OPERANDS=(Array,) + _SCALARS)
+    _fast=_fast, _add_general=_add_general, _sub_general=_sub_general,
+    _mul_general=_mul_general, _div_general=_div_general, _pow_fast=_pow_fast,
+    _pow_general=_pow_general, _add=add, _sub=sub, _mul=mul, _div=div,
+    _floor_divide=floor_divide, _remainder=remainder, _pow=pow, _rsub=rsub,
+    _OPERANDS=(Array,) + _SCALARS)

@@ -14,26 +14,28 @@ from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 
 from .. import _generated_tensor_ops
-from .._generated_tensor_ops import FORM_ALIASES, plain_add, plain_div, plain_mul, plain_sub
+from .._generated_tensor_ops import FORM_ALIASES, add, div, mul, pow, sub  # noqa: A004
 from .._core.node import Node, record
 from .generated import (AddBackward0, DivBackward0, DivBackward2, MulBackward0,  # noqa: F401
                         PowBackward0, PowBackward1, PowBackward2, RsubBackward0, RsubBackward1,
                         SubBackward0)
 from .unary import reciprocal
-from ._common import SCALARS, Tensor, check_operand, data, is_t, out_
+from ._common import SCALARS, Tensor, check_operand, data, is_t
 from .inplace import inplace
 from .out_forms import with_out
 
 _OPERANDS = (Tensor,) + SCALARS
 
 
-# ---- add / sub ------------------------------------------------------------------------------
-# Each forward first tries the common call, a Tensor and a Tensor (or a Python float/int) of
-# one dtype with nothing to promote: ``plain_<op>``, generated from the table's ``forms``
-# (the operators inline the same lines), runs ember_tensor's ``_fast`` on the kernel and
-# records the declared node (None when promotion or broadcasting rules must be worked out).
-# Everything else goes the general way, where ``ember_tensor`` normalises and checks the
-# arguments (alpha, rounding modes, bool rules) once.
+# ---- the forwards' node choices ---------------------------------------------------------------
+# ``add``, ``sub``, ``mul``, ``div`` and ``pow`` are generated from the table's ``forms``
+# (``_generated_tensor_ops``): each first runs the common call, a Tensor and a Tensor (or a
+# Python float/int) of one dtype with nothing to promote, straight on the kernel and records
+# the declared node (the operators inline the same lines); out= goes through out_forms'
+# rules; the operands are checked once (``_operands``) and two Numbers give a 0-d Tensor.
+# Everything else comes to the op's hook below, which picks the node (a Number first, alpha,
+# rounding modes) and records what ``ember_tensor``, which normalises and checks the
+# arguments, computes.
 def _operand(x, fn, name="other", pos=2):
     """A Tensor or a Number as is, an Array wrapped, else torch's refusal."""
     tx = type(x)
@@ -45,42 +47,21 @@ def _operand(x, fn, name="other", pos=2):
                     f"{tx.__name__}")
 
 
-def _numbers(efn, input, other, *args):
-    """``efn`` of two Numbers as a 0-d Tensor (``ember.add(2, 3)``), as torch's functions
-    wrap them."""
-    return Tensor._make(efn(input, other, *args))
+def _operands(fn, input, other, name):
+    """The generated forwards' operands: ``other`` (torch's ``name`` for it) checked first."""
+    other = _operand(other, fn, name)
+    return _operand(input, fn, "input", 1), other
 
 
-def add(input, other, *, alpha=1, out=None) -> Tensor:
-    if out is None and type(alpha) is int and alpha == 1 and isinstance(input, Tensor):
-        res = plain_add(input, other)
-        if res is not None:
-            return res
-    if out is not None:  # torch's out= rules (out_forms), then this function without it
-        return _OUT["add"](input, other, alpha=alpha, out=out)
-    other = _operand(other, "add")
-    if not is_t(input):  # Number + Tensor: alpha scales the Tensor
-        _operand(input, "add", "input", 1)
-        if not is_t(other):
-            return _numbers(E.add, input, other, alpha)
-        if type(alpha) is int and alpha == 1:
-            input, other = other, input
+def _add_recorded(input, other, alpha):
+    if not is_t(input) and type(alpha) is int and alpha == 1:
+        input, other = other, input  # Number + Tensor: alpha would scale the Tensor
     res = E.add(data(input), data(other), alpha)
     return record(AddBackward0, res, (input, other), alpha=alpha)
 
 
-def sub(input, other, *, alpha=1, out=None) -> Tensor:
-    if out is None and type(alpha) is int and alpha == 1 and isinstance(input, Tensor):
-        res = plain_sub(input, other)
-        if res is not None:
-            return res
-    if out is not None:  # torch's out= rules (out_forms), then this function without it
-        return _OUT["sub"](input, other, alpha=alpha, out=out)
-    other = _operand(other, "sub")
+def _sub_recorded(input, other, alpha):
     if not is_t(input):
-        _operand(input, "sub", "input", 1)
-        if not is_t(other):
-            return _numbers(E.sub, input, other, alpha)
         return rsub(other, input, alpha=alpha)
     res = E.sub(input._data, data(other), alpha)
     return record(SubBackward0, res, (input, other), alpha=alpha)
@@ -101,7 +82,6 @@ def rsub(input, other, *, alpha=1) -> Tensor:
     return record(RsubBackward1, res, (input,), alpha=alpha)
 
 
-# ---- mul / div ------------------------------------------------------------------------------
 def _save_pair(input, other):
     """What Mul/Div backward keep: ``input`` only if ``other`` needs a gradient."""
     if is_t(other):
@@ -109,36 +89,16 @@ def _save_pair(input, other):
     return (None, None), other
 
 
-def mul(input, other, *, out=None) -> Tensor:
-    if out is None and isinstance(input, Tensor):
-        res = plain_mul(input, other)
-        if res is not None:
-            return res
-    if out is not None:  # torch's out= rules (out_forms), then this function without it
-        return _OUT["mul"](input, other, out=out)
-    other = _operand(other, "mul")
+def _mul_recorded(input, other):
     if not is_t(input):
-        _operand(input, "mul", "input", 1)
-        if not is_t(other):
-            return _numbers(E.mul, input, other)
         input, other = other, input
     res = E.mul(input._data, data(other))
     save, scalar = _save_pair(input, other)
     return record(MulBackward0, res, (input, other), save=save, other=scalar)
 
 
-def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
-    if out is None and rounding_mode is None and isinstance(input, Tensor):
-        res = plain_div(input, other)
-        if res is not None:
-            return res
-    if out is not None:  # torch's out= rules (out_forms), then this function without it
-        return _OUT["div"](input, other, rounding_mode=rounding_mode, out=out)
-    other = _operand(other, "div")
+def _div_recorded(input, other, rounding_mode):
     if not is_t(input):
-        _operand(input, "div", "input", 1)
-        if not is_t(other):
-            return _numbers(E.div, input, other, rounding_mode)
         if rounding_mode is None:  # Number / Tensor is Number * reciprocal, as torch
             return mul(reciprocal(other), input)
         input = Tensor._make(_scalar_array(input))
@@ -203,19 +163,15 @@ def fmod(input, other) -> Tensor:
     return _remainder_like(E.fmod, (FmodBackward0, FmodBackward1), input, other)
 
 
-# ---- pow ------------------------------------------------------------------------------------
-def pow(input, exponent, *, out=None) -> Tensor:
-    exponent = check_operand(exponent, "exponent")
-    if not isinstance(input, Tensor):
+def _pow_recorded(input, exponent):
+    if not is_t(input):
         res = E.pow(input, exponent._data)
         return record(PowBackward2, res, (exponent,), save=(res,), base=input)
-    if isinstance(exponent, Tensor):
+    if is_t(exponent):
         res = E.pow(input._data, exponent._data)
-        return out_(record(PowBackward1, res, (input, exponent), save=(input, exponent, res)),
-                    out)
+        return record(PowBackward1, res, (input, exponent), save=(input, exponent, res))
     res = E.pow(input._data, exponent)
-    result = record(PowBackward0, res, (input,), save=(input,), exponent=exponent)
-    return result if out is None else out_(result, out)
+    return record(PowBackward0, res, (input,), save=(input,), exponent=exponent)
 
 
 def square(input) -> Tensor:
@@ -229,16 +185,20 @@ FUNCTIONS = {
 FUNCTIONS.update({alias: FUNCTIONS[name] for alias, name in FORM_ALIASES.items()})
 TENSOR_METHODS = {k: v for k, v in FUNCTIONS.items() if k != "rsub"}
 
-# ``ember.add(..., out=o)``: the forwards above take out= themselves (their namespace entries
-# are not wrapped, which would cost every call a frame) and hand it to out_forms' rules
+# ``ember.add(..., out=o)``: the forwards take out= themselves (their namespace entries are not
+# wrapped, which would cost every call a frame) and hand it to out_forms' rules
 _OUT = {}
-for _fn in (add, sub, mul, div):
+for _fn in (add, sub, mul, div, pow):
     _fn.writes_out = True  # type: ignore[attr-defined]
-    _OUT[_fn.__name__] = with_out(_fn, _fn.__name__, False)
+    _OUT[f"_{_fn.__name__}_out"] = with_out(_fn, _fn.__name__, False)
 
-# the table's ``forms`` of these forwards (in-place methods, operators) call them
+# the generated forwards' hooks, and the forwards the table's ``forms`` (in-place methods,
+# operators) call
 _generated_tensor_ops._bind_arithmetic(
     Tensor, (Tensor,) + SCALARS, {"add": add, "sub": sub, "mul": mul, "div": div,
                                   "floor_divide": floor_divide, "remainder": remainder,
                                   "pow": pow, "rsub": rsub}, inplace,
-    (AddBackward0, SubBackward0, MulBackward0, DivBackward0))
+    (AddBackward0, SubBackward0, MulBackward0, DivBackward0, PowBackward0, PowBackward1),
+    {"_operands": _operands, "_add_recorded": _add_recorded, "_sub_recorded": _sub_recorded,
+     "_mul_recorded": _mul_recorded, "_div_recorded": _div_recorded,
+     "_pow_recorded": _pow_recorded, **_OUT})

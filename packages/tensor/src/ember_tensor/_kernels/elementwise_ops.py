@@ -55,7 +55,8 @@ backward node, the ``.pyi`` stubs, and the op test table's row. Its op fields:
   ``general`` and ``record`` name the hooks the generated forwards call after their shared
   steps (the common call, out=, operand checks, two Numbers): in ``ember_tensor.arithmetic``
   what the op does with checked operands and its keywords (promotion, alpha, rounding
-  modes, errors), in ``ember._ops.arithmetic`` which node records it (a Number first). As in
+  modes, errors), in ``ember._ops.arithmetic`` which node records it (a Number first);
+  ``other``, torch's name of the second operand where it is not ``other``. As in
   torch, every operator form returns NotImplemented for an operand that is
   neither a Tensor nor a Number (forward, reflected and in-place alike), so Python raises its
   ``unsupported operand type(s)`` error.
@@ -149,7 +150,7 @@ BINARY = (
      # (x * x for 2, sqrt for 0.5, ...) are the kernel hook ``fast``
      "forms": {"operator": "pow", "reflected": "pow(other, self)",
                "plain": ("PowBackward1", "PowBackward0"), "fast": "_pow_fast",
-               "general": "_pow_general", "record": "_pow_recorded"},
+               "general": "_pow_general", "record": "_pow_recorded", "other": "exponent"},
      "nodes": {
          # Tensor ** Number; 2, the common square, with one product fewer and no pow
          "PowBackward0": ("grad * 0 if exponent == 0 else grad * (self * 2) if exponent == 2 "
