@@ -1,5 +1,9 @@
 """Arithmetic with torch's promotion and error words: add/sub (with ``alpha``), mul, the three
-divisions, remainder/fmod, pow, maximum/minimum."""
+divisions, remainder/fmod, pow, maximum/minimum.
+
+add, sub, mul, div and pow are generated from the table's ``forms`` (``_generated_array_ops``,
+re-exported here); what is theirs alone is the ``general`` hook each calls after the common
+call and the operand check, and pow's special exponents (``_pow_fast``)."""
 import builtins
 
 import numpy as np

@@ -1,10 +1,12 @@
 """Differentiable binary arithmetic: add, sub, rsub, mul, div, remainder, fmod, pow.
 
-Written by hand, unlike the table's whole ops (atan2, fmax: ``_ops/generated``): Python
-scalar operands, ``alpha``, rounding modes and integer semantics pick among several nodes.
+The forwards of add, sub, mul, div and pow are generated from the table's ``forms``
+(``_generated_tensor_ops``, re-exported here); this module holds what is theirs alone, the
+``record`` hook each calls (which node, and how a Number first is computed), the shared
+operand check, and the hand-written rsub, floor_divide, remainder and fmod.
 
 Forward values (dtype promotion, broadcasting, alpha scaling, errors) come from
-``ember_tensor.elementwise``. The backward nodes of add, sub, mul, div and pow are the table's
+``ember_tensor.arithmetic``. The backward nodes of add, sub, mul, div and pow are the table's
 ``nodes`` formulas (``_kernels/elementwise_ops.py``), generated into ``_ops/generated``.
 """
 import numpy as np
