@@ -331,7 +331,8 @@ def array_module(ops, forms):
                 lines.append(f"{name}_ = GeneratedArrayMethods.{name}_")
     inplace_forms = _inplace_names(forms)
     lines += [f"{name} = GeneratedArrayMethods.{name}" for name in inplace_forms]
-    lines += ["", "", "# ---- the arithmetic forwards (``ember_tensor.arithmetic`` re-exports them)"]
+    lines += ["", "", "# ---- the arithmetic forwards (``ember_tensor.arithmetic`` re-exports "
+              "them)"]
     lines += array_forwards(forms)[2:]
     forwards = [f["function"] for f in forms if f["general"]]
     lines += ["", "__all__ = [", *_wrapped_strings(_all_names(ops, True) + inplace_forms
@@ -516,11 +517,15 @@ def tensor_forms(forms):
         if form["node"] is None:
             forms_here = ((f"__{op}__", f"_{fn}(self, other)"),) + forms_here
         else:  # the common call straight on the kernel; anything else through the forward
+            # (or straight to its record hook: the operands are checked, keywords default)
+            defaults = "".join(f", {v!r}" for _, v in form["keywords"])
+            rest = (f"{form['record']}(self, other{defaults})" if form["record"]
+                    else f"_{fn}(self, other)")
             lines += ["", f"    def __{op}__(self, other):", "        tx = type(other)",
                       *_plain_call(form, "        "),
                       "        elif not isinstance(other, _OPERANDS):",
                       "            return NotImplemented",
-                      f"        return _{fn}(self, other)"]
+                      f"        return {rest}"]
         for dunder, call in forms_here:
             lines += ["", f"    def {dunder}(self, other):", "        tx = type(other)",
                       f"        if {check}:", f"            return {call}",

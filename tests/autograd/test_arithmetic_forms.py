@@ -139,3 +139,72 @@ def test_argument_rules(call, error, message):
     with pytest.raises(error) as info:
         eval(call, {**vars(ember), "t": ember.tensor(X)})
     assert str(info.value).startswith(message)
+
+
+# ---- the generated forwards and pow's common call ---------------------------------------------
+GENERATED = [f for f in FORMS if "general" in f]
+
+
+@pytest.mark.parametrize("form", GENERATED, ids=[f["function"] for f in GENERATED])
+def test_forwards_are_generated_with_their_declared_hooks(form):
+    from ember._ops import arithmetic as tensor_hooks
+    from ember_tensor import arithmetic as array_hooks
+
+    fn = form["function"]
+    assert getattr(ember, fn) is getattr(_generated_tensor_ops, fn)
+    assert getattr(array_hooks, fn) is getattr(_generated_array_ops, fn)
+    assert getattr(_generated_array_ops, form["general"]) is getattr(array_hooks, form["general"])
+    assert getattr(_generated_tensor_ops, form["record"]) is getattr(tensor_hooks, form["record"])
+
+
+# torch's kernels for these Python-number exponents, as the unary/binary kernels compute them
+SPECIAL = {2: lambda x: x * x, 3: lambda x: (x * x) * x, -1: lambda x: x.reciprocal(),
+           -2: lambda x: (x * x).reciprocal(), 0.5: lambda x: x.sqrt(),
+           -0.5: lambda x: x.rsqrt(), 1: lambda x: x.clone()}
+
+
+@pytest.mark.parametrize("exponent", list(SPECIAL) + [2.0, -1.0, 3.0])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pow_special_exponents_run_torchs_kernels(exponent, dtype):
+    x = np.random.RandomState(0).uniform(0.1, 3.0, 257).astype(dtype)
+    t = ember.tensor(x)
+    want = SPECIAL[exponent](t).numpy()
+    for got in (t ** exponent, ember.pow(t, exponent), t.pow(exponent),  # the common call
+                ember.pow(t, np.float64(exponent)),  # a NumPy number: the general path
+                ember.pow(t, exponent, out=ember.empty(257, dtype=t.dtype))):
+        assert got.dtype == t.dtype
+        assert (got.numpy() == want).all()
+    from ember_tensor import elementwise as E
+
+    for got in (Array(x) ** exponent, E.pow(Array(x), exponent)):  # the Array layer alike
+        assert (got.numpy() == want).all()
+
+
+def test_pow_gradient_of_a_negative_power_uses_the_same_kernels():
+    x = np.random.RandomState(1).uniform(0.1, 3.0, 64).astype(np.float32)
+    t = ember.tensor(x, requires_grad=True)
+    (t ** -1).backward(ember.ones(64))
+    want = -((ember.tensor(x) * ember.tensor(x)).reciprocal())  # -1 * x ** -2, x ** -2 = 1/(x*x)
+    assert (t.grad.numpy() == want.numpy()).all()
+
+
+def test_pow_common_call_records_torchs_nodes():
+    a = ember.tensor([1.5, 2.0], requires_grad=True)
+    b = ember.tensor([2.0, 0.5], requires_grad=True)
+    assert type((a ** 2).grad_fn).__name__ == "PowBackward0"
+    assert type((a ** b).grad_fn).__name__ == "PowBackward1"
+    assert type((2 ** b).grad_fn).__name__ == "PowBackward2"
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [2.0 * 1.5, 0.5 * 2.0 ** -0.5], rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), [1.5 ** 2 * np.log(1.5), 2 ** 0.5 * np.log(2)],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [ember.tensor, lambda v: Array(np.array(v))])
+def test_integer_tensor_to_a_negative_int_power_is_refused(make):
+    i = make([1, 2, 3])
+    with pytest.raises(RuntimeError, match="^Integers to negative integer powers are not "
+                                           "allowed.$"):
+        i ** -1
+    assert (i ** 2).numpy().tolist() == [1, 4, 9] and (i ** 2).numpy().dtype == np.int64
+    assert (i ** 0.5).numpy().dtype == np.float32

@@ -60,12 +60,12 @@ class GeneratedTensorMethods:
                 return record(AddBackward0, res, (self, other))
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
-        return _add(self, other)
+        return _add_recorded(self, other, 1)
 
     def __radd__(self, other):
         tx = type(other)
         if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _add(other, self)
+            return _add(self, other)
         return NotImplemented
 
     def __iadd__(self, other):
@@ -91,7 +91,7 @@ class GeneratedTensorMethods:
                 return record(SubBackward0, res, (self, other))
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
-        return _sub(self, other)
+        return _sub_recorded(self, other, 1)
 
     def __rsub__(self, other):
         tx = type(other)
@@ -124,12 +124,12 @@ class GeneratedTensorMethods:
                 return record(MulBackward0, res, (self, other), save=(None, None), other=other)
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
-        return _mul(self, other)
+        return _mul_recorded(self, other)
 
     def __rmul__(self, other):
         tx = type(other)
         if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _mul(other, self)
+            return _mul(self, other)
         return NotImplemented
 
     def __imul__(self, other):
@@ -158,7 +158,7 @@ class GeneratedTensorMethods:
                 return record(DivBackward0, res, (self, other), save=(None, None), other=other)
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
-        return _div(self, other)
+        return _div_recorded(self, other, None)
 
     def __rtruediv__(self, other):
         tx = type(other)
@@ -232,7 +232,7 @@ class GeneratedTensorMethods:
                 return record(PowBackward0, res, (self,), save=(self,), exponent=other)
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
-        return _pow(self, other)
+        return _pow_recorded(self, other)
 
     def __rpow__(self, other):
         tx = type(other)

@@ -148,16 +148,20 @@ _SPECIAL_EXPONENTS = {
 
 def _pow_fast(a, b):
     """The common call of pow (``fast`` in the table): a floating Array to a Python number
-    (torch's special exponents, else the kernel), or to an Array of its dtype; an int64 Array
-    to a non-negative int. None where the general rules apply (promotion, integer errors)."""
+    (torch's special exponents, else the kernel), or to an Array of its dtype; an integer Array
+    to 1 or 2, an int64 one to another non-negative int. None where the general rules apply
+    (promotion, bool, integer errors)."""
     tb = type(b)
     if tb is builtins.float or tb is builtins.int:
-        if a._np.dtype.kind == "f":
+        kind = a._np.dtype.kind
+        if kind == "f":
             special = _SPECIAL_EXPONENTS.get(b)
             if special is not None:
                 return special(a)
-        elif tb is builtins.float or b < 0:
+        elif kind not in "iu" or tb is builtins.float or b < 0:
             return None
+        elif b == 2 or b == 1:  # exact either way: the square or copy kernel, not pow's loop
+            return _SPECIAL_EXPONENTS[b](a)
     return _fast("pow", a, b)
 
 

@@ -109,7 +109,7 @@ LERP = {"consts": ONE + (("half", "0.5"),),
 BINARY = (
     # ---- arithmetic
     {"name": "add", "dtypes": NUMERIC, "expr": "a + b",
-     "forms": {"keywords": (("alpha", 1),), "operator": "add", "reflected": "add(other, self)",
+     "forms": {"keywords": (("alpha", 1),), "operator": "add", "reflected": "add(self, other)",
                "plain": "AddBackward0", "general": "_add_general", "record": "_add_recorded"},
      "nodes": {"AddBackward0": ("grad", "grad if alpha == 1 else grad * alpha")}},
     {"name": "sub", "dtypes": NUMERIC, "expr": "a - b",
@@ -120,7 +120,7 @@ BINARY = (
                "RsubBackward0": ("-grad if alpha == 1 else grad * -alpha", "grad"),  # rsub(t, u)
                "RsubBackward1": ("-grad if alpha == 1 else grad * -alpha",)}},  # Number - Tensor
     {"name": "mul", "dtypes": NUMERIC, "expr": "a * b",
-     "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(other, self)",
+     "forms": {"aliases": ("multiply",), "operator": "mul", "reflected": "mul(self, other)",
                "plain": "MulBackward0", "general": "_mul_general", "record": "_mul_recorded"},
      "nodes": {"MulBackward0": ("grad * other", "grad * self")}, "numbers": ("other",)},
     {"name": "maximum", "dtypes": NUMERIC,
