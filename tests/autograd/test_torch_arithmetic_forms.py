@@ -162,3 +162,42 @@ def test_reflected_gradients_match_torch(expr):
         assert (g is None) == (w is None)
         if w is not None:
             np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+# torch runs these Python-number exponents as products, divisions and roots (its pow_out and
+# pow_tensor_scalar kernels); where those are plain IEEE operations the bits must agree
+EXACT_POWERS = [2, 3, -1, -2, 1, 0, 2.0, 3.0, -1.0]
+
+
+@pytest.mark.parametrize("exponent", EXACT_POWERS + [0.5, -0.5, 2.5])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pow_number_exponents_match_torch(exponent, dtype):
+    x = np.random.RandomState(0).uniform(0.1, 3.0, 257).astype(dtype)
+    got, want = [], []
+    for lib, out in ((ember, got), (torch, want)):
+        t = lib.tensor(x, requires_grad=True)
+        r = t ** exponent
+        r.backward(lib.ones_like(r))
+        out += [r.detach().numpy(), t.grad.numpy(), type(r.grad_fn).__name__]
+    assert got[0].dtype == want[0].dtype and got[2] == want[2] == "PowBackward0"
+    exact = exponent in EXACT_POWERS
+    for g, w in zip(got[:2], want[:2]):
+        if exact and not (g is got[1] and exponent == -2):  # x ** -3 in -2's gradient: pow
+            np.testing.assert_array_equal(g, w)
+        else:
+            np.testing.assert_allclose(g, w, rtol=2e-6 if dtype == "float32" else 1e-13)
+
+
+@pytest.mark.parametrize("exponent", [-1, 2, 3, 0, 0.5])
+def test_integer_pow_matches_torch(exponent):
+    values = [1, 2, 3, -4]
+    got = want = None
+    try:
+        want = torch.tensor(values) ** exponent
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=f"^{str(e)}$"):
+            ember.tensor(values) ** exponent
+        return
+    got = ember.tensor(values) ** exponent
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
