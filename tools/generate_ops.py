@@ -5,10 +5,13 @@ this script writes, from the rows' op fields (``elementwise_ops.py`` explains th
 
 * ``ember_tensor/_generated_array_ops.py``: the functions on Arrays (normalise, promote, run
   the kernel) as members of ``GeneratedArrayMethods``, which ``Array`` inherits, so each
-  function is its method too; with the in-place forms and aliases.
+  function is its method too; with the in-place forms and aliases; and the arithmetic rows'
+  forwards (``add``, ``sub``, ``mul``, ``div``, ``pow``): their common call on the kernel and
+  operand check, then the ``general`` hook each row names in ``ember_tensor.arithmetic``.
 * ``ember/_generated_tensor_ops.py``: the differentiable op (compute on the Array, then
   ``record``) as members of ``GeneratedTensorMethods``, which ``Tensor`` inherits; the in-place
-  methods.
+  methods; the arithmetic rows' operators and ``ember`` forwards: the common call inlined,
+  out=, the operand check, then the ``record`` hook in ``ember._ops.arithmetic``.
 * ``ember/_ops/generated.py``: the backward nodes, named as torch's grad_fn, from the formulas
   (the whole ops' ``grad`` and the arithmetic rows' ``nodes``), and the ``ember.*`` functions
   with ``out=``. A formula is written once; where each of its steps is an arithmetic operator
