@@ -102,6 +102,13 @@ cdef bint _layout(int64_t r, int64_t c, int64_t sr, int64_t sc, int* trans,
     return False
 
 
+cdef bint _readable(int64_t r, int64_t c, int64_t* s) noexcept:
+    """True when BLAS can read an r x c matrix whose column and row strides are s[0], s[1]."""
+    cdef int trans
+    cdef int64_t ld
+    return _layout(r, c, s[1], s[0], &trans, &ld)
+
+
 cdef inline Py_ssize_t _cut(Py_ssize_t n, Py_ssize_t multiple) noexcept:
     """Where to cut ``range(n)`` in two: half, rounded up to ``multiple`` (n when too short)."""
     cdef Py_ssize_t half = (n + 1) // 2
@@ -144,6 +151,7 @@ def matmul(cnp.ndarray x, cnp.ndarray y, int64_t split_macs, int64_t team_macs,
     cdef int64_t bx, by, batch, n, k, m, sxb, syb
     cdef int64_t sx[2]
     cdef int64_t sy[2]
+    sx[0] = sx[1] = sy[0] = sy[1] = 0
     if (_sgemm == NULL or (tx != cnp.NPY_FLOAT and not dbl) or cnp.PyArray_TYPE(y) != tx
             or nx < 1 or nx > 3 or ny < 1 or ny > 3 or nx + ny == 2
             or not cnp.PyArray_ISALIGNED(x) or not cnp.PyArray_ISALIGNED(y)
@@ -156,13 +164,27 @@ def matmul(cnp.ndarray x, cnp.ndarray y, int64_t split_macs, int64_t team_macs,
     bx = dx[0] if nx == 3 else 1
     sxb = cnp.PyArray_STRIDES(x)[0] // item if nx == 3 else 0
     m = dy[ny - 1] if ny > 1 else 1
+    by = dy[0] if ny == 3 else 1
+    syb = cnp.PyArray_STRIDES(y)[0] // item if ny == 3 else 0
     if ny == 1:  # a column: its one stride runs down k
         sy[1] = sy[0]
         sy[0] = 1
     if dy[ny - 2 if ny > 1 else 0] != k:
         return None
-    by = dy[0] if ny == 3 else 1
-    syb = cnp.PyArray_STRIDES(y)[0] // item if ny == 3 else 0
+    # an operand BLAS cannot read as it is (a stride of 0: an expanded gradient such as
+    # sum's, or rows overlapping) is copied C-contiguous: the copy is one pass over an
+    # operand, where NumPy's fallback loop would run the whole product without BLAS
+    if not _readable(n, k, sx):
+        x = cnp.PyArray_NewCopy(x, cnp.NPY_CORDER)
+        _strides(x, item, sx)
+        sxb = n * k if nx == 3 else 0
+    if not _readable(k, m, sy):
+        y = cnp.PyArray_NewCopy(y, cnp.NPY_CORDER)
+        _strides(y, item, sy)
+        if ny == 1:
+            sy[1] = 1
+            sy[0] = 1
+        syb = k * m if ny == 3 else 0
     if bx != by and bx != 1 and by != 1:
         return None
     batch = bx if by == 1 else by
