@@ -515,7 +515,12 @@ def tensor_forms(forms):
                   f'        """In-place {fn}."""',
                   f"        return _{fn}_inplace(self, other{_keywords(form, False)})"]
         lines += [f"    {alias}_ = {fn}_" for alias in form["aliases"]]
-        forms_here = ((f"__r{op}__", _reflected(form)),
+        reflected = _reflected(form)
+        if form["record"] and form["reflected"] == f"{fn}(other, self)":
+            # number <op> tensor with checked operands and default keywords: the hook itself
+            defaults = "".join(f", {v!r}" for _, v in form["keywords"])
+            reflected = f"{form['record']}(other, self{defaults})"
+        forms_here = ((f"__r{op}__", reflected),
                       (f"__i{op}__", f"_{fn}_inplace(self, other)"))
         if form["node"] is None:
             forms_here = ((f"__{op}__", f"_{fn}(self, other)"),) + forms_here

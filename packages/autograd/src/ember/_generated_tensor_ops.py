@@ -237,7 +237,7 @@ class GeneratedTensorMethods:
     def __rpow__(self, other):
         tx = type(other)
         if tx is _Tensor or tx is float or tx is int or isinstance(other, _OPERANDS):
-            return _pow(other, self)
+            return _pow_recorded(other, self)
         return NotImplemented
 
     def __ipow__(self, other):
