@@ -74,7 +74,7 @@ static inline void dw_gather_##T(const T* x, const T* w, T* o, T b, int add, int
 EMBER_DW_GATHERS(float)
 EMBER_DW_GATHERS(double)
 
-/* The stride-1, undilated KH x KW gather (3x3 and 5x5: MobileNet's and EfficientNet's) over
+/* The stride-1, undilated KH x KW gather (3x3: MobileNet's; 5x5 rolls below) over
    NR output rows and every column: o[r*orow + v] = (add ? o[...] : b) + sum over i < KH,
    j < KW (in that order) of w[i*KW + j] * x[(r + i)*xrow + j + v], for r < NR, v < n. Unlike
    dw_gather's runtime taps, the taps are constants: the weights stay in registers across the
@@ -87,12 +87,7 @@ EMBER_DW_GATHERS(double)
    constant) and the last one */
 #define DW_ROWS_BLOCK(VT, LN, WV, KH, KW, NR, M) { \
     VT acc[NR]; \
-    DW_UNROLL for (int r = 0; r < NR; r++) { \
-        if (!add) acc[r] = (VT){0} + b; \
-        else if ((M) == (LN)) memcpy(&acc[r], o + r * orow + v, sizeof acc[r]); \
-        else { acc[r] = (VT){0}; \
-               for (int l = 0; l < (M); l++) acc[r][l] = o[r * orow + v + l]; } \
-    } \
+    DW_UNROLL for (int r = 0; r < NR; r++) DW_START(VT, LN, acc[r], o + r * orow + v, M) \
     DW_UNROLL for (int ir = 0; ir < NR + KH - 1; ir++) \
         DW_UNROLL for (int j = 0; j < KW; j++) { \
             VT xv; \
@@ -100,10 +95,7 @@ EMBER_DW_GATHERS(double)
             DW_UNROLL for (int i = 0; i < KH; i++) \
                 if (ir - i >= 0 && ir - i < NR) acc[ir - i] += WV[i * KW + j] * xv; \
         } \
-    DW_UNROLL for (int r = 0; r < NR; r++) { \
-        if ((M) == (LN)) memcpy(o + r * orow + v, &acc[r], sizeof acc[r]); \
-        else for (int l = 0; l < (M); l++) o[r * orow + v + l] = acc[r][l]; \
-    } \
+    DW_UNROLL for (int r = 0; r < NR; r++) DW_STORE(VT, LN, o + r * orow + v, acc[r], M) \
 }
 /* From AVX2 up, a last block of at most half a register is summed in a half register: 56
    columns are 3.5 AVX-512 registers, and a full fourth would cost 1/8 more multiply-adds */
@@ -119,6 +111,46 @@ typedef double dw_half_double __attribute__((vector_size(DW_REG_BYTES / 2)));
 #else
 #define DW_ROWS_HALF(T, KH, KW, NR)
 #endif
+/* The first m lanes of a register from or to memory (a last partial block; the lanes past
+   m read as zero and are not written): one masked move at AVX-512 (the row's 28 columns
+   are 16 + 12), lane by lane below it */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define DW_PART(VT, T, BITS, SFX, MASK) \
+static inline VT dw_load_part_##VT(const T* p, int m) { \
+    return (VT)_mm##BITS##_maskz_loadu_##SFX((MASK)((1u << m) - 1), p); } \
+static inline void dw_store_part_##VT(T* p, VT v, int m) { \
+    _mm##BITS##_mask_storeu_##SFX(p, (MASK)((1u << m) - 1), v); }
+DW_PART(dw_reg_float, float, 512, ps, __mmask16)
+DW_PART(dw_reg_double, double, 512, pd, __mmask8)
+DW_PART(dw_half_float, float, 256, ps, __mmask8)
+DW_PART(dw_half_double, double, 256, pd, __mmask8)
+#else
+#define DW_PART(VT, T) \
+static inline VT dw_load_part_##VT(const T* p, int m) { \
+    VT v = {0}; \
+    for (int l = 0; l < m; l++) v[l] = p[l]; \
+    return v; } \
+static inline void dw_store_part_##VT(T* p, VT v, int m) { \
+    for (int l = 0; l < m; l++) p[l] = v[l]; }
+DW_PART(dw_reg_float, float)
+DW_PART(dw_reg_double, double)
+#if DW_REG_BYTES >= 32
+DW_PART(dw_half_float, float)
+DW_PART(dw_half_double, double)
+#endif
+#endif
+/* a running sum's start: b, or (add) the M <= LN output columns at p already there; and
+   its store back */
+#define DW_START(VT, LN, A, P, M) { \
+    if (!add) (A) = (VT){0} + b; \
+    else if ((M) == (LN)) memcpy(&(A), (P), sizeof(VT)); \
+    else (A) = dw_load_part_##VT((P), (M)); \
+}
+#define DW_STORE(VT, LN, P, A, M) { \
+    if ((M) == (LN)) memcpy((P), &(A), sizeof(VT)); \
+    else dw_store_part_##VT((P), (A), (M)); \
+}
 #define EMBER_DW_ROWS(T, KH, KW, NR) \
 static inline void dw_rows##KH##x##KW##_##NR##_##T(const T* x, const T* w, T* o, T b, \
         int add, ptrdiff_t n, ptrdiff_t xrow, ptrdiff_t orow) { \
@@ -150,9 +182,82 @@ static inline void dw_rows##KH##x##KW##_##T(const T* x, const T* w, T* o, T b, i
 #define DW_ROWS_NR 4
 
 EMBER_DW_ROWS_KERNEL(float, 3, 3)
-EMBER_DW_ROWS_KERNEL(float, 5, 5)
 EMBER_DW_ROWS_KERNEL(double, 3, 3)
-EMBER_DW_ROWS_KERNEL(double, 5, 5)
+
+/* The stride-1, undilated K x K gather rolled down the rows (5x5: EfficientNet's), the same
+   sums as dw_rows (each output's taps in row-major order, one running sum) over nr output
+   rows, but one column block at a time from the top row to the bottom: each input row's
+   K column shifts are loaded once and added into the K output rows they feed, and output
+   row r's running sum lives in slot r % K of K registers, stored when its last input row
+   is in. Per input row K loads for K*K multiply-adds (dw_rows' 4-row blocks: 8*K for 4*K*K),
+   and the K independent sums keep the multiply-add pipes full where dw_rows' 4 could not
+   (4 cycles of latency each). The block's input rows must be in L1 for the column blocks
+   after the first: the caller hands over bands of a few tens of rows. Slots are constants
+   because each K steps are unrolled from an input row that is a multiple of K; steps near
+   the top and bottom (GUARD) test which of their rows exist. */
+#define DW_ROLL_STEP(VT, LN, WV, K, M, U, GUARD) { \
+    const ptrdiff_t ir = r0 + (U); \
+    if (!(GUARD) || ir < nr + K - 1) { \
+        if (!(GUARD) || ir < nr) DW_START(VT, LN, acc[(U) % K], o + ir * orow + v, M) \
+        DW_UNROLL for (int j = 0; j < K; j++) { \
+            VT xv; \
+            memcpy(&xv, x + ir * xrow + v + j, sizeof xv); \
+            DW_UNROLL for (int i = 0; i < K; i++) \
+                if (!(GUARD) || (ir - i >= 0 && ir - i < nr)) \
+                    acc[((U) - i + K) % K] += WV[i * K + j] * xv; \
+        } \
+        if (!(GUARD) || (ir - (K - 1) >= 0 && ir - (K - 1) < nr)) \
+            DW_STORE(VT, LN, o + (ir - (K - 1)) * orow + v, acc[((U) + 1) % K], M) \
+    } \
+}
+/* K <= 5 steps from input row r0 (a multiple of K) */
+#define DW_ROLL_STEPS(VT, LN, WV, K, M, GUARD) { \
+    DW_ROLL_STEP(VT, LN, WV, K, M, 0, GUARD) \
+    if (K > 1) DW_ROLL_STEP(VT, LN, WV, K, M, 1, GUARD) \
+    if (K > 2) DW_ROLL_STEP(VT, LN, WV, K, M, 2, GUARD) \
+    if (K > 3) DW_ROLL_STEP(VT, LN, WV, K, M, 3, GUARD) \
+    if (K > 4) DW_ROLL_STEP(VT, LN, WV, K, M, 4, GUARD) \
+}
+/* the columns v..v+M-1 of every row: the first K input rows and those from the first
+   K-group that reaches past the last output row are guarded */
+#define DW_ROLL_BLOCK(VT, LN, WV, K, M) { \
+    VT acc[K] = {{0}}; /* every slot is set before it is read; this keeps -Wall quiet */ \
+    ptrdiff_t r0 = 0; \
+    DW_ROLL_STEPS(VT, LN, WV, K, M, 1) \
+    for (r0 = K; r0 + K - 1 < nr; r0 += K) DW_ROLL_STEPS(VT, LN, WV, K, M, 0) \
+    for (; r0 < nr + K - 1; r0 += K) DW_ROLL_STEPS(VT, LN, WV, K, M, 1) \
+}
+#if DW_REG_BYTES >= 32
+#define DW_ROLL_HALF(T, K) \
+    if (m <= L / 2) { \
+        dw_half_##T wh[K * K]; \
+        DW_UNROLL for (int k = 0; k < K * K; k++) wh[k] = (dw_half_##T){0} + w[k]; \
+        DW_ROLL_BLOCK(dw_half_##T, L / 2, wh, K, m) \
+    } else
+#else
+#define DW_ROLL_HALF(T, K)
+#endif
+/* o[r*orow + v] = (add ? o[...] : b) + sum over i, j < K (in that order) of
+   w[i*K + j] * x[(r + i)*xrow + j + v], for r < nr, v < n; x readable past n by the width
+   of one register (a last partial block is summed in a full register, or a half one when
+   at most half full, and only its columns stored) */
+#define EMBER_DW_ROLL(T, K) \
+static inline void dw_roll##K##x##K##_##T(const T* x, const T* w, T* o, T b, int add, \
+        ptrdiff_t nr, ptrdiff_t n, ptrdiff_t xrow, ptrdiff_t orow) { \
+    enum { L = sizeof(dw_reg_##T) / sizeof(T) }; \
+    dw_reg_##T wv[K * K]; \
+    ptrdiff_t v = 0; \
+    DW_UNROLL for (int k = 0; k < K * K; k++) wv[k] = (dw_reg_##T){0} + w[k]; \
+    for (; v + L <= n; v += L) DW_ROLL_BLOCK(dw_reg_##T, L, wv, K, L) \
+    if (v < n) { \
+        const int m = (int)(n - v); \
+        DW_ROLL_HALF(T, K) \
+        DW_ROLL_BLOCK(dw_reg_##T, L, wv, K, m) \
+    } \
+}
+
+EMBER_DW_ROLL(float, 5)
+EMBER_DW_ROLL(double, 5)
 
 /* s[k] += sum over r < nr, v < n of g[r*grow + v] * x[koff[k] + r*xrow + v], for k < NT: the
    weight gradient of NT taps at once, each a running vector of sums, one load of g shared by

@@ -10,13 +10,14 @@ column ``v`` of phase ``q``), so that any tap, whatever the stride and dilation,
 unstrided run of one phase with no bounds test (``_tap_offsets``: where each tap starts).
 Over it:
 - forward: the stride-1, undilated 3x3 and 5x5 kernels (MobileNet's, EfficientNet's) run
-  ``depthwise.h``'s ``dw_rows``: DW_ROWS_NR output rows across the whole width, the taps
+  ``depthwise.h``'s ``dw_rows`` (3x3: DW_ROWS_NR output rows across the whole width) and
+  ``dw_roll`` (5x5: one register of columns down a band of ROLL_BAND_ROWS rows), the taps
   compile-time constants, weights in registers, one register of columns at a time. Other
   geometries: ROWS output rows by COLS output columns at a time through its generic vector
   block (a partial last block goes through a small buffer). Either way one running sum per
   output, taps in row-major order. The stride-1 3x3/5x5 kernels fill a plane past L1 a row
-  block ahead of the sums (FILL_AHEAD_BYTES): the copy's reads from memory then overlap the
-  arithmetic, and the rows are still in L1 when the sums read them;
+  block (or band) ahead of the sums (FILL_AHEAD_BYTES): the copy's reads from memory then
+  overlap the arithmetic, and the rows are still in L1 when the sums read them;
 - grad-input, stride 1: the same gather over the output gradient, kernel flipped and padding
   ``(k - 1) * d - p``; other strides: the forward's adjoint, each tap's gradient row added
   into the phases where the forward read it, then the phases copied back;
@@ -30,6 +31,7 @@ two threads write the same memory. The Python side (``ember_tensor.nn.depthwise`
 arguments in torch's words; the ``def`` functions re-check what memory safety depends on.
 """
 from cython.parallel cimport prange
+from libc.string cimport memcpy
 
 from .parallel cimport omp_get_thread_num, threads_for
 from .types cimport for_dtype, real
@@ -50,16 +52,17 @@ cdef extern from "depthwise.h" nogil:
                       Py_ssize_t nr, Py_ssize_t n, Py_ssize_t grow, Py_ssize_t xrow)
     void dw_dot_double(const double* g, const double* x, const Py_ssize_t* koff, double* s,
                        int nt, Py_ssize_t nr, Py_ssize_t n, Py_ssize_t grow, Py_ssize_t xrow)
-    # the stride-1, undilated 3x3 and 5x5 gathers over nr <= DW_ROWS_NR rows (depthwise.h)
+    # the stride-1, undilated 3x3 gather over nr <= DW_ROWS_NR rows, and the 5x5 one rolled
+    # down nr rows (depthwise.h)
     enum: DW_ROWS_NR
     void dw_rows3x3_float(const float* x, const float* w, float* o, float b, bint add, int nr,
                           Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
-    void dw_rows5x5_float(const float* x, const float* w, float* o, float b, bint add, int nr,
-                          Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
     void dw_rows3x3_double(const double* x, const double* w, double* o, double b, bint add,
                            int nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
-    void dw_rows5x5_double(const double* x, const double* w, double* o, double b, bint add,
-                           int nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
+    void dw_roll5x5_float(const float* x, const float* w, float* o, float b, bint add,
+                          Py_ssize_t nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
+    void dw_roll5x5_double(const double* x, const double* w, double* o, double b, bint add,
+                           Py_ssize_t nr, Py_ssize_t n, Py_ssize_t xrow, Py_ssize_t orow)
 
 cdef enum:
     # The stride-1 3x3/5x5 forward fills a scratch plane larger than this a row block ahead
@@ -68,6 +71,14 @@ cdef enum:
     # (5 KB); the stride-2 phase copy was 10-20% slower ahead. A/B at 2 threads: 0 (always
     # ahead), 32768, and a huge value (never)
     FILL_AHEAD_BYTES = 32768
+
+
+cdef enum:
+    # The 5x5 kernel rolls down bands of this many output rows (depthwise.h's dw_roll), one
+    # column block at a time: a band's input rows (4 more) must stay in L1 from one column
+    # block to the next, and each band costs 4 rows of guarded steps. 28x28 planes (the
+    # 5x5 layers of EfficientNet-B0's 28x28 stage) are one band
+    ROLL_BAND_ROWS = 32
 
 
 cdef enum:
@@ -134,7 +145,11 @@ cdef inline void _phase_rows(real* plane, real* pad, Py_ssize_t H, Py_ssize_t W,
         for r in range(max(ph, r0), min(H + ph, Hp, r1)):
             prow = pad + (q * Hp + r) * Wq
             xrow = plane + (r - ph) * W + q - pw
-            if into_pad:
+            if into_pad and sw == 1:
+                # a call, not the loop below: gcc's vector loop with its alias test and
+                # scalar tail took 1/6 of a 28x28 5x5 forward
+                memcpy(prow + a, xrow + a, (b - a) * sizeof(real))
+            elif into_pad:
                 for v in range(a, b):
                     prow[v] = xrow[v * sw]
             else:
@@ -174,20 +189,20 @@ def _tap_offsets(args, Py_ssize_t OH, Py_ssize_t OW):
     return offsets
 
 
-cdef inline void _rows(const real* x, const real* w, real* o, real b, bint add, int nr,
-                       Py_ssize_t n, Py_ssize_t kh, Py_ssize_t xrow,
+cdef inline void _rows(const real* x, const real* w, real* o, real b, bint add,
+                       Py_ssize_t nr, Py_ssize_t n, Py_ssize_t kh, Py_ssize_t xrow,
                        Py_ssize_t orow) noexcept nogil:
-    # depthwise.h's stride-1 gather of this dtype and kernel (3x3 or 5x5)
+    # depthwise.h's stride-1 gather of this dtype and kernel: 3x3 rows, or 5x5 rolled
     if real is float:
         if kh == 3:
-            dw_rows3x3_float(x, w, o, b, add, nr, n, xrow, orow)
+            dw_rows3x3_float(x, w, o, b, add, <int>nr, n, xrow, orow)
         else:
-            dw_rows5x5_float(x, w, o, b, add, nr, n, xrow, orow)
+            dw_roll5x5_float(x, w, o, b, add, nr, n, xrow, orow)
     else:
         if kh == 3:
-            dw_rows3x3_double(x, w, o, b, add, nr, n, xrow, orow)
+            dw_rows3x3_double(x, w, o, b, add, <int>nr, n, xrow, orow)
         else:
-            dw_rows5x5_double(x, w, o, b, add, nr, n, xrow, orow)
+            dw_roll5x5_double(x, w, o, b, add, nr, n, xrow, orow)
 
 
 cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bint add,
@@ -208,7 +223,7 @@ cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bi
     oh = 0
     while oh < OH:
         if rows:
-            nrow = min(<Py_ssize_t>DW_ROWS_NR, OH - oh)
+            nrow = min(<Py_ssize_t>(DW_ROWS_NR if kh == 3 else ROLL_BAND_ROWS), OH - oh)
         else:
             nrow = ROWS if oh + ROWS <= OH else 1
         need = (oh + nrow - 1) * sh + (kh - 1) * dh + 1 if ahead else Hp
@@ -216,7 +231,7 @@ cdef void dw_plane_gather(const real* x, const real* w, real* out, real bias, bi
             _phases(<real*>x, pad, H, W, Hp, Wq, sw, ph, pw, True, filled, need)
             filled = need
         if rows:
-            _rows(pad + oh * Wq, w, out + oh * OW, bias, add, <int>nrow, OW, kh, Wq, OW)
+            _rows(pad + oh * Wq, w, out + oh * OW, bias, add, nrow, OW, kh, Wq, OW)
             oh += nrow
             continue
         ow = 0
