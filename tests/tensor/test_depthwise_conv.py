@@ -93,6 +93,14 @@ STRIDE1 = [
     # columns; AVX2 float and AVX-512 double: 28), and EfficientNet's 28-column 5x5 rows
     (1, 2, 6, 24, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
     (1, 2, 9, 28, 1, (5, 5), (1, 1), (2, 2), (1, 1)),
+    # the 5x5 kernel rolls down bands of 32 output rows: three bands, the last short, and a
+    # 13-column block (a masked full AVX-512 register); fewer rows than the kernel (every
+    # step tests which rows exist) with a depth multiplier, so grad-input's gather adds into
+    # its planes, over 16 + 16 + 8 columns (a half register last); a band of 2 rows after
+    # one of 32, padding 1, three multipliers
+    (1, 2, 70, 13, 1, (5, 5), (1, 1), (2, 2), (1, 1)),
+    (2, 2, 3, 40, 2, (5, 5), (1, 1), (2, 2), (1, 1)),
+    (1, 2, 36, 20, 3, (5, 5), (1, 1), (1, 1), (1, 1)),
 ]
 
 
