@@ -63,6 +63,8 @@ def test_forward_matches_reference(name, dtype, rtol):
 def test_integer_inputs_promote_as_declared(name):
     row, _ = ROWS[name]
     xs = [x.round().long() for x in _inputs(name)]
+    if row.get("promote") == "common" and "int64" not in row["dtypes"]:
+        pytest.skip("no integer kernel: test_float_only_common_rows_refuse_integers_as_torch")
     out = getattr(ember, name)(*xs)
     if row.get("promote", "float") == "float":
         assert out.dtype is ember.get_default_dtype()
@@ -71,6 +73,19 @@ def test_integer_inputs_promote_as_declared(name):
     else:
         assert out.dtype is ember.int64
         np.testing.assert_array_equal(out.numpy(), _ref(name, xs))
+
+
+@pytest.mark.parametrize("name", [name for name in NAMES if ROWS[name][0].get("promote") ==
+                                  "common" and "int64" not in ROWS[name][0]["dtypes"]])
+def test_float_only_common_rows_refuse_integers_as_torch(name):
+    """hypot, logaddexp: torch promotes to the common dtype, then has no integer kernel."""
+    xs = [x.round().long() for x in _inputs(name)]
+    with pytest.raises(NotImplementedError, match=f'"{name}_cpu" not implemented for \'Long\''):
+        getattr(ember, name)(*xs)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        getattr(ember, name)(*(x > 0 for x in xs))
+    mixed = getattr(ember, name)(xs[0].float(), xs[1])  # float with int: float32, as torch
+    assert mixed.dtype is ember.float32
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -12,16 +12,18 @@ from ember_tensor.arithmetic import _pow_fast
 # bound by ember._ops.generated at import
 record = None
 ExpBackward0 = LogBackward0 = Log1PBackward0 = Expm1Backward0 = Log2Backward0 = None
-Log10Backward0 = SqrtBackward0 = RsqrtBackward0 = ReciprocalBackward0 = SinBackward0 = None
-TanBackward0 = AsinBackward0 = AcosBackward0 = AtanBackward0 = SinhBackward0 = None
-CoshBackward0 = AsinhBackward0 = AcoshBackward0 = AtanhBackward0 = Exp2Backward0 = None
-ErfcBackward0 = SincBackward0 = CosBackward0 = TanhBackward0 = SigmoidBackward0 = None
-ErfBackward0 = Atan2Backward0 = FmaxBackward0 = _exp_inplace = _log_inplace = None
-_log1p_inplace = _expm1_inplace = _log2_inplace = _log10_inplace = _sqrt_inplace = None
-_rsqrt_inplace = _reciprocal_inplace = _sin_inplace = _tan_inplace = _asin_inplace = None
-_acos_inplace = _atan_inplace = _sinh_inplace = _cosh_inplace = _asinh_inplace = None
-_acosh_inplace = _exp2_inplace = _erfc_inplace = _sinc_inplace = _cos_inplace = None
-_tanh_inplace = _sigmoid_inplace = _erf_inplace = _atan2_inplace = None
+Log10Backward0 = Deg2RadBackward0 = Rad2DegBackward0 = SqrtBackward0 = RsqrtBackward0 = None
+ReciprocalBackward0 = SinBackward0 = TanBackward0 = AsinBackward0 = AcosBackward0 = None
+AtanBackward0 = SinhBackward0 = CoshBackward0 = AsinhBackward0 = AcoshBackward0 = None
+AtanhBackward0 = Exp2Backward0 = ErfcBackward0 = SincBackward0 = CosBackward0 = None
+TanhBackward0 = SigmoidBackward0 = ErfBackward0 = Atan2Backward0 = FmaxBackward0 = None
+FminBackward0 = HypotBackward0 = LogaddexpBackward0 = _exp_inplace = _log_inplace = None
+_log1p_inplace = _expm1_inplace = _log2_inplace = _log10_inplace = _deg2rad_inplace = None
+_rad2deg_inplace = _sqrt_inplace = _rsqrt_inplace = _reciprocal_inplace = _sin_inplace = None
+_tan_inplace = _asin_inplace = _acos_inplace = _atan_inplace = _sinh_inplace = None
+_cosh_inplace = _asinh_inplace = _acosh_inplace = _exp2_inplace = _erfc_inplace = None
+_sinc_inplace = _cos_inplace = _tanh_inplace = _sigmoid_inplace = _erf_inplace = None
+_atan2_inplace = _hypot_inplace = None
 # bound by ember._ops.arithmetic: its forwards, their in-place forms, operands,
 # the nodes of the operators' common calls, the forwards' hooks and out= forms
 _add = _sub = _mul = _div = _floor_divide = None
@@ -312,6 +314,28 @@ class GeneratedTensorMethods:
         """In-place log10."""
         return _log10_inplace(self)
 
+    def deg2rad(input):
+        """Elementwise deg2rad, as torch's; integer inputs give the default float dtype."""
+        if not isinstance(input, GeneratedTensorMethods):
+            _not_tensor("deg2rad", input)
+        res = _E.deg2rad(input._data)
+        return record(Deg2RadBackward0, res, (input,))
+
+    def deg2rad_(self):
+        """In-place deg2rad."""
+        return _deg2rad_inplace(self)
+
+    def rad2deg(input):
+        """Elementwise rad2deg, as torch's; integer inputs give the default float dtype."""
+        if not isinstance(input, GeneratedTensorMethods):
+            _not_tensor("rad2deg", input)
+        res = _E.rad2deg(input._data)
+        return record(Rad2DegBackward0, res, (input,))
+
+    def rad2deg_(self):
+        """In-place rad2deg."""
+        return _rad2deg_inplace(self)
+
     def sqrt(input):
         """Elementwise sqrt, as torch's; integer inputs give the default float dtype."""
         if not isinstance(input, GeneratedTensorMethods):
@@ -563,6 +587,37 @@ class GeneratedTensorMethods:
         res = _E.fmax(input._data, other._data)
         return record(FmaxBackward0, res, (input, other,), save=(input, other,))
 
+    def fmin(input, other):
+        """Elementwise fmin, as torch's; inputs promoted to a common dtype."""
+        if not isinstance(input, GeneratedTensorMethods):
+            _not_tensor("fmin", input)
+        if not isinstance(other, GeneratedTensorMethods):
+            _not_tensor("fmin", other, "other", 2)
+        res = _E.fmin(input._data, other._data)
+        return record(FminBackward0, res, (input, other,), save=(input, other,))
+
+    def hypot(input, other):
+        """Elementwise hypot, as torch's; inputs promoted to a common dtype."""
+        if not isinstance(input, GeneratedTensorMethods):
+            _not_tensor("hypot", input)
+        if not isinstance(other, GeneratedTensorMethods):
+            _not_tensor("hypot", other, "other", 2)
+        res = _E.hypot(input._data, other._data)
+        return record(HypotBackward0, res, (input, other,), save=(input, other, res,))
+
+    def hypot_(self, other):
+        """In-place hypot."""
+        return _hypot_inplace(self, other)
+
+    def logaddexp(input, other):
+        """Elementwise logaddexp, as torch's; inputs promoted to a common dtype."""
+        if not isinstance(input, GeneratedTensorMethods):
+            _not_tensor("logaddexp", input)
+        if not isinstance(other, GeneratedTensorMethods):
+            _not_tensor("logaddexp", other, "other", 2)
+        res = _E.logaddexp(input._data, other._data)
+        return record(LogaddexpBackward0, res, (input, other,), save=(input, other,))
+
 
 exp = GeneratedTensorMethods.exp
 log = GeneratedTensorMethods.log
@@ -570,6 +625,8 @@ log1p = GeneratedTensorMethods.log1p
 expm1 = GeneratedTensorMethods.expm1
 log2 = GeneratedTensorMethods.log2
 log10 = GeneratedTensorMethods.log10
+deg2rad = GeneratedTensorMethods.deg2rad
+rad2deg = GeneratedTensorMethods.rad2deg
 sqrt = GeneratedTensorMethods.sqrt
 rsqrt = GeneratedTensorMethods.rsqrt
 reciprocal = GeneratedTensorMethods.reciprocal
@@ -599,6 +656,9 @@ erf = GeneratedTensorMethods.erf
 atan2 = GeneratedTensorMethods.atan2
 arctan2 = GeneratedTensorMethods.arctan2
 fmax = GeneratedTensorMethods.fmax
+fmin = GeneratedTensorMethods.fmin
+hypot = GeneratedTensorMethods.hypot
+logaddexp = GeneratedTensorMethods.logaddexp
 
 
 # ---- the arithmetic forwards (``ember._ops.arithmetic`` re-exports them)
@@ -729,9 +789,9 @@ def _bind(record_fn, inplace, nodes):
 
 
 _INPLACE = (
-    "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "sin",
-    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "exp2", "erfc", "sinc",
-    "cos", "tanh", "sigmoid", "erf", "atan2",
+    "exp", "log", "log1p", "expm1", "log2", "log10", "deg2rad", "rad2deg", "sqrt", "rsqrt",
+    "reciprocal", "sin", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+    "exp2", "erfc", "sinc", "cos", "tanh", "sigmoid", "erf", "atan2", "hypot",
 )
 
 

@@ -269,6 +269,40 @@ class GeneratedArrayMethods:
         """In-place log10."""
         return _assign_inplace(a, log10(a))
 
+    def deg2rad(a, out=None):
+        """Elementwise deg2rad, as torch's; integer inputs give the default float dtype."""
+        if out is None and type(a) is Array:
+            entry = _FAST_UNARY.get(("deg2rad", a._np.dtype))  # float inputs only
+            if entry is not None:
+                res = np.empty(a._np.shape, entry[1][0])
+                _launch(entry, res, (a._np,))
+                return _wrap(res)
+        if not isinstance(a, Array):
+            raise TypeError(f"deg2rad(): argument 'input' must be Tensor, "
+                            f"not {type(a).__name__}")
+        return _unary("deg2rad", a, _float_dtype(a), out=out)
+
+    def deg2rad_(a):
+        """In-place deg2rad."""
+        return _assign_inplace(a, deg2rad(a))
+
+    def rad2deg(a, out=None):
+        """Elementwise rad2deg, as torch's; integer inputs give the default float dtype."""
+        if out is None and type(a) is Array:
+            entry = _FAST_UNARY.get(("rad2deg", a._np.dtype))  # float inputs only
+            if entry is not None:
+                res = np.empty(a._np.shape, entry[1][0])
+                _launch(entry, res, (a._np,))
+                return _wrap(res)
+        if not isinstance(a, Array):
+            raise TypeError(f"rad2deg(): argument 'input' must be Tensor, "
+                            f"not {type(a).__name__}")
+        return _unary("rad2deg", a, _float_dtype(a), out=out)
+
+    def rad2deg_(a):
+        """In-place rad2deg."""
+        return _assign_inplace(a, rad2deg(a))
+
     def sqrt(a, out=None):
         """Elementwise sqrt, as torch's; integer inputs give the default float dtype."""
         if out is None and type(a) is Array:
@@ -634,6 +668,28 @@ class GeneratedArrayMethods:
         compute = _common_dtype(a, b)
         return _binary("fmax", a, b, compute, compute, out)
 
+    def fmin(a, b, out=None):
+        """Elementwise fmin, as torch's; inputs promoted to a common dtype."""
+        _check_operand(b, "fmin")
+        compute = _common_dtype(a, b)
+        return _binary("fmin", a, b, compute, compute, out)
+
+    def hypot(a, b, out=None):
+        """Elementwise hypot, as torch's; inputs promoted to a common dtype."""
+        _check_operand(b, "hypot")
+        compute = _common_dtype(a, b)
+        return _binary("hypot", a, b, compute, compute, out)
+
+    def hypot_(a, b):
+        """In-place hypot."""
+        return _assign_inplace(a, hypot(a, b))
+
+    def logaddexp(a, b, out=None):
+        """Elementwise logaddexp, as torch's; inputs promoted to a common dtype."""
+        _check_operand(b, "logaddexp")
+        compute = _common_dtype(a, b)
+        return _binary("logaddexp", a, b, compute, compute, out)
+
 
 exp = GeneratedArrayMethods.exp
 exp_ = GeneratedArrayMethods.exp_
@@ -647,6 +703,10 @@ log2 = GeneratedArrayMethods.log2
 log2_ = GeneratedArrayMethods.log2_
 log10 = GeneratedArrayMethods.log10
 log10_ = GeneratedArrayMethods.log10_
+deg2rad = GeneratedArrayMethods.deg2rad
+deg2rad_ = GeneratedArrayMethods.deg2rad_
+rad2deg = GeneratedArrayMethods.rad2deg
+rad2deg_ = GeneratedArrayMethods.rad2deg_
 sqrt = GeneratedArrayMethods.sqrt
 sqrt_ = GeneratedArrayMethods.sqrt_
 rsqrt = GeneratedArrayMethods.rsqrt
@@ -702,6 +762,10 @@ arctan2 = GeneratedArrayMethods.arctan2
 atan2_ = GeneratedArrayMethods.atan2_
 arctan2_ = GeneratedArrayMethods.arctan2_
 fmax = GeneratedArrayMethods.fmax
+fmin = GeneratedArrayMethods.fmin
+hypot = GeneratedArrayMethods.hypot
+hypot_ = GeneratedArrayMethods.hypot_
+logaddexp = GeneratedArrayMethods.logaddexp
 add_ = GeneratedArrayMethods.add_
 sub_ = GeneratedArrayMethods.sub_
 subtract_ = GeneratedArrayMethods.subtract_
@@ -772,13 +836,14 @@ def pow(a, b, out=None, *, _inplace=False):
 
 __all__ = [
     "exp", "exp_", "log", "log_", "log1p", "log1p_", "expm1", "expm1_", "log2", "log2_",
-    "log10", "log10_", "sqrt", "sqrt_", "rsqrt", "rsqrt_", "reciprocal", "reciprocal_", "sin",
-    "sin_", "tan", "tan_", "asin", "arcsin", "asin_", "arcsin_", "acos", "arccos", "acos_",
-    "arccos_", "atan", "arctan", "atan_", "arctan_", "sinh", "sinh_", "cosh", "cosh_", "asinh",
-    "arcsinh", "asinh_", "arcsinh_", "acosh", "arccosh", "acosh_", "arccosh_", "atanh",
-    "arctanh", "exp2", "exp2_", "erfc", "erfc_", "sinc", "sinc_", "cos", "cos_", "tanh",
-    "tanh_", "sigmoid", "sigmoid_", "erf", "erf_", "atan2", "arctan2", "atan2_", "arctan2_",
-    "fmax", "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_",
+    "log10", "log10_", "deg2rad", "deg2rad_", "rad2deg", "rad2deg_", "sqrt", "sqrt_", "rsqrt",
+    "rsqrt_", "reciprocal", "reciprocal_", "sin", "sin_", "tan", "tan_", "asin", "arcsin",
+    "asin_", "arcsin_", "acos", "arccos", "acos_", "arccos_", "atan", "arctan", "atan_",
+    "arctan_", "sinh", "sinh_", "cosh", "cosh_", "asinh", "arcsinh", "asinh_", "arcsinh_",
+    "acosh", "arccosh", "acosh_", "arccosh_", "atanh", "arctanh", "exp2", "exp2_", "erfc",
+    "erfc_", "sinc", "sinc_", "cos", "cos_", "tanh", "tanh_", "sigmoid", "sigmoid_", "erf",
+    "erf_", "atan2", "arctan2", "atan2_", "arctan2_", "fmax", "fmin", "hypot", "hypot_",
+    "logaddexp", "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_",
     "true_divide_", "floor_divide_", "remainder_", "pow_", "add", "sub", "mul", "div", "pow",
 ]
 

@@ -80,6 +80,22 @@ class Log10Backward0(Node):
         return (_make(_E.div(grad_d, _E.mul(self_d, math.log(10.0)))),)
 
 
+class Deg2RadBackward0(Node):
+    def backward(node, grad):
+        if _grad_state.grad_enabled:
+            return (grad * (math.pi / 180.0),)
+        grad_d = grad._data
+        return (_make(_E.mul(grad_d, math.pi / 180.0)),)
+
+
+class Rad2DegBackward0(Node):
+    def backward(node, grad):
+        if _grad_state.grad_enabled:
+            return (grad * (180.0 / math.pi),)
+        grad_d = grad._data
+        return (_make(_E.mul(grad_d, 180.0 / math.pi)),)
+
+
 class SqrtBackward0(Node):
     def backward(node, grad):
         result, = node.saved_tensors
@@ -304,12 +320,52 @@ class FmaxBackward0(Node):
         )
 
 
+class FminBackward0(Node):
+    def backward(node, grad):
+        self, other, = node.saved_tensors
+        needs = node.needs_input_grad
+        return (
+            grad.masked_fill((self <= other).logical_or(other.isnan()).logical_not(), 0) if needs[0] else None,
+            grad.masked_fill((self <= other).logical_or(other.isnan()), 0) if needs[1] else None,
+        )
+
+
+class HypotBackward0(Node):
+    def backward(node, grad):
+        self, other, result, = node.saved_tensors
+        needs = node.needs_input_grad
+        if _grad_state.grad_enabled:
+            return (
+                grad * self / result if needs[0] else None,
+                grad * other / result if needs[1] else None,
+            )
+        grad_d = grad._data
+        self_d = self._data
+        other_d = other._data
+        result_d = result._data
+        return (
+            _make(_E.div(_E.mul(grad_d, self_d), result_d)) if needs[0] else None,
+            _make(_E.div(_E.mul(grad_d, other_d), result_d)) if needs[1] else None,
+        )
+
+
+class LogaddexpBackward0(Node):
+    def backward(node, grad):
+        self, other, = node.saved_tensors
+        needs = node.needs_input_grad
+        return (
+            grad / (1 + exp(other - self)) if needs[0] else None,
+            grad / (1 + exp(self - other)) if needs[1] else None,
+        )
+
+
 NODES = (
     ExpBackward0, LogBackward0, Log1PBackward0, Expm1Backward0, Log2Backward0, Log10Backward0,
-    SqrtBackward0, RsqrtBackward0, ReciprocalBackward0, SinBackward0, TanBackward0,
-    AsinBackward0, AcosBackward0, AtanBackward0, SinhBackward0, CoshBackward0, AsinhBackward0,
-    AcoshBackward0, AtanhBackward0, Exp2Backward0, ErfcBackward0, SincBackward0, CosBackward0,
-    TanhBackward0, SigmoidBackward0, ErfBackward0, Atan2Backward0, FmaxBackward0,
+    Deg2RadBackward0, Rad2DegBackward0, SqrtBackward0, RsqrtBackward0, ReciprocalBackward0,
+    SinBackward0, TanBackward0, AsinBackward0, AcosBackward0, AtanBackward0, SinhBackward0,
+    CoshBackward0, AsinhBackward0, AcoshBackward0, AtanhBackward0, Exp2Backward0,
+    ErfcBackward0, SincBackward0, CosBackward0, TanhBackward0, SigmoidBackward0, ErfBackward0,
+    Atan2Backward0, FmaxBackward0, FminBackward0, HypotBackward0, LogaddexpBackward0,
 )
 _T._bind(record, inplace, NODES)
 
@@ -534,6 +590,26 @@ def log10(input, *, out=None) -> Tensor:
     if out is None:
         return _T.log10(input)
     return _log10_out(input, out=out)
+
+
+_deg2rad_out = with_out(_T.deg2rad, "deg2rad", False)
+
+
+def deg2rad(input, *, out=None) -> Tensor:
+    """Elementwise deg2rad, as torch's; integer inputs give the default float dtype."""
+    if out is None:
+        return _T.deg2rad(input)
+    return _deg2rad_out(input, out=out)
+
+
+_rad2deg_out = with_out(_T.rad2deg, "rad2deg", False)
+
+
+def rad2deg(input, *, out=None) -> Tensor:
+    """Elementwise rad2deg, as torch's; integer inputs give the default float dtype."""
+    if out is None:
+        return _T.rad2deg(input)
+    return _rad2deg_out(input, out=out)
 
 
 _sqrt_out = with_out(_T.sqrt, "sqrt", False)
@@ -763,13 +839,44 @@ def fmax(input, other, *, out=None) -> Tensor:
     return _fmax_out(input, other, out=out)
 
 
+_fmin_out = with_out(_T.fmin, "fmin", False)
+
+
+def fmin(input, other, *, out=None) -> Tensor:
+    """Elementwise fmin, as torch's; inputs promoted to a common dtype."""
+    if out is None:
+        return _T.fmin(input, other)
+    return _fmin_out(input, other, out=out)
+
+
+_hypot_out = with_out(_T.hypot, "hypot", False)
+
+
+def hypot(input, other, *, out=None) -> Tensor:
+    """Elementwise hypot, as torch's; inputs promoted to a common dtype."""
+    if out is None:
+        return _T.hypot(input, other)
+    return _hypot_out(input, other, out=out)
+
+
+_logaddexp_out = with_out(_T.logaddexp, "logaddexp", False)
+
+
+def logaddexp(input, other, *, out=None) -> Tensor:
+    """Elementwise logaddexp, as torch's; inputs promoted to a common dtype."""
+    if out is None:
+        return _T.logaddexp(input, other)
+    return _logaddexp_out(input, other, out=out)
+
+
 FUNCTIONS = {
     "exp": exp, "log": log, "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10,
-    "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": reciprocal, "sin": sin, "tan": tan,
-    "asin": asin, "arcsin": arcsin, "acos": acos, "arccos": arccos, "atan": atan,
-    "arctan": arctan, "sinh": sinh, "cosh": cosh, "asinh": asinh, "arcsinh": arcsinh,
-    "acosh": acosh, "arccosh": arccosh, "atanh": atanh, "arctanh": arctanh, "exp2": exp2,
-    "erfc": erfc, "sinc": sinc, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "erf": erf,
-    "atan2": atan2, "arctan2": arctan2, "fmax": fmax,
+    "deg2rad": deg2rad, "rad2deg": rad2deg, "sqrt": sqrt, "rsqrt": rsqrt,
+    "reciprocal": reciprocal, "sin": sin, "tan": tan, "asin": asin, "arcsin": arcsin,
+    "acos": acos, "arccos": arccos, "atan": atan, "arctan": arctan, "sinh": sinh, "cosh": cosh,
+    "asinh": asinh, "arcsinh": arcsinh, "acosh": acosh, "arccosh": arccosh, "atanh": atanh,
+    "arctanh": arctanh, "exp2": exp2, "erfc": erfc, "sinc": sinc, "cos": cos, "tanh": tanh,
+    "sigmoid": sigmoid, "erf": erf, "atan2": atan2, "arctan2": arctan2, "fmax": fmax,
+    "fmin": fmin, "hypot": hypot, "logaddexp": logaddexp,
 }
 __all__ = list(FUNCTIONS)  # what ``ember`` star-imports

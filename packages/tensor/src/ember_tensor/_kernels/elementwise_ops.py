@@ -177,6 +177,26 @@ BINARY = (
      "grad": ("grad.masked_fill((self >= other).logical_or(other.isnan()).logical_not(), 0)",
               "grad.masked_fill((self >= other).logical_or(other.isnan()), 0)"),
      "promote": "common", "inplace": False, "ref": "np.fmax(a, b)"},  # torch has no fmax_
+    {"name": "fmin", "dtypes": NUMERIC,
+     "expr": {"real": "b if a != a else (a if (a < b or b != b) else b)",
+              "integral": "a if a < b else b"},
+     "grad": ("grad.masked_fill((self <= other).logical_or(other.isnan()).logical_not(), 0)",
+              "grad.masked_fill((self <= other).logical_or(other.isnan()), 0)"),
+     "promote": "common", "inplace": False, "ref": "np.fmin(a, b)"},  # torch has no fmin_
+    # C's hypot scales instead of squaring (no overflow); float32 through double, rounded once
+    {"name": "hypot", "dtypes": REAL,
+     "expr": {"float32": "<float>hypot(<double>a, <double>b)", "float64": "hypot(a, b)"},
+     "grad": ("grad * self / result", "grad * other / result"),
+     "promote": "common", "ref": "np.hypot(a, b)"},
+    # log(e^a + e^b) as max + log1p(exp(-|a - b|)), as torch: equal infinities give themselves
+    # (the difference would be NaN); float32 through double, rounded once
+    {"name": "logaddexp", "dtypes": REAL,
+     "expr": {"float32": "a if (a == b and isinf(a)) else <float>((<double>a if a > b else "
+                         "<double>b) + log1p(exp(-fabs(<double>a - <double>b))))",
+              "float64": "a if (a == b and isinf(a)) else "
+                         "(a if a > b else b) + log1p(exp(-fabs(a - b)))"},
+     "grad": ("grad / (1 + exp(other - self))", "grad / (1 + exp(self - other))"),
+     "promote": "common", "inplace": False, "ref": "np.logaddexp(a, b)"},  # no logaddexp_
     # ---- comparisons and logic (bool out, stored as uint8)
     {"name": "eq", "dtypes": NUMERIC, "out": "uint8", "expr": "a == b"},
     {"name": "ne", "dtypes": NUMERIC, "out": "uint8", "expr": "a != b"},
@@ -239,6 +259,13 @@ UNARY = (
     {"name": "log10", "dtypes": REAL, "expr": {"float32": "<float>log10(<double>a)",
                                                  "float64": "log10(a)"},
      "grad": "grad / (self * math.log(10.0))", "ref": "np.log10(a)", "domain": POSITIVE},
+    # torch multiplies by the constant rounded to the compute type: so does the typed const
+    {"name": "deg2rad", "dtypes": REAL, "consts": (("k", "0.017453292519943295"),),
+     "expr": "a * k", "grad": "grad * (math.pi / 180.0)", "node": "Deg2RadBackward0",
+     "ref": "np.deg2rad(a)"},
+    {"name": "rad2deg", "dtypes": REAL, "consts": (("k", "57.29577951308232"),),
+     "expr": "a * k", "grad": "grad * (180.0 / math.pi)", "node": "Rad2DegBackward0",
+     "ref": "np.rad2deg(a)"},
     {"name": "sqrt", "dtypes": REAL, "expr": {"float32": "sqrtf(a)", "float64": "sqrt(a)"},
      "grad": "grad / (2 * result)", "ref": "np.sqrt(a)", "domain": POSITIVE},
     {"name": "rsqrt", "dtypes": REAL, "consts": ONE,
