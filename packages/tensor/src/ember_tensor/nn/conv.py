@@ -28,6 +28,7 @@ from .._kernels.im2col import im2col
 from .._team import can_split, run_tasks, serial_region
 from .._team import matmul as _team_matmul
 from . import depthwise as _depthwise
+from . import stem_conv as _stem_conv
 from ._util import BufferPool, kernel_array, nd, pair, scalar_name, size_str, wrap
 from .winograd import conv3x3 as _winograd_conv3x3
 from .winograd import use_winograd as _winograd_fits
@@ -237,6 +238,9 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
     if _depthwise.fits(g):
         out = _depthwise.forward(xa, wa, None if ba is None else kernel_array(ba), g)
+        return wrap(out[0] if unbatched else out)
+    if _stem_conv.fits(g, xa.dtype):
+        out = _stem_conv.forward(xa, wa, None if ba is None else kernel_array(ba), g)
         return wrap(out[0] if unbatched else out)
     out = np.empty((g.N, g.Cout, g.OH, g.OW), xa.dtype)
     if out.size and _use_winograd(g, xa.dtype):

@@ -11,6 +11,7 @@ from .._kernels.im2col import col2im, im2col
 from .._team import run_tasks, serial_region
 from .._team import matmul as _team_matmul
 from . import depthwise as _depthwise
+from . import stem_conv as _stem_conv
 from ._util import kernel_array, nd, scalar_name, size_str, wrap
 from .conv import (
     _band_columns, _channel_blocks, _Geometry, _image_chunks,
@@ -72,8 +73,12 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
         _winograd_conv3x3(go, wa, gx, flipped=True)
     if winograd_w:
         _winograd_grad_weight(xa, go, gw)
+    # few input channels (the stem): the weight gradient as a direct reduction
+    stem_w = bool(work and need_w and _stem_conv.fits(g, xa.dtype))
+    if stem_w:
+        _stem_conv.grad_weight(go, xa, gw, g)
     rest_x = None if winograd_x else gx
-    rest_w = None if winograd_w else gw
+    rest_w = None if winograd_w or stem_w else gw
     if work and (rest_x is not None or rest_w is not None):
         _backward(go, xa, wa, rest_x, rest_w, g)
     if unbatched and gx is not None:
