@@ -2,9 +2,12 @@
 
 Operands arrive with the output's shape (broadcast dims have stride 0). Dims that can be walked
 as one are merged first, so same-shape contiguous operands become one flat run that is split
-between threads. Otherwise the last dim is the inner loop: inputs with unit stride are passed
-as they are, stride-0 inputs are filled into a block buffer once, other strides are gathered
-into it, and a strided output is scattered back from a buffer. Outer dims advance with an index
+between threads (and so does a contiguous tensor with a 0-dim operand, through the kernel's
+variant that reads that operand once). A 2-D plan whose operands all pass in place (unit
+stride along the row, or read once) calls the kernel row by row without buffers. Otherwise
+the last dim is the inner loop: inputs with unit stride are passed as they are, stride-0
+inputs are filled into a block buffer once, other strides are gathered into it, and a strided
+output is scattered back from a buffer. Outer dims advance with an index
 counter, never a division per element.
 """
 cimport numpy as cnp
@@ -43,6 +46,15 @@ cdef enum:
     # column-by-column stores of a tile all land in a few L1 sets (times varied 1-3x per call)
     TILE_PAD = 16
     TILE_BYTES = TILE_ROWS * (TILE_COLS + TILE_PAD) * 8  # one input's tile, 8-byte elements
+    # A flat run starts its kernel with the output on a 64-byte boundary (a cache line, one
+    # AVX-512 vector): the few elements before it go to a call of their own. NumPy's buffers
+    # start 16 bytes past a line, and then every vector store of a run straddles two lines:
+    # relu over 1e6 float32 took 92 us so, 83 us aligned (1 thread, AVX-512, a memcpy's time).
+    # Rows are not split so: a 1000x1000 row broadcast was no faster with each row aligned
+    # (two calls a row, and head and tail lengths that change from row to row).
+    OUT_ALIGN = 64
+    # runs shorter than this are not split: the second call would cost more than it saves
+    ALIGN_MIN_RUN = 128
 
 
 cdef struct Plan:
@@ -116,6 +128,30 @@ cdef inline void _scatter(char* dst, Py_ssize_t stride, const char* src, Py_ssiz
             memcpy(dst + i * stride, src + i * size, size)
 
 
+cdef inline Py_ssize_t _head(const char* out, Py_ssize_t n, Py_ssize_t size) noexcept nogil:
+    """Elements before ``out``'s first OUT_ALIGN boundary, or 0 when a run of ``n`` is not
+    worth splitting or the boundary is not a whole number of elements away."""
+    cdef Py_ssize_t gap = (-<Py_ssize_t>out) & (OUT_ALIGN - 1)
+    if n < ALIGN_MIN_RUN or gap % size:
+        return 0
+    return gap // size
+
+
+cdef inline int _aligned_call(kernel_fn f, char** call, Py_ssize_t n, const double* prm,
+                              const Plan* pl, int once) noexcept nogil:
+    """``f`` over a run of ``n``, split where the output reaches OUT_ALIGN; input ``once``
+    (a value read once by a broadcast variant, or 0 for none) stays where it is."""
+    cdef Py_ssize_t head = _head(call[0], n, pl.itemsize[0])
+    cdef char* rest[MAX_ARGS]
+    cdef int k, err
+    if head == 0:
+        return f(call, n, prm)
+    err = f(call, head, prm)
+    for k in range(pl.nargs):
+        rest[k] = call[k] if k == once and k > 0 else call[k] + head * pl.itemsize[k]
+    return err | f(rest, n - head, prm)
+
+
 cdef struct Scratch:
     # One per thread. A stride-0 (broadcast) operand is filled into its buffer once and reused
     # while the same source element and at least as many columns are wanted: a scalar operand
@@ -156,6 +192,35 @@ cdef inline char* _filled(Scratch* scratch, int k, const char* src, Py_ssize_t n
     return scratch.buf[k]
 
 
+cdef inline bint _direct(const Plan* pl, int once) noexcept nogil:
+    """Every operand of a 2-D plan is passed to the kernel in place: unit stride along the
+    rows, or input ``once`` read as one value by the kernel's broadcast variant."""
+    cdef int k
+    if pl.ndim != 2:
+        return False
+    for k in range(pl.nargs):
+        if pl.strides[k][1] != pl.itemsize[k] and (k != once or k == 0):
+            return False
+    return True
+
+
+cdef int _rows_direct(const Plan* pl, kernel_fn f, int once, Py_ssize_t row0,
+                      Py_ssize_t nrows, Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil:
+    """_rows for a plan whose operands are all _direct: no buffers, no index counter (a
+    1000x1000 row broadcast spent ~170 instructions a row in _rows' general loop)."""
+    cdef char* call[MAX_ARGS]
+    cdef Py_ssize_t step[MAX_ARGS]
+    cdef int k, nargs = pl.nargs, err = 0
+    for k in range(nargs):
+        call[k] = pl.base[k] + row0 * pl.strides[k][0] + col0 * pl.strides[k][1]
+        step[k] = pl.strides[k][0]
+    for _ in range(nrows):
+        err |= f(call, ncols, pl.params)
+        for k in range(nargs):
+            call[k] += step[k]
+    return err
+
+
 cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col0,
                Py_ssize_t ncols, Scratch* scratch) noexcept nogil:
     """Columns [col0, col0+ncols) of rows [row0, row0+nrows) (rows: all dims but the last)."""
@@ -169,6 +234,8 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
     cdef Py_ssize_t rem = row0, s
     cdef int sk = _scalar_operand(pl)
     cdef kernel_fn f = pl.scalar_f[sk] if sk else pl.f
+    if _direct(pl, sk):
+        return _rows_direct(pl, f, sk, row0, nrows, col0, ncols)
     for k in range(pl.nargs):
         buf[k] = scratch.buf[k]
         ptr[k] = pl.base[k] + col0 * pl.strides[k][inner]
@@ -207,12 +274,29 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
     return err
 
 
-cdef int _flat_chunk(const Plan* pl, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
+cdef int _flat_chunk(const Plan* pl, kernel_fn f, int once, Py_ssize_t start,
+                     Py_ssize_t n) noexcept nogil:
     cdef char* p[MAX_ARGS]
     cdef int k
     for k in range(pl.nargs):
-        p[k] = pl.base[k] + start * pl.itemsize[k]
-    return pl.f(p, n, pl.params)
+        p[k] = pl.base[k] if k == once and k > 0 else pl.base[k] + start * pl.itemsize[k]
+    return f(p, n, pl.params)
+
+
+cdef int _flat_once(const Plan* pl) noexcept nogil:
+    """For a 1-D plan: -1 when it is not one flat run; else the input read as one value by a
+    broadcast variant of the kernel (a tensor times a scalar), or 0 when every operand is
+    contiguous."""
+    cdef int k, once = 0
+    if pl.strides[0][0] != pl.itemsize[0]:
+        return -1
+    for k in range(1, pl.nargs):
+        if pl.strides[k][0] == pl.itemsize[k]:
+            continue
+        if pl.strides[k][0] != 0 or pl.scalar_f[k] == NULL or once:
+            return -1
+        once = k
+    return once
 
 
 cdef int _item(const Plan* pl, Py_ssize_t it, Py_ssize_t inner, Py_ssize_t nrows_total,
@@ -343,21 +427,29 @@ def _set_flat_chunk(Py_ssize_t elems=FLAT_SLAB):
 
 cdef int _run(Plan* pl) noexcept nogil:
     cdef Py_ssize_t n = 1, rows = 1, inner, nblk, group, items, it, chunk, nchunks, c
-    cdef Py_ssize_t per_ask
-    cdef int d, k, flat = pl.ndim == 1
+    cdef Py_ssize_t per_ask, head
+    cdef int d, k, once = _flat_once(pl) if pl.ndim == 1 else -1
     cdef int err = 0
     cdef int nthreads
+    cdef kernel_fn f
     cdef Scratch* scratch = NULL
     for d in range(pl.ndim):
         n *= pl.shape[d]
-    for k in range(pl.nargs):
-        if pl.strides[k][pl.ndim - 1] != pl.itemsize[k]:
-            flat = 0
-    if flat:
+    if once >= 0:
+        f = pl.scalar_f[once] if once else pl.f
         # every operand's n elements are read or written once
         nthreads = threads_for(n * pl.nargs, n)
         if nthreads <= 1:
-            return pl.f(pl.base, n, pl.params)
+            return _aligned_call(f, pl.base, n, pl.params, pl, once)
+        # the elements before the output's first aligned line first, so that every slab
+        # (a multiple of 64 elements) starts on one
+        head = _head(pl.base[0], n, pl.itemsize[0])
+        if head:
+            err = f(pl.base, head, pl.params)
+            for k in range(pl.nargs):
+                if k != once or k == 0:
+                    pl.base[k] += head * pl.itemsize[k]
+            n -= head
         # Slabs of FLAT_SLAB elements handed out as threads ask (64-element multiples keep
         # SIMD aligned). A sleeping worker takes tens of microseconds to wake (idle OpenMP
         # threads sleep: OMP_WAIT_POLICY=PASSIVE); with fixed halves the caller would finish
@@ -367,7 +459,7 @@ cdef int _run(Plan* pl) noexcept nogil:
             chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
         nchunks = (n + chunk - 1) // chunk
         for c in prange(nchunks, nogil=True, schedule="dynamic", num_threads=nthreads):
-            err |= _flat_chunk(pl, c * chunk, min(chunk, n - c * chunk))
+            err |= _flat_chunk(pl, f, once, c * chunk, min(chunk, n - c * chunk))
         return err
     if _tiles_pay(pl):
         return _run_tiled(pl)
