@@ -1,7 +1,7 @@
 """Floating sums are deterministic and accurate: the same input gives the same bits on 1 or 2
 threads and on every kernel level (the adds run in an order fixed by simd.h, split at fixed
 piece boundaries), and a float32 sum stays within a few float32 roundings of the float64
-sum (4-term partials in float32, everything longer in double)."""
+sum (partials of at most 8 terms in float32, everything longer in double)."""
 import os
 import subprocess
 import sys
@@ -17,7 +17,10 @@ from ember_tensor._kernels import cpu_features, reduce as K
 # (shape, dim): one long row split into pieces, a few long rows, many short rows, outer sums
 # with leftover rows (not a multiple of 8) and column blocks, and a staged two-run sum
 CASES = [((300_007,), None), ((3, 70_001), 1), ((501, 37), 1), ((1003, 300), 0),
-         ((9, 301, 5), 1), ((5, 7, 3, 11), (0, 2))]
+         ((9, 301, 5), 1), ((5, 7, 3, 11), (0, 2)),
+         # float32 rows of 64 and more in blocks of 128, 64 and 16 and a padded last block:
+         # each kind of block, a row's end of 1-15 values, and rows of exact blocks
+         ((40, 1000), 1), ((30, 77), 1), ((20, 130), 1), ((10, 192), 1), ((9, 64), 1)]
 
 
 def _data(shape, dtype=np.float32):
@@ -68,8 +71,8 @@ def test_float32_sum_within_float32_rounding_of_float64(shape, dim):
     axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
     want = x.astype(np.float64).sum(axis=axis)
     scale = np.abs(x).astype(np.float64).sum(axis=axis)
-    # rounding the result once costs half a float32 ulp; 4-term float32 partials add a few
-    # roundings relative to the magnitudes summed
+    # rounding the result once costs half a float32 ulp; float32 partials of 4 or 8 terms
+    # (trees of depth 2 or 3) add a few roundings relative to the magnitudes summed
     bound = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64) + 4e-8 * scale
     assert np.all(np.abs(got - want) <= bound)
 
@@ -91,3 +94,35 @@ def test_every_kernel_level_gives_the_same_bits():
         assert proc.returncode == 0, proc.stderr
         outputs.add(proc.stdout)
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("n", [64, 77, 128, 130, 1000, 4099])
+def test_float32_row_sum_is_the_documented_lane_order(n):
+    # simd.h's ember_lanes_sum_f32, written out in NumPy: 16 lanes; blocks of 128 as trees of
+    # depth 3 in float32, then of 64 (depth 2), then of 16, then the end padded with zeros;
+    # each block joins its double lane; the lanes fold in halves. Same bits at every level.
+    x = _data(n)
+    acc, k = np.zeros(16), 0
+
+    def block(off):
+        return x[k + off:k + off + 16]
+
+    while k + 128 <= n:
+        t = [block(o) + block(o + 64) for o in (0, 16, 32, 48)]
+        acc += ((t[0] + t[1]) + (t[2] + t[3])).astype(np.float64)
+        k += 128
+    while k + 64 <= n:
+        acc += ((block(0) + block(16)) + (block(32) + block(48))).astype(np.float64)
+        k += 64
+    while k + 16 <= n:
+        acc += block(0).astype(np.float64)
+        k += 16
+    last = np.zeros(16, np.float32)
+    last[:n - k] = x[k:]
+    acc += last.astype(np.float64)
+    s = acc[:8] + acc[8:]
+    t = s[:4] + s[4:]
+    want = (t[0] + t[2]) + (t[1] + t[3])
+    got = np.empty((1, 1), np.float64)
+    K.sum_3d(x.reshape(1, n, 1), got)
+    assert got[0, 0] == want

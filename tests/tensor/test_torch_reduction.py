@@ -253,3 +253,17 @@ def test_sum_to_shape_matches_torch_sum_to_size():
         got = R.sum_to_shape(Array(arr), small)
         want = torch.from_numpy(arr).sum_to_size(small) if small else torch.from_numpy(arr).sum()
         _close(got, want, np.float32)
+
+
+@pytest.mark.parametrize("shape, dim", [((256, 1000), 1), ((256, 77), 1), ((64, 4099), 1),
+                                        ((2_000_000,), None), ((1000, 1000), 0)])
+def test_float32_sum_is_at_least_as_accurate_as_torchs(shape, dim):
+    # Ember's float32 sums add partials of at most 8 terms in float32 and the rest in double
+    # (simd.h), in a fixed order; torch's cascade keeps float32 accumulators. Against the
+    # float64 sum, Ember's total error over the outputs is never the larger.
+    x = (np.random.default_rng(5).standard_normal(shape) + 0.5).astype(np.float32)
+    want = x.astype(np.float64).sum(axis=dim)
+    ours = (R.sum(Array(x)) if dim is None else R.sum(Array(x), dim))._np.astype(np.float64)
+    t = torch.from_numpy(x)
+    theirs = (t.sum() if dim is None else t.sum(dim)).numpy().astype(np.float64)
+    assert np.abs(ours - want).sum() <= np.abs(theirs - want).sum()
