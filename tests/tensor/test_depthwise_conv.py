@@ -191,3 +191,29 @@ def test_grad_weight_ignores_input_no_tap_reads(stride):
     assert np.isfinite(want[..., 0]).all() and not np.isfinite(want[..., 1:]).all()
     np.testing.assert_array_equal(np.isfinite(gw._np), np.isfinite(want))
     np.testing.assert_allclose(gw._np[..., 0], want[..., 0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_same_bits_on_one_and_two_threads(k):
+    """Planes are split between threads whole, each summed by the same loops: the forward
+    and both gradients are bit for bit the same on one thread and two (the 5x5 roll kernel
+    and the 3x3 rows, with enough work that two threads really split it)."""
+    import ember_tensor
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 6, 28, 28)).astype(np.float32)
+    w = rng.standard_normal((6, 1, k, k)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    dy = rng.standard_normal((2, 6, 28, 28)).astype(np.float32)
+    old = ember_tensor.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            ember_tensor.set_num_threads(n)
+            y = K.conv2d(Array(x), Array(w), Array(b), 1, k // 2, 1, 6)
+            gx, gw, _ = K.conv2d_backward(Array(dy), Array(x), Array(w), 1, k // 2, 1, 6)
+            results.append([y._np, gx._np, gw._np])
+    finally:
+        ember_tensor.set_num_threads(old)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
