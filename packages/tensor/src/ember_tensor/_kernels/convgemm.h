@@ -1,0 +1,305 @@
+/* A packed float32 GEMM for convolutions whose B operand (the im2col matrix) is never
+   written whole: each panel of it is gathered straight from the (zero-padded) input into an
+   L1-sized buffer, then meets every block of output channels.
+
+   out[n, c, p] = sum_k W[c, k] * X(n, k, p), k = (ci, i, j) a kernel tap of input channel ci,
+   p = (oh, ow) an output pixel, X(n, k, p) = xpad[n, ci, oh*sh + i*dh, ow*sw + j*dw].
+
+   Register tile: up to CG_MR output channels x CG_NB output pixels (CG_NVMAX vectors).
+   The weights are not packed: a tile broadcasts them from CG_MR rows of W (K apart), which
+   stay in L2 for a k block (CG_MR sequential streams). The pixels of a panel may run across
+   images of a batch, so a batch of small planes (7x7) fills whole vectors. Partial sums of
+   k blocks are added in the output.
+
+   Every output element is one chain of multiply-adds in k order plus one add per k block:
+   the same arithmetic whichever task or tile computes it, so any split of the work gives
+   the same bits. The vector width follows the compile level (setup.py builds three copies):
+   AVX-512 zmm, AVX2 ymm, SSE2 xmm through GCC's vector extensions (a*b+c contracts to an
+   FMA where the level has one). */
+#ifndef EMBER_CONVGEMM_H
+#define EMBER_CONVGEMM_H
+#include <stddef.h>
+#include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#if defined(__AVX512F__)
+#define CG_VW 16
+#define CG_MR 8
+#define CG_NVMAX 3
+#elif defined(__AVX2__)
+#define CG_VW 8
+#define CG_MR 6
+#define CG_NVMAX 2
+#else
+#define CG_VW 4
+#define CG_MR 6
+#define CG_NVMAX 2
+#endif
+#define CG_NB (CG_VW * CG_NVMAX)      /* pixels per panel */
+/* Taps per k block: a panel is CG_KC x CG_NB floats (36 KB with AVX-512: L1 plus a little;
+   128 measured 5-10% slower at 1 thread, 384 no faster). It divides 576, 1152, 2304 and
+   4608, ResNet's 3x3 taps per output channel. */
+#ifndef CG_KC
+#define CG_KC 192
+#endif
+/* pixels per outer block: its outputs stay in L2 while every k block passes over them */
+#ifndef CG_NC
+#define CG_NC (4 * CG_NB)
+#endif
+
+typedef float cg_vec __attribute__((vector_size(CG_VW * 4)));
+/* the same vector read or written at any float-aligned address */
+typedef float cg_uvec __attribute__((vector_size(CG_VW * 4), aligned(4)));
+
+static inline int cg_panel_floats(void) { return CG_KC * CG_NB; }
+
+/* A panel's pixels as runs along output rows: run i covers panel columns
+   [col[i], col[i] + len[i]), reading from input offset src[i] (image and position; tap
+   offsets come on top) and writing to output offset dst[i] (channel 0). */
+typedef struct {
+    int n;
+    int col[CG_NB + 1], len[CG_NB + 1];
+    ptrdiff_t src[CG_NB + 1], dst[CG_NB + 1];
+} cg_runs;
+
+/* One tile: mr channels x nv vectors of pixels over kc taps. w: the first channel's weights
+   at this k block (rows ldw apart); b: the panel (kc x CG_NB). direct: write into out (rows
+   ldo apart; adding unless first), only `last` lanes of the last vector; else into t
+   (CG_MR x CG_NB), for the caller to scatter
+   (with AVX-512: scattered here by masked stores, run by run of `runs`; out is then the
+   output of the tile's first channel at pixel 0 of the batch). */
+static inline __attribute__((always_inline)) void cg_tile(
+        const int mr, const int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
+        const float* restrict b, int first, int direct, int last, float* restrict out,
+        ptrdiff_t ldo, float* restrict t, const cg_runs* runs) {
+    cg_vec acc[CG_MR][CG_NVMAX];
+    for (int r = 0; r < mr; r++)
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = (cg_vec){0};
+    for (ptrdiff_t k = 0; k < kc; k++) {
+        cg_vec bv[CG_NVMAX];
+        for (int v = 0; v < nv; v++)
+            bv[v] = *(const cg_vec*)(b + k * CG_NB + v * CG_VW);
+        for (int r = 0; r < mr; r++) {
+            float wr = w[r * ldw + k];  /* vector * scalar: a broadcast, no add of 0 */
+            for (int v = 0; v < nv; v++)
+                acc[r][v] += bv[v] * wr;
+        }
+    }
+    if (direct) {
+        for (int r = 0; r < mr; r++) {
+            for (int v = 0; v < nv - 1; v++) {
+                cg_uvec* o = (cg_uvec*)(out + r * ldo + v * CG_VW);
+                *o = first ? acc[r][v] : *o + acc[r][v];
+            }
+            float* o = out + r * ldo + (nv - 1) * CG_VW;
+            if (last == CG_VW) {
+                *(cg_uvec*)o = first ? acc[r][nv - 1] : *(cg_uvec*)o + acc[r][nv - 1];
+            } else {
+                float l[CG_VW];
+                *(cg_uvec*)l = acc[r][nv - 1];
+                for (int e = 0; e < last; e++)
+                    o[e] = first ? l[e] : o[e] + l[e];
+            }
+        }
+    } else {
+#if defined(__AVX512F__)
+        (void)t;
+        cg_vec fin[CG_MR][CG_NVMAX];  /* indexed at run time below; acc stays in registers */
+        for (int r = 0; r < mr; r++)
+            for (int v = 0; v < nv; v++)
+                fin[r][v] = acc[r][v];
+        for (int u = 0; u < runs->n; u++) {
+            int lo = runs->col[u], hi = lo + runs->len[u];
+            float* base = out + runs->dst[u] - lo;
+            for (int v = lo / CG_VW; v * CG_VW < hi; v++) {
+                int a = lo > v * CG_VW ? lo - v * CG_VW : 0;
+                int z = hi < (v + 1) * CG_VW ? hi - v * CG_VW : CG_VW;
+                __mmask16 m = (__mmask16)(((1u << z) - 1) & ~((1u << a) - 1));
+                for (int r = 0; r < mr; r++) {
+                    float* o = base + r * ldo + v * CG_VW;
+                    __m512 x = (__m512)fin[r][v];
+                    if (!first)
+                        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, o));
+                    _mm512_mask_storeu_ps(o, m, x);
+                }
+            }
+        }
+#else
+        (void)runs;
+        for (int r = 0; r < mr; r++)
+            for (int v = 0; v < nv; v++)
+                *(cg_uvec*)(t + r * CG_NB + v * CG_VW) = acc[r][v];
+#endif
+    }
+}
+
+/* cg_tile with mr and nv compile-time constants, so the accumulators live in registers. */
+#define CG_NV_CASES(R) \
+    switch (nv) { \
+    case 1: cg_tile(R, 1, kc, w, ldw, b, first, direct, last, out, ldo, t, runs); break; \
+    case 2: cg_tile(R, 2, kc, w, ldw, b, first, direct, last, out, ldo, t, runs); break; \
+    CG_NV3(R) \
+    default: break; \
+    }
+#if CG_NVMAX > 2
+#define CG_NV3(R) case 3: cg_tile(R, 3, kc, w, ldw, b, first, direct, last, out, ldo, t, runs); break;
+#else
+#define CG_NV3(R)
+#endif
+static void cg_tile_any(int mr, int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
+                        const float* restrict b, int first, int direct, int last,
+                        float* restrict out, ptrdiff_t ldo, float* restrict t,
+                        const cg_runs* runs) {
+    switch (mr) {
+    case 1: CG_NV_CASES(1) break;
+    case 2: CG_NV_CASES(2) break;
+    case 3: CG_NV_CASES(3) break;
+    case 4: CG_NV_CASES(4) break;
+    case 5: CG_NV_CASES(5) break;
+    case 6: CG_NV_CASES(6) break;
+#if CG_MR > 6
+    case 7: CG_NV_CASES(7) break;
+    case 8: CG_NV_CASES(8) break;
+#endif
+    default: break;
+    }
+}
+
+/* The geometry of one convolution over zero-padded input planes (PH x PW). */
+typedef struct {
+    ptrdiff_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW;
+} cg_geom;
+
+static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* runs) {
+    ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
+    runs->n = 0;
+    for (ptrdiff_t q = q0; q < q1;) {
+        ptrdiff_t img = q / P, p = q % P, oh = p / g->OW, ow = p % g->OW;
+        ptrdiff_t len = g->OW - ow < q1 - q ? g->OW - ow : q1 - q;
+        int i = runs->n++;
+        runs->col[i] = (int)(q - q0);
+        runs->len[i] = (int)len;
+        runs->src[i] = img * g->C * plane + oh * g->sh * g->PW + ow * g->sw;
+        runs->dst[i] = img * g->M * P + p;
+        q += len;
+    }
+}
+
+/* Floats of slack the caller leaves after the padded input and after a thread's panel
+   buffer: AVX-512 packing copies whole vectors, reading up to 31 floats past a run and
+   writing up to 15 past it (into columns a later run, a later row or the zero fill
+   overwrites). */
+#define CG_SLACK 32
+
+#if defined(__AVX512F__)
+/* d[e] = s[e * sw] for e < len (sw 1 or 2), 16 at a time; see CG_SLACK */
+static inline void cg_copy_run(float* restrict d, const float* restrict s, int len, int sw) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6,
+                                          4, 2, 0);
+    if (sw == 1) {
+        for (int e = 0; e < len; e += 16)
+            _mm512_storeu_ps(d + e, _mm512_loadu_ps(s + e));
+    } else {
+        for (int e = 0; e < len; e += 16)
+            _mm512_storeu_ps(d + e, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * e), even,
+                                                           _mm512_loadu_ps(s + 2 * e + 16)));
+    }
+}
+#endif
+
+/* Gather taps [k0, k0 + kc) of a panel's pixels into b (kc x CG_NB; columns past the
+   pixels zero). This is im2col for one panel: whole runs of a row, stride sw apart, in
+   increasing column order (see CG_SLACK). */
+static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
+                    int cols, ptrdiff_t k0, ptrdiff_t kc, float* restrict b) {
+    ptrdiff_t taps = g->kh * g->kw, plane = g->PH * g->PW;
+    ptrdiff_t ci = k0 / taps, tap = k0 % taps;
+    ptrdiff_t i = tap / g->kw, j = tap % g->kw;
+    for (ptrdiff_t k = 0; k < kc; k++) {
+        const float* s = xp + ci * plane + i * g->dh * g->PW + j * g->dw;
+        float* d = b + k * CG_NB;
+        for (int u = 0; u < runs->n; u++) {
+            const float* restrict su = s + runs->src[u];
+            float* restrict du = d + runs->col[u];
+            int len = runs->len[u];
+#if defined(__AVX512F__)
+            if (g->sw <= 2) {
+                cg_copy_run(du, su, len, (int)g->sw);
+                continue;
+            }
+#endif
+            if (g->sw == 1) {
+                for (int e = 0; e < len; e++)
+                    du[e] = su[e];
+            } else if (g->sw == 2) {
+                for (int e = 0; e < len; e++)
+                    du[e] = su[2 * e];
+            } else {
+                for (int e = 0; e < len; e++)
+                    du[e] = su[e * g->sw];
+            }
+        }
+        for (int c = cols; c < CG_NB; c++)
+            d[c] = 0.0f;
+        if (++j == g->kw) {
+            j = 0;
+            if (++i == g->kh) {
+                i = 0;
+                ci++;
+            }
+        }
+    }
+}
+
+/* One task: batch pixels [q0, q1) (pixel q of the batch is pixel q % P of image q / P)
+   and output channels [c0, c1), every k block in order. xp: the padded input batch; w: the
+   weights (M x K); out: the output batch (N x M x P); b: this thread's panel buffer
+   (cg_panel_floats(), 64-byte aligned). */
+static void cg_task(const cg_geom* g, const float* restrict xp, const float* restrict w,
+                    float* restrict out, float* restrict b, ptrdiff_t q0, ptrdiff_t q1,
+                    ptrdiff_t c0, ptrdiff_t c1) {
+    ptrdiff_t P = g->OH * g->OW;
+    cg_runs runs;
+    float t[CG_MR * CG_NB];
+    for (ptrdiff_t qa = q0; qa < q1; qa += CG_NC) {
+    ptrdiff_t qb = q1 - qa < CG_NC ? q1 : qa + CG_NC;
+    for (ptrdiff_t k0 = 0; k0 < g->K; k0 += CG_KC) {
+        ptrdiff_t kc = g->K - k0 < CG_KC ? g->K - k0 : CG_KC;
+        int first = k0 == 0;
+        for (ptrdiff_t q = qa; q < qb; q += CG_NB) {
+            int cols = qb - q < CG_NB ? (int)(qb - q) : CG_NB;
+            int nv = (cols + CG_VW - 1) / CG_VW;
+            cg_make_runs(g, q, q + cols, &runs);
+            cg_pack(g, xp, &runs, cols, k0, kc, b);
+            /* pixels of one image: consecutive in the output, the tile writes them itself */
+            int direct = runs.dst[runs.n - 1] - runs.dst[0] == runs.col[runs.n - 1];
+            int last = cols - (nv - 1) * CG_VW;
+            for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
+                int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;
+                cg_tile_any(mr, nv, kc, w + c * g->K + k0, g->K, b, first, direct, last,
+                            out + (direct ? runs.dst[0] : 0) + c * P, P, t, &runs);
+#if defined(__AVX512F__)
+                continue;
+#endif
+                if (direct)
+                    continue;
+                for (int r = 0; r < mr; r++)
+                    for (int u = 0; u < runs.n; u++) {
+                        float* o = out + runs.dst[u] + (c + r) * P;
+                        const float* s = t + r * CG_NB + runs.col[u];
+                        if (first)
+                            memcpy(o, s, runs.len[u] * sizeof(float));
+                        else
+                            for (int e = 0; e < runs.len[u]; e++)
+                                o[e] += s[e];
+                    }
+            }
+        }
+    }
+    }
+}
+
+#endif

@@ -1,0 +1,12 @@
+# A packed float32 GEMM for convolutions that gathers the im2col operand straight from the
+# input into its panels (convgemm.h); convgemm.pyx wraps it for conv.py.
+cdef extern from "convgemm.h" nogil:
+    ctypedef struct cg_geom:
+        Py_ssize_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW
+    int CG_MR
+    int CG_NB
+    int CG_NC
+    int CG_SLACK
+    int cg_panel_floats()
+    void cg_task(const cg_geom* g, const float* xp, const float* w, float* out, float* b,
+                 Py_ssize_t q0, Py_ssize_t q1, Py_ssize_t c0, Py_ssize_t c1)

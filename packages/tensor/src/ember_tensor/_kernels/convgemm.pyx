@@ -1,0 +1,167 @@
+"""Float32 convolutions (groups 1) as a packed GEMM whose im2col operand is gathered straight
+from the input into the GEMM's own panels: the column matrix is never written, and the
+GEMM is Ember's own (``convgemm.h``: register tiles of output channels x output pixels, the
+weights broadcast from their rows, the pixels of a panel running across the images of a
+batch).
+
+Work is shared out on the OpenMP team as tasks of (block of the batch's output pixels,
+block of output channels); every output element is the same chain of multiply-adds
+whichever task computes it, so the bits are the same on any number of threads.
+"""
+from cython.parallel cimport prange, threadid
+from libc.stdlib cimport free
+from libc.string cimport memcpy, memset
+
+cimport numpy as cnp
+
+from .parallel cimport omp_get_max_threads
+
+cnp.import_array()
+
+cdef extern from "<stdlib.h>" nogil:
+    void* aligned_alloc(size_t alignment, size_t size)
+
+cdef enum:
+    ALIGN = 64
+    # floating-point operations below which one thread beats waking the team
+    TEAM_FLOPS = 4_000_000
+    # fewest tasks a shape is cut into when its pixels alone give fewer (so that two or
+    # four threads share the work, and one preempted thread holds up only a quarter)
+    MIN_TASKS = 4
+    # floats of padded input copied at a time: a group of images that stays in L2 while
+    # its panels are gathered
+    GROUP_FLOATS = 1 << 18
+
+
+def tile():
+    """(output channels, output pixels) of a register tile at this build's CPU level."""
+    return CG_MR, CG_NB
+
+
+cdef float* _alloc(size_t n) except NULL:
+    cdef size_t size = (n * sizeof(float) + ALIGN - 1) // ALIGN * ALIGN
+    cdef float* p = <float*>aligned_alloc(ALIGN, size if size else ALIGN)
+    if p == NULL:
+        raise MemoryError()
+    return p
+
+
+cdef void _pad_planes(const float* x, float* xp, Py_ssize_t planes, Py_ssize_t H,
+                      Py_ssize_t W, Py_ssize_t ph, Py_ssize_t pw, int team) noexcept nogil:
+    """xp[q] = x[q] with ph rows and pw columns of zeros around it, for every plane q."""
+    cdef Py_ssize_t q, i
+    cdef Py_ssize_t PH = H + 2 * ph, PW = W + 2 * pw
+    cdef float* d
+    for q in prange(planes, num_threads=team, schedule="static"):
+        d = xp + q * PH * PW
+        memset(d, 0, ph * PW * sizeof(float))
+        for i in range(H):
+            memset(d + (ph + i) * PW, 0, pw * sizeof(float))
+            memcpy(d + (ph + i) * PW + pw, x + (q * H + i) * W, W * sizeof(float))
+            memset(d + (ph + i) * PW + pw + W, 0, pw * sizeof(float))
+        memset(d + (ph + H) * PW, 0, ph * PW * sizeof(float))
+    memset(xp + planes * PH * PW, 0, CG_SLACK * sizeof(float))
+
+
+def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple padding,
+           tuple dilation, int pixel_pieces=0, int channel_pieces=0):
+    """``out = conv2d(x, w)`` (no bias, groups 1) for float32 C-contiguous NCHW ``x``,
+    ``w`` (Cout, C, kh, kw) and ``out`` (N, Cout, OH, OW); returns ``out``. The batch's
+    output pixels are cut into ``pixel_pieces`` blocks and the output channels into
+    ``channel_pieces``: the tasks of the team. 0 (the default) leaves a cut to the shapes
+    (``_pieces``); no cut changes a bit of the result."""
+    for a in (x, w, out):
+        if (cnp.PyArray_TYPE(a) != cnp.NPY_FLOAT or cnp.PyArray_NDIM(a) != 4
+                or not cnp.PyArray_IS_C_CONTIGUOUS(a)):
+            raise ValueError("convgemm.conv2d takes float32 C-contiguous 4-D arrays")
+    if not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("convgemm.conv2d: out is read-only")
+    cdef cg_geom g
+    cdef Py_ssize_t N = x.shape[0], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t ph = padding[0], pw = padding[1]
+    g.C, g.M, g.kh, g.kw = x.shape[1], w.shape[0], w.shape[2], w.shape[3]
+    g.sh, g.sw, g.dh, g.dw = stride[0], stride[1], dilation[0], dilation[1]
+    g.PH, g.PW = H + 2 * ph, W + 2 * pw
+    if (w.shape[1] != g.C or min(g.sh, g.sw, g.dh, g.dw) <= 0 or min(ph, pw) < 0
+            or pixel_pieces < 0 or channel_pieces < 0):
+        raise ValueError("convgemm.conv2d: bad geometry")
+    g.OH = (g.PH - g.dh * (g.kh - 1) - 1) // g.sh + 1
+    g.OW = (g.PW - g.dw * (g.kw - 1) - 1) // g.sw + 1
+    if (out.shape[0] != N or out.shape[1] != g.M or out.shape[2] != g.OH
+            or out.shape[3] != g.OW or g.OH <= 0 or g.OW <= 0):
+        raise ValueError("convgemm.conv2d: out has the wrong shape")
+    g.K = g.C * g.kh * g.kw
+    if out.size == 0:
+        return out
+    if g.K == 0:
+        out[...] = 0
+        return out
+    _run(&g, N, H, W, ph, pw, <const float*>cnp.PyArray_DATA(x),
+         <const float*>cnp.PyArray_DATA(w), <float*>cnp.PyArray_DATA(out),
+         pixel_pieces, channel_pieces)
+    return out
+
+
+cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nogil:
+    return (n + multiple - 1) // multiple * multiple
+
+
+cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int* pixel_pieces,
+                  int* channel_pieces) noexcept nogil:
+    """The cut of a group's Q pixels by shapes alone: one task per outer block of pixels
+    (its outputs stay in L2), output channels cut too when that leaves fewer than MIN_TASKS
+    tasks (one image's late layers: 49 or 196 pixels, 256-512 channels)."""
+    cdef Py_ssize_t channel_tiles = (M + CG_MR - 1) // CG_MR
+    if pixel_pieces[0] == 0:
+        pixel_pieces[0] = <int>min((Q + CG_NC - 1) // CG_NC, 1 << 20)
+    if channel_pieces[0] == 0:
+        channel_pieces[0] = <int>max(1, min(channel_tiles,
+                                            (MIN_TASKS + pixel_pieces[0] - 1) // pixel_pieces[0]))
+
+
+cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t ph,
+              Py_ssize_t pw, const float* x, const float* w, float* out, int pixel_pieces,
+              int channel_pieces) except -1:
+    """The batch in groups of images whose padded copy stays in L2 (GROUP_FLOATS): each
+    group copied on the team, then its tasks run on the team."""
+    cdef Py_ssize_t P = g.OH * g.OW, plane = g.C * g.PH * g.PW
+    cdef Py_ssize_t group = max(1, min(N, GROUP_FLOATS // max(1, plane))), n0, nb
+    cdef int team = omp_get_max_threads()
+    # a thread's panel buffer, with slack, in whole cache lines
+    cdef Py_ssize_t panel = (cg_panel_floats() + CG_SLACK + 15) // 16 * 16
+    cdef float* xp = NULL
+    cdef float* bufs = NULL
+    if 2 * g.M * g.K * P * N < TEAM_FLOPS:
+        team = 1
+    try:
+        bufs = _alloc(team * panel)
+        # always a copy, padded or not: the panels are gathered from it (see CG_SLACK)
+        xp = _alloc(group * plane + CG_SLACK)
+        for n0 in range(0, N, group):
+            nb = min(group, N - n0)
+            with nogil:
+                _pad_planes(x + n0 * g.C * H * W, xp, nb * g.C, H, W, ph, pw, team)
+                _run_group(g, nb * P, xp, w, out + n0 * g.M * P, bufs, panel, pixel_pieces,
+                           channel_pieces, team)
+    finally:
+        free(xp)
+        free(bufs)
+    return 0
+
+
+cdef void _run_group(const cg_geom* g, Py_ssize_t Q, const float* xp, const float* w,
+                     float* out, float* bufs, Py_ssize_t panel, int pixel_pieces,
+                     int channel_pieces, int team) noexcept nogil:
+    """The Q output pixels of a group of images, cut into tasks (``_pieces``)."""
+    _pieces(Q, g.M, &pixel_pieces, &channel_pieces)
+    cdef Py_ssize_t qstep = _round_up((Q + pixel_pieces - 1) // pixel_pieces, CG_NB)
+    cdef Py_ssize_t cstep = _round_up((g.M + channel_pieces - 1) // channel_pieces, CG_MR)
+    cdef Py_ssize_t nq = (Q + qstep - 1) // qstep, nc = (g.M + cstep - 1) // cstep
+    cdef Py_ssize_t tasks = nq * nc, t, q0, c0
+    if team > tasks:
+        team = <int>tasks
+    for t in prange(tasks, num_threads=team, schedule="dynamic", chunksize=1):
+        q0 = t // nc * qstep
+        c0 = t % nc * cstep
+        cg_task(g, xp, w, out, bufs + threadid() * panel, q0, min(Q, q0 + qstep), c0,
+                min(g.M, c0 + cstep))
