@@ -100,3 +100,26 @@ def test_refuses_what_it_does_not_compute():
     out.setflags(write=False)
     with pytest.raises(ValueError, match="read-only"):
         convgemm.conv2d(x, w, out, (1, 1), (0, 0), (1, 1))
+
+
+def test_conv2d_routes_wide_float32_convolutions(monkeypatch):
+    """nn.conv's forward takes this kernel for float32 kernels of 576 taps or more per
+    output channel and up to 256 output channels (where it measured faster), and leaves the
+    rest to im2col + BLAS; both give the reference's numbers."""
+    from ember_tensor.nn import conv
+
+    calls = []
+    kernel = conv._convgemm
+    monkeypatch.setattr(conv, "_convgemm", lambda *a: calls.append(1) or kernel(*a))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 64, 9, 9), dtype=np.float32)
+    for cout, routed in ((24, True), (260, False)):
+        w = rng.standard_normal((cout, 64, 3, 3), dtype=np.float32)
+        calls.clear()
+        out = np.asarray(conv.conv2d(x, w, None, 2, 1))
+        ref = _reference(x, w, (2, 2), (1, 1), (1, 1))
+        assert bool(calls) == routed
+        assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
+    calls.clear()
+    conv.conv2d(x.astype(np.float64), w[:8].astype(np.float64), None, 2, 1)
+    assert not calls
