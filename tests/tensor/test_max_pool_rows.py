@@ -56,7 +56,7 @@ def _data(shape, seed):
     return x
 
 
-@pytest.mark.parametrize("width", [17, 18, 19, 32, 33, 45, 64, 81])
+@pytest.mark.parametrize("width", [5, 9, 13, 17, 18, 19, 32, 33, 45, 64, 81])
 @pytest.mark.parametrize("k, s, p, d, ceil", [
     (3, 2, 1, 1, False),  # the ResNet stem's pool
     (3, 1, 1, 1, False),

@@ -28,6 +28,13 @@ cdef extern from "pool.h" nogil:
                               Py_ssize_t kw, Py_ssize_t dw)
 
 
+cdef enum:
+    # rows with at least this many interior outputs run pool.h's block sweep (float32)
+    MIN_BLOCKED_ROW = 2
+    # ... in planes of at most this many elements: the sweep tracks positions as int32
+    MAX_BLOCKED_PLANE = 2147483584
+
+
 cdef inline bint _beats(numeric v, numeric m) noexcept nogil:
     # torch's rule: first maximum wins, and a NaN beats everything
     if numeric is float or numeric is double:
@@ -100,10 +107,14 @@ cdef inline void _max_window(const numeric* x, numeric* out, int64_t* idx, Py_ss
 cdef inline bint _max_row_blocked(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t W,
                                   Py_ssize_t n, Py_ssize_t base, Py_ssize_t rows,
                                   Py_ssize_t dh, Py_ssize_t sw, Py_ssize_t kw,
-                                  Py_ssize_t dw) noexcept nogil:
-    # pool.h's register-blocked interior sweep, for float32 rows of stride 1 or 2 (n >= 8);
-    # False leaves the row to max_pool_plane's own sweep
+                                  Py_ssize_t dw, Py_ssize_t avail) noexcept nogil:
+    # pool.h's register-blocked interior sweep, for float32 rows of stride 1 or 2; False
+    # leaves the row to max_pool_plane's own sweep. A row of n < 8 outputs runs one 8-lane
+    # block whose spare lanes read past the row, so only where x has that much input left
+    # (avail elements): the last rows of the last plane stay on the sweep.
     if numeric is float:
+        if n < 8 and base + (rows - 1) * dh * W + (kw - 1) * dw + 7 * sw >= avail:
+            return False
         if sw == 2:
             ember_max_row_s2_f32(x, W, out, idx, n, base, rows, dh, kw, dw)
             return True
@@ -116,7 +127,10 @@ cdef inline bint _max_row_blocked(const numeric* x, numeric* out, int64_t* idx, 
 cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t H,
                          Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t kh,
                          Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                         Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
+                         Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
+                         Py_ssize_t avail) noexcept nogil:
+    # avail: elements readable from x on (this plane and those after it), which lets short
+    # rows run pool.h's block sweep
     cdef Py_ssize_t oh, ow, ih, ih0, ih1, iw0, iw1, j, pos, off, a0, b0, a, b
     cdef numeric v
     cdef numeric* orow
@@ -145,9 +159,9 @@ cdef void max_pool_plane(const numeric* x, numeric* out, int64_t* idx, Py_ssize_
         for ow in range(b, OW):
             iw0 = _span(ow, sw, pw, kw, dw, W, &iw1)
             _max_window(x, orow + ow, irow + ow, W, ih0, ih1, dh, iw0, iw1, dw)
-        if b - a >= 8 and _max_row_blocked(x, orow + a, irow + a, W, b - a,
-                                           ih0 * W - pw + a * sw, (ih1 - ih0 + dh - 1) // dh,
-                                           dh, sw, kw, dw):
+        if b - a >= MIN_BLOCKED_ROW and H * W <= MAX_BLOCKED_PLANE and _max_row_blocked(
+                x, orow + a, irow + a, W, b - a, ih0 * W - pw + a * sw,
+                (ih1 - ih0 + dh - 1) // dh, dh, sw, kw, dw, avail):
             continue
         off = ih0 * W - pw
         for ow in range(a, b):
@@ -174,7 +188,7 @@ cdef void _max_pool(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t pla
     cdef Py_ssize_t p
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         max_pool_plane(x + p * H * W, out + p * OH * OW, idx + p * OH * OW, H, W, OH, OW,
-                       kh, kw, sh, sw, ph, pw, dh, dw)
+                       kh, kw, sh, sw, ph, pw, dh, dw, (planes - p) * H * W)
 
 
 cdef Py_ssize_t _max_pool_back(const real* go, const int64_t* idx, real* gx,
@@ -559,17 +573,41 @@ def adaptive_max_pool2d(x, out, idx):
     for_dtype(_same_float(x, out), _ADAPTIVE_MAX_POOL, "adaptive_max_pool2d")(x, out, idx, nt)
 
 
+cdef bint _regular_axis(const Py_ssize_t* lo, const Py_ssize_t* span, Py_ssize_t on,
+                        Py_ssize_t* k, Py_ssize_t* s) noexcept nogil:
+    # whether one axis's adaptive windows are all k long and start every s (> 0), as a max
+    # pool's of kernel k, stride s and no padding are (13 -> 6: 3 every 2); adaptive windows
+    # never reach past the input, so their ends follow
+    cdef Py_ssize_t o
+    k[0] = span[0]
+    s[0] = lo[1] - lo[0] if on > 1 else 1
+    if s[0] < 1:
+        return False
+    for o in range(on):
+        if span[o] != k[0] or lo[o] != o * s[0]:
+            return False
+    return True
+
+
 cdef _adaptive_max_pool_typed(real[:, :, ::1] x, real[:, :, ::1] out, int64_t[:, :, ::1] idx,
                               int nt):
     cdef Py_ssize_t H = x.shape[1], W = x.shape[2], OH = out.shape[1], OW = out.shape[2]
+    cdef Py_ssize_t kh, kw, sh, sw
     cdef Py_ssize_t* win = <Py_ssize_t*>malloc(3 * (OH + OW) * sizeof(Py_ssize_t))
     if win == NULL:
         raise MemoryError()
     with nogil:
         _axis_windows(win, win + OH, win + 2 * OH, OH, H, 0, 1, 0)
         _axis_windows(win + 3 * OH, win + 3 * OH + OW, win + 3 * OH + 2 * OW, OW, W, 0, 1, 0)
-        _adaptive_max(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], H, W, OH, OW,
-                      win, nt)
+        if (OH > 1 or OW > 1) and _regular_axis(win, win + 2 * OH, OH, &kh, &sh) \
+                and _regular_axis(win + 3 * OH, win + 3 * OH + 2 * OW, OW, &kw, &sw):
+            # the same windows, taps in the same order under the same rule: max pooling's
+            # row sweeps give the window scan's values and indices
+            _max_pool(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], H, W, OH, OW,
+                      kh, kw, sh, sw, 0, 0, 1, 1, nt)
+        else:
+            _adaptive_max(&x[0, 0, 0], &out[0, 0, 0], &idx[0, 0, 0], x.shape[0], H, W, OH,
+                          OW, win, nt)
     free(win)
 
 
