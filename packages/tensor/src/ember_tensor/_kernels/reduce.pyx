@@ -3,9 +3,10 @@
 Every entry point takes a C-contiguous ``x`` of shape [outer, reduce, inner] and a
 C-contiguous ``out`` of shape [outer, inner] (``ember_tensor.reduction`` builds both). Work is
 split into tasks of (outer row, block of COL_BLOCK inner columns); tasks run in parallel when
-there is enough work. Moments accumulate in double. Sums add 8 terms at a time in the input's
-type and everything longer in double (simd.h's lanes_sum/add_rows), in an order that depends
-on neither the thread count nor the vector width: the same input gives the same bits.
+there is enough work. Moments accumulate in double. Sums add a few terms at a time in the
+input's type (at most 16, as trees) and everything longer in double (simd.h's lanes_sum/
+add_rows), in an order that depends on neither the thread count nor the vector width: the
+same input gives the same bits.
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
