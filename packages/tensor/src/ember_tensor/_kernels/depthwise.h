@@ -193,39 +193,57 @@ EMBER_DW_ROWS_KERNEL(double, 3, 3)
    and the K independent sums keep the multiply-add pipes full where dw_rows' 4 could not
    (4 cycles of latency each). The block's input rows must be in L1 for the column blocks
    after the first: the caller hands over bands of a few tens of rows. Slots are constants
-   because each K steps are unrolled from an input row that is a multiple of K; steps near
-   the top and bottom (GUARD) test which of their rows exist. */
-#define DW_ROLL_STEP(VT, LN, WV, K, M, U, GUARD) { \
+   because each K steps are unrolled from an input row that is a multiple of K. Which rows
+   a step near the top or bottom has is a constant too (a step testing them at run time
+   cost twice an untested one): TOP, that r0 is 0; F, the output rows from r0 on (DW_MANY:
+   more than any step reaches), so a step U has input row r0 + U if U < F + K - 1. */
+#define DW_MANY 64
+#define DW_ROLL_STEP(VT, LN, WV, K, M, U, TOP, F) if ((U) < (F) + K - 1) { \
     const ptrdiff_t ir = r0 + (U); \
-    if (!(GUARD) || ir < nr + K - 1) { \
-        if (!(GUARD) || ir < nr) DW_START(VT, LN, acc[(U) % K], o + ir * orow + v, M) \
-        DW_UNROLL for (int j = 0; j < K; j++) { \
-            VT xv; \
-            memcpy(&xv, x + ir * xrow + v + j, sizeof xv); \
-            DW_UNROLL for (int i = 0; i < K; i++) \
-                if (!(GUARD) || (ir - i >= 0 && ir - i < nr)) \
-                    acc[((U) - i + K) % K] += WV[i * K + j] * xv; \
-        } \
-        if (!(GUARD) || (ir - (K - 1) >= 0 && ir - (K - 1) < nr)) \
-            DW_STORE(VT, LN, o + (ir - (K - 1)) * orow + v, acc[((U) + 1) % K], M) \
+    if ((U) < (F)) DW_START(VT, LN, acc[(U) % K], o + ir * orow + v, M) \
+    DW_UNROLL for (int j = 0; j < K; j++) { \
+        VT xv; \
+        memcpy(&xv, x + ir * xrow + v + j, sizeof xv); \
+        DW_UNROLL for (int i = 0; i < K; i++) \
+            if ((!(TOP) || (U) - i >= 0) && (U) - i < (F)) \
+                acc[((U) - i + K) % K] += WV[i * K + j] * xv; \
     } \
+    if ((!(TOP) || (U) >= K - 1) && (U) - (K - 1) < (F)) \
+        DW_STORE(VT, LN, o + (ir - (K - 1)) * orow + v, acc[((U) + 1) % K], M) \
 }
-/* K <= 5 steps from input row r0 (a multiple of K) */
-#define DW_ROLL_STEPS(VT, LN, WV, K, M, GUARD) { \
-    DW_ROLL_STEP(VT, LN, WV, K, M, 0, GUARD) \
-    if (K > 1) DW_ROLL_STEP(VT, LN, WV, K, M, 1, GUARD) \
-    if (K > 2) DW_ROLL_STEP(VT, LN, WV, K, M, 2, GUARD) \
-    if (K > 3) DW_ROLL_STEP(VT, LN, WV, K, M, 3, GUARD) \
-    if (K > 4) DW_ROLL_STEP(VT, LN, WV, K, M, 4, GUARD) \
+/* the steps U < NS (at most 2K - 2, K <= 5) from input row r0, a multiple of K */
+#define DW_ROLL_STEPS(VT, LN, WV, K, M, TOP, F, NS) { \
+    DW_ROLL_STEP(VT, LN, WV, K, M, 0, TOP, F) \
+    if (1 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 1, TOP, F) \
+    if (2 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 2, TOP, F) \
+    if (3 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 3, TOP, F) \
+    if (4 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 4, TOP, F) \
+    if (5 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 5, TOP, F) \
+    if (6 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 6, TOP, F) \
+    if (7 < (NS)) DW_ROLL_STEP(VT, LN, WV, K, M, 7, TOP, F) \
 }
-/* the columns v..v+M-1 of every row: the first K input rows and those from the first
-   K-group that reaches past the last output row are guarded */
+/* all the steps left when F (< K, a constant) output rows remain from r0 */
+#define DW_ROLL_LAST(VT, LN, WV, K, M, TOP, F) \
+    case F: DW_ROLL_STEPS(VT, LN, WV, K, M, TOP, F, (F) + K - 1) break;
+/* the columns v..v+M-1 of every row: fewer than K rows in one go; otherwise the first K
+   input rows, K at a time while every row of the group is an output row, then the rest */
 #define DW_ROLL_BLOCK(VT, LN, WV, K, M) { \
     VT acc[K] = {{0}}; /* every slot is set before it is read; this keeps -Wall quiet */ \
     ptrdiff_t r0 = 0; \
-    DW_ROLL_STEPS(VT, LN, WV, K, M, 1) \
-    for (r0 = K; r0 + K - 1 < nr; r0 += K) DW_ROLL_STEPS(VT, LN, WV, K, M, 0) \
-    for (; r0 < nr + K - 1; r0 += K) DW_ROLL_STEPS(VT, LN, WV, K, M, 1) \
+    if (nr < K) { \
+        switch (nr) { \
+        DW_ROLL_LAST(VT, LN, WV, K, M, 1, 1) DW_ROLL_LAST(VT, LN, WV, K, M, 1, 2) \
+        DW_ROLL_LAST(VT, LN, WV, K, M, 1, 3) DW_ROLL_LAST(VT, LN, WV, K, M, 1, 4) \
+        } \
+    } else { \
+        DW_ROLL_STEPS(VT, LN, WV, K, M, 1, DW_MANY, K) \
+        for (r0 = K; r0 + K - 1 < nr; r0 += K) DW_ROLL_STEPS(VT, LN, WV, K, M, 0, DW_MANY, K) \
+        switch (nr - r0) { \
+        DW_ROLL_LAST(VT, LN, WV, K, M, 0, 0) DW_ROLL_LAST(VT, LN, WV, K, M, 0, 1) \
+        DW_ROLL_LAST(VT, LN, WV, K, M, 0, 2) DW_ROLL_LAST(VT, LN, WV, K, M, 0, 3) \
+        DW_ROLL_LAST(VT, LN, WV, K, M, 0, 4) \
+        } \
+    } \
 }
 #if DW_REG_BYTES >= 32
 #define DW_ROLL_HALF(T, K) \
