@@ -195,17 +195,29 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
 #define CG_SLACK 32
 
 #if defined(__AVX512F__)
-/* d[e] = s[e * sw] for e < len (sw 1 or 2), 16 at a time; see CG_SLACK */
-static inline void cg_copy_run(float* restrict d, const float* restrict s, int len, int sw) {
+/* cg_pack for stride 1 or 2: run by run, 16 columns at a time for every tap of the block
+   (offsets koff), so a run's setup is paid once a block, not once a tap (ResNet's late
+   rows are 7-14 pixels long). Whole vectors: see CG_SLACK; a store that would cross the
+   panel's row is masked, the others spill only into columns a later run overwrites. */
+static void cg_pack_runs(const float* restrict xp, const cg_runs* runs, int sw,
+                         const ptrdiff_t* restrict koff, ptrdiff_t kc, float* restrict b) {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6,
                                           4, 2, 0);
-    if (sw == 1) {
-        for (int e = 0; e < len; e += 16)
-            _mm512_storeu_ps(d + e, _mm512_loadu_ps(s + e));
-    } else {
-        for (int e = 0; e < len; e += 16)
-            _mm512_storeu_ps(d + e, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * e), even,
-                                                           _mm512_loadu_ps(s + 2 * e + 16)));
+    for (int u = 0; u < runs->n; u++) {
+        for (int e = 0; e < runs->len[u]; e += 16) {
+            const float* restrict s = xp + runs->src[u] + sw * e;
+            float* restrict d = b + runs->col[u] + e;
+            int n = runs->len[u] - e < 16 ? runs->len[u] - e : 16;
+            __mmask16 m = (__mmask16)(runs->col[u] + e + 16 > CG_NB ? (1u << n) - 1 : 0xFFFFu);
+            if (sw == 1) {
+                for (ptrdiff_t k = 0; k < kc; k++)
+                    _mm512_mask_storeu_ps(d + k * CG_NB, m, _mm512_loadu_ps(s + koff[k]));
+            } else {
+                for (ptrdiff_t k = 0; k < kc; k++)
+                    _mm512_mask_storeu_ps(d + k * CG_NB, m, _mm512_permutex2var_ps(
+                        _mm512_loadu_ps(s + koff[k]), even, _mm512_loadu_ps(s + koff[k] + 16)));
+            }
+        }
     }
 }
 #endif
@@ -218,19 +230,28 @@ static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* r
     ptrdiff_t taps = g->kh * g->kw, plane = g->PH * g->PW;
     ptrdiff_t ci = k0 / taps, tap = k0 % taps;
     ptrdiff_t i = tap / g->kw, j = tap % g->kw;
+    ptrdiff_t koff[CG_KC];  /* where tap k0 + k reads, from a pixel's own offset */
     for (ptrdiff_t k = 0; k < kc; k++) {
-        const float* s = xp + ci * plane + i * g->dh * g->PW + j * g->dw;
+        koff[k] = ci * plane + i * g->dh * g->PW + j * g->dw;
+        if (++j == g->kw) {
+            j = 0;
+            if (++i == g->kh) {
+                i = 0;
+                ci++;
+            }
+        }
+    }
+#if defined(__AVX512F__)
+    if (g->sw <= 2) {
+        cg_pack_runs(xp, runs, (int)g->sw, koff, kc, b);
+    } else
+#endif
+    for (ptrdiff_t k = 0; k < kc; k++) {
         float* d = b + k * CG_NB;
         for (int u = 0; u < runs->n; u++) {
-            const float* restrict su = s + runs->src[u];
+            const float* restrict su = xp + koff[k] + runs->src[u];
             float* restrict du = d + runs->col[u];
             int len = runs->len[u];
-#if defined(__AVX512F__)
-            if (g->sw <= 2) {
-                cg_copy_run(du, su, len, (int)g->sw);
-                continue;
-            }
-#endif
             if (g->sw == 1) {
                 for (int e = 0; e < len; e++)
                     du[e] = su[e];
@@ -242,16 +263,11 @@ static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* r
                     du[e] = su[e * g->sw];
             }
         }
-        for (int c = cols; c < CG_NB; c++)
-            d[c] = 0.0f;
-        if (++j == g->kw) {
-            j = 0;
-            if (++i == g->kh) {
-                i = 0;
-                ci++;
-            }
-        }
     }
+    if (cols < CG_NB)
+        for (ptrdiff_t k = 0; k < kc; k++)
+            for (int c = cols; c < CG_NB; c++)
+                b[k * CG_NB + c] = 0.0f;
 }
 
 /* One task: batch pixels [q0, q1) (pixel q of the batch is pixel q % P of image q / P)
