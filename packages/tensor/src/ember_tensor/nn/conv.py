@@ -283,10 +283,11 @@ def _forward(xa, wa, out, g):
 # float32 convolutions of groups 1 with a kernel wider than 1x1, from this many taps per
 # output channel (Cin*kh*kw) ...
 _CONVGEMM_MIN_TAPS = 576
-# ... and up to this many output channels. 1 thread, GFLOP/s against im2col + OpenBLAS
-# (loaded machine, thread CPU time): ResNet's 3x3/2 64->128 at 56 px 1.21-1.25x (batch 16:
-# 1.21-1.23x), 128->256 at 28 px 1.12x (1.13-1.14x), 3x3 256 at 14 px (one image, not
-# Winograd) 1.09-1.10x; at 512 channels 0.89-1.05x, so those stay on OpenBLAS.
+# ... and up to this many output channels. 1 thread, speed against im2col + OpenBLAS
+# (loaded machine, thread CPU time): ResNet's 3x3/2 64->128 at 56 px 1.35x (batch 16:
+# 1.37-1.45x), 128->256 at 28 px 1.10-1.14x (1.20x), 3x3 256 at 14 px (one image, not
+# Winograd) 1.19-1.23x, the 64-px shapes 1.03-1.33x; at 512 channels 0.91-1.15x, so those
+# stay on OpenBLAS.
 _CONVGEMM_MAX_CHANNELS = 256
 
 
