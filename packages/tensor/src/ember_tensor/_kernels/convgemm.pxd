@@ -3,6 +3,7 @@
 cdef extern from "convgemm.h" nogil:
     ctypedef struct cg_geom:
         Py_ssize_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW
+    int CG_VW
     int CG_MR
     int CG_NB
     int CG_NC

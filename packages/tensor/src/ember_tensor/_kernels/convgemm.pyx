@@ -33,6 +33,13 @@ cdef enum:
     GROUP_FLOATS = 1 << 18
 
 
+# True in the AVX-512 copy (16-float vectors), the one measured faster than im2col + OpenBLAS
+# (whose own kernels use AVX-512 whatever Ember's level): 1 thread, the AVX2 copy ran ResNet's
+# 3x3 shapes at 0.76-1.23x OpenBLAS's Haswell kernels' speed, the SSE2 copy at ~0.5x. The
+# lower copies keep the kernel correct everywhere; conv.py routes to it only when this holds.
+FASTER_THAN_BLAS = CG_VW >= 16
+
+
 def tile():
     """(output channels, output pixels) of a register tile at this build's CPU level."""
     return CG_MR, CG_NB

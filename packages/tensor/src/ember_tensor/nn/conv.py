@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from .._kernels.convgemm import FASTER_THAN_BLAS as _CONVGEMM_FASTER
 from .._kernels.convgemm import conv2d as _convgemm
 from .._kernels.im2col import im2col
 from .._team import can_split, run_tasks, serial_region
@@ -292,8 +293,9 @@ _CONVGEMM_MAX_CHANNELS = 256
 
 
 def _use_convgemm(g, dtype):
-    """Convolutions ``_kernels/convgemm`` computes faster than im2col + OpenBLAS."""
-    return (dtype == np.float32 and g.G == 1 and g.kh * g.kw > 1
+    """Convolutions ``_kernels/convgemm`` computes faster than im2col + OpenBLAS (in its
+    AVX-512 copy only: ``FASTER_THAN_BLAS``)."""
+    return (_CONVGEMM_FASTER and dtype == np.float32 and g.G == 1 and g.kh * g.kw > 1
             and g.K >= _CONVGEMM_MIN_TAPS and g.Cout <= _CONVGEMM_MAX_CHANNELS)
 
 
