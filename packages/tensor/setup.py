@@ -17,6 +17,7 @@ CPU NumPy runs on), for x86-64-v3 (AVX2, FMA) into ``_kernels/_avx2/`` and for x
 import os
 import pathlib
 import platform
+import re
 import subprocess
 import sys
 import sysconfig
@@ -150,6 +151,28 @@ def _expand_templates():
             pyx.write_text(text)
 
 
+def _headers(pyx):
+    """The kernel headers a module's C includes: named in its ``.pyx``, its own ``.pxd``, or a
+    ``.pxd`` it cimports from this folder, transitively.
+
+    Cython records a ``cdef extern from "x.h"`` only for the ``.pyx`` -> C step, so without
+    these as ``depends`` an edited header rebuilt nothing, and an incremental build (the
+    per-level copies above all) kept the old code silently.
+    """
+    # a module's own .pxd is read with it, cimported or not
+    seen, todo, headers = set(), [pyx, pyx.with_suffix(".pxd")], set()
+    while todo:
+        source = todo.pop()
+        if source in seen or not source.exists():
+            continue
+        seen.add(source)
+        text = source.read_text()
+        headers.update(KERNELS / name for name in re.findall(r'"(\w+\.h)"', text))
+        todo.extend(KERNELS / f"{name}.pxd"
+                    for name in re.findall(r"from \.(\w+) cimport", text))
+    return sorted(str(header.relative_to(HERE)) for header in headers if header.exists())
+
+
 def _extensions():
     compile_args, link_args = _openmp_flags()
     # -fno-math-errno lets sqrt and friends vectorise; Ember never reads errno
@@ -165,6 +188,7 @@ def _extensions():
             Extension(
                 f"ember_tensor._kernels.{pyx.stem}",
                 [str(pyx.relative_to(HERE))],
+                depends=_headers(pyx),
                 include_dirs=[numpy.get_include(), str(KERNELS)],
                 extra_compile_args=compile_args + _module_flags(pyx),
                 extra_link_args=link_args,
