@@ -14,6 +14,7 @@ import numpy as np
 from . import _dtype as D
 from ._array import Array
 from ._kernels import binary as _binary_kernels
+from ._kernels import fast_path as _fast_path
 from ._kernels import unary as _unary_kernels
 from ._kernels.strided import launch as _launch
 
@@ -221,8 +222,11 @@ for (_name, _dt), _entry in _KERNELS.items():
         _FAST[_name, _dts[1]] = (_entry[0], (_BOOL,) + _dts[1:]) + _entry[2:]
 
 
-def _fast(name, a, b):
-    """The result of a plain same-dtype op, or None when promotion rules must be worked out."""
+def _fast_general(name, a, b):
+    """The result of a plain same-dtype op, or None when promotion rules must be worked out.
+
+    ``_fast`` (compiled, ``_kernels/fast_path.pyx``) runs the contiguous same-shape calls in C
+    and hands every other call here."""
     an = a._np
     dt = an.dtype
     tb = type(b)
@@ -303,7 +307,9 @@ _FAST_UNARY = {(name, entry[1][1]): entry for (name, _), entry in _unary_kernels
                if entry[1][0] == entry[1][1]}
 
 
-def _unary(name, a, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
+def _unary_general(name, a, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
+    """A unary op's result; ``_unary`` (compiled, ``_kernels/fast_path.pyx``) runs the plain
+    contiguous calls in C and hands every other call here."""
     if out is None and out_dtype is None and type(a) is Array:
         entry = _FAST_UNARY.get((name, a._np.dtype))
         if entry is not None and (dtype is None or dtype.np == a._np.dtype):
@@ -314,6 +320,11 @@ def _unary(name, a, dtype=None, out_dtype=None, out=None, params=(), inplace=Fal
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(a).__name__}")
     compute = dtype or a.dtype
     return _run(name, compute, out_dtype or compute, (a,), a._np.shape, out, params, inplace)
+
+
+_fast_path.bind(Array, _FAST, _FAST_SCALAR, _FAST_UNARY, _fast_general, _unary_general)
+_fast = _fast_path.binary
+_unary = _fast_path.unary
 
 
 # ---- writing results into existing arrays -----------------------------------------------------

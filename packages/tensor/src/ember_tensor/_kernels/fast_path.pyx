@@ -1,0 +1,236 @@
+"""The common elementwise call, from Python to its kernel in C.
+
+Most calls of an elementwise op are the plain case: Arrays of one dtype and one shape, C
+contiguous, small, no ``out=``. ``binary`` and ``unary`` run that case here without a Python
+frame: the operands' ndarrays are read from the Arrays' slot directly, the kernel address
+comes from a per-op table indexed by NumPy type number, the result is allocated with
+NumPy's C API and the kernel is called on the flat buffers, as ``strided.launch`` would
+after merging the dims (one thread, since the work is below ``PARALLEL_MIN_WORK``). Every
+other call goes to the Python function given to ``bind`` (``_elementwise_core``'s general
+forms), which returns the same results and raises the same errors; this module decides
+nothing torch's rules are about.
+
+The work bound also keeps the GIL question out: launch releases it around a loop, here a loop
+of at most ``PARALLEL_MIN_WORK`` element touches runs holding it (a few microseconds).
+"""
+cimport numpy as cnp
+from cpython.object cimport Py_TYPE, PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+
+from .parallel cimport PARALLEL_MIN_WORK
+from .strided cimport MAX_PARAMS, kernel_fn
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        int type
+        Py_ssize_t offset
+
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+    object PyType_GenericAlloc(PyTypeObject* t, Py_ssize_t nitems)
+
+
+cdef enum:
+    # type numbers below this have a slot in the tables (NumPy's builtin types are 0..23)
+    NTYPES = 32
+    # PyMemberDef.type of a __slots__ entry (T_OBJECT_EX / Py_T_OBJECT_EX)
+    SLOT_OBJECT = 16
+
+
+cdef class _Kernels:
+    """One op's kernels by input type number: the same-dtype loop and its result's type,
+    and for binary ops the loop taking the second operand as a parameter (``*_scalar``)."""
+    cdef kernel_fn same[NTYPES]
+    cdef int out_type[NTYPES]
+    cdef kernel_fn scalar[NTYPES]
+    cdef bint negate  # the scalar loop is add's: sub passes the negated number
+
+    def __cinit__(self):
+        cdef int k
+        for k in range(NTYPES):
+            self.same[k] = NULL
+            self.scalar[k] = NULL
+            self.out_type[k] = -1
+
+
+cdef dict _binary_ops = {}
+cdef dict _unary_ops = {}
+# NumPy's own descriptor of each builtin type: an operand's descriptor must be this very
+# object (native byte order, no metadata) for the tables to apply
+cdef PyObject* _canonical[NTYPES]
+cdef list _held = []  # keeps them (and the Array type) alive
+cdef PyTypeObject* _array_type = NULL
+cdef Py_ssize_t _np_offset = 0  # where an Array keeps its ``_np`` slot
+cdef object _binary_general = None
+cdef object _unary_general = None
+
+
+def _slot_offset(cls, str name):
+    """Byte offset of the ``__slots__`` entry ``name`` in ``cls``'s instances."""
+    desc = cls.__dict__[name]
+    if type(desc).__name__ != "member_descriptor":
+        raise TypeError(f"{cls.__name__}.{name} is not a __slots__ entry")
+    cdef PyMemberDef* member = (<PyMemberDescrObject*><PyObject*>desc).d_member
+    if member.type != SLOT_OBJECT:
+        raise TypeError(f"{cls.__name__}.{name} is not an object slot")
+    return member.offset
+
+
+def _type_num(dtype):
+    cdef int num = dtype.num
+    if num < 0 or num >= NTYPES or dtype != cnp.PyArray_DescrFromType(num):
+        return -1
+    return num
+
+
+cdef _Kernels _table(dict ops, str name):
+    t = ops.get(name)
+    if t is None:
+        t = ops[name] = _Kernels()
+    return <_Kernels>t
+
+
+def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernels,
+         binary_general, unary_general):
+    """Set up the tables, once, from ``_elementwise_core``'s: ``binary_kernels`` (``_FAST``)
+    and ``scalar_kernels`` (``_FAST_SCALAR``), keyed ``(op, input dtype)``, and
+    ``unary_kernels`` (``_FAST_UNARY``), with entries ``(address, dtypes, ...)``; the
+    ``*_general`` functions take every call the tables do not cover."""
+    global _array_type, _np_offset, _binary_general, _unary_general
+    cdef int k, num
+    cdef _Kernels t
+    for k in range(NTYPES):
+        _canonical[k] = NULL
+        if k < cnp.NPY_NTYPES_LEGACY:
+            descr = cnp.PyArray_DescrFromType(k)
+            _held.append(descr)
+            _canonical[k] = <PyObject*>descr
+    _np_offset = _slot_offset(array_type, "_np")
+    _array_type = <PyTypeObject*>array_type
+    _held.append(array_type)
+    _binary_general, _unary_general = binary_general, unary_general
+    for (name, dtype), entry in binary_kernels.items():
+        num = _type_num(dtype)
+        if num >= 0 and _type_num(entry[1][0]) >= 0:
+            t = _table(_binary_ops, name)
+            t.same[num] = <kernel_fn><size_t>entry[0]
+            t.out_type[num] = entry[1][0].num
+    for (name, dtype), entry in scalar_kernels.items():
+        num = _type_num(dtype)
+        # a float operand only: an integer one would round the number through a double
+        if num >= 0 and dtype.kind == "f" and entry[1][0] == dtype:
+            t = _table(_binary_ops, name)
+            t.scalar[num] = <kernel_fn><size_t>entry[0]
+            t.negate = name == "sub"
+    for (name, dtype), entry in unary_kernels.items():
+        num = _type_num(dtype)
+        if num >= 0 and entry[1][0] == dtype:
+            t = _table(_unary_ops, name)
+            t.same[num] = <kernel_fn><size_t>entry[0]
+            t.out_type[num] = num
+
+
+cdef inline cnp.ndarray _data(object x):
+    """The ndarray an exact ``Array`` holds, or None (another type, or the slot unset)."""
+    cdef PyObject* p
+    if Py_TYPE(x) != _array_type:
+        return None
+    p = (<PyObject**>((<char*><PyObject*>x) + _np_offset))[0]
+    if p == NULL or type(<object>p) is not cnp.ndarray:
+        return None
+    return <cnp.ndarray>p
+
+
+cdef object _new_array(cnp.ndarray arr):
+    """An Array around ``arr``, as ``object.__new__(Array)`` and setting its slot would."""
+    res = PyType_GenericAlloc(_array_type, 0)
+    Py_INCREF(arr)  # the slot's reference
+    (<PyObject**>((<char*><PyObject*>res) + _np_offset))[0] = <PyObject*>arr
+    return res
+
+
+def wrap(cnp.ndarray arr not None):
+    """An Array around a result ndarray we made ourselves (no dtype check)."""
+    return _new_array(arr)
+
+
+cdef inline bint _contiguous(cnp.ndarray arr) noexcept:
+    return cnp.PyArray_IS_C_CONTIGUOUS(arr)
+
+
+cdef inline int _plain_type(cnp.ndarray arr) noexcept:
+    """The operand's type number when its descriptor is NumPy's own for it, else -1."""
+    cdef int num = cnp.PyArray_TYPE(arr)
+    if 0 <= num < NTYPES and <PyObject*>cnp.PyArray_DESCR(arr) == _canonical[num]:
+        return num
+    return -1
+
+
+cdef object _run(kernel_fn f, int out_type, cnp.ndarray a, cnp.ndarray b, double* prm):
+    """A fresh C-ordered result of ``a``'s shape from one kernel call over the flat buffers
+    (``b`` None: one input)."""
+    cdef cnp.ndarray res = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
+                                             out_type, 0)
+    cdef char* p[3]
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
+    p[0] = <char*>cnp.PyArray_DATA(res)
+    p[1] = <char*>cnp.PyArray_DATA(a)
+    p[2] = <char*>cnp.PyArray_DATA(b) if b is not None else NULL
+    if n:
+        f(p, n, prm)  # the fast ops' loops have no error to report (no integer division)
+    return _new_array(res)
+
+
+def binary(str name, a, b):
+    """``_elementwise_core._fast``: the result of a plain same-dtype op on Arrays (or an Array
+    and a Python number its dtype absorbs), or None where promotion rules must be worked
+    out."""
+    cdef cnp.ndarray an = _data(a), bn
+    cdef int num, k
+    cdef _Kernels t
+    cdef double prm[MAX_PARAMS]
+    if an is None or not _contiguous(an):
+        return _binary_general(name, a, b)
+    t = _binary_ops.get(name)
+    num = _plain_type(an)
+    if t is None or num < 0 or cnp.PyArray_SIZE(an) * 3 >= PARALLEL_MIN_WORK:
+        return _binary_general(name, a, b)
+    tb = type(b)
+    if tb is float or tb is int:
+        if t.scalar[num] == NULL:
+            return _binary_general(name, a, b)
+        prm[0] = b
+        if t.negate:
+            prm[0] = -prm[0]
+        return _run(t.scalar[num], num, an, None, prm)
+    bn = _data(b)
+    if (bn is None or t.same[num] == NULL or _plain_type(bn) != num
+            or not _contiguous(bn) or cnp.PyArray_NDIM(bn) != cnp.PyArray_NDIM(an)):
+        return _binary_general(name, a, b)
+    for k in range(cnp.PyArray_NDIM(an)):
+        if cnp.PyArray_DIMS(an)[k] != cnp.PyArray_DIMS(bn)[k]:
+            return _binary_general(name, a, b)
+    return _run(t.same[num], t.out_type[num], an, bn, prm)
+
+
+def unary(str name, a, dtype=None, out_dtype=None, out=None, tuple params=(),
+          inplace=False):
+    """``_elementwise_core._unary`` (same arguments): the plain call here, the rest there."""
+    cdef cnp.ndarray an
+    cdef int num, k
+    cdef _Kernels t
+    cdef double prm[MAX_PARAMS]
+    if dtype is None and out_dtype is None and out is None and len(params) <= MAX_PARAMS:
+        an = _data(a)
+        t = _unary_ops.get(name)
+        if (an is not None and t is not None and _contiguous(an)
+                and cnp.PyArray_SIZE(an) * 2 < PARALLEL_MIN_WORK):
+            num = _plain_type(an)
+            if num >= 0 and t.same[num] != NULL:
+                for k in range(len(params)):
+                    prm[k] = params[k]
+                return _run(t.same[num], num, an, None, prm)
+    return _unary_general(name, a, dtype, out_dtype, out, params, inplace)

@@ -1,0 +1,89 @@
+"""The compiled common call (``_kernels/fast_path.pyx``): ``_fast`` and ``_unary`` run the
+plain contiguous same-dtype case in C and hand everything else to the Python forms; both
+must give the same arrays (values, dtype, shape, ownership) and the same errors."""
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import ember_tensor as et
+from ember_tensor import _elementwise_core as core
+
+RNG = np.random.default_rng(0)
+DTYPES = [np.float32, np.float64, np.int64, np.int32, np.int16, np.int8, np.uint8]
+
+
+def _arr(shape, dtype):
+    if np.dtype(dtype).kind == "f":
+        return et.from_numpy(RNG.standard_normal(shape).astype(dtype))
+    return et.from_numpy(RNG.integers(1, 9, shape).astype(dtype))
+
+
+def _same(got, want):
+    if want is None:  # the common call does not apply: both leave it to the general rules
+        assert got is None
+        return
+    assert type(got) is et.Array and type(want) is et.Array
+    assert got._np.dtype == want._np.dtype and got._np.shape == want._np.shape
+    assert got._np.flags.c_contiguous and got._np.flags.owndata
+    np.testing.assert_array_equal(got._np, want._np)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "eq", "lt"])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5), (0, 4)])
+def test_binary_matches_the_general_form(name, dtype, shape):
+    a, b = _arr(shape, dtype), _arr(shape, dtype)
+    _same(core._fast(name, a, b), core._fast_general(name, a, b))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow"])
+@pytest.mark.parametrize("number", [2, -3, 0.5, 2.0**40])
+def test_number_operand_matches_the_general_form(name, dtype, number):
+    a = _arr((2, 9), dtype)
+    _same(core._fast(name, a, number), core._fast_general(name, a, number))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,params", [("relu", ()), ("square", ()), ("exp", ()),
+                                         ("leaky_relu", (0.25,)), ("neg", ())])
+def test_unary_matches_the_general_form(name, params, dtype):
+    a = _arr((4, 6), dtype)
+    _same(core._unary(name, a, params=params), core._unary_general(name, a, params=params))
+
+
+def test_other_calls_take_the_general_forms():
+    a = _arr((4, 6), np.float32)
+    cases = [
+        (a, et.from_numpy(a._np.T.copy().T)),  # non-contiguous (transposed storage) operand
+        (a, _arr((6,), np.float32)),  # broadcast
+        (a, _arr((4, 6), np.float64)),  # promotion: the common call returns None
+        (a, core._wrap(a._np.astype(">f4"))),  # another byte order (made only internally)
+        (_arr((300, 300), np.float32), _arr((300, 300), np.float32)),  # past one thread's work
+        (a, True),  # bool is not a plain number here
+        (et.from_numpy(a._np[:, ::2]), 2.0),  # strided self
+    ]
+    for x, y in cases:
+        _same(core._fast("add", x, y), core._fast_general("add", x, y))
+    with pytest.raises(RuntimeError, match="must match the size"):
+        core._fast("add", a, _arr((5,), np.float32))
+    with pytest.raises(AttributeError):
+        core._fast("add", a._np, a)  # not an Array: the general form's error
+    with pytest.raises(OverflowError):
+        core._fast("add", a, 10**400)
+    b = et.from_numpy(np.ones((4, 6), bool))
+    _same(core._unary("logical_not", b), core._unary_general("logical_not", b))
+
+
+def test_results_hold_no_extra_references():
+    a = _arr((5,), np.float32)
+    for make in (lambda: core._fast("add", a, a), lambda: core._fast("mul", a, 3.0),
+                 lambda: core._unary("relu", a)):
+        res = make()
+        counts = sys.getrefcount(res), sys.getrefcount(res._np)  # (outside the assert's rewrite)
+        assert counts == (2, 2)  # the holder's and the call's
+        ref = weakref.ref(res)
+        del res
+        assert ref() is None
