@@ -193,17 +193,19 @@ cdef void _max_pool(const numeric* x, numeric* out, int64_t* idx, Py_ssize_t pla
 
 cdef Py_ssize_t _max_pool_back(const real* go, const int64_t* idx, real* gx,
                                Py_ssize_t planes, Py_ssize_t HW, Py_ssize_t OHW,
-                               int nt) noexcept nogil:
-    # each plane is zeroed and scattered into by the thread that owns it (while it is in
-    # that thread's cache), and indices are range-checked on the way rather than in
-    # serial passes before: returns how many fell outside their plane (those are skipped)
+                               bint zeroed, int nt) noexcept nogil:
+    # each plane is zeroed (unless the caller's allocation already is) and scattered into by
+    # the thread that owns it (while it is in that thread's cache), and indices are
+    # range-checked on the way rather than in serial passes before: returns how many fell
+    # outside their plane (those are skipped)
     cdef Py_ssize_t p, o, j, bad = 0
     cdef int64_t k
     cdef real* plane
     for p in prange(planes, nogil=True, schedule="static", num_threads=nt):
         plane = gx + p * HW
-        for j in range(HW):
-            plane[j] = 0
+        if not zeroed:
+            for j in range(HW):
+                plane[j] = 0
         for o in range(OHW):
             k = idx[p * OHW + o]
             if k < 0 or k >= HW:
@@ -370,8 +372,11 @@ def _planes(a, name):
 
 def _same_float(*arrays):
     dt = arrays[0].dtype
-    if dt not in (np.float32, np.float64) or any(a.dtype != dt for a in arrays):
+    if dt != np.float32 and dt != np.float64:
         raise RuntimeError("pool: arrays must share a float32/float64 dtype")
+    for a in arrays:  # a loop, not any(generator): this runs on every call
+        if a.dtype != dt:
+            raise RuntimeError("pool: arrays must share a float32/float64 dtype")
     return dt
 
 
@@ -420,31 +425,38 @@ _MAX_POOL = (_max_pool_typed[float], _max_pool_typed[double], _max_pool_typed[in
              _max_pool_typed[uint8_t])
 
 
-def max_pool2d_backward(go, idx, gx):
+# Whether max_pool2d_backward's zeroing counts toward its parallel threshold (1x64x32x32:
+# 16K scattered, 64K zeroed; torch splits it). A 2-thread choice for the quiet machine's A/B.
+BACKWARD_COUNTS_ZEROING = False
+
+
+def max_pool2d_backward(go, idx, gx, bint zeroed=False):
     """Fill ``gx`` (planes, H, W) with ``go`` summed at the flat per-plane ``idx`` (zero
-    elsewhere)."""
+    elsewhere); ``zeroed``: ``gx`` is all zeros already, so only the scatter runs."""
     P, _H, _W = _planes(gx, "grad_input")
     P2, _OH, _OW = _planes(go, "grad_output")
     if P2 != P or idx.shape != go.shape or idx.dtype != np.int64 or not idx.flags.c_contiguous:
         raise RuntimeError("max_pool2d_backward: grad_output/indices do not match")
     if go.size == 0:
-        gx[...] = 0
+        if not zeroed:
+            gx[...] = 0
         return
     # the threads are sized by the scatter, as before the zeroing moved in here: zeroing a
     # plane is a memset, and counting it woke the second thread for a 64x32x32 input
-    # (24 -> 67 us on the quiet machine)
-    nt = threads_for(go.size, P)
+    # (24 -> 67 us on the quiet machine, before the team's bounded spin)
+    nt = threads_for(go.size + (gx.size if BACKWARD_COUNTS_ZEROING and not zeroed else 0), P)
     run = for_dtype(_same_float(go, gx), _MAX_POOL_BACKWARD, "max_pool2d_backward")
-    if run(go, idx, gx, nt):
+    if run(go, idx, gx, zeroed, nt):
         raise RuntimeError("max_pool2d_backward: index out of range of the input plane")
 
 
 cdef Py_ssize_t _max_pool_backward_typed(real[:, :, ::1] go, int64_t[:, :, ::1] idx,
-                                         real[:, :, ::1] gx, int nt):
+                                         real[:, :, ::1] gx, bint zeroed, int nt):
     cdef Py_ssize_t bad
     with nogil:
         bad = _max_pool_back(&go[0, 0, 0], &idx[0, 0, 0], &gx[0, 0, 0], gx.shape[0],
-                             gx.shape[1] * gx.shape[2], go.shape[1] * go.shape[2], nt)
+                             gx.shape[1] * gx.shape[2], go.shape[1] * go.shape[2], zeroed,
+                             nt)
     return bad
 
 

@@ -4,11 +4,19 @@ Output sizes follow torch's rule exactly, including ``ceil_mode``'s "the last wi
 start inside the input or its left padding".
 """
 import operator
+from typing import Optional
 
 import numpy as np
 
 from .._kernels import pool as _k
 from ._util import kernel_array, nd, pair, scalar_name, size_str, wrap
+
+
+# grad_input of max pooling this large (bytes) comes zeroed from the allocator instead of
+# being zeroed by the kernel (see max_pool2d_backward); None: never. Off until a quiet A/B
+# (None vs 32 << 20 on the 16x64x112x112 backward): on the loaded machine the two were
+# within noise and calloc's pages faulted twice as often. Tests set it to force either path.
+ZEROED_ALLOCATION_BYTES: Optional[int] = None
 
 
 def _out_size(n, k, p, s, d, ceil_mode):
@@ -119,9 +127,14 @@ def max_pool2d_backward(grad_out, x, indices):
         raise RuntimeError(
             f"max_pool2d_backward: grad_output {size_str(go.shape)} does not match input "
             f"{size_str(xa.shape)}")
-    gx = np.empty(xa.shape, xa.dtype)  # the kernel zeroes each plane it scatters into
+    # the kernel zeroes each plane it scatters into, except in an allocation so large that
+    # glibc maps it fresh (its mmap threshold stops rising at 32 MiB): calloc's pages are
+    # zero already, and a second zeroing pass would be one more write (16x64x112x112: 51 MB)
+    zeroed = ZEROED_ALLOCATION_BYTES is not None and xa.nbytes >= ZEROED_ALLOCATION_BYTES
+    gx = (np.zeros if zeroed else np.empty)(xa.shape, xa.dtype)
     if gx.size:
-        _k.max_pool2d_backward(_as_planes(go), _as_planes(idx), gx.reshape((-1,) + gx.shape[-2:]))
+        _k.max_pool2d_backward(_as_planes(go), _as_planes(idx), gx.reshape((-1,) + gx.shape[-2:]),
+                               zeroed)
     return wrap(gx)
 
 
