@@ -1,0 +1,82 @@
+"""The strided subsample copy (``_kernels/subsample.pyx``) that feeds the unpadded strided 1x1
+convolutions (ResNet's downsamples) against NumPy slicing, and those convolutions through it,
+one image and a batch, against the product written out in float64."""
+import numpy as np
+import pytest
+
+import ember_tensor
+from ember_tensor import Array
+from ember_tensor import nn as K
+from ember_tensor._kernels.subsample import subsample
+
+
+# (x shape, sh, sw, oh0, oh1, OW): stride 2 (a downsample's, 8 and 7 columns), 1 (a plain
+# copy of rows), 3 and mixed strides, bands starting past row 0, an empty band
+CASES = [
+    ((1, 64, 16, 16), 2, 2, 0, 8, 8),
+    ((2, 3, 15, 13), 2, 2, 0, 8, 7),
+    ((1, 4, 9, 10), 1, 1, 2, 7, 10),
+    ((3, 2, 11, 14), 3, 2, 1, 4, 7),
+    ((1, 5, 12, 17), 2, 3, 3, 6, 6),
+    ((1, 2, 4, 4), 2, 2, 1, 1, 2),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matches_numpy_slicing(case, dtype):
+    shape, sh, sw, oh0, oh1, OW = case
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    want = x[:, :, oh0 * sh:oh1 * sh:sh, :OW * sw:sw]
+    out = np.full(want.size, np.nan, dtype)
+    subsample(x, out, sh, sw, oh0, oh1, OW)
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+
+
+def test_large_copy_on_two_threads():
+    """Enough output for the planes to be shared out on the team: the same copy."""
+    x = np.random.default_rng(1).standard_normal((2, 32, 130, 129)).astype(np.float32)
+    out = np.empty((2, 32, 65, 65), np.float32)
+    old = ember_tensor.get_num_threads()
+    try:
+        ember_tensor.set_num_threads(2)
+        subsample(x, out, 2, 2, 0, 65, 65)
+    finally:
+        ember_tensor.set_num_threads(old)
+    np.testing.assert_array_equal(out, x[:, :, ::2, ::2])
+
+
+def test_refuses_what_would_read_or_write_out_of_bounds():
+    x = np.zeros((1, 2, 8, 8), np.float32)
+    with pytest.raises(RuntimeError, match="outside"):
+        subsample(x, np.empty(2 * 5 * 4, np.float32), 2, 2, 0, 5, 4)
+    with pytest.raises(RuntimeError, match="outside"):
+        subsample(x, np.empty(2 * 4 * 5, np.float32), 2, 2, 0, 4, 5)
+    with pytest.raises(RuntimeError, match="wrong size"):
+        subsample(x, np.empty(7, np.float32), 2, 2, 0, 4, 4)
+    with pytest.raises(RuntimeError, match="float32 or both float64"):
+        subsample(x, np.empty(32, np.float64), 2, 2, 0, 4, 4)
+    with pytest.raises(RuntimeError, match="contiguous"):
+        subsample(x[..., ::2], np.empty(2 * 4 * 2, np.float32), 2, 2, 0, 4, 2)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("stride", [2, 3])
+def test_strided_1x1_convolution(n, stride):
+    """One image (its columns gathered for one GEMM) and a batch (subsampled at once), both
+    gradients too: the weight gradient gathers the same columns."""
+    rng = np.random.default_rng(stride)
+    x = rng.standard_normal((n, 6, 11, 13))
+    w = rng.standard_normal((5, 6, 1, 1))
+    xs = x[:, :, ::stride, ::stride]
+    want = np.einsum("nchw,oc->nohw", xs, w[:, :, 0, 0])
+    xa, wa = Array(x.astype(np.float32)), Array(w.astype(np.float32))
+    np.testing.assert_allclose(K.conv2d(xa, wa, None, stride, 0)._np, want, rtol=1e-5,
+                               atol=1e-5)
+    dy = rng.standard_normal(want.shape)
+    gx, gw, _ = K.conv2d_backward(Array(dy.astype(np.float32)), xa, wa, stride, 0, 1, 1)
+    np.testing.assert_allclose(gw._np[:, :, 0, 0], np.einsum("nohw,nchw->oc", dy, xs),
+                               rtol=1e-5, atol=1e-4)
+    want_gx = np.zeros_like(x)
+    want_gx[:, :, ::stride, ::stride] = np.einsum("nohw,oc->nchw", dy, w[:, :, 0, 0])
+    np.testing.assert_allclose(gx._np, want_gx, rtol=1e-5, atol=1e-5)
