@@ -2,8 +2,9 @@
 
 Compiled (Cython): the fields and hot getters of every Tensor (``tensor_base.pyx``), of every
 backward node and saved tensor (``graph_base.pyx``), ``record`` (the call every
-differentiable op makes, ``_record_compiled.pyx``) and the backward engine's loop
-(``_engine_compiled.pyx``). These carry every speed shortcut. Beside them in Python: the node
+differentiable op makes, ``_record_compiled.pyx``), the backward engine's loop
+(``_engine_compiled.pyx``) and their reads of the thread's grad-mode flags
+(``grad_flags.pyx``). These carry every speed shortcut. Beside them in Python: the node
 classes (``_graph``), ``record``'s home (``node``), the engine (``engine``,
 ``_backward_steps``), its entry points ``backward`` and ``grad`` (``entry``) and the views'
 gradient bookkeeping (``views``). Every op imports these, so none of them imports

@@ -7,7 +7,7 @@ import re
 import weakref
 
 from .._hooks import RemovableHandle, _HookDict
-from .graph_base import _NO_HOOKS, NodeBase, SavedTensor
+from .graph_base import _NO_HOOKS, AccumulateGradBase, NodeBase, SavedTensor
 from .._tensor import _type_name
 
 __all__ = ["Node", "AccumulateGrad", "SavedTensor", "edge"]
@@ -100,11 +100,9 @@ class Node(NodeBase):
         self._own("_retain_grad")[output_nr] = weakref.ref(tensor)
 
 
-class AccumulateGrad(Node):
-    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
-
-    def __init__(self, variable):
-        self.variable = variable
+class AccumulateGrad(AccumulateGradBase, Node):
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``
+    (``AccumulateGrad(variable)``; the field lives in the compiled base)."""
 
     @property
     def _input_meta(self):

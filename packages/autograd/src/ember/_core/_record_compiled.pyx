@@ -6,18 +6,17 @@ adds: the no-graph path wraps without building anything, a single Array output (
 skips the general loop, one- and two-input ops set the node's edges without growing lists,
 and fields are written in C (``TensorBase``, ``NodeBase``, ``SavedTensor``).
 """
-import weakref
+from cpython.weakref cimport PyWeakref_NewRef
 
-from ember import _grad_mode
 from ember._tensor import Tensor
 from ember import _anomaly_mode as anomaly_mode
 from ember._core import views
 from ember._core._graph import AccumulateGrad
 
-from ember._core.graph_base cimport NodeBase, save_input, save_output
-from ember._core.tensor_base cimport TensorBase, new_tensor
+from ember._core.graph_base cimport AccumulateGradBase, NodeBase, save_input, save_output
+from ember._core.grad_flags cimport grad_enabled
+from ember._core.tensor_base cimport TensorBase, instance_of, new_tensor
 
-_grad_state = _grad_mode._state
 _anomaly_local = anomaly_mode._local
 cdef tuple _NO_EDGE = (None, 0)
 cdef tuple _NEEDS_ONE = (True,)
@@ -25,13 +24,18 @@ cdef tuple _NEEDS_ONE = (True,)
 
 cdef inline tuple _edge(TensorBase x):
     """The (node, output_nr) a gradient for ``x`` (which requires grad) flows into."""
+    cdef AccumulateGradBase node
     if x.grad_fn is not None:
         return (x.grad_fn, x._output_nr)
     ref = x._accumulator
-    node = ref() if ref is not None else None
-    if node is None:
-        node = AccumulateGrad(x)
-        x._accumulator = weakref.ref(node)
+    if ref is not None:
+        alive = ref()
+        if alive is not None:
+            return (alive, 0)
+    # AccumulateGrad(x) without the call machinery: its __init__ only sets the field
+    node = <AccumulateGradBase>instance_of(AccumulateGradBase, AccumulateGrad)
+    node.variable = x
+    x._accumulator = PyWeakref_NewRef(node, None)
     return (node, 0)
 
 
@@ -89,11 +93,10 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     cdef Py_ssize_t i
     cdef tuple ins = inputs if type(inputs) is tuple else tuple(inputs)
     cdef list result
-    if _grad_state.grad_enabled:
-        for obj in ins:
-            if isinstance(obj, TensorBase) and (<TensorBase>obj)._requires_grad:
-                needs = True
-                break
+    for obj in ins:  # the inputs first: the grad mode is read only when one requires grad
+        if isinstance(obj, TensorBase) and (<TensorBase>obj)._requires_grad:
+            needs = grad_enabled()
+            break
     single = type(outputs) is not tuple
     if not needs:
         if view_of is None:  # the no-graph path: just wrap
@@ -137,7 +140,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     outs = (outputs,) if single else outputs
     result = []
     counter = view_of._version_counter if view_of is not None else None
-    register = counter is not None and _grad_state.grad_enabled
+    register = counter is not None and grad_enabled()
     modified = None
     for i in range(len(outs)):
         out = outs[i]

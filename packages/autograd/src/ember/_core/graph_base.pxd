@@ -19,6 +19,10 @@ cdef class NodeBase:
     cpdef release(self)
 
 
+cdef class AccumulateGradBase(NodeBase):
+    cdef public object variable   # the leaf tensor whose .grad this node accumulates into
+
+
 cdef class SavedTensor:
     cdef public object tensor     # the input tensor itself, or None for a saved output
     cdef public object data       # its Array

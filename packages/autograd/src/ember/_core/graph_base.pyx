@@ -73,6 +73,14 @@ cdef class NodeBase:
         self.release()
 
 
+cdef class AccumulateGradBase(NodeBase):
+    """The fields of ``_graph.AccumulateGrad``: its leaf in C, so that ``record`` makes one
+    (a leaf's first use in a graph) without running a Python ``__init__``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+
 cdef SavedTensor save_input(object tensor):
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
     cdef TensorBase t = <TensorBase?>tensor

@@ -6,19 +6,17 @@ stays there in Python.
 """
 from ember_tensor._size import size_of
 
-from ember import _grad_mode
-
-_grad_state = _grad_mode._state  # thread-local flags; ``inference`` is copied at creation
+from .grad_flags cimport inference_enabled  # copied into each tensor at creation
 
 _REQUIRES_GRAD_DTYPE = "Only Tensors of floating point and complex dtype can require gradients"
 
 
 cdef TensorBase new_tensor(type cls, object data):
     """A ``cls`` over ``data`` with no history: what ``Tensor._make`` does, callable from C."""
-    cdef TensorBase t = TensorBase.__new__(cls)
+    cdef TensorBase t = <TensorBase>instance_of(TensorBase, cls)
     t._data = data
     t._version_counter = [0]
-    t._inference = _grad_state.inference
+    t._inference = inference_enabled()
     return t
 
 
@@ -35,7 +33,7 @@ cdef class TensorBase:
         self._hooks = None
         self._accumulator = None
         self._retains_grad = False
-        self._inference = _grad_state.inference
+        self._inference = inference_enabled()
         self._base = None
         self._views = None
 
