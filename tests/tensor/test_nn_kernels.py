@@ -226,8 +226,20 @@ def test_batch_norm_errors_and_norm_kernel_checks():
         enn.batch_norm(A(rand(2, 3, 4)), None, None, A(rand(4)), A(rand(3)), False, 0.1, 1e-5)
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         enn.batch_norm(A(rand(1, 3, 1, 1)), None, None, None, None, True, 0.1, 1e-5)
-    with pytest.raises(RuntimeError):
-        k_norm.affine(rand(2, 3, 4), np.empty((2, 3, 4)), np.ones(2), np.ones(3))
+    x, mean, inv = rand(2, 3, 4), np.empty(3), np.empty(3)
+    with pytest.raises(RuntimeError, match="one shape"):
+        k_norm.train_forward(x, np.empty((2, 3, 5)), None, None, None, None, 0.1, 1e-5,
+                             False, mean, inv)
+    with pytest.raises(RuntimeError, match="weight must be a contiguous"):
+        k_norm.train_forward(x, np.empty_like(x), None, None, np.ones(2), None, 0.1, 1e-5,
+                             False, mean, inv)
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    with pytest.raises(RuntimeError, match="running_mean is read-only"):
+        k_norm.train_forward(x, np.empty_like(x), frozen, None, None, None, 0.1, 1e-5, False,
+                             mean, inv)
+    with pytest.raises(RuntimeError, match="gw_out must be"):
+        k_norm.train_backward(x, x, None, mean, inv, None, np.empty(3, np.float32), None)
 
 
 def test_layer_norm_rows_are_normalised():

@@ -113,23 +113,28 @@ def test_affine_fused_relu_and_in_place(shape, relu, threads):
 
 def test_norm_kernels_refuse_bad_blocks():
     x = np.zeros((2, 3, 4), np.float32)
-    v = np.zeros(3)
+    v = np.zeros(3, np.float32)
+
+    def forward(x, out=None, mean=v, weight=None):
+        K.train_forward(x, np.empty_like(x) if out is None else out, None, None, weight, None,
+                        0.1, 1e-5, False, mean, v.copy())
+
     with pytest.raises(RuntimeError, match="contiguous"):
-        K.channel_stats(x[:, :, ::2], v, v.copy())
+        forward(x[:, :, ::2])
     with pytest.raises(RuntimeError, match="contiguous"):
-        K.channel_stats(x.reshape(6, 4), v, v.copy())
-    with pytest.raises(RuntimeError, match="float64 of size 3"):
-        K.channel_stats(x, np.zeros(2), np.zeros(3))
-    with pytest.raises(RuntimeError, match="float64 of size 3"):
-        K.channel_stats(x, np.zeros(3, np.float32), np.zeros(3))
+        forward(x.reshape(6, 4))
+    with pytest.raises(RuntimeError, match="vector of 3 in the input's dtype"):
+        forward(x, mean=np.zeros(3))
+    with pytest.raises(RuntimeError, match="contiguous float32/float64 vector of 3"):
+        forward(x, weight=np.zeros(2))
     with pytest.raises(RuntimeError, match="share a dtype"):
-        K.grad_sums(x, x.astype(np.float64), v, v.copy(), v.copy())
+        K.train_backward(x, x.astype(np.float64), None, v, v, None, None, None)
     with pytest.raises(RuntimeError, match="float32/float64"):
-        K.affine(x.astype(np.int32), x.astype(np.int32), v, v)
+        forward(x.astype(np.int32))
     with pytest.raises(RuntimeError, match="one shape"):
-        K.grad_input(x, x, np.zeros((2, 3, 5), np.float32), v, v, v, v)
+        K.train_backward(x, x, np.zeros((2, 3, 5), np.float32), v, v, None, None, None)
     with pytest.raises(RuntimeError, match="empty channel"):
-        K.channel_stats(np.zeros((0, 3, 4), np.float32), v, v.copy())
+        forward(np.zeros((0, 3, 4), np.float32))
 
 
 def test_batch_norm_train_step_matches_float64_reference(threads):
@@ -157,6 +162,32 @@ def test_batch_norm_train_step_matches_float64_reference(threads):
     assert _rel(gb._np, ref_gb) < 1e-5
     assert _rel(gw._np, ref_gw) < 1e-5
     assert _rel(gx._np, ref_gx) < 1e-4
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 2, 2), (2, 8, 9, 9)])  # short rows, long rows
+def test_batch_norm_train_running_stats(threads, shape):
+    """The running statistics move as torch moves them (``r * (1 - momentum) + momentum *
+    stat``, the variance unbiased, in the buffers' dtype), in place; a strided buffer gets a
+    working copy that is written back."""
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape).astype(np.float32) * 3 + 1
+    C, n = shape[1], x.size // shape[1]
+    rm0 = rng.standard_normal(C).astype(np.float32)
+    rv0 = (rng.random(C) + 0.5).astype(np.float32)
+    rm, rv = rm0.copy(), rv0.copy()
+    _, mean, invstd = batch_norm(from_numpy(x), None, None, from_numpy(rm), from_numpy(rv),
+                                 True, 0.3, 1e-5)
+    x64 = x.astype(np.float64)
+    m64, v64 = x64.mean((0, 2, 3)), x64.var((0, 2, 3))
+    np.testing.assert_allclose(mean._np, m64, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(invstd._np, 1 / np.sqrt(v64 + 1e-5), rtol=1e-6)
+    np.testing.assert_allclose(rm, rm0 * 0.7 + 0.3 * m64, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(rv, rv0 * 0.7 + 0.3 * v64 * n / (n - 1), rtol=1e-6)
+    strided = np.zeros((C, 2), np.float32)
+    strided[:, 0] = rm0
+    batch_norm(from_numpy(x), None, None, from_numpy(strided[:, 0]), None, True, 0.3, 1e-5)
+    np.testing.assert_allclose(strided[:, 0], rm, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(strided[:, 1], 0)
 
 
 # ---- convolution task split ---------------------------------------------------------------

@@ -153,7 +153,7 @@ cdef void _grad_input(const real* go, const real* x, real* gx, const double* a,
                <real>d[p % C])
 
 
-# ---- checked entry points ---------------------------------------------------------------
+# ---- checked entry points of single sweeps (the kernel tests call them) -------------------
 
 def _blocks(*arrays):
     shape = arrays[0].shape
@@ -359,6 +359,42 @@ cdef _out_vector(v, Py_ssize_t C, int typ, name):
     return v
 
 
+cdef int _forward_blocks(x, out, mean_out, invstd_out, name) except -1:
+    """x's type number, after checking ``x``/``out`` (see ``_block_type``) and the two
+    statistics a forward writes (``_out_vector``, both required)."""
+    cdef int typ = _block_type(x, None, False)
+    _block_type(out, x, True)
+    cdef Py_ssize_t C = (<cnp.ndarray>x).shape[1]
+    if (_out_vector(mean_out, C, typ, "mean_out") is None
+            or _out_vector(invstd_out, C, typ, "invstd_out") is None):
+        raise RuntimeError(f"norm: {name} needs mean_out and invstd_out")
+    return typ
+
+
+cdef int _backward_blocks(go, x, gx, mean, invstd, name) except -1:
+    """go's type number, after checking ``go``, ``x`` and ``gx`` (None allowed) as
+    ``_block_type`` does and the two statistics (``_param``, both required)."""
+    cdef int typ = _block_type(go, None, False)
+    _block_type(x, go, False)
+    if gx is not None:
+        _block_type(gx, go, True)
+    cdef Py_ssize_t C = (<cnp.ndarray>go).shape[1]
+    if _param(mean, C, "mean") is None or _param(invstd, C, "invstd") is None:
+        raise RuntimeError(f"norm: {name} needs mean and invstd")
+    return typ
+
+
+cdef void _affine_any(int typ, const void* x, void* out, const double* scale,
+                      const double* shift, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, bint relu,
+                      int nt) noexcept:
+    """``_affine`` on float32 (``typ`` NPY_FLOAT32) or float64 data, without the GIL."""
+    with nogil:
+        if typ == cnp.NPY_FLOAT32:
+            _affine(<const float*>x, <float*>out, scale, shift, N, C, L, relu, nt)
+        else:
+            _affine(<const double*>x, <double*>out, scale, shift, N, C, L, relu, nt)
+
+
 def eval_forward(x, out, running_mean, running_var, weight, bias, double eps, bint relu,
                  mean_out, invstd_out):
     """Eval batch norm of contiguous ``(N, C, L)`` ``x`` into ``out`` (same shape and dtype,
@@ -367,20 +403,15 @@ def eval_forward(x, out, running_mean, running_var, weight, bias, double eps, bi
     running_mean * scale`` (weight None means 1, bias None 0). ``mean_out``/``invstd_out``
     (C values in x's dtype) receive running_mean and invstd, what the backward takes. The
     four parameters are contiguous float32/float64 vectors of the channel count."""
-    cdef int typ = _block_type(x, None, False)
-    _block_type(out, x, True)
-    cdef cnp.ndarray xa = x, oa = out
+    cdef int typ = _forward_blocks(x, out, mean_out, invstd_out, "eval_forward")
+    cdef cnp.ndarray xa = x, oa = out, m_out = mean_out, i_out = invstd_out
     cdef Py_ssize_t N = xa.shape[0], C = xa.shape[1], L = xa.shape[2], c
-    cdef cnp.ndarray m_out = _out_vector(mean_out, C, typ, "mean_out")
-    cdef cnp.ndarray i_out = _out_vector(invstd_out, C, typ, "invstd_out")
     cdef cnp.ndarray rm = _param(running_mean, C, "running_mean")
     cdef cnp.ndarray rv = _param(running_var, C, "running_var")
     cdef cnp.ndarray w = _param(weight, C, "weight")
     cdef cnp.ndarray b = _param(bias, C, "bias")
     if rm is None or rv is None:
         raise RuntimeError("norm: eval needs running_mean and running_var")
-    if m_out is None or i_out is None:
-        raise RuntimeError("norm: eval_forward needs mean_out and invstd_out")
     cdef cnp.ndarray coef = np.empty(2 * C)  # scale, then shift
     cdef double* scale = <double*>cnp.PyArray_DATA(coef)
     cdef double* shift = scale + C
@@ -394,13 +425,8 @@ def eval_forward(x, out, running_mean, running_var, weight, bias, double eps, bi
     if N * C * L == 0:
         return
     cdef int nt = threads_for(2 * N * C * L, N * C)
-    with nogil:
-        if typ == cnp.NPY_FLOAT32:
-            _affine(<const float*>cnp.PyArray_DATA(xa), <float*>cnp.PyArray_DATA(oa), scale,
-                    shift, N, C, L, relu, nt)
-        else:
-            _affine(<const double*>cnp.PyArray_DATA(xa), <double*>cnp.PyArray_DATA(oa), scale,
-                    shift, N, C, L, relu, nt)
+    _affine_any(typ, cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa), scale, shift, N, C, L, relu,
+                nt)
 
 
 def eval_backward(go, x, gx, mean, invstd, weight, gw_out, gb_out):
@@ -411,21 +437,12 @@ def eval_backward(go, x, gx, mean, invstd, weight, gw_out, gb_out):
     values in that dtype; ``mean``, ``invstd``, ``weight`` (None means 1): contiguous
     float32/float64 vectors of C. The sums take the same sweep over ``go`` and ``x`` that
     writes ``gx``, and ``x`` is not read when no sum is asked for."""
-    cdef int typ = _block_type(go, None, False)
-    _block_type(x, go, False)
-    cdef cnp.ndarray ga = go, xa = x
+    cdef int typ = _backward_blocks(go, x, gx, mean, invstd, "eval_backward")
+    cdef cnp.ndarray ga = go, xa = x, oa = gx, m = mean, inv = invstd
     cdef Py_ssize_t N = ga.shape[0], C = ga.shape[1], L = ga.shape[2], c, n
-    cdef cnp.ndarray oa = None
-    if gx is not None:
-        _block_type(gx, go, True)
-        oa = gx
     cdef cnp.ndarray gw = _out_vector(gw_out, C, typ, "gw_out")
     cdef cnp.ndarray gb = _out_vector(gb_out, C, typ, "gb_out")
-    cdef cnp.ndarray m = _param(mean, C, "mean")
-    cdef cnp.ndarray inv = _param(invstd, C, "invstd")
     cdef cnp.ndarray w = _param(weight, C, "weight")
-    if m is None or inv is None:
-        raise RuntimeError("norm: eval_backward needs mean and invstd")
     cdef bint sums = gw is not None or gb is not None
     cdef cnp.ndarray coef = np.empty(2 * C)  # k = weight * invstd, then mean
     cdef double* k = <double*>cnp.PyArray_DATA(coef)
@@ -443,13 +460,7 @@ def eval_backward(go, x, gx, mean, invstd, weight, gw_out, gb_out):
             for c in range(C):
                 mu[c] = 0.0
             nt = threads_for(2 * size, N * C)
-            with nogil:
-                if typ == cnp.NPY_FLOAT32:
-                    _affine(<const float*>cnp.PyArray_DATA(ga), <float*>gxp, k, mu, N, C, L,
-                            False, nt)
-                else:
-                    _affine(<const double*>cnp.PyArray_DATA(ga), <double*>gxp, k, mu, N, C,
-                            L, False, nt)
+            _affine_any(typ, cnp.PyArray_DATA(ga), gxp, k, mu, N, C, L, False, nt)
         else:
             nt = threads_for((3 if oa is not None else 2) * size, N * C)
             with nogil:
@@ -473,6 +484,138 @@ def eval_backward(go, x, gx, mean, invstd, weight, gw_out, gb_out):
                 _put(gw, c, s2 * _at(inv, c, 1.0))
             if gb is not None:
                 _put(gb, c, s1)
+
+
+# ---- training: each direction in one call ---------------------------------------------------
+# The sweeps (_stats, _affine; _grad_sums, _grad_input) with the per-channel arithmetic
+# between them in double, in C: it was a dozen NumPy calls on C-element vectors, ~10 us a
+# call, as much as the sweeps of a 64-px ResNet's late layers. (The AVX2/AVX-512 copies may
+# fuse a multiply-add in those constants: last-bit differences in double, not in x's dtype.)
+
+cdef inline void _blend(cnp.ndarray v, Py_ssize_t c, double keep, double add) noexcept:
+    # v[c] = v[c] * keep + add in v's own dtype, as NumPy's ``v *= keep; v += add`` rounds
+    if cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32:
+        (<float*>cnp.PyArray_DATA(v))[c] = (
+            <float>((<float*>cnp.PyArray_DATA(v))[c] * <float>keep) + <float>add)
+    else:
+        (<double*>cnp.PyArray_DATA(v))[c] = (<double*>cnp.PyArray_DATA(v))[c] * keep + add
+
+
+cdef _running(v, Py_ssize_t C, name):
+    v = _param(v, C, name)
+    if v is not None and not cnp.PyArray_ISWRITEABLE(v):
+        raise RuntimeError(f"norm: {name} is read-only")
+    return v
+
+
+def train_forward(x, out, running_mean, running_var, weight, bias, double momentum,
+                  double eps, bint relu, mean_out, invstd_out):
+    """Training batch norm of contiguous ``(N, C, L)`` ``x`` (N*L > 0) into ``out``: batch
+    mean and biased variance per channel (in double), ``invstd = 1 / sqrt(var + eps)``,
+    ``out = x * scale[c] + shift[c]`` with ``scale = invstd * weight``, ``shift = bias -
+    mean * scale`` (ReLU'd when asked); the running statistics (when given, updated in place
+    in their own dtype) become ``r * (1 - momentum) + momentum * stat``, the variance's
+    unbiased. ``mean_out``/``invstd_out`` receive mean and invstd in x's dtype."""
+    cdef int typ = _forward_blocks(x, out, mean_out, invstd_out, "train_forward")
+    cdef cnp.ndarray xa = x, oa = out, m_out = mean_out, i_out = invstd_out
+    cdef Py_ssize_t N = xa.shape[0], C = xa.shape[1], L = xa.shape[2], c
+    cdef cnp.ndarray rm = _running(running_mean, C, "running_mean")
+    cdef cnp.ndarray rv = _running(running_var, C, "running_var")
+    cdef cnp.ndarray w = _param(weight, C, "weight")
+    cdef cnp.ndarray b = _param(bias, C, "bias")
+    if C == 0:
+        return
+    if N * L == 0:
+        raise RuntimeError("norm: statistics of an empty channel")
+    cdef cnp.ndarray coef = np.empty(4 * C)  # mean, var, then scale, shift
+    cdef double* mean = <double*>cnp.PyArray_DATA(coef)
+    cdef double* var = mean + C
+    cdef double* scale = mean + 2 * C
+    cdef double* shift = mean + 3 * C
+    cdef int nt = threads_for(N * C * L, C)
+    with nogil:
+        if typ == cnp.NPY_FLOAT32:
+            _stats(<const float*>cnp.PyArray_DATA(xa), mean, var, N, C, L, nt)
+        else:
+            _stats(<const double*>cnp.PyArray_DATA(xa), mean, var, N, C, L, nt)
+    cdef double inv, n = <double>(N * L)
+    cdef double unbias = n / (n - 1)
+    for c in range(C):
+        inv = 1.0 / sqrt(var[c] + eps)
+        if rm is not None:
+            _blend(rm, c, 1.0 - momentum, momentum * mean[c])
+        if rv is not None:
+            _blend(rv, c, 1.0 - momentum, momentum * var[c] * unbias)
+        scale[c] = inv * _at(w, c, 1.0)
+        shift[c] = _at(b, c, 0.0) - mean[c] * scale[c]
+        _put(m_out, c, mean[c])
+        _put(i_out, c, inv)
+    nt = threads_for(2 * N * C * L, N * C)
+    _affine_any(typ, cnp.PyArray_DATA(xa), cnp.PyArray_DATA(oa), scale, shift, N, C, L, relu,
+                nt)
+
+
+def train_backward(go, x, gx, mean, invstd, weight, gw_out, gb_out):
+    """Training batch norm's gradients from the batch statistics ``mean``/``invstd`` (C
+    values, float32/float64): per channel ``s1 = sum(go)``, ``s2 = sum(go * (x - mean))``;
+    ``gx = k * (go - s1 / M - (x - mean) * s2 * invstd**2 / M)`` with ``k = weight * invstd``
+    and M = N*L, ``gw_out = s2 * invstd``, ``gb_out = s1``, each skipped when None. Arrays as
+    ``eval_backward`` takes them."""
+    cdef int typ = _backward_blocks(go, x, gx, mean, invstd, "train_backward")
+    cdef cnp.ndarray ga = go, xa = x, oa = gx, m = mean, inv = invstd
+    cdef Py_ssize_t N = ga.shape[0], C = ga.shape[1], L = ga.shape[2], c
+    cdef cnp.ndarray gw = _out_vector(gw_out, C, typ, "gw_out")
+    cdef cnp.ndarray gb = _out_vector(gb_out, C, typ, "gb_out")
+    cdef cnp.ndarray w = _param(weight, C, "weight")
+    if C == 0:
+        return
+    cdef Py_ssize_t size = N * C * L
+    cdef cnp.ndarray coef = np.empty(6 * C)  # mean, sum(go), sum(go*(x-mean)), a, b, d
+    cdef double* mu = <double*>cnp.PyArray_DATA(coef)
+    cdef double* s1 = mu + C
+    cdef double* s2 = mu + 2 * C
+    cdef double* a = mu + 3 * C
+    cdef double* bb = mu + 4 * C
+    cdef double* d = mu + 5 * C
+    for c in range(C):
+        mu[c] = _at(m, c, 0.0)
+    cdef int nt = threads_for(2 * size, C)
+    if size == 0:
+        for c in range(2 * C):
+            s1[c] = 0.0
+    else:
+        with nogil:
+            if typ == cnp.NPY_FLOAT32:
+                _grad_sums(<const float*>cnp.PyArray_DATA(ga),
+                           <const float*>cnp.PyArray_DATA(xa), mu, s1, s2, N, C, L, nt)
+            else:
+                _grad_sums(<const double*>cnp.PyArray_DATA(ga),
+                           <const double*>cnp.PyArray_DATA(xa), mu, s1, s2, N, C, L, nt)
+    cdef double iv, k, c1, c2, M = <double>(N * L)
+    for c in range(C):
+        iv = _at(inv, c, 1.0)
+        if gw is not None:
+            _put(gw, c, s2[c] * iv)
+        if gb is not None:
+            _put(gb, c, s1[c])
+        # grad_input's constants, in the order its NumPy glue computed them
+        c1 = s1[c] / M
+        c2 = s2[c] * iv * iv / M
+        k = _at(w, c, 1.0) * iv
+        a[c] = k
+        bb[c] = -k * c2
+        d[c] = k * (mu[c] * c2 - c1)
+    if oa is None or size == 0:
+        return
+    nt = threads_for(3 * size, N * C)
+    with nogil:
+        if typ == cnp.NPY_FLOAT32:
+            _grad_input(<const float*>cnp.PyArray_DATA(ga), <const float*>cnp.PyArray_DATA(xa),
+                        <float*>cnp.PyArray_DATA(oa), a, bb, d, N, C, L, nt)
+        else:
+            _grad_input(<const double*>cnp.PyArray_DATA(ga),
+                        <const double*>cnp.PyArray_DATA(xa), <double*>cnp.PyArray_DATA(oa), a,
+                        bb, d, N, C, L, nt)
 
 
 _STATS = (_st[float], _st[double])

@@ -33,10 +33,14 @@ def _check_bn(xa, weight, bias, running_mean, running_var):
             f'"batch_norm" not implemented for \'{scalar_name(xa.dtype)}\'')
 
 
-def _vec(v, C, default):
-    if v is None:
-        return np.full(C, default, np.float64)
-    return kernel_array(v.reshape(C), dtype=np.float64)
+def _running(v):
+    """A running statistic as ``train_forward`` updates it in place: ``v`` itself when it is
+    a writeable contiguous float32/float64 array (as a module's buffers are), else a float64
+    working copy the caller writes back."""
+    if v is None or (v.dtype in (np.float32, np.float64) and v.flags.c_contiguous
+                     and v.flags.writeable):
+        return v
+    return v.astype(np.float64)
 
 
 def _param(v, C):
@@ -76,21 +80,14 @@ def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, e
         raise ValueError(
             "Expected more than 1 value per channel when training, got input size "
             + repr(Size(xa.shape)).replace("ember.", "torch."))
-    mean = np.empty(C, np.float64)
-    var = np.empty(C, np.float64)
-    _k.channel_stats(x3, mean, var)
-    invstd = 1.0 / np.sqrt(var + eps)
-    if rm is not None:
-        rm *= 1.0 - momentum
-        rm += (momentum * mean).astype(rm.dtype)
-    if rv is not None:
-        n = N * L
-        rv *= 1.0 - momentum
-        rv += (momentum * var * (n / (n - 1))).astype(rv.dtype)
-    scale = invstd * _vec(w, C, 1.0)
-    shift = _vec(b, C, 0.0) - mean * scale
-    _k.affine(x3, out.reshape(N, C, L), scale, shift, bool(relu))
-    return wrap(out), wrap(mean.astype(xa.dtype)), wrap(invstd.astype(xa.dtype))
+    mean, invstd = np.empty(C, xa.dtype), np.empty(C, xa.dtype)
+    rm_work, rv_work = _running(rm), _running(rv)
+    _k.train_forward(x3, out.reshape(N, C, L), rm_work, rv_work, _param(w, C), _param(b, C),
+                     float(momentum), float(eps), bool(relu), mean, invstd)
+    for stat, work in ((rm, rm_work), (rv, rv_work)):
+        if work is not stat:
+            stat[...] = work
+    return wrap(out), wrap(mean), wrap(invstd)
 
 
 def batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
@@ -111,27 +108,13 @@ def batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
     N, C, L = x3.shape
     need_x, need_w, need_b = (bool(m) for m in output_mask)
     gx = np.empty(xa.shape, xa.dtype) if need_x else None
-    if not training:  # the statistics are constants: one sweep, no per-channel NumPy
-        gw = np.empty(C, xa.dtype) if need_w else None
-        gb = np.empty(C, xa.dtype) if need_b else None
-        _k.eval_backward(g3, x3, None if gx is None else gx.reshape(N, C, L),
-                         _stat(nd(save_mean), C, 0.0), _stat(nd(save_invstd), C, 1.0),
-                         _param(w, C), gw, gb)
-        return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
-    mean = _vec(nd(save_mean), C, 0.0)
-    invstd = _vec(nd(save_invstd), C, 1.0)
-    wv = _vec(w, C, 1.0)
-    sum_go = np.empty(C, np.float64)
-    sum_dot = np.empty(C, np.float64)  # sum(go * (x - mean))
-    _k.grad_sums(g3, x3, mean, sum_go, sum_dot)
-    if need_x:
-        M = N * L
-        c1 = sum_go / M
-        c2 = sum_dot * invstd * invstd / M
-        _k.grad_input(g3, x3, gx.reshape(N, C, L), wv * invstd, mean, c1, c2)
-    return (None if gx is None else wrap(gx),
-            wrap((sum_dot * invstd).astype(xa.dtype)) if need_w else None,
-            wrap(sum_go.astype(xa.dtype)) if need_b else None)
+    gw = np.empty(C, xa.dtype) if need_w else None
+    gb = np.empty(C, xa.dtype) if need_b else None
+    # eval: the statistics are constants, one sweep; training: the sums, then one sweep
+    kernel = _k.train_backward if training else _k.eval_backward
+    kernel(g3, x3, None if gx is None else gx.reshape(N, C, L), _stat(nd(save_mean), C, 0.0),
+           _stat(nd(save_invstd), C, 1.0), _param(w, C), gw, gb)
+    return tuple(None if a is None else wrap(a) for a in (gx, gw, gb))
 
 
 def batch_norm_relu(x, weight, bias, running_mean, running_var, eps):
