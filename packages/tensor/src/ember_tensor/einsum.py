@@ -5,11 +5,13 @@ becomes letters nobody used), with torch's implicit output (ellipsis dimensions 
 the letters seen once, in ASCII order) and torch's size-1 broadcasting of a letter. The
 autograd layer differentiates through the same explicit form.
 """
+import math
 import string
 
 import numpy as np
 
 from . import _dtype as D
+from . import _team
 from ._array import Array
 
 _LETTERS = string.ascii_letters
@@ -81,14 +83,73 @@ def parse(equation: str, shapes: list) -> tuple[list[str], str, dict]:
 
 
 def contract(subs: list[str], output: str, sizes: dict, arrays: list) -> np.ndarray:
-    """np.einsum over explicit subscripts, size-1 letters broadcast first as torch does."""
+    """The einsum of explicit subscripts, size-1 letters broadcast first as torch does.
+
+    Float32/float64 operands are contracted two at a time in the order ``np.einsum_path``
+    picks, each pair as one batched product on ``_team.matmul`` (the OpenMP team, cblas
+    pinned per thread): ``np.einsum(optimize=True)`` would hand its pairs to ``tensordot``,
+    which wakes OpenBLAS's own thread pool beside the team. Other dtypes, and what a pair
+    leaves over (sums, diagonals, the final order), go to ``np.einsum``, which calls no
+    BLAS."""
     views = []
     for term, a in zip(subs, arrays):
         want = tuple(sizes[c] for c in term)
         views.append(a if a.shape == want else np.broadcast_to(a, want))
     expr = ",".join(subs) + "->" + output
-    out = np.asarray(np.einsum(expr, *views, optimize=True))  # a 0-d result stays 0-d
+    if len(views) > 1 and all(v.dtype in _BLAS_TYPES for v in views):
+        out = _pairwise(list(zip(subs, views)), output, expr)
+    else:
+        # integer products run NumPy's own loops: only they may take its contraction order
+        out = np.einsum(expr, *views, optimize=len(views) > 2 and views[0].dtype.kind in "biu")
+    out = np.asarray(out)  # a 0-d result stays 0-d
     return out if out.flags.c_contiguous else out.copy()
+
+
+_BLAS_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _pairwise(ops: list, output: str, expr: str) -> np.ndarray:
+    """Contract ``ops`` ((subscripts, array) pairs) pair by pair down to ``output``."""
+    path = np.einsum_path(expr, *(a for _, a in ops), optimize="greedy")[0][1:]
+    for picked in path:
+        group = [ops[i] for i in picked]
+        ops = [op for i, op in enumerate(ops) if i not in picked]
+        keep = set(output).union(*(t for t, _ in ops))
+        if len(group) == 2:
+            ops.append(_product(group[0], group[1], keep))
+        else:  # einsum_path contracts one or two operands at a step; anything else as it is
+            terms = "".join(t for t, _ in group)
+            new = "".join(dict.fromkeys(c for c in terms if c in keep))
+            ops.append((new, np.einsum(",".join(t for t, _ in group) + "->" + new,
+                                       *(a for _, a in group))))
+    (term, a), = ops
+    return a if term == output else np.einsum(term + "->" + output, a)
+
+
+def _product(x: tuple, y: tuple, keep: set) -> tuple:
+    """(subscripts, array) of two operands contracted over the letters they share that
+    ``keep`` does not need: one (batch, rows, inner) @ (batch, inner, cols) product."""
+    (tx, a), (ty, b) = x, y
+    # letters only one side has and nobody needs are summed out first, diagonals taken
+    tx2 = "".join(dict.fromkeys(c for c in tx if c in keep or c in ty))
+    ty2 = "".join(dict.fromkeys(c for c in ty if c in keep or c in tx))
+    if tx2 != tx:
+        a = np.einsum(tx + "->" + tx2, a)
+    if ty2 != ty:
+        b = np.einsum(ty + "->" + ty2, b)
+    batch = "".join(c for c in tx2 if c in ty2 and c in keep)
+    inner = "".join(c for c in tx2 if c in ty2 and c not in keep)
+    rows = "".join(c for c in tx2 if c not in ty2)
+    cols = "".join(c for c in ty2 if c not in tx2)
+    size = dict(zip(tx2, a.shape)) | dict(zip(ty2, b.shape))
+
+    def block(arr, term, order):
+        arr = arr.transpose([term.index(c) for c in "".join(order)])
+        return arr.reshape([math.prod(size[c] for c in part) for part in order])
+
+    r = _team.matmul(block(a, tx2, (batch, rows, inner)), block(b, ty2, (batch, inner, cols)))
+    new = batch + rows + cols
+    return new, r.reshape([size[c] for c in new])
 
 
 def einsum(equation: str, *operands) -> Array:
