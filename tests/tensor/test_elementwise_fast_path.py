@@ -87,3 +87,25 @@ def test_results_hold_no_extra_references():
         ref = weakref.ref(res)
         del res
         assert ref() is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["mul", "sub", "maximum", "remainder", "div_floor", "div_trunc"])
+def test_same_dtype_binary_matches_the_general_form(name, dtype):
+    a, b, row = _arr((3, 4), dtype), _arr((3, 4), dtype), _arr((4,), dtype)
+    for y in (b, row):  # (a broadcast goes to the general form)
+        try:
+            want = core._binary_general(name, a, y)
+        except NotImplementedError as e:  # a name without this dtype's loop: the same refusal
+            with pytest.raises(NotImplementedError, match=str(e)):
+                core._binary(name, a, y)
+            continue
+        _same(core._binary(name, a, y), want)
+
+
+def test_same_dtype_binary_reports_integer_division_by_zero():
+    a = _arr((5,), np.int64)
+    zero = et.from_numpy(np.zeros(5, np.int64))
+    for fn in (core._binary, core._binary_general):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fn("div_floor", a, zero)

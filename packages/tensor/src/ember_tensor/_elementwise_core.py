@@ -289,7 +289,11 @@ _FAST_SCALAR = {(op, entry[1][1]): entry for (name, _), entry in _unary_kernels.
                 if name.endswith("_scalar")}
 
 
-def _binary(name, a, b, dtype=None, out_dtype=None, out=None, params=(), inplace=False):
+def _binary_general(name, a, b, dtype=None, out_dtype=None, out=None, params=(),
+                    inplace=False):
+    """A two-input op's result with torch's promotion; ``_binary`` (compiled,
+    ``_kernels/fast_path.pyx``) runs two contiguous Arrays of one dtype and shape in C and
+    hands every other call here."""
     _check_operand(b, name)
     _check_operand(a, name)
     if (type(a) is Array and type(b) is Array and out is None and dtype is None
@@ -322,9 +326,14 @@ def _unary_general(name, a, dtype=None, out_dtype=None, out=None, params=(), inp
     return _run(name, compute, out_dtype or compute, (a,), a._np.shape, out, params, inplace)
 
 
-_fast_path.bind(Array, _FAST, _FAST_SCALAR, _FAST_UNARY, _fast_general, _unary_general)
+# two-input loops whose operands and result share one dtype, by (op, that dtype)
+_SAME_DTYPE = {(name, entry[1][0]): entry for (name, _), entry in _binary_kernels.KERNELS.items()
+               if len(entry[1]) == 3 and entry[1][0] == entry[1][1] == entry[1][2]}
+_fast_path.bind(Array, _FAST, _FAST_SCALAR, _FAST_UNARY, _SAME_DTYPE, _fast_general,
+                _unary_general, _binary_general)
 _fast = _fast_path.binary
 _unary = _fast_path.unary
+_binary = _fast_path.same_dtype
 
 
 # ---- writing results into existing arrays -----------------------------------------------------

@@ -58,6 +58,7 @@ cdef class _Kernels:
 
 cdef dict _binary_ops = {}
 cdef dict _unary_ops = {}
+cdef dict _same_ops = {}
 # NumPy's own descriptor of each builtin type: an operand's descriptor must be this very
 # object (native byte order, no metadata) for the tables to apply
 cdef PyObject* _canonical[NTYPES]
@@ -66,6 +67,7 @@ cdef PyTypeObject* _array_type = NULL
 cdef Py_ssize_t _np_offset = 0  # where an Array keeps its ``_np`` slot
 cdef object _binary_general = None
 cdef object _unary_general = None
+cdef object _run_general = None
 
 
 def _slot_offset(cls, str name):
@@ -94,12 +96,13 @@ cdef _Kernels _table(dict ops, str name):
 
 
 def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernels,
-         binary_general, unary_general):
+         dict same_kernels, binary_general, unary_general, run_general):
     """Set up the tables, once, from ``_elementwise_core``'s: ``binary_kernels`` (``_FAST``)
-    and ``scalar_kernels`` (``_FAST_SCALAR``), keyed ``(op, input dtype)``, and
-    ``unary_kernels`` (``_FAST_UNARY``), with entries ``(address, dtypes, ...)``; the
-    ``*_general`` functions take every call the tables do not cover."""
-    global _array_type, _np_offset, _binary_general, _unary_general
+    and ``scalar_kernels`` (``_FAST_SCALAR``), keyed ``(op, input dtype)``, ``unary_kernels``
+    (``_FAST_UNARY``) and ``same_kernels`` (every two-input loop whose operands and result
+    share one dtype), with entries ``(address, dtypes, ...)``; the ``*_general`` functions
+    take every call the tables do not cover."""
+    global _array_type, _np_offset, _binary_general, _unary_general, _run_general
     cdef int k, num
     cdef _Kernels t
     for k in range(NTYPES):
@@ -112,6 +115,7 @@ def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernel
     _array_type = <PyTypeObject*>array_type
     _held.append(array_type)
     _binary_general, _unary_general = binary_general, unary_general
+    _run_general = run_general
     for (name, dtype), entry in binary_kernels.items():
         num = _type_num(dtype)
         if num >= 0 and _type_num(entry[1][0]) >= 0:
@@ -125,6 +129,12 @@ def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernel
             t = _table(_binary_ops, name)
             t.scalar[num] = <kernel_fn><size_t>entry[0]
             t.negate = name == "sub"
+    for (name, dtype), entry in same_kernels.items():
+        num = _type_num(dtype)
+        if num >= 0:
+            t = _table(_same_ops, name)
+            t.same[num] = <kernel_fn><size_t>entry[0]
+            t.out_type[num] = num
     for (name, dtype), entry in unary_kernels.items():
         num = _type_num(dtype)
         if num >= 0 and entry[1][0] == dtype:
@@ -179,8 +189,8 @@ cdef object _run(kernel_fn f, int out_type, cnp.ndarray a, cnp.ndarray b, double
     p[0] = <char*>cnp.PyArray_DATA(res)
     p[1] = <char*>cnp.PyArray_DATA(a)
     p[2] = <char*>cnp.PyArray_DATA(b) if b is not None else NULL
-    if n:
-        f(p, n, prm)  # the fast ops' loops have no error to report (no integer division)
+    if n and f(p, n, prm):  # integer division by zero, as _elementwise_core._run reports it
+        raise RuntimeError("ZeroDivisionError")
     return _new_array(res)
 
 
@@ -234,3 +244,29 @@ def unary(str name, a, dtype=None, out_dtype=None, out=None, tuple params=(),
                     prm[k] = params[k]
                 return _run(t.same[num], num, an, None, prm)
     return _unary_general(name, a, dtype, out_dtype, out, params, inplace)
+
+
+def same_dtype(str name, a, b, dtype=None, out_dtype=None, out=None, tuple params=(),
+               inplace=False):
+    """``_elementwise_core._binary`` (same arguments): two Arrays of one dtype and shape with
+    no dtype, ``out`` or cast asked for run here, the rest there."""
+    cdef cnp.ndarray an, bn
+    cdef int num, k
+    cdef _Kernels t
+    cdef double prm[MAX_PARAMS]
+    if dtype is None and out_dtype is None and out is None and len(params) <= MAX_PARAMS:
+        an, bn = _data(a), _data(b)
+        t = _same_ops.get(name)
+        if (an is not None and bn is not None and t is not None and _contiguous(an)
+                and _contiguous(bn) and cnp.PyArray_SIZE(an) * 3 < PARALLEL_MIN_WORK
+                and cnp.PyArray_NDIM(an) == cnp.PyArray_NDIM(bn)):
+            num = _plain_type(an)
+            if num >= 0 and t.same[num] != NULL and _plain_type(bn) == num:
+                for k in range(cnp.PyArray_NDIM(an)):
+                    if cnp.PyArray_DIMS(an)[k] != cnp.PyArray_DIMS(bn)[k]:
+                        break
+                else:
+                    for k in range(len(params)):
+                        prm[k] = params[k]
+                    return _run(t.same[num], num, an, bn, prm)
+    return _run_general(name, a, b, dtype, out_dtype, out, params, inplace)
