@@ -27,6 +27,7 @@ from ember._core._backward_steps import (
 from ember._core._graph import AccumulateGrad
 from ember_tensor import Array
 
+from ember._core.grad_flags cimport grad_enabled
 from ember._core.graph_base cimport NodeBase
 from ember._core.tensor_base cimport TensorBase, new_tensor
 
@@ -147,7 +148,6 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
         needed = _needed([n for n, _ in capture], parents)
     else:
         deps, needed = _dependencies(root_nodes), None
-    grad_state = grad_mode._state
     anomaly = anomaly_mode._local.__dict__  # this thread's: read per call, not at import
 
     for (node_obj, nr), g in zip(root_edges, grad_tensors):
@@ -217,7 +217,7 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
         if out_meta and (len(grads) != 1 or grads[0] is None):
             grads = [grads[k] if grads[k] is not None else _zeros(out_meta[k])
                      for k in range(len(grads))]
-        if grad_state.grad_enabled == create_graph:
+        if grad_enabled() == create_graph:
             result = node.backward(*grads)
         else:  # a hook switched grad mode: run the formula in the backward's own mode
             with grad_mode.set_grad_enabled(create_graph):
