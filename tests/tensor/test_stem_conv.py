@@ -5,7 +5,6 @@ bits on any number of threads."""
 import numpy as np
 import pytest
 
-import ember_tensor
 from ember_tensor import Array
 from ember_tensor import nn as K
 from ember_tensor._kernels import stem_conv as kernel
@@ -73,7 +72,7 @@ def _case(geo, dtype, seed=0):
 def test_forward_and_gradients_match_reference(geo, dtype):
     x, w, b, (s, p, d) = _case(geo, dtype)
     g = K.conv._Geometry(x.shape, w.shape, s, p, d, 1)
-    assert stem_conv.fits(g, np.dtype(dtype))
+    assert stem_conv.fits(g, np.dtype(dtype)) == kernel.FASTER_THAN_BLAS
     tol = 2e-5 if dtype == np.float32 else 1e-12
     xa, wa, ba = Array(x.astype(dtype)), Array(w.astype(dtype)), Array(b.astype(dtype))
     for bias in (ba, None):
@@ -88,6 +87,25 @@ def test_forward_and_gradients_match_reference(geo, dtype):
     np.testing.assert_allclose(gw._np, want_gw, rtol=tol, atol=tol * 20)
     np.testing.assert_allclose(gx._np, want_gx, rtol=tol, atol=tol)
     np.testing.assert_allclose(gb._np, dy.sum(axis=(0, 2, 3)), rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("geo", GEOMETRIES[:2] + GEOMETRIES[4:])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_of_every_copy(geo, dtype):
+    """The kernels called directly: conv routes to them from AVX2 up, and the baseline copy
+    (kept off the route, slower than im2col there) must be right too."""
+    x, w, b, (s, p, d) = _case(geo, dtype)
+    args = (w.shape[2], w.shape[3], s[0], s[1], p[0], p[1], d[0], d[1])
+    want = reference(x, w, b, s, p, d)
+    out = np.empty(want.shape, dtype)
+    kernel.forward(x.astype(dtype), w.astype(dtype), b.astype(dtype), out, args, 2)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, want, rtol=tol, atol=tol)
+    dy = np.random.default_rng(1).standard_normal(want.shape)
+    gw = np.empty(w.shape, dtype)
+    kernel.grad_weight(dy.astype(dtype), x.astype(dtype), gw, args, 2)
+    np.testing.assert_allclose(gw, reference_grads(dy, x, w, s, p, d)[1], rtol=tol,
+                               atol=tol * 20)
 
 
 def test_stem_224_and_unbatched():
@@ -105,25 +123,22 @@ def test_stem_224_and_unbatched():
 
 
 @pytest.mark.parametrize("geo", [GEOMETRIES[0], GEOMETRIES[1], (2, 3, 96, 80, 64, 7, 2, 3, 1)])
-def test_same_bits_on_any_number_of_threads(geo, monkeypatch):
+def test_same_bits_on_any_number_of_threads(geo):
     """The forward's bands and the weight gradient's channel groups follow the thread count;
-    every element's sum runs in one order whatever they are."""
-    x, w, b, (s, p, d) = _case(geo, np.float32)
-    xa, wa, ba = (Array(a.astype(np.float32)) for a in (x, w, b))
-    shape = K.conv2d(xa, wa, ba, s, p, d)._np.shape
-    dy = Array(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
-    monkeypatch.setattr(stem_conv, "_FORWARD_SPLIT_MACS", 0)
-    monkeypatch.setattr(stem_conv, "_GRAD_WEIGHT_SPLIT_MACS", 0)
-    before = ember_tensor.get_num_threads()
+    every element's sum runs in one order whatever they are (the kernels called directly,
+    so every CPU level's copy is checked)."""
+    x, w, b, (s, p, d) = (a if isinstance(a, tuple) else a.astype(np.float32)
+                          for a in _case(geo, np.float32))
+    args = (w.shape[2], w.shape[3], s[0], s[1], p[0], p[1], d[0], d[1])
+    shape = K.conv2d(Array(x), Array(w), None, s, p, d)._np.shape
+    dy = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     results = []
-    try:
-        for threads in (1, 2, 3):
-            ember_tensor.set_num_threads(threads)
-            out = K.conv2d(xa, wa, ba, s, p, d)._np
-            gw = K.conv2d_backward(dy, xa, wa, s, p, d, 1, (False, True, False))[1]._np
-            results.append((out, gw))
-    finally:
-        ember_tensor.set_num_threads(before)
+    for threads in (1, 2, 3):
+        out = np.empty(shape, np.float32)
+        kernel.forward(x, w, b, out, args, threads)
+        gw = np.empty_like(w)
+        kernel.grad_weight(dy, x, gw, args, threads)
+        results.append((out, gw))
     for out, gw in results[1:]:
         np.testing.assert_array_equal(out, results[0][0])
         np.testing.assert_array_equal(gw, results[0][1])
@@ -154,8 +169,8 @@ def test_routing():
     def fits(x_shape, w_shape, groups=1, dtype=np.float32):
         g = K.conv._Geometry(x_shape, w_shape, (2, 2), (3, 3), (1, 1), groups)
         return stem_conv.fits(g, np.dtype(dtype))
-    assert fits((1, 3, 64, 64), (64, 3, 7, 7))
-    assert fits((8, 1, 28, 28), (6, 1, 5, 5), dtype=np.float64)
+    assert fits((1, 3, 64, 64), (64, 3, 7, 7)) == kernel.FASTER_THAN_BLAS
+    assert fits((8, 1, 28, 28), (6, 1, 5, 5), dtype=np.float64) == kernel.FASTER_THAN_BLAS
     assert not fits((1, 16, 64, 64), (64, 16, 7, 7))
     assert not fits((1, 4, 64, 64), (64, 2, 7, 7), groups=2)
     assert not fits((1, 3, 64, 64), (64, 3, 1, 1))

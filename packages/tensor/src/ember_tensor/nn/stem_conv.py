@@ -26,9 +26,9 @@ _GRAD_WEIGHT_SPLIT_MACS = 2_000_000
 
 def fits(g, dtype) -> bool:
     """Whether a convolution's ``_Geometry`` goes to the direct kernels: one group, few input
-    channels, enough taps, a float dtype."""
-    return (g.G == 1 and g.C <= _MAX_CHANNELS and g.C * g.kh * g.kw >= _MIN_TAPS
-            and dtype in (np.float32, np.float64))
+    channels, enough taps, a float dtype, and a kernel copy with FMA (AVX2 and up)."""
+    return (_k.FASTER_THAN_BLAS and g.G == 1 and g.C <= _MAX_CHANNELS
+            and g.C * g.kh * g.kw >= _MIN_TAPS and dtype in (np.float32, np.float64))
 
 
 def _threads(g, limit: int) -> int:
