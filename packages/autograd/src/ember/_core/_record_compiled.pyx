@@ -8,6 +8,8 @@ and fields are written in C (``TensorBase``, ``NodeBase``, ``SavedTensor``).
 """
 from cpython.weakref cimport PyWeakref_NewRef
 
+import numpy as np
+
 from ember._tensor import Tensor
 from ember import _anomaly_mode as anomaly_mode
 from ember._core import views
@@ -19,6 +21,7 @@ from ember._core.tensor_base cimport TensorBase, instance_of, new_tensor
 
 _anomaly_local = anomaly_mode._local
 cdef tuple _NO_EDGE = (None, 0)
+cdef object _FLOAT32 = np.dtype(np.float32), _FLOAT64 = np.dtype(np.float64)
 cdef tuple _NEEDS_ONE = (True,)
 
 
@@ -80,8 +83,13 @@ cdef object _save(object s, tuple outs, list result):
     return save_input(new_tensor(Tensor, s))  # a helper Array, neither input nor output
 
 
+cdef inline bint _float_dtype(dt):
+    # NumPy's own float32/float64 descriptors by identity, any other by its kind
+    return dt is _FLOAT32 or dt is _FLOAT64 or dt.kind == "f"
+
+
 cdef inline bint _is_float(TensorBase t):
-    return t._data._np.dtype.kind == "f"
+    return _float_dtype(t._data._np.dtype)
 
 
 def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=None, **attrs):
@@ -130,10 +138,12 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
                                                                                 TensorBase):
         # the usual op: one new Array output
         t = new_tensor(Tensor, outputs)
-        if _is_float(t):
+        arr = outputs._np  # read once for the float test and the meta
+        dt = arr.dtype
+        if _float_dtype(dt):
             t._requires_grad = True
             t.grad_fn = node
-        node._out_meta = (_meta(t),)
+        node._out_meta = ((arr.shape, dt),)
         if save:
             node._saved = tuple([_save(s, (outputs,), [t]) for s in save])
         return t
