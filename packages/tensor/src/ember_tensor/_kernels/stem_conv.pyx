@@ -159,13 +159,20 @@ cdef void _tap_offsets(const Geom* g, Py_ssize_t* toff, Py_ssize_t ntaps) noexce
 cdef void _pack_weights(const real* w, const real* bias, real* wp, real* bp,
                         const Geom* g) noexcept nogil:
     # wp[b, t, c] = w[b*CO + c, t], bp[b*CO + c] = bias (zeros past Cout): block b's
-    # weights, tap by tap, the CO channels side by side for the broadcasts
-    cdef Py_ssize_t nb = (g.Cout + SC_FWD_CO - 1) // SC_FWD_CO, b, t, c, co
+    # weights, tap by tap, the CO channels side by side for the broadcasts; each block a
+    # tile transpose (a scalar loop cost ~5 us a call at the stem's 64 x 147)
+    cdef Py_ssize_t nb = (g.Cout + SC_FWD_CO - 1) // SC_FWD_CO, b, t, c, co, nco
     for b in range(nb):
-        for t in range(g.T):
-            for c in range(SC_FWD_CO):
-                co = b * SC_FWD_CO + c
-                wp[(b * g.T + t) * SC_FWD_CO + c] = w[co * g.T + t] if co < g.Cout else 0
+        nco = min(<Py_ssize_t>SC_FWD_CO, g.Cout - b * SC_FWD_CO)
+        if nco < SC_FWD_CO:
+            for t in range(g.T * SC_FWD_CO):
+                wp[b * g.T * SC_FWD_CO + t] = 0
+        if real is float:
+            sc_transpose_float(w + b * SC_FWD_CO * g.T, g.T, nco, g.T,
+                               wp + b * g.T * SC_FWD_CO, SC_FWD_CO)
+        else:
+            sc_transpose_double(w + b * SC_FWD_CO * g.T, g.T, nco, g.T,
+                                wp + b * g.T * SC_FWD_CO, SC_FWD_CO)
         for c in range(SC_FWD_CO):
             co = b * SC_FWD_CO + c
             bp[b * SC_FWD_CO + c] = bias[co] if bias != NULL and co < g.Cout else 0
@@ -295,9 +302,11 @@ cdef void _grad_weight_group(const real* go, const real* x, real* gw, real* sums
                                      oh1 - oh0, g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
                                      <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
             oh0 = oh1
-    for c in range(c0, c1):
-        for t in range(g.T):
-            gw[c * g.T + t] = sums[t * cw + c - c0]
+    # gw[c, t] = sums[t, c - c0]: the group's rows of gw, a tile transpose
+    if real is float:
+        sc_transpose_float(sums, cw, g.T, c1 - c0, gw + c0 * g.T, g.T)
+    else:
+        sc_transpose_double(sums, cw, g.T, c1 - c0, gw + c0 * g.T, g.T)
 
 
 cdef void _grad_weight(const real* go, const real* x, real* gw, real* sums, real* gt,
