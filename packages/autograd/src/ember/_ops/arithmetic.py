@@ -191,7 +191,7 @@ TENSOR_METHODS = {k: v for k, v in FUNCTIONS.items() if k != "rsub"}
 # wrapped, which would cost every call a frame) and hand it to out_forms' rules
 _OUT = {}
 for _fn in (add, sub, mul, div, pow):
-    _fn.writes_out = True  # type: ignore[attr-defined]
+    _fn.writes_out = True  # type: ignore[union-attr]
     _OUT[f"_{_fn.__name__}_out"] = with_out(_fn, _fn.__name__, False)
 
 # the generated forwards' hooks, and the forwards the table's ``forms`` (in-place methods,
