@@ -98,38 +98,43 @@ def _backward(go, xa, wa, gx, gw, g):
             _run_single_image_backward(go, xa, w3, gx, gw, g, threads)
             return
         gw_sum = _WeightGrad(gw) if gw is not None else None
-        tasks = [_backward_images(go, xa, w3, gx, gw_sum, g, n0, n1)
-                 for n0, n1 in _image_chunks(g, xa.itemsize, threads)]
+        tasks = [_backward_images(go, xa, w3, gx, gw_sum, g, n0, n1, index)
+                 for index, (n0, n1) in enumerate(_image_chunks(g, xa.itemsize, threads))]
         run_tasks(tasks, threads)
 
 
 class _WeightGrad:
-    """Chunks' weight gradients summed into ``gw``: the first chunk to finish writes it,
-    later ones add under a lock (chunks finish in any order, on any thread)."""
+    """Chunks' weight gradients summed into ``gw`` in chunk order, whatever order they finish
+    in: a chunk done early waits in ``pending`` until the ones before it are added, so a
+    batch's weight gradient is the same bits run after run (chunks finish in any order, on
+    any thread, and float addition of three or more parts depends on its order)."""
 
     def __init__(self, gw):
         self.gw = gw
         self.lock = threading.Lock()
-        self.written = False
+        self.pending = {}
+        self.next = 0
 
     def target(self, whole_batch):
         """Where a chunk may write its gradient directly: ``gw`` itself when the chunk is
         the whole batch (no other chunk will add to it), else None."""
         return self.gw if whole_batch else None
 
-    def add(self, part):
+    def add(self, part, index):
         if part is self.gw:
-            self.written = True
             return
         with self.lock:
-            if self.written:
-                self.gw += part
-            else:
-                self.gw[...] = part
-                self.written = True
+            self.pending[index] = part
+            while self.next in self.pending:
+                ready = self.pending.pop(self.next)
+                if self.next == 0:
+                    self.gw[...] = ready
+                else:
+                    self.gw += ready
+                self.next += 1
 
 
-def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
+def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1, index):
     """One chunk's input gradient (its own slice of gx) and its share of the weight
     gradient."""
     w3t = w3.transpose(0, 2, 1)
@@ -145,7 +150,7 @@ def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
                 part = np.matmul(go4[0], x4[0].transpose(0, 2, 1))
                 for n in range(1, cnt):
                     part += np.matmul(go4[n], x4[n].transpose(0, 2, 1))
-                gw_sum.add(part.reshape(gw_sum.gw.shape))
+                gw_sum.add(part.reshape(gw_sum.gw.shape), index)
             return
         if cnt == 1:
             go3 = go[n0].reshape(g.G, g.Cog, g.P)
@@ -161,7 +166,7 @@ def _backward_images(go, xa, w3, gx, gw_sum, g, n0, n1):
             direct = gw_sum.target(cnt == g.N)
             part = np.matmul(go3, cols.reshape(g.G, g.Kg, cnt * g.P).transpose(0, 2, 1),
                              out=None if direct is None else direct.reshape(g.G, g.Cog, g.Kg))
-            gw_sum.add(direct if direct is not None else part.reshape(gw_sum.gw.shape))
+            gw_sum.add(direct if direct is not None else part.reshape(gw_sum.gw.shape), index)
         if gx is not None:
             gcols = _pool.get((g.K, cnt * g.P), xa.dtype, "grad_cols")
             np.matmul(w3t, go3, out=gcols.reshape(g.G, g.Kg, cnt * g.P))
