@@ -426,8 +426,9 @@ _MAX_POOL = (_max_pool_typed[float], _max_pool_typed[double], _max_pool_typed[in
 
 
 # Whether max_pool2d_backward's zeroing counts toward its parallel threshold (1x64x32x32:
-# 16K scattered, 64K zeroed; torch splits it). A 2-thread choice for the quiet machine's A/B.
-BACKWARD_COUNTS_ZEROING = False
+# 16K scattered, 64K zeroed; torch splits it). Quiet A/B, 2 threads, with the team's bounded
+# spin: 1x64x32x32 20.7 -> 15.5 us counting it (torch 18-33), 16x64x112x112 unchanged.
+BACKWARD_COUNTS_ZEROING = True
 
 
 def max_pool2d_backward(go, idx, gx, bint zeroed=False):
@@ -441,9 +442,9 @@ def max_pool2d_backward(go, idx, gx, bint zeroed=False):
         if not zeroed:
             gx[...] = 0
         return
-    # the threads are sized by the scatter, as before the zeroing moved in here: zeroing a
-    # plane is a memset, and counting it woke the second thread for a 64x32x32 input
-    # (24 -> 67 us on the quiet machine, before the team's bounded spin)
+    # the threads are sized by the scatter plus the zeroing: counting the zeroing once woke
+    # the second thread too dearly for a 64x32x32 input (24 -> 67 us, before the team's
+    # bounded spin); now it pays (see BACKWARD_COUNTS_ZEROING)
     nt = threads_for(go.size + (gx.size if BACKWARD_COUNTS_ZEROING and not zeroed else 0), P)
     run = for_dtype(_same_float(go, gx), _MAX_POOL_BACKWARD, "max_pool2d_backward")
     if run(go, idx, gx, zeroed, nt):
