@@ -1,6 +1,6 @@
 """max_pool2d's backward has two ways to start from zeros: the kernel zeroes each plane it
-scatters into, or (a grad_input of pooling.ZEROED_ALLOCATION_BYTES and up, off by default
-pending a quiet A/B) the array comes zeroed from np.zeros and only the scatter runs. Both
+scatters into, or (a grad_input of pooling.ZEROED_ALLOCATION_BYTES and up, off by default:
+slower in the quiet A/B) the array comes zeroed from np.zeros and only the scatter runs. Both
 must give the same bits, accumulate overlapping windows in output order, and refuse indices
 outside the plane."""
 import numpy as np

@@ -13,9 +13,10 @@ from ._util import kernel_array, nd, pair, scalar_name, size_str, wrap
 
 
 # grad_input of max pooling this large (bytes) comes zeroed from the allocator instead of
-# being zeroed by the kernel (see max_pool2d_backward); None: never. Off until a quiet A/B
-# (None vs 32 << 20 on the 16x64x112x112 backward): on the loaded machine the two were
-# within noise and calloc's pages faulted twice as often. Tests set it to force either path.
+# being zeroed by the kernel (see max_pool2d_backward); None: never. Off: the quiet A/B of
+# 2026-12-06 read the 16x64x112x112 backward 7.3 ms with the kernel zeroing and 10.5 ms with
+# 32 << 20 (calloc's fresh pages fault twice as often). Kept as a switch while page-fault
+# costs on this machine vary run to run; tests set it to force either path.
 ZEROED_ALLOCATION_BYTES: Optional[int] = None
 
 
