@@ -25,6 +25,11 @@ CASES = [  # N, Cin, H, W, Cout, kh, kw, stride, padding, dilation
     (5, 300, 7, 7, 19, 3, 3, (2, 2), (1, 1), (1, 1)),
     (2, 7, 31, 33, 9, 5, 5, (3, 3), (2, 2), (1, 1)),
     (1, 1, 1, 1, 1, 1, 1, (1, 1), (0, 0), (1, 1)),
+    # tiny planes, a panel over many images: 2x2 and 4x4 outputs (segments of 4 and 16
+    # pixels, many to a panel) past one k block
+    (9, 70, 2, 2, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
+    (7, 30, 4, 4, 11, 3, 3, (2, 2), (1, 1), (1, 1)),
+    (5, 24, 4, 4, 9, 3, 3, (1, 1), (1, 1), (1, 1)),
 ]
 
 
@@ -63,7 +68,7 @@ def test_matches_im2col_product(case):
     assert np.abs(out - ref).max() <= REL_TOL * max(1.0, np.abs(ref).max())
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5]])
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[8], CASES[9]])
 def test_any_split_gives_the_same_bits(case):
     """Tasks cut pixels and channels anywhere; every output is the same chain of
     multiply-adds, so the bits cannot move (nor with the thread count)."""

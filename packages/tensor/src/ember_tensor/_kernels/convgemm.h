@@ -65,11 +65,11 @@ typedef struct {
 } cg_runs;
 
 /* One tile: mr channels x nv vectors of pixels over kc taps. w: the first channel's weights
-   at this k block (rows ldw apart); b: the panel (kc x CG_NB). direct: write into out (rows
-   ldo apart; adding unless first), only `last` lanes of the last vector; else into t
-   (CG_MR x CG_NB), for the caller to scatter
-   (with AVX-512: scattered here by masked stores, run by run of `runs`; out is then the
-   output of the tile's first channel at pixel 0 of the batch). */
+   at this k block (rows ldw apart); b: the panel (kc x CG_NB). direct 1: write into out
+   (rows ldo apart; adding unless first), only `last` lanes of the last vector; 0: into t
+   (CG_MR x CG_NB), for the caller to scatter; 2 (AVX-512): through t, scattered here by
+   masked stores segment by segment of `runs` (out is then the output of the tile's first
+   channel at pixel 0 of the batch). */
 static inline __attribute__((always_inline)) void cg_tile(
         const int mr, const int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
         const float* restrict b, int first, int direct, int last, float* restrict out,
@@ -88,7 +88,7 @@ static inline __attribute__((always_inline)) void cg_tile(
                 acc[r][v] += bv[v] * wr;
         }
     }
-    if (direct) {
+    if (direct == 1) {
         for (int r = 0; r < mr; r++) {
             for (int v = 0; v < nv - 1; v++) {
                 cg_uvec* o = (cg_uvec*)(out + r * ldo + v * CG_VW);
@@ -104,35 +104,42 @@ static inline __attribute__((always_inline)) void cg_tile(
                     o[e] = first ? l[e] : o[e] + l[e];
             }
         }
-    } else {
+    } else if (direct == 2) {
 #if defined(__AVX512F__)
-        (void)t;
-        cg_vec fin[CG_MR][CG_NVMAX];  /* indexed at run time below; acc stays in registers */
-        for (int r = 0; r < mr; r++)
-            for (int v = 0; v < nv; v++)
-                fin[r][v] = acc[r][v];
-        for (int u = 0; u < runs->n; u++) {
-            int lo = runs->col[u], hi = lo + runs->len[u];
-            float* base = out + runs->dst[u] - lo;
-            for (int v = lo / CG_VW; v * CG_VW < hi; v++) {
-                int a = lo > v * CG_VW ? lo - v * CG_VW : 0;
-                int z = hi < (v + 1) * CG_VW ? hi - v * CG_VW : CG_VW;
-                __mmask16 m = (__mmask16)(((1u << z) - 1) & ~((1u << a) - 1));
-                for (int r = 0; r < mr; r++) {
-                    float* o = base + r * ldo + v * CG_VW;
-                    __m512 x = (__m512)fin[r][v];
-                    if (!first)
-                        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, o));
-                    _mm512_mask_storeu_ps(o, m, x);
-                }
-            }
-        }
-#else
-        (void)runs;
+        /* segment by segment (pixels of one image, consecutive in the output): every row's
+           vectors are loaded before any is stored, since with small planes the windows of
+           neighbouring channel rows overlap (a load behind an overlapping masked store
+           waits for it to retire) */
         for (int r = 0; r < mr; r++)
             for (int v = 0; v < nv; v++)
                 *(cg_uvec*)(t + r * CG_NB + v * CG_VW) = acc[r][v];
+        for (int u = 0; u < runs->n; u++) {
+            int lo = runs->col[u], len = runs->len[u];
+            float* base = out + runs->dst[u];
+            __m512 x[CG_MR][CG_NVMAX];
+            __mmask16 m[CG_NVMAX];
+            int nvs = (len + CG_VW - 1) / CG_VW;
+            for (int v = 0; v < nvs; v++) {
+                int n = len - v * CG_VW < CG_VW ? len - v * CG_VW : CG_VW;
+                m[v] = (__mmask16)((1u << n) - 1);
+                for (int r = 0; r < mr; r++) {
+                    x[r][v] = _mm512_maskz_loadu_ps(m[v], t + r * CG_NB + lo + v * CG_VW);
+                    if (!first)
+                        x[r][v] = _mm512_add_ps(x[r][v], _mm512_maskz_loadu_ps(
+                            m[v], base + r * ldo + v * CG_VW));
+                }
+            }
+            for (int v = 0; v < nvs; v++)
+                for (int r = 0; r < mr; r++)
+                    _mm512_mask_storeu_ps(base + r * ldo + v * CG_VW, m[v], x[r][v]);
+        }
+#else
+        (void)runs;
 #endif
+    } else {
+        for (int r = 0; r < mr; r++)
+            for (int v = 0; v < nv; v++)
+                *(cg_uvec*)(t + r * CG_NB + v * CG_VW) = acc[r][v];
     }
 }
 
@@ -278,7 +285,7 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
                     float* restrict out, float* restrict b, ptrdiff_t q0, ptrdiff_t q1,
                     ptrdiff_t c0, ptrdiff_t c1) {
     ptrdiff_t P = g->OH * g->OW;
-    cg_runs runs;
+    cg_runs runs, segs;
     float t[CG_MR * CG_NB];
     for (ptrdiff_t qa = q0; qa < q1; qa += CG_NC) {
     ptrdiff_t qb = q1 - qa < CG_NC ? q1 : qa + CG_NC;
@@ -292,15 +299,29 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             cg_pack(g, xp, &runs, cols, k0, kc, b);
             /* pixels of one image: consecutive in the output, the tile writes them itself */
             int direct = runs.dst[runs.n - 1] - runs.dst[0] == runs.col[runs.n - 1];
+#if defined(__AVX512F__)
+            if (!direct) {  /* the runs merged into segments for the tile's scatter */
+                direct = 2;
+                segs.n = 0;
+                for (int u = 0; u < runs.n; u++) {
+                    int z = segs.n - 1;
+                    if (z >= 0 && runs.dst[u] == segs.dst[z] + segs.len[z]) {
+                        segs.len[z] += runs.len[u];
+                    } else {
+                        segs.n++;
+                        segs.col[z + 1] = runs.col[u];
+                        segs.len[z + 1] = runs.len[u];
+                        segs.dst[z + 1] = runs.dst[u];
+                    }
+                }
+            }
+#endif
             int last = cols - (nv - 1) * CG_VW;
             for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
                 int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;
                 cg_tile_any(mr, nv, kc, w + c * g->K + k0, g->K, b, first, direct, last,
-                            out + (direct ? runs.dst[0] : 0) + c * P, P, t, &runs);
-#if defined(__AVX512F__)
-                continue;
-#endif
-                if (direct)
+                            out + (direct == 1 ? runs.dst[0] : 0) + c * P, P, t, &segs);
+                if (direct)  /* written by the tile */
                     continue;
                 for (int r = 0; r < mr; r++)
                     for (int u = 0; u < runs.n; u++) {
