@@ -5,6 +5,7 @@ import pytest
 
 import ember_tensor
 from ember_tensor import _team
+from ember_tensor._kernels import blas
 
 needs_pinning = pytest.mark.skipif(not _team.can_split(),
                                    reason="BLAS threads cannot be pinned per thread here")
@@ -23,6 +24,15 @@ def test_matches_numpy_and_thread_counts(m, k, n, dtype, transposed):
     x = rng.standard_normal((k, m) if transposed else (m, k)).astype(dtype)
     x = x.T if transposed else x
     y = rng.standard_normal((k, n)).astype(dtype)
+    got = same_on_1_and_2_threads(x, y)
+    ref = x.astype(np.float64) @ y.astype(np.float64)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.sqrt(k))
+    assert got.shape == (m, n) and got.flags.c_contiguous
+
+
+def same_on_1_and_2_threads(x, y):
+    """``_team.matmul(x, y)``, checked to give the same bits on 1 and 2 threads."""
     old = ember_tensor.get_num_threads()
     try:
         got = {}
@@ -31,11 +41,8 @@ def test_matches_numpy_and_thread_counts(m, k, n, dtype, transposed):
             got[threads] = _team.matmul(x, y)
     finally:
         ember_tensor.set_num_threads(old)
-    ref = x.astype(np.float64) @ y.astype(np.float64)
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(got[1], ref, rtol=tol, atol=tol * np.sqrt(k))
     np.testing.assert_array_equal(got[1], got[2])
-    assert got[1].shape == (m, n) and got[1].flags.c_contiguous
+    return got[1]
 
 
 @needs_pinning
@@ -224,3 +231,73 @@ def test_empty_product_into_out():
     out = np.full((3, 4), 7.0, np.float32)
     assert _team.matmul(np.ones((3, 0), np.float32), np.ones((0, 4), np.float32), out=out) is out
     np.testing.assert_array_equal(out, 0)
+
+
+# ---- the skinny path (_kernels/skinny.h): a big row-major float32 matrix times at most four
+# columns, summed in one pass instead of OpenBLAS's GEMM; every CPU level runs these
+
+
+@pytest.fixture
+def skinny_from_small():
+    """The skinny path from 1024 elements, so that small shapes reach it too."""
+    old = blas.set_skinny(1024)
+    yield
+    blas.set_skinny(old)
+
+
+@needs_pinning
+@pytest.mark.parametrize("n,k", [(512, 4608), (130, 1000), (7, 333), (64, 17), (300, 2049)])
+@pytest.mark.parametrize("m", [2, 3, 4])
+def test_matches_reference(skinny_from_small, n, k, m):
+    rng = np.random.default_rng(n * 31 + k + m)
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    y = rng.standard_normal((k, m)).astype(np.float32)
+    got = same_on_1_and_2_threads(x, y)
+    ref = x.astype(np.float64) @ y.astype(np.float64)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+    assert got.shape == (n, m) and got.dtype == np.float32
+    # the path was taken: its sums round differently from OpenBLAS's somewhere
+    old = blas.set_skinny(0)
+    try:
+        assert not np.array_equal(got, _team.matmul(x, y)) or k < 64
+    finally:
+        blas.set_skinny(old)
+
+
+@needs_pinning
+def test_strided_operands_and_out(skinny_from_small):
+    rng = np.random.default_rng(5)
+    wide = rng.standard_normal((200, 1500)).astype(np.float32)
+    x = wide[:, 3:1203]                      # rows 1500 apart: lda > k
+    y = rng.standard_normal((4, 1200)).astype(np.float32).T   # a transposed view
+    out = np.full((200, 4), np.nan, np.float32)
+    res = _team.matmul(x, y, out=out)
+    assert res is out
+    ref = x.astype(np.float64) @ y.astype(np.float64)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5 * np.sqrt(1200))
+    assert np.array_equal(out, _team.matmul(np.ascontiguousarray(x), np.ascontiguousarray(y)))
+
+
+@needs_pinning
+def test_special_values_stay_in_their_outputs(skinny_from_small):
+    # y's padding columns are zeros: an inf in x must not reach an output through them
+    x = np.ones((64, 100), np.float32)
+    x[5, 7] = np.inf
+    y = np.ones((100, 2), np.float32)
+    got = _team.matmul(x, y)
+    expect = np.full((64, 2), 100, np.float32)
+    expect[5] = np.inf
+    np.testing.assert_array_equal(got, expect)
+
+
+def test_other_shapes_stay_on_blas(skinny_from_small):
+    # float64, five columns, a transposed x: not the skinny path, still exact on integers
+    rng = np.random.default_rng(2)
+    for x, y in [(rng.integers(-3, 4, (64, 300)).astype(np.float64),
+                  rng.integers(-3, 4, (300, 4)).astype(np.float64)),
+                 (rng.integers(-3, 4, (64, 300)).astype(np.float32),
+                  rng.integers(-3, 4, (300, 5)).astype(np.float32)),
+                 (rng.integers(-3, 4, (300, 64)).astype(np.float32).T,
+                  rng.integers(-3, 4, (300, 3)).astype(np.float32))]:
+        np.testing.assert_array_equal(_team.matmul(x, y),
+                                      x.astype(np.int64) @ y.astype(np.int64))

@@ -23,6 +23,10 @@ from libc.stdlib cimport free, malloc
 
 from .parallel cimport omp_get_max_threads
 
+cdef extern from "skinny.h" nogil:
+    void ember_sk_dots(const float* A, Py_ssize_t lda, const float* Bt, Py_ssize_t K,
+                       float* C, Py_ssize_t ldc, int nc, Py_ssize_t i0, Py_ssize_t i1)
+
 cnp.import_array()
 
 cdef enum:
@@ -30,6 +34,14 @@ cdef enum:
     # of 16 (a float32 AVX-512 tile is 16 wide); a cut of a GEMV keeps cache lines apart
     ROW_MULTIPLE = 8
     COL_MULTIPLE = 16
+    # skinny.h: products of a row-major matrix with at most this many columns, cut in two
+    # at a multiple of this many rows
+    SKINNY_WIDTH = 4
+    SKINNY_MULTIPLE = 64
+
+# Float32 products of a row-major x of this many elements or more with a y at most
+# SKINNY_WIDTH wide go to skinny.h instead of OpenBLAS; 0: never (set by ember_tensor._team)
+cdef int64_t _skinny_min = 0
 
 cdef sgemm_fn _sgemm = NULL
 cdef dgemm_fn _dgemm = NULL
@@ -48,6 +60,15 @@ def bind(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv, size_t threads_
     _sgemv = <sgemv_fn>sgemv
     _dgemv = <dgemv_fn>dgemv
     _threads_local = <blas_threads_fn>threads_local
+
+
+def set_skinny(int64_t min_elements):
+    """Route float32 products of a row-major x of ``min_elements`` or more with a y at most
+    four wide through skinny.h (0: never); returns the previous setting."""
+    global _skinny_min
+    old = _skinny_min
+    _skinny_min = min_elements
+    return old
 
 
 def bound():
@@ -248,6 +269,11 @@ cdef object _product(cnp.ndarray x, cnp.ndarray y, cnp.ndarray out, int64_t batc
     cdef Call* c
     if not (_layout(n, k, sx[1], sx[0], &ta, &lda) and _layout(k, m, sy[1], sy[0], &tb, &ldb)):
         return None
+    if (not dbl and batch == 1 and not gemv and _skinny_min > 0 and m <= SKINNY_WIDTH
+            and sx[0] == 1 and n * k >= _skinny_min):
+        _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx[1], sy,
+                gemv_split)
+        return out
     if gemv:
         work = n * k if m == 1 else k * m
         by_rows = m == 1
@@ -308,3 +334,36 @@ cdef void _fill(Call* c, bint gemv, bint by_rows, int64_t lo, int64_t hi, int64_
         c.ta = CBLAS_TRANS if tb == CBLAS_NO_TRANS else CBLAS_NO_TRANS
         c.m, c.n = (k, hi - lo) if tb == CBLAS_NO_TRANS else (hi - lo, k)
         c.a, c.lda, c.b, c.ldb, c.ldc = b, ldb, a, (sx[0] if k > 1 else 1), 1
+
+
+cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t k, int64_t m,
+                 int64_t lda, int64_t* sy, int64_t split) except -1:
+    """out (n x m, C-contiguous) = x (n x k, rows lda apart) @ y (k x m, m <= 4) through
+    skinny.h. Output rows are cut in two (by the shape alone) from ``split`` elements of x,
+    and the halves run on the team."""
+    cdef int64_t cut = n, kk, j, p
+    cdef int pieces = 1, team = 1
+    cdef float* bt
+    if n * k >= split:
+        cut = _cut(n, SKINNY_MULTIPLE)
+        if cut < n:
+            pieces = 2
+            team = min(2, omp_get_max_threads())
+    bt = <float*>malloc(4 * k * sizeof(float))
+    if bt == NULL:
+        raise MemoryError()
+    with nogil:
+        # y's columns as contiguous rows, zero-padded to four
+        for j in range(4):
+            for kk in range(k):
+                bt[j * k + kk] = y[kk * sy[1] + j * sy[0]] if j < m else 0
+        if team <= 1:
+            for p in range(pieces):
+                ember_sk_dots(x, lda, bt, k, out, m, <int>m, 0 if p == 0 else cut,
+                              cut if p == 0 else n)
+        else:
+            for p in prange(pieces, num_threads=team, schedule="dynamic", chunksize=1):
+                ember_sk_dots(x, lda, bt, k, out, m, <int>m, 0 if p == 0 else cut,
+                              cut if p == 0 else n)
+    free(bt)
+    return 0
