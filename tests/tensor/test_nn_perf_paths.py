@@ -1,7 +1,8 @@
 """The fast paths behind ResNet training speed, against float64 NumPy references.
 
-* batch-norm kernels (``_kernels/norm.pyx``): block-merged statistics, SIMD gradient sums,
-  the fused ``a*go + b*x + d`` input gradient, on both sides of the parallel threshold;
+* batch-norm kernels (``_kernels/norm.pyx``, through ``train_forward``/``train_backward``/
+  ``eval_forward``): block-merged statistics, SIMD gradient sums, the fused
+  ``a*go + b*x + d`` input gradient, on both sides of the parallel threshold;
 * convolution's task split (``nn/conv.py`` + ``_team.py``): images per thread,
   GEMM rows per thread for a single image, the serial path, thread/BLAS settings restored,
   errors re-raised, several caller threads at once, and a forked child;
@@ -45,69 +46,101 @@ def _rel(a, b):
 BN_SHAPES = [(3, 5, 7), (2, 3, 4099), (1, 2, 1), (4, 8, 9000)]
 
 
+def _train_stats(x, momentum=1.0):
+    """Batch mean and unbiased variance of ``x``'s channels as ``train_forward`` computes them
+    in double, read through float64 running buffers: with momentum 1 a buffer becomes
+    ``r * 0 + stat``, the double statistic itself (its own dtype would round it to float32).
+    The variance buffer is left out when a channel holds one element (no unbiased variance)."""
+    C = x.shape[1]
+    rm = np.zeros(C)
+    rv = np.zeros(C) if x.shape[0] * x.shape[2] > 1 else None
+    out = np.empty_like(x)
+    mean_out, invstd_out = np.empty(C, x.dtype), np.empty(C, x.dtype)
+    K.train_forward(x, out, rm, rv, None, None, momentum, 1e-5, False, mean_out, invstd_out)
+    return rm, rv, out, mean_out, invstd_out
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", BN_SHAPES)
-def test_channel_stats_match_float64(shape, dtype, threads):
+def test_train_forward_stats_match_float64(shape, dtype, threads):
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
-    C = shape[1]
-    mean, var = np.empty(C), np.empty(C)
-    K.channel_stats(x, mean, var)
+    mean, var, out, mean_out, invstd_out = _train_stats(x)
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(mean, x64.mean((0, 2)), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(var, x64.var((0, 2)), rtol=1e-10, atol=1e-12)
+    if var is not None:
+        np.testing.assert_allclose(var, x64.var((0, 2), ddof=1), rtol=1e-10, atol=1e-12)
+    # the statistics the backward takes, and the normalised output, in x's dtype
+    inv64 = 1 / np.sqrt(x64.var((0, 2)) + 1e-5)
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(mean_out, x64.mean((0, 2)), rtol=tol, atol=tol)
+    np.testing.assert_allclose(invstd_out, inv64, rtol=tol)
+    # error measured against the terms' size: x * scale + shift cancels to ~0 in a channel of
+    # one element
+    terms = np.abs(x64 * inv64[:, None]).max()
+    ref = (x64 - x64.mean((0, 2), keepdims=True)) * inv64[:, None]
+    assert np.abs(out - ref).max() <= 10 * tol * terms
 
 
-def test_channel_stats_stable_with_large_mean(threads):
+def test_train_forward_stats_stable_with_large_mean(threads):
     # E[x^2] - E[x]^2 in float32 or even float64 sums would lose the variance here
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((4, 2, 5000)) + 1e4).astype(np.float32)
-    mean, var = np.empty(2), np.empty(2)
-    K.channel_stats(x, mean, var)
-    ref = x.astype(np.float64).var((0, 2))
+    _, var, *_ = _train_stats(x)
+    ref = x.astype(np.float64).var((0, 2), ddof=1)
     np.testing.assert_allclose(var, ref, rtol=1e-9)
+
+
+# float32 outputs of sums made in double: the double sum rounded once, so within a float32
+# ulp of the float64 reference (a float32 running sum would be off by far more)
+F32_ULP = 2.0 ** -23
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", BN_SHAPES)
-def test_grad_sums_and_grad_input_match_float64(shape, dtype, threads):
+def test_train_backward_sums_and_grad_input_match_float64(shape, dtype, threads):
     rng = np.random.default_rng(2)
     x = rng.standard_normal(shape).astype(dtype)
     go = rng.standard_normal(shape).astype(dtype)
     C = shape[1]
-    mean = rng.standard_normal(C)
-    s1, s2 = np.empty(C), np.empty(C)
-    K.grad_sums(go, x, mean, s1, s2)
+    mean = rng.standard_normal(C).astype(dtype)  # any centre: the kernel takes it as given
+    invstd = (rng.random(C) + 0.5).astype(dtype)
+    w = rng.standard_normal(C).astype(dtype)
+    gx, gw, gb = np.empty_like(x), np.empty(C, dtype), np.empty(C, dtype)
+    K.train_backward(go, x, gx, mean, invstd, w, gw, gb)
     g64, x64 = go.astype(np.float64), x.astype(np.float64)
-    np.testing.assert_allclose(s1, g64.sum((0, 2)), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(s2, (g64 * (x64 - mean[:, None])).sum((0, 2)), rtol=1e-10,
-                               atol=1e-10)
-    k, c1, c2 = rng.random(C), rng.standard_normal(C), rng.standard_normal(C)
-    gx = np.empty_like(x)
-    K.grad_input(go, x, gx, k, mean, c1, c2)
-    ref = k[:, None] * (g64 - c1[:, None] - (x64 - mean[:, None]) * c2[:, None])
+    m64, inv64, w64 = (v.astype(np.float64)[:, None] for v in (mean, invstd, w))
+    s1 = g64.sum((0, 2))
+    s2 = (g64 * (x64 - m64)).sum((0, 2))
+    rtol = F32_ULP if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(gb, s1, rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(gw, s2 * inv64[:, 0], rtol=2 * rtol, atol=1e-10)
+    M = shape[0] * shape[2]
+    ref = w64 * inv64 * (g64 - s1[:, None] / M - (x64 - m64) * s2[:, None] * inv64**2 / M)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert _rel(gx, ref) < tol
     # in place over the incoming gradient, as autograd may do
-    K.grad_input(go, x, go, k, mean, c1, c2)
+    K.train_backward(go, x, go, mean, invstd, w, None, None)
     np.testing.assert_array_equal(go, gx)
 
 
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("shape", BN_SHAPES)
-def test_affine_fused_relu_and_in_place(shape, relu, threads):
+def test_eval_forward_affine_fused_relu_and_in_place(shape, relu, threads):
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape).astype(np.float32)
     C = shape[1]
-    scale, shift = rng.standard_normal(C), rng.standard_normal(C)
-    out = np.empty_like(x)
-    K.affine(x, out, scale, shift, relu)
-    ref = x.astype(np.float64) * scale[:, None] + shift[:, None]
+    rm, rv = rng.standard_normal(C), rng.random(C) + 0.5
+    w, b = rng.standard_normal(C), rng.standard_normal(C)
+    out, mean_out, invstd_out = np.empty_like(x), np.empty(C, x.dtype), np.empty(C, x.dtype)
+    K.eval_forward(x, out, rm, rv, w, b, 1e-5, relu, mean_out, invstd_out)
+    scale = w / np.sqrt(rv + 1e-5)
+    ref = x.astype(np.float64) * scale[:, None] + (b - rm * scale)[:, None]
     if relu:
         ref = np.maximum(ref, 0)
         assert (out >= 0).all()
     assert _rel(out, ref) < 1e-6
-    K.affine(x, x, scale, shift, relu)
+    K.eval_forward(x, x, rm, rv, w, b, 1e-5, relu, mean_out, invstd_out)
     np.testing.assert_array_equal(x, out)
 
 

@@ -1,8 +1,9 @@
 """Batch-norm kernels over contiguous ``(N, C, L)`` arrays (``L`` = product of spatial dims).
 
-Training's per-channel vectors (mean, scale, shift, sums) are float64, whatever ``real`` is;
-eval mode's two entry points (``eval_forward``, ``eval_backward``) take the parameters and
-saved statistics as they are (float32 or float64) and compute their constants in double.
+Four entry points, one call per direction: ``train_forward``/``train_backward`` and
+``eval_forward``/``eval_backward``. They take the parameters and statistics as they are
+(float32 or float64) and compute the statistics and per-channel constants in double,
+whatever ``real`` is; the sweeps below them are not exported on their own.
 Every pass is one sweep over memory with SIMD inner loops; threads take channels (statistics)
 or ``(n, c)`` rows (elementwise passes and the eval backward, whose per-plane sums are added
 up afterwards in a fixed order) dynamically, so a thread the OS preempts on a busy machine
@@ -14,7 +15,7 @@ from libc.math cimport sqrt
 
 from .parallel cimport threads_for
 from .simd cimport axpb, axpbyc, grad_row_sums, simd_sqdev, simd_sum
-from .types cimport for_dtype, real
+from .types cimport real
 
 import numpy as np
 
@@ -151,102 +152,6 @@ cdef void _grad_input(const real* go, const real* x, real* gx, const double* a,
     for p in prange(N * C, nogil=True, schedule="dynamic", chunksize=chunk, num_threads=nt):
         axpbyc(go + p * L, x + p * L, gx + p * L, L, <real>a[p % C], <real>b[p % C],
                <real>d[p % C])
-
-
-# ---- checked entry points of single sweeps (the kernel tests call them) -------------------
-
-def _blocks(*arrays):
-    shape = arrays[0].shape
-    dt = arrays[0].dtype
-    for a in arrays:
-        if a.ndim != 3 or a.shape != shape or not a.flags.c_contiguous:
-            raise RuntimeError("norm: arrays must be contiguous (N, C, L) of one shape")
-        if a.dtype != dt:
-            raise RuntimeError("norm: arrays must share a dtype")
-    if dt not in (np.float32, np.float64):
-        raise RuntimeError("norm: float32/float64 only")
-    return shape, dt
-
-
-def _vectors(C, *vecs):
-    for v in vecs:
-        if v.ndim != 1 or v.shape[0] != C or v.dtype != np.float64 or not v.flags.c_contiguous:
-            raise RuntimeError(f"norm: per-channel vectors must be contiguous float64 of size {C}")
-
-
-def channel_stats(x, mean, var):
-    """Fill ``mean``/``var`` (biased) per channel of ``x`` (N, C, L); N*L must be > 0."""
-    (N, C, L), dt = _blocks(x)
-    _vectors(C, mean, var)
-    if C == 0:
-        return
-    if N * L == 0:
-        raise RuntimeError("norm: statistics of an empty channel")
-    nt = threads_for(x.size, C)
-    for_dtype(dt, _STATS, "norm")(x, mean, var, nt)
-
-
-cdef _st(real[:, :, ::1] x, double[::1] mean, double[::1] var, int nt):
-    with nogil:
-        _stats(&x[0, 0, 0], &mean[0], &var[0], x.shape[0], x.shape[1], x.shape[2], nt)
-
-
-def affine(x, out, scale, shift, bint relu=False):
-    """``out = x * scale[c] + shift[c]`` (then ReLU when asked); ``out`` may be ``x``."""
-    (N, C, L), dt = _blocks(x, out)
-    _vectors(C, scale, shift)
-    if x.size == 0:
-        return
-    nt = threads_for(2 * x.size, N * C)
-    for_dtype(dt, _AFFINE, "norm")(x, out, scale, shift, relu, nt)
-
-
-cdef _af(real[:, :, ::1] x, real[:, :, ::1] out, double[::1] scale, double[::1] shift,
-         bint relu, int nt):
-    with nogil:
-        _affine(&x[0, 0, 0], &out[0, 0, 0], &scale[0], &shift[0], x.shape[0], x.shape[1],
-                x.shape[2], relu, nt)
-
-
-def grad_sums(go, x, mean, sum_go, sum_go_xc):
-    """Per channel: ``sum_go = sum(go)``, ``sum_go_xc = sum(go * (x - mean))``."""
-    (N, C, L), dt = _blocks(go, x)
-    _vectors(C, mean, sum_go, sum_go_xc)
-    if C == 0:
-        return
-    if x.size == 0:
-        sum_go[:] = 0
-        sum_go_xc[:] = 0
-        return
-    nt = threads_for(2 * x.size, C)
-    for_dtype(dt, _GRAD_SUMS, "norm")(go, x, mean, sum_go, sum_go_xc, nt)
-
-
-cdef _gs(real[:, :, ::1] go, real[:, :, ::1] x, double[::1] mean, double[::1] s1,
-         double[::1] s2, int nt):
-    with nogil:
-        _grad_sums(&go[0, 0, 0], &x[0, 0, 0], &mean[0], &s1[0], &s2[0], x.shape[0],
-                   x.shape[1], x.shape[2], nt)
-
-
-def grad_input(go, x, gx, k, mean, c1, c2):
-    """``gx = k[c] * (go - c1[c] - (x - mean[c]) * c2[c])``; ``gx`` may alias ``go``."""
-    (N, C, L), dt = _blocks(go, x, gx)
-    _vectors(C, k, mean, c1, c2)
-    if x.size == 0:
-        return
-    a = np.ascontiguousarray(k, dtype=np.float64)
-    b = -k * c2
-    d = k * (mean * c2 - c1)
-    nt = threads_for(3 * x.size, N * C)
-    for_dtype(dt, _GRAD_INPUT, "norm")(go, x, gx, a, b, d, nt)
-
-
-cdef _gi(real[:, :, ::1] go, real[:, :, ::1] x, real[:, :, ::1] gx, double[::1] a,
-         double[::1] b, double[::1] d, int nt):
-    with nogil:
-        _grad_input(&go[0, 0, 0], &x[0, 0, 0], &gx[0, 0, 0], &a[0], &b[0], &d[0],
-                    x.shape[0], x.shape[1], x.shape[2], nt)
 
 
 # ---- eval mode: each direction in one call and one sweep -----------------------------------
@@ -616,9 +521,3 @@ def train_backward(go, x, gx, mean, invstd, weight, gw_out, gb_out):
             _grad_input(<const double*>cnp.PyArray_DATA(ga),
                         <const double*>cnp.PyArray_DATA(xa), <double*>cnp.PyArray_DATA(oa), a,
                         bb, d, N, C, L, nt)
-
-
-_STATS = (_st[float], _st[double])
-_AFFINE = (_af[float], _af[double])
-_GRAD_SUMS = (_gs[float], _gs[double])
-_GRAD_INPUT = (_gi[float], _gi[double])
