@@ -240,9 +240,9 @@ def test_empty_product_into_out():
 @pytest.fixture
 def skinny_from_small():
     """The skinny path from 1024 elements, so that small shapes reach it too."""
-    old = blas.set_skinny(1024)
+    old = blas.set_skinny(1024, 1024)
     yield
-    blas.set_skinny(old)
+    blas.set_skinny(*old)
 
 
 @needs_pinning
@@ -261,7 +261,7 @@ def test_matches_reference(skinny_from_small, n, k, m):
     try:
         assert not np.array_equal(got, _team.matmul(x, y)) or k < 64
     finally:
-        blas.set_skinny(old)
+        blas.set_skinny(*old)
 
 
 @needs_pinning
@@ -301,3 +301,22 @@ def test_other_shapes_stay_on_blas(skinny_from_small):
                   rng.integers(-3, 4, (300, 3)).astype(np.float32))]:
         np.testing.assert_array_equal(_team.matmul(x, y),
                                       x.astype(np.int64) @ y.astype(np.int64))
+
+
+@needs_pinning
+@pytest.mark.parametrize("n,m", [(512, 4608), (130, 1000), (7, 333), (300, 2049)])
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_outer_matches_reference(skinny_from_small, n, m, k):
+    # (n x k) @ (k x m), k <= 4: the weight gradient of a 2x2-pixel convolution output
+    rng = np.random.default_rng(n * 13 + m + k)
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    y = rng.standard_normal((m, k)).astype(np.float32).T      # cols.T, as the backward has
+    got = same_on_1_and_2_threads(x, y)
+    ref = x.astype(np.float64) @ y.astype(np.float64)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6 * k)
+    assert got.shape == (n, m) and got.dtype == np.float32
+    xs = np.asfortranarray(x)                                   # x by other strides
+    out = np.empty(n * m + 1, np.float32)[1:].reshape(n, m)    # a differently placed out
+    if out.flags.aligned:
+        assert _team.matmul(xs, np.ascontiguousarray(y), out=out) is out
+        np.testing.assert_array_equal(out, got)

@@ -151,7 +151,13 @@ _SPLIT_BATCH_BELOW = 4
 # best of 30: (512 x 4608) 676 -> 223 us on AVX-512 (AVX2 584 -> 385, baseline 820 -> 646),
 # (256 x 2304) 137 -> 57; at (512 x 256), 131k elements, OpenBLAS is faster (11 vs 17 us).
 _SKINNY_MIN_ELEMENTS = 1 << 19
-_blas.set_skinny(_SKINNY_MIN_ELEMENTS)
+# A float32 product with at most four inner elements and an output of this many elements or
+# more (that convolution's weight gradient, (512 x 4) @ (4 x 4608)) goes there too. 1 thread,
+# 9.4 MB output, best of 15, hot / cold cache (load ~5): AVX-512 1254 -> 924 / 1572 -> 1197
+# us, AVX2 755 -> 608 / 1427 -> 965, baseline 727 -> 521 / 1480 -> 1043; at 1.2M elements
+# (512 x 2304) level either way, so it starts above.
+_SKINNY_OUTER_MIN_ELEMENTS = 1 << 21
+_blas.set_skinny(_SKINNY_MIN_ELEMENTS, _SKINNY_OUTER_MIN_ELEMENTS)
 
 
 def _blocks(n, pieces, multiple):

@@ -1,10 +1,14 @@
-/* Float32 products of a big row-major matrix with at most four columns,
- *   dots: C[i, j] = sum_k A[i, k] * Bt[j, k]   (Bt: the four columns as zero-padded rows),
- * where OpenBLAS's GEMM spends its time packing: a single 64-px image's layer4 convolution
- * is (512 x 4608) @ (4608 x 4), one pass over 9.4 MB of weights with four multiply-adds an
- * element, and OpenBLAS took 3x the time of that pass (1 thread, AVX-512: 676 vs 223 us).
- * The same idea for the transposed weights (the input gradient, read down columns) and for
- * a rank-4 product (the weight gradient) did not beat OpenBLAS, so they stay there.
+/* Float32 products with a side at most four wide, where OpenBLAS's GEMM spends its time
+ * packing:
+ *   dots:  C[i, j] = sum_k A[i, k] * Bt[j, k]        (a big row-major A times <= 4 columns;
+ *                                                    Bt: the columns as zero-padded rows)
+ *   outer: C[i, c] = sum_{j < nk} X[i, j] * Bt[j, c] (an inner dimension nk <= 4)
+ * A single 64-px image's layer4 convolution is (512 x 4608) @ (4608 x 4), one pass over
+ * 9.4 MB of weights with four multiply-adds an element; OpenBLAS took 3x the time of that
+ * pass (1 thread, AVX-512: 676 vs 223 us). Its weight gradient (512 x 4) @ (4 x 4608)
+ * writes 9.4 MB: OpenBLAS 1.25-1.57 ms, outer 0.92-1.20. The input gradient (the
+ * transposed weights times (512 x 4)), summed down the weights' columns in L1-sized blocks,
+ * was no faster than OpenBLAS, so it stays there.
  *
  * Every output is summed in one fixed order (vector lanes, then the lanes in order, then
  * the tail) whatever rows [i0, i1) a call is given, so cutting a product into ranges
@@ -33,6 +37,11 @@ static inline __attribute__((always_inline)) ember_skv ember_sk_load(const float
     ember_skv v;
     memcpy(&v, p, sizeof v);
     return v;
+}
+
+static inline __attribute__((always_inline)) void ember_sk_store(float* p, ember_skv v)
+{
+    memcpy(p, &v, sizeof v);
 }
 
 static inline __attribute__((always_inline)) ember_skv ember_sk_splat(float x)
@@ -84,6 +93,35 @@ static inline void ember_sk_dots(const float* A, ptrdiff_t lda, const float* Bt,
     for (; i + EMBER_SK_R <= i1; i += EMBER_SK_R)
         ember_sk_dots_rows(A, lda, Bt, K, C, ldc, nc, i, EMBER_SK_R);
     for (; i < i1; i++) ember_sk_dots_rows(A, lda, Bt, K, C, ldc, nc, i, 1);
+}
+
+/* outer, C[i, c] = sum_{j < nk} X[i, j] * Bt[j, c] for rows [i0, i1) and c < K, nk <= 4:
+   X[i, j] at X + i*xs0 + j*xs1, Bt nk contiguous rows of K, C rows ldc apart. Each row is
+   computed the same way in any range. */
+static inline void ember_sk_outer(const float* X, ptrdiff_t xs0, ptrdiff_t xs1, int nk,
+                                  const float* Bt, ptrdiff_t K, float* C, ptrdiff_t ldc,
+                                  ptrdiff_t i0, ptrdiff_t i1)
+{
+    const ptrdiff_t kv = K / EMBER_SK_W * EMBER_SK_W;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        float g[4] = {0, 0, 0, 0};
+        ember_skv gv[4];
+        for (int j = 0; j < nk; j++) {
+            g[j] = X[i * xs0 + j * xs1];
+            gv[j] = ember_sk_splat(g[j]);
+        }
+        float* c = C + i * ldc;
+        for (ptrdiff_t k = 0; k < kv; k += EMBER_SK_W) {
+            ember_skv s = gv[0] * ember_sk_load(Bt + k);
+            for (int j = 1; j < nk; j++) s += gv[j] * ember_sk_load(Bt + j * K + k);
+            ember_sk_store(c + k, s);
+        }
+        for (ptrdiff_t k = kv; k < K; k++) {
+            float s = g[0] * Bt[k];
+            for (int j = 1; j < nk; j++) s += g[j] * Bt[j * K + k];
+            c[k] = s;
+        }
+    }
 }
 
 #endif
