@@ -154,9 +154,10 @@ _SKINNY_MIN_ELEMENTS = 1 << 19
 # A float32 product with at most four inner elements and an output of this many elements or
 # more (that convolution's weight gradient, (512 x 4) @ (4 x 4608)) goes there too. 1 thread,
 # 9.4 MB output, best of 15, hot / cold cache (load ~5): AVX-512 1254 -> 924 / 1572 -> 1197
-# us, AVX2 755 -> 608 / 1427 -> 965, baseline 727 -> 521 / 1480 -> 1043; at 1.2M elements
-# (512 x 2304) level either way, so it starts above.
-_SKINNY_OUTER_MIN_ELEMENTS = 1 << 21
+# us, AVX2 755 -> 608 / 1427 -> 965, baseline 727 -> 521 / 1480 -> 1043. At 1.2M elements
+# (the 3x3/2's (512 x 4) @ (4 x 2304)) level alone, but inside the step (1 thread, load ~9,
+# 3 alternating rounds) 547-714 -> 478-528 us, so it starts below that.
+_SKINNY_OUTER_MIN_ELEMENTS = 1 << 20
 _blas.set_skinny(_SKINNY_MIN_ELEMENTS, _SKINNY_OUTER_MIN_ELEMENTS)
 
 
