@@ -113,17 +113,19 @@ cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nog
     return (n + multiple - 1) // multiple * multiple
 
 
-cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int* pixel_pieces,
+cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
                   int* channel_pieces) noexcept nogil:
-    """The cut of a group's Q pixels by shapes alone: one task per outer block of pixels
-    (its outputs stay in L2), output channels cut too when that leaves fewer than MIN_TASKS
-    tasks (one image's late layers: 49 or 196 pixels, 256-512 channels)."""
+    """The cut of a group's Q pixels: one task per outer block of pixels (its outputs stay
+    in L2), output channels cut too when a team of threads would get fewer than MIN_TASKS
+    tasks (one image's late layers: 49 or 196 pixels, 256-512 channels). One thread takes
+    no channel cut: each channel piece gathers every panel again."""
     cdef Py_ssize_t channel_tiles = (M + CG_MR - 1) // CG_MR
+    cdef int min_tasks = MIN_TASKS if team > 1 else 1
     if pixel_pieces[0] == 0:
         pixel_pieces[0] = <int>min((Q + CG_NC - 1) // CG_NC, 1 << 20)
     if channel_pieces[0] == 0:
         channel_pieces[0] = <int>max(1, min(channel_tiles,
-                                            (MIN_TASKS + pixel_pieces[0] - 1) // pixel_pieces[0]))
+                                            (min_tasks + pixel_pieces[0] - 1) // pixel_pieces[0]))
 
 
 cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t ph,
@@ -133,6 +135,8 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
     group copied on the team, then its tasks run on the team."""
     cdef Py_ssize_t P = g.OH * g.OW, plane = g.C * g.PH * g.PW
     cdef Py_ssize_t group = max(1, min(N, GROUP_FLOATS // max(1, plane))), n0, nb
+    # groups of equal size: a small last group would leave thin panels and a short region
+    group = (N + (N + group - 1) // group - 1) // ((N + group - 1) // group)
     cdef int team = omp_get_max_threads()
     # a thread's panel buffer, with slack, in whole cache lines
     cdef Py_ssize_t panel = (cg_panel_floats() + CG_SLACK + 15) // 16 * 16
@@ -160,7 +164,7 @@ cdef void _run_group(const cg_geom* g, Py_ssize_t Q, const float* xp, const floa
                      float* out, float* bufs, Py_ssize_t panel, int pixel_pieces,
                      int channel_pieces, int team) noexcept nogil:
     """The Q output pixels of a group of images, cut into tasks (``_pieces``)."""
-    _pieces(Q, g.M, &pixel_pieces, &channel_pieces)
+    _pieces(Q, g.M, team, &pixel_pieces, &channel_pieces)
     cdef Py_ssize_t qstep = _round_up((Q + pixel_pieces - 1) // pixel_pieces, CG_NB)
     cdef Py_ssize_t cstep = _round_up((g.M + channel_pieces - 1) // channel_pieces, CG_MR)
     cdef Py_ssize_t nq = (Q + qstep - 1) // qstep, nc = (g.M + cstep - 1) // cstep
