@@ -109,7 +109,7 @@ def test_refuses_what_it_does_not_compute():
 
 def test_conv2d_routes_wide_float32_convolutions(monkeypatch):
     """nn.conv's forward takes this kernel (its AVX-512 copy) for float32 kernels of 576
-    taps or more per output channel and up to 256 output channels (where it measured
+    taps or more per output channel and up to 512 output channels (where it measured
     faster), and leaves the rest to im2col + BLAS; both give the reference's numbers."""
     from ember_tensor.nn import conv
 
@@ -118,7 +118,7 @@ def test_conv2d_routes_wide_float32_convolutions(monkeypatch):
     monkeypatch.setattr(conv, "_convgemm", lambda *a: calls.append(1) or kernel(*a))
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 64, 9, 9), dtype=np.float32)
-    for cout, routed in ((24, True), (260, False)):
+    for cout, routed in ((24, True), (520, False)):
         w = rng.standard_normal((cout, 64, 3, 3), dtype=np.float32)
         calls.clear()
         out = np.asarray(conv.conv2d(x, w, None, 2, 1))

@@ -289,9 +289,11 @@ _CONVGEMM_MIN_TAPS = 576
 # ... and up to this many output channels. 1 thread, speed against im2col + OpenBLAS
 # (loaded machine, thread CPU time): ResNet's 3x3/2 64->128 at 56 px 1.35x (batch 16:
 # 1.37-1.45x), 128->256 at 28 px 1.10-1.14x (1.20x), 3x3 256 at 14 px (one image, not
-# Winograd) 1.19-1.23x, the 64-px shapes 1.03-1.33x; at 512 channels 0.91-1.15x, so those
-# stay on OpenBLAS.
-_CONVGEMM_MAX_CHANNELS = 256
+# Winograd) 1.19-1.23x, the 64-px shapes 1.03-1.33x. 512 channels (since small planes are
+# scattered segment by segment; best of 3 alternating rounds of 9 calls): 3x3/2 from
+# 32x256x4x4 1.16x, 3x3 on 32x512x2x2 1.08x, 4x512x7x7 1.07x, 1x512x7x7 1.20x,
+# 3x3/2 from 16x256x14x14 level. Wider layers were not measured.
+_CONVGEMM_MAX_CHANNELS = 512
 
 
 def _use_convgemm(g, dtype):
