@@ -113,7 +113,7 @@ def _level_variants(base_exts, build_dir):
 # -fno-trapping-math; otherwise it assumes a comparison may trap, keeps a branch,
 # and the loop runs scalar (exp over 1M float32: 1.7 ms instead of 0.35; softmax 1000x1000
 # 1.66 -> 0.48 ms). Results are unchanged: only floating-point exception flags, which Ember
-# never reads, may differ. Not for every module: in pool.pyx it makes gcc vectorise the
+# never reads, may differ. Not for every module: in max_pool.pyx it makes gcc vectorise the
 # max-pool row sweeps into code 4x slower than the scalar selects (16x64x112x112: 10 ->
 # 42 ms); the other modules measured the same either way. grid_sample's per-block tap
 # passes (floor, range tests, selects) vectorise only with it.

@@ -1,5 +1,5 @@
 """Adaptive max pooling whose windows are all k long and start every s (13 -> 6 is 3 every
-2, AlexNet's size) runs max pooling's row sweeps, including pool.h's 8-lane block for rows of
+2, AlexNet's size) runs max pooling's row sweeps, including max_pool.h's 8-lane block for rows of
 fewer than 8 outputs (its spare lanes read past the row, so the last plane's last rows stay
 on the scalar sweep). Either way the values and indices must be the window scan's: torch's
 windows in row-major order, a strictly greater value or a NaN replaces the running max."""

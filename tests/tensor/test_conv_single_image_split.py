@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ember_tensor
-from ember_tensor._kernels import pool as pool_kernels
+from ember_tensor._kernels import max_pool as max_pool_kernels
 from ember_tensor._kernels.im2col import im2col
 from ember_tensor.nn import conv as conv_module
 from ember_tensor.nn import winograd as winograd_module
@@ -242,7 +242,7 @@ def test_max_pool_backward_overwrites_and_checks_indices():
     idx = np.zeros((2, 2, 2), np.int64)
     idx[1, 1, 1] = 8
     gx = np.full((2, 3, 3), 7.0, np.float32)  # stale values must not survive
-    pool_kernels.max_pool2d_backward(go, idx, gx)
+    max_pool_kernels.max_pool2d_backward(go, idx, gx)
     expected = np.zeros((2, 3, 3), np.float32)
     expected[0, 0, 0] = 4
     expected[1, 0, 0] = 3
@@ -250,10 +250,10 @@ def test_max_pool_backward_overwrites_and_checks_indices():
     np.testing.assert_array_equal(gx, expected)
     idx[1, 1, 1] = 9
     with pytest.raises(RuntimeError, match="out of range"):
-        pool_kernels.max_pool2d_backward(go, idx, gx)
+        max_pool_kernels.max_pool2d_backward(go, idx, gx)
     idx[1, 1, 1] = -1
     with pytest.raises(RuntimeError, match="out of range"):
-        pool_kernels.max_pool2d_backward(go, idx, gx)
+        max_pool_kernels.max_pool2d_backward(go, idx, gx)
 
 
 def test_max_pool_backward_through_the_nn_function():

@@ -16,7 +16,8 @@ from ember_tensor import _kernels
 from ember_tensor._kernels import cpu_features
 
 KERNEL_MODULES = ("binary", "unary", "strided", "reduce", "softmax", "layer_norm", "norm",
-                  "pool", "im2col", "winograd", "optim", "nll_loss", "embedding", "parallel")
+                  "max_pool", "avg_pool", "pool_windows", "im2col", "winograd", "optim",
+                  "nll_loss", "embedding", "parallel")
 PORTABLE = not cpu_features.native_build()
 
 

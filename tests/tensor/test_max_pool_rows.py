@@ -1,4 +1,4 @@
-"""max_pool2d's register-blocked row sweep (pool.h, float32 at column stride 1 and 2) gives
+"""max_pool2d's register-blocked row sweep (max_pool.h, float32 at column stride 1 and 2) gives
 exactly the values and indices of torch's rule: windows scanned in row-major order, a
 strictly greater value or a NaN replaces the running max. Checked against a direct scan in
 NumPy over rows of 8 to 40 interior outputs (whole blocks, and a last block that overlaps

@@ -30,7 +30,7 @@ def test_global_avg_pool_equals_mean_exactly(shape, dtype):
     np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
-# planes below 64 elements are summed in registers (pool.h), longer ones by row_sum: every
+# planes below 64 elements are summed in registers (avg_pool.h), longer ones by row_sum: every
 # count of full 16-element lane blocks (0-3), a remainder or none, and the first long plane
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("hw", [(1, 1), (3, 5), (4, 4), (1, 17), (5, 7), (6, 8), (7, 7), (7, 9),

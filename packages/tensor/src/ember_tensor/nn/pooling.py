@@ -8,7 +8,8 @@ from typing import Optional
 
 import numpy as np
 
-from .._kernels import pool as _k
+from .._kernels import avg_pool as _avg
+from .._kernels import max_pool as _max
 from ._util import kernel_array, nd, pair, scalar_name, size_str, wrap
 
 
@@ -112,7 +113,7 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, dilation=1,
     shape = xa.shape[:-2] + (OH, OW)
     out = np.empty(shape, work.dtype)
     idx = np.empty(shape, np.int64)
-    _k.max_pool2d(_as_planes(work), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW),
+    _max.max_pool2d(_as_planes(work), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW),
                   (kh, kw, sh, sw, ph, pw, dh, dw))
     return wrap(out.astype(xa.dtype, copy=False)), wrap(idx)
 
@@ -134,7 +135,7 @@ def max_pool2d_backward(grad_out, x, indices):
     zeroed = ZEROED_ALLOCATION_BYTES is not None and xa.nbytes >= ZEROED_ALLOCATION_BYTES
     gx = (np.zeros if zeroed else np.empty)(xa.shape, xa.dtype)
     if gx.size:
-        _k.max_pool2d_backward(_as_planes(go), _as_planes(idx), gx.reshape((-1,) + gx.shape[-2:]),
+        _max.max_pool2d_backward(_as_planes(go), _as_planes(idx), gx.reshape((-1,) + gx.shape[-2:]),
                                zeroed)
     return wrap(gx)
 
@@ -157,7 +158,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     kh, kw, sh, sw, ph, pw, _, _, OH, OW = geo
     _float_only(xa, "avg_pool2d")
     out = np.empty(xa.shape[:-2] + (OH, OW), xa.dtype)
-    _k.avg_pool2d(_as_planes(xa), out.reshape(-1, OH, OW), (kh, kw, sh, sw, ph, pw),
+    _avg.avg_pool2d(_as_planes(xa), out.reshape(-1, OH, OW), (kh, kw, sh, sw, ph, pw),
                   bool(count_include_pad), div)
     return wrap(out)
 
@@ -170,7 +171,7 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, ceil_m
     _check_grad(go, xa.shape[:-2] + (OH, OW), xa.dtype, "avg_pool2d_backward")
     gx = np.zeros(xa.shape, xa.dtype)
     if gx.size:
-        _k.avg_pool2d_backward(_as_planes(go), gx.reshape((-1,) + gx.shape[-2:]),
+        _avg.avg_pool2d_backward(_as_planes(go), gx.reshape((-1,) + gx.shape[-2:]),
                                (kh, kw, sh, sw, ph, pw), bool(count_include_pad), div)
     return wrap(gx)
 
@@ -214,7 +215,7 @@ def adaptive_avg_pool2d(x, output_size):
     _float_only(xa, "adaptive_avg_pool2d")
     out = np.empty(xa.shape[:-2] + (OH, OW), xa.dtype)
     if out.size:
-        _k.adaptive_avg_pool2d(_as_planes(xa), out.reshape(-1, OH, OW))
+        _avg.adaptive_avg_pool2d(_as_planes(xa), out.reshape(-1, OH, OW))
     return wrap(out)
 
 
@@ -227,7 +228,7 @@ def adaptive_avg_pool2d_backward(grad_out, x):
     _check_grad(go, go.shape, xa.dtype, "adaptive_avg_pool2d_backward")
     gx = np.zeros(xa.shape, xa.dtype)
     if gx.size and go.size:
-        _k.adaptive_avg_pool2d_backward(_as_planes(go), gx.reshape((-1,) + gx.shape[-2:]))
+        _avg.adaptive_avg_pool2d_backward(_as_planes(go), gx.reshape((-1,) + gx.shape[-2:]))
     return wrap(gx)
 
 
@@ -239,7 +240,7 @@ def global_avg_pool2d(x):
     _check_adaptive_input(xa, "adaptive_avg_pool2d", "")
     _float_only(xa, "adaptive_avg_pool2d")
     out = np.empty(xa.shape[:-2] + (1, 1), xa.dtype)
-    _k.global_avg_pool2d(_as_planes(xa), out.reshape(-1))
+    _avg.global_avg_pool2d(_as_planes(xa), out.reshape(-1))
     return wrap(out)
 
 
@@ -253,7 +254,7 @@ def global_avg_pool2d_backward(grad_out, shape):
             f"adaptive_avg_pool2d_backward: grad_output {size_str(go.shape)} does not match "
             f"input {size_str(shape)}")
     gx = np.empty(shape, go.dtype)
-    _k.global_avg_pool2d_backward(go.reshape(-1), gx.reshape((-1,) + shape[-2:]))
+    _avg.global_avg_pool2d_backward(go.reshape(-1), gx.reshape((-1,) + shape[-2:]))
     return wrap(gx)
 
 
@@ -288,5 +289,5 @@ def adaptive_max_pool2d(x, output_size):
     out = np.empty(shape, xa.dtype)
     idx = np.empty(shape, np.int64)
     if out.size:
-        _k.adaptive_max_pool2d(_as_planes(xa), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW))
+        _max.adaptive_max_pool2d(_as_planes(xa), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW))
     return wrap(out), wrap(idx)
