@@ -41,12 +41,12 @@ def _grads(x, w, go, stride, padding, dilation, threads, mask=(True, True, False
     return (None if gx is None else gx.numpy()), (None if gw is None else gw.numpy())
 
 
-# (N, C, H, W, Cout, k, stride, padding, dilation): ResNet's strided 3x3 and 1x1 (small),
-# a 512-channel 3x3 at 7x7 (the weight-heavy shape whose partials this path removed),
-# a non-square 5x3 kernel with dilation, an odd batch
+# (N, C, H, W, Cout, k, stride, padding, dilation): ResNet's strided 3x3 (small), a 1x3
+# kernel, a 512-channel 3x3 at 7x7 (the weight-heavy shape whose partials this path
+# removed), a non-square 5x3 kernel with dilation, an odd batch
 CASES = [
     (4, 16, 28, 28, 32, (3, 3), (2, 2), (1, 1), (1, 1)),
-    (3, 24, 14, 14, 40, (1, 1), (2, 2), (0, 0), (1, 1)),
+    (3, 24, 14, 14, 40, (1, 3), (2, 2), (0, 1), (1, 1)),
     (4, 512, 7, 7, 512, (3, 3), (1, 1), (1, 1), (1, 1)),
     (5, 6, 17, 13, 7, (5, 3), (1, 2), (2, 1), (2, 1)),
 ]
@@ -101,3 +101,15 @@ def test_large_batch_goes_by_image_chunks(monkeypatch):
     chunked = _grads(x, w, go, (2, 2), (1, 1), (1, 1), 2)
     for a, b in zip(whole, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_strided_1x1_goes_by_image_chunks(monkeypatch):
+    monkeypatch.setattr(conv_backward, "_batch_backward_gemms", None)  # must not be called
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 24, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((40, 24, 1, 1)).astype(np.float32)
+    go = rng.standard_normal((4, 40, 7, 7)).astype(np.float32)
+    got = _grads(x, w, go, (2, 2), (0, 0), (1, 1), 2)
+    ref = _reference(x, w, go, (2, 2), (0, 0), (1, 1))
+    for a, r in zip(got, ref):
+        assert np.abs(a - r).max() <= 1e-5 * np.abs(r).max()

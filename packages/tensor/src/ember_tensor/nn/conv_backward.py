@@ -2,9 +2,10 @@
 GEMM + col2im for the input gradient, and Winograd for the 3x3 stride-1 gradients where it
 measures faster. A batch whose columns fit one buffer runs each gradient as one GEMM over
 all its images through ``_team.matmul`` (``_batch_backward_gemms``: same bits on any thread
-count); a bigger batch goes by chunks of images whose weight-gradient partials are added in
-chunk order (same bits run after run at one thread count; the chunks follow the thread
-count); one image goes whole through ``_team.matmul`` or by bands of output rows.
+count); a bigger batch, groups and 1x1 kernels go by chunks of images whose
+weight-gradient partials are added in chunk order (same bits run after run at one thread
+count; the chunks follow the thread count); one image goes whole through
+``_team.matmul`` or by bands of output rows (same bits on any thread count).
 Thresholds are read from ``conv`` at call time, so one module holds every thread rule."""
 import threading
 
@@ -114,13 +115,16 @@ def _backward(go, xa, wa, gx, gw, g):
 # ``_team.matmul``. Above it, chunks of images are the tasks (``_backward_images``). Noisy
 # machine (load 4-6), 2 threads, best of alternating rounds, backward alone at 4x224: the
 # 512-channel 3x3 at 7x7 22.6 vs 27.0 ms (min 21.4 vs 25.1), the strided 3x3s 0.85-0.93x,
-# the strided 1x1s level; ResNet-18 step 4x224 best min 452 vs 476 ms.
+# the strided 1x1s level; ResNet-18 step 4x224 best min 452 vs 476 ms. 1x1 kernels stay on
+# chunks: their weight-gradient partials are small (Cout x C) and a chunk's columns stay in
+# L2 between im2col, GEMM and col2im (1 thread, thread CPU time, 16x224: the 64->128 1x1/2
+# 7.5-7.7 ms by chunks, 9.0-9.2 whole, 128->256 6.2-6.4 vs 6.7-6.8).
 _BATCH_COLUMN_BYTES = 48 << 20
 _WHOLE_BATCH = True  # A/B switch: False sends every batch by image chunks
 
 
 def _whole_batch(g, itemsize):
-    return (_WHOLE_BATCH and g.N > 1 and g.G == 1 and not g.pointwise
+    return (_WHOLE_BATCH and g.N > 1 and g.G == 1 and g.kh * g.kw > 1
             and g.K * g.N * g.P * itemsize <= _BATCH_COLUMN_BYTES)
 
 
