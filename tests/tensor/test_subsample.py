@@ -33,6 +33,21 @@ def test_matches_numpy_slicing(case, dtype):
     np.testing.assert_array_equal(out.reshape(want.shape), want)
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stride_two_rows_of_every_length(dtype):
+    """Stride 2 copies rows in blocks of two overlapping vector loads (8 and 4 floats, 4
+    and 2 doubles) and a scalar tail: every row length through those blocks, the input as
+    narrow as the row allows (its last element the last one read)."""
+    rng = np.random.default_rng(3)
+    for OW in range(1, 21):
+        for W in (2 * OW - 1, 2 * OW):
+            x = rng.standard_normal((2, 3, 5, W)).astype(dtype)
+            want = x[:, :, 0:6:2, :2 * OW:2]
+            out = np.full(want.size, np.nan, dtype)
+            subsample(x, out, 2, 2, 0, 3, OW)
+            np.testing.assert_array_equal(out.reshape(want.shape), want)
+
 def test_large_copy_on_two_threads():
     """Enough output for the planes to be shared out on the team: the same copy."""
     x = np.random.default_rng(1).standard_normal((2, 32, 130, 129)).astype(np.float32)
