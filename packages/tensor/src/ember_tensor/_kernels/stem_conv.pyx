@@ -16,18 +16,25 @@ registers straight from the input (``stem_conv.h``):
   order whatever the threads.
 
 Threads (``threads`` from the caller, ``nn/stem_conv.py``): the forward's tasks are bands of
-output rows, the weight gradient's groups of output channels; each task fills its own
-scratch (a few KB of input), so no task waits for another. Every output and every
+output rows, claimed as threads come free (a second thread that wakes late, or is preempted,
+leaves its bands to the first); the weight gradient's, for one image, blocks of taps over every
+channel, claimed the same way, after the calling thread has filled the scratch and
+transposed the band's output gradient once for all of them; for a batch, groups of output
+channels, each filling its own scratch (a few KB of input). Every output and every
 weight-gradient element is summed in one order fixed by the shapes (taps in order; pixels
 in order, across bands through the sums in memory), so the bits are the same on any number
 of threads.
+The scratch is one malloc a call, the arrays reached through their data pointers (NumPy
+scratch arrays and typed memoryviews cost several microseconds a call).
 """
+cimport numpy as cnp
 from cython.parallel cimport prange
+from libc.stdlib cimport free, malloc
 
 from .parallel cimport omp_get_thread_num
-from .types cimport for_dtype, real
+from .types cimport real
 
-import numpy as np
+cnp.import_array()
 
 cdef extern from "stem_conv.h" nogil:
     enum: SC_FWD_CO
@@ -218,7 +225,7 @@ cdef void _forward(const real* x, const real* wp, const real* bp, const Py_ssize
     # tasks: (image, band) pairs, nbands near-equal bands of output rows per image
     cdef Py_ssize_t task, n, band, tid
     cdef Py_ssize_t ncv = (g.OW + g.L - 1) // g.L
-    for task in prange(g.N * nbands, nogil=True, schedule="static", num_threads=nt):
+    for task in prange(g.N * nbands, nogil=True, schedule="dynamic", num_threads=nt):
         n = task // nbands
         band = task % nbands
         tid = omp_get_thread_num()
@@ -227,10 +234,11 @@ cdef void _forward(const real* x, const real* wp, const real* bp, const Py_ssize
                       band * g.OH // nbands, (band + 1) * g.OH // nbands)
 
 
-cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :, :, ::1] out,
-          args, int threads):
+cdef int _fwd(const real* x, const Py_ssize_t* xs, const real* w, Py_ssize_t cout,
+              const real* bias, real* out, const Py_ssize_t* outs, args,
+              int threads) except -1:
     cdef Py_ssize_t lanes = SC_LANES_FLOAT if real is float else SC_LANES_DOUBLE
-    cdef Geom g = _geometry(x.shape, w.shape[0], out.shape, args, lanes, 0)
+    cdef Geom g = _geometry(xs, cout, outs, args, lanes, 0)
     # band rows: the scratch of a band within FWD_SCRATCH_BYTES, then as many near-equal
     # bands per image as that takes, made a multiple of the threads when there are fewer
     # images than threads (which bands a thread gets changes no bits)
@@ -243,154 +251,231 @@ cdef _fwd(real[:, :, :, ::1] x, real[:, :, :, ::1] w, real[::1] bias, real[:, :,
     cdef int nt = max(1, min(threads, <int>(g.N * g.OH)))
     if g.N < nt:
         nbands = min(g.OH, (nbands + nt - 1) // nt * nt)
-    g = _geometry(x.shape, w.shape[0], out.shape, args, lanes,
-                  (g.OH + nbands - 1) // nbands)
+    g = _geometry(xs, cout, outs, args, lanes, (g.OH + nbands - 1) // nbands)
     cdef Py_ssize_t nb = (g.Cout + SC_FWD_CO - 1) // SC_FWD_CO
-    dtype = np.float32 if real is float else np.float64
-    cdef real[::1] wp = np.empty(nb * g.T * SC_FWD_CO, dtype)
-    cdef real[::1] bp = np.empty(nb * SC_FWD_CO, dtype)
-    cdef real[::1] scratch = np.empty(nt * g.C * g.plane, dtype)
-    cdef Py_ssize_t[::1] pix = np.empty(nt * 3 * g.rows * ((g.OW + lanes - 1) // lanes),
-                                        np.intp)
-    cdef Py_ssize_t[::1] toff = np.empty(g.T, np.intp)
-    cdef const real* b = &bias[0] if bias is not None else NULL
+    cdef Py_ssize_t ncv = (g.OW + lanes - 1) // lanes
+    # one allocation for the packed weights and bias, every thread's scratch, then the
+    # pixel-register lists and tap offsets (NumPy arrays and memoryviews cost ~3 us a call)
+    cdef Py_ssize_t nreal = nb * g.T * SC_FWD_CO + nb * SC_FWD_CO + nt * g.C * g.plane
+    cdef Py_ssize_t nidx = nt * 3 * g.rows * ncv + g.T
+    cdef real* wp = <real*>malloc(nreal * item + nidx * sizeof(Py_ssize_t))
+    if wp == NULL:
+        raise MemoryError()
+    cdef real* bp = wp + nb * g.T * SC_FWD_CO
+    cdef real* scratch = bp + nb * SC_FWD_CO
+    cdef Py_ssize_t* pix = <Py_ssize_t*>(wp + nreal)
+    cdef Py_ssize_t* toff = pix + nt * 3 * g.rows * ncv
     with nogil:
-        _pack_weights(&w[0, 0, 0, 0], b, &wp[0], &bp[0], &g)
-        _tap_offsets(&g, &toff[0], g.T)
-        _forward(&x[0, 0, 0, 0], &wp[0], &bp[0], &toff[0], &out[0, 0, 0, 0], &scratch[0],
-                 &pix[0], &g, nbands, nt)
+        _pack_weights(w, bias, wp, bp, &g)
+        _tap_offsets(&g, toff, g.T)
+        _forward(x, wp, bp, toff, out, scratch, pix, &g, nbands, nt)
+    free(wp)
+    return 0
 
 
 # ---- weight gradient ----------------------------------------------------------------------
 
-cdef void _grad_weight_group(const real* go, const real* x, real* gw, real* sums, real* gt,
-                             real* s, const Py_ssize_t* toff, const Geom* g, Py_ssize_t c0,
-                             Py_ssize_t c1, Py_ssize_t cw, Py_ssize_t ntb) noexcept nogil:
-    # the gradient of output channels [c0, c1)'s weights into gw: sums[t*cw + c - c0] summed
-    # band by band (cw: the channels padded to whole registers), each band's input in the
-    # scratch s and its output gradient transposed into gt, (rows*OW, cw)
-    cdef Py_ssize_t n, oh0, oh1, tb, cb, c, t, p, npix
-    cdef Py_ssize_t P = g.OH * g.OW, cvl = SC_GW_CV * g.L
+cdef void _prepare_band(const real* go, const real* x, real* gt, real* s, const Geom* g,
+                        Py_ssize_t n, Py_ssize_t oh0, Py_ssize_t oh1, Py_ssize_t c0,
+                        Py_ssize_t c1, Py_ssize_t cw) noexcept nogil:
+    # output rows [oh0, oh1) of image n: its input into the scratch s, its output gradient
+    # of channels [c0, c1) transposed into gt, (pixels, cw), the padding channels zero
+    cdef Py_ssize_t p, c, P = g.OH * g.OW, npix = (oh1 - oh0) * g.OW
+    _fill_band(x + n * g.C * g.H * g.W, s, g, oh0 * g.sh,
+               (oh1 - oh0 - 1) * g.sh + (g.kh - 1) * g.dh + 1)
+    if real is float:
+        sc_transpose_float(go + (n * g.Cout + c0) * P + oh0 * g.OW, P, c1 - c0, npix, gt, cw)
+    else:
+        sc_transpose_double(go + (n * g.Cout + c0) * P + oh0 * g.OW, P, c1 - c0, npix, gt, cw)
+    for p in range(npix):
+        for c in range(c1 - c0, cw):
+            gt[p * cw + c] = 0
+
+
+cdef void _band_taps(const real* gt, const real* s, const Py_ssize_t* toff, const Geom* g,
+                     real* sums, Py_ssize_t cw, Py_ssize_t nr, Py_ssize_t tb0,
+                     Py_ssize_t tb1) noexcept nogil:
+    # sums[t*cw + c] += a prepared band's (nr rows) share, for the taps of blocks [tb0, tb1)
+    cdef Py_ssize_t tb, cb, cvl = SC_GW_CV * g.L
     cdef Py_ssize_t ncb = (cw + cvl - 1) // cvl
-    for t in range(ntb * SC_GW_TB * cw):
-        sums[t] = 0
-    for n in range(g.N):
-        oh0 = 0
-        while oh0 < g.OH:
-            oh1 = min(g.OH, oh0 + g.rows)
-            npix = (oh1 - oh0) * g.OW
-            _fill_band(x + n * g.C * g.H * g.W, s, g, oh0 * g.sh,
-                       (oh1 - oh0 - 1) * g.sh + (g.kh - 1) * g.dh + 1)
+    for tb in range(tb0, tb1):
+        for cb in range(ncb):
             if real is float:
-                sc_transpose_float(go + (n * g.Cout + c0) * P + oh0 * g.OW, P, c1 - c0, npix,
-                                   gt, cw)
+                sc_gw_float(gt + cb * cvl, cw, s, g.sh * g.Wrow, toff + tb * SC_GW_TB, nr,
+                            g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
+                            <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
             else:
-                sc_transpose_double(go + (n * g.Cout + c0) * P + oh0 * g.OW, P, c1 - c0, npix,
-                                    gt, cw)
-            # the padding channels' columns (zero: they add nothing)
-            for p in range(npix):
-                for c in range(c1 - c0, cw):
-                    gt[p * cw + c] = 0
-            for tb in range(ntb):
-                for cb in range(ncb):
-                    if real is float:
-                        sc_gw_float(gt + cb * cvl, cw, s, g.sh * g.Wrow, toff + tb * SC_GW_TB,
-                                    oh1 - oh0, g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
-                                    <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
-                    else:
-                        sc_gw_double(gt + cb * cvl, cw, s, g.sh * g.Wrow, toff + tb * SC_GW_TB,
-                                     oh1 - oh0, g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
-                                     <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
-            oh0 = oh1
-    # gw[c, t] = sums[t, c - c0]: the group's rows of gw, a tile transpose
+                sc_gw_double(gt + cb * cvl, cw, s, g.sh * g.Wrow, toff + tb * SC_GW_TB, nr,
+                             g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
+                             <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
+
+
+cdef inline void _write_back(const real* sums, Py_ssize_t cw, const Geom* g, real* gw,
+                             Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    # gw[c, t] = sums[t, c - c0]: rows [c0, c1) of gw, a tile transpose
     if real is float:
         sc_transpose_float(sums, cw, g.T, c1 - c0, gw + c0 * g.T, g.T)
     else:
         sc_transpose_double(sums, cw, g.T, c1 - c0, gw + c0 * g.T, g.T)
 
 
-cdef void _grad_weight(const real* go, const real* x, real* gw, real* sums, real* gt,
-                       real* s, const Py_ssize_t* toff, const Geom* g, Py_ssize_t ngroups,
-                       Py_ssize_t ntb, Py_ssize_t gt_size, int nt) noexcept nogil:
-    # tasks: ngroups near-equal groups of whole registers of output channels, each with its
-    # own sums (at its first channel's place), transposed gradient and scratch
-    cdef Py_ssize_t grp, v0, v1, tid, nvec = (g.Cout + g.L - 1) // g.L
+cdef void _grad_weight_groups(const real* go, const real* x, real* gw, real* sums, real* gt,
+                              real* s, const Py_ssize_t* toff, const Geom* g,
+                              Py_ssize_t ngroups, Py_ssize_t ntb, Py_ssize_t gt_size,
+                              int nt) noexcept nogil:
+    # a batch's tasks: ngroups near-equal groups of whole registers of output channels, each
+    # over every image band by band with its own sums (at its first channel's place),
+    # transposed gradient and scratch
+    cdef Py_ssize_t grp, v0, v1, c0, c1, cw, tid, n, oh0, oh1, t
+    cdef Py_ssize_t nvec = (g.Cout + g.L - 1) // g.L
+    cdef real* sg
     for grp in prange(ngroups, nogil=True, schedule="static", num_threads=nt):
         v0 = grp * nvec // ngroups
         v1 = (grp + 1) * nvec // ngroups
+        c0 = v0 * g.L
+        c1 = min(g.Cout, v1 * g.L)
+        cw = (v1 - v0) * g.L
         tid = omp_get_thread_num()
-        _grad_weight_group(go, x, gw, sums + v0 * g.L * ntb * SC_GW_TB, gt + tid * gt_size,
-                           s + tid * g.C * g.plane, toff, g, v0 * g.L, min(g.Cout, v1 * g.L),
-                           (v1 - v0) * g.L, ntb)
+        sg = sums + c0 * ntb * SC_GW_TB
+        for t in range(ntb * SC_GW_TB * cw):
+            sg[t] = 0
+        for n in range(g.N):
+            oh0 = 0
+            while oh0 < g.OH:
+                oh1 = min(g.OH, oh0 + g.rows)
+                _prepare_band(go, x, gt + tid * gt_size, s + tid * g.C * g.plane, g, n, oh0,
+                              oh1, c0, c1, cw)
+                _band_taps(gt + tid * gt_size, s + tid * g.C * g.plane, toff, g, sg, cw,
+                           oh1 - oh0, 0, ntb)
+                oh0 = oh1
+        _write_back(sg, cw, g, gw, c0, c1)
 
 
-cdef _gw(real[:, :, :, ::1] go, real[:, :, :, ::1] x, real[:, :, :, ::1] gw, args,
-         int threads):
+cdef void _grad_weight_taps(const real* go, const real* x, real* gw, real* sums, real* gt,
+                            real* s, const Py_ssize_t* toff, const Geom* g, Py_ssize_t ntb,
+                            int nt) noexcept nogil:
+    # one image's tasks: the blocks of taps, every channel (the widest register blocks),
+    # claimed as threads come free; each band of rows is prepared once, by the calling
+    # thread, for all of them
+    cdef Py_ssize_t tb, t, oh0 = 0, oh1, cw = (g.Cout + g.L - 1) // g.L * g.L
+    for t in range(ntb * SC_GW_TB * cw):
+        sums[t] = 0
+    while oh0 < g.OH:
+        oh1 = min(g.OH, oh0 + g.rows)
+        _prepare_band(go, x, gt, s, g, 0, oh0, oh1, 0, g.Cout, cw)
+        for tb in prange(ntb, nogil=True, schedule="dynamic", num_threads=nt):
+            _band_taps(gt, s, toff, g, sums, cw, oh1 - oh0, tb, tb + 1)
+        oh0 = oh1
+    _write_back(sums, cw, g, gw, 0, g.Cout)
+
+
+cdef int _gw(const real* go, const Py_ssize_t* gos, const real* x, const Py_ssize_t* xs,
+             real* gw, Py_ssize_t cout, args, int threads) except -1:
     cdef Py_ssize_t lanes = SC_LANES_FLOAT if real is float else SC_LANES_DOUBLE
-    cdef Py_ssize_t nvec = (gw.shape[0] + lanes - 1) // lanes
-    # one group of channels per thread (which channels a thread sums changes no bits: every
-    # weight's sum runs over the pixels in order whatever the groups and bands)
-    cdef Py_ssize_t ngroups = max(1, min(<Py_ssize_t>threads, nvec))
-    cdef int nt = <int>ngroups
+    cdef Py_ssize_t nvec = (cout + lanes - 1) // lanes
+    # one image: blocks of taps are the tasks, over every channel; a batch: one group of
+    # channels per thread, over every image. Which taps or channels a thread sums changes no
+    # bits: every weight's sum runs over the pixels in order whatever the tasks and bands
+    cdef bint by_taps = xs[0] == 1
+    cdef Py_ssize_t ngroups = 1 if by_taps else max(1, min(<Py_ssize_t>threads, nvec))
     cdef Py_ssize_t cw = (nvec + ngroups - 1) // ngroups * lanes
     cdef Py_ssize_t item = sizeof(real)
-    # bands: a group's transposed output gradient within GW_BAND_BYTES
+    # rows a transposed band holds: a task's transposed output gradient within GW_BAND_BYTES
     cdef Py_ssize_t budget = GW_BAND_BYTES
-    cdef Py_ssize_t rows = max(1, budget // (go.shape[3] * cw * item))
-    cdef Geom g = _geometry(x.shape, gw.shape[0], go.shape, args, lanes, rows)
+    cdef Py_ssize_t rows = max(1, budget // (gos[3] * cw * item))
+    cdef Geom g = _geometry(xs, cout, gos, args, lanes, rows)
     cdef Py_ssize_t ntb = (g.T + SC_GW_TB - 1) // SC_GW_TB
-    dtype = np.float32 if real is float else np.float64
-    cdef real[::1] sums = np.empty(nvec * lanes * ntb * SC_GW_TB, dtype)
+    cdef int nt = <int>max(1, min(<Py_ssize_t>threads, ntb if by_taps else ngroups))
+    # a transposed band and a scratch per thread (one, shared, by taps)
+    cdef Py_ssize_t ncopies = 1 if by_taps else nt
     cdef Py_ssize_t gt_size = g.rows * g.OW * cw
-    cdef real[::1] gt = np.empty(nt * gt_size, dtype)
-    cdef real[::1] s = np.empty(nt * g.C * g.plane, dtype)
-    cdef Py_ssize_t[::1] toff = np.empty(ntb * SC_GW_TB, np.intp)
+    # one allocation: the sums, the transposed bands and scratches, the tap offsets
+    cdef Py_ssize_t nsums = nvec * lanes * ntb * SC_GW_TB
+    cdef Py_ssize_t nreal = nsums + ncopies * (gt_size + g.C * g.plane)
+    cdef real* sums = <real*>malloc(nreal * item + ntb * SC_GW_TB * sizeof(Py_ssize_t))
+    if sums == NULL:
+        raise MemoryError()
+    cdef real* gt = sums + nsums
+    cdef real* s = gt + ncopies * gt_size
+    cdef Py_ssize_t* toff = <Py_ssize_t*>(sums + nreal)
     with nogil:
-        _tap_offsets(&g, &toff[0], ntb * SC_GW_TB)
-        _grad_weight(&go[0, 0, 0, 0], &x[0, 0, 0, 0], &gw[0, 0, 0, 0], &sums[0], &gt[0],
-                     &s[0], &toff[0], &g, ngroups, ntb, gt_size, nt)
+        _tap_offsets(&g, toff, ntb * SC_GW_TB)
+        if by_taps:
+            _grad_weight_taps(go, x, gw, sums, gt, s, toff, &g, ntb, nt)
+        else:
+            _grad_weight_groups(go, x, gw, sums, gt, s, toff, &g, ngroups, ntb, gt_size, nt)
+    free(sums)
+    return 0
 
 
 # ---- checked entry points ---------------------------------------------------------------
 
-def _check(x, w, out, args):
-    """Shapes, dtypes and contiguity every loop relies on."""
+cdef inline Py_ssize_t* _dims(cnp.ndarray a) noexcept:
+    return <Py_ssize_t*>cnp.PyArray_DIMS(a)
+
+
+cdef int _check(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, args) except -1:
+    """Shapes, dtypes and contiguity every loop relies on (through NumPy's C API: the
+    Python attributes cost ~1 us a call)."""
     kh, kw, sh, sw, ph, pw, dh, dw = args
     if min(kh, kw, sh, sw, dh, dw) <= 0 or min(ph, pw) < 0:
         raise RuntimeError("stem_conv: invalid convolution geometry")
+    cdef int t = cnp.PyArray_TYPE(x)
+    cdef cnp.ndarray a
     for a in (x, w, out):
-        if a.ndim != 4 or not a.flags.c_contiguous or a.dtype != x.dtype:
+        if (cnp.PyArray_NDIM(a) != 4 or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+                or cnp.PyArray_TYPE(a) != t):
             raise RuntimeError("stem_conv: arrays must be contiguous 4-D of one dtype")
-    N, C, H, W = x.shape
-    if w.shape[1:] != (C, kh, kw):
+    cdef Py_ssize_t* xs = _dims(x)
+    cdef Py_ssize_t* ws = _dims(w)
+    cdef Py_ssize_t* os = _dims(out)
+    if ws[1] != xs[1] or ws[2] != kh or ws[3] != kw:
         raise RuntimeError("stem_conv: weight does not match the input")
-    OH = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    OW = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    if OH <= 0 or OW <= 0 or out.shape != (N, w.shape[0], OH, OW):
+    OH = (xs[2] + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    OW = (xs[3] + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if (OH <= 0 or OW <= 0 or os[0] != xs[0] or os[1] != ws[0] or os[2] != OH
+            or os[3] != OW):
         raise RuntimeError("stem_conv: output/grad_output has the wrong shape")
+    return t
 
 
-def forward(x, w, bias, out, args, int threads=1):
+def forward(cnp.ndarray x, cnp.ndarray w, bias, cnp.ndarray out, args, int threads=1):
     """``out`` = the convolution of ``x`` (N, C, H, W) with ``w`` (Cout, C, kh, kw) plus
     ``bias`` (Cout,) or None; ``args`` = (kh, kw, sh, sw, ph, pw, dh, dw), groups 1."""
-    _check(x, w, out, args)
-    if bias is not None and (bias.shape != (w.shape[0],) or bias.dtype != x.dtype
-                             or not bias.flags.c_contiguous):
+    cdef int t = _check(x, w, out, args)
+    cdef cnp.ndarray b = bias
+    if b is not None and (cnp.PyArray_NDIM(b) != 1 or cnp.PyArray_DIMS(b)[0] != _dims(w)[0]
+                          or cnp.PyArray_TYPE(b) != t or not cnp.PyArray_IS_C_CONTIGUOUS(b)):
         raise RuntimeError("stem_conv: bias does not match the output channels")
-    if out.size and w.size:
-        for_dtype(x.dtype, _FORWARD, "stem_conv")(x, w, bias, out, args, threads)
-    elif out.size:
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise RuntimeError(f"stem_conv: no kernel for {x.dtype}")
+    cdef const void* pb = cnp.PyArray_DATA(b) if b is not None else NULL
+    if cnp.PyArray_SIZE(out) and cnp.PyArray_SIZE(w):
+        if t == cnp.NPY_FLOAT32:
+            _fwd(<const float*>cnp.PyArray_DATA(x), _dims(x), <const float*>cnp.PyArray_DATA(w),
+                 _dims(w)[0], <const float*>pb, <float*>cnp.PyArray_DATA(out), _dims(out),
+                 args, threads)
+        else:
+            _fwd(<const double*>cnp.PyArray_DATA(x), _dims(x),
+                 <const double*>cnp.PyArray_DATA(w), _dims(w)[0], <const double*>pb,
+                 <double*>cnp.PyArray_DATA(out), _dims(out), args, threads)
+    elif cnp.PyArray_SIZE(out):
         out[...] = 0 if bias is None else bias.reshape(1, -1, 1, 1)
 
 
-def grad_weight(go, x, gw, args, int threads=1):
+def grad_weight(cnp.ndarray go, cnp.ndarray x, cnp.ndarray gw, args, int threads=1):
     """``gw`` (Cout, C, kh, kw) = the weight gradient from ``go``; ``gw`` is overwritten."""
-    _check(x, gw, go, args)
-    if go.size and gw.size:
-        for_dtype(go.dtype, _GRAD_WEIGHT, "stem_conv")(go, x, gw, args, threads)
+    cdef int t = _check(x, gw, go, args)
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise RuntimeError(f"stem_conv: no kernel for {x.dtype}")
+    if cnp.PyArray_SIZE(go) and cnp.PyArray_SIZE(gw):
+        if t == cnp.NPY_FLOAT32:
+            _gw(<const float*>cnp.PyArray_DATA(go), _dims(go),
+                <const float*>cnp.PyArray_DATA(x), _dims(x), <float*>cnp.PyArray_DATA(gw),
+                _dims(gw)[0], args, threads)
+        else:
+            _gw(<const double*>cnp.PyArray_DATA(go), _dims(go),
+                <const double*>cnp.PyArray_DATA(x), _dims(x), <double*>cnp.PyArray_DATA(gw),
+                _dims(gw)[0], args, threads)
     else:
         gw[...] = 0
-
-
-_FORWARD = (_fwd[float], _fwd[double])
-_GRAD_WEIGHT = (_gw[float], _gw[double])
