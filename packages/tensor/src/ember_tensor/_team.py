@@ -150,6 +150,10 @@ _SPLIT_BATCH_BELOW = 4
 # one pass over the matrix, instead of OpenBLAS, which spends its time packing. 1 thread,
 # best of 30: (512 x 4608) 676 -> 223 us on AVX-512 (AVX2 584 -> 385, baseline 820 -> 646),
 # (256 x 2304) 137 -> 57; at (512 x 256), 131k elements, OpenBLAS is faster (11 vs 17 us).
+# The same threshold sends that convolution's input gradient, the transposed matrix times
+# (512 x 4), to skinny.h's axpys: inside the training step 1x64 (1 thread, load ~6, 3
+# alternating rounds) 3.69/2.76/1.64 -> 1.01/1.07/0.92 ms for (4608 x 512)^T, 0.96/0.80/0.84
+# -> 0.57/0.48/0.46 for (2304 x 512)^T.
 _SKINNY_MIN_ELEMENTS = 1 << 19
 # A float32 product with at most four inner elements and an output of this many elements or
 # more (that convolution's weight gradient, (512 x 4) @ (4 x 4608)) goes there too. 1 thread,

@@ -26,6 +26,9 @@ from .parallel cimport omp_get_max_threads
 cdef extern from "skinny.h" nogil:
     void ember_sk_dots(const float* A, Py_ssize_t lda, const float* Bt, Py_ssize_t K,
                        float* C, Py_ssize_t ldc, int nc, Py_ssize_t i0, Py_ssize_t i1)
+    void ember_sk_axpys(const float* W, Py_ssize_t lda, Py_ssize_t R, const float* G,
+                        Py_ssize_t gs0, Py_ssize_t gs1, float* C, Py_ssize_t ldc, int nc,
+                        float* acc, Py_ssize_t i0, Py_ssize_t i1)
     void ember_sk_outer(const float* X, Py_ssize_t xs0, Py_ssize_t xs1, int nk,
                         const float* Bt, Py_ssize_t K, float* C, Py_ssize_t ldc,
                         Py_ssize_t i0, Py_ssize_t i1)
@@ -41,11 +44,15 @@ cdef enum:
     # most this many inner elements), cut in two at a multiple of this many rows
     SKINNY_WIDTH = 4
     SKINNY_MULTIPLE = 64
+    # which skinny.h kernel
+    DOTS = 0
+    OUTER = 1
+    AXPYS = 2
 
-# Float32 products of a row-major x of this many elements or more with a y at most
-# SKINNY_WIDTH wide go to skinny.h instead of OpenBLAS (dots), and so do products with an
-# output of _skinny_outer_min elements or more and at most SKINNY_WIDTH inner elements
-# (outer); 0: never (both set by ember_tensor._team)
+# Float32 products of an x of this many elements or more, row-major (dots) or the transpose
+# of a row-major matrix (axpys), with a y at most SKINNY_WIDTH wide go to skinny.h instead
+# of OpenBLAS, and so do products with an output of _skinny_outer_min elements or more and
+# at most SKINNY_WIDTH inner elements (outer); 0: never (both set by ember_tensor._team)
 cdef int64_t _skinny_min = 0
 cdef int64_t _skinny_outer_min = 0
 
@@ -69,9 +76,9 @@ def bind(size_t sgemm, size_t dgemm, size_t sgemv, size_t dgemv, size_t threads_
 
 
 def set_skinny(int64_t min_elements, int64_t outer_min_elements=0):
-    """Route float32 products through skinny.h: a row-major x of ``min_elements`` or more
-    times a y at most four wide, and products of at most four inner elements with an output
-    of ``outer_min_elements`` or more (0: never). Returns the previous pair."""
+    """Route float32 products through skinny.h: an x of ``min_elements`` or more, row-major
+    or transposed, times a y at most four wide, and products of at most four inner elements
+    with an output of ``outer_min_elements`` or more (0: never). Returns the previous pair."""
     global _skinny_min, _skinny_outer_min
     old = (_skinny_min, _skinny_outer_min)
     _skinny_min = min_elements
@@ -278,14 +285,14 @@ cdef object _product(cnp.ndarray x, cnp.ndarray y, cnp.ndarray out, int64_t batc
     if not (_layout(n, k, sx[1], sx[0], &ta, &lda) and _layout(k, m, sy[1], sy[0], &tb, &ldb)):
         return None
     if (not dbl and batch == 1 and not gemv and _skinny_min > 0 and m <= SKINNY_WIDTH
-            and sx[0] == 1 and n * k >= _skinny_min):
+            and (sx[0] == 1 or sx[1] == 1) and n * k >= _skinny_min):
         _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx, sy,
-                gemv_split, False)
+                gemv_split, DOTS if sx[0] == 1 else AXPYS)
         return out
     if (not dbl and batch == 1 and not gemv and _skinny_outer_min > 0
             and k <= SKINNY_WIDTH and n * m >= _skinny_outer_min):
         _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx, sy,
-                gemv_split, True)
+                gemv_split, OUTER)
         return out
     if gemv:
         work = n * k if m == 1 else k * m
@@ -350,12 +357,12 @@ cdef void _fill(Call* c, bint gemv, bint by_rows, int64_t lo, int64_t hi, int64_
 
 
 cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t k, int64_t m,
-                 int64_t* sx, int64_t* sy, int64_t split, bint outer) except -1:
-    """out (n x m, C-contiguous) = x (n x k) @ y (k x m) through skinny.h: ``outer`` when
-    k <= 4 (x read by its strides), else dots (m <= 4, x row-major). Output rows are cut in
-    two (by the shape alone) from ``split`` elements of the big operand, and the halves run
-    on the team."""
-    cdef int64_t big = n * m if outer else n * k
+                 int64_t* sx, int64_t* sy, int64_t split, int kind) except -1:
+    """out (n x m, C-contiguous) = x (n x k) @ y (k x m) through skinny.h: ``kind`` OUTER
+    when k <= 4 (x read by its strides), DOTS (m <= 4, x row-major) or AXPYS (m <= 4, x the
+    transpose of a row-major matrix). Output rows are cut in two (by the shape alone) from
+    ``split`` elements of the big operand, and the halves run on the team."""
+    cdef int64_t big = n * m if kind == OUTER else n * k
     cdef int64_t cut = n, kk, j, p
     cdef int pieces = 1, team = 1
     cdef float* bt
@@ -364,36 +371,40 @@ cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t 
         if cut < n:
             pieces = 2
             team = min(2, omp_get_max_threads())
-    bt = <float*>malloc((k * m if outer else 4 * k) * sizeof(float))
+    # OUTER: y's rows; DOTS: y's columns as rows; AXPYS: four accumulator rows per output row
+    bt = <float*>malloc((k * m if kind == OUTER else 4 * (n if kind == AXPYS else k))
+                        * sizeof(float))
     if bt == NULL:
         raise MemoryError()
     with nogil:
-        if outer:
+        if kind == OUTER:
             # y's rows, contiguous
             for kk in range(k):
                 for j in range(m):
                     bt[kk * m + j] = y[kk * sy[1] + j * sy[0]]
-        else:
+        elif kind == DOTS:
             # y's columns as contiguous rows, zero-padded to four
             for j in range(4):
                 for kk in range(k):
                     bt[j * k + kk] = y[kk * sy[1] + j * sy[0]] if j < m else 0
         if team <= 1:
             for p in range(pieces):
-                _skinny_rows(x, bt, out, n, k, m, sx, outer, 0 if p == 0 else cut,
+                _skinny_rows(x, y, bt, out, n, k, m, sx, sy, kind, 0 if p == 0 else cut,
                              cut if p == 0 else n)
         else:
             for p in prange(pieces, num_threads=team, schedule="dynamic", chunksize=1):
-                _skinny_rows(x, bt, out, n, k, m, sx, outer, 0 if p == 0 else cut,
+                _skinny_rows(x, y, bt, out, n, k, m, sx, sy, kind, 0 if p == 0 else cut,
                              cut if p == 0 else n)
     free(bt)
     return 0
 
 
-cdef void _skinny_rows(const float* x, const float* bt, float* out, int64_t n, int64_t k,
-                       int64_t m, int64_t* sx, bint outer, int64_t lo,
+cdef void _skinny_rows(const float* x, const float* y, float* bt, float* out, int64_t n,
+                       int64_t k, int64_t m, int64_t* sx, int64_t* sy, int kind, int64_t lo,
                        int64_t hi) noexcept nogil:
-    if outer:
+    if kind == AXPYS:
+        ember_sk_axpys(x, sx[0], k, y, sy[1], sy[0], out, m, <int>m, bt + 4 * lo, lo, hi)
+    elif kind == OUTER:
         ember_sk_outer(x, sx[1], sx[0], <int>k, bt, m, out, m, lo, hi)
     else:
         ember_sk_dots(x, sx[1], bt, k, out, m, <int>m, lo, hi)

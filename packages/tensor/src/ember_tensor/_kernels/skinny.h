@@ -3,12 +3,15 @@
  *   dots:  C[i, j] = sum_k A[i, k] * Bt[j, k]        (a big row-major A times <= 4 columns;
  *                                                    Bt: the columns as zero-padded rows)
  *   outer: C[i, c] = sum_{j < nk} X[i, j] * Bt[j, c] (an inner dimension nk <= 4)
+ *   axpys: C[i, j] = sum_r W[r, i] * G[r, j]        (a big row-major W, transposed, times
+ *                                                    <= 4 columns)
  * A single 64-px image's layer4 convolution is (512 x 4608) @ (4608 x 4), one pass over
  * 9.4 MB of weights with four multiply-adds an element; OpenBLAS took 3x the time of that
  * pass (1 thread, AVX-512: 676 vs 223 us). Its weight gradient (512 x 4) @ (4 x 4608)
- * writes 9.4 MB: OpenBLAS 1.25-1.57 ms, outer 0.92-1.20. The input gradient (the
- * transposed weights times (512 x 4)), summed down the weights' columns in L1-sized blocks,
- * was no faster than OpenBLAS, so it stays there.
+ * writes 9.4 MB: OpenBLAS 1.25-1.57 ms, outer 0.92-1.20. Its input gradient, the
+ * transposed weights times (512 x 4), is axpys: cold cache 1.43-1.78 ms -> 0.81-0.83.
+ * (Summed down the weights' columns in L1-sized blocks instead, it was no faster than
+ * OpenBLAS: 512 short strided streams starve the prefetcher.)
  *
  * Every output is summed in one fixed order (vector lanes, then the lanes in order, then
  * the tail) whatever rows [i0, i1) a call is given, so cutting a product into ranges
@@ -93,6 +96,63 @@ static inline void ember_sk_dots(const float* A, ptrdiff_t lda, const float* Bt,
     for (; i + EMBER_SK_R <= i1; i += EMBER_SK_R)
         ember_sk_dots_rows(A, lda, Bt, K, C, ldc, nc, i, EMBER_SK_R);
     for (; i < i1; i++) ember_sk_dots_rows(A, lda, Bt, K, C, ldc, nc, i, 1);
+}
+
+/* axpys, C[i, j] = sum_r W[r, i] * G[r, j] for output rows [i0, i1) and j < nc <= 4: W is
+   R x (at least i1) row-major (lda apart), G[r, j] at G + r*gs0 + j*gs1, C rows ldc apart,
+   acc scratch for 4 * (i1 - i0) floats. W is streamed in its own order, four rows at a time
+   (four sequential streams), into accumulator rows that stay in L2. Each output is one chain
+   of multiply-adds over r, the same in any range as long as i0 is a multiple of EMBER_SK_W
+   (every column then falls in the vector part or the scalar tail as it does uncut). */
+static inline void ember_sk_axpys(const float* W, ptrdiff_t lda, ptrdiff_t R, const float* G,
+                                  ptrdiff_t gs0, ptrdiff_t gs1, float* C, ptrdiff_t ldc,
+                                  int nc, float* acc, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const ptrdiff_t cols = i1 - i0, cv = cols / EMBER_SK_W * EMBER_SK_W;
+    ptrdiff_t r = 0;
+    memset(acc, 0, 4 * cols * sizeof(float));
+    for (; r + 4 <= R; r += 4) {
+        const float* w0 = W + r * lda + i0;
+        const float* w1 = w0 + lda;
+        const float* w2 = w1 + lda;
+        const float* w3 = w2 + lda;
+        for (int j = 0; j < nc; j++) {
+            const float g0 = G[r * gs0 + j * gs1], g1 = G[(r + 1) * gs0 + j * gs1];
+            const float g2 = G[(r + 2) * gs0 + j * gs1], g3 = G[(r + 3) * gs0 + j * gs1];
+            const ember_skv v0 = ember_sk_splat(g0), v1 = ember_sk_splat(g1);
+            const ember_skv v2 = ember_sk_splat(g2), v3 = ember_sk_splat(g3);
+            float* a = acc + j * cols;
+            for (ptrdiff_t c = 0; c < cv; c += EMBER_SK_W) {
+                ember_skv s = ember_sk_load(a + c);
+                s += ember_sk_load(w0 + c) * v0;
+                s += ember_sk_load(w1 + c) * v1;
+                s += ember_sk_load(w2 + c) * v2;
+                s += ember_sk_load(w3 + c) * v3;
+                ember_sk_store(a + c, s);
+            }
+            for (ptrdiff_t c = cv; c < cols; c++) {
+                float s = a[c];
+                s += w0[c] * g0;
+                s += w1[c] * g1;
+                s += w2[c] * g2;
+                s += w3[c] * g3;
+                a[c] = s;
+            }
+        }
+    }
+    for (; r < R; r++) {
+        const float* w0 = W + r * lda + i0;
+        for (int j = 0; j < nc; j++) {
+            const float g0 = G[r * gs0 + j * gs1];
+            const ember_skv v0 = ember_sk_splat(g0);
+            float* a = acc + j * cols;
+            for (ptrdiff_t c = 0; c < cv; c += EMBER_SK_W)
+                ember_sk_store(a + c, ember_sk_load(a + c) + ember_sk_load(w0 + c) * v0);
+            for (ptrdiff_t c = cv; c < cols; c++) a[c] = a[c] + w0[c] * g0;
+        }
+    }
+    for (ptrdiff_t c = 0; c < cols; c++)
+        for (int j = 0; j < nc; j++) C[(i0 + c) * ldc + j] = acc[j * cols + c];
 }
 
 /* outer, C[i, c] = sum_{j < nk} X[i, j] * Bt[j, c] for rows [i0, i1) and c < K, nk <= 4:
