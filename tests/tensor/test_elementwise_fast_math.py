@@ -198,3 +198,31 @@ def test_gelu_exact_close_to_float64():
     want = 0.5 * x64 * (1 + np.vectorize(erf)(x64 / np.sqrt(2)))
     got = E.gelu(et.from_numpy(x))._np
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def _hardswish_steps(x):
+    """torch's float32 hardswish, operation by operation: x * min(max(x + 3, 0), 6) / 6."""
+    with np.errstate(all="ignore"):
+        t = x + F32(3)
+        t = np.where(t < 0, F32(0), t)
+        t = np.where(t > 6, F32(6), t)
+        return x * t / F32(6)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 15, 16, 17, 31, 33, 1000])
+def test_hardswish_loop_is_the_expression_bit_for_bit(n):
+    # simd.h's float32 loop (the clamp as max/min instructions, the division kept) against
+    # the expression's steps, in the vector body and in tails of every length, at special
+    # values (NaN, +-inf, +-0, the kinks at +-3, subnormals, huge values whose x * 6 is inf)
+    # and every 2^32/3001-th bit pattern
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 3.0, -3.0, 2.9999998, -2.9999998,
+                        1e-45, -1e-45, TINY, -TINY, 3e38, -3e38, 6.0, 0.5], F32)
+    every = (np.arange(3001, dtype=np.uint64) * ((1 << 32) // 3001)).astype(np.uint32)
+    x = np.concatenate([special, every.view(F32)])
+    x = np.resize(x, ((x.size + n - 1) // n) * n)
+    for part in x.reshape(-1, n):
+        got = E.hardswish(et.from_numpy(part))._np
+        want = _hardswish_steps(part)
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        ok = ~np.isnan(want)
+        np.testing.assert_array_equal(got[ok].view(np.uint32), want[ok].view(np.uint32))

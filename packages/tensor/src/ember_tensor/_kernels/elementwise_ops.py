@@ -325,8 +325,10 @@ UNARY = (
     # prm[0]: 0 exact (x * Phi(x)), 1 tanh approximation; one loop per mode so each vectorises
     {"name": "gelu", "dtypes": REAL, "snippet": "gelu"},
     # x * relu6(x + 3) / 6 and relu6(x + 3) / 6 in torch's order of operations; NaN stays NaN
-    {"name": "hardswish", "dtypes": REAL, "consts": HARD,
-     "expr": "a * (zero if a + three < zero else (six if a + three > six else a + three)) / six"},
+    # (float32: simd.h's loop, the same operations with the clamp as max/min instructions)
+    {"name": "hardswish", "dtypes": REAL, "consts": HARD, "snippet": "hardswish_f32",
+     "expr": {"float64": "a * (zero if a + three < zero else (six if a + three > six else "
+                         "a + three)) / six"}},
     {"name": "hardsigmoid", "dtypes": REAL, "consts": HARD,
      "expr": "(zero if a + three < zero else (six if a + three > six else a + three)) / six"},
     {"name": "silu", "dtypes": REAL, "consts": ONE,

@@ -428,4 +428,39 @@ static inline void ember_lsm_bwd_cols_f32(const float* g, const float* y, float*
     for (ptrdiff_t c = 0; c < n; c++) gx[c] = g[c] - ember_fast_expf(y[c]) * s[c];
 }
 
+/* hardswish over a float32 row, x * min(max(x + 3, 0), 6) / 6: torch's operations in torch's
+   order (the division kept: x * t * (1/6) rounds differently), so the bits of the generated
+   one-expression loop. What changes is the clamp: gcc vectorised the expression's two selects
+   as three compares and two blends a vector; here they are x86's max(0, t) and min(6, t),
+   which return their second operand t when it is NaN, as the selects do (NaN stays NaN), and
+   give the selects' answer everywhere else (t = x + 3 is never -0). */
+static inline float ember_hardswishf(float x)
+{
+    float t = x + 3.0f;
+    t = t < 0.0f ? 0.0f : t;
+    t = t > 6.0f ? 6.0f : t;
+    return x * t / 6.0f;
+}
+
+/* one vector width's loop body: P the intrinsics' prefix, V the vector type, W its lanes */
+#define EMBER_HARDSWISH_VECTORS(P, V, W)                                                    \
+    const V zero = P##_setzero_ps(), three = P##_set1_ps(3.0f), six = P##_set1_ps(6.0f);   \
+    for (; i + (W) <= n; i += (W)) {                                                        \
+        V v = P##_loadu_ps(x + i);                                                          \
+        V t = P##_min_ps(six, P##_max_ps(zero, P##_add_ps(v, three)));                      \
+        P##_storeu_ps(o + i, P##_div_ps(P##_mul_ps(v, t), six));                            \
+    }
+
+static inline void ember_hardswish_f32(const float* x, float* o, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+#if defined(__AVX512F__)
+    EMBER_HARDSWISH_VECTORS(_mm512, __m512, 16)
+#elif defined(__AVX2__)
+    EMBER_HARDSWISH_VECTORS(_mm256, __m256, 8)
+#endif
+    for (; i < n; i++) o[i] = ember_hardswishf(x[i]);
+}
+#undef EMBER_HARDSWISH_VECTORS
+
 #endif

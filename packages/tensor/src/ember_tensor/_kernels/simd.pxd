@@ -8,6 +8,7 @@ cdef extern from "simd.h" nogil:
     float ember_fast_sigmoidf(float x)
     float ember_fast_tanhf(float x)
     float ember_fast_erff(float x)
+    void ember_hardswish_f32(const float* x, float* o, Py_ssize_t n)
 
     double ember_sum_f32(const float* x, Py_ssize_t n)
     double ember_sum_f64(const double* x, Py_ssize_t n)
