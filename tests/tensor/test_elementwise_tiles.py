@@ -91,3 +91,25 @@ def test_flat_slab_size_is_settable_and_exact(threads, elems):
         strided._set_flat_chunk(old)
     with pytest.raises(ValueError, match="multiple of 64"):
         strided._set_flat_chunk(100)
+
+
+# rows whose operands all pass in place go to threads in slab-sized groups of whole rows:
+# slab sizes giving one row a group, a few rows with a short last group, fewer groups than
+# threads, and the old FLAT_CHUNK items (switch off), a column and a row broadcast
+@pytest.mark.parametrize("elems", [64, 2048, 1 << 18])
+@pytest.mark.parametrize("slabs", [True, False], ids=["slabs", "items"])
+@pytest.mark.parametrize("shapes", [((1000, 1000), (1000, 1)), ((1001, 333), (333,)),
+                                    ((61, 4000), (61, 1))], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_in_place_rows_in_slab_groups(threads, elems, slabs, shapes):
+    x = _data(shapes[0], np.float32, 10)
+    y = _data(shapes[1], np.float32, 11)
+    old, was = strided._set_flat_chunk(elems), strided._set_direct_slabs(slabs)
+    try:
+        for op, ref in ((E.mul, np.multiply), (E.sub, np.subtract)):
+            np.testing.assert_array_equal(op(et.from_numpy(x), et.from_numpy(y)).numpy(),
+                                          ref(x, y))
+            np.testing.assert_array_equal(op(et.from_numpy(y), et.from_numpy(x)).numpy(),
+                                          ref(y, x))
+    finally:
+        strided._set_flat_chunk(old)
+        strided._set_direct_slabs(was)

@@ -42,6 +42,22 @@ cdef enum:
     # dim=0 sum 64.7 -> 59.6 us at 1 thread (C harness, AVX-512), and 8 tasks instead of 4 for
     # a second thread that joins late. 2-thread A/B for the lead: 128 against 64.
     SUM_COL_BLOCK = 128
+    # Elements of the rows a thread takes at a time in a sum over the last dim: a flat
+    # elementwise run's slab (strided.pyx's FLAT_SLAB), 1 MiB of float32
+    SUM_ROW_SLAB = 262144
+
+
+# Slab-sized row chunks for sums over the last dim (True) or TASK_WORK-sized ones (False):
+# a switch for 2-thread A/B runs without a rebuild
+cdef bint _sum_row_slabs = True
+
+
+def _set_sum_row_slabs(bint on=True):
+    """Switch the slab-sized row chunks of last-dim sums; returns the previous setting."""
+    global _sum_row_slabs
+    old = _sum_row_slabs
+    _sum_row_slabs = on
+    return old
 
 
 cdef inline double _piece_sum(const real* x, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
@@ -294,6 +310,14 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
         free(partial)
         return
     if I == 1:  # one row per output (sum over the last dim): rows straight to row_sum
+        if _sum_row_slabs and nt > 1:
+            # rows go to threads in slabs of about SUM_ROW_SLAB elements, so each hand-out
+            # is one long stream (16-row chunks restarted the prefetchers 63 times on
+            # 1000x1000); each row's sum is its own, so the bits do not move
+            if chunk * R < SUM_ROW_SLAB:
+                chunk = SUM_ROW_SLAB // R if R < SUM_ROW_SLAB else 1
+            if O < chunk * nt:
+                chunk = (O + nt - 1) // nt
         for o in prange(O, schedule="dynamic", chunksize=chunk, num_threads=nt):
             out[o] = <out_real>row_sum(x + o * R, R)
         return

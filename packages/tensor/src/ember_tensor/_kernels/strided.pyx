@@ -425,6 +425,19 @@ def _set_flat_chunk(Py_ssize_t elems=FLAT_SLAB):
     return old
 
 
+# Whether a 2-D plan whose operands all pass in place takes its rows in flat-slab-sized
+# groups (True) or in FLAT_CHUNK items as a buffered plan does (2-thread A/B without a rebuild).
+cdef bint _direct_slabs = True
+
+
+def _set_direct_slabs(bint on=True):
+    """Switch the slab-sized row groups of in-place 2-D plans; returns the previous setting."""
+    global _direct_slabs
+    old = _direct_slabs
+    _direct_slabs = on
+    return old
+
+
 cdef int _run(Plan* pl) noexcept nogil:
     cdef Py_ssize_t n = 1, rows = 1, inner, nblk, group, items, it, chunk, nchunks, c
     cdef Py_ssize_t per_ask, head
@@ -466,13 +479,27 @@ cdef int _run(Plan* pl) noexcept nogil:
     inner = pl.shape[pl.ndim - 1]
     rows = n // inner
     nblk = (inner + BLOCK - 1) // BLOCK
-    # Short rows go FLAT_CHUNK elements to an item: a row costs a kernel call whatever its
-    # length, and an item's set-up (an index division per dim) is paid once per item.
-    group = max(1, FLAT_CHUNK // inner) if nblk == 1 else 1
-    items = rows * nblk if nblk > 1 else (rows + group - 1) // group
-    # items of about FLAT_CHUNK elements go to threads one at a time, blocks in sixteens
-    per_ask = 1 if nblk == 1 else FLAT_CHUNK // BLOCK
-    nthreads = threads_for(n * pl.nargs, items)
+    if _direct_slabs and inner <= _flat_chunk_elems and _direct(pl, _scalar_operand(pl)):
+        # Every operand passes in place (a row or column broadcast): no buffer bounds an
+        # item, so rows go to threads in slabs of about the flat slab's size, as a flat run
+        # does, and each thread streams a long stretch of memory per hand-out. With items of
+        # FLAT_CHUNK a 1000x1000 broadcast was 63 hand-outs of 16 rows, each restarting the
+        # threads' prefetch streams.
+        nblk = 1
+        nthreads = threads_for(n * pl.nargs, rows)
+        group = max(1, _flat_chunk_elems // inner)
+        if rows < group * nthreads:
+            group = (rows + nthreads - 1) // nthreads
+        items = (rows + group - 1) // group
+        per_ask = 1
+    else:
+        # Short rows go FLAT_CHUNK elements to an item: a row costs a kernel call whatever
+        # its length, and an item's set-up (an index division per dim) is paid once per item.
+        group = max(1, FLAT_CHUNK // inner) if nblk == 1 else 1
+        items = rows * nblk if nblk > 1 else (rows + group - 1) // group
+        # items of about FLAT_CHUNK elements go to threads one at a time, blocks in sixteens
+        per_ask = 1 if nblk == 1 else FLAT_CHUNK // BLOCK
+        nthreads = threads_for(n * pl.nargs, items)
     if nthreads <= 1:
         scratch = _new_scratch()
         if scratch == NULL:
