@@ -13,7 +13,9 @@
 
    Every output element is one chain of multiply-adds in k order plus one add per k block:
    the same arithmetic whichever task or tile computes it, so any split of the work gives
-   the same bits. The vector width follows the compile level (setup.py builds three copies):
+   the same bits. Small planes mostly read on the zero border (a 2x2 output of a padded 3x3
+   reads it at 5 of its 9 taps) are computed one output position at a time over that
+   position's own taps (cg_task_position), a choice made by the shapes alone. The vector width follows the compile level (setup.py builds three copies):
    AVX-512 zmm, AVX2 ymm, SSE2 xmm through GCC's vector extensions (a*b+c contracts to an
    FMA where the level has one). */
 #ifndef EMBER_CONVGEMM_H
@@ -72,7 +74,7 @@ typedef struct {
    channel at pixel 0 of the batch). */
 static inline __attribute__((always_inline)) void cg_tile(
         const int mr, const int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
-        const float* restrict b, int first, int direct, int last, float* restrict out,
+        const int* restrict kidx, const float* restrict b, int first, int direct, int last, float* restrict out,
         ptrdiff_t ldo, float* restrict t, const cg_runs* runs) {
     cg_vec acc[CG_MR][CG_NVMAX];
     for (int r = 0; r < mr; r++)
@@ -83,7 +85,8 @@ static inline __attribute__((always_inline)) void cg_tile(
         for (int v = 0; v < nv; v++)
             bv[v] = *(const cg_vec*)(b + k * CG_NB + v * CG_VW);
         for (int r = 0; r < mr; r++) {
-            float wr = w[r * ldw + k];  /* vector * scalar: a broadcast, no add of 0 */
+            /* vector * scalar: a broadcast, no add of 0 */
+            float wr = w[r * ldw + (kidx ? kidx[k] : k)];
             for (int v = 0; v < nv; v++)
                 acc[r][v] += bv[v] * wr;
         }
@@ -144,40 +147,50 @@ static inline __attribute__((always_inline)) void cg_tile(
 }
 
 /* cg_tile with mr and nv compile-time constants, so the accumulators live in registers. */
-#define CG_NV_CASES(R) \
+#define CG_NV_CASES(R, KIDX) \
     switch (nv) { \
-    case 1: cg_tile(R, 1, kc, w, ldw, b, first, direct, last, out, ldo, t, runs); break; \
-    case 2: cg_tile(R, 2, kc, w, ldw, b, first, direct, last, out, ldo, t, runs); break; \
-    CG_NV3(R) \
+    case 1: cg_tile(R, 1, kc, w, ldw, KIDX, b, first, direct, last, out, ldo, t, runs); break; \
+    case 2: cg_tile(R, 2, kc, w, ldw, KIDX, b, first, direct, last, out, ldo, t, runs); break; \
+    CG_NV3(R, KIDX) \
     default: break; \
     }
 #if CG_NVMAX > 2
-#define CG_NV3(R) case 3: cg_tile(R, 3, kc, w, ldw, b, first, direct, last, out, ldo, t, runs); break;
+#define CG_NV3(R, KIDX) case 3: cg_tile(R, 3, kc, w, ldw, KIDX, b, first, direct, last, out, ldo, t, runs); break;
 #else
-#define CG_NV3(R)
+#define CG_NV3(R, KIDX)
 #endif
-static void cg_tile_any(int mr, int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
-                        const float* restrict b, int first, int direct, int last,
-                        float* restrict out, ptrdiff_t ldo, float* restrict t,
-                        const cg_runs* runs) {
-    switch (mr) {
-    case 1: CG_NV_CASES(1) break;
-    case 2: CG_NV_CASES(2) break;
-    case 3: CG_NV_CASES(3) break;
-    case 4: CG_NV_CASES(4) break;
-    case 5: CG_NV_CASES(5) break;
-    case 6: CG_NV_CASES(6) break;
+#define CG_MR_CASES(KIDX) \
+    switch (mr) { \
+    case 1: CG_NV_CASES(1, KIDX) break; \
+    case 2: CG_NV_CASES(2, KIDX) break; \
+    case 3: CG_NV_CASES(3, KIDX) break; \
+    case 4: CG_NV_CASES(4, KIDX) break; \
+    case 5: CG_NV_CASES(5, KIDX) break; \
+    case 6: CG_NV_CASES(6, KIDX) break; \
+    CG_MR78(KIDX) \
+    default: break; \
+    }
 #if CG_MR > 6
-    case 7: CG_NV_CASES(7) break;
-    case 8: CG_NV_CASES(8) break;
+#define CG_MR78(KIDX) case 7: CG_NV_CASES(7, KIDX) break; case 8: CG_NV_CASES(8, KIDX) break;
+#else
+#define CG_MR78(KIDX)
 #endif
-    default: break;
+/* kidx: the taps of the k block, as indices into the weights' rows (NULL: kc in a row) */
+static void cg_tile_any(int mr, int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
+                        const int* restrict kidx, const float* restrict b, int first,
+                        int direct, int last, float* restrict out, ptrdiff_t ldo,
+                        float* restrict t, const cg_runs* runs) {
+    if (kidx) {
+        CG_MR_CASES(kidx)
+    } else {
+        CG_MR_CASES(NULL)
     }
 }
 
 /* The geometry of one convolution over zero-padded input planes (PH x PW). */
 typedef struct {
     ptrdiff_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW;
+    ptrdiff_t H, W, ph, pw;  /* the unpadded plane and its padding */
 } cg_geom;
 
 static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* runs) {
@@ -200,6 +213,14 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
    writing up to 15 past it (into columns a later run, a later row or the zero fill
    overwrites). */
 #define CG_SLACK 32
+/* the by-position path: outputs of at most this many pixels a plane, fewer than this many
+   tenths of whose taps read the input */
+#ifndef CG_POSITION_MAX_PIXELS
+#define CG_POSITION_MAX_PIXELS 16
+#endif
+#ifndef CG_POSITION_MAX_TENTHS
+#define CG_POSITION_MAX_TENTHS 6
+#endif
 
 #if defined(__AVX512F__)
 /* cg_pack for stride 1 or 2: run by run, 16 columns at a time for every tap of the block
@@ -232,6 +253,10 @@ static void cg_pack_runs(const float* restrict xp, const cg_runs* runs, int sw,
 /* Gather taps [k0, k0 + kc) of a panel's pixels into b (kc x CG_NB; columns past the
    pixels zero). This is im2col for one panel: whole runs of a row, stride sw apart, in
    increasing column order (see CG_SLACK). */
+static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
+                      int cols, const ptrdiff_t* restrict koff, ptrdiff_t kc,
+                      float* restrict b);
+
 static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
                     int cols, ptrdiff_t k0, ptrdiff_t kc, float* restrict b) {
     ptrdiff_t taps = g->kh * g->kw, plane = g->PH * g->PW;
@@ -248,6 +273,13 @@ static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* r
             }
         }
     }
+    cg_gather(g, xp, runs, cols, koff, kc, b);
+}
+
+/* cg_pack's copy: taps at offsets koff (from each pixel's own) into the panel b. */
+static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
+                      int cols, const ptrdiff_t* restrict koff, ptrdiff_t kc,
+                      float* restrict b) {
 #if defined(__AVX512F__)
     if (g->sw <= 2) {
         cg_pack_runs(xp, runs, (int)g->sw, koff, kc, b);
@@ -319,7 +351,7 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             int last = cols - (nv - 1) * CG_VW;
             for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
                 int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;
-                cg_tile_any(mr, nv, kc, w + c * g->K + k0, g->K, b, first, direct, last,
+                cg_tile_any(mr, nv, kc, w + c * g->K + k0, g->K, NULL, b, first, direct, last,
                             out + (direct == 1 ? runs.dst[0] : 0) + c * P, P, t, &segs);
                 if (direct)  /* written by the tile */
                     continue;
@@ -336,6 +368,92 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             }
         }
     }
+    }
+}
+
+/* Taps of output position p (pixel p of every image) that read the input, not its zero
+   border, in k order, into kidx; returns their count. */
+static ptrdiff_t cg_valid_taps(const cg_geom* g, ptrdiff_t p, int* kidx) {
+    ptrdiff_t oh = p / g->OW, ow = p % g->OW, n = 0;
+    for (ptrdiff_t ci = 0; ci < g->C; ci++)
+        for (ptrdiff_t i = 0; i < g->kh; i++) {
+            ptrdiff_t y = oh * g->sh + i * g->dh;
+            if (y < g->ph || y >= g->ph + g->H)
+                continue;
+            for (ptrdiff_t j = 0; j < g->kw; j++) {
+                ptrdiff_t x = ow * g->sw + j * g->dw;
+                if (x >= g->pw && x < g->pw + g->W)
+                    kidx[n++] = (int)((ci * g->kh + i) * g->kw + j);
+            }
+        }
+    return n;
+}
+
+/* Whether the taps on the zero border are so many (small planes: a 2x2 output of a padded
+   3x3 reads it at 5 of 9 taps) that each output position is computed on its own taps
+   (cg_task_position); a shape-only choice, so the bits stay fixed. */
+static int cg_by_position(const cg_geom* g, int* kidx) {
+    ptrdiff_t P = g->OH * g->OW, valid = 0;
+    if (P > CG_POSITION_MAX_PIXELS || (g->ph == 0 && g->pw == 0))
+        return 0;
+    for (ptrdiff_t p = 0; p < P; p++)
+        valid += cg_valid_taps(g, p, kidx);
+    return valid * 10 < P * g->K * CG_POSITION_MAX_TENTHS;
+}
+
+/* One task of the by-position path: output position p of images [n0, n1) (a panel is one
+   pixel of up to CG_NB images) and output channels [c0, c1), over the position's own taps
+   (kidx: K ints of scratch). Each output is one multiply-add chain over those taps in k
+   order plus one add per CG_KC of them: fixed by the shapes. */
+static void cg_task_position(const cg_geom* g, const float* restrict xp,
+                             const float* restrict w, float* restrict out,
+                             float* restrict b, int* restrict kidx, ptrdiff_t p,
+                             ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0, ptrdiff_t c1) {
+    ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
+    ptrdiff_t oh = p / g->OW, ow = p % g->OW;
+    ptrdiff_t kv = cg_valid_taps(g, p, kidx);
+    ptrdiff_t koff[CG_KC];
+    cg_runs runs;
+    float t[CG_MR * CG_NB];
+    if (kv == 0) {
+        for (ptrdiff_t n = n0; n < n1; n++)
+            for (ptrdiff_t c = c0; c < c1; c++)
+                out[(n * g->M + c) * P + p] = 0.0f;
+        return;
+    }
+    for (ptrdiff_t k0 = 0; k0 < kv; k0 += CG_KC) {
+        ptrdiff_t kc = kv - k0 < CG_KC ? kv - k0 : CG_KC;
+        for (ptrdiff_t k = 0; k < kc; k++) {
+            ptrdiff_t tap = kidx[k0 + k], ci = tap / (g->kh * g->kw), r = tap % (g->kh * g->kw);
+            koff[k] = ci * plane + r / g->kw * g->dh * g->PW + r % g->kw * g->dw;
+        }
+        for (ptrdiff_t n = n0; n < n1; n += CG_NB) {
+            int cols = n1 - n < CG_NB ? (int)(n1 - n) : CG_NB;
+            int nv = (cols + CG_VW - 1) / CG_VW;
+            runs.n = cols;
+            for (int u = 0; u < cols; u++) {
+                runs.col[u] = u;
+                runs.len[u] = 1;
+                runs.src[u] = (n + u) * g->C * plane + oh * g->sh * g->PW + ow * g->sw;
+                runs.dst[u] = (n + u) * g->M * P + p;
+            }
+            cg_gather(g, xp, &runs, cols, koff, kc, b);
+            for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
+                int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;
+#if defined(__AVX512F__)
+                cg_tile_any(mr, nv, kc, w + c * g->K, g->K, kidx + k0, b, k0 == 0, 2, 0,
+                            out + c * P, P, t, &runs);
+#else
+                cg_tile_any(mr, nv, kc, w + c * g->K, g->K, kidx + k0, b, k0 == 0, 0, 0,
+                            out, P, t, &runs);
+                for (int r = 0; r < mr; r++)
+                    for (int u = 0; u < cols; u++) {
+                        float* o = out + runs.dst[u] + (c + r) * P;
+                        *o = k0 == 0 ? t[r * CG_NB + u] : *o + t[r * CG_NB + u];
+                    }
+#endif
+            }
+        }
     }
 }
 

@@ -3,11 +3,17 @@
 cdef extern from "convgemm.h" nogil:
     ctypedef struct cg_geom:
         Py_ssize_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW
+        Py_ssize_t H, W, ph, pw
     int CG_VW
     int CG_MR
     int CG_NB
     int CG_NC
     int CG_SLACK
     int cg_panel_floats()
+    int CG_POSITION_MAX_PIXELS
+    int cg_by_position(const cg_geom* g, int* kidx)
+    void cg_task_position(const cg_geom* g, const float* xp, const float* w, float* out,
+                          float* b, int* kidx, Py_ssize_t p, Py_ssize_t n0, Py_ssize_t n1,
+                          Py_ssize_t c0, Py_ssize_t c1)
     void cg_task(const cg_geom* g, const float* xp, const float* w, float* out, float* b,
                  Py_ssize_t q0, Py_ssize_t q1, Py_ssize_t c0, Py_ssize_t c1)
