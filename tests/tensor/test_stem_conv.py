@@ -125,9 +125,9 @@ def test_stem_224_and_unbatched():
 @pytest.mark.parametrize("geo", [GEOMETRIES[0], GEOMETRIES[1], (2, 3, 96, 80, 64, 7, 2, 3, 1),
                                  (1, 3, 224, 224, 64, 7, 2, 3, 1)])
 def test_same_bits_on_any_number_of_threads(geo):
-    """The forward's bands, one image's weight-gradient tap blocks (claimed by whichever
-    thread is free; at 224 px over several bands of rows) and a batch's channel groups
-    follow the thread count; every element's sum runs in one order whatever they are (the
+    """The forward's bands, one 64-px image's weight-gradient tap blocks (claimed by
+    whichever thread is free) and the channel groups of a batch or of a 224-px image (whose
+    gradient takes several bands of rows) follow the thread count; every element's sum runs in one order whatever they are (the
     kernels called directly, so every CPU level's copy is checked)."""
     x, w, b, (s, p, d) = (a if isinstance(a, tuple) else a.astype(np.float32)
                           for a in _case(geo, np.float32))

@@ -16,16 +16,16 @@ registers straight from the input (``stem_conv.h``):
   order whatever the threads.
 
 Threads (``threads`` from the caller, ``nn/stem_conv.py``): the forward's tasks are bands of
-output rows, claimed as threads come free (a second thread that wakes late, or is preempted,
-leaves its bands to the first); the weight gradient's, for one image, blocks of taps over every
-channel, claimed the same way, after the calling thread has filled the scratch and
-transposed the band's output gradient once for all of them; for a batch, groups of output
-channels, each filling its own scratch (a few KB of input). Every output and every
-weight-gradient element is summed in one order fixed by the shapes (taps in order; pixels
-in order, across bands through the sums in memory), so the bits are the same on any number
-of threads.
-The scratch is one malloc a call, the arrays reached through their data pointers (NumPy
-scratch arrays and typed memoryviews cost several microseconds a call).
+output rows, claimed as threads come free (a second thread that wakes late, or is
+preempted, leaves its bands to the first); the weight gradient's, for one image that fits
+one band, blocks of taps over every channel, claimed the same way, after the calling thread
+has filled the scratch and transposed the output gradient once for all of them; otherwise
+groups of output channels, each filling its own scratch (a few KB of input). Every output
+and every weight-gradient element is summed in one order fixed by the shapes (taps in
+order; pixels in order, across bands through the sums in memory), so the bits are the same
+on any number of threads. The scratch is one malloc a call, the arrays reached through
+their data pointers (NumPy scratch arrays and typed memoryviews cost several microseconds
+a call).
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
@@ -373,15 +373,18 @@ cdef int _gw(const real* go, const Py_ssize_t* gos, const real* x, const Py_ssiz
              real* gw, Py_ssize_t cout, args, int threads) except -1:
     cdef Py_ssize_t lanes = SC_LANES_FLOAT if real is float else SC_LANES_DOUBLE
     cdef Py_ssize_t nvec = (cout + lanes - 1) // lanes
-    # one image: blocks of taps are the tasks, over every channel; a batch: one group of
-    # channels per thread, over every image. Which taps or channels a thread sums changes no
-    # bits: every weight's sum runs over the pixels in order whatever the tasks and bands
-    cdef bint by_taps = xs[0] == 1
+    # one image whose transposed output gradient fits one band (GW_BAND_BYTES: the stem at
+    # 64 px, not at 224): blocks of taps are the tasks, over every channel, after one
+    # preparation on the calling thread; otherwise one group of channels per thread, over
+    # every image and band, each preparing its own (at 224 px the caller's preparations,
+    # one a band, would run alone between the regions). Which taps or channels a thread sums
+    # changes no bits: every weight's sum runs over the pixels in order whatever the tasks
+    cdef Py_ssize_t item = sizeof(real)
+    cdef Py_ssize_t budget = GW_BAND_BYTES
+    cdef bint by_taps = xs[0] == 1 and budget // (gos[3] * nvec * lanes * item) >= gos[2]
     cdef Py_ssize_t ngroups = 1 if by_taps else max(1, min(<Py_ssize_t>threads, nvec))
     cdef Py_ssize_t cw = (nvec + ngroups - 1) // ngroups * lanes
-    cdef Py_ssize_t item = sizeof(real)
     # rows a transposed band holds: a task's transposed output gradient within GW_BAND_BYTES
-    cdef Py_ssize_t budget = GW_BAND_BYTES
     cdef Py_ssize_t rows = max(1, budget // (gos[3] * cw * item))
     cdef Geom g = _geometry(xs, cout, gos, args, lanes, rows)
     cdef Py_ssize_t ntb = (g.T + SC_GW_TB - 1) // SC_GW_TB
