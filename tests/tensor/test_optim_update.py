@@ -178,6 +178,32 @@ def test_large_tensor_threaded_path_equals_serial_reference():
     assert np.isfinite(p._np).all()
 
 
+def test_sgd_threaded_path_matches_one_thread():
+    # SGD shares the team only from 8M elements (optim.pyx: SGD_PARALLEL_MIN); both paths
+    # compute each element alone, so the bits are the same
+    import ember_tensor
+    n = (1 << 23) + 5
+    rng = np.random.default_rng(4)
+    p0 = rng.standard_normal(n).astype(np.float32)
+    g = rng.standard_normal(n).astype(np.float32)
+    b0 = rng.standard_normal(n).astype(np.float32)
+    old = ember_tensor.get_num_threads()
+    got = []
+    try:
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            p, buf = Array(p0.copy()), Array(b0.copy())
+            sgd_(p, Array(g), buf, lr=0.1, momentum=0.9)
+            got.append((p._np, buf._np))
+    finally:
+        ember_tensor.set_num_threads(old)
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
+    b = b0 * np.float32(0.9) + g
+    np.testing.assert_allclose(got[0][1], b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got[0][0], p0 - np.float32(0.1) * b, rtol=1e-6, atol=1e-6)
+
+
 def test_non_contiguous_param_and_grad_are_updated_in_place():
     base = np.arange(24, dtype=np.float64).reshape(4, 6)
     p = Array(base.T)  # a transposed view: the update must land in ``base``

@@ -206,6 +206,15 @@ cdef int _threads(Py_ssize_t n) noexcept:
     return threads_for(5 * n, (n + BLOCK - 1) // BLOCK)
 
 
+# SGD is a multiply-add or two an element, bound by memory, which one core already draws at
+# full rate here: its parameters share the team only from this many elements (more than any
+# of ResNet-18's, whose largest has 2.4M). ResNet-18's whole step (11.7M parameters, 62
+# calls), 2 threads, 4 alternating rounds, median (min) of 22: with 2-thread loops
+# 15.8-20.1 (11.5-15.0) ms at load 3-5, on one 9.6-10.2 (5.4-5.9); on a quieter machine
+# 6.1-6.6 vs 5.5-6.2.
+cdef Py_ssize_t SGD_PARALLEL_MIN = 1 << 23
+
+
 cdef object _check(str fn, cnp.ndarray param, dict others):
     """Refuse anything the loops could overrun or misread; returns the common dtype."""
     dt = param.dtype
@@ -247,7 +256,7 @@ def sgd(cnp.ndarray param, grad, momentum_buffer, double lr, double momentum,
         raise RuntimeError("sgd: momentum_buffer given but momentum is 0")
     dt = _check("sgd", param, others)
     cdef Py_ssize_t n = param.size
-    cdef int threads = _threads(n)
+    cdef int threads = _threads(n) if n >= SGD_PARALLEL_MIN else 1
     cdef void* pp = _ptr(param)
     cdef void* gp = _ptr(grad)
     cdef void* bp = _ptr(others.get("momentum_buffer"))
