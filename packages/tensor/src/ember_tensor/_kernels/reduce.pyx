@@ -312,8 +312,9 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
     if I == 1:  # one row per output (sum over the last dim): rows straight to row_sum
         if _sum_row_slabs and nt > 1:
             # rows go to threads in slabs of about SUM_ROW_SLAB elements, so each hand-out
-            # is one long stream (16-row chunks restarted the prefetchers 63 times on
-            # 1000x1000); each row's sum is its own, so the bits do not move
+            # is one long stream (1000x1000 was 63 chunks of 16 rows); each row's sum is its
+            # own, so the bits do not move. In-process A/B, 2 threads, two windows with both
+            # cores idle: 1000x1000 dim=1 35.2/33.0 -> 33.3/30.0 us
             if chunk * R < SUM_ROW_SLAB:
                 chunk = SUM_ROW_SLAB // R if R < SUM_ROW_SLAB else 1
             if O < chunk * nt:
