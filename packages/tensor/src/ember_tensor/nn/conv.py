@@ -294,13 +294,19 @@ _CONVGEMM_MIN_TAPS = 576
 # 32x256x4x4 1.16x, 3x3 on 32x512x2x2 1.08x, 4x512x7x7 1.07x, 1x512x7x7 1.20x,
 # 3x3/2 from 16x256x14x14 level. Wider layers were not measured.
 _CONVGEMM_MAX_CHANNELS = 512
+# A batch with at most this many output pixels in all (one 64-px image's layer4: 2x2) leaves
+# convgemm to im2col + ``_team.matmul``, whose ``_kernels/skinny.h`` streams the weights
+# once for a product of at most four columns: convgemm fills a fraction of its panel there.
+# 1 thread, hot cache: 1x512x2x2 3x3 790-890 -> ~260 us, its 3x3/2 from 256x4x4 ~380 -> ~131.
+_CONVGEMM_MIN_PIXELS = 5
 
 
 def _use_convgemm(g, dtype):
     """Convolutions ``_kernels/convgemm`` computes faster than im2col + OpenBLAS (in its
     AVX-512 copy only: ``FASTER_THAN_BLAS``)."""
     return (_CONVGEMM_FASTER and dtype == np.float32 and g.G == 1 and g.kh * g.kw > 1
-            and g.K >= _CONVGEMM_MIN_TAPS and g.Cout <= _CONVGEMM_MAX_CHANNELS)
+            and g.K >= _CONVGEMM_MIN_TAPS and g.Cout <= _CONVGEMM_MAX_CHANNELS
+            and g.N * g.P >= _CONVGEMM_MIN_PIXELS)
 
 
 def _image_chunks(g, itemsize, threads):
