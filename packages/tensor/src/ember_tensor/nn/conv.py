@@ -294,6 +294,12 @@ _CONVGEMM_MIN_TAPS = 576
 # 32x256x4x4 1.16x, 3x3 on 32x512x2x2 1.08x, 4x512x7x7 1.07x, 1x512x7x7 1.20x,
 # 3x3/2 from 16x256x14x14 level. Wider layers were not measured.
 _CONVGEMM_MAX_CHANNELS = 512
+# More than 256 output channels only from this many output pixels an image: at 2 threads,
+# inside the frozen finetune step 32x64 (layer4's 2x2 and 4x4 planes), convgemm lost to
+# OpenBLAS (quiet, 3 alternating rounds, median: 54.5-55.8 ms with this rule, 63.5-71.6 with
+# every 512-channel layer on convgemm; torch 68.7-69.6). 1 thread measured the other way.
+_CONVGEMM_WIDE_MIN_PIXELS = 49
+_CONVGEMM_WIDE_CHANNELS = 256
 # A batch with at most this many output pixels in all (one 64-px image's layer4: 2x2) leaves
 # convgemm to im2col + ``_team.matmul``, whose ``_kernels/skinny.h`` streams the weights
 # once for a product of at most four columns: convgemm fills a fraction of its panel there.
@@ -306,6 +312,7 @@ def _use_convgemm(g, dtype):
     AVX-512 copy only: ``FASTER_THAN_BLAS``)."""
     return (_CONVGEMM_FASTER and dtype == np.float32 and g.G == 1 and g.kh * g.kw > 1
             and g.K >= _CONVGEMM_MIN_TAPS and g.Cout <= _CONVGEMM_MAX_CHANNELS
+            and (g.Cout <= _CONVGEMM_WIDE_CHANNELS or g.P >= _CONVGEMM_WIDE_MIN_PIXELS)
             and g.N * g.P >= _CONVGEMM_MIN_PIXELS)
 
 
