@@ -222,7 +222,7 @@ EMBER_SIMD_ROWS(double, f64)
    16 as a tree beat a chain of 8 (1000x1000 dim=0, 1 thread AVX-512, C harness: 70 -> 65 us)
    and round less (depth 4 against a chain of 7 adds).
    ember_lanes_sum_seq is that scheme; float32 rows of 64 and more take ember_lanes_sum_f32
-   below, float64 rows and short float32 rows (whose bits pool.h reproduces) take it as is. */
+   below, float64 rows and short float32 rows (whose bits avg_pool.h reproduces) take it as is. */
 #define EMBER_SUM_LANES 16  /* ember_lanes_sum folds 16 lanes in halves, written out */
 #define EMBER_SUM_STEPS 4
 #define EMBER_SUM_ROW_STEPS 16
