@@ -119,8 +119,8 @@ cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
                   int* channel_pieces) noexcept nogil:
     """The cut of a group's Q pixels: one task per outer block of pixels (its outputs stay
     in L2), output channels cut too when a team would get fewer tasks than threads (one
-    image's late layers: 49 or 196 pixels, 256-512 channels). A team gets one
-    task a thread, no more: each channel piece gathers every panel again. (Four tasks for
+    image's late layers: 49 or 196 pixels, 256-512 channels). A team gets one task a
+    thread, no more: each channel piece gathers every panel again. (Four tasks for
     two threads, the earlier rule, ran 5-10% slower, quiet, 2 threads, best of 15: 1x512x7x7
     1.67 -> 1.55 ms, 1x256x14x14 -> 512 s2 0.90 -> 0.81, 32x256x4x4 -> 512 s2 2.91 -> 2.62,
     16x128x28x28 -> 256 s2 11.5 -> 10.6.) One thread takes no channel cut.
@@ -134,7 +134,6 @@ cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
     (1x64x56x56 -> 128 s2 0.61 vs 0.69)."""
     cdef Py_ssize_t channel_tiles = (M + CG_MR - 1) // CG_MR
     cdef Py_ssize_t blocks = (Q + CG_NC - 1) // CG_NC
-    cdef int min_tasks = team
     if pixel_pieces[0] == 0 and channel_pieces[0] == 0 and team > 1 \
             and blocks < 2 * team and channel_tiles >= team:
         pixel_pieces[0] = 1
@@ -142,7 +141,7 @@ cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
         pixel_pieces[0] = <int>min(blocks, 1 << 20)
     if channel_pieces[0] == 0:
         channel_pieces[0] = <int>max(1, min(channel_tiles,
-                                            (min_tasks + pixel_pieces[0] - 1) // pixel_pieces[0]))
+                                            (team + pixel_pieces[0] - 1) // pixel_pieces[0]))
 
 
 cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t ph,

@@ -14,7 +14,7 @@ from libc.math cimport sqrt, NAN
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
 
-from .parallel cimport threads_for
+from .parallel cimport FLAT_SLAB, threads_for
 from .simd cimport add_rows, lanes_sum, simd_sqdev
 from .types cimport for_dtype, numeric, real
 
@@ -42,9 +42,6 @@ cdef enum:
     # dim=0 sum 64.7 -> 59.6 us at 1 thread (C harness, AVX-512), and 8 tasks instead of 4 for
     # a second thread that joins late. 2-thread A/B for the lead: 128 against 64.
     SUM_COL_BLOCK = 128
-    # Elements of the rows a thread takes at a time in a sum over the last dim: a flat
-    # elementwise run's slab (strided.pyx's FLAT_SLAB), 1 MiB of float32
-    SUM_ROW_SLAB = 262144
 
 
 # Slab-sized row chunks for sums over the last dim (True) or TASK_WORK-sized ones (False):
@@ -311,12 +308,12 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
         return
     if I == 1:  # one row per output (sum over the last dim): rows straight to row_sum
         if _sum_row_slabs and nt > 1:
-            # rows go to threads in slabs of about SUM_ROW_SLAB elements, so each hand-out
+            # rows go to threads in slabs of about FLAT_SLAB elements, so each hand-out
             # is one long stream (1000x1000 was 63 chunks of 16 rows); each row's sum is its
             # own, so the bits do not move. In-process A/B, 2 threads, two windows with both
             # cores idle: 1000x1000 dim=1 35.2/33.0 -> 33.3/30.0 us
-            if chunk * R < SUM_ROW_SLAB:
-                chunk = SUM_ROW_SLAB // R if R < SUM_ROW_SLAB else 1
+            if chunk * R < FLAT_SLAB:
+                chunk = FLAT_SLAB // R if R < FLAT_SLAB else 1
             if O < chunk * nt:
                 chunk = (O + nt - 1) // nt
         for o in prange(O, schedule="dynamic", chunksize=chunk, num_threads=nt):

@@ -16,7 +16,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
-from .parallel cimport threads_for
+from .parallel cimport FLAT_SLAB, threads_for
 from .strided cimport MAX_ARGS, MAX_DIMS, MAX_PARAMS, kernel_fn
 
 import numpy as np
@@ -30,11 +30,6 @@ cdef enum:
     # Elements of one item on the strided path: 64 KiB of float32 per operand, a few
     # microseconds of work, so the dynamic hand-out costs one atomic per item.
     FLAT_CHUNK = 16384
-    # Elements of one flat slab a thread takes at a time: 1 MiB of float32 per operand, so a
-    # 1e6-element op is four slabs. Quiet A/B at 2 threads against 16384 (each hand-out
-    # starts a new prefetch stream): add/relu/mul 1e6 0.82-0.89x, batch-norm eval 0.74-0.89x,
-    # hardswish fwd+bwd 0.76x; 500032 lost on hardswish (1.13-1.42x).
-    FLAT_SLAB = 262144
     # A transposed-like input (its rows walk memory more finely than its columns) is gathered
     # a tile of TILE_ROWS x TILE_COLS at a time, column by column, so each source cache line
     # gives TILE_ROWS neighbours in one visit. Row by row, a 1000x1000 transpose reads one
