@@ -125,10 +125,11 @@ def test_stem_224_and_unbatched():
 @pytest.mark.parametrize("geo", [GEOMETRIES[0], GEOMETRIES[1], (2, 3, 96, 80, 64, 7, 2, 3, 1),
                                  (1, 3, 224, 224, 64, 7, 2, 3, 1)])
 def test_same_bits_on_any_number_of_threads(geo):
-    """The forward's bands, one 64-px image's weight-gradient tap blocks (claimed by
-    whichever thread is free) and the channel groups of a batch or of a 224-px image (whose
-    gradient takes several bands of rows) follow the thread count; every element's sum runs in one order whatever they are (the
-    kernels called directly, so every CPU level's copy is checked)."""
+    """The forward's bands (claimed by whichever thread is free) and the channel groups of a
+    batch or of a 224-px image (whose gradient takes several bands of rows) follow the
+    thread count; every element's sum runs in one order whatever they are, and one 64-px
+    image's gradient bands are the shapes' (the kernels called directly, so every CPU
+    level's copy is checked)."""
     x, w, b, (s, p, d) = (a if isinstance(a, tuple) else a.astype(np.float32)
                           for a in _case(geo, np.float32))
     args = (w.shape[2], w.shape[3], s[0], s[1], p[0], p[1], d[0], d[1])
@@ -144,6 +145,27 @@ def test_same_bits_on_any_number_of_threads(geo):
     for out, gw in results[1:]:
         np.testing.assert_array_equal(out, results[0][0])
         np.testing.assert_array_equal(gw, results[0][1])
+
+
+@pytest.mark.parametrize("chunk_macs", [1, 400_000, 10**12])
+def test_weight_gradient_bands_of_one_image(monkeypatch, chunk_macs):
+    """One image's weight gradient cut into bands of rows with sums of their own (one row
+    each; three made four, the last short; one band), added in band order:
+    the float64 reference's values and the same bits on any number of threads."""
+    x, w, _, (s, p, d) = _case((1, 3, 45, 39, 20, 7, 2, 3, 1), np.float32)
+    x, w = x.astype(np.float32), w.astype(np.float32)
+    args = (7, 7, 2, 2, 3, 3, 1, 1)
+    dy = np.random.default_rng(1).standard_normal((1, 20, 23, 20)).astype(np.float32)
+    monkeypatch.setattr(kernel, "GW_CHUNK_MACS", chunk_macs)
+    results = []
+    for threads in (1, 2, 3):
+        gw = np.empty_like(w)
+        kernel.grad_weight(dy, x, gw, args, threads)
+        results.append(gw)
+    np.testing.assert_allclose(results[0], reference_grads(dy, x, w, s, p, d)[1], rtol=2e-5,
+                               atol=2e-4)
+    for gw in results[1:]:
+        np.testing.assert_array_equal(gw, results[0])
 
 
 def test_input_no_tap_reads_stays_out_of_the_results():

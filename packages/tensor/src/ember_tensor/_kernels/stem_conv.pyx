@@ -18,12 +18,13 @@ registers straight from the input (``stem_conv.h``):
 Threads (``threads`` from the caller, ``nn/stem_conv.py``): the forward's tasks are bands of
 output rows, claimed as threads come free (a second thread that wakes late, or is
 preempted, leaves its bands to the first); the weight gradient's, for one image that fits
-one band, blocks of taps over every channel, claimed the same way, after the calling thread
-has filled the scratch and transposed the output gradient once for all of them; otherwise
-groups of output channels, each filling its own scratch (a few KB of input). Every output
-and every weight-gradient element is summed in one order fixed by the shapes (taps in
-order; pixels in order, across bands through the sums in memory), so the bits are the same
-on any number of threads. The scratch is one malloc a call, the arrays reached through
+one band, an even number of bands of output rows (two for the stem at 64 px), claimed the
+same way, each preparing its rows and summing them over every tap and channel into sums of
+its own, which are added in band order at the end; otherwise groups of output channels,
+each filling its own scratch (a few KB of input). Every output and every weight-gradient
+element is summed in one order fixed by the shapes (taps in order; pixels in order, across
+bands through the sums in memory, or band by band), so the bits are the same on any number
+of threads. The scratch is one malloc a call, the arrays reached through
 their data pointers (NumPy scratch arrays and typed memoryviews cost several microseconds
 a call).
 """
@@ -75,6 +76,13 @@ FWD_SCRATCH_BYTES = 32768
 # The most a weight-gradient band's transposed output gradient holds (L2): past it the image
 # is cut into bands of output rows (read at call time).
 GW_BAND_BYTES = 524288
+# One image that fits one such band is cut into an even number of bands of about this many
+# multiply-adds, each its own task with its own sums (read at call time): the stem at 64 px
+# (9.6M) makes two bands of 16 output rows. 2 threads, quiet, best of 7 medians: two bands
+# 100 us, four 107, three 145-160 (one thread does two), eight 125-138;
+# one thread over blocks of taps after a serial preparation (before) 159-166; 1 thread
+# 188 -> 190.
+GW_CHUNK_MACS = 4000000
 
 
 # ---- geometry and the scratch -----------------------------------------------------------
@@ -351,21 +359,30 @@ cdef void _grad_weight_groups(const real* go, const real* x, real* gw, real* sum
         _write_back(sg, cw, g, gw, c0, c1)
 
 
-cdef void _grad_weight_taps(const real* go, const real* x, real* gw, real* sums, real* gt,
-                            real* s, const Py_ssize_t* toff, const Geom* g, Py_ssize_t ntb,
+cdef void _grad_weight_rows(const real* go, const real* x, real* gw, real* sums, real* gt,
+                            real* s, const Py_ssize_t* toff, const Geom* g, Py_ssize_t nchunks,
+                            Py_ssize_t ntb, Py_ssize_t gt_size, Py_ssize_t nsums,
                             int nt) noexcept nogil:
-    # one image's tasks: the blocks of taps, every channel (the widest register blocks),
-    # claimed as threads come free; each band of rows is prepared once, by the calling
-    # thread, for all of them
-    cdef Py_ssize_t tb, t, oh0 = 0, oh1, cw = (g.Cout + g.L - 1) // g.L * g.L
-    for t in range(ntb * SC_GW_TB * cw):
-        sums[t] = 0
-    while oh0 < g.OH:
+    # one image's tasks: nchunks bands of g.rows output rows, claimed as threads come free,
+    # each preparing its own band and summing it over every tap and channel into its own
+    # sums; the bands' sums are then added in band order (a count fixed by the shapes)
+    cdef Py_ssize_t ch, t, tid, oh0, oh1, cw = (g.Cout + g.L - 1) // g.L * g.L
+    cdef real* sc
+    for ch in prange(nchunks, nogil=True, schedule="dynamic", num_threads=nt):
+        tid = omp_get_thread_num()
+        sc = sums + ch * nsums
+        for t in range(nsums):
+            sc[t] = 0
+        oh0 = ch * g.rows
         oh1 = min(g.OH, oh0 + g.rows)
-        _prepare_band(go, x, gt, s, g, 0, oh0, oh1, 0, g.Cout, cw)
-        for tb in prange(ntb, nogil=True, schedule="dynamic", num_threads=nt):
-            _band_taps(gt, s, toff, g, sums, cw, oh1 - oh0, tb, tb + 1)
-        oh0 = oh1
+        _prepare_band(go, x, gt + tid * gt_size, s + tid * g.C * g.plane, g, 0, oh0, oh1, 0,
+                      g.Cout, cw)
+        _band_taps(gt + tid * gt_size, s + tid * g.C * g.plane, toff, g, sc, cw, oh1 - oh0,
+                   0, ntb)
+    for ch in range(1, nchunks):
+        sc = sums + ch * nsums
+        for t in range(nsums):
+            sums[t] += sc[t]
     _write_back(sums, cw, g, gw, 0, g.Cout)
 
 
@@ -374,37 +391,49 @@ cdef int _gw(const real* go, const Py_ssize_t* gos, const real* x, const Py_ssiz
     cdef Py_ssize_t lanes = SC_LANES_FLOAT if real is float else SC_LANES_DOUBLE
     cdef Py_ssize_t nvec = (cout + lanes - 1) // lanes
     # one image whose transposed output gradient fits one band (GW_BAND_BYTES: the stem at
-    # 64 px, not at 224): blocks of taps are the tasks, over every channel, after one
-    # preparation on the calling thread; otherwise one group of channels per thread, over
-    # every image and band, each preparing its own (at 224 px the caller's preparations,
-    # one a band, would run alone between the regions). Which taps or channels a thread sums
-    # changes no bits: every weight's sum runs over the pixels in order whatever the tasks
+    # 64 px, not at 224): an even number of bands of about GW_CHUNK_MACS multiply-adds are
+    # the tasks, each over every tap and channel with its own sums, added in band order
+    # afterwards (the band count is the shapes', so the bits are the same on any number of
+    # threads);
+    # otherwise one group of channels per thread, over every image and band, each preparing
+    # its own (at 224 px one image's bands would be many small tasks' sums). Which channels
+    # a thread sums changes no bits: every weight's sum runs over the pixels in order
     cdef Py_ssize_t item = sizeof(real)
     cdef Py_ssize_t budget = GW_BAND_BYTES
-    cdef bint by_taps = xs[0] == 1 and budget // (gos[3] * nvec * lanes * item) >= gos[2]
-    cdef Py_ssize_t ngroups = 1 if by_taps else max(1, min(<Py_ssize_t>threads, nvec))
+    cdef Py_ssize_t chunk_macs = max(1, <Py_ssize_t>GW_CHUNK_MACS)
+    cdef bint by_rows = xs[0] == 1 and budget // (gos[3] * nvec * lanes * item) >= gos[2]
+    cdef Py_ssize_t ngroups = 1 if by_rows else max(1, min(<Py_ssize_t>threads, nvec))
     cdef Py_ssize_t cw = (nvec + ngroups - 1) // ngroups * lanes
-    # rows a transposed band holds: a task's transposed output gradient within GW_BAND_BYTES
-    cdef Py_ssize_t rows = max(1, budget // (gos[3] * cw * item))
+    cdef Py_ssize_t nchunks = 1, macs, rows
+    if by_rows:
+        macs = cout * xs[1] * <Py_ssize_t>args[0] * <Py_ssize_t>args[1] * gos[2] * gos[3]
+        nchunks = max(1, min(gos[2], macs // chunk_macs))
+        nchunks += nchunks > 1 and nchunks % 2
+        rows = (gos[2] + nchunks - 1) // nchunks
+        nchunks = (gos[2] + rows - 1) // rows
+    else:
+        # rows a transposed band holds: a task's transposed output gradient within budget
+        rows = max(1, budget // (gos[3] * cw * item))
     cdef Geom g = _geometry(xs, cout, gos, args, lanes, rows)
     cdef Py_ssize_t ntb = (g.T + SC_GW_TB - 1) // SC_GW_TB
-    cdef int nt = <int>max(1, min(<Py_ssize_t>threads, ntb if by_taps else ngroups))
-    # a transposed band and a scratch per thread (one, shared, by taps)
-    cdef Py_ssize_t ncopies = 1 if by_taps else nt
+    cdef int nt = <int>max(1, min(<Py_ssize_t>threads, nchunks if by_rows else ngroups))
+    # a transposed band and a scratch per thread
     cdef Py_ssize_t gt_size = g.rows * g.OW * cw
-    # one allocation: the sums, the transposed bands and scratches, the tap offsets
+    # one allocation: the sums (one set a band by rows), the transposed bands and scratches,
+    # the tap offsets
     cdef Py_ssize_t nsums = nvec * lanes * ntb * SC_GW_TB
-    cdef Py_ssize_t nreal = nsums + ncopies * (gt_size + g.C * g.plane)
+    cdef Py_ssize_t nreal = nsums * nchunks + nt * (gt_size + g.C * g.plane)
     cdef real* sums = <real*>malloc(nreal * item + ntb * SC_GW_TB * sizeof(Py_ssize_t))
     if sums == NULL:
         raise MemoryError()
-    cdef real* gt = sums + nsums
-    cdef real* s = gt + ncopies * gt_size
+    cdef real* gt = sums + nsums * nchunks
+    cdef real* s = gt + nt * gt_size
     cdef Py_ssize_t* toff = <Py_ssize_t*>(sums + nreal)
     with nogil:
         _tap_offsets(&g, toff, ntb * SC_GW_TB)
-        if by_taps:
-            _grad_weight_taps(go, x, gw, sums, gt, s, toff, &g, ntb, nt)
+        if by_rows:
+            _grad_weight_rows(go, x, gw, sums, gt, s, toff, &g, nchunks, ntb, gt_size, nsums,
+                              nt)
         else:
             _grad_weight_groups(go, x, gw, sums, gt, s, toff, &g, ngroups, ntb, gt_size, nt)
     free(sums)
