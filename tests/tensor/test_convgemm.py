@@ -35,6 +35,9 @@ CASES = [  # N, Cin, H, W, Cout, kh, kw, stride, padding, dilation
     # kernel read no input at all
     (17, 70, 2, 2, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
     (16, 4, 1, 1, 3, 1, 1, (1, 1), (1, 1), (1, 1)),
+    # more images than a panel holds (48 at AVX-512): a task's sums of one panel kept
+    # across its k blocks, then the next panel's
+    (50, 70, 2, 2, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
 ]
 
 
@@ -74,7 +77,7 @@ def test_matches_im2col_product(case):
 
 
 @pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[8], CASES[9],
-                                  CASES[11]])
+                                  CASES[11], CASES[13]])
 def test_any_split_gives_the_same_bits(case):
     """Tasks cut pixels and channels anywhere; every output is the same chain of
     multiply-adds, so the bits cannot move (nor with the thread count)."""
@@ -113,24 +116,49 @@ def test_refuses_what_it_does_not_compute():
         convgemm.conv2d(x, w, out, (1, 1), (0, 0), (1, 1))
 
 
-def test_conv2d_routes_wide_float32_convolutions(monkeypatch):
-    """nn.conv's forward takes this kernel (its AVX-512 copy) for float32 kernels of 576
-    taps or more per output channel and up to 512 output channels (where it measured
-    faster), and leaves the rest to im2col + BLAS; both give the reference's numbers."""
+def _routed(monkeypatch, x, w, stride):
+    """Whether nn.conv's forward (padding 1) ran this kernel; its float32 numbers are the
+    reference's either way."""
     from ember_tensor.nn import conv
 
     calls = []
     kernel = conv._convgemm
     monkeypatch.setattr(conv, "_convgemm", lambda *a: calls.append(1) or kernel(*a))
+    out = np.asarray(conv.conv2d(x, w, None, stride, 1))
+    if x.dtype == np.float32:
+        ref = _reference(x, w, (stride, stride), (1, 1), (1, 1))
+        assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
+    return bool(calls)
+
+
+def test_conv2d_routes_wide_float32_convolutions(monkeypatch):
+    """nn.conv's forward takes this kernel (its AVX-512 copy) for float32 kernels of 576
+    taps or more per output channel and up to 512 output channels (where it measured
+    faster), and leaves the rest to im2col + BLAS; both give the reference's numbers."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 64, 9, 9), dtype=np.float32)
     for cout, routed in ((24, True), (520, False)):
         w = rng.standard_normal((cout, 64, 3, 3), dtype=np.float32)
-        calls.clear()
-        out = np.asarray(conv.conv2d(x, w, None, 2, 1))
-        ref = _reference(x, w, (2, 2), (1, 1), (1, 1))
-        assert bool(calls) == (routed and convgemm.FASTER_THAN_BLAS)
-        assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
-    calls.clear()
-    conv.conv2d(x.astype(np.float64), w[:8].astype(np.float64), None, 2, 1)
-    assert not calls
+        assert _routed(monkeypatch, x, w, 2) == (routed and convgemm.FASTER_THAN_BLAS)
+    assert not _routed(monkeypatch, x.astype(np.float64), w[:8].astype(np.float64), 2)
+
+
+def test_by_position_is_the_shapes_choice():
+    """Planes of up to 16 output pixels reading the zero border at 40%+ of their taps, in
+    groups of 16+ images: ResNet's layer4 3x3 on a batch of 2x2 planes (4 of 9 taps read),
+    not one image of it, nor its 3x3/2 from 4x4 planes (25 of 36 taps read)."""
+    args = ((1, 1), (1, 1), (1, 1))
+    assert convgemm.by_position((32, 512, 2, 2), (512, 512, 3, 3), *args)
+    assert not convgemm.by_position((8, 512, 2, 2), (512, 512, 3, 3), *args)
+    assert not convgemm.by_position((32, 256, 4, 4), (512, 256, 3, 3), (2, 2), *args[1:])
+    assert not convgemm.by_position((32, 64, 8, 8), (64, 64, 3, 3), *args)
+
+
+def test_conv2d_routes_wide_by_position_convolutions(monkeypatch):
+    """More than 256 output channels on planes under 49 pixels go to this kernel only when
+    it computes them position by position (they skip the zero border's taps)."""
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((264, 64, 3, 3), dtype=np.float32)
+    for n, routed in ((16, True), (8, False)):
+        x = rng.standard_normal((n, 64, 2, 2), dtype=np.float32)
+        assert _routed(monkeypatch, x, w, 1) == (routed and convgemm.FASTER_THAN_BLAS)

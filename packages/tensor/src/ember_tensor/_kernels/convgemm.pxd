@@ -13,7 +13,7 @@ cdef extern from "convgemm.h" nogil:
     int CG_POSITION_MAX_PIXELS
     int cg_by_position(const cg_geom* g, int* kidx)
     void cg_task_position(const cg_geom* g, const float* xp, const float* w, float* out,
-                          float* b, int* kidx, Py_ssize_t p, Py_ssize_t n0, Py_ssize_t n1,
+                          float* b, int* kidx, float* acc, Py_ssize_t n0, Py_ssize_t n1,
                           Py_ssize_t c0, Py_ssize_t c1)
     void cg_task(const cg_geom* g, const float* xp, const float* w, float* out, float* b,
                  Py_ssize_t q0, Py_ssize_t q1, Py_ssize_t c0, Py_ssize_t c1)

@@ -20,11 +20,13 @@ OpenMP team and OpenBLAS's own pool take turns on the same cores makes each pool
 threads spin while the other works; on a 2-core machine that cost 3-8x at ResNet shapes.
 The pool and the thread pinning live in ``ember_tensor._team``.
 """
+import functools
 import math
 
 import numpy as np
 
 from .._kernels.convgemm import FASTER_THAN_BLAS as _CONVGEMM_FASTER
+from .._kernels.convgemm import by_position as _convgemm_by_position
 from .._kernels.convgemm import conv2d as _convgemm
 from .._kernels.im2col import im2col
 from .._kernels.subsample import subsample as _subsample
@@ -298,6 +300,8 @@ _CONVGEMM_MAX_CHANNELS = 512
 # inside the frozen finetune step 32x64 (layer4's 2x2 and 4x4 planes), convgemm lost to
 # OpenBLAS (quiet, 3 alternating rounds, median: 54.5-55.8 ms with this rule, 63.5-71.6 with
 # every 512-channel layer on convgemm; torch 68.7-69.6). 1 thread measured the other way.
+# Smaller planes that convgemm computes position by position (``by_position``: layer4's
+# 3x3 on a batch of 2x2 planes) do go there: they skip the zero border's taps.
 _CONVGEMM_WIDE_MIN_PIXELS = 49
 _CONVGEMM_WIDE_CHANNELS = 256
 # A batch with at most this many output pixels in all (one 64-px image's layer4: 2x2) leaves
@@ -312,8 +316,16 @@ def _use_convgemm(g, dtype):
     AVX-512 copy only: ``FASTER_THAN_BLAS``)."""
     return (_CONVGEMM_FASTER and dtype == np.float32 and g.G == 1 and g.kh * g.kw > 1
             and g.K >= _CONVGEMM_MIN_TAPS and g.Cout <= _CONVGEMM_MAX_CHANNELS
-            and (g.Cout <= _CONVGEMM_WIDE_CHANNELS or g.P >= _CONVGEMM_WIDE_MIN_PIXELS)
-            and g.N * g.P >= _CONVGEMM_MIN_PIXELS)
+            and g.N * g.P >= _CONVGEMM_MIN_PIXELS
+            and (g.Cout <= _CONVGEMM_WIDE_CHANNELS or g.P >= _CONVGEMM_WIDE_MIN_PIXELS
+                 or _by_position(g.N, g.C, g.H, g.W, g.Cout, g.kh, g.kw, g.sh, g.sw, g.ph,
+                                 g.pw, g.dh, g.dw)))
+
+
+@functools.lru_cache(maxsize=256)
+def _by_position(n, c, h, w, cout, kh, kw, sh, sw, ph, pw, dh, dw):
+    return _convgemm_by_position((n, c, h, w), (cout, c, kh, kw), (sh, sw), (ph, pw),
+                                 (dh, dw))
 
 
 def _image_chunks(g, itemsize, threads):
