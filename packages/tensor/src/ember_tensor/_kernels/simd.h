@@ -311,12 +311,15 @@ typedef struct { ember_sum_v8d lo, hi; } ember_sum_acc;
     v_;                                                                                     \
 })
 #define EMBER_SUM_ADD(a, b) ((a) + (b))
+/* Each half widened by one 8-lane vcvtps2pd. Written as a shuffle and __builtin_convertvector,
+   gcc converted four quarters through xmm registers and put them back together (9
+   instructions a block instead of 3): a 1000-float row 0.042 -> 0.034 ns/element, 1e7
+   floats 0.090 -> 0.085 (1 thread, C harness). The same conversions and adds: same bits. */
 #define EMBER_SUM_JOIN(acc, blk) do {                                                       \
-    ember_sum_v16f b_ = (blk);                                                              \
-    (acc).lo += __builtin_convertvector(                                                    \
-        __builtin_shufflevector(b_, b_, 0, 1, 2, 3, 4, 5, 6, 7), ember_sum_v8d);            \
-    (acc).hi += __builtin_convertvector(                                                    \
-        __builtin_shufflevector(b_, b_, 8, 9, 10, 11, 12, 13, 14, 15), ember_sum_v8d);      \
+    __m512 b_ = (__m512)(blk);                                                              \
+    (acc).lo += (ember_sum_v8d)_mm512_cvtps_pd(_mm512_castps512_ps256(b_));                 \
+    (acc).hi += (ember_sum_v8d)_mm512_cvtps_pd(_mm256_castpd_ps(                            \
+        _mm512_extractf64x4_pd(_mm512_castps_pd(b_), 1)));                                  \
 } while (0)
 /* lanes j and j + 8, then j and j + 4: four doubles */
 #define EMBER_SUM_FOLD4(acc) __extension__({                                                \
