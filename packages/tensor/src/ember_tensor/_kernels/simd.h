@@ -339,8 +339,15 @@ typedef struct { ember_sum_v4d q0, q1, q2, q3; } ember_sum_acc;
     ember_sum_block a_ = (a), b_ = (b);                                                     \
     (ember_sum_block){a_.lo + b_.lo, a_.hi + b_.hi};                                        \
 })
+#if defined(__AVX2__)
+/* one 4-lane vcvtps2pd a quarter; from the generic form below gcc made two 2-lane ones, a move
+   and an insert (sum over dim 1 of 1000x1000, 1 thread: 64.8 -> 55.5 us; same values) */
+#define EMBER_SUM_QUARTER(v, i) ((ember_sum_v4d)_mm256_cvtps_pd(                            \
+    (i) ? _mm256_extractf128_ps((__m256)(v), 1) : _mm256_castps256_ps128((__m256)(v))))
+#else
 #define EMBER_SUM_QUARTER(v, i) __builtin_convertvector(                                    \
     __builtin_shufflevector(v, v, i, i + 1, i + 2, i + 3), ember_sum_v4d)
+#endif
 #define EMBER_SUM_JOIN(acc, blk) do {                                                       \
     ember_sum_block b_ = (blk);                                                             \
     (acc).q0 += EMBER_SUM_QUARTER(b_.lo, 0);                                                \
