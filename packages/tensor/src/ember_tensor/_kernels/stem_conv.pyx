@@ -76,9 +76,10 @@ FWD_SCRATCH_BYTES = 32768
 # The most a weight-gradient band's transposed output gradient holds (L2): past it the image
 # is cut into bands of output rows (read at call time).
 GW_BAND_BYTES = 524288
-# One image that fits one such band is cut into an even number of bands of about this many
-# multiply-adds, each its own task with its own sums (read at call time): the stem at 64 px
-# (9.6M) makes two bands of 16 output rows. 2 threads, quiet, best of 7 medians: two bands
+# One image that fits one such band is cut into an even number of bands, each its own task
+# with its own sums: two from half this many multiply-adds (where a second thread pays), one
+# more pair for each further twice this many (read at call time): the stem at 64 px (9.6M)
+# makes two bands of 16 output rows. 2 threads, quiet, best of 7 medians: two bands
 # 100 us, four 107, three 145-160 (one thread does two), eight 125-138;
 # one thread over blocks of taps after a serial preparation (before) 159-166; 1 thread
 # 188 -> 190.
@@ -391,11 +392,10 @@ cdef int _gw(const real* go, const Py_ssize_t* gos, const real* x, const Py_ssiz
     cdef Py_ssize_t lanes = SC_LANES_FLOAT if real is float else SC_LANES_DOUBLE
     cdef Py_ssize_t nvec = (cout + lanes - 1) // lanes
     # one image whose transposed output gradient fits one band (GW_BAND_BYTES: the stem at
-    # 64 px, not at 224): an even number of bands of about GW_CHUNK_MACS multiply-adds are
-    # the tasks, each over every tap and channel with its own sums, added in band order
-    # afterwards (the band count is the shapes', so the bits are the same on any number of
-    # threads);
-    # otherwise one group of channels per thread, over every image and band, each preparing
+    # 64 px, not at 224): an even number of bands (GW_CHUNK_MACS) are the tasks, each over
+    # every tap and channel with its own sums, added in band order afterwards (the band
+    # count is the shapes', so the bits are the same on any number of threads); otherwise
+    # one group of channels per thread, over every image and band, each preparing
     # its own (at 224 px one image's bands would be many small tasks' sums). Which channels
     # a thread sums changes no bits: every weight's sum runs over the pixels in order
     cdef Py_ssize_t item = sizeof(real)
@@ -407,8 +407,9 @@ cdef int _gw(const real* go, const Py_ssize_t* gos, const real* x, const Py_ssiz
     cdef Py_ssize_t nchunks = 1, macs, rows
     if by_rows:
         macs = cout * xs[1] * <Py_ssize_t>args[0] * <Py_ssize_t>args[1] * gos[2] * gos[3]
-        nchunks = max(1, min(gos[2], macs // chunk_macs))
-        nchunks += nchunks > 1 and nchunks % 2
+        # two bands from half of GW_CHUNK_MACS, a pair more for each further twice it
+        if macs >= chunk_macs // 2:
+            nchunks = min(gos[2], 2 * max(1, macs // (2 * chunk_macs)))
         rows = (gos[2] + nchunks - 1) // nchunks
         nchunks = (gos[2] + rows - 1) // rows
     else:
