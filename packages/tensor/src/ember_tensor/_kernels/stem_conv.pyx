@@ -18,15 +18,15 @@ registers straight from the input (``stem_conv.h``):
 Threads (``threads`` from the caller, ``nn/stem_conv.py``): the forward's tasks are bands of
 output rows, claimed as threads come free (a second thread that wakes late, or is
 preempted, leaves its bands to the first); the weight gradient's, for one image that fits
-one band, an even number of bands of output rows (two for the stem at 64 px), claimed the
-same way, each preparing its rows and summing them over every tap and channel into sums of
-its own, which are added in band order at the end; otherwise groups of output channels,
-each filling its own scratch (a few KB of input). Every output and every weight-gradient
-element is summed in one order fixed by the shapes (taps in order; pixels in order, across
-bands through the sums in memory, or band by band), so the bits are the same on any number
-of threads. The scratch is one malloc a call, the arrays reached through
-their data pointers (NumPy scratch arrays and typed memoryviews cost several microseconds
-a call).
+one band, an even number of bands of output rows (two for the stem at 64 px; one for an
+image below 2M multiply-adds), claimed the same way, each preparing its rows and summing
+them over every tap and channel into sums of its own, which are added in band order at the
+end; otherwise groups of output channels, each filling its own scratch (a few KB of input).
+Every output and every weight-gradient element is summed in one order fixed by the shapes
+(taps in order; pixels in order, across bands through the sums in memory, or band by
+band), so the bits are the same on any number of threads. The scratch is one malloc a
+call, the arrays reached through their data pointers (NumPy scratch arrays and typed
+memoryviews cost several microseconds a call).
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
