@@ -38,6 +38,10 @@ CASES = [  # N, Cin, H, W, Cout, kh, kw, stride, padding, dilation
     # more images than a panel holds (48 at AVX-512): a task's sums of one panel kept
     # across its k blocks, then the next panel's
     (50, 70, 2, 2, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # positions of different tap counts (4, 6, 6, 9: a 3x3/2 from 4x4 planes), and more
+    # positions than a group gathers together (nine: 5x5 over 3x3 planes, padding 2)
+    (17, 30, 4, 4, 11, 3, 3, (2, 2), (1, 1), (1, 1)),
+    (18, 30, 3, 3, 17, 5, 5, (1, 1), (2, 2), (1, 1)),
 ]
 
 
@@ -77,7 +81,7 @@ def test_matches_im2col_product(case):
 
 
 @pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[8], CASES[9],
-                                  CASES[11], CASES[13]])
+                                  CASES[11], CASES[13], CASES[14], CASES[15]])
 def test_any_split_gives_the_same_bits(case):
     """Tasks cut pixels and channels anywhere; every output is the same chain of
     multiply-adds, so the bits cannot move (nor with the thread count)."""
@@ -144,13 +148,15 @@ def test_conv2d_routes_wide_float32_convolutions(monkeypatch):
 
 
 def test_by_position_is_the_shapes_choice():
-    """Planes of up to 16 output pixels reading the zero border at 40%+ of their taps, in
-    groups of 16+ images: ResNet's layer4 3x3 on a batch of 2x2 planes (4 of 9 taps read),
-    not one image of it, nor its 3x3/2 from 4x4 planes (25 of 36 taps read)."""
+    """Planes of up to 16 output pixels reading the zero border at 20%+ of their taps, in
+    groups of 16+ images: ResNet's layer4 3x3 on a batch of 2x2 planes (4 of 9 taps read)
+    and its 3x3/2 from 4x4 planes (25 of 36), not one image of them, nor the 3x3/2 from
+    8x8 planes (121 of 144)."""
     args = ((1, 1), (1, 1), (1, 1))
     assert convgemm.by_position((32, 512, 2, 2), (512, 512, 3, 3), *args)
     assert not convgemm.by_position((8, 512, 2, 2), (512, 512, 3, 3), *args)
-    assert not convgemm.by_position((32, 256, 4, 4), (512, 256, 3, 3), (2, 2), *args[1:])
+    assert convgemm.by_position((32, 256, 4, 4), (512, 256, 3, 3), (2, 2), *args[1:])
+    assert not convgemm.by_position((32, 128, 8, 8), (256, 128, 3, 3), (2, 2), *args[1:])
     assert not convgemm.by_position((32, 64, 8, 8), (64, 64, 3, 3), *args)
 
 

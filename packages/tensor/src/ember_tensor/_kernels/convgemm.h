@@ -214,12 +214,14 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
    overwrites). */
 #define CG_SLACK 32
 /* the by-position path: outputs of at most this many pixels a plane, fewer than this many
-   tenths of whose taps read the input */
+   tenths of whose taps read the input. 8 takes ResNet's 3x3/2 from 4x4 planes (25 of 36
+   taps read; 2 threads, 32x256x4x4 -> 512: 1.28-1.32 ms, im2col + OpenBLAS 1.86-2.08, the
+   full taps here 2.16; torch 1.41-1.62), not its 3x3/2 from 8x8 (84%: 2.3 ms vs 2.2) */
 #ifndef CG_POSITION_MAX_PIXELS
 #define CG_POSITION_MAX_PIXELS 16
 #endif
 #ifndef CG_POSITION_MAX_TENTHS
-#define CG_POSITION_MAX_TENTHS 6
+#define CG_POSITION_MAX_TENTHS 8
 #endif
 
 #if defined(__AVX512F__)
@@ -371,90 +373,133 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
     }
 }
 
-/* Taps of output position p (pixel p of every image) that read the input, not its zero
-   border, in k order, into kidx; returns their count. */
-static ptrdiff_t cg_valid_taps(const cg_geom* g, ptrdiff_t p, int* kidx) {
-    ptrdiff_t oh = p / g->OW, ow = p % g->OW, n = 0;
-    for (ptrdiff_t ci = 0; ci < g->C; ci++)
-        for (ptrdiff_t i = 0; i < g->kh; i++) {
-            ptrdiff_t y = oh * g->sh + i * g->dh;
-            if (y < g->ph || y >= g->ph + g->H)
-                continue;
-            for (ptrdiff_t j = 0; j < g->kw; j++) {
-                ptrdiff_t x = ow * g->sw + j * g->dw;
-                if (x >= g->pw && x < g->pw + g->W)
-                    kidx[n++] = (int)((ci * g->kh + i) * g->kw + j);
-            }
+/* The kernel offsets i * kw + j of output position p that read the input, not its zero
+   border (the same for every input channel), in k order, into ij (kh * kw ints at most);
+   returns their count. */
+static int cg_valid_offsets(const cg_geom* g, ptrdiff_t p, int* ij) {
+    ptrdiff_t oh = p / g->OW, ow = p % g->OW;
+    int n = 0;
+    for (ptrdiff_t i = 0; i < g->kh; i++) {
+        ptrdiff_t y = oh * g->sh + i * g->dh;
+        if (y < g->ph || y >= g->ph + g->H)
+            continue;
+        for (ptrdiff_t j = 0; j < g->kw; j++) {
+            ptrdiff_t x = ow * g->sw + j * g->dw;
+            if (x >= g->pw && x < g->pw + g->W)
+                ij[n++] = (int)(i * g->kw + j);
         }
+    }
     return n;
 }
 
 /* Whether the taps on the zero border are so many (small planes: a 2x2 output of a padded
    3x3 reads it at 5 of 9 taps) that each output position is computed on its own taps
    (cg_task_position); a shape-only choice, so the bits stay fixed. */
-static int cg_by_position(const cg_geom* g, int* kidx) {
+static int cg_by_position(const cg_geom* g) {
     ptrdiff_t P = g->OH * g->OW, valid = 0;
-    if (P > CG_POSITION_MAX_PIXELS || (g->ph == 0 && g->pw == 0))
+    int ij[64];
+    if (P > CG_POSITION_MAX_PIXELS || (g->ph == 0 && g->pw == 0) || g->kh * g->kw > 64)
         return 0;
     for (ptrdiff_t p = 0; p < P; p++)
-        valid += cg_valid_taps(g, p, kidx);
-    return valid * 10 < P * g->K * CG_POSITION_MAX_TENTHS;
+        valid += cg_valid_offsets(g, p, ij);
+    return valid * 10 < P * g->kh * g->kw * CG_POSITION_MAX_TENTHS;
+}
+
+/* Positions of the by-position path gathered side by side: each block of weights is read
+   once for all of them (its rows stay in L1 from one position's tile to the next) */
+#ifndef CG_POSITION_GROUP
+#define CG_POSITION_GROUP 4
+#endif
+/* a thread's scratch for cg_task_position: ints of tap indices, floats of sums and panels */
+static inline ptrdiff_t cg_position_kidx_ints(void) { return CG_POSITION_GROUP * CG_KC; }
+static inline ptrdiff_t cg_position_acc_floats(ptrdiff_t M) {
+    return CG_POSITION_GROUP * ((M + CG_MR - 1) / CG_MR * CG_MR) * CG_NB;
 }
 
 /* One task of the by-position path: images [n0, n1) and output channels [c0, c1) at every
-   output position, each position over its own taps (a panel is that pixel of up to CG_NB
-   images). A panel's sums stay in acc (CG_NB floats a channel of the task, rows CG_NB
-   apart) across its k blocks and reach the output once: scattering one pixel an image into
-   the output after every k block cost ~14% of a call (1 thread, 4.6 -> 3.97 ms). Tasks are
-   not cut by position: the outputs of an image's positions share cache lines (4 floats
-   at 2x2), which two threads writing neighbouring positions kept stealing from each other
-   (2 threads ran no faster than 1). Each output is one multiply-add chain over its
-   position's taps in k order plus one add per CG_KC of them: fixed by the shapes. */
+   output position, each position over its own taps (the kernel offsets (i, j) that land
+   inside the input, the same for every input channel). Positions go in groups of
+   CG_POSITION_GROUP: per block of input channels, each one's panel (that pixel of up to
+   CG_NB images) is gathered, then every tile of output channels runs over all of them,
+   so its weights are read from memory once for the group. A panel's sums stay in acc (rows
+   of CG_NB floats) across the blocks and reach the output once: scattering one pixel an
+   image into the output after every block cost ~14% of a call (1 thread, 4.6 -> 3.97 ms).
+   Tasks are not cut by position: the outputs of an image's positions share cache lines (4
+   floats at 2x2), which two threads writing neighbouring positions kept stealing from each
+   other (2 threads ran no faster than 1). Each output is one multiply-add chain over its
+   position's taps in k order plus one add per block of input channels: fixed by the
+   shapes. b: CG_POSITION_GROUP panels, pstride floats apart; kidx, acc: see above. */
 static void cg_task_position(const cg_geom* g, const float* restrict xp,
                              const float* restrict w, float* restrict out,
-                             float* restrict b, int* restrict kidx, float* restrict acc,
-                             ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0, ptrdiff_t c1) {
-    ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
+                             float* restrict b, ptrdiff_t pstride, int* restrict kidx,
+                             float* restrict acc, ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0,
+                             ptrdiff_t c1) {
+    enum { PG = CG_POSITION_GROUP };
+    ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW, T = g->kh * g->kw;
+    ptrdiff_t arows = (c1 - c0 + CG_MR - 1) / CG_MR * CG_MR;
     ptrdiff_t koff[CG_KC];
-    cg_runs runs;
-    for (ptrdiff_t p = 0; p < P; p++) {
-        ptrdiff_t oh = p / g->OW, ow = p % g->OW;
-        ptrdiff_t kv = cg_valid_taps(g, p, kidx);
-        if (kv == 0) {
-            for (ptrdiff_t n = n0; n < n1; n++)
-                for (ptrdiff_t c = c0; c < c1; c++)
-                    out[(n * g->M + c) * P + p] = 0.0f;
-            continue;
+    cg_runs runs[PG];
+    for (ptrdiff_t pg = 0; pg < P; pg += PG) {
+        int np = P - pg < PG ? (int)(P - pg) : PG, cnt[PG], maxv = 0;
+        int ij[PG][64];  /* kh * kw <= 64 here: cg_by_position */
+        for (int q = 0; q < np; q++) {
+            ptrdiff_t p = pg + q;
+            cnt[q] = cg_valid_offsets(g, p, ij[q]);
+            if (cnt[q] > maxv)
+                maxv = cnt[q];
+            if (cnt[q] == 0)
+                for (ptrdiff_t n = n0; n < n1; n++)
+                    for (ptrdiff_t c = c0; c < c1; c++)
+                        out[(n * g->M + c) * P + p] = 0.0f;
         }
+        if (maxv == 0)
+            continue;
+        ptrdiff_t cib = CG_KC / maxv;  /* input channels a block */
         for (ptrdiff_t n = n0; n < n1; n += CG_NB) {
             int cols = n1 - n < CG_NB ? (int)(n1 - n) : CG_NB;
             int nv = (cols + CG_VW - 1) / CG_VW;
-            runs.n = cols;
-            for (int u = 0; u < cols; u++) {
-                runs.col[u] = u;
-                runs.len[u] = 1;
-                runs.src[u] = (n + u) * g->C * plane + oh * g->sh * g->PW + ow * g->sw;
-                runs.dst[u] = (n + u) * g->M * P + p;
-            }
-            for (ptrdiff_t k0 = 0; k0 < kv; k0 += CG_KC) {
-                ptrdiff_t kc = kv - k0 < CG_KC ? kv - k0 : CG_KC;
-                for (ptrdiff_t k = 0; k < kc; k++) {
-                    ptrdiff_t tap = kidx[k0 + k], ci = tap / (g->kh * g->kw);
-                    ptrdiff_t r = tap % (g->kh * g->kw);
-                    koff[k] = ci * plane + r / g->kw * g->dh * g->PW + r % g->kw * g->dw;
+            for (int q = 0; q < np; q++) {
+                ptrdiff_t p = pg + q, oh = p / g->OW, ow = p % g->OW;
+                runs[q].n = cols;
+                for (int u = 0; u < cols; u++) {
+                    runs[q].col[u] = u;
+                    runs[q].len[u] = 1;
+                    runs[q].src[u] = (n + u) * g->C * plane + oh * g->sh * g->PW + ow * g->sw;
+                    runs[q].dst[u] = (n + u) * g->M * P + p;
                 }
-                cg_gather(g, xp, &runs, cols, koff, kc, b);
+            }
+            for (ptrdiff_t ci0 = 0; ci0 < g->C; ci0 += cib) {
+                ptrdiff_t ci1 = g->C - ci0 < cib ? g->C : ci0 + cib;
+                for (int q = 0; q < np; q++) {
+                    int* kq = kidx + q * CG_KC;
+                    ptrdiff_t k = 0;
+                    for (ptrdiff_t ci = ci0; ci < ci1; ci++)
+                        for (int e = 0; e < cnt[q]; e++, k++) {
+                            int r = ij[q][e];
+                            kq[k] = (int)(ci * T + r);
+                            koff[k] = ci * plane + r / g->kw * g->dh * g->PW + r % g->kw * g->dw;
+                        }
+                    if (k)
+                        cg_gather(g, xp, &runs[q], cols, koff, k, b + q * pstride);
+                }
                 for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
                     int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;
-                    /* whole vectors into acc's rows (CG_NB floats each) */
-                    cg_tile_any(mr, nv, kc, w + c * g->K, g->K, kidx + k0, b, k0 == 0, 1,
-                                CG_VW, acc + (c - c0) * CG_NB, CG_NB, NULL, NULL);
+                    for (int q = 0; q < np; q++)
+                        if (cnt[q])  /* whole vectors into acc's rows (CG_NB floats each) */
+                            cg_tile_any(mr, nv, (ci1 - ci0) * cnt[q], w + c * g->K, g->K,
+                                        kidx + q * CG_KC, b + q * pstride, ci0 == 0, 1, CG_VW,
+                                        acc + (q * arows + c - c0) * CG_NB, CG_NB, NULL, NULL);
                 }
             }
-            for (int u = 0; u < cols; u++) {
-                float* o = out + runs.dst[u];
-                for (ptrdiff_t c = c0; c < c1; c++)
-                    o[c * P] = acc[(c - c0) * CG_NB + u];
+            for (int q = 0; q < np; q++) {
+                if (!cnt[q])
+                    continue;
+                for (int u = 0; u < cols; u++) {
+                    float* o = out + runs[q].dst[u];
+                    const float* a = acc + q * arows * CG_NB + u;
+                    for (ptrdiff_t c = c0; c < c1; c++)
+                        o[c * P] = a[(c - c0) * CG_NB];
+                }
             }
         }
     }

@@ -11,9 +11,12 @@ cdef extern from "convgemm.h" nogil:
     int CG_SLACK
     int cg_panel_floats()
     int CG_POSITION_MAX_PIXELS
-    int cg_by_position(const cg_geom* g, int* kidx)
+    int cg_by_position(const cg_geom* g)
+    int CG_POSITION_GROUP
+    Py_ssize_t cg_position_kidx_ints()
+    Py_ssize_t cg_position_acc_floats(Py_ssize_t M)
     void cg_task_position(const cg_geom* g, const float* xp, const float* w, float* out,
-                          float* b, int* kidx, float* acc, Py_ssize_t n0, Py_ssize_t n1,
-                          Py_ssize_t c0, Py_ssize_t c1)
+                          float* b, Py_ssize_t pstride, int* kidx, float* acc, Py_ssize_t n0,
+                          Py_ssize_t n1, Py_ssize_t c0, Py_ssize_t c1)
     void cg_task(const cg_geom* g, const float* xp, const float* w, float* out, float* b,
                  Py_ssize_t q0, Py_ssize_t q1, Py_ssize_t c0, Py_ssize_t c1)

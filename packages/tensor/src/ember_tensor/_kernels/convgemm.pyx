@@ -28,6 +28,12 @@ cdef enum:
     # floats of padded input copied at a time: a group of images that stays in L2 while
     # its panels are gathered
     GROUP_FLOATS = 1 << 18
+    # floats of padded input a group holds when its planes are small enough for the
+    # by-position path (CG_POSITION_MAX_PIXELS): its copy is read once a group of positions,
+    # not once a panel, and its images are cut among the threads, so more of them fill the
+    # vectors: 32x256x4x4 -> 512 3x3/2 in two groups of 16 (8 images a thread) ran 2.3 ms,
+    # as one group 1.3 (2 threads)
+    POSITION_GROUP_FLOATS = 1 << 21
     # fewest images a group has for the by-position path (cg_by_position): its panels hold
     # one pixel of each image, and fewer than a vector of them ran slower than the full taps
     # (1 image: 1.1 -> 2.2 ms; 16 images 3.3 -> 2.7, 32 7.0 -> 5.6 at 512x2x2 -> 512, 1 thread)
@@ -122,17 +128,20 @@ cdef int _geometry(cg_geom* g, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssiz
     return 0
 
 
-cdef Py_ssize_t _group_images(Py_ssize_t N, Py_ssize_t plane) noexcept nogil:
-    """Images of a group: their padded copy stays in L2 (GROUP_FLOATS), groups of equal
+cdef Py_ssize_t _group_images(Py_ssize_t N, Py_ssize_t plane, Py_ssize_t P) noexcept nogil:
+    """Images of a group: their padded copy stays in L2 (GROUP_FLOATS; planes of P output
+    pixels small enough for the by-position path: POSITION_GROUP_FLOATS), groups of equal
     size (a small last group would leave thin panels and a short region)."""
-    cdef Py_ssize_t group = max(1, min(N, GROUP_FLOATS // max(1, plane)))
+    cdef Py_ssize_t floats = (POSITION_GROUP_FLOATS if P <= CG_POSITION_MAX_PIXELS
+                              else GROUP_FLOATS)
+    cdef Py_ssize_t group = max(1, min(N, floats // max(1, plane)))
     return (N + (N + group - 1) // group - 1) // ((N + group - 1) // group)
 
 
-cdef bint _by_position(const cg_geom* g, Py_ssize_t group, int* kidx) noexcept nogil:
-    """Whether a group of images is computed position by position (kidx: K ints)."""
+cdef bint _by_position(const cg_geom* g, Py_ssize_t group) noexcept nogil:
+    """Whether a group of images is computed position by position."""
     return (g.OH * g.OW <= CG_POSITION_MAX_PIXELS and group >= POSITION_MIN_IMAGES
-            and cg_by_position(g, kidx))
+            and cg_by_position(g))
 
 
 def by_position(tuple x_shape, tuple w_shape, tuple stride, tuple padding, tuple dilation):
@@ -144,11 +153,8 @@ def by_position(tuple x_shape, tuple w_shape, tuple stride, tuple padding, tuple
               w_shape[3], stride, padding, dilation)
     if g.OH <= 0 or g.OW <= 0 or g.K == 0:
         return False
-    cdef int* kidx = <int*>_alloc(g.K)
-    try:
-        return bool(_by_position(&g, _group_images(x_shape[0], g.C * g.PH * g.PW), kidx))
-    finally:
-        free(kidx)
+    return bool(_by_position(&g, _group_images(x_shape[0], g.C * g.PH * g.PW,
+                                               g.OH * g.OW)))
 
 
 cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nogil:
@@ -190,7 +196,7 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
     """The batch in groups of images whose padded copy stays in L2 (GROUP_FLOATS): each
     group copied on the team, then its tasks run on the team."""
     cdef Py_ssize_t P = g.OH * g.OW, plane = g.C * g.PH * g.PW
-    cdef Py_ssize_t group = _group_images(N, plane), n0, nb
+    cdef Py_ssize_t group = _group_images(N, plane, P), n0, nb
     cdef int team = omp_get_max_threads()
     # a thread's panel buffer, with slack, in whole cache lines
     cdef Py_ssize_t panel = (cg_panel_floats() + CG_SLACK + 15) // 16 * 16
@@ -199,15 +205,17 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
     cdef int* kidx = NULL
     cdef float* acc = NULL
     cdef bint by_position = False
+    cdef Py_ssize_t kints = cg_position_kidx_ints()  # a thread's tap indices
     if 2 * g.M * g.K * P * N < TEAM_FLOPS:
         team = 1
     try:
-        bufs = _alloc(team * panel)
-        if P <= CG_POSITION_MAX_PIXELS and group >= POSITION_MIN_IMAGES:
-            kidx = <int*>_alloc(team * g.K)  # a thread's taps, K ints (floats' size)
-            by_position = _by_position(g, group, kidx)
-        if by_position:  # a thread's sums of a panel: CG_NB floats a channel
-            acc = _alloc(team * _position_acc_floats(g.M))
+        by_position = _by_position(g, group)
+        if by_position:  # a thread's taps, panels of a group of positions, and sums
+            kidx = <int*>_alloc(team * kints)  # ints, floats' size
+            bufs = _alloc(team * CG_POSITION_GROUP * panel)
+            acc = _alloc(team * cg_position_acc_floats(g.M))
+        else:
+            bufs = _alloc(team * panel)
         # always a copy, padded or not: the panels are gathered from it (see CG_SLACK)
         xp = _alloc(group * plane + CG_SLACK)
         for n0 in range(0, N, group):
@@ -216,7 +224,8 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
                 _pad_planes(x + n0 * g.C * H * W, xp, nb * g.C, H, W, ph, pw, team)
                 if by_position:
                     _run_group_by_position(g, nb, xp, w, out + n0 * g.M * P, bufs, panel,
-                                           kidx, acc, pixel_pieces, channel_pieces, team)
+                                           kidx, kints, acc, pixel_pieces, channel_pieces,
+                                           team)
                 else:
                     _run_group(g, nb * P, xp, w, out + n0 * g.M * P, bufs, panel,
                                pixel_pieces, channel_pieces, team)
@@ -246,14 +255,10 @@ cdef void _run_group(const cg_geom* g, Py_ssize_t Q, const float* xp, const floa
                 min(g.M, c0 + cstep))
 
 
-cdef inline Py_ssize_t _position_acc_floats(Py_ssize_t M) noexcept nogil:
-    return _round_up(M, CG_MR) * CG_NB
-
-
 cdef void _run_group_by_position(const cg_geom* g, Py_ssize_t nb, const float* xp,
                                  const float* w, float* out, float* bufs, Py_ssize_t panel,
-                                 int* kidx, float* acc, int image_pieces, int channel_pieces,
-                                 int team) noexcept nogil:
+                                 int* kidx, Py_ssize_t kints, float* acc, int image_pieces,
+                                 int channel_pieces, int team) noexcept nogil:
     """A group of nb images by output position (``cg_task_position``): tasks of (block of
     images, block of output channels), every position in each. A team of two or more
     cuts the images into one block a thread by default: halves of the channels each
@@ -268,7 +273,7 @@ cdef void _run_group_by_position(const cg_geom* g, Py_ssize_t nb, const float* x
     cdef Py_ssize_t nstep = (nb + image_pieces - 1) // image_pieces
     cdef Py_ssize_t cstep = _round_up((g.M + channel_pieces - 1) // channel_pieces, CG_MR)
     cdef Py_ssize_t nn = (nb + nstep - 1) // nstep, nc = (g.M + cstep - 1) // cstep
-    cdef Py_ssize_t tasks = nn * nc, t, n0, c0, accf = _position_acc_floats(g.M)
+    cdef Py_ssize_t tasks = nn * nc, t, n0, c0, accf = cg_position_acc_floats(g.M)
     cdef int tid
     if team > tasks:
         team = <int>tasks
@@ -276,5 +281,6 @@ cdef void _run_group_by_position(const cg_geom* g, Py_ssize_t nb, const float* x
         n0 = t // nc * nstep
         c0 = t % nc * cstep
         tid = threadid()
-        cg_task_position(g, xp, w, out, bufs + tid * panel, kidx + tid * g.K,
-                         acc + tid * accf, n0, min(nb, n0 + nstep), c0, min(g.M, c0 + cstep))
+        cg_task_position(g, xp, w, out, bufs + tid * CG_POSITION_GROUP * panel, panel,
+                         kidx + tid * kints, acc + tid * accf, n0, min(nb, n0 + nstep), c0,
+                         min(g.M, c0 + cstep))

@@ -301,7 +301,8 @@ _CONVGEMM_MAX_CHANNELS = 512
 # OpenBLAS (quiet, 3 alternating rounds, median: 54.5-55.8 ms with this rule, 63.5-71.6 with
 # every 512-channel layer on convgemm; torch 68.7-69.6). 1 thread measured the other way.
 # Smaller planes that convgemm computes position by position (``by_position``: layer4's
-# 3x3 on a batch of 2x2 planes) do go there: they skip the zero border's taps.
+# 3x3 and 3x3/2 on a batch of 2x2 output planes) do go there: they skip the zero border's
+# taps (2 threads, 32 images: 3x3 ~1.7 ms, torch 2.4+; 3x3/2 1.28-1.32, torch 1.41-1.62).
 _CONVGEMM_WIDE_MIN_PIXELS = 49
 _CONVGEMM_WIDE_CHANNELS = 256
 # A batch with at most this many output pixels in all (one 64-px image's layer4: 2x2) leaves
