@@ -42,6 +42,8 @@ CASES = [  # N, Cin, H, W, Cout, kh, kw, stride, padding, dilation
     # positions than a group gathers together (nine: 5x5 over 3x3 planes, padding 2)
     (17, 30, 4, 4, 11, 3, 3, (2, 2), (1, 1), (1, 1)),
     (18, 30, 3, 3, 17, 5, 5, (1, 1), (2, 2), (1, 1)),
+    # three groups of two images on one thread (GROUP_FLOATS), one of six on a team
+    (6, 64, 40, 40, 9, 3, 3, (2, 2), (1, 1), (1, 1)),
 ]
 
 
@@ -81,7 +83,7 @@ def test_matches_im2col_product(case):
 
 
 @pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[8], CASES[9],
-                                  CASES[11], CASES[13], CASES[14], CASES[15]])
+                                  CASES[11], CASES[13], CASES[14], CASES[15], CASES[16]])
 def test_any_split_gives_the_same_bits(case):
     """Tasks cut pixels and channels anywhere; every output is the same chain of
     multiply-adds, so the bits cannot move (nor with the thread count)."""

@@ -28,6 +28,13 @@ cdef enum:
     # floats of padded input copied at a time: a group of images that stays in L2 while
     # its panels are gathered
     GROUP_FLOATS = 1 << 18
+    # ... on a team of two or more: one thread's L2 matters less than the team's work
+    # between regions and cutting pixels instead of channels (each channel half gathers
+    # every panel again). 2 threads, best of 3 alternating medians, 16 images at 224 px:
+    # 3x3/2 256x14x14 -> 512 10.70-10.74 -> 9.71-9.78 ms (4 groups of 4 -> one of 16),
+    # 128x28x28 -> 256 10.45-10.51 -> 9.58 (most rounds), 64x56x56 -> 128 10.47 -> 10.17;
+    # 32x64x16x16 -> 128 1.95-1.98 -> 1.71-1.82. At 1 thread they were level or 1-3% slower.
+    TEAM_GROUP_FLOATS = 1 << 20
     # floats of padded input a group holds when its planes are small enough for the
     # by-position path (CG_POSITION_MAX_PIXELS): its copy is read once a group of positions,
     # not once a panel, and its images are cut among the threads, so more of them fill the
@@ -128,12 +135,14 @@ cdef int _geometry(cg_geom* g, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssiz
     return 0
 
 
-cdef Py_ssize_t _group_images(Py_ssize_t N, Py_ssize_t plane, Py_ssize_t P) noexcept nogil:
-    """Images of a group: their padded copy stays in L2 (GROUP_FLOATS; planes of P output
-    pixels small enough for the by-position path: POSITION_GROUP_FLOATS), groups of equal
-    size (a small last group would leave thin panels and a short region)."""
+cdef Py_ssize_t _group_images(Py_ssize_t N, Py_ssize_t plane, Py_ssize_t P,
+                              int team) noexcept nogil:
+    """Images of a group: their padded copy stays in L2 (GROUP_FLOATS; TEAM_GROUP_FLOATS
+    on a team; planes of P output pixels small enough for the by-position path:
+    POSITION_GROUP_FLOATS), groups of equal size (a small last group would leave thin
+    panels and a short region). Groups never change a bit of the result."""
     cdef Py_ssize_t floats = (POSITION_GROUP_FLOATS if P <= CG_POSITION_MAX_PIXELS
-                              else GROUP_FLOATS)
+                              else TEAM_GROUP_FLOATS if team > 1 else GROUP_FLOATS)
     cdef Py_ssize_t group = max(1, min(N, floats // max(1, plane)))
     return (N + (N + group - 1) // group - 1) // ((N + group - 1) // group)
 
@@ -154,7 +163,7 @@ def by_position(tuple x_shape, tuple w_shape, tuple stride, tuple padding, tuple
     if g.OH <= 0 or g.OW <= 0 or g.K == 0:
         return False
     return bool(_by_position(&g, _group_images(x_shape[0], g.C * g.PH * g.PW,
-                                               g.OH * g.OW)))
+                                               g.OH * g.OW, omp_get_max_threads())))
 
 
 cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nogil:
@@ -196,8 +205,8 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
     """The batch in groups of images whose padded copy stays in L2 (GROUP_FLOATS): each
     group copied on the team, then its tasks run on the team."""
     cdef Py_ssize_t P = g.OH * g.OW, plane = g.C * g.PH * g.PW
-    cdef Py_ssize_t group = _group_images(N, plane, P), n0, nb
     cdef int team = omp_get_max_threads()
+    cdef Py_ssize_t group, n0, nb
     # a thread's panel buffer, with slack, in whole cache lines
     cdef Py_ssize_t panel = (cg_panel_floats() + CG_SLACK + 15) // 16 * 16
     cdef float* xp = NULL
@@ -208,6 +217,7 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
     cdef Py_ssize_t kints = cg_position_kidx_ints()  # a thread's tap indices
     if 2 * g.M * g.K * P * N < TEAM_FLOPS:
         team = 1
+    group = _group_images(N, plane, P, team)
     try:
         by_position = _by_position(g, group)
         if by_position:  # a thread's taps, panels of a group of positions, and sums
