@@ -15,9 +15,10 @@
    the same arithmetic whichever task or tile computes it, so any split of the work gives
    the same bits. Small planes mostly read on the zero border (a 2x2 output of a padded 3x3
    reads it at 5 of its 9 taps) are computed one output position at a time over that
-   position's own taps (cg_task_position), a choice made by the shapes alone. The vector width follows the compile level (setup.py builds three copies):
-   AVX-512 zmm, AVX2 ymm, SSE2 xmm through GCC's vector extensions (a*b+c contracts to an
-   FMA where the level has one). */
+   position's own taps (cg_task_position), a choice made by the shapes alone. The vector
+   width follows the compile level (setup.py builds three copies): AVX-512 zmm, AVX2 ymm,
+   SSE2 xmm through GCC's vector extensions (a*b+c contracts to an FMA where the level has
+   one). */
 #ifndef EMBER_CONVGEMM_H
 #define EMBER_CONVGEMM_H
 #include <stddef.h>
@@ -74,8 +75,8 @@ typedef struct {
    channel at pixel 0 of the batch). */
 static inline __attribute__((always_inline)) void cg_tile(
         const int mr, const int nv, ptrdiff_t kc, const float* restrict w, ptrdiff_t ldw,
-        const int* restrict kidx, const float* restrict b, int first, int direct, int last, float* restrict out,
-        ptrdiff_t ldo, float* restrict t, const cg_runs* runs) {
+        const int* restrict kidx, const float* restrict b, int first, int direct, int last,
+        float* restrict out, ptrdiff_t ldo, float* restrict t, const cg_runs* runs) {
     cg_vec acc[CG_MR][CG_NVMAX];
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < nv; v++)
@@ -155,7 +156,8 @@ static inline __attribute__((always_inline)) void cg_tile(
     default: break; \
     }
 #if CG_NVMAX > 2
-#define CG_NV3(R, KIDX) case 3: cg_tile(R, 3, kc, w, ldw, KIDX, b, first, direct, last, out, ldo, t, runs); break;
+#define CG_NV3(R, KIDX) \
+    case 3: cg_tile(R, 3, kc, w, ldw, KIDX, b, first, direct, last, out, ldo, t, runs); break;
 #else
 #define CG_NV3(R, KIDX)
 #endif

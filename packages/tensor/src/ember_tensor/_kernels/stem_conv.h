@@ -23,11 +23,12 @@
 
 /* AVX-512's 32 registers hold 24 sums, a block's pixel registers and a broadcast; AVX2's and
    SSE's 16 hold 12. The AVX-512 copy's registers are 256-bit (ymm0-31): on Zen 4, which
-   splits a zmm operation in two, one thread ran as fast as with zmm and two faster
-   (why was not measured; both cores' clocks under zmm are a guess). 2 threads, best of 7 medians, alternating processes, zmm ->
-   ymm: forward 1x3x224 1237-1249 -> 1181-1201 us, 16x224 20.6-20.9 -> 19.6-20.1 ms;
-   weight gradient 1x64 105-123 -> 98-113 us, 1x224 1253-1274 -> 1173-1204 us, 16x64
-   1745 -> 1710 us; 1 thread level (forward 1x224 2225 / 2220 us, gradient 1x64 187 / 187) */
+   splits a zmm operation in two, one thread ran as fast as with zmm and two faster (why
+   was not measured; both cores' clocks under zmm are a guess). 2 threads, best of 7
+   medians, alternating processes, zmm -> ymm: forward 1x3x224 1237-1249 -> 1181-1201 us,
+   16x224 20.6-20.9 -> 19.6-20.1 ms; weight gradient 1x64 105-123 -> 98-113 us, 1x224
+   1253-1274 -> 1173-1204 us, 16x64 1745 -> 1710 us; 1 thread level (forward 1x224
+   2225 / 2220 us, gradient 1x64 187 / 187) */
 #if defined(__AVX512F__)
 #define SC_REG_BYTES 32
 #define SC_FWD_CO 8
