@@ -205,12 +205,14 @@ def _pair(v, name):
 
 
 def _prepare(x, weight, bias, stride, padding, dilation, groups):
+    """The forward's and backward's common start: ``(xa, wa, ba, g, route)``, the arrays and
+    the convolution's checked plan (``_plan``; ``g`` counts a 3-D input as one image)."""
     xa, wa, ba = nd(x), nd(weight), nd(bias)
     stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(
         dilation, "dilation")
-    groups = int(groups)
-    _plan(xa, wa, ba, stride, padding, dilation, groups)  # the checks, once per shape
-    return xa, wa, ba, stride, padding, dilation, groups
+    g, route = _plan(xa, wa, ba, stride, padding, dilation,
+                     groups if type(groups) is int else int(groups))
+    return xa, wa, ba, g, route
 
 
 def _use_winograd(g, dtype, x_channels=None, w_channels=None):
@@ -273,11 +275,7 @@ def _plan(xa, wa, ba, stride, padding, dilation, groups):
 
 def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     """torch.nn.functional.conv2d on Arrays; a 3-D input is one unbatched image."""
-    xa, wa, ba = nd(x), nd(weight), nd(bias)
-    stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(
-        dilation, "dilation")
-    g, route = _plan(xa, wa, ba, stride, padding, dilation,
-                     groups if type(groups) is int else int(groups))
+    xa, wa, ba, g, route = _prepare(x, weight, bias, stride, padding, dilation, groups)
     unbatched = xa.ndim == 3
     if unbatched:
         xa = xa[None]

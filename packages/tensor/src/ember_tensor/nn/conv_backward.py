@@ -18,7 +18,7 @@ from . import depthwise as _depthwise
 from . import stem_conv as _stem_conv
 from ._util import kernel_array, nd, scalar_name, size_str, wrap
 from .conv import (
-    _band_columns, _channel_blocks, _Geometry, _image_chunks,
+    _band_columns, _channel_blocks, _image_chunks,
     _pool, _prepare, _row_bands, _use_winograd,
 )
 from .winograd import conv3x3 as _winograd_conv3x3
@@ -29,13 +29,11 @@ def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation
                     groups=1, output_mask=(True, True, True)):
     """Gradients of conv2d: ``(grad_input, grad_weight, grad_bias)``, None where the mask
     says the gradient is not needed."""
-    xa, wa, _, stride, padding, dilation, groups = _prepare(
-        x, weight, None, stride, padding, dilation, groups)
+    xa, wa, _, g, _ = _prepare(x, weight, None, stride, padding, dilation, groups)
     go = nd(grad_out)
     unbatched = xa.ndim == 3
     if unbatched:
         xa, go = xa[None], go[None]
-    g = _Geometry(xa.shape, wa.shape, stride, padding, dilation, groups)
     expected = (g.N, g.Cout, g.OH, g.OW)
     if go.shape != expected:
         raise RuntimeError(
