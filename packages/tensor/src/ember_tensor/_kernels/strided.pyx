@@ -7,40 +7,27 @@ variant that reads that operand once). A 2-D plan whose operands all pass in pla
 stride along the row, or read once) calls the kernel row by row without buffers. Otherwise
 the last dim is the inner loop: inputs with unit stride are passed as they are, stride-0
 inputs are filled into a block buffer once, other strides are gathered into it, and a strided
-output is scattered back from a buffer. Outer dims advance with an index
-counter, never a division per element.
+output is scattered back from a buffer (strided_buffers.pxd). Outer dims advance with an index
+counter, never a division per element. A 2-D plan with a transposed-like input goes to
+strided_tiles.pyx, which gathers it a tile at a time.
 """
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
+from libc.stdlib cimport free
 
 from .parallel cimport FLAT_SLAB, threads_for
-from .strided cimport MAX_ARGS, MAX_DIMS, MAX_PARAMS, kernel_fn
+from .strided cimport BLOCK, MAX_ARGS, MAX_DIMS, MAX_PARAMS, Plan, Scratch, kernel_fn
+from .strided_buffers cimport filled, gather, new_scratch, scalar_operand, scatter
+from .strided_tiles cimport run_tiled, tiles_pay
 
 import numpy as np
 
 cnp.import_array()
 
 cdef enum:
-    # Elements a kernel call handles at most on the strided path: the buffers of all
-    # operands (8 bytes each) stay inside L1.
-    BLOCK = 1024
     # Elements of one item on the strided path: 64 KiB of float32 per operand, a few
     # microseconds of work, so the dynamic hand-out costs one atomic per item.
     FLAT_CHUNK = 16384
-    # A transposed-like input (its rows walk memory more finely than its columns) is gathered
-    # a tile of TILE_ROWS x TILE_COLS at a time, column by column, so each source cache line
-    # gives TILE_ROWS neighbours in one visit. Row by row, a 1000x1000 transpose reads one
-    # element of each of 1000 lines per row, 4000 bytes apart (1-thread add 1.4 ms -> 1.0;
-    # gathering row by row within a 64 x 256 tile instead: 1.6 ms).
-    TILE_ROWS = 16
-    TILE_COLS = 256
-    # a tile row's pitch is TILE_COLS + TILE_PAD elements: with a pitch of a power of two the
-    # column-by-column stores of a tile all land in a few L1 sets (times varied 1-3x per call)
-    TILE_PAD = 16
-    TILE_BYTES = TILE_ROWS * (TILE_COLS + TILE_PAD) * 8  # one input's tile, 8-byte elements
     # A flat run starts its kernel with the output on a 64-byte boundary (a cache line, one
     # AVX-512 vector): the few elements before it go to a call of their own. NumPy's buffers
     # start 16 bytes past a line, and then every vector store of a run straddles two lines:
@@ -50,77 +37,6 @@ cdef enum:
     OUT_ALIGN = 64
     # runs shorter than this are not split: the second call would cost more than it saves
     ALIGN_MIN_RUN = 128
-
-
-cdef struct Plan:
-    kernel_fn f
-    int nargs
-    int ndim
-    Py_ssize_t shape[MAX_DIMS]
-    Py_ssize_t strides[MAX_ARGS][MAX_DIMS]   # bytes
-    char* base[MAX_ARGS]
-    Py_ssize_t itemsize[MAX_ARGS]
-    double params[MAX_PARAMS]
-    # scalar_f[k]: the kernel with input k read once at p[k][0] (binary.pyx's broadcast
-    # variants), or NULL: a stride-0 inner operand is then filled into a block buffer per row
-    kernel_fn scalar_f[MAX_ARGS]
-
-
-cdef inline void _gather(char* dst, const char* src, Py_ssize_t stride, Py_ssize_t n,
-                         Py_ssize_t size) noexcept nogil:
-    cdef Py_ssize_t i
-    if size == 4:
-        for i in range(n):
-            (<uint32_t*>dst)[i] = (<const uint32_t*>(src + i * stride))[0]
-    elif size == 8:
-        for i in range(n):
-            (<uint64_t*>dst)[i] = (<const uint64_t*>(src + i * stride))[0]
-    elif size == 1:
-        for i in range(n):
-            (<uint8_t*>dst)[i] = (<const uint8_t*>(src + i * stride))[0]
-    else:
-        for i in range(n):
-            memcpy(dst + i * size, src + i * stride, size)
-
-
-cdef inline void _fill(char* dst, const char* src, Py_ssize_t n, Py_ssize_t size) noexcept nogil:
-    """``n`` copies of the element at ``src``: the value is read once, so the stores vectorise
-    (a stride-0 ``_gather`` reloads it per element, one element per cycle)."""
-    cdef Py_ssize_t i
-    cdef uint32_t v4
-    cdef uint64_t v8
-    cdef uint8_t v1
-    if size == 4:
-        v4 = (<const uint32_t*>src)[0]
-        for i in range(n):
-            (<uint32_t*>dst)[i] = v4
-    elif size == 8:
-        v8 = (<const uint64_t*>src)[0]
-        for i in range(n):
-            (<uint64_t*>dst)[i] = v8
-    elif size == 1:
-        v1 = (<const uint8_t*>src)[0]
-        for i in range(n):
-            (<uint8_t*>dst)[i] = v1
-    else:
-        _gather(dst, src, 0, n, size)
-
-
-cdef inline void _scatter(char* dst, Py_ssize_t stride, const char* src, Py_ssize_t n,
-                          Py_ssize_t size) noexcept nogil:
-    cdef Py_ssize_t i
-    if size == 4:
-        for i in range(n):
-            (<uint32_t*>(dst + i * stride))[0] = (<const uint32_t*>src)[i]
-    elif size == 8:
-        for i in range(n):
-            (<uint64_t*>(dst + i * stride))[0] = (<const uint64_t*>src)[i]
-    elif size == 1:
-        for i in range(n):
-            (<uint8_t*>(dst + i * stride))[0] = (<const uint8_t*>src)[i]
-    else:
-        for i in range(n):
-            memcpy(dst + i * stride, src + i * size, size)
 
 
 cdef inline Py_ssize_t _head(const char* out, Py_ssize_t n, Py_ssize_t size) noexcept nogil:
@@ -145,46 +61,6 @@ cdef inline int _aligned_call(kernel_fn f, char** call, Py_ssize_t n, const doub
     for k in range(pl.nargs):
         rest[k] = call[k] if k == once and k > 0 else call[k] + head * pl.itemsize[k]
     return err | f(rest, n - head, prm)
-
-
-cdef struct Scratch:
-    # One per thread. A stride-0 (broadcast) operand is filled into its buffer once and reused
-    # while the same source element and at least as many columns are wanted: a scalar operand
-    # is filled once per thread, not once per block.
-    char buf[MAX_ARGS][BLOCK * 8]
-    const char* filled[MAX_ARGS]
-    Py_ssize_t filled_n[MAX_ARGS]
-
-
-cdef Scratch* _new_scratch() noexcept nogil:
-    cdef Scratch* s = <Scratch*>malloc(sizeof(Scratch))
-    cdef int k
-    if s != NULL:
-        for k in range(MAX_ARGS):
-            s.filled[k] = NULL
-            s.filled_n[k] = 0
-    return s
-
-
-cdef inline int _scalar_operand(const Plan* pl) noexcept nogil:
-    """The input read as one value per row by a broadcast variant of the kernel, or 0: the
-    first with a stride-0 last dim that has one."""
-    cdef int k
-    for k in range(1, pl.nargs):
-        if pl.strides[k][pl.ndim - 1] == 0 and pl.scalar_f[k] != NULL:
-            return k
-    return 0
-
-
-cdef inline char* _filled(Scratch* scratch, int k, const char* src, Py_ssize_t ncols,
-                          Py_ssize_t size) noexcept nogil:
-    """Operand ``k``'s block buffer holding ``ncols`` copies of the element at ``src``: a
-    broadcast row is the same value throughout, filled once per source element."""
-    if scratch.filled[k] != src or scratch.filled_n[k] < ncols:
-        _fill(scratch.buf[k], src, ncols, size)
-        scratch.filled[k] = src
-        scratch.filled_n[k] = ncols
-    return scratch.buf[k]
 
 
 cdef inline bint _direct(const Plan* pl, int once) noexcept nogil:
@@ -227,7 +103,7 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
     cdef int k, d
     cdef int err = 0
     cdef Py_ssize_t rem = row0, s
-    cdef int sk = _scalar_operand(pl)
+    cdef int sk = scalar_operand(pl)
     cdef kernel_fn f = pl.scalar_f[sk] if sk else pl.f
     if _direct(pl, sk):
         return _rows_direct(pl, f, sk, row0, nrows, col0, ncols)
@@ -247,16 +123,16 @@ cdef int _rows(const Plan* pl, Py_ssize_t row0, Py_ssize_t nrows, Py_ssize_t col
             elif k == sk:
                 call[k] = ptr[k]  # the variant reads the one value itself
             elif s == 0:
-                call[k] = _filled(scratch, k, ptr[k], ncols, pl.itemsize[k])
+                call[k] = filled(scratch, k, ptr[k], ncols, pl.itemsize[k])
             else:
-                _gather(buf[k], ptr[k], s, ncols, pl.itemsize[k])
+                gather(buf[k], ptr[k], s, ncols, pl.itemsize[k])
                 scratch.filled[k] = NULL
                 call[k] = buf[k]
         s = pl.strides[0][inner]
         call[0] = ptr[0] if s == pl.itemsize[0] else buf[0]
         err |= f(call, ncols, pl.params)
         if s != pl.itemsize[0]:
-            _scatter(ptr[0], s, buf[0], ncols, pl.itemsize[0])
+            scatter(ptr[0], s, buf[0], ncols, pl.itemsize[0])
         for d in range(inner - 1, -1, -1):
             idx[d] += 1
             for k in range(pl.nargs):
@@ -303,106 +179,6 @@ cdef int _item(const Plan* pl, Py_ssize_t it, Py_ssize_t inner, Py_ssize_t nrows
         return _rows(pl, row0, 1, col0, min(<Py_ssize_t>BLOCK, inner - col0), scratch)
     row0 = it * group  # short rows: one item is a group of whole rows
     return _rows(pl, row0, min(group, nrows_total - row0), 0, inner, scratch)
-
-
-cdef inline bint _walks_across(const Plan* pl, int k) noexcept nogil:
-    """Input ``k`` of a 2-D plan steps through memory more finely down its rows than along
-    them (a transpose): gathered by tiles. Plain strides, a broadcast or a strided output
-    keep the row path."""
-    cdef Py_ssize_t s0 = pl.strides[k][0], s1 = pl.strides[k][1]
-    if s1 == 0 or s1 == pl.itemsize[k] or s0 == 0:
-        return False
-    return (s0 if s0 > 0 else -s0) < (s1 if s1 > 0 else -s1)
-
-
-cdef bint _tiles_pay(const Plan* pl) noexcept nogil:
-    cdef int k
-    if pl.ndim != 2 or pl.strides[0][1] != pl.itemsize[0] or pl.shape[0] < 2:
-        return False
-    for k in range(1, pl.nargs):
-        if _walks_across(pl, k):
-            return True
-    return False
-
-
-cdef void _gather_tile(char* dst, const char* src, Py_ssize_t s0, Py_ssize_t s1,
-                       Py_ssize_t nr, Py_ssize_t nc, Py_ssize_t size) noexcept nogil:
-    """``dst[r, j] = src[r * s0 + j * s1]`` for an ``nr`` x ``nc`` tile, stored row-major with
-    rows ``pitch`` elements apart; read column by column, so each source line is read once."""
-    cdef Py_ssize_t pitch = TILE_COLS + TILE_PAD
-    cdef Py_ssize_t r, j
-    cdef const char* col
-    for j in range(nc):
-        col = src + j * s1
-        if size == 4:
-            for r in range(nr):
-                (<uint32_t*>dst)[r * pitch + j] = (<const uint32_t*>(col + r * s0))[0]
-        elif size == 8:
-            for r in range(nr):
-                (<uint64_t*>dst)[r * pitch + j] = (<const uint64_t*>(col + r * s0))[0]
-        else:
-            for r in range(nr):
-                memcpy(dst + (r * pitch + j) * size, col + r * s0, size)
-
-
-cdef int _tile(const Plan* pl, Py_ssize_t row0, Py_ssize_t nr, Py_ssize_t col0,
-               Py_ssize_t nc, Scratch* scratch, char* tiles) noexcept nogil:
-    """Rows [row0, row0+nr), columns [col0, col0+nc) of a 2-D plan whose transposed inputs
-    are gathered into ``tiles`` (TILE_BYTES per input) first."""
-    cdef char* call[MAX_ARGS]
-    cdef char* tile[MAX_ARGS]
-    cdef const char* src
-    cdef Py_ssize_t r, s1
-    cdef int k, err = 0
-    cdef int sk = _scalar_operand(pl)
-    cdef kernel_fn f = pl.scalar_f[sk] if sk else pl.f
-    for k in range(1, pl.nargs):
-        tile[k] = NULL
-        if _walks_across(pl, k):
-            tile[k] = tiles + (k - 1) * TILE_BYTES
-            _gather_tile(tile[k], pl.base[k] + row0 * pl.strides[k][0] + col0 * pl.strides[k][1],
-                         pl.strides[k][0], pl.strides[k][1], nr, nc, pl.itemsize[k])
-    for r in range(nr):
-        for k in range(1, pl.nargs):
-            src = pl.base[k] + (row0 + r) * pl.strides[k][0] + col0 * pl.strides[k][1]
-            s1 = pl.strides[k][1]
-            if tile[k] != NULL:
-                call[k] = tile[k] + r * (TILE_COLS + TILE_PAD) * pl.itemsize[k]
-            elif s1 == pl.itemsize[k] or k == sk:
-                call[k] = <char*>src
-            elif s1 == 0:
-                call[k] = _filled(scratch, k, src, nc, pl.itemsize[k])
-            else:
-                _gather(scratch.buf[k], src, s1, nc, pl.itemsize[k])
-                scratch.filled[k] = NULL
-                call[k] = scratch.buf[k]
-        call[0] = pl.base[0] + (row0 + r) * pl.strides[0][0] + col0 * pl.itemsize[0]
-        err |= f(call, nc, pl.params)
-    return err
-
-
-cdef int _run_tiled(const Plan* pl) noexcept nogil:
-    cdef Py_ssize_t rows = pl.shape[0], cols = pl.shape[1]
-    cdef Py_ssize_t ncol_tiles = (cols + TILE_COLS - 1) // TILE_COLS
-    cdef Py_ssize_t items = ((rows + TILE_ROWS - 1) // TILE_ROWS) * ncol_tiles, it, row0, col0
-    cdef int err = 0
-    cdef Scratch* scratch = NULL
-    cdef char* tiles = NULL
-    cdef int nthreads = threads_for(rows * cols * pl.nargs, items)
-    with parallel(num_threads=nthreads):
-        scratch = _new_scratch()
-        tiles = <char*>malloc((MAX_ARGS - 1) * TILE_BYTES)
-        for it in prange(items, schedule="dynamic"):
-            if scratch == NULL or tiles == NULL:
-                err |= -1
-            else:
-                row0 = (it // ncol_tiles) * TILE_ROWS
-                col0 = (it % ncol_tiles) * TILE_COLS
-                err |= _tile(pl, row0, min(<Py_ssize_t>TILE_ROWS, rows - row0), col0,
-                             min(<Py_ssize_t>TILE_COLS, cols - col0), scratch, tiles)
-        free(scratch)
-        free(tiles)
-    return err
 
 
 # The flat slab size in use: FLAT_SLAB unless _set_flat_chunk changed it (2-thread A/B runs
@@ -469,12 +245,12 @@ cdef int _run(Plan* pl) noexcept nogil:
         for c in prange(nchunks, nogil=True, schedule="dynamic", num_threads=nthreads):
             err |= _flat_chunk(pl, f, once, c * chunk, min(chunk, n - c * chunk))
         return err
-    if _tiles_pay(pl):
-        return _run_tiled(pl)
+    if tiles_pay(pl):
+        return run_tiled(pl)
     inner = pl.shape[pl.ndim - 1]
     rows = n // inner
     nblk = (inner + BLOCK - 1) // BLOCK
-    if _direct_slabs and inner <= _flat_chunk_elems and _direct(pl, _scalar_operand(pl)):
+    if _direct_slabs and inner <= _flat_chunk_elems and _direct(pl, scalar_operand(pl)):
         # Every operand passes in place (a row or column broadcast): no buffer bounds an
         # item, so rows go to threads in slabs of about the flat slab's size, as a flat run
         # does, and each thread streams a long stretch of memory per hand-out (with items of
@@ -497,7 +273,7 @@ cdef int _run(Plan* pl) noexcept nogil:
         per_ask = 1 if nblk == 1 else FLAT_CHUNK // BLOCK
         nthreads = threads_for(n * pl.nargs, items)
     if nthreads <= 1:
-        scratch = _new_scratch()
+        scratch = new_scratch()
         if scratch == NULL:
             return -1
         for it in range(items):
@@ -505,7 +281,7 @@ cdef int _run(Plan* pl) noexcept nogil:
         free(scratch)
         return err
     with parallel(num_threads=nthreads):
-        scratch = _new_scratch()
+        scratch = new_scratch()
         # handed out as threads ask, for the same reason as the flat slabs above
         for it in prange(items, schedule="dynamic", chunksize=per_ask):
             if scratch == NULL:
