@@ -11,9 +11,10 @@
    images of a batch, so a batch of small planes (7x7) fills whole vectors. Partial sums of
    k blocks are added in the output.
 
-   Every output element is one chain of multiply-adds in k order plus one add per k block:
-   the same arithmetic whichever task or tile computes it, so any split of the work gives
-   the same bits. Small planes mostly read on the zero border (a 2x2 output of a padded 3x3
+   Every output element is one chain of multiply-adds in k order plus one add per k block
+   (one image's tail pixels, cg_tail_start: 16 such chains and a fixed reduction): the same
+   arithmetic whichever task or tile computes it, so any split of the work gives the same
+   bits. Small planes mostly read on the zero border (a 2x2 output of a padded 3x3
    reads it at 5 of its 9 taps) are computed one output position at a time over that
    position's own taps (cg_task_position), a choice made by the shapes alone. The vector
    width follows the compile level (setup.py builds three copies): AVX-512 zmm, AVX2 ymm,
@@ -22,6 +23,7 @@
 #ifndef EMBER_CONVGEMM_H
 #define EMBER_CONVGEMM_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -193,7 +195,28 @@ static void cg_tile_any(int mr, int nv, ptrdiff_t kc, const float* restrict w, p
 typedef struct {
     ptrdiff_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW;
     ptrdiff_t H, W, ph, pw;  /* the unpadded plane and its padding */
+    ptrdiff_t tail0;  /* batch pixels from here on are dot products (cg_tail_start) */
 } cg_geom;
+
+/* One image's last P % 16 pixels (at most CG_TAIL_MAX) are computed as dot products along
+   k (cg_dot_tile), not as a vector of 16 pixels that few of its lanes use: 7x7 planes
+   (49 pixels) filled 49 of 64 lanes, and the last panel of one pixel read all the weights
+   a second time. AVX-512 only (the copy conv.py routes here); a batch's panels run across
+   its images and fill their vectors. A choice by the shapes alone, so the bits stay fixed.
+   Returns the first tail pixel, or PTRDIFF_MAX for none. */
+#ifndef CG_TAIL_MAX
+#define CG_TAIL_MAX 8
+#endif
+static inline ptrdiff_t cg_tail_start(ptrdiff_t N, ptrdiff_t P) {
+#if defined(__AVX512F__)
+    if (N == 1 && P % CG_VW && P % CG_VW <= CG_TAIL_MAX)
+        return P - P % CG_VW;
+#else
+    (void)N;
+    (void)P;
+#endif
+    return PTRDIFF_MAX;
+}
 
 static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* runs) {
     ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
@@ -227,7 +250,7 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
 #endif
 
 #if defined(__AVX512F__)
-/* cg_pack for stride 1 or 2: run by run, 16 columns at a time for every tap of the block
+/* cg_gather for stride 1 or 2: run by run, 16 columns at a time for every tap of the block
    (offsets koff), so a run's setup is paid once a block, not once a tap (ResNet's late
    rows are 7-14 pixels long). Whole vectors: see CG_SLACK; a store that would cross the
    panel's row is masked, the others spill only into columns a later run overwrites. */
@@ -254,19 +277,11 @@ static void cg_pack_runs(const float* restrict xp, const cg_runs* runs, int sw,
 }
 #endif
 
-/* Gather taps [k0, k0 + kc) of a panel's pixels into b (kc x CG_NB; columns past the
-   pixels zero). This is im2col for one panel: whole runs of a row, stride sw apart, in
-   increasing column order (see CG_SLACK). */
-static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
-                      int cols, const ptrdiff_t* restrict koff, ptrdiff_t kc,
-                      float* restrict b);
-
-static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
-                    int cols, ptrdiff_t k0, ptrdiff_t kc, float* restrict b) {
+/* koff[k]: where tap k0 + k reads, from a pixel's own offset, for k < kc */
+static void cg_koffsets(const cg_geom* g, ptrdiff_t k0, ptrdiff_t kc, ptrdiff_t* koff) {
     ptrdiff_t taps = g->kh * g->kw, plane = g->PH * g->PW;
     ptrdiff_t ci = k0 / taps, tap = k0 % taps;
     ptrdiff_t i = tap / g->kw, j = tap % g->kw;
-    ptrdiff_t koff[CG_KC];  /* where tap k0 + k reads, from a pixel's own offset */
     for (ptrdiff_t k = 0; k < kc; k++) {
         koff[k] = ci * plane + i * g->dh * g->PW + j * g->dw;
         if (++j == g->kw) {
@@ -277,10 +292,11 @@ static void cg_pack(const cg_geom* g, const float* restrict xp, const cg_runs* r
             }
         }
     }
-    cg_gather(g, xp, runs, cols, koff, kc, b);
 }
 
-/* cg_pack's copy: taps at offsets koff (from each pixel's own) into the panel b. */
+/* Gather the taps at offsets koff (cg_koffsets, from each pixel's own) of a panel's pixels
+   into b (kc x CG_NB; columns past the pixels zero). This is im2col for one panel: whole
+   runs of a row, stride sw apart, in increasing column order (see CG_SLACK). */
 static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
                       int cols, const ptrdiff_t* restrict koff, ptrdiff_t kc,
                       float* restrict b) {
@@ -313,14 +329,18 @@ static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs*
                 b[k * CG_NB + c] = 0.0f;
 }
 
+/* cg_tail: the dot products of a tail of pixels (AVX-512) */
+#include "convgemm_tail.h"
+
 /* One task: batch pixels [q0, q1) (pixel q of the batch is pixel q % P of image q / P)
    and output channels [c0, c1), every k block in order. xp: the padded input batch; w: the
    weights (M x K); out: the output batch (N x M x P); b: this thread's panel buffer
-   (cg_panel_floats(), 64-byte aligned). */
+   (cg_panel_floats(), 64-byte aligned). Pixels from g->tail0 on go to cg_tail. */
 static void cg_task(const cg_geom* g, const float* restrict xp, const float* restrict w,
                     float* restrict out, float* restrict b, ptrdiff_t q0, ptrdiff_t q1,
                     ptrdiff_t c0, ptrdiff_t c1) {
     ptrdiff_t P = g->OH * g->OW;
+    ptrdiff_t koff[CG_KC];
     cg_runs runs, segs;
     float t[CG_MR * CG_NB];
     for (ptrdiff_t qa = q0; qa < q1; qa += CG_NC) {
@@ -328,11 +348,21 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
     for (ptrdiff_t k0 = 0; k0 < g->K; k0 += CG_KC) {
         ptrdiff_t kc = g->K - k0 < CG_KC ? g->K - k0 : CG_KC;
         int first = k0 == 0;
+        cg_koffsets(g, k0, kc, koff);
         for (ptrdiff_t q = qa; q < qb; q += CG_NB) {
             int cols = qb - q < CG_NB ? (int)(qb - q) : CG_NB;
+            if (q + cols > g->tail0) {  /* the tail: its own dot products */
+                int tn = (int)(q + cols - (g->tail0 > q ? g->tail0 : q));
+                cols -= tn;
+#if defined(__AVX512F__)
+                cg_tail(g, xp, w, out, q + cols, tn, c0, c1, k0, kc, koff, first);
+#endif
+                if (!cols)
+                    continue;
+            }
             int nv = (cols + CG_VW - 1) / CG_VW;
             cg_make_runs(g, q, q + cols, &runs);
-            cg_pack(g, xp, &runs, cols, k0, kc, b);
+            cg_gather(g, xp, &runs, cols, koff, kc, b);
             /* pixels of one image: consecutive in the output, the tile writes them itself */
             int direct = runs.dst[runs.n - 1] - runs.dst[0] == runs.col[runs.n - 1];
 #if defined(__AVX512F__)

@@ -1,15 +1,18 @@
 # A packed float32 GEMM for convolutions that gathers the im2col operand straight from the
-# input into its panels (convgemm.h); convgemm.pyx wraps it for conv.py.
+# input into its panels (convgemm.h); convgemm.pyx wraps it for conv.py. convgemm.h includes
+# "convgemm_tail.h" (named here so that setup.py rebuilds the module when it changes).
 cdef extern from "convgemm.h" nogil:
     ctypedef struct cg_geom:
         Py_ssize_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW
         Py_ssize_t H, W, ph, pw
+        Py_ssize_t tail0
     int CG_VW
     int CG_MR
     int CG_NB
     int CG_NC
     int CG_SLACK
     int cg_panel_floats()
+    Py_ssize_t cg_tail_start(Py_ssize_t N, Py_ssize_t P)
     int CG_POSITION_MAX_PIXELS
     int cg_by_position(const cg_geom* g)
     int CG_POSITION_GROUP

@@ -9,6 +9,7 @@ block of output channels); every output element is the same chain of multiply-ad
 whichever task computes it, so the bits are the same on any number of threads.
 """
 from cython.parallel cimport prange, threadid
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
@@ -104,6 +105,7 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple pa
         raise ValueError("convgemm.conv2d: bad geometry")
     _geometry(&g, x.shape[1], H, W, w.shape[0], w.shape[1], w.shape[2], w.shape[3], stride,
               padding, dilation)
+    g.tail0 = cg_tail_start(N, g.OH * g.OW)
     if (out.shape[0] != N or out.shape[1] != g.M or out.shape[2] != g.OH
             or out.shape[3] != g.OW or g.OH <= 0 or g.OW <= 0):
         raise ValueError("convgemm.conv2d: out has the wrong shape")
@@ -132,6 +134,7 @@ cdef int _geometry(cg_geom* g, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssiz
     g.OH = (g.PH - g.dh * (g.kh - 1) - 1) // g.sh + 1
     g.OW = (g.PW - g.dw * (g.kw - 1) - 1) // g.sw + 1
     g.K = C * kh * kw
+    g.tail0 = PY_SSIZE_T_MAX  # no tail unless the caller sets one (cg_tail_start)
     return 0
 
 
