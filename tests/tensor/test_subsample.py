@@ -61,6 +61,24 @@ def test_large_copy_on_two_threads():
     np.testing.assert_array_equal(out, x[:, :, ::2, ::2])
 
 
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_team_copy_of_any_size(case, threads):
+    """``team=True`` (a product on the team follows) shares even a small copy's planes out
+    on the team: the same elements on any thread count."""
+    shape, sh, sw, oh0, oh1, OW = case
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    want = x[:, :, oh0 * sh:oh1 * sh:sh, :OW * sw:sw]
+    out = np.full(want.size, np.nan, np.float32)
+    old = ember_tensor.get_num_threads()
+    try:
+        ember_tensor.set_num_threads(threads)
+        subsample(x, out, sh, sw, oh0, oh1, OW, True)
+    finally:
+        ember_tensor.set_num_threads(old)
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+
+
 def test_refuses_what_would_read_or_write_out_of_bounds():
     x = np.zeros((1, 2, 8, 8), np.float32)
     with pytest.raises(RuntimeError, match="outside"):

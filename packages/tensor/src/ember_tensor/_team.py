@@ -165,6 +165,11 @@ _SKINNY_OUTER_MIN_ELEMENTS = 1 << 20
 _blas.set_skinny(_SKINNY_MIN_ELEMENTS, _SKINNY_OUTER_MIN_ELEMENTS)
 
 
+def on_team(macs: int) -> bool:
+    """Whether ``matmul`` hands a product of ``macs`` multiply-adds in all to the team."""
+    return macs >= _GEMM_TEAM_MACS
+
+
 def _blocks(n, pieces, multiple):
     """``pieces`` contiguous ranges covering ``range(n)``, multiples of ``multiple`` long
     (the last takes the rest) so BLAS keeps its register tiles whole."""

@@ -32,6 +32,7 @@ from .._kernels.im2col import im2col
 from .._kernels.subsample import subsample as _subsample
 from .._team import can_split, run_tasks, serial_region
 from .._team import matmul as _team_matmul
+from .._team import on_team as _on_team
 from . import depthwise as _depthwise
 from . import stem_conv as _stem_conv
 from ._util import BufferPool, kernel_array, nd, pair, scalar_name, size_str, wrap
@@ -425,13 +426,14 @@ def _channel_blocks(C, threads):
     return [(i * C // parts, (i + 1) * C // parts) for i in range(parts)]
 
 
-def _gather(xa, cols, g, oh0, oh1):
+def _gather(xa, cols, g, oh0, oh1, team=False):
     """Fill ``cols`` with the columns of output rows ``[oh0, oh1)`` of the single image
     ``xa``. An unpadded 1x1 kernel (the strided downsamples) needs only a strided
     subsample of the input (``_kernels/subsample.pyx``: a fraction of im2col's per-call
-    cost, and of NumPy's strided copy's)."""
+    cost, and of NumPy's strided copy's), shared on the team when ``team`` (the product
+    that follows runs there)."""
     if g.kh == g.kw == 1 and g.ph == g.pw == 0:
-        _subsample(xa if xa.shape[0] == 1 else xa[:1], cols, g.sh, g.sw, oh0, oh1, g.OW)
+        _subsample(xa if xa.shape[0] == 1 else xa[:1], cols, g.sh, g.sw, oh0, oh1, g.OW, team)
     else:
         im2col(xa, cols, g.args, (oh0, oh1))
 
@@ -442,7 +444,7 @@ def _gather(xa, cols, g, oh0, oh1):
 _POOL_MIN_BYTES = 1 << 16
 
 
-def _band_columns(xa, g, oh0, oh1, tag):
+def _band_columns(xa, g, oh0, oh1, tag, team=False):
     """The columns of output rows ``[oh0, oh1)`` of the single image ``xa``: a view of the
     input for a pointwise convolution, else gathered into a fresh buffer (small) or this
     thread's pooled one."""
@@ -453,7 +455,7 @@ def _band_columns(xa, g, oh0, oh1, tag):
         cols = np.empty(shape, xa.dtype)
     else:
         cols = _pool.get(shape, xa.dtype, tag)
-    _gather(xa, cols, g, oh0, oh1)
+    _gather(xa, cols, g, oh0, oh1, team)
     return cols
 
 
@@ -463,7 +465,8 @@ def _single_image_gemm(xa, w2, out2, g):
     a big product in two by the shapes alone and runs the halves on the team without the
     GIL. (Blocks of output channels as Python tasks cost ~100 us a region in GIL hand-offs:
     more than a 64-px ResNet convolution gains from the second core.)"""
-    _team_matmul(w2, _band_columns(xa, g, 0, g.OH, "cols"), out=out2)
+    team = _on_team(g.Cout * g.K * g.P)
+    _team_matmul(w2, _band_columns(xa, g, 0, g.OH, "cols", team), out=out2)
 
 
 def _pointwise_batch(xa, w2, out, g):
@@ -475,7 +478,7 @@ def _pointwise_batch(xa, w2, out, g):
     xs = xa
     if not g.pointwise:
         xs = np.empty((g.N, g.C, g.OH, g.OW), xa.dtype)
-        _subsample(xa, xs, g.sh, g.sw, 0, g.OH, g.OW)
+        _subsample(xa, xs, g.sh, g.sw, 0, g.OH, g.OW, _on_team(g.N * g.Cout * g.C * g.P))
     _team_matmul(w2, xs.reshape(g.N, g.C, g.P), out=out.reshape(g.N, g.Cout, g.P))
 
 
