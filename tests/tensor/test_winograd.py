@@ -113,6 +113,39 @@ def test_split_across_threads_matches():
     assert _rel_err(out, _reference(x, w, b)) < REL_TOL
 
 
+@pytest.mark.parametrize("rows, TW", [(256, 8), (128, 4), (64, 2), (1, 1), (3, 2), (7, 200)])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_blocks_are_even_shares(rows, TW, threads):
+    # blocks cover the tile rows in order, at most the target size (a row at least), as
+    # many as a multiple of the threads where there are rows enough, sizes within one row
+    blocks = winograd._blocks(rows, TW, threads)
+    assert blocks[0][0] == 0 and blocks[-1][1] == rows
+    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+    sizes = [r1 - r0 for r0, r1 in blocks]
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+    assert max(sizes) <= max(1, winograd._TARGET_TILES // TW)
+    assert len(blocks) % threads == 0 or len(blocks) == rows
+
+
+def test_block_counts_differ_bits_do_not(monkeypatch):
+    # 32 images of 16x16: 13 blocks on one thread, 14 on two; each output is the same sum
+    monkeypatch.setattr(winograd, "_SPLIT_MACS", 0)
+    x, w, b = _data((32, 16, 16, 16, 16), 7)
+    old = ember_tensor.get_num_threads()
+    got = []
+    try:
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            assert len(winograd._blocks(32 * 8, 8, threads)) == 12 + threads
+            out = np.empty((32, 16, 16, 16), np.float32)
+            winograd.conv3x3(x, w, out, b)
+            got.append(out)
+    finally:
+        ember_tensor.set_num_threads(old)
+    np.testing.assert_array_equal(got[0], got[1])
+    assert _rel_err(got[0], _reference(x, w, b)) < REL_TOL
+
+
 def test_empty_and_channel_free_inputs():
     out = np.empty((0, 4, 5, 5), np.float32)
     winograd.conv3x3(np.empty((0, 3, 5, 5), np.float32), np.ones((4, 3, 3, 3), np.float32),

@@ -96,10 +96,15 @@ def use_winograd(x_shape, w_shape, dtype, stride, padding, dilation, groups):
 
 
 def _blocks(rows, TW, threads):
-    """Tile-row ranges of about ``_TARGET_TILES`` tiles, at least one per thread."""
+    """Tile-row ranges of at most ``_TARGET_TILES`` tiles (one tile row at least), their
+    count a multiple of ``threads`` and their sizes within one row of each other, so the
+    threads get equal shares: cut into blocks of the target size, 128 rows of 8x8 planes
+    (32 images) were 40 + 40 + 40 + 8, and one thread did 80 rows while the other waited
+    (2 threads, 32x128x8x8, alone and inside the finetune step: 2.45-2.7 -> 2.15-2.27 ms)."""
     per = max(1, _TARGET_TILES // max(TW, 1))
-    per = min(per, -(-rows // threads))
-    return [(r, min(rows, r + per)) for r in range(0, rows, per)]
+    count = -(-rows // per)
+    count = min(rows, -(-count // threads) * threads)
+    return [(i * rows // count, (i + 1) * rows // count) for i in range(count)]
 
 
 def conv3x3(xa, wa, out, bias=None, flipped=False):
