@@ -93,6 +93,13 @@ def test_flat_slab_size_is_settable_and_exact(threads, elems):
         strided._set_flat_chunk(100)
 
 
+def _assert_both_sides(x, y):
+    """mul and sub of ``x`` and ``y`` (either side) give NumPy's values bit for bit."""
+    for op, ref in ((E.mul, np.multiply), (E.sub, np.subtract)):
+        np.testing.assert_array_equal(op(et.from_numpy(x), et.from_numpy(y)).numpy(), ref(x, y))
+        np.testing.assert_array_equal(op(et.from_numpy(y), et.from_numpy(x)).numpy(), ref(y, x))
+
+
 # rows whose operands all pass in place go to threads in slab-sized groups of whole rows:
 # slab sizes giving one row a group, a few rows with a short last group, fewer groups than
 # threads, and the old FLAT_CHUNK items (switch off), a column and a row broadcast
@@ -105,11 +112,42 @@ def test_in_place_rows_in_slab_groups(threads, elems, slabs, shapes):
     y = _data(shapes[1], np.float32, 11)
     old, was = strided._set_flat_chunk(elems), strided._set_direct_slabs(slabs)
     try:
-        for op, ref in ((E.mul, np.multiply), (E.sub, np.subtract)):
-            np.testing.assert_array_equal(op(et.from_numpy(x), et.from_numpy(y)).numpy(),
-                                          ref(x, y))
-            np.testing.assert_array_equal(op(et.from_numpy(y), et.from_numpy(x)).numpy(),
-                                          ref(y, x))
+        _assert_both_sides(x, y)
     finally:
         strided._set_flat_chunk(old)
         strided._set_direct_slabs(was)
+
+
+def _at_offset(shape, dtype, offset, seed):
+    """An array ``offset`` bytes past a 64-byte line, filled with ``_data``."""
+    item = np.dtype(dtype).itemsize
+    n = int(np.prod(shape))
+    raw = np.empty(n * item + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    a = raw[start:start + n * item].view(dtype).reshape(shape)
+    a[...] = _data(shape, dtype, seed)
+    return a
+
+
+# a broadcast row off a cache line is read from an aligned copy (the switch off: in place):
+# rows of every element size at offsets that leave it off a line, NumPy's own, an aligned
+# one, a strided matrix (buffered rows) and a transposed one (tiles), the row on either side
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8],
+                         ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("offset", [0, 2, 16, 48])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "transposed"])
+@pytest.mark.parametrize("aligned", [True, False], ids=["copy", "in-place"])
+def test_broadcast_row_from_an_aligned_copy(threads, dtype, offset, layout, aligned):
+    item = np.dtype(dtype).itemsize
+    if offset % item:
+        pytest.skip("an offset of whole elements only")
+    rows, cols = 300, 517
+    x = _data((rows, 2 * cols) if layout == "strided" else (rows, cols), dtype, 12)
+    x = x[:, ::2] if layout == "strided" else x
+    x = np.ascontiguousarray(x.T).T if layout == "transposed" else x
+    y = _at_offset((cols,), dtype, offset, 13)
+    was = strided._set_align_rows(aligned)
+    try:
+        _assert_both_sides(x, y)
+    finally:
+        strided._set_align_rows(was)
