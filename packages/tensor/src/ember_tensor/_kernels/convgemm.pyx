@@ -70,17 +70,23 @@ cdef float* _alloc(size_t n) except NULL:
 
 cdef void _pad_planes(const float* x, float* xp, Py_ssize_t planes, Py_ssize_t H,
                       Py_ssize_t W, Py_ssize_t ph, Py_ssize_t pw, int team) noexcept nogil:
-    """xp[q] = x[q] with ph rows and pw columns of zeros around it, for every plane q."""
-    cdef Py_ssize_t q, i
+    """xp[q] = x[q] with ph rows and pw columns of zeros around it, for every plane q. A
+    row's border columns are stored in a loop, not by memset: two library calls a row for one
+    float each (memset and its PLT stub were ~4% of perf's samples of 1x128x28x28 -> 256
+    3x3/2 calls on 2 threads)."""
+    cdef Py_ssize_t q, i, j
     cdef Py_ssize_t PH = H + 2 * ph, PW = W + 2 * pw
     cdef float* d
+    cdef float* row
     for q in prange(planes, num_threads=team, schedule="static"):
         d = xp + q * PH * PW
         memset(d, 0, ph * PW * sizeof(float))
         for i in range(H):
-            memset(d + (ph + i) * PW, 0, pw * sizeof(float))
-            memcpy(d + (ph + i) * PW + pw, x + (q * H + i) * W, W * sizeof(float))
-            memset(d + (ph + i) * PW + pw + W, 0, pw * sizeof(float))
+            row = d + (ph + i) * PW
+            for j in range(pw):
+                row[j] = 0
+                row[pw + W + j] = 0
+            memcpy(row + pw, x + (q * H + i) * W, W * sizeof(float))
         memset(d + (ph + H) * PW, 0, ph * PW * sizeof(float))
     memset(xp + planes * PH * PW, 0, CG_SLACK * sizeof(float))
 

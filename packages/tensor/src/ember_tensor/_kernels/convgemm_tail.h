@@ -36,11 +36,16 @@ static inline __attribute__((always_inline)) void cg_dot_tile(
                 acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
         }
     }
+    /* reduced over all R rows first: a loop to the runtime mr over acc kept the sums in
+       memory, stored on every step of the loop above */
+    float sum[8][4];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < nt; t++)
+            sum[r][t] = _mm512_reduce_add_ps(acc[r][t]);
     for (int r = 0; r < mr && r < R; r++)
         for (int t = 0; t < nt; t++) {
-            float s = _mm512_reduce_add_ps(acc[r][t]);
             float* o = out + r * ldo + dst[t];
-            *o = first ? s : *o + s;
+            *o = first ? sum[r][t] : *o + sum[r][t];
         }
 }
 
