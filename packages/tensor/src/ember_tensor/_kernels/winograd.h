@@ -53,6 +53,17 @@ static inline void wg_gcolumns_##T(const T* restrict g0, const T* restrict g1, \
         t0[j] = a; t1[j] = a + b; t2[j] = a - b; t3[j] = -b; \
     } \
 } \
+/* o = G a over n filters at once: a0..a2 one entry of each filter's 3-vector, o0..o3 the \
+   4-vector G a = (a0, (a0 + a1 + a2)/2, (a0 - a1 + a2)/2, a2) */ \
+static inline void wg_g_rows_##T(const T* restrict a0, const T* restrict a1, \
+        const T* restrict a2, T* restrict o0, T* restrict o1, T* restrict o2, \
+        T* restrict o3, ptrdiff_t n) { \
+    const T half = 0.5; \
+    for (ptrdiff_t j = 0; j < n; j++) { \
+        T x = a0[j], y = a1[j], z = a2[j]; \
+        o0[j] = x; o1[j] = (x + y + z) * half; o2[j] = (x - y + z) * half; o3[j] = z; \
+    } \
+} \
 /* horizontal half for one tile row: tile tw reads t[2tw], t[2tw+1] */ \
 static inline void wg_gtiles_##T(const T* restrict t, T* restrict o0, T* restrict o1, \
         T* restrict o2, T* restrict o3, ptrdiff_t TW) { \

