@@ -17,6 +17,12 @@ if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
+# Big freed buffers stay with malloc for the next step instead of going back to the kernel,
+# which zeroed fresh pages for them every step (see _malloc_policy).
+from . import _malloc_policy  # noqa: E402
+
+_malloc_policy.apply()
+
 from . import _dtype  # noqa: E402
 from ._array import Array
 from ._creation import (

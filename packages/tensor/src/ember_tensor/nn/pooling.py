@@ -16,8 +16,9 @@ from ._util import kernel_array, nd, pair, scalar_name, size_str, wrap
 # grad_input of max pooling this large (bytes) comes zeroed from the allocator instead of
 # being zeroed by the kernel (see max_pool2d_backward); None: never. Off: the quiet A/B of
 # 2026-12-06 read the 16x64x112x112 backward 7.3 ms with the kernel zeroing and 10.5 ms with
-# 32 << 20 (calloc's fresh pages fault twice as often). Kept as a switch while page-fault
-# costs on this machine vary run to run; tests set it to force either path.
+# 32 << 20 (calloc's fresh pages fault twice as often). Since ember_tensor keeps big freed
+# blocks with malloc (_malloc_policy), that gradient reuses mapped memory (2.9 ms) and calloc
+# would clear it with a memset of its own: one more pass. Tests set it to force either path.
 ZEROED_ALLOCATION_BYTES: Optional[int] = None
 
 
@@ -129,9 +130,8 @@ def max_pool2d_backward(grad_out, x, indices):
         raise RuntimeError(
             f"max_pool2d_backward: grad_output {size_str(go.shape)} does not match input "
             f"{size_str(xa.shape)}")
-    # the kernel zeroes each plane it scatters into, except in an allocation so large that
-    # glibc maps it fresh (its mmap threshold stops rising at 32 MiB): calloc's pages are
-    # zero already, and a second zeroing pass would be one more write (16x64x112x112: 51 MB)
+    # the kernel zeroes each plane it scatters into (the block may be reused memory holding
+    # an earlier array's values), unless ZEROED_ALLOCATION_BYTES asks calloc for zeros
     zeroed = ZEROED_ALLOCATION_BYTES is not None and xa.nbytes >= ZEROED_ALLOCATION_BYTES
     gx = (np.zeros if zeroed else np.empty)(xa.shape, xa.dtype)
     if gx.size:
