@@ -44,13 +44,17 @@ CASES = [  # N, Cin, H, W, Cout, kh, kw, stride, padding, dilation
     (18, 30, 3, 3, 17, 5, 5, (1, 1), (2, 2), (1, 1)),
     # three groups of two images on one thread (GROUP_FLOATS), one of six on a team
     (6, 64, 40, 40, 9, 3, 3, (2, 2), (1, 1), (1, 1)),
-    # one image whose last P % 16 pixels are dot products at AVX-512 (cg_tail_start): 49
-    # pixels (tail 1) over k blocks of 192 and 168 taps (not whole vectors) and 21 channels
-    # (tiles of fewer rows); 196 (tail 4); 21 pixels (tail 5: 4 + 1); 5 pixels (all tail)
+    # batches in one group whose last Q % 16 pixels are dot products at AVX-512
+    # (cg_tail_start): 49 pixels (tail 1) over k blocks of 192 and 168 taps (not whole
+    # vectors) and 21 channels (tiles of fewer rows); 196 (tail 4); 21 pixels (tail 5:
+    # 4 + 1); 5 pixels (all tail); four 7x7 planes (tail 4); three 2x2 planes (all tail,
+    # across images)
     (1, 40, 7, 7, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
     (1, 30, 14, 14, 13, 3, 3, (1, 1), (1, 1), (1, 1)),
     (1, 33, 5, 13, 10, 3, 3, (2, 2), (1, 1), (1, 1)),
     (1, 17, 1, 5, 9, 3, 3, (1, 1), (1, 1), (1, 1)),
+    (4, 40, 7, 7, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
+    (3, 20, 2, 2, 9, 3, 3, (1, 1), (1, 1), (1, 1)),
 ]
 
 
@@ -91,7 +95,8 @@ def test_matches_im2col_product(case):
 
 @pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[8], CASES[9],
                                   CASES[11], CASES[13], CASES[14], CASES[15], CASES[16],
-                                  CASES[17], CASES[18], CASES[19], CASES[20]])
+                                  CASES[17], CASES[18], CASES[19], CASES[20], CASES[21],
+                                  CASES[22]])
 def test_any_split_gives_the_same_bits(case):
     """Tasks cut pixels and channels anywhere; every output is the same chain of
     multiply-adds, so the bits cannot move (nor with the thread count)."""

@@ -12,7 +12,7 @@
    k blocks are added in the output.
 
    Every output element is one chain of multiply-adds in k order plus one add per k block
-   (one image's tail pixels, cg_tail_start: 16 such chains and a fixed reduction): the same
+   (a batch's tail pixels, cg_tail_start: 16 such chains and a fixed reduction): the same
    arithmetic whichever task or tile computes it, so any split of the work gives the same
    bits. Small planes mostly read on the zero border (a 2x2 output of a padded 3x3
    reads it at 5 of its 9 taps) are computed one output position at a time over that
@@ -198,22 +198,22 @@ typedef struct {
     ptrdiff_t tail0;  /* batch pixels from here on are dot products (cg_tail_start) */
 } cg_geom;
 
-/* One image's last P % 16 pixels (at most CG_TAIL_MAX) are computed as dot products along
-   k (cg_dot_tile), not as a vector of 16 pixels that few of its lanes use: 7x7 planes
-   (49 pixels) filled 49 of 64 lanes, and the last panel of one pixel read all the weights
-   a second time. AVX-512 only (the copy conv.py routes here); a batch's panels run across
-   its images and fill their vectors. A choice by the shapes alone, so the bits stay fixed.
-   Returns the first tail pixel, or PTRDIFF_MAX for none. */
+/* The last Q % 16 pixels (at most CG_TAIL_MAX) of a batch of Q output pixels that is one
+   group of images at any thread count (the caller's rule) are computed as dot products
+   along k (cg_dot_tile), not as a vector of 16 pixels that few of its lanes use: one 7x7
+   plane (49 pixels) filled 49 of 64 lanes, and the last panel of one pixel read all the
+   weights a second time; four of them (196) left a panel of 4. AVX-512 only (the copy
+   conv.py routes here). A choice by the shapes alone, so the bits stay fixed. Returns the
+   first tail pixel, or PTRDIFF_MAX for none. */
 #ifndef CG_TAIL_MAX
 #define CG_TAIL_MAX 8
 #endif
-static inline ptrdiff_t cg_tail_start(ptrdiff_t N, ptrdiff_t P) {
+static inline ptrdiff_t cg_tail_start(ptrdiff_t Q) {
 #if defined(__AVX512F__)
-    if (N == 1 && P % CG_VW && P % CG_VW <= CG_TAIL_MAX)
-        return P - P % CG_VW;
+    if (Q % CG_VW && Q % CG_VW <= CG_TAIL_MAX)
+        return Q - Q % CG_VW;
 #else
-    (void)N;
-    (void)P;
+    (void)Q;
 #endif
     return PTRDIFF_MAX;
 }

@@ -12,7 +12,7 @@ cdef extern from "convgemm.h" nogil:
     int CG_NC
     int CG_SLACK
     int cg_panel_floats()
-    Py_ssize_t cg_tail_start(Py_ssize_t N, Py_ssize_t P)
+    Py_ssize_t cg_tail_start(Py_ssize_t Q)
     int CG_POSITION_MAX_PIXELS
     int cg_by_position(const cg_geom* g)
     int CG_POSITION_GROUP

@@ -111,7 +111,10 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple pa
         raise ValueError("convgemm.conv2d: bad geometry")
     _geometry(&g, x.shape[1], H, W, w.shape[0], w.shape[1], w.shape[2], w.shape[3], stride,
               padding, dilation)
-    g.tail0 = cg_tail_start(N, g.OH * g.OW)
+    # a tail only where the batch is one group on one thread, so on a team too (its groups
+    # are never smaller): the rule reads the shapes, never the thread count
+    if _group_images(N, g.C * g.PH * g.PW, g.OH * g.OW, 1) == N:
+        g.tail0 = cg_tail_start(N * g.OH * g.OW)
     if (out.shape[0] != N or out.shape[1] != g.M or out.shape[2] != g.OH
             or out.shape[3] != g.OW or g.OH <= 0 or g.OW <= 0):
         raise ValueError("convgemm.conv2d: out has the wrong shape")

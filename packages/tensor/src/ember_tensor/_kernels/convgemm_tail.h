@@ -1,4 +1,4 @@
-/* The tail of one image's pixels (cg_tail_start in convgemm.h) as dot products along k:
+/* The tail of a batch's pixels (cg_tail_start in convgemm.h) as dot products along k:
    the weights' rows are read as they are stored, 16 taps a vector, against the tail pixels'
    taps gathered side by side. A part of convgemm.h, included by it where cg_task needs it
    (it uses cg_geom, CG_MR, CG_KC and CG_TAIL_MAX from there). */
