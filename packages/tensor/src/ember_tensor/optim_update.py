@@ -12,7 +12,7 @@ import numpy as np
 from ._array import Array
 from ._kernels import optim as _k
 
-__all__ = ["sgd_", "adam_", "rmsprop_"]
+__all__ = ["sgd_", "sgd_many_", "direct_sgd", "adam_", "rmsprop_"]
 
 _NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -121,6 +121,27 @@ def sgd_(param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0, weigh
          dampening=float(dampening), weight_decay=float(weight_decay),
          nesterov=bool(nesterov), maximize=bool(maximize), first_step=bool(first_step))
     return param
+
+
+def direct_sgd(param, grad, momentum_buffer) -> bool:
+    """True when ``sgd_many_`` takes these Arrays as they are (``momentum_buffer`` None for
+    plain SGD): native dtype, contiguous, matching, the parameter and buffer writeable."""
+    return _direct(param, grad, momentum_buffer, True)
+
+
+def sgd_many_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0,
+              weight_decay=0.0, nesterov=False, maximize=False):
+    """One SGD step on each of ``params`` (ndarrays that ``direct_sgd`` accepted, none on
+    its first step), in one pass over all of them: the bits of ``sgd_`` on each in turn.
+    ``momentum_buffers`` is None without momentum. Arrays that share memory are updated one
+    by one, in order."""
+    if _k.sgd_many(params, grads, momentum_buffers, float(lr), float(momentum),
+                   float(dampening), float(weight_decay), bool(nesterov), bool(maximize)):
+        return
+    for k, (p, g) in enumerate(zip(params, grads)):
+        _k.sgd(p, g, None if momentum_buffers is None else momentum_buffers[k], float(lr),
+               float(momentum), float(dampening), float(weight_decay), bool(nesterov),
+               bool(maximize), False)
 
 
 def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1=0.9,

@@ -1,7 +1,7 @@
 """Stochastic gradient descent (with momentum, dampening, Nesterov and weight decay)."""
 from typing import Optional, Union
 
-from ember_tensor.optim_update import sgd_
+from ember_tensor.optim_update import direct_sgd, sgd_, sgd_many_
 
 from .._tensor import Tensor
 from .optimizer import _check_fused, Optimizer, ParamsT, zeros_state
@@ -45,6 +45,9 @@ class SGD(Optimizer):
         lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
         dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
         state = self.state
+        # parameters past their first step whose arrays the kernel takes as they are go in
+        # one sgd_many call (one parallel region for all); the rest one by one
+        batch, grads, bufs = [], [], []
         for p in group["params"]:
             grad = p.grad
             if grad is None:  # frozen or unused parameters are left untouched
@@ -57,7 +60,19 @@ class SGD(Optimizer):
                 if buf is None:
                     first = True
                     buf = p_state["momentum_buffer"] = zeros_state(p)
+            if not first and direct_sgd(p._data, grad._data, None if buf is None else buf._data):
+                batch.append(p)
+                grads.append(grad._data._np)
+                if buf is not None:
+                    bufs.append(buf._data._np)
+                continue
             sgd_(p._data, grad._data, None if buf is None else buf._data, lr=lr,
                  momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                  nesterov=nesterov, maximize=maximize, first_step=first)
             p._version_counter[0] += 1  # bump_version(p), inlined: once per parameter
+        if batch:
+            sgd_many_([p._data._np for p in batch], grads, bufs if momentum != 0 else None,
+                      lr=lr, momentum=momentum, dampening=dampening,
+                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+            for p in batch:
+                p._version_counter[0] += 1

@@ -13,6 +13,8 @@ from .parallel cimport threads_for
 from .types cimport real
 
 from libc.math cimport sqrt, sqrtf, fabs
+from libc.stdint cimport uintptr_t
+from libc.stdlib cimport free, malloc, qsort
 
 cdef extern from "optim.h" nogil:
     void ember_sgd_momentum_f32(float* p, const float* g, float* buf, Py_ssize_t n, float lr,
@@ -100,6 +102,24 @@ cdef void _sgd_run(real* p, const real* g, real* buf, Py_ssize_t n, int threads,
     for b in prange(nblocks, num_threads=threads, schedule="dynamic"):
         sgd_range(p, g, buf, b * BLOCK, min(n, (b + 1) * BLOCK), lr, momentum,
                   one_minus_dampening, weight_decay, nesterov, maximize, first_step)
+
+
+cdef void _sgd_many_run(real** ps, real** gs, real** bufs, const Py_ssize_t* sizes,
+                        Py_ssize_t m, const Py_ssize_t* block_param, const Py_ssize_t* block_start,
+                        Py_ssize_t nblocks, int threads, real lr, real momentum,
+                        real one_minus_dampening, real weight_decay, bint nesterov,
+                        bint maximize) noexcept nogil:
+    cdef Py_ssize_t b, k, s
+    if threads <= 1:
+        for k in range(m):
+            sgd_range(ps[k], gs[k], bufs[k], 0, sizes[k], lr, momentum, one_minus_dampening,
+                      weight_decay, nesterov, maximize, False)
+        return
+    for b in prange(nblocks, num_threads=threads, schedule="dynamic"):
+        k = block_param[b]
+        s = block_start[b]
+        sgd_range(ps[k], gs[k], bufs[k], s, min(sizes[k], s + BLOCK), lr, momentum,
+                  one_minus_dampening, weight_decay, nesterov, maximize, False)
 
 
 # ---- Adam / AdamW -------------------------------------------------------------------------
@@ -211,7 +231,8 @@ cdef int _threads(Py_ssize_t n) noexcept:
 # of ResNet-18's, whose largest has 2.4M). ResNet-18's whole step (11.7M parameters, 62
 # calls), 2 threads, 4 alternating rounds, median (min) of 22: with 2-thread loops
 # 15.8-20.1 (11.5-15.0) ms at load 3-5, on one 9.6-10.2 (5.4-5.9); on a quieter machine
-# 6.1-6.6 vs 5.5-6.2.
+# 6.1-6.6 vs 5.5-6.2. sgd_many applies it to its parameters' total: in one parallel region
+# the 2-thread pass of all 62 takes 3.6 ms against 4.9-5.8 one by one.
 cdef Py_ssize_t SGD_PARALLEL_MIN = 1 << 23
 
 
@@ -270,6 +291,123 @@ def sgd(cnp.ndarray param, grad, momentum_buffer, double lr, double momentum,
         with nogil:
             _sgd_run(<double*>pp, <double*>gp, <double*>bp, n, threads, lr, momentum, omd,
                      weight_decay, nesterov, maximize, first_step)
+
+
+cdef int _cmp_addr(const void* a, const void* b) noexcept nogil:
+    cdef uintptr_t x = (<const uintptr_t*>a)[0], y = (<const uintptr_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef bint _disjoint(void** ptrs, const Py_ssize_t* sizes, Py_ssize_t m, Py_ssize_t arrays,
+                    Py_ssize_t itemsize):
+    """True when none of the ``arrays`` x ``m`` memory ranges overlap another (a parameter
+    listed twice, or two parameters sharing storage, must be updated one after the other)."""
+    cdef uintptr_t* r = <uintptr_t*>malloc(2 * arrays * m * sizeof(uintptr_t))
+    cdef Py_ssize_t i, k, c = 0
+    cdef bint ok = True
+    if r == NULL:
+        raise MemoryError()
+    for i in range(arrays):
+        for k in range(m):
+            if ptrs[i * m + k] != NULL and sizes[k] > 0:
+                r[2 * c] = <uintptr_t>ptrs[i * m + k]
+                r[2 * c + 1] = r[2 * c] + <uintptr_t>(sizes[k] * itemsize)
+                c += 1
+    qsort(r, c, 2 * sizeof(uintptr_t), _cmp_addr)
+    for i in range(1, c):
+        if r[2 * i] < r[2 * i - 1]:
+            ok = False
+            break
+    free(r)
+    return ok
+
+
+cdef bint _fits(object arr, int typenum, Py_ssize_t n, bint write):
+    if type(arr) is not np.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>arr
+    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_SIZE(a) == n
+            and cnp.PyArray_IS_C_CONTIGUOUS(a) and (not write or cnp.PyArray_ISWRITEABLE(a)))
+
+
+def sgd_many(list params, list grads, list momentum_buffers, double lr, double momentum,
+             double dampening, double weight_decay, bint nesterov, bint maximize):
+    """``sgd`` on many parameters at once, none on its first step: the same arithmetic,
+    element by element, as one ``sgd`` call each, so the same bits whatever the thread count.
+    The parameters' blocks share one parallel region: one wake of the team a step instead
+    of one a parameter, so together they reach the rate SGD_PARALLEL_MIN asks of one array
+    (ResNet-18's 62 parameters, 11.7M elements). ``momentum_buffers`` is None when
+    momentum is 0. All float32 or all float64; anything else raises, as ``sgd`` would.
+    Returns False, having changed nothing, when arrays share memory: the caller then updates
+    the parameters one by one, in order."""
+    cdef Py_ssize_t m = len(params), k, j, nb, total = 0, nblocks = 0
+    if len(grads) != m or (momentum_buffers is not None and len(momentum_buffers) != m):
+        raise RuntimeError("sgd_many: params, grads and momentum_buffers differ in length")
+    if (momentum != 0) != (momentum_buffers is not None):
+        raise RuntimeError("sgd_many: momentum_buffers must be given exactly when momentum != 0")
+    if m == 0:
+        return True
+    first = params[0]
+    if type(first) is not np.ndarray or first.dtype not in (np.float32, np.float64):
+        raise RuntimeError("sgd_many: expected float32 or float64 parameters")
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>first)
+    cdef Py_ssize_t n
+    for k in range(m):
+        p = params[k]
+        if type(p) is not np.ndarray:
+            raise TypeError(f"sgd_many: params[{k}] must be a numpy.ndarray")
+        n = cnp.PyArray_SIZE(<cnp.ndarray>p)
+        if not (_fits(p, typenum, n, True) and _fits(grads[k], typenum, n, False) and (
+                momentum_buffers is None or _fits(momentum_buffers[k], typenum, n, True))):
+            raise RuntimeError(
+                f"sgd_many: parameter {k}, its grad and buffer must be contiguous arrays of "
+                "one dtype and size, the parameter and buffer writeable")
+        total += n
+        nblocks += (n + BLOCK - 1) // BLOCK
+    if nblocks == 0:
+        return True
+    cdef int threads = _threads(total) if total >= SGD_PARALLEL_MIN else 1
+    cdef void** ptrs = <void**>malloc(3 * m * sizeof(void*))
+    cdef Py_ssize_t* table = <Py_ssize_t*>malloc((m + 2 * nblocks) * sizeof(Py_ssize_t))
+    if ptrs == NULL or table == NULL:
+        free(ptrs)
+        free(table)
+        raise MemoryError()
+    cdef Py_ssize_t* sizes = table
+    cdef Py_ssize_t* block_param = table + m
+    cdef Py_ssize_t* block_start = table + m + nblocks
+    cdef double omd = 1.0 - dampening
+    j = 0
+    for k in range(m):
+        ptrs[k] = _ptr(params[k])
+        ptrs[m + k] = _ptr(grads[k])
+        ptrs[2 * m + k] = NULL if momentum_buffers is None else _ptr(momentum_buffers[k])
+        n = cnp.PyArray_SIZE(<cnp.ndarray>params[k])
+        sizes[k] = n
+        for nb in range(0, n, BLOCK):
+            block_param[j] = k
+            block_start[j] = nb
+            j += 1
+    if not _disjoint(ptrs, sizes, m, 3, cnp.PyArray_ITEMSIZE(<cnp.ndarray>first)):
+        free(ptrs)
+        free(table)
+        return False
+    try:
+        if typenum == cnp.NPY_FLOAT32:
+            with nogil:
+                _sgd_many_run(<float**>ptrs, <float**>(ptrs + m), <float**>(ptrs + 2 * m),
+                              sizes, m, block_param, block_start, nblocks, threads,
+                              <float>lr, <float>momentum, <float>omd, <float>weight_decay,
+                              nesterov, maximize)
+        else:
+            with nogil:
+                _sgd_many_run(<double**>ptrs, <double**>(ptrs + m), <double**>(ptrs + 2 * m),
+                              sizes, m, block_param, block_start, nblocks, threads, lr,
+                              momentum, omd, weight_decay, nesterov, maximize)
+    finally:
+        free(ptrs)
+        free(table)
+    return True
 
 
 def adam(cnp.ndarray param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double step,
