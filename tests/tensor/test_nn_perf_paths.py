@@ -42,8 +42,9 @@ def _rel(a, b):
 # ---- batch-norm kernels -----------------------------------------------------------------
 
 # (N, C, L): tiny; L past one 2048-element block and not a multiple of it; above the
-# parallel threshold (262144 elements)
-BN_SHAPES = [(3, 5, 7), (2, 3, 4099), (1, 2, 1), (4, 8, 9000)]
+# parallel threshold (262144 elements); short rows (summed by position) in channel blocks,
+# an odd channel count, above the threshold too
+BN_SHAPES = [(3, 5, 7), (2, 3, 4099), (1, 2, 1), (4, 8, 9000), (64, 515, 9)]
 
 
 def _train_stats(x, momentum=1.0):
@@ -80,6 +81,24 @@ def test_train_forward_stats_match_float64(shape, dtype, threads):
     terms = np.abs(x64 * inv64[:, None]).max()
     ref = (x64 - x64.mean((0, 2), keepdims=True)) * inv64[:, None]
     assert np.abs(out - ref).max() <= 10 * tol * terms
+
+
+@pytest.mark.parametrize("shape", [(32, 512, 4), (64, 515, 9), (40, 257, 63)])
+def test_train_forward_short_rows_same_bits_on_any_thread_count(shape):
+    # channel blocks, one a thread: each channel is summed in the same order whatever the cut
+    x = (np.random.default_rng(3).standard_normal(shape) * 3 + 1).astype(np.float32)
+    old = ember_tensor.get_num_threads()
+    got = []
+    try:
+        for n in (1, 2, 3):
+            ember_tensor.set_num_threads(n)
+            got.append(_train_stats(x, momentum=0.1))
+    finally:
+        ember_tensor.set_num_threads(old)
+    for other in got[1:]:
+        for a, b in zip(got[0], other):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(got[0][3], x.astype(np.float64).mean((0, 2)), rtol=1e-6)
 
 
 def test_train_forward_stats_stable_with_large_mean(threads):

@@ -12,6 +12,7 @@ does not hold the others at the barrier.
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport sqrt
+from libc.stdlib cimport free, malloc
 
 from .parallel cimport threads_for
 from .simd cimport axpb, axpbyc, grad_row_sums, simd_sqdev, simd_sum
@@ -26,7 +27,8 @@ cdef enum:
     BLOCK = 2048
     # elements a dynamically scheduled chunk of rows should hold at least
     CHUNK_WORK = 8192
-    # rows shorter than this skip the block merge in channel_moments
+    # rows shorter than this are summed position by position (_stats_short_rows), not by
+    # channel_moments
     SHORT_ROW = 64
 
 
@@ -62,43 +64,62 @@ cdef void channel_moments(const real* x, Py_ssize_t N, Py_ssize_t stride, Py_ssi
 
 cdef void _stats(const real* x, double* mean, double* var, Py_ssize_t N, Py_ssize_t C,
                  Py_ssize_t L, int nt) noexcept nogil:
-    cdef Py_ssize_t c
+    cdef Py_ssize_t c, t
+    cdef double* acc
     if L < SHORT_ROW:
-        _stats_short_rows(x, mean, var, N, C, L)
-        return
+        acc = <double*>malloc(2 * C * L * sizeof(double))
+        if acc != NULL:
+            # channel blocks, one a thread; each channel is summed in the same order
+            # whatever the blocks, so the bits do not follow the thread count
+            for t in prange(nt, nogil=True, schedule="static", num_threads=nt):
+                _stats_short_rows(x, mean, var, N, C, L, t * C // nt, (t + 1) * C // nt,
+                                  acc)
+            free(acc)
+            return
     for c in prange(C, nogil=True, schedule="dynamic", num_threads=nt):
         channel_moments(x + c * L, N, C * L, L, &mean[c], &var[c])
         var[c] = var[c] / (N * L)
 
 
 cdef void _stats_short_rows(const real* x, double* mean, double* var, Py_ssize_t N,
-                            Py_ssize_t C, Py_ssize_t L) noexcept nogil:
-    # Late layers' planes (2x2, 4x4): one channel at a time is a chain of dependent adds a
-    # few elements long per row, so sweep the tensor in memory order with one accumulator
-    # per channel instead. Two exact passes (mean, then squared deviations); the tensor is
-    # small enough to be read twice from cache.
-    cdef Py_ssize_t n, c, l
+                            Py_ssize_t C, Py_ssize_t L, Py_ssize_t c0, Py_ssize_t c1,
+                            double* scratch) noexcept nogil:
+    # Late layers' planes (2x2, 4x4) of channels [c0, c1): one channel at a time is a chain
+    # of dependent adds a few elements long per row, so each image's run of those channels
+    # is added position by position into per-position sums (independent lanes: the loop
+    # vectorises), which are added up per channel at the end. Two exact passes (mean, then
+    # squared deviations); the runs are small enough to be read twice from cache.
+    # scratch: 2*C*L doubles, of which positions [c0*L, c1*L) of each half are used.
+    cdef Py_ssize_t n, c, l, j
+    cdef Py_ssize_t j0 = c0 * L, j1 = c1 * L
+    cdef double* acc = scratch
+    cdef double* mpos = scratch + C * L
     cdef const real* row
     cdef double m, d
-    for c in range(C):
-        mean[c] = 0
-        var[c] = 0
+    for j in range(j0, j1):
+        acc[j] = 0
     for n in range(N):
-        for c in range(C):
-            row = x + (n * C + c) * L
-            for l in range(L):
-                mean[c] += row[l]
-    for c in range(C):
-        mean[c] /= N * L
+        row = x + n * C * L
+        for j in range(j0, j1):
+            acc[j] += row[j]
+    for c in range(c0, c1):
+        m = 0
+        for l in range(L):
+            m += acc[c * L + l]
+        mean[c] = m / (N * L)
+        for l in range(L):
+            mpos[c * L + l] = mean[c]
+            acc[c * L + l] = 0
     for n in range(N):
-        for c in range(C):
-            row = x + (n * C + c) * L
-            m = mean[c]
-            for l in range(L):
-                d = row[l] - m
-                var[c] += d * d
-    for c in range(C):
-        var[c] /= N * L
+        row = x + n * C * L
+        for j in range(j0, j1):
+            d = row[j] - mpos[j]
+            acc[j] += d * d
+    for c in range(c0, c1):
+        m = 0
+        for l in range(L):
+            m += acc[c * L + l]
+        var[c] = m / (N * L)
 
 
 cdef inline void _affine_rows(const real* x, real* out, const double* scale,
