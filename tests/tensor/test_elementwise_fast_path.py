@@ -77,8 +77,9 @@ def test_other_calls_take_the_general_forms():
     _same(core._unary("logical_not", b), core._unary_general("logical_not", b))
 
 
-def test_results_hold_no_extra_references():
-    a = _arr((5,), np.float32)
+@pytest.mark.parametrize("shape", [(5,), (300, 301)])  # (the second past one thread's work)
+def test_results_hold_no_extra_references(shape):
+    a = _arr(shape, np.float32)
     for make in (lambda: core._fast("add", a, a), lambda: core._fast("mul", a, 3.0),
                  lambda: core._unary("relu", a)):
         res = make()
@@ -109,3 +110,50 @@ def test_same_dtype_binary_reports_integer_division_by_zero():
     for fn in (core._binary, core._binary_general):
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             fn("div_floor", a, zero)
+
+
+# Past one thread's work (PARALLEL_MIN_WORK element touches) a float call goes through
+# strided.launch from C: the general forms' results, errors and refusals all the same.
+BIG = (300, 301)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "pow", "eq", "lt"])
+def test_big_binary_matches_the_general_form(name, dtype):
+    a, b = _arr(BIG, dtype), _arr(BIG, dtype)
+    a._np.flat[:3] = (np.nan, np.inf, -0.0) if a._np.dtype.kind == "f" else 0
+    _same(core._fast(name, a, b), core._fast_general(name, a, b))
+    for y in (_arr(BIG[1:], dtype), core._wrap(b._np.T.copy().T)):  # broadcast, transposed
+        _same(core._fast(name, a, y), core._fast_general(name, a, y))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow"])
+@pytest.mark.parametrize("number", [2, -3, 0.5, 2.0**40, True])
+def test_big_number_operand_matches_the_general_form(name, dtype, number):
+    a = _arr(BIG, dtype)
+    _same(core._fast(name, a, number), core._fast_general(name, a, number))
+
+
+def test_big_number_operand_errors_as_the_general_form():
+    a = _arr(BIG, np.float32)
+    for fn in (core._fast, core._fast_general):
+        with pytest.raises(OverflowError):
+            fn("mul", a, 10**400)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,params", [("relu", ()), ("exp", ()), ("leaky_relu", (0.25,)),
+                                         ("neg", ()), ("abs", ())])
+def test_big_unary_matches_the_general_form(name, params, dtype):
+    a = _arr(BIG, dtype)
+    try:
+        want = core._unary_general(name, a, params=params)
+    except NotImplementedError as e:
+        with pytest.raises(NotImplementedError, match=str(e)):
+            core._unary(name, a, params=params)
+        return
+    _same(core._unary(name, a, params=params), want)
+    t = core._wrap(a._np.T)  # strided: the general form, which still runs it
+    _same(core._unary(name, t, params=params), core._unary_general(name, t, params=params))
+

@@ -5,10 +5,13 @@ contiguous, small, no ``out=``. ``binary`` and ``unary`` run that case here with
 frame: the operands' ndarrays are read from the Arrays' slot directly, the kernel address
 comes from a per-op table indexed by NumPy type number, the result is allocated with
 NumPy's C API and the kernel is called on the flat buffers, as ``strided.launch`` would
-after merging the dims (one thread, since the work is below ``PARALLEL_MIN_WORK``). Every
-other call goes to the Python function given to ``bind`` (``_elementwise_core``'s general
-forms), which returns the same results and raises the same errors; this module decides
-nothing torch's rules are about.
+after merging the dims (one thread, since the work is below ``PARALLEL_MIN_WORK``). The same
+call on float operands past that bound is handed to ``strided.launch`` (threads, slabs) from
+here, as the general forms would hand it: their Python frame cost 1-2 us a call at 1e6
+elements, where the kernel's streaming has just pushed the interpreter's data out of cache.
+Every other call goes to the Python function given to ``bind`` (``_elementwise_core``'s
+general forms), which returns the same results and raises the same errors; this module
+decides nothing torch's rules are about.
 
 The work bound also keeps the GIL question out: launch releases it around a loop, here a loop
 of at most ``PARALLEL_MIN_WORK`` element touches runs holding it (a few microseconds).
@@ -19,6 +22,7 @@ from cpython.ref cimport Py_INCREF
 
 from .parallel cimport PARALLEL_MIN_WORK
 from .strided cimport MAX_PARAMS, kernel_fn
+from .strided import launch as _launch
 
 cnp.import_array()
 
@@ -47,9 +51,15 @@ cdef class _Kernels:
     cdef int out_type[NTYPES]
     cdef kernel_fn scalar[NTYPES]
     cdef bint negate  # the scalar loop is add's: sub passes the negated number
+    # the launch entries of ``same`` and ``scalar`` by type number (None: no loop), for the
+    # big float calls, which go through ``strided.launch`` (its threads) from here
+    cdef list same_entry
+    cdef list scalar_entry
 
     def __cinit__(self):
         cdef int k
+        self.same_entry = [None] * NTYPES
+        self.scalar_entry = [None] * NTYPES
         for k in range(NTYPES):
             self.same[k] = NULL
             self.scalar[k] = NULL
@@ -122,6 +132,7 @@ def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernel
             t = _table(_binary_ops, name)
             t.same[num] = <kernel_fn><size_t>entry[0]
             t.out_type[num] = entry[1][0].num
+            t.same_entry[num] = entry
     for (name, dtype), entry in scalar_kernels.items():
         num = _type_num(dtype)
         # a float operand only: an integer one would round the number through a double
@@ -129,6 +140,7 @@ def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernel
             t = _table(_binary_ops, name)
             t.scalar[num] = <kernel_fn><size_t>entry[0]
             t.negate = name == "sub"
+            t.scalar_entry[num] = entry
     for (name, dtype), entry in same_kernels.items():
         num = _type_num(dtype)
         if num >= 0:
@@ -141,6 +153,7 @@ def bind(array_type, dict binary_kernels, dict scalar_kernels, dict unary_kernel
             t = _table(_unary_ops, name)
             t.same[num] = <kernel_fn><size_t>entry[0]
             t.out_type[num] = num
+            t.same_entry[num] = entry
 
 
 cdef inline cnp.ndarray _data(object x):
@@ -169,6 +182,20 @@ def wrap(cnp.ndarray arr not None):
 
 cdef inline bint _contiguous(cnp.ndarray arr) noexcept:
     return cnp.PyArray_IS_C_CONTIGUOUS(arr)
+
+
+cdef inline bint _float_type(int num) noexcept:
+    return num == cnp.NPY_FLOAT32 or num == cnp.NPY_FLOAT64
+
+
+cdef object _launch_big(tuple entry, int out_type, cnp.ndarray a, tuple inputs, tuple params):
+    """A fresh C-ordered result of ``a``'s shape from ``strided.launch`` (threads, slabs):
+    what the general forms do for a big float call, without their Python frame. Float loops
+    return no error code."""
+    cdef cnp.ndarray res = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
+                                             out_type, 0)
+    _launch(entry, res, inputs, params)
+    return _new_array(res)
 
 
 cdef inline int _plain_type(cnp.ndarray arr) noexcept:
@@ -206,8 +233,10 @@ def binary(str name, a, b):
         return _binary_general(name, a, b)
     t = _binary_ops.get(name)
     num = _plain_type(an)
-    if t is None or num < 0 or cnp.PyArray_SIZE(an) * 3 >= PARALLEL_MIN_WORK:
+    if t is None or num < 0:
         return _binary_general(name, a, b)
+    if cnp.PyArray_SIZE(an) * 3 >= PARALLEL_MIN_WORK:
+        return _binary_big(t, num, name, a, an, b)
     tb = type(b)
     if tb is float or tb is int:
         if t.scalar[num] == NULL:
@@ -226,6 +255,31 @@ def binary(str name, a, b):
     return _run(t.same[num], t.out_type[num], an, bn, prm)
 
 
+cdef object _binary_big(_Kernels t, int num, str name, a, cnp.ndarray an, b):
+    """``binary``'s call above the work bound: a float operand with a float number or a
+    contiguous one of its dtype and shape through ``strided.launch``, as ``_fast_general``
+    would run it; anything else to ``_fast_general``."""
+    cdef cnp.ndarray bn
+    cdef int k
+    if not _float_type(num):
+        return _binary_general(name, a, b)
+    tb = type(b)
+    if tb is float or tb is int:
+        entry = t.scalar_entry[num]
+        if entry is None:
+            return _binary_general(name, a, b)
+        return _launch_big(entry, num, an, (an,), (b if not t.negate else -b,))
+    bn = _data(b)
+    entry = t.same_entry[num]
+    if (bn is None or entry is None or _plain_type(bn) != num or not _contiguous(bn)
+            or cnp.PyArray_NDIM(bn) != cnp.PyArray_NDIM(an)):
+        return _binary_general(name, a, b)
+    for k in range(cnp.PyArray_NDIM(an)):
+        if cnp.PyArray_DIMS(an)[k] != cnp.PyArray_DIMS(bn)[k]:
+            return _binary_general(name, a, b)
+    return _launch_big(entry, t.out_type[num], an, (an, bn), ())
+
+
 def unary(str name, a, dtype=None, out_dtype=None, out=None, tuple params=(),
           inplace=False):
     """``_elementwise_core._unary`` (same arguments): the plain call here, the rest there."""
@@ -236,13 +290,16 @@ def unary(str name, a, dtype=None, out_dtype=None, out=None, tuple params=(),
     if dtype is None and out_dtype is None and out is None and len(params) <= MAX_PARAMS:
         an = _data(a)
         t = _unary_ops.get(name)
-        if (an is not None and t is not None and _contiguous(an)
-                and cnp.PyArray_SIZE(an) * 2 < PARALLEL_MIN_WORK):
+        if an is not None and t is not None and _contiguous(an):
             num = _plain_type(an)
             if num >= 0 and t.same[num] != NULL:
-                for k in range(len(params)):
-                    prm[k] = params[k]
-                return _run(t.same[num], num, an, None, prm)
+                if cnp.PyArray_SIZE(an) * 2 >= PARALLEL_MIN_WORK:
+                    if _float_type(num):  # big: launch's threads, as _unary_general
+                        return _launch_big(t.same_entry[num], num, an, (an,), params)
+                else:
+                    for k in range(len(params)):
+                        prm[k] = params[k]
+                    return _run(t.same[num], num, an, None, prm)
     return _unary_general(name, a, dtype, out_dtype, out, params, inplace)
 
 
