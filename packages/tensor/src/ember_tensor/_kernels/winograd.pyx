@@ -44,6 +44,21 @@ cdef extern from "winograd.h" nogil:
                          Py_ssize_t TW)
     void wg_gtiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
                           Py_ssize_t TW)
+    int wg_fixed_width(Py_ssize_t W)
+    int wg_fixed_outputs(Py_ssize_t n2)
+    void wg_input_row_float(const float* p0, const float* p1, const float* p2,
+                            const float* p3, float* t, float* v, Py_ssize_t sk, Py_ssize_t W)
+    void wg_input_row_double(const double* p0, const double* p1, const double* p2,
+                             const double* p3, double* t, double* v, Py_ssize_t sk,
+                             Py_ssize_t W)
+    void wg_grad_row_float(const float* g0, const float* g1, float* t, float* v,
+                           Py_ssize_t sk, Py_ssize_t W)
+    void wg_grad_row_double(const double* g0, const double* g1, double* t, double* v,
+                            Py_ssize_t sk, Py_ssize_t W)
+    void wg_output_row_float(const float* m, Py_ssize_t sk, float* y0, float* y1, float b,
+                             Py_ssize_t n2)
+    void wg_output_row_double(const double* m, Py_ssize_t sk, double* y0, double* y1,
+                              double b, Py_ssize_t n2)
     void wg_g_rows_float(const float* a0, const float* a1, const float* a2, float* o0,
                          float* o1, float* o2, float* o3, Py_ssize_t n)
     void wg_g_rows_double(const double* a0, const double* a1, const double* a2, double* o0,
@@ -72,6 +87,32 @@ cdef inline void _tile_rows(const real* t0, const real* t1, const real* t2, cons
             else:
                 wg_tiles_double(t[k], v, v + sk, v + 2 * sk, v + 3 * sk, TW)
         v += 4 * sk
+
+
+# the fixed-width copies of a whole tile row (winograd.h's *_row functions)
+cdef inline void _fixed_input_row(const real* p0, const real* p1, const real* p2,
+                                  const real* p3, real* t, real* v, Py_ssize_t sk,
+                                  Py_ssize_t W) noexcept nogil:
+    if real is float:
+        wg_input_row_float(p0, p1, p2, p3, t, v, sk, W)
+    else:
+        wg_input_row_double(p0, p1, p2, p3, t, v, sk, W)
+
+
+cdef inline void _fixed_grad_row(const real* g0, const real* g1, real* t, real* v,
+                                 Py_ssize_t sk, Py_ssize_t W) noexcept nogil:
+    if real is float:
+        wg_grad_row_float(g0, g1, t, v, sk, W)
+    else:
+        wg_grad_row_double(g0, g1, t, v, sk, W)
+
+
+cdef inline void _fixed_output_row(const real* m, Py_ssize_t sk, real* y0, real* y1, real b,
+                                   Py_ssize_t n2) noexcept nogil:
+    if real is float:
+        wg_output_row_float(m, sk, y0, y1, b, n2)
+    else:
+        wg_output_row_double(m, sk, y0, y1, b, n2)
 
 
 cdef inline void _g_rows(const real* a0, const real* a1, const real* a2, real* o,
@@ -147,7 +188,9 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
     # every 2x2 output-gradient tile g. scratch: 4*(2*TW + 2) + W entries. The vertical half
     # runs over whole contiguous rows (it vectorises) into four scratch rows; for B^T d B entry
     # j+1 of a scratch row is input column j and entries 0 and W+1.. the padding. Reads past
-    # the plane's edge come from the zero row or from scratch entries never written.
+    # the plane's edge come from the zero row or from scratch entries never written. At the
+    # small widths winograd.h has fixed-width copies of (wg_fixed_width), its *_row functions
+    # do a tile row's both halves in one call.
     cdef Py_ssize_t TH = (H + 1) // 2
     cdef Py_ssize_t TW = (W + 1) // 2
     cdef Py_ssize_t L = 2 * TW + 2
@@ -158,6 +201,8 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
     cdef real* t3 = scratch + 3 * L
     cdef real* zero = scratch + 4 * L
     cdef Py_ssize_t c, r, n, th, ih, j
+    cdef bint fixed = wg_fixed_width(W)
+    cdef real* v
     cdef const real* plane
     cdef const real* p0
     cdef const real* p1
@@ -172,10 +217,13 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
         th = row0 - n * TH
         for r in range(row0, row1):
             plane = x + (n * C + c) * H * W
+            v = V + c * Tb + (r - row0) * TW
             if grad:
                 p0 = plane + 2 * th * W
                 p1 = p0 + W if 2 * th + 1 < H else zero
-                if real is float:
+                if fixed:
+                    _fixed_grad_row(p0, p1, t0, v, ks, W)
+                elif real is float:
                     wg_gcolumns_float(p0, p1, t0, t1, t2, t3, W)
                 else:
                     wg_gcolumns_double(p0, p1, t0, t1, t2, t3, W)
@@ -186,11 +234,14 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
                 p1 = plane + (ih + 1) * W
                 p2 = plane + (ih + 2) * W if ih + 2 < H else zero
                 p3 = plane + (ih + 3) * W if ih + 3 < H else zero
-                if real is float:
+                if fixed:
+                    _fixed_input_row(p0, p1, p2, p3, t0, v, ks, W)
+                elif real is float:
                     wg_columns_float(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
                 else:
                     wg_columns_double(p0, p1, p2, p3, t0 + 1, t1 + 1, t2 + 1, t3 + 1, W)
-            _tile_rows(t0, t1, t2, t3, V + c * Tb + (r - row0) * TW, ks, TW, grad)
+            if not fixed:
+                _tile_rows(t0, t1, t2, t3, v, ks, TW, grad)
             th += 1
             if th == TH:
                 th = 0
@@ -208,6 +259,7 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
     cdef Py_ssize_t Tb = (row1 - row0) * TW
     cdef Py_ssize_t sk = ks
     cdef Py_ssize_t half = W // 2
+    cdef bint fixed = wg_fixed_outputs(half)
     cdef Py_ssize_t co, r, n, th, tw
     cdef const real* m
     cdef real* y0
@@ -222,7 +274,9 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
             y0 = y + ((n * Cout + co) * H + 2 * th) * W
             y1 = y0 + W if 2 * th + 1 < H else scratch
             m = M + co * Tb + (r - row0) * TW
-            if real is float:
+            if fixed:
+                _fixed_output_row(m, sk, y0, y1, b, half)
+            elif real is float:
                 wg_outputs_float(m, sk, y0, y1, b, half)
             else:
                 wg_outputs_double(m, sk, y0, y1, b, half)
