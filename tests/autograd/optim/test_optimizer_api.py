@@ -236,3 +236,30 @@ def test_onecycle_needs_a_length():
     opt = optim.SGD([_param([1.0])], lr=1.0, momentum=0.9)
     with pytest.raises(ValueError, match="You must define either total_steps OR"):
         optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_group_mixing_float32_and_float64_parameters(momentum):
+    # SGD updates a group's parameters in one kernel pass per dtype; a group that mixes
+    # float32 and float64 (legal in torch) must step each as an optimizer of its own would
+    def make():
+        return (ember.tensor([1.0, -2.0, 0.5], dtype=ember.float32, requires_grad=True),
+                ember.tensor([3.0, 0.25], dtype=ember.float64, requires_grad=True))
+
+    a, b = make()
+    mixed = optim.SGD([a, b], lr=0.1, momentum=momentum, weight_decay=0.01)
+    a1, b1 = make()
+    alone = [optim.SGD([a1], lr=0.1, momentum=momentum, weight_decay=0.01),
+             optim.SGD([b1], lr=0.1, momentum=momentum, weight_decay=0.01)]
+    for _ in range(3):
+        mixed.zero_grad()
+        ((a * a).sum() + (b * b * b).sum()).backward()
+        mixed.step()
+        for opt in alone:
+            opt.zero_grad()
+        ((a1 * a1).sum() + (b1 * b1 * b1).sum()).backward()
+        for opt in alone:
+            opt.step()
+    assert a.dtype == ember.float32 and b.dtype == ember.float64
+    assert a.detach().tolist() == a1.detach().tolist()
+    assert b.detach().tolist() == b1.detach().tolist()

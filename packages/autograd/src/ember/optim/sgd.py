@@ -46,8 +46,9 @@ class SGD(Optimizer):
         dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
         state = self.state
         # parameters past their first step whose arrays the kernel takes as they are go in
-        # one sgd_many call (one parallel region for all); the rest one by one
-        batch, grads, bufs = [], [], []
+        # one sgd_many call per dtype (one parallel region for each; a group may mix float32
+        # and float64 parameters, as in torch); the rest one by one
+        batches: dict = {}
         for p in group["params"]:
             grad = p.grad
             if grad is None:  # frozen or unused parameters are left untouched
@@ -61,6 +62,7 @@ class SGD(Optimizer):
                     first = True
                     buf = p_state["momentum_buffer"] = zeros_state(p)
             if not first and direct_sgd(p._data, grad._data, None if buf is None else buf._data):
+                batch, grads, bufs = batches.setdefault(p._data._np.dtype, ([], [], []))
                 batch.append(p)
                 grads.append(grad._data._np)
                 if buf is not None:
@@ -70,7 +72,7 @@ class SGD(Optimizer):
                  momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                  nesterov=nesterov, maximize=maximize, first_step=first)
             p._version_counter[0] += 1  # bump_version(p), inlined: once per parameter
-        if batch:
+        for batch, grads, bufs in batches.values():
             sgd_many_([p._data._np for p in batch], grads, bufs if momentum != 0 else None,
                       lr=lr, momentum=momentum, dampening=dampening,
                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
