@@ -197,6 +197,24 @@ def test_multi_output_node_materializes_missing_grads():
     assert a.grad.tolist() == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
 
 
+def test_output_no_gradient_reaches_gets_none_not_zeros():
+    # max-pool's indices and topk's indices can never carry a gradient: the engine hands
+    # their node None (a 16x224 step would otherwise zero-fill 24.5 MiB of int64 a step)
+    x = torch.randn(1, 1, 4, 4, requires_grad=True)
+    seen = []
+    out, idx = torch.nn.functional.max_pool2d(x, 2, return_indices=True)
+    out.grad_fn.register_hook(lambda gi, go: seen.append(go))
+    out.sum().backward()
+    assert seen[0][0].shape == (1, 1, 2, 2) and seen[0][1] is None
+    assert x.grad.sum().item() == 4.0  # one 1 per window, the backward ran on None
+    y = torch.tensor([3.0, 1.0, 4.0, 1.5], requires_grad=True)
+    vals, _ = y.topk(2)
+    vals.grad_fn.register_hook(lambda gi, go: seen.append(go))
+    vals.sum().backward()
+    assert seen[1][1] is None
+    assert y.grad.tolist() == [1.0, 0.0, 1.0, 0.0]
+
+
 def test_custom_function():
     class MyFn(Function):
         @staticmethod

@@ -42,6 +42,8 @@ def _add(a, b, create_graph):
 
 
 def _zeros(meta):
+    if meta is None:  # an output no gradient can reach (see record)
+        return None
     shape, np_dtype = meta
     if np_dtype is None:
         np_dtype = D.get_default_dtype().np

@@ -43,7 +43,8 @@ class Node(NodeBase):
     with Tensor ops so that ``create_graph=True`` differentiates through it.
 
     The fields record and the engine use (edges, ``needs_input_grad``, ``_input_meta``/
-    ``_out_meta`` as ``(shape, numpy dtype)`` per input/output, saved tensors, hook tables)
+    ``_out_meta`` as ``(shape, numpy dtype)`` per input/output, None for an output no
+    gradient reaches, saved tensors, hook tables)
     live in the compiled ``NodeBase``; a subclass's own attributes go to its ``__dict__``.
     """
 

@@ -152,6 +152,9 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     counter = view_of._version_counter if view_of is not None else None
     register = counter is not None and grad_enabled()
     modified = None
+    # an output that can never carry a gradient (indices, a mask) has no meta: the engine
+    # then hands the backward None for it instead of allocating zeros it would not read
+    metas = []
     for i in range(len(outs)):
         out = outs[i]
         if isinstance(out, TensorBase):  # in-place: the tensor keeps its identity
@@ -169,9 +172,12 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
             t._requires_grad = True
             t.grad_fn = node
             t._output_nr = i
+            metas.append(_meta(<TensorBase>t))
+        else:
+            metas.append(None)
         result.append(t)
     if node is not None:
-        node._out_meta = tuple([_meta(t) for t in result])
+        node._out_meta = tuple(metas)
         if save:
             node._saved = tuple([_save(s, outs, result) for s in save])
         if modified is not None and (modified._base is not None or modified._views):
