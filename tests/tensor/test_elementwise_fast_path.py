@@ -9,6 +9,7 @@ import pytest
 
 import ember_tensor as et
 from ember_tensor import _elementwise_core as core
+from ember_tensor._kernels import fast_path
 
 RNG = np.random.default_rng(0)
 DTYPES = [np.float32, np.float64, np.int64, np.int32, np.int16, np.int8, np.uint8]
@@ -157,3 +158,52 @@ def test_big_unary_matches_the_general_form(name, params, dtype):
     t = core._wrap(a._np.T)  # strided: the general form, which still runs it
     _same(core._unary(name, t, params=params), core._unary_general(name, t, params=params))
 
+
+
+# Two Arrays of one dtype that broadcast, or with a strided operand, run through
+# strided.launch from C (fast_path._launched): the general form's arrays and errors.
+BROADCASTS = [((3, 5), (5,)), ((5,), (3, 5)), ((3, 1), (1, 5)), ((3, 5), (3, 1)),
+              ((2, 3, 5), (3, 5)), ((2, 1, 5), (4, 1)), ((3, 5), ()), ((), (3, 5)),
+              ((0, 5), (5,)), ((3, 0), (1,)), ((4, 1, 2, 1), (3, 1, 6)), ((300, 301), (301,)),
+              ((300, 301), (300, 1)), ((1, 301), (300, 1))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "pow", "eq", "lt"])
+@pytest.mark.parametrize("shapes", BROADCASTS)
+def test_broadcast_in_c_matches_the_general_form(name, dtype, shapes):
+    a, b = _arr(shapes[0], dtype), _arr(shapes[1], dtype)
+    if a._np.dtype.kind == "f" and a._np.size:
+        a._np.flat[:3] = (np.nan, np.inf, -0.0)[:a._np.size]
+    for x, y in ((a, b), (b, a)):
+        want = core._fast_general(name, x, y)
+        _same(core._fast(name, x, y), want)
+        old = fast_path._set_launch_broadcasts(False)
+        try:
+            _same(core._fast(name, x, y), want)
+        finally:
+            fast_path._set_launch_broadcasts(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+def test_strided_operands_in_c_match_the_general_form(dtype):
+    for shape in ((4, 6), (300, 301)):
+        a, b = _arr(shape, dtype), _arr(shape, dtype)
+        t = core._wrap(a._np.T.copy().T)  # transposed storage
+        s = core._wrap(_arr((shape[0], 2 * shape[1]), dtype)._np[:, ::2])  # a step of 2
+        for x, y in ((t, b), (b, t), (s, b), (t, s), (s, _arr(shape[1:], dtype))):
+            _same(core._fast("mul", x, y), core._fast_general("mul", x, y))
+            _same(core._fast("gt", x, y), core._fast_general("gt", x, y))
+
+
+def test_broadcast_in_c_leaves_errors_and_promotion_to_the_general_form():
+    a = _arr((4, 6), np.float32)
+    for y in (_arr((5,), np.float32), _arr((3, 6), np.float32), _arr((2, 4, 5), np.float32)):
+        with pytest.raises(RuntimeError, match="must match the size"):
+            core._fast("mul", a, y)
+        with pytest.raises(RuntimeError, match="must match the size"):
+            core._fast("mul", core._wrap(a._np.T), y)
+    assert core._fast("mul", a, _arr((6,), np.float64)) is None  # promotion: not the common call
+    t = core._wrap(a._np.T)
+    assert core._fast("mul", t, _arr((4,), np.int64)) is None
+    _same(core._fast("mul", t, 2.0), core._fast_general("mul", t, 2.0))  # a number: general
