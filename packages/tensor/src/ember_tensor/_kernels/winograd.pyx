@@ -64,6 +64,15 @@ cdef extern from "winograd.h" nogil:
     void wg_g_rows_double(const double* a0, const double* a1, const double* a2, double* o0,
                           double* o1, double* o2, double* o3, Py_ssize_t n)
 
+cdef extern from "winograd_gemm.h" nogil:
+    void wg_products_float(const float* U, Py_ssize_t su, const float* V, Py_ssize_t sv,
+                           float* M, Py_ssize_t sm, Py_ssize_t R, Py_ssize_t K, Py_ssize_t T)
+    int wg_products_fast()
+
+# True in the AVX-512 copy, where ``products`` beats BLAS (elsewhere it is a plain loop,
+# kept so every level can test it)
+PRODUCTS_FAST = bool(wg_products_fast())
+
 
 cdef inline void _tile_rows(const real* t0, const real* t1, const real* t2, const real* t3,
                             real* v, Py_ssize_t sk, Py_ssize_t TW, bint grad) noexcept nogil:
@@ -440,6 +449,36 @@ def grad_output_transform(g, Z, row0, row1):
     gradient ``g`` (``(N, Cout, H, W)``, contiguous; positions past an odd-sized edge count
     as zeros). ``Z``: ``(16, Cout, (row1 - row0) * TW)``."""
     _tile_transform("grad_output_transform", g, "output gradient", Z, "Z", row0, row1, True)
+
+
+def products(U, V, M):
+    """``M[k] = U[k] @ V[k]`` for k < 16, float32 (``winograd_gemm.h``): ``U`` ``(16, R,
+    K)``, ``V`` ``(16, K, T)``, ``M`` ``(16, R, T)``, each 16 C-contiguous matrices (further
+    apart allowed). Each element is one fused multiply-add chain over ``K`` in order, so the
+    same bits whatever the blocks."""
+    _float_arrays("products", U, V, M)
+    if U.dtype != np.float32:
+        raise RuntimeError("winograd products: expected float32 arrays")
+    if U.ndim != 3 or V.ndim != 3 or M.ndim != 3:
+        raise RuntimeError("winograd products: expected (16, rows, cols) arrays")
+    R, K = U.shape[1], U.shape[2]
+    T = V.shape[2]
+    su = _stacked("products", U, "U", R, K)
+    sv = _stacked("products", V, "V", K, T)
+    sm = _stacked("products", M, "M", R, T)
+    if R == 0 or T == 0:
+        return
+    if K == 0:
+        M[...] = 0
+        return
+    _run_products(U, V, M, su, sv, sm)
+
+
+cdef _run_products(float[:, :, :] U, float[:, :, :] V, float[:, :, :] M, Py_ssize_t su,
+                   Py_ssize_t sv, Py_ssize_t sm):
+    with nogil:
+        wg_products_float(&U[0, 0, 0], su, &V[0, 0, 0], sv, &M[0, 0, 0], sm, U.shape[1],
+                          U.shape[2], V.shape[2])
 
 
 def filter_grad_transform(dU, gw, r0=0, r1=None):

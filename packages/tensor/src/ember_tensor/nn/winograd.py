@@ -3,10 +3,11 @@
 Each 2x2 block of outputs is computed from a 4x4 input tile with 16 multiplies per
 (input, output) channel pair instead of 36: the filters and the tiles are transformed
 (``_kernels.winograd``), the 16 transformed positions become 16 GEMMs
-``M[k] = U[k] @ V[k]`` run as one stacked ``np.matmul``, and the output transform turns
-``M`` back into output pixels (adding the bias on the way). Work is split into blocks of
-tile rows small enough that a block's ``V`` and ``M`` stay in cache between the transforms
-and the GEMMs; blocks are the tasks of ``_team.run_tasks``.
+``M[k] = U[k] @ V[k]`` (float32 in the AVX-512 copy: ``_kernels/winograd_gemm.h``, which reads
+U and V as the transforms wrote them; otherwise one stacked ``np.matmul``), and the output
+transform turns ``M`` back into output pixels (adding the bias on the way). Work is split
+into blocks of tile rows small enough that a block's ``V`` and ``M`` stay in cache between
+the transforms and the GEMMs; blocks are the tasks of ``_team.run_tasks``.
 
 The filter transform ``U`` is recomputed on every call: weights may change in place between
 calls (an optimizer step), and at the shapes where Winograd is used it costs a few percent
@@ -31,8 +32,9 @@ import os
 
 import numpy as np
 
-from .._kernels.winograd import (filter_grad_transform, filter_transform, grad_output_transform,
-                                 input_transform, output_transform, tiles)
+from .._kernels.winograd import (PRODUCTS_FAST, filter_grad_transform, filter_transform,
+                                 grad_output_transform, input_transform, output_transform,
+                                 products, tiles)
 from .._team import can_split, run_tasks, serial_region
 from ._util import BufferPool
 
@@ -54,6 +56,11 @@ _SPLIT_MACS = 16_000_000
 # pays for the extra partial and its sum: ~16*Cout*Cin adds).
 _GW_SPLIT_MACS = 16_000_000
 _GW_SPANS = 2
+
+# float32 products on winograd_gemm.h's kernel rather than BLAS (in the AVX-512 copy, where it
+# wins: no packing of U[k] on every call; 1 thread, thread time, 16 products of 256x256 by
+# 256x64 84 -> 116 GFLOP/s, 64x64 by 64x144 110 -> 112). A switch for A/B runs.
+_OWN_PRODUCTS = PRODUCTS_FAST
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
 _PAD = 16
@@ -140,6 +147,8 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
 
 
 def _block_task(xa, U, out, bias, row0, row1, TW, most):
+    own = _OWN_PRODUCTS and xa.dtype == np.float32
+
     def task():
         # one buffer per thread sized for the largest block; a shorter block uses a prefix
         T = (row1 - row0) * TW
@@ -147,7 +156,10 @@ def _block_task(xa, U, out, bias, row0, row1, TW, most):
         V = _padded("V", C, T, most, xa.dtype)
         M = _padded("M", Cout, T, most, xa.dtype)
         input_transform(xa, V, row0, row1)
-        np.matmul(U, V, out=M)
+        if own:
+            products(U, V, M)
+        else:
+            np.matmul(U, V, out=M)
         output_transform(M, out, bias, row0, row1)
     return task
 
