@@ -75,11 +75,12 @@ def _reference(x, w, stride, padding, dilation):
     return out.reshape(n, cout, oh, ow)
 
 
-def _run(x, w, case, pixel_pieces=0, channel_pieces=0):
+def _run(x, w, case, pixel_pieces=0, channel_pieces=0, border=-1):
     stride, padding, dilation = case[7:]
     ref = _reference(x, w, stride, padding, dilation)
     out = np.full(ref.shape, np.nan, np.float32)
-    convgemm.conv2d(x, w, out, stride, padding, dilation, pixel_pieces, channel_pieces)
+    convgemm.conv2d(x, w, out, stride, padding, dilation, pixel_pieces, channel_pieces,
+                    border)
     return out, ref
 
 
@@ -183,3 +184,54 @@ def test_conv2d_routes_wide_by_position_convolutions(monkeypatch):
     for n, routed in ((16, True), (8, False)):
         x = rng.standard_normal((n, 64, 2, 2), dtype=np.float32)
         assert _routed(monkeypatch, x, w, 1) == (routed and convgemm.FASTER_THAN_BLAS)
+
+
+# Padded batches without a tail of dot products (Q % 16 == 0 or > 8): 32 4x4 planes of a
+# 3x3/2 past one k block (the finetune step's layer3.0 in small), 10x10 planes of a 3x3
+# (top and bottom rows), a 5x5 with padding 2 (two border rows each side), a strided and
+# dilated rectangle, and three images in groups of two and one (GROUP_FLOATS)
+BORDER_CASES = [
+    (32, 30, 8, 8, 19, 3, 3, (2, 2), (1, 1), (1, 1)),
+    (4, 40, 10, 10, 21, 3, 3, (1, 1), (1, 1), (1, 1)),
+    (3, 8, 9, 11, 7, 5, 5, (1, 1), (2, 2), (1, 1)),
+    (9, 16, 13, 9, 10, 3, 3, (2, 1), (1, 1), (1, 2)),
+    (3, 64, 40, 40, 9, 3, 3, (2, 2), (1, 1), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("case", BORDER_CASES)
+def test_border_classes_skip_taps_not_bits(case):
+    """Pixels sorted by border class (rows', or rows' and columns') skip the taps that read
+    the zero border; each skipped multiply-add would have added an exact 0, so the result
+    is the image order's bit for bit, on any split and thread count."""
+    rng = np.random.default_rng(11)
+    n, c, h, wd, cout, kh, kw = case[:7]
+    x = rng.standard_normal((n, c, h, wd), dtype=np.float32)
+    w = rng.standard_normal((cout, c, kh, kw), dtype=np.float32)
+    first, ref = _run(x, w, case, border=0)
+    assert np.abs(first - ref).max() <= REL_TOL * max(1.0, np.abs(ref).max())
+    threads = parallel.get_num_threads()
+    try:
+        for t in (1, 2):
+            parallel.set_num_threads(t)
+            for border in (1, 2):
+                assert convgemm.border_saving(x.shape, w.shape, *case[7:], border) > 0
+                for pieces in ((0, 0), (3, 2)):
+                    out, _ = _run(x, w, case, *pieces, border=border)
+                    assert np.array_equal(out, first), (t, border, pieces)
+    finally:
+        parallel.set_num_threads(threads)
+
+
+def test_border_order_is_the_shapes_choice():
+    """conv2d sorts by rows' border class where that skips 4%+ of the taps: 32 8x8 planes
+    of ResNet's 3x3/2 to 4x4 (every fourth output row reads the border at 3 of 9 taps), not
+    one 14x14 image, whose border rows do not fill a panel, nor unpadded shapes."""
+    args = ((2, 2), (1, 1), (1, 1))
+    saving = convgemm.border_saving((32, 128, 8, 8), (256, 128, 3, 3), *args)
+    assert 80 <= saving <= convgemm.border_saving((32, 128, 8, 8), (256, 128, 3, 3), *args, 2)
+    assert saving >= convgemm.BORDER_MIN_PERMILLE
+    assert convgemm.border_saving((1, 256, 14, 14), (256, 256, 3, 3), (1, 1), *args[1:]) \
+        < convgemm.BORDER_MIN_PERMILLE
+    assert convgemm.border_saving((32, 128, 8, 8), (256, 128, 3, 3), (2, 2), (0, 0),
+                                  (1, 1)) == 0

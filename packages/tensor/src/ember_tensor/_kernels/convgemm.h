@@ -196,6 +196,12 @@ typedef struct {
     ptrdiff_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW;
     ptrdiff_t H, W, ph, pw;  /* the unpadded plane and its padding */
     ptrdiff_t tail0;  /* batch pixels from here on are dot products (cg_tail_start) */
+    /* border classes (convgemm_border.h): the batch's pixels in class order, or porder
+       NULL for image order; nb images in the group */
+    const int* porder;
+    const int* cls_start;
+    const uint64_t* cls_mask;
+    ptrdiff_t nb;
 } cg_geom;
 
 /* The last Q % 16 pixels (at most CG_TAIL_MAX) of a batch of Q output pixels that is one
@@ -218,12 +224,28 @@ static inline ptrdiff_t cg_tail_start(ptrdiff_t Q) {
     return PTRDIFF_MAX;
 }
 
+/* convgemm_border.h: border classes, cg_pixel */
+#include "convgemm_border.h"
+
 static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* runs) {
     ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
     runs->n = 0;
     for (ptrdiff_t q = q0; q < q1;) {
-        ptrdiff_t img = q / P, p = q % P, oh = p / g->OW, ow = p % g->OW;
-        ptrdiff_t len = g->OW - ow < q1 - q ? g->OW - ow : q1 - q;
+        ptrdiff_t img, p, len;
+        if (g->porder) {  /* class order: consecutive positions of one row and class */
+            ptrdiff_t idx;
+            int c;
+            cg_locate(g, q, &c, &img, &idx);
+            p = g->porder[idx];
+            for (len = 1; q + len < q1 && idx + len < g->cls_start[c + 1]
+                          && g->porder[idx + len] == p + len && (p + len) % g->OW; len++) {
+            }
+        } else {
+            img = q / P;
+            p = q % P;
+            len = g->OW - p % g->OW < q1 - q ? g->OW - p % g->OW : q1 - q;
+        }
+        ptrdiff_t oh = p / g->OW, ow = p % g->OW;
         int i = runs->n++;
         runs->col[i] = (int)(q - q0);
         runs->len[i] = (int)len;
@@ -335,12 +357,18 @@ static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs*
 /* One task: batch pixels [q0, q1) (pixel q of the batch is pixel q % P of image q / P)
    and output channels [c0, c1), every k block in order. xp: the padded input batch; w: the
    weights (M x K); out: the output batch (N x M x P); b: this thread's panel buffer
-   (cg_panel_floats(), 64-byte aligned). Pixels from g->tail0 on go to cg_tail. */
+   (cg_panel_floats(), 64-byte aligned). Pixels from g->tail0 on go to cg_tail. In class
+   order (g->porder) a block of CG_NC pixels keeps its sums in vout (c1 - c0 rows of CG_NC
+   floats) until its last k block, then goes to the output run by run: scattering short
+   runs after every k block (through the tile's masked stores) cost more than the skipped
+   taps saved. */
 static void cg_task(const cg_geom* g, const float* restrict xp, const float* restrict w,
-                    float* restrict out, float* restrict b, ptrdiff_t q0, ptrdiff_t q1,
-                    ptrdiff_t c0, ptrdiff_t c1) {
+                    float* restrict out, float* restrict b, float* restrict vout,
+                    ptrdiff_t q0, ptrdiff_t q1, ptrdiff_t c0, ptrdiff_t c1) {
     ptrdiff_t P = g->OH * g->OW;
-    ptrdiff_t koff[CG_KC];
+    ptrdiff_t koff[CG_KC], koffv[CG_KC], T = g->kh * g->kw;
+    int kidx[CG_KC];
+    uint64_t full = T >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << T) - 1;
     cg_runs runs, segs;
     float t[CG_MR * CG_NB];
     for (ptrdiff_t qa = q0; qa < q1; qa += CG_NC) {
@@ -362,9 +390,21 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             }
             int nv = (cols + CG_VW - 1) / CG_VW;
             cg_make_runs(g, q, q + cols, &runs);
-            cg_gather(g, xp, &runs, cols, koff, kc, b);
-            /* pixels of one image: consecutive in the output, the tile writes them itself */
-            int direct = runs.dst[runs.n - 1] - runs.dst[0] == runs.col[runs.n - 1];
+            /* a panel of border classes: only the taps one of its pixels reads */
+            ptrdiff_t kv = kc;
+            if (g->porder) {
+                uint64_t m = cg_panel_mask(g, q, q + cols) & full;
+                if (m != full)
+                    kv = cg_block_taps(g, m, k0, kc, koff, kidx, koffv);
+                if (kv == 0)  /* no tap read: the full block computes its zeros */
+                    kv = kc;
+            }
+            cg_gather(g, xp, &runs, cols, kv < kc ? koffv : koff, kv, b);
+            /* pixels consecutive in the output (of one image), or a block of class order's
+               sums (vout): the tile writes them itself */
+            int direct = 1;
+            for (int u = 1; u < runs.n && !vout; u++)
+                direct &= runs.dst[u] - runs.dst[0] == runs.col[u];
 #if defined(__AVX512F__)
             if (!direct) {  /* the runs merged into segments for the tile's scatter */
                 direct = 2;
@@ -385,8 +425,14 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             int last = cols - (nv - 1) * CG_VW;
             for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
                 int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;
-                cg_tile_any(mr, nv, kc, w + c * g->K + k0, g->K, NULL, b, first, direct, last,
-                            out + (direct == 1 ? runs.dst[0] : 0) + c * P, P, t, &segs);
+                if (vout)
+                    cg_tile_any(mr, nv, kv, w + c * g->K + k0, g->K, kv < kc ? kidx : NULL,
+                                b, first, 1, last, vout + (c - c0) * CG_NC + (q - qa), CG_NC,
+                                t, &segs);
+                else
+                    cg_tile_any(mr, nv, kv, w + c * g->K + k0, g->K, kv < kc ? kidx : NULL,
+                                b, first, direct, last,
+                                out + (direct == 1 ? runs.dst[0] : 0) + c * P, P, t, &segs);
                 if (direct)  /* written by the tile */
                     continue;
                 for (int r = 0; r < mr; r++)
@@ -402,26 +448,17 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             }
         }
     }
+    /* class order: the block's sums, complete, to their places in the output (the tail's
+       pixels were written there by cg_tail) */
+    ptrdiff_t qe = vout ? (qb < g->tail0 ? qb : g->tail0) : qa;
+    for (ptrdiff_t q = qa; q < qe; q += CG_NB) {
+        cg_make_runs(g, q, qe - q < CG_NB ? qe : q + CG_NB, &runs);
+        for (int u = 0; u < runs.n; u++)
+            for (ptrdiff_t c = c0; c < c1; c++)
+                memcpy(out + runs.dst[u] + c * P, vout + (c - c0) * CG_NC + (q - qa)
+                       + runs.col[u], runs.len[u] * sizeof(float));
     }
-}
-
-/* The kernel offsets i * kw + j of output position p that read the input, not its zero
-   border (the same for every input channel), in k order, into ij (kh * kw ints at most);
-   returns their count. */
-static int cg_valid_offsets(const cg_geom* g, ptrdiff_t p, int* ij) {
-    ptrdiff_t oh = p / g->OW, ow = p % g->OW;
-    int n = 0;
-    for (ptrdiff_t i = 0; i < g->kh; i++) {
-        ptrdiff_t y = oh * g->sh + i * g->dh;
-        if (y < g->ph || y >= g->ph + g->H)
-            continue;
-        for (ptrdiff_t j = 0; j < g->kw; j++) {
-            ptrdiff_t x = ow * g->sw + j * g->dw;
-            if (x >= g->pw && x < g->pw + g->W)
-                ij[n++] = (int)(i * g->kw + j);
-        }
     }
-    return n;
 }
 
 /* Whether the taps on the zero border are so many (small planes: a 2x2 output of a padded

@@ -1,11 +1,21 @@
 # A packed float32 GEMM for convolutions that gathers the im2col operand straight from the
 # input into its panels (convgemm.h); convgemm.pyx wraps it for conv.py. convgemm.h includes
-# "convgemm_tail.h" (named here so that setup.py rebuilds the module when it changes).
+# "convgemm_tail.h" and "convgemm_border.h" (named here so that setup.py rebuilds the module
+# when they change).
+from libc.stdint cimport uint64_t
+
 cdef extern from "convgemm.h" nogil:
     ctypedef struct cg_geom:
         Py_ssize_t C, PH, PW, M, K, kh, kw, sh, sw, dh, dw, OH, OW
         Py_ssize_t H, W, ph, pw
         Py_ssize_t tail0
+        const int* porder
+        const int* cls_start
+        const uint64_t* cls_mask
+        Py_ssize_t nb
+    int cg_border_order(const cg_geom* g, int rows_only, int* porder, int* cls_start,
+                        uint64_t* cls_mask)
+    Py_ssize_t cg_border_saving(const cg_geom* g)
     int CG_VW
     int CG_MR
     int CG_NB
@@ -22,4 +32,4 @@ cdef extern from "convgemm.h" nogil:
                           float* b, Py_ssize_t pstride, int* kidx, float* acc, Py_ssize_t n0,
                           Py_ssize_t n1, Py_ssize_t c0, Py_ssize_t c1)
     void cg_task(const cg_geom* g, const float* xp, const float* w, float* out, float* b,
-                 Py_ssize_t q0, Py_ssize_t q1, Py_ssize_t c0, Py_ssize_t c1)
+                 float* vout, Py_ssize_t q0, Py_ssize_t q1, Py_ssize_t c0, Py_ssize_t c1)

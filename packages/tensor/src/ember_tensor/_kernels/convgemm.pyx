@@ -10,6 +10,7 @@ whichever task computes it, so the bits are the same on any number of threads.
 """
 from cython.parallel cimport prange, threadid
 from cpython.pyport cimport PY_SSIZE_T_MAX
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
@@ -46,6 +47,18 @@ cdef enum:
     # one pixel of each image, and fewer than a vector of them ran slower than the full taps
     # (1 image: 1.1 -> 2.2 ms; 16 images 3.3 -> 2.7, 32 7.0 -> 5.6 at 512x2x2 -> 512, 1 thread)
     POSITION_MIN_IMAGES = 16
+
+# conv2d's default pixel order (its ``border``, convgemm_border.h): rows' border classes (1),
+# where a group's panels then skip BORDER_MIN_PERMILLE thousandths of the taps or more.
+# 2 threads, 3 alternating rounds of separate processes, medians in ms (image order / rows /
+# rows and columns; skipped by rows): 32x128x8x8 -> 256 3x3/2, the finetune step's layer3.0
+# (83): 1.96-1.97 / 1.83-1.87 / 1.97-2.03; 16x256x14x14 -> 512 3x3/2 (47): 9.9-12.3 /
+# 9.18-9.31 / 9.0-9.6; 32x64x16x16 -> 128 3x3/2 (36): 1.69-1.78 / 1.73-1.74 / 1.93. Columns'
+# classes cut rows into short runs, gathered piecewise: at best level with rows. One image's
+# border rows are too few to fill a panel (6 skipped), and there the order cost 2-5% at 1
+# thread (1x256x14x14 3x3, 1x64x56x56 -> 128 3x3/2).
+BORDER = 1
+BORDER_MIN_PERMILLE = 40
 
 
 # True in the AVX-512 copy (16-float vectors), the one measured faster than im2col + OpenBLAS
@@ -92,12 +105,16 @@ cdef void _pad_planes(const float* x, float* xp, Py_ssize_t planes, Py_ssize_t H
 
 
 def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple padding,
-           tuple dilation, int pixel_pieces=0, int channel_pieces=0):
+           tuple dilation, int pixel_pieces=0, int channel_pieces=0, int border=-1):
     """``out = conv2d(x, w)`` (no bias, groups 1) for float32 C-contiguous NCHW ``x``,
     ``w`` (Cout, C, kh, kw) and ``out`` (N, Cout, OH, OW); returns ``out``. The batch's
     output pixels are cut into ``pixel_pieces`` blocks and the output channels into
     ``channel_pieces``: the tasks of the team. 0 (the default) leaves a cut to the shapes
-    (``_pieces``); no cut changes a bit of the result."""
+    (``_pieces``); no cut changes a bit of the result. ``border``: pixels in image order
+    (0), sorted by the rows' border class (1) or by rows' and columns' (2), whose panels
+    skip the taps on the zero border (``convgemm_border.h``); -1, the default, leaves it to
+    the shapes (``BORDER``, ``BORDER_MIN_PERMILLE``). No order changes a bit of the result
+    but which pixels of a one-group batch are its tail (``cg_tail_start``)."""
     for a in (x, w, out):
         if (cnp.PyArray_TYPE(a) != cnp.NPY_FLOAT or cnp.PyArray_NDIM(a) != 4
                 or not cnp.PyArray_IS_C_CONTIGUOUS(a)):
@@ -123,9 +140,13 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple pa
     if g.K == 0:
         out[...] = 0
         return out
+    if border < 0:  # the shapes' choice (_run)
+        border = -BORDER
+    if border > 2 or border < -2 or (ph == 0 and pw == 0) or g.kh * g.kw > 64:
+        border = 0
     _run(&g, N, H, W, ph, pw, <const float*>cnp.PyArray_DATA(x),
          <const float*>cnp.PyArray_DATA(w), <float*>cnp.PyArray_DATA(out),
-         pixel_pieces, channel_pieces)
+         pixel_pieces, channel_pieces, border)
     return out
 
 
@@ -144,6 +165,10 @@ cdef int _geometry(cg_geom* g, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssiz
     g.OW = (g.PW - g.dw * (g.kw - 1) - 1) // g.sw + 1
     g.K = C * kh * kw
     g.tail0 = PY_SSIZE_T_MAX  # no tail unless the caller sets one (cg_tail_start)
+    g.porder = NULL  # image order unless _run sorts by border class
+    g.cls_start = NULL
+    g.cls_mask = NULL
+    g.nb = 0
     return 0
 
 
@@ -176,6 +201,38 @@ def by_position(tuple x_shape, tuple w_shape, tuple stride, tuple padding, tuple
         return False
     return bool(_by_position(&g, _group_images(x_shape[0], g.C * g.PH * g.PW,
                                                g.OH * g.OW, omp_get_max_threads())))
+
+
+def border_saving(tuple x_shape, tuple w_shape, tuple stride, tuple padding, tuple dilation,
+                  int border=1):
+    """Thousandths of the taps ``conv2d`` skips on the zero border with its pixels in
+    ``border`` order (1 rows' classes, 2 rows' and columns'), counted on a group of images
+    at the current thread count; ``conv2d`` sorts by default from ``BORDER_MIN_PERMILLE``
+    on."""
+    cdef cg_geom g
+    cdef int* porder = NULL
+    cdef int* cls_start = NULL
+    cdef uint64_t* cls_mask = NULL
+    cdef Py_ssize_t P, saving = 0
+    _geometry(&g, x_shape[1], x_shape[2], x_shape[3], w_shape[0], w_shape[1], w_shape[2],
+              w_shape[3], stride, padding, dilation)
+    P = g.OH * g.OW
+    if P <= 0 or g.K == 0 or g.kh * g.kw > 64 or (g.ph == 0 and g.pw == 0) \
+            or border not in (1, 2):
+        return 0
+    try:
+        porder = <int*>_alloc(P)
+        cls_start = <int*>_alloc(P + 1)
+        cls_mask = <uint64_t*>_alloc(2 * P)
+        cg_border_order(&g, border == 1, porder, cls_start, cls_mask)
+        g.porder, g.cls_start, g.cls_mask = porder, cls_start, cls_mask
+        g.nb = _group_images(x_shape[0], g.C * g.PH * g.PW, P, omp_get_max_threads())
+        saving = cg_border_saving(&g)
+    finally:
+        free(porder)
+        free(cls_start)
+        free(cls_mask)
+    return saving
 
 
 cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nogil:
@@ -211,11 +268,17 @@ cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
                                             (team + pixel_pieces[0] - 1) // pixel_pieces[0]))
 
 
-cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t ph,
+cdef int _run(const cg_geom* g0, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t ph,
               Py_ssize_t pw, const float* x, const float* w, float* out, int pixel_pieces,
-              int channel_pieces) except -1:
+              int channel_pieces, int border) except -1:
     """The batch in groups of images whose padded copy stays in L2 (GROUP_FLOATS): each
-    group copied on the team, then its tasks run on the team."""
+    group copied on the team, then its tasks run on the team. border: 1 or 2, a group's
+    pixels sorted by border class (rows only, or rows and columns) on the full-tap path;
+    -1 or -2: the same where that skips BORDER_MIN_PERMILLE of the taps of a group. (The
+    group follows the team, but no order changes a bit, except which pixels are a batch's
+    tail, cg_tail_start: that batch is one group at any thread count.)"""
+    cdef cg_geom gg = g0[0]
+    cdef cg_geom* g = &gg
     cdef Py_ssize_t P = g.OH * g.OW, plane = g.C * g.PH * g.PW
     cdef int team = omp_get_max_threads()
     cdef Py_ssize_t group, n0, nb
@@ -225,6 +288,10 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
     cdef float* bufs = NULL
     cdef int* kidx = NULL
     cdef float* acc = NULL
+    cdef int* porder = NULL
+    cdef int* cls_start = NULL
+    cdef uint64_t* cls_mask = NULL
+    cdef float* vouts = NULL  # class order: a thread's sums of a block (cg_task's vout)
     cdef bint by_position = False
     cdef Py_ssize_t kints = cg_position_kidx_ints()  # a thread's tap indices
     if 2 * g.M * g.K * P * N < TEAM_FLOPS:
@@ -238,6 +305,17 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
             acc = _alloc(team * cg_position_acc_floats(g.M))
         else:
             bufs = _alloc(team * panel)
+            if border:
+                porder = <int*>_alloc(P)  # ints, floats' size
+                cls_start = <int*>_alloc(P + 1)
+                cls_mask = <uint64_t*>_alloc(2 * P)
+                cg_border_order(g, abs(border) == 1, porder, cls_start, cls_mask)
+                g.porder, g.cls_start, g.cls_mask = porder, cls_start, cls_mask
+                g.nb = group
+                if border < 0 and cg_border_saving(g) < BORDER_MIN_PERMILLE:
+                    g.porder = NULL
+                else:
+                    vouts = _alloc(team * g.M * CG_NC)
         # always a copy, padded or not: the panels are gathered from it (see CG_SLACK)
         xp = _alloc(group * plane + CG_SLACK)
         for n0 in range(0, N, group):
@@ -249,20 +327,26 @@ cdef int _run(const cg_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssi
                                            kidx, kints, acc, pixel_pieces, channel_pieces,
                                            team)
                 else:
-                    _run_group(g, nb * P, xp, w, out + n0 * g.M * P, bufs, panel,
+                    g.nb = nb
+                    _run_group(g, nb * P, xp, w, out + n0 * g.M * P, bufs, panel, vouts,
                                pixel_pieces, channel_pieces, team)
     finally:
         free(xp)
         free(bufs)
         free(kidx)
         free(acc)
+        free(porder)
+        free(cls_start)
+        free(cls_mask)
+        free(vouts)
     return 0
 
 
 cdef void _run_group(const cg_geom* g, Py_ssize_t Q, const float* xp, const float* w,
-                     float* out, float* bufs, Py_ssize_t panel, int pixel_pieces,
-                     int channel_pieces, int team) noexcept nogil:
-    """The Q output pixels of a group of images, cut into tasks (``_pieces``)."""
+                     float* out, float* bufs, Py_ssize_t panel, float* vouts,
+                     int pixel_pieces, int channel_pieces, int team) noexcept nogil:
+    """The Q output pixels of a group of images, cut into tasks (``_pieces``). vouts:
+    a thread's block of sums in class order (g.M x CG_NC floats a thread), or NULL."""
     _pieces(Q, g.M, team, &pixel_pieces, &channel_pieces)
     cdef Py_ssize_t qstep = _round_up((Q + pixel_pieces - 1) // pixel_pieces, CG_NB)
     cdef Py_ssize_t cstep = _round_up((g.M + channel_pieces - 1) // channel_pieces, CG_MR)
@@ -273,8 +357,9 @@ cdef void _run_group(const cg_geom* g, Py_ssize_t Q, const float* xp, const floa
     for t in prange(tasks, num_threads=team, schedule="dynamic", chunksize=1):
         q0 = t // nc * qstep
         c0 = t % nc * cstep
-        cg_task(g, xp, w, out, bufs + threadid() * panel, q0, min(Q, q0 + qstep), c0,
-                min(g.M, c0 + cstep))
+        cg_task(g, xp, w, out, bufs + threadid() * panel,
+                vouts + threadid() * g.M * CG_NC if vouts != NULL else NULL, q0,
+                min(Q, q0 + qstep), c0, min(g.M, c0 + cstep))
 
 
 cdef void _run_group_by_position(const cg_geom* g, Py_ssize_t nb, const float* xp,

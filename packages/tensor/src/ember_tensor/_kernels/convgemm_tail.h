@@ -79,7 +79,8 @@ static void cg_tail(const cg_geom* g, const float* restrict xp, const float* res
     float xt[CG_TAIL_MAX * CG_KC];
     ptrdiff_t dst[CG_TAIL_MAX];
     for (int t = 0; t < nt; t++) {
-        ptrdiff_t img = (q + t) / P, p = (q + t) % P;
+        ptrdiff_t img, p;
+        cg_pixel(g, q + t, &img, &p);
         const float* s = xp + img * g->C * plane + p / g->OW * g->sh * g->PW
                          + p % g->OW * g->sw;
         for (ptrdiff_t k = 0; k < kc; k++)
