@@ -287,9 +287,13 @@ _MAX_POOL = (_max_pool_typed[float], _max_pool_typed[double], _max_pool_typed[in
 
 
 # Whether max_pool2d_backward's zeroing counts toward its parallel threshold (1x64x32x32:
-# 16K scattered, 64K zeroed; torch splits it). Quiet A/B, 2 threads, with the team's bounded
-# spin: 1x64x32x32 20.7 -> 15.5 us counting it (torch 18-33), 16x64x112x112 unchanged.
-BACKWARD_COUNTS_ZEROING = True
+# 16K scattered, 64K zeroed; torch splits it). Alone, with the team awake, counting it won
+# (quiet A/B, 2 threads, 1x64x32x32 20.7 -> 15.5 us). Inside the training step 1x64 the
+# team has gone to sleep by then (the ops before it are serial), and the wake costs more
+# than the split saves: the call (Python side included) 90-111 -> 54-57 us, 3 alternating
+# rounds of 30 steps, 2 threads, exclusive lock. From 4 images the scatter alone passes
+# the threshold, so larger inputs split as before.
+BACKWARD_COUNTS_ZEROING = False
 
 
 def max_pool2d_backward(go, idx, gx, bint zeroed=False):
@@ -303,9 +307,8 @@ def max_pool2d_backward(go, idx, gx, bint zeroed=False):
         if not zeroed:
             gx[...] = 0
         return
-    # the threads are sized by the scatter plus the zeroing: counting the zeroing once woke
-    # the second thread too dearly for a 64x32x32 input (24 -> 67 us, before the team's
-    # bounded spin); now it pays (see BACKWARD_COUNTS_ZEROING)
+    # the threads are sized by the scatter, or by the scatter plus the zeroing (see
+    # BACKWARD_COUNTS_ZEROING)
     nt = threads_for(go.size + (gx.size if BACKWARD_COUNTS_ZEROING and not zeroed else 0), P)
     run = for_dtype(_same_float(go, gx), _MAX_POOL_BACKWARD, "max_pool2d_backward")
     if run(go, idx, gx, zeroed, nt):
