@@ -271,6 +271,9 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
 #define CG_POSITION_MAX_TENTHS 8
 #endif
 
+#ifndef CG_PACK_PAIRS
+#define CG_PACK_PAIRS 1
+#endif
 #if defined(__AVX512F__)
 /* cg_gather for stride 1 or 2: run by run, 16 columns at a time for every tap of the block
    (offsets koff), so a run's setup is paid once a block, not once a tap (ResNet's late
@@ -281,6 +284,25 @@ static void cg_pack_runs(const float* restrict xp, const cg_runs* runs, int sw,
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6,
                                           4, 2, 0);
     for (int u = 0; u < runs->n; u++) {
+        if (CG_PACK_PAIRS && sw == 2 && u + 1 < runs->n && runs->len[u] <= 8
+                && runs->len[u + 1] <= 8 && runs->col[u + 1] == runs->col[u] + runs->len[u]) {
+            /* two short runs side by side in the panel (rows of a 4x4 to 8x8 output):
+               one vector from the even floats of both, not one half-empty vector each */
+            int l0 = runs->len[u], n = l0 + runs->len[u + 1];
+            int32_t lane[16];
+            for (int e = 0; e < 16; e++)
+                lane[e] = e < l0 ? 2 * e : e < n ? 16 + 2 * (e - l0) : 0;
+            const __m512i idx = _mm512_loadu_si512(lane);
+            const float* restrict s = xp + runs->src[u];
+            ptrdiff_t delta = runs->src[u + 1] - runs->src[u];
+            float* restrict d = b + runs->col[u];
+            __mmask16 m = (__mmask16)(runs->col[u] + 16 > CG_NB ? (1u << n) - 1 : 0xFFFFu);
+            for (ptrdiff_t k = 0; k < kc; k++)
+                _mm512_mask_storeu_ps(d + k * CG_NB, m, _mm512_permutex2var_ps(
+                    _mm512_loadu_ps(s + koff[k]), idx, _mm512_loadu_ps(s + delta + koff[k])));
+            u++;
+            continue;
+        }
         for (int e = 0; e < runs->len[u]; e += 16) {
             const float* restrict s = xp + runs->src[u] + sw * e;
             float* restrict d = b + runs->col[u] + e;
