@@ -73,11 +73,23 @@ static inline void sc_fwd##PV##_##T(const T* x, const ptrdiff_t* xofs, const T* 
             SC_UNROLL for (int p = 0; p < PV; p++) acc[c][p] += wc * xv[p]; \
         } \
     } \
+    /* a whole block (every channel, every lane) stores straight from the registers; only \
+       the edge blocks go lane by lane, through a copy, so that no store indexes acc with a \
+       variable (gcc would then keep all of acc on the stack and copy it there and back) */ \
+    ptrdiff_t oo[PV]; \
+    int full = nco == SC_FWD_CO; \
+    SC_UNROLL for (int p = 0; p < PV; p++) { oo[p] = oofs[p]; full &= nval[p] == L; } \
+    if (full) { \
+        SC_UNROLL for (int c = 0; c < SC_FWD_CO; c++) \
+            SC_UNROLL for (int p = 0; p < PV; p++) \
+                memcpy(o + c * orow + oo[p], &acc[c][p], sizeof acc[c][p]); \
+        return; \
+    } \
     SC_UNROLL for (int c = 0; c < SC_FWD_CO; c++) \
         if (c < nco) SC_UNROLL for (int p = 0; p < PV; p++) { \
-            T* op = o + c * orow + oofs[p]; \
-            if (nval[p] == L) memcpy(op, &acc[c][p], sizeof acc[c][p]); \
-            else for (ptrdiff_t l = 0; l < nval[p]; l++) op[l] = acc[c][p][l]; \
+            T lanes[L]; \
+            memcpy(lanes, &acc[c][p], sizeof lanes); \
+            for (ptrdiff_t l = 0; l < nval[p]; l++) o[c * orow + oo[p] + l] = lanes[l]; \
         } \
 }
 
