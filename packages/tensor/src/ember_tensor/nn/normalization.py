@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .._kernels import layer_norm as _ln
+from .._array import Array
 from .._kernels import norm as _k
 from .._size import Size
 from ._util import kernel_array, nd, scalar_name, size_str, wrap
@@ -58,10 +59,79 @@ def _stat(v, C, default):
     return np.full(C, default) if v is None else _param(v, C)
 
 
+_KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+# switch for A/B timing of the fast paths below (False: every call takes the general path)
+FAST_ARGUMENTS = True
+
+
+def _kernel_vector(v, C, writeable=False):
+    """The ndarray of an Array ``v`` when the kernels can take it as it is (a contiguous
+    float32/float64 vector of C, writeable when asked), else None; None stays None."""
+    if v is None:
+        return None
+    if type(v) is not Array:
+        return False
+    a = v._np
+    if (a.ndim != 1 or a.shape[0] != C or a.dtype not in _KERNEL_FLOATS
+            or not a.flags.c_contiguous or (writeable and not a.flags.writeable)):
+        return False
+    return a
+
+
+def _kernel_input(x):
+    """The ndarray of an Array ``x`` when the kernels can take it as it is (a writeable
+    C-contiguous float32/float64 array of 2 or more dimensions, not empty), else None."""
+    if type(x) is not Array:
+        return None
+    a = x._np
+    if a.ndim < 2 or a.size == 0 or a.dtype not in _KERNEL_FLOATS:
+        return None
+    flags = a.flags
+    return a if flags.c_contiguous and flags.writeable else None
+
+
+def _fast_batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                     relu):
+    """``batch_norm`` for the usual arguments (Arrays the kernels take as they are, N*L > 1
+    in training, both running statistics in eval), without the general path's checks and
+    copies, which cannot fire or change anything for them; None for any other call."""
+    xa = _kernel_input(x)
+    if xa is None:
+        return None
+    shape = xa.shape
+    N, C = shape[0], shape[1]
+    L = xa.size // (N * C)
+    w, b = _kernel_vector(weight, C), _kernel_vector(bias, C)
+    rm = _kernel_vector(running_mean, C, True)
+    rv = _kernel_vector(running_var, C, True)
+    if w is False or b is False or rm is False or rv is False:
+        return None
+    dtype = xa.dtype
+    out = np.empty(shape, dtype)
+    mean, invstd = np.empty(C, dtype), np.empty(C, dtype)
+    if training:
+        if N * L <= 1:
+            return None
+        _k.train_forward(xa.reshape(N, C, L), out.reshape(N, C, L), rm, rv, w, b,
+                         float(momentum), float(eps), bool(relu), mean, invstd)
+    else:
+        if rm is None or rv is None:
+            return None
+        _k.eval_forward(xa.reshape(N, C, L), out.reshape(N, C, L), rm, rv, w, b, float(eps),
+                        bool(relu), mean, invstd)
+    return Array(out), Array(mean), Array(invstd)
+
+
 def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps,
                relu=False):
     """torch.native_batch_norm. ``momentum`` is the factor for the running-stat update
     (a cumulative average is the caller's choice of factor). ``relu=True`` fuses a ReLU."""
+    if FAST_ARGUMENTS:
+        fast = _fast_batch_norm(x, weight, bias, running_mean, running_var, training,
+                                momentum, eps, relu)
+        if fast is not None:
+            return fast
     xa = nd(x)
     w, b, rm, rv = nd(weight), nd(bias), nd(running_mean), nd(running_var)
     _check_bn(xa, w, b, rm, rv)
@@ -90,9 +160,43 @@ def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, e
     return wrap(out), wrap(mean), wrap(invstd)
 
 
+def _fast_batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
+                              output_mask):
+    """``batch_norm_backward`` for the usual arguments (Arrays the kernels take as they
+    are, of one shape and dtype, with both statistics), without the general path's checks
+    and copies; None for any other call."""
+    xa, go = _kernel_input(x), _kernel_input(grad_out)
+    if xa is None or go is None:
+        return None
+    shape = xa.shape
+    dtype = xa.dtype
+    if go.shape != shape or go.dtype != dtype:
+        return None
+    N, C = shape[0], shape[1]
+    L = xa.size // (N * C)
+    w = _kernel_vector(weight, C)
+    mean, invstd = _kernel_vector(save_mean, C), _kernel_vector(save_invstd, C)
+    if w is False or mean is None or mean is False or invstd is None or invstd is False:
+        return None
+    need_x, need_w, need_b = (bool(m) for m in output_mask)
+    gx = np.empty(shape, dtype) if need_x else None
+    gw = np.empty(C, dtype) if need_w else None
+    gb = np.empty(C, dtype) if need_b else None
+    kernel = _k.train_backward if training else _k.eval_backward
+    kernel(go.reshape(N, C, L), xa.reshape(N, C, L),
+           None if gx is None else gx.reshape(N, C, L), mean, invstd, w, gw, gb)
+    return (None if gx is None else Array(gx), None if gw is None else Array(gw),
+            None if gb is None else Array(gb))
+
+
 def batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, training,
                         output_mask=(True, True, True)):
     """``(grad_input, grad_weight, grad_bias)`` of batch_norm, None where not asked for."""
+    if FAST_ARGUMENTS:
+        fast = _fast_batch_norm_backward(grad_out, x, weight, save_mean, save_invstd,
+                                         training, output_mask)
+        if fast is not None:
+            return fast
     xa, go = nd(x), nd(grad_out)
     w = nd(weight)
     if go.shape != xa.shape:
