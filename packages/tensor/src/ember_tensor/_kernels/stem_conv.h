@@ -110,47 +110,80 @@ EMBER_SC_FWDS(float)
 EMBER_SC_FWDS(double)
 
 /* s[t*srow + k*L + l] += sum over rows r < nr, columns v < n (in that order) of
-   g[(r*n + v)*grow + k*L + l] * x[r*xrow + v + toff[t]], for t < SC_GW_TB, k < CV, and the
-   L lanes of a register: SC_GW_TB taps by CV registers of output channels. g is the output
+   g[(r*n + v)*grow + k*L + l] * x[r*xrow + v + toff[t]], for t < TB, k < CV, and the
+   L lanes of a register: TB taps by CV registers of output channels. g is the output
    gradient pixel-major (channels padded with zeros to whole registers), so the sums over
-   pixels need no horizontal adds and go straight to the channel-major-per-tap s. */
-#define EMBER_SC_GW(T, CV) \
-static inline void sc_gw##CV##_##T(const T* g, ptrdiff_t grow, const T* x, ptrdiff_t xrow, \
-        const ptrdiff_t* toff, ptrdiff_t nr, ptrdiff_t n, T* s, ptrdiff_t srow) { \
+   pixels need no horizontal sums and go straight to the channel-major-per-tap s. Each tap's
+   sums are its own: a block of fewer taps gives every tap the same bits. */
+/* sc_gw<CV>x<TB>_<T> (a tail block: sc_gwtail<CV>x<TB>_<T>), the arguments expanded first
+   (SC_GW_TB, SC_GW_CV) */
+#define SC_GW_NAME(CV, TB, T) SC_GW_NAME_(CV, TB, T)
+#define SC_GW_NAME_(CV, TB, T) sc_gw##CV##x##TB##_##T
+#define SC_GWT_NAME(CV, TB, T) SC_GWT_NAME_(CV, TB, T)
+#define SC_GWT_NAME_(CV, TB, T) sc_gwtail##CV##x##TB##_##T
+#define EMBER_SC_GW(NAME, T, CV, TB) \
+static inline void NAME(const T* g, ptrdiff_t grow, const T* x, \
+        ptrdiff_t xrow, const ptrdiff_t* toff, ptrdiff_t nr, ptrdiff_t n, T* s, \
+        ptrdiff_t srow) { \
     enum { L = sizeof(sc_reg_##T) / sizeof(T) }; \
-    sc_reg_##T acc[SC_GW_TB][CV]; \
-    SC_UNROLL for (int t = 0; t < SC_GW_TB; t++) \
+    sc_reg_##T acc[TB][CV]; \
+    SC_UNROLL for (int t = 0; t < TB; t++) \
         SC_UNROLL for (int k = 0; k < CV; k++) \
             memcpy(&acc[t][k], s + t * srow + k * L, sizeof acc[t][k]); \
     for (ptrdiff_t r = 0; r < nr; r++) { \
         const T* gr = g + r * n * grow; \
-        const T* xr[SC_GW_TB]; \
-        SC_UNROLL for (int t = 0; t < SC_GW_TB; t++) xr[t] = x + r * xrow + toff[t]; \
+        const T* xr[TB]; \
+        SC_UNROLL for (int t = 0; t < TB; t++) xr[t] = x + r * xrow + toff[t]; \
         for (ptrdiff_t v = 0; v < n; v++) { \
             sc_reg_##T gv[CV]; \
             SC_UNROLL for (int k = 0; k < CV; k++) \
                 memcpy(&gv[k], gr + v * grow + k * L, sizeof gv[k]); \
-            SC_UNROLL for (int t = 0; t < SC_GW_TB; t++) { \
+            SC_UNROLL for (int t = 0; t < TB; t++) { \
                 const T xs = xr[t][v]; \
                 SC_UNROLL for (int k = 0; k < CV; k++) acc[t][k] += gv[k] * xs; \
             } \
         } \
     } \
-    SC_UNROLL for (int t = 0; t < SC_GW_TB; t++) \
+    SC_UNROLL for (int t = 0; t < TB; t++) \
         SC_UNROLL for (int k = 0; k < CV; k++) \
             memcpy(s + t * srow + k * L, &acc[t][k], sizeof acc[t][k]); \
 }
 
+/* the last block of a tap count that SC_GW_TB does not divide (the stem's 147 = 24*6 + 3):
+   its own narrower block at the full channel width, not padding taps that read the
+   scratch's start and are dropped (3 of the stem's 150 tap sums, 2% of its work) */
+#define EMBER_SC_GW_TAIL(T) \
+EMBER_SC_GW(SC_GWT_NAME(SC_GW_CV, 1, T), T, SC_GW_CV, 1) \
+EMBER_SC_GW(SC_GWT_NAME(SC_GW_CV, 2, T), T, SC_GW_CV, 2) \
+EMBER_SC_GW(SC_GWT_NAME(SC_GW_CV, 3, T), T, SC_GW_CV, 3) \
+EMBER_SC_GW(SC_GWT_NAME(SC_GW_CV, 4, T), T, SC_GW_CV, 4) \
+EMBER_SC_GW(SC_GWT_NAME(SC_GW_CV, 5, T), T, SC_GW_CV, 5)
+
+#define SC_GW_TAIL_CALL(T, NT) \
+    case NT: SC_GWT_NAME(SC_GW_CV, NT, T)(g, grow, x, xrow, toff, nr, n, s, srow); return;
+
 #define EMBER_SC_GWS(T) \
-EMBER_SC_GW(T, 1) EMBER_SC_GW(T, 2) EMBER_SC_GW(T, 3) EMBER_SC_GW(T, 4) \
-/* sc_gwCV for 1 <= cv <= SC_GW_CV channel registers */ \
+EMBER_SC_GW(SC_GW_NAME(1, SC_GW_TB, T), T, 1, SC_GW_TB) \
+EMBER_SC_GW(SC_GW_NAME(2, SC_GW_TB, T), T, 2, SC_GW_TB) \
+EMBER_SC_GW(SC_GW_NAME(3, SC_GW_TB, T), T, 3, SC_GW_TB) \
+EMBER_SC_GW(SC_GW_NAME(4, SC_GW_TB, T), T, 4, SC_GW_TB) EMBER_SC_GW_TAIL(T) \
+/* the block of nt <= SC_GW_TB taps by 1 <= cv <= SC_GW_CV channel registers (fewer taps \
+   only at the full width: any other block of fewer taps is padded to SC_GW_TB) */ \
 static inline void sc_gw_##T(const T* g, ptrdiff_t grow, const T* x, ptrdiff_t xrow, \
-        const ptrdiff_t* toff, ptrdiff_t nr, ptrdiff_t n, T* s, ptrdiff_t srow, int cv) { \
+        const ptrdiff_t* toff, ptrdiff_t nr, ptrdiff_t n, T* s, ptrdiff_t srow, int cv, \
+        int nt) { \
+    if (nt < SC_GW_TB && cv == SC_GW_CV) { \
+        switch (nt) { \
+        SC_GW_TAIL_CALL(T, 1) SC_GW_TAIL_CALL(T, 2) SC_GW_TAIL_CALL(T, 3) \
+        SC_GW_TAIL_CALL(T, 4) SC_GW_TAIL_CALL(T, 5) \
+        default: break; \
+        } \
+    } \
     switch (cv) { \
-    case 4: sc_gw4_##T(g, grow, x, xrow, toff, nr, n, s, srow); break; \
-    case 3: sc_gw3_##T(g, grow, x, xrow, toff, nr, n, s, srow); break; \
-    case 2: sc_gw2_##T(g, grow, x, xrow, toff, nr, n, s, srow); break; \
-    default: sc_gw1_##T(g, grow, x, xrow, toff, nr, n, s, srow); break; \
+    case 4: SC_GW_NAME(4, SC_GW_TB, T)(g, grow, x, xrow, toff, nr, n, s, srow); break; \
+    case 3: SC_GW_NAME(3, SC_GW_TB, T)(g, grow, x, xrow, toff, nr, n, s, srow); break; \
+    case 2: SC_GW_NAME(2, SC_GW_TB, T)(g, grow, x, xrow, toff, nr, n, s, srow); break; \
+    default: SC_GW_NAME(1, SC_GW_TB, T)(g, grow, x, xrow, toff, nr, n, s, srow); break; \
     } \
 }
 

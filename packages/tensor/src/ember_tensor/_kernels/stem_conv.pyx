@@ -59,10 +59,10 @@ cdef extern from "stem_conv.h" nogil:
                        int nco, int npv)
     void sc_gw_float(const float* g, Py_ssize_t grow, const float* x, Py_ssize_t xrow,
                      const Py_ssize_t* toff, Py_ssize_t nr, Py_ssize_t n, float* s,
-                     Py_ssize_t srow, int cv)
+                     Py_ssize_t srow, int cv, int nt)
     void sc_gw_double(const double* g, Py_ssize_t grow, const double* x, Py_ssize_t xrow,
                       const Py_ssize_t* toff, Py_ssize_t nr, Py_ssize_t n, double* s,
-                      Py_ssize_t srow, int cv)
+                      Py_ssize_t srow, int cv, int nt)
 
 # Whether this copy's kernels beat im2col + OpenBLAS (which picks its own AVX2/AVX-512
 # kernels at run time whatever copy is loaded): with FMA, from AVX2 up. The baseline copy
@@ -305,18 +305,21 @@ cdef void _band_taps(const real* gt, const real* s, const Py_ssize_t* toff, cons
                      real* sums, Py_ssize_t cw, Py_ssize_t nr, Py_ssize_t tb0,
                      Py_ssize_t tb1) noexcept nogil:
     # sums[t*cw + c] += a prepared band's (nr rows) share, for the taps of blocks [tb0, tb1)
+    # a last block of fewer than SC_GW_TB taps sums only its own (stem_conv.h)
     cdef Py_ssize_t tb, cb, cvl = SC_GW_CV * g.L
     cdef Py_ssize_t ncb = (cw + cvl - 1) // cvl
+    cdef int nt
     for tb in range(tb0, tb1):
+        nt = <int>min(<Py_ssize_t>SC_GW_TB, g.T - tb * SC_GW_TB)
         for cb in range(ncb):
             if real is float:
                 sc_gw_float(gt + cb * cvl, cw, s, g.sh * g.Wrow, toff + tb * SC_GW_TB, nr,
                             g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
-                            <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
+                            <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L), nt)
             else:
                 sc_gw_double(gt + cb * cvl, cw, s, g.sh * g.Wrow, toff + tb * SC_GW_TB, nr,
                              g.OW, sums + tb * SC_GW_TB * cw + cb * cvl, cw,
-                             <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L))
+                             <int>min(<Py_ssize_t>SC_GW_CV, (cw - cb * cvl) // g.L), nt)
 
 
 cdef inline void _write_back(const real* sums, Py_ssize_t cw, const Geom* g, real* gw,
