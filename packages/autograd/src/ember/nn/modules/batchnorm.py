@@ -12,7 +12,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ._util import empty, ones, zeros
-from .module import Module
+from .module import Module, registry_reads
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
@@ -86,26 +86,50 @@ class _NormBase(Module):
                                       unexpected_keys, error_msgs)
 
 
+_PARAMS = ("weight", "bias")
+_BUFFERS = frozenset(("running_mean", "running_var", "num_batches_tracked"))
+_NAMES = frozenset(_PARAMS) | _BUFFERS
+
+
+def _registered(module):
+    """``(weight, bias, running_mean, running_var, num_batches_tracked)`` as attribute reads
+    would give them, from the registries, when those reads would reach ``Module.__getattr__``
+    (each read there first fails the normal lookup, ~0.5 us, five a BatchNorm a step); else
+    None, and the caller reads the attributes (in its order, for the same errors)."""
+    d = module.__dict__
+    if registry_reads(type(module), _NAMES) and _NAMES.isdisjoint(d):
+        p, b = d["_parameters"], d["_buffers"]
+        if _BUFFERS.isdisjoint(p):  # __getattr__ looks in _parameters first
+            try:
+                return (p["weight"], p["bias"], b["running_mean"], b["running_var"],
+                        b["num_batches_tracked"])
+            except KeyError:  # one was deleted: the attribute reads say what remains
+                pass
+    return None
+
+
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
-        # each registered buffer is looked up once (a Module attribute read of a buffer goes
-        # through __getattr__, once per BatchNorm per step)
+        regs = _registered(self)
         momentum = self.momentum
         factor = 0.0 if momentum is None else momentum
-        running_mean, running_var = self.running_mean, self.running_var
+        running_mean, running_var = (
+            (self.running_mean, self.running_var) if regs is None else regs[2:4])
         training = self.training
         if training and self.track_running_stats:
-            nbt = self.num_batches_tracked
+            nbt = self.num_batches_tracked if regs is None else regs[4]
             if nbt is not None:
-                nbt._data._np[...] += 1
+                count = nbt._data._np
+                count[()] = count + 1
                 nbt._version_counter[0] += 1
                 if momentum is None:  # cumulative moving average
                     factor = 1.0 / float(nbt._data._np)
         bn_training = training or (running_mean is None and running_var is None)
         use_buffers = not training or self.track_running_stats
+        weight, bias = (self.weight, self.bias) if regs is None else regs[:2]
         return F.batch_norm(input, running_mean if use_buffers else None,
-                            running_var if use_buffers else None, self.weight, self.bias,
+                            running_var if use_buffers else None, weight, bias,
                             bn_training, factor, self.eps)
 
 

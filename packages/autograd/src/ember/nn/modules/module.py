@@ -551,6 +551,27 @@ class Module(StateDictMixin):
         return main + ")"
 
 
+_REGISTRY_READS: dict = {}
+
+
+def registry_reads(cls, names) -> bool:
+    """True when ``instance.<name>`` for each of ``names`` (a frozenset) reaches
+    ``Module.__getattr__`` on an instance of ``cls`` whose ``__dict__`` lacks the name: the
+    class keeps Module's ``__getattr__`` and object's ``__getattribute__`` and defines none of
+    the names. A forward may then read its registered parameters and buffers from the
+    registries directly, as ``__getattr__`` would, without the failed normal lookup first
+    (~0.5 us a read). Answered once per class (a class attribute of such a name added after
+    the class's first forward is not seen)."""
+    key = (cls, names)
+    known = _REGISTRY_READS.get(key)
+    if known is None:
+        known = _REGISTRY_READS[key] = (
+            cls.__getattr__ is Module.__getattr__
+            and cls.__getattribute__ is object.__getattribute__
+            and not any(n in vars(k) for k in cls.__mro__ for n in names))
+    return known
+
+
 def _add_hook(hooks, hook, prepend):
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
