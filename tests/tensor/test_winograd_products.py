@@ -91,10 +91,27 @@ def test_products_are_the_default_where_they_win():
         assert kernels.PRODUCTS_FAST == (level == "avx512")
 
 
+@pytest.mark.parametrize("channels, own", [(127, False), (128, True)])
+def test_own_products_from_128_input_channels(channels, own, monkeypatch):
+    monkeypatch.setattr(winograd, "_OWN_PRODUCTS", True)
+    calls = []
+    monkeypatch.setattr(winograd, "products", lambda *a: calls.append(1) or kernels.products(*a))
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((1, channels, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((16, channels, 3, 3)).astype(np.float32)
+    b = np.zeros(16, np.float32)
+    out = np.empty((1, 16, 8, 8), np.float32)
+    winograd.conv3x3(x, w, out, b)
+    assert bool(calls) == own
+    ref = _reference(x, w, b)
+    assert np.abs(out - ref).max() / np.abs(ref).max() < 1e-5
+
+
 @pytest.fixture
 def own_products(monkeypatch):
     monkeypatch.delenv("EMBER_WINOGRAD", raising=False)
     monkeypatch.setattr(winograd, "_OWN_PRODUCTS", True)
+    monkeypatch.setattr(winograd, "_OWN_MIN_CHANNELS", 0)
 
 
 def _reference(x, w, b):

@@ -61,6 +61,11 @@ _GW_SPANS = 2
 # wins: no packing of U[k] on every call; 1 thread, thread time, 16 products of 256x256 by
 # 256x64 84 -> 116 GFLOP/s, 64x64 by 64x144 110 -> 112). A switch for A/B runs.
 _OWN_PRODUCTS = PRODUCTS_FAST
+# ... from this many input channels (the sum's length). At 64, BLAS's packing is cheap and the
+# kernel's half-empty last vector of a block (98 tiles: 7 vectors for 6.1) cost more: 1x64x28x28
+# 0.44 -> 0.47 ms; 64-channel ResNet planes (16x16, 56x56) measured level either way, 128+
+# channels 8-20% faster.
+_OWN_MIN_CHANNELS = 128
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
 _PAD = 16
@@ -147,7 +152,7 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
 
 
 def _block_task(xa, U, out, bias, row0, row1, TW, most):
-    own = _OWN_PRODUCTS and xa.dtype == np.float32
+    own = _OWN_PRODUCTS and xa.dtype == np.float32 and xa.shape[1] >= _OWN_MIN_CHANNELS
 
     def task():
         # one buffer per thread sized for the largest block; a shorter block uses a prefix
