@@ -1,7 +1,8 @@
-"""BatchNorm's forward reads its parameters and buffers from the Module registries
-(``batchnorm._registered``) only where attribute reads would reach ``Module.__getattr__``;
-a class or instance that shadows one of the names, a deleted parameter, or a subclass with
-its own ``__getattr__`` goes through the attributes as before."""
+"""BatchNorm's and Conv2d's forwards read their parameters (and buffers) from the Module
+registries (``batchnorm._registered``, ``Conv2d.forward``) only where attribute reads would
+reach ``Module.__getattr__``; a class or instance that shadows one of the names, a deleted
+parameter, or a subclass with its own ``__getattr__`` goes through the attributes as
+before."""
 import numpy as np
 import pytest
 
@@ -74,3 +75,40 @@ def test_forward_counts_batches_and_steps_running_stats():
     m(x)
     mean = x.numpy().mean(axis=(0, 2, 3))
     np.testing.assert_allclose(m.running_mean.numpy(), mean, rtol=1e-5, atol=1e-6)
+
+
+def test_conv2d_registry_reads_and_their_fallbacks():
+    from ember.nn.modules import conv as CM
+
+    x = ember.randn(1, 2, 5, 5)
+    m = nn.Conv2d(2, 3, 3, padding=1)
+    assert registry_reads(nn.Conv2d, CM._NAMES)
+    with ember.no_grad():
+        want = nn.functional.conv2d(x, m.weight, m.bias, 1, 1)
+        np.testing.assert_array_equal(m(x).numpy(), want.numpy())
+
+    class Doubled(nn.Conv2d):
+        @property
+        def weight(self):
+            return self._parameters["weight"] * 2
+
+    d = nn.Conv2d(2, 3, 3, padding=1, bias=False)
+    d.__class__ = Doubled
+    assert not registry_reads(Doubled, CM._NAMES)
+    with ember.no_grad():
+        want = nn.functional.conv2d(x, d._parameters["weight"] * 2, None, 1, 1)
+        np.testing.assert_array_equal(d(x).numpy(), want.numpy())
+    # a deleted parameter replaced by a plain tensor in the instance dict
+    e = nn.Conv2d(2, 3, 3, padding=1)
+    del e.weight
+    e.weight = ember.ones(3, 2, 3, 3)
+    with ember.no_grad():
+        want = nn.functional.conv2d(x, ember.ones(3, 2, 3, 3), e.bias, 1, 1)
+        np.testing.assert_array_equal(e(x).numpy(), want.numpy())
+    f = nn.Conv2d(2, 3, 3)
+    del f.bias
+    with pytest.raises(AttributeError, match="bias"):
+        f(x)
+    # gradients reach the registered parameters
+    m(x).sum().backward()
+    assert m.weight.grad is not None and m.bias.grad is not None

@@ -5,11 +5,14 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ._util import _pair, empty
-from .module import Module
+from .module import Module, registry_reads
 
 __all__ = ["Conv2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+_NAMES = frozenset(("weight", "bias"))
 
 
 class Conv2d(Module):
@@ -70,6 +73,12 @@ class Conv2d(Module):
                         self.groups)
 
     def forward(self, input):
+        d = self.__dict__
+        if registry_reads(type(self), _NAMES) and "weight" not in d and "bias" not in d:
+            p = d["_parameters"]
+            if "weight" in p and "bias" in p:
+                # what self.weight / self.bias give, without their failed normal lookups
+                return self._conv_forward(input, p["weight"], p["bias"])
         return self._conv_forward(input, self.weight, self.bias)
 
     def extra_repr(self):
