@@ -67,7 +67,8 @@ FAST_ARGUMENTS = True
 
 def _kernel_vector(v, C, writeable=False):
     """The ndarray of an Array ``v`` when the kernels can take it as it is (a contiguous
-    float32/float64 vector of C, writeable when asked), else None; None stays None."""
+    float32/float64 vector of C, writeable when asked), else False; None (an absent
+    parameter) stays None."""
     if v is None:
         return None
     if type(v) is not Array:
