@@ -198,21 +198,34 @@ def test_multi_output_node_materializes_missing_grads():
 
 
 def test_output_no_gradient_reaches_gets_none_not_zeros():
-    # max-pool's indices and topk's indices can never carry a gradient: the engine hands
-    # their node None (a 16x224 step would otherwise zero-fill 24.5 MiB of int64 a step)
+    # max-pool's and topk's indices can never carry a gradient: the engine hands their node
+    # None (a 16x224 step would otherwise zero-fill 24.5 MiB of int64 a step), and a node
+    # hook's grad_outputs leave them out, as torch's do
     x = torch.randn(1, 1, 4, 4, requires_grad=True)
     seen = []
     out, idx = torch.nn.functional.max_pool2d(x, 2, return_indices=True)
     out.grad_fn.register_hook(lambda gi, go: seen.append(go))
     out.sum().backward()
-    assert seen[0][0].shape == (1, 1, 2, 2) and seen[0][1] is None
+    assert len(seen[0]) == 1 and seen[0][0].shape == (1, 1, 2, 2)
     assert x.grad.sum().item() == 4.0  # one 1 per window, the backward ran on None
     y = torch.tensor([3.0, 1.0, 4.0, 1.5], requires_grad=True)
     vals, _ = y.topk(2)
     vals.grad_fn.register_hook(lambda gi, go: seen.append(go))
     vals.sum().backward()
-    assert seen[1][1] is None
+    assert len(seen[1]) == 1
     assert y.grad.tolist() == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_node_hook_sees_none_where_no_gradient_came():
+    # torch passes None for a differentiable output that got no gradient; the backward
+    # formula still gets zeros (test_multi_output_node_materializes_missing_grads)
+    a = torch.arange(6.0).requires_grad_()
+    p, q = a.split(3)
+    seen = []
+    p.grad_fn.register_hook(lambda gi, go: seen.append(go))
+    p.sum().backward()
+    assert seen[0][0].tolist() == [1.0, 1.0, 1.0] and seen[0][1] is None
+    assert a.grad.tolist() == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
 
 
 def test_custom_function():

@@ -50,6 +50,15 @@ def _zeros(meta):
     return Tensor._make(Array(np.zeros(shape, dtype=np_dtype)))
 
 
+def _hook_grad_outputs(grads, out_meta):
+    """A node hook's ``grad_outputs`` as torch gives them: None where no gradient came (not
+    the zeros the backward formula gets), and no entry for an output no gradient can reach
+    (meta None: max-pool's or topk's indices), which torch's node does not count."""
+    if not out_meta:
+        return tuple(grads)
+    return tuple([g for g, m in zip(grads, out_meta) if m is not None])
+
+
 def _call_tensor_hooks(hooks, grad):
     for fn in list(hooks.values()):
         new = fn(grad)

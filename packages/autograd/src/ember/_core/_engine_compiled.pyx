@@ -22,7 +22,8 @@ from cpython.ref cimport Py_REFCNT
 from ember._tensor import Tensor
 from ember import _anomaly_mode as anomaly_mode, _grad_mode as grad_mode
 from ember._core._backward_steps import (
-    _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
+    _accumulate_into, _add, _feeds_other_target, _fit, _graph, _hook_grad_outputs, _needed,
+    _pre_hooks, _zeros,
 )
 from ember._core._graph import AccumulateGrad
 from ember_tensor import Array
@@ -214,6 +215,9 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
                 "cannot be differentiated (create_graph=True passed through it)"
             )
         out_meta = node._out_meta
+        # as they came, for the node's hooks (held only then: a second reference to a
+        # gradient would keep its consumers from reusing or adopting it)
+        given = grads if node._hooks else None
         if out_meta and (len(grads) != 1 or grads[0] is None):
             grads = [grads[k] if grads[k] is not None else _zeros(out_meta[k])
                      for k in range(len(grads))]
@@ -233,10 +237,11 @@ def execute(list root_edges, grad_tensors, bint retain_graph, bint create_graph,
             anomaly_mode.check_gradients(node, out)
         if node._hooks:
             for fn in list(node._hooks.values()):
-                new = fn(out, tuple(grads))
+                new = fn(out, _hook_grad_outputs(given, out_meta))
                 if new is not None:
                     out = tuple(new)
             new = None
+        given = None
         if not retain_graph and node._saved:
             node.release()
         nexts = node.next_functions

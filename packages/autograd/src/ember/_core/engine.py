@@ -17,7 +17,8 @@ from . import PURE_PYTHON_CORE
 from .._tensor import Tensor
 from .. import _anomaly_mode as anomaly_mode, _grad_mode as grad_mode
 from ._backward_steps import (
-    _accumulate_into, _add, _feeds_other_target, _fit, _graph, _needed, _pre_hooks, _zeros,
+    _accumulate_into, _add, _feeds_other_target, _fit, _graph, _hook_grad_outputs, _needed,
+    _pre_hooks, _zeros,
 )
 from .node import AccumulateGrad, edge
 
@@ -145,6 +146,9 @@ def _run_node(node, grads, create_graph):
             "cannot be differentiated (create_graph=True passed through it)"
         )
     out_meta = node._out_meta
+    # as they came, for the node's hooks (held only then: a second reference to a gradient
+    # would keep its consumers from reusing or adopting it)
+    given = grads if node._hooks else None
     if out_meta:
         grads = [g if g is not None else _zeros(out_meta[k]) for k, g in enumerate(grads)]
     with grad_mode.set_grad_enabled(create_graph):  # a hook may have switched it
@@ -153,7 +157,7 @@ def _run_node(node, grads, create_graph):
     if anomaly_mode._local.__dict__.get("enabled"):
         anomaly_mode.check_gradients(node, out)
     for fn in list(node._hooks.values()):
-        new = fn(out, tuple(grads))
+        new = fn(out, _hook_grad_outputs(given, out_meta))
         if new is not None:
             out = tuple(new)
     n_next = len(node.next_functions)

@@ -48,6 +48,7 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
     shared_counter = view_of._version_counter if view_of is not None else None
     result = []
     modified = None  # the tensor an in-place op wrote to
+    metas = []  # None for an output no gradient can reach: the engine hands it None
     for i, out in enumerate(outs):
         if isinstance(out, Tensor):  # in-place: the tensor keeps its identity
             t = out
@@ -64,9 +65,12 @@ def record(node_cls, outputs, inputs, save=(), non_differentiable=(), view_of=No
             t._requires_grad = True
             t.grad_fn = node
             t._output_nr = i
+            metas.append((t._data._np.shape, t._data._np.dtype))
+        else:
+            metas.append(None)
         result.append(t)
     if node is not None:
-        node._out_meta = tuple((t._data._np.shape, t._data._np.dtype) for t in result)
+        node._out_meta = tuple(metas)
         node._saved = tuple(_save(s, outs, result) for s in save)
         if modified is not None and (modified._base is not None or modified._views):
             target = next((k for k, x in enumerate(inputs) if x is modified), 0)
