@@ -8,6 +8,9 @@ that run across images of a batch, stride, padding, dilation and k-block tails (
 block of 192 taps). CI runs this file at every CPU level (EMBER_CPU), each with its own
 tile sizes.
 """
+import ctypes
+import mmap
+
 import numpy as np
 import pytest
 
@@ -235,3 +238,59 @@ def test_border_order_is_the_shapes_choice():
         < convgemm.BORDER_MIN_PERMILLE
     assert convgemm.border_saving((32, 128, 8, 8), (256, 128, 3, 3), (2, 2), (0, 0),
                                   (1, 1)) == 0
+
+
+@pytest.mark.parametrize("case", CASES + BORDER_CASES)
+def test_unpadded_gather_gives_the_padded_copys_bits(case):
+    """The full-tap path gathers from the input itself, loads masked to the plane
+    (``direct``), where the AVX-512 packing runs: a masked-off lane reads +0, as the padded
+    copy's border does, so the bits are the copy's in every pixel order and cut."""
+    rng = np.random.default_rng(13)
+    n, c, h, wd, cout, kh, kw = case[:7]
+    x = rng.standard_normal((n, c, h, wd), dtype=np.float32)
+    w = rng.standard_normal((cout, c, kh, kw), dtype=np.float32)
+    ref = _reference(x, w, *case[7:])
+    for border in (0, 1, 2):
+        for pieces in ((0, 0), (3, 2)):
+            expect = np.full(ref.shape, np.nan, np.float32)
+            out = np.full(ref.shape, np.nan, np.float32)
+            convgemm.conv2d(x, w, expect, *case[7:], *pieces, border, direct=0)
+            convgemm.conv2d(x, w, out, *case[7:], *pieces, border, direct=1)
+            assert np.array_equal(out, expect), (border, pieces)
+
+
+def _guarded_input(shape):
+    """A float32 array filling whole pages, with an unreadable page on either side: a load
+    of a float before or after it faults."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    page = mmap.PAGESIZE
+    size = int(np.prod(shape)) * 4
+    assert size % page == 0
+    buf = mmap.mmap(-1, size + 2 * page)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    for at in (base, base + page + size):
+        assert libc.mprotect(at, page, 0) == 0  # PROT_NONE
+    x = np.frombuffer(buf, np.float32, int(np.prod(shape)), page).reshape(shape)
+    return x, buf, libc, base
+
+
+@pytest.mark.parametrize("stride", [(2, 2), (1, 1)])
+def test_unpadded_gather_reads_nothing_outside_the_input(stride):
+    """The input starts and ends on a page next to an unreadable one: the gather's first
+    pixel reads left of column 0 and its last below the last row, masked, so no fault."""
+    x, buf, libc, base = _guarded_input((2, 8, 16, 16))
+    try:
+        x[...] = np.random.default_rng(5).standard_normal(x.shape, dtype=np.float32)
+        w = np.random.default_rng(6).standard_normal((9, 8, 3, 3), dtype=np.float32)
+        oh = (16 + 2 - 3) // stride[0] + 1
+        out = np.empty((2, 9, oh, oh), np.float32)
+        expect = np.empty_like(out)
+        convgemm.conv2d(x, w, out, stride, (1, 1), (1, 1), direct=1)
+        convgemm.conv2d(np.array(x), w, expect, stride, (1, 1), (1, 1), direct=0)
+        assert np.array_equal(out, expect)
+    finally:
+        page = mmap.PAGESIZE
+        for at in (base, base + page + x.nbytes):
+            libc.mprotect(at, page, 3)  # PROT_READ | PROT_WRITE, so mmap can unmap it
+        del x

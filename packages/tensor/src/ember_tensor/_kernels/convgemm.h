@@ -67,6 +67,7 @@ typedef struct {
     int n;
     int col[CG_NB + 1], len[CG_NB + 1];
     ptrdiff_t src[CG_NB + 1], dst[CG_NB + 1];
+    int y0[CG_NB + 1], x0[CG_NB + 1];  /* the run's first input row and column (direct) */
 } cg_runs;
 
 /* One tile: mr channels x nv vectors of pixels over kc taps. w: the first channel's weights
@@ -202,7 +203,19 @@ typedef struct {
     const int* cls_start;
     const uint64_t* cls_mask;
     ptrdiff_t nb;
+    /* 1: the panels are gathered straight from the unpadded input (H x W planes), taps on
+       the border masked to zeros (cg_pack_direct); 0: from the padded copy (PH x PW) */
+    int direct;
 } cg_geom;
+
+/* the gathered-from planes' row and plane strides, and where padded (0, 0) sits in them */
+static inline ptrdiff_t cg_xrow(const cg_geom* g) { return g->direct ? g->W : g->PW; }
+static inline ptrdiff_t cg_xplane(const cg_geom* g) {
+    return g->direct ? g->H * g->W : g->PH * g->PW;
+}
+static inline ptrdiff_t cg_xorigin(const cg_geom* g) {
+    return g->direct ? -(g->ph * g->W + g->pw) : 0;
+}
 
 /* The last Q % 16 pixels (at most CG_TAIL_MAX) of a batch of Q output pixels that is one
    group of images at any thread count (the caller's rule) are computed as dot products
@@ -228,7 +241,7 @@ static inline ptrdiff_t cg_tail_start(ptrdiff_t Q) {
 #include "convgemm_border.h"
 
 static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* runs) {
-    ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
+    ptrdiff_t P = g->OH * g->OW, plane = cg_xplane(g), row = cg_xrow(g);
     runs->n = 0;
     for (ptrdiff_t q = q0; q < q1;) {
         ptrdiff_t img, p, len;
@@ -249,8 +262,10 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
         int i = runs->n++;
         runs->col[i] = (int)(q - q0);
         runs->len[i] = (int)len;
-        runs->src[i] = img * g->C * plane + oh * g->sh * g->PW + ow * g->sw;
+        runs->src[i] = img * g->C * plane + oh * g->sh * row + ow * g->sw + cg_xorigin(g);
         runs->dst[i] = img * g->M * P + p;
+        runs->y0[i] = (int)(oh * g->sh - g->ph);
+        runs->x0[i] = (int)(ow * g->sw - g->pw);
         q += len;
     }
 }
@@ -271,107 +286,8 @@ static void cg_make_runs(const cg_geom* g, ptrdiff_t q0, ptrdiff_t q1, cg_runs* 
 #define CG_POSITION_MAX_TENTHS 8
 #endif
 
-#ifndef CG_PACK_PAIRS
-#define CG_PACK_PAIRS 1
-#endif
-#if defined(__AVX512F__)
-/* cg_gather for stride 1 or 2: run by run, 16 columns at a time for every tap of the block
-   (offsets koff), so a run's setup is paid once a block, not once a tap (ResNet's late
-   rows are 7-14 pixels long). Whole vectors: see CG_SLACK; a store that would cross the
-   panel's row is masked, the others spill only into columns a later run overwrites. */
-static void cg_pack_runs(const float* restrict xp, const cg_runs* runs, int sw,
-                         const ptrdiff_t* restrict koff, ptrdiff_t kc, float* restrict b) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6,
-                                          4, 2, 0);
-    for (int u = 0; u < runs->n; u++) {
-        if (CG_PACK_PAIRS && sw == 2 && u + 1 < runs->n && runs->len[u] <= 8
-                && runs->len[u + 1] <= 8 && runs->col[u + 1] == runs->col[u] + runs->len[u]) {
-            /* two short runs side by side in the panel (rows of a 4x4 to 8x8 output):
-               one vector from the even floats of both, not one half-empty vector each */
-            int l0 = runs->len[u], n = l0 + runs->len[u + 1];
-            int32_t lane[16];
-            for (int e = 0; e < 16; e++)
-                lane[e] = e < l0 ? 2 * e : e < n ? 16 + 2 * (e - l0) : 0;
-            const __m512i idx = _mm512_loadu_si512(lane);
-            const float* restrict s = xp + runs->src[u];
-            ptrdiff_t delta = runs->src[u + 1] - runs->src[u];
-            float* restrict d = b + runs->col[u];
-            __mmask16 m = (__mmask16)(runs->col[u] + 16 > CG_NB ? (1u << n) - 1 : 0xFFFFu);
-            for (ptrdiff_t k = 0; k < kc; k++)
-                _mm512_mask_storeu_ps(d + k * CG_NB, m, _mm512_permutex2var_ps(
-                    _mm512_loadu_ps(s + koff[k]), idx, _mm512_loadu_ps(s + delta + koff[k])));
-            u++;
-            continue;
-        }
-        for (int e = 0; e < runs->len[u]; e += 16) {
-            const float* restrict s = xp + runs->src[u] + sw * e;
-            float* restrict d = b + runs->col[u] + e;
-            int n = runs->len[u] - e < 16 ? runs->len[u] - e : 16;
-            __mmask16 m = (__mmask16)(runs->col[u] + e + 16 > CG_NB ? (1u << n) - 1 : 0xFFFFu);
-            if (sw == 1) {
-                for (ptrdiff_t k = 0; k < kc; k++)
-                    _mm512_mask_storeu_ps(d + k * CG_NB, m, _mm512_loadu_ps(s + koff[k]));
-            } else {
-                for (ptrdiff_t k = 0; k < kc; k++)
-                    _mm512_mask_storeu_ps(d + k * CG_NB, m, _mm512_permutex2var_ps(
-                        _mm512_loadu_ps(s + koff[k]), even, _mm512_loadu_ps(s + koff[k] + 16)));
-            }
-        }
-    }
-}
-#endif
-
-/* koff[k]: where tap k0 + k reads, from a pixel's own offset, for k < kc */
-static void cg_koffsets(const cg_geom* g, ptrdiff_t k0, ptrdiff_t kc, ptrdiff_t* koff) {
-    ptrdiff_t taps = g->kh * g->kw, plane = g->PH * g->PW;
-    ptrdiff_t ci = k0 / taps, tap = k0 % taps;
-    ptrdiff_t i = tap / g->kw, j = tap % g->kw;
-    for (ptrdiff_t k = 0; k < kc; k++) {
-        koff[k] = ci * plane + i * g->dh * g->PW + j * g->dw;
-        if (++j == g->kw) {
-            j = 0;
-            if (++i == g->kh) {
-                i = 0;
-                ci++;
-            }
-        }
-    }
-}
-
-/* Gather the taps at offsets koff (cg_koffsets, from each pixel's own) of a panel's pixels
-   into b (kc x CG_NB; columns past the pixels zero). This is im2col for one panel: whole
-   runs of a row, stride sw apart, in increasing column order (see CG_SLACK). */
-static void cg_gather(const cg_geom* g, const float* restrict xp, const cg_runs* runs,
-                      int cols, const ptrdiff_t* restrict koff, ptrdiff_t kc,
-                      float* restrict b) {
-#if defined(__AVX512F__)
-    if (g->sw <= 2) {
-        cg_pack_runs(xp, runs, (int)g->sw, koff, kc, b);
-    } else
-#endif
-    for (ptrdiff_t k = 0; k < kc; k++) {
-        float* d = b + k * CG_NB;
-        for (int u = 0; u < runs->n; u++) {
-            const float* restrict su = xp + koff[k] + runs->src[u];
-            float* restrict du = d + runs->col[u];
-            int len = runs->len[u];
-            if (g->sw == 1) {
-                for (int e = 0; e < len; e++)
-                    du[e] = su[e];
-            } else if (g->sw == 2) {
-                for (int e = 0; e < len; e++)
-                    du[e] = su[2 * e];
-            } else {
-                for (int e = 0; e < len; e++)
-                    du[e] = su[e * g->sw];
-            }
-        }
-    }
-    if (cols < CG_NB)
-        for (ptrdiff_t k = 0; k < kc; k++)
-            for (int c = cols; c < CG_NB; c++)
-                b[k * CG_NB + c] = 0.0f;
-}
+/* convgemm_pack.h: cg_koffsets, cg_gather */
+#include "convgemm_pack.h"
 
 /* cg_tail: the dot products of a tail of pixels (AVX-512) */
 #include "convgemm_tail.h"
@@ -389,7 +305,7 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
                     ptrdiff_t q0, ptrdiff_t q1, ptrdiff_t c0, ptrdiff_t c1) {
     ptrdiff_t P = g->OH * g->OW;
     ptrdiff_t koff[CG_KC], koffv[CG_KC], T = g->kh * g->kw;
-    int kidx[CG_KC];
+    int kidx[CG_KC], ktap[CG_KC], ktapv[CG_KC];
     uint64_t full = T >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << T) - 1;
     cg_runs runs, segs;
     float t[CG_MR * CG_NB];
@@ -398,7 +314,7 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
     for (ptrdiff_t k0 = 0; k0 < g->K; k0 += CG_KC) {
         ptrdiff_t kc = g->K - k0 < CG_KC ? g->K - k0 : CG_KC;
         int first = k0 == 0;
-        cg_koffsets(g, k0, kc, koff);
+        cg_koffsets(g, k0, kc, koff, ktap);
         for (ptrdiff_t q = qa; q < qb; q += CG_NB) {
             int cols = qb - q < CG_NB ? (int)(qb - q) : CG_NB;
             if (q + cols > g->tail0) {  /* the tail: its own dot products */
@@ -417,11 +333,12 @@ static void cg_task(const cg_geom* g, const float* restrict xp, const float* res
             if (g->porder) {
                 uint64_t m = cg_panel_mask(g, q, q + cols) & full;
                 if (m != full)
-                    kv = cg_block_taps(g, m, k0, kc, koff, kidx, koffv);
+                    kv = cg_block_taps(g, m, k0, kc, koff, ktap, kidx, koffv, ktapv);
                 if (kv == 0)  /* no tap read: the full block computes its zeros */
                     kv = kc;
             }
-            cg_gather(g, xp, &runs, cols, kv < kc ? koffv : koff, kv, b);
+            cg_gather(g, xp, &runs, cols, kv < kc ? ktapv : ktap, kv < kc ? koffv : koff, kv,
+                      b);
             /* pixels consecutive in the output (of one image), or a block of class order's
                sums (vout): the tile writes them itself */
             int direct = 1;
@@ -571,7 +488,7 @@ static void cg_task_position(const cg_geom* g, const float* restrict xp,
                             koff[k] = ci * plane + r / g->kw * g->dh * g->PW + r % g->kw * g->dw;
                         }
                     if (k)
-                        cg_gather(g, xp, &runs[q], cols, koff, k, b + q * pstride);
+                        cg_gather(g, xp, &runs[q], cols, NULL, koff, k, b + q * pstride);
                 }
                 for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
                     int mr = c1 - c < CG_MR ? (int)(c1 - c) : CG_MR;

@@ -1,7 +1,7 @@
 # A packed float32 GEMM for convolutions that gathers the im2col operand straight from the
 # input into its panels (convgemm.h); convgemm.pyx wraps it for conv.py. convgemm.h includes
-# "convgemm_tail.h" and "convgemm_border.h" (named here so that setup.py rebuilds the module
-# when they change).
+# "convgemm_tail.h", "convgemm_border.h" and "convgemm_pack.h" (named here so that setup.py
+# rebuilds the module when they change).
 from libc.stdint cimport uint64_t
 
 cdef extern from "convgemm.h" nogil:
@@ -13,6 +13,7 @@ cdef extern from "convgemm.h" nogil:
         const int* cls_start
         const uint64_t* cls_mask
         Py_ssize_t nb
+        int direct
     int cg_border_order(const cg_geom* g, int rows_only, int* porder, int* cls_start,
                         uint64_t* cls_mask)
     Py_ssize_t cg_border_saving(const cg_geom* g)

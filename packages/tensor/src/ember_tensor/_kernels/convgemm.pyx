@@ -60,6 +60,13 @@ cdef enum:
 BORDER = 1
 BORDER_MIN_PERMILLE = 40
 
+# The full-tap path gathers its panels straight from the unpadded input, the loads masked
+# to the plane (cg_pack_direct), where the AVX-512 packing runs (stride 1 or 2, up to 64
+# taps a channel); False: from a padded copy of each group of images, as everywhere else.
+# The same bits either way. (The copy was its own region on the team, each thread padding
+# half the planes and then reading the other's half.)
+DIRECT = True
+
 
 # True in the AVX-512 copy (16-float vectors), the one measured faster than im2col + OpenBLAS
 # (whose own kernels use AVX-512 whatever Ember's level): 1 thread, the AVX2 copy ran ResNet's
@@ -105,7 +112,8 @@ cdef void _pad_planes(const float* x, float* xp, Py_ssize_t planes, Py_ssize_t H
 
 
 def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple padding,
-           tuple dilation, int pixel_pieces=0, int channel_pieces=0, int border=-1):
+           tuple dilation, int pixel_pieces=0, int channel_pieces=0, int border=-1,
+           int direct=-1):
     """``out = conv2d(x, w)`` (no bias, groups 1) for float32 C-contiguous NCHW ``x``,
     ``w`` (Cout, C, kh, kw) and ``out`` (N, Cout, OH, OW); returns ``out``. The batch's
     output pixels are cut into ``pixel_pieces`` blocks and the output channels into
@@ -114,7 +122,9 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple pa
     (0), sorted by the rows' border class (1) or by rows' and columns' (2), whose panels
     skip the taps on the zero border (``convgemm_border.h``); -1, the default, leaves it to
     the shapes (``BORDER``, ``BORDER_MIN_PERMILLE``). No order changes a bit of the result
-    but which pixels of a one-group batch are its tail (``cg_tail_start``)."""
+    but which pixels of a one-group batch are its tail (``cg_tail_start``). ``direct``: 1
+    gathers from the unpadded input where the packing can (``DIRECT``), 0 from a padded
+    copy, -1 (the default) ``DIRECT``; the same bits either way."""
     for a in (x, w, out):
         if (cnp.PyArray_TYPE(a) != cnp.NPY_FLOAT or cnp.PyArray_NDIM(a) != 4
                 or not cnp.PyArray_IS_C_CONTIGUOUS(a)):
@@ -144,6 +154,9 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple pa
         border = -BORDER
     if border > 2 or border < -2 or (ph == 0 and pw == 0) or g.kh * g.kw > 64:
         border = 0
+    if direct < 0:
+        direct = DIRECT
+    g.direct = direct and CG_VW >= 16 and g.sw <= 2 and g.kh * g.kw <= 64
     _run(&g, N, H, W, ph, pw, <const float*>cnp.PyArray_DATA(x),
          <const float*>cnp.PyArray_DATA(w), <float*>cnp.PyArray_DATA(out),
          pixel_pieces, channel_pieces, border)
@@ -169,6 +182,7 @@ cdef int _geometry(cg_geom* g, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssiz
     g.cls_start = NULL
     g.cls_mask = NULL
     g.nb = 0
+    g.direct = 0
     return 0
 
 
@@ -299,7 +313,8 @@ cdef int _run(const cg_geom* g0, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ss
     group = _group_images(N, plane, P, team)
     try:
         by_position = _by_position(g, group)
-        if by_position:  # a thread's taps, panels of a group of positions, and sums
+        if by_position:  # (reads the padded copy)
+            g.direct = 0  # a thread's taps, panels of a group of positions, and sums
             kidx = <int*>_alloc(team * kints)  # ints, floats' size
             bufs = _alloc(team * CG_POSITION_GROUP * panel)
             acc = _alloc(team * cg_position_acc_floats(g.M))
@@ -320,11 +335,17 @@ cdef int _run(const cg_geom* g0, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ss
                     g.porder = NULL
                 else:
                     vouts = _alloc(team * g.M * CG_NC)
-        # always a copy, padded or not: the panels are gathered from it (see CG_SLACK)
-        xp = _alloc(group * plane + CG_SLACK)
+        # else always a copy, padded or not: the panels are gathered from it (see CG_SLACK)
+        if not g.direct:
+            xp = _alloc(group * plane + CG_SLACK)
         for n0 in range(0, N, group):
             nb = min(group, N - n0)
             with nogil:
+                if g.direct:
+                    g.nb = nb
+                    _run_group(g, nb * P, x + n0 * g.C * H * W, w, out + n0 * g.M * P, bufs,
+                               panel, vouts, pixel_pieces, channel_pieces, team)
+                    continue
                 _pad_planes(x + n0 * g.C * H * W, xp, nb * g.C, H, W, ph, pw, team)
                 if by_position:
                     _run_group_by_position(g, nb, xp, w, out + n0 * g.M * P, bufs, panel,

@@ -147,14 +147,17 @@ static ptrdiff_t cg_border_saving(const cg_geom* g) {
 }
 
 /* The taps of k block [k0, k0 + kc) in mask (bit: tap % (kh * kw)) as indices into the
-   block (kidx) and their offsets (koffv, picked from koff); returns their count. */
+   block (kidx), their offsets (koffv, picked from koff) and kernel offsets (ktapv, from
+   ktap); returns their count. */
 static ptrdiff_t cg_block_taps(const cg_geom* g, uint64_t mask, ptrdiff_t k0, ptrdiff_t kc,
-                               const ptrdiff_t* restrict koff, int* restrict kidx,
-                               ptrdiff_t* restrict koffv) {
+                               const ptrdiff_t* restrict koff, const int* restrict ktap,
+                               int* restrict kidx, ptrdiff_t* restrict koffv,
+                               int* restrict ktapv) {
     ptrdiff_t T = g->kh * g->kw, tap = k0 % T, n = 0;
     for (ptrdiff_t k = 0; k < kc; k++) {
         if (mask >> tap & 1) {
             kidx[n] = (int)k;
+            ktapv[n] = ktap[k];
             koffv[n++] = koff[k];
         }
         if (++tap == T)

@@ -75,16 +75,26 @@ static void cg_dot_any(int nt, int mr, ptrdiff_t kc, const float* restrict w, pt
 static void cg_tail(const cg_geom* g, const float* restrict xp, const float* restrict w,
                     float* restrict out, ptrdiff_t q, int nt, ptrdiff_t c0, ptrdiff_t c1,
                     ptrdiff_t k0, ptrdiff_t kc, const ptrdiff_t* restrict koff, int first) {
-    ptrdiff_t P = g->OH * g->OW, plane = g->PH * g->PW;
+    ptrdiff_t P = g->OH * g->OW, plane = cg_xplane(g), T = g->kh * g->kw;
     float xt[CG_TAIL_MAX * CG_KC];
     ptrdiff_t dst[CG_TAIL_MAX];
     for (int t = 0; t < nt; t++) {
         ptrdiff_t img, p;
         cg_pixel(g, q + t, &img, &p);
-        const float* s = xp + img * g->C * plane + p / g->OW * g->sh * g->PW
-                         + p % g->OW * g->sw;
-        for (ptrdiff_t k = 0; k < kc; k++)
-            xt[t * CG_KC + k] = s[koff[k]];
+        ptrdiff_t oh = p / g->OW, ow = p % g->OW;
+        const float* s = xp + img * g->C * plane + oh * g->sh * cg_xrow(g) + ow * g->sw
+                         + cg_xorigin(g);
+        if (g->direct) {  /* taps on the border: the +0 the padded copy holds */
+            for (ptrdiff_t k = 0, tap = k0 % T; k < kc; k++, tap = tap + 1 == T ? 0 : tap + 1) {
+                ptrdiff_t y = oh * g->sh - g->ph + tap / g->kw * g->dh;
+                ptrdiff_t c = ow * g->sw - g->pw + tap % g->kw * g->dw;
+                xt[t * CG_KC + k] = y >= 0 && y < g->H && c >= 0 && c < g->W ? s[koff[k]]
+                                                                                : 0.0f;
+            }
+        } else {
+            for (ptrdiff_t k = 0; k < kc; k++)
+                xt[t * CG_KC + k] = s[koff[k]];
+        }
         dst[t] = img * g->M * P + p;
     }
     for (ptrdiff_t c = c0; c < c1; c += CG_MR) {
