@@ -95,7 +95,8 @@ def test_products_are_the_default_where_they_win():
 def test_own_products_from_128_input_channels(channels, own, monkeypatch):
     monkeypatch.setattr(winograd, "_OWN_PRODUCTS", True)
     calls = []
-    monkeypatch.setattr(winograd, "products", lambda *a: calls.append(1) or kernels.products(*a))
+    monkeypatch.setattr(winograd, "forward_float",
+                        lambda *a: calls.append(1) or kernels.forward_float(*a))
     rng = np.random.default_rng(channels)
     x = rng.standard_normal((1, channels, 8, 8)).astype(np.float32)
     w = rng.standard_normal((16, channels, 3, 3)).astype(np.float32)
@@ -144,7 +145,7 @@ def restore_threads():
 def test_own_products_same_bits_on_one_and_two_threads(own_products, restore_threads,
                                                        monkeypatch):
     # 32 images of 16x16: 13 blocks on one thread, 14 on two
-    monkeypatch.setattr(winograd, "_SPLIT_MACS", 0)
+    monkeypatch.setattr(winograd, "_OWN_SPLIT_MACS", 0)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((32, 16, 16, 16)).astype(np.float32)
     w = rng.standard_normal((20, 16, 3, 3)).astype(np.float32)
@@ -156,3 +157,54 @@ def test_own_products_same_bits_on_one_and_two_threads(own_products, restore_thr
     np.testing.assert_array_equal(outs[1], outs[2])
     ref = _reference(x, w, b)
     assert np.abs(outs[1] - ref).max() / np.abs(ref).max() < 1e-5
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 64, 16, 16), (2, 20, 9, 7, 5), (3, 16, 24, 6, 11),
+                                   (1, 1, 1, 1, 1)])
+@pytest.mark.parametrize("flipped", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_region_forward_same_bits_as_tasks(shape, flipped, threads, own_products,
+                                               restore_threads, monkeypatch):
+    # forward_float runs the same transforms and kernel as the Python tasks, in one OpenMP
+    # region: the bits must not move, whatever the blocks and threads
+    N, C, Cout, H, W = shape
+    monkeypatch.setattr(winograd, "_OWN_SPLIT_MACS", 0)
+    monkeypatch.setattr(winograd, "_OWN_SPLIT_TILES", 1)
+    ember_tensor.set_num_threads(threads)
+    rng = np.random.default_rng(sum(shape) + flipped)
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w_shape = (C, Cout, 3, 3) if flipped else (Cout, C, 3, 3)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    b = None if flipped else rng.standard_normal(Cout).astype(np.float32)
+    outs = []
+    for one in (True, False):
+        monkeypatch.setattr(winograd, "_ONE_REGION", one)
+        out = np.full((N, Cout, H, W), np.nan, np.float32)
+        winograd.conv3x3(x, w, out, b, flipped=flipped)
+        outs.append(out)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    wf = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]) if flipped else w
+    ref = _reference(x, wf, np.zeros(Cout, np.float32) if b is None else b)
+    assert np.abs(outs[0] - ref).max() / np.abs(ref).max() < 1e-5
+
+
+def test_one_region_forward_bad_arguments():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 4, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
+    y = np.empty((1, 5, 6, 6), np.float32)
+    U = _stack(5, 4, 0, rng)
+    big = np.empty(16 * 5 * 9 * 2, np.float32)
+    kernels.forward_float(x, w, U, big, big.copy(), y, None, 3, 1)  # rows 3: fine
+    with pytest.raises(RuntimeError, match="block count"):
+        kernels.forward_float(x, w, U, big, big.copy(), y, None, 4, 1)
+    with pytest.raises(RuntimeError, match="too small"):
+        kernels.forward_float(x, w, U, big[:16 * 4 * 3], big.copy(), y, None, 1, 1)
+    with pytest.raises(RuntimeError, match="do not match"):
+        kernels.forward_float(x, w, U, big, big.copy(), y, None, 1, 1, True)
+    with pytest.raises(RuntimeError, match="bias"):
+        kernels.forward_float(x, w, U, big, big.copy(), y, np.zeros(4, np.float32), 1, 1)
+    with pytest.raises(RuntimeError, match="float32"):
+        kernels.forward_float(x.astype(np.float64), w.astype(np.float64),
+                              U.astype(np.float64), big.astype(np.float64),
+                              big.astype(np.float64), y.astype(np.float64), None, 1, 1)

@@ -15,6 +15,7 @@ is tile ``tw`` of tile row ``r``. Padding is one pixel of zeros on every side; r
 outside the image come from a zero row or zeroed scratch columns, never from ``x``, and
 the last tile of an odd-sized plane writes only the outputs that exist.
 """
+from cython.parallel cimport parallel, prange, threadid
 from libc.stdlib cimport free, malloc
 
 from .types cimport for_dtype, real
@@ -45,6 +46,7 @@ cdef extern from "winograd.h" nogil:
     void wg_gtiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
                           Py_ssize_t TW)
     int wg_fixed_width(Py_ssize_t W)
+    void wg_barrier()
     int wg_fixed_outputs(Py_ssize_t n2)
     void wg_input_row_float(const float* p0, const float* p1, const float* p2,
                             const float* p3, float* t, float* v, Py_ssize_t sk, Py_ssize_t W)
@@ -479,6 +481,92 @@ cdef _run_products(float[:, :, :] U, float[:, :, :] V, float[:, :, :] M, Py_ssiz
     with nogil:
         wg_products_float(&U[0, 0, 0], su, &V[0, 0, 0], sv, &M[0, 0, 0], sm, U.shape[1],
                           U.shape[2], V.shape[2])
+
+
+cdef void _forward_block(const float* x, const float* U, Py_ssize_t su, float* V,
+                         Py_ssize_t sv, float* M, Py_ssize_t sm, float* y, const float* bias,
+                         Py_ssize_t C, Py_ssize_t Cout, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t row0, Py_ssize_t row1, float* scratch) noexcept nogil:
+    # one block of tile rows through the three steps; V and M are this thread's
+    cdef Py_ssize_t T = (row1 - row0) * ((W + 1) // 2)
+    tile_transform_rows(x, V, sv, C, H, W, row0, row1, False, scratch)
+    wg_products_float(U, su, V, sv, M, sm, Cout, C, T)
+    output_transform_rows(M, sm, y, bias, Cout, H, W, row0, row1, scratch)
+
+
+def forward_float(x, w, U, V, M, y, bias, int count, int threads, bint flipped=False):
+    """The whole float32 forward on ``products``' kernel in one OpenMP region, no GIL: the
+    filter transform into ``U`` (rows cut in ``threads`` parts), a barrier, then each of
+    ``count`` blocks of tile rows (block ``i``: rows ``[i*rows//count, (i+1)*rows//count)``)
+    through the input transform, the 16 products and the output transform (+ ``bias``) on
+    one thread, into that thread's slice of ``V`` and ``M``: 1-D float32 buffers holding
+    ``threads`` slices of 16 matrices, ``(C, cols)`` and ``(Cout, cols)`` for the largest
+    block's ``cols`` tiles, ``V.size // (16 * threads)`` and ``M.size // (16 * threads)``
+    elements apart. Every output is computed the same way whatever the blocks and threads
+    (see ``products``): only speed depends on them. Python tasks (the GIL taken between the
+    steps) made one 64-channel 16x16 image on two threads 2-3x slower than on one."""
+    _float_arrays("forward_float", x, w, U, V, M, y)
+    if x.dtype != np.float32:
+        raise RuntimeError("winograd forward_float: expected float32 arrays")
+    if not (x.flags.c_contiguous and w.flags.c_contiguous and V.flags.c_contiguous
+            and M.flags.c_contiguous and y.flags.c_contiguous):
+        raise RuntimeError("winograd forward_float: arrays must be C-contiguous")
+    if x.ndim != 4 or w.ndim != 4 or y.ndim != 4 or V.ndim != 1 or M.ndim != 1:
+        raise RuntimeError("winograd forward_float: expected 4-D input, weight and output")
+    N, C, H, W = x.shape
+    Cout = y.shape[1]
+    if y.shape != (N, Cout, H, W) or w.shape != ((C, Cout) if flipped else (Cout, C)) + (3, 3):
+        raise RuntimeError("winograd forward_float: input, weight and output do not match")
+    su = _stacked("forward_float", U, "U", Cout, C)
+    if bias is not None and (not isinstance(bias, np.ndarray) or bias.dtype != x.dtype
+                             or bias.shape != (Cout,) or not bias.flags.c_contiguous):
+        raise RuntimeError("winograd forward_float: bias does not match the output")
+    rows = N * ((H + 1) // 2)
+    TW = (W + 1) // 2
+    if threads < 1 or count < 1 or count > rows or C == 0 or W == 0:
+        raise RuntimeError("winograd forward_float: bad thread or block count, or empty")
+    most = -(-rows // count) * TW
+    sv = V.size // (16 * threads)
+    sm = M.size // (16 * threads)
+    if sv < C * most or sm < Cout * most:
+        raise RuntimeError("winograd forward_float: V or M too small for the blocks")
+    _run_forward(x, w, U, V, M, y, bias, count, threads, flipped, su, sv, sm)
+
+
+cdef _run_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, float[:, :, :] U,
+                  float[::1] V, float[::1] M, float[:, :, :, ::1] y, bias, Py_ssize_t count,
+                  int threads, bint flipped, Py_ssize_t su, Py_ssize_t sv, Py_ssize_t sm):
+    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t Cout = y.shape[1], rows = x.shape[0] * ((H + 1) // 2)
+    cdef Py_ssize_t slen = 4 * (2 * ((W + 1) // 2) + 2) + W
+    cdef int team = threads if threads < count else <int>count
+    cdef Py_ssize_t p, i
+    cdef int tid
+    cdef const float[::1] b
+    cdef const float* bp = NULL
+    if bias is not None:
+        b = bias
+        bp = &b[0]
+    cdef float* scratch = <float*> malloc(threads * slen * sizeof(float))
+    if scratch == NULL:
+        raise MemoryError()
+    cdef float* Up = &U[0, 0, 0]
+    cdef const float* wp = &w[0, 0, 0, 0]
+    cdef float* Vp = &V[0]
+    cdef float* Mp = &M[0]
+    cdef float* yp = &y[0, 0, 0, 0]
+    cdef const float* xp = &x[0, 0, 0, 0]
+    with nogil, parallel(num_threads=team):
+        for p in prange(team, schedule="static"):
+            filter_transform_rows(wp, Up, C if flipped else Cout, Cout if flipped else C, su,
+                                  p * Cout // team, (p + 1) * Cout // team, flipped)
+        wg_barrier()  # U is whole before any block reads it
+        for i in prange(count, schedule="dynamic", chunksize=1):
+            tid = threadid()
+            _forward_block(xp, Up, su, Vp + tid * 16 * sv, sv, Mp + tid * 16 * sm, sm, yp, bp,
+                           C, Cout, H, W, i * rows // count, (i + 1) * rows // count,
+                           scratch + tid * slen)
+    free(scratch)
 
 
 def filter_grad_transform(dU, gw, r0=0, r1=None):

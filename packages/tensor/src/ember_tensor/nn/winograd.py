@@ -7,7 +7,8 @@ Each 2x2 block of outputs is computed from a 4x4 input tile with 16 multiplies p
 U and V as the transforms wrote them; otherwise one stacked ``np.matmul``), and the output
 transform turns ``M`` back into output pixels (adding the bias on the way). Work is split
 into blocks of tile rows small enough that a block's ``V`` and ``M`` stay in cache between
-the transforms and the GEMMs; blocks are the tasks of ``_team.run_tasks``.
+the transforms and the GEMMs; blocks are the tasks of ``_team.run_tasks``, or, on the own
+float32 products, of one OpenMP region without the GIL (``forward_float``).
 
 The filter transform ``U`` is recomputed on every call: weights may change in place between
 calls (an optimizer step), and at the shapes where Winograd is used it costs a few percent
@@ -32,9 +33,10 @@ import os
 
 import numpy as np
 
+from .._kernels import parallel as _par
 from .._kernels.winograd import (PRODUCTS_FAST, filter_grad_transform, filter_transform,
-                                 grad_output_transform, input_transform, output_transform,
-                                 products, tiles)
+                                 forward_float, grad_output_transform, input_transform,
+                                 output_transform, products, tiles)
 from .._team import can_split, run_tasks, serial_region
 from ._util import BufferPool
 
@@ -66,6 +68,21 @@ _OWN_PRODUCTS = PRODUCTS_FAST
 # 0.44 -> 0.47 ms; 64-channel ResNet planes (16x16, 56x56) measured level either way, 128+
 # channels 8-20% faster.
 _OWN_MIN_CHANNELS = 128
+# ... and from 64 with this many tiles: in one OpenMP region (``_ONE_REGION``), 2 threads,
+# in-process alternating rounds against BLAS's tasks: 1x64x56x56 (784 tiles) 0.72-0.78x,
+# 4x64x56x56 0.81x, 16x64x16x16 0.74x; 1x64x28x28 (196) 1.11x and 1x64x16x16 (64) 1.6-2x
+# (blocks of 32-98 tiles on two threads, against BLAS's one thread) still lose.
+_OWN_MANY_MIN_CHANNELS = 64
+_OWN_MANY_TILES = 512
+
+# The own-products forward in one OpenMP region (``forward_float``) rather than Python tasks
+# on the team; a switch for A/B runs and for the tests, which compare the two (same bits).
+_ONE_REGION = True
+# From this many multiply-adds, and this many tiles a thread, the own-products forward splits
+# its blocks over the threads. A block of 8 tiles costs the products as much as one of 16
+# (a 16-column vector, half empty): 1x128x8x8 (16 tiles) on two threads was ~1.5-3x slower.
+_OWN_SPLIT_MACS = 2_000_000
+_OWN_SPLIT_TILES = 16
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
 _PAD = 16
@@ -138,6 +155,11 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
         out[...] = 0 if bias is None else bias.reshape(1, Cout, 1, 1)
         return out
     U = _padded("U", Cout, C, C, xa.dtype)
+    many = C >= _OWN_MANY_MIN_CHANNELS and rows * TW >= _OWN_MANY_TILES
+    if _ONE_REGION and _OWN_PRODUCTS and xa.dtype == np.float32 and (
+            C >= _OWN_MIN_CHANNELS or many):
+        _forward_own(xa, wa, U, out, bias, flipped, rows, TW)
+        return out
     with serial_region() as budget:
         macs = N * Cout * C * 16 * TH * TW
         threads = budget if budget > 1 and can_split() and macs >= _SPLIT_MACS else 1
@@ -149,6 +171,21 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
         tasks = [_block_task(xa, U, out, bias, r0, r1, TW, most) for r0, r1 in blocks]
         run_tasks(tasks, threads)
     return out
+
+
+def _forward_own(xa, wa, U, out, bias, flipped, rows, TW):
+    """The float32 forward on the own products, all of it in one OpenMP region without the
+    GIL (``forward_float``); the blocks follow the thread count, the bits do not."""
+    C, Cout = xa.shape[1], out.shape[1]
+    budget = _par.get_num_threads()
+    macs = Cout * C * 16 * rows * TW
+    threads = (budget if budget > 1 and macs >= _OWN_SPLIT_MACS
+               and rows * TW >= _OWN_SPLIT_TILES * budget else 1)
+    blocks = _blocks(rows, TW, threads)
+    most = max(r1 - r0 for r0, r1 in blocks) * TW
+    V = _pool.get((threads * 16 * (C * most + _PAD),), xa.dtype, "V")
+    M = _pool.get((threads * 16 * (Cout * most + _PAD),), xa.dtype, "M")
+    forward_float(xa, wa, U, V, M, out, bias, len(blocks), threads, flipped)
 
 
 def _block_task(xa, U, out, bias, row0, row1, TW, most):
