@@ -145,3 +145,26 @@ def test_last_dim_row_slabs_change_no_bit(shape):
         et.set_num_threads(old)
         K._set_sum_row_slabs(was)
     np.testing.assert_allclose(want, x._np.astype(np.float64).sum(1), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(1000, 1000), (1, 1003, 999), (3, 700, 1000),
+                                   (2, 300, 3000), (5, 400, 40)])
+def test_outer_sum_width_changes_no_bit(shape):
+    # an outer (dim=0-like) sum's tasks are blocks of columns, whole rows of up to 1024 or,
+    # where those share badly between threads, narrower (_sum_width); each column's adds run
+    # in one order whatever the width, so no width and no thread count shows in a bit
+    x = _data(shape)
+    dim = 0 if len(shape) == 2 else 1
+    old, was = et.get_num_threads(), K._set_sum_col_block(0)
+    try:
+        et.set_num_threads(1)
+        want = R.sum(Array(x), dim)._np.copy()
+        for threads in (1, 2):
+            et.set_num_threads(threads)
+            for width in (0, 1, 16, 128, 500, 1024):
+                K._set_sum_col_block(width)
+                np.testing.assert_array_equal(R.sum(Array(x), dim)._np, want)
+    finally:
+        et.set_num_threads(old)
+        K._set_sum_col_block(was)
+    np.testing.assert_allclose(want, x.astype(np.float64).sum(dim), rtol=1e-5, atol=1e-4)

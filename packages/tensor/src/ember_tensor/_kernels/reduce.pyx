@@ -2,11 +2,11 @@
 
 Every entry point takes a C-contiguous ``x`` of shape [outer, reduce, inner] and a
 C-contiguous ``out`` of shape [outer, inner] (``ember_tensor.reduction`` builds both). Work is
-split into tasks of (outer row, block of COL_BLOCK inner columns); tasks run in parallel when
-there is enough work. Moments accumulate in double. Sums add a few terms at a time in the
-input's type (at most 16, as trees) and everything longer in double (simd.h's lanes_sum/
-add_rows), in an order that depends on neither the thread count nor the vector width: the
-same input gives the same bits.
+split into tasks of (outer row, block of COL_BLOCK inner columns; for sums up to SUM_MAX_COLS,
+see _sum_width); tasks run in parallel when there is enough work. Moments accumulate in
+double. Sums add a few terms at a time in the input's type (at most 16, as trees) and
+everything longer in double (simd.h's lanes_sum/add_rows), in an order that depends on
+neither the thread count nor the vector width: the same input gives the same bits.
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
@@ -37,16 +37,41 @@ cdef enum:
     # threads, sum 1e7: 1 piece (threads alternating pieces, each restarting its prefetch
     # stream) 798 us, 8 602 us, 16 515-621 us; 64 left a 1e6 sum (31 pieces) on one thread.
     PIECES_PER_CHUNK = 16
-    # Columns per task of an outer sum (dim=0-like; at most COL_BLOCK). Each column's order of
-    # additions does not depend on it, so neither do the bits. 128 against 256: a 1000x1000
-    # dim=0 sum 64.7 -> 59.6 us at 1 thread (C harness, AVX-512), and 8 tasks instead of 4 for
-    # a second thread that joins late. 2-thread A/B for the lead: 128 against 64.
-    SUM_COL_BLOCK = 128
+    # Columns per task of an outer sum (dim=0-like): up to SUM_MAX_COLS, a whole row of up to
+    # that many (its double accumulators live on the stack: 8 KB), narrowed only where the
+    # tasks would be too few to share between the threads (_sum_width). Each column's order of
+    # additions does not depend on the width, so neither do the bits. Blocks of 128 swept the
+    # rows eight times in 512-byte runs. 1000x1000 dim=0, exclusive lock, in-process A/B
+    # (_set_sum_col_block), best medians of two processes: 2 threads 128 cols 41.1/39.0 us,
+    # 256 38.3/34.2, 512 (two tasks) 35.3/38.1 against 128's 43.4/45.9 in that run; 1 thread
+    # (thread time) width made no difference at 1000x1000 (57-60 us), and at 256x4096
+    # 128 -> 1024 cols 96.2 -> 83.5 us.
+    SUM_MAX_COLS = 1024
+    # a width keeps whole 64-byte lines (16 float32) when it is narrowed
+    SUM_WIDTH_STEP = 16
+    # tasks a thread below which _sum_width cuts rows so that every thread gets as many
+    SUM_FEW_TASKS = 4
 
 
 # Slab-sized row chunks for sums over the last dim (True) or TASK_WORK-sized ones (False):
 # a switch for 2-thread A/B runs without a rebuild
 cdef bint _sum_row_slabs = True
+
+
+# Columns per task of an outer sum: 0 for _sum_width's choice, else this many (2-thread A/B
+# without a rebuild; the bits do not depend on it)
+cdef Py_ssize_t _sum_col_block = 0
+
+
+def _set_sum_col_block(Py_ssize_t cols=0):
+    """Set the columns per outer-sum task (1..SUM_MAX_COLS, 0 for the default choice);
+    returns the previous setting."""
+    global _sum_col_block
+    if cols < 0 or cols > SUM_MAX_COLS:
+        raise ValueError(f"sum column block must be in 1..{SUM_MAX_COLS}")
+    old = _sum_col_block
+    _sum_col_block = cols
+    return old
 
 
 def _set_sum_row_slabs(bint on=True):
@@ -85,7 +110,7 @@ cdef double row_sqdev(const real* x, Py_ssize_t n, double mean) noexcept nogil:
 
 cdef void sum_block(const real* x, out_real* out, Py_ssize_t R, Py_ssize_t inner,
                     Py_ssize_t col0, Py_ssize_t ncols) noexcept nogil:
-    cdef double acc[COL_BLOCK]
+    cdef double acc[SUM_MAX_COLS]
     cdef Py_ssize_t c
     if inner == 1:
         out[0] = <out_real>row_sum(x, R)
@@ -271,7 +296,7 @@ cdef inline Py_ssize_t _chunk(Py_ssize_t task_work) noexcept nogil:
 
 cdef inline Block _block(Py_ssize_t t, Py_ssize_t nblocks, Py_ssize_t I,
                          Py_ssize_t width) noexcept nogil:
-    # task t of blocks of `width` (<= COL_BLOCK) columns
+    # task t of blocks of `width` columns (<= COL_BLOCK; for sums <= SUM_MAX_COLS)
     cdef Block b
     b.outer = t // nblocks
     b.col0 = (t - b.outer * nblocks) * width
@@ -280,12 +305,30 @@ cdef inline Block _block(Py_ssize_t t, Py_ssize_t nblocks, Py_ssize_t I,
 
 
 # ---- sum ----------------------------------------------------------------------------------
+cdef inline Py_ssize_t _sum_width(Py_ssize_t O, Py_ssize_t R, Py_ssize_t I) noexcept nogil:
+    # Columns per outer-sum task: whole rows of up to SUM_MAX_COLS. Where that leaves fewer
+    # than SUM_FEW_TASKS tasks a thread and they do not share evenly (one 1000x1000 sum: one
+    # task), each outer row is cut into a multiple of the thread count of blocks of whole
+    # lines instead (two of 512 and 488 columns).
+    cdef Py_ssize_t width = I if I < SUM_MAX_COLS else SUM_MAX_COLS
+    cdef Py_ssize_t tasks = O * ((I + width - 1) // width), k
+    cdef int nt
+    if _sum_col_block > 0:
+        return _sum_col_block
+    nt = threads_for(O * R * I, O * ((I + SUM_WIDTH_STEP - 1) // SUM_WIDTH_STEP))
+    if nt > 1 and tasks < nt * SUM_FEW_TASKS and tasks % nt:
+        k = ((I + SUM_MAX_COLS - 1) // SUM_MAX_COLS + nt - 1) // nt * nt
+        width = ((I + k - 1) // k + SUM_WIDTH_STEP - 1) // SUM_WIDTH_STEP * SUM_WIDTH_STEP
+    return width
+
+
 cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
                Py_ssize_t I) noexcept nogil:
-    cdef Py_ssize_t nblocks = (I + SUM_COL_BLOCK - 1) // SUM_COL_BLOCK
+    cdef Py_ssize_t width = _sum_width(O, R, I)
+    cdef Py_ssize_t nblocks = (I + width - 1) // width
     cdef Py_ssize_t ntasks = O * nblocks
     cdef Py_ssize_t t, o, p, npieces = (R + SUM_PIECE - 1) // SUM_PIECE
-    cdef Py_ssize_t chunk = _chunk(R * (I if I < SUM_COL_BLOCK else SUM_COL_BLOCK))
+    cdef Py_ssize_t chunk = _chunk(R * (I if I < width else width))
     cdef Block b
     cdef int nt = threads_for(O * R * I, ntasks)
     cdef int nt_pieces = threads_for(O * R, O * npieces)
@@ -320,7 +363,7 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
             out[o] = <out_real>row_sum(x + o * R, R)
         return
     for t in prange(ntasks, schedule="dynamic", chunksize=chunk, num_threads=nt):
-        b = _block(t, nblocks, I, SUM_COL_BLOCK)
+        b = _block(t, nblocks, I, width)
         sum_block(x + b.outer * R * I, out + b.outer * I, R, I, b.col0, b.ncols)
 
 
