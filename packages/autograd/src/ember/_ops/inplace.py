@@ -1,6 +1,11 @@
 """In-place forms (``x.add_(y)``, ``x += y``, ``fill_``, ``copy_``) on top of the out-of-place
 ops: compute the result, write it into the tensor's memory, bump its version and let the
-tensor take over the result's history."""
+tensor take over the result's history.
+
+Where the op's node needs none of x's old values (relu, which keeps its output), the
+in-place kernel may write x's memory directly instead (``recorded_in_place``): the same
+node, edges, version and saved output as the general form, without a result the size of x
+computed beside it and copied back."""
 import numpy as np
 
 from ember_tensor import Array
@@ -46,6 +51,22 @@ def inplace(fn, name):
 
     op.__name__ = op.__qualname__ = name + "_"
     return op
+
+
+def recorded_in_place(self, kernel_, node_cls):
+    """``x.<op>_()`` in grad mode for a one-input op whose ``node_cls`` saves its output
+    only (relu): ``kernel_`` writes x's memory, then the node is recorded as the general
+    form records it (on x's history as it was, saving the result, which is x's memory
+    now), x bumps its version and takes the node. The caller has run ``_check_inplace``
+    and leaves views, and memory the kernel cannot write, to the general form."""
+    kernel_(self._data)
+    r = record(node_cls, self._data, (self,), save=(self._data,))
+    self._version_counter[0] += 1
+    _rebind_saved_output(r, self)
+    self.grad_fn = r.grad_fn
+    self._output_nr = r._output_nr
+    self._requires_grad = r._requires_grad
+    return self
 
 
 def _keep_original_input(r, alias):

@@ -23,9 +23,11 @@ from .._tensor import Tensor
 from . import nn_double_backward as DB
 from . import nn_pool as P
 from .arithmetic import MulBackward0
+from .inplace import recorded_in_place
 from .nn_conv import convolution
 from .nn_double_backward import building_graph, div_scalar
 from .nn_loss import binary_cross_entropy_with_logits, mse_loss, nll_loss
+from .unary import ReluBackward0
 
 __all__ = [
     "conv2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
@@ -99,6 +101,12 @@ def relu_(input):
     """
     input._check_inplace()
     if grad_mode._state.grad_enabled and input._requires_grad:
+        arr = input._data._np
+        if (input._base is None and not input._views and arr.flags.writeable
+                and arr.dtype.kind == "f"):
+            # the kernel rectifies in place and the node saves that memory as its output:
+            # no out-of-place result copied back (inplace.recorded_in_place)
+            return recorded_in_place(input, _inplace.relu_, ReluBackward0)
         return input.relu_()
     _inplace.relu_(input._data)
     input._version_counter[0] += 1
