@@ -325,3 +325,84 @@ def test_outer_matches_reference(skinny_from_small, n, m, k):
     if out.flags.aligned:
         assert _team.matmul(xs, np.ascontiguousarray(y), out=out) is out
         np.testing.assert_array_equal(out, got)
+
+
+@pytest.fixture
+def wide_from_small():
+    """skinny.h's outer_wide from 64 output elements, so that small shapes reach it too."""
+    old = blas.set_skinny_wide(64)
+    yield
+    blas.set_skinny_wide(old)
+
+
+@needs_pinning
+@pytest.mark.parametrize("n,m", [(256, 2304), (256, 1152), (13, 1000), (100, 17), (9, 47)])
+@pytest.mark.parametrize("k", [5, 9, 16])
+@pytest.mark.parametrize("columns", [True, False])
+def test_outer_wide_matches_reference(wide_from_small, n, m, k, columns):
+    # (n x k) @ (k x m), 4 < k <= 16: a 4x4-pixel convolution output's weight gradient,
+    # y as the backward has it (cols.T: stored by columns) or row-major
+    rng = np.random.default_rng(n * 17 + m + k)
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    y = (rng.standard_normal((m, k)).astype(np.float32).T if columns
+         else rng.standard_normal((k, m)).astype(np.float32))
+    got = same_on_1_and_2_threads(x, y)
+    ref = x.astype(np.float64) @ y.astype(np.float64)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6 * k)
+    assert got.shape == (n, m) and got.dtype == np.float32
+    # each output is one chain over k in order, whatever the strides or where out lies
+    out = np.empty(n * m + 1, np.float32)[1:].reshape(n, m)
+    if out.flags.aligned:
+        assert _team.matmul(np.asfortranarray(x), np.ascontiguousarray(y), out=out) is out
+        np.testing.assert_array_equal(out, got)
+    # the path was taken and each output is one chain over k in order: fused multiply-adds
+    # where the level has them (a float64 product and sum rounded once: exact for these),
+    # else a rounded product added
+    x64, y64 = x.astype(np.float64), np.ascontiguousarray(y).astype(np.float64)
+    fused = plain = (x64[:, :1] * y64[:1]).astype(np.float32)
+    for j in range(1, k):
+        term = x64[:, j:j + 1] * y64[j:j + 1]
+        fused = (fused + term).astype(np.float32)
+        plain = plain + term.astype(np.float32)
+    level = ember_tensor.cpu_level()
+    if level in ("avx2", "avx512"):
+        np.testing.assert_array_equal(got, fused)
+    elif level == "baseline":
+        np.testing.assert_array_equal(got, plain)
+
+
+def test_outer_wide_bounds_and_special_values(wide_from_small):
+    # 4 and 17 inner elements stay off outer_wide; an inf reaches only its own row
+    rng = np.random.default_rng(4)
+    for k in (4, 17):
+        x = rng.integers(-3, 4, (40, k)).astype(np.float32)
+        y = rng.integers(-3, 4, (k, 300)).astype(np.float32)
+        np.testing.assert_array_equal(_team.matmul(x, y), x.astype(np.int64) @ y.astype(np.int64))
+    x = np.ones((40, 8), np.float32)
+    x[3, 2] = np.inf
+    got = _team.matmul(x, np.ones((8, 100), np.float32))
+    expect = np.full((40, 100), 8, np.float32)
+    expect[3] = np.inf
+    np.testing.assert_array_equal(got, expect)
+
+
+@needs_pinning
+@pytest.mark.parametrize("m", [4608, 1000, 33])
+@pytest.mark.parametrize("shift", [0, 1, 5])
+def test_streamed_outer_same_bits(skinny_from_small, m, shift):
+    # outer's streaming stores (big outputs) start at each row's first aligned element; the
+    # head and the tail are vectors stored over the same elements: the bits are those of the
+    # cached stores, wherever out lies
+    rng = np.random.default_rng(m + shift)
+    x = rng.standard_normal((70, 3)).astype(np.float32)
+    y = rng.standard_normal((m, 3)).astype(np.float32).T
+    old = blas.set_skinny_stream(0)
+    try:
+        cached = same_on_1_and_2_threads(x, y)
+        blas.set_skinny_stream(1)
+        out = np.empty(70 * m + shift, np.float32)[shift:].reshape(70, m)
+        assert _team.matmul(x, y, out=out) is out
+        np.testing.assert_array_equal(out, cached)
+        np.testing.assert_array_equal(same_on_1_and_2_threads(x, y), cached)
+    finally:
+        blas.set_skinny_stream(old)

@@ -31,7 +31,10 @@ cdef extern from "skinny.h" nogil:
                         float* acc, Py_ssize_t i0, Py_ssize_t i1)
     void ember_sk_outer(const float* X, Py_ssize_t xs0, Py_ssize_t xs1, int nk,
                         const float* Bt, Py_ssize_t K, float* C, Py_ssize_t ldc,
-                        Py_ssize_t i0, Py_ssize_t i1)
+                        Py_ssize_t i0, Py_ssize_t i1, int stream)
+    void ember_sk_outer_wide(const float* X, Py_ssize_t xs0, Py_ssize_t xs1, int nk,
+                             const float* Bt, Py_ssize_t K, float* C, Py_ssize_t ldc,
+                             Py_ssize_t i0, Py_ssize_t i1)
 
 cnp.import_array()
 
@@ -43,11 +46,14 @@ cdef enum:
     # skinny.h: products of a row-major matrix with at most this many columns (or with at
     # most this many inner elements), cut in two at a multiple of this many rows
     SKINNY_WIDTH = 4
+    # skinny.h's outer_wide: products of at most this many inner elements
+    SKINNY_OUTER_WIDE = 16
     SKINNY_MULTIPLE = 64
     # which skinny.h kernel
     DOTS = 0
     OUTER = 1
     AXPYS = 2
+    OUTER_WIDE = 3
 
 # Float32 products of an x of this many elements or more, row-major (dots) or the transpose
 # of a row-major matrix (axpys), with a y at most SKINNY_WIDTH wide go to skinny.h instead
@@ -55,6 +61,15 @@ cdef enum:
 # at most SKINNY_WIDTH inner elements (outer); 0: never (both set by ember_tensor._team)
 cdef int64_t _skinny_min = 0
 cdef int64_t _skinny_outer_min = 0
+# An outer product with an output of this many elements or more writes it with streaming
+# stores (skinny.h), which do not read each line before writing it: one 64-px image's
+# layer4 3x3 weight gradient, (512 x 4) @ (4 x 4608), 9.4 MB, far past the caches, is
+# read next by the optimizer's step after the rest of the backward. 0: never.
+cdef int64_t _skinny_stream_min = 1 << 21
+# Float32 products with 5 to SKINNY_OUTER_WIDE inner elements and an output of this many
+# elements or more go to skinny.h's outer_wide (one 64-px image's layer3 3x3 weight
+# gradients: (256 x 16) @ (16 x 2304) and the 3x3/2's (256 x 16) @ (16 x 1152)). 0: never.
+cdef int64_t _skinny_wide_min = 1 << 18
 
 cdef sgemm_fn _sgemm = NULL
 cdef dgemm_fn _dgemm = NULL
@@ -83,6 +98,24 @@ def set_skinny(int64_t min_elements, int64_t outer_min_elements=0):
     old = (_skinny_min, _skinny_outer_min)
     _skinny_min = min_elements
     _skinny_outer_min = outer_min_elements
+    return old
+
+
+def set_skinny_stream(int64_t min_elements):
+    """Outer products (see ``set_skinny``) with an output of ``min_elements`` or more write
+    it with streaming stores (0: never). Returns the previous threshold."""
+    global _skinny_stream_min
+    old = _skinny_stream_min
+    _skinny_stream_min = min_elements
+    return old
+
+
+def set_skinny_wide(int64_t min_elements):
+    """Float32 products with 5 to 16 inner elements and an output of ``min_elements`` or
+    more run in skinny.h's outer_wide (0: never). Returns the previous threshold."""
+    global _skinny_wide_min
+    old = _skinny_wide_min
+    _skinny_wide_min = min_elements
     return old
 
 
@@ -294,6 +327,11 @@ cdef object _product(cnp.ndarray x, cnp.ndarray y, cnp.ndarray out, int64_t batc
         _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx, sy,
                 gemv_split, OUTER)
         return out
+    if (not dbl and batch == 1 and not gemv and _skinny_wide_min > 0
+            and SKINNY_WIDTH < k <= SKINNY_OUTER_WIDE and n * m >= _skinny_wide_min):
+        _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx, sy,
+                gemv_split, OUTER_WIDE)
+        return out
     if gemv:
         work = n * k if m == 1 else k * m
         by_rows = m == 1
@@ -359,10 +397,12 @@ cdef void _fill(Call* c, bint gemv, bint by_rows, int64_t lo, int64_t hi, int64_
 cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t k, int64_t m,
                  int64_t* sx, int64_t* sy, int64_t split, int kind) except -1:
     """out (n x m, C-contiguous) = x (n x k) @ y (k x m) through skinny.h: ``kind`` OUTER
-    when k <= 4 (x read by its strides), DOTS (m <= 4, x row-major) or AXPYS (m <= 4, x the
-    transpose of a row-major matrix). Output rows are cut in two (by the shape alone) from
-    ``split`` elements of the big operand, and the halves run on the team."""
-    cdef int64_t big = n * m if kind == OUTER else n * k
+    when k <= 4 or OUTER_WIDE when k <= 16 (x read by its strides), DOTS (m <= 4, x
+    row-major) or AXPYS (m <= 4, x the transpose of a row-major matrix). Output rows are cut
+    in two (by the shape alone) from ``split`` elements of the big operand, and the halves
+    run on the team."""
+    cdef bint outer = kind == OUTER or kind == OUTER_WIDE
+    cdef int64_t big = n * m if outer else n * k
     cdef int64_t cut = n, kk, j, p
     cdef int pieces = 1, team = 1
     cdef float* bt
@@ -371,16 +411,23 @@ cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t 
         if cut < n:
             pieces = 2
             team = min(2, omp_get_max_threads())
-    # OUTER: y's rows; DOTS: y's columns as rows; AXPYS: four accumulator rows per output row
-    bt = <float*>malloc((k * m if kind == OUTER else 4 * (n if kind == AXPYS else k))
+    # OUTER, OUTER_WIDE: y's rows; DOTS: y's columns as rows; AXPYS: four accumulator rows
+    # per output row
+    bt = <float*>malloc((k * m if outer else 4 * (n if kind == AXPYS else k))
                         * sizeof(float))
     if bt == NULL:
         raise MemoryError()
     with nogil:
-        if kind == OUTER:
+        if outer and sy[0] < sy[1]:
             # y's rows, contiguous
             for kk in range(k):
                 for j in range(m):
+                    bt[kk * m + j] = y[kk * sy[1] + j * sy[0]]
+        elif outer:
+            # y's rows from a y stored by columns (the transposed columns of a convolution's
+            # weight gradient), read in its own order
+            for j in range(m):
+                for kk in range(k):
                     bt[kk * m + j] = y[kk * sy[1] + j * sy[0]]
         elif kind == DOTS:
             # y's columns as contiguous rows, zero-padded to four
@@ -404,7 +451,10 @@ cdef void _skinny_rows(const float* x, const float* y, float* bt, float* out, in
                        int64_t hi) noexcept nogil:
     if kind == AXPYS:
         ember_sk_axpys(x, sx[0], k, y, sy[1], sy[0], out, m, <int>m, bt + 4 * lo, lo, hi)
+    elif kind == OUTER_WIDE:
+        ember_sk_outer_wide(x, sx[1], sx[0], <int>k, bt, m, out, m, lo, hi)
     elif kind == OUTER:
-        ember_sk_outer(x, sx[1], sx[0], <int>k, bt, m, out, m, lo, hi)
+        ember_sk_outer(x, sx[1], sx[0], <int>k, bt, m, out, m, lo, hi,
+                       _skinny_stream_min > 0 and n * m >= _skinny_stream_min)
     else:
         ember_sk_dots(x, sx[1], bt, k, out, m, <int>m, lo, hi)

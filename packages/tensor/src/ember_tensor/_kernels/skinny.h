@@ -20,18 +20,27 @@
 #ifndef EMBER_SKINNY_H
 #define EMBER_SKINNY_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #if defined(__AVX512F__)
 #define EMBER_SK_W 16
 #define EMBER_SK_R 4
+#define EMBER_SK_OR 8
 #elif defined(__AVX2__)
 #define EMBER_SK_W 8
 #define EMBER_SK_R 2
+#define EMBER_SK_OR 4
 #else
 #define EMBER_SK_W 4
 #define EMBER_SK_R 2
+#define EMBER_SK_OR 4
 #endif
+/* outer_wide's largest inner dimension */
+#define EMBER_SK_OUTER_WIDE 16
 
 typedef float ember_skv __attribute__((vector_size(EMBER_SK_W * 4)));
 
@@ -45,6 +54,27 @@ static inline __attribute__((always_inline)) ember_skv ember_sk_load(const float
 static inline __attribute__((always_inline)) void ember_sk_store(float* p, ember_skv v)
 {
     memcpy(p, &v, sizeof v);
+}
+
+/* a store that bypasses the caches (p aligned to the vector): no read of the line first */
+static inline __attribute__((always_inline)) void ember_sk_stream(float* p, ember_skv v)
+{
+#if defined(__AVX512F__)
+    _mm512_stream_ps(p, (__m512)v);
+#elif defined(__AVX__)
+    _mm256_stream_ps(p, (__m256)v);
+#elif defined(__SSE2__)
+    _mm_stream_ps(p, (__m128)v);
+#else
+    ember_sk_store(p, v);
+#endif
+}
+
+static inline __attribute__((always_inline)) void ember_sk_stream_fence(void)
+{
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
 }
 
 static inline __attribute__((always_inline)) ember_skv ember_sk_splat(float x)
@@ -155,12 +185,27 @@ static inline void ember_sk_axpys(const float* W, ptrdiff_t lda, ptrdiff_t R, co
         for (int j = 0; j < nc; j++) C[(i0 + c) * ldc + j] = acc[j * cols + c];
 }
 
+/* one output row of outer: C[c] = sum_{j < nk} g[j] * Bt[j, c], as a vector at c */
+static inline __attribute__((always_inline)) ember_skv ember_sk_outer_at(
+    const ember_skv* gv, int nk, const float* Bt, ptrdiff_t K, ptrdiff_t c)
+{
+    ember_skv s = gv[0] * ember_sk_load(Bt + c);
+    for (int j = 1; j < nk; j++) s += gv[j] * ember_sk_load(Bt + j * K + c);
+    return s;
+}
+
 /* outer, C[i, c] = sum_{j < nk} X[i, j] * Bt[j, c] for rows [i0, i1) and c < K, nk <= 4:
    X[i, j] at X + i*xs0 + j*xs1, Bt nk contiguous rows of K, C rows ldc apart. Each row is
-   computed the same way in any range. */
+   computed the same way in any range. With ``stream`` (an output far bigger than the
+   caches, as one 64-px image's layer4 weight gradient), a row of at least two vectors is
+   written with streaming stores from its first aligned element: its lines are not read
+   before they are written (a third of the traffic). The unaligned head and the tail are
+   the vectors at 0 and at K - W, stored normally over the same elements: every element is
+   the same lane-wise vector sum wherever it falls, so the bits do not depend on where the
+   row starts in memory. */
 static inline void ember_sk_outer(const float* X, ptrdiff_t xs0, ptrdiff_t xs1, int nk,
                                   const float* Bt, ptrdiff_t K, float* C, ptrdiff_t ldc,
-                                  ptrdiff_t i0, ptrdiff_t i1)
+                                  ptrdiff_t i0, ptrdiff_t i1, int stream)
 {
     const ptrdiff_t kv = K / EMBER_SK_W * EMBER_SK_W;
     for (ptrdiff_t i = i0; i < i1; i++) {
@@ -171,17 +216,96 @@ static inline void ember_sk_outer(const float* X, ptrdiff_t xs0, ptrdiff_t xs1, 
             gv[j] = ember_sk_splat(g[j]);
         }
         float* c = C + i * ldc;
-        for (ptrdiff_t k = 0; k < kv; k += EMBER_SK_W) {
-            ember_skv s = gv[0] * ember_sk_load(Bt + k);
-            for (int j = 1; j < nk; j++) s += gv[j] * ember_sk_load(Bt + j * K + k);
-            ember_sk_store(c + k, s);
+        if (stream && K >= 2 * EMBER_SK_W) {
+            const uintptr_t misaligned = (-(uintptr_t)c) % (EMBER_SK_W * sizeof(float));
+            const ptrdiff_t head = (ptrdiff_t)(misaligned / sizeof(float));
+            ptrdiff_t k = head;
+            if (head) ember_sk_store(c, ember_sk_outer_at(gv, nk, Bt, K, 0));
+            for (; k + EMBER_SK_W <= K; k += EMBER_SK_W)
+                ember_sk_stream(c + k, ember_sk_outer_at(gv, nk, Bt, K, k));
+            if (k < K)
+                ember_sk_store(c + K - EMBER_SK_W,
+                               ember_sk_outer_at(gv, nk, Bt, K, K - EMBER_SK_W));
+            continue;
         }
+        for (ptrdiff_t k = 0; k < kv; k += EMBER_SK_W)
+            ember_sk_store(c + k, ember_sk_outer_at(gv, nk, Bt, K, k));
         for (ptrdiff_t k = kv; k < K; k++) {
             float s = g[0] * Bt[k];
             for (int j = 1; j < nk; j++) s += g[j] * Bt[j * K + k];
             c[k] = s;
         }
     }
+    if (stream) ember_sk_stream_fence();
+}
+
+/* acc + g * b as one fused multiply-add where the level has it, spelled out: left to the
+   compiler's contraction, one inlined copy of outer_wide (the serial call) fused and
+   another (the team's) did not, and 1 and 2 threads gave different bits */
+static inline __attribute__((always_inline)) ember_skv ember_sk_fma(float g, ember_skv b,
+                                                                    ember_skv acc)
+{
+#if defined(__AVX512F__)
+    return (ember_skv)_mm512_fmadd_ps(_mm512_set1_ps(g), (__m512)b, (__m512)acc);
+#elif defined(__AVX2__) && defined(__FMA__)
+    return (ember_skv)_mm256_fmadd_ps(_mm256_set1_ps(g), (__m256)b, (__m256)acc);
+#else
+    return acc + g * b;
+#endif
+}
+
+static inline __attribute__((always_inline)) float ember_sk_fmaf(float g, float b, float acc)
+{
+#if defined(__FMA__)
+    return __builtin_fmaf(g, b, acc);
+#else
+    return acc + g * b;
+#endif
+}
+
+/* rows rows (a constant once inlined) of outer_wide from row i: EMBER_SK_OR rows share each
+   vector of Bt; every output is one multiply-add chain over j in order */
+static inline __attribute__((always_inline)) void ember_sk_outer_wide_rows(
+    const float* X, ptrdiff_t xs0, ptrdiff_t xs1, int nk, const float* Bt, ptrdiff_t K,
+    float* C, ptrdiff_t ldc, ptrdiff_t i, const int rows)
+{
+    const ptrdiff_t kv = K / EMBER_SK_W * EMBER_SK_W;
+    float g[EMBER_SK_OR][EMBER_SK_OUTER_WIDE];
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < nk; j++) g[r][j] = X[(i + r) * xs0 + j * xs1];
+    for (ptrdiff_t k = 0; k < kv; k += EMBER_SK_W) {
+        ember_skv acc[EMBER_SK_OR];
+        ember_skv b = ember_sk_load(Bt + k);
+        /* a scalar times a vector: one broadcast from memory (a lane-by-lane splat here
+           became sixteen masked broadcasts) */
+        for (int r = 0; r < rows; r++) acc[r] = g[r][0] * b;
+        for (int j = 1; j < nk; j++) {
+            b = ember_sk_load(Bt + j * K + k);
+            for (int r = 0; r < rows; r++) acc[r] = ember_sk_fma(g[r][j], b, acc[r]);
+        }
+        for (int r = 0; r < rows; r++) ember_sk_store(C + (i + r) * ldc + k, acc[r]);
+    }
+    for (int r = 0; r < rows; r++)
+        for (ptrdiff_t k = kv; k < K; k++) {
+            float s = g[r][0] * Bt[k];
+            for (int j = 1; j < nk; j++) s = ember_sk_fmaf(g[r][j], Bt[j * K + k], s);
+            C[(i + r) * ldc + k] = s;
+        }
+}
+
+/* outer_wide: outer for an inner dimension nk <= EMBER_SK_OUTER_WIDE (one 64-px image's
+   layer3 3x3 weight gradients, (256 x 16) @ (16 x 2304)), blocks of EMBER_SK_OR output rows
+   sharing each vector of Bt. OpenBLAS first zeroes the output (sgemm_beta), then reads and
+   writes it again in its kernel; here each output is written once. Each output is computed
+   the same way in any block and any range [i0, i1). */
+static inline void ember_sk_outer_wide(const float* X, ptrdiff_t xs0, ptrdiff_t xs1, int nk,
+                                       const float* Bt, ptrdiff_t K, float* C, ptrdiff_t ldc,
+                                       ptrdiff_t i0, ptrdiff_t i1)
+{
+    ptrdiff_t i = i0;
+    for (; i + EMBER_SK_OR <= i1; i += EMBER_SK_OR)
+        ember_sk_outer_wide_rows(X, xs0, xs1, nk, Bt, K, C, ldc, i, EMBER_SK_OR);
+    for (; i < i1; i++) ember_sk_outer_wide_rows(X, xs0, xs1, nk, Bt, K, C, ldc, i, 1);
 }
 
 #endif
