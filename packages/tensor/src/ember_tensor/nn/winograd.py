@@ -63,17 +63,11 @@ _GW_SPANS = 2
 # wins: no packing of U[k] on every call; 1 thread, thread time, 16 products of 256x256 by
 # 256x64 84 -> 116 GFLOP/s, 64x64 by 64x144 110 -> 112). A switch for A/B runs.
 _OWN_PRODUCTS = PRODUCTS_FAST
-# ... from this many input channels (the sum's length). At 64, BLAS's packing is cheap and the
-# kernel's half-empty last vector of a block (98 tiles: 7 vectors for 6.1) cost more: 1x64x28x28
-# 0.44 -> 0.47 ms; 64-channel ResNet planes (16x16, 56x56) measured level either way, 128+
-# channels 8-20% faster.
-_OWN_MIN_CHANNELS = 128
-# ... and from 64 with this many tiles: in one OpenMP region (``_ONE_REGION``), 2 threads,
-# in-process alternating rounds against BLAS's tasks: 1x64x56x56 (784 tiles) 0.72-0.78x,
-# 4x64x56x56 0.81x, 16x64x16x16 0.74x; 1x64x28x28 (196) 1.11x and 1x64x16x16 (64) 1.6-2x
-# (blocks of 32-98 tiles on two threads, against BLAS's one thread) still lose.
-_OWN_MANY_MIN_CHANNELS = 64
-_OWN_MANY_TILES = 512
+# ... from this many input channels (the sum's length). 2 threads, kernel alone, in-process
+# alternating rounds against BLAS's tasks: 1x64x16x16 (on one thread) 0.91x, 1x64x28x28
+# 0.59-0.80x, 1x64x56x56 0.72-0.78x, 4x64x56x56 0.81x, 16x64x16x16 0.74x. (With Python tasks
+# around it, 64 channels lost: 1x64x28x28 0.44 -> 0.47 ms.)
+_OWN_MIN_CHANNELS = 64
 
 # The own-products forward in one OpenMP region (``forward_float``) rather than Python tasks
 # on the team; a switch for A/B runs and for the tests, which compare the two (same bits).
@@ -81,7 +75,10 @@ _ONE_REGION = True
 # From this many multiply-adds, and this many tiles a thread, the own-products forward splits
 # its blocks over the threads. A block of 8 tiles costs the products as much as one of 16
 # (a 16-column vector, half empty): 1x128x8x8 (16 tiles) on two threads was ~1.5-3x slower.
-_OWN_SPLIT_MACS = 2_000_000
+# 1x64x16x16 (4.2M, two blocks of ~40 us) split ran 0.69x on a quiet host but 2.2x when the
+# second CPU was slow (this VM's second CPU at times runs far slower); 1x64x28x28 (12.8M)
+# gained in every round (0.59-0.80x).
+_OWN_SPLIT_MACS = 8_000_000
 _OWN_SPLIT_TILES = 16
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
@@ -155,9 +152,7 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
         out[...] = 0 if bias is None else bias.reshape(1, Cout, 1, 1)
         return out
     U = _padded("U", Cout, C, C, xa.dtype)
-    many = C >= _OWN_MANY_MIN_CHANNELS and rows * TW >= _OWN_MANY_TILES
-    if _ONE_REGION and _OWN_PRODUCTS and xa.dtype == np.float32 and (
-            C >= _OWN_MIN_CHANNELS or many):
+    if _ONE_REGION and _OWN_PRODUCTS and xa.dtype == np.float32 and C >= _OWN_MIN_CHANNELS:
         _forward_own(xa, wa, U, out, bias, flipped, rows, TW)
         return out
     with serial_region() as budget:
