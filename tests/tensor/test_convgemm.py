@@ -294,3 +294,30 @@ def test_unpadded_gather_reads_nothing_outside_the_input(stride):
         for at in (base, base + page + x.nbytes):
             libc.mprotect(at, page, 3)  # PROT_READ | PROT_WRITE, so mmap can unmap it
         del x
+
+
+@pytest.mark.parametrize("shape", [(32, 16, 16, 16, 24), (3, 8, 23, 23, 20), (1, 24, 56, 56, 40)])
+def test_even_pixel_halves_give_the_blocks_bits(shape):
+    """A team's default pixel cut is one even share a thread, cut at a whole vector
+    (``set_even_cut``), not blocks of whole panels: the same bits either way, on 1 or 2
+    threads, against the float64 reference."""
+    n, c, h, cout = shape[0], shape[1], shape[2], shape[4]
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((n, c, h, shape[3]), dtype=np.float32)
+    w = rng.standard_normal((cout, c, 3, 3), dtype=np.float32)
+    case = (n, c, h, shape[3], cout, 3, 3, (2, 2), (1, 1), (1, 1))
+    threads = parallel.get_num_threads()
+    previous = convgemm.set_even_cut(False)
+    try:
+        parallel.set_num_threads(1)
+        expect, ref = _run(x, w, case)
+        assert np.abs(expect - ref).max() <= REL_TOL * max(1.0, np.abs(ref).max())
+        for even in (False, True):
+            convgemm.set_even_cut(even)
+            for t in (1, 2):
+                parallel.set_num_threads(t)
+                out, _ = _run(x, w, case)
+                assert np.array_equal(out, expect), (even, t)
+    finally:
+        convgemm.set_even_cut(previous)
+        parallel.set_num_threads(threads)

@@ -67,6 +67,25 @@ BORDER_MIN_PERMILLE = 40
 # half the planes and then reading the other's half.)
 DIRECT = True
 
+# A team's pixel cut is one task a thread, even shares of a group's pixels cut at whole
+# vectors (False: a task a block of CG_NC pixels, the last one short). 32 images of 8x8
+# outputs (2048 pixels) were 10 blocks of 192 and one of 128: one thread ran 6, the other 5.
+# Even shares as many as a multiple of the threads (128-144 pixels for 784) left more
+# partial panels and lost at 1x64x56x56. In-process A/B, 2 threads, exclusive lock, best
+# of 7 medians of 15 calls, blocks -> halves: 32x64x16x16 -> 128 3x3/2 1.614 -> 1.509 ms
+# (1.596 -> 1.508 in a second run), 1x64x56x56 -> 128 0.598 -> 0.590, 16x128x28x28 -> 256
+# 9.75 -> 9.60. A switch for A/Bs (set_even_cut).
+cdef bint _even_cut = True
+
+
+def set_even_cut(bint on):
+    """Whether a team's pixel tasks are even shares (the default) or whole blocks of
+    panels; no cut changes a bit of the result. Returns the previous setting."""
+    global _even_cut
+    previous = _even_cut
+    _even_cut = on
+    return previous
+
 
 # True in the AVX-512 copy (16-float vectors), the one measured faster than im2col + OpenBLAS
 # (whose own kernels use AVX-512 whatever Ember's level): 1 thread, the AVX2 copy ran ResNet's
@@ -269,7 +288,10 @@ cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
     best of 15, pixel halves -> channel halves: 1x256x14x14 3x3 1.67-2.11 -> 1.33-1.63 ms,
     4x512x7x7 6.83 -> 5.39, 1x128x28x28 -> 256 s2 0.82-0.91 -> 0.66-0.70, 4x256x14x14 ->
     512 s2 3.37-3.47 -> 2.61-2.84; at 784 pixels (5 blocks) the pixel cut stays faster
-    (1x64x56x56 -> 128 s2 0.61 vs 0.69)."""
+    (1x64x56x56 -> 128 s2 0.61 vs 0.69). A team's default pixel cut is one even share a
+    thread (``_even_cut``); channel halves still beat even pixel halves below two blocks a
+    thread (32x128x8x8 -> 256 s2 1.46 vs 1.49-1.51 ms, 1x128x28x28 -> 256 s2 0.58 vs
+    0.62)."""
     cdef Py_ssize_t channel_tiles = (M + CG_MR - 1) // CG_MR
     cdef Py_ssize_t blocks = (Q + CG_NC - 1) // CG_NC
     if pixel_pieces[0] == 0 and channel_pieces[0] == 0 and team > 1 \
@@ -277,6 +299,8 @@ cdef void _pieces(Py_ssize_t Q, Py_ssize_t M, int team, int* pixel_pieces,
         pixel_pieces[0] = 1
     if pixel_pieces[0] == 0:
         pixel_pieces[0] = <int>min(blocks, 1 << 20)
+        if _even_cut and team > 1:
+            pixel_pieces[0] = team
     if channel_pieces[0] == 0:
         channel_pieces[0] = <int>max(1, min(channel_tiles,
                                             (team + pixel_pieces[0] - 1) // pixel_pieces[0]))
@@ -376,15 +400,24 @@ cdef void _run_group(const cg_geom* g, Py_ssize_t Q, const float* xp, const floa
     cdef Py_ssize_t qstep = _round_up((Q + pixel_pieces - 1) // pixel_pieces, CG_NB)
     cdef Py_ssize_t cstep = _round_up((g.M + channel_pieces - 1) // channel_pieces, CG_MR)
     cdef Py_ssize_t nq = (Q + qstep - 1) // qstep, nc = (g.M + cstep - 1) // cstep
-    cdef Py_ssize_t tasks = nq * nc, t, q0, c0
+    cdef Py_ssize_t tasks, t, q0, q1, c0
+    cdef bint even = _even_cut
+    if even:  # task i: pixels [i Q / nq, (i + 1) Q / nq), each end cut down to a vector
+        nq = min(pixel_pieces, (Q + CG_VW - 1) // CG_VW)
+    tasks = nq * nc
     if team > tasks:
         team = <int>tasks
     for t in prange(tasks, num_threads=team, schedule="dynamic", chunksize=1):
-        q0 = t // nc * qstep
+        if even:
+            q0 = t // nc * Q // nq // CG_VW * CG_VW
+            q1 = Q if t // nc + 1 == nq else (t // nc + 1) * Q // nq // CG_VW * CG_VW
+        else:
+            q0 = t // nc * qstep
+            q1 = min(Q, q0 + qstep)
         c0 = t % nc * cstep
         cg_task(g, xp, w, out, bufs + threadid() * panel,
-                vouts + threadid() * g.M * CG_NC if vouts != NULL else NULL, q0,
-                min(Q, q0 + qstep), c0, min(g.M, c0 + cstep))
+                vouts + threadid() * g.M * CG_NC if vouts != NULL else NULL, q0, q1, c0,
+                min(g.M, c0 + cstep))
 
 
 cdef void _run_group_by_position(const cg_geom* g, Py_ssize_t nb, const float* xp,
