@@ -121,7 +121,7 @@ class _BatchNorm(_NormBase):
             nbt = self.num_batches_tracked if regs is None else regs[4]
             if nbt is not None:
                 count = nbt._data._np
-                count[()] = count + 1
+                count[()] = count.item() + 1  # a Python int: no NumPy scalar op (0.6 us)
                 nbt._version_counter[0] += 1
                 if momentum is None:  # cumulative moving average
                     factor = 1.0 / float(nbt._data._np)
