@@ -22,6 +22,10 @@ from .types cimport for_dtype, real
 
 import numpy as np
 
+from .winograd_args import contiguous, float_arrays, row_range, stacked, tiled_rows
+# the tile counts of a plane: part of this module's API (nn/winograd.py, the tests)
+from .winograd_args import tiles  # no-cython-lint
+
 cdef extern from "winograd.h" nogil:
     void wg_columns_float(const float* p0, const float* p1, const float* p2,
                           const float* p3, float* t0, float* t1, float* t2, float* t3,
@@ -328,70 +332,13 @@ cdef void filter_grad_transform_rows(const real* dU, Py_ssize_t ks, real* gw, Py
 
 
 # ---------------------------------------------------------------------------------------
-# Python entry points: every shape and stride is checked here, so the loops above cannot
-# run past an array.
+# Python entry points: every shape and stride is checked (winograd_args), so the loops above
+# cannot run past an array.
 #
 # U, V and M are (16, rows, cols) arrays whose last two dimensions are C-contiguous; the 16
 # matrices may be further apart than rows*cols elements. Callers pad that distance so the
 # 16 streams a transform reads or writes do not sit a multiple of 4 KiB apart, where they
 # would all fall into one L1 cache set.
-
-def _float_arrays(name, *arrays):
-    dtype = arrays[0].dtype
-    for a in arrays:
-        if not isinstance(a, np.ndarray):
-            raise RuntimeError(f"winograd {name}: expected ndarrays")
-        if a.dtype != dtype:
-            raise RuntimeError(f"winograd {name}: arrays must share one dtype")
-    if dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"winograd {name}: expected float32 or float64 arrays")
-
-
-def _contiguous(name, *arrays):
-    for a in arrays:
-        if not a.flags.c_contiguous:
-            raise RuntimeError(f"winograd {name}: arrays must be C-contiguous")
-
-
-def _stacked(name, a, label, rows, cols):
-    """Check that ``a`` is 16 row-major (rows, cols) matrices; their distance in elements."""
-    expected = (16, rows, cols)
-    if a.ndim != 3 or a.shape != expected:
-        raise RuntimeError(
-            f"winograd {name}: {label} of shape {tuple(a.shape)}, expected {expected}")
-    item = a.itemsize
-    if (a.strides[2] != item or a.strides[1] != cols * item or a.strides[0] % item
-            or a.strides[0] < rows * cols * item):
-        raise RuntimeError(
-            f"winograd {name}: {label} must hold 16 C-contiguous matrices, one after another")
-    return a.strides[0] // item
-
-
-def _row_range(name, row0, row1, rows):
-    row0, row1 = int(row0), int(row1)
-    if not 0 <= row0 <= row1 <= rows:
-        raise ValueError(f"winograd {name}: tile rows [{row0}, {row1}) outside [0, {rows})")
-    return row0, row1
-
-
-def _tiled_rows(name, a, what, stack, label, row0, row1):
-    """Check the 4-D ``a`` (``(N, C, H, W)``) against ``stack``, the 16 matrices holding the
-    tiles of its tile rows ``[row0, row1)``; those rows, or None when there is nothing to do."""
-    if a.ndim != 4:
-        raise RuntimeError(f"winograd {name}: expected a 4-D {what}")
-    N, C, H, W = a.shape
-    TH, TW = tiles(H, W)
-    row0, row1 = _row_range(name, row0, row1, N * TH)
-    _stacked(name, stack, label, C, (row1 - row0) * TW)
-    if row0 == row1 or C == 0 or W == 0:
-        return None
-    return row0, row1
-
-
-def tiles(H, W):
-    """``(TH, TW)``: tile rows per image and tiles per tile row for an ``H x W`` plane."""
-    return (H + 1) // 2, (W + 1) // 2
-
 
 def filter_transform(w, U, r0=0, r1=None, flipped=False):
     """Rows ``[r0, r1)`` (dimension 1) of ``U = G w G^T``.
@@ -400,14 +347,14 @@ def filter_transform(w, U, r0=0, r1=None, flipped=False):
     ``flipped`` ``(16, Cin, Cout)`` holding the transform of
     ``w.transpose(0, 1).flip(2, 3)``.
     """
-    _float_arrays("filter_transform", w, U)
-    _contiguous("filter_transform", w)
+    float_arrays("filter_transform", w, U)
+    contiguous("filter_transform", w)
     if w.ndim != 4 or w.shape[2:] != (3, 3):
         raise RuntimeError("winograd filter_transform: expected a (Cout, Cin, 3, 3) weight")
     Cout, Cin = w.shape[0], w.shape[1]
     R, S = (Cin, Cout) if flipped else (Cout, Cin)
-    _stacked("filter_transform", U, "U", R, S)
-    r0, r1 = _row_range("filter_transform", r0, R if r1 is None else r1, R)
+    stacked("filter_transform", U, "U", R, S)
+    r0, r1 = row_range("filter_transform", r0, R if r1 is None else r1, R)
     if r0 == r1 or S == 0:
         return
     for_dtype(w.dtype, _RUN_FILTER, "winograd filter_transform")(w, U, Cout, Cin, r0, r1,
@@ -416,9 +363,9 @@ def filter_transform(w, U, r0=0, r1=None, flipped=False):
 
 def _tile_transform(name, a, what, stack, label, row0, row1, grad):
     """The checks and dispatch shared by the two per-tile transforms of a 4-D ``a``."""
-    _float_arrays(name, a, stack)
-    _contiguous(name, a)
-    rows = _tiled_rows(name, a, what, stack, label, row0, row1)
+    float_arrays(name, a, stack)
+    contiguous(name, a)
+    rows = tiled_rows(name, a, what, stack, label, row0, row1)
     if rows is not None:
         for_dtype(a.dtype, _RUN_TILES, f"winograd {name}")(a, stack, *rows, grad)
 
@@ -433,9 +380,9 @@ def output_transform(M, y, bias, row0, row1):
     """Write ``A^T m A`` (+ ``bias``) for tile rows ``[row0, row1)`` into ``y`` (``(N, Cout,
     H, W)``, contiguous), clipping edge tiles. ``M``: ``(16, Cout, (row1 - row0) * TW)``."""
     arrays = (M, y) if bias is None else (M, y, bias)
-    _float_arrays("output_transform", *arrays)
-    _contiguous("output_transform", *arrays[1:])
-    rows = _tiled_rows("output_transform", y, "output", M, "M", row0, row1)
+    float_arrays("output_transform", *arrays)
+    contiguous("output_transform", *arrays[1:])
+    rows = tiled_rows("output_transform", y, "output", M, "M", row0, row1)
     Cout = y.shape[1]
     if bias is not None and bias.shape != (Cout,):
         raise RuntimeError(
@@ -458,16 +405,16 @@ def products(U, V, M):
     K)``, ``V`` ``(16, K, T)``, ``M`` ``(16, R, T)``, each 16 C-contiguous matrices (further
     apart allowed). Each element is one fused multiply-add chain over ``K`` in order, so the
     same bits whatever the blocks."""
-    _float_arrays("products", U, V, M)
+    float_arrays("products", U, V, M)
     if U.dtype != np.float32:
         raise RuntimeError("winograd products: expected float32 arrays")
     if U.ndim != 3 or V.ndim != 3 or M.ndim != 3:
         raise RuntimeError("winograd products: expected (16, rows, cols) arrays")
     R, K = U.shape[1], U.shape[2]
     T = V.shape[2]
-    su = _stacked("products", U, "U", R, K)
-    sv = _stacked("products", V, "V", K, T)
-    sm = _stacked("products", M, "M", R, T)
+    su = stacked("products", U, "U", R, K)
+    sv = stacked("products", V, "V", K, T)
+    sm = stacked("products", M, "M", R, T)
     if R == 0 or T == 0:
         return
     if K == 0:
@@ -505,7 +452,7 @@ def forward_float(x, w, U, V, M, y, bias, int count, int threads, bint flipped=F
     elements apart. Every output is computed the same way whatever the blocks and threads
     (see ``products``): only speed depends on them. Python tasks (the GIL taken between the
     steps) made one 64-channel 16x16 image on two threads 2-3x slower than on one."""
-    _float_arrays("forward_float", x, w, U, V, M, y)
+    float_arrays("forward_float", x, w, U, V, M, y)
     if x.dtype != np.float32:
         raise RuntimeError("winograd forward_float: expected float32 arrays")
     if not (x.flags.c_contiguous and w.flags.c_contiguous and V.flags.c_contiguous
@@ -517,7 +464,7 @@ def forward_float(x, w, U, V, M, y, bias, int count, int threads, bint flipped=F
     Cout = y.shape[1]
     if y.shape != (N, Cout, H, W) or w.shape != ((C, Cout) if flipped else (Cout, C)) + (3, 3):
         raise RuntimeError("winograd forward_float: input, weight and output do not match")
-    su = _stacked("forward_float", U, "U", Cout, C)
+    su = stacked("forward_float", U, "U", Cout, C)
     if bias is not None and (not isinstance(bias, np.ndarray) or bias.dtype != x.dtype
                              or bias.shape != (Cout,) or not bias.flags.c_contiguous):
         raise RuntimeError("winograd forward_float: bias does not match the output")
@@ -573,14 +520,14 @@ def filter_grad_transform(dU, gw, r0=0, r1=None):
     """Output channels ``[r0, r1)`` of ``gw = G^T dU G``: the weight gradient (``(Cout,
     Cin, 3, 3)``, contiguous) from the gradient ``dU`` (``(16, Cout, Cin)``) of the
     transformed filters."""
-    _float_arrays("filter_grad_transform", dU, gw)
-    _contiguous("filter_grad_transform", gw)
+    float_arrays("filter_grad_transform", dU, gw)
+    contiguous("filter_grad_transform", gw)
     if gw.ndim != 4 or gw.shape[2:] != (3, 3):
         raise RuntimeError(
             "winograd filter_grad_transform: expected a (Cout, Cin, 3, 3) weight gradient")
     Cout, Cin = gw.shape[0], gw.shape[1]
-    _stacked("filter_grad_transform", dU, "dU", Cout, Cin)
-    r0, r1 = _row_range("filter_grad_transform", r0, Cout if r1 is None else r1, Cout)
+    stacked("filter_grad_transform", dU, "dU", Cout, Cin)
+    r0, r1 = row_range("filter_grad_transform", r0, Cout if r1 is None else r1, Cout)
     if r0 == r1 or Cin == 0:
         return
     for_dtype(gw.dtype, _RUN_FILTER_GRAD, "winograd filter_grad_transform")(dU, gw, r0, r1)
