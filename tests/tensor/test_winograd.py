@@ -13,7 +13,7 @@ import ember_tensor
 from ember_tensor import from_numpy
 from ember_tensor._kernels import winograd as kernels
 from ember_tensor.nn import conv, conv_backward
-from ember_tensor.nn import winograd
+from ember_tensor.nn import winograd, winograd_grad
 
 
 @pytest.fixture(autouse=True)
@@ -378,7 +378,7 @@ def test_grad_weight_matches_float64(shape):
     x, w, _ = _data(shape, 20)
     go = _grad_out(shape, 21)
     gw = np.full(w.shape, np.nan, np.float32)
-    winograd.conv3x3_grad_weight(x, go, gw)
+    winograd_grad.conv3x3_grad_weight(x, go, gw)
     assert _rel_err(gw, _grad_weight_reference(x, go)) < REL_TOL
 
 
@@ -387,7 +387,7 @@ def test_grad_weight_float64_kernels(shape):
     x, w, _ = _data(shape, 22, np.float64)
     go = _grad_out(shape, 23, np.float64)
     gw = np.empty(w.shape, np.float64)
-    winograd.conv3x3_grad_weight(x, go, gw)
+    winograd_grad.conv3x3_grad_weight(x, go, gw)
     assert _rel_err(gw, _grad_weight_reference(x, go)) < 1e-13
 
 
@@ -395,11 +395,11 @@ def test_grad_weight_float64_kernels(shape):
 @pytest.mark.parametrize("target", [1, 3])
 def test_grad_weight_several_blocks_per_task(shape, target, monkeypatch):
     # blocks of one or a few tile rows: a task adds many block partials into its dU
-    monkeypatch.setattr(winograd, "_GW_TARGET_TILES", target)
+    monkeypatch.setattr(winograd_grad, "_GW_TARGET_TILES", target)
     x, w, _ = _data(shape, 24)
     go = _grad_out(shape, 25)
     gw = np.empty(w.shape, np.float32)
-    winograd.conv3x3_grad_weight(x, go, gw)
+    winograd_grad.conv3x3_grad_weight(x, go, gw)
     assert _rel_err(gw, _grad_weight_reference(x, go)) < REL_TOL
 
 
@@ -410,18 +410,18 @@ def test_grad_weight_split_across_threads_is_deterministic():
     x, w, _ = _data(shape, 26)
     go = _grad_out(shape, 27)
     first = np.empty(w.shape, np.float32)
-    winograd.conv3x3_grad_weight(x, go, first)
+    winograd_grad.conv3x3_grad_weight(x, go, first)
     assert _rel_err(first, _grad_weight_reference(x, go)) < REL_TOL
     for _ in range(3):
         again = np.empty(w.shape, np.float32)
-        winograd.conv3x3_grad_weight(x, go, again)
+        winograd_grad.conv3x3_grad_weight(x, go, again)
         np.testing.assert_array_equal(again, first)
 
 
 @pytest.mark.parametrize("gw_split", [0, 16_000_000])
 def test_grad_weight_same_bits_on_one_and_two_threads(gw_split, monkeypatch):
     # the partials follow the shapes, not the thread count
-    monkeypatch.setattr(winograd, "_GW_SPLIT_MACS", gw_split)
+    monkeypatch.setattr(winograd_grad, "_GW_SPLIT_MACS", gw_split)
     shape = (3, 64, 64, 20, 22) if gw_split else (1, 16, 24, 9, 7)
     x, w, _ = _data(shape, 28)
     go = _grad_out(shape, 29)
@@ -431,7 +431,7 @@ def test_grad_weight_same_bits_on_one_and_two_threads(gw_split, monkeypatch):
         for threads in (1, 2):
             ember_tensor.set_num_threads(threads)
             gw = np.empty(w.shape, np.float32)
-            winograd.conv3x3_grad_weight(x, go, gw)
+            winograd_grad.conv3x3_grad_weight(x, go, gw)
             got.append(gw)
     finally:
         ember_tensor.set_num_threads(old)
@@ -441,11 +441,11 @@ def test_grad_weight_same_bits_on_one_and_two_threads(gw_split, monkeypatch):
 
 def test_grad_weight_empty_inputs():
     gw = np.full((4, 3, 3, 3), 5.0, np.float32)
-    winograd.conv3x3_grad_weight(np.empty((0, 3, 5, 5), np.float32),
+    winograd_grad.conv3x3_grad_weight(np.empty((0, 3, 5, 5), np.float32),
                                  np.empty((0, 4, 5, 5), np.float32), gw)
     np.testing.assert_array_equal(gw, 0.0)
     gw = np.empty((0, 3, 3, 3), np.float32)
-    winograd.conv3x3_grad_weight(np.ones((1, 3, 5, 5), np.float32),
+    winograd_grad.conv3x3_grad_weight(np.ones((1, 3, 5, 5), np.float32),
                                  np.empty((1, 0, 5, 5), np.float32), gw)
 
 
@@ -456,7 +456,7 @@ def test_grad_weight_rejects_mismatched_shapes():
                 (x, go[:, :, :4], np.empty((4, 3, 3, 3), np.float32)),
                 (x, go, np.empty((4, 3, 3, 3), np.float64))]:
         with pytest.raises(RuntimeError, match="do not match"):
-            winograd.conv3x3_grad_weight(*bad)
+            winograd_grad.conv3x3_grad_weight(*bad)
 
 
 @pytest.fixture
@@ -553,7 +553,7 @@ def test_grad_weight_of_one_tile_by_hand():
     x = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32).reshape(1, 1, 2, 2)
     g = np.array([[1.0, -1.0], [0.5, 2.0]], np.float32).reshape(1, 1, 2, 2)
     gw = np.empty((1, 1, 3, 3), np.float32)
-    winograd.conv3x3_grad_weight(x, g, gw)
+    winograd_grad.conv3x3_grad_weight(x, g, gw)
     xp = np.pad(x[0, 0], 1)
     expected = np.array([[(g[0, 0] * xp[p:p + 2, q:q + 2]).sum() for q in range(3)]
                          for p in range(3)])

@@ -22,7 +22,7 @@ from .conv import (
     _pool, _prepare, _row_bands, _use_winograd,
 )
 from .winograd import conv3x3 as _winograd_conv3x3
-from .winograd import conv3x3_grad_weight as _winograd_grad_weight
+from .winograd_grad import conv3x3_grad_weight as _winograd_grad_weight
 
 
 def conv2d_backward(grad_out, x, weight, stride=(1, 1), padding=(0, 0), dilation=(1, 1),

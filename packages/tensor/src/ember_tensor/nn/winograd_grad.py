@@ -1,0 +1,95 @@
+"""The weight gradient of Winograd F(2x2, 3x3) convolutions (see ``winograd.py``).
+
+``conv3x3_grad_weight`` reuses the forward's input transform, transforms the output
+gradient the way the output transform's adjoint does, sums ``Z[k] @ V[k]^T`` over tiles in
+16 GEMMs, and maps that back to 3x3 filters; it wins over im2col where the forward does
+(1.1-2x measured at ResNet shapes, same size rule).
+"""
+import numpy as np
+
+from .._kernels.winograd import (filter_grad_transform, grad_output_transform,
+                                 input_transform, tiles)
+from .._team import can_split, run_tasks, serial_region
+from .winograd import _padded
+
+# From this many the weight gradient sums its tiles in ``_GW_SPANS`` partials, one task each.
+# Partials round differently from one sum, so their number follows the shapes, never the
+# thread count: the same bits on any number of threads (one thread runs them in turn, and
+# pays for the extra partial and its sum: ~16*Cout*Cin adds).
+_GW_SPLIT_MACS = 16_000_000
+_GW_SPANS = 2
+
+
+def conv3x3_grad_weight(xa, go, gw):
+    """``gw`` = the weight gradient of ``conv2d(xa, w, padding=1)`` for the output gradient
+    ``go``. All contiguous ndarrays of one dtype: ``xa`` ``(N, Cin, H, W)``, ``go`` ``(N,
+    Cout, H, W)``, ``gw`` ``(Cout, Cin, 3, 3)``.
+
+    Through ``M = U * V`` and ``Y = A^T M A``, the gradient of the transformed filters is
+    ``dU[k] = sum over tiles of Z[k] @ V[k]^T`` with ``Z = A g A^T`` the transformed output
+    gradient, and ``gw = G^T dU G``. Each task owns a fixed range of tile rows and its own
+    ``dU`` partial; partials are added in task order, so results do not depend on which
+    thread ran what."""
+    N, C, H, W = xa.shape
+    Cout = go.shape[1]
+    if go.shape != (N, Cout, H, W) or gw.shape != (Cout, C, 3, 3) or not (
+            xa.dtype == go.dtype == gw.dtype):
+        raise RuntimeError(
+            f"winograd conv3x3_grad_weight: input {xa.shape}, grad_output {go.shape} and "
+            f"weight gradient {gw.shape} do not match")
+    TH, TW = tiles(H, W)
+    rows = N * TH
+    if gw.size == 0:
+        return gw
+    if rows == 0 or W == 0:
+        gw[...] = 0
+        return gw
+    with serial_region() as budget:
+        macs = N * Cout * C * 16 * TH * TW
+        count = min(_GW_SPANS if macs >= _GW_SPLIT_MACS else 1, rows)
+        threads = min(budget, count) if can_split() else 1
+        spans = [(i * rows // count, (i + 1) * rows // count) for i in range(count)]
+        parts = [_padded(f"dU{i}", Cout, C, C, xa.dtype) for i in range(count)]
+        per = max(1, _GW_TARGET_TILES // TW)
+        most = min(per, max(r1 - r0 for r0, r1 in spans)) * TW
+        run_tasks([_grad_weight_task(xa, go, dU, r0, r1, per, TW, most)
+                   for dU, (r0, r1) in zip(parts, spans)], threads)
+        chans = [(i * Cout // threads, (i + 1) * Cout // threads) for i in range(threads)]
+        run_tasks([lambda c0=c0, c1=c1: _finish_grad_weight(parts, gw, c0, c1)
+                   for c0, c1 in chans], threads)
+    return gw
+
+
+# Tiles per block of the weight gradient: its GEMMs sum over tiles, so a wider block means
+# fewer passes over the (16, Cout, Cin) partial
+_GW_TARGET_TILES = 640
+
+
+def _grad_weight_task(xa, go, dU, row0, row1, per, TW, most):
+    def task():
+        C, Cout = xa.shape[1], go.shape[1]
+        first = True
+        for r0 in range(row0, row1, per):
+            r1 = min(row1, r0 + per)
+            T = (r1 - r0) * TW
+            V = _padded("V", C, T, most, xa.dtype)
+            Z = _padded("Z", Cout, T, most, xa.dtype)
+            input_transform(xa, V, r0, r1)
+            grad_output_transform(go, Z, r0, r1)
+            if first:
+                np.matmul(Z, V.transpose(0, 2, 1), out=dU)
+                first = False
+            else:
+                tmp = _padded("dU_block", Cout, C, C, xa.dtype)
+                np.matmul(Z, V.transpose(0, 2, 1), out=tmp)
+                np.add(dU, tmp, out=dU)
+        if first:
+            dU[...] = 0
+    return task
+
+
+def _finish_grad_weight(parts, gw, c0, c1):
+    total = parts[0]
+    for part in parts[1:]:
+        total[:, c0:c1] += part[:, c0:c1]
+    filter_grad_transform(total, gw, c0, c1)
