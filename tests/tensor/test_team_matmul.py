@@ -406,3 +406,73 @@ def test_streamed_outer_same_bits(skinny_from_small, m, shift):
         np.testing.assert_array_equal(same_on_1_and_2_threads(x, y), cached)
     finally:
         blas.set_skinny_stream(old)
+
+
+@pytest.fixture
+def axpys_wide_from_small():
+    """skinny.h's axpys_wide from 64 matrix elements, so that small shapes reach it too."""
+    old = blas.set_skinny_axpys_wide(64)
+    yield
+    blas.set_skinny_axpys_wide(old)
+
+
+def _chains(w, g):
+    """w.T @ g as one chain over r in order a output: fused multiply-adds and rounded
+    products added. For integers below 2**15 the float64 product and sum are exact, so
+    rounding them once to float32 is the fused multiply-add's result."""
+    w64, g64 = w.astype(np.float64), g.astype(np.float64)
+    fused = plain = (w64[:1].T * g64[:1]).astype(np.float32)
+    for r in range(1, w.shape[0]):
+        term = w64[r:r + 1].T * g64[r:r + 1]
+        fused = (fused + term).astype(np.float32)
+        plain = plain + term.astype(np.float32)
+    return fused, plain
+
+
+@needs_pinning
+@pytest.mark.parametrize("r,n", [(256, 2304), (256, 1152), (37, 1000), (3, 130), (1, 70)])
+@pytest.mark.parametrize("m", [5, 9, 16])
+def test_axpys_wide_matches_reference(axpys_wide_from_small, r, n, m):
+    # (r x n)^T @ (r x m), 4 < m <= 16: a 4x4-pixel convolution output's input gradient,
+    # the transposed weights times the output gradient
+    rng = np.random.default_rng(r * 7 + n + m)
+    w = rng.standard_normal((r, n)).astype(np.float32)
+    g = rng.standard_normal((r, m)).astype(np.float32)
+    got = same_on_1_and_2_threads(w.T, g)
+    ref = w.T.astype(np.float64) @ g.astype(np.float64)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * np.sqrt(r))
+    assert got.shape == (n, m) and got.dtype == np.float32
+    # g by other strides, out placed elsewhere: the same bits
+    out = np.empty(n * m + 1, np.float32)[1:].reshape(n, m)
+    if out.flags.aligned:
+        assert _team.matmul(w.T, np.asfortranarray(g), out=out) is out
+        np.testing.assert_array_equal(out, got)
+    # the path was taken and each output is one chain over r in order: fused multiply-adds
+    # where the level has them, else rounded products added
+    wi = rng.integers(-(1 << 15), 1 << 15, (r, n)).astype(np.float32)
+    gi = rng.integers(-(1 << 15), 1 << 15, (r, m)).astype(np.float32)
+    got = same_on_1_and_2_threads(wi.T, gi)
+    fused, plain = _chains(wi, gi)
+    level = ember_tensor.cpu_level()
+    if level in ("avx2", "avx512"):
+        np.testing.assert_array_equal(got, fused)
+    elif level == "baseline":
+        np.testing.assert_array_equal(got, plain)
+    if r > 1 and level != "baseline":
+        assert not np.array_equal(fused, plain)
+
+
+def test_axpys_wide_bounds_and_special_values(axpys_wide_from_small):
+    # 4 and 17 columns stay off axpys_wide (exact on integers either way); an inf in the
+    # weights reaches only its own output row, never the zero-padded columns' neighbours
+    rng = np.random.default_rng(8)
+    for m in (4, 17):
+        w = rng.integers(-3, 4, (50, 300)).astype(np.float32)
+        g = rng.integers(-3, 4, (50, m)).astype(np.float32)
+        np.testing.assert_array_equal(_team.matmul(w.T, g), w.T.astype(np.int64) @ g)
+    w = np.ones((20, 100), np.float32)
+    w[7, 33] = np.inf
+    got = _team.matmul(w.T, np.ones((20, 6), np.float32))
+    expect = np.full((100, 6), 20, np.float32)
+    expect[33] = np.inf
+    np.testing.assert_array_equal(got, expect)

@@ -35,6 +35,8 @@ cdef extern from "skinny.h" nogil:
     void ember_sk_outer_wide(const float* X, Py_ssize_t xs0, Py_ssize_t xs1, int nk,
                              const float* Bt, Py_ssize_t K, float* C, Py_ssize_t ldc,
                              Py_ssize_t i0, Py_ssize_t i1)
+    void ember_sk_axpys_wide(const float* W, Py_ssize_t lda, Py_ssize_t R, const float* Gp,
+                             float* C, Py_ssize_t ldc, int nc, Py_ssize_t i0, Py_ssize_t i1)
 
 cnp.import_array()
 
@@ -54,6 +56,7 @@ cdef enum:
     OUTER = 1
     AXPYS = 2
     OUTER_WIDE = 3
+    AXPYS_WIDE = 4
 
 # Float32 products of an x of this many elements or more, row-major (dots) or the transpose
 # of a row-major matrix (axpys), with a y at most SKINNY_WIDTH wide go to skinny.h instead
@@ -70,6 +73,10 @@ cdef int64_t _skinny_stream_min = 1 << 21
 # elements or more go to skinny.h's outer_wide (one 64-px image's layer3 3x3 weight
 # gradients: (256 x 16) @ (16 x 2304) and the 3x3/2's (256 x 16) @ (16 x 1152)). 0: never.
 cdef int64_t _skinny_wide_min = 1 << 18
+# The transpose of a row-major float32 matrix of this many elements or more times 5 to
+# SKINNY_OUTER_WIDE columns goes to skinny.h's axpys_wide (one 64-px image's layer3 3x3
+# input gradients: (256 x 2304)^T @ (256 x 16)). 0: never.
+cdef int64_t _skinny_axpys_wide_min = 1 << 18
 
 cdef sgemm_fn _sgemm = NULL
 cdef dgemm_fn _dgemm = NULL
@@ -104,18 +111,25 @@ def set_skinny(int64_t min_elements, int64_t outer_min_elements=0):
 def set_skinny_stream(int64_t min_elements):
     """Outer products (see ``set_skinny``) with an output of ``min_elements`` or more write
     it with streaming stores (0: never). Returns the previous threshold."""
-    global _skinny_stream_min
-    old = _skinny_stream_min
-    _skinny_stream_min = min_elements
-    return old
+    return _swap(&_skinny_stream_min, min_elements)
 
 
 def set_skinny_wide(int64_t min_elements):
     """Float32 products with 5 to 16 inner elements and an output of ``min_elements`` or
     more run in skinny.h's outer_wide (0: never). Returns the previous threshold."""
-    global _skinny_wide_min
-    old = _skinny_wide_min
-    _skinny_wide_min = min_elements
+    return _swap(&_skinny_wide_min, min_elements)
+
+
+def set_skinny_axpys_wide(int64_t min_elements):
+    """The transpose of a row-major float32 matrix of ``min_elements`` or more times 5 to 16
+    columns runs in skinny.h's axpys_wide (0: never). Returns the previous threshold."""
+    return _swap(&_skinny_axpys_wide_min, min_elements)
+
+
+cdef int64_t _swap(int64_t* threshold, int64_t value) noexcept:
+    """Set one of the thresholds above; returns its previous value."""
+    cdef int64_t old = threshold[0]
+    threshold[0] = value
     return old
 
 
@@ -332,6 +346,12 @@ cdef object _product(cnp.ndarray x, cnp.ndarray y, cnp.ndarray out, int64_t batc
         _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx, sy,
                 gemv_split, OUTER_WIDE)
         return out
+    if (not dbl and batch == 1 and not gemv and _skinny_axpys_wide_min > 0
+            and SKINNY_WIDTH < m <= SKINNY_OUTER_WIDE and sx[1] == 1
+            and n * k >= _skinny_axpys_wide_min):
+        _skinny(<const float*>px, <const float*>py, <float*>po, n, k, m, sx, sy,
+                gemv_split, AXPYS_WIDE)
+        return out
     if gemv:
         work = n * k if m == 1 else k * m
         by_rows = m == 1
@@ -398,7 +418,8 @@ cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t 
                  int64_t* sx, int64_t* sy, int64_t split, int kind) except -1:
     """out (n x m, C-contiguous) = x (n x k) @ y (k x m) through skinny.h: ``kind`` OUTER
     when k <= 4 or OUTER_WIDE when k <= 16 (x read by its strides), DOTS (m <= 4, x
-    row-major) or AXPYS (m <= 4, x the transpose of a row-major matrix). Output rows are cut
+    row-major), AXPYS (m <= 4, x the transpose of a row-major matrix) or AXPYS_WIDE
+    (m <= 16, x as AXPYS). Output rows are cut
     in two (by the shape alone) from ``split`` elements of the big operand, and the halves
     run on the team."""
     cdef bint outer = kind == OUTER or kind == OUTER_WIDE
@@ -412,9 +433,9 @@ cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t 
             pieces = 2
             team = min(2, omp_get_max_threads())
     # OUTER, OUTER_WIDE: y's rows; DOTS: y's columns as rows; AXPYS: four accumulator rows
-    # per output row
-    bt = <float*>malloc((k * m if outer else 4 * (n if kind == AXPYS else k))
-                        * sizeof(float))
+    # per output row; AXPYS_WIDE: y's rows 16 floats apart
+    bt = <float*>malloc((k * m if outer else SKINNY_OUTER_WIDE * k if kind == AXPYS_WIDE
+                         else 4 * (n if kind == AXPYS else k)) * sizeof(float))
     if bt == NULL:
         raise MemoryError()
     with nogil:
@@ -429,6 +450,11 @@ cdef int _skinny(const float* x, const float* y, float* out, int64_t n, int64_t 
             for j in range(m):
                 for kk in range(k):
                     bt[kk * m + j] = y[kk * sy[1] + j * sy[0]]
+        elif kind == AXPYS_WIDE:
+            # y's rows, zero-padded to 16
+            for kk in range(k):
+                for j in range(SKINNY_OUTER_WIDE):
+                    bt[kk * SKINNY_OUTER_WIDE + j] = y[kk * sy[1] + j * sy[0]] if j < m else 0
         elif kind == DOTS:
             # y's columns as contiguous rows, zero-padded to four
             for j in range(4):
@@ -451,6 +477,8 @@ cdef void _skinny_rows(const float* x, const float* y, float* bt, float* out, in
                        int64_t hi) noexcept nogil:
     if kind == AXPYS:
         ember_sk_axpys(x, sx[0], k, y, sy[1], sy[0], out, m, <int>m, bt + 4 * lo, lo, hi)
+    elif kind == AXPYS_WIDE:
+        ember_sk_axpys_wide(x, sx[0], k, bt, out, m, <int>m, lo, hi)
     elif kind == OUTER_WIDE:
         ember_sk_outer_wide(x, sx[1], sx[0], <int>k, bt, m, out, m, lo, hi)
     elif kind == OUTER:

@@ -4,7 +4,7 @@
  *                                                    Bt: the columns as zero-padded rows)
  *   outer: C[i, c] = sum_{j < nk} X[i, j] * Bt[j, c] (an inner dimension nk <= 4)
  *   axpys: C[i, j] = sum_r W[r, i] * G[r, j]        (a big row-major W, transposed, times
- *                                                    <= 4 columns)
+ *                                                    <= 4 columns; axpys_wide: <= 16)
  * A single 64-px image's layer4 convolution is (512 x 4608) @ (4608 x 4), one pass over
  * 9.4 MB of weights with four multiply-adds an element; OpenBLAS took 3x the time of that
  * pass (1 thread, AVX-512: 676 vs 223 us). Its weight gradient (512 x 4) @ (4 x 4608)
@@ -306,6 +306,74 @@ static inline void ember_sk_outer_wide(const float* X, ptrdiff_t xs0, ptrdiff_t 
     for (; i + EMBER_SK_OR <= i1; i += EMBER_SK_OR)
         ember_sk_outer_wide_rows(X, xs0, xs1, nk, Bt, K, C, ldc, i, EMBER_SK_OR);
     for (; i < i1; i++) ember_sk_outer_wide_rows(X, xs0, xs1, nk, Bt, K, C, ldc, i, 1);
+}
+
+/* axpys_wide: axpys for 5 to EMBER_SK_OUTER_WIDE columns, C[i, j] = sum_r W[r, i] * G[r, j]
+   (one 64-px image's layer3 3x3 input gradients: the transposed (256 x 2304) weights times
+   the 16-pixel output gradient, (256 x 2304)^T @ (256 x 16)). Gp holds G's rows packed 16
+   floats apart, zero past nc. Register tile: EMBER_SK_AW_T output rows, each a whole row of
+   16 columns in registers (one zmm on AVX-512), fed per r by one load of Gp's row and one
+   broadcast of W[r, i + t] a row: the weight rows' EMBER_SK_AW_T consecutive floats (a line
+   on AVX-512). Inside the tutorial step 1x64 (2 threads) OpenBLAS took 296-404 us for
+   (256 x 2304)^T @ (256 x 16), this 226-286. Every output is one multiply-add chain over r
+   in order (explicit fma where the level has it; the first term a plain product), in any
+   block and any range [i0, i1): at AVX2/AVX-512 OpenBLAS's own bits up to 256 inner
+   elements (past its k block it adds partial sums). */
+#if defined(__AVX512F__)
+#define EMBER_SK_AW_T 16
+#elif defined(__AVX2__)
+#define EMBER_SK_AW_T 6
+#else
+#define EMBER_SK_AW_T 3
+#endif
+#define EMBER_SK_AW_V (EMBER_SK_OUTER_WIDE / EMBER_SK_W)
+
+static inline __attribute__((always_inline)) void ember_sk_axpys_wide_rows(
+    const float* W, ptrdiff_t lda, ptrdiff_t R, const float* Gp, float* C, ptrdiff_t ldc,
+    int nc, ptrdiff_t i, const int rows)
+{
+    ember_skv acc[EMBER_SK_AW_T][EMBER_SK_AW_V];
+    {
+        const float* w = W + i;
+        for (int v = 0; v < EMBER_SK_AW_V; v++) {
+            const ember_skv g = ember_sk_load(Gp + v * EMBER_SK_W);
+            for (int t = 0; t < rows; t++) acc[t][v] = w[t] * g;
+        }
+    }
+    for (ptrdiff_t r = 1; r < R; r++) {
+        const float* w = W + r * lda + i;
+        const float* gr = Gp + r * EMBER_SK_OUTER_WIDE;
+        /* the next block's floats of this weight row, into L2: a block reads one short run
+           from each of R rows a whole row apart, which no hardware prefetcher follows */
+        __builtin_prefetch(w + EMBER_SK_AW_T, 0, 2);
+        for (int v = 0; v < EMBER_SK_AW_V; v++) {
+            const ember_skv g = ember_sk_load(gr + v * EMBER_SK_W);
+            for (int t = 0; t < rows; t++) acc[t][v] = ember_sk_fma(w[t], g, acc[t][v]);
+        }
+    }
+    for (int t = 0; t < rows; t++) {
+        float* c = C + (i + t) * ldc;
+        if (nc == EMBER_SK_OUTER_WIDE) {
+            for (int v = 0; v < EMBER_SK_AW_V; v++) ember_sk_store(c + v * EMBER_SK_W, acc[t][v]);
+        } else {
+            /* a full row would run into the next one, which another thread may own */
+            float row[EMBER_SK_OUTER_WIDE];
+            for (int v = 0; v < EMBER_SK_AW_V; v++)
+                ember_sk_store(row + v * EMBER_SK_W, acc[t][v]);
+            memcpy(c, row, nc * sizeof(float));
+        }
+    }
+}
+
+/* axpys_wide for output rows [i0, i1) (see above), R >= 1 */
+static inline void ember_sk_axpys_wide(const float* W, ptrdiff_t lda, ptrdiff_t R,
+                                       const float* Gp, float* C, ptrdiff_t ldc, int nc,
+                                       ptrdiff_t i0, ptrdiff_t i1)
+{
+    ptrdiff_t i = i0;
+    for (; i + EMBER_SK_AW_T <= i1; i += EMBER_SK_AW_T)
+        ember_sk_axpys_wide_rows(W, lda, R, Gp, C, ldc, nc, i, EMBER_SK_AW_T);
+    for (; i < i1; i++) ember_sk_axpys_wide_rows(W, lda, R, Gp, C, ldc, nc, i, 1);
 }
 
 #endif
