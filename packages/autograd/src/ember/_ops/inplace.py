@@ -10,6 +10,7 @@ import numpy as np
 
 from ember_tensor import Array
 from ember_tensor import elementwise as E
+from ember_tensor._kernels.fast_path import binary_inplace as _binary_inplace
 
 from .. import _grad_mode as grad_mode
 from .._core import views
@@ -18,11 +19,24 @@ from .._tensor import Tensor
 from ._common import data, is_t, write
 
 
+# In-place ops whose node keeps none of x's old values (add and sub save nothing), so the
+# kernel may write x's memory directly: ``x += y`` is the residual add of every ResNet block
+DIRECT_BINARY = ("add", "sub")
+# False sends every call to the general form (tests compare the two; A/B timings)
+USE_DIRECT_BINARY = True
+
+
 def inplace(fn, name):
     """``x.<name>_(...)``: compute out of place, then write into x and take over its history."""
+    direct = name in DIRECT_BINARY
 
     def op(self, *args, **kwargs):
         self._check_inplace()
+        if (direct and USE_DIRECT_BINARY and len(args) == 1 and type(args[0]) is Tensor
+                and self._base is None and not self._views
+                and (not kwargs or _alpha_one(kwargs))):
+            if _direct_binary(self, args[0], name):
+                return self
         if not grad_mode._state.grad_enabled or not (
             self._requires_grad or any(is_t(a) and a._requires_grad for a in args)
             or any(is_t(a) and a._requires_grad for a in kwargs.values())
@@ -51,6 +65,40 @@ def inplace(fn, name):
 
     op.__name__ = op.__qualname__ = name + "_"
     return op
+
+
+_DIRECT_NODES: dict = {}
+
+
+def _direct_node(name):
+    # the generated nodes' module imports this one: looked up on first use
+    from . import generated
+    cls = _DIRECT_NODES[name] = getattr(generated, name.capitalize() + "Backward0")
+    return cls
+
+
+def _alpha_one(kwargs):
+    return len(kwargs) == 1 and type(kwargs.get("alpha")) is int and kwargs["alpha"] == 1
+
+
+def _direct_binary(self, other, name):
+    """``x.add_(y)``/``x += y`` (sub alike) written straight into x's memory when both are
+    plain arrays of one float dtype and shape (``fast_path.binary_inplace``): no result
+    computed beside x and copied back. In grad mode the node is recorded as the general
+    form records it, on x's history as it was (it saves nothing), x bumps its version once
+    and takes the node. False, with nothing written, sends the call to the general form."""
+    if not _binary_inplace(name, self._data, other._data):
+        return False
+    if grad_mode._state.grad_enabled and (self._requires_grad or other._requires_grad):
+        node_cls = _DIRECT_NODES.get(name) or _direct_node(name)
+        r = record(node_cls, self._data, (self, other))
+        self._version_counter[0] += 1
+        self.grad_fn = r.grad_fn
+        self._output_nr = r._output_nr
+        self._requires_grad = r._requires_grad
+    else:
+        self._version_counter[0] += 1
+    return True
 
 
 def recorded_in_place(self, kernel_, node_cls):

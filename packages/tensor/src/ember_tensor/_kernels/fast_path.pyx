@@ -380,3 +380,47 @@ def same_dtype(str name, a, b, dtype=None, out_dtype=None, out=None, tuple param
                         prm[k] = params[k]
                     return _run(t.same[num], num, an, bn, prm)
     return _run_general(name, a, b, dtype, out_dtype, out, params, inplace)
+
+
+def binary_inplace(str name, a, b):
+    """``a <name>= b`` written into ``a``'s memory for the plain call: two C-contiguous
+    float32 or float64 Arrays of one dtype and shape, ``a`` writeable, the operands' memory
+    either one and the same or apart. Returns True once written; False, with nothing
+    written, for every other call, which the caller sends to its general form (promotion,
+    broadcasting, integer rules, views and overlaps, errors stay there). Above the work
+    bound the call goes through ``strided.launch`` (threads, slabs) with ``a`` as the
+    output; each element is read before it is written at the same place, so the aliasing is
+    safe. Float loops return no error code."""
+    cdef cnp.ndarray an = _data(a), bn = _data(b)
+    cdef _Kernels t
+    cdef int num
+    cdef char* p[3]
+    cdef char* pa
+    cdef char* pb
+    cdef Py_ssize_t n, nbytes
+    cdef double prm[MAX_PARAMS]
+    if an is None or bn is None:
+        return False
+    t = _binary_ops.get(name)
+    num = _plain_type(an)
+    if (t is None or not _float_type(num) or t.same[num] == NULL or t.out_type[num] != num
+            or _plain_type(bn) != num or not _contiguous(an) or not _same_layout(an, bn)
+            or not cnp.PyArray_ISWRITEABLE(an)):
+        return False
+    n = cnp.PyArray_SIZE(an)
+    nbytes = n * cnp.PyArray_ITEMSIZE(an)
+    pa = <char*>cnp.PyArray_DATA(an)
+    pb = <char*>cnp.PyArray_DATA(bn)
+    if pa != pb and pa < pb + nbytes and pb < pa + nbytes:
+        return False  # partly overlapping: the general form decides
+    if n * 3 >= PARALLEL_MIN_WORK:
+        if t.same_entry[num] is None:
+            return False
+        _launch(t.same_entry[num], an, (an, bn), ())
+        return True
+    p[0] = pa
+    p[1] = pa
+    p[2] = pb
+    if n:
+        t.same[num](p, n, prm)
+    return True
