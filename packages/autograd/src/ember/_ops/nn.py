@@ -15,6 +15,7 @@ from ember_tensor import _dtype as D
 from ember_tensor import elementwise as E
 from ember_tensor import inplace as _inplace
 from ember_tensor import nn as K
+from ember_tensor.nn import pooling as K_pool
 from ember_tensor import reduction as R
 
 from .. import _grad_mode as grad_mode
@@ -142,6 +143,21 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     return k, s, p, d, oh, ow
 
 
+def _plain_int_pair(v, low):
+    if type(v) is int:
+        return v >= low
+    return type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int \
+        and v[0] >= low and v[1] >= low
+
+
+def _plain_window(kernel_size, stride, padding, dilation):
+    """Arguments as MaxPool2d keeps them (ints or pairs of ints; positive kernel and stride,
+    pads from 0), which ember_tensor's full normalising would pass unchanged: the checked
+    geometry may go straight to the kernel (``pooling.max_pool2d_plain``)."""
+    return (_plain_int_pair(kernel_size, 1) and _plain_int_pair(stride, 1)
+            and _plain_int_pair(padding, 0) and _plain_int_pair(dilation, 1))
+
+
 class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, grad, grad_indices=None):
         return (P.max_pool2d_backward(grad, self.in_shape, self.indices),)
@@ -153,7 +169,12 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     stride = kernel_size if stride is None else stride
     k, s, p, d, oh, ow = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode,
                                         "max_pool2d")
-    out_arr, idx_arr = K.max_pool2d_with_indices(input._data, k, s, p, d, ceil_mode)
+    res = None
+    if d == (1, 1) and _plain_window(kernel_size, stride, padding, dilation):
+        res = K_pool.max_pool2d_plain(input._data, k, s, p, (oh, ow))
+    if res is None:
+        res = K.max_pool2d_with_indices(input._data, k, s, p, d, ceil_mode)
+    out_arr, idx_arr = res
     return record(MaxPool2DWithIndicesBackward0, (out_arr, idx_arr), (input,),
                   non_differentiable=(idx_arr,), indices=idx_arr, in_shape=x.shape)
 

@@ -12,6 +12,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 from ember_tensor import Array
 from ember_tensor import nn as K
+from ember_tensor.nn import pooling as K_pool
 
 from .._core.node import Node, record
 from .._tensor import Tensor
@@ -48,6 +49,12 @@ class AdaptiveMaxPool2DBackwardBackward0(_MaxPoolBackwardBackward):
 
 def max_pool2d_backward(grad: Tensor, in_shape, indices: Array, node_cls=None) -> Tensor:
     """The input's gradient of max pooling with ``indices`` (per-plane flat positions)."""
+    if not building_graph():
+        # the usual call (a contiguous float gradient of the indices' shape) without the
+        # general form's checks; None: the general form below
+        gx = K_pool.max_pool2d_backward_plain(grad._data, in_shape, indices)
+        if gx is not None:
+            return Tensor._make(gx)
     g = _float_grad(grad._data)
     gx = K.max_pool2d_backward(g, shape_only(in_shape, g._np.dtype), indices)
     if not building_graph():

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._kernels import avg_pool as _avg
 from .._kernels import max_pool as _max
+from .._kernels.fast_path import wrap as _wrap_new
 from ._util import kernel_array, nd, pair, scalar_name, size_str, wrap
 
 
@@ -117,6 +118,52 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, dilation=1,
     _max.max_pool2d(_as_planes(work), out.reshape(-1, OH, OW), idx.reshape(-1, OH, OW),
                   (kh, kw, sh, sw, ph, pw, dh, dw))
     return wrap(out.astype(xa.dtype, copy=False)), wrap(idx)
+
+
+_PLAIN_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def max_pool2d_plain(x, kernel, stride, padding, out_hw):
+    """``max_pool2d_with_indices(x, kernel, stride, padding)`` with dilation 1 for the
+    usual call whose geometry the caller has worked out and checked as torch does (ember's
+    ``F.max_pool2d``: ``kernel``, ``stride``, ``padding`` pairs of ints, positive kernel
+    and stride, pads within half the kernel, a non-empty 3-D or 4-D input, ``out_hw`` the
+    output size by the ceil or floor rule). The input must be a C-contiguous, writeable
+    float32/float64 array; for anything else None, and the caller takes
+    ``max_pool2d_with_indices``, which checks everything. Here only the kernel's own checks
+    run: ``_params``' normalising cost as much as the pooling at ResNet's 1x64x32x32."""
+    xa = x._np
+    flags = xa.flags
+    if (xa.dtype not in _PLAIN_FLOATS or not flags.c_contiguous
+            or not flags.writeable):
+        return None
+    oh, ow = out_hw
+    shape = xa.shape[:-2] + out_hw
+    out = np.empty(shape, xa.dtype)
+    idx = np.empty(shape, np.int64)
+    _max.max_pool2d(xa.reshape((-1,) + xa.shape[-2:]), out.reshape(-1, oh, ow),
+                    idx.reshape(-1, oh, ow),
+                    (kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], 1, 1))
+    return _wrap_new(out), _wrap_new(idx)
+
+
+def max_pool2d_backward_plain(grad_out, in_shape, indices):
+    """``max_pool2d_backward`` for the usual call: a C-contiguous, writeable float32/float64
+    gradient of the indices' shape (which ``max_pool2d_plain`` or ``max_pool2d_with_indices``
+    made for an input of ``in_shape``) and no zeroed allocation asked for; the input's
+    gradient in the gradient's dtype. Anything else: None, and the caller takes
+    ``max_pool2d_backward``, which checks everything."""
+    go, idx = grad_out._np, indices._np
+    flags = go.flags
+    if (go.dtype not in _PLAIN_FLOATS or not flags.c_contiguous
+            or not flags.writeable or go.shape != idx.shape or len(in_shape) != go.ndim
+            or in_shape[:-2] != go.shape[:-2] or ZEROED_ALLOCATION_BYTES is not None):
+        return None
+    gx = np.empty(in_shape, go.dtype)
+    oh, ow = go.shape[-2:]
+    _max.max_pool2d_backward(go.reshape(-1, oh, ow), idx.reshape(-1, oh, ow),
+                             gx.reshape((-1,) + gx.shape[-2:]), False)
+    return _wrap_new(gx)
 
 
 def max_pool2d_backward(grad_out, x, indices):
