@@ -4,13 +4,32 @@
 gradient the way the output transform's adjoint does, sums ``Z[k] @ V[k]^T`` over tiles in
 16 GEMMs, and maps that back to 3x3 filters; it wins over im2col where the forward does
 (1.1-2x measured at ResNet shapes, same size rule).
+
+In the AVX-512 copy, float32 runs all of that in one OpenMP region without the GIL
+(``_kernels/winograd_grad.pyx``, ``grad_weight_float``) on its own products; elsewhere, and
+in float64, as Python tasks on the team around ``np.matmul``.
 """
 import numpy as np
 
+from .._kernels import parallel as _par
 from .._kernels.winograd import (filter_grad_transform, grad_output_transform,
                                  input_transform, tiles)
+from .._kernels.winograd_grad import FAST as _REGION_FAST
+from .._kernels.winograd_grad import grad_weight_float
 from .._team import can_split, run_tasks, serial_region
+from ._util import BufferPool
 from .winograd import _padded
+
+# The float32 gradient in one region (a switch for A/B runs and for the tests, which compare
+# it with the tasks). Its sums run in another order than BLAS's, so which path runs follows
+# the dtype and the CPU level only, never the thread count.
+_ONE_REGION = _REGION_FAST
+# Tiles per block in the region: V, its transpose and Z of a block, (2*Cin + Cout)*16*T
+# floats, shared by the threads
+_REGION_TARGET_TILES = 64
+# From this many multiply-adds the region runs on every thread of the budget
+_REGION_SPLIT_MACS = 0
+_region_pool = BufferPool(capacity=8)
 
 # From this many the weight gradient sums its tiles in ``_GW_SPANS`` partials, one task each.
 # Partials round differently from one sum, so their number follows the shapes, never the
@@ -43,6 +62,9 @@ def conv3x3_grad_weight(xa, go, gw):
         return gw
     if rows == 0 or W == 0:
         gw[...] = 0
+        return gw
+    if _ONE_REGION and xa.dtype == np.float32 and C > 0 and Cout > 0:
+        _grad_weight_region(xa, go, gw, TH, TW)
         return gw
     with serial_region() as budget:
         macs = N * Cout * C * 16 * TH * TW
@@ -93,3 +115,19 @@ def _finish_grad_weight(parts, gw, c0, c1):
     for part in parts[1:]:
         total[:, c0:c1] += part[:, c0:c1]
     filter_grad_transform(total, gw, c0, c1)
+
+
+def _grad_weight_region(xa, go, gw, TH, TW):
+    """The float32 gradient in one OpenMP region (``grad_weight_float``); the threads and
+    the blocks change its speed, never its bits."""
+    N, C = xa.shape[:2]
+    Cout = go.shape[1]
+    budget = _par.get_num_threads()
+    threads = budget if N * Cout * C * 16 * TH * TW >= _REGION_SPLIT_MACS else 1
+    per = max(1, _REGION_TARGET_TILES // TW)
+    most = min(per, TH) * TW
+    V = _region_pool.get((16 * (C * most + 16),), np.float32, "V")
+    Vt = _region_pool.get((16 * (C * most + 16),), np.float32, "Vt")
+    Z = _region_pool.get((16 * (Cout * most + 16),), np.float32, "Z")
+    dU = _region_pool.get((16 * (Cout * C + 16),), np.float32, "dU")
+    grad_weight_float(xa, go, gw, V, Vt, Z, dU, per, threads)

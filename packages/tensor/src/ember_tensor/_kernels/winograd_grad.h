@@ -1,0 +1,173 @@
+/* The weight gradient of Winograd F(2x2, 3x3) (winograd_grad.pyx): the 16 products
+   dU[k] (+)= Z[k] @ V[k]^T, a sum over the tiles of a block, without BLAS.
+
+   Z[k] (Cout x T) and V[k] (Cin x T) both have the tiles (the sum's index) along their
+   rows, so one of them has to be turned round for a register tile; V[k] is transposed
+   (wgg_transpose) into Vt[k] (T x Cin), and then each dU row is Z's entries broadcast
+   against Vt's rows read as vectors, as in winograd_gemm.h's forward products.
+
+   Each dU element is one sum over the tiles in order, one fused multiply-add a term, carried
+   on from block to block (``add``: the tile begins from what dU holds), and fmaf outside the
+   AVX-512 copy: the same bits whatever the blocks, the cut of the rows or the thread count,
+   and on every level. */
+#ifndef EMBER_WINOGRAD_GRAD_H
+#define EMBER_WINOGRAD_GRAD_H
+#include <stddef.h>
+#include <math.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define WGG_FAST 1
+
+/* MR rows x NV vectors of 16 columns of m (+)= a @ b; a's rows lda apart (K entries each),
+   b's K rows ldb apart. rows >= 1 of the MR stored (the rest compute row 0 again), cols >= 1
+   columns, lanes past them neither loaded nor stored */
+#define WGG_TILE(MR, NV) \
+static inline __attribute__((always_inline)) void wgg_tile_##MR##x##NV( \
+        const float* restrict a, ptrdiff_t lda, ptrdiff_t rows, const float* restrict b, \
+        ptrdiff_t ldb, float* restrict m, ptrdiff_t ldm, ptrdiff_t K, ptrdiff_t cols, \
+        int add) { \
+    const float* ar[MR]; \
+    __m512 acc[MR][NV]; \
+    __mmask16 mk[NV]; \
+    _Pragma("GCC unroll 8") \
+    for (int j = 0; j < NV; j++) { \
+        ptrdiff_t left = cols - 16 * j; \
+        mk[j] = left >= 16 ? (__mmask16)0xFFFF \
+                           : (__mmask16)((1u << (left > 0 ? left : 0)) - 1u); \
+    } \
+    _Pragma("GCC unroll 16") \
+    for (int i = 0; i < MR; i++) { \
+        ptrdiff_t row = i < rows ? i : 0; \
+        ar[i] = a + row * lda; \
+        _Pragma("GCC unroll 8") \
+        for (int j = 0; j < NV; j++) \
+            acc[i][j] = add ? _mm512_maskz_loadu_ps(mk[j], m + row * ldm + 16 * j) \
+                            : _mm512_setzero_ps(); \
+    } \
+    for (ptrdiff_t c = 0; c < K; c++) { \
+        __m512 v[NV]; \
+        _Pragma("GCC unroll 8") \
+        for (int j = 0; j < NV; j++) v[j] = _mm512_maskz_loadu_ps(mk[j], b + 16 * j); \
+        b += ldb; \
+        _Pragma("GCC unroll 16") \
+        for (int i = 0; i < MR; i++) { \
+            __m512 s = _mm512_set1_ps(ar[i][c]); \
+            _Pragma("GCC unroll 8") \
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(s, v[j], acc[i][j]); \
+        } \
+    } \
+    _Pragma("GCC unroll 16") \
+    for (int i = 0; i < MR; i++) { \
+        if (i < rows) { \
+            _Pragma("GCC unroll 8") \
+            for (int j = 0; j < NV; j++) \
+                _mm512_mask_storeu_ps(m + i * ldm + 16 * j, mk[j], acc[i][j]); \
+        } \
+    } \
+}
+WGG_TILE(6, 4)
+WGG_TILE(8, 2)
+WGG_TILE(8, 1)
+#undef WGG_TILE
+
+/* rows [r0, r1) of m (R x S, rows ldm apart) (+)= a @ b, a: rows lda apart, K entries; b:
+   K rows of S, ldb apart. Columns in panels of 64 (6-row tiles), the last 1-32 in a panel
+   of 16 or 32 (8-row tiles) */
+static void wgg_mm_rows(const float* a, ptrdiff_t lda, const float* b, ptrdiff_t ldb,
+                        float* m, ptrdiff_t ldm, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t S,
+                        ptrdiff_t K, int add) {
+    ptrdiff_t j0 = 0;
+    while (j0 < S) {
+        ptrdiff_t cols = S - j0;
+        ptrdiff_t step = cols > 32 ? 6 : 8;
+        for (ptrdiff_t i0 = r0; i0 < r1; i0 += step) {
+            ptrdiff_t rows = r1 - i0 < step ? r1 - i0 : step;
+            const float* ai = a + i0 * lda;
+            float* mi = m + i0 * ldm + j0;
+            if (cols > 32)
+                wgg_tile_6x4(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
+            else if (cols > 16)
+                wgg_tile_8x2(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
+            else
+                wgg_tile_8x1(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
+        }
+        j0 += cols > 32 ? 64 : cols;
+    }
+}
+
+/* d[j*ldd + i] = s[i*lds + j] for a 16x16 block: two rounds of unpacks give each vector
+   four rows of one column in each 128-bit lane, then a 4x4 transpose of the lanes */
+static inline void wgg_t16(const float* s, ptrdiff_t lds, float* d, ptrdiff_t ldd) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * lds);
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4g + q], lane L: rows 4g..4g+3 of column 4L + q */
+    for (int g = 0; g < 4; g++) {
+        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * g + 1]), e = _mm512_castps_pd(t[4 * g + 3]);
+        r[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, e));
+        r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, e));
+    }
+    /* output row 4L + q, lane g = u[4g + q] lane L */
+    for (int q = 0; q < 4; q++) {
+        __m512 p = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
+        __m512 o = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+        __m512 x = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
+        __m512 y = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+        _mm512_storeu_ps(d + q * ldd, _mm512_shuffle_f32x4(p, x, 0x88));
+        _mm512_storeu_ps(d + (4 + q) * ldd, _mm512_shuffle_f32x4(p, x, 0xDD));
+        _mm512_storeu_ps(d + (8 + q) * ldd, _mm512_shuffle_f32x4(o, y, 0x88));
+        _mm512_storeu_ps(d + (12 + q) * ldd, _mm512_shuffle_f32x4(o, y, 0xDD));
+    }
+}
+#else
+#define WGG_FAST 0
+
+static void wgg_mm_rows(const float* a, ptrdiff_t lda, const float* b, ptrdiff_t ldb,
+                        float* m, ptrdiff_t ldm, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t S,
+                        ptrdiff_t K, int add) {
+    for (ptrdiff_t i = r0; i < r1; i++) {
+        float* mi = m + i * ldm;
+        if (!add)
+            for (ptrdiff_t j = 0; j < S; j++) mi[j] = 0.0f;
+        for (ptrdiff_t c = 0; c < K; c++) {
+            float s = a[i * lda + c];
+            const float* bc = b + c * ldb;
+            for (ptrdiff_t j = 0; j < S; j++) mi[j] = fmaf(s, bc[j], mi[j]);
+        }
+    }
+}
+#endif
+
+/* d (cols x rows, rows ldd apart) = s (rows x cols, lds apart) transposed */
+static void wgg_transpose(const float* s, ptrdiff_t lds, float* d, ptrdiff_t ldd,
+                          ptrdiff_t rows, ptrdiff_t cols) {
+    ptrdiff_t i0 = 0, j0 = 0;
+#if WGG_FAST
+    for (; i0 + 16 <= rows; i0 += 16)
+        for (ptrdiff_t j = 0; j + 16 <= cols; j += 16)
+            wgg_t16(s + i0 * lds + j, lds, d + j * ldd + i0, ldd);
+    j0 = cols - cols % 16;
+    /* the columns past the last whole 16 of the rows done above */
+    for (ptrdiff_t i = 0; i < i0; i++)
+        for (ptrdiff_t j = j0; j < cols; j++) d[j * ldd + i] = s[i * lds + j];
+#endif
+    (void)j0;
+    for (ptrdiff_t i = i0; i < rows; i++)
+        for (ptrdiff_t j = 0; j < cols; j++) d[j * ldd + i] = s[i * lds + j];
+}
+
+static inline int wgg_fast(void) { return WGG_FAST; }
+/* every thread of the enclosing OpenMP team waits here */
+static inline void wgg_barrier(void) {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+#endif
