@@ -12,7 +12,7 @@ two threads than on one.
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 
-from .winograd cimport filter_grad_transform_rows, tile_transform_rows
+from .winograd cimport tile_transform_rows
 
 import numpy as np
 
@@ -22,6 +22,8 @@ cdef extern from "winograd_grad.h" nogil:
                      Py_ssize_t K, int add)
     void wgg_transpose(const float* s, Py_ssize_t lds, float* d, Py_ssize_t ldd,
                        Py_ssize_t rows, Py_ssize_t cols)
+    void wgg_filter_grad_rows(const float* dU, Py_ssize_t ks, float* gw, Py_ssize_t Cin,
+                              Py_ssize_t r0, Py_ssize_t r1)
     int wgg_fast()
     void wgg_barrier()
 
@@ -134,6 +136,6 @@ cdef _run(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g, float[:, :, 
                               b > 0)
             wgg_barrier()  # the next block's transforms overwrite V, Vt and Z
         for p in prange(threads, schedule="static"):
-            filter_grad_transform_rows(dUp, sdu, gwp, Cout, C, p * Cout // threads,
-                                       (p + 1) * Cout // threads)
+            wgg_filter_grad_rows(dUp, sdu, gwp, C, p * Cout // threads,
+                                 (p + 1) * Cout // threads)
     free(scratch)
