@@ -4,7 +4,8 @@ import threading
 
 import numpy as np
 
-from .._array import Array
+from .._array import _BY_NP, Array
+from .._kernels.fast_path import wrap as _new_array
 
 FLOAT_TYPES = (np.float32, np.float64)
 
@@ -41,6 +42,10 @@ def kernel_array(a, dtype=None):
 
 
 def wrap(a):
+    if type(a) is np.ndarray and a.dtype in _BY_NP:
+        # a kernel's result of a dtype Ember names: the Array without its __init__'s checks
+        # (0.45 -> 0.16 us; ~60 a ResNet-18 step)
+        return _new_array(a)
     # NumPy turns 0-d results into scalars; an Array needs the ndarray back
     return Array(a if isinstance(a, np.ndarray) else np.asarray(a))
 
