@@ -5,7 +5,8 @@
 from .types cimport real
 
 # U, V and M are 16 matrices ``ks`` elements apart (ks >= rows*cols; see winograd.pyx).
-cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssize_t Cin,
+# rows [r0, r1) of U = G w G^T, written from U on (row a at U + (a - r0)*S)
+cdef void filter_transform_into(const real* w, real* U, Py_ssize_t Cout, Py_ssize_t Cin,
                                 Py_ssize_t ks, Py_ssize_t r0, Py_ssize_t r1,
                                 bint flipped) noexcept nogil
 
@@ -13,10 +14,18 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
 cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
                               Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
                               bint grad, real* scratch) noexcept nogil
+# channels [c0, c1) only, channel c's rows ldv apart from V on: V + (c - c0)*ldv
+cdef void tile_transform_span(const real* x, real* V, Py_ssize_t ks, Py_ssize_t ldv,
+                              Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
+                              Py_ssize_t row1, Py_ssize_t c0, Py_ssize_t c1, bint grad,
+                              real* scratch) noexcept nogil
 
-cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const real* bias,
-                                Py_ssize_t Cout, Py_ssize_t H, Py_ssize_t W,
-                                Py_ssize_t row0, Py_ssize_t row1,
+# y = A^T M A (+ bias) for tile rows [row0, row1) and output channels [co0, co1), channel
+# co's rows read at M + (co - co0)*ldm
+cdef void output_transform_span(const real* M, Py_ssize_t ks, Py_ssize_t ldm, real* y,
+                                const real* bias, Py_ssize_t Cout, Py_ssize_t H,
+                                Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
+                                Py_ssize_t co0, Py_ssize_t co1,
                                 real* scratch) noexcept nogil
 
 cdef void filter_grad_transform_rows(const real* dU, Py_ssize_t ks, real* gw, Py_ssize_t Cout,

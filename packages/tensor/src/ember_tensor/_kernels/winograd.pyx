@@ -156,11 +156,12 @@ cdef enum:
     FILTER_BLOCK = 64
 
 
-cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssize_t Cin,
+cdef void filter_transform_into(const real* w, real* U, Py_ssize_t Cout, Py_ssize_t Cin,
                                 Py_ssize_t ks, Py_ssize_t r0, Py_ssize_t r1,
                                 bint flipped) noexcept nogil:
     # U[k] is an R x S matrix at U + k*ks: (Cout, Cin) from w, or with ``flipped`` (Cin,
-    # Cout) from the channel-swapped, 180-degree-rotated w that the input gradient uses
+    # Cout) from the channel-swapped, 180-degree-rotated w that the input gradient uses;
+    # row a (r0 <= a < r1) is written at U + (a - r0)*S
     cdef Py_ssize_t S = Cout if flipped else Cin
     cdef Py_ssize_t a, b0, nb, bb, i
     cdef const real* src
@@ -181,7 +182,7 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
                 for bb in range(nb):
                     for i in range(9):
                         g[i * FILTER_BLOCK + bb] = src[bb * 9 + i]
-            d = U + a * S + b0
+            d = U + (a - r0) * S + b0
             # G g: column i of every filter of the block (tap rows i, i+3, i+6 of g) into
             # rows i, 3+i, 6+i, 9+i of tmp (a 4x3 matrix a filter), then row r of tmp (rows
             # 3r..3r+2) times G^T into d's matrices 4r..4r+3; whole rows of the block at
@@ -199,6 +200,15 @@ cdef void filter_transform_rows(const real* w, real* U, Py_ssize_t Cout, Py_ssiz
 cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t C,
                               Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
                               bint grad, real* scratch) noexcept nogil:
+    tile_transform_span(x, V, ks, (row1 - row0) * ((W + 1) // 2), C, H, W, row0, row1, 0, C,
+                        grad, scratch)
+
+
+cdef void tile_transform_span(const real* x, real* V, Py_ssize_t ks, Py_ssize_t ldv,
+                              Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t row0,
+                              Py_ssize_t row1, Py_ssize_t c0, Py_ssize_t c1, bint grad,
+                              real* scratch) noexcept nogil:
+    # channels [c0, c1) of x's C; channel c's tile row r at V + (c - c0)*ldv + (r - row0)*TW
     # V = B^T d B for every 4x4 input tile d (padding 1), or with ``grad`` V = A g A^T for
     # every 2x2 output-gradient tile g. scratch: 4*(2*TW + 2) + W entries. The vertical half
     # runs over whole contiguous rows (it vectorises) into four scratch rows; for B^T d B entry
@@ -209,7 +219,6 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
     cdef Py_ssize_t TH = (H + 1) // 2
     cdef Py_ssize_t TW = (W + 1) // 2
     cdef Py_ssize_t L = 2 * TW + 2
-    cdef Py_ssize_t Tb = (row1 - row0) * TW
     cdef real* t0 = scratch
     cdef real* t1 = scratch + L
     cdef real* t2 = scratch + 2 * L
@@ -227,12 +236,12 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
         zero[j] = 0
     for j in range(4 * L):
         scratch[j] = 0
-    for c in range(C):
+    for c in range(c0, c1):
         n = row0 // TH
         th = row0 - n * TH
         for r in range(row0, row1):
             plane = x + (n * C + c) * H * W
-            v = V + c * Tb + (r - row0) * TW
+            v = V + (c - c0) * ldv + (r - row0) * TW
             if grad:
                 p0 = plane + 2 * th * W
                 p1 = p0 + W if 2 * th + 1 < H else zero
@@ -263,15 +272,17 @@ cdef void tile_transform_rows(const real* x, real* V, Py_ssize_t ks, Py_ssize_t 
                 n += 1
 
 
-cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const real* bias,
-                                Py_ssize_t Cout, Py_ssize_t H, Py_ssize_t W,
-                                Py_ssize_t row0, Py_ssize_t row1,
+cdef void output_transform_span(const real* M, Py_ssize_t ks, Py_ssize_t ldm, real* y,
+                                const real* bias, Py_ssize_t Cout, Py_ssize_t H,
+                                Py_ssize_t W, Py_ssize_t row0, Py_ssize_t row1,
+                                Py_ssize_t co0, Py_ssize_t co1,
                                 real* scratch) noexcept nogil:
+    # output channels [co0, co1) of y's Cout, channel co's tile row r read at
+    # M + (co - co0)*ldm + (r - row0)*TW
     # scratch: W entries, where the second row of a tile goes when the plane has an odd
     # height (one loop body for every tile row, no branch per tile)
     cdef Py_ssize_t TH = (H + 1) // 2
     cdef Py_ssize_t TW = (W + 1) // 2
-    cdef Py_ssize_t Tb = (row1 - row0) * TW
     cdef Py_ssize_t sk = ks
     cdef Py_ssize_t half = W // 2
     cdef bint fixed = wg_fixed_outputs(half)
@@ -281,14 +292,14 @@ cdef void output_transform_rows(const real* M, Py_ssize_t ks, real* y, const rea
     cdef real* y1
     cdef real b
     cdef real s00, s01, s02, s10, s11, s12
-    for co in range(Cout):
+    for co in range(co0, co1):
         b = bias[co] if bias != NULL else 0
         n = row0 // TH
         th = row0 - n * TH
         for r in range(row0, row1):
             y0 = y + ((n * Cout + co) * H + 2 * th) * W
             y1 = y0 + W if 2 * th + 1 < H else scratch
-            m = M + co * Tb + (r - row0) * TW
+            m = M + (co - co0) * ldm + (r - row0) * TW
             if fixed:
                 _fixed_output_row(m, sk, y0, y1, b, half)
             elif real is float:
@@ -438,7 +449,7 @@ cdef void _forward_block(const float* x, const float* U, Py_ssize_t su, float* V
     cdef Py_ssize_t T = (row1 - row0) * ((W + 1) // 2)
     tile_transform_rows(x, V, sv, C, H, W, row0, row1, False, scratch)
     wg_products_float(U, su, V, sv, M, sm, Cout, C, T)
-    output_transform_rows(M, sm, y, bias, Cout, H, W, row0, row1, scratch)
+    output_transform_span(M, sm, T, y, bias, Cout, H, W, row0, row1, 0, Cout, scratch)
 
 
 def forward_float(x, w, U, V, M, y, bias, int count, int threads, bint flipped=False):
@@ -505,8 +516,9 @@ cdef _run_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, floa
     cdef const float* xp = &x[0, 0, 0, 0]
     with nogil, parallel(num_threads=team):
         for p in prange(team, schedule="static"):
-            filter_transform_rows(wp, Up, C if flipped else Cout, Cout if flipped else C, su,
-                                  p * Cout // team, (p + 1) * Cout // team, flipped)
+            filter_transform_into(wp, Up + p * Cout // team * C, C if flipped else Cout,
+                                  Cout if flipped else C, su, p * Cout // team,
+                                  (p + 1) * Cout // team, flipped)
         wg_barrier()  # U is whole before any block reads it
         for i in prange(count, schedule="dynamic", chunksize=1):
             tid = threadid()
@@ -544,7 +556,7 @@ cdef _run_filter(real[:, :, :, ::1] w, real[:, :, :] U, Py_ssize_t Cout, Py_ssiz
                  Py_ssize_t r0, Py_ssize_t r1, bint flipped):
     cdef Py_ssize_t ks = U.strides[0] // sizeof(real)
     with nogil:
-        filter_transform_rows(&w[0, 0, 0, 0], &U[0, 0, 0], Cout, Cin, ks, r0, r1, flipped)
+        filter_transform_into(&w[0, 0, 0, 0], &U[0, r0, 0], Cout, Cin, ks, r0, r1, flipped)
 
 
 cdef _run_tiles(real[:, :, :, ::1] x, real[:, :, :] V, Py_ssize_t row0, Py_ssize_t row1,
@@ -574,8 +586,8 @@ cdef _run_output(real[:, :, :] M, real[:, :, :, ::1] y, bias, Py_ssize_t row0,
     if scratch == NULL:
         raise MemoryError()
     with nogil:
-        output_transform_rows(&M[0, 0, 0], ks, &y[0, 0, 0, 0], bp, Cout, H, W, row0, row1,
-                              scratch)
+        output_transform_span(&M[0, 0, 0], ks, M.shape[2], &y[0, 0, 0, 0], bp, Cout, H, W,
+                              row0, row1, 0, Cout, scratch)
     free(scratch)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from .._kernels import parallel as _par
 from .._kernels.winograd import (PRODUCTS_FAST, filter_transform, forward_float,
                                  input_transform, output_transform, products, tiles)
+from .._kernels.winograd_cout import forward_cout
 from .._team import can_split, run_tasks, serial_region
 from ._util import BufferPool
 
@@ -70,6 +71,23 @@ _ONE_REGION = True
 # gained in every round (0.59-0.80x).
 _OWN_SPLIT_MACS = 8_000_000
 _OWN_SPLIT_TILES = 16
+
+# The own-products forward cut by output channels (``forward_cout``) rather than by tile rows
+# where U is large against V: from this many filters (Cout*Cin; 1 MB of U) ...
+_COUT_MIN_FILTERS = 128 * 128
+# ... with at most this many tiles an output channel and at most _COUT_MAX_TILES in all (each
+# chunk reads V whole). 2 threads, kernel alone, alternating processes, ms: 4x512x7x7 4.8-5.1
+# -> 3.5-3.7, 16x512x7x7 13.6-14.2 -> 12.5-12.6, 1x256x14x14 0.99-1.13 -> 0.85,
+# 4x256x14x14 2.7 -> 2.46, 1x128x28x28 0.72 -> 0.68; lost: 16x256x14x14 (3 tiles a channel)
+# 9.8-10.3 -> 10.7, 4x128x28x28 (6) 2.4 -> 2.6, 1x64x28x28 (256 filters) 0.22 -> 0.23.
+_COUT_TILES_A_CHANNEL = 2
+_COUT_MAX_TILES = 1024
+# A chunk's transformed filters (16 x chunk x Cin floats) fit this many bytes, to stay in L2
+# between the filter transform and the products (128 KB-1 MB measured alike within the
+# noise; 256 KB was best or level in each round)
+_COUT_CHUNK_BYTES = 256 * 1024
+# A switch for A/B runs and the tests
+_CUT_COUT = True
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
 _PAD = 16
@@ -141,10 +159,10 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
     if C == 0:
         out[...] = 0 if bias is None else bias.reshape(1, Cout, 1, 1)
         return out
-    U = _padded("U", Cout, C, C, xa.dtype)
     if _ONE_REGION and _OWN_PRODUCTS and xa.dtype == np.float32 and C >= _OWN_MIN_CHANNELS:
-        _forward_own(xa, wa, U, out, bias, flipped, rows, TW)
+        _forward_own(xa, wa, out, bias, flipped, rows, TW)
         return out
+    U = _padded("U", Cout, C, C, xa.dtype)
     with serial_region() as budget:
         macs = N * Cout * C * 16 * TH * TW
         threads = budget if budget > 1 and can_split() and macs >= _SPLIT_MACS else 1
@@ -158,19 +176,40 @@ def conv3x3(xa, wa, out, bias=None, flipped=False):
     return out
 
 
-def _forward_own(xa, wa, U, out, bias, flipped, rows, TW):
+def _forward_own(xa, wa, out, bias, flipped, rows, TW):
     """The float32 forward on the own products, all of it in one OpenMP region without the
     GIL (``forward_float``); the blocks follow the thread count, the bits do not."""
     C, Cout = xa.shape[1], out.shape[1]
     budget = _par.get_num_threads()
     macs = Cout * C * 16 * rows * TW
+    T = rows * TW
+    if (_CUT_COUT and Cout * C >= _COUT_MIN_FILTERS and T <= _COUT_MAX_TILES
+            and T <= _COUT_TILES_A_CHANNEL * Cout):
+        _forward_cout(xa, wa, out, bias, flipped, T, budget if macs >= _OWN_SPLIT_MACS else 1)
+        return
     threads = (budget if budget > 1 and macs >= _OWN_SPLIT_MACS
                and rows * TW >= _OWN_SPLIT_TILES * budget else 1)
     blocks = _blocks(rows, TW, threads)
     most = max(r1 - r0 for r0, r1 in blocks) * TW
+    U = _padded("U", Cout, C, C, xa.dtype)
     V = _pool.get((threads * 16 * (C * most + _PAD),), xa.dtype, "V")
     M = _pool.get((threads * 16 * (Cout * most + _PAD),), xa.dtype, "M")
     forward_float(xa, wa, U, V, M, out, bias, len(blocks), threads, flipped)
+
+
+def _forward_cout(xa, wa, out, bias, flipped, T, threads):
+    """The float32 forward on the own products cut by output channels (``forward_cout``):
+    chunks of a multiple of 8 output channels (the products' register tile), as many as
+    ``_COUT_CHUNK_BYTES`` allows, in equal shares for the threads."""
+    C, Cout = xa.shape[1], out.shape[1]
+    per_thread = -(-Cout // threads)
+    chunk = max(8, _COUT_CHUNK_BYTES // (64 * C) // 8 * 8)
+    count = -(-per_thread // chunk)  # chunks a thread
+    chunk = -(-per_thread // count) + 7 & ~7  # the share in equal chunks, whole tiles
+    V = _pool.get((16 * (C * T + _PAD),), xa.dtype, "Vc")
+    U = _pool.get((threads * 16 * (chunk * C + _PAD),), xa.dtype, "Uc")
+    M = _pool.get((threads * 16 * (chunk * T + _PAD),), xa.dtype, "Mc")
+    forward_cout(xa, wa, V, U, M, out, bias, chunk, threads, flipped)
 
 
 def _block_task(xa, U, out, bias, row0, row1, TW, most):
