@@ -131,3 +131,37 @@ def test_read_only_memory_raises_as_the_general_form():
         messages.append((type(info.value), str(info.value)))
         assert y._version == 0 and type(y.grad_fn).__name__ == "MulBackward0"
     assert messages[0] == messages[1]
+
+
+# ---- the relu loop itself: fast_path.unary_inplace for contiguous float32/float64 --------
+@pytest.mark.parametrize("grad", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("shape", [(7,), (1, 64, 16, 16), (1, 64, 32, 32)])
+def test_relu_memory_is_the_out_of_place_relu(monkeypatch, grad, dtype, shape):
+    from ember_tensor._kernels import fast_path
+    calls = []
+    real = fast_path.unary_inplace
+    monkeypatch.setattr(nn_ops, "_unary_inplace", lambda n, a: calls.append(real(n, a))
+                        or calls[-1])
+    x0 = (np.random.default_rng(2).standard_normal(shape) * 3).astype(dtype)
+    if x0.size:
+        x0.flat[0], x0.flat[-1] = np.nan, -0.0
+    want = ember.tensor(x0).relu().numpy()
+    x = ember.tensor(x0, requires_grad=grad)
+    y = x * 1.0 if grad else x
+    assert F.relu(y, inplace=True) is y and y._version == 1
+    assert y.detach().numpy().tobytes() == want.tobytes()
+    assert calls == [dtype != np.float16]  # (1, 64, 32, 32): past the work bound
+
+
+def test_relu_memory_refuses_strided_and_read_only():
+    from ember_tensor import Array
+    from ember_tensor._kernels import fast_path
+    a = np.arange(-6.0, 6.0, dtype=np.float32).reshape(3, 4)
+    assert fast_path.unary_inplace("relu", Array(a.T)) is False
+    r = a.copy()
+    r.flags.writeable = False
+    assert fast_path.unary_inplace("relu", Array(r)) is False
+    assert fast_path.unary_inplace("relu", Array(a.astype(np.int64))) is False
+    assert fast_path.unary_inplace("relu", a) is False  # not an Array
+    np.testing.assert_array_equal(r, np.arange(-6.0, 6.0).reshape(3, 4))

@@ -424,3 +424,35 @@ def binary_inplace(str name, a, b):
     if n:
         t.same[num](p, n, prm)
     return True
+
+
+def unary_inplace(str name, a):
+    """``a``'s memory overwritten with the one-input op ``name`` of it (``relu_``) for the
+    plain call: a C-contiguous, writeable float32/float64 Array with a same-dtype loop.
+    Returns True once written; False, with nothing written, for every other call, which
+    the caller sends to its general form. Above the work bound through ``strided.launch``
+    with ``a`` as the output (each element read before it is written at the same place).
+    Float loops return no error code."""
+    cdef cnp.ndarray an = _data(a)
+    cdef _Kernels t
+    cdef int num
+    cdef char* p[3]
+    cdef Py_ssize_t n
+    cdef double prm[MAX_PARAMS]
+    if an is None:
+        return False
+    t = _unary_ops.get(name)
+    num = _plain_type(an)
+    if (t is None or not _float_type(num) or t.same[num] == NULL or not _contiguous(an)
+            or not cnp.PyArray_ISWRITEABLE(an)):
+        return False
+    n = cnp.PyArray_SIZE(an)
+    if n * 2 >= PARALLEL_MIN_WORK:
+        _launch(t.same_entry[num], an, (an,), ())
+        return True
+    p[0] = <char*>cnp.PyArray_DATA(an)
+    p[1] = p[0]
+    p[2] = NULL
+    if n:
+        t.same[num](p, n, prm)
+    return True
