@@ -1,7 +1,7 @@
 """conv2d's memoised forward plans (``nn/conv.py``: ``_plan``): a repeated call with the same
 shapes takes its checks, geometry and shape-only route from a dict. These tests make sure
 the lookup never changes a result, never skips a check a differing call must fail, and
-leaves the per-call choices (``EMBER_WINOGRAD``) per call."""
+leaves the per-call choices (the Winograd switch) per call."""
 import pathlib
 import sys
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ember_tensor import from_numpy
-from ember_tensor.nn import conv
+from ember_tensor.nn import conv, winograd
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from test_nn_kernels import conv_reference  # noqa: E402
@@ -81,17 +81,17 @@ def test_winograd_switch_is_read_per_call(monkeypatch):
     seen = []
     real = conv._winograd_conv3x3
     monkeypatch.setattr(conv, "_winograd_conv3x3", lambda *a, **k: seen.append(1) or real(*a, **k))
-    monkeypatch.delenv("EMBER_WINOGRAD", raising=False)
+    monkeypatch.setattr(winograd, "_ENABLED", True)
     rng = np.random.default_rng(3)
     x = from_numpy(rng.standard_normal((1, 64, 16, 16)).astype(np.float32))
     w = from_numpy(rng.standard_normal((64, 64, 3, 3)).astype(np.float32))
     conv.conv2d(x, w, None, 1, 1)
     on = len(seen)
     assert on == 1  # the shape Winograd takes (test_winograd checks the rule itself)
-    monkeypatch.setenv("EMBER_WINOGRAD", "0")
+    winograd.set_enabled(False)
     conv.conv2d(x, w, None, 1, 1)
     assert len(seen) == on
-    monkeypatch.delenv("EMBER_WINOGRAD")
+    winograd.set_enabled(True)
     conv.conv2d(x, w, None, 1, 1)
     assert len(seen) == on + 1
 

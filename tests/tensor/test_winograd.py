@@ -19,9 +19,9 @@ from ember_tensor.nn import winograd, winograd_grad
 @pytest.fixture(autouse=True)
 def _winograd_on_by_default(monkeypatch):
     """These tests check the dispatch with Winograd enabled, the default: a developer's
-    ``EMBER_WINOGRAD=0`` (read on every call) must not turn their expectations upside down.
+    ``EMBER_WINOGRAD=0`` (read at import) must not turn their expectations upside down.
     Tests that want it off set it themselves."""
-    monkeypatch.delenv("EMBER_WINOGRAD", raising=False)
+    monkeypatch.setattr(winograd, "_ENABLED", True)
 
 REL_TOL = 1e-5
 
@@ -175,11 +175,11 @@ def calls(monkeypatch):
 
 
 def _gemm_path(monkeypatch, fn):
-    monkeypatch.setenv("EMBER_WINOGRAD", "0")
+    winograd.set_enabled(False)
     try:
         return fn()
     finally:
-        monkeypatch.delenv("EMBER_WINOGRAD")
+        winograd.set_enabled(True)
 
 
 DISPATCHED = [(1, 32, 32, 16, 16), (2, 48, 32, 9, 13), (4, 32, 40, 7, 7)]
@@ -260,7 +260,7 @@ def test_use_winograd_rules(monkeypatch):
     assert fits((1, 64, 16, 16), (64, 64, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 1)
     assert not fits((16, 64, 56, 56), (64, 32, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 2)
     assert not fits((16, 64, 56, 56), (64, 64, 5, 5), np.float32, (1, 1), (2, 2), (1, 1), 1)
-    monkeypatch.setenv("EMBER_WINOGRAD", "0")
+    monkeypatch.setattr(winograd, "_ENABLED", False)
     assert not fits((16, 64, 56, 56), (64, 64, 3, 3), np.float32, (1, 1), (1, 1), (1, 1), 1)
 
 

@@ -111,3 +111,15 @@ def test_forward_cout_bad_arguments():
     with pytest.raises(RuntimeError, match="float32"):
         winograd_cout.forward_cout(*(a.astype(np.float64) for a in (x, w, V, U, M, y)),
                                    None, 8, 1)
+
+
+@pytest.mark.parametrize("value, on", [("0", False), ("1", True), ("false", False)])
+def test_the_switch_is_read_from_the_environment_at_import(value, on):
+    import os
+    import subprocess
+    import sys
+    code = ("from ember_tensor.nn import winograd as w; e = w.enabled(); w.set_enabled(not e); "
+            "print(e, w.enabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "EMBER_WINOGRAD": value}, check=True).stdout
+    assert out.split() == [str(on), str(not on)]
