@@ -76,7 +76,7 @@ def check_inplace(tensor):
 def check_view_inplace(tensor, grad_enabled: bool) -> None:
     """torch's refusals for an in-place op on a view, before anything is written."""
     arr = tensor._data._np
-    if 0 in arr.strides and any(  # an expanded view: one memory location, several elements
+    if 0 in arr.strides and arr.size and any(  # expanded: one memory location, several elements
             stride == 0 and n > 1 for n, stride in zip(arr.shape, arr.strides)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers "

@@ -65,6 +65,22 @@ def _reshape_no_copy(a, shape):
         return out
 
 
+
+def _empty_strides(arr: np.ndarray) -> tuple:
+    """torch's strides for a tensor with no elements; NumPy reports zeros there.
+
+    torch lays an empty tensor out as if each 0-sized dim had one element (zeros(2, 0, 4) has
+    strides (4, 4, 1)); a zero stride would make in-place ops on it refuse the empty write as
+    "one memory location, several elements". Dims NumPy keeps non-zero (slices of a
+    non-empty array) keep their own stride.
+    """
+    strides = []
+    step = 1
+    for size, stride in zip(reversed(arr.shape), reversed(arr.strides)):
+        strides.append(stride // arr.itemsize if stride else step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
 class Array(GeneratedArrayMethods):
     """A strided n-dimensional array. ``Array(ndarray)`` wraps without copying."""
 
@@ -116,7 +132,10 @@ class Array(GeneratedArrayMethods):
 
     def stride(self, dim=None):
         item = self._np.itemsize
-        strides = tuple(s // item for s in self._np.strides)
+        if self._np.size == 0:
+            strides = _empty_strides(self._np)
+        else:
+            strides = tuple(s // item for s in self._np.strides)
         if dim is None:
             return strides
         return strides[_wrap_dim(dim, self._np.ndim)]

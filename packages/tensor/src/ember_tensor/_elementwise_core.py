@@ -107,7 +107,7 @@ _KERNEL_BY_DTYPE: dict = {}
 def _check_writable_once(arr):
     """torch refuses to write through an expanded (stride-0) dim: several elements, one cell."""
     np_arr = arr._np
-    if 0 not in np_arr.strides:  # the usual case: nothing expanded
+    if 0 not in np_arr.strides or np_arr.size == 0:  # nothing expanded, or nothing written
         return
     for size, stride in zip(np_arr.shape, np_arr.strides):
         if stride == 0 and size > 1:
@@ -383,7 +383,8 @@ def fill_(a, value):
             )
         value = value.item()
     _check_writable_once(a)
-    a._np[...] = _scalar_np(value, a.dtype)
+    if a._np.size:  # an expanded empty tensor is a read-only NumPy view: nothing to write
+        a._np[...] = _scalar_np(value, a.dtype)
     return a
 
 
