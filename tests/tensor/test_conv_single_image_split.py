@@ -110,7 +110,7 @@ def test_resnet64_shapes_same_bits_on_one_and_two_threads(case, thresholds, monk
     if thresholds == "zero":
         for module, names in ((conv_module, ("_SPLIT_MACS", "_SINGLE_SPLIT_MACS", "_BAND_MACS")),
                               (winograd_module, ("_SPLIT_MACS",)),
-                              (winograd_grad_module, ("_GW_SPLIT_MACS",))):
+                              (winograd_grad_module, ("_GW_SPLIT_MACS", "_REGION_SPLIT_MACS"))):
             for name in names:
                 monkeypatch.setattr(module, name, 0)
     C, Cout, side, k, stride, pad = case

@@ -27,8 +27,13 @@ _ONE_REGION = _REGION_FAST
 # Tiles per block in the region: V, its transpose and Z of a block, (2*Cin + Cout)*16*T
 # floats, shared by the threads
 _REGION_TARGET_TILES = 64
-# From this many multiply-adds the region runs on every thread of the budget
-_REGION_SPLIT_MACS = 0
+# From this many multiply-adds (N*Cout*Cin*16*tiles) the region runs on every thread of the
+# budget, as the forward's _OWN_SPLIT_MACS. 1x64x16x16 (4.2M): on a quiet host split 93-118
+# vs 127-137 us alone (layer1's fwd+bwd 0.43 vs 0.45 ms), but in two earlier rounds 0.62-0.65
+# ms against the tasks' 0.50-0.51 (a slow phase of the second CPU, as the forward saw), and
+# level in the tutorial step (alternating processes, best medians 20.27 vs 20.20 ms): it stays
+# on one core
+_REGION_SPLIT_MACS = 8_000_000
 _region_pool = BufferPool(capacity=8)
 
 # From this many the weight gradient sums its tiles in ``_GW_SPANS`` partials, one task each.
