@@ -123,3 +123,18 @@ def test_the_switch_is_read_from_the_environment_at_import(value, on):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "EMBER_WINOGRAD": value}, check=True).stdout
     assert out.split() == [str(on), str(not on)]
+
+
+def test_cout_cut_lowers_the_break_even(monkeypatch):
+    # from 64 tiles where the products go by output channels (4x512x7x7: 64 tiles; the
+    # general rule wants 128 at 512 channels); float64 and fewer tiles keep the general rule
+    monkeypatch.setattr(winograd, "_ENABLED", True)
+    monkeypatch.setattr(winograd, "_OWN_PRODUCTS", True)
+    args = ((512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    fits = winograd.use_winograd
+    assert fits((4, 512, 7, 7), args[0], np.float32, *args[1:])
+    assert not fits((3, 512, 7, 7), args[0], np.float32, *args[1:])
+    assert not fits((4, 512, 7, 7), args[0], np.float64, *args[1:])
+    assert fits((8, 512, 7, 7), args[0], np.float64, *args[1:])
+    monkeypatch.setattr(winograd, "_CUT_COUT", False)
+    assert not fits((4, 512, 7, 7), args[0], np.float32, *args[1:])
