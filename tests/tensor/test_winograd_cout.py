@@ -126,14 +126,16 @@ def test_the_switch_is_read_from_the_environment_at_import(value, on):
 
 
 def test_cout_cut_lowers_the_break_even(monkeypatch):
-    # from 64 tiles where the products go by output channels (4x512x7x7: 64 tiles; the
+    # from 48 tiles where the products go by output channels (3x512x7x7: 48 tiles; the
     # general rule wants 128 at 512 channels); float64 and fewer tiles keep the general rule
     monkeypatch.setattr(winograd, "_ENABLED", True)
     monkeypatch.setattr(winograd, "_OWN_PRODUCTS", True)
     args = ((512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
     fits = winograd.use_winograd
     assert fits((4, 512, 7, 7), args[0], np.float32, *args[1:])
-    assert not fits((3, 512, 7, 7), args[0], np.float32, *args[1:])
+    assert fits((3, 512, 7, 7), args[0], np.float32, *args[1:])
+    assert not fits((2, 512, 7, 7), args[0], np.float32, *args[1:])
+    assert fits((1, 256, 14, 14), (256, 256, 3, 3), np.float32, *args[1:])
     assert not fits((4, 512, 7, 7), args[0], np.float64, *args[1:])
     assert fits((8, 512, 7, 7), args[0], np.float64, *args[1:])
     monkeypatch.setattr(winograd, "_CUT_COUT", False)

@@ -89,10 +89,12 @@ _COUT_CHUNK_BYTES = 256 * 1024
 # A switch for A/B runs and the tests
 _CUT_COUT = True
 # Tiles from which a convolution the cut by output channels takes comes here (use_winograd):
-# 64 rather than 128 at 512 channels. 4x512x7x7 (ResNet-18's layer4 at 4x224), 2 threads,
-# Ember's conv2d, median ms, alternating processes: forward 4.84-5.05 on convgemm -> 3.69
-# here (torch 4.0-4.1), fwd+bwd 16.7-17.4 -> 15.3 (torch 20.3)
-_COUT_MIN_TILES = 64
+# 48 rather than 64-128 at 256-512 channels. 2 threads, Ember's conv2d, median ms,
+# alternating processes, convgemm -> here: 4x512x7x7 (ResNet-18's layer4 at 4x224) forward
+# 4.84-5.05 -> 3.69 (torch 4.0-4.1), fwd+bwd 16.7-17.4 -> 15.3 (torch 20.3); 1x256x14x14
+# (49 tiles, layer3 at 1x224) forward 1.16 -> 0.87-0.91 (torch 1.05-1.08), fwd+bwd 4.2-4.8
+# -> 3.0-3.2; 3x512x7x7 (48) forward 3.6 -> 2.8-2.9, fwd+bwd 13.7-15.1 -> 12.7-13.0
+_COUT_MIN_TILES = 48
 
 # Extra elements between the 16 matrices of U, V and M (see _padded).
 _PAD = 16
