@@ -18,13 +18,16 @@
 #include <immintrin.h>
 #define WG_MM_FAST 1
 
-/* a register tile of MR rows x NV vectors of 16 columns; rows >= 1 of them stored, the
-   rest compute row 0 again (no branch in the loop); cols >= 1 columns, lanes past them
-   neither loaded nor stored */
+/* a register tile of MR rows x NV vectors of 16 columns, m (+)= u @ v (add: the sums start
+   from what m holds, as winograd_grad.h's weight gradient carries them from block to
+   block; a constant at every call, so the forward's tiles never load m); rows >= 1 of them
+   stored, the rest compute row 0 again (no branch in the loop); cols >= 1 columns, lanes
+   past them neither loaded nor stored */
 #define WG_MM_TILE(MR, NV) \
 static inline __attribute__((always_inline)) void wg_mm_tile_##MR##x##NV( \
         const float* restrict u, ptrdiff_t ldu, ptrdiff_t rows, const float* restrict v, \
-        ptrdiff_t ldv, float* restrict m, ptrdiff_t ldm, ptrdiff_t K, ptrdiff_t cols) { \
+        ptrdiff_t ldv, float* restrict m, ptrdiff_t ldm, ptrdiff_t K, ptrdiff_t cols, \
+        int add) { \
     const float* ur[MR]; \
     __m512 acc[MR][NV]; \
     __mmask16 mk[NV]; \
@@ -36,9 +39,12 @@ static inline __attribute__((always_inline)) void wg_mm_tile_##MR##x##NV( \
     } \
     _Pragma("GCC unroll 16") \
     for (int i = 0; i < MR; i++) { \
-        ur[i] = u + (i < rows ? i : 0) * ldu; \
+        ptrdiff_t row = i < rows ? i : 0; \
+        ur[i] = u + row * ldu; \
         _Pragma("GCC unroll 8") \
-        for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps(); \
+        for (int j = 0; j < NV; j++) \
+            acc[i][j] = add ? _mm512_maskz_loadu_ps(mk[j], m + row * ldm + 16 * j) \
+                            : _mm512_setzero_ps(); \
     } \
     for (ptrdiff_t c = 0; c < K; c++) { \
         __m512 b[NV]; \
@@ -64,6 +70,7 @@ static inline __attribute__((always_inline)) void wg_mm_tile_##MR##x##NV( \
 WG_MM_TILE(8, 3)
 WG_MM_TILE(8, 2)
 WG_MM_TILE(8, 1)
+WG_MM_TILE(6, 4)
 #undef WG_MM_TILE
 
 /* one product: columns in panels of 48 (the last 1-32 in a panel of 16 or 32), each panel
@@ -78,11 +85,11 @@ static void wg_mm_one(const float* u, ptrdiff_t ldu, const float* v, float* m, p
             const float* ui = u + i0 * ldu;
             float* mi = m + i0 * T + t0;
             if (cols > 32)
-                wg_mm_tile_8x3(ui, ldu, rows, v + t0, T, mi, T, K, cols);
+                wg_mm_tile_8x3(ui, ldu, rows, v + t0, T, mi, T, K, cols, 0);
             else if (cols > 16)
-                wg_mm_tile_8x2(ui, ldu, rows, v + t0, T, mi, T, K, cols);
+                wg_mm_tile_8x2(ui, ldu, rows, v + t0, T, mi, T, K, cols, 0);
             else
-                wg_mm_tile_8x1(ui, ldu, rows, v + t0, T, mi, T, K, cols);
+                wg_mm_tile_8x1(ui, ldu, rows, v + t0, T, mi, T, K, cols, 0);
         }
         t0 += cols > 32 ? 48 : cols;
     }

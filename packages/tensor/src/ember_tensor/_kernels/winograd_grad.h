@@ -17,59 +17,10 @@
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
+#include "winograd_gemm.h"
 #define WGG_FAST 1
 
-/* MR rows x NV vectors of 16 columns of m (+)= a @ b; a's rows lda apart (K entries each),
-   b's K rows ldb apart. rows >= 1 of the MR stored (the rest compute row 0 again), cols >= 1
-   columns, lanes past them neither loaded nor stored */
-#define WGG_TILE(MR, NV) \
-static inline __attribute__((always_inline)) void wgg_tile_##MR##x##NV( \
-        const float* restrict a, ptrdiff_t lda, ptrdiff_t rows, const float* restrict b, \
-        ptrdiff_t ldb, float* restrict m, ptrdiff_t ldm, ptrdiff_t K, ptrdiff_t cols, \
-        int add) { \
-    const float* ar[MR]; \
-    __m512 acc[MR][NV]; \
-    __mmask16 mk[NV]; \
-    _Pragma("GCC unroll 8") \
-    for (int j = 0; j < NV; j++) { \
-        ptrdiff_t left = cols - 16 * j; \
-        mk[j] = left >= 16 ? (__mmask16)0xFFFF \
-                           : (__mmask16)((1u << (left > 0 ? left : 0)) - 1u); \
-    } \
-    _Pragma("GCC unroll 16") \
-    for (int i = 0; i < MR; i++) { \
-        ptrdiff_t row = i < rows ? i : 0; \
-        ar[i] = a + row * lda; \
-        _Pragma("GCC unroll 8") \
-        for (int j = 0; j < NV; j++) \
-            acc[i][j] = add ? _mm512_maskz_loadu_ps(mk[j], m + row * ldm + 16 * j) \
-                            : _mm512_setzero_ps(); \
-    } \
-    for (ptrdiff_t c = 0; c < K; c++) { \
-        __m512 v[NV]; \
-        _Pragma("GCC unroll 8") \
-        for (int j = 0; j < NV; j++) v[j] = _mm512_maskz_loadu_ps(mk[j], b + 16 * j); \
-        b += ldb; \
-        _Pragma("GCC unroll 16") \
-        for (int i = 0; i < MR; i++) { \
-            __m512 s = _mm512_set1_ps(ar[i][c]); \
-            _Pragma("GCC unroll 8") \
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(s, v[j], acc[i][j]); \
-        } \
-    } \
-    _Pragma("GCC unroll 16") \
-    for (int i = 0; i < MR; i++) { \
-        if (i < rows) { \
-            _Pragma("GCC unroll 8") \
-            for (int j = 0; j < NV; j++) \
-                _mm512_mask_storeu_ps(m + i * ldm + 16 * j, mk[j], acc[i][j]); \
-        } \
-    } \
-}
-WGG_TILE(6, 4)
-WGG_TILE(8, 2)
-WGG_TILE(8, 1)
-#undef WGG_TILE
+/* the register tiles are winograd_gemm.h's (wg_mm_tile_MRxNV, with add) */
 
 /* rows [r0, r1) of m (R x S, rows ldm apart) (+)= a @ b, a: rows lda apart, K entries; b:
    K rows of S, ldb apart. Columns in panels of 64 (6-row tiles), the last 1-32 in a panel
@@ -86,11 +37,11 @@ static void wgg_mm_rows(const float* a, ptrdiff_t lda, const float* b, ptrdiff_t
             const float* ai = a + i0 * lda;
             float* mi = m + i0 * ldm + j0;
             if (cols > 32)
-                wgg_tile_6x4(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
+                wg_mm_tile_6x4(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
             else if (cols > 16)
-                wgg_tile_8x2(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
+                wg_mm_tile_8x2(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
             else
-                wgg_tile_8x1(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
+                wg_mm_tile_8x1(ai, lda, rows, b + j0, ldb, mi, ldm, K, cols, add);
         }
         j0 += cols > 32 ? 64 : cols;
     }
