@@ -249,8 +249,9 @@ def _plan(xa, wa, ba, stride, padding, dilation, groups):
     geometry and the depthwise and stem rules (shapes and fixed constants) cost ~2.5 us of
     Python, a seventh of a 1x1 downsample at 64 px. Everything they read is in the key; a
     call that fails a check stores nothing, so it raises again. Choices that read thread
-    counts, constants tests and A/B runs change, or ``EMBER_WINOGRAD`` stay per call
-    (``_use_winograd``, ``_forward``)."""
+    counts, constants tests and A/B runs change, or Winograd's switch (``EMBER_WINOGRAD``,
+    read at import; ``winograd.set_enabled``) stay per call (``_use_winograd``,
+    ``_forward``)."""
     key = (xa.shape, wa.shape, xa.dtype, wa.dtype,
            None if ba is None else (ba.shape, ba.dtype), stride, padding, dilation, groups)
     plan = _plans.get(key)
