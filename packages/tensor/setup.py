@@ -5,6 +5,8 @@ Compiler directives live here, once, not in the sources. Environment switches:
 * ``EMBER_BOUNDSCHECK=1`` turns Cython's bounds and wraparound checks back on (a debugging
   build; the ``boundscheck`` tox env uses it).
 * ``EMBER_NO_OPENMP=1`` builds the kernels serially even where the compiler has OpenMP.
+* ``EMBER_LIBGOMP=1`` links the kernels to the compiler's OpenMP runtime (libgomp) instead of
+  Ember's own pool (``src/ember_tensor/_omp_pool.c``; below).
 * ``EMBER_NATIVE=1`` builds one copy of the kernels with ``-march=native``: fastest on the
   building CPU, and dies with SIGILL on an older one. Never for wheels.
 
@@ -13,6 +15,11 @@ compiled three times from the same generated C: for the baseline x86-64 ISA (run
 CPU NumPy runs on), for x86-64-v3 (AVX2, FMA) into ``_kernels/_avx2/`` and for x86-64-v4
 (AVX-512) into ``_kernels/_avx512/``. ``_kernels/__init__.py`` asks the CPU once at import
 (``cpu_features.pyx``) and loads the highest copy it can run; ``EMBER_CPU`` forces a lower one.
+
+With gcc on Linux the kernels are compiled with ``-fopenmp`` but linked against Ember's own
+thread pool, ``ember_tensor/_omp_pool*.so``, which implements the GNU OpenMP entry points
+they call (its symbols carry their own version node, so they never mix with a libgomp that
+torch loads). Every copy of every kernel finds it by its run path, so all share one pool.
 """
 import os
 import pathlib
@@ -26,6 +33,7 @@ import tempfile
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = pathlib.Path(__file__).parent
 KERNELS = HERE / "src" / "ember_tensor" / "_kernels"
@@ -74,6 +82,66 @@ def _openmp_flags():
             return flags, (["-lomp"] if sys.platform == "darwin" else flags)
     print("ember-tensor: no OpenMP in this compiler; kernels build serially", file=sys.stderr)
     return [], []
+
+
+POOL = "ember_tensor._omp_pool"
+POOL_SOURCES = [HERE / "src" / "ember_tensor" / "_omp_pool.c"]
+POOL_MAP = HERE / "src" / "ember_tensor" / "_omp_pool.map"
+
+
+def _compiler_is_gcc():
+    """True when the C compiler is gcc (whose -fopenmp code calls the GOMP_* entry points
+    Ember's pool implements; clang's calls LLVM's __kmpc_*)."""
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    src = "#if !defined(__GNUC__) || defined(__clang__)\n#error not gcc\n#endif\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "probe.c"
+        path.write_text(src)
+        cmd = cc.split() + ["-c", str(path), "-o", str(pathlib.Path(tmp) / "probe.o")]
+        try:
+            return subprocess.run(cmd, capture_output=True).returncode == 0
+        except OSError:
+            return False
+
+
+def _own_pool(openmp_compile_args):
+    """True when the kernels link to Ember's pool rather than to libgomp."""
+    return (bool(openmp_compile_args) and sys.platform.startswith("linux")
+            and not _flag("EMBER_LIBGOMP") and _compiler_is_gcc())
+
+
+def _pool_extension():
+    # built as an extension module for setuptools' sake; Python never imports it
+    return Extension(
+        POOL, [str(path.relative_to(HERE)) for path in POOL_SOURCES],
+        depends=[str(POOL_MAP.relative_to(HERE))],
+        extra_compile_args=["-O2", "-pthread"],
+        extra_link_args=["-pthread", f"-Wl,--version-script={POOL_MAP}"],
+    )
+
+
+class BuildExt(build_ext):
+    """Builds Ember's pool first, then links every kernel against it (by its path now, by
+    a run path relative to the kernel at run time)."""
+
+    def build_extensions(self):
+        pool = [ext for ext in self.extensions if ext.name == POOL]
+        if not pool:
+            return super().build_extensions()
+        path = pathlib.Path(self.get_ext_fullpath(POOL)).resolve()
+        pool[0].extra_link_args = pool[0].extra_link_args + [f"-Wl,-soname,{path.name}"]
+        self.build_extension(pool[0])
+        everything = self.extensions
+        self.extensions = [ext for ext in everything if ext.name != POOL]
+        for ext in self.extensions:
+            # ember_tensor._kernels.x sits one folder below the pool, _kernels._avx2.x two
+            up = "/".join([".."] * (ext.name.count(".") - 1))
+            origin = "$ORIGIN" + ("/" + up if up else "")
+            ext.extra_link_args = ext.extra_link_args + [str(path), f"-Wl,-rpath,{origin}"]
+        try:
+            super().build_extensions()
+        finally:
+            self.extensions = everything
 
 
 def _targets_x86_64():
@@ -182,20 +250,27 @@ def _headers(pyx):
 
 def _extensions():
     compile_args, link_args = _openmp_flags()
+    own_pool = _own_pool(compile_args)
+    if own_pool:
+        link_args = ["-pthread"]   # not -fopenmp, which would link libgomp
     # -fno-math-errno lets sqrt and friends vectorise; Ember never reads errno
     compile_args = ["-O3", "-fno-math-errno"] + compile_args
     native = _flag("EMBER_NATIVE")
     if native and sys.platform != "win32":
         compile_args.append("-march=native")
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
-              ("EMBER_NATIVE_BUILD", "1" if native else "0")]
+              ("EMBER_NATIVE_BUILD", "1" if native else "0"),
+              ("EMBER_OWN_POOL", "1" if own_pool else "0")]
+    # a kernel relinks when the pool's interface changes (and once after it was linked to
+    # libgomp); the pool's code it reaches at run time
+    pool_depends = [str(POOL_MAP.relative_to(HERE))] if own_pool else []
     exts = []
     for pyx in sorted(KERNELS.glob("*.pyx")):
         exts.append(
             Extension(
                 f"ember_tensor._kernels.{pyx.stem}",
                 [str(pyx.relative_to(HERE))],
-                depends=_headers(pyx),
+                depends=_headers(pyx) + pool_depends,
                 include_dirs=[numpy.get_include(), str(KERNELS)],
                 extra_compile_args=compile_args + _module_flags(pyx),
                 extra_link_args=link_args,
@@ -214,9 +289,14 @@ def _extensions():
     build_dir = pathlib.Path("build") / f"cython-{_build_tag(checks)}"
     base = cythonize(exts, compiler_directives=directives, include_path=[str(HERE / "src")],
                      build_dir=str(build_dir), nthreads=2)
+    pool = [_pool_extension()] if own_pool else []
+    if not own_pool:
+        # an in-place pool left by an earlier build would tell ember_tensor it is in use
+        for stale in (HERE / "src" / "ember_tensor").glob("_omp_pool.*.so"):
+            stale.unlink()
     if native or not _targets_x86_64():
-        return base
-    return base + _level_variants(base, build_dir)
+        return pool + base
+    return pool + base + _level_variants(base, build_dir)
 
 
 def _build_tag(checks):
@@ -230,13 +310,14 @@ def _build_tag(checks):
     import Cython
 
     flags = "".join(suffix for name, suffix in (("EMBER_NATIVE", "-native"),
-                                                ("EMBER_NO_OPENMP", "-serial"))
+                                                ("EMBER_NO_OPENMP", "-serial"),
+                                                ("EMBER_LIBGOMP", "-libgomp"))
                     if _flag(name))
     return (f"py{sys.version_info[0]}{sys.version_info[1]}-np{numpy.__version__}"
             f"-cy{Cython.__version__}{'-checked' if checks else ''}{flags}")
 
 
 _expand_templates()
-setup(ext_modules=_extensions(),
+setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt},
       options={"build": {"build_base": str(pathlib.Path("build") /
                                            _build_tag(_flag("EMBER_BOUNDSCHECK")))}})

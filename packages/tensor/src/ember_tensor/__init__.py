@@ -2,18 +2,24 @@
 
 Knows nothing of gradients; ``ember`` (the autograd package) builds on it.
 """
+import glob as _glob
+import importlib.machinery as _machinery
 import os as _os
 
-# Before any OpenMP runtime starts: an idle team thread spins briefly, then sleeps. Sleeping
-# at once (PASSIVE alone) costs ~30 us to wake the second thread for every op on this kind
-# of VM, which halved 2-thread speed on 1e6-element ops; spinning long (ACTIVE, or GNU's
-# default 300000) steals the core from other work on a busy 2-core machine (measured: 1.3-2x
-# slower ResNet steps beside two busy processes at 3000 and 10000 spins). 1000 spins bridge
-# the gap between consecutive ops and cost at most ~15% under that load. PASSIVE stays for
-# LLVM's runtime, which has no spin count; GNU's explicit GOMP_SPINCOUNT overrides it. A
-# policy the user set is kept as it is. A torch imported later in the same process reads
-# the same variables.
-if "OMP_WAIT_POLICY" not in _os.environ:
+# The kernels run on Ember's own thread pool (_omp_pool.c: a gcc build on Linux), whose idle
+# threads spin through the gaps between the ops of a step and sleep when the machine is
+# busy; it reads no OpenMP wait variables, and Ember sets none, so a torch in the same
+# process keeps its own defaults. A build on another OpenMP runtime (clang's, or
+# EMBER_LIBGOMP=1) still gets the settings that runtime needs, before it starts: an idle
+# team thread spins briefly, then sleeps. Sleeping at once (PASSIVE alone) costs ~30 us to
+# wake the second thread for every op on this kind of VM; spinning long (ACTIVE, or GNU's
+# default 300000) steals the core from other work on a busy 2-core machine (measured:
+# 1.3-2x slower ResNet steps beside two busy processes at 3000 and 10000 spins). A policy
+# the user set is kept as it is.
+_HERE = _os.path.dirname(_os.path.abspath(__file__))
+_OWN_POOL = any(_glob.glob(_os.path.join(_HERE, "_omp_pool" + suffix))
+                for suffix in _machinery.EXTENSION_SUFFIXES)
+if not _OWN_POOL and "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 

@@ -3,6 +3,12 @@ import os
 
 from cython.parallel cimport parallel, prange
 
+cdef extern from "omp_pool.h" nogil:
+    int EMBER_OWN_POOL
+    void ember_pool_set_spin_us(long us)
+    long ember_pool_spin_us()
+    long ember_pool_sleeps()
+
 
 def openmp_enabled():
     """True when this build was compiled with OpenMP."""
@@ -20,11 +26,31 @@ def _one_thread_after_fork():
     omp_set_num_threads(1)
 
 
-# GNU OpenMP's thread team does not survive fork(): a child whose parent ran a parallel
-# region waits forever on the parent's (absent) threads at its first region with more than
-# one thread (torch's child hangs the same way). A forked child therefore starts on one
-# thread; calling set_num_threads in the child is at the user's risk, as in torch.
+# A forked child starts on one thread, as a data-loading worker should: each of N workers
+# on two threads would oversubscribe the cores. Ember's pool (_omp_pool.c) starts its
+# threads afresh in the child, so set_num_threads there works. (In a build linked to GNU
+# OpenMP instead, EMBER_LIBGOMP=1 or clang, the team does not survive fork(): a child whose
+# parent ran a region would wait forever at its first region of more than one thread.)
 os.register_at_fork(after_in_child=_one_thread_after_fork)
+
+
+def own_pool():
+    """True when the kernels run on Ember's own thread pool (a gcc build on Linux), False
+    when on the compiler's OpenMP runtime or serially."""
+    return bool(EMBER_OWN_POOL)
+
+
+def _spin_us(us=None):
+    """The microseconds an idle pool thread spins (yielding the core every few) before it
+    sleeps; sets it first when ``us`` is given. ``EMBER_SPIN_US`` sets the starting value."""
+    if us is not None:
+        ember_pool_set_spin_us(us)
+    return ember_pool_spin_us()
+
+
+def _sleeps():
+    """How many waits of the pool's threads have gone to sleep so far (a diagnostic)."""
+    return ember_pool_sleeps()
 
 
 def get_num_threads():
