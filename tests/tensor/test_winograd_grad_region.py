@@ -121,3 +121,24 @@ def test_region_rejects_bad_arguments():
     for per, threads in [(0, 1), (1, 0)]:
         with pytest.raises(RuntimeError, match="bad thread or block"):
             kernels.grad_weight_float(*good, per, threads)
+
+
+@pytest.mark.parametrize("H, region", [(8, True), (12, False)])
+def test_big_carried_sums_over_two_blocks_go_to_the_tasks(H, region, monkeypatch):
+    # dU of 16*8*8 floats made "too big", 8-tile blocks: 2 blocks take the region, 3 the tasks
+    monkeypatch.setattr(winograd_grad, "_ONE_REGION", True)
+    monkeypatch.setattr(winograd_grad, "_REGION_TARGET_TILES", 8)
+    monkeypatch.setattr(winograd_grad, "_REGION_MAX_CARRIED_BYTES", 16 * 8 * 8 * 4 - 1)
+    ran = []
+    original = winograd_grad._grad_weight_region
+    monkeypatch.setattr(winograd_grad, "_grad_weight_region",
+                        lambda *args: ran.append(1) or original(*args))
+    x, g = _data((1, 8, 8, H, 8), 5)  # 4x4 tiles (2 blocks) or 6x4 (3 blocks)
+    gw = np.empty((8, 8, 3, 3), np.float32)
+    winograd_grad.conv3x3_grad_weight(x, g, gw)
+    assert bool(ran) == region
+    assert _rel_err(gw, _reference(x, g)) < 1e-5
+    monkeypatch.setattr(winograd_grad, "_REGION_MAX_CARRIED_BYTES", 16 * 8 * 8 * 4)
+    ran.clear()
+    winograd_grad.conv3x3_grad_weight(x, g, gw)
+    assert ran  # small enough: the region whatever the tiles

@@ -34,6 +34,15 @@ _REGION_TARGET_TILES = 64
 # level in the tutorial step (alternating processes, best medians 20.27 vs 20.20 ms): it stays
 # on one core
 _REGION_SPLIT_MACS = 8_000_000
+# The region carries dU (16*Cout*Cin floats) from block to block, a read and a write of it a
+# block; where dU outgrows the cache and there are more than two blocks, the tasks (their own
+# partials, summed once) win. Conv backward at 2 threads, fwd+bwd, region vs tasks (median
+# of 9, two rounds): 16x512x7x7 (16 MB of dU, 4 blocks) 66.6/54.7 vs 43.3/44.7 ms,
+# 8x512x7x7 (2 blocks) 28.0/26.6 vs 29.6/26.0, 4x512x7x7 (1 block) 19.1/15.2 vs 20.8/16.5,
+# 16x256x14x14 (4 MB, 13 blocks) 30.6/31.4 vs 33.6/34.1. Shapes only: same bits on any
+# thread count.
+_REGION_MAX_CARRIED_BYTES = 8 << 20
+_REGION_ANY_SIZE_BLOCKS = 2
 _region_pool = BufferPool(capacity=8)
 
 # From this many the weight gradient sums its tiles in ``_GW_SPANS`` partials, one task each.
@@ -68,7 +77,8 @@ def conv3x3_grad_weight(xa, go, gw):
     if rows == 0 or W == 0:
         gw[...] = 0
         return gw
-    if _ONE_REGION and xa.dtype == np.float32 and C > 0 and Cout > 0:
+    if _ONE_REGION and xa.dtype == np.float32 and C > 0 and Cout > 0 and _region_fits(
+            C, Cout, N * TH * TW):
         _grad_weight_region(xa, go, gw, TH, TW)
         return gw
     with serial_region() as budget:
@@ -90,6 +100,12 @@ def conv3x3_grad_weight(xa, go, gw):
 # Tiles per block of the weight gradient: its GEMMs sum over tiles, so a wider block means
 # fewer passes over the (16, Cout, Cin) partial
 _GW_TARGET_TILES = 640
+
+
+def _region_fits(C: int, Cout: int, T: int) -> bool:
+    """Whether the one-region gradient suits ``T`` tiles of ``C`` -> ``Cout`` channels."""
+    return (16 * C * Cout * 4 <= _REGION_MAX_CARRIED_BYTES
+            or T <= _REGION_ANY_SIZE_BLOCKS * _REGION_TARGET_TILES)
 
 
 def _grad_weight_task(xa, go, dU, row0, row1, per, TW, most):
