@@ -11,4 +11,12 @@ static inline int omp_get_thread_num(void) { return 0; }
 static inline void omp_set_num_threads(int n) { (void)n; }
 #define EMBER_HAS_OPENMP 0
 #endif
+/* every thread of the enclosing OpenMP team waits here (Cython's prange loops end without a
+   barrier; an orphaned barrier binds to the region the caller runs in); serial builds have
+   one thread */
+static inline void ember_team_barrier(void) {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
 #endif

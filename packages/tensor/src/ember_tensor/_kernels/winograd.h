@@ -139,11 +139,4 @@ EMBER_WG_ROWS(float)
 EMBER_WG_ROWS(double)
 #undef EMBER_WG_LOOPS
 #undef EMBER_WG_ROWS
-/* every thread of the enclosing OpenMP team waits here (Cython's prange loops end without a
-   barrier); serial builds have one thread */
-static inline void wg_barrier(void) {
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-}
 #endif

@@ -26,6 +26,9 @@ from .winograd_args import contiguous, float_arrays, row_range, stacked, tiled_r
 # the tile counts of a plane: part of this module's API (nn/winograd.py, the tests)
 from .winograd_args import tiles  # no-cython-lint
 
+cdef extern from "omp_shim.h" nogil:
+    void ember_team_barrier()
+
 cdef extern from "winograd.h" nogil:
     void wg_columns_float(const float* p0, const float* p1, const float* p2,
                           const float* p3, float* t0, float* t1, float* t2, float* t3,
@@ -50,7 +53,6 @@ cdef extern from "winograd.h" nogil:
     void wg_gtiles_double(const double* t, double* o0, double* o1, double* o2, double* o3,
                           Py_ssize_t TW)
     int wg_fixed_width(Py_ssize_t W)
-    void wg_barrier()
     int wg_fixed_outputs(Py_ssize_t n2)
     void wg_input_row_float(const float* p0, const float* p1, const float* p2,
                             const float* p3, float* t, float* v, Py_ssize_t sk, Py_ssize_t W)
@@ -519,7 +521,7 @@ cdef _run_forward(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, floa
             filter_transform_into(wp, Up + p * Cout // team * C, C if flipped else Cout,
                                   Cout if flipped else C, su, p * Cout // team,
                                   (p + 1) * Cout // team, flipped)
-        wg_barrier()  # U is whole before any block reads it
+        ember_team_barrier()  # U is whole before any block reads it
         for i in prange(count, schedule="dynamic", chunksize=1):
             tid = threadid()
             _forward_block(xp, Up, su, Vp + tid * 16 * sv, sv, Mp + tid * 16 * sm, sm, yp, bp,

@@ -23,8 +23,8 @@ import numpy as np
 
 from .winograd_args import float_arrays
 
-cdef extern from "winograd.h" nogil:
-    void wg_barrier()
+cdef extern from "omp_shim.h" nogil:
+    void ember_team_barrier()
 
 cdef extern from "winograd_gemm.h" nogil:
     void wg_products_float(const float* U, Py_ssize_t su, const float* V, Py_ssize_t sv,
@@ -96,7 +96,7 @@ cdef _run(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, float[::1] V
             c1 = (p + 1) * C // threads
             tile_transform_span(xp, Vp + c0 * T, sv, T, C, H, W, 0, rows, c0, c1, False,
                                 scratch + p * slen)
-        wg_barrier()  # V is whole before any chunk reads it
+        ember_team_barrier()  # V is whole before any chunk reads it
         for j in prange(count, schedule="static"):
             tid = threadid()
             co0 = j * chunk

@@ -153,10 +153,4 @@ static void wgg_filter_grad_rows(const float* dU, ptrdiff_t ks, float* gw, ptrdi
 }
 
 static inline int wgg_fast(void) { return WGG_FAST; }
-/* every thread of the enclosing OpenMP team waits here */
-static inline void wgg_barrier(void) {
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-}
 #endif

@@ -16,6 +16,9 @@ from .winograd cimport tile_transform_rows
 
 import numpy as np
 
+cdef extern from "omp_shim.h" nogil:
+    void ember_team_barrier()
+
 cdef extern from "winograd_grad.h" nogil:
     void wgg_mm_rows(const float* a, Py_ssize_t lda, const float* b, Py_ssize_t ldb,
                      float* m, Py_ssize_t ldm, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t S,
@@ -25,7 +28,6 @@ cdef extern from "winograd_grad.h" nogil:
     void wgg_filter_grad_rows(const float* dU, Py_ssize_t ks, float* gw, Py_ssize_t Cin,
                               Py_ssize_t r0, Py_ssize_t r1)
     int wgg_fast()
-    void wgg_barrier()
 
 # True in the AVX-512 copy, where the region beats BLAS (elsewhere its products are a plain
 # loop, kept so every level can test it)
@@ -130,11 +132,11 @@ cdef _run(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g, float[:, :, 
             for p in prange(threads, schedule="static"):
                 _transform_share(xp, gp, Vp, sv, Vtp, svt, Zp, sz, N, C, Cout, H, W, n, lo,
                                  hi, p, threads, scratch + p * slen)
-            wgg_barrier()  # V^T and Z are whole before any product reads them
+            ember_team_barrier()  # V^T and Z are whole before any product reads them
             for u in prange(16 * per_k, schedule="static"):
                 _product_unit(Zp, sz, Vtp, svt, dUp, sdu, C, Cout, (hi - lo) * TW, u, per_k,
                               b > 0)
-            wgg_barrier()  # the next block's transforms overwrite V, Vt and Z
+            ember_team_barrier()  # the next block's transforms overwrite V, Vt and Z
         for p in prange(threads, schedule="static"):
             wgg_filter_grad_rows(dUp, sdu, gwp, C, p * Cout // threads,
                                  (p + 1) * Cout // threads)
