@@ -148,27 +148,25 @@ def max_pool2d_plain(x, kernel, stride, padding, out_hw):
 
 
 def max_pool2d_backward_plain(grad_out, in_shape, indices):
-    """``max_pool2d_backward`` for the usual call: a C-contiguous, writeable float32/float64
-    gradient of the indices' shape (which ``max_pool2d_plain`` or ``max_pool2d_with_indices``
-    made for an input of ``in_shape``) and no zeroed allocation asked for; the input's
-    gradient in the gradient's dtype. Anything else: None, and the caller takes
-    ``max_pool2d_backward``, which checks everything."""
-    go, idx = grad_out._np, indices._np
-    flags = go.flags
-    if (go.dtype not in _PLAIN_FLOATS or not flags.c_contiguous
-            or not flags.writeable or go.shape != idx.shape or len(in_shape) != go.ndim
-            or in_shape[:-2] != go.shape[:-2] or ZEROED_ALLOCATION_BYTES is not None):
+    """``max_pool2d_backward`` for the usual call: a C-contiguous float32/float64 gradient
+    of the indices' shape (which ``max_pool2d_plain`` or ``max_pool2d_with_indices`` made for
+    an input of ``in_shape``) and no zeroed allocation asked for; the input's gradient in the
+    gradient's dtype. Anything else: None, and the caller takes ``max_pool2d_backward``,
+    which checks everything."""
+    if ZEROED_ALLOCATION_BYTES is not None:
         return None
-    gx = np.empty(in_shape, go.dtype)
-    oh, ow = go.shape[-2:]
-    _max.max_pool2d_backward(go.reshape(-1, oh, ow), idx.reshape(-1, oh, ow),
-                             gx.reshape((-1,) + gx.shape[-2:]), False)
-    return _wrap_new(gx)
+    gx = _max.backward_plain(grad_out._np, indices._np, in_shape)
+    return None if gx is None else _wrap_new(gx)
 
 
 def max_pool2d_backward(grad_out, x, indices):
     """Gradient of max pooling: each output's gradient goes to its argmax (accumulating)."""
     xa, go, idx = nd(x), nd(grad_out), nd(indices)
+    if ZEROED_ALLOCATION_BYTES is None and xa.dtype == go.dtype:
+        # the usual call in one C call (the same loop); None: not plain, checked below
+        gx = _max.backward_plain(go, idx, xa.shape)
+        if gx is not None:
+            return _wrap_new(gx)
     _check_grad(go, idx.shape, xa.dtype, "max_pool2d_backward")
     if idx.dtype != np.int64:
         raise RuntimeError(
