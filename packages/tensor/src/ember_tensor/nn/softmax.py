@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .._array import _wrap_dim
+from .._array import Array, _wrap_dim
 from .._elementwise_core import _wrap as _wrap_result
 from .._kernels import softmax as _k
 from ._util import kernel_array, nd, scalar_name, size_str, wrap
@@ -28,6 +28,13 @@ def _blocks(a, d):
 
 
 def _forward(x, dim, op, log):
+    if type(x) is Array and type(dim) is int:
+        # the usual call in one C call (the same loops); None: not plain, checked below
+        xn = x._np
+        n = xn.ndim
+        y = _k.forward_plain(xn, dim + n if -n <= dim < 0 else dim, log)
+        if y is not None:
+            return _wrap_result(y)
     xa, d = _prep(x, dim, op)
     if not xa.size:
         return wrap(np.empty(xa.shape, xa.dtype))
