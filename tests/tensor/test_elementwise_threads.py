@@ -124,3 +124,24 @@ def test_rows_of_a_sliced_view(threads):
     x = base[:, 3:1003]  # rows 1030 apart, starting off the line
     row = np.arange(1000, dtype=np.float32)
     np.testing.assert_array_equal(E.mul(et.from_numpy(x), et.from_numpy(row)).numpy(), x * row)
+
+
+# slab sizes (elements, a multiple of 64) and lengths: the split makes a whole number of equal
+# slabs a thread, so these cover one slab, a count rounded up to the threads', and lengths
+# whose rounding to 64 leaves a short or a missing last slab
+@pytest.mark.parametrize("slab", [64, 4096, 262144])
+@pytest.mark.parametrize("n", [65_537, 100_003, 786_433, 1_000_000])
+def test_equal_slabs_cover_every_element(threads, slab, n):
+    from ember_tensor._kernels import strided
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    old = strided._set_flat_chunk(slab)
+    try:
+        flat = E.add(et.from_numpy(a), et.from_numpy(b)).numpy()
+        rows = E.mul(et.from_numpy(a[:n - n % 1000].reshape(-1, 1000)),
+                     et.from_numpy(b[:1000])).numpy()
+    finally:
+        strided._set_flat_chunk(old)
+    np.testing.assert_array_equal(flat, a + b)
+    np.testing.assert_array_equal(rows, a[:n - n % 1000].reshape(-1, 1000) * b[:1000])
