@@ -24,6 +24,7 @@ from libc.stdlib cimport free, malloc
 from .parallel cimport omp_get_max_threads
 
 cdef extern from "skinny.h" nogil:
+    int ember_sk_prefetch
     void ember_sk_dots(const float* A, Py_ssize_t lda, const float* Bt, Py_ssize_t K,
                        float* C, Py_ssize_t ldc, int nc, Py_ssize_t i0, Py_ssize_t i1)
     void ember_sk_axpys(const float* W, Py_ssize_t lda, Py_ssize_t R, const float* G,
@@ -124,6 +125,15 @@ def set_skinny_axpys_wide(int64_t min_elements):
     """The transpose of a row-major float32 matrix of ``min_elements`` or more times 5 to 16
     columns runs in skinny.h's axpys_wide (0: never). Returns the previous threshold."""
     return _swap(&_skinny_axpys_wide_min, min_elements)
+
+
+def set_skinny_prefetch(int on):
+    """skinny.h's dots and axpys prefetch ahead of the hardware (1) or not (0, an A/B
+    switch). Returns the previous setting."""
+    global ember_sk_prefetch
+    cdef int old = ember_sk_prefetch
+    ember_sk_prefetch = on
+    return old
 
 
 cdef int64_t _swap(int64_t* threshold, int64_t value) noexcept:
