@@ -125,3 +125,41 @@ def test_prefetch_switch_keeps_bits(skinny_from_small, transposed):
     np.testing.assert_array_equal(on, off)
     ref = x.astype(np.float64) @ y.astype(np.float64)
     np.testing.assert_allclose(on, ref, rtol=1e-5, atol=1e-5 * np.sqrt(x.shape[1]))
+
+
+@needs_pinning
+@pytest.mark.parametrize("n", [3, 4, 5, 7, 8, 9, 130])
+@pytest.mark.parametrize("m", [1024, 1040, 4608])
+@pytest.mark.parametrize("shift", [0, 3])
+@pytest.mark.parametrize("groups", [0, 1])
+@pytest.mark.parametrize("integers", [True, False])
+def test_outer_streamed_groups(skinny_from_small, n, m, shift, groups, integers):
+    # outer's streamed rows go four at a time (each vector of y's rows loaded once for all
+    # four) when the rows share their alignment (forced on at SSE2, off at the others by
+    # the switch): exact on integers, the same bits as the cached stores' one row at a
+    # time, wherever out starts
+    rng = np.random.default_rng(n * 100 + m + shift)
+    if integers:
+        x = rng.integers(-8, 9, (n, 4)).astype(np.float32)
+        y = rng.integers(-8, 9, (4, m)).astype(np.float32)
+    else:
+        x = rng.standard_normal((n, 4)).astype(np.float32)
+        y = rng.standard_normal((4, m)).astype(np.float32)
+    old = blas.set_skinny_stream(0)
+    old_groups = blas.set_skinny_outer_groups(groups)
+    try:
+        cached = product(x, y)
+        blas.set_skinny_stream(1)
+        out = np.empty(n * m + shift, np.float32)[shift:].reshape(n, m)
+        assert _team.matmul(x, y, out=out) is out
+        streamed = product(x, y)
+    finally:
+        blas.set_skinny_stream(old)
+        blas.set_skinny_outer_groups(old_groups)
+    np.testing.assert_array_equal(out, cached)
+    np.testing.assert_array_equal(streamed, cached)
+    ref = x.astype(np.float64) @ y.astype(np.float64)
+    if integers:
+        np.testing.assert_array_equal(cached, ref)
+    else:
+        np.testing.assert_allclose(cached, ref, rtol=1e-5, atol=1e-5)

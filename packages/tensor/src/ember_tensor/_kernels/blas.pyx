@@ -25,6 +25,7 @@ from .parallel cimport omp_get_max_threads
 
 cdef extern from "skinny.h" nogil:
     int ember_sk_prefetch
+    int ember_sk_outer_groups
     void ember_sk_dots(const float* A, Py_ssize_t lda, const float* Bt, Py_ssize_t K,
                        float* C, Py_ssize_t ldc, int nc, Py_ssize_t i0, Py_ssize_t i1)
     void ember_sk_axpys(const float* W, Py_ssize_t lda, Py_ssize_t R, const float* G,
@@ -133,6 +134,16 @@ def set_skinny_prefetch(int on):
     global ember_sk_prefetch
     cdef int old = ember_sk_prefetch
     ember_sk_prefetch = on
+    return old
+
+
+def set_skinny_outer_groups(int on):
+    """skinny.h's streamed outer products write four rows at a time (1: the default on
+    AVX2 and AVX-512, where it won) or one at a time (0: SSE2's default; an A/B switch).
+    Returns the previous setting."""
+    global ember_sk_outer_groups
+    cdef int old = ember_sk_outer_groups
+    ember_sk_outer_groups = on
     return old
 
 
