@@ -36,8 +36,11 @@ cdef enum:
     # AVX-512 vector): the few elements before it go to a call of their own. NumPy's buffers
     # start 16 bytes past a line, and then every vector store of a run straddles two lines:
     # relu over 1e6 float32 took 92 us so, 83 us aligned (1 thread, AVX-512, a memcpy's time).
-    # Rows are not split so: a 1000x1000 row broadcast was no faster with each row aligned
-    # (two calls a row, and head and tail lengths that change from row to row).
+    # Rows are not split here: a 1000x1000 row broadcast was no faster with each row aligned
+    # by the launcher (two calls a row, and head and tail lengths that change from row to
+    # row). The binary float loops of 512 elements or more peel their own head to a 32-byte
+    # boundary instead (binary.pyx.tp), which costs no second call; on a flat run that this
+    # launcher has already aligned their head is empty.
     OUT_ALIGN = 64
     # runs shorter than this are not split: the second call would cost more than it saves
     ALIGN_MIN_RUN = 128
