@@ -128,22 +128,27 @@ def test_float32_row_sum_is_the_documented_lane_order(n):
     assert got[0, 0] == want
 
 
-@pytest.mark.parametrize("shape", [(1000, 1000), (1003, 700), (97, 5003), (5, 60_000)])
+@pytest.mark.parametrize("shape", [(1000, 1000), (1003, 700), (1001, 1000), (97, 5003), (5, 60_000)])
 def test_last_dim_row_slabs_change_no_bit(shape):
     # rows handed to threads in slabs (the default) or in small chunks: each row's sum is
     # its own, so the split shows in no bit, on 1 thread or 2, with short last slabs too
+    # (equal slabs or FLAT_SLAB-sized ones with a short last one: _set_sum_equal_slabs)
     x = Array(_data(shape))
     old, was = et.get_num_threads(), K._set_sum_row_slabs(True)
+    was_equal = K._set_sum_equal_slabs(True)
     try:
         et.set_num_threads(1)
         want = R.sum(x, 1)._np.copy()
         et.set_num_threads(2)
         for on in (True, False):
             K._set_sum_row_slabs(on)
-            np.testing.assert_array_equal(R.sum(x, 1)._np, want)
+            for equal in (True, False):
+                K._set_sum_equal_slabs(equal)
+                np.testing.assert_array_equal(R.sum(x, 1)._np, want)
     finally:
         et.set_num_threads(old)
         K._set_sum_row_slabs(was)
+        K._set_sum_equal_slabs(was_equal)
     np.testing.assert_allclose(want, x._np.astype(np.float64).sum(1), rtol=1e-5, atol=1e-4)
 
 
