@@ -113,3 +113,52 @@ def test_strided_1x1_convolution(n, stride):
     want_gx = np.zeros_like(x)
     want_gx[:, :, ::stride, ::stride] = np.einsum("nohw,oc->nchw", dy, w[:, :, 0, 0])
     np.testing.assert_allclose(gx._np, want_gx, rtol=1e-5, atol=1e-5)
+
+
+# (N, C, H, W, Cout, stride): layer4.0's downsample at 224 px (a smaller batch), odd planes
+# (8x7 and 7x7 outputs), channel counts off the vector, stride 3
+@pytest.mark.parametrize("case", [
+    (3, 256, 14, 14, 512, 2), (2, 260, 15, 13, 37, 2), (2, 256, 21, 22, 20, 3),
+])
+def test_strided_1x1_batch_on_convgemm(monkeypatch, case):
+    """A batch of strided 1x1 convolutions with 256+ input channels and 49+ output pixels
+    an image runs on convgemm (its AVX-512 copy; the subsample and OpenBLAS elsewhere):
+    the float64 product's numbers at every CPU level, the same bits on 1, 2 and 3 threads."""
+    from ember_tensor.nn import conv
+
+    n, c, h, w_, cout, s = case
+    rng = np.random.default_rng(c + cout)
+    x = rng.standard_normal((n, c, h, w_), dtype=np.float32)
+    w = rng.standard_normal((cout, c, 1, 1), dtype=np.float32)
+    want = np.einsum("nchw,oc->nohw", x[:, :, ::s, ::s].astype(np.float64),
+                     w[:, :, 0, 0].astype(np.float64))
+    calls = []
+    kernel = conv._convgemm
+    monkeypatch.setattr(conv, "_convgemm", lambda *a: calls.append(1) or kernel(*a))
+    old = ember_tensor.get_num_threads()
+    outs = []
+    try:
+        for threads in (1, 2, 3):
+            ember_tensor.set_num_threads(threads)
+            outs.append(K.conv2d(Array(x), Array(w), None, s, 0)._np)
+    finally:
+        ember_tensor.set_num_threads(old)
+    assert bool(calls) == conv._CONVGEMM_FASTER
+    assert np.abs(outs[0] - want).max() <= 1e-5 * np.abs(want).max()
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+
+
+def test_strided_1x1_batch_rule_reads_the_shapes():
+    """Few input channels or small planes keep the subsample and OpenBLAS."""
+    from ember_tensor.nn import conv
+
+    def routed(n, c, h, cout):
+        g = conv._Geometry((n, c, h, h), (cout, c, 1, 1), (2, 2), (0, 0), (1, 1), 1)
+        return conv._pointwise_on_convgemm(g, np.float32)
+
+    assert routed(16, 256, 14, 512) == routed(2, 300, 13, 40) == conv._CONVGEMM_FASTER
+    assert not routed(16, 128, 28, 256)
+    assert not routed(16, 64, 56, 128)
+    assert not routed(32, 128, 8, 256)
+    assert not routed(32, 256, 4, 512)

@@ -470,12 +470,41 @@ def _single_image_gemm(xa, w2, out2, g):
     _team_matmul(w2, _band_columns(xa, g, 0, g.OH, "cols", team), out=out2)
 
 
+# A strided 1x1 convolution over a batch runs on ``_kernels/convgemm`` (its AVX-512 copy:
+# ``FASTER_THAN_BLAS``; the subsample folded into its packing) from this many input
+# channels and output pixels an image. OpenBLAS ran the 16 products (512 x 256) @
+# (256 x 49) of layer4.0's downsample at 16x224 at 172 GFLOP/s on 2 threads (its one
+# (512 x 256) @ (256 x 784) product no faster), convgemm the whole convolution at 193.
+# 2 threads, exclusive lock, best of 3 medians, in-process A/B (old -> convgemm, us):
+# 16x256x14x14 1201-1209 -> 1071-1079, 32x256x14x14 2416-2470 -> 2194-2215, 4x256x14x14
+# 309 -> 275; inside ResNet-18's 16x224 forward and training step (the call timed, the
+# two paths alternating by rounds, medians) 1304-1432 -> 1160-1302, 7 runs of 7. 1 thread
+# 0.95-0.96x. Not taken: 128 input channels won alone (16x128x28x28 1106 -> 1043) but lost
+# inside those steps in 6 runs of 7 (by 1-10%); 64 lost at 1 thread (16x64x56x56
+# 2570 -> 2725; level on 2); 4x4 planes of 16 and 32 images (95 -> 98, 184 -> 187), 2x2
+# planes of 512 channels (2 and 8 images: 30 -> 36, 56 -> 69). The rule reads the shapes
+# alone, so the bits are the same on any number of threads (convgemm's cuts change none).
+_POINTWISE_CONVGEMM_MIN_CHANNELS = 256
+_POINTWISE_CONVGEMM_MIN_PIXELS = 49
+
+
+def _pointwise_on_convgemm(g, dtype):
+    return (_CONVGEMM_FASTER and dtype == np.float32 and not g.pointwise
+            and g.C >= _POINTWISE_CONVGEMM_MIN_CHANNELS
+            and g.P >= _POINTWISE_CONVGEMM_MIN_PIXELS)
+
+
 def _pointwise_batch(xa, w2, out, g):
-    """A 1x1 convolution without padding over a batch (ResNet's downsamples): the strided
-    input subsampled once into a contiguous batch, then one batched product straight into
-    ``out``, whole images shared out on the team without the GIL. No columns of several
-    images side by side, so no transposing copy back. Quiet A/B against image chunks as
-    Python tasks, 2 threads: N=16 stride-2 downsamples 0.77-1.06x, finetune 32x64 0.91x."""
+    """A 1x1 convolution without padding over a batch (ResNet's downsamples). With a stride
+    and enough channels, convgemm's own GEMM gathers the strided input into its packing
+    (``_pointwise_on_convgemm``). Otherwise the strided input subsampled once into a
+    contiguous batch, then one batched product straight into ``out``, whole images shared
+    out on the team without the GIL. No columns of several images side by side, so no
+    transposing copy back. Quiet A/B against image chunks as Python tasks, 2 threads: N=16
+    stride-2 downsamples 0.77-1.06x, finetune 32x64 0.91x."""
+    if _pointwise_on_convgemm(g, xa.dtype):
+        _convgemm(xa, w2.reshape(g.Cout, g.C, 1, 1), out, (g.sh, g.sw), (0, 0), (1, 1))
+        return
     xs = xa
     if not g.pointwise:
         xs = np.empty((g.N, g.C, g.OH, g.OW), xa.dtype)
