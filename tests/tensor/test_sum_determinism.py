@@ -35,6 +35,28 @@ def _sums(dtype=np.float32):
     return [s._np.copy() for s in out]
 
 
+@pytest.mark.parametrize("n", [32_769, 5 * 32_768, 1_000_003, 3_000_017])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_sum_piece_shares_change_no_bit(n, dtype):
+    # a long row's pieces go to the threads as one contiguous share each (the default) or
+    # in chunks of PIECES_PER_CHUNK: each piece's total is its own and the totals are added
+    # in order, so neither split nor thread count shows in a bit
+    x = _data((n,), dtype)
+    old, was = et.get_num_threads(), K._set_sum_piece_shares(True)
+    try:
+        et.set_num_threads(1)
+        want = R.sum(Array(x))._np.copy()
+        et.set_num_threads(2)
+        for on in (True, False):
+            K._set_sum_piece_shares(on)
+            np.testing.assert_array_equal(R.sum(Array(x))._np, want)
+    finally:
+        et.set_num_threads(old)
+        K._set_sum_piece_shares(was)
+    ref = x.astype(np.float64).sum()
+    np.testing.assert_allclose(float(want), ref, rtol=1e-6, atol=1e-6 * np.abs(x).sum())
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_thread_count_does_not_change_a_bit(dtype):
     old = et.get_num_threads()

@@ -36,6 +36,7 @@ cdef enum:
     # is 306 pieces of 128 KB): 2 MB runs each thread streams contiguously. Quiet A/B at 2
     # threads, sum 1e7: 1 piece (threads alternating pieces, each restarting its prefetch
     # stream) 798 us, 8 602 us, 16 515-621 us; 64 left a 1e6 sum (31 pieces) on one thread.
+    # Used only with _sum_piece_shares off: one contiguous share a thread beat it (_sum).
     PIECES_PER_CHUNK = 16
     # Columns per task of an outer sum (dim=0-like): up to SUM_MAX_COLS, a whole row of up to
     # that many (its double accumulators live on the stack: 8 KB), narrowed only where the
@@ -71,6 +72,19 @@ def _set_sum_col_block(Py_ssize_t cols=0):
         raise ValueError(f"sum column block must be in 1..{SUM_MAX_COLS}")
     old = _sum_col_block
     _sum_col_block = cols
+    return old
+
+
+# Long rows shared by the threads in one contiguous run of pieces each (True) or in
+# dynamically scheduled chunks of PIECES_PER_CHUNK pieces (False): the A/B switch
+cdef bint _sum_piece_shares = True
+
+
+def _set_sum_piece_shares(bint on=True):
+    """Switch the one-share-a-thread split of long sums; returns the previous setting."""
+    global _sum_piece_shares
+    old = _sum_piece_shares
+    _sum_piece_shares = on
     return old
 
 
@@ -352,7 +366,15 @@ cdef void _sum(const real* x, out_real* out, Py_ssize_t O, Py_ssize_t R,
         # row_sum does, so the result is the serial one
         partial = <double*>malloc(O * npieces * sizeof(double))
     if partial != NULL:  # (without the memory, the serial loop below gives the same bits)
-        for t in prange(O * npieces, schedule="dynamic", chunksize=PIECES_PER_CHUNK,
+        chunk = PIECES_PER_CHUNK
+        if _sum_piece_shares:
+            # one contiguous share of the pieces a thread (a 1e7 sum: two runs of 20 MB,
+            # 153 pieces each), still handed out dynamically so that a late thread's share
+            # goes to the one that is there. Against 2 MB chunks, in-process A/B, 2 threads,
+            # exclusive lock, rounds of 41-call medians in three windows of the host: 358-416
+            # vs 489-620 us, 348-383 vs 394-568, 283-303 vs 276-398
+            chunk = (O * npieces + nt_pieces - 1) // nt_pieces
+        for t in prange(O * npieces, schedule="dynamic", chunksize=chunk,
                         num_threads=nt_pieces):
             partial[t] = _piece_sum(x + (t // npieces) * R, R, t % npieces)
         for o in range(O):
