@@ -28,6 +28,125 @@ from .strided import launch as _launch
 
 cnp.import_array()
 
+# A big broadcast's result (x * row, x + col: the calls ``_launched`` hands to strided.launch)
+# starts at the same offset in its page as the operand of its own shape. NumPy's buffers
+# start at any 16-byte step of a line, and the float loops align their stores (a broadcast's
+# rows on 32 bytes), so an x 16 bytes off the output has every other vector load split
+# across two lines, on every row. 1000x1000 times a row, x on a line, in-process A/B of
+# launch into outputs at each offset (medians of 25 calls, 8 rounds): out 16 or 48 bytes off
+# x 97.7/96.8 us, 0 or 32 off 92.4-93.5 (1 thread, thread time); 51.0/50.6 against 48.0-48.9
+# on 2 threads. torch's 64-byte-aligned result met that x on the fast side, Ember's NumPy
+# result on the slow one (1.09 in the ops row). The same page offset (not only the line's)
+# was as fast as any (1 thread: 93.6 against 93.4-96.7 us over ten offsets). The flat calls
+# keep NumPy's allocation: add/relu 1e6 came out 0.2-1.3 us slower matched (ops row,
+# alternating processes), their output already 64-byte aligned by the launcher's head.
+# The buffer comes from a page-aligned block through a NumPy allocation handler set around
+# the one allocation (the array keeps it for its free and resize), so the result is an
+# ordinary array that owns its data (``base`` None, as the engine's buffer reuse wants).
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <stdlib.h>
+    #include <string.h>
+    /* The page offset the next allocation starts at: set under the GIL around one call.
+       A block starts on a page: [the size, in a 64-byte header][pad][data at the wanted
+       offset in its page]; free and realloc find the block's start from the data pointer
+       (64 to 4159 bytes past it) without asking malloc. */
+    static size_t ember_out_offset = 0;
+    #define EMBER_OFF_HEAD 64
+    #define EMBER_OFF_PAGE 4096
+    static void *ember_off_alloc(size_t size, size_t off) {
+        char *base;
+        size_t skip = EMBER_OFF_HEAD + ((off - EMBER_OFF_HEAD) & (EMBER_OFF_PAGE - 1));
+        if (size > SIZE_MAX - 3 * EMBER_OFF_PAGE)
+            return NULL;
+        base = (char *)aligned_alloc(EMBER_OFF_PAGE, (size + skip + EMBER_OFF_PAGE - 1)
+                                                     & ~(size_t)(EMBER_OFF_PAGE - 1));
+        if (base == NULL)
+            return NULL;
+        *(size_t *)base = size;
+        return base + skip;
+    }
+    static char *ember_off_base(void *p) {
+        return (char *)(((uintptr_t)p - EMBER_OFF_HEAD) & ~(uintptr_t)(EMBER_OFF_PAGE - 1));
+    }
+    static void *ember_off_malloc(void *ctx, size_t size) {
+        (void)ctx;
+        return ember_off_alloc(size, ember_out_offset);
+    }
+    static void *ember_off_calloc(void *ctx, size_t nelem, size_t elsize) {
+        void *p;
+        (void)ctx;
+        if (elsize && nelem > SIZE_MAX / elsize)
+            return NULL;
+        p = ember_off_alloc(nelem * elsize, ember_out_offset);
+        if (p)
+            memset(p, 0, nelem * elsize);
+        return p;
+    }
+    static void ember_off_free(void *ctx, void *p, size_t size) {
+        (void)ctx; (void)size;
+        if (p)
+            free(ember_off_base(p));
+    }
+    static void *ember_off_realloc(void *ctx, void *p, size_t n) {
+        char *base, *q;
+        size_t old;
+        (void)ctx;
+        if (p == NULL)
+            return ember_off_alloc(n, ember_out_offset);
+        base = ember_off_base(p);
+        old = *(size_t *)base;
+        q = (char *)ember_off_alloc(n, (size_t)((char *)p - base));
+        if (q == NULL)
+            return NULL;
+        memcpy(q, p, n < old ? n : old);
+        free(base);
+        return q;
+    }
+    static PyDataMem_Handler ember_off_handler = {
+        "ember_line_offset_allocator", 1,
+        {NULL, ember_off_malloc, ember_off_calloc, ember_off_realloc, ember_off_free}};
+    static PyObject *ember_off_capsule(void) {
+    #if defined(_WIN32)  /* no aligned_alloc/free pair: NumPy's own allocation */
+        Py_RETURN_NONE;
+    #else
+        return PyCapsule_New(&ember_off_handler, "mem_handler", NULL);
+    #endif
+    }
+    """
+    size_t ember_out_offset
+    object ember_off_capsule()
+    object PyDataMem_SetHandler(object handler)
+
+
+cdef object _offset_handler = ember_off_capsule()
+
+# Whether big broadcasts' results take their operand's page offset (A/B without a rebuild).
+cdef bint _match_offset = True
+
+
+def _set_match_offset(bint on=True):
+    """Switch the page-offset matching of big broadcasts' results; returns the old setting."""
+    global _match_offset
+    old = _match_offset
+    _match_offset = on
+    return old
+
+
+cdef cnp.ndarray _empty_like_line(int nd, cnp.npy_intp* dims, int out_type, cnp.ndarray like):
+    """A C-ordered result starting at ``like``'s offset in a page (NumPy's own allocation
+    when the switch is off)."""
+    global ember_out_offset
+    if not _match_offset or _offset_handler is None:
+        return cnp.PyArray_EMPTY(nd, dims, out_type, 0)
+    ember_out_offset = (<size_t>cnp.PyArray_DATA(like)) & 4095
+    old = PyDataMem_SetHandler(_offset_handler)
+    try:
+        return cnp.PyArray_EMPTY(nd, dims, out_type, 0)
+    finally:
+        PyDataMem_SetHandler(old)
+
 cdef extern from "Python.h":
     ctypedef struct PyMemberDef:
         int type
@@ -304,6 +423,19 @@ def _set_launch_broadcasts(bint on=True):
     return old
 
 
+cdef bint _whole(cnp.ndarray arr, int nd, cnp.npy_intp* dims) noexcept:
+    """``arr`` is a C-contiguous operand of the result's shape ``dims``, PARALLEL_MIN_WORK
+    elements or more."""
+    cdef int k
+    if (cnp.PyArray_NDIM(arr) != nd or not _contiguous(arr)
+            or cnp.PyArray_SIZE(arr) < PARALLEL_MIN_WORK):
+        return False
+    for k in range(nd):
+        if cnp.PyArray_DIMS(arr)[k] != dims[k]:
+            return False
+    return True
+
+
 cdef object _launched(_Kernels t, int num, str name, a, cnp.ndarray an, b):
     """``binary``'s call on two Arrays of one dtype where either is strided or the shapes
     differ: the result of torch's broadcast of the shapes from ``strided.launch``, which
@@ -328,7 +460,14 @@ cdef object _launched(_Kernels t, int num, str name, a, cnp.ndarray an, b):
             dims[k] = db
         else:
             return _binary_general(name, a, b)
-    res = cnp.PyArray_EMPTY(nd, dims, t.out_type[num], 0)
+    # a big result takes the page offset of an operand of its own shape and layout (x in
+    # x * row), which the loop reads along with it
+    if _whole(an, nd, dims):
+        res = _empty_like_line(nd, dims, t.out_type[num], an)
+    elif _whole(bn, nd, dims):
+        res = _empty_like_line(nd, dims, t.out_type[num], bn)
+    else:
+        res = cnp.PyArray_EMPTY(nd, dims, t.out_type[num], 0)
     _launch(entry, res, (an, bn), ())
     return _new_array(res)
 
