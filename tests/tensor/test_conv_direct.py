@@ -139,3 +139,19 @@ def test_conv2d_routes_even_batches_of_14_px_rows(monkeypatch, n, routed):
     ref = _reference(x, w, 2, 1)
     assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
     assert bool(calls) == (routed and conv_direct.AVAILABLE)
+
+
+@pytest.mark.parametrize("n, hw, routed", [(16, 14, True), (4, 14, False), (16, 16, False)])
+def test_conv2d_routes_batched_1x1_stride2(monkeypatch, n, hw, routed):
+    """... and 1x1/2 convolutions (no padding) of 16+ images whose output rows are 7, 14 or
+    28 pixels (64+ input channels); every route matches the float64 reference."""
+    calls = []
+    real = conv._conv_direct
+    monkeypatch.setattr(conv, "_conv_direct", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((n, 64, hw, hw), dtype=np.float32)
+    w = rng.standard_normal((33, 64, 1, 1), dtype=np.float32)
+    out = np.asarray(conv.conv2d(x, w, None, 2, 0))
+    ref = _reference(x, w, 2, 0)
+    assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
+    assert bool(calls) == (routed and conv_direct.AVAILABLE)

@@ -383,13 +383,28 @@ def _use_convgemm(g, dtype):
 # 4-px rows (32x64x16x16 1.05-1.10, 32x128x8x8 1.17-1.25).
 _DIRECT_ROW_PIXELS = 14
 _DIRECT_MIN_TAPS = 576
+# It also takes ResNet's 1x1/2 downsamples of a batch of 16+ (output rows of 7, 14 or 28
+# pixels; no padding, so the input is read where it is), ahead of the subsample + GEMM of
+# ``_pointwise_batch``. In-process A/B against conv2d's route, alternating, best of 7
+# medians of 15 calls, exclusive lock (direct / route, ms): 2 threads 16x256x14x14 -> 512
+# 1.00/1.08, 16x128x28x28 -> 256 0.99/1.11, 16x64x56x56 -> 128 1.09/1.25; 1 thread 1.95/2.22,
+# 2.04/2.23, 2.55/2.67. A batch of 4 was level (0.27/0.27).
+_DIRECT_1X1_MIN_IMAGES = 16
+_DIRECT_1X1_ROW_PIXELS = 7
+_DIRECT_1X1_MIN_CHANNELS = 64
 
 
 def _use_direct(g, dtype):
-    """Convolutions ``_kernels/conv_direct`` computes faster than convgemm."""
-    return (_DIRECT_AVAILABLE and dtype == np.float32 and g.G == 1 and g.kh == g.kw == 3
-            and g.sh == g.sw == 2 and g.dh == g.dw == 1 and g.K >= _DIRECT_MIN_TAPS
-            and g.N % 2 == 0 and g.OW % _DIRECT_ROW_PIXELS == 0)
+    """Convolutions ``_kernels/conv_direct`` computes faster than convgemm (3x3/2) or the
+    pointwise route (1x1/2)."""
+    if not (_DIRECT_AVAILABLE and dtype == np.float32 and g.G == 1 and g.sh == g.sw == 2
+            and g.dh == g.dw == 1 and g.N % 2 == 0):
+        return False
+    if g.kh == g.kw == 1:
+        return (g.ph == g.pw == 0 and g.N >= _DIRECT_1X1_MIN_IMAGES
+                and g.C >= _DIRECT_1X1_MIN_CHANNELS and g.OW % _DIRECT_1X1_ROW_PIXELS == 0)
+    return (g.kh == g.kw == 3 and g.K >= _DIRECT_MIN_TAPS
+            and g.OW % _DIRECT_ROW_PIXELS == 0)
 
 
 @functools.lru_cache(maxsize=256)
