@@ -155,3 +155,18 @@ def test_conv2d_routes_batched_1x1_stride2(monkeypatch, n, hw, routed):
     ref = _reference(x, w, 2, 0)
     assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
     assert bool(calls) == (routed and conv_direct.AVAILABLE)
+
+
+@needs_direct
+@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[8]])
+def test_padding_by_bands_gives_the_whole_copys_bits(case):
+    x, w = _data(case, seed=2)
+    s, p = case[6], case[7]
+    previous = conv_direct.set_pad_whole(False)
+    try:
+        bands, ref = _direct(x, w, s, p)
+    finally:
+        conv_direct.set_pad_whole(previous)
+    whole = _direct(x, w, s, p)[0]
+    assert np.array_equal(bands.view(np.uint32), whole.view(np.uint32))
+    assert np.abs(whole - ref).max() <= REL_TOL * np.abs(ref).max()

@@ -208,13 +208,13 @@ static void cd_pad_rows(const float* x, float* xp, Py_ssize_t C, Py_ssize_t H, P
 }
 
 /* One image: x its input planes (C x H x W), copied into the padded planes xp (C x PH x
-   PW) a band of rows at a time just before the first tiles that read them (xp == NULL: x
-   is read as it is, PH == H and PW == W); wp every packed block, out its output planes
+   PW) whole before the first tile (whole) or a band of rows at a time just before the
+   first tiles that read them (xp == NULL: x is read as it is, PH == H and PW == W); wp every packed block, out its output planes
    (M x OH x OW). Blocks of output channels are taken in groups of gblocks, whose packed
    weights stay in L2 while the group sweeps every pixel tile of the image. */
 static void cd_image(const cd_geom* g, const float* x, Py_ssize_t H, Py_ssize_t W,
                      Py_ssize_t ph, Py_ssize_t pw, float* xp, const float* wp, float* out,
-                     Py_ssize_t gblocks)
+                     Py_ssize_t gblocks, int whole)
 {
     const Py_ssize_t nb = (g->M + CD_CO - 1) / CD_CO, plane = g->PH * g->PW;
     const Py_ssize_t OHW = g->OH * g->OW;
@@ -229,6 +229,7 @@ static void cd_image(const cd_geom* g, const float* x, Py_ssize_t H, Py_ssize_t 
             int R = (oh + R2 <= g->OH) ? R2 : 1;
             if (xp) {
                 Py_ssize_t need = (oh + R - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+                if (whole) need = g->PH;
                 if (need > g->PH) need = g->PH;
                 if (need > padded) {
                     cd_pad_rows(x, xp, g->C, H, W, ph, pw, g->PH, g->PW, padded, need);
@@ -258,8 +259,9 @@ static void cd_pack_weights(const float* w, float* wp, Py_ssize_t M, Py_ssize_t 
 }
 static void cd_image(const cd_geom* g, const float* x, Py_ssize_t H, Py_ssize_t W,
                      Py_ssize_t ph, Py_ssize_t pw, float* xp, const float* wp, float* out,
-                     Py_ssize_t gblocks)
+                     Py_ssize_t gblocks, int whole)
 {
+    (void)whole;
     (void)g; (void)x; (void)H; (void)W; (void)ph; (void)pw; (void)xp; (void)wp; (void)out;
     (void)gblocks;
 }

@@ -10,4 +10,4 @@ cdef extern from "conv_direct.h" nogil:
                          Py_ssize_t b0, Py_ssize_t b1)
     void cd_image(const cd_geom* g, const float* x, Py_ssize_t H, Py_ssize_t W,
                   Py_ssize_t ph, Py_ssize_t pw, float* xp, const float* wp, float* out,
-                  Py_ssize_t gblocks)
+                  Py_ssize_t gblocks, int whole)

@@ -2,8 +2,8 @@
 (``conv_direct.h``, AVX-512 copy only: ``AVAILABLE``).
 
 The weights are packed once a call into blocks of 32 output channels ([block][tap][32]);
-each image's input is copied into a zero-bordered scratch of the thread's, a band of rows
-just before the tiles that read it (skipped without padding); a register tile of 32
+each image's input is copied into a zero-bordered scratch of the thread's before its tiles
+(skipped without padding); a register tile of 32
 channels x up to 14 pixels of one or two output rows sums every tap in registers, each
 pixel's input value broadcast from its plane, so a stride of 2 costs no gather. Work is cut
 by images among the threads (a task an image, the scratch a thread's own); every output
@@ -30,6 +30,24 @@ cdef enum:
 # bytes of packed weights a group of channel blocks holds while it sweeps an image's
 # pixel tiles (L2 is 1 MB a core on Zen 4; the image's scratch shares it)
 cdef Py_ssize_t _group_bytes = 1 << 18
+
+
+# Each image's padded copy is made whole before its tiles, plane by plane (one sequential
+# stream a plane, which the prefetchers follow); copied a band of rows at a time just before
+# the tiles that read them, the copy read 64-256 planes' rows at once from a cold input and
+# stalled on it (7% of perf's samples at 2 threads, 16x64x56x56 -> 128 3x3/2). In-process
+# A/B, cache flushed before each call, best of 6 medians of 7: whole / bands 2 threads
+# 0.952 (16x64x56x56 -> 128), 0.965 (16x128x28x28 -> 256); 1 thread 0.953, 0.961.
+cdef int _pad_whole = 1
+
+
+def set_pad_whole(bint on):
+    """A/B switch: pad each image whole before its tiles (True) or a band of rows before
+    the tiles that read it (False); returns the previous setting. The same bits."""
+    global _pad_whole
+    previous = bool(_pad_whole)
+    _pad_whole = on
+    return previous
 
 
 def set_group_bytes(Py_ssize_t n):
@@ -120,7 +138,7 @@ cdef int _run(cd_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t p
         for n in prange(N, num_threads=team, schedule="static"):
             cd_image(g, x + n * xsize, H, W, ph, pw,
                      sc + threadid() * scratch if copy else NULL, wp,
-                     out + n * g.M * g.OH * g.OW, gblocks)
+                     out + n * g.M * g.OH * g.OW, gblocks, _pad_whole)
     _give(buf, size)
     return 0
 
