@@ -209,8 +209,8 @@ static void cd_pad_rows(const float* x, float* xp, Py_ssize_t C, Py_ssize_t H, P
 
 /* One image: x its input planes (C x H x W), copied into the padded planes xp (C x PH x
    PW) whole before the first tile (whole) or a band of rows at a time just before the
-   first tiles that read them (xp == NULL: x is read as it is, PH == H and PW == W); wp every packed block, out its output planes
-   (M x OH x OW). Blocks of output channels are taken in groups of gblocks, whose packed
+   first tiles that read them (xp == NULL: x is read as it is, PH == H and PW == W); wp
+   every packed block, out its output planes (M x OH x OW). Blocks of output channels are taken in groups of gblocks, whose packed
    weights stay in L2 while the group sweeps every pixel tile of the image. */
 static void cd_image(const cd_geom* g, const float* x, Py_ssize_t H, Py_ssize_t W,
                      Py_ssize_t ph, Py_ssize_t pw, float* xp, const float* wp, float* out,

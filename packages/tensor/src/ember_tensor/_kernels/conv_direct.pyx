@@ -11,21 +11,16 @@ element is one chain of fused multiply-adds in tap order, so the bits are the sa
 number of threads.
 """
 from cython.parallel cimport prange, threadid
+from libc.stdlib cimport free
 
 cimport numpy as cnp
 
+from .aligned cimport alloc_floats
 from .parallel cimport omp_get_max_threads
 
 cnp.import_array()
 
 AVAILABLE = bool(CD_AVAILABLE)
-
-cdef extern from "<stdlib.h>" nogil:
-    void* aligned_alloc(size_t alignment, size_t size)
-    void free(void* p)
-
-cdef enum:
-    ALIGN = 64  # zmm loads of the packed weights are aligned ones
 
 # bytes of packed weights a group of channel blocks holds while it sweeps an image's
 # pixel tiles (L2 is 1 MB a core on Zen 4; the image's scratch shares it)
@@ -57,14 +52,6 @@ def set_group_bytes(Py_ssize_t n):
     previous = _group_bytes
     _group_bytes = n
     return previous
-
-
-cdef float* _alloc(size_t n) except NULL:
-    cdef size_t size = (n * sizeof(float) + ALIGN - 1) // ALIGN * ALIGN
-    cdef float* p = <float*>aligned_alloc(ALIGN, size if size else ALIGN)
-    if p == NULL:
-        raise MemoryError()
-    return p
 
 
 def conv2d(cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, tuple stride, tuple padding,
@@ -115,7 +102,7 @@ cdef int _run(cd_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t p
               float* out) except -1:
     cdef Py_ssize_t nb = (g.M + CD_CO - 1) // CD_CO
     # groups of channel blocks as even as the byte budget allows
-    cdef Py_ssize_t per = max(1, _group_bytes // (g.K * CD_CO * sizeof(float)))
+    cdef Py_ssize_t per = max(1, _group_bytes // (g.K * CD_CO * <Py_ssize_t>sizeof(float)))
     cdef Py_ssize_t groups = (nb + per - 1) // per
     cdef Py_ssize_t gblocks = (nb + groups - 1) // groups
     cdef int team = omp_get_max_threads()
@@ -162,7 +149,7 @@ cdef float* _take(size_t* n) except NULL:
         n[0] = _cached_floats
         _cached = NULL
         return p
-    return _alloc(n[0])
+    return alloc_floats(n[0])
 
 
 cdef void _give(float* p, size_t n) noexcept:

@@ -16,15 +16,12 @@ from libc.string cimport memcpy, memset
 
 cimport numpy as cnp
 
+from .aligned cimport alloc_floats
 from .parallel cimport omp_get_max_threads
 
 cnp.import_array()
 
-cdef extern from "<stdlib.h>" nogil:
-    void* aligned_alloc(size_t alignment, size_t size)
-
 cdef enum:
-    ALIGN = 64
     # floating-point operations below which one thread beats waking the team
     TEAM_FLOPS = 4_000_000
     # floats of padded input copied at a time: a group of images that stays in L2 while
@@ -97,14 +94,6 @@ FASTER_THAN_BLAS = CG_VW >= 16
 def tile():
     """(output channels, output pixels) of a register tile at this build's CPU level."""
     return CG_MR, CG_NB
-
-
-cdef float* _alloc(size_t n) except NULL:
-    cdef size_t size = (n * sizeof(float) + ALIGN - 1) // ALIGN * ALIGN
-    cdef float* p = <float*>aligned_alloc(ALIGN, size if size else ALIGN)
-    if p == NULL:
-        raise MemoryError()
-    return p
 
 
 cdef void _pad_planes(const float* x, float* xp, Py_ssize_t planes, Py_ssize_t H,
@@ -254,9 +243,9 @@ def border_saving(tuple x_shape, tuple w_shape, tuple stride, tuple padding, tup
             or border not in (1, 2):
         return 0
     try:
-        porder = <int*>_alloc(P)
-        cls_start = <int*>_alloc(P + 1)
-        cls_mask = <uint64_t*>_alloc(2 * P)
+        porder = <int*>alloc_floats(P)
+        cls_start = <int*>alloc_floats(P + 1)
+        cls_mask = <uint64_t*>alloc_floats(2 * P)
         cg_border_order(&g, border == 1, porder, cls_start, cls_mask)
         g.porder, g.cls_start, g.cls_mask = porder, cls_start, cls_mask
         g.nb = _group_images(x_shape[0], g.C * g.PH * g.PW, P, omp_get_max_threads())
@@ -339,29 +328,29 @@ cdef int _run(const cg_geom* g0, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ss
         by_position = _by_position(g, group)
         if by_position:  # (reads the padded copy)
             g.direct = 0  # a thread's taps, panels of a group of positions, and sums
-            kidx = <int*>_alloc(team * kints)  # ints, floats' size
-            bufs = _alloc(team * CG_POSITION_GROUP * panel)
-            acc = _alloc(team * cg_position_acc_floats(g.M))
+            kidx = <int*>alloc_floats(team * kints)  # ints, floats' size
+            bufs = alloc_floats(team * CG_POSITION_GROUP * panel)
+            acc = alloc_floats(team * cg_position_acc_floats(g.M))
         else:
-            bufs = _alloc(team * panel)
+            bufs = alloc_floats(team * panel)
             # (the default only where one border row of the group's images fills a panel:
             # shorter rows skip next to nothing, and sorting the P positions to find that
             # out cost up to 3% of a call: 1 thread, thread time, medians of 10,
             # 1x128x28x28 -> 256 3x3/2 1.161 -> 1.125 ms, 1x64x56x56 -> 128 1.46 -> 1.41)
             if border and (border > 0 or group * g.OW >= CG_NB):
-                porder = <int*>_alloc(P)  # ints, floats' size
-                cls_start = <int*>_alloc(P + 1)
-                cls_mask = <uint64_t*>_alloc(2 * P)
+                porder = <int*>alloc_floats(P)  # ints, floats' size
+                cls_start = <int*>alloc_floats(P + 1)
+                cls_mask = <uint64_t*>alloc_floats(2 * P)
                 cg_border_order(g, abs(border) == 1, porder, cls_start, cls_mask)
                 g.porder, g.cls_start, g.cls_mask = porder, cls_start, cls_mask
                 g.nb = group
                 if border < 0 and cg_border_saving(g) < BORDER_MIN_PERMILLE:
                     g.porder = NULL
                 else:
-                    vouts = _alloc(team * g.M * CG_NC)
+                    vouts = alloc_floats(team * g.M * CG_NC)
         # else always a copy, padded or not: the panels are gathered from it (see CG_SLACK)
         if not g.direct:
-            xp = _alloc(group * plane + CG_SLACK)
+            xp = alloc_floats(group * plane + CG_SLACK)
         for n0 in range(0, N, group):
             nb = min(group, N - n0)
             with nogil:
