@@ -269,3 +269,41 @@ def test_max_pool_backward_through_the_nn_function():
     flat = np.asarray(idx).reshape(3, -1) + (np.arange(3) * 81)[:, None]
     np.add.at(expected, flat.ravel(), go.reshape(3, -1).ravel().astype(np.float64))
     np.testing.assert_allclose(gx.ravel(), expected, rtol=1e-6, atol=1e-6)
+
+
+
+@pytest.mark.parametrize("layout", ["batch", "unbatched", "bias", "strided_view"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", [(64, 128, 16, 2), (128, 256, 8, 2), (256, 512, 4, 2),
+                                  (6, 5, 7, 2), (6, 5, 7, 1)],
+                         ids=lambda c: f"{c[0]}x{c[2]}->{c[1]}s{c[3]}")
+def test_one_image_one_by_one_route(case, dtype, layout):
+    # one image's unpadded 1x1 (ResNet's downsamples) skips _forward's dispatch
+    # (_ONE_IMAGE_1X1); a non-contiguous input takes the general route. Against a float64
+    # reference, and the same bits on 1 and 2 threads
+    C, Cout, side, s = case
+    rng = np.random.default_rng(C + side)
+    x = rng.standard_normal((1, C, side, side * (2 if layout == "strided_view" else 1)))
+    x = x.astype(dtype)[..., ::2] if layout == "strided_view" else x.astype(dtype)
+    w = (rng.standard_normal((Cout, C, 1, 1)) * 0.05).astype(dtype)
+    b = rng.standard_normal(Cout).astype(dtype) if layout == "bias" else None
+    ref = np.einsum("nchw,oc->nohw", x[:, :, ::s, ::s].astype(np.float64),
+                    w[:, :, 0, 0].astype(np.float64))
+    if b is not None:
+        ref += b.astype(np.float64)[:, None, None]
+    xin = x[0] if layout == "unbatched" else x
+    _, route = conv_module._plan(np.asarray(xin), w, b, (s, s), (0, 0), (1, 1), 1)
+    assert route == conv_module._ONE_IMAGE_1X1
+    old = ember_tensor.get_num_threads()
+    try:
+        outs = []
+        for threads in (1, 2):
+            ember_tensor.set_num_threads(threads)
+            outs.append(np.asarray(conv2d(xin, w, b, s, 0)))
+    finally:
+        ember_tensor.set_num_threads(old)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    got = outs[1][None] if layout == "unbatched" else outs[1]
+    assert got.dtype == dtype and got.shape == ref.shape
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.abs(got - ref).max() <= tol * np.abs(ref).max()
