@@ -119,11 +119,13 @@ def test_unavailable_below_avx512():
                                (1, 1))
 
 
-@pytest.mark.parametrize("n, routed", [(2, True), (3, False)])
-def test_conv2d_routes_even_batches_of_14_px_rows(monkeypatch, n, routed):
+@pytest.mark.parametrize("n, hw, routed", [(2, 28, True), (3, 28, False), (16, 14, True),
+                                           (8, 14, False), (15, 14, False)])
+def test_conv2d_routes_even_batches_of_14_px_rows(monkeypatch, n, hw, routed):
     """nn.conv's forward takes the direct kernel for float32 3x3/2 convolutions of 576+ taps
-    whose output rows are whole tiles, on even batches (a shape rule); at every level the
-    result matches the float64 reference."""
+    whose output rows are whole tiles, on even batches (a shape rule), and rows of 7 pixels
+    (half a tile) on even batches of 16+; at every level the result matches the float64
+    reference."""
     calls = []
     real = conv._conv_direct
 
@@ -133,7 +135,7 @@ def test_conv2d_routes_even_batches_of_14_px_rows(monkeypatch, n, routed):
 
     monkeypatch.setattr(conv, "_conv_direct", spy)
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((n, 64, 28, 28), dtype=np.float32)
+    x = rng.standard_normal((n, 64, hw, hw), dtype=np.float32)
     w = rng.standard_normal((40, 64, 3, 3), dtype=np.float32)
     out = np.asarray(conv.conv2d(x, w, None, 2, 1))
     ref = _reference(x, w, 2, 1)

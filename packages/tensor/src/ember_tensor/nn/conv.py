@@ -389,11 +389,16 @@ def _use_convgemm(g, dtype):
 # 1 thread: 16x64x56x56 -> 128 0.88-0.93 / 0.89-0.94, 16x128x28x28 -> 256 0.92-0.96 /
 # 0.90-0.95, 4x224's 0.92-0.94 / 0.94 and 0.94-1.02 / 0.94, 2x64x56x56 0.94 / 0.93. It cuts
 # the batch by images, so an even batch (a shape rule: the bits must not depend on the
-# threads). Not taken: layer4's 16x256x14x14 -> 512 (7-px rows: 0.97-1.06 at 2 threads,
-# 0.87-0.90 at 1; packing its 4.7 MB of weights each call is ~0.2 ms), 64-px batches' 8- and
-# 4-px rows (32x64x16x16 1.05-1.10, 32x128x8x8 1.17-1.25).
+# threads). Rows of 7 pixels (layer4.0 at 224: tiles of two rows, the last one alone) only
+# from 16 images: 16x256x14x14 -> 512 0.991-0.994 at 2 threads (7 runs), 0.88-0.89 at 1,
+# 32 images 0.96 at 2; 8 images 1.02 at 2 (0.94 at 1), 4 1.00, 2 1.09 (packing 4.7 MB of
+# weights a call weighs on few images). Both kernels run this shape near 54 GMAC/s a core
+# at 2 threads, the direct one 1.99x its 1-thread rate, so no split of the work gains: the
+# tile's rate (91% of a register-only FMA loop's 58.7 GMAC/s) bounds it. Not taken: 64-px
+# batches' 8- and 4-px rows (32x64x16x16 1.05-1.10, 32x128x8x8 1.17-1.25).
 _DIRECT_ROW_PIXELS = 14
 _DIRECT_MIN_TAPS = 576
+_DIRECT_HALF_ROW_MIN_IMAGES = 16
 # It also takes ResNet's 1x1/2 downsamples of a batch of 16+ (output rows of 7, 14 or 28
 # pixels; no padding, so the input is read where it is), ahead of the subsample + GEMM of
 # ``_pointwise_batch``. In-process A/B against conv2d's route, alternating, best of 7
@@ -414,8 +419,10 @@ def _use_direct(g, dtype):
     if g.kh == g.kw == 1:
         return (g.ph == g.pw == 0 and g.N >= _DIRECT_1X1_MIN_IMAGES
                 and g.C >= _DIRECT_1X1_MIN_CHANNELS and g.OW % _DIRECT_1X1_ROW_PIXELS == 0)
+    half = _DIRECT_ROW_PIXELS // 2
     return (g.kh == g.kw == 3 and g.K >= _DIRECT_MIN_TAPS
-            and g.OW % _DIRECT_ROW_PIXELS == 0)
+            and (g.OW % _DIRECT_ROW_PIXELS == 0
+                 or (g.OW % half == 0 and g.N >= _DIRECT_HALF_ROW_MIN_IMAGES)))
 
 
 @functools.lru_cache(maxsize=256)
