@@ -40,94 +40,14 @@ cnp.import_array()
 # was as fast as any (1 thread: 93.6 against 93.4-96.7 us over ten offsets). The flat calls
 # keep NumPy's allocation: add/relu 1e6 came out 0.2-1.3 us slower matched (ops row,
 # alternating processes), their output already 64-byte aligned by the launcher's head.
-# The buffer is a page-aligned block allocated here and handed to the array with a NumPy
+# The buffer is a page-aligned block (``offset_alloc.h``) handed to the array with a NumPy
 # allocation handler (the array keeps it for its free and resize), so the result is an
 # ordinary array that owns its data (``base`` None, as the engine's buffer reuse wants).
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <stdlib.h>
-    #include <string.h>
-    /* The page offset the next allocation starts at: set under the GIL around one call.
-       A block starts on a page: [the size, in a 64-byte header][pad][data at the wanted
-       offset in its page]; free and realloc find the block's start from the data pointer
-       (64 to 4159 bytes past it) without asking malloc. */
-    static size_t ember_out_offset = 0;
-    #define EMBER_OFF_HEAD 64
-    #define EMBER_OFF_PAGE 4096
-    static void *ember_off_alloc(size_t size, size_t off) {
-        char *base;
-        size_t skip = EMBER_OFF_HEAD + ((off - EMBER_OFF_HEAD) & (EMBER_OFF_PAGE - 1));
-        if (size > SIZE_MAX - 3 * EMBER_OFF_PAGE)
-            return NULL;
-        base = (char *)aligned_alloc(EMBER_OFF_PAGE, (size + skip + EMBER_OFF_PAGE - 1)
-                                                     & ~(size_t)(EMBER_OFF_PAGE - 1));
-        if (base == NULL)
-            return NULL;
-        *(size_t *)base = size;
-        return base + skip;
-    }
-    static char *ember_off_base(void *p) {
-        return (char *)(((uintptr_t)p - EMBER_OFF_HEAD) & ~(uintptr_t)(EMBER_OFF_PAGE - 1));
-    }
-    static void *ember_off_malloc(void *ctx, size_t size) {
-        (void)ctx;
-        return ember_off_alloc(size, ember_out_offset);
-    }
-    static void *ember_off_calloc(void *ctx, size_t nelem, size_t elsize) {
-        void *p;
-        (void)ctx;
-        if (elsize && nelem > SIZE_MAX / elsize)
-            return NULL;
-        p = ember_off_alloc(nelem * elsize, ember_out_offset);
-        if (p)
-            memset(p, 0, nelem * elsize);
-        return p;
-    }
-    static void ember_off_free(void *ctx, void *p, size_t size) {
-        (void)ctx; (void)size;
-        if (p)
-            free(ember_off_base(p));
-    }
-    static void *ember_off_realloc(void *ctx, void *p, size_t n) {
-        char *base, *q;
-        size_t old;
-        (void)ctx;
-        if (p == NULL)
-            return ember_off_alloc(n, ember_out_offset);
-        base = ember_off_base(p);
-        old = *(size_t *)base;
-        q = (char *)ember_off_alloc(n, (size_t)((char *)p - base));
-        if (q == NULL)
-            return NULL;
-        memcpy(q, p, n < old ? n : old);
-        free(base);
-        return q;
-    }
-    static PyDataMem_Handler ember_off_handler = {
-        "ember_line_offset_allocator", 1,
-        {NULL, ember_off_malloc, ember_off_calloc, ember_off_realloc, ember_off_free}};
-    /* Hand a block of ember_off_alloc's to an array made over it: the array owns it and
-       frees or resizes it through the handler, as if the handler had allocated it. */
-    static void ember_off_adopt(PyArrayObject *arr, PyObject *handler) {
-        Py_INCREF(handler);
-        ((PyArrayObject_fields *)arr)->mem_handler = handler;
-        PyArray_ENABLEFLAGS(arr, NPY_ARRAY_OWNDATA);
-    }
-    static PyObject *ember_off_capsule(void) {
-    #if defined(_WIN32)  /* no aligned_alloc/free pair: NumPy's own allocation */
-        Py_RETURN_NONE;
-    #else
-        return PyCapsule_New(&ember_off_handler, "mem_handler", NULL);
-    #endif
-    }
-    """
-    size_t ember_out_offset
+cdef extern from "offset_alloc.h":
     void* ember_off_alloc(size_t size, size_t off)
     void ember_off_free(void* ctx, void* p, size_t size)
     void ember_off_adopt(cnp.ndarray arr, object handler)
     object ember_off_capsule()
-    object PyDataMem_SetHandler(object handler)
 
 
 cdef object _offset_handler = ember_off_capsule()
@@ -144,50 +64,30 @@ def _set_match_offset(bint on=True):
     return old
 
 
-# Whether the offset block is allocated here and handed to an array made over it (True), or
-# allocated by NumPy with the handler set around the call (False; A/B without a rebuild).
-# Setting the handler is a context variable's set and reset, ~2,700 instructions a call
-# (callgrind) of the ~10,000 a 1000x1000 broadcast spends outside its loop.
-cdef bint _adopt_block = True
-
-
-def _set_adopt_block(bint on=True):
-    """Switch how an offset-matched result is allocated; returns the previous setting."""
-    global _adopt_block
-    old = _adopt_block
-    _adopt_block = on
-    return old
-
-
 cdef cnp.ndarray _empty_like_line(int nd, cnp.npy_intp* dims, int out_type, cnp.ndarray like):
     """A C-ordered result starting at ``like``'s offset in a page (NumPy's own allocation
-    when the switch is off)."""
-    global ember_out_offset
+    when the switch is off): a block of ``offset_alloc.h``'s, adopted by an array made over
+    it. (Setting the handler around NumPy's own allocation instead, a context variable's set
+    and reset, cost ~2,700 instructions a call of the ~10,000 a 1000x1000 broadcast spends
+    outside its loop: callgrind, 00c4f99.)"""
     cdef size_t nbytes
     cdef void* data
     cdef int k
     if not _match_offset or _offset_handler is None:
         return cnp.PyArray_EMPTY(nd, dims, out_type, 0)
-    ember_out_offset = (<size_t>cnp.PyArray_DATA(like)) & 4095
-    if _adopt_block:
-        nbytes = cnp.PyArray_DescrFromType(out_type).itemsize
-        for k in range(nd):
-            nbytes *= <size_t>dims[k]
-        data = ember_off_alloc(nbytes if nbytes else 1, ember_out_offset)
-        if data == NULL:
-            raise MemoryError()
-        try:
-            res = cnp.PyArray_SimpleNewFromData(nd, dims, out_type, data)
-        except BaseException:
-            ember_off_free(NULL, data, 0)
-            raise
-        ember_off_adopt(res, _offset_handler)
-        return res
-    old = PyDataMem_SetHandler(_offset_handler)
+    nbytes = cnp.PyArray_DescrFromType(out_type).itemsize
+    for k in range(nd):
+        nbytes *= <size_t>dims[k]
+    data = ember_off_alloc(nbytes if nbytes else 1, (<size_t>cnp.PyArray_DATA(like)) & 4095)
+    if data == NULL:
+        raise MemoryError()
     try:
-        return cnp.PyArray_EMPTY(nd, dims, out_type, 0)
-    finally:
-        PyDataMem_SetHandler(old)
+        res = cnp.PyArray_SimpleNewFromData(nd, dims, out_type, data)
+    except BaseException:
+        ember_off_free(NULL, data, 0)
+        raise
+    ember_off_adopt(res, _offset_handler)
+    return res
 
 cdef extern from "Python.h":
     ctypedef struct PyMemberDef:
