@@ -525,7 +525,14 @@ def _one_image_1x1(xa, wa, g):
     without ``_forward``'s dispatch: a 64-px downsample is a ~10 us product, and each
     Python step around it cost a tenth of a microsecond or more. ``xa`` C-contiguous."""
     out = np.empty((1, g.Cout, g.OH, g.OW), xa.dtype)
-    _single_image_gemm(xa, wa.reshape(g.Cout, g.K), out.reshape(g.Cout, g.P), g)
+    if g.pointwise or g.K * g.P * xa.itemsize >= _POOL_MIN_BYTES:
+        _single_image_gemm(xa, wa.reshape(g.Cout, g.K), out.reshape(g.Cout, g.P), g)
+        return out
+    # _band_columns' small strided case, inline
+    cols = np.empty((g.K, g.P), xa.dtype)
+    team = _on_team(g.Cout * g.K * g.P)
+    _subsample(xa, cols, g.sh, g.sw, 0, g.OH, g.OW, team)
+    _team_matmul(wa.reshape(g.Cout, g.K), cols, out=out.reshape(g.Cout, g.P))
     return out
 
 
