@@ -119,42 +119,27 @@ def test_unavailable_below_avx512():
                                (1, 1))
 
 
-@pytest.mark.parametrize("n, hw, routed", [(2, 28, True), (3, 28, False), (16, 14, True),
-                                           (8, 14, False), (15, 14, False)])
-def test_conv2d_routes_even_batches_of_14_px_rows(monkeypatch, n, hw, routed):
-    """nn.conv's forward takes the direct kernel for float32 3x3/2 convolutions of 576+ taps
-    whose output rows are whole tiles, on even batches (a shape rule), and rows of 7 pixels
-    (half a tile) on even batches of 16+; at every level the result matches the float64
-    reference."""
-    calls = []
-    real = conv._conv_direct
-
-    def spy(*args):
-        calls.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(conv, "_conv_direct", spy)
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((n, 64, hw, hw), dtype=np.float32)
-    w = rng.standard_normal((40, 64, 3, 3), dtype=np.float32)
-    out = np.asarray(conv.conv2d(x, w, None, 2, 1))
-    ref = _reference(x, w, 2, 1)
-    assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
-    assert bool(calls) == (routed and conv_direct.AVAILABLE)
+ROUTES = [  # N, H = W, kernel, padding, routed
+    (2, 28, 3, 1, True), (3, 28, 3, 1, False), (16, 14, 3, 1, True), (8, 14, 3, 1, False),
+    (15, 14, 3, 1, False), (16, 14, 1, 0, True), (4, 14, 1, 0, False), (16, 16, 1, 0, False),
+]
 
 
-@pytest.mark.parametrize("n, hw, routed", [(16, 14, True), (4, 14, False), (16, 16, False)])
-def test_conv2d_routes_batched_1x1_stride2(monkeypatch, n, hw, routed):
-    """... and 1x1/2 convolutions (no padding) of 16+ images whose output rows are 7, 14 or
-    28 pixels (64+ input channels); every route matches the float64 reference."""
+@pytest.mark.parametrize("n, hw, k, pad, routed", ROUTES)
+def test_conv2d_routes_to_the_direct_kernel(monkeypatch, n, hw, k, pad, routed):
+    """nn.conv's forward takes the direct kernel (a shape rule) for float32 3x3/2
+    convolutions of 576+ taps whose output rows are whole tiles on even batches, rows of 7
+    pixels (half a tile) on even batches of 16+, and unpadded 1x1/2 ones of 16+ images whose
+    output rows are 7, 14 or 28 pixels (64+ input channels); at every level every route
+    matches the float64 reference."""
     calls = []
     real = conv._conv_direct
     monkeypatch.setattr(conv, "_conv_direct", lambda *a: calls.append(1) or real(*a))
-    rng = np.random.default_rng(6)
+    rng = np.random.default_rng(5)
     x = rng.standard_normal((n, 64, hw, hw), dtype=np.float32)
-    w = rng.standard_normal((33, 64, 1, 1), dtype=np.float32)
-    out = np.asarray(conv.conv2d(x, w, None, 2, 0))
-    ref = _reference(x, w, 2, 0)
+    w = rng.standard_normal((40, 64, k, k), dtype=np.float32)
+    out = np.asarray(conv.conv2d(x, w, None, 2, pad))
+    ref = _reference(x, w, 2, pad)
     assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
     assert bool(calls) == (routed and conv_direct.AVAILABLE)
 

@@ -388,8 +388,8 @@ def _use_convgemm(g, dtype):
 # alternating, best of 5 medians, exclusive lock, ratios direct / convgemm at 2 threads and
 # 1 thread: 16x64x56x56 -> 128 0.88-0.93 / 0.89-0.94, 16x128x28x28 -> 256 0.92-0.96 /
 # 0.90-0.95, 4x224's 0.92-0.94 / 0.94 and 0.94-1.02 / 0.94, 2x64x56x56 0.94 / 0.93. It cuts
-# the batch by images, so an even batch (a shape rule: the bits must not depend on the
-# threads). Rows of 7 pixels (layer4.0 at 224: tiles of two rows, the last one alone) only
+# the batch by images, so it takes even batches, which the two threads share evenly (the
+# rule reads the shapes, never the thread count). Rows of 7 pixels (layer4.0 at 224: tiles of two rows, the last one alone) only
 # from 16 images: 16x256x14x14 -> 512 0.991-0.994 at 2 threads (7 runs), 0.88-0.89 at 1,
 # 32 images 0.96 at 2; 8 images 1.02 at 2 (0.94 at 1), 4 1.00, 2 1.09 (packing 4.7 MB of
 # weights a call weighs on few images). Both kernels run this shape near 54 GMAC/s a core
@@ -560,6 +560,7 @@ def _single_image_gemm(xa, w2, out2, g):
 # 2570 -> 2725; level on 2); 4x4 planes of 16 and 32 images (95 -> 98, 184 -> 187), 2x2
 # planes of 512 channels (2 and 8 images: 30 -> 36, 56 -> 69). The rule reads the shapes
 # alone, so the bits are the same on any number of threads (convgemm's cuts change none).
+# Even batches of 16+ images go to conv_direct before this (``_use_direct``).
 _POINTWISE_CONVGEMM_MIN_CHANNELS = 256
 _POINTWISE_CONVGEMM_MIN_PIXELS = 49
 
