@@ -107,6 +107,25 @@ def test_refuses_what_it_does_not_compute():
         conv_direct.conv2d(x, w, np.empty((2, 33, 4, 3), np.float32), (3, 3), (1, 1), (1, 1))
 
 
+@needs_direct
+def test_keeps_a_buffer_up_to_its_cap():
+    """The packed weights and scratch are kept for the next call, unless bigger than the cap
+    (large images' padded planes are freed after their call); the result is the same."""
+    x, w = _data(CASES[0])
+    s, p = CASES[0][6], CASES[0][7]
+    old = conv_direct._set_keep_max_floats(0)
+    try:
+        conv_direct.conv2d(x, w, np.empty((2, 33, 5, 6), np.float32), (s, s), (p, p), (1, 1))
+        out, ref = _direct(x, w, s, p)
+        assert conv_direct._kept_floats() == 0
+    finally:
+        conv_direct._set_keep_max_floats(old)
+    again, _ = _direct(x, w, s, p)
+    assert conv_direct._kept_floats() > 0
+    assert np.array_equal(out.view(np.uint32), again.view(np.uint32))
+    assert np.abs(out - ref).max() <= REL_TOL * np.abs(ref).max()
+
+
 def test_unavailable_below_avx512():
     if et.cpu_level() in ("baseline", "avx2"):
         assert not conv_direct.AVAILABLE

@@ -137,6 +137,27 @@ cdef int _run(cd_geom* g, Py_ssize_t N, Py_ssize_t H, Py_ssize_t W, Py_ssize_t p
 # concurrent calls each get a buffer of their own.
 cdef float* _cached = NULL
 cdef size_t _cached_floats = 0
+# The largest buffer kept: ResNet's routed layers need up to ~5 MB (layer4.0's packed
+# weights); the padded planes of large images can reach hundreds of MB, which are freed
+# after their call rather than held for the life of the process.
+cdef size_t _keep_max_floats = (32 << 20) // sizeof(float)
+
+
+def _set_keep_max_floats(size_t n):
+    """Set the largest buffer kept between calls, in floats (a kept one past it is freed);
+    returns the previous value."""
+    global _keep_max_floats, _cached
+    previous = _keep_max_floats
+    _keep_max_floats = n
+    if _cached != NULL and _cached_floats > n:
+        free(_cached)
+        _cached = NULL
+    return previous
+
+
+def _kept_floats():
+    """Floats of the buffer kept for the next call (0: none)."""
+    return _cached_floats if _cached != NULL else 0
 
 
 cdef float* _take(size_t* n) except NULL:
@@ -153,8 +174,12 @@ cdef float* _take(size_t* n) except NULL:
 
 
 cdef void _give(float* p, size_t n) noexcept:
-    """Keep p (n floats, from _take) for the next call if it is the bigger, else free it."""
+    """Keep p (n floats, from _take) for the next call if it is the bigger and at most
+    _keep_max_floats, else free it."""
     global _cached, _cached_floats
+    if n > _keep_max_floats:
+        free(p)
+        return
     if _cached != NULL and _cached_floats >= n:
         free(p)
         return
