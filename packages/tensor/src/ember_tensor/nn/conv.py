@@ -389,13 +389,14 @@ def _use_convgemm(g, dtype):
 # 1 thread: 16x64x56x56 -> 128 0.88-0.93 / 0.89-0.94, 16x128x28x28 -> 256 0.92-0.96 /
 # 0.90-0.95, 4x224's 0.92-0.94 / 0.94 and 0.94-1.02 / 0.94, 2x64x56x56 0.94 / 0.93. It cuts
 # the batch by images, so it takes even batches, which the two threads share evenly (the
-# rule reads the shapes, never the thread count). Rows of 7 pixels (layer4.0 at 224: tiles of two rows, the last one alone) only
-# from 16 images: 16x256x14x14 -> 512 0.991-0.994 at 2 threads (7 runs), 0.88-0.89 at 1,
-# 32 images 0.96 at 2; 8 images 1.02 at 2 (0.94 at 1), 4 1.00, 2 1.09 (packing 4.7 MB of
-# weights a call weighs on few images). Both kernels run this shape near 54 GMAC/s a core
-# at 2 threads, the direct one 1.99x its 1-thread rate, so no split of the work gains: the
-# tile's rate (91% of a register-only FMA loop's 58.7 GMAC/s) bounds it. Not taken: 64-px
-# batches' 8- and 4-px rows (32x64x16x16 1.05-1.10, 32x128x8x8 1.17-1.25).
+# rule reads the shapes, never the thread count). Rows of 7 pixels (layer4.0 at 224: tiles
+# of two rows, the last one alone) only from 16 images: 16x256x14x14 -> 512 0.991-0.994 at 2
+# threads (7 runs), 0.88-0.89 at 1, 32 images 0.96 at 2; 8 images 1.02 at 2 (0.94 at 1), 4
+# 1.00, 2 1.09 (packing 4.7 MB of weights a call weighs on few images). Both kernels run
+# this shape near 54 GMAC/s a core at 2 threads, the direct one 1.99x its 1-thread rate, so
+# no split of the work gains: the tile's rate (91% of a register-only FMA loop's 58.7
+# GMAC/s) bounds it. Not taken: 64-px batches' 8- and 4-px rows (32x64x16x16 1.05-1.10,
+# 32x128x8x8 1.17-1.25).
 _DIRECT_ROW_PIXELS = 14
 _DIRECT_MIN_TAPS = 576
 _DIRECT_HALF_ROW_MIN_IMAGES = 16
