@@ -549,19 +549,13 @@ def _single_image_gemm(xa, w2, out2, g):
 
 # A strided 1x1 convolution over a batch runs on ``_kernels/convgemm`` (its AVX-512 copy:
 # ``FASTER_THAN_BLAS``; the subsample folded into its packing) from this many input
-# channels and output pixels an image. OpenBLAS ran the 16 products (512 x 256) @
-# (256 x 49) of layer4.0's downsample at 16x224 at 172 GFLOP/s on 2 threads (its one
-# (512 x 256) @ (256 x 784) product no faster), convgemm the whole convolution at 193.
-# 2 threads, exclusive lock, best of 3 medians, in-process A/B (old -> convgemm, us):
-# 16x256x14x14 1201-1209 -> 1071-1079, 32x256x14x14 2416-2470 -> 2194-2215, 4x256x14x14
-# 309 -> 275; inside ResNet-18's 16x224 forward and training step (the call timed, the
-# two paths alternating by rounds, medians) 1304-1432 -> 1160-1302, 7 runs of 7. 1 thread
-# 0.95-0.96x. Not taken: 128 input channels won alone (16x128x28x28 1106 -> 1043) but lost
-# inside those steps in 6 runs of 7 (by 1-10%); 64 lost at 1 thread (16x64x56x56
-# 2570 -> 2725; level on 2); 4x4 planes of 16 and 32 images (95 -> 98, 184 -> 187), 2x2
-# planes of 512 channels (2 and 8 images: 30 -> 36, 56 -> 69). The rule reads the shapes
-# alone, so the bits are the same on any number of threads (convgemm's cuts change none).
-# Even batches of 16+ images go to conv_direct before this (``_use_direct``).
+# channels and output pixels an image; even batches of 16+ go to conv_direct first
+# (``_use_direct``). OpenBLAS ran layer4.0's 16 products (512 x 256) @ (256 x 49) at 172
+# GFLOP/s on 2 threads, convgemm the whole convolution at 193 (in-process A/B, 2 threads,
+# us: 16x256x14x14 1201-1209 -> 1071-1079, 4x 309 -> 275; 1 thread 0.95-0.96x). Not taken:
+# 128 input channels (faster alone, slower inside the 16x224 step in 6 runs of 7), 64
+# (slower at 1 thread), 4x4 and 2x2 planes (1-21% slower). The rule reads the shapes alone,
+# so the bits are the same on any number of threads (convgemm's cuts change none).
 _POINTWISE_CONVGEMM_MIN_CHANNELS = 256
 _POINTWISE_CONVGEMM_MIN_PIXELS = 49
 
