@@ -18,6 +18,17 @@ results and raises the same errors; this module decides nothing torch's rules ar
 The work bound also keeps the GIL question out: launch releases it around a loop, here a loop
 of at most ``PARALLEL_MIN_WORK`` element touches runs holding it (a few microseconds).
 """
+# offset_alloc.h sets an array's ``mem_handler`` (NEP 49, NumPy 1.22), which NumPy's headers
+# declare only for builds that target that API or later; NumPy 2.0-2.2 target 1.19 by
+# default. Ember requires NumPy 1.23 at run time, so nothing narrows. Defined before
+# NumPy's headers are included (this block comes before the cimport).
+cdef extern from *:
+    """
+    #ifndef NPY_TARGET_VERSION
+    #define NPY_TARGET_VERSION NPY_1_22_API_VERSION
+    #endif
+    """
+
 cimport numpy as cnp
 from cpython.object cimport Py_TYPE, PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
